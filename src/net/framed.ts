@@ -1,0 +1,110 @@
+/**
+ * Framed, bounded protobuf I/O over a libp2p stream: every frame is varint-length-prefixed and
+ * capped in size, every read has a deadline, and a stream carries a bounded number of frames.
+ * Anything outside those bounds is a ProtocolError; the caller answers with a status or a reset.
+ */
+import type { Stream } from "@libp2p/interface";
+import { pbStream, type ProtobufStream } from "@libp2p/utils";
+import type { DecodeOptions } from "protons-runtime";
+import type { Uint8ArrayList } from "uint8arraylist";
+import { ProtocolError } from "../errors.ts";
+
+/** A protons-generated message codec. */
+export interface MessageCodec<T> {
+  encode(message: NoInfer<T>): Uint8Array;
+  decode(bytes: Uint8Array | Uint8ArrayList, options?: DecodeOptions<T>): T;
+}
+
+/** The bounds of one framed stream. */
+export interface FrameLimits {
+  /** Largest accepted frame body, in bytes. */
+  readonly maxFrameBytes: number;
+  /** How long one read may wait for its frame. */
+  readonly readTimeoutMs: number;
+  /** How many frames may be read from the stream in all. */
+  readonly maxFrames: number;
+}
+
+/** Reads messages of type `In` and writes messages of type `Out` on one stream. */
+export class FramedStream<In, Out> {
+  readonly #pb: ProtobufStream<Stream>;
+  #framesRead = 0;
+
+  constructor(
+    readonly stream: Stream,
+    private readonly incoming: MessageCodec<In>,
+    private readonly outgoing: MessageCodec<Out>,
+    private readonly limits: FrameLimits,
+    private readonly decodeLimits: DecodeOptions<In> = {},
+  ) {
+    this.#pb = pbStream(stream, {
+      maxDataLength: limits.maxFrameBytes,
+      maxBufferSize: limits.maxFrameBytes + 16,
+    });
+  }
+
+  /**
+   * Reads the next message.
+   * @throws ProtocolError when the frame is oversize, malformed, late, over the frame count, or
+   * the stream ended first.
+   */
+  async read(signal?: AbortSignal): Promise<In> {
+    if (this.#framesRead >= this.limits.maxFrames) {
+      throw new ProtocolError(`more than ${this.limits.maxFrames} frames on one stream`);
+    }
+    this.#framesRead++;
+    const deadline = AbortSignal.timeout(this.limits.readTimeoutMs);
+    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    try {
+      return await this.#pb.read(this.incoming, { ...this.decodeLimits, signal: combined });
+    } catch (err: unknown) {
+      if (deadline.aborted) {
+        throw new ProtocolError(`no frame within ${this.limits.readTimeoutMs} ms`, { cause: err });
+      }
+      if (signal?.aborted) throw err;
+      throw new ProtocolError(`bad frame: ${describe(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * Reads the next message, or returns undefined when the remote closed its side instead of
+   * sending one.
+   * @throws ProtocolError as `read` does.
+   */
+  async readOrEnd(signal?: AbortSignal): Promise<In | undefined> {
+    try {
+      return await this.read(signal);
+    } catch (err: unknown) {
+      if (this.stream.readStatus !== "readable" && isEndOfStream(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Writes one message, waiting for the stream to accept it. */
+  async write(message: Out, signal?: AbortSignal): Promise<void> {
+    await this.#pb.write(message, this.outgoing, signal ? { signal } : {});
+  }
+
+  /** Closes the stream gracefully, or aborts it when that fails. */
+  async close(): Promise<void> {
+    try {
+      await this.stream.close({ signal: AbortSignal.timeout(this.limits.readTimeoutMs) });
+    } catch (err: unknown) {
+      this.stream.abort(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Resets the stream at once. */
+  abort(reason: Error): void {
+    this.stream.abort(reason);
+  }
+}
+
+function isEndOfStream(err: unknown): boolean {
+  return err instanceof ProtocolError && err.cause instanceof Error &&
+    err.cause.name === "UnexpectedEOFError";
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

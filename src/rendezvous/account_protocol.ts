@@ -1,0 +1,260 @@
+/**
+ * /tincan/account/1.0.0 — OPAQUE registration and login (@serenity-kit/opaque). The server keeps
+ * only the OPAQUE registration record; it never sees a password. A login binds the account to the
+ * Noise-authenticated PeerId of its connection; a login from a new identity key is a key change,
+ * appended to the key log and flagged in the certificate.
+ *
+ * An unknown user and a wrong password look the same on the wire: the server answers LOGIN_START
+ * with OPAQUE's fake response for unknown users, and both end in E_LOGIN_FAILED.
+ */
+import { bytesEqual } from "../crypto/bytes.ts";
+import type { Connection, Stream } from "@libp2p/interface";
+import * as opaque from "@serenity-kit/opaque";
+import { ProtocolError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { FramedStream } from "../net/framed.ts";
+import { AccountRequest, AccountResponse, Status } from "../proto/services.ts";
+import { type AccountStore, UsernameTakenError } from "../store/accounts.ts";
+import type { Certifier } from "./certifier.ts";
+import { FRAMES } from "./constants.ts";
+import type { Sessions } from "./sessions.ts";
+import type { LoginThrottle } from "./throttle.ts";
+import { normalizeUsername } from "./username.ts";
+
+/** What the account protocol works with. */
+export interface AccountDeps {
+  readonly serverSetup: string;
+  /** The rendezvous PeerId, bound into every OPAQUE exchange as the server identifier. */
+  readonly serverId: string;
+  readonly accounts: AccountStore;
+  readonly certifier: Certifier;
+  readonly sessions: Sessions;
+  readonly throttle: LoginThrottle;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** Ends the connections of a PeerId whose session a key change replaced. */
+  readonly disconnect: (peerId: string) => Promise<void>;
+}
+
+type AccountStream = FramedStream<AccountRequest, AccountResponse>;
+
+const EMPTY: Omit<AccountResponse, "status"> = {
+  statusText: "",
+  retryAfterMs: 0n,
+  opaqueMessage: "",
+  certificate: new Uint8Array(0),
+  keyChanged: false,
+};
+
+function respond(
+  status: Status,
+  statusText: string,
+  extra: Partial<AccountResponse> = {},
+): AccountResponse {
+  return { ...EMPTY, status, statusText, ...extra };
+}
+
+/** Creates the handler of /tincan/account/1.0.0. */
+export function accountProtocol(deps: AccountDeps) {
+  return async (stream: Stream, connection: Connection): Promise<void> => {
+    const framed: AccountStream = new FramedStream(
+      stream,
+      AccountRequest,
+      AccountResponse,
+      FRAMES.account,
+    );
+    const first = await framed.read();
+    let username: string;
+    try {
+      username = normalizeUsername(first.username);
+    } catch (err: unknown) {
+      await framed.write(respond(Status.E_INVALID_USERNAME, (err as Error).message));
+      return await framed.close();
+    }
+    if (first.type === AccountRequest.Type.REGISTER_START) {
+      await register(deps, framed, connection, username, first.opaqueMessage);
+    } else if (first.type === AccountRequest.Type.LOGIN_START) {
+      await login(deps, framed, connection, username, first.opaqueMessage);
+    } else {
+      await framed.write(respond(Status.E_BAD_REQUEST, `unexpected ${first.type} first`));
+    }
+    await framed.close();
+  };
+}
+
+function identifiers(deps: AccountDeps, username: string) {
+  return { client: username, server: deps.serverId };
+}
+
+async function register(
+  deps: AccountDeps,
+  framed: AccountStream,
+  connection: Connection,
+  username: string,
+  registrationRequest: string,
+): Promise<void> {
+  const identityKey = connection.remotePeer.publicKey?.raw;
+  if (identityKey === undefined || connection.remotePeer.type !== "Ed25519") {
+    return await framed.write(respond(Status.E_NOT_AUTHORIZED, "an Ed25519 PeerId is required"));
+  }
+  if (deps.accounts.get(username)) {
+    return await framed.write(
+      respond(Status.E_USERNAME_TAKEN, `The username ${username} is taken`),
+    );
+  }
+  let registrationResponse: string;
+  try {
+    registrationResponse = opaque.server.createRegistrationResponse({
+      serverSetup: deps.serverSetup,
+      userIdentifier: username,
+      registrationRequest,
+    }).registrationResponse;
+  } catch {
+    return await framed.write(respond(Status.E_BAD_REQUEST, "malformed OPAQUE registration"));
+  }
+  await framed.write(respond(Status.OK, "", { opaqueMessage: registrationResponse }));
+  const finish = await framed.read();
+  if (finish.type !== AccountRequest.Type.REGISTER_FINISH || finish.opaqueMessage === "") {
+    return await framed.write(respond(Status.E_BAD_REQUEST, "expected REGISTER_FINISH"));
+  }
+  const now = deps.now();
+  const { statement } = await deps.certifier.keyLogEntry(username, identityKey, now);
+  try {
+    deps.accounts.create({
+      username,
+      registrationRecord: finish.opaqueMessage,
+      identityKey,
+      createdAt: now,
+    }, statement);
+  } catch (err: unknown) {
+    if (err instanceof UsernameTakenError) {
+      return await framed.write(respond(Status.E_USERNAME_TAKEN, err.message));
+    }
+    if (isUniqueViolation(err)) {
+      return await framed.write(
+        respond(Status.E_NOT_AUTHORIZED, "this identity key already belongs to another account"),
+      );
+    }
+    throw err;
+  }
+  deps.log.info(`registered ${username} (${connection.remotePeer})`);
+  const certificate = await deps.certifier.certificate(username, identityKey, now);
+  await framed.write(respond(Status.OK, "", { certificate }));
+}
+
+async function login(
+  deps: AccountDeps,
+  framed: AccountStream,
+  connection: Connection,
+  username: string,
+  startLoginRequest: string,
+): Promise<void> {
+  const throttleKeys = [`user:${username}`, `addr:${remoteHost(connection)}`];
+  const blockedUntil = deps.throttle.blockedUntil(throttleKeys, deps.now());
+  if (blockedUntil !== undefined) {
+    const wait = blockedUntil - deps.now();
+    return await framed.write(respond(
+      Status.E_THROTTLED,
+      `Too many failed logins for ${username}; retry after ${
+        new Date(blockedUntil).toISOString()
+      } (in ${Math.ceil(wait / 1000)} s)`,
+      { retryAfterMs: BigInt(wait) },
+    ));
+  }
+  const account = deps.accounts.get(username);
+  let started: opaque.server.LoginStartResult;
+  try {
+    started = opaque.server.startLogin({
+      serverSetup: deps.serverSetup,
+      registrationRecord: account?.registrationRecord ?? null,
+      startLoginRequest,
+      userIdentifier: username,
+      identifiers: identifiers(deps, username),
+    });
+  } catch {
+    return await framed.write(respond(Status.E_BAD_REQUEST, "malformed OPAQUE login"));
+  }
+  await framed.write(respond(Status.OK, "", { opaqueMessage: started.loginResponse }));
+
+  let finish: AccountRequest | undefined;
+  try {
+    finish = await framed.read();
+  } catch (err: unknown) {
+    deps.throttle.recordFailure(throttleKeys, deps.now());
+    throw err;
+  }
+  let verified = false;
+  if (finish.type === AccountRequest.Type.LOGIN_FINISH && account !== undefined) {
+    try {
+      opaque.server.finishLogin({
+        serverLoginState: started.serverLoginState,
+        finishLoginRequest: finish.opaqueMessage,
+        identifiers: identifiers(deps, username),
+      });
+      verified = true;
+    } catch {
+      verified = false;
+    }
+  } else if (
+    finish.type !== AccountRequest.Type.LOGIN_ABORT &&
+    finish.type !== AccountRequest.Type.LOGIN_FINISH
+  ) {
+    deps.throttle.recordFailure(throttleKeys, deps.now());
+    throw new ProtocolError(`unexpected ${finish.type} after LOGIN_START`);
+  }
+  if (!verified || account === undefined) {
+    deps.throttle.recordFailure(throttleKeys, deps.now());
+    deps.log.info(`failed login for ${username} from ${remoteHost(connection)}`);
+    return await framed.write(
+      respond(Status.E_LOGIN_FAILED, `Cannot log in as ${username}: wrong username or password`),
+    );
+  }
+  deps.throttle.recordSuccess([`user:${username}`]);
+  await completeLogin(deps, framed, connection, username, account.identityKey);
+}
+
+async function completeLogin(
+  deps: AccountDeps,
+  framed: AccountStream,
+  connection: Connection,
+  username: string,
+  boundKey: Uint8Array,
+): Promise<void> {
+  const identityKey = connection.remotePeer.publicKey?.raw;
+  if (identityKey === undefined || connection.remotePeer.type !== "Ed25519") {
+    return await framed.write(respond(Status.E_NOT_AUTHORIZED, "an Ed25519 PeerId is required"));
+  }
+  const now = deps.now();
+  const keyChanged = !bytesEqual(identityKey, boundKey);
+  if (keyChanged) {
+    const { seq, statement } = await deps.certifier.keyLogEntry(username, identityKey, now);
+    try {
+      deps.accounts.changeIdentityKey(username, identityKey, seq, statement, now);
+    } catch (err: unknown) {
+      if (isUniqueViolation(err)) {
+        return await framed.write(
+          respond(Status.E_NOT_AUTHORIZED, "this identity key already belongs to another account"),
+        );
+      }
+      throw err;
+    }
+    deps.log.warn(`key change for ${username}: now ${connection.remotePeer} (key log #${seq})`);
+  }
+  const peerId = connection.remotePeer.toString();
+  const replaced = deps.sessions.login(username, peerId, now);
+  if (replaced !== undefined) await deps.disconnect(replaced);
+  const certificate = await deps.certifier.certificate(username, identityKey, now);
+  await framed.write(respond(Status.OK, "", { certificate, keyChanged }));
+  deps.log.info(`logged in ${username} (${peerId})`);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Error &&
+    /UNIQUE constraint failed: accounts\.identity_key/.test(err.message);
+}
+
+/** The host part of the connection's remote address, the throttle's per-address key. */
+export function remoteHost(connection: Connection): string {
+  const parts = connection.remoteAddr.getComponents();
+  return parts.find((c) => c.name === "ip4" || c.name === "ip6")?.value ?? "unknown";
+}

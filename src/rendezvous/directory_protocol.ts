@@ -1,0 +1,164 @@
+/**
+ * /tincan/directory/1.0.0 — a logged-in user publishes its identity-DH key, signed prekey and
+ * one-time prekeys (every signature checked against its identity key); a logged-in user looks up
+ * another: certificate, keys, one one-time prekey (consumed: never handed out twice), current
+ * signed peer records; or fetches a user's key log. One request and one response per stream.
+ */
+import type { Connection, Stream } from "@libp2p/interface";
+import { PrekeyKind, verifyPrekey } from "../crypto/prekeys.ts";
+import type { Logger } from "../log.ts";
+import { FramedStream } from "../net/framed.ts";
+import { DirectoryRequest, DirectoryResponse, type SignedKey, Status } from "../proto/services.ts";
+import type { AccountStore } from "../store/accounts.ts";
+import type { PrekeyStore } from "../store/prekeys.ts";
+import type { Certifier } from "./certifier.ts";
+import {
+  FRAMES,
+  MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
+  MAX_ONE_TIME_PREKEYS_STORED,
+  MAX_PEER_RECORDS_PER_LOOKUP,
+} from "./constants.ts";
+import type { RegistrationTable } from "./registrations.ts";
+import type { Sessions } from "./sessions.ts";
+import { normalizeUsername } from "./username.ts";
+
+/** What the directory protocol works with. */
+export interface DirectoryDeps {
+  readonly accounts: AccountStore;
+  readonly prekeys: PrekeyStore;
+  readonly certifier: Certifier;
+  readonly sessions: Sessions;
+  readonly table: RegistrationTable;
+  readonly log: Logger;
+  readonly now: () => number;
+}
+
+const EMPTY: Omit<DirectoryResponse, "status"> = {
+  statusText: "",
+  certificate: new Uint8Array(0),
+  peerRecords: [],
+  keyLog: [],
+  oneTimePrekeysLeft: 0,
+};
+
+function respond(
+  status: Status,
+  statusText = "",
+  extra: Partial<DirectoryResponse> = {},
+): DirectoryResponse {
+  return { ...EMPTY, status, statusText, ...extra };
+}
+
+/** Creates the handler of /tincan/directory/1.0.0. */
+export function directoryProtocol(deps: DirectoryDeps) {
+  return async (stream: Stream, connection: Connection): Promise<void> => {
+    const framed = new FramedStream<DirectoryRequest, DirectoryResponse>(
+      stream,
+      DirectoryRequest,
+      DirectoryResponse,
+      FRAMES.directory,
+      { limits: { oneTimePrekeys: MAX_ONE_TIME_PREKEYS_PER_UPLOAD } },
+    );
+    const request = await framed.read();
+    await framed.write(await answer(deps, connection, request));
+    await framed.close();
+  };
+}
+
+async function answer(
+  deps: DirectoryDeps,
+  connection: Connection,
+  request: DirectoryRequest,
+): Promise<DirectoryResponse> {
+  const self = deps.sessions.usernameOf(connection.remotePeer.toString());
+  if (self === undefined) return respond(Status.E_NOT_AUTHORIZED, "log in first");
+  if (request.type === DirectoryRequest.Type.UPLOAD_PREKEYS) {
+    return await upload(deps, connection, self, request);
+  }
+  let username: string;
+  try {
+    username = normalizeUsername(request.username);
+  } catch (err: unknown) {
+    return respond(Status.E_INVALID_USERNAME, (err as RangeError).message);
+  }
+  const account = deps.accounts.get(username);
+  if (account === undefined) return respond(Status.E_NOT_FOUND, `No user ${username} here`);
+  if (request.type === DirectoryRequest.Type.KEY_LOG) {
+    return respond(Status.OK, "", {
+      keyLog: deps.accounts.keyLog(username).map((row) => row.statement),
+    });
+  }
+  if (request.type !== DirectoryRequest.Type.LOOKUP) {
+    return respond(Status.E_BAD_REQUEST, `unknown request ${request.type}`);
+  }
+  const published = deps.prekeys.published(username);
+  const oneTimePrekey = published ? deps.prekeys.takeOneTime(username) : undefined;
+  const session = deps.sessions.sessionOf(username);
+  const peerRecords = session
+    ? deps.table.registrationsOf(session.peerId).map((r) => r.signedPeerRecord)
+    : [];
+  return respond(Status.OK, "", {
+    certificate: await deps.certifier.certificate(username, account.identityKey, deps.now()),
+    ...(published ?? {}),
+    ...(oneTimePrekey ? { oneTimePrekey } : {}),
+    peerRecords: unique(peerRecords).slice(0, MAX_PEER_RECORDS_PER_LOOKUP),
+    oneTimePrekeysLeft: deps.prekeys.oneTimeCount(username),
+  });
+}
+
+async function upload(
+  deps: DirectoryDeps,
+  connection: Connection,
+  username: string,
+  request: DirectoryRequest,
+): Promise<DirectoryResponse> {
+  const identityKey = connection.remotePeer.publicKey?.raw;
+  const { identityDhKey, signedPrekey, oneTimePrekeys } = request;
+  if (identityKey === undefined || identityDhKey === undefined || signedPrekey === undefined) {
+    return respond(Status.E_BAD_REQUEST, "an upload needs an identity-DH key and a signed prekey");
+  }
+  if (oneTimePrekeys.length > MAX_ONE_TIME_PREKEYS_PER_UPLOAD) {
+    return respond(
+      Status.E_BAD_REQUEST,
+      `at most ${MAX_ONE_TIME_PREKEYS_PER_UPLOAD} one-time prekeys per upload`,
+    );
+  }
+  const checks: [PrekeyKind, SignedKey][] = [
+    [PrekeyKind.IdentityDh, identityDhKey],
+    [PrekeyKind.Signed, signedPrekey],
+    ...oneTimePrekeys.map((k): [PrekeyKind, SignedKey] => [PrekeyKind.OneTime, k]),
+  ];
+  for (const [kind, key] of checks) {
+    if (!await verifyPrekey(kind, key, identityKey)) {
+      return respond(
+        Status.E_INVALID_SIGNATURE,
+        `${PrekeyKind[kind]} key ${key.id} is not signed by your identity key`,
+      );
+    }
+  }
+  let stored: number;
+  try {
+    stored = deps.prekeys.publish(
+      username,
+      { identityDhKey, signedPrekey },
+      oneTimePrekeys,
+      MAX_ONE_TIME_PREKEYS_STORED,
+      deps.now(),
+    );
+  } catch (err: unknown) {
+    if (!(err instanceof RangeError)) throw err;
+    return respond(Status.E_UNAVAILABLE, err.message);
+  }
+  deps.log.debug(`${username} published prekeys; ${stored} one-time prekeys stored`);
+  return respond(Status.OK, "", { oneTimePrekeysLeft: stored });
+}
+
+function unique(records: Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>();
+  return records.filter((r) => {
+    const key = r.toString();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * The rendezvous node: a libp2p node serving the account, rendezvous, directory and presence
+ * protocols over one SQLite database and one node key, both kept in the data directory.
+ */
+import { peerIdFromString } from "@libp2p/peer-id";
+import * as opaque from "@serenity-kit/opaque";
+import { join } from "node:path";
+import { logger } from "../log.ts";
+import { createNode, type NodeLimits, type TincanNode } from "../net/node.ts";
+import { loadOrCreateNodeKey } from "../net/node_key.ts";
+import { guarded } from "../net/serve.ts";
+import { AccountStore } from "../store/accounts.ts";
+import { openDatabase } from "../store/database.ts";
+import { PrekeyStore } from "../store/prekeys.ts";
+import { RENDEZVOUS_MIGRATIONS } from "../store/rendezvous_schema.ts";
+import { settingOrCreate } from "../store/settings.ts";
+import { VERSION } from "../version.ts";
+import { accountProtocol } from "./account_protocol.ts";
+import { Certifier } from "./certifier.ts";
+import { PROTOCOL } from "./constants.ts";
+import { directoryProtocol } from "./directory_protocol.ts";
+import { presenceProtocol } from "./presence_protocol.ts";
+import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
+import { rendezvousProtocol } from "./rendezvous_protocol.ts";
+import { Sessions } from "./sessions.ts";
+import { LoginThrottle } from "./throttle.ts";
+
+/** How to run a rendezvous. */
+export interface RendezvousOptions {
+  readonly dataDir: string;
+  readonly listen: readonly string[];
+  readonly name: string;
+  /** The clock; tests move it. */
+  readonly now?: () => number;
+  readonly nodeLimits?: Partial<NodeLimits>;
+  readonly registrationLimits?: Partial<RegistrationLimits>;
+}
+
+/** A running rendezvous. */
+export interface Rendezvous {
+  readonly name: string;
+  readonly node: TincanNode;
+  readonly sessions: Sessions;
+  /** Listen addresses, each ending in /p2p/<PeerId>. */
+  multiaddrs(): string[];
+  stop(): Promise<void>;
+}
+
+/** Inbound streams of each protocol one connection may have open at once. */
+const STREAMS_PER_CONNECTION = { account: 4, rendezvous: 4, directory: 8, presence: 2 };
+const PURGE_INTERVAL_MS = 60_000;
+
+/** Opens the data directory, starts the node and serves the rendezvous protocols. */
+export async function startRendezvous(options: RendezvousOptions): Promise<Rendezvous> {
+  const now = options.now ?? Date.now;
+  const log = logger("rendezvous");
+  await Deno.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const privateKey = await loadOrCreateNodeKey(join(options.dataDir, "node.key"));
+  const dbPath = join(options.dataDir, "rendezvous.db");
+  const db = openDatabase(dbPath, RENDEZVOUS_MIGRATIONS);
+  await Deno.chmod(dbPath, 0o600);
+  await opaque.ready;
+  const serverSetup = settingOrCreate(db, "opaque_server_setup", () => opaque.server.createSetup());
+  const accounts = new AccountStore(db);
+  const prekeys = new PrekeyStore(db);
+  const certifier = new Certifier(privateKey, accounts);
+  const sessions = new Sessions();
+  const table = new RegistrationTable(options.registrationLimits);
+  const throttle = new LoginThrottle();
+
+  let node: TincanNode;
+  try {
+    node = await createNode({
+      privateKey,
+      listen: options.listen,
+      agent: `tincan/${VERSION} rendezvous ${options.name}`,
+      ...(options.nodeLimits ? { limits: options.nodeLimits } : {}),
+    });
+  } catch (err: unknown) {
+    db.close();
+    throw err;
+  }
+  const serverId = node.peerId.toString();
+  const disconnect = async (peerId: string) => {
+    await node.hangUp(peerIdFromString(peerId)).catch(() => {});
+  };
+  const handlers = {
+    account: accountProtocol({
+      serverSetup,
+      serverId,
+      accounts,
+      certifier,
+      sessions,
+      throttle,
+      log: logger("rendezvous:account"),
+      now,
+      disconnect,
+    }),
+    rendezvous: rendezvousProtocol({ table, sessions, log: logger("rendezvous:discovery"), now }),
+    directory: directoryProtocol({
+      accounts,
+      prekeys,
+      certifier,
+      sessions,
+      table,
+      log: logger("rendezvous:directory"),
+      now,
+    }),
+    presence: presenceProtocol({ sessions, log: logger("rendezvous:presence") }),
+  };
+  for (const name of Object.keys(handlers) as (keyof typeof handlers)[]) {
+    await node.handle(PROTOCOL[name], guarded(logger(`rendezvous:${name}`), handlers[name]), {
+      maxInboundStreams: STREAMS_PER_CONNECTION[name],
+      maxOutboundStreams: 1,
+    });
+  }
+  node.addEventListener("peer:disconnect", (evt) => {
+    const peerId = evt.detail.toString();
+    table.removePeer(peerId);
+    const session = sessions.logout(peerId, now());
+    if (session) log.info(`${session.username} went offline`);
+  });
+  const purge = setInterval(() => table.purgeExpired(now()), PURGE_INTERVAL_MS);
+
+  log.info(`rendezvous ${options.name} is ${serverId}`);
+  return {
+    name: options.name,
+    node,
+    sessions,
+    multiaddrs: () => node.getMultiaddrs().map(String),
+    stop: async () => {
+      clearInterval(purge);
+      await node.stop();
+      db.close();
+    },
+  };
+}

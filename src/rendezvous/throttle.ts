@@ -1,0 +1,75 @@
+/**
+ * Throttling of failed logins, per username and per remote address: after FREE_FAILURES
+ * failures each further one doubles the wait (1 s, 2 s, 4 s … capped at MAX_DELAY_MS).
+ * Pure: the caller passes the time.
+ */
+
+/** Failures allowed before any wait. */
+export const FREE_FAILURES = 5;
+/** The first wait after the free failures. */
+export const BASE_DELAY_MS = 1000;
+/** The longest wait. */
+export const MAX_DELAY_MS = 15 * 60 * 1000;
+/** A key unused this long is forgotten. */
+export const FORGET_AFTER_MS = 60 * 60 * 1000;
+/** Keys kept at most; the least recently failed are dropped first. */
+export const MAX_TRACKED_KEYS = 100_000;
+
+interface Failures {
+  count: number;
+  blockedUntil: number;
+  lastFailure: number;
+}
+
+/** Tracks failures under string keys such as `user:alice` and `addr:192.0.2.7`. */
+export class LoginThrottle {
+  readonly #failures = new Map<string, Failures>();
+
+  /** The time until which any of `keys` is blocked, or undefined when none is. */
+  blockedUntil(keys: readonly string[], now: number): number | undefined {
+    let until: number | undefined;
+    for (const key of keys) {
+      const entry = this.#failures.get(key);
+      if (entry === undefined) continue;
+      if (now - entry.lastFailure > FORGET_AFTER_MS) {
+        this.#failures.delete(key);
+        continue;
+      }
+      if (entry.blockedUntil > now) until = Math.max(until ?? 0, entry.blockedUntil);
+    }
+    return until;
+  }
+
+  /** Records one failed login under each of `keys`. */
+  recordFailure(keys: readonly string[], now: number): void {
+    for (const key of keys) {
+      const entry = this.#failures.get(key) ?? { count: 0, blockedUntil: 0, lastFailure: now };
+      this.#failures.delete(key); // re-insert: the map's order is the eviction order
+      entry.count++;
+      entry.lastFailure = now;
+      if (entry.count > FREE_FAILURES) {
+        const delay = Math.min(
+          BASE_DELAY_MS * 2 ** (entry.count - FREE_FAILURES - 1),
+          MAX_DELAY_MS,
+        );
+        entry.blockedUntil = now + delay;
+      }
+      this.#failures.set(key, entry);
+    }
+    while (this.#failures.size > MAX_TRACKED_KEYS) {
+      const oldest = this.#failures.keys().next().value;
+      if (oldest === undefined) break;
+      this.#failures.delete(oldest);
+    }
+  }
+
+  /** Forgets the failures under `keys` (after a successful login). */
+  recordSuccess(keys: readonly string[]): void {
+    for (const key of keys) this.#failures.delete(key);
+  }
+
+  /** How many keys are tracked (for tests and metrics). */
+  get size(): number {
+    return this.#failures.size;
+  }
+}

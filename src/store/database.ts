@@ -1,0 +1,65 @@
+/**
+ * Opens a SQLite database (node:sqlite) in WAL mode and brings its schema up to date with
+ * versioned migrations. Each migration runs in its own transaction with its version bump.
+ */
+import { DatabaseSync } from "node:sqlite";
+
+/** One schema step: `version` is 1 for the first and grows by one. */
+export interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+/**
+ * Opens `path` (":memory:" for tests) and applies the migrations it has not seen.
+ * @throws RangeError when the database was written by a newer tincan (unknown version).
+ */
+export function openDatabase(path: string, migrations: readonly Migration[]): DatabaseSync {
+  const db = new DatabaseSync(path);
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("PRAGMA busy_timeout = 5000");
+    migrate(db, migrations);
+  } catch (err: unknown) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+function migrate(db: DatabaseSync, migrations: readonly Migration[]): void {
+  const current = Number(
+    (db.prepare("PRAGMA user_version").get() as { user_version: number })
+      .user_version,
+  );
+  const latest = migrations.length;
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new RangeError(`migration ${i + 1} has version ${m.version}`);
+  });
+  if (current > latest) {
+    throw new RangeError(
+      `Cannot open the database: its schema version ${current} is newer than this tincan (${latest})`,
+    );
+  }
+  for (const m of migrations.slice(current)) {
+    transaction(db, () => {
+      db.exec(m.sql);
+      db.exec(`PRAGMA user_version = ${m.version}`);
+    });
+  }
+}
+
+/** Runs `work` in a transaction: committed when it returns, rolled back when it throws. */
+export function transaction<T>(db: DatabaseSync, work: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (err: unknown) {
+    db.exec("ROLLBACK");
+    throw err;
+  }
+}
