@@ -12,7 +12,7 @@ import type { Connection, Stream } from "@libp2p/interface";
 import * as opaque from "@serenity-kit/opaque";
 import { ProtocolError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { FramedStream } from "../net/framed.ts";
+import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { AccountRequest, AccountResponse, Status } from "../proto/services.ts";
 import { type AccountStore, UsernameTakenError } from "../store/accounts.ts";
 import type { Certifier } from "./certifier.ts";
@@ -34,6 +34,8 @@ export interface AccountDeps {
   readonly now: () => number;
   /** Ends the connections of a PeerId whose session a key change replaced. */
   readonly disconnect: (peerId: string) => Promise<void>;
+  /** Frame limits of a request stream; FRAMES.account unless given. */
+  readonly frames?: FrameLimits;
 }
 
 type AccountStream = FramedStream<AccountRequest, AccountResponse>;
@@ -61,7 +63,7 @@ export function accountProtocol(deps: AccountDeps) {
       stream,
       AccountRequest,
       AccountResponse,
-      FRAMES.account,
+      deps.frames ?? FRAMES.account,
     );
     const first = await framed.read();
     let username: string;

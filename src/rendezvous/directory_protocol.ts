@@ -7,7 +7,7 @@
 import type { Connection, Stream } from "@libp2p/interface";
 import { PrekeyKind, verifyPrekey } from "../crypto/prekeys.ts";
 import type { Logger } from "../log.ts";
-import { FramedStream } from "../net/framed.ts";
+import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { DirectoryRequest, DirectoryResponse, type SignedKey, Status } from "../proto/services.ts";
 import type { AccountStore } from "../store/accounts.ts";
 import type { PrekeyStore } from "../store/prekeys.ts";
@@ -31,6 +31,8 @@ export interface DirectoryDeps {
   readonly table: RegistrationTable;
   readonly log: Logger;
   readonly now: () => number;
+  /** Frame limits of a request stream; FRAMES.directory unless given. */
+  readonly frames?: FrameLimits;
 }
 
 const EMPTY: Omit<DirectoryResponse, "status"> = {
@@ -56,7 +58,7 @@ export function directoryProtocol(deps: DirectoryDeps) {
       stream,
       DirectoryRequest,
       DirectoryResponse,
-      FRAMES.directory,
+      deps.frames ?? FRAMES.directory,
       { limits: { oneTimePrekeys: MAX_ONE_TIME_PREKEYS_PER_UPLOAD } },
     );
     const request = await framed.read();

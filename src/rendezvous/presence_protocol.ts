@@ -5,7 +5,7 @@
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
-import { FramedStream } from "../net/framed.ts";
+import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
 import { FRAMES, MAX_PRESENCE_BACKLOG } from "./constants.ts";
 import type { PresenceChange, Sessions } from "./sessions.ts";
@@ -14,6 +14,8 @@ import type { PresenceChange, Sessions } from "./sessions.ts";
 export interface PresenceDeps {
   readonly sessions: Sessions;
   readonly log: Logger;
+  /** Frame limits of the subscription request; FRAMES.presence unless given. */
+  readonly frames?: FrameLimits;
 }
 
 function event(change: PresenceChange): PresenceEvent {
@@ -36,7 +38,7 @@ export function presenceProtocol(deps: PresenceDeps) {
       stream,
       PresenceRequest,
       PresenceEvent,
-      FRAMES.presence,
+      deps.frames ?? FRAMES.presence,
     );
     await framed.read();
     const peerId = connection.remotePeer.toString();

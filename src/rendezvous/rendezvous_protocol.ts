@@ -5,7 +5,7 @@
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
-import { FramedStream } from "../net/framed.ts";
+import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { openPeerRecord, PeerRecordError } from "../net/peer_record.ts";
 import { Message } from "../proto/rendezvous.ts";
 import { FRAMES, MAX_PEER_RECORD_BYTES } from "./constants.ts";
@@ -18,6 +18,8 @@ export interface RendezvousDeps {
   readonly sessions: Sessions;
   readonly log: Logger;
   readonly now: () => number;
+  /** Frame limits of a request stream; FRAMES.rendezvous unless given. */
+  readonly frames?: FrameLimits;
 }
 
 type RendezvousStream = FramedStream<Message, Message>;
@@ -26,7 +28,12 @@ const Status = Message.ResponseStatus;
 /** Creates the handler of /rendezvous/1.0.0. */
 export function rendezvousProtocol(deps: RendezvousDeps) {
   return async (stream: Stream, connection: Connection): Promise<void> => {
-    const framed: RendezvousStream = new FramedStream(stream, Message, Message, FRAMES.rendezvous);
+    const framed: RendezvousStream = new FramedStream(
+      stream,
+      Message,
+      Message,
+      deps.frames ?? FRAMES.rendezvous,
+    );
     while (true) {
       const request = await framed.readOrEnd();
       if (request === undefined) break;

@@ -6,6 +6,7 @@ import { peerIdFromString } from "@libp2p/peer-id";
 import * as opaque from "@serenity-kit/opaque";
 import { join } from "node:path";
 import { logger } from "../log.ts";
+import type { FrameLimits } from "../net/framed.ts";
 import { createNode, type NodeLimits, type TincanNode } from "../net/node.ts";
 import { loadOrCreateNodeKey } from "../net/node_key.ts";
 import { guarded } from "../net/serve.ts";
@@ -17,7 +18,7 @@ import { settingOrCreate } from "../store/settings.ts";
 import { VERSION } from "../version.ts";
 import { accountProtocol } from "./account_protocol.ts";
 import { Certifier } from "./certifier.ts";
-import { PROTOCOL } from "./constants.ts";
+import { FRAMES, PROTOCOL } from "./constants.ts";
 import { directoryProtocol } from "./directory_protocol.ts";
 import { presenceProtocol } from "./presence_protocol.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
@@ -34,6 +35,11 @@ export interface RendezvousOptions {
   readonly now?: () => number;
   readonly nodeLimits?: Partial<NodeLimits>;
   readonly registrationLimits?: Partial<RegistrationLimits>;
+  /**
+   * How long any protocol waits for a client's next frame before resetting the stream; the
+   * per-protocol defaults are in constants.ts FRAMES. Tests shorten it.
+   */
+  readonly readTimeoutMs?: number;
 }
 
 /** A running rendezvous. */
@@ -81,6 +87,10 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     throw err;
   }
   const serverId = node.peerId.toString();
+  const frames = (name: keyof typeof FRAMES): FrameLimits =>
+    options.readTimeoutMs === undefined
+      ? FRAMES[name]
+      : { ...FRAMES[name], readTimeoutMs: options.readTimeoutMs };
   const disconnect = async (peerId: string) => {
     await node.hangUp(peerIdFromString(peerId)).catch(() => {});
   };
@@ -95,8 +105,15 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       log: logger("rendezvous:account"),
       now,
       disconnect,
+      frames: frames("account"),
     }),
-    rendezvous: rendezvousProtocol({ table, sessions, log: logger("rendezvous:discovery"), now }),
+    rendezvous: rendezvousProtocol({
+      table,
+      sessions,
+      log: logger("rendezvous:discovery"),
+      now,
+      frames: frames("rendezvous"),
+    }),
     directory: directoryProtocol({
       accounts,
       prekeys,
@@ -105,8 +122,13 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       table,
       log: logger("rendezvous:directory"),
       now,
+      frames: frames("directory"),
     }),
-    presence: presenceProtocol({ sessions, log: logger("rendezvous:presence") }),
+    presence: presenceProtocol({
+      sessions,
+      log: logger("rendezvous:presence"),
+      frames: frames("presence"),
+    }),
   };
   for (const name of Object.keys(handlers) as (keyof typeof handlers)[]) {
     await node.handle(PROTOCOL[name], guarded(logger(`rendezvous:${name}`), handlers[name]), {

@@ -1,7 +1,8 @@
 /**
- * Throttling of failed logins, per username and per remote address: after FREE_FAILURES
- * failures each further one doubles the wait (1 s, 2 s, 4 s … capped at MAX_DELAY_MS).
- * Pure: the caller passes the time.
+ * Throttling of failed logins, per username and per remote address: the FREE_FAILURES-th
+ * failure starts a wait of BASE_DELAY_MS and each further one doubles it (1 s, 2 s, 4 s … capped
+ * at MAX_DELAY_MS), so the attempt after FREE_FAILURES failures is refused. Pure: the caller
+ * passes the time.
  */
 
 /** Failures allowed before any wait. */
@@ -47,9 +48,9 @@ export class LoginThrottle {
       this.#failures.delete(key); // re-insert: the map's order is the eviction order
       entry.count++;
       entry.lastFailure = now;
-      if (entry.count > FREE_FAILURES) {
+      if (entry.count >= FREE_FAILURES) {
         const delay = Math.min(
-          BASE_DELAY_MS * 2 ** (entry.count - FREE_FAILURES - 1),
+          BASE_DELAY_MS * 2 ** (entry.count - FREE_FAILURES),
           MAX_DELAY_MS,
         );
         entry.blockedUntil = now + delay;

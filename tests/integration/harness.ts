@@ -2,6 +2,8 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import assert from "node:assert/strict";
+import { RemoteError } from "../../src/errors.ts";
 import { configureLogging } from "../../src/log.ts";
 import { createNode, type TincanNode } from "../../src/net/node.ts";
 import { type AccountOptions, login, registerAccount } from "../../src/peer/account_client.ts";
@@ -13,6 +15,12 @@ import {
 
 configureLogging(Deno.env.get("TINCAN_TEST_LOG") === "debug" ? "debug" : "error");
 
+/** Data directories the harness made; removed when the test module unloads. */
+const tempDirs = new Set<string>();
+globalThis.addEventListener("unload", () => {
+  for (const dir of tempDirs) Deno.removeSync(dir, { recursive: true });
+});
+
 /** A cheap key-stretching setting so tests spend their time on the protocol, not on Argon2. */
 export const FAST: AccountOptions = {
   keyStretching: { "argon2id-custom": { iterations: 1, memory: 256, parallelism: 1 } },
@@ -23,6 +31,7 @@ export async function withRendezvous(
   options: Partial<RendezvousOptions> = {},
 ): Promise<{ rendezvous: Rendezvous; address: Multiaddr; dataDir: string }> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "tincan-test-" });
+  tempDirs.add(dataDir);
   const rendezvous = await startRendezvous({
     dataDir,
     listen: ["/ip4/127.0.0.1/tcp/0"],
@@ -66,4 +75,76 @@ export async function stopAll(
       // already stopped
     }
   }));
+}
+
+/** A clock a test moves by hand; pass `clock.now` as the rendezvous' `now`. */
+export class ManualClock {
+  #time: number;
+  constructor(start = Date.now()) {
+    this.#time = start;
+  }
+  readonly now = (): number => this.#time;
+  advance(ms: number): void {
+    this.#time += ms;
+  }
+}
+
+/** How long `waitFor` and `within` wait before failing the test. */
+export const WAIT_MS = 10_000;
+
+/**
+ * Polls `condition` until it holds.
+ * @throws AssertionError naming `what` when it does not hold within `timeoutMs`.
+ */
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = WAIT_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!await condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Awaits `promise`, failing the test if it is still pending after `timeoutMs`.
+ * @throws AssertionError naming `what` on timeout; whatever `promise` throws otherwise.
+ */
+export async function within<T>(
+  what: string,
+  promise: Promise<T>,
+  timeoutMs = WAIT_MS,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new assert.AssertionError({ message: `${what} took over ${timeoutMs} ms` })),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Awaits `promise`, which must reject with a RemoteError of `status`; returns that error. */
+export async function remoteError(promise: Promise<unknown>, status: string): Promise<RemoteError> {
+  let error: unknown;
+  try {
+    await promise;
+  } catch (err: unknown) {
+    error = err;
+  }
+  assert.ok(error instanceof RemoteError, `expected RemoteError ${status}, got ${error}`);
+  assert.equal(error.status, status, error.message);
+  return error;
+}
+
+/** Asserts two byte arrays hold the same bytes, whatever their classes (Buffer vs Uint8Array). */
+export function assertBytes(actual: Uint8Array, expected: Uint8Array, message?: string): void {
+  assert.deepEqual(new Uint8Array(actual), new Uint8Array(expected), message);
 }

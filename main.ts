@@ -1,0 +1,8 @@
+/** tincan: parse argv, dispatch to a command, exit with its code. */
+import { dispatch } from "./src/cli/commands.ts";
+import { consoleIO } from "./src/cli/io.ts";
+
+if (import.meta.main) {
+  // Exit explicitly: a stopped libp2p TCP listener can keep Deno's event loop alive.
+  Deno.exit(await dispatch(Deno.args, consoleIO));
+}
