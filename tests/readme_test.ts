@@ -7,14 +7,14 @@ const pinned = (await Deno.readTextFile(new URL(".deno-version", root))).trim();
 const tasks = Object.keys(JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks);
 
 Deno.test("the README's first two commands run the product and the tests with npx", () => {
-  const commands = [...readme.matchAll(/^npx -y deno@(\S+) task (\S+)/gm)];
+  const commands = [...readme.matchAll(/^npx -y deno@([^\s`]+) task ([\w-]+)/gm)];
   assert.ok(commands.length >= 2);
   assert.equal(commands[0]![2], "rendezvous");
   assert.equal(commands[1]![2], "test");
 });
 
 Deno.test("every deno version in the README is the pinned one, every task exists", () => {
-  for (const [, version, task] of readme.matchAll(/deno@(\S+) task (\S+)/g)) {
+  for (const [, version, task] of readme.matchAll(/deno@([^\s`]+) task ([\w-]+)/g)) {
     assert.equal(version, pinned);
     assert.ok(tasks.includes(task!), `README names a missing task: ${task}`);
   }
