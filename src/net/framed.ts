@@ -9,6 +9,13 @@ import type { DecodeOptions } from "protons-runtime";
 import type { Uint8ArrayList } from "uint8arraylist";
 import { ProtocolError } from "../errors.ts";
 
+/**
+ * Bytes that may wait in the read buffer beyond one frame: frames a peer sends back to back (a
+ * presence snapshot, pipelined requests) can arrive in one chunk before the first is read. Past
+ * this the stream is aborted.
+ */
+export const READ_AHEAD_BYTES = 1024 * 1024;
+
 /** A protons-generated message codec. */
 export interface MessageCodec<T> {
   encode(message: NoInfer<T>): Uint8Array;
@@ -39,7 +46,8 @@ export class FramedStream<In, Out> {
   ) {
     this.#pb = pbStream(stream, {
       maxDataLength: limits.maxFrameBytes,
-      maxBufferSize: limits.maxFrameBytes + 16,
+      maxBufferSize: limits.maxFrameBytes + 16 + READ_AHEAD_BYTES,
+      lengthDecoder: boundedLength(varintLength(limits.maxFrameBytes)),
     });
   }
 
@@ -68,14 +76,16 @@ export class FramedStream<In, Out> {
 
   /**
    * Reads the next message, or returns undefined when the remote closed its side instead of
-   * sending one.
+   * sending one (a frame cut short by the close is dropped like a missing one).
    * @throws ProtocolError as `read` does.
    */
   async readOrEnd(signal?: AbortSignal): Promise<In | undefined> {
     try {
       return await this.read(signal);
     } catch (err: unknown) {
-      if (this.stream.readStatus !== "readable" && isEndOfStream(err)) return undefined;
+      // The remote's write end closes before our read end does (the stream is half-closed), so
+      // the test is on remoteWriteStatus, not readStatus.
+      if (this.stream.remoteWriteStatus !== "writable" && isEndOfStream(err)) return undefined;
       throw err;
     }
   }
@@ -98,6 +108,34 @@ export class FramedStream<In, Out> {
   abort(reason: Error): void {
     this.stream.abort(reason);
   }
+}
+
+/**
+ * A varint length decoder that refuses a prefix longer than `maxBytes`. lpStream checks the
+ * prefix's length only once a varint ends, so without this a peer sending endless continuation
+ * bytes (0x80 | …) is read byte by byte until the read deadline.
+ */
+function boundedLength(maxBytes: number): (data: Uint8ArrayList) => number {
+  return (data) => {
+    let value = 0;
+    for (let i = 0; i < data.byteLength; i++) {
+      if (i >= maxBytes) throw new ProtocolError(`a length prefix longer than ${maxBytes} bytes`);
+      const byte = data.get(i);
+      value += (byte & 0x7f) * 2 ** (7 * i);
+      if (byte < 0x80) return value;
+    }
+    throw new RangeError("incomplete varint"); // lpStream reads one more byte and retries
+  };
+}
+
+/** Bytes of the varint encoding of `value`. */
+function varintLength(value: number): number {
+  let bytes = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 0x80);
+    bytes++;
+  }
+  return bytes;
 }
 
 function isEndOfStream(err: unknown): boolean {

@@ -1,16 +1,29 @@
-/** Named settings kept in a database's `settings` table (for example the OPAQUE server setup). */
+/** Named settings kept in a database's `settings` table (the OPAQUE server setup, pins …). */
 import type { DatabaseSync } from "node:sqlite";
 import { transaction } from "./database.ts";
 
 /** Returns the setting `name`, creating it with `create()` the first time. */
 export function settingOrCreate(db: DatabaseSync, name: string, create: () => string): string {
   return transaction(db, () => {
-    const row = db.prepare("SELECT value FROM settings WHERE name = ?").get(name) as
-      | { value: string }
-      | undefined;
-    if (row) return row.value;
+    const existing = getSetting(db, name);
+    if (existing !== undefined) return existing;
     const value = create();
-    db.prepare("INSERT INTO settings (name, value) VALUES (?, ?)").run(name, value);
+    setSetting(db, name, value);
     return value;
   });
+}
+
+/** The setting `name`, or undefined. */
+export function getSetting(db: DatabaseSync, name: string): string | undefined {
+  const row = db.prepare("SELECT value FROM settings WHERE name = ?").get(name) as
+    | { value: string }
+    | undefined;
+  return row?.value;
+}
+
+/** Sets `name` to `value`. */
+export function setSetting(db: DatabaseSync, name: string, value: string): void {
+  db.prepare(
+    "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+  ).run(name, value);
 }

@@ -60,8 +60,14 @@ Deno.test("register accepts TTLs from 2 h to 72 h and refuses outside with E_INV
   const table = new RegistrationTable();
   assert.equal(granted(table.register("p1", "a", RECORD, 1n, MIN_TTL_SECONDS, T0)), 7200);
   assert.equal(granted(table.register("p1", "b", RECORD, 1n, MAX_TTL_SECONDS, T0)), 72 * 3600);
-  assert.equal(refused(table.register("p1", "c", RECORD, 1n, MIN_TTL_SECONDS - 1, T0)), "E_INVALID_TTL");
-  assert.equal(refused(table.register("p1", "c", RECORD, 1n, MAX_TTL_SECONDS + 1, T0)), "E_INVALID_TTL");
+  assert.equal(
+    refused(table.register("p1", "c", RECORD, 1n, MIN_TTL_SECONDS - 1, T0)),
+    "E_INVALID_TTL",
+  );
+  assert.equal(
+    refused(table.register("p1", "c", RECORD, 1n, MAX_TTL_SECONDS + 1, T0)),
+    "E_INVALID_TTL",
+  );
   assert.equal(refused(table.register("p1", "c", RECORD, 1n, 1, T0)), "E_INVALID_TTL");
   assert.equal(refused(table.register("p1", "c", RECORD, 1n, -7200, T0)), "E_INVALID_TTL");
   assert.equal(table.size, 2);
@@ -77,10 +83,16 @@ Deno.test("custom limits override the defaults", () => {
 Deno.test("namespaces: empty or over 255 bytes are refused with E_INVALID_NAMESPACE", () => {
   const table = new RegistrationTable();
   assert.equal(refused(table.register("p1", "", RECORD, 1n, 0, T0)), "E_INVALID_NAMESPACE");
-  assert.equal(refused(table.register("p1", "x".repeat(256), RECORD, 1n, 0, T0)), "E_INVALID_NAMESPACE");
+  assert.equal(
+    refused(table.register("p1", "x".repeat(256), RECORD, 1n, 0, T0)),
+    "E_INVALID_NAMESPACE",
+  );
   assert.equal(granted(table.register("p1", "x".repeat(255), RECORD, 1n, 0, T0)), 7200);
   // bytes, not characters: 128 two-byte characters are 256 bytes
-  assert.equal(refused(table.register("p1", "é".repeat(128), RECORD, 1n, 0, T0)), "E_INVALID_NAMESPACE");
+  assert.equal(
+    refused(table.register("p1", "é".repeat(128), RECORD, 1n, 0, T0)),
+    "E_INVALID_NAMESPACE",
+  );
   assert.equal(granted(table.register("p1", "é".repeat(127), RECORD, 1n, 0, T0)), 7200);
   assert.equal(table.size, 2);
 });
@@ -119,12 +131,21 @@ Deno.test("the table answers E_UNAVAILABLE when full across peers", () => {
 Deno.test("an older peer record seq is refused; an equal or newer one is accepted", () => {
   const table = new RegistrationTable();
   granted(table.register("p1", "a", RECORD, 5n, 0, T0));
-  assert.equal(refused(table.register("p1", "a", RECORD, 4n, 0, T0)), "E_INVALID_SIGNED_PEER_RECORD");
+  assert.equal(
+    refused(table.register("p1", "a", RECORD, 4n, 0, T0)),
+    "E_INVALID_SIGNED_PEER_RECORD",
+  );
   // the seq is per peer, across namespaces
-  assert.equal(refused(table.register("p1", "b", RECORD, 4n, 0, T0)), "E_INVALID_SIGNED_PEER_RECORD");
+  assert.equal(
+    refused(table.register("p1", "b", RECORD, 4n, 0, T0)),
+    "E_INVALID_SIGNED_PEER_RECORD",
+  );
   granted(table.register("p1", "a", RECORD, 5n, 0, T0));
   granted(table.register("p1", "b", RECORD, 6n, 0, T0));
-  assert.equal(refused(table.register("p1", "a", RECORD, 5n, 0, T0)), "E_INVALID_SIGNED_PEER_RECORD");
+  assert.equal(
+    refused(table.register("p1", "a", RECORD, 5n, 0, T0)),
+    "E_INVALID_SIGNED_PEER_RECORD",
+  );
   // other peers have their own seq
   granted(table.register("p2", "a", RECORD, 0n, 0, T0));
 });
@@ -191,7 +212,10 @@ Deno.test("a cookie for another namespace or garbage is refused with E_INVALID_C
   assert.equal(refused(table.discover("", 0, cookie, T0)), "E_INVALID_COOKIE");
   const all = found(table.discover("", 0, undefined, T0));
   assert.equal(refused(table.discover("chat", 0, all.cookie, T0)), "E_INVALID_COOKIE");
-  assert.equal(refused(table.discover("chat", 0, new Uint8Array([1, 2, 3]), T0)), "E_INVALID_COOKIE");
+  assert.equal(
+    refused(table.discover("chat", 0, new Uint8Array([1, 2, 3]), T0)),
+    "E_INVALID_COOKIE",
+  );
   assert.equal(refused(table.discover("chat", 0, new Uint8Array(8 + 256), T0)), "E_INVALID_COOKIE");
   // the namespace part is not valid UTF-8
   const badUtf8 = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe]);
@@ -353,7 +377,9 @@ Deno.test("property: paging with cookies and a limit returns every live registra
         }
         const queryAt = now + queryDelayMs;
         const expected = [...model]
-          .filter(([key, expiresAt]) => expiresAt > queryAt && (ns === "" || key.endsWith(`/${ns}`)))
+          .filter(([key, expiresAt]) =>
+            expiresAt > queryAt && (ns === "" || key.endsWith(`/${ns}`))
+          )
           .map(([key]) => key)
           .sort();
         const seen: string[] = [];
