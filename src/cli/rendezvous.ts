@@ -71,12 +71,13 @@ export async function runRendezvous(args: readonly string[], io: CliIO): Promise
     listen: parsed.listen,
     name: parsed.name,
   });
-  for (const address of rendezvous.multiaddrs()) io.out(address);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
+  // Listen for the signals before printing the addresses: whoever reads them may stop us at once.
+  const stopped = new Promise<void>((resolve) => {
+    Deno.addSignalListener("SIGINT", resolve);
+    Deno.addSignalListener("SIGTERM", resolve);
   });
+  for (const address of rendezvous.multiaddrs()) io.out(address);
+  await stopped;
   io.err("tincan: stopping the rendezvous");
   await rendezvous.stop();
   return EXIT.ok;

@@ -1,0 +1,100 @@
+/** /tincan/presence/1.0.0 against a real rendezvous: snapshot, live online and offline events. */
+import assert from "node:assert/strict";
+import { type Presence, subscribePresence } from "../../src/peer/presence_client.ts";
+import { Status } from "../../src/proto/services.ts";
+import {
+  clientNode,
+  loggedInClient,
+  remoteError,
+  stopAll,
+  within,
+  withRendezvous,
+} from "./harness.ts";
+
+/** Reads `events` until one matches, failing after the harness' wait. */
+async function next(
+  events: AsyncIterator<Presence>,
+  what: string,
+  matches: (event: Presence) => boolean,
+): Promise<Presence> {
+  return await within(
+    what,
+    (async () => {
+      while (true) {
+        const result = await events.next();
+        assert.ok(!result.done, `the presence stream ended before ${what}`);
+        if (matches(result.value)) return result.value;
+      }
+    })(),
+  );
+}
+
+Deno.test("presence: a snapshot, then logins and disconnects as they happen", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await loggedInClient(address, "alice");
+  const bob = await loggedInClient(address, "bob");
+  let carol: Awaited<ReturnType<typeof loggedInClient>> | undefined;
+  const feed = await subscribePresence(alice, address);
+  const events = feed.events[Symbol.asyncIterator]();
+  try {
+    const snapshot = [
+      await next(events, "the first snapshot event", () => true),
+      await next(events, "the second snapshot event", () => true),
+    ];
+    assert.deepEqual(
+      snapshot.map((e) => [e.username, e.peerId, e.online]).sort(),
+      [
+        ["alice", alice.peerId.toString(), true],
+        ["bob", bob.peerId.toString(), true],
+      ],
+    );
+
+    carol = await loggedInClient(address, "carol");
+    const online = await next(events, "carol online", (e) => e.username === "carol");
+    assert.equal(online.online, true);
+    assert.equal(online.peerId, carol.peerId.toString());
+    assert.ok(online.at > 0);
+
+    await bob.stop();
+    const offline = await next(events, "bob offline", (e) => e.username === "bob" && !e.online);
+    assert.equal(offline.peerId, bob.peerId.toString());
+    assert.equal(rendezvous.sessions.sessionOf("bob"), undefined);
+  } finally {
+    await feed.close().catch(() => {});
+    await stopAll(alice, bob, carol, rendezvous);
+  }
+});
+
+Deno.test("presence: one subscriber sees another subscriber go offline", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await loggedInClient(address, "alice");
+  const bob = await loggedInClient(address, "bob");
+  const aliceFeed = await subscribePresence(alice, address);
+  const bobFeed = await subscribePresence(bob, address);
+  const bobEvents = bobFeed.events[Symbol.asyncIterator]();
+  try {
+    await alice.stop();
+    const offline = await next(
+      bobEvents,
+      "alice offline",
+      (e) => e.username === "alice" && !e.online,
+    );
+    assert.equal(offline.peerId, alice.peerId.toString());
+    assert.equal(rendezvous.sessions.size, 1);
+  } finally {
+    await aliceFeed.close().catch(() => {});
+    await bobFeed.close().catch(() => {});
+    await stopAll(alice, bob, rendezvous);
+  }
+});
+
+Deno.test("presence: a peer that is not logged in is refused", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const stranger = await clientNode();
+  try {
+    const err = await remoteError(subscribePresence(stranger, address), Status.E_NOT_AUTHORIZED);
+    assert.match(err.message, /log in first/);
+  } finally {
+    await stopAll(stranger, rendezvous);
+  }
+});
