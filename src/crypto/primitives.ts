@@ -1,0 +1,252 @@
+/**
+ * Thin, length-checked wrappers over the primitives the end-to-end layer uses.
+ *
+ * X25519, Ed25519 and AES-256-GCM run on WebCrypto; HMAC-SHA-256, HKDF-SHA-256 and SHA-512 run
+ * on @noble/hashes, which bench/primitives.ts measured 3-7x faster than WebCrypto for the small,
+ * fresh-key inputs of a ratchet (WebCrypto pays an async key import on every call). AES stays on
+ * WebCrypto although noble's is ~1.5-2x faster: noble's AES uses T-tables, which leak timing.
+ *
+ * Keys are plain bytes so that sessions serialize trivially: an X25519 key pair is its raw
+ * 32-byte private scalar and its raw 32-byte public u-coordinate.
+ */
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256, sha512 as nobleSha512 } from "@noble/hashes/sha2.js";
+
+/** Bytes of an X25519 private or public key and of an X25519 shared secret. */
+export const X25519_BYTES = 32;
+/** Bytes of a raw Ed25519 public key. */
+export const ED25519_PUBLIC_BYTES = 32;
+/** Bytes of an Ed25519 signature. */
+export const SIGNATURE_BYTES = 64;
+/** Bytes of an AES-256 key. */
+export const AES_KEY_BYTES = 32;
+/** Bytes of an AES-GCM nonce (96 bits, the only size this module accepts). */
+export const NONCE_BYTES = 12;
+/** Bytes of an AES-GCM authentication tag (128 bits). */
+export const TAG_BYTES = 16;
+/** Bytes of an HMAC-SHA-256 output, and the most HKDF-SHA-256 can produce is 255 times this. */
+export const SHA256_BYTES = 32;
+
+const subtle = crypto.subtle;
+// PKCS#8 wrapping of a raw X25519 private key (RFC 8410): WebCrypto has no raw private import.
+const PKCS8_X25519_PREFIX = Uint8Array.from(
+  "302e020100300506032b656e04220420".match(/../g)!,
+  (byte) => parseInt(byte, 16),
+);
+const BASE_POINT = Uint8Array.of(9, ...new Uint8Array(31));
+
+/** An X25519 key pair as raw bytes (private scalar, public u-coordinate), 32 bytes each. */
+export interface X25519KeyPair {
+  readonly privateKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/** Where fresh X25519 key pairs come from; tests inject deterministic ones. */
+export type KeyPairSource = () => Promise<X25519KeyPair>;
+
+/**
+ * Something that signs with an Ed25519 identity. A libp2p PrivateKey fits through
+ * {@link signerFromPrivateKey}; tests can pass any implementation.
+ */
+export interface Signer {
+  /** The raw 32-byte Ed25519 public key. */
+  readonly publicKey: Uint8Array;
+  /** A 64-byte Ed25519 signature over `data`. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** Thrown when AES-GCM authentication fails: wrong key, nonce, associated data or altered bytes. */
+export class DecryptionError extends Error {
+  override name = "DecryptionError";
+}
+
+/** Throws a RangeError unless `bytes` is exactly `length` bytes long. */
+export function checkLength(what: string, bytes: Uint8Array, length: number): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
+    const got = bytes instanceof Uint8Array ? `${bytes.length} bytes` : typeof bytes;
+    throw new RangeError(`${what} must be ${length} bytes, got ${got}`);
+  }
+}
+
+/** A copy backed by its own ArrayBuffer, the type WebCrypto's signatures ask for. */
+function own(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes);
+}
+
+/** A copy in a fresh, plain Uint8Array (unlike Buffer#slice, which would alias its input). */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+/** Concatenates byte strings. */
+export function concat(...parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** `length` bytes from the system CSPRNG. */
+export function randomBytes(length: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(length));
+}
+
+/** A fresh X25519 key pair from WebCrypto. The default {@link KeyPairSource}. */
+export async function generateX25519KeyPair(): Promise<X25519KeyPair> {
+  const pair = await subtle.generateKey("X25519", true, ["deriveBits"]) as CryptoKeyPair;
+  const pkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", pair.privateKey));
+  const privateKey = copyBytes(pkcs8.subarray(PKCS8_X25519_PREFIX.length));
+  pkcs8.fill(0);
+  const publicKey = new Uint8Array(await subtle.exportKey("raw", pair.publicKey));
+  return { privateKey, publicKey };
+}
+
+/**
+ * The key pair of a raw 32-byte X25519 private key (its public key is recomputed).
+ * @throws RangeError when the key is not 32 bytes.
+ */
+export async function x25519KeyPairFromPrivate(privateKey: Uint8Array): Promise<X25519KeyPair> {
+  checkLength("an X25519 private key", privateKey, X25519_BYTES);
+  const publicKey = await x25519(privateKey, BASE_POINT);
+  return { privateKey: copyBytes(privateKey), publicKey };
+}
+
+/**
+ * The X25519 shared secret of a raw private key and a peer's raw public key (RFC 7748).
+ * The caller should zero the result once it has been fed to a KDF.
+ * @throws RangeError when a key is not 32 bytes, or when the public key is a low-order point
+ * (the shared secret would be all zeros and carry no secret).
+ */
+export async function x25519(privateKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
+  checkLength("an X25519 private key", privateKey, X25519_BYTES);
+  checkLength("an X25519 public key", publicKey, X25519_BYTES);
+  const pkcs8 = own(concat(PKCS8_X25519_PREFIX, privateKey));
+  const ours = await subtle.importKey("pkcs8", pkcs8, "X25519", false, ["deriveBits"]);
+  pkcs8.fill(0);
+  const theirs = await subtle.importKey("raw", own(publicKey), "X25519", false, []);
+  try {
+    return new Uint8Array(await subtle.deriveBits({ name: "X25519", public: theirs }, ours, 256));
+  } catch (err: unknown) {
+    throw new RangeError("X25519 public key is a low-order point: no shared secret", {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * HKDF-SHA-256 (RFC 5869): `length` bytes from `ikm`, `salt` (empty = 32 zero bytes) and `info`.
+ * @throws RangeError when `length` is not an integer in 0 .. 255 * 32.
+ */
+export function hkdfSha256(
+  ikm: Uint8Array,
+  salt: Uint8Array,
+  info: Uint8Array,
+  length: number,
+): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > 255 * SHA256_BYTES) {
+    throw new RangeError(
+      `HKDF-SHA-256 can produce 0 .. ${255 * SHA256_BYTES} bytes, not ${length}`,
+    );
+  }
+  if (length === 0) return new Uint8Array(0);
+  return hkdf(sha256, ikm, salt, info, length);
+}
+
+/** HMAC-SHA-256 of `data` under `key` (32 bytes out). */
+export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
+  return hmac(sha256, key, data);
+}
+
+/** SHA-512 of `data` (64 bytes out). */
+export function sha512(data: Uint8Array): Uint8Array {
+  return nobleSha512(data);
+}
+
+async function aesKey(key: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
+  checkLength("an AES-256 key", key, AES_KEY_BYTES);
+  return await subtle.importKey("raw", own(key), "AES-GCM", false, [usage]);
+}
+
+/**
+ * AES-256-GCM encryption. Output layout: `ciphertext ‖ tag`, where the ciphertext is as long as
+ * the plaintext and the tag is 16 bytes; the nonce is NOT included. Never seal twice under the
+ * same key and nonce: the ratchet derives both from a one-use message key.
+ * @throws RangeError when the key is not 32 bytes or the nonce not 12.
+ */
+export async function aesGcmSeal(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  associatedData: Uint8Array,
+): Promise<Uint8Array> {
+  checkLength("an AES-GCM nonce", nonce, NONCE_BYTES);
+  const cryptoKey = await aesKey(key, "encrypt");
+  const params = { name: "AES-GCM", iv: own(nonce), additionalData: own(associatedData) };
+  return new Uint8Array(await subtle.encrypt(params, cryptoKey, own(plaintext)));
+}
+
+/**
+ * AES-256-GCM decryption of `ciphertext ‖ tag` (see {@link aesGcmSeal}).
+ * @throws RangeError when the key is not 32 bytes, the nonce not 12 or `sealed` is shorter than
+ * a tag; DecryptionError when authentication fails.
+ */
+export async function aesGcmOpen(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  associatedData: Uint8Array,
+): Promise<Uint8Array> {
+  checkLength("an AES-GCM nonce", nonce, NONCE_BYTES);
+  if (sealed.length < TAG_BYTES) {
+    throw new RangeError(`AES-GCM input must hold a ${TAG_BYTES}-byte tag, got ${sealed.length}`);
+  }
+  const cryptoKey = await aesKey(key, "decrypt");
+  const params = { name: "AES-GCM", iv: own(nonce), additionalData: own(associatedData) };
+  try {
+    return new Uint8Array(await subtle.decrypt(params, cryptoKey, own(sealed)));
+  } catch (err: unknown) {
+    throw new DecryptionError("AES-GCM authentication failed", { cause: err });
+  }
+}
+
+/**
+ * Whether `signature` is a valid Ed25519 signature of `data` by the raw public key (RFC 8032,
+ * strict: non-canonical signatures and malformed keys give false).
+ * @throws RangeError when the public key is not 32 bytes (a caller bug: check keys on parsing).
+ */
+export async function ed25519Verify(
+  publicKey: Uint8Array,
+  data: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
+  checkLength("an Ed25519 public key", publicKey, ED25519_PUBLIC_BYTES);
+  if (signature.length !== SIGNATURE_BYTES) return false;
+  try {
+    const key = await subtle.importKey("raw", own(publicKey), "Ed25519", false, ["verify"]);
+    return await subtle.verify("Ed25519", key, own(signature), own(data));
+  } catch {
+    return false;
+  }
+}
+
+/** The shape of a libp2p Ed25519 PrivateKey that {@link signerFromPrivateKey} needs. */
+export interface PrivateKeyLike {
+  readonly publicKey: { readonly raw: Uint8Array };
+  sign(data: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+/**
+ * Adapts a libp2p Ed25519 PrivateKey (the node's identity) to a {@link Signer}.
+ * @throws RangeError when the key's raw public key is not 32 bytes (not Ed25519).
+ */
+export function signerFromPrivateKey(key: PrivateKeyLike): Signer {
+  checkLength("an Ed25519 public key", key.publicKey.raw, ED25519_PUBLIC_BYTES);
+  return {
+    publicKey: copyBytes(key.publicKey.raw),
+    sign: async (data) => copyBytes(await key.sign(data)),
+  };
+}

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import {
+  aesGcmOpen,
+  aesGcmSeal,
+  concat,
+  DecryptionError,
+  ed25519Verify,
+  generateX25519KeyPair,
+  hkdfSha256,
+  hmacSha256,
+  signerFromPrivateKey,
+  TAG_BYTES,
+  x25519,
+  x25519KeyPairFromPrivate,
+} from "../../src/crypto/primitives.ts";
+import { flipBit, text } from "./parties.ts";
+
+function hex(s: string): Uint8Array {
+  return Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+Deno.test("x25519: both sides of a key agreement get the same 32 bytes", async () => {
+  const a = await generateX25519KeyPair();
+  const b = await generateX25519KeyPair();
+  assert.equal(a.privateKey.length, 32);
+  assert.equal(a.publicKey.length, 32);
+  const ab = await x25519(a.privateKey, b.publicKey);
+  assert.equal(ab.length, 32);
+  assert.deepEqual(ab, await x25519(b.privateKey, a.publicKey));
+});
+
+Deno.test("x25519KeyPairFromPrivate recomputes the public key (RFC 7748 section 6.1)", async () => {
+  const alice = hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+  const pair = await x25519KeyPairFromPrivate(alice);
+  assert.deepEqual(
+    pair.publicKey,
+    hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"),
+  );
+  const bobPublic = hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+  assert.deepEqual(
+    await x25519(alice, bobPublic),
+    hex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"),
+  );
+});
+
+Deno.test("x25519 rejects a low-order point with a RangeError and bad lengths", async () => {
+  const a = await generateX25519KeyPair();
+  await assert.rejects(x25519(a.privateKey, new Uint8Array(32)), RangeError);
+  await assert.rejects(x25519(a.privateKey, Uint8Array.of(1, ...new Uint8Array(31))), /low-order/);
+  await assert.rejects(x25519(a.privateKey, new Uint8Array(31)), /32 bytes, got 31/);
+  await assert.rejects(x25519(new Uint8Array(33), a.publicKey), RangeError);
+  await assert.rejects(x25519KeyPairFromPrivate(new Uint8Array(16)), RangeError);
+});
+
+Deno.test("hmacSha256 matches RFC 4231 test case 2", () => {
+  assert.deepEqual(
+    hmacSha256(text("Jefe"), text("what do ya want for nothing?")),
+    hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+  );
+});
+
+Deno.test("hkdfSha256 matches RFC 5869 test case 1 and bounds its length", () => {
+  const okm = hkdfSha256(
+    hex("0b".repeat(22)),
+    hex("000102030405060708090a0b0c"),
+    hex("f0f1f2f3f4f5f6f7f8f9"),
+    42,
+  );
+  assert.deepEqual(
+    okm,
+    hex(
+      "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+    ),
+  );
+  assert.equal(hkdfSha256(okm, new Uint8Array(0), new Uint8Array(0), 8160).length, 8160);
+  for (const n of [8161, -1, 1.5, Number.NaN]) {
+    assert.throws(() => hkdfSha256(okm, new Uint8Array(0), new Uint8Array(0), n), RangeError);
+  }
+});
+
+Deno.test("aesGcmSeal lays out ciphertext ‖ tag and aesGcmOpen reverses it", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const ad = text("header");
+  const sealed = await aesGcmSeal(key, nonce, text("hello"), ad);
+  assert.equal(sealed.length, 5 + TAG_BYTES);
+  assert.deepEqual(await aesGcmOpen(key, nonce, sealed, ad), text("hello"));
+  assert.equal((await aesGcmSeal(key, nonce, new Uint8Array(0), ad)).length, TAG_BYTES);
+});
+
+Deno.test("aesGcmOpen fails with DecryptionError on any altered input", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const ad = text("header");
+  const sealed = await aesGcmSeal(key, nonce, text("hello"), ad);
+  for (let bit = 0; bit < sealed.length * 8; bit += 13) {
+    await assert.rejects(aesGcmOpen(key, nonce, flipBit(sealed, bit), ad), DecryptionError);
+  }
+  await assert.rejects(aesGcmOpen(key, nonce, sealed, flipBit(ad, 3)), DecryptionError);
+  await assert.rejects(aesGcmOpen(flipBit(key, 0), nonce, sealed, ad), DecryptionError);
+  await assert.rejects(aesGcmOpen(key, flipBit(nonce, 95), sealed, ad), DecryptionError);
+  await assert.rejects(aesGcmOpen(key, nonce, sealed.subarray(0, 15), ad), RangeError);
+});
+
+Deno.test("AES-GCM refuses keys that are not 32 bytes and nonces that are not 12", async () => {
+  const nonce = new Uint8Array(12);
+  await assert.rejects(aesGcmSeal(new Uint8Array(16), nonce, text("x"), text("")), /32 bytes/);
+  await assert.rejects(aesGcmSeal(new Uint8Array(32), new Uint8Array(16), text("x"), text("")), {
+    name: "RangeError",
+  });
+  await assert.rejects(
+    aesGcmOpen(new Uint8Array(24), nonce, new Uint8Array(16), text("")),
+    RangeError,
+  );
+});
+
+Deno.test("ed25519Verify checks a libp2p key's signature through the Signer adapter", async () => {
+  const signer = signerFromPrivateKey(await generateKeyPair("Ed25519"));
+  const data = text("signed bytes");
+  const signature = await signer.sign(data);
+  assert.equal(signature.length, 64);
+  assert.equal(await ed25519Verify(signer.publicKey, data, signature), true);
+  assert.equal(await ed25519Verify(signer.publicKey, flipBit(data, 0), signature), false);
+  assert.equal(await ed25519Verify(signer.publicKey, data, flipBit(signature, 7)), false);
+  assert.equal(await ed25519Verify(signer.publicKey, data, signature.subarray(0, 63)), false);
+  assert.equal(
+    await ed25519Verify(signer.publicKey, data, concat(signature, Uint8Array.of(0))),
+    false,
+  );
+  await assert.rejects(ed25519Verify(new Uint8Array(31), data, signature), RangeError);
+});
+
+Deno.test("signerFromPrivateKey refuses a key that is not Ed25519", async () => {
+  const key = await generateKeyPair("secp256k1");
+  assert.throws(() => signerFromPrivateKey(key), RangeError);
+});
