@@ -54,7 +54,7 @@ async function ask(
   }
 }
 
-const NO_KEYS = { oneTimePrekeys: [] as SignedKey[] };
+const NO_KEYS = { oneTimePrekeys: [] as SignedKey[], withoutOneTimePrekey: false };
 
 /**
  * Publishes this user's keys; returns how many one-time prekeys the rendezvous now holds.
@@ -71,23 +71,31 @@ export async function uploadPrekeys(
     identityDhKey: keys.identityDhKey,
     signedPrekey: keys.signedPrekey,
     oneTimePrekeys: [...keys.oneTimePrekeys],
+    withoutOneTimePrekey: false,
   }, "publish prekeys");
   return response.oneTimePrekeysLeft;
 }
 
 /**
- * Looks up `username`: certificate, keys (consuming one one-time prekey), peer records.
+ * Looks up `username`: certificate, keys (consuming one one-time prekey unless
+ * `withoutOneTimePrekey`), peer records.
  * @throws RemoteError E_NOT_FOUND when there is no such user.
  */
 export async function lookupUser(
   node: TincanNode,
   rendezvous: Target,
   username: string,
+  options: { withoutOneTimePrekey?: boolean } = {},
 ): Promise<UserRecord> {
   const response = await ask(
     node,
     rendezvous,
-    { type: DirectoryRequest.Type.LOOKUP, username, ...NO_KEYS },
+    {
+      type: DirectoryRequest.Type.LOOKUP,
+      username,
+      ...NO_KEYS,
+      withoutOneTimePrekey: options.withoutOneTimePrekey ?? false,
+    },
     `look up ${username}`,
   );
   return {

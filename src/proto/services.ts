@@ -542,6 +542,7 @@ export interface DirectoryRequest {
   identityDhKey?: SignedKey
   signedPrekey?: SignedKey
   oneTimePrekeys: SignedKey[]
+  withoutOneTimePrekey: boolean
 }
 
 export namespace DirectoryRequest {
@@ -599,6 +600,11 @@ export namespace DirectoryRequest {
           }
         }
 
+        if ((obj.withoutOneTimePrekey != null && obj.withoutOneTimePrekey !== false)) {
+          w.uint32(48)
+          w.bool(obj.withoutOneTimePrekey)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -606,7 +612,8 @@ export namespace DirectoryRequest {
         const obj: any = {
           type: Type.UPLOAD_PREKEYS,
           username: '',
-          oneTimePrekeys: []
+          oneTimePrekeys: [],
+          withoutOneTimePrekey: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -643,6 +650,10 @@ export namespace DirectoryRequest {
               obj.oneTimePrekeys.push(SignedKey.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.oneTimePrekeys$
               }))
+              break
+            }
+            case 6: {
+              obj.withoutOneTimePrekey = reader.bool()
               break
             }
             default: {
@@ -708,6 +719,13 @@ export namespace DirectoryRequest {
 
               obj.oneTimePrekeys++
 
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.withoutOneTimePrekey`,
+                value: reader.bool()
+              }
               break
             }
             default: {
@@ -780,6 +798,11 @@ export namespace DirectoryRequest {
     index: number
   }
 
+  export interface DirectoryRequestWithoutOneTimePrekeyFieldEvent {
+    field: '$.withoutOneTimePrekey'
+    value: boolean
+  }
+
   export function encode (obj: Partial<DirectoryRequest>): Uint8Array {
     return encodeMessage(obj, DirectoryRequest.codec())
   }
@@ -788,7 +811,7 @@ export namespace DirectoryRequest {
     return decodeMessage(buf, DirectoryRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestTypeFieldEvent | DirectoryRequestUsernameFieldEvent | DirectoryRequestIdentityDhKeyIdFieldEvent | DirectoryRequestIdentityDhKeyPublicKeyFieldEvent | DirectoryRequestIdentityDhKeySignatureFieldEvent | DirectoryRequestSignedPrekeyIdFieldEvent | DirectoryRequestSignedPrekeyPublicKeyFieldEvent | DirectoryRequestSignedPrekeySignatureFieldEvent | DirectoryRequestOneTimePrekeysIdFieldEvent | DirectoryRequestOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestOneTimePrekeysSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestTypeFieldEvent | DirectoryRequestUsernameFieldEvent | DirectoryRequestIdentityDhKeyIdFieldEvent | DirectoryRequestIdentityDhKeyPublicKeyFieldEvent | DirectoryRequestIdentityDhKeySignatureFieldEvent | DirectoryRequestSignedPrekeyIdFieldEvent | DirectoryRequestSignedPrekeyPublicKeyFieldEvent | DirectoryRequestSignedPrekeySignatureFieldEvent | DirectoryRequestOneTimePrekeysIdFieldEvent | DirectoryRequestOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestOneTimePrekeysSignatureFieldEvent | DirectoryRequestWithoutOneTimePrekeyFieldEvent> {
     return streamMessage(buf, DirectoryRequest.codec(), opts)
   }
 }

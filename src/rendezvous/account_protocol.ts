@@ -14,7 +14,7 @@ import { ProtocolError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { AccountRequest, AccountResponse, Status } from "../proto/services.ts";
-import { type AccountStore, UsernameTakenError } from "../store/accounts.ts";
+import { type AccountStore, KeyLogConflictError, UsernameTakenError } from "../store/accounts.ts";
 import type { Certifier } from "./certifier.ts";
 import { FRAMES } from "./constants.ts";
 import type { Sessions } from "./sessions.ts";
@@ -152,7 +152,7 @@ async function login(
   startLoginRequest: string,
 ): Promise<void> {
   const throttleKeys = [`user:${username}`, `addr:${remoteHost(connection)}`];
-  const blockedUntil = deps.throttle.blockedUntil(throttleKeys, deps.now());
+  const blockedUntil = deps.throttle.begin(throttleKeys, deps.now());
   if (blockedUntil !== undefined) {
     const wait = blockedUntil - deps.now();
     return await framed.write(respond(
@@ -163,6 +163,21 @@ async function login(
       { retryAfterMs: BigInt(wait) },
     ));
   }
+  try {
+    await attemptLogin(deps, framed, connection, username, startLoginRequest, throttleKeys);
+  } finally {
+    deps.throttle.finish(throttleKeys);
+  }
+}
+
+async function attemptLogin(
+  deps: AccountDeps,
+  framed: AccountStream,
+  connection: Connection,
+  username: string,
+  startLoginRequest: string,
+  throttleKeys: readonly string[],
+): Promise<void> {
   const account = deps.accounts.get(username);
   let started: opaque.server.LoginStartResult;
   try {
@@ -186,21 +201,20 @@ async function login(
     throw err;
   }
   let verified = false;
-  if (finish.type === AccountRequest.Type.LOGIN_FINISH && account !== undefined) {
+  if (finish.type === AccountRequest.Type.LOGIN_FINISH) {
+    // Run OPAQUE's finish for unknown users too (it fails against the fake record), so both
+    // cases take the same time.
     try {
       opaque.server.finishLogin({
         serverLoginState: started.serverLoginState,
         finishLoginRequest: finish.opaqueMessage,
         identifiers: identifiers(deps, username),
       });
-      verified = true;
+      verified = account !== undefined;
     } catch {
       verified = false;
     }
-  } else if (
-    finish.type !== AccountRequest.Type.LOGIN_ABORT &&
-    finish.type !== AccountRequest.Type.LOGIN_FINISH
-  ) {
+  } else if (finish.type !== AccountRequest.Type.LOGIN_ABORT) {
     deps.throttle.recordFailure(throttleKeys, deps.now());
     throw new ProtocolError(`unexpected ${finish.type} after LOGIN_START`);
   }
@@ -212,7 +226,7 @@ async function login(
     );
   }
   deps.throttle.recordSuccess([`user:${username}`]);
-  await completeLogin(deps, framed, connection, username, account.identityKey);
+  await completeLogin(deps, framed, connection, username);
 }
 
 async function completeLogin(
@@ -220,13 +234,15 @@ async function completeLogin(
   framed: AccountStream,
   connection: Connection,
   username: string,
-  boundKey: Uint8Array,
 ): Promise<void> {
   const identityKey = connection.remotePeer.publicKey?.raw;
   if (identityKey === undefined || connection.remotePeer.type !== "Ed25519") {
     return await framed.write(respond(Status.E_NOT_AUTHORIZED, "an Ed25519 PeerId is required"));
   }
   const now = deps.now();
+  // The key bound now, not when the login started: another login may have changed it meanwhile.
+  const boundKey = deps.accounts.get(username)?.identityKey;
+  if (boundKey === undefined) throw new RangeError(`the account ${username} is gone`);
   const keyChanged = !bytesEqual(identityKey, boundKey);
   if (keyChanged) {
     const { seq, statement } = await deps.certifier.keyLogEntry(username, identityKey, now);
@@ -238,9 +254,20 @@ async function completeLogin(
           respond(Status.E_NOT_AUTHORIZED, "this identity key already belongs to another account"),
         );
       }
+      if (err instanceof KeyLogConflictError) {
+        return await framed.write(respond(
+          Status.E_UNAVAILABLE,
+          `Cannot log in as ${username}: another login changed its key at the same time; retry`,
+        ));
+      }
       throw err;
     }
     deps.log.warn(`key change for ${username}: now ${connection.remotePeer} (key log #${seq})`);
+  }
+  // A connection that closed during the awaits above has had its peer:disconnect already: a
+  // session bound to it now would never end.
+  if (connection.status !== "open") {
+    throw new ProtocolError(`the connection closed before ${username} was logged in`);
   }
   const peerId = connection.remotePeer.toString();
   const replaced = deps.sessions.login(username, peerId, now);

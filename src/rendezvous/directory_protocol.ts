@@ -94,7 +94,9 @@ async function answer(
     return respond(Status.E_BAD_REQUEST, `unknown request ${request.type}`);
   }
   const published = deps.prekeys.published(username);
-  const oneTimePrekey = published ? deps.prekeys.takeOneTime(username) : undefined;
+  const oneTimePrekey = published && !request.withoutOneTimePrekey
+    ? deps.prekeys.takeOneTime(username)
+    : undefined;
   const session = deps.sessions.sessionOf(username);
   const peerRecords = session
     ? deps.table.registrationsOf(session.peerId).map((r) => r.signedPeerRecord)
@@ -137,6 +139,11 @@ async function upload(
         `${PrekeyKind[kind]} key ${key.id} is not signed by your identity key`,
       );
     }
+  }
+  // The checks above awaited: if this peer's session ended meanwhile (a login from a new key
+  // took the account), these keys are signed by a key the account no longer has.
+  if (deps.sessions.usernameOf(connection.remotePeer.toString()) !== username) {
+    return respond(Status.E_NOT_AUTHORIZED, `no longer logged in as ${username}`);
   }
   let stored: number;
   try {

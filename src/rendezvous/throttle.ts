@@ -1,8 +1,9 @@
 /**
  * Throttling of failed logins, per username and per remote address: the FREE_FAILURES-th
  * failure starts a wait of BASE_DELAY_MS and each further one doubles it (1 s, 2 s, 4 s … capped
- * at MAX_DELAY_MS), so the attempt after FREE_FAILURES failures is refused. Pure: the caller
- * passes the time.
+ * at MAX_DELAY_MS), so the attempt after FREE_FAILURES failures is refused. Attempts still in
+ * flight count against the free failures, so parallel attempts cannot outrun the count. Pure: the
+ * caller passes the time.
  */
 
 /** Failures allowed before any wait. */
@@ -25,6 +26,37 @@ interface Failures {
 /** Tracks failures under string keys such as `user:alice` and `addr:192.0.2.7`. */
 export class LoginThrottle {
   readonly #failures = new Map<string, Failures>();
+  /** Attempts begun and not yet finished, per key. */
+  readonly #inFlight = new Map<string, number>();
+
+  /**
+   * Begins a login attempt under `keys`. Returns the time until which the attempt is refused, or
+   * undefined when it may go ahead; then the caller records its outcome and calls `finish(keys)`.
+   * An attempt is refused while any key is blocked, or when a key's failures plus the attempts in
+   * flight would reach FREE_FAILURES (after that, one attempt at a time): otherwise a client
+   * starting many attempts in parallel would have them all answered before the first failure
+   * counts.
+   */
+  begin(keys: readonly string[], now: number): number | undefined {
+    const blocked = this.blockedUntil(keys, now);
+    if (blocked !== undefined) return blocked;
+    for (const key of keys) {
+      const pending = this.#inFlight.get(key) ?? 0;
+      const failed = this.#failures.get(key)?.count ?? 0;
+      if (pending > 0 && failed + pending >= FREE_FAILURES) return now + BASE_DELAY_MS;
+    }
+    for (const key of keys) this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
+    return undefined;
+  }
+
+  /** Ends an attempt `begin` let go ahead, whatever its outcome. */
+  finish(keys: readonly string[]): void {
+    for (const key of keys) {
+      const pending = (this.#inFlight.get(key) ?? 0) - 1;
+      if (pending > 0) this.#inFlight.set(key, pending);
+      else this.#inFlight.delete(key);
+    }
+  }
 
   /** The time until which any of `keys` is blocked, or undefined when none is. */
   blockedUntil(keys: readonly string[], now: number): number | undefined {

@@ -25,6 +25,11 @@ export class UsernameTakenError extends Error {
   override name = "UsernameTakenError";
 }
 
+/** Thrown by `changeIdentityKey` when another key change was appended first. */
+export class KeyLogConflictError extends RangeError {
+  override name = "KeyLogConflictError";
+}
+
 interface AccountRow {
   username: string;
   registration_record: string;
@@ -77,7 +82,7 @@ export class AccountStore {
   /**
    * Binds a new identity key: appends the key-log entry `seq` and drops the prekeys signed by the
    * old key, in one transaction.
-   * @throws RangeError when `seq` is not the next entry (a concurrent change won).
+   * @throws KeyLogConflictError when `seq` is not the next entry (a concurrent change won).
    */
   changeIdentityKey(
     username: string,
@@ -88,7 +93,9 @@ export class AccountStore {
   ): void {
     transaction(this.db, () => {
       const next = this.keyLogLength(username);
-      if (seq !== next) throw new RangeError(`key log of ${username} is at ${next}, not ${seq}`);
+      if (seq !== next) {
+        throw new KeyLogConflictError(`key log of ${username} is at ${next}, not ${seq}`);
+      }
       this.db.prepare(
         "INSERT INTO key_log (username, seq, identity_key, statement) VALUES (?, ?, ?, ?)",
       ).run(username, seq, identityKey, statement);

@@ -188,6 +188,7 @@ Deno.test("decode limits are applied to repeated fields", async () => {
       type: DirectoryRequest.Type.UPLOAD_PREKEYS,
       username: "",
       oneTimePrekeys: [key, key, key],
+      withoutOneTimePrekey: false,
     });
     await rejectsWithProtocolError(server.read(), /bad frame/);
   } finally {

@@ -1,0 +1,97 @@
+/**
+ * What a peer knows about other users from the rendezvous directory: a verified certificate
+ * judged against the pinned key, and the addresses from their signed peer records.
+ */
+import type { PeerId } from "@libp2p/interface";
+import type { Multiaddr } from "@multiformats/multiaddr";
+import { bytesEqual } from "../crypto/bytes.ts";
+import type { PrekeyBundle } from "../crypto/x3dh.ts";
+import { openPeerRecord, PeerRecordError } from "../net/peer_record.ts";
+import type { TincanNode } from "../net/node.ts";
+import type { Target } from "./dial.ts";
+import { lookupUser } from "./directory_client.ts";
+import { type Judgement, peerIdOfKey, type Trust } from "./trust.ts";
+
+/** A user resolved through the directory. */
+export interface ResolvedUser extends Judgement {
+  readonly peerId: PeerId;
+  readonly addresses: Multiaddr[];
+}
+
+/** Looks users up at the rendezvous and judges their keys. */
+export class Directory {
+  constructor(
+    private readonly node: TincanNode,
+    private readonly rendezvous: () => Target,
+    private readonly trust: Trust,
+  ) {}
+
+  /**
+   * Resolves `username`: verifies its certificate, judges its key, learns its addresses (and puts
+   * them in the peer store so it can be dialled). No one-time prekey is consumed.
+   * @throws RemoteError E_NOT_FOUND for an unknown user; StatementError for a bad certificate.
+   */
+  async resolve(username: string, now: number): Promise<ResolvedUser> {
+    const record = await lookupUser(this.node, this.rendezvous(), username, {
+      withoutOneTimePrekey: true,
+    });
+    return await this.#judge(username, record.certificate, record.peerRecords, now);
+  }
+
+  /**
+   * Fetches `username`'s prekey bundle for a new session (consumes one one-time prekey), for the
+   * key pinned as `identityKey`.
+   * @throws UntrustedKeyError when the certified key is no longer `identityKey`.
+   */
+  async bundle(username: string, identityKey: Uint8Array, now: number): Promise<PrekeyBundle> {
+    const record = await lookupUser(this.node, this.rendezvous(), username);
+    const judged = await this.#judge(username, record.certificate, record.peerRecords, now);
+    if (
+      (judged.standing !== "trusted" && judged.standing !== "new") ||
+      !bytesEqual(judged.identityKey, identityKey)
+    ) {
+      throw new KeyMismatchError(`${username}'s identity key changed; /trust ${username} first`);
+    }
+    if (!record.identityDhKey || !record.signedPrekey) {
+      throw new MissingPrekeysError(`${username} has not published prekeys yet`);
+    }
+    return {
+      identityKey: judged.identityKey,
+      identityDhKey: record.identityDhKey,
+      signedPrekey: record.signedPrekey,
+      ...(record.oneTimePrekey ? { oneTimePrekey: record.oneTimePrekey } : {}),
+    };
+  }
+
+  async #judge(
+    username: string,
+    certificate: Uint8Array,
+    peerRecords: Uint8Array[],
+    now: number,
+  ): Promise<ResolvedUser> {
+    const judged = await this.trust.judgeCertificate(username, certificate, now);
+    const peerId = peerIdOfKey(judged.identityKey);
+    const addresses: Multiaddr[] = [];
+    for (const bytes of peerRecords) {
+      try {
+        addresses.push(...(await openPeerRecord(bytes, peerId)).multiaddrs);
+      } catch (err: unknown) {
+        if (!(err instanceof PeerRecordError)) throw err;
+      }
+    }
+    if (addresses.length > 0) {
+      await this.node.peerStore.merge(peerId, { multiaddrs: addresses });
+    }
+    return { ...judged, peerId, addresses };
+  }
+}
+
+/** The key the rendezvous certifies is not the one this operation was for. */
+export class KeyMismatchError extends Error {
+  override name = "KeyMismatchError";
+}
+
+/** The user has no prekeys to start a session with. */
+export class MissingPrekeysError extends Error {
+  override name = "MissingPrekeysError";
+}

@@ -1,0 +1,316 @@
+/**
+ * A running peer: a libp2p node with the user's identity, logged in to its rendezvous, with its
+ * prekeys published, its addresses registered, a live presence feed, and chat links to other
+ * peers. The CLI and tests drive it through this class and listen to its events.
+ */
+import type { PeerId } from "@libp2p/interface";
+import { openAtRest } from "../crypto/at_rest.ts";
+import { signerFromPrivateKey } from "../crypto/primitives.ts";
+import { safetyNumber } from "../crypto/safety_number.ts";
+import { verifyCertificate } from "../crypto/statements.ts";
+import { RemoteError } from "../errors.ts";
+import { logger } from "../log.ts";
+import { createNode, type TincanNode } from "../net/node.ts";
+import { sealPeerRecord } from "../net/peer_record.ts";
+import { Content } from "../proto/chat.ts";
+import { normalizeUsername } from "../rendezvous/username.ts";
+import { ContactStore } from "../store/contacts.ts";
+import { HistoryStore } from "../store/history.ts";
+import { OutboxStore } from "../store/outbox.ts";
+import { OwnKeyStore } from "../store/own_keys.ts";
+import { RatchetSessionStore } from "../store/ratchet_sessions.ts";
+import { getSetting, setSetting } from "../store/settings.ts";
+import { VERSION } from "../version.ts";
+import { type AccountOptions, login, registerAccount } from "./account_client.ts";
+import { ChatLinks } from "./chat_links.ts";
+import { bodyContext, type PeerContext } from "./context.ts";
+import { Directory } from "./directory.ts";
+import { DiscoveryClient } from "./discovery_client.ts";
+import { type MessageIdHex, type PeerEvent, type PeerListener, toHex } from "./events.ts";
+import { Incoming } from "./incoming.ts";
+import { Outgoing } from "./outgoing.ts";
+import { PrekeyManager } from "./prekey_manager.ts";
+import type { Profile } from "./profile.ts";
+import { type PresenceFeed, subscribePresence } from "./presence_client.ts";
+import { connectRendezvous } from "./rendezvous_link.ts";
+import { SessionManager } from "./session_manager.ts";
+import { Trust } from "./trust.ts";
+
+/** The rendezvous namespace peers register their addresses in. */
+export const PEER_NAMESPACE = "tincan/peers";
+
+/** How to start a peer. */
+export interface PeerOptions extends AccountOptions {
+  readonly profile: Profile;
+  readonly username: string;
+  readonly password: string;
+  /** The rendezvous address (with or without /p2p/). */
+  readonly rendezvous: string;
+  /** Register the account first when this profile has not registered it there yet. */
+  readonly register?: boolean;
+  /** Where to listen for other peers; default all interfaces on a free port. */
+  readonly listen?: readonly string[];
+  readonly now?: () => number;
+}
+
+/** One line of history, decrypted. */
+export interface HistoryLine {
+  readonly id: MessageIdHex;
+  readonly peer: string;
+  readonly outgoing: boolean;
+  readonly sentAt: number;
+  readonly text: string;
+}
+
+/** A running peer. */
+export class Peer {
+  readonly #listeners = new Set<PeerListener>();
+  readonly #online = new Map<string, string>();
+  #presence?: PresenceFeed;
+  #discovery?: DiscoveryClient;
+  #stopping = false;
+
+  private constructor(
+    private readonly ctx: PeerContext,
+    private readonly outgoing: Outgoing,
+    private readonly rendezvousPeer: PeerId,
+  ) {}
+
+  /**
+   * Starts the node, connects to the rendezvous (checking its pinned PeerId), registers when
+   * asked and needed, logs in, publishes prekeys and addresses, subscribes to presence, and
+   * resends what the outbox still holds.
+   * @throws RemoteError when the rendezvous refuses (wrong password, throttled …);
+   * RendezvousPinError when the rendezvous is not the pinned one.
+   */
+  static async start(options: PeerOptions): Promise<Peer> {
+    const now = options.now ?? Date.now;
+    const { profile } = options;
+    const username = normalizeUsername(options.username);
+    const node = await createNode({
+      privateKey: profile.identity,
+      listen: options.listen ?? ["/ip4/0.0.0.0/tcp/0"],
+      agent: `tincan/${VERSION} peer`,
+    });
+    try {
+      const { peerId: rendezvousPeer, address } = await connectRendezvous(
+        node,
+        options.rendezvous,
+        profile.db,
+      );
+      const rendezvousKey = rendezvousPeer.publicKey;
+      if (rendezvousKey === undefined) throw new TypeError("the rendezvous has no public key");
+      const registeredFlag = `registered:${rendezvousPeer}:${username}`;
+      if (options.register && getSetting(profile.db, registeredFlag) === undefined) {
+        try {
+          await registerAccount(node, address, username, options.password, options);
+        } catch (err: unknown) {
+          if (!(err instanceof RemoteError && err.status === "E_USERNAME_TAKEN")) throw err;
+        }
+        setSetting(profile.db, registeredFlag, String(now()));
+      }
+      const account = await login(node, address, username, options.password, options);
+      await verifyCertificate(account.certificate, rendezvousKey, now());
+      setSetting(
+        profile.db,
+        registeredFlag,
+        getSetting(profile.db, registeredFlag) ?? String(now()),
+      );
+
+      const log = logger(`peer:${username}`);
+      const ownKeys = new OwnKeyStore(profile.db);
+      const prekeys = new PrekeyManager(profile.identity, ownKeys, profile.db);
+      const identityDh = await prekeys.identityDh(now());
+      await prekeys.publish(node, address, now());
+      const contacts = new ContactStore(profile.db);
+      const trust = new Trust(contacts, rendezvousKey);
+      const ratchetSessions = new RatchetSessionStore(profile.db);
+      const signer = signerFromPrivateKey(profile.identity);
+      const listeners = new Set<PeerListener>();
+      const links = new ChatLinks(node, log);
+      const ctx: PeerContext = {
+        username,
+        profile,
+        node,
+        signer,
+        outbox: new OutboxStore(profile.db),
+        history: new HistoryStore(profile.db),
+        contacts,
+        ratchetSessions,
+        ownKeys,
+        sessions: new SessionManager(
+          { identityKey: signer.publicKey, identityDh },
+          ownKeys,
+          ratchetSessions,
+        ),
+        directory: new Directory(node, () => address, trust),
+        trust,
+        links,
+        emit: (event) => listeners.forEach((listener) => listener(event)),
+        now,
+        log,
+      };
+      const incoming = new Incoming(ctx);
+      const outgoing = new Outgoing(ctx);
+      const peer = new Peer(ctx, outgoing, rendezvousPeer);
+      listeners.add((event) => peer.#listeners.forEach((listener) => listener(event)));
+      await links.start({
+        onEnvelope: (bytes, from) => incoming.onEnvelope(bytes, from),
+        onAck: (ack, from) => incoming.onAck(ack, from),
+        onLinkUp: (from) => peer.resendTo(from),
+      });
+      await peer.#announce(address);
+      await peer.#watchPresence(address);
+      for (const to of ctx.outbox.recipientsWithUndelivered()) void outgoing.flush(to);
+      return peer;
+    } catch (err: unknown) {
+      await Promise.resolve(node.stop()).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** This peer's username. */
+  get username(): string {
+    return this.ctx.username;
+  }
+
+  /** The libp2p node (tests and benchmarks look at it). */
+  get node(): TincanNode {
+    return this.ctx.node;
+  }
+
+  /** Calls `listener` for every event; returns a function that stops it. */
+  on(listener: PeerListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Everyone online at the rendezvous now (usernames, sorted). */
+  online(): string[] {
+    return [...this.#online.keys()].sort();
+  }
+
+  /**
+   * Sends `text` to `to`; returns the message id. Delivery is reported by a delivered or failed
+   * event; until then the message waits in the outbox and is resent as needed.
+   */
+  async send(to: string, text: string): Promise<MessageIdHex> {
+    return await this.outgoing.write(normalizeUsername(to), text);
+  }
+
+  /** Resends what is unacknowledged for the contact on `peer` (a chat link came up). */
+  resendTo(peer: PeerId): void {
+    const key = peer.publicKey?.raw;
+    const contact = key && this.ctx.contacts.byKey(key);
+    if (contact) void this.outgoing.flush(contact.username);
+  }
+
+  /**
+   * The safety number of this user and `username` (60 digits in 12 groups), from the pinned key.
+   * @throws RangeError when `username` is not a contact yet.
+   */
+  async safetyNumber(username: string): Promise<string> {
+    const name = normalizeUsername(username);
+    let contact = this.ctx.contacts.get(name);
+    if (contact === undefined) {
+      await this.ctx.directory.resolve(name, this.ctx.now());
+      contact = this.ctx.contacts.get(name);
+    }
+    if (contact === undefined) throw new RangeError(`${name} is not a contact`);
+    return safetyNumber(
+      { username: this.ctx.username, identityKey: this.ctx.signer.publicKey },
+      { username: name, identityKey: contact.identityKey },
+    );
+  }
+
+  /** Marks `username` verified (after comparing safety numbers): a later key change blocks. */
+  markVerified(username: string): void {
+    this.ctx.contacts.setVerified(normalizeUsername(username), true, this.ctx.now());
+  }
+
+  /**
+   * Trusts `username`'s new identity key and releases the held messages. Returns how many
+   * messages were released, or undefined when there was no changed key to trust.
+   */
+  trust(username: string): number | undefined {
+    const name = normalizeUsername(username);
+    const now = this.ctx.now();
+    if (!this.ctx.contacts.acceptPending(name, now)) return undefined;
+    const released = this.ctx.outbox.release(name, now);
+    void this.outgoing.flush(name);
+    return released;
+  }
+
+  /** The last `limit` messages with `peer` (all when undefined), oldest first. */
+  async history(peer: string | undefined, limit: number): Promise<HistoryLine[]> {
+    const rows = this.ctx.history.recent(peer && normalizeUsername(peer), limit);
+    const lines: HistoryLine[] = [];
+    for (const row of rows) {
+      const plaintext = await openAtRest(
+        this.ctx.profile.storageKey,
+        row.body,
+        bodyContext("history", row.messageId),
+      );
+      lines.push({
+        id: toHex(row.messageId),
+        peer: row.peer,
+        outgoing: row.outgoing,
+        sentAt: row.sentAt,
+        text: Content.decode(plaintext).text,
+      });
+    }
+    return lines;
+  }
+
+  /** Logs out (unregisters), closes every stream and stops the node. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#discovery?.unregister(PEER_NAMESPACE).catch(() => {});
+    await this.#discovery?.close().catch(() => {});
+    await this.#presence?.close().catch(() => {});
+    await this.ctx.links.close().catch(() => {});
+    await this.ctx.node.stop();
+  }
+
+  async #announce(address: Parameters<typeof DiscoveryClient.open>[1]): Promise<void> {
+    const record = await sealPeerRecord(
+      this.ctx.profile.identity,
+      this.ctx.node.getMultiaddrs().map((a) => a.decapsulateCode(421)),
+      BigInt(this.ctx.now()),
+    );
+    this.#discovery = await DiscoveryClient.open(this.ctx.node, address);
+    await this.#discovery.register(PEER_NAMESPACE, record);
+  }
+
+  async #watchPresence(address: Parameters<typeof subscribePresence>[1]): Promise<void> {
+    const feed = await subscribePresence(this.ctx.node, address);
+    this.#presence = feed;
+    void (async () => {
+      try {
+        for await (const change of feed.events) {
+          this.#onPresence(change.username, change.online, change.peerId);
+        }
+      } catch (err: unknown) {
+        this.ctx.log.debug(`presence feed ended: ${(err as Error).message}`);
+      }
+      if (!this.#stopping) {
+        this.ctx.emit({
+          type: "notice",
+          text: `lost the connection to the rendezvous ${this.rendezvousPeer}`,
+        });
+      }
+    })();
+  }
+
+  #onPresence(username: string, online: boolean, peerId: string): void {
+    if (username === this.ctx.username) return;
+    const was = this.#online.has(username);
+    if (online) this.#online.set(username, peerId);
+    else if (this.#online.get(username) === peerId) this.#online.delete(username);
+    else return;
+    if (was !== online) this.ctx.emit({ type: "presence", username, online });
+    if (online) void this.outgoing.flush(username);
+  }
+}
+
+export type { PeerEvent };

@@ -1,0 +1,82 @@
+/**
+ * A user's profile on this device: a directory (owner-only) holding the Ed25519 identity key
+ * (which is also the libp2p PeerId) and the peer database.
+ *
+ *   <dir>/identity.key   libp2p protobuf Ed25519 private key, mode 0600
+ *   <dir>/storage.key    32 random bytes that seal message bodies at rest, mode 0600
+ *   <dir>/peer.db        SQLite: settings, keys, contacts, sessions, outbox, history; mode 0600
+ */
+import type { PeerId, PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import type { DatabaseSync } from "node:sqlite";
+import { join } from "node:path";
+import { loadOrCreateNodeKey } from "../net/node_key.ts";
+import { openDatabase } from "../store/database.ts";
+import { PEER_MIGRATIONS } from "../store/peer_schema.ts";
+
+/** An open profile. */
+export interface Profile {
+  readonly dir: string;
+  readonly identity: PrivateKey;
+  readonly peerId: PeerId;
+  readonly db: DatabaseSync;
+  /** The key that seals message bodies in peer.db (crypto/at_rest.ts). */
+  readonly storageKey: Uint8Array;
+  close(): void;
+}
+
+/**
+ * The default profile directory of `username`: $XDG_DATA_HOME/tincan/<user>, or
+ * ~/.local/share/tincan/<user> when XDG_DATA_HOME is unset.
+ * @throws TypeError when neither XDG_DATA_HOME nor HOME is set.
+ */
+export function defaultProfileDir(username: string, env: (name: string) => string | undefined) {
+  const dataHome = env("XDG_DATA_HOME") ||
+    (env("HOME") ? join(env("HOME")!, ".local", "share") : undefined);
+  if (dataHome === undefined) {
+    throw new TypeError(
+      "Cannot find a place for the profile: set XDG_DATA_HOME or HOME, or pass --profile",
+    );
+  }
+  return join(dataHome, "tincan", username);
+}
+
+/** Opens the profile in `dir`, creating it (owner-only permissions) on first use. */
+export async function openProfile(dir: string): Promise<Profile> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  await Deno.chmod(dir, 0o700);
+  const identity = await loadOrCreateNodeKey(join(dir, "identity.key"));
+  const storageKey = await loadOrCreateSecret(join(dir, "storage.key"));
+  const dbPath = join(dir, "peer.db");
+  const db = openDatabase(dbPath, PEER_MIGRATIONS);
+  await Deno.chmod(dbPath, 0o600);
+  return {
+    dir,
+    identity,
+    peerId: peerIdFromPrivateKey(identity),
+    db,
+    storageKey,
+    close: () => db.close(),
+  };
+}
+
+const SECRET_BYTES = 32;
+
+/**
+ * Reads the 32-byte secret at `path`, or creates it with owner-only permissions.
+ * @throws TypeError when the file exists but is not 32 bytes.
+ */
+async function loadOrCreateSecret(path: string): Promise<Uint8Array> {
+  try {
+    const bytes = await Deno.readFile(path);
+    if (bytes.length !== SECRET_BYTES) {
+      throw new TypeError(`Cannot use ${path}: it is damaged (${bytes.length} bytes, not 32)`);
+    }
+    return bytes;
+  } catch (err: unknown) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    const secret = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+    await Deno.writeFile(path, secret, { mode: 0o600, createNew: true });
+    return secret;
+  }
+}

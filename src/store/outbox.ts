@@ -1,0 +1,127 @@
+/**
+ * The outbox: every outgoing message from the moment it is written until the recipient
+ * acknowledges it. Bodies are sealed with the storage key by the caller.
+ *
+ *   pending   written, not yet encrypted for the recipient
+ *   held      waiting for /trust after the recipient's key changed
+ *   sent      encrypted (envelope stored) and sent at least once; resent until acknowledged
+ *   delivered acknowledged by the recipient
+ *   failed    reported to the user as failed; never resent
+ */
+import type { DatabaseSync } from "node:sqlite";
+
+export type OutboxStatus = "pending" | "held" | "sent" | "delivered" | "failed";
+
+/** One outbox row. */
+export interface OutboxEntry {
+  readonly messageId: Uint8Array;
+  readonly recipient: string;
+  readonly body: Uint8Array;
+  readonly envelope?: Uint8Array;
+  readonly status: OutboxStatus;
+  readonly error?: string;
+  readonly createdAt: number;
+}
+
+interface Row {
+  message_id: Uint8Array;
+  recipient: string;
+  body: Uint8Array;
+  envelope: Uint8Array | null;
+  status: OutboxStatus;
+  error: string | null;
+  created_at: number;
+}
+
+function fromRow(row: Row): OutboxEntry {
+  return {
+    messageId: new Uint8Array(row.message_id),
+    recipient: row.recipient,
+    body: new Uint8Array(row.body),
+    ...(row.envelope ? { envelope: new Uint8Array(row.envelope) } : {}),
+    status: row.status,
+    ...(row.error ? { error: row.error } : {}),
+    createdAt: Number(row.created_at),
+  };
+}
+
+/** The outbox table. */
+export class OutboxStore {
+  constructor(private readonly db: DatabaseSync) {}
+
+  /** Adds a new message as pending (or held). */
+  add(entry: Omit<OutboxEntry, "envelope" | "error">): void {
+    this.db.prepare(
+      `INSERT INTO outbox (message_id, recipient, body, status, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(
+      entry.messageId,
+      entry.recipient,
+      entry.body,
+      entry.status,
+      entry.createdAt,
+      entry.createdAt,
+    );
+  }
+
+  /** The row of `messageId`, or undefined. */
+  get(messageId: Uint8Array): OutboxEntry | undefined {
+    const row = this.db.prepare("SELECT * FROM outbox WHERE message_id = ?").get(messageId) as
+      | Row
+      | undefined;
+    return row && fromRow(row);
+  }
+
+  /** Messages to `recipient` still to send or resend (pending and sent), oldest first. */
+  undelivered(recipient: string): OutboxEntry[] {
+    return (this.db.prepare(
+      "SELECT * FROM outbox WHERE recipient = ? AND status IN ('pending', 'sent') ORDER BY seq",
+    ).all(recipient) as unknown as Row[]).map(fromRow);
+  }
+
+  /** Recipients with messages still to send or resend. */
+  recipientsWithUndelivered(): string[] {
+    return (this.db.prepare(
+      "SELECT DISTINCT recipient FROM outbox WHERE status IN ('pending', 'sent') ORDER BY recipient",
+    ).all() as { recipient: string }[]).map((r) => r.recipient);
+  }
+
+  /** Stores the envelope of a pending message and marks it sent. */
+  setEnvelope(messageId: Uint8Array, envelope: Uint8Array, now: number): void {
+    this.db.prepare(
+      "UPDATE outbox SET envelope = ?, status = 'sent', updated_at = ? WHERE message_id = ?",
+    ).run(envelope, now, messageId);
+  }
+
+  /** Sets the status (and the error, for failed). Returns false when no such message. */
+  setStatus(messageId: Uint8Array, status: OutboxStatus, now: number, error?: string): boolean {
+    const result = this.db.prepare(
+      "UPDATE outbox SET status = ?, error = ?, updated_at = ? WHERE message_id = ?",
+    ).run(status, error ?? null, now, messageId);
+    return Number(result.changes) === 1;
+  }
+
+  /** Moves `recipient`'s held messages to pending (after /trust). Returns how many. */
+  release(recipient: string, now: number): number {
+    const result = this.db.prepare(
+      "UPDATE outbox SET status = 'pending', updated_at = ? WHERE recipient = ? AND status = 'held'",
+    ).run(now, recipient);
+    return Number(result.changes);
+  }
+
+  /** Moves `recipient`'s pending messages to held (their key changed). Returns how many. */
+  hold(recipient: string, now: number): number {
+    const result = this.db.prepare(
+      "UPDATE outbox SET status = 'held', updated_at = ? WHERE recipient = ? AND status = 'pending'",
+    ).run(now, recipient);
+    return Number(result.changes);
+  }
+
+  /** How many messages to `recipient` are held. */
+  heldCount(recipient: string): number {
+    const row = this.db.prepare(
+      "SELECT count(*) AS n FROM outbox WHERE recipient = ? AND status = 'held'",
+    ).get(recipient) as { n: number };
+    return Number(row.n);
+  }
+}

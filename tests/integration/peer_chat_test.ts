@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { stopAll, withRendezvous } from "./harness.ts";
+import { startPeer } from "./peer_harness.ts";
+
+Deno.test("two peers chat both ways, end to end encrypted, with acknowledgements", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await startPeer(address, "alice");
+  const bob = await startPeer(address, "bob");
+  try {
+    const id = await alice.peer.send("bob", "hello bob");
+    const got = await bob.next("message", (m) => m.id === id);
+    assert.equal(got.from, "alice");
+    assert.equal(got.to, "bob");
+    assert.equal(got.text, "hello bob");
+    assert.equal(got.keyChanged, false);
+    await alice.next("delivered", (d) => d.id === id);
+
+    const reply = await bob.peer.send("alice", "hi alice");
+    assert.equal((await alice.next("message", (m) => m.id === reply)).text, "hi alice");
+    await bob.next("delivered", (d) => d.id === reply);
+
+    for (let i = 0; i < 5; i++) await alice.peer.send("bob", `burst ${i}`);
+    for (let i = 0; i < 5; i++) {
+      await bob.next("message", (m) => m.text === `burst ${i}`);
+    }
+    const history = await bob.peer.history("alice", 10);
+    assert.deepEqual(history.map((h) => h.text), [
+      "hello bob",
+      "hi alice",
+      "burst 0",
+      "burst 1",
+      "burst 2",
+      "burst 3",
+      "burst 4",
+    ]);
+    assert.equal(await alice.peer.safetyNumber("bob"), await bob.peer.safetyNumber("alice"));
+  } finally {
+    await stopAll(alice, bob, rendezvous);
+  }
+});

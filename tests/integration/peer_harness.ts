@@ -1,0 +1,74 @@
+/** Peers for integration tests: real profiles in temporary directories, real nodes on loopback. */
+import type { Multiaddr } from "@multiformats/multiaddr";
+import type { PeerEvent } from "../../src/peer/events.ts";
+import { Peer, type PeerOptions } from "../../src/peer/peer.ts";
+import { openProfile, type Profile } from "../../src/peer/profile.ts";
+import { FAST } from "./harness.ts";
+
+/** A started peer with its profile, and the events it has emitted so far. */
+export interface TestPeer {
+  readonly peer: Peer;
+  readonly profile: Profile;
+  readonly events: PeerEvent[];
+  /** Resolves with the first event (already seen or future) matching `match`. */
+  next<T extends PeerEvent["type"]>(
+    type: T,
+    match?: (event: Extract<PeerEvent, { type: T }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<PeerEvent, { type: T }>>;
+  stop(): Promise<void>;
+}
+
+/** Starts `username` (registering it on first use) against the rendezvous at `address`. */
+export async function startPeer(
+  address: Multiaddr,
+  username: string,
+  options: Partial<PeerOptions> & { profileDir?: string } = {},
+): Promise<TestPeer> {
+  const dir = options.profileDir ?? await Deno.makeTempDir({ prefix: `tincan-${username}-` });
+  const profile = options.profile ?? await openProfile(dir);
+  const peer = await Peer.start({
+    profile,
+    username,
+    password: `pw-${username}`,
+    rendezvous: address.toString(),
+    register: true,
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    ...FAST,
+    ...options,
+  });
+  const events: PeerEvent[] = [];
+  const waiters = new Set<(event: PeerEvent) => void>();
+  peer.on((event) => {
+    events.push(event);
+    for (const waiter of [...waiters]) waiter(event);
+  });
+  return {
+    peer,
+    profile,
+    events,
+    next(type, match = () => true, timeoutMs = 15_000) {
+      type E = Extract<PeerEvent, { type: typeof type }>;
+      const found = events.find((e) => e.type === type && match(e as E));
+      if (found) return Promise.resolve(found as E);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`${username}: no ${type} event within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const waiter = (event: PeerEvent) => {
+          if (event.type === type && match(event as E)) {
+            clearTimeout(timer);
+            waiters.delete(waiter);
+            resolve(event as E);
+          }
+        };
+        waiters.add(waiter);
+      });
+    },
+    async stop() {
+      await peer.stop().catch(() => {});
+      profile.close();
+    },
+  };
+}
