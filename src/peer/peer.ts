@@ -4,6 +4,7 @@
  * peers. The CLI and tests drive it through this class and listen to its events.
  */
 import type { PeerId } from "@libp2p/interface";
+import type { Multiaddr } from "@multiformats/multiaddr";
 import { openAtRest } from "../crypto/at_rest.ts";
 import { signerFromPrivateKey } from "../crypto/primitives.ts";
 import { safetyNumber } from "../crypto/safety_number.ts";
@@ -38,6 +39,8 @@ import { Trust } from "./trust.ts";
 
 /** The rendezvous namespace peers register their addresses in. */
 export const PEER_NAMESPACE = "tincan/peers";
+/** The multiaddr code of /p2p/. */
+const P2P_CODE = 421;
 
 /** How to start a peer. */
 export interface PeerOptions extends AccountOptions {
@@ -73,7 +76,9 @@ export class Peer {
   private constructor(
     private readonly ctx: PeerContext,
     private readonly outgoing: Outgoing,
-    private readonly rendezvousPeer: PeerId,
+    private readonly rendezvous: { readonly peerId: PeerId; readonly address: Multiaddr },
+    private readonly prekeys: PrekeyManager,
+    private readonly options: PeerOptions,
   ) {}
 
   /**
@@ -93,41 +98,18 @@ export class Peer {
       agent: `tincan/${VERSION} peer`,
     });
     try {
-      const { peerId: rendezvousPeer, address } = await connectRendezvous(
-        node,
-        options.rendezvous,
-        profile.db,
-      );
-      const rendezvousKey = rendezvousPeer.publicKey;
+      const rendezvous = await connectRendezvous(node, options.rendezvous, profile.db);
+      const rendezvousKey = rendezvous.peerId.publicKey;
       if (rendezvousKey === undefined) throw new TypeError("the rendezvous has no public key");
-      const registeredFlag = `registered:${rendezvousPeer}:${username}`;
-      if (options.register && getSetting(profile.db, registeredFlag) === undefined) {
-        try {
-          await registerAccount(node, address, username, options.password, options);
-        } catch (err: unknown) {
-          if (!(err instanceof RemoteError && err.status === "E_USERNAME_TAKEN")) throw err;
-        }
-        setSetting(profile.db, registeredFlag, String(now()));
-      }
-      const account = await login(node, address, username, options.password, options);
-      await verifyCertificate(account.certificate, rendezvousKey, now());
-      setSetting(
-        profile.db,
-        registeredFlag,
-        getSetting(profile.db, registeredFlag) ?? String(now()),
-      );
-
       const log = logger(`peer:${username}`);
       const ownKeys = new OwnKeyStore(profile.db);
       const prekeys = new PrekeyManager(profile.identity, ownKeys, profile.db);
-      const identityDh = await prekeys.identityDh(now());
-      await prekeys.publish(node, address, now());
       const contacts = new ContactStore(profile.db);
       const trust = new Trust(contacts, rendezvousKey);
       const ratchetSessions = new RatchetSessionStore(profile.db);
       const signer = signerFromPrivateKey(profile.identity);
-      const listeners = new Set<PeerListener>();
       const links = new ChatLinks(node, log);
+      const listeners = new Set<PeerListener>();
       const ctx: PeerContext = {
         username,
         profile,
@@ -139,11 +121,11 @@ export class Peer {
         ratchetSessions,
         ownKeys,
         sessions: new SessionManager(
-          { identityKey: signer.publicKey, identityDh },
+          { identityKey: signer.publicKey, identityDh: await prekeys.identityDh(now()) },
           ownKeys,
           ratchetSessions,
         ),
-        directory: new Directory(node, () => address, trust),
+        directory: new Directory(node, () => rendezvous.address, trust),
         trust,
         links,
         emit: (event) => listeners.forEach((listener) => listener(event)),
@@ -152,20 +134,69 @@ export class Peer {
       };
       const incoming = new Incoming(ctx);
       const outgoing = new Outgoing(ctx);
-      const peer = new Peer(ctx, outgoing, rendezvousPeer);
+      const peer = new Peer(ctx, outgoing, rendezvous, prekeys, options);
       listeners.add((event) => peer.#listeners.forEach((listener) => listener(event)));
       await links.start({
         onEnvelope: (bytes, from) => incoming.onEnvelope(bytes, from),
         onAck: (ack, from) => incoming.onAck(ack, from),
         onLinkUp: (from) => peer.resendTo(from),
       });
-      await peer.#announce(address);
-      await peer.#watchPresence(address);
+      await peer.#connect(options.register ?? false);
       for (const to of ctx.outbox.recipientsWithUndelivered()) void outgoing.flush(to);
       return peer;
     } catch (err: unknown) {
       await Promise.resolve(node.stop()).catch(() => {});
       throw err;
+    }
+  }
+
+  /**
+   * The session with the rendezvous: register (when asked, once per profile and rendezvous),
+   * log in, check our own certificate, publish prekeys and addresses, follow presence.
+   */
+  async #connect(register: boolean): Promise<void> {
+    const { ctx, options } = this;
+    const { db } = ctx.profile;
+    const { address, peerId } = this.rendezvous;
+    const registered = `registered:${peerId}:${ctx.username}`;
+    if (register && getSetting(db, registered) === undefined) {
+      try {
+        await registerAccount(ctx.node, address, ctx.username, options.password, options);
+      } catch (err: unknown) {
+        if (!(err instanceof RemoteError && err.status === "E_USERNAME_TAKEN")) throw err;
+      }
+    }
+    const account = await login(ctx.node, address, ctx.username, options.password, options);
+    await verifyCertificate(account.certificate, peerId.publicKey!, ctx.now());
+    if (getSetting(db, registered) === undefined) setSetting(db, registered, String(ctx.now()));
+    if (account.keyChanged) {
+      ctx.emit({
+        type: "notice",
+        text: "this device's key is new for your account: your contacts will see a key change",
+      });
+    }
+    await this.prekeys.publish(ctx.node, address, ctx.now());
+    await this.#announce();
+    await this.#watchPresence();
+  }
+
+  /** After losing the rendezvous: try again with growing pauses until it works or we stop. */
+  async #reconnect(): Promise<void> {
+    for (let attempt = 0; !this.#stopping; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 30_000)));
+      if (this.#stopping) return;
+      try {
+        await this.#connect(false);
+        this.ctx.emit({ type: "notice", text: "reconnected to the rendezvous" });
+        for (const to of this.ctx.outbox.recipientsWithUndelivered()) void this.outgoing.flush(to);
+        return;
+      } catch (err: unknown) {
+        this.ctx.log.debug(`reconnecting failed: ${(err as Error).message}`);
+        if (err instanceof RemoteError && err.status === "E_LOGIN_FAILED") {
+          this.ctx.emit({ type: "notice", text: `cannot log in again: ${err.message}` });
+          return;
+        }
+      }
     }
   }
 
@@ -272,18 +303,19 @@ export class Peer {
     await this.ctx.node.stop();
   }
 
-  async #announce(address: Parameters<typeof DiscoveryClient.open>[1]): Promise<void> {
+  async #announce(): Promise<void> {
     const record = await sealPeerRecord(
       this.ctx.profile.identity,
-      this.ctx.node.getMultiaddrs().map((a) => a.decapsulateCode(421)),
+      this.ctx.node.getMultiaddrs().map((a) => a.decapsulateCode(P2P_CODE)),
       BigInt(this.ctx.now()),
     );
-    this.#discovery = await DiscoveryClient.open(this.ctx.node, address);
+    await this.#discovery?.close().catch(() => {});
+    this.#discovery = await DiscoveryClient.open(this.ctx.node, this.rendezvous.address);
     await this.#discovery.register(PEER_NAMESPACE, record);
   }
 
-  async #watchPresence(address: Parameters<typeof subscribePresence>[1]): Promise<void> {
-    const feed = await subscribePresence(this.ctx.node, address);
+  async #watchPresence(): Promise<void> {
+    const feed = await subscribePresence(this.ctx.node, this.rendezvous.address);
     this.#presence = feed;
     void (async () => {
       try {
@@ -293,12 +325,10 @@ export class Peer {
       } catch (err: unknown) {
         this.ctx.log.debug(`presence feed ended: ${(err as Error).message}`);
       }
-      if (!this.#stopping) {
-        this.ctx.emit({
-          type: "notice",
-          text: `lost the connection to the rendezvous ${this.rendezvousPeer}`,
-        });
-      }
+      if (this.#stopping) return;
+      this.#online.clear();
+      this.ctx.emit({ type: "notice", text: "lost the connection to the rendezvous; retrying" });
+      await this.#reconnect();
     })();
   }
 
