@@ -1,0 +1,250 @@
+/**
+ * Rendezvous memory per peer: the RSS of a rendezvous in its own process, idle and then with
+ * `peers` client nodes connected, each registered, logged in, registered in the rendezvous
+ * namespace with a signed peer record (its rendezvous stream kept open) and subscribed to
+ * presence, as a real peer is. Peers join in batches; after each batch the bench waits until
+ * every peer has heard of every other, so the presence fan-out never piles up.
+ */
+import { join } from "node:path";
+import type { NodeLimits } from "../src/net/node.ts";
+import { sealPeerRecord } from "../src/net/peer_record.ts";
+import { DiscoveryClient } from "../src/peer/discovery_client.ts";
+import { type PresenceFeed, subscribePresence } from "../src/peer/presence_client.ts";
+import {
+  type BenchPeer,
+  CHEAP_STRETCHING,
+  registerAndLogin,
+  startClient,
+  stopClients,
+} from "./clients.ts";
+import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
+import type { Memory } from "./proc.ts";
+import { type HeapUsage, type ServerProcess, spawnServerProcess } from "./server_process.ts";
+
+/** The server's memory at one moment. */
+export interface MemorySample extends Memory {
+  /** V8 heap after a full GC. */
+  readonly heap: HeapUsage;
+}
+
+/** What the memory measurement found. */
+export interface MemoryResult {
+  readonly peers: number;
+  /** After start-up, a settle and a full GC. */
+  readonly idle: MemorySample;
+  /** With every peer joined and every presence event delivered, after a settle. */
+  readonly loaded: Memory;
+  /** The same after a full GC. */
+  readonly loadedAfterGc: MemorySample;
+  /** Time to join all peers, presence fan-out included. */
+  readonly joinSeconds: number;
+  /** Server CPU time spent while the peers joined. */
+  readonly serverCpuMs: number;
+  /** Server CPU use with every peer connected and nothing happening, % of one core. */
+  readonly restCpuPercent: number;
+}
+
+/** How the memory measurement runs. */
+export interface MemoryOptions {
+  readonly peers: number;
+  /** Peers joining at once. */
+  readonly batch: number;
+  /** The whole measurement is abandoned past this. */
+  readonly timeoutMs: number;
+  /** Hears how many peers have joined, now and then. */
+  readonly progress?: (joined: number, seconds: number) => void;
+}
+
+interface JoinedPeer {
+  readonly peer: BenchPeer;
+  discovery?: DiscoveryClient;
+  /** Online events received on the presence feed. */
+  online: number;
+  /** Why the presence feed ended, if it did. */
+  ended?: string;
+}
+
+const SETTLE_MS = 2_000;
+/** Time over which the server's CPU use at rest (keep-alive pings) is measured. */
+const REST_MS = 8_000;
+/**
+ * The bench's client nodes ping the rendezvous every 60 s instead of every 4 s: a thousand real
+ * peers are a thousand machines, here they share the bench's one JavaScript thread. The
+ * rendezvous still pings every peer at its own (production) interval.
+ */
+export const CLIENT_LIMITS: Partial<NodeLimits> = { pingIntervalMs: 60_000 };
+const PROGRESS_EVERY_PEERS = 200;
+
+/**
+ * Measures the rendezvous RSS idle and with `peers` joined.
+ * @throws Error when joining takes longer than `timeoutMs`, or a peer cannot join.
+ */
+export async function benchRendezvousMemory(options: MemoryOptions): Promise<MemoryResult> {
+  const dataDir = await Deno.makeTempDir({ prefix: "tincan-bench-memory-" });
+  const joined: JoinedPeer[] = [];
+  let server: ServerProcess | undefined;
+  try {
+    server = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url), [
+      "--data-dir",
+      join(dataDir, "rendezvous"),
+    ]);
+    await sleep(SETTLE_MS);
+    const idle = await sample(server);
+    const cpuBefore = await server.cpuMs();
+    const start = performance.now();
+    await joinAll(server, joined, options);
+    const joinSeconds = (performance.now() - start) / 1000;
+    const serverCpuMs = await server.cpuMs() - cpuBefore;
+    await sleep(SETTLE_MS);
+    const restCpuPercent = await cpuPercentOver(server, REST_MS);
+    const loaded = await server.memory();
+    const loadedAfterGc = await sample(server);
+    return {
+      peers: options.peers,
+      idle,
+      loaded,
+      loadedAfterGc,
+      joinSeconds,
+      serverCpuMs,
+      restCpuPercent,
+    };
+  } finally {
+    await server?.stop();
+    await Promise.all(joined.map((j) => j.discovery?.close().catch(() => {})));
+    await stopClients(joined.map((j) => j.peer));
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function cpuPercentOver(server: ServerProcess, ms: number): Promise<number> {
+  const before = await server.cpuMs();
+  const start = performance.now();
+  await sleep(ms);
+  return (await server.cpuMs() - before) / (performance.now() - start) * 100;
+}
+
+async function sample(server: ServerProcess): Promise<MemorySample> {
+  const heap = await server.collectGarbage();
+  return { ...await server.memory(), heap };
+}
+
+/** Joins `options.peers` peers, a batch at a time, each batch's presence settled. */
+async function joinAll(
+  server: ServerProcess,
+  joined: JoinedPeer[],
+  options: MemoryOptions,
+): Promise<void> {
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const start = performance.now();
+  for (let first = 0; first < options.peers; first += options.batch) {
+    const last = Math.min(first + options.batch, options.peers);
+    const batch = Array.from(
+      { length: last - first },
+      (_, k) => joinOne(server, first + k, joined),
+    );
+    await untilDeadline(
+      Promise.all(batch),
+      deadline,
+      () => `${joined.length} of ${options.peers} peers had started joining`,
+      options.timeoutMs,
+    );
+    await waitForPresence(joined, deadline, options.timeoutMs);
+    if (last % PROGRESS_EVERY_PEERS === 0 || last === options.peers) {
+      options.progress?.(last, (performance.now() - start) / 1000);
+    }
+  }
+}
+
+/** Starts peer `i`, logs it in, registers it in the namespace, subscribes it to presence. */
+async function joinOne(server: ServerProcess, i: number, joined: JoinedPeer[]): Promise<void> {
+  const peer = await startClient(`mem-${i}`, CLIENT_LIMITS);
+  const entry: JoinedPeer = { peer, online: 0 };
+  joined.push(entry);
+  const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err: unknown) {
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      throw new Error(`Peer ${peer.username} could not ${what}: ${reason}`, { cause: err });
+    }
+  };
+  await step("register and log in", () => registerAndLogin(peer, server.address, CHEAP_STRETCHING));
+  const discovery = await step("open the rendezvous stream", async () => {
+    entry.discovery = await DiscoveryClient.open(peer.node, server.address);
+    return entry.discovery;
+  });
+  const record = await sealPeerRecord(peer.key, [benchAddress(i)], 1n);
+  await step("REGISTER", () => discovery.register(BENCH_NAMESPACE, record));
+  const feed = await step(
+    "subscribe to presence",
+    () => subscribePresence(peer.node, server.address),
+  );
+  void countOnlineEvents(entry, feed);
+}
+
+async function countOnlineEvents(entry: JoinedPeer, feed: PresenceFeed): Promise<void> {
+  try {
+    for await (const event of feed.events) if (event.online) entry.online++;
+    entry.ended = "closed";
+  } catch (err: unknown) {
+    entry.ended = err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Waits until every joined peer has heard that every joined peer is online. */
+async function waitForPresence(
+  joined: readonly JoinedPeer[],
+  deadline: AbortSignal,
+  timeoutMs: number,
+): Promise<void> {
+  const expected = joined.length * joined.length;
+  const received = () => joined.reduce((sum, j) => sum + j.online, 0);
+  while (received() < expected) {
+    if (deadline.aborted) {
+      throw timeoutError(
+        `${received()} of ${expected} presence events delivered; ${describeFeeds(joined)}`,
+        timeoutMs,
+      );
+    }
+    await sleep(20);
+  }
+}
+
+/** A summary of the presence feeds, for the timeout message. */
+function describeFeeds(joined: readonly JoinedPeer[]): string {
+  const counts = joined.map((j) => j.online);
+  const ended = joined.filter((j) => j.ended !== undefined);
+  const connected = joined.filter((j) => j.peer.node.getConnections().length > 0).length;
+  const reasons = [...new Set(ended.map((j) => j.ended))].slice(0, 3).join("; ");
+  return `per peer ${Math.min(...counts)}..${Math.max(...counts)} events, ` +
+    `${ended.length} feeds ended${reasons ? ` (${reasons})` : ""}, ` +
+    `${connected} of ${joined.length} peers connected`;
+}
+
+async function untilDeadline<T>(
+  work: Promise<T>,
+  deadline: AbortSignal,
+  progress: () => string,
+  timeoutMs: number,
+): Promise<T> {
+  work.catch(() => {}); // a late failure after the deadline is not unhandled
+  if (deadline.aborted) throw timeoutError(progress(), timeoutMs);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(timeoutError(progress(), timeoutMs));
+    deadline.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    deadline.removeEventListener("abort", onAbort!);
+  }
+}
+
+function timeoutError(progress: string, timeoutMs: number): Error {
+  return new Error(`Rendezvous memory bench aborted after ${timeoutMs / 1000} s: ${progress}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

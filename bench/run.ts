@@ -1,0 +1,217 @@
+/**
+ * One bench run: the raw baseline, OPAQUE logins, DISCOVER and rendezvous memory, measured in
+ * that order in one process (servers each in a child process), returned as report sections.
+ */
+import type { BenchOptions } from "./args.ts";
+import { LOGINS_IN_FLIGHT } from "./clients.ts";
+import { benchDiscover } from "./discover.ts";
+import { benchLoginCapacity, benchLoginsEndToEnd } from "./logins.ts";
+import { type Measurement, perSecond, serverCpuMsPerOp, serverCpuPercent } from "./measure.ts";
+import { NODE_LIMITS } from "../src/net/node.ts";
+import { benchRendezvousMemory, CLIENT_LIMITS, type MemoryResult } from "./memory.ts";
+import { benchRawBaseline, ECHO_PAYLOAD_BYTES, type RawBaseline } from "./raw_baseline.ts";
+import type { Row, Section } from "./report.ts";
+import { spawnServerProcess } from "./server_process.ts";
+
+/** The shape of the run; the numbers the brief asks for. */
+export const PLAN = {
+  loginEndToEnd: { clients: 4, total: 20 },
+  loginCapacity: { clients: LOGINS_IN_FLIGHT },
+  discover: { registered: 100, limit: 10, clients: [1, 4] },
+  memory: { batch: 50, timeoutMs: 5 * 60_000 },
+} as const;
+
+/** Runs every measurement; `progress` hears what is starting. */
+export async function runBench(
+  options: BenchOptions,
+  progress: (message: string) => void,
+): Promise<Section[]> {
+  progress("raw libp2p baseline (echo)");
+  const raw = await benchRawBaseline({
+    seconds: options.seconds,
+    freshClients: [1, PLAN.loginCapacity.clients],
+    longLivedClients: PLAN.discover.clients,
+  });
+  const sections = [rawSection(raw)];
+  const rendezvous = await spawnServerProcess(
+    new URL("./rendezvous_process.ts", import.meta.url),
+  );
+  try {
+    progress(`OPAQUE logins end to end (${PLAN.loginEndToEnd.total}, production Argon2id)`);
+    const e2e = await benchLoginsEndToEnd(rendezvous, PLAN.loginEndToEnd);
+    progress("OPAQUE login server capacity (cheap client key stretching)");
+    const capacity = await benchLoginCapacity(rendezvous, {
+      ...PLAN.loginCapacity,
+      seconds: options.seconds,
+    });
+    sections.push(loginSection(raw, e2e, capacity));
+    progress(`DISCOVER (${PLAN.discover.registered} registered, limit ${PLAN.discover.limit})`);
+    const discover = await benchDiscover(rendezvous, {
+      ...PLAN.discover,
+      seconds: options.seconds,
+    });
+    sections.push(discoverSection(raw, discover));
+  } finally {
+    await rendezvous.stop();
+  }
+  progress(`rendezvous memory with ${options.peers} logged-in peers`);
+  const memory = await benchRendezvousMemory({
+    ...PLAN.memory,
+    peers: options.peers,
+    progress: (joined, seconds) => progress(`  ${joined} peers joined (${seconds.toFixed(0)} s)`),
+  });
+  sections.push(memorySection(memory));
+  return sections;
+}
+
+function rateRow(label: string, m: Measurement, unit: string, baseline?: Row["baseline"]): Row {
+  return {
+    label,
+    value: perSecond(m),
+    unit,
+    ...(baseline ? { baseline } : {}),
+    serverCpuMsPerOp: serverCpuMsPerOp(m),
+    serverCpuPercent: serverCpuPercent(m),
+  };
+}
+
+function freshBaseline(raw: RawBaseline, clients: number): Row["baseline"] {
+  return { label: `raw fresh ×${clients}`, value: perSecond(raw.fresh.get(clients)!) };
+}
+
+function longLivedBaseline(raw: RawBaseline, clients: number): Row["baseline"] {
+  return { label: `raw long-lived ×${clients}`, value: perSecond(raw.longLived.get(clients)!) };
+}
+
+function rawSection(raw: RawBaseline): Section {
+  const rows: Row[] = [];
+  for (const [n, m] of raw.fresh) {
+    rows.push(rateRow(`raw fresh ×${n}: new stream per request, ${n} client(s)`, m, "req/s"));
+  }
+  for (const [n, m] of raw.longLived) {
+    rows.push(rateRow(`raw long-lived ×${n}: one stream per client, ${n} client(s)`, m, "req/s"));
+  }
+  return {
+    title: `Raw libp2p baseline: ${ECHO_PAYLOAD_BYTES}-byte length-prefixed echo, ` +
+      "plain createNode node in its own process",
+    rows,
+  };
+}
+
+function loginSection(raw: RawBaseline, e2e: Measurement, capacity: Measurement): Section {
+  const { clients, total } = PLAN.loginEndToEnd;
+  const cpuPerLogin = serverCpuMsPerOp(capacity);
+  const rows = [
+    rateRow(
+      `end to end, production Argon2id, ${clients} clients, ${total} logins`,
+      e2e,
+      "logins/s",
+      freshBaseline(raw, 1),
+    ),
+    rateRow(
+      `server capacity, cheap client stretching, ${PLAN.loginCapacity.clients} clients`,
+      capacity,
+      "logins/s",
+      freshBaseline(raw, PLAN.loginCapacity.clients),
+    ),
+  ];
+  if (cpuPerLogin !== undefined) {
+    rows.push({
+      label: "server capacity if CPU-bound (1 core / server CPU per login)",
+      value: 1000 / cpuPerLogin,
+      unit: "logins/s",
+      baseline: freshBaseline(raw, PLAN.loginCapacity.clients),
+    });
+  }
+  return {
+    title: "OPAQUE login over /tincan/account/1.0.0 (a fresh stream per login)",
+    rows,
+    notes: [
+      "end to end: bound by the client's Argon2id (RFC 9106 low-memory), which runs on the " +
+      "bench's one JavaScript thread, so concurrent clients do not overlap it",
+      `capacity: ${LOGINS_IN_FLIGHT} clients because the rendezvous refuses a login from an ` +
+      `address with ${LOGINS_IN_FLIGHT} already in flight (throttle.ts), and all bench clients ` +
+      "are 127.0.0.1; the clients' own OPAQUE work shares the other core, so the server is not " +
+      "saturated (see srv CPU) and the CPU-bound row extrapolates",
+    ],
+  };
+}
+
+function discoverSection(raw: RawBaseline, discover: ReadonlyMap<number, Measurement>): Section {
+  const rows: Row[] = [];
+  for (const [n, m] of discover) {
+    rows.push(rateRow(
+      `DISCOVER limit ${PLAN.discover.limit}, ${n} client(s), one stream each`,
+      m,
+      "req/s",
+      longLivedBaseline(raw, n),
+    ));
+  }
+  return {
+    title: `DISCOVER over /rendezvous/1.0.0, ${PLAN.discover.registered} peers registered`,
+    rows,
+  };
+}
+
+function memorySection(m: MemoryResult): Section {
+  const mib = (kib: number) => kib / 1024;
+  const perPeerKiB = (before: number, after: number) => (after - before) / m.peers;
+  return {
+    title: `Rendezvous memory (own process, /proc VmRSS), ${m.peers} logged-in peers`,
+    rows: [
+      { label: "RSS idle (after GC)", value: mib(m.idle.rssKiB), unit: "MiB" },
+      { label: `RSS with ${m.peers} peers`, value: mib(m.loaded.rssKiB), unit: "MiB" },
+      {
+        label: `RSS with ${m.peers} peers, after GC`,
+        value: mib(m.loadedAfterGc.rssKiB),
+        unit: "MiB",
+      },
+      { label: "peak RSS (VmHWM)", value: mib(m.loadedAfterGc.peakRssKiB), unit: "MiB" },
+      {
+        label: "RSS per peer: (RSS_N - RSS_idle) / N, both after GC",
+        value: perPeerKiB(m.idle.rssKiB, m.loadedAfterGc.rssKiB),
+        unit: "KiB/peer",
+      },
+      {
+        label: "  V8 heap reserved (heapTotal), per peer",
+        value: perPeerKiB(m.idle.heap.heapTotal, m.loadedAfterGc.heap.heapTotal) / 1024,
+        unit: "KiB/peer",
+      },
+      {
+        label: "  V8 heap live (heapUsed after GC), per peer",
+        value: perPeerKiB(m.idle.heap.heapUsed, m.loadedAfterGc.heap.heapUsed) / 1024,
+        unit: "KiB/peer",
+      },
+      {
+        label: "  V8 external (ArrayBuffers), per peer",
+        value: perPeerKiB(m.idle.heap.external, m.loadedAfterGc.heap.external) / 1024,
+        unit: "KiB/peer",
+      },
+      {
+        label: "RSS per peer, before the final GC",
+        value: perPeerKiB(m.idle.rssKiB, m.loaded.rssKiB),
+        unit: "KiB/peer",
+      },
+      {
+        label: "join rate (start, register, log in, REGISTER, presence)",
+        value: m.peers / m.joinSeconds,
+        unit: "peers/s",
+        serverCpuMsPerOp: m.serverCpuMs / m.peers,
+        serverCpuPercent: m.serverCpuMs / (m.joinSeconds * 10),
+      },
+      {
+        label: `server CPU at rest with ${m.peers} peers (keep-alive pings)`,
+        value: m.restCpuPercent,
+        unit: "% of a core",
+      },
+    ],
+    notes: [
+      `bench clients ping every ${CLIENT_LIMITS.pingIntervalMs! / 1000} s (a real peer: ` +
+      `every ${NODE_LIMITS.pingIntervalMs / 1000} s); the rendezvous pings each peer every ` +
+      `${NODE_LIMITS.pingIntervalMs / 1000} s`,
+      `peers joined ${PLAN.memory.batch} at a time, each batch's presence fan-out ` +
+      `(N² online events in all) delivered before the next`,
+      "each peer keeps its /rendezvous/1.0.0 stream and its presence stream open",
+    ],
+  };
+}

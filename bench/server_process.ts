@@ -1,0 +1,108 @@
+/**
+ * The bench's side of a server in its own process (see child_loop.ts): spawn it, read its
+ * address, ask it to collect garbage, read its memory and CPU time, stop it.
+ */
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { fileURLToPath } from "node:url";
+import { readLines } from "./child_loop.ts";
+import { type Memory, readCpuMs, readMemory } from "./proc.ts";
+
+/** The server's V8 heap and off-heap (external) memory, in bytes (Deno.memoryUsage). */
+export interface HeapUsage {
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+}
+
+/** A running server process. */
+export interface ServerProcess {
+  readonly pid: number;
+  /** Its first listen address, with /p2p/<PeerId>. */
+  readonly address: Multiaddr;
+  /** Asks it for a full garbage collection; returns its heap figures after it. */
+  collectGarbage(): Promise<HeapUsage>;
+  memory(): Promise<Memory>;
+  cpuMs(): Promise<number>;
+  /** Closes its stdin, waits for it to exit (SIGKILL after `STOP_TIMEOUT_MS`). */
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 60_000;
+const REPLY_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs `script` (a bench/*_process.ts module) with `args` in a new Deno process.
+ * @throws Error when it exits or stays silent instead of printing its address.
+ */
+export async function spawnServerProcess(
+  script: URL,
+  args: readonly string[] = [],
+): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--expose-gc", fileURLToPath(script), ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = readLines(child.stdout);
+  const stdin = child.stdin.getWriter();
+  const encoder = new TextEncoder();
+  const nextLine = async (what: string, timeoutMs: number): Promise<string> => {
+    const next = await withTimeout(lines.next(), timeoutMs, `${script.pathname} ${what}`);
+    if (next.done) {
+      const status = await child.status;
+      throw new Error(`${script.pathname} exited with code ${status.code} before ${what}`);
+    }
+    return next.value;
+  };
+  let address: Multiaddr;
+  try {
+    address = multiaddr(await nextLine("printing its address", START_TIMEOUT_MS));
+  } catch (err: unknown) {
+    killQuietly(child);
+    throw err;
+  }
+  return {
+    pid: child.pid,
+    address,
+    collectGarbage: async () => {
+      await stdin.write(encoder.encode("gc\n"));
+      while (true) {
+        const line = await nextLine("answering gc", REPLY_TIMEOUT_MS);
+        if (line.startsWith("gc ")) return JSON.parse(line.slice(3)) as HeapUsage;
+      }
+    },
+    memory: () => readMemory(child.pid),
+    cpuMs: () => readCpuMs(child.pid),
+    stop: async () => {
+      await stdin.close().catch(() => {});
+      const timer = setTimeout(() => killQuietly(child), STOP_TIMEOUT_MS);
+      try {
+        await child.status;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+function killQuietly(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGKILL");
+  } catch {
+    // already exited
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
