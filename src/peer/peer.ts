@@ -39,6 +39,8 @@ import { Trust } from "./trust.ts";
 
 /** The rendezvous namespace peers register their addresses in. */
 export const PEER_NAMESPACE = "tincan/peers";
+/** Registrations are refreshed this often, well inside the 2 h default TTL. */
+export const ANNOUNCE_INTERVAL_MS = 60 * 60 * 1000;
 /** The multiaddr code of /p2p/. */
 const P2P_CODE = 421;
 
@@ -71,6 +73,7 @@ export class Peer {
   readonly #online = new Map<string, string>();
   #presence?: PresenceFeed;
   #discovery?: DiscoveryClient;
+  #announcing?: ReturnType<typeof setInterval>;
   #stopping = false;
 
   private constructor(
@@ -178,6 +181,12 @@ export class Peer {
     await this.prekeys.publish(ctx.node, address, ctx.now());
     await this.#announce();
     await this.#watchPresence();
+    clearInterval(this.#announcing);
+    this.#announcing = setInterval(() => {
+      this.#announce().catch((err: unknown) => {
+        this.ctx.log.warn(`refreshing our addresses failed: ${(err as Error).message}`);
+      });
+    }, ANNOUNCE_INTERVAL_MS);
   }
 
   /** After losing the rendezvous: try again with growing pauses until it works or we stop. */
@@ -296,6 +305,7 @@ export class Peer {
   /** Logs out (unregisters), closes every stream and stops the node. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    clearInterval(this.#announcing);
     await this.#discovery?.unregister(PEER_NAMESPACE).catch(() => {});
     await this.#discovery?.close().catch(() => {});
     await this.#presence?.close().catch(() => {});
