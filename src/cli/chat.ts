@@ -1,22 +1,101 @@
-/** `tincan chat`: the interactive peer. It is built in the next issue; until then it says so. */
+/** `tincan chat`: log in (registering on first use) and chat interactively. */
+import process from "node:process";
+import type { Rendezvous } from "../rendezvous/server.ts";
 import { type CliIO, EXIT } from "./io.ts";
+import { startEmbeddedRendezvous } from "./local_rendezvous.ts";
+import {
+  type Env,
+  parsePeerArgs,
+  PEER_FLAGS,
+  PEER_FLAGS_HELP,
+  type PeerArgs,
+} from "./peer_args.ts";
+import { type CliPeer, configureCliLogging, startCliPeer, untilSignal } from "./peer_session.ts";
 import { parseFlags } from "./parse.ts";
+import { startRepl } from "./repl.ts";
+import { REPL_HELP } from "./repl_commands.ts";
+import { style, useColor } from "./repl_format.ts";
 
-export const CHAT_HELP = `Usage: tincan chat --user NAME [--rendezvous MULTIADDR]
+/** `tincan chat --help`. */
+export const CHAT_HELP = `Usage: tincan chat --user NAME [--rendezvous MULTIADDR] [--profile DIR]
 
-The interactive chat peer. Not available yet in this version: run a rendezvous with
-\`tincan rendezvous\` in the meantime.`;
+The interactive chat. Logs in to the rendezvous (registering NAME there on first use), then
+reads commands and messages; incoming messages appear above what you are typing.
 
-/** Prints that the peer is not built yet; exits 1 (0 for --help). */
-export function runChat(args: readonly string[], io: CliIO): Promise<number> {
-  const { values } = parseFlags("chat", args, {
-    user: { type: "string" },
-    rendezvous: { type: "string" },
-  });
-  if (values.help) {
+When the rendezvous is the local default /ip4/127.0.0.1/tcp/4001 and nothing listens there,
+chat starts one in this process (data in $XDG_DATA_HOME/tincan/rendezvous or
+~/.local/share/tincan/rendezvous), so two chats on one machine find each other. It stops
+when that chat exits.
+
+${REPL_HELP.join("\n")}
+
+Options:
+${PEER_FLAGS_HELP}
+Colours are off when NO_COLOR is set or stdout is not a terminal.`;
+
+/** Parsed `tincan chat` arguments. */
+export type ChatArgs = { readonly help: true } | ({ readonly help: false } & PeerArgs);
+
+/**
+ * Parses the arguments of `tincan chat`.
+ * @throws UsageError for unknown flags, a missing or bad --user, or a bad --rendezvous.
+ */
+export function parseChatArgs(args: readonly string[], env: Env): ChatArgs {
+  const { values } = parseFlags("chat", args, PEER_FLAGS);
+  if (values.help) return { help: true };
+  return { help: false, ...parsePeerArgs("chat", values, env) };
+}
+
+/** Runs the chat until the user quits; returns the exit code. */
+export async function runChat(args: readonly string[], io: CliIO): Promise<number> {
+  const env: Env = (name) => Deno.env.get(name);
+  const parsed = parseChatArgs(args, env);
+  if (parsed.help) {
     io.out(CHAT_HELP);
-    return Promise.resolve(EXIT.ok);
+    return EXIT.ok;
   }
-  io.err("tincan: the chat peer is not available yet in this version; see `tincan chat --help`");
-  return Promise.resolve(EXIT.failure);
+  configureCliLogging(env);
+  let embedded: Rendezvous | undefined;
+  let started: CliPeer;
+  try {
+    started = await startCliPeer(parsed, {
+      register: true,
+      env,
+      beforeConnect: async (address) => {
+        embedded = await startEmbeddedRendezvous(address, env, io.err);
+      },
+    });
+  } catch (err: unknown) {
+    await embedded?.stop().catch(() => {});
+    throw err;
+  }
+  const signal = untilSignal();
+  const abort = new AbortController();
+  void signal.signalled.then(() => abort.abort());
+  try {
+    const isTerminal = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+    const s = style(useColor(Deno.stdout.isTerminal(), env("NO_COLOR")));
+    io.out(
+      `Logged in as ${s.bold(parsed.user)} at ${started.rendezvous} ` +
+        `(peer id ${started.profile.peerId}).`,
+    );
+    io.out("Type /help for commands, /to <user> to choose whom you talk to, /quit to leave.");
+    const repl = startRepl(started.peer, {
+      input: process.stdin,
+      output: process.stdout,
+      terminal: isTerminal,
+      color: useColor(Deno.stdout.isTerminal(), env("NO_COLOR")),
+      signal: abort.signal,
+    });
+    configureCliLogging(env, { write: (line) => repl.print(s.dim(line)) });
+    await repl.closed;
+    io.out("Logging out…");
+  } finally {
+    signal.dispose();
+    configureCliLogging(env);
+    await started.stop();
+    await embedded?.stop().catch(() => {});
+  }
+  io.out("Bye.");
+  return EXIT.ok;
 }

@@ -2,7 +2,11 @@
 import { VERSION } from "../version.ts";
 import { runChat } from "./chat.ts";
 import { type CliIO, EXIT, reportError } from "./io.ts";
+import { runListen } from "./listen.ts";
+import { runRegister } from "./register.ts";
 import { runRendezvous } from "./rendezvous.ts";
+import { runSend } from "./send.ts";
+import { runWhoami } from "./whoami.ts";
 
 /** A subcommand: a one-line summary and its entry point. */
 interface Command {
@@ -10,14 +14,20 @@ interface Command {
   readonly run: (args: readonly string[], io: CliIO) => Promise<number>;
 }
 
+/** Every `tincan` subcommand, by name. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   rendezvous: {
     summary: "run a rendezvous node (accounts, presence, directory)",
     run: runRendezvous,
   },
-  chat: { summary: "interactive chat (coming in the next version)", run: runChat },
+  register: { summary: "create your account at a rendezvous", run: runRegister },
+  whoami: { summary: "show your PeerId and identity fingerprint (offline)", run: runWhoami },
+  chat: { summary: "interactive chat (registers on first use)", run: runChat },
+  send: { summary: "send one message and wait until it is delivered", run: runSend },
+  listen: { summary: "print incoming messages (--json for scripts)", run: runListen },
 };
 
+/** The top-level help: the commands and their summaries. */
 export const HELP = `tincan ${VERSION} — peer-to-peer, end-to-end encrypted chat
 
 Usage: tincan <command> [options]

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dispatch, HELP } from "../../src/cli/commands.ts";
+import { COMMANDS, dispatch, HELP } from "../../src/cli/commands.ts";
 import type { CliIO } from "../../src/cli/io.ts";
 import { VERSION } from "../../src/version.ts";
 
@@ -13,8 +13,9 @@ Deno.test("tincan --help lists every command", async () => {
   const io = capture();
   assert.equal(await dispatch(["--help"], io), 0);
   assert.equal(io.stdout.join("\n"), HELP);
-  assert.match(HELP, /rendezvous/);
-  assert.match(HELP, /chat/);
+  for (const command of ["rendezvous", "register", "whoami", "chat", "send", "listen"]) {
+    assert.match(HELP, new RegExp(`^  ${command} `, "m"), command);
+  }
 });
 
 Deno.test("tincan with no command prints help and exits 2", async () => {
@@ -37,10 +38,30 @@ Deno.test("an unknown command is a usage error with a hint", async () => {
 });
 
 Deno.test("every command has --help", async () => {
-  for (const command of ["rendezvous", "chat"]) {
+  for (const command of Object.keys(COMMANDS)) {
     const io = capture();
     assert.equal(await dispatch([command, "--help"], io), 0, command);
     assert.match(io.stdout.join("\n"), new RegExp(`Usage: tincan ${command}`));
+  }
+});
+
+Deno.test("the peer commands exist", () => {
+  assert.deepEqual(Object.keys(COMMANDS).sort(), [
+    "chat",
+    "listen",
+    "register",
+    "rendezvous",
+    "send",
+    "whoami",
+  ]);
+});
+
+Deno.test("a missing --user is a usage error for every peer command", async () => {
+  for (const command of ["register", "whoami", "chat", "send", "listen"]) {
+    const io = capture();
+    assert.equal(await dispatch([command], io), 2, command);
+    assert.match(io.stderr[0]!, new RegExp(`^tincan: ${command}: --user NAME is required`));
+    assert.match(io.stderr[1]!, new RegExp(`tincan ${command} --help`));
   }
 });
 

@@ -1,0 +1,147 @@
+/** The flags every peer command shares (--user, --profile, --rendezvous): pure parsing. */
+import { UsageError } from "../errors.ts";
+import { parseMultiaddr } from "../net/address.ts";
+import { defaultProfileDir } from "../peer/profile.ts";
+import { normalizeUsername } from "../rendezvous/username.ts";
+
+/** Reads an environment variable; commands pass `Deno.env.get`, tests pass a map. */
+export type Env = (name: string) => string | undefined;
+
+/** node:util parseArgs options of the shared flags. */
+export const PEER_FLAGS = {
+  user: { type: "string", short: "u" },
+  profile: { type: "string" },
+  rendezvous: { type: "string" },
+} as const;
+
+/** Help lines of the shared flags. */
+export const PEER_FLAGS_HELP =
+  `  -u, --user NAME         your username (3 to 32 of a-z, 0-9, "_", "-")
+  --profile DIR           your profile directory
+                          (default $XDG_DATA_HOME/tincan/NAME or ~/.local/share/tincan/NAME)
+  --rendezvous MULTIADDR  the rendezvous (default: TINCAN_RENDEZVOUS, else the one this
+                          profile used last, else /ip4/127.0.0.1/tcp/4001)
+  -h, --help              show this help
+
+The password comes from TINCAN_PASSWORD, or is asked for on the terminal.`;
+
+/** Who runs the command, and where. */
+export interface PeerArgs {
+  /** The canonical username. */
+  readonly user: string;
+  readonly profileDir: string;
+  /** The --rendezvous flag, if given (the final choice needs the profile: chooseRendezvous). */
+  readonly rendezvous: string | undefined;
+}
+
+/**
+ * Validates the shared flags of `command`.
+ * @throws UsageError when --user is missing or invalid, --rendezvous is not a multiaddr, or no
+ * profile directory can be found.
+ */
+export function parsePeerArgs(
+  command: string,
+  values: { user?: string | undefined; profile?: string | undefined; rendezvous?: string },
+  env: Env,
+): PeerArgs {
+  return {
+    user: requireUser(command, values.user),
+    profileDir: profileDir(command, values.user, values.profile, env),
+    rendezvous: values.rendezvous === undefined
+      ? undefined
+      : checkAddress(command, "--rendezvous", values.rendezvous),
+  };
+}
+
+/**
+ * The canonical form of --user.
+ * @throws UsageError when it is missing or breaks the username rules.
+ */
+export function requireUser(command: string, user: string | undefined): string {
+  if (user === undefined || user === "") {
+    throw new UsageError(`${command}: --user NAME is required`);
+  }
+  return checkUsername(command, user);
+}
+
+/**
+ * The canonical form of a username given on the command line.
+ * @throws UsageError when it breaks the username rules.
+ */
+export function checkUsername(command: string, name: string): string {
+  try {
+    return normalizeUsername(name);
+  } catch (err: unknown) {
+    throw new UsageError(`${command}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The profile directory: --profile, else the default for the user.
+ * @throws UsageError when neither --profile, XDG_DATA_HOME nor HOME says where.
+ */
+export function profileDir(
+  command: string,
+  user: string | undefined,
+  flag: string | undefined,
+  env: Env,
+): string {
+  if (flag !== undefined) {
+    if (flag === "") throw new UsageError(`${command}: --profile needs a directory`);
+    return flag;
+  }
+  try {
+    return defaultProfileDir(normalizeUsername(user ?? ""), env);
+  } catch (err: unknown) {
+    throw new UsageError(`${command}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Checks that `value` of `flag` is a multiaddr; returns it.
+ * @throws UsageError naming the flag when it is not.
+ */
+export function checkAddress(command: string, flag: string, value: string): string {
+  try {
+    parseMultiaddr(value);
+    return value;
+  } catch (err: unknown) {
+    throw new UsageError(`${command}: ${flag} ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Parses a whole number from `min` to `max` given for `flag`.
+ * @throws UsageError when it is not one.
+ */
+export function parseCount(
+  command: string,
+  flag: string,
+  value: string,
+  min: number,
+  max: number,
+): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`${command}: ${flag} must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** The longest message text the CLI sends, in UTF-8 bytes (an envelope holds 128 KiB). */
+export const MAX_TEXT_BYTES = 64 * 1024;
+
+/**
+ * Checks a message text: not blank, at most MAX_TEXT_BYTES. Returns it unchanged.
+ * @throws UsageError saying which.
+ */
+export function checkText(command: string, text: string): string {
+  if (text.trim() === "") throw new UsageError(`${command}: the message is empty`);
+  const bytes = new TextEncoder().encode(text).length;
+  if (bytes > MAX_TEXT_BYTES) {
+    throw new UsageError(
+      `${command}: the message is ${bytes} bytes; the limit is ${MAX_TEXT_BYTES}`,
+    );
+  }
+  return text;
+}

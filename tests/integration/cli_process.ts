@@ -1,0 +1,89 @@
+/** Runs the real `tincan` (main.ts) as a child process, with the permissions the tasks grant. */
+import { fileURLToPath } from "node:url";
+
+/** main.ts, absolute. */
+export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+
+/** The permissions of the deno.json tasks. */
+export const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys=networkInterfaces",
+];
+
+/** The password every test account uses (passed as TINCAN_PASSWORD). */
+export const TEST_PASSWORD = "correct horse battery staple";
+
+/** The environment of a child: the test password, no colours, no inherited rendezvous. */
+export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { TINCAN_PASSWORD: TEST_PASSWORD, NO_COLOR: "1", TINCAN_RENDEZVOUS: "", ...extra };
+}
+
+/** The argv that runs `tincan <args>`. */
+export function tincanArgv(args: readonly string[]): string[] {
+  return [Deno.execPath(), "run", ...PERMISSIONS, MAIN, ...args];
+}
+
+/** Runs `tincan <args>` to completion. */
+export async function runTincan(
+  args: readonly string[],
+  env: Record<string, string> = childEnv(),
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const [exe, ...rest] = tincanArgv(args);
+  const out = await new Deno.Command(exe!, { args: rest, env, stdin: "null" }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** A running `tincan <args>` whose output is collected as it comes. */
+export interface RunningTincan {
+  stdout(): string;
+  stderr(): string;
+  readonly status: Promise<Deno.CommandStatus>;
+  /** Sends `signal` and waits for the exit. */
+  kill(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/** Starts `tincan <args>` in the background. */
+export function spawnTincan(
+  args: readonly string[],
+  env: Record<string, string> = childEnv(),
+): RunningTincan {
+  const [exe, ...rest] = tincanArgv(args);
+  const child = new Deno.Command(exe!, {
+    args: rest,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let stdout = "";
+  let stderr = "";
+  const drain = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) add(chunk);
+  };
+  const drained = Promise.all([
+    drain(child.stdout, (s) => stdout += s),
+    drain(child.stderr, (s) => stderr += s),
+  ]);
+  const status = drained.then(() => child.status);
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    status,
+    async kill(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch {
+        // already exited
+      }
+      return await status;
+    },
+  };
+}
