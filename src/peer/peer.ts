@@ -162,14 +162,28 @@ export class Peer {
     const { db } = ctx.profile;
     const { address, peerId } = this.rendezvous;
     const registered = `registered:${peerId}:${ctx.username}`;
+    let taken = false;
     if (register && getSetting(db, registered) === undefined) {
       try {
         await registerAccount(ctx.node, address, ctx.username, options.password, options);
       } catch (err: unknown) {
+        // Taken: perhaps by this profile in a run that stopped before it could note it.
         if (!(err instanceof RemoteError && err.status === "E_USERNAME_TAKEN")) throw err;
+        taken = true;
       }
     }
-    const account = await login(ctx.node, address, ctx.username, options.password, options);
+    let account;
+    try {
+      account = await login(ctx.node, address, ctx.username, options.password, options);
+    } catch (err: unknown) {
+      if (taken && err instanceof RemoteError && err.status === "E_LOGIN_FAILED") {
+        throw new RemoteError(
+          `Cannot register ${ctx.username}: the name is taken (if it is yours, the password is wrong)`,
+          "E_USERNAME_TAKEN",
+        );
+      }
+      throw err;
+    }
     await verifyCertificate(account.certificate, peerId.publicKey!, ctx.now());
     if (getSetting(db, registered) === undefined) setSetting(db, registered, String(ctx.now()));
     if (account.keyChanged) {

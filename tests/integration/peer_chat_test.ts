@@ -38,3 +38,16 @@ Deno.test("two peers chat both ways, end to end encrypted, with acknowledgements
     await stopAll(alice, bob, rendezvous);
   }
 });
+
+Deno.test("registering a name someone else owns says it is taken", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await startPeer(address, "alice");
+  try {
+    await assert.rejects(
+      () => startPeer(address, "alice", { password: "another password" }),
+      /Cannot register alice: the name is taken/,
+    );
+  } finally {
+    await stopAll(alice, rendezvous);
+  }
+});
