@@ -6,10 +6,10 @@ const readme = await Deno.readTextFile(new URL("README.md", root));
 const pinned = (await Deno.readTextFile(new URL(".deno-version", root))).trim();
 const tasks = Object.keys(JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks);
 
-Deno.test("the README's first two commands run the product and the tests with npx", () => {
+Deno.test("the README's first two commands start a chat and run the tests with npx", () => {
   const commands = [...readme.matchAll(/^npx -y deno@([^\s`]+) task ([\w-]+)/gm)];
   assert.ok(commands.length >= 2);
-  assert.equal(commands[0]![2], "rendezvous");
+  assert.equal(commands[0]![2], "chat");
   assert.equal(commands[1]![2], "test");
 });
 

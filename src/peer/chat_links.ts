@@ -87,13 +87,15 @@ export class ChatLinks {
     const stream = await this.node.dialProtocol(peer, CHAT_PROTOCOL, {
       signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
     });
+    // When the peer opened a stream to us meanwhile (both sides dialled at once), keep both: the
+    // peer may already be writing on this one, having adopted it as its link to us. Aborting it
+    // here, as the peer aborts ours, would leave neither side a working link.
     const existing = this.#links.get(peer.toString());
-    if (existing) {
-      stream.abort(new Error("a chat stream with this peer opened meanwhile"));
-      return existing;
-    }
-    const link = this.#adopt(stream, peer);
-    this.#read(link.framed, peer).catch((err: unknown) => {
+    const link = existing ?? this.#adopt(stream, peer);
+    const framed = existing
+      ? new FramedStream<ChatFrame, ChatFrame>(stream, ChatFrame, ChatFrame, CHAT_FRAMES)
+      : link.framed;
+    this.#read(framed, peer).catch((err: unknown) => {
       this.log.debug(`chat stream to ${peer} ended: ${(err as Error).message}`);
     });
     return link;

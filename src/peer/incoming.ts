@@ -66,15 +66,19 @@ export class Incoming {
     }
     const envelope = await openEnvelope(bytes, senderKey, ctx.signer.publicKey);
     const delivered = { messageId: envelope.messageId, result: Ack.Result.DELIVERED, reason: "" };
-    if (ctx.history.seen(envelope.messageId)) return delivered; // a resend: ack again
-    try {
-      await this.#store(envelope, senderKey);
-    } catch (err: unknown) {
-      if (!(err instanceof UndecryptableError || err instanceof RejectedError)) throw err;
-      ctx.log.warn(`rejected a message from ${from}: ${err.message}`);
-      return { messageId: envelope.messageId, result: Ack.Result.REJECTED, reason: err.message };
-    }
-    return delivered;
+    // One envelope of this sender at a time, and not while we encrypt for it: the same envelope
+    // may arrive twice at once (on two streams), and each decryption ratchets the stored session.
+    return await ctx.sessions.exclusive(senderKey, async () => {
+      if (ctx.history.seen(envelope.messageId)) return delivered; // a resend: ack again
+      try {
+        await this.#store(envelope, senderKey);
+      } catch (err: unknown) {
+        if (!(err instanceof UndecryptableError || err instanceof RejectedError)) throw err;
+        ctx.log.warn(`rejected a message from ${from}: ${err.message}`);
+        return { messageId: envelope.messageId, result: Ack.Result.REJECTED, reason: err.message };
+      }
+      return delivered;
+    });
   }
 
   async #store(envelope: Envelope, senderKey: Uint8Array): Promise<void> {

@@ -114,27 +114,31 @@ export class Outgoing {
       bodyContext("outbox", entry.messageId),
     );
     const peer = { username: user.username, identityKey: user.identityKey };
-    const now = ctx.now();
-    const encrypted = await ctx.sessions.encrypt(
-      peer,
-      content,
-      () => ctx.directory.bundle(user.username, user.identityKey, now),
-      now,
-    );
-    const envelope = await sealEnvelope(ctx.signer, {
-      sender: ctx.signer.publicKey,
-      recipient: user.identityKey,
-      messageId: entry.messageId,
-      timestamp: entry.createdAt,
-      ...(encrypted.prekey ? { prekey: encrypted.prekey } : {}),
-      ratchetHeader: encrypted.message.header,
-      ciphertext: encrypted.message.ciphertext,
+    // Exclusive from reading the session to saving it: an envelope arriving from this peer
+    // meanwhile must not ratchet the same stored state (one of the two updates would be lost).
+    return await ctx.sessions.exclusive(user.identityKey, async () => {
+      const now = ctx.now();
+      const encrypted = await ctx.sessions.encrypt(
+        peer,
+        content,
+        () => ctx.directory.bundle(user.username, user.identityKey, now),
+        now,
+      );
+      const envelope = await sealEnvelope(ctx.signer, {
+        sender: ctx.signer.publicKey,
+        recipient: user.identityKey,
+        messageId: entry.messageId,
+        timestamp: entry.createdAt,
+        ...(encrypted.prekey ? { prekey: encrypted.prekey } : {}),
+        ratchetHeader: encrypted.message.header,
+        ciphertext: encrypted.message.ciphertext,
+      });
+      transaction(ctx.profile.db, () => {
+        ctx.ratchetSessions.save(encrypted.session);
+        ctx.outbox.setEnvelope(entry.messageId, envelope, now);
+      });
+      return envelope;
     });
-    transaction(ctx.profile.db, () => {
-      ctx.ratchetSessions.save(encrypted.session);
-      ctx.outbox.setEnvelope(entry.messageId, envelope, now);
-    });
-    return envelope;
   }
 
   #failAll(entries: OutboxEntry[], reason: string): void {

@@ -3,7 +3,8 @@
  * Ratchet session (X3DH as initiator with the contact's published bundle, or as responder on a
  * first message). Nothing is written here: every method returns the session to save and the
  * one-time prekey to delete, so the caller commits them in one transaction with the message —
- * or drops them when anything fails, leaving the stored state unchanged.
+ * or drops them when anything fails, leaving the stored state unchanged. The caller holds
+ * `exclusive` for the peer from reading the session until that transaction commits.
  */
 import { bytesEqual } from "../crypto/bytes.ts";
 import type { Envelope, PrekeyHeader } from "../crypto/envelope.ts";
@@ -22,6 +23,7 @@ import { initiate, type PrekeyBundle, respond } from "../crypto/x3dh.ts";
 import { PrekeyHeader as PrekeyHeaderCodec } from "../proto/envelope.ts";
 import type { OwnKeyStore } from "../store/own_keys.ts";
 import type { RatchetSessionStore, StoredSession } from "../store/ratchet_sessions.ts";
+import { toHex } from "./events.ts";
 
 /** Our long-term keys. */
 export interface LocalIdentity {
@@ -68,11 +70,30 @@ async function sessionIdOf(ephemeralKey: Uint8Array): Promise<Uint8Array> {
 
 /** Chooses, creates and advances ratchet sessions. */
 export class SessionManager {
+  readonly #locks = new Map<string, Promise<void>>();
+
   constructor(
     private readonly self: LocalIdentity,
     private readonly ownKeys: OwnKeyStore,
     private readonly sessions: RatchetSessionStore,
   ) {}
+
+  /**
+   * Runs `task` alone among the tasks for the peer with `identityKey`, in call order. A task that
+   * reads a session, ratchets it and saves the result must hold this: two interleaved tasks would
+   * start from the same stored state, so one update would be lost — a message key used twice when
+   * sending, a replay window or a refused message when receiving.
+   */
+  async exclusive<T>(identityKey: Uint8Array, task: () => Promise<T>): Promise<T> {
+    const key = toHex(identityKey);
+    const run = (this.#locks.get(key) ?? Promise.resolve()).then(task);
+    const done = run.then(() => {}, () => {});
+    this.#locks.set(key, done);
+    void done.then(() => {
+      if (this.#locks.get(key) === done) this.#locks.delete(key);
+    });
+    return await run;
+  }
 
   /** Whether a session with `peer` exists (else encrypting needs the peer's bundle). */
   hasSession(peer: Peer): boolean {

@@ -10,6 +10,7 @@ import type { FrameLimits } from "../net/framed.ts";
 import { createNode, type NodeLimits, type TincanNode } from "../net/node.ts";
 import { loadOrCreateNodeKey } from "../net/node_key.ts";
 import { guarded } from "../net/serve.ts";
+import { type InboundObserver, tapInbound } from "../net/tap.ts";
 import { AccountStore } from "../store/accounts.ts";
 import { openDatabase } from "../store/database.ts";
 import { PrekeyStore } from "../store/prekeys.ts";
@@ -40,6 +41,8 @@ export interface RendezvousOptions {
    * per-protocol defaults are in constants.ts FRAMES. Tests shorten it.
    */
   readonly readTimeoutMs?: number;
+  /** Sees every byte the protocol handlers read, after Noise; tests check what the server sees. */
+  readonly onInboundBytes?: InboundObserver;
 }
 
 /** A running rendezvous. */
@@ -63,8 +66,16 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   await Deno.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const privateKey = await loadOrCreateNodeKey(join(options.dataDir, "node.key"));
   const dbPath = join(options.dataDir, "rendezvous.db");
-  const db = openDatabase(dbPath, RENDEZVOUS_MIGRATIONS);
+  // SQLite gives the -wal and -shm files, which hold recent writes such as the OPAQUE server
+  // setup, the mode of the database file: make that owner-only before SQLite first opens it.
+  await Deno.writeFile(dbPath, new Uint8Array(0), { append: true, mode: 0o600 });
   await Deno.chmod(dbPath, 0o600);
+  for (const suffix of ["-wal", "-shm"]) {
+    await Deno.chmod(dbPath + suffix, 0o600).catch((err: unknown) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+  }
+  const db = openDatabase(dbPath, RENDEZVOUS_MIGRATIONS);
   await opaque.ready;
   const serverSetup = settingOrCreate(db, "opaque_server_setup", () => opaque.server.createSetup());
   const accounts = new AccountStore(db);
@@ -131,10 +142,16 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     }),
   };
   for (const name of Object.keys(handlers) as (keyof typeof handlers)[]) {
-    await node.handle(PROTOCOL[name], guarded(logger(`rendezvous:${name}`), handlers[name]), {
-      maxInboundStreams: STREAMS_PER_CONNECTION[name],
-      maxOutboundStreams: 1,
-    });
+    const handler = guarded(logger(`rendezvous:${name}`), handlers[name]);
+    const { onInboundBytes } = options;
+    await node.handle(
+      PROTOCOL[name],
+      onInboundBytes ? tapInbound(PROTOCOL[name], handler, onInboundBytes) : handler,
+      {
+        maxInboundStreams: STREAMS_PER_CONNECTION[name],
+        maxOutboundStreams: 1,
+      },
+    );
   }
   node.addEventListener("peer:disconnect", (evt) => {
     const peerId = evt.detail.toString();

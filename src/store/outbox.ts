@@ -3,7 +3,7 @@
  * acknowledges it. Bodies are sealed with the storage key by the caller.
  *
  *   pending   written, not yet encrypted for the recipient
- *   held      waiting for /trust after the recipient's key changed
+ *   held      waiting for /trust after the recipient's key changed (re-encrypted after it)
  *   sent      encrypted (envelope stored) and sent at least once; resent until acknowledged
  *   delivered acknowledged by the recipient
  *   failed    reported to the user as failed; never resent
@@ -109,10 +109,15 @@ export class OutboxStore {
     return Number(result.changes);
   }
 
-  /** Moves `recipient`'s pending messages to held (their key changed). Returns how many. */
+  /**
+   * Holds `recipient`'s undelivered messages (their key changed): pending and sent ones become
+   * held, and a sent one's envelope (encrypted for the old key) is dropped so that /trust
+   * encrypts it again for the new key. Returns how many.
+   */
   hold(recipient: string, now: number): number {
     const result = this.db.prepare(
-      "UPDATE outbox SET status = 'held', updated_at = ? WHERE recipient = ? AND status = 'pending'",
+      `UPDATE outbox SET status = 'held', envelope = NULL, updated_at = ?
+       WHERE recipient = ? AND status IN ('pending', 'sent')`,
     ).run(now, recipient);
     return Number(result.changes);
   }
