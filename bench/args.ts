@@ -2,8 +2,17 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../src/errors.ts";
 
+/** The sections of a bench run, in the order they run. */
+export const SECTIONS = ["raw", "logins", "discover", "memory", "messages", "primitives"] as const;
+/** One section of a bench run. */
+export type SectionName = typeof SECTIONS[number];
+
 /** What one bench run measures. */
 export interface BenchOptions {
+  /** The sections to run; undefined for all of them. */
+  readonly only: ReadonlySet<SectionName> | undefined;
+  /** Messages alice sends back to back in the pipelined message measurement. */
+  readonly messages: number;
   /** Logged-in peers connected for the memory measurement. */
   readonly peers: number;
   /** Length of each timed throughput measurement, in seconds. */
@@ -12,11 +21,14 @@ export interface BenchOptions {
 }
 
 /** Help text of `deno task bench`. */
-export const BENCH_USAGE = `Usage: deno task bench [--peers N] [--seconds S]
+export const BENCH_USAGE =
+  `Usage: deno task bench [--only SECTIONS] [--peers N] [--seconds S] [--messages M]
 
-  --peers N     logged-in peers for the rendezvous memory measurement (default 1000)
-  --seconds S   length of each timed throughput measurement (default 3)
-  -h, --help    this text`;
+  --only SECTIONS  comma-separated sections to run (default all): ${SECTIONS.join(", ")}
+  --peers N        logged-in peers for the rendezvous memory measurement (default 1000)
+  --seconds S      length of each timed throughput measurement (default 3)
+  --messages M     messages sent back to back in the pipelined chat measurement (default 2000)
+  -h, --help       this text`;
 
 /**
  * Parses the bench's arguments.
@@ -28,7 +40,9 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     parsed = parseArgs({
       args: [...args],
       options: {
+        only: { type: "string" },
         peers: { type: "string", default: "1000" },
+        messages: { type: "string", default: "2000" },
         seconds: { type: "string", default: "3" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -39,10 +53,25 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   return {
+    only: parsed.values.only === undefined ? undefined : sectionNames(parsed.values.only),
+    messages: positiveInteger("--messages", parsed.values.messages),
     peers: positiveInteger("--peers", parsed.values.peers),
     seconds: positiveNumber("--seconds", parsed.values.seconds),
     help: parsed.values.help,
   };
+}
+
+function sectionNames(text: string): Set<SectionName> {
+  const names = text.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  if (names.length === 0) throw new UsageError("--only needs at least one section");
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `--only: unknown section "${name}"; the sections are ${SECTIONS.join(", ")}`,
+      );
+    }
+  }
+  return new Set(names as SectionName[]);
 }
 
 function positiveInteger(flag: string, text: string): number {

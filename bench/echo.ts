@@ -69,6 +69,18 @@ export class EchoSession {
     await this.lp.read();
   }
 
+  /**
+   * Writes `count` copies of `payload` without waiting for their echoes, while reading the echoes
+   * as they come back; resolves once all `count` have come back.
+   */
+  async pipeline(payload: Uint8Array, count: number): Promise<void> {
+    const reading = (async () => {
+      for (let i = 0; i < count; i++) await this.lp.read();
+    })();
+    for (let i = 0; i < count; i++) await this.lp.write(payload);
+    await reading;
+  }
+
   /** Closes the stream. */
   async close(): Promise<void> {
     await this.lp.unwrap().close().catch(() => {});

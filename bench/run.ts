@@ -1,14 +1,19 @@
 /**
- * One bench run: the raw baseline, OPAQUE logins, DISCOVER and rendezvous memory, measured in
- * that order in one process (servers each in a child process), returned as report sections.
+ * One bench run: the raw baseline, OPAQUE logins, DISCOVER, rendezvous memory, chat messages and
+ * the crypto primitives, measured in that order in one process (servers and the far peer each in
+ * a child process), returned as report sections.
  */
-import type { BenchOptions } from "./args.ts";
+import type { BenchOptions, SectionName } from "./args.ts";
 import { LOGINS_IN_FLIGHT } from "./clients.ts";
 import { benchDiscover } from "./discover.ts";
 import { benchLoginCapacity, benchLoginsEndToEnd } from "./logins.ts";
 import { type Measurement, perSecond, serverCpuMsPerOp, serverCpuPercent } from "./measure.ts";
 import { NODE_LIMITS } from "../src/net/node.ts";
 import { benchRendezvousMemory, CLIENT_LIMITS, type MemoryResult } from "./memory.ts";
+import { benchMessageCosts } from "./message_costs.ts";
+import { benchMessages } from "./messages.ts";
+import { messageSections, primitivesSection } from "./message_report.ts";
+import { benchPrimitives } from "./primitives.ts";
 import { benchRawBaseline, ECHO_PAYLOAD_BYTES, type RawBaseline } from "./raw_baseline.ts";
 import type { Row, Section } from "./report.ts";
 import { spawnServerProcess } from "./server_process.ts";
@@ -19,48 +24,88 @@ export const PLAN = {
   loginCapacity: { clients: LOGINS_IN_FLIGHT },
   discover: { registered: 100, limit: 10, clients: [1, 4] },
   memory: { batch: 50, timeoutMs: 5 * 60_000 },
+  messages: { warmup: 30, roundTrips: 300, pipelinedTimeoutMs: 120_000 },
+  messageCosts: { messages: 500 },
+  primitives: { seconds: 1 },
 } as const;
 
-/** Runs every measurement; `progress` hears what is starting. */
+/** Runs the sections `options.only` names (all by default); `progress` hears what is starting. */
 export async function runBench(
   options: BenchOptions,
   progress: (message: string) => void,
 ): Promise<Section[]> {
-  progress("raw libp2p baseline (echo)");
-  const raw = await benchRawBaseline({
-    seconds: options.seconds,
-    freshClients: [1, PLAN.loginCapacity.clients],
-    longLivedClients: PLAN.discover.clients,
-  });
-  const sections = [rawSection(raw)];
+  const wants = (name: SectionName) => options.only === undefined || options.only.has(name);
+  const sections: Section[] = [];
+  if (wants("raw") || wants("logins") || wants("discover")) {
+    progress("raw libp2p baseline (echo)");
+    const raw = await benchRawBaseline({
+      seconds: options.seconds,
+      freshClients: [1, PLAN.loginCapacity.clients],
+      longLivedClients: PLAN.discover.clients,
+    });
+    if (wants("raw")) sections.push(rawSection(raw));
+    if (wants("logins") || wants("discover")) {
+      sections.push(...await rendezvousSections(raw, options, wants, progress));
+    }
+  }
+  if (wants("memory")) {
+    progress(`rendezvous memory with ${options.peers} logged-in peers`);
+    const memory = await benchRendezvousMemory({
+      ...PLAN.memory,
+      peers: options.peers,
+      progress: (joined, seconds) => progress(`  ${joined} peers joined (${seconds.toFixed(0)} s)`),
+    });
+    sections.push(memorySection(memory));
+  }
+  if (wants("messages")) {
+    const plan = { ...PLAN.messages, pipelined: options.messages };
+    progress(
+      `chat messages: ${plan.roundTrips} round trips, ${plan.pipelined} pipelined, raw echo`,
+    );
+    const messages = await benchMessages(plan);
+    progress(`per-message costs in isolation (${PLAN.messageCosts.messages} messages)`);
+    const costs = await benchMessageCosts(PLAN.messageCosts.messages);
+    sections.push(...messageSections(messages, costs));
+  }
+  if (wants("primitives")) {
+    progress("primitives: WebCrypto against @noble");
+    sections.push(primitivesSection(await benchPrimitives(PLAN.primitives.seconds)));
+  }
+  return sections;
+}
+
+async function rendezvousSections(
+  raw: RawBaseline,
+  options: BenchOptions,
+  wants: (name: SectionName) => boolean,
+  progress: (message: string) => void,
+): Promise<Section[]> {
+  const sections: Section[] = [];
   const rendezvous = await spawnServerProcess(
     new URL("./rendezvous_process.ts", import.meta.url),
   );
   try {
-    progress(`OPAQUE logins end to end (${PLAN.loginEndToEnd.total}, production Argon2id)`);
-    const e2e = await benchLoginsEndToEnd(rendezvous, PLAN.loginEndToEnd);
-    progress("OPAQUE login server capacity (cheap client key stretching)");
-    const capacity = await benchLoginCapacity(rendezvous, {
-      ...PLAN.loginCapacity,
-      seconds: options.seconds,
-    });
-    sections.push(loginSection(raw, e2e, capacity));
-    progress(`DISCOVER (${PLAN.discover.registered} registered, limit ${PLAN.discover.limit})`);
-    const discover = await benchDiscover(rendezvous, {
-      ...PLAN.discover,
-      seconds: options.seconds,
-    });
-    sections.push(discoverSection(raw, discover));
+    if (wants("logins")) {
+      progress(`OPAQUE logins end to end (${PLAN.loginEndToEnd.total}, production Argon2id)`);
+      const e2e = await benchLoginsEndToEnd(rendezvous, PLAN.loginEndToEnd);
+      progress("OPAQUE login server capacity (cheap client key stretching)");
+      const capacity = await benchLoginCapacity(rendezvous, {
+        ...PLAN.loginCapacity,
+        seconds: options.seconds,
+      });
+      sections.push(loginSection(raw, e2e, capacity));
+    }
+    if (wants("discover")) {
+      progress(`DISCOVER (${PLAN.discover.registered} registered, limit ${PLAN.discover.limit})`);
+      const discover = await benchDiscover(rendezvous, {
+        ...PLAN.discover,
+        seconds: options.seconds,
+      });
+      sections.push(discoverSection(raw, discover));
+    }
   } finally {
     await rendezvous.stop();
   }
-  progress(`rendezvous memory with ${options.peers} logged-in peers`);
-  const memory = await benchRendezvousMemory({
-    ...PLAN.memory,
-    peers: options.peers,
-    progress: (joined, seconds) => progress(`  ${joined} peers joined (${seconds.toFixed(0)} s)`),
-  });
-  sections.push(memorySection(memory));
   return sections;
 }
 

@@ -32,6 +32,12 @@ const REPLY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 /**
+ * Environment variable naming a directory: when set, every server process writes a V8 CPU profile
+ * there when it exits (`deno run --cpu-prof`); summarize one with bench/cpu_profile.ts.
+ */
+export const CPU_PROFILE_ENV = "TINCAN_BENCH_CPU_PROF";
+
+/**
  * Runs `script` (a bench/*_process.ts module) with `args` in a new Deno process.
  * @throws Error when it exits or stays silent instead of printing its address.
  */
@@ -39,8 +45,10 @@ export async function spawnServerProcess(
   script: URL,
   args: readonly string[] = [],
 ): Promise<ServerProcess> {
+  const profileDir = Deno.env.get(CPU_PROFILE_ENV);
+  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--expose-gc", fileURLToPath(script), ...args],
+    args: ["run", "-A", "--v8-flags=--expose-gc", ...profile, fileURLToPath(script), ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",

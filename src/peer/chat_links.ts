@@ -36,6 +36,9 @@ export interface ChatHandlers {
 
 type ChatStream = FramedStream<ChatFrame, ChatFrame>;
 
+/** One chat stream used for sending; compare tokens to tell whether the link was replaced. */
+export type LinkToken = object;
+
 /** The chat streams of this node, by peer. */
 export class ChatLinks {
   readonly #links = new Map<string, { framed: ChatStream; writes: Promise<unknown> }>();
@@ -61,20 +64,37 @@ export class ChatLinks {
     );
   }
 
-  /** Whether a chat stream with `peer` is open. */
-  isLinked(peer: PeerId): boolean {
-    return this.#links.has(peer.toString());
+  /** The link that sends to `peer` now, or undefined when there is none. */
+  current(peer: PeerId): LinkToken | undefined {
+    return this.#live(peer);
+  }
+
+  /** The link to `peer` if its stream can still carry frames; a dead one is forgotten. */
+  #live(peer: PeerId) {
+    const link = this.#links.get(peer.toString());
+    if (link === undefined) return undefined;
+    const { stream } = link.framed;
+    if (stream.status === "open" && stream.writeStatus === "writable") return link;
+    this.#links.delete(peer.toString());
+    return undefined;
   }
 
   /**
-   * Sends one envelope to `peer`, opening the chat stream when there is none.
+   * Sends one envelope to `peer`, opening the chat stream when there is none. Returns the link
+   * used: an envelope needs sending again only once that link is gone.
    * @throws when the peer cannot be reached or the stream fails.
    */
-  async send(peer: PeerId, envelope: Uint8Array): Promise<void> {
-    const link = this.#links.get(peer.toString()) ?? await this.#open(peer);
+  async send(peer: PeerId, envelope: Uint8Array): Promise<LinkToken> {
+    const link = this.#live(peer) ?? await this.#open(peer);
     const write = link.writes.then(() => link.framed.write({ envelope }));
     link.writes = write.catch(() => {});
-    await write;
+    try {
+      await write;
+    } catch (err: unknown) {
+      if (this.#links.get(peer.toString()) === link) this.#links.delete(peer.toString());
+      throw err;
+    }
+    return link;
   }
 
   /** Closes every chat stream. */
@@ -90,7 +110,7 @@ export class ChatLinks {
     // When the peer opened a stream to us meanwhile (both sides dialled at once), keep both: the
     // peer may already be writing on this one, having adopted it as its link to us. Aborting it
     // here, as the peer aborts ours, would leave neither side a working link.
-    const existing = this.#links.get(peer.toString());
+    const existing = this.#live(peer);
     const link = existing ?? this.#adopt(stream, peer);
     const framed = existing
       ? new FramedStream<ChatFrame, ChatFrame>(stream, ChatFrame, ChatFrame, CHAT_FRAMES)
@@ -114,7 +134,7 @@ export class ChatLinks {
 
   async #serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer;
-    const framed = this.#links.has(peer.toString())
+    const framed = this.#live(peer)
       ? new FramedStream<ChatFrame, ChatFrame>(stream, ChatFrame, ChatFrame, CHAT_FRAMES)
       : this.#adopt(stream, peer).framed;
     await this.#read(framed, peer);

@@ -13,11 +13,27 @@ import { transaction } from "../store/database.ts";
 import type { OutboxEntry } from "../store/outbox.ts";
 import { bodyContext, type PeerContext } from "./context.ts";
 import type { ResolvedUser } from "./directory.ts";
+import type { LinkToken } from "./chat_links.ts";
 import { type MessageIdHex, toHex } from "./events.ts";
+
+/** How long a resolved recipient (key, addresses) is reused before asking the rendezvous again. */
+export const RESOLVE_TTL_MS = 60_000;
+/** The longest pause between attempts to reach a recipient with undelivered messages. */
+export const RETRY_MAX_MS = 60_000;
 
 /** Sends and resends what is in the outbox, one recipient at a time. */
 export class Outgoing {
-  readonly #queues = new Map<string, Promise<void>>();
+  /** The flush of each recipient running or queued last. */
+  readonly #running = new Map<string, Promise<void>>();
+  /** The flush of each recipient that has not started yet (later calls join it). */
+  readonly #waiting = new Map<string, Promise<void>>();
+  /** The link each sent envelope went out on (by message id hex). */
+  readonly #sentOn = new Map<string, LinkToken>();
+  /** Pending retries of recipients whose last flush failed: the timer and the attempt. */
+  readonly #retries = new Map<string, { timer: ReturnType<typeof setTimeout>; attempt: number }>();
+  #closed = false;
+  /** Recently resolved recipients. */
+  readonly #resolved = new Map<string, { user: ResolvedUser; at: number }>();
 
   constructor(private readonly ctx: PeerContext) {}
 
@@ -56,17 +72,54 @@ export class Outgoing {
     return toHex(messageId);
   }
 
-  /** Sends `to`'s undelivered messages, after any flush of `to` already running. */
+  /**
+   * Sends `to`'s undelivered messages, after any flush of `to` already running. Calls made while
+   * a flush is waiting to start share it.
+   */
   flush(to: string): Promise<void> {
-    const previous = this.#queues.get(to) ?? Promise.resolve();
-    const next = previous.then(() => this.#flush(to)).catch((err: unknown) => {
+    const waiting = this.#waiting.get(to);
+    if (waiting) return waiting;
+    const previous = this.#running.get(to) ?? Promise.resolve();
+    const next = previous.then(() => {
+      this.#waiting.delete(to);
+      return this.#flush(to);
+    }).then(() => {
+      clearTimeout(this.#retries.get(to)?.timer);
+      this.#retries.delete(to);
+    }, (err: unknown) => {
       this.ctx.log.warn(`sending to ${to} failed: ${(err as Error).message}`);
+      this.#retryLater(to);
     });
-    this.#queues.set(to, next);
+    this.#waiting.set(to, next);
+    this.#running.set(to, next);
     void next.then(() => {
-      if (this.#queues.get(to) === next) this.#queues.delete(to);
+      if (this.#running.get(to) === next) this.#running.delete(to);
     });
     return next;
+  }
+
+  /** Stops retrying (the peer is stopping). */
+  close(): void {
+    this.#closed = true;
+    for (const { timer } of this.#retries.values()) clearTimeout(timer);
+    this.#retries.clear();
+  }
+
+  /** Schedules another flush of `to` with a growing pause (1 s, 2 s … 60 s). */
+  #retryLater(to: string): void {
+    if (this.#closed) return;
+    const attempt = (this.#retries.get(to)?.attempt ?? 0) + 1;
+    clearTimeout(this.#retries.get(to)?.timer);
+    const timer = setTimeout(() => {
+      this.forget(to);
+      void this.flush(to);
+    }, Math.min(1000 * 2 ** (attempt - 1), RETRY_MAX_MS));
+    this.#retries.set(to, { timer, attempt });
+  }
+
+  /** Forgets what is known of `to` (its key changed or was trusted): the next flush asks again. */
+  forget(to: string): void {
+    this.#resolved.delete(to);
   }
 
   async #flush(to: string): Promise<void> {
@@ -75,7 +128,7 @@ export class Outgoing {
     if (entries.length === 0) return;
     let user: ResolvedUser;
     try {
-      user = await ctx.directory.resolve(to, ctx.now());
+      user = await this.#resolve(to);
     } catch (err: unknown) {
       if (err instanceof RemoteError && err.status === "E_NOT_FOUND") {
         return this.#failAll(entries, `there is no user ${to} at this rendezvous`);
@@ -102,8 +155,34 @@ export class Outgoing {
           throw err;
         }
       }
-      await ctx.links.send(user.peerId, envelope);
+      const id = toHex(entry.messageId);
+      const sentOn = this.#sentOn.get(id);
+      if (sentOn !== undefined && sentOn === ctx.links.current(user.peerId)) continue;
+      try {
+        this.#sentOn.set(id, await ctx.links.send(user.peerId, envelope));
+      } catch (err: unknown) {
+        this.forget(to); // its addresses or key may have changed: ask the directory next time
+        throw err;
+      }
     }
+  }
+
+  /** Records that the message `id` needs no more sending (acknowledged or failed). */
+  settled(id: MessageIdHex): void {
+    this.#sentOn.delete(id);
+  }
+
+  /** `to` from the directory, reused for RESOLVE_TTL_MS while its key stays trusted. */
+  async #resolve(to: string): Promise<ResolvedUser> {
+    const cached = this.#resolved.get(to);
+    if (cached && this.ctx.now() - cached.at < RESOLVE_TTL_MS) return cached.user;
+    const user = await this.ctx.directory.resolve(to, this.ctx.now());
+    if (user.standing === "trusted" || user.standing === "new") {
+      this.#resolved.set(to, { user: { ...user, standing: "trusted" }, at: this.ctx.now() });
+    } else {
+      this.#resolved.delete(to);
+    }
+    return user;
   }
 
   async #encrypt(entry: OutboxEntry, user: ResolvedUser): Promise<Uint8Array> {
@@ -143,6 +222,7 @@ export class Outgoing {
 
   #failAll(entries: OutboxEntry[], reason: string): void {
     for (const entry of entries) {
+      this.settled(toHex(entry.messageId));
       this.ctx.outbox.setStatus(entry.messageId, "failed", this.ctx.now(), reason);
       this.ctx.emit({ type: "failed", id: toHex(entry.messageId), to: entry.recipient, reason });
     }

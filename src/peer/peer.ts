@@ -138,7 +138,11 @@ export class Peer {
       const incoming = new Incoming(ctx);
       const outgoing = new Outgoing(ctx);
       const peer = new Peer(ctx, outgoing, rendezvous, prekeys, options);
-      listeners.add((event) => peer.#listeners.forEach((listener) => listener(event)));
+      listeners.add((event) => {
+        if (event.type === "delivered" || event.type === "failed") outgoing.settled(event.id);
+        if (event.type === "key-changed") outgoing.forget(event.username);
+        peer.#listeners.forEach((listener) => listener(event));
+      });
       await links.start({
         onEnvelope: (bytes, from) => incoming.onEnvelope(bytes, from),
         onAck: (ack, from) => incoming.onAck(ack, from),
@@ -290,6 +294,7 @@ export class Peer {
     const name = normalizeUsername(username);
     const now = this.ctx.now();
     if (!this.ctx.contacts.acceptPending(name, now)) return undefined;
+    this.outgoing.forget(name);
     const released = this.ctx.outbox.release(name, now);
     void this.outgoing.flush(name);
     return released;
@@ -320,6 +325,7 @@ export class Peer {
   async stop(): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#announcing);
+    this.outgoing.close();
     await this.#discovery?.unregister(PEER_NAMESPACE).catch(() => {});
     await this.#discovery?.close().catch(() => {});
     await this.#presence?.close().catch(() => {});
@@ -359,11 +365,15 @@ export class Peer {
   #onPresence(username: string, online: boolean, peerId: string): void {
     if (username === this.ctx.username) return;
     const was = this.#online.has(username);
-    if (online) this.#online.set(username, peerId);
-    else if (this.#online.get(username) === peerId) this.#online.delete(username);
-    else return;
-    if (was !== online) this.ctx.emit({ type: "presence", username, online });
-    if (online) void this.outgoing.flush(username);
+    if (online) {
+      this.#online.set(username, peerId);
+      if (!was) this.ctx.emit({ type: "presence", username, online });
+      this.outgoing.forget(username); // it may be back with new addresses or a new key
+      void this.outgoing.flush(username);
+    } else if (this.#online.get(username) === peerId) {
+      this.#online.delete(username);
+      this.ctx.emit({ type: "presence", username, online });
+    }
   }
 }
 

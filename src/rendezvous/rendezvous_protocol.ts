@@ -82,6 +82,7 @@ async function answer(
         deps.now(),
       );
       if ("error" in result) return refusal(result, "register");
+      deps.sessions.reannounce(peerId, deps.now()); // others may be waiting for its addresses
       return registerResponse(Status.OK, "", BigInt(result.ttlSeconds));
     }
     case Message.MessageType.UNREGISTER: {

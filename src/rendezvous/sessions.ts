@@ -27,11 +27,17 @@ export class Sessions {
 
   /**
    * Logs `peerId` in as `username`. A previous session of the same user from another PeerId, or
-   * of this PeerId as another user, ends first. Returns the PeerId whose session was replaced.
+   * of this PeerId as another user, ends first; a repeated login announces the user again.
+   * Returns the PeerId whose session was replaced.
    */
   login(username: string, peerId: string, now: number): string | undefined {
     const sameUser = this.#byUser.get(username);
-    if (sameUser?.peerId === peerId) return undefined;
+    if (sameUser?.peerId === peerId) {
+      // Logged in again (for example restarted before its old connection timed out): tell the
+      // subscribers, whose links to it may be dead.
+      this.#emit({ username, peerId, online: true, at: now });
+      return undefined;
+    }
     if (sameUser) this.#end(sameUser, now);
     const samePeer = this.#byPeer.get(peerId);
     if (samePeer) this.#end(samePeer, now);
@@ -40,6 +46,12 @@ export class Sessions {
     this.#byUser.set(username, session);
     this.#emit({ username, peerId, online: true, at: now });
     return sameUser?.peerId;
+  }
+
+  /** Announces `peerId`'s user as online again (it registered new addresses). */
+  reannounce(peerId: string, now: number): void {
+    const session = this.#byPeer.get(peerId);
+    if (session) this.#emit({ username: session.username, peerId, online: true, at: now });
   }
 
   /** Ends the session of `peerId`, if any (its connection closed). */

@@ -6,7 +6,7 @@ import { verifyCertificate, verifyKeyLog } from "../../src/crypto/statements.ts"
 import { FramedStream } from "../../src/net/framed.ts";
 import type { TincanNode } from "../../src/net/node.ts";
 import { login, registerAccount } from "../../src/peer/account_client.ts";
-import { fetchKeyLog } from "../../src/peer/directory_client.ts";
+import { fetchKeyLog, lookupUser } from "../../src/peer/directory_client.ts";
 import { AccountRequest, AccountResponse, Status } from "../../src/proto/services.ts";
 import { FRAMES, PROTOCOL } from "../../src/rendezvous/constants.ts";
 import { FREE_FAILURES } from "../../src/rendezvous/throttle.ts";
@@ -17,6 +17,7 @@ import {
   loggedInClient,
   ManualClock,
   remoteError,
+  startRawLogin,
   stopAll,
   waitFor,
   withRendezvous,
@@ -268,5 +269,91 @@ Deno.test("accounts: a restarted rendezvous keeps its PeerId, accounts and key l
     );
   } finally {
     await stopAll(alice, aliceNew, first.rendezvous, second?.rendezvous);
+  }
+});
+
+Deno.test("accounts: guesses started in parallel are throttled like guesses in a row", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const owner = await clientNode();
+  const attackers = await Promise.all([clientNode(), clientNode(), clientNode()]);
+  try {
+    await registerAccount(owner, address, "alice", "right", FAST);
+    // Four account streams per connection, three connections: twelve guesses at once.
+    const attempts = await Promise.all(
+      attackers.flatMap((node) =>
+        Array.from({ length: 4 }, () => startRawLogin(node, address, "alice", "wrong"))
+      ),
+    );
+    const answered = attempts.filter((a) => a.response.status === Status.OK);
+    const throttled = attempts.filter((a) => a.response.status === Status.E_THROTTLED);
+    assert.equal(answered.length, FREE_FAILURES, "only the free failures get an OPAQUE answer");
+    assert.equal(throttled.length, attempts.length - FREE_FAILURES);
+    for (const t of throttled) assert.ok(t.response.retryAfterMs > 0n);
+    for (const a of answered) assert.equal((await a.finish()).status, Status.E_LOGIN_FAILED);
+    await Promise.all(throttled.map((t) => t.close()));
+    // The failures counted: even the right password waits now.
+    await remoteError(login(owner, address, "alice", "right", FAST), Status.E_THROTTLED);
+  } finally {
+    await stopAll(owner, ...attackers, rendezvous);
+  }
+});
+
+Deno.test("accounts: a login overtaken by a key change binds its key again, consistently", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const serverKey = rendezvous.node.peerId.publicKey!;
+  const oldNode = await clientNode();
+  const newNode = await clientNode();
+  const watcher = await loggedInClient(address, "watcher");
+  try {
+    await registerAccount(oldNode, address, "alice", "pw", FAST);
+    // Both logins start while the account is bound to the old key ...
+    const fromOld = await startRawLogin(oldNode, address, "alice", "pw");
+    const fromNew = await startRawLogin(newNode, address, "alice", "pw");
+    // ... the new key finishes first (a key change), then the old key finishes.
+    const changed = await fromNew.finish();
+    assert.equal(changed.status, Status.OK);
+    assert.equal(changed.keyChanged, true);
+    const back = await fromOld.finish();
+    assert.equal(back.status, Status.OK, back.statusText);
+    assert.equal(back.keyChanged, true, "binding the old key again is a key change too");
+
+    // Certificate, key log and session all name the old key.
+    const cert = await verifyCertificate(back.certificate, serverKey, Date.now());
+    assertBytes(cert.identityKey, oldNode.peerId.publicKey!.raw);
+    const log = await verifyKeyLog(
+      await fetchKeyLog(watcher, address, "alice"),
+      "alice",
+      serverKey,
+    );
+    assert.equal(log.length, 3);
+    assert.equal(cert.keyLogLength, 3n);
+    assertBytes(log.at(-1)!.identityKey, oldNode.peerId.publicKey!.raw);
+    const looked = await verifyCertificate(
+      (await lookupUser(watcher, address, "alice")).certificate,
+      serverKey,
+      Date.now(),
+    );
+    assertBytes(looked.identityKey, oldNode.peerId.publicKey!.raw);
+    assert.equal(rendezvous.sessions.sessionOf("alice")?.peerId, oldNode.peerId.toString());
+  } finally {
+    await stopAll(oldNode, newNode, watcher, rendezvous);
+  }
+});
+
+Deno.test("accounts: every file in the data directory is owner-only, WAL files included", async () => {
+  const { rendezvous, address, dataDir } = await withRendezvous();
+  const node = await clientNode();
+  try {
+    await registerAccount(node, address, "alice", "pw", FAST); // something in the WAL
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(dataDir)) names.push(entry.name);
+    assert.ok(names.includes("rendezvous.db-wal"), `no WAL file among ${names}`);
+    for (const name of names) {
+      const mode = (await Deno.stat(`${dataDir}/${name}`)).mode! & 0o777;
+      assert.equal(mode.toString(8), "600", `${name} is readable by others`);
+    }
+    assert.equal(((await Deno.stat(dataDir)).mode! & 0o777).toString(8), "700");
+  } finally {
+    await stopAll(node, rendezvous);
   }
 });

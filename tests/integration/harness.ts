@@ -2,11 +2,20 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import * as opaque from "@serenity-kit/opaque";
 import assert from "node:assert/strict";
 import { RemoteError } from "../../src/errors.ts";
 import { configureLogging } from "../../src/log.ts";
+import { FramedStream } from "../../src/net/framed.ts";
 import { createNode, type TincanNode } from "../../src/net/node.ts";
-import { type AccountOptions, login, registerAccount } from "../../src/peer/account_client.ts";
+import {
+  type AccountOptions,
+  KEY_STRETCHING,
+  login,
+  registerAccount,
+} from "../../src/peer/account_client.ts";
+import { AccountRequest, AccountResponse } from "../../src/proto/services.ts";
+import { FRAMES, PROTOCOL } from "../../src/rendezvous/constants.ts";
 import {
   type Rendezvous,
   type RendezvousOptions,
@@ -152,4 +161,55 @@ export async function remoteError(
 /** Asserts two byte arrays hold the same bytes, whatever their classes (Buffer vs Uint8Array). */
 export function assertBytes(actual: Uint8Array, expected: Uint8Array, message?: string): void {
   assert.deepEqual(new Uint8Array(actual), new Uint8Array(expected), message);
+}
+
+/**
+ * A login driven by hand, for tests that interleave logins: LOGIN_START sent and its response
+ * read; the caller finishes it (or closes it) when it likes.
+ */
+export async function startRawLogin(
+  node: TincanNode,
+  address: Multiaddr,
+  username: string,
+  password: string,
+) {
+  await opaque.ready;
+  const stream = await node.dialProtocol(address, PROTOCOL.account);
+  const framed = new FramedStream(stream, AccountResponse, AccountRequest, FRAMES.account);
+  const start = opaque.client.startLogin({ password });
+  await framed.write({
+    type: AccountRequest.Type.LOGIN_START,
+    username,
+    opaqueMessage: start.startLoginRequest,
+  });
+  const response = await framed.read();
+  /** Sends LOGIN_FINISH, or LOGIN_ABORT when the password is wrong. */
+  const sendFinish = async (): Promise<void> => {
+    const finished = opaque.client.finishLogin({
+      clientLoginState: start.clientLoginState,
+      loginResponse: response.opaqueMessage,
+      password,
+      identifiers: { client: username, server: address.getComponents().at(-1)!.value! },
+      keyStretching: FAST.keyStretching ?? KEY_STRETCHING,
+    });
+    await framed.write(
+      finished === undefined
+        ? { type: AccountRequest.Type.LOGIN_ABORT, username, opaqueMessage: "" }
+        : {
+          type: AccountRequest.Type.LOGIN_FINISH,
+          username,
+          opaqueMessage: finished.finishLoginRequest,
+        },
+    );
+  };
+  /** Sends the finish and reads the answer. */
+  const finish = async (): Promise<AccountResponse> => {
+    await sendFinish();
+    try {
+      return await framed.read();
+    } finally {
+      await framed.close();
+    }
+  };
+  return { response, sendFinish, finish, close: () => framed.close() };
 }

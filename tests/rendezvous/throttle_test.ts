@@ -159,3 +159,41 @@ Deno.test("LoginThrottle tracks at most MAX_TRACKED_KEYS, dropping the least rec
   assert.equal(throttle.blockedUntil(["addr:second"], T0 + 1), undefined, "second was evicted");
   assert.equal(throttle.size, MAX_TRACKED_KEYS);
 });
+
+Deno.test("LoginThrottle.begin counts attempts in flight against the free failures", () => {
+  const throttle = new LoginThrottle();
+  const keys = ["user:alice", "addr:192.0.2.7"];
+  // FREE_FAILURES attempts may start at once; the next waits for one of them to end.
+  for (let i = 0; i < FREE_FAILURES; i++) {
+    assert.equal(throttle.begin(keys, T0), undefined, `attempt ${i + 1}`);
+  }
+  assert.equal(throttle.begin(keys, T0), T0 + BASE_DELAY_MS);
+  assert.equal(throttle.begin(["user:alice", "addr:198.51.100.1"], T0), T0 + BASE_DELAY_MS);
+  assert.equal(throttle.begin(["user:bob", "addr:192.0.2.7"], T0), T0 + BASE_DELAY_MS);
+  assert.equal(throttle.begin(["user:bob", "addr:198.51.100.1"], T0), undefined);
+  throttle.finish(["user:bob", "addr:198.51.100.1"]);
+  // They all fail: now the keys are blocked.
+  for (let i = 0; i < FREE_FAILURES; i++) {
+    throttle.recordFailure(keys, T0);
+    throttle.finish(keys);
+  }
+  assert.equal(throttle.begin(keys, T0), T0 + BASE_DELAY_MS);
+  // Once the wait is over, one attempt at a time.
+  const later = T0 + BASE_DELAY_MS;
+  assert.equal(throttle.begin(keys, later), undefined);
+  assert.equal(throttle.begin(keys, later), later + BASE_DELAY_MS);
+  throttle.recordFailure(keys, later);
+  throttle.finish(keys);
+  assert.equal(throttle.begin(keys, later), later + 2 * BASE_DELAY_MS);
+});
+
+Deno.test("LoginThrottle.finish frees the slot of an attempt that succeeded", () => {
+  const throttle = new LoginThrottle();
+  const keys = ["user:alice", "addr:192.0.2.7"];
+  for (let round = 0; round < 3 * FREE_FAILURES; round++) {
+    assert.equal(throttle.begin(keys, T0), undefined, `round ${round}`);
+    throttle.recordSuccess(["user:alice"]);
+    throttle.finish(keys);
+  }
+  assert.equal(throttle.size, 0);
+});

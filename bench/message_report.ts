@@ -1,0 +1,198 @@
+/** Report sections of the chat message benchmarks and of the primitives micro-benchmark. */
+import { DH_STEP, type StepCost } from "./message_costs.ts";
+import type { Latency, MessageResult } from "./messages.ts";
+import type { Row as PrimitiveRow } from "./primitives.ts";
+import type { Row, Section } from "./report.ts";
+
+/** Which implementation src/crypto/primitives.ts uses for each measured operation. */
+const USED: Readonly<Record<string, "WebCrypto" | "noble">> = {
+  "Ed25519 sign": "WebCrypto",
+  "Ed25519 verify (raw key)": "WebCrypto",
+  "X25519 (raw keys)": "WebCrypto",
+  "HMAC-SHA-256 (fresh key)": "noble",
+  "HKDF-SHA-256 -> 64 B (fresh key)": "noble",
+  "AES-256-GCM seal 100 B (fresh key)": "WebCrypto",
+  "AES-256-GCM open 100 B (fresh key)": "WebCrypto",
+};
+
+/** The round-trip, pipelined and cost-breakdown sections. */
+export function messageSections(m: MessageResult, costs: readonly StepCost[]): Section[] {
+  return [roundTripSection(m), pipelinedSection(m), costSection(m, costs)];
+}
+
+function latencyRows(label: string, full: Latency, raw: Latency): Row[] {
+  return [
+    { label: `${label}, p50`, value: full.p50, unit: "ms", baseline: rawP(raw, "p50") },
+    { label: `${label}, p99`, value: full.p99, unit: "ms", baseline: rawP(raw, "p99") },
+  ];
+}
+
+function rawP(raw: Latency, p: "p50" | "p99"): Row["baseline"] {
+  return { label: `raw echo ${p}`, value: raw[p] };
+}
+
+function roundTripSection(m: MessageResult): Section {
+  const n = m.reply.samples;
+  const perRoundTrip = (ms: number) => ms / n;
+  return {
+    title: `Chat round trip, alice (bench process) ↔ bob (own process), ${n} round trips, ` +
+      "rendezvous in its own process",
+    rows: [
+      ...latencyRows(
+        "ping → pong: alice send … bob's reply's message event",
+        m.reply,
+        m.rawRoundTrip,
+      ),
+      ...latencyRows("ack: alice send … her delivered event (bob's Ack)", m.ack, m.rawRoundTrip),
+      {
+        label: `raw echo, one ${m.envelopeBytes}-byte frame, p50`,
+        value: m.rawRoundTrip.p50,
+        unit: "ms",
+      },
+      {
+        label: `raw echo, one ${m.envelopeBytes}-byte frame, p99`,
+        value: m.rawRoundTrip.p99,
+        unit: "ms",
+      },
+      {
+        label: "alice CPU per ping → pong",
+        value: perRoundTrip(m.roundTripCpuMs.alice),
+        unit: "ms",
+      },
+      { label: "bob CPU per ping → pong", value: perRoundTrip(m.roundTripCpuMs.bob), unit: "ms" },
+      {
+        label: "rendezvous CPU per ping → pong",
+        value: perRoundTrip(m.roundTripCpuMs.rendezvous),
+        unit: "ms",
+      },
+      {
+        label: "Directory.resolve alone (lookup stream + certificate), p50",
+        value: m.resolve.p50,
+        unit: "ms",
+        baseline: rawP(m.rawRoundTrip, "p50"),
+      },
+    ],
+    notes: [
+      "a ping → pong is 2 envelopes and 2 Acks; every send starts with Directory.resolve, a " +
+      "fresh stream to the rendezvous (outgoing.ts #flush), so 2 rendezvous lookups are on the " +
+      "critical path of each ping → pong and 1 of each ack round trip",
+      "bob replies from his message event; both peers run their own JavaScript thread, on the " +
+      "2 cores the rendezvous and the other bench agents share",
+    ],
+  };
+}
+
+function pipelinedSection(m: MessageResult): Section {
+  const p = m.pipelined;
+  const rawRate = m.rawPipelined.messages / m.rawPipelined.seconds;
+  const perMessage = (ms: number) => ms / p.delivered;
+  const rows: Row[] = [
+    {
+      label: `${p.messages} sent back to back, until all delivered (bob stored + acked)`,
+      value: p.delivered / p.seconds,
+      unit: "msg/s",
+      baseline: { label: "raw pipelined echo", value: rawRate },
+    },
+    {
+      label: "  Peer.send calls returned (outbox + history written)",
+      value: p.messages / p.writeSeconds,
+      unit: "msg/s",
+    },
+    {
+      label:
+        `raw: ${m.rawPipelined.messages} ${m.envelopeBytes}-byte frames pipelined on one stream`,
+      value: rawRate,
+      unit: "msg/s",
+    },
+    { label: "alice CPU per message", value: perMessage(p.cpuMs.alice), unit: "ms" },
+    { label: "bob CPU per message", value: perMessage(p.cpuMs.bob), unit: "ms" },
+    { label: "rendezvous CPU per message", value: perMessage(p.cpuMs.rendezvous), unit: "ms" },
+  ];
+  return {
+    title: "Pipelined chat messages, one pair (alice → bob)",
+    rows,
+    notes: [
+      ...(p.delivered < p.messages
+        ? [`only ${p.delivered} of ${p.messages} were delivered before the timeout`]
+        : []),
+      "the target is 20,000 msg/s: 50 µs per message for everything on each side; see the " +
+      "breakdown below for where the time goes",
+    ],
+  };
+}
+
+function costSection(m: MessageResult, costs: readonly StepCost[]): Section {
+  const sum = (side: StepCost["side"]) =>
+    costs.filter((c) => c.side === side && c.step !== DH_STEP)
+      .reduce((n, c) => n + c.microseconds, 0);
+  const sender = sum("sender");
+  const receiver = sum("receiver");
+  const measured = (ms: number) => 1000 * ms / m.pipelined.delivered;
+  return {
+    title: "Per-message cost breakdown, in isolation (same calls, real SQLite, no network)",
+    rows: [
+      ...costs.map((c): Row => ({
+        label: `${c.side === "sender" ? "alice" : "bob  "} ${c.step}`,
+        value: c.microseconds,
+        unit: "µs/msg",
+      })),
+      { label: "alice: sum of her steps", value: sender, unit: "µs/msg" },
+      { label: "bob: sum of his steps", value: receiver, unit: "µs/msg" },
+      {
+        label: "alice: ceiling if her steps were all (1e6 / sum)",
+        value: 1e6 / sender,
+        unit: "msg/s",
+      },
+      {
+        label: "alice: CPU per message measured in the pipelined run",
+        value: measured(m.pipelined.cpuMs.alice),
+        unit: "µs/msg",
+      },
+      {
+        label: "bob: CPU per message measured in the pipelined run",
+        value: measured(m.pipelined.cpuMs.bob),
+        unit: "µs/msg",
+      },
+      {
+        label: "libp2p per frame: 1e6 / raw pipelined echo rate",
+        value: 1e6 * m.rawPipelined.seconds / m.rawPipelined.messages,
+        unit: "µs/frame",
+      },
+      {
+        label: "Directory.resolve per flush (p50, wall)",
+        value: 1000 * m.resolve.p50,
+        unit: "µs/flush",
+      },
+    ],
+    notes: [
+      "each step is timed on its own with performance.now(), awaited one at a time; WebCrypto " +
+      "calls are async ops, so their time includes a trip through Deno's op queue",
+      "in the full stack a message also costs its chat-stream frames (envelope one way, Ack the " +
+      "other), alice's Directory.resolve once per flush, and the resends of outgoing.ts #flush",
+    ],
+  };
+}
+
+/** The primitives micro-benchmark, WebCrypto ÷ noble, with the one tincan uses marked. */
+export function primitivesSection(rows: readonly PrimitiveRow[]): Section {
+  return {
+    title: "Primitives, one 100-byte operation at a time: WebCrypto against @noble",
+    rows: rows.flatMap((r): Row[] => [
+      {
+        label: `${r.op}: WebCrypto${USED[r.op] === "WebCrypto" ? " (used)" : ""}`,
+        value: r.webcryptoOpsPerSec,
+        unit: "ops/s",
+        baseline: { label: "noble", value: r.nobleOpsPerSec },
+      },
+      {
+        label: `${r.op}: @noble${USED[r.op] === "noble" ? " (used)" : ""}`,
+        value: r.nobleOpsPerSec,
+        unit: "ops/s",
+      },
+    ]),
+    notes: [
+      "(used) = what src/crypto/primitives.ts calls; AES-GCM stays on WebCrypto because " +
+      "noble's AES uses T-tables (timing leaks), whatever the speed",
+    ],
+  };
+}
