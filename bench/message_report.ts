@@ -73,9 +73,9 @@ function roundTripSection(m: MessageResult): Section {
       },
     ],
     notes: [
-      "a ping → pong is 2 envelopes and 2 Acks; every send starts with Directory.resolve, a " +
-      "fresh stream to the rendezvous (outgoing.ts #flush), so 2 rendezvous lookups are on the " +
-      "critical path of each ping → pong and 1 of each ack round trip",
+      "a ping → pong is 2 envelopes and 2 Acks, each envelope signed, verified, ratcheted and " +
+      "stored (SQLite) before its Ack; a recipient is looked up at the rendezvous (the " +
+      "Directory.resolve row) at most once a minute, so lookups are off the measured path",
       "bob replies from his message event; both peers run their own JavaScript thread, on the " +
       "2 cores the rendezvous and the other bench agents share",
     ],
@@ -168,7 +168,7 @@ function costSection(m: MessageResult, costs: readonly StepCost[]): Section {
       "each step is timed on its own with performance.now(), awaited one at a time; WebCrypto " +
       "calls are async ops, so their time includes a trip through Deno's op queue",
       "in the full stack a message also costs its chat-stream frames (envelope one way, Ack the " +
-      "other), alice's Directory.resolve once per flush, and the resends of outgoing.ts #flush",
+      "other); alice's first encryption reuses the content in memory instead of reopening it",
     ],
   };
 }

@@ -18,6 +18,8 @@ import { type MessageIdHex, toHex } from "./events.ts";
 
 /** How long a resolved recipient (key, addresses) is reused before asking the rendezvous again. */
 export const RESOLVE_TTL_MS = 60_000;
+/** Contents kept in memory between writing and encrypting; beyond, they are read back. */
+const MAX_WRITTEN_IN_MEMORY = 10_000;
 /** The longest pause between attempts to reach a recipient with undelivered messages. */
 export const RETRY_MAX_MS = 60_000;
 
@@ -32,6 +34,8 @@ export class Outgoing {
   /** Pending retries of recipients whose last flush failed: the timer and the attempt. */
   readonly #retries = new Map<string, { timer: ReturnType<typeof setTimeout>; attempt: number }>();
   #closed = false;
+  /** Contents written by this process and not yet encrypted: spares reopening the outbox body. */
+  readonly #written = new Map<MessageIdHex, Uint8Array>();
   /** Recently resolved recipients. */
   readonly #resolved = new Map<string, { user: ResolvedUser; at: number }>();
 
@@ -46,6 +50,7 @@ export class Outgoing {
     const now = ctx.now();
     const messageId = newMessageId();
     const content = Content.encode({ from: ctx.username, text, sentAt: BigInt(now) });
+    if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
     const outboxBody = await sealAtRest(
       ctx.profile.storageKey,
       content,
@@ -170,6 +175,7 @@ export class Outgoing {
   /** Records that the message `id` needs no more sending (acknowledged or failed). */
   settled(id: MessageIdHex): void {
     this.#sentOn.delete(id);
+    this.#written.delete(id);
   }
 
   /** `to` from the directory, reused for RESOLVE_TTL_MS while its key stays trusted. */
@@ -187,11 +193,10 @@ export class Outgoing {
 
   async #encrypt(entry: OutboxEntry, user: ResolvedUser): Promise<Uint8Array> {
     const { ctx } = this;
-    const content = await openAtRest(
-      ctx.profile.storageKey,
-      entry.body,
-      bodyContext("outbox", entry.messageId),
-    );
+    const id = toHex(entry.messageId);
+    const content = this.#written.get(id) ??
+      await openAtRest(ctx.profile.storageKey, entry.body, bodyContext("outbox", entry.messageId));
+    this.#written.delete(id);
     const peer = { username: user.username, identityKey: user.identityKey };
     // Exclusive from reading the session to saving it: an envelope arriving from this peer
     // meanwhile must not ratchet the same stored state (one of the two updates would be lost).

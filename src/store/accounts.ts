@@ -3,7 +3,7 @@
  * identity key bound to the account, with its append-only key log.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { transaction } from "./database.ts";
+import { prepared, transaction } from "./database.ts";
 
 /** An account as stored. */
 export interface Account {
@@ -43,7 +43,8 @@ export class AccountStore {
 
   /** The account `username`, or undefined. */
   get(username: string): Account | undefined {
-    const row = this.db.prepare(
+    const row = prepared(
+      this.db,
       "SELECT username, registration_record, identity_key, created_at FROM accounts WHERE username = ?",
     ).get(username) as AccountRow | undefined;
     return row && {
@@ -60,11 +61,12 @@ export class AccountStore {
    */
   create(account: Account, firstKeyLogStatement: Uint8Array): void {
     transaction(this.db, () => {
-      const exists = this.db.prepare("SELECT 1 FROM accounts WHERE username = ?").get(
+      const exists = prepared(this.db, "SELECT 1 FROM accounts WHERE username = ?").get(
         account.username,
       );
       if (exists) throw new UsernameTakenError(`The username ${account.username} is taken`);
-      this.db.prepare(
+      prepared(
+        this.db,
         "INSERT INTO accounts (username, registration_record, identity_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
       ).run(
         account.username,
@@ -73,7 +75,8 @@ export class AccountStore {
         account.createdAt,
         account.createdAt,
       );
-      this.db.prepare(
+      prepared(
+        this.db,
         "INSERT INTO key_log (username, seq, identity_key, statement) VALUES (?, 0, ?, ?)",
       ).run(account.username, account.identityKey, firstKeyLogStatement);
     });
@@ -96,19 +99,21 @@ export class AccountStore {
       if (seq !== next) {
         throw new KeyLogConflictError(`key log of ${username} is at ${next}, not ${seq}`);
       }
-      this.db.prepare(
+      prepared(
+        this.db,
         "INSERT INTO key_log (username, seq, identity_key, statement) VALUES (?, ?, ?, ?)",
       ).run(username, seq, identityKey, statement);
-      this.db.prepare("UPDATE accounts SET identity_key = ?, updated_at = ? WHERE username = ?")
+      prepared(this.db, "UPDATE accounts SET identity_key = ?, updated_at = ? WHERE username = ?")
         .run(identityKey, now, username);
-      this.db.prepare("DELETE FROM identity_prekeys WHERE username = ?").run(username);
-      this.db.prepare("DELETE FROM one_time_prekeys WHERE username = ?").run(username);
+      prepared(this.db, "DELETE FROM identity_prekeys WHERE username = ?").run(username);
+      prepared(this.db, "DELETE FROM one_time_prekeys WHERE username = ?").run(username);
     });
   }
 
   /** The key log of `username`, oldest first (empty when there is no such account). */
   keyLog(username: string): KeyLogRow[] {
-    const rows = this.db.prepare(
+    const rows = prepared(
+      this.db,
       "SELECT seq, identity_key, statement FROM key_log WHERE username = ? ORDER BY seq",
     ).all(username) as unknown as {
       seq: number;
@@ -124,7 +129,7 @@ export class AccountStore {
 
   /** Number of entries in the key log of `username`. */
   keyLogLength(username: string): number {
-    const row = this.db.prepare("SELECT count(*) AS n FROM key_log WHERE username = ?").get(
+    const row = prepared(this.db, "SELECT count(*) AS n FROM key_log WHERE username = ?").get(
       username,
     ) as { n: number };
     return Number(row.n);
@@ -132,7 +137,8 @@ export class AccountStore {
 
   /** The last key-log statement of `username`, or undefined. */
   lastKeyLogStatement(username: string): Uint8Array | undefined {
-    const row = this.db.prepare(
+    const row = prepared(
+      this.db,
       "SELECT statement FROM key_log WHERE username = ? ORDER BY seq DESC LIMIT 1",
     ).get(username) as { statement: Uint8Array } | undefined;
     return row && new Uint8Array(row.statement);

@@ -3,6 +3,7 @@
  * waiting for the user's /trust.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { prepared } from "./database.ts";
 
 /** A contact as stored. */
 export interface Contact {
@@ -28,7 +29,8 @@ export class ContactStore {
 
   /** The contact `username`, or undefined. */
   get(username: string): Contact | undefined {
-    const row = this.db.prepare(
+    const row = prepared(
+      this.db,
       "SELECT username, identity_key, verified, pending_key FROM contacts WHERE username = ?",
     ).get(username) as Row | undefined;
     if (!row) return undefined;
@@ -42,7 +44,8 @@ export class ContactStore {
 
   /** The contact whose pinned or pending key is `identityKey`, or undefined. */
   byKey(identityKey: Uint8Array): Contact | undefined {
-    const row = this.db.prepare(
+    const row = prepared(
+      this.db,
       "SELECT username FROM contacts WHERE identity_key = ? OR pending_key = ? LIMIT 1",
     ).get(identityKey, identityKey) as { username: string } | undefined;
     return row && this.get(row.username);
@@ -50,20 +53,22 @@ export class ContactStore {
 
   /** Pins `identityKey` for a new contact. */
   pin(username: string, identityKey: Uint8Array, now: number): void {
-    this.db.prepare(
+    prepared(
+      this.db,
       "INSERT INTO contacts (username, identity_key, first_seen, updated_at) VALUES (?, ?, ?, ?)",
     ).run(username, identityKey, now, now);
   }
 
   /** Records a changed key awaiting /trust. */
   setPending(username: string, pendingKey: Uint8Array, now: number): void {
-    this.db.prepare("UPDATE contacts SET pending_key = ?, updated_at = ? WHERE username = ?")
+    prepared(this.db, "UPDATE contacts SET pending_key = ?, updated_at = ? WHERE username = ?")
       .run(pendingKey, now, username);
   }
 
   /** Trusts the pending key: it becomes the pinned key, and the verified mark is cleared. */
   acceptPending(username: string, now: number): boolean {
-    const result = this.db.prepare(
+    const result = prepared(
+      this.db,
       `UPDATE contacts SET identity_key = pending_key, pending_key = NULL, verified = 0,
          updated_at = ? WHERE username = ? AND pending_key IS NOT NULL`,
     ).run(now, username);
@@ -72,13 +77,13 @@ export class ContactStore {
 
   /** Marks the contact verified (or not). */
   setVerified(username: string, verified: boolean, now: number): void {
-    this.db.prepare("UPDATE contacts SET verified = ?, updated_at = ? WHERE username = ?")
+    prepared(this.db, "UPDATE contacts SET verified = ?, updated_at = ? WHERE username = ?")
       .run(verified ? 1 : 0, now, username);
   }
 
   /** Every contact's username, sorted. */
   usernames(): string[] {
-    return (this.db.prepare("SELECT username FROM contacts ORDER BY username").all() as {
+    return (prepared(this.db, "SELECT username FROM contacts ORDER BY username").all() as {
       username: string;
     }[]).map((r) => r.username);
   }

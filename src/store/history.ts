@@ -3,6 +3,7 @@
  * by the caller; the seen ids detect duplicates and replays across restarts.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { prepared } from "./database.ts";
 
 /** One stored message. */
 export interface HistoryEntry {
@@ -22,7 +23,8 @@ export class HistoryStore {
 
   /** Stores a message (ignored when its id is already stored). */
   add(entry: HistoryEntry, now: number): void {
-    this.db.prepare(
+    prepared(
+      this.db,
       `INSERT OR IGNORE INTO history (message_id, peer, outgoing, sent_at, stored_at, body)
        VALUES (?, ?, ?, ?, ?, ?)`,
     ).run(entry.messageId, entry.peer, entry.outgoing ? 1 : 0, entry.sentAt, now, entry.body);
@@ -30,19 +32,21 @@ export class HistoryStore {
 
   /** The last `limit` messages with `peer` (all peers when undefined), oldest first. */
   recent(peer: string | undefined, limit: number): HistoryEntry[] {
-    const rows = (peer === undefined
-      ? this.db.prepare(
-        "SELECT * FROM history ORDER BY sent_at DESC, rowid DESC LIMIT ?",
-      ).all(limit)
-      : this.db.prepare(
-        "SELECT * FROM history WHERE peer = ? ORDER BY sent_at DESC, rowid DESC LIMIT ?",
-      ).all(peer, limit)) as unknown as {
-        message_id: Uint8Array;
-        peer: string;
-        outgoing: number;
-        sent_at: number;
-        body: Uint8Array;
-      }[];
+    const rows =
+      (peer === undefined
+        ? prepared(this.db, "SELECT * FROM history ORDER BY sent_at DESC, rowid DESC LIMIT ?").all(
+          limit,
+        )
+        : prepared(
+          this.db,
+          "SELECT * FROM history WHERE peer = ? ORDER BY sent_at DESC, rowid DESC LIMIT ?",
+        ).all(peer, limit)) as unknown as {
+          message_id: Uint8Array;
+          peer: string;
+          outgoing: number;
+          sent_at: number;
+          body: Uint8Array;
+        }[];
     return rows.reverse().map((row) => ({
       messageId: new Uint8Array(row.message_id),
       peer: row.peer,
@@ -54,12 +58,13 @@ export class HistoryStore {
 
   /** Whether an envelope with `messageId` was already processed. */
   seen(messageId: Uint8Array): boolean {
-    return this.db.prepare("SELECT 1 FROM seen WHERE message_id = ?").get(messageId) !== undefined;
+    return prepared(this.db, "SELECT 1 FROM seen WHERE message_id = ?").get(messageId) !==
+      undefined;
   }
 
   /** Records `messageId` as processed. */
   markSeen(messageId: Uint8Array, now: number): void {
-    this.db.prepare("INSERT OR IGNORE INTO seen (message_id, at) VALUES (?, ?)").run(
+    prepared(this.db, "INSERT OR IGNORE INTO seen (message_id, at) VALUES (?, ?)").run(
       messageId,
       now,
     );
@@ -67,6 +72,6 @@ export class HistoryStore {
 
   /** Forgets seen ids older than SEEN_MAX_AGE_MS. */
   pruneSeen(now: number): void {
-    this.db.prepare("DELETE FROM seen WHERE at < ?").run(now - SEEN_MAX_AGE_MS);
+    prepared(this.db, "DELETE FROM seen WHERE at < ?").run(now - SEEN_MAX_AGE_MS);
   }
 }

@@ -9,6 +9,7 @@
  *   failed    reported to the user as failed; never resent
  */
 import type { DatabaseSync } from "node:sqlite";
+import { prepared } from "./database.ts";
 
 export type OutboxStatus = "pending" | "held" | "sent" | "delivered" | "failed";
 
@@ -51,7 +52,8 @@ export class OutboxStore {
 
   /** Adds a new message as pending (or held). */
   add(entry: Omit<OutboxEntry, "envelope" | "error">): void {
-    this.db.prepare(
+    prepared(
+      this.db,
       `INSERT INTO outbox (message_id, recipient, body, status, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?)`,
     ).run(
@@ -66,7 +68,7 @@ export class OutboxStore {
 
   /** The row of `messageId`, or undefined. */
   get(messageId: Uint8Array): OutboxEntry | undefined {
-    const row = this.db.prepare("SELECT * FROM outbox WHERE message_id = ?").get(messageId) as
+    const row = prepared(this.db, "SELECT * FROM outbox WHERE message_id = ?").get(messageId) as
       | Row
       | undefined;
     return row && fromRow(row);
@@ -74,28 +76,32 @@ export class OutboxStore {
 
   /** Messages to `recipient` still to send or resend (pending and sent), oldest first. */
   undelivered(recipient: string): OutboxEntry[] {
-    return (this.db.prepare(
+    return (prepared(
+      this.db,
       "SELECT * FROM outbox WHERE recipient = ? AND status IN ('pending', 'sent') ORDER BY seq",
     ).all(recipient) as unknown as Row[]).map(fromRow);
   }
 
   /** Recipients with messages still to send or resend. */
   recipientsWithUndelivered(): string[] {
-    return (this.db.prepare(
+    return (prepared(
+      this.db,
       "SELECT DISTINCT recipient FROM outbox WHERE status IN ('pending', 'sent') ORDER BY recipient",
     ).all() as { recipient: string }[]).map((r) => r.recipient);
   }
 
   /** Stores the envelope of a pending message and marks it sent. */
   setEnvelope(messageId: Uint8Array, envelope: Uint8Array, now: number): void {
-    this.db.prepare(
+    prepared(
+      this.db,
       "UPDATE outbox SET envelope = ?, status = 'sent', updated_at = ? WHERE message_id = ?",
     ).run(envelope, now, messageId);
   }
 
   /** Sets the status (and the error, for failed). Returns false when no such message. */
   setStatus(messageId: Uint8Array, status: OutboxStatus, now: number, error?: string): boolean {
-    const result = this.db.prepare(
+    const result = prepared(
+      this.db,
       "UPDATE outbox SET status = ?, error = ?, updated_at = ? WHERE message_id = ?",
     ).run(status, error ?? null, now, messageId);
     return Number(result.changes) === 1;
@@ -103,7 +109,8 @@ export class OutboxStore {
 
   /** Moves `recipient`'s held messages to pending (after /trust). Returns how many. */
   release(recipient: string, now: number): number {
-    const result = this.db.prepare(
+    const result = prepared(
+      this.db,
       "UPDATE outbox SET status = 'pending', updated_at = ? WHERE recipient = ? AND status = 'held'",
     ).run(now, recipient);
     return Number(result.changes);
@@ -115,7 +122,8 @@ export class OutboxStore {
    * encrypts it again for the new key. Returns how many.
    */
   hold(recipient: string, now: number): number {
-    const result = this.db.prepare(
+    const result = prepared(
+      this.db,
       `UPDATE outbox SET status = 'held', envelope = NULL, updated_at = ?
        WHERE recipient = ? AND status IN ('pending', 'sent')`,
     ).run(now, recipient);
@@ -124,7 +132,8 @@ export class OutboxStore {
 
   /** How many messages to `recipient` are held. */
   heldCount(recipient: string): number {
-    const row = this.db.prepare(
+    const row = prepared(
+      this.db,
       "SELECT count(*) AS n FROM outbox WHERE recipient = ? AND status = 'held'",
     ).get(recipient) as { n: number };
     return Number(row.n);

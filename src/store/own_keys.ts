@@ -6,6 +6,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { PrekeyKind } from "../crypto/prekeys.ts";
 import type { X25519KeyPair } from "../crypto/primitives.ts";
 import type { SignedKey } from "../proto/services.ts";
+import { prepared } from "./database.ts";
 
 /** One of our keys with its signature. */
 export interface OwnKey {
@@ -49,14 +50,18 @@ export class OwnKeyStore {
 
   /** Stores a key. */
   add(key: OwnKey): void {
-    this.db.prepare(
+    prepared(
+      this.db,
       "INSERT INTO own_keys (kind, id, private_key, public_key, signature, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     ).run(key.kind, key.id, key.pair.privateKey, key.pair.publicKey, key.signature, key.createdAt);
   }
 
   /** The key of `kind` with `id`, or undefined. */
   get(kind: PrekeyKind, id: number): OwnKey | undefined {
-    const row = this.db.prepare("SELECT * FROM own_keys WHERE kind = ? AND id = ?").get(kind, id) as
+    const row = prepared(this.db, "SELECT * FROM own_keys WHERE kind = ? AND id = ?").get(
+      kind,
+      id,
+    ) as
       | Row
       | undefined;
     return row && fromRow(row);
@@ -64,7 +69,8 @@ export class OwnKeyStore {
 
   /** The newest key of `kind`, or undefined. */
   newest(kind: PrekeyKind): OwnKey | undefined {
-    const row = this.db.prepare(
+    const row = prepared(
+      this.db,
       "SELECT * FROM own_keys WHERE kind = ? ORDER BY created_at DESC, id DESC LIMIT 1",
     ).get(kind) as Row | undefined;
     return row && fromRow(row);
@@ -73,11 +79,12 @@ export class OwnKeyStore {
   /** The next unused id of `kind` (ids only grow, so a used one-time prekey id never returns). */
   nextId(kind: PrekeyKind): number {
     const name = `next-key-id-${kind}`;
-    const row = this.db.prepare("SELECT value FROM settings WHERE name = ?").get(name) as
+    const row = prepared(this.db, "SELECT value FROM settings WHERE name = ?").get(name) as
       | { value: string }
       | undefined;
     const id = row ? Number(row.value) : 1;
-    this.db.prepare(
+    prepared(
+      this.db,
       "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     ).run(name, String(id + 1));
     return id;
@@ -85,13 +92,14 @@ export class OwnKeyStore {
 
   /** Deletes one key (a one-time prekey once used). */
   delete(kind: PrekeyKind, id: number): void {
-    this.db.prepare("DELETE FROM own_keys WHERE kind = ? AND id = ?").run(kind, id);
+    prepared(this.db, "DELETE FROM own_keys WHERE kind = ? AND id = ?").run(kind, id);
   }
 
   /** Deletes keys of `kind` created before `before`, except the newest. Returns how many. */
   deleteOlderThan(kind: PrekeyKind, before: number): number {
     const newest = this.newest(kind);
-    const result = this.db.prepare(
+    const result = prepared(
+      this.db,
       "DELETE FROM own_keys WHERE kind = ? AND created_at < ? AND id != ?",
     ).run(kind, before, newest?.id ?? -1);
     return Number(result.changes);
@@ -99,7 +107,9 @@ export class OwnKeyStore {
 
   /** How many keys of `kind` are stored. */
   count(kind: PrekeyKind): number {
-    const row = this.db.prepare("SELECT count(*) AS n FROM own_keys WHERE kind = ?").get(kind) as {
+    const row = prepared(this.db, "SELECT count(*) AS n FROM own_keys WHERE kind = ?").get(
+      kind,
+    ) as {
       n: number;
     };
     return Number(row.n);

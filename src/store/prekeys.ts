@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { SignedKey } from "../proto/services.ts";
-import { transaction } from "./database.ts";
+import { prepared, transaction } from "./database.ts";
 
 /** A user's published key material. */
 export interface PublishedPrekeys {
@@ -28,7 +28,8 @@ export class PrekeyStore {
     now: number,
   ): number {
     return transaction(this.db, () => {
-      this.db.prepare(
+      prepared(
+        this.db,
         `INSERT INTO identity_prekeys (username, identity_dh, signed_prekey, updated_at)
          VALUES (?, ?, ?, ?)
          ON CONFLICT (username) DO UPDATE SET identity_dh = excluded.identity_dh,
@@ -39,7 +40,8 @@ export class PrekeyStore {
         SignedKey.encode(keys.signedPrekey),
         now,
       );
-      const insert = this.db.prepare(
+      const insert = prepared(
+        this.db,
         "INSERT OR REPLACE INTO one_time_prekeys (username, id, signed_key) VALUES (?, ?, ?)",
       );
       for (const key of oneTime) insert.run(username, key.id, SignedKey.encode(key));
@@ -55,7 +57,8 @@ export class PrekeyStore {
 
   /** The identity-DH key and signed prekey of `username`, or undefined. */
   published(username: string): PublishedPrekeys | undefined {
-    const row = this.db.prepare(
+    const row = prepared(
+      this.db,
       "SELECT identity_dh, signed_prekey FROM identity_prekeys WHERE username = ?",
     ).get(username) as { identity_dh: Uint8Array; signed_prekey: Uint8Array } | undefined;
     return row && {
@@ -66,7 +69,8 @@ export class PrekeyStore {
 
   /** Removes and returns one one-time prekey of `username` (lowest id first), or undefined. */
   takeOneTime(username: string): SignedKey | undefined {
-    const row = this.db.prepare(
+    const row = prepared(
+      this.db,
       `DELETE FROM one_time_prekeys WHERE rowid =
          (SELECT rowid FROM one_time_prekeys WHERE username = ? ORDER BY id LIMIT 1)
        RETURNING signed_key`,
@@ -76,7 +80,7 @@ export class PrekeyStore {
 
   /** How many one-time prekeys of `username` are stored. */
   oneTimeCount(username: string): number {
-    const row = this.db.prepare("SELECT count(*) AS n FROM one_time_prekeys WHERE username = ?")
+    const row = prepared(this.db, "SELECT count(*) AS n FROM one_time_prekeys WHERE username = ?")
       .get(username) as { n: number };
     return Number(row.n);
   }

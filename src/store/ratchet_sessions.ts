@@ -3,6 +3,7 @@
  * started one at once, or a key change); the most recently used one sends.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { prepared } from "./database.ts";
 
 /** Most sessions kept per contact; the least recently used are dropped. */
 export const MAX_SESSIONS_PER_CONTACT = 4;
@@ -48,14 +49,16 @@ export class RatchetSessionStore {
 
   /** The sessions with `username` agreed with `identityKey`, most recently used first. */
   list(username: string, identityKey: Uint8Array): StoredSession[] {
-    return (this.db.prepare(
+    return (prepared(
+      this.db,
       "SELECT * FROM sessions WHERE username = ? AND identity_key = ? ORDER BY updated_at DESC, rowid DESC",
     ).all(username, identityKey) as unknown as Row[]).map(fromRow);
   }
 
   /** Inserts or replaces a session, then drops the least recently used beyond the limit. */
   save(session: StoredSession): void {
-    this.db.prepare(
+    prepared(
+      this.db,
       `INSERT INTO sessions (username, session_id, identity_key, state, prekey_header, updated_at)
        VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (username, session_id) DO UPDATE SET state = excluded.state,
@@ -68,7 +71,8 @@ export class RatchetSessionStore {
       session.prekeyHeader ?? null,
       session.updatedAt,
     );
-    this.db.prepare(
+    prepared(
+      this.db,
       `DELETE FROM sessions WHERE username = ? AND rowid NOT IN (
          SELECT rowid FROM sessions WHERE username = ? ORDER BY updated_at DESC, rowid DESC LIMIT ?)`,
     ).run(session.username, session.username, MAX_SESSIONS_PER_CONTACT);
@@ -76,6 +80,6 @@ export class RatchetSessionStore {
 
   /** Drops every session with `username` (after a key change). */
   deleteAll(username: string): void {
-    this.db.prepare("DELETE FROM sessions WHERE username = ?").run(username);
+    prepared(this.db, "DELETE FROM sessions WHERE username = ?").run(username);
   }
 }

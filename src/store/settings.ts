@@ -1,6 +1,6 @@
 /** Named settings kept in a database's `settings` table (the OPAQUE server setup, pins …). */
 import type { DatabaseSync } from "node:sqlite";
-import { transaction } from "./database.ts";
+import { prepared, transaction } from "./database.ts";
 
 /** Returns the setting `name`, creating it with `create()` the first time. */
 export function settingOrCreate(db: DatabaseSync, name: string, create: () => string): string {
@@ -15,7 +15,7 @@ export function settingOrCreate(db: DatabaseSync, name: string, create: () => st
 
 /** The setting `name`, or undefined. */
 export function getSetting(db: DatabaseSync, name: string): string | undefined {
-  const row = db.prepare("SELECT value FROM settings WHERE name = ?").get(name) as
+  const row = prepared(db, "SELECT value FROM settings WHERE name = ?").get(name) as
     | { value: string }
     | undefined;
   return row?.value;
@@ -23,7 +23,8 @@ export function getSetting(db: DatabaseSync, name: string): string | undefined {
 
 /** Sets `name` to `value`. */
 export function setSetting(db: DatabaseSync, name: string, value: string): void {
-  db.prepare(
+  prepared(
+    db,
     "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
   ).run(name, value);
 }
