@@ -9,10 +9,25 @@ import type { OwnKeyStore } from "../store/own_keys.ts";
 import type { RatchetSessionStore } from "../store/ratchet_sessions.ts";
 import type { ChatLinks } from "./chat_links.ts";
 import type { Directory } from "./directory.ts";
-import type { PeerEvent } from "./events.ts";
+import type { MessageIdHex, PeerEvent } from "./events.ts";
 import type { Profile } from "./profile.ts";
 import type { SessionManager } from "./session_manager.ts";
 import type { Trust } from "./trust.ts";
+
+/** Another feature's message, delivered to the handler registered for its kind. */
+export interface ContentMessage {
+  readonly id: MessageIdHex;
+  readonly from: string;
+  readonly sentAt: number;
+  readonly text: string;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * Handles the messages of one content kind. It runs before the message is acknowledged; throwing
+ * rejects it. It must be idempotent by message id (it may see a message again after a crash).
+ */
+export type ContentHandler = (message: ContentMessage) => void | Promise<void>;
 
 /** The running peer's collaborators. */
 export interface PeerContext {
@@ -29,6 +44,8 @@ export interface PeerContext {
   readonly directory: Directory;
   readonly trust: Trust;
   readonly links: ChatLinks;
+  /** Handlers of content kinds other than chat messages, by kind. */
+  readonly contentHandlers: Map<string, ContentHandler>;
   readonly emit: (event: PeerEvent) => void;
   readonly now: () => number;
   readonly log: Logger;

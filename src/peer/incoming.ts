@@ -17,7 +17,7 @@ import { normalizeUsername } from "../rendezvous/username.ts";
 import { transaction } from "../store/database.ts";
 import { bodyContext, type PeerContext } from "./context.ts";
 import { toHex } from "./events.ts";
-import { UndecryptableError } from "./session_manager.ts";
+import { type Decrypted, UndecryptableError } from "./session_manager.ts";
 
 /** A username no session has been bound to yet; replaced by the certified one. */
 const UNKNOWN_SENDER = "";
@@ -99,12 +99,15 @@ export class Incoming {
       throw new RejectedError("the message content is malformed");
     }
     const keyChanged = await this.#authenticate(username, senderKey, known?.username, now);
+    const sentAt = Number(content.sentAt);
+    if (content.kind !== "") {
+      return await this.#deliverOther(content, username, envelope, decrypted, sentAt, now);
+    }
     const body = await sealAtRest(
       ctx.profile.storageKey,
       decrypted.plaintext,
       bodyContext("history", envelope.messageId),
     );
-    const sentAt = Number(content.sentAt);
     transaction(ctx.profile.db, () => {
       ctx.ratchetSessions.save({ ...decrypted.session, username });
       if (decrypted.usedOneTimePrekeyId !== undefined) {
@@ -127,6 +130,46 @@ export class Incoming {
       text: content.text,
       sentAt,
       keyChanged,
+    });
+  }
+
+  /**
+   * Hands another feature's content (rooms, files …) to its handler, then commits the session
+   * and the seen id. A handler that throws rejects the message; one may run twice for the same
+   * id (a crash between it and the commit), so handlers are idempotent by message id.
+   */
+  async #deliverOther(
+    content: Content,
+    from: string,
+    envelope: Envelope,
+    decrypted: Decrypted,
+    sentAt: number,
+    now: number,
+  ): Promise<void> {
+    const { ctx } = this;
+    const handler = ctx.contentHandlers.get(content.kind);
+    if (handler === undefined) {
+      throw new RejectedError(`this peer does not handle "${content.kind}" messages`);
+    }
+    try {
+      await handler({
+        id: toHex(envelope.messageId),
+        from,
+        sentAt,
+        text: content.text,
+        payload: content.payload,
+      });
+    } catch (err: unknown) {
+      throw new RejectedError(
+        `${content.kind}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    transaction(ctx.profile.db, () => {
+      ctx.ratchetSessions.save({ ...decrypted.session, username: from });
+      if (decrypted.usedOneTimePrekeyId !== undefined) {
+        ctx.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
+      }
+      ctx.history.markSeen(envelope.messageId, now);
     });
   }
 

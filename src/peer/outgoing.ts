@@ -42,14 +42,26 @@ export class Outgoing {
   constructor(private readonly ctx: PeerContext) {}
 
   /**
-   * Writes a message to `to` into the outbox and history, then starts sending it. Returns its id;
-   * the outcome arrives as a delivered or failed event.
+   * Writes a message to `to` into the outbox (and a chat message into the history), then starts
+   * sending it. `kind` and `payload` carry another feature's message (see ContentHandler).
+   * Returns its id; the outcome arrives as a delivered or failed event.
    */
-  async write(to: string, text: string): Promise<MessageIdHex> {
+  async write(
+    to: string,
+    text: string,
+    kind = "",
+    payload: Uint8Array = new Uint8Array(0),
+  ): Promise<MessageIdHex> {
     const { ctx } = this;
     const now = ctx.now();
     const messageId = newMessageId();
-    const content = Content.encode({ from: ctx.username, text, sentAt: BigInt(now) });
+    const content = Content.encode({
+      from: ctx.username,
+      text,
+      sentAt: BigInt(now),
+      kind,
+      payload,
+    });
     if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
     const outboxBody = await sealAtRest(
       ctx.profile.storageKey,
@@ -70,7 +82,12 @@ export class Outgoing {
         status: held ? "held" : "pending",
         createdAt: now,
       });
-      ctx.history.add({ messageId, peer: to, outgoing: true, sentAt: now, body: historyBody }, now);
+      if (kind === "") {
+        ctx.history.add(
+          { messageId, peer: to, outgoing: true, sentAt: now, body: historyBody },
+          now,
+        );
+      }
     });
     if (held) ctx.emit({ type: "key-changed", username: to, blocked: this.#blocked(to) });
     else void this.flush(to);

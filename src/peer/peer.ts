@@ -24,7 +24,7 @@ import { getSetting, setSetting } from "../store/settings.ts";
 import { VERSION } from "../version.ts";
 import { type AccountOptions, login, registerAccount } from "./account_client.ts";
 import { ChatLinks } from "./chat_links.ts";
-import { bodyContext, type PeerContext } from "./context.ts";
+import { bodyContext, type ContentHandler, type PeerContext } from "./context.ts";
 import { Directory } from "./directory.ts";
 import { DiscoveryClient } from "./discovery_client.ts";
 import { type MessageIdHex, type PeerEvent, type PeerListener, toHex } from "./events.ts";
@@ -131,6 +131,7 @@ export class Peer {
         directory: new Directory(node, () => rendezvous.address, trust),
         trust,
         links,
+        contentHandlers: new Map(),
         emit: (event) => listeners.forEach((listener) => listener(event)),
         now,
         log,
@@ -254,6 +255,28 @@ export class Peer {
    */
   async send(to: string, text: string): Promise<MessageIdHex> {
     return await this.outgoing.write(normalizeUsername(to), text);
+  }
+
+  /**
+   * Sends another feature's message (`kind` ≠ "") to `to` through the outbox, like `send`; the
+   * recipient's handler for `kind` receives `payload`.
+   */
+  async sendContent(
+    to: string,
+    kind: string,
+    payload: Uint8Array,
+    text = "",
+  ): Promise<MessageIdHex> {
+    if (kind === "") throw new RangeError('kind "" is a chat message: use send()');
+    return await this.outgoing.write(normalizeUsername(to), text, kind, payload);
+  }
+
+  /** Registers the handler of messages of `kind` (one per kind). */
+  handleContent(kind: string, handler: ContentHandler): void {
+    if (kind === "" || this.ctx.contentHandlers.has(kind)) {
+      throw new RangeError(`a handler for "${kind}" is already registered`);
+    }
+    this.ctx.contentHandlers.set(kind, handler);
   }
 
   /** Resends what is unacknowledged for the contact on `peer` (a chat link came up). */

@@ -282,6 +282,8 @@ export interface Content {
   from: string
   text: string
   sentAt: bigint
+  kind: string
+  payload: Uint8Array
 }
 
 export namespace Content {
@@ -309,6 +311,16 @@ export namespace Content {
           w.uint64(obj.sentAt)
         }
 
+        if ((obj.kind != null && obj.kind !== '')) {
+          w.uint32(34)
+          w.string(obj.kind)
+        }
+
+        if ((obj.payload != null && obj.payload.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.payload)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -316,7 +328,9 @@ export namespace Content {
         const obj: any = {
           from: '',
           text: '',
-          sentAt: 0n
+          sentAt: 0n,
+          kind: '',
+          payload: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -335,6 +349,14 @@ export namespace Content {
             }
             case 3: {
               obj.sentAt = reader.uint64()
+              break
+            }
+            case 4: {
+              obj.kind = reader.string()
+              break
+            }
+            case 5: {
+              obj.payload = reader.bytes()
               break
             }
             default: {
@@ -373,6 +395,20 @@ export namespace Content {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.kind`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.payload`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -400,6 +436,16 @@ export namespace Content {
     value: bigint
   }
 
+  export interface ContentKindFieldEvent {
+    field: '$.kind'
+    value: string
+  }
+
+  export interface ContentPayloadFieldEvent {
+    field: '$.payload'
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<Content>): Uint8Array {
     return encodeMessage(obj, Content.codec())
   }
@@ -408,7 +454,7 @@ export namespace Content {
     return decodeMessage(buf, Content.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Content>): Generator<ContentFromFieldEvent | ContentTextFieldEvent | ContentSentAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Content>): Generator<ContentFromFieldEvent | ContentTextFieldEvent | ContentSentAtFieldEvent | ContentKindFieldEvent | ContentPayloadFieldEvent> {
     return streamMessage(buf, Content.codec(), opts)
   }
 }

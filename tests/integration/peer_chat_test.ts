@@ -51,3 +51,25 @@ Deno.test("registering a name someone else owns says it is taken", async () => {
     await stopAll(alice, rendezvous);
   }
 });
+
+Deno.test("another feature's content reaches the handler of its kind; an unknown kind fails", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await startPeer(address, "alice");
+  const bob = await startPeer(address, "bob");
+  try {
+    const seen: { from: string; payload: number[] }[] = [];
+    bob.peer.handleContent("test/bytes", (m) => {
+      seen.push({ from: m.from, payload: [...m.payload] });
+    });
+    const id = await alice.peer.sendContent("bob", "test/bytes", Uint8Array.of(1, 2, 3));
+    await alice.next("delivered", (d) => d.id === id);
+    assert.deepEqual(seen, [{ from: "alice", payload: [1, 2, 3] }]);
+    assert.equal(bob.events.filter((e) => e.type === "message").length, 0);
+
+    const other = await alice.peer.sendContent("bob", "test/unknown", Uint8Array.of(9));
+    const failed = await alice.next("failed", (f) => f.id === other);
+    assert.match(failed.reason, /does not handle "test\/unknown"/);
+  } finally {
+    await stopAll(alice, bob, rendezvous);
+  }
+});
