@@ -6,6 +6,7 @@
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { openAtRest } from "../crypto/at_rest.ts";
+import { bytesEqual } from "../crypto/bytes.ts";
 import { signerFromPrivateKey } from "../crypto/primitives.ts";
 import { safetyNumber } from "../crypto/safety_number.ts";
 import { verifyCertificate } from "../crypto/statements.ts";
@@ -25,7 +26,7 @@ import { VERSION } from "../version.ts";
 import { type AccountOptions, login, registerAccount } from "./account_client.ts";
 import { ChatLinks } from "./chat_links.ts";
 import { bodyContext, type ContentHandler, type PeerContext } from "./context.ts";
-import { Directory } from "./directory.ts";
+import { Directory, KeyMismatchError } from "./directory.ts";
 import { DiscoveryClient } from "./discovery_client.ts";
 import { type MessageIdHex, type PeerEvent, type PeerListener, toHex } from "./events.ts";
 import { Incoming } from "./incoming.ts";
@@ -269,6 +270,28 @@ export class Peer {
   ): Promise<MessageIdHex> {
     if (kind === "") throw new RangeError('kind "" is a chat message: use send()');
     return await this.outgoing.write(normalizeUsername(to), text, kind, payload);
+  }
+
+  /**
+   * The PeerId of `username` with its current addresses in the node's peer store (for features
+   * with their own protocols, like file transfer).
+   * @throws RemoteError E_NOT_FOUND for an unknown user; KeyMismatchError when its key changed
+   * and is not trusted yet.
+   */
+  async resolvePeer(username: string): Promise<PeerId> {
+    const name = normalizeUsername(username);
+    const user = await this.ctx.directory.resolve(name, this.ctx.now());
+    if (user.standing === "changed" || user.standing === "blocked") {
+      throw new KeyMismatchError(`${name}'s identity key changed; /trust ${name} first`);
+    }
+    return user.peerId;
+  }
+
+  /** The username whose trusted key is `peer`'s, or undefined for a stranger. */
+  usernameOf(peer: PeerId): string | undefined {
+    const key = peer.publicKey?.raw;
+    const contact = key && this.ctx.contacts.byKey(key);
+    return contact && bytesEqual(contact.identityKey, key) ? contact.username : undefined;
   }
 
   /** Registers the handler of messages of `kind` (one per kind). */
