@@ -11,7 +11,7 @@ import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import type { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { loadOrCreateNodeKey } from "../net/node_key.ts";
-import { openDatabase } from "../store/database.ts";
+import { openPrivateDatabase } from "../store/database.ts";
 import { PEER_MIGRATIONS } from "../store/peer_schema.ts";
 
 /** An open profile. */
@@ -48,8 +48,7 @@ export async function openProfile(dir: string): Promise<Profile> {
   const identity = await loadOrCreateNodeKey(join(dir, "identity.key"));
   const storageKey = await loadOrCreateSecret(join(dir, "storage.key"));
   const dbPath = join(dir, "peer.db");
-  const db = openDatabase(dbPath, PEER_MIGRATIONS);
-  await Deno.chmod(dbPath, 0o600);
+  const db = await openPrivateDatabase(dbPath, PEER_MIGRATIONS);
   return {
     dir,
     identity,

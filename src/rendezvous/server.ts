@@ -12,7 +12,7 @@ import { loadOrCreateNodeKey } from "../net/node_key.ts";
 import { guarded } from "../net/serve.ts";
 import { type InboundObserver, tapInbound } from "../net/tap.ts";
 import { AccountStore } from "../store/accounts.ts";
-import { openDatabase } from "../store/database.ts";
+import { openPrivateDatabase } from "../store/database.ts";
 import { PrekeyStore } from "../store/prekeys.ts";
 import { RENDEZVOUS_MIGRATIONS } from "../store/rendezvous_schema.ts";
 import { settingOrCreate } from "../store/settings.ts";
@@ -66,16 +66,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   await Deno.mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const privateKey = await loadOrCreateNodeKey(join(options.dataDir, "node.key"));
   const dbPath = join(options.dataDir, "rendezvous.db");
-  // SQLite gives the -wal and -shm files, which hold recent writes such as the OPAQUE server
-  // setup, the mode of the database file: make that owner-only before SQLite first opens it.
-  await Deno.writeFile(dbPath, new Uint8Array(0), { append: true, mode: 0o600 });
-  await Deno.chmod(dbPath, 0o600);
-  for (const suffix of ["-wal", "-shm"]) {
-    await Deno.chmod(dbPath + suffix, 0o600).catch((err: unknown) => {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    });
-  }
-  const db = openDatabase(dbPath, RENDEZVOUS_MIGRATIONS);
+  const db = await openPrivateDatabase(dbPath, RENDEZVOUS_MIGRATIONS);
   await opaque.ready;
   const serverSetup = settingOrCreate(db, "opaque_server_setup", () => opaque.server.createSetup());
   const accounts = new AccountStore(db);

@@ -51,6 +51,25 @@ function migrate(db: DatabaseSync, migrations: readonly Migration[]): void {
   }
 }
 
+/**
+ * Opens a database that only its owner may read: the file is created owner-only before SQLite
+ * first opens it, because SQLite gives its -wal and -shm files (which hold recent writes) the
+ * database file's mode; existing files are tightened too.
+ * @throws RangeError as openDatabase does.
+ */
+export async function openPrivateDatabase(
+  path: string,
+  migrations: readonly Migration[],
+): Promise<DatabaseSync> {
+  await Deno.writeFile(path, new Uint8Array(0), { append: true, mode: 0o600 });
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    await Deno.chmod(file, 0o600).catch((err: unknown) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
+  }
+  return openDatabase(path, migrations);
+}
+
 /** Runs `work` in a transaction: committed when it returns, rolled back when it throws. */
 export function transaction<T>(db: DatabaseSync, work: () => T): T {
   db.exec("BEGIN IMMEDIATE");
