@@ -84,6 +84,8 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
     }
     case "delivered":
       return s.dim(s.green(`  ✓ delivered to ${event.to}`));
+    case "queued":
+      return s.dim(`  … ${event.to} is offline: queued in ${event.to}'s mailbox at the rendezvous`);
     case "failed":
       return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(event.reason)}`);
     case "presence":

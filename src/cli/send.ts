@@ -1,4 +1,7 @@
-/** `tincan send`: send one message, wait for the recipient's acknowledgement, and exit. */
+/**
+ * `tincan send`: send one message; exit once the recipient acknowledged it (delivered) or its
+ * mailbox at the rendezvous accepted it (queued).
+ */
 import { UsageError } from "../errors.ts";
 import { fromHex, type PeerEvent } from "../peer/events.ts";
 import { OutboxStore } from "../store/outbox.ts";
@@ -23,16 +26,19 @@ export const DEFAULT_SEND_TIMEOUT_S = 20;
 export const SEND_HELP =
   `Usage: tincan send --user NAME --to USER [--rendezvous MULTIADDR] [--timeout S] TEXT...
 
-Logs in, sends TEXT (the words joined by spaces) end-to-end encrypted to USER, waits for
-USER's acknowledgement and logs out. Prints "delivered" and exits 0 once acknowledged.
+Logs in, sends TEXT (the words joined by spaces) end-to-end encrypted to USER and logs out.
+Prints "delivered" and exits 0 once USER acknowledges it. When USER is offline (or does not
+acknowledge in time) the same sealed message is left in USER's mailbox at the rendezvous:
+tincan prints "queued" and exits 0; USER gets it at the next login, and your outbox marks it
+delivered when USER's receipt comes back (seen the next time you log in).
 
-USER must be online (this version has no mailbox for offline users). When the message is
-not acknowledged in time (or is interrupted), it is marked failed in your outbox and is
-NOT sent later; tincan says so and exits 1. An unknown USER also exits 1.
+An unknown USER, a mailbox that refuses the message (full, too large) or an interruption
+exits 1; the message is then marked failed in your outbox and is NOT sent later.
 
 Options:
   --to USER               the recipient
-  --timeout S             seconds to wait for the acknowledgement (default ${DEFAULT_SEND_TIMEOUT_S})
+  --timeout S             seconds to wait for a direct acknowledgement before mailing
+                          (default ${DEFAULT_SEND_TIMEOUT_S})
 ${PEER_FLAGS_HELP}`;
 
 /** Parsed `tincan send` arguments. */
@@ -72,6 +78,8 @@ export function parseSendArgs(args: readonly string[], env: Env): SendArgs {
 
 type Outcome =
   | { kind: "delivered" }
+  | { kind: "queued" }
+  | { kind: "unmailed"; reason: string }
   | { kind: "failed"; reason: string }
   | { kind: "timeout" }
   | { kind: "interrupted" };
@@ -110,6 +118,7 @@ export async function runSend(args: readonly string[], io: CliIO): Promise<numbe
       wake = () => {
         for (const event of events) {
           if (event.type === "delivered" && event.id === messageId) resolve({ kind: "delivered" });
+          if (event.type === "queued" && event.id === messageId) resolve({ kind: "queued" });
           if (event.type === "failed" && event.id === messageId) {
             resolve({ kind: "failed", reason: event.reason });
           }
@@ -134,6 +143,18 @@ export async function runSend(args: readonly string[], io: CliIO): Promise<numbe
     ]);
     clearTimeout(timer);
     online = peer.online().includes(parsed.to);
+    if (outcome.kind === "timeout") {
+      // Sent but not acknowledged in time: leave it in the recipient's mailbox instead.
+      try {
+        if (await peer.mailNow(messageId)) outcome = { kind: "queued" };
+      } catch (err: unknown) {
+        outcome = {
+          kind: "unmailed",
+          reason: `no acknowledgement within ${parsed.timeoutMs / 1000} s, and the mailbox ` +
+            `did not take it: ${(err as Error).message}`,
+        };
+      }
+    }
     stopListening();
   } finally {
     signal.dispose();
@@ -142,12 +163,18 @@ export async function runSend(args: readonly string[], io: CliIO): Promise<numbe
   try {
     if (outcome.kind === "timeout" || outcome.kind === "interrupted") {
       outcome = markFailed(new OutboxStore(profile.db), id, outcomeReason(outcome, parsed, online));
+    } else if (outcome.kind === "unmailed") {
+      outcome = markFailed(
+        new OutboxStore(profile.db),
+        id,
+        `${outcome.reason}; the message is marked failed and will not be sent later`,
+      );
     }
   } finally {
     profile.close();
   }
-  if (outcome.kind === "delivered") {
-    io.out("delivered");
+  if (outcome.kind === "delivered" || outcome.kind === "queued") {
+    io.out(outcome.kind);
     return EXIT.ok;
   }
   if (outcome.kind === "failed") {
@@ -165,14 +192,18 @@ function outcomeReason(
     ? "interrupted before an acknowledgement"
     : online
     ? `no acknowledgement within ${args.timeoutMs / 1000} s`
-    : `${args.to} is not online (this version has no mailbox for offline users)`;
+    : `${args.to} is offline and the message could not be left in the mailbox in time`;
   return `${why}; the message is marked failed and will not be sent later`;
 }
 
-/** After the peer stopped: delivered if the acknowledgement made it, else marked failed. */
+/**
+ * After the peer stopped: delivered or queued if the acknowledgement or the mailbox's acceptance
+ * made it, else marked failed.
+ */
 function markFailed(outbox: OutboxStore, id: string, reason: string): Outcome {
   const messageId = fromHex(id);
-  if (outbox.get(messageId)?.status === "delivered") return { kind: "delivered" };
+  const status = outbox.get(messageId)?.status;
+  if (status === "delivered" || status === "queued") return { kind: status };
   outbox.setStatus(messageId, "failed", Date.now(), reason);
   return { kind: "failed", reason };
 }

@@ -4,7 +4,10 @@
 export type MessageIdHex = string;
 
 export type PeerEvent =
-  /** A message arrived. `keyChanged` when the sender's key differs from the one pinned. */
+  /**
+   * A message arrived, `via` a direct chat link or the rendezvous mailbox. `keyChanged` when the
+   * sender's key differs from the one pinned.
+   */
   | {
     type: "message";
     id: MessageIdHex;
@@ -13,7 +16,10 @@ export type PeerEvent =
     text: string;
     sentAt: number;
     keyChanged: boolean;
+    via: "direct" | "mailbox";
   }
+  /** The recipient's mailbox at the rendezvous accepted one of our messages (it is offline). */
+  | { type: "queued"; id: MessageIdHex; to: string }
   /** The recipient acknowledged one of our messages. */
   | { type: "delivered"; id: MessageIdHex; to: string }
   /** One of our messages cannot be delivered. */

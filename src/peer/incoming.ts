@@ -1,9 +1,10 @@
 /**
  * Incoming envelopes and acknowledgements. An envelope is accepted only when: its signature is
- * the Noise-authenticated sender's, it is addressed to us, it is not a duplicate, it decrypts,
- * and the username inside is certified by the rendezvous for the sending key. Then session,
- * history and the seen id are committed in one transaction before the Ack is sent, so an Ack
- * always means "stored".
+ * the Noise-authenticated sender's (for mail from the rendezvous mailbox: the signature of the
+ * sender key it names), it is addressed to us, it is not a duplicate, it decrypts, and the
+ * username inside is certified by the rendezvous for the sending key. Then session, history and
+ * the seen id are committed in one transaction before the Ack is sent (or the mail acknowledged),
+ * so an Ack always means "stored". A receipt (RECEIPT_KIND) marks our mailed messages delivered.
  */
 import type { PeerId } from "@libp2p/interface";
 import { sealAtRest } from "../crypto/at_rest.ts";
@@ -13,14 +14,41 @@ import { PrekeyKind } from "../crypto/prekeys.ts";
 import { StatementError } from "../crypto/statements.ts";
 import { RemoteError } from "../errors.ts";
 import { Ack, Content } from "../proto/chat.ts";
+import { Receipt } from "../proto/mailbox.ts";
 import { normalizeUsername } from "../rendezvous/username.ts";
 import { transaction } from "../store/database.ts";
 import { bodyContext, type PeerContext } from "./context.ts";
-import { toHex } from "./events.ts";
+import { type PeerEvent, toHex } from "./events.ts";
 import { type Decrypted, UndecryptableError } from "./session_manager.ts";
 
 /** A username no session has been bound to yet; replaced by the certified one. */
 const UNKNOWN_SENDER = "";
+
+/**
+ * The content kind of a delivery receipt (a mailbox.proto Receipt), which a recipient sends back
+ * for messages it fetched from its mailbox. The peer handles it itself; it gets no receipt.
+ */
+export const RECEIPT_KIND = "tincan.receipt";
+/** Message ids one receipt may carry. */
+export const MAX_RECEIPT_IDS = 1000;
+
+/** What processing one mail gave. */
+export interface MailOutcome {
+  /** The message id, when the envelope could be read. */
+  readonly messageId?: Uint8Array;
+  /** The sender's certified username, when known: a receipt goes back to it. */
+  readonly from?: string;
+  /** Stored (or already had it); else refused for `reason`. */
+  readonly delivered: boolean;
+  readonly reason?: string;
+  /** The mail was itself a receipt (it gets none back). */
+  readonly receipt?: boolean;
+  /** Left for a later read: its content kind has no handler yet (nothing was stored). */
+  readonly deferred?: boolean;
+}
+
+/** Where an envelope came from. */
+type Via = "direct" | "mailbox";
 
 /** Handles what arrives on chat links. */
 export class Incoming {
@@ -37,6 +65,48 @@ export class Incoming {
       }
       throw err;
     }
+  }
+
+  /**
+   * Processes one envelope fetched from our mailbox: the sender is authenticated by the
+   * envelope's signature and its certificate instead of Noise. Returns the outcome for the
+   * receipt; throws only on unexpected failures (the mail is then kept for another fetch). With
+   * `deferUnhandled`, a content kind without a handler is deferred rather than refused (the
+   * peer is starting; its features register their handlers right after).
+   */
+  async onMail(bytes: Uint8Array, deferUnhandled = false): Promise<MailOutcome> {
+    const { ctx } = this;
+    let envelope: Envelope;
+    try {
+      envelope = await openEnvelope(bytes, undefined, ctx.signer.publicKey);
+    } catch (err: unknown) {
+      if (!(err instanceof EnvelopeError)) throw err;
+      ctx.log.warn(`dropped a mail: ${err.message}`);
+      return { delivered: false, reason: err.message };
+    }
+    const senderKey = envelope.sender;
+    const { messageId } = envelope;
+    return await ctx.sessions.exclusive(senderKey, async (): Promise<MailOutcome> => {
+      const known = ctx.trust.contactByKey(senderKey)?.username;
+      const from = known === undefined ? {} : { from: known };
+      if (ctx.history.seen(messageId)) return { messageId, ...from, delivered: true };
+      try {
+        const stored = await this.#store(envelope, senderKey, "mailbox");
+        return {
+          messageId,
+          from: stored.from,
+          delivered: true,
+          receipt: stored.kind === RECEIPT_KIND,
+        };
+      } catch (err: unknown) {
+        if (!(err instanceof UndecryptableError || err instanceof RejectedError)) throw err;
+        if (err instanceof UnhandledKindError && deferUnhandled) {
+          return { messageId, ...from, delivered: false, deferred: true };
+        }
+        ctx.log.warn(`refused a mail: ${err.message}`);
+        return { messageId, ...from, delivered: false, reason: err.message };
+      }
+    });
   }
 
   /** Applies an acknowledgement from `from` to our outbox. */
@@ -71,7 +141,7 @@ export class Incoming {
     return await ctx.sessions.exclusive(senderKey, async () => {
       if (ctx.history.seen(envelope.messageId)) return delivered; // a resend: ack again
       try {
-        await this.#store(envelope, senderKey);
+        await this.#store(envelope, senderKey, "direct");
       } catch (err: unknown) {
         if (!(err instanceof UndecryptableError || err instanceof RejectedError)) throw err;
         ctx.log.warn(`rejected a message from ${from}: ${err.message}`);
@@ -81,7 +151,12 @@ export class Incoming {
     });
   }
 
-  async #store(envelope: Envelope, senderKey: Uint8Array): Promise<void> {
+  /** Decrypts, authenticates and stores an envelope; returns its certified sender and kind. */
+  async #store(
+    envelope: Envelope,
+    senderKey: Uint8Array,
+    via: Via,
+  ): Promise<{ from: string; kind: string }> {
     const { ctx } = this;
     const now = ctx.now();
     const known = ctx.trust.contactByKey(senderKey);
@@ -100,8 +175,14 @@ export class Incoming {
     }
     const keyChanged = await this.#authenticate(username, senderKey, known?.username, now);
     const sentAt = Number(content.sentAt);
+    const stored = { from: username, kind: content.kind };
+    if (content.kind === RECEIPT_KIND) {
+      this.#applyReceipt(content, username, keyChanged, envelope, decrypted, now);
+      return stored;
+    }
     if (content.kind !== "") {
-      return await this.#deliverOther(content, username, envelope, decrypted, sentAt, now);
+      await this.#deliverOther(content, username, envelope, decrypted, sentAt, now);
+      return stored;
     }
     const body = await sealAtRest(
       ctx.profile.storageKey,
@@ -130,7 +211,58 @@ export class Incoming {
       text: content.text,
       sentAt,
       keyChanged,
+      via,
     });
+    return stored;
+  }
+
+  /**
+   * Marks the messages a receipt names delivered (or failed, when refused), if they were ours to
+   * `from`, in one transaction with the session and the seen id. A receipt from a key that is not
+   * the pinned one changes nothing but the session.
+   */
+  #applyReceipt(
+    content: Content,
+    from: string,
+    keyChanged: boolean,
+    envelope: Envelope,
+    decrypted: Decrypted,
+    now: number,
+  ): void {
+    const { ctx } = this;
+    let receipt: Receipt;
+    try {
+      receipt = Receipt.decode(content.payload, {
+        limits: { delivered: MAX_RECEIPT_IDS, refused: MAX_RECEIPT_IDS },
+      });
+    } catch {
+      throw new RejectedError("the receipt is malformed");
+    }
+    const events: PeerEvent[] = [];
+    const settle = (messageId: Uint8Array, reason?: string) => {
+      const entry = ctx.outbox.get(messageId);
+      if (keyChanged || entry === undefined || entry.recipient !== from) return;
+      if (entry.status === "delivered" || entry.status === "failed") return;
+      const id = toHex(messageId);
+      if (reason === undefined) {
+        ctx.outbox.setStatus(messageId, "delivered", now);
+        events.push({ type: "delivered", id, to: from });
+      } else {
+        const why = `${from} refused it: ${reason || "no reason given"}`;
+        ctx.outbox.setStatus(messageId, "failed", now, why);
+        events.push({ type: "failed", id, to: from, reason: why });
+      }
+    };
+    transaction(ctx.profile.db, () => {
+      ctx.ratchetSessions.save({ ...decrypted.session, username: from });
+      if (decrypted.usedOneTimePrekeyId !== undefined) {
+        ctx.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
+      }
+      ctx.history.markSeen(envelope.messageId, now);
+      for (const messageId of receipt.delivered) settle(messageId);
+      for (const refusal of receipt.refused) settle(refusal.messageId, refusal.reason);
+    });
+    for (const event of events) ctx.emit(event);
   }
 
   /**
@@ -149,7 +281,7 @@ export class Incoming {
     const { ctx } = this;
     const handler = ctx.contentHandlers.get(content.kind);
     if (handler === undefined) {
-      throw new RejectedError(`this peer does not handle "${content.kind}" messages`);
+      throw new UnhandledKindError(`this peer does not handle "${content.kind}" messages`);
     }
     try {
       await handler({
@@ -217,4 +349,9 @@ export class Incoming {
 /** An envelope we refuse, with the reason sent back in the Ack. */
 class RejectedError extends Error {
   override name = "RejectedError";
+}
+
+/** A content kind no handler is registered for (yet). */
+class UnhandledKindError extends RejectedError {
+  override name = "UnhandledKindError";
 }

@@ -1,7 +1,9 @@
 /**
  * Outgoing messages: written to the outbox first (so nothing is lost), then encrypted for the
- * recipient's trusted key and sent over the chat link, and resent until acknowledged. Messages
- * to a user whose key changed are held until /trust.
+ * recipient's trusted key and sent over the chat link, and resent until acknowledged. When the
+ * recipient cannot be reached, the same signed envelope goes to its mailbox at the rendezvous
+ * (queued) and is delivered when the recipient's receipt comes back. Messages to a user whose
+ * key changed are held until /trust.
  */
 import { openAtRest, sealAtRest } from "../crypto/at_rest.ts";
 import { newMessageId, sealEnvelope } from "../crypto/envelope.ts";
@@ -14,7 +16,7 @@ import type { OutboxEntry } from "../store/outbox.ts";
 import { bodyContext, type PeerContext } from "./context.ts";
 import type { ResolvedUser } from "./directory.ts";
 import type { LinkToken } from "./chat_links.ts";
-import { type MessageIdHex, toHex } from "./events.ts";
+import { fromHex, type MessageIdHex, toHex } from "./events.ts";
 
 /** How long a resolved recipient (key, addresses) is reused before asking the rendezvous again. */
 export const RESOLVE_TTL_MS = 60_000;
@@ -22,6 +24,33 @@ export const RESOLVE_TTL_MS = 60_000;
 const MAX_WRITTEN_IN_MEMORY = 10_000;
 /** The longest pause between attempts to reach a recipient with undelivered messages. */
 export const RETRY_MAX_MS = 60_000;
+/**
+ * Flushes that wait for a recipient who is online but has no addresses yet (it is still
+ * announcing them) before mailing instead.
+ */
+const ONLINE_WITHOUT_ADDRESSES_RETRIES = 2;
+
+/** Where messages go when their recipient cannot be reached directly. */
+export interface MailDrop {
+  /**
+   * Leaves a signed envelope in `to`'s mailbox; resolves once the rendezvous committed it.
+   * @throws RemoteError when the mailbox refuses it.
+   */
+  deposit(to: string, envelope: Uint8Array): Promise<void>;
+  /** Whether presence says `username` is online. */
+  isOnline(username: string): boolean;
+}
+
+/**
+ * Mailbox refusals that make the message fail (reported to the user, never resent): retrying
+ * would not help, or (a full mailbox) the sender should know now rather than retry unseen.
+ */
+const FINAL_MAILBOX_REFUSALS = new Set([
+  "E_TOO_LARGE",
+  "E_MAILBOX_FULL",
+  "E_NOT_FOUND",
+  "E_INVALID_USERNAME",
+]);
 
 /** Sends and resends what is in the outbox, one recipient at a time. */
 export class Outgoing {
@@ -36,21 +65,25 @@ export class Outgoing {
   #closed = false;
   /** Contents written by this process and not yet encrypted: spares reopening the outbox body. */
   readonly #written = new Map<MessageIdHex, Uint8Array>();
+  /** Messages whose events the user does not see (receipts), until settled. */
+  readonly #quiet = new Set<MessageIdHex>();
   /** Recently resolved recipients. */
   readonly #resolved = new Map<string, { user: ResolvedUser; at: number }>();
 
-  constructor(private readonly ctx: PeerContext) {}
+  constructor(private readonly ctx: PeerContext, private readonly mailDrop?: MailDrop) {}
 
   /**
    * Writes a message to `to` into the outbox (and a chat message into the history), then starts
    * sending it. `kind` and `payload` carry another feature's message (see ContentHandler).
-   * Returns its id; the outcome arrives as a delivered or failed event.
+   * Returns its id; the outcome arrives as a delivered or failed event. A `quiet` message's
+   * events are for the peer itself (see isQuiet).
    */
   async write(
     to: string,
     text: string,
     kind = "",
     payload: Uint8Array = new Uint8Array(0),
+    quiet = false,
   ): Promise<MessageIdHex> {
     const { ctx } = this;
     const now = ctx.now();
@@ -63,6 +96,7 @@ export class Outgoing {
       payload,
     });
     if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
+    if (quiet) this.#quiet.add(toHex(messageId));
     const outboxBody = await sealAtRest(
       ctx.profile.storageKey,
       content,
@@ -165,6 +199,16 @@ export class Outgoing {
       ctx.emit({ type: "key-changed", username: to, blocked: user.standing === "blocked" });
       return;
     }
+    // No addresses and no open link: offline, so mail at once — unless presence says it is
+    // online and merely not announced yet (it just logged in): then wait a little first.
+    const noRoute = user.addresses.length === 0 && ctx.links.current(user.peerId) === undefined;
+    const attempt = this.#retries.get(to)?.attempt ?? 0;
+    if (
+      noRoute && this.mailDrop?.isOnline(to) && attempt < ONLINE_WITHOUT_ADDRESSES_RETRIES
+    ) {
+      throw new Error(`${to} is online but has not announced its addresses yet`);
+    }
+    let unreachable = this.mailDrop !== undefined && noRoute;
     for (const entry of entries) {
       let envelope = entry.envelope;
       if (envelope === undefined) {
@@ -178,14 +222,61 @@ export class Outgoing {
         }
       }
       const id = toHex(entry.messageId);
+      if (unreachable) {
+        await this.#mail(entry, envelope);
+        continue;
+      }
       const sentOn = this.#sentOn.get(id);
       if (sentOn !== undefined && sentOn === ctx.links.current(user.peerId)) continue;
       try {
         this.#sentOn.set(id, await ctx.links.send(user.peerId, envelope));
       } catch (err: unknown) {
         this.forget(to); // its addresses or key may have changed: ask the directory next time
-        throw err;
+        if (this.mailDrop === undefined) throw err;
+        ctx.log.debug(`cannot reach ${to} (${(err as Error).message}); mailing instead`);
+        unreachable = true;
+        await this.#mail(entry, envelope);
       }
+    }
+  }
+
+  /**
+   * Deposits the unacknowledged message `id` in its recipient's mailbox now (its recipient did
+   * not acknowledge it directly in time). Returns false when it needs no mailing (delivered,
+   * failed, held or not encrypted yet).
+   * @throws RemoteError when the mailbox refuses it; an Error when the rendezvous is unreachable.
+   */
+  async mailNow(id: MessageIdHex): Promise<boolean> {
+    const messageId = fromHex(id);
+    const entry = this.ctx.outbox.get(messageId);
+    if (entry?.envelope === undefined || this.mailDrop === undefined) return false;
+    if (entry.status !== "sent") return entry.status === "queued";
+    await this.mailDrop.deposit(entry.recipient, entry.envelope);
+    this.#sentOn.delete(id);
+    if (this.ctx.outbox.queue(messageId, this.ctx.now())) {
+      this.ctx.emit({ type: "queued", id, to: entry.recipient });
+    }
+    return true;
+  }
+
+  /** Deposits one encrypted message in its recipient's mailbox and marks it queued. */
+  async #mail(entry: OutboxEntry, envelope: Uint8Array): Promise<void> {
+    const { ctx } = this;
+    const id = toHex(entry.messageId);
+    try {
+      await this.mailDrop!.deposit(entry.recipient, envelope);
+    } catch (err: unknown) {
+      if (err instanceof RemoteError && FINAL_MAILBOX_REFUSALS.has(err.status)) {
+        return this.#failAll([entry], `the rendezvous mailbox refused it: ${err.message}`);
+      }
+      if (err instanceof RemoteError && err.status === "E_WRONG_RECIPIENT") {
+        this.forget(entry.recipient);
+      }
+      throw err;
+    }
+    this.#sentOn.delete(id);
+    if (ctx.outbox.queue(entry.messageId, ctx.now())) {
+      ctx.emit({ type: "queued", id, to: entry.recipient });
     }
   }
 
@@ -193,6 +284,12 @@ export class Outgoing {
   settled(id: MessageIdHex): void {
     this.#sentOn.delete(id);
     this.#written.delete(id);
+    this.#quiet.delete(id);
+  }
+
+  /** Whether the message `id` was written quiet (a receipt): its events are not shown. */
+  isQuiet(id: MessageIdHex): boolean {
+    return this.#quiet.has(id);
   }
 
   /** `to` from the directory, reused for RESOLVE_TTL_MS while its key stays trusted. */

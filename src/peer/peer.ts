@@ -1,7 +1,7 @@
 /**
  * A running peer: a libp2p node with the user's identity, logged in to its rendezvous, with its
- * prekeys published, its addresses registered, a live presence feed, and chat links to other
- * peers. The CLI and tests drive it through this class and listen to its events.
+ * mail read, its prekeys published, its addresses registered, a live presence feed, and chat
+ * links to other peers. The CLI and tests drive it through this class and listen to its events.
  */
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
@@ -15,6 +15,7 @@ import { logger } from "../log.ts";
 import { createNode, type TincanNode } from "../net/node.ts";
 import { sealPeerRecord } from "../net/peer_record.ts";
 import { Content } from "../proto/chat.ts";
+import { Receipt, type Refusal } from "../proto/mailbox.ts";
 import { normalizeUsername } from "../rendezvous/username.ts";
 import { ContactStore } from "../store/contacts.ts";
 import { HistoryStore } from "../store/history.ts";
@@ -29,7 +30,9 @@ import { bodyContext, type ContentHandler, type PeerContext } from "./context.ts
 import { Directory, KeyMismatchError } from "./directory.ts";
 import { DiscoveryClient } from "./discovery_client.ts";
 import { type MessageIdHex, type PeerEvent, type PeerListener, toHex } from "./events.ts";
-import { Incoming } from "./incoming.ts";
+import { Incoming, RECEIPT_KIND } from "./incoming.ts";
+import { Mailbox } from "./mailbox.ts";
+import type { FetchedMail } from "./mailbox_client.ts";
 import { Outgoing } from "./outgoing.ts";
 import { PrekeyManager } from "./prekey_manager.ts";
 import type { Profile } from "./profile.ts";
@@ -42,6 +45,11 @@ import { Trust } from "./trust.ts";
 export const PEER_NAMESPACE = "tincan/peers";
 /** Registrations are refreshed this often, well inside the 2 h default TTL. */
 export const ANNOUNCE_INTERVAL_MS = 60 * 60 * 1000;
+/**
+ * The mailbox is read at login, and then this often while online: mail deposited by a sender
+ * who did not yet know we were back arrives within this time.
+ */
+export const MAIL_POLL_INTERVAL_MS = 30_000;
 /** The multiaddr code of /p2p/. */
 const P2P_CODE = 421;
 
@@ -57,6 +65,16 @@ export interface PeerOptions extends AccountOptions {
   /** Where to listen for other peers; default all interfaces on a free port. */
   readonly listen?: readonly string[];
   readonly now?: () => number;
+  /**
+   * Called with the peer before it accepts any message or logs in: register content handlers
+   * (rooms, files …) here, so that nothing arriving during login is refused.
+   */
+  readonly setup?: (peer: Peer) => void | Promise<void>;
+  /**
+   * Receives every event from the start, before `start` returns (mail read at login arrives
+   * then); the same as calling `on` at once.
+   */
+  readonly onEvent?: PeerListener;
 }
 
 /** One line of history, decrypted. */
@@ -75,6 +93,11 @@ export class Peer {
   #presence?: PresenceFeed;
   #discovery?: DiscoveryClient;
   #announcing?: ReturnType<typeof setInterval>;
+  #polling?: ReturnType<typeof setInterval>;
+  /** Whether `start` returned: until then, mail of a kind without a handler is deferred. */
+  #started = false;
+  /** Whether mail was deferred for want of a handler: registering one reads the mailbox. */
+  #deferredMail = false;
   #stopping = false;
 
   private constructor(
@@ -83,6 +106,8 @@ export class Peer {
     private readonly rendezvous: { readonly peerId: PeerId; readonly address: Multiaddr },
     private readonly prekeys: PrekeyManager,
     private readonly options: PeerOptions,
+    private readonly incoming: Incoming,
+    private readonly mailbox: Mailbox,
   ) {}
 
   /**
@@ -138,13 +163,21 @@ export class Peer {
         log,
       };
       const incoming = new Incoming(ctx);
-      const outgoing = new Outgoing(ctx);
-      const peer = new Peer(ctx, outgoing, rendezvous, prekeys, options);
-      listeners.add((event) => {
-        if (event.type === "delivered" || event.type === "failed") outgoing.settled(event.id);
-        if (event.type === "key-changed") outgoing.forget(event.username);
-        peer.#listeners.forEach((listener) => listener(event));
+      const mailbox = new Mailbox(node, () => rendezvous.address, log);
+      const outgoing = new Outgoing(ctx, {
+        deposit: (to, envelope) => mailbox.deposit(to, envelope),
+        isOnline: (user): boolean => peer.#online.has(user),
       });
+      const peer = new Peer(ctx, outgoing, rendezvous, prekeys, options, incoming, mailbox);
+      if (options.onEvent) peer.#listeners.add(options.onEvent);
+      listeners.add((event) => {
+        const settles = event.type === "delivered" || event.type === "failed";
+        const quiet = (settles || event.type === "queued") && outgoing.isQuiet(event.id);
+        if (settles) outgoing.settled(event.id);
+        if (event.type === "key-changed") outgoing.forget(event.username);
+        if (!quiet) peer.#listeners.forEach((listener) => listener(event));
+      });
+      await options.setup?.(peer);
       await links.start({
         onEnvelope: (bytes, from) => incoming.onEnvelope(bytes, from),
         onAck: (ack, from) => incoming.onAck(ack, from),
@@ -152,6 +185,7 @@ export class Peer {
       });
       await peer.#connect(options.register ?? false);
       for (const to of ctx.outbox.recipientsWithUndelivered()) void outgoing.flush(to);
+      peer.#started = true;
       return peer;
     } catch (err: unknown) {
       await Promise.resolve(node.stop()).catch(() => {});
@@ -198,9 +232,13 @@ export class Peer {
         text: "this device's key is new for your account: your contacts will see a key change",
       });
     }
+    await this.#readMail(); // mail first, before anyone can reach us directly
     await this.prekeys.publish(ctx.node, address, ctx.now());
     await this.#announce();
     await this.#watchPresence();
+    void this.#readMail(); // what was mailed while we were announcing
+    clearInterval(this.#polling);
+    this.#polling = setInterval(() => void this.#readMail(), MAIL_POLL_INTERVAL_MS);
     clearInterval(this.#announcing);
     this.#announcing = setInterval(() => {
       this.#announce().catch((err: unknown) => {
@@ -294,12 +332,25 @@ export class Peer {
     return contact && bytesEqual(contact.identityKey, key) ? contact.username : undefined;
   }
 
+  /**
+   * Leaves the unacknowledged message `id` in its recipient's mailbox now, instead of waiting
+   * for a direct acknowledgement. Returns whether it is queued there.
+   * @throws RemoteError when the mailbox refuses it; an Error when the rendezvous is unreachable.
+   */
+  async mailNow(id: MessageIdHex): Promise<boolean> {
+    return await this.outgoing.mailNow(id);
+  }
+
   /** Registers the handler of messages of `kind` (one per kind). */
   handleContent(kind: string, handler: ContentHandler): void {
-    if (kind === "" || this.ctx.contentHandlers.has(kind)) {
+    if (kind === "" || kind === RECEIPT_KIND || this.ctx.contentHandlers.has(kind)) {
       throw new RangeError(`a handler for "${kind}" is already registered`);
     }
     this.ctx.contentHandlers.set(kind, handler);
+    if (this.#deferredMail) {
+      this.#deferredMail = false;
+      queueMicrotask(() => void this.#readMail()); // after the other handlers registered with it
+    }
   }
 
   /** Resends what is unacknowledged for the contact on `peer` (a chat link came up). */
@@ -371,12 +422,60 @@ export class Peer {
   async stop(): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#announcing);
+    clearInterval(this.#polling);
     this.outgoing.close();
+    await this.mailbox.close();
     await this.#discovery?.unregister(PEER_NAMESPACE).catch(() => {});
     await this.#discovery?.close().catch(() => {});
     await this.#presence?.close().catch(() => {});
     await this.ctx.links.close().catch(() => {});
     await this.ctx.node.stop();
+  }
+
+  /** Reads our mailbox until it is empty; failures are logged (the next poll tries again). */
+  async #readMail(): Promise<void> {
+    try {
+      const deferUnhandled = !this.#started; // decided when the read starts
+      await this.mailbox.fetchAll((mail) => this.#processMail(mail, deferUnhandled));
+    } catch (err: unknown) {
+      if (!this.#stopping) {
+        this.ctx.log.warn(`reading the mailbox failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Processes fetched mail in order, then writes one receipt to each sender (through the outbox,
+   * so it survives a restart) before the batch is acknowledged. Returns the ids processed.
+   */
+  async #processMail(mail: readonly FetchedMail[], deferUnhandled: boolean): Promise<bigint[]> {
+    const receipts = new Map<string, { delivered: Uint8Array[]; refused: Refusal[] }>();
+    const done: bigint[] = [];
+    try {
+      for (const m of mail) {
+        if (this.#stopping) break;
+        const outcome = await this.incoming.onMail(m.envelope, deferUnhandled);
+        if (outcome.deferred) {
+          this.#deferredMail = true;
+          continue;
+        }
+        done.push(m.id);
+        if (outcome.from === undefined || outcome.messageId === undefined || outcome.receipt) {
+          continue;
+        }
+        let receipt = receipts.get(outcome.from);
+        if (receipt === undefined) {
+          receipts.set(outcome.from, receipt = { delivered: [], refused: [] });
+        }
+        if (outcome.delivered) receipt.delivered.push(outcome.messageId);
+        else receipt.refused.push({ messageId: outcome.messageId, reason: outcome.reason ?? "" });
+      }
+    } finally {
+      for (const [to, receipt] of receipts) {
+        await this.outgoing.write(to, "", RECEIPT_KIND, Receipt.encode(receipt), true);
+      }
+    }
+    return done;
   }
 
   async #announce(): Promise<void> {
@@ -419,6 +518,9 @@ export class Peer {
     } else if (this.#online.get(username) === peerId) {
       this.#online.delete(username);
       this.ctx.emit({ type: "presence", username, online });
+      // What it did not acknowledge goes to its mailbox.
+      this.outgoing.forget(username);
+      void this.outgoing.flush(username);
     }
   }
 }

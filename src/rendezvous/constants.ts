@@ -9,6 +9,7 @@ export const PROTOCOL = {
   rendezvous: "/rendezvous/1.0.0",
   directory: "/tincan/directory/1.0.0",
   presence: "/tincan/presence/1.0.0",
+  mailbox: "/tincan/mailbox/1.0.0",
 } as const;
 
 /** Spec: a default TTL of 2 h is implied when none is set. */
@@ -36,6 +37,10 @@ export const FRAMES = {
   directory: { maxFrameBytes: 64 * 1024, readTimeoutMs: 10_000, maxFrames: 1 },
   presence: { maxFrameBytes: 1024, readTimeoutMs: 10_000, maxFrames: 1 },
   presenceEvent: { maxFrameBytes: 1024, readTimeoutMs: 2 ** 31 - 1, maxFrames: Infinity },
+  /** A request carries at most one envelope (MAX_ENVELOPE_BYTES) and a little framing. */
+  mailbox: { maxFrameBytes: 128 * 1024 + 1024, readTimeoutMs: 60_000, maxFrames: 100_000 },
+  /** A FETCH answer carries up to MAX_MAIL_PER_FETCH mails or MAX_FETCH_BYTES. */
+  mailboxResponse: { maxFrameBytes: 2 * 1024 * 1024, readTimeoutMs: 10_000, maxFrames: 100_000 },
 } as const;
 
 /** One-time prekeys one upload may carry, and the most the server keeps for one user. */
@@ -49,3 +54,29 @@ export const CERTIFICATE_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 /** Presence events buffered for one slow subscriber before its stream is reset. */
 export const MAX_PRESENCE_BACKLOG = 10_000;
+
+/** Mailbox quotas: per recipient, per envelope, and how long mail is kept. */
+export interface MailboxLimits {
+  /** Envelopes one recipient's mailbox holds at most. */
+  readonly maxMailPerRecipient: number;
+  /** Bytes of envelopes one recipient's mailbox holds at most. */
+  readonly maxBytesPerRecipient: number;
+  /** Largest envelope accepted (the envelope's own limit, MAX_ENVELOPE_BYTES). */
+  readonly maxEnvelopeBytes: number;
+  /** Mail older than this is purged unread. */
+  readonly ttlMs: number;
+}
+
+/** The default mailbox quotas. */
+export const MAILBOX_LIMITS: MailboxLimits = {
+  maxMailPerRecipient: 10_000,
+  maxBytesPerRecipient: 50 * 1024 * 1024,
+  maxEnvelopeBytes: 128 * 1024,
+  ttlMs: 30 * 24 * 60 * 60 * 1000,
+};
+/** Mails one FETCH answer carries at most. */
+export const MAX_MAIL_PER_FETCH = 100;
+/** Envelope bytes one FETCH answer carries at most (one larger envelope still goes alone). */
+export const MAX_FETCH_BYTES = 1024 * 1024;
+/** Ids one ACK may carry. */
+export const MAX_ACK_IDS = 1000;

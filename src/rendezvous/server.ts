@@ -1,6 +1,6 @@
 /**
- * The rendezvous node: a libp2p node serving the account, rendezvous, directory and presence
- * protocols over one SQLite database and one node key, both kept in the data directory.
+ * The rendezvous node: a libp2p node serving the account, rendezvous, directory, presence and
+ * mailbox protocols over one SQLite database and one node key, both kept in the data directory.
  */
 import { peerIdFromString } from "@libp2p/peer-id";
 import * as opaque from "@serenity-kit/opaque";
@@ -13,14 +13,16 @@ import { guarded } from "../net/serve.ts";
 import { type InboundObserver, tapInbound } from "../net/tap.ts";
 import { AccountStore } from "../store/accounts.ts";
 import { openPrivateDatabase } from "../store/database.ts";
+import { MailboxStore } from "../store/mailbox.ts";
 import { PrekeyStore } from "../store/prekeys.ts";
 import { RENDEZVOUS_MIGRATIONS } from "../store/rendezvous_schema.ts";
 import { settingOrCreate } from "../store/settings.ts";
 import { VERSION } from "../version.ts";
 import { accountProtocol } from "./account_protocol.ts";
 import { Certifier } from "./certifier.ts";
-import { FRAMES, PROTOCOL } from "./constants.ts";
+import { FRAMES, type MailboxLimits, PROTOCOL } from "./constants.ts";
 import { directoryProtocol } from "./directory_protocol.ts";
+import { mailboxProtocol } from "./mailbox_protocol.ts";
 import { presenceProtocol } from "./presence_protocol.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
@@ -36,6 +38,8 @@ export interface RendezvousOptions {
   readonly now?: () => number;
   readonly nodeLimits?: Partial<NodeLimits>;
   readonly registrationLimits?: Partial<RegistrationLimits>;
+  /** Mailbox quotas; constants.ts MAILBOX_LIMITS unless given. */
+  readonly mailboxLimits?: Partial<MailboxLimits>;
   /**
    * How long any protocol waits for a client's next frame before resetting the stream; the
    * per-protocol defaults are in constants.ts FRAMES. Tests shorten it.
@@ -56,7 +60,13 @@ export interface Rendezvous {
 }
 
 /** Inbound streams of each protocol one connection may have open at once. */
-const STREAMS_PER_CONNECTION = { account: 4, rendezvous: 4, directory: 8, presence: 2 };
+const STREAMS_PER_CONNECTION = {
+  account: 4,
+  rendezvous: 4,
+  directory: 8,
+  presence: 2,
+  mailbox: 4,
+};
 const PURGE_INTERVAL_MS = 60_000;
 
 /** Opens the data directory, starts the node and serves the rendezvous protocols. */
@@ -71,6 +81,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const serverSetup = settingOrCreate(db, "opaque_server_setup", () => opaque.server.createSetup());
   const accounts = new AccountStore(db);
   const prekeys = new PrekeyStore(db);
+  const mailbox = new MailboxStore(db);
   const certifier = new Certifier(privateKey, accounts);
   const sessions = new Sessions();
   const table = new RegistrationTable(options.registrationLimits);
@@ -131,6 +142,15 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
     }),
+    mailbox: mailboxProtocol({
+      accounts,
+      mailbox,
+      sessions,
+      log: logger("rendezvous:mailbox"),
+      now,
+      ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
+      frames: frames("mailbox"),
+    }),
   };
   for (const name of Object.keys(handlers) as (keyof typeof handlers)[]) {
     const handler = guarded(logger(`rendezvous:${name}`), handlers[name]);
@@ -150,7 +170,13 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     const session = sessions.logout(peerId, now());
     if (session) log.info(`${session.username} went offline`);
   });
-  const purge = setInterval(() => table.purgeExpired(now()), PURGE_INTERVAL_MS);
+  const purgeExpired = () => {
+    table.purgeExpired(now());
+    const purged = mailbox.purgeExpired(now());
+    if (purged > 0) log.info(`purged ${purged} expired mails`);
+  };
+  purgeExpired();
+  const purge = setInterval(purgeExpired, PURGE_INTERVAL_MS);
 
   log.info(`rendezvous ${options.name} is ${serverId}`);
   return {

@@ -5,13 +5,15 @@
  *   pending   written, not yet encrypted for the recipient
  *   held      waiting for /trust after the recipient's key changed (re-encrypted after it)
  *   sent      encrypted (envelope stored) and sent at least once; resent until acknowledged
+ *   queued    accepted by the recipient's mailbox at the rendezvous; delivered when the
+ *             recipient's receipt (or acknowledgement) arrives
  *   delivered acknowledged by the recipient
  *   failed    reported to the user as failed; never resent
  */
 import type { DatabaseSync } from "node:sqlite";
 import { prepared } from "./database.ts";
 
-export type OutboxStatus = "pending" | "held" | "sent" | "delivered" | "failed";
+export type OutboxStatus = "pending" | "held" | "sent" | "queued" | "delivered" | "failed";
 
 /** One outbox row. */
 export interface OutboxEntry {
@@ -107,6 +109,19 @@ export class OutboxStore {
     return Number(result.changes) === 1;
   }
 
+  /**
+   * Marks a pending or sent message queued (its mailbox accepted it). Returns false when it was
+   * in another state (delivered meanwhile, held, failed).
+   */
+  queue(messageId: Uint8Array, now: number): boolean {
+    const result = prepared(
+      this.db,
+      `UPDATE outbox SET status = 'queued', updated_at = ?
+       WHERE message_id = ? AND status IN ('pending', 'sent')`,
+    ).run(now, messageId);
+    return Number(result.changes) === 1;
+  }
+
   /** Moves `recipient`'s held messages to pending (after /trust). Returns how many. */
   release(recipient: string, now: number): number {
     const result = prepared(
@@ -117,15 +132,15 @@ export class OutboxStore {
   }
 
   /**
-   * Holds `recipient`'s undelivered messages (their key changed): pending and sent ones become
-   * held, and a sent one's envelope (encrypted for the old key) is dropped so that /trust
+   * Holds `recipient`'s undelivered messages (their key changed): pending, sent and queued ones
+   * become held, and a sent one's envelope (encrypted for the old key) is dropped so that /trust
    * encrypts it again for the new key. Returns how many.
    */
   hold(recipient: string, now: number): number {
     const result = prepared(
       this.db,
       `UPDATE outbox SET status = 'held', envelope = NULL, updated_at = ?
-       WHERE recipient = ? AND status IN ('pending', 'sent')`,
+       WHERE recipient = ? AND status IN ('pending', 'sent', 'queued')`,
     ).run(now, recipient);
     return Number(result.changes);
   }

@@ -38,4 +38,38 @@ export const RENDEZVOUS_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Sealed mail for offline users: signed envelopes the rendezvous cannot read, kept until
+      -- the recipient acknowledges them or they expire. id gives the deposit order.
+      CREATE TABLE mailbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        recipient TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+        sender TEXT NOT NULL,
+        message_id BLOB NOT NULL,
+        envelope BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        deposited_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX mailbox_by_recipient ON mailbox (recipient, id);
+      CREATE UNIQUE INDEX mailbox_by_message ON mailbox (recipient, message_id);
+      CREATE INDEX mailbox_by_expiry ON mailbox (expires_at);
+      -- Each mailbox's envelopes and bytes, kept by triggers: quota checks read one row.
+      CREATE TABLE mailbox_usage (
+        recipient TEXT PRIMARY KEY REFERENCES accounts(username) ON DELETE CASCADE,
+        count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+      ) STRICT;
+      CREATE TRIGGER mailbox_counted AFTER INSERT ON mailbox BEGIN
+        INSERT INTO mailbox_usage (recipient, count, bytes) VALUES (NEW.recipient, 1, NEW.size)
+          ON CONFLICT (recipient) DO UPDATE SET count = count + 1, bytes = bytes + NEW.size;
+      END;
+      CREATE TRIGGER mailbox_uncounted AFTER DELETE ON mailbox BEGIN
+        UPDATE mailbox_usage SET count = count - 1, bytes = bytes - OLD.size
+          WHERE recipient = OLD.recipient;
+      END;
+    `,
+  },
 ];

@@ -33,6 +33,7 @@ Deno.test("events become one line each (the key change loudly)", () => {
     text: "hi",
     sentAt: Date.now(),
     keyChanged: false,
+    via: "direct",
   }, plain);
   assert.match(message!, /^\[\d\d:\d\d\] bob: hi$/);
   assert.equal(

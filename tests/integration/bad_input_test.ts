@@ -14,6 +14,7 @@ import { login, registerAccount } from "../../src/peer/account_client.ts";
 import { lookupUser } from "../../src/peer/directory_client.ts";
 import { DiscoveryClient } from "../../src/peer/discovery_client.ts";
 import { subscribePresence } from "../../src/peer/presence_client.ts";
+import { MailboxResponse } from "../../src/proto/mailbox.ts";
 import { Message } from "../../src/proto/rendezvous.ts";
 import {
   AccountRequest,
@@ -48,6 +49,7 @@ const STATUS_OF: Record<ProtocolName, (frame: Uint8Array) => string> = {
   },
   directory: (frame) => DirectoryResponse.decode(frame).status,
   presence: (frame) => PresenceEvent.decode(frame).status,
+  mailbox: (frame) => MailboxResponse.decode(frame).status,
 };
 
 /** What the server did with a stream: answered with a status, or closed or reset it. */
@@ -169,7 +171,7 @@ Deno.test("bad input: malformed, oversize and unknown frames on every protocol",
 
     // Enum values outside the schema.
     const alice = stringField2("alice");
-    for (const protocol of ["account", "rendezvous", "directory"] as const) {
+    for (const protocol of ["account", "rendezvous", "directory", "mailbox"] as const) {
       assertClosed(
         await probe(member, address, protocol, { frame: enumField(99, alice) }),
         `${protocol} type 99`,

@@ -27,6 +27,13 @@ export async function startPeer(
 ): Promise<TestPeer> {
   const dir = options.profileDir ?? await Deno.makeTempDir({ prefix: `tincan-${username}-` });
   const profile = options.profile ?? await openProfile(dir);
+  const events: PeerEvent[] = [];
+  const waiters = new Set<(event: PeerEvent) => void>();
+  // Listening from the start: mail read during the login is seen too.
+  const onEvent = (event: PeerEvent) => {
+    events.push(event);
+    for (const waiter of [...waiters]) waiter(event);
+  };
   const peer = await Peer.start({
     profile,
     username,
@@ -36,12 +43,7 @@ export async function startPeer(
     listen: ["/ip4/127.0.0.1/tcp/0"],
     ...FAST,
     ...options,
-  });
-  const events: PeerEvent[] = [];
-  const waiters = new Set<(event: PeerEvent) => void>();
-  peer.on((event) => {
-    events.push(event);
-    for (const waiter of [...waiters]) waiter(event);
+    onEvent,
   });
   return {
     peer,

@@ -3,7 +3,7 @@
  * conversation is captured twice — on the wire, by a TCP proxy in front of it, and after Noise,
  * as its protocol handlers read it — and searched for the message in several encodings. Each
  * capture is also shown to contain what the rendezvous legitimately sees, so that the search is
- * not vacuous.
+ * not vacuous. Mail for an offline user is searched for too, as read and as stored on disk.
  */
 import { multiaddr } from "@multiformats/multiaddr";
 import assert from "node:assert/strict";
@@ -221,4 +221,52 @@ Deno.test("the rendezvous never reads a message's plaintext, after Noise", async
   }
   assertNoSecret("what the rendezvous read", all.bytes());
   for (const [protocol, capture] of read) assertNoSecret(protocol, capture.bytes());
+});
+
+Deno.test("the rendezvous never reads or stores the plaintext of mail for an offline user", async () => {
+  const read = new Map<string, Capture>();
+  const { rendezvous, address, dataDir } = await withRendezvous({
+    onInboundBytes: (protocol, bytes) => {
+      const capture = read.get(protocol) ?? new Capture();
+      read.set(protocol, capture);
+      capture.add(bytes);
+    },
+  });
+  const bobDir = await Deno.makeTempDir({ prefix: "tincan-bob-" });
+  const peers: TestPeer[] = [];
+  let onDisk: Uint8Array = new Uint8Array(0);
+  try {
+    const firstBob = await startPeer(address, "bob", { profileDir: bobDir });
+    await firstBob.stop();
+    const alice = await startPeer(address, "alice");
+    peers.push(alice);
+    const id = await alice.peer.send("bob", SECRET);
+    await alice.next("queued", (q) => q.id === id);
+    // The sealed mail at rest, in the database and its write-ahead log.
+    const files = await Promise.all(
+      ["rendezvous.db", "rendezvous.db-wal"].map((f) =>
+        Deno.readFile(`${dataDir}/${f}`).catch(() => new Uint8Array(0))
+      ),
+    );
+    const disk = new Capture();
+    for (const file of files) disk.add(file);
+    onDisk = disk.bytes();
+    const bob = await startPeer(address, "bob", { profileDir: bobDir });
+    peers.push(bob);
+    const got = await bob.next("message", (m) => m.id === id);
+    assert.equal(got.text, SECRET, "the secret really reached bob");
+    assert.equal(got.via, "mailbox");
+    await alice.next("delivered", (d) => d.id === id);
+  } finally {
+    await stopAll(...peers, rendezvous);
+  }
+  const mailbox = read.get("/tincan/mailbox/1.0.0")?.bytes() ?? new Uint8Array(0);
+  // Not vacuous: the deposit went through the mailbox protocol, naming its recipient, and the
+  // database holds the mail (its recipient's name next to it).
+  assert.ok(mailbox.length > SECRET.length, `only ${mailbox.length} bytes read on the mailbox`);
+  assert.ok(contains(mailbox, encoder.encode("bob")), "the deposit names bob");
+  assert.ok(onDisk.length > 0 && contains(onDisk, encoder.encode("bob")));
+  assertNoSecret("what the mailbox read", mailbox);
+  for (const [protocol, capture] of read) assertNoSecret(protocol, capture.bytes());
+  assertNoSecret("the rendezvous database", onDisk);
 });

@@ -45,6 +45,7 @@ Deno.test({
         assert.equal(line.type, "message");
         assert.equal(line.from, "alice");
         assert.equal(line.to, "bob");
+        assert.equal(line.via, "direct");
         assert.match(line.id, /^[0-9a-f]{32}$/);
         assert.equal(typeof line.sentAt, "number");
         assert.ok(Math.abs(line.sentAt - Date.now()) < 120_000);
@@ -55,14 +56,20 @@ Deno.test({
       assert.equal(unknown.stdout, "");
       assert.match(unknown.stderr, /^tincan: not delivered to zed: there is no user zed/);
 
-      // bob has logged out: the message is reported failed, and not kept to be sent later.
+      // bob has logged out: the message goes to his mailbox at the rendezvous ("queued"), and
+      // his next listen prints it, marked "via":"mailbox".
       const offline = await runTincan(
-        ["send", ...as("alice"), "--to", "bob", "--timeout", "2", "are you there?"],
+        ["send", ...as("alice"), "--to", "bob", "are you there?"],
         env,
       );
-      assert.equal(offline.code, 1);
-      assert.match(offline.stderr, /^tincan: not delivered to bob: bob is not online/);
-      assert.match(offline.stderr, /marked failed and will not be sent later/);
+      assert.equal(offline.code, 0, offline.stderr);
+      assert.equal(offline.stdout, "queued\n");
+      const mailed = await runTincan(["listen", ...as("bob"), "--json", "--count", "1"], env);
+      assert.equal(mailed.code, 0, mailed.stderr);
+      const got = JSON.parse(mailed.stdout.trim());
+      assert.equal(got.text, "are you there?");
+      assert.equal(got.from, "alice");
+      assert.equal(got.via, "mailbox");
 
       // Ctrl-C (SIGINT) ends listen cleanly.
       const interrupted = spawnTincan(["listen", ...as("alice")], env);

@@ -149,8 +149,11 @@ Deno.test("the rendezvous schema creates its tables", () => {
       "accounts",
       "identity_prekeys",
       "key_log",
+      "mailbox",
+      "mailbox_usage",
       "one_time_prekeys",
       "settings",
+      "sqlite_sequence",
     ]);
   } finally {
     db.close();
