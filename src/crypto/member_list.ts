@@ -1,0 +1,219 @@
+/**
+ * Signed room member lists, pure. A room's membership is whatever list its admins signed last:
+ * the creator signs version 1; every later version is signed by an admin of the list it replaces,
+ * with a higher version. Members accept a list only under those rules, so the rendezvous (which
+ * never sees a list: lists travel inside pairwise envelopes) cannot add or remove anyone, a
+ * member who is not an admin cannot either, and an older list cannot be replayed.
+ *
+ * Wire layout: SignedMemberList { body, signer, signature } (src/proto/room.proto): `body` an
+ * encoded MemberListBody, `signer` the signing admin's username, `signature` its Ed25519
+ * signature over "tincan-member-list-v1" ‖ 0x00 ‖ body, checked with the signer's key as listed
+ * in the list being replaced (or, for a first list seen, in the list itself).
+ */
+import { MemberListBody, SignedMemberList } from "../proto/room.ts";
+import { bytesEqual } from "./bytes.ts";
+import {
+  checkLength,
+  concat,
+  ED25519_PUBLIC_BYTES,
+  ed25519Verify,
+  SIGNATURE_BYTES,
+  type Signer,
+} from "./primitives.ts";
+import { ROOM_ID_BYTES } from "./sender_key.ts";
+
+/** The member-list format this module writes and reads. */
+export const MEMBER_LIST_FORMAT = 1;
+/** Most members a room may have. */
+export const MAX_ROOM_MEMBERS = 256;
+/** A room name: "#" and 1-32 of [a-z0-9_-]. */
+export const ROOM_NAME = /^#[a-z0-9_-]{1,32}$/;
+
+const DOMAIN = new TextEncoder().encode("tincan-member-list-v1");
+const USERNAME = /^[a-z0-9_-]{3,32}$/;
+
+/** A member list that is malformed, forged, for another room, or older than the current one. */
+export class MemberListError extends Error {
+  override name = "MemberListError";
+}
+
+/** One member: a username and the identity key the admin vouches for. */
+export interface RoomMember {
+  readonly username: string;
+  /** The raw Ed25519 identity key. */
+  readonly identityKey: Uint8Array;
+}
+
+/** A room's membership at one version. */
+export interface MemberList {
+  /** ROOM_ID_BYTES random bytes, fixed for the room's life. */
+  readonly roomId: Uint8Array;
+  /** "#name", as the creator chose it. */
+  readonly name: string;
+  /** 1 for the creator's first list, then strictly increasing. */
+  readonly version: number;
+  readonly creator: string;
+  /** Usernames of the admins: members who may sign the next list. */
+  readonly admins: readonly string[];
+  readonly members: readonly RoomMember[];
+  /** ms since the epoch. */
+  readonly issuedAt: number;
+}
+
+/** A checked list with who signed it and its encoding as received. */
+export interface SignedList {
+  readonly list: MemberList;
+  readonly signer: string;
+  readonly bytes: Uint8Array;
+}
+
+function signedBytes(body: Uint8Array): Uint8Array {
+  return concat(DOMAIN, Uint8Array.of(0), body);
+}
+
+/** The reason `list` is malformed, or undefined. */
+function problem(list: MemberList): string | undefined {
+  if (list.roomId.length !== ROOM_ID_BYTES) return "its room id is not 16 bytes";
+  if (!ROOM_NAME.test(list.name)) return `its name "${list.name}" is not a room name`;
+  if (!Number.isSafeInteger(list.version) || list.version < 1) return "its version is not ≥ 1";
+  if (!Number.isSafeInteger(list.issuedAt) || list.issuedAt < 0) return "its time is out of range";
+  if (list.members.length === 0 || list.members.length > MAX_ROOM_MEMBERS) {
+    return `it has ${list.members.length} members (1 to ${MAX_ROOM_MEMBERS})`;
+  }
+  const names = new Set<string>();
+  for (const m of list.members) {
+    if (!USERNAME.test(m.username)) return `"${m.username}" is not a username`;
+    if (m.identityKey.length !== ED25519_PUBLIC_BYTES) return `${m.username}'s key is not 32 bytes`;
+    if (names.has(m.username)) return `${m.username} is listed twice`;
+    names.add(m.username);
+  }
+  if (list.admins.length === 0) return "it has no admin";
+  if (new Set(list.admins).size !== list.admins.length) return "an admin is listed twice";
+  const outsider = list.admins.find((a) => !names.has(a));
+  if (outsider !== undefined) return `its admin ${outsider} is not a member`;
+  if (!USERNAME.test(list.creator)) return "its creator is not a username";
+  return undefined;
+}
+
+/** The key `list` gives `username`, or undefined when not a member. */
+export function memberKey(list: MemberList, username: string): Uint8Array | undefined {
+  return list.members.find((m) => m.username === username)?.identityKey;
+}
+
+/**
+ * Encodes and signs `list` as the admin `signerName` (whose key is `signer`'s).
+ * @throws RangeError when the list is malformed, or `signerName` is not an admin of it with
+ * `signer`'s key.
+ */
+export async function signMemberList(
+  signer: Signer,
+  signerName: string,
+  list: MemberList,
+): Promise<Uint8Array> {
+  const bad = problem(list);
+  if (bad) throw new RangeError(`Cannot sign the member list: ${bad}`);
+  const key = memberKey(list, signerName);
+  if (
+    !list.admins.includes(signerName) || key === undefined || !bytesEqual(key, signer.publicKey)
+  ) {
+    throw new RangeError(`Cannot sign the member list: ${signerName} is not an admin in it`);
+  }
+  const body = MemberListBody.encode({
+    format: MEMBER_LIST_FORMAT,
+    roomId: list.roomId,
+    name: list.name,
+    version: BigInt(list.version),
+    creator: list.creator,
+    admins: [...list.admins],
+    members: list.members.map((m) => ({ username: m.username, identityKey: m.identityKey })),
+    issuedAt: BigInt(list.issuedAt),
+  });
+  const signature = await signer.sign(signedBytes(body));
+  checkLength("an Ed25519 signature", signature, SIGNATURE_BYTES);
+  return SignedMemberList.encode({ body, signer: signerName, signature });
+}
+
+function decode(bytes: Uint8Array): { signed: SignedMemberList; list: MemberList } {
+  let signed: SignedMemberList;
+  let body: MemberListBody;
+  try {
+    signed = SignedMemberList.decode(bytes);
+    body = MemberListBody.decode(signed.body);
+  } catch (err: unknown) {
+    throw new MemberListError("Rejected a member list: it is malformed", { cause: err });
+  }
+  if (!bytesEqual(SignedMemberList.encode(signed), bytes)) {
+    throw new MemberListError("Rejected a member list: it is not canonically encoded");
+  }
+  if (body.format !== MEMBER_LIST_FORMAT) {
+    throw new MemberListError(`Rejected a member list: format ${body.format} is not supported`);
+  }
+  if (body.version > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new MemberListError("Rejected a member list: its version is out of range");
+  }
+  if (body.issuedAt > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new MemberListError("Rejected a member list: its time is out of range");
+  }
+  const list: MemberList = {
+    roomId: body.roomId,
+    name: body.name,
+    version: Number(body.version),
+    creator: body.creator,
+    admins: body.admins,
+    members: body.members.map((m) => ({ username: m.username, identityKey: m.identityKey })),
+    issuedAt: Number(body.issuedAt),
+  };
+  const bad = problem(list);
+  if (bad) throw new MemberListError(`Rejected a member list: ${bad}`);
+  return { signed, list };
+}
+
+/**
+ * Reads a signed list without checking its signature (to show an invitation, or to find the
+ * room it belongs to).
+ * @throws MemberListError when it is malformed.
+ */
+export function peekMemberList(bytes: Uint8Array): SignedList {
+  const { signed, list } = decode(bytes);
+  return { list, signer: signed.signer, bytes };
+}
+
+/**
+ * Checks a signed list against the one the receiver holds now, `current`:
+ * - with `current`: same room, a higher version, signed by an admin of `current` with the key
+ *   `current` lists for that admin;
+ * - without (the first list a receiver sees, from an invitation): signed by an admin of the list
+ *   itself, with the key it lists, and version 1 only by its creator. The caller must then check
+ *   that key against the one it pins for the signer (the list vouches for everyone else).
+ * @throws MemberListError saying why it is refused.
+ */
+export async function openMemberList(
+  bytes: Uint8Array,
+  current?: MemberList,
+): Promise<SignedList> {
+  const { signed, list } = decode(bytes);
+  const authority = current ?? list;
+  if (current !== undefined) {
+    if (!bytesEqual(list.roomId, current.roomId)) {
+      throw new MemberListError("Rejected a member list: it is for another room");
+    }
+    if (list.version <= current.version) {
+      throw new MemberListError(
+        `Rejected a member list: version ${list.version} is not newer than ${current.version}`,
+      );
+    }
+  } else if (list.version === 1 && signed.signer !== list.creator) {
+    throw new MemberListError("Rejected a member list: version 1 is not signed by the creator");
+  }
+  const key = memberKey(authority, signed.signer);
+  if (!authority.admins.includes(signed.signer) || key === undefined) {
+    throw new MemberListError(`Rejected a member list: ${signed.signer} is not a room admin`);
+  }
+  if (signed.signature.length !== SIGNATURE_BYTES) {
+    throw new MemberListError("Rejected a member list: its signature is not 64 bytes");
+  }
+  if (!await ed25519Verify(key, signedBytes(signed.body), signed.signature)) {
+    throw new MemberListError(`Rejected a member list: it is not signed by ${signed.signer}`);
+  }
+  return { list, signer: signed.signer, bytes };
+}

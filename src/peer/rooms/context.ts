@@ -1,0 +1,112 @@
+/**
+ * What the parts of a peer's rooms share: the peer, the room store, our signer, the clock and
+ * the event sink, with the room look-ups and membership checks each part makes.
+ */
+import { bytesEqual } from "../../crypto/bytes.ts";
+import { memberKey, type MemberList, peekMemberList } from "../../crypto/member_list.ts";
+import { type Signer, signerFromPrivateKey } from "../../crypto/primitives.ts";
+import { transaction } from "../../store/database.ts";
+import type { Peer } from "../peer.ts";
+import type { Profile } from "../profile.ts";
+import { RoomError } from "./errors.ts";
+import type { RoomEvent } from "./events.ts";
+import { checkRoomName } from "./input.ts";
+import { type RoomRow, RoomStore } from "./store.ts";
+
+/** What rooms use of a peer. */
+export type RoomsPeer = Pick<
+  Peer,
+  "username" | "sendContent" | "handleContent" | "online" | "resolvePeer"
+>;
+
+/** The collaborators every room part receives, and the checks they share. */
+export class RoomContext {
+  /** The rooms and chains of the peer's profile. */
+  readonly store: RoomStore;
+  /** Our identity: signs the member lists and room messages we issue. */
+  readonly signer: Signer;
+
+  /** `profile` is the peer's; `emit` tells the user interface. */
+  constructor(
+    readonly peer: RoomsPeer,
+    readonly profile: Profile,
+    readonly now: () => number,
+    readonly emit: (event: RoomEvent) => void,
+  ) {
+    this.store = new RoomStore(profile.db);
+    this.signer = signerFromPrivateKey(profile.identity);
+  }
+
+  /** Our username. */
+  get me(): string {
+    return this.peer.username;
+  }
+
+  /**
+   * The room named `name` here.
+   * @throws RoomError when `name` is not a room name or we have no such room.
+   */
+  room(name: string): RoomRow {
+    const roomName = checkRoomName(name);
+    const row = this.store.byName(roomName);
+    if (row === undefined) throw new RoomError(`You have no room ${roomName}`);
+    return row;
+  }
+
+  /**
+   * The room named `name` here, which we joined.
+   * @throws RoomError when there is no such room or we are only invited to it or left it.
+   */
+  joined(name: string): RoomRow {
+    const row = this.room(name);
+    if (row.status === "invited") {
+      throw new RoomError(`You are invited to ${row.localName}: /join ${row.localName} first`);
+    }
+    if (row.status !== "joined") throw new RoomError(`You are not in ${row.localName}`);
+    return row;
+  }
+
+  /** The stored list of `row` (checked when it was stored). */
+  listOf(row: RoomRow): MemberList {
+    return peekMemberList(row.list).list;
+  }
+
+  /** The other members of `list`. */
+  others(list: MemberList): string[] {
+    return list.members.map((m) => m.username).filter((n) => n !== this.me);
+  }
+
+  /** The other members of `list` whose chain we hold in `row` (they joined). */
+  joinedMembers(row: RoomRow, list: MemberList): string[] {
+    return this.others(list).filter((n) => this.store.chain(row.roomId, n)?.chain !== undefined);
+  }
+
+  /**
+   * Checks that we are an admin of `list`, the list of `row`.
+   * @throws RoomError when we are not.
+   */
+  requireAdmin(list: MemberList, row: RoomRow): void {
+    if (!list.admins.includes(this.me)) {
+      throw new RoomError(`Only an admin of ${row.localName} can do that`);
+    }
+  }
+
+  /**
+   * Checks that `list` lists us with our key.
+   * @throws RoomError when it does not.
+   */
+  requireMe(list: MemberList): void {
+    const key = memberKey(list, this.me);
+    if (key === undefined || !bytesEqual(key, this.signer.publicKey)) {
+      throw new RoomError("the member list does not list us with our key");
+    }
+  }
+
+  /** Marks `row` left and forgets its chains (we are no longer in it). */
+  forget(row: RoomRow): void {
+    transaction(this.profile.db, () => {
+      this.store.setStatus(row.roomId, "left", this.now());
+      this.store.dropChains(row.roomId);
+    });
+  }
+}

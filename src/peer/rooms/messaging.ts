@@ -1,0 +1,87 @@
+/**
+ * Room messages: a text is encrypted ONCE with our sender-key chain and the same bytes go to
+ * every member who joined; a received one is opened with its sender's chain.
+ */
+import { memberKey } from "../../crypto/member_list.ts";
+import {
+  DuplicateRoomMessageError,
+  openRoomMessage,
+  peekRoomMessage,
+  sealRoomMessage,
+} from "../../crypto/sender_key.ts";
+import type { ContentMessage } from "../context.ts";
+import type { MessageIdHex } from "../events.ts";
+import { ROOM_KINDS } from "./constants.ts";
+import type { RoomContext } from "./context.ts";
+import { decodeOr, RoomError } from "./errors.ts";
+import { checkRoomText } from "./input.ts";
+import type { SenderKeys } from "./sender_keys.ts";
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** The messages of a peer's rooms (the Rooms facade serializes them). */
+export class RoomMessaging {
+  /** `keys` holds our chain and the members'. */
+  constructor(private readonly ctx: RoomContext, private readonly keys: SenderKeys) {}
+
+  /**
+   * Sends `text` to everyone who joined `room`: encrypted once with our chain, the same bytes to
+   * each. Returns the pairwise message ids.
+   * @throws RoomError when we are not in `room` or the text is empty or too long.
+   */
+  async send(room: string, text: string): Promise<MessageIdHex[]> {
+    const { ctx, keys } = this;
+    const row = ctx.joined(room);
+    const plaintext = checkRoomText(text);
+    const chain = await keys.own(row);
+    const sealed = await sealRoomMessage(ctx.signer, row.roomId, chain, plaintext);
+    await keys.save(row.roomId, ctx.me, sealed.chain);
+    const ids: MessageIdHex[] = [];
+    for (const to of ctx.joinedMembers(row, ctx.listOf(row))) {
+      ids.push(await ctx.peer.sendContent(to, ROOM_KINDS.message, sealed.message));
+    }
+    return ids;
+  }
+
+  /**
+   * "room/message": decrypts with the sender's chain and shows it. A duplicate is accepted and
+   * not shown.
+   * @throws RoomError when we are not in its room, the sender is not or has given us no chain,
+   * or the text is not UTF-8; SenderKeyError when it does not open.
+   */
+  async receive(message: ContentMessage): Promise<void> {
+    const { ctx, keys } = this;
+    const { from } = message;
+    const header = decodeOr(() => peekRoomMessage(message.payload), "room message");
+    const row = ctx.store.get(header.roomId);
+    if (row === undefined || row.status !== "joined") {
+      throw new RoomError("we are not in that room");
+    }
+    const key = memberKey(ctx.listOf(row), from);
+    if (key === undefined) throw new RoomError(`${from} is not in ${row.localName}`);
+    const state = await keys.load(row.roomId, from);
+    if (state === undefined) throw new RoomError(`we hold no sender key of ${from}`);
+    let opened;
+    try {
+      opened = await openRoomMessage(state, row.roomId, key, message.payload);
+    } catch (err: unknown) {
+      if (err instanceof DuplicateRoomMessageError) return;
+      throw err;
+    }
+    let text: string;
+    try {
+      text = decoder.decode(opened.plaintext);
+    } catch {
+      throw new RoomError("the room message is not UTF-8 text");
+    }
+    await keys.save(row.roomId, from, opened.state);
+    ctx.emit({
+      type: "room-message",
+      id: message.id,
+      room: row.localName,
+      from,
+      text,
+      sentAt: message.sentAt,
+    });
+  }
+}

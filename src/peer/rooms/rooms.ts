@@ -1,0 +1,191 @@
+/**
+ * Rooms (group chat) on a running peer: the facade the CLI uses. Everything travels as the
+ * peer's own content kinds over the pairwise Double Ratchet sessions (constants.ts lists them).
+ * The parts:
+ *
+ *   membership.ts    creating, inviting, joining, leaving, kicking
+ *   member_lists.ts  signed member lists, sent and received
+ *   sender_keys.ts   sender-key chains: stored, rotated, given and received
+ *   messaging.ts     room messages, encrypted once for every member who joined
+ *   broadcast.ts     a text to everyone online
+ *
+ * One lock here serializes all room work (commands and received room messages), so chain
+ * iterations go out in the order of the outbox.
+ */
+import type { ContentMessage } from "../context.ts";
+import type { MessageIdHex } from "../events.ts";
+import type { Profile } from "../profile.ts";
+import { Broadcast } from "./broadcast.ts";
+import { MAX_TRACKED_IDS, ROOM_KINDS } from "./constants.ts";
+import { RoomContext, type RoomsPeer } from "./context.ts";
+import type { RoomEvent, RoomListener } from "./events.ts";
+import { MemberLists } from "./member_lists.ts";
+import { Membership } from "./membership.ts";
+import { RoomMessaging } from "./messaging.ts";
+import { SenderKeys } from "./sender_keys.ts";
+import { type RoomInfo, roomInfo, type RoomMemberInfo, roomMembers } from "./views.ts";
+
+// The rest of the API the CLI imports from here (each documented where it is defined).
+export { MAX_ROOM_TEXT_BYTES, ROOM_KINDS } from "./constants.ts";
+export type { RoomsPeer } from "./context.ts";
+export { RoomError } from "./errors.ts";
+export type { RoomEvent, RoomListener } from "./events.ts";
+export { checkRoomName, checkRoomText } from "./input.ts";
+export type { RoomInfo, RoomMemberInfo } from "./views.ts";
+
+/** Rooms of one running peer. */
+export class Rooms {
+  readonly #listeners = new Set<RoomListener>();
+  readonly #ctx: RoomContext;
+  readonly #membership: Membership;
+  readonly #messaging: RoomMessaging;
+  readonly #broadcast: Broadcast;
+  #lock: Promise<unknown> = Promise.resolve();
+  /** Ids of the pairwise messages rooms sent lately (the REPL does not list their receipts). */
+  readonly #sent = new Set<MessageIdHex>();
+
+  /**
+   * Registers the room content kinds on `peer`; `profile` is the peer's. Construct it inside
+   * PeerOptions.setup (before the peer accepts messages or logs in), or room messages arriving
+   * before then are refused.
+   * @throws RangeError when `peer` already has handlers of the room kinds (a second Rooms).
+   */
+  constructor(peer: RoomsPeer, profile: Profile, now: () => number = Date.now) {
+    const tracked: RoomsPeer = {
+      username: peer.username,
+      handleContent: (kind, handler) => peer.handleContent(kind, handler),
+      online: () => peer.online(),
+      resolvePeer: (username) => peer.resolvePeer(username),
+      sendContent: async (to, kind, payload, text) => {
+        const id = await peer.sendContent(to, kind, payload, text);
+        this.#track(id);
+        return id;
+      },
+    };
+    const ctx = new RoomContext(tracked, profile, now, (event) => this.#emit(event));
+    const keys = new SenderKeys(ctx);
+    const lists = new MemberLists(ctx, keys);
+    this.#ctx = ctx;
+    this.#membership = new Membership(ctx, lists, keys);
+    this.#messaging = new RoomMessaging(ctx, keys);
+    this.#broadcast = new Broadcast(tracked, (event) => this.#emit(event));
+    const handle = (kind: string, handler: (m: ContentMessage) => Promise<void>) =>
+      peer.handleContent(kind, (m) => this.#exclusive(() => handler(m)));
+    handle(ROOM_KINDS.invite, (m) => lists.onUpdate(m, true));
+    handle(ROOM_KINDS.members, (m) => lists.onUpdate(m, false));
+    handle(
+      ROOM_KINDS.senderKey,
+      (m) => keys.receive(m, (list, from) => lists.receive(list, from, false, false)),
+    );
+    handle(ROOM_KINDS.message, (m) => this.#messaging.receive(m));
+    handle(ROOM_KINDS.leave, (m) => this.#membership.onLeave(m));
+    peer.handleContent(ROOM_KINDS.broadcast, (m) => this.#broadcast.receive(m));
+  }
+
+  /** Whether `id` is a pairwise message rooms sent (a room message or a control message). */
+  sentByRooms(id: MessageIdHex): boolean {
+    return this.#sent.has(id);
+  }
+
+  /** Calls `listener` for every room event; returns a function that stops it. */
+  on(listener: RoomListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Creates `name` ("#name") with us as its creator, only member and admin.
+   * @throws RoomError when the name is not a room name or we already have a room by that name.
+   */
+  create(name: string): Promise<RoomInfo> {
+    return this.#exclusive(async () => roomInfo(this.#ctx, await this.#membership.create(name)));
+  }
+
+  /**
+   * Adds `user` to `room` (we must be its admin): signs a new member list, sends it to the
+   * members and the invitation to `user`, who accepts with /join.
+   * @throws RoomError when we are not an admin of a room we joined, or `user` is a member;
+   * RemoteError/KeyMismatchError when `user` cannot be resolved.
+   */
+  invite(user: string, room: string): Promise<void> {
+    return this.#exclusive(() => this.#membership.invite(user, room));
+  }
+
+  /**
+   * Accepts the invitation to `room`: starts our chain and gives it to the members, who answer
+   * with theirs.
+   * @throws RoomError when there is no invitation to `room`.
+   */
+  join(room: string): Promise<void> {
+    return this.#exclusive(() => this.#membership.join(room));
+  }
+
+  /**
+   * Leaves `room` (or declines its invitation). An admin signs itself out (naming a new admin
+   * when it was the last); anyone else asks the admins to.
+   * @throws RoomError when we are not in `room`.
+   */
+  leave(room: string): Promise<void> {
+    return this.#exclusive(() => this.#membership.leave(room));
+  }
+
+  /**
+   * Removes `user` from `room` (we must be its admin): signs a new member list without it and
+   * sends it to everyone (the removed member included, so it knows); every remaining member
+   * then starts a new chain, as do we now.
+   * @throws RoomError when we are not an admin, or `user` is not a member or is us.
+   */
+  kick(user: string, room: string): Promise<void> {
+    return this.#exclusive(() => this.#membership.kick(user, room));
+  }
+
+  /**
+   * Sends `text` to everyone who joined `room`: encrypted once with our chain, the same bytes to
+   * each. Returns the pairwise message ids.
+   * @throws RoomError when we are not in `room` or the text is empty or too long.
+   */
+  send(room: string, text: string): Promise<MessageIdHex[]> {
+    return this.#exclusive(() => this.#messaging.send(room, text));
+  }
+
+  /**
+   * Sends `text` to every user online at the rendezvous, each copy end-to-end encrypted for its
+   * recipient. Returns the recipients.
+   * @throws RoomError when the text is empty or too long.
+   */
+  broadcast(text: string): Promise<string[]> {
+    return this.#broadcast.send(text);
+  }
+
+  /** Our rooms (joined, invited and left), by name. */
+  rooms(): RoomInfo[] {
+    return this.#ctx.store.all().map((row) => roomInfo(this.#ctx, row));
+  }
+
+  /**
+   * The members of `room` (admins first).
+   * @throws RoomError when there is no such room.
+   */
+  members(room: string): RoomMemberInfo[] {
+    return roomMembers(this.#ctx, this.#ctx.room(room));
+  }
+
+  /** Runs `work` after all room work before it (one at a time). */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(work, work);
+    this.#lock = run.catch(() => {});
+    return run;
+  }
+
+  #emit(event: RoomEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  /** Remembers `id` as sent by rooms, forgetting the oldest beyond MAX_TRACKED_IDS. */
+  #track(id: MessageIdHex): void {
+    if (this.#sent.size >= MAX_TRACKED_IDS) {
+      this.#sent.delete(this.#sent.values().next().value!);
+    }
+    this.#sent.add(id);
+  }
+}

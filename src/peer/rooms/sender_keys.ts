@@ -1,0 +1,149 @@
+/**
+ * Sender-key chains in rooms: ours and those members gave us, sealed at rest in the room store
+ * (bound to room and member); ours started anew (rotated) and given to members; theirs received.
+ * A member counts as joined for us once we hold its chain.
+ */
+import { openAtRest, sealAtRest } from "../../crypto/at_rest.ts";
+import { memberKey, peekMemberList } from "../../crypto/member_list.ts";
+import { concat } from "../../crypto/primitives.ts";
+import {
+  chainFromState,
+  decodeChain,
+  encodeChain,
+  newSenderChain,
+  type ReceiverChain,
+  type SenderChain,
+} from "../../crypto/sender_key.ts";
+import { RoomSenderKey, SignedMemberList } from "../../proto/room.ts";
+import type { ContentMessage } from "../context.ts";
+import { ROOM_KINDS } from "./constants.ts";
+import type { RoomContext } from "./context.ts";
+import { decodeOr, RoomError } from "./errors.ts";
+import type { RoomRow } from "./store.ts";
+
+const encoder = new TextEncoder();
+const CHAIN_CONTEXT = encoder.encode("room-chain");
+const MAX_U32 = 0xffffffff;
+
+/** Applies a signed member list a member sent along with its chain (gossip). */
+export type ApplyList = (list: Uint8Array, from: string) => Promise<void>;
+
+/** The sender-key chains of a peer's rooms. */
+export class SenderKeys {
+  /** `ctx` is shared with the other room parts. */
+  constructor(private readonly ctx: RoomContext) {}
+
+  /** `member`'s chain in `roomId` as stored, opened; undefined when we hold none. */
+  async load(roomId: Uint8Array, member: string): Promise<ReceiverChain | undefined> {
+    const stored = this.ctx.store.chain(roomId, member)?.chain;
+    return stored && decodeChain(
+      await openAtRest(this.ctx.profile.storageKey, stored, chainContext(roomId, member)),
+    );
+  }
+
+  /** Seals `chain` and stores it as `member`'s in `roomId` (ours when `member` is us). */
+  async save(
+    roomId: Uint8Array,
+    member: string,
+    chain: SenderChain | ReceiverChain,
+  ): Promise<void> {
+    this.ctx.store.setChain(roomId, member, await this.#seal(roomId, member, chain));
+  }
+
+  /** Our first chain in the new room `roomId`, sealed for the caller to store. */
+  async first(roomId: Uint8Array): Promise<Uint8Array> {
+    return await this.#seal(roomId, this.ctx.me, this.#next(undefined));
+  }
+
+  /** Our chain in `row`, started (and stored) when we hold none yet. */
+  async own(row: RoomRow): Promise<SenderChain> {
+    const me = this.ctx.me;
+    const stored = await this.load(row.roomId, me);
+    if (stored !== undefined) return stored;
+    const chain = this.#next(undefined);
+    await this.save(row.roomId, me, chain);
+    return chain;
+  }
+
+  /** Starts a new chain of ours in `row` (a new generation) and gives it to `to`. */
+  async rotate(row: RoomRow, to: readonly string[]): Promise<void> {
+    const me = this.ctx.me;
+    const chain = this.#next(await this.load(row.roomId, me));
+    await this.save(row.roomId, me, chain);
+    await this.share(row, chain, to);
+  }
+
+  /** Sends our `chain` (with the list we hold) to `to`, noting the generation each one has. */
+  async share(row: RoomRow, chain: SenderChain, to: readonly string[]): Promise<void> {
+    const { store, peer } = this.ctx;
+    const current = store.get(row.roomId) ?? row;
+    const payload = RoomSenderKey.encode({
+      list: SignedMemberList.decode(current.list),
+      chain: { ...chain, skipped: [] },
+    });
+    for (const name of to) {
+      await peer.sendContent(name, ROOM_KINDS.senderKey, payload);
+      store.setShared(row.roomId, name, chain.generation);
+    }
+  }
+
+  /**
+   * "room/sender-key": a member's chain, with the list it holds (given to `applyList` first).
+   * Keeps the chain when it is newer than the one we hold, and gives ours to a member that lacks
+   * its latest generation.
+   * @throws RoomError when the message is malformed, we are not in its room, or the sender is not.
+   */
+  async receive(message: ContentMessage, applyList: ApplyList): Promise<void> {
+    const { from } = message;
+    const { store } = this.ctx;
+    const update = decodeOr(() => RoomSenderKey.decode(message.payload), "sender key");
+    if (update.list === undefined || update.chain === undefined) {
+      throw new RoomError("the sender key message is incomplete");
+    }
+    const listBytes = SignedMemberList.encode(update.list);
+    await applyList(listBytes, from);
+    const roomId = peekMemberList(listBytes).list.roomId;
+    const row = store.get(roomId);
+    if (row === undefined || row.status === "left") {
+      throw new RoomError("we are not in that room");
+    }
+    if (!memberKey(this.ctx.listOf(row), from)) {
+      throw new RoomError(`${from} is not in ${row.localName}`);
+    }
+    const chain = chainFromState(update.chain);
+    const previous = await this.load(roomId, from);
+    if (previous && previous.generation >= chain.generation) return; // a resend or older chain
+    await this.save(roomId, from, chain);
+    if (previous === undefined) {
+      this.ctx.emit({ type: "room-notice", room: row.localName, text: `${from} joined` });
+    }
+    if (row.status !== "joined") return;
+    const own = await this.own(row);
+    if ((store.chain(roomId, from)?.sharedGeneration ?? 0) < own.generation) {
+      await this.share(row, own, [from]);
+    }
+  }
+
+  /** A new chain whose generation is above `previous`'s and, after a restart, above any before. */
+  #next(previous: SenderChain | undefined): SenderChain {
+    const seconds = Math.floor(this.ctx.now() / 1000) % MAX_U32;
+    return newSenderChain(Math.max(seconds, (previous?.generation ?? 0) + 1) % MAX_U32);
+  }
+
+  async #seal(
+    roomId: Uint8Array,
+    member: string,
+    chain: SenderChain | ReceiverChain,
+  ): Promise<Uint8Array> {
+    return await sealAtRest(
+      this.ctx.profile.storageKey,
+      encodeChain(chain),
+      chainContext(roomId, member),
+    );
+  }
+}
+
+/** The at-rest context of `member`'s chain in `roomId`: binds a sealed chain to its row. */
+function chainContext(roomId: Uint8Array, member: string): Uint8Array {
+  return concat(CHAIN_CONTEXT, Uint8Array.of(0), roomId, encoder.encode(member));
+}

@@ -1,0 +1,149 @@
+/**
+ * The rooms a peer knows and their sender-key chains (peer.db tables `rooms`, `room_chains`).
+ * Chains arrive here already sealed with the storage key (sender_keys.ts does that); this class only
+ * reads and writes rows.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { prepared } from "../../store/database.ts";
+
+/** Where we stand in a room. */
+export type RoomStatus = "invited" | "joined" | "left";
+
+/** One row of `rooms`. */
+export interface RoomRow {
+  readonly roomId: Uint8Array;
+  readonly localName: string;
+  readonly status: RoomStatus;
+  /** The latest SignedMemberList accepted. */
+  readonly list: Uint8Array;
+  /** Who invited us ("" for a room we created). */
+  readonly inviter: string;
+}
+
+/** One row of `room_chains`. */
+export interface ChainRow {
+  readonly member: string;
+  /** The member's chain, sealed; undefined until the member sent it. */
+  readonly chain?: Uint8Array;
+  /** The generation of our own chain given to this member (0: none yet). */
+  readonly sharedGeneration: number;
+}
+
+interface RawRoom {
+  room_id: Uint8Array;
+  local_name: string;
+  status: RoomStatus;
+  list: Uint8Array;
+  inviter: string;
+}
+
+function toRoom(row: RawRoom): RoomRow {
+  return {
+    roomId: new Uint8Array(row.room_id),
+    localName: row.local_name,
+    status: row.status,
+    list: new Uint8Array(row.list),
+    inviter: row.inviter,
+  };
+}
+
+/** The rooms and room_chains tables. */
+export class RoomStore {
+  constructor(private readonly db: DatabaseSync) {}
+
+  /** The room with `roomId`, or undefined. */
+  get(roomId: Uint8Array): RoomRow | undefined {
+    const row = prepared(this.db, "SELECT * FROM rooms WHERE room_id = ?").get(roomId);
+    return row ? toRoom(row as unknown as RawRoom) : undefined;
+  }
+
+  /** The room named `localName` here, or undefined. */
+  byName(localName: string): RoomRow | undefined {
+    const row = prepared(this.db, "SELECT * FROM rooms WHERE local_name = ?").get(localName);
+    return row ? toRoom(row as unknown as RawRoom) : undefined;
+  }
+
+  /** Every room, by name. */
+  all(): RoomRow[] {
+    return (prepared(this.db, "SELECT * FROM rooms ORDER BY local_name")
+      .all() as unknown as RawRoom[]).map(toRoom);
+  }
+
+  /** Adds a room. */
+  add(room: RoomRow, now: number): void {
+    prepared(
+      this.db,
+      `INSERT INTO rooms (room_id, local_name, status, list, inviter, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(room.roomId, room.localName, room.status, room.list, room.inviter, now);
+  }
+
+  /** Replaces a room's member list. */
+  setList(roomId: Uint8Array, list: Uint8Array, now: number): void {
+    prepared(this.db, "UPDATE rooms SET list = ?, updated_at = ? WHERE room_id = ?").run(
+      list,
+      now,
+      roomId,
+    );
+  }
+
+  /** Sets where we stand in a room. */
+  setStatus(roomId: Uint8Array, status: RoomStatus, now: number): void {
+    prepared(this.db, "UPDATE rooms SET status = ?, updated_at = ? WHERE room_id = ?").run(
+      status,
+      now,
+      roomId,
+    );
+  }
+
+  /** The chain row of `member` in a room, or undefined. */
+  chain(roomId: Uint8Array, member: string): ChainRow | undefined {
+    const row = prepared(this.db, "SELECT * FROM room_chains WHERE room_id = ? AND member = ?")
+      .get(roomId, member) as
+        | { member: string; chain: Uint8Array | null; shared_generation: number }
+        | undefined;
+    if (row === undefined) return undefined;
+    return {
+      member: row.member,
+      ...(row.chain === null ? {} : { chain: new Uint8Array(row.chain) }),
+      sharedGeneration: Number(row.shared_generation),
+    };
+  }
+
+  /** Stores `member`'s sealed chain (ours when `member` is our name). */
+  setChain(roomId: Uint8Array, member: string, chain: Uint8Array): void {
+    this.#setColumn("chain", roomId, member, chain);
+  }
+
+  /** Notes that `member` has our chain of `generation`. */
+  setShared(roomId: Uint8Array, member: string, generation: number): void {
+    this.#setColumn("shared_generation", roomId, member, generation);
+  }
+
+  /** Forgets `member`'s chain and what we shared with it. */
+  dropMember(roomId: Uint8Array, member: string): void {
+    prepared(this.db, "DELETE FROM room_chains WHERE room_id = ? AND member = ?").run(
+      roomId,
+      member,
+    );
+  }
+
+  /** Forgets every chain of a room (we left it). */
+  dropChains(roomId: Uint8Array): void {
+    prepared(this.db, "DELETE FROM room_chains WHERE room_id = ?").run(roomId);
+  }
+
+  /** Sets one column of `member`'s row in `room_chains`, adding the row when there is none. */
+  #setColumn(
+    column: "chain" | "shared_generation",
+    roomId: Uint8Array,
+    member: string,
+    value: Uint8Array | number,
+  ): void {
+    prepared(
+      this.db,
+      `INSERT INTO room_chains (room_id, member, ${column}) VALUES (?, ?, ?)
+       ON CONFLICT (room_id, member) DO UPDATE SET ${column} = excluded.${column}`,
+    ).run(roomId, member, value);
+  }
+}

@@ -1,0 +1,241 @@
+import assert from "node:assert/strict";
+import { openAtRest } from "../../src/crypto/at_rest.ts";
+import { type MemberList, peekMemberList, signMemberList } from "../../src/crypto/member_list.ts";
+import { concat, signerFromPrivateKey } from "../../src/crypto/primitives.ts";
+import {
+  decodeChain,
+  openRoomMessage,
+  type ReceiverChain,
+  SenderKeyError,
+} from "../../src/crypto/sender_key.ts";
+import { RoomListUpdate, SignedMemberList } from "../../src/proto/room.ts";
+import { type RoomEvent, Rooms } from "../../src/peer/rooms/rooms.ts";
+import { RoomStore } from "../../src/peer/rooms/store.ts";
+import { stopAll, withRendezvous } from "./harness.ts";
+import { startPeer, type TestPeer } from "./peer_harness.ts";
+
+interface Member {
+  readonly t: TestPeer;
+  readonly rooms: Rooms;
+  readonly events: RoomEvent[];
+}
+
+async function member(address: Parameters<typeof startPeer>[0], name: string): Promise<Member> {
+  const t = await startPeer(address, name);
+  const rooms = new Rooms(t.peer, t.profile);
+  const events: RoomEvent[] = [];
+  rooms.on((e) => events.push(e));
+  return { t, rooms, events };
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function texts(m: Member, from: string): string[] {
+  return m.events.flatMap((e) => e.type === "room-message" && e.from === from ? [e.text] : []);
+}
+
+function allJoined(m: Member, names: string[]): boolean {
+  const members = m.rooms.members("#ops");
+  return names.every((n) => members.find((x) => x.username === n)?.joined === true) &&
+    members.length === names.length;
+}
+
+/** The chain `m` holds for `sender` in #ops, opened from its store. */
+async function heldChain(m: Member, sender: string): Promise<ReceiverChain> {
+  const store = new RoomStore(m.t.profile.db);
+  const room = store.byName("#ops")!;
+  const sealed = store.chain(room.roomId, sender)!.chain!;
+  const context = concat(
+    new TextEncoder().encode("room-chain"),
+    Uint8Array.of(0),
+    room.roomId,
+    new TextEncoder().encode(sender),
+  );
+  return decodeChain(await openAtRest(m.t.profile.storageKey, sealed, context));
+}
+
+function currentList(m: Member): MemberList {
+  const store = new RoomStore(m.t.profile.db);
+  return peekMemberList(store.byName("#ops")!.list).list;
+}
+
+Deno.test("a three-member room: in-order delivery, a kicked member cannot read, forged lists are rejected", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await member(address, "alice");
+  const bob = await member(address, "bob");
+  const carol = await member(address, "carol");
+  try {
+    // Create, invite, join.
+    await alice.rooms.create("#ops");
+    await alice.rooms.invite("bob", "#ops");
+    await alice.rooms.invite("carol", "#ops");
+    await until("bob's invitation", () => bob.events.some((e) => e.type === "room-invite"));
+    await until("carol's invitation", () => carol.events.some((e) => e.type === "room-invite"));
+    assert.deepEqual(bob.rooms.rooms().map((r) => [r.name, r.status]), [["#ops", "invited"]]);
+    await bob.rooms.join("#ops");
+    await carol.rooms.join("#ops");
+    const everyone = ["alice", "bob", "carol"];
+    for (const m of [alice, bob, carol]) {
+      await until(`${m.t.peer.username} sees everyone joined`, () => allJoined(m, everyone));
+    }
+
+    // Messages reach every member, in order per sender, once.
+    for (let i = 0; i < 5; i++) await alice.rooms.send("#ops", `a${i}`);
+    for (let i = 0; i < 3; i++) await bob.rooms.send("#ops", `b${i}`);
+    const fromAlice = ["a0", "a1", "a2", "a3", "a4"];
+    await until(
+      "alice's messages",
+      () => texts(bob, "alice").length + texts(carol, "alice").length === 10,
+    );
+    await until(
+      "bob's messages",
+      () => texts(alice, "bob").length + texts(carol, "bob").length === 6,
+    );
+    assert.deepEqual(texts(bob, "alice"), fromAlice);
+    assert.deepEqual(texts(carol, "alice"), fromAlice);
+    assert.deepEqual(texts(alice, "bob"), ["b0", "b1", "b2"]);
+    assert.deepEqual(texts(carol, "bob"), ["b0", "b1", "b2"]);
+    assert.equal(texts(alice, "alice").length, 0);
+
+    // Carol, a member but not an admin, forges lists: bob removed, dave added, an old replay.
+    const list = currentList(carol);
+    const carolSigner = signerFromPrivateKey(carol.t.profile.identity);
+    const forge = async (next: MemberList) =>
+      RoomListUpdate.encode({
+        list: SignedMemberList.decode(await signMemberList(carolSigner, "carol", next)),
+      });
+    const asAdmin = { ...list, admins: [...list.admins, "carol"], version: list.version + 1 };
+    const withoutBob = await forge({
+      ...asAdmin,
+      members: list.members.filter((m) => m.username !== "bob"),
+    });
+    const withDave = await forge({
+      ...asAdmin,
+      members: [...list.members, { username: "dave", identityKey: carolSigner.publicKey }],
+    });
+    const forgedIds = [
+      await carol.t.peer.sendContent("alice", "room/members", withoutBob),
+      await carol.t.peer.sendContent("bob", "room/members", withoutBob),
+      await carol.t.peer.sendContent("bob", "room/members", withDave),
+    ];
+    for (const id of forgedIds) {
+      const failed = await carol.t.next("failed", (f) => f.id === id);
+      assert.match(failed.reason, /carol is not a room admin/);
+    }
+    assert.deepEqual(bob.rooms.members("#ops").map((m) => m.username).sort(), everyone);
+    assert.equal(currentList(bob).version, list.version);
+
+    // The stale-list replay is refused too.
+    const old = RoomListUpdate.encode({
+      list: SignedMemberList.decode(
+        await signMemberList(signerFromPrivateKey(alice.t.profile.identity), "alice", {
+          ...list,
+          version: 1,
+          members: list.members.filter((m) => m.username === "alice"),
+        }),
+      ),
+    });
+    const replay = await carol.t.peer.sendContent("bob", "room/members", old);
+    assert.match((await carol.t.next("failed", (f) => f.id === replay)).reason, /version 1/);
+
+    // Alice kicks carol; carol keeps a copy of alice's chain as it was.
+    const carolsCopy = await heldChain(carol, "alice");
+    const captured: Uint8Array[] = [];
+    const sendContent = alice.t.peer.sendContent.bind(alice.t.peer);
+    alice.t.peer.sendContent = (to, kind, payload, text) => {
+      if (kind === "room/message") captured.push(payload);
+      return sendContent(to, kind, payload, text);
+    };
+    await alice.rooms.kick("carol", "#ops");
+    await until(
+      "carol learns she was removed",
+      () => carol.events.some((e) => e.type === "room-notice" && /removed you/.test(e.text)),
+    );
+    await until(
+      "bob sees carol removed",
+      () => bob.events.some((e) => e.type === "room-notice" && /carol is no longer/.test(e.text)),
+    );
+    assert.equal(carol.rooms.rooms()[0]!.status, "left");
+
+    const ids = await alice.rooms.send("#ops", "after the kick");
+    assert.equal(ids.length, 1, "only bob receives it");
+    await until("bob reads it", () => texts(bob, "alice").includes("after the kick"));
+    await bob.rooms.send("#ops", "bob after the kick");
+    await until("alice reads bob", () => texts(alice, "bob").includes("bob after the kick"));
+    assert.ok(!texts(carol, "alice").includes("after the kick"));
+    assert.ok(!texts(carol, "bob").includes("bob after the kick"));
+
+    // Even with the ciphertext and her old copy of alice's chain, carol cannot read it …
+    const leaked = captured.at(-1)!;
+    await assert.rejects(
+      openRoomMessage(carolsCopy, currentList(alice).roomId, carolSigner.publicKey, leaked),
+      SenderKeyError,
+    );
+    const aliceKey = signerFromPrivateKey(alice.t.profile.identity).publicKey;
+    const roomId = currentList(alice).roomId;
+    await assert.rejects(openRoomMessage(carolsCopy, roomId, aliceKey, leaked), /uses chain/);
+    const newGeneration = (await heldChain(bob, "alice")).generation;
+    await assert.rejects(
+      openRoomMessage(
+        { ...carolsCopy, generation: newGeneration, iteration: 0, skipped: [] },
+        roomId,
+        aliceKey,
+        leaked,
+      ),
+      /does not decrypt/,
+    );
+    // … and her peer refuses it when it is delivered to her.
+    const leakId = await sendContent("carol", "room/message", leaked);
+    assert.match((await alice.t.next("failed", (f) => f.id === leakId)).reason, /not in that room/);
+    assert.ok(!carol.events.some((e) => e.type === "room-message" && e.text === "after the kick"));
+
+    // Everything alice and bob said arrived once.
+    assert.deepEqual(texts(bob, "alice"), [...fromAlice, "after the kick"]);
+    assert.deepEqual(texts(alice, "bob"), ["b0", "b1", "b2", "bob after the kick"]);
+  } finally {
+    await stopAll(alice.t, bob.t, carol.t, rendezvous);
+  }
+});
+
+Deno.test("leaving a room and broadcasting to everyone online", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await member(address, "alice");
+  const bob = await member(address, "bob");
+  const carol = await member(address, "carol");
+  try {
+    await alice.rooms.create("#team");
+    await alice.rooms.invite("bob", "#team");
+    await alice.rooms.invite("carol", "#team");
+    await until(
+      "invitations",
+      () => [bob, carol].every((m) => m.events.some((e) => e.type === "room-invite")),
+    );
+    await bob.rooms.join("#team");
+    await carol.rooms.join("#team");
+    await until("joined", () => alice.rooms.members("#team").every((m) => m.joined));
+
+    await carol.rooms.leave("#team");
+    await until("alice signs carol out", () => alice.rooms.members("#team").length === 2);
+    await until("bob sees it", () => bob.rooms.members("#team").length === 2);
+    await bob.rooms.send("#team", "still here");
+    await until("alice reads bob", () => texts(alice, "bob").includes("still here"));
+
+    await until("everyone online", () => alice.t.peer.online().length === 2);
+    const to = await alice.rooms.broadcast("hello everyone");
+    assert.deepEqual(to, ["bob", "carol"]);
+    for (const m of [bob, carol]) {
+      await until(
+        "the broadcast",
+        () => m.events.some((e) => e.type === "broadcast" && e.text === "hello everyone"),
+      );
+    }
+  } finally {
+    await stopAll(alice.t, bob.t, carol.t, rendezvous);
+  }
+});
