@@ -3,7 +3,16 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../src/errors.ts";
 
 /** The sections of a bench run, in the order they run. */
-export const SECTIONS = ["raw", "logins", "discover", "memory", "messages", "primitives"] as const;
+export const SECTIONS = [
+  "raw",
+  "logins",
+  "discover",
+  "memory",
+  "messages",
+  "mailbox",
+  "files",
+  "primitives",
+] as const;
 /** One section of a bench run. */
 export type SectionName = typeof SECTIONS[number];
 

@@ -6,9 +6,12 @@
 import type { BenchOptions, SectionName } from "./args.ts";
 import { LOGINS_IN_FLIGHT } from "./clients.ts";
 import { benchDiscover } from "./discover.ts";
+import { benchFiles, type FileResult } from "./files.ts";
 import { benchLoginCapacity, benchLoginsEndToEnd } from "./logins.ts";
+import { benchMailbox, type MailboxResult } from "./mailbox.ts";
 import { type Measurement, perSecond, serverCpuMsPerOp, serverCpuPercent } from "./measure.ts";
 import { NODE_LIMITS } from "../src/net/node.ts";
+import { MAX_MAIL_PER_FETCH } from "../src/rendezvous/constants.ts";
 import { benchRendezvousMemory, CLIENT_LIMITS, type MemoryResult } from "./memory.ts";
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";
@@ -26,6 +29,8 @@ export const PLAN = {
   memory: { batch: 50, timeoutMs: 5 * 60_000 },
   messages: { warmup: 30, roundTrips: 300, pipelinedTimeoutMs: 120_000 },
   messageCosts: { messages: 500 },
+  mailbox: { depositors: [1, 4], recipients: 20, fill: 5000 },
+  files: { bytes: 64 * 1024 * 1024 },
   primitives: { seconds: 1 },
 } as const;
 
@@ -66,6 +71,19 @@ export async function runBench(
     progress(`per-message costs in isolation (${PLAN.messageCosts.messages} messages)`);
     const costs = await benchMessageCosts(PLAN.messageCosts.messages);
     sections.push(...messageSections(messages, costs));
+  }
+  if (wants("mailbox")) {
+    progress(
+      `mailbox: deposits (${PLAN.mailbox.depositors.join(", ")} depositors), ` +
+        `fetch + ack of ${PLAN.mailbox.fill} mails, raw echo`,
+    );
+    sections.push(
+      mailboxSection(await benchMailbox({ ...PLAN.mailbox, seconds: options.seconds })),
+    );
+  }
+  if (wants("files")) {
+    progress(`file transfer: ${PLAN.files.bytes / 1024 ** 2} MiB alice → bob, raw stream`);
+    sections.push(fileSection(await benchFiles(PLAN.files.bytes)));
   }
   if (wants("primitives")) {
     progress("primitives: WebCrypto against @noble");
@@ -257,6 +275,73 @@ function memorySection(m: MemoryResult): Section {
       `peers joined ${PLAN.memory.batch} at a time, each batch's presence fan-out ` +
       `(N² online events in all) delivered before the next`,
       "each peer keeps its /rendezvous/1.0.0 stream and its presence stream open",
+    ],
+  };
+}
+
+function mailboxSection(m: MailboxResult): Section {
+  const rows: Row[] = [];
+  const raw = (n: number) => ({ label: `raw long-lived ×${n}`, value: perSecond(m.raw.get(n)!) });
+  for (const [n, r] of m.raw) {
+    rows.push(
+      rateRow(`raw echo of ${m.envelopeBytes} bytes, ${n} client(s), one stream each`, r, "req/s"),
+    );
+  }
+  for (const [n, d] of m.deposits) {
+    rows.push(rateRow(`deposits, ${n} depositor(s), one stream each`, d, "deposits/s", raw(n)));
+  }
+  rows.push(
+    rateRow(
+      `fetches: FETCH ${MAX_MAIL_PER_FETCH} + ACK, 1 client`,
+      m.fetches,
+      "fetches/s",
+      raw(1),
+    ),
+  );
+  rows.push({
+    label: "  mails fetched and acknowledged",
+    value: m.fetchedMails / m.fetches.seconds,
+    unit: "mails/s",
+    baseline: raw(1),
+  });
+  return {
+    title: `Mailbox over /tincan/mailbox/1.0.0: ${m.envelopeBytes}-byte signed envelopes, ` +
+      "rendezvous in its own process (SQLite WAL, each deposit committed before its answer)",
+    rows,
+    notes: [
+      "a deposit: the client signs a fresh envelope (Ed25519), the server verifies the " +
+      "signature, checks the recipient's key and quota, and commits one row",
+      `a fetch returns up to ${MAX_MAIL_PER_FETCH} mails, then one ACK deletes them: two round ` +
+      "trips per fetch; the ratio compares fetches/s (and mails/s) with single echo round trips",
+    ],
+  };
+}
+
+function fileSection(f: FileResult): Section {
+  const mb = f.bytes / 1e6;
+  const raw = { label: "raw stream", value: mb / f.rawSeconds };
+  return {
+    title: `File transfer over /tincan/file/1.0.0: ${f.bytes / 1024 ** 2} MiB, ` +
+      `${f.chunkBytes / 1024} KiB chunks, recipient in its own process`,
+    rows: [
+      { label: "raw libp2p stream, same bytes and writes", value: raw.value, unit: "MB/s" },
+      {
+        label: "file data phase (stream open → hash verified, reply back)",
+        value: mb / f.dataSeconds,
+        unit: "MB/s",
+        baseline: raw,
+      },
+      {
+        label: "file end to end (offer incl. hashing the source → complete)",
+        value: mb / f.endToEndSeconds,
+        unit: "MB/s",
+        baseline: raw,
+      },
+    ],
+    notes: [
+      "data phase: read, AES-256-GCM seal (sender), open, write, SHA-256 (recipient) per chunk, " +
+      "with credit-based flow control; end to end adds hashing the file before the offer and " +
+      "the offer/accept round trip over the ratchet",
     ],
   };
 }

@@ -1,5 +1,8 @@
 /** `tincan chat`: log in (registering on first use) and chat interactively. */
 import process from "node:process";
+import { join } from "node:path";
+import { FileTransfers } from "../peer/files/file_transfers.ts";
+import { Rooms } from "../peer/rooms/rooms.ts";
 import type { Rendezvous } from "../rendezvous/server.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import { startEmbeddedRendezvous } from "./local_rendezvous.ts";
@@ -33,6 +36,9 @@ Options:
 ${PEER_FLAGS_HELP}
 Colours are off when NO_COLOR is set or stdout is not a terminal.`;
 
+/** Where accepted files go, inside the profile directory. */
+export const DOWNLOADS = "downloads";
+
 /** Parsed `tincan chat` arguments. */
 export type ChatArgs = { readonly help: true } | ({ readonly help: false } & PeerArgs);
 
@@ -57,6 +63,8 @@ export async function runChat(args: readonly string[], io: CliIO): Promise<numbe
   configureCliLogging(env);
   let embedded: Rendezvous | undefined;
   let started: CliPeer;
+  let rooms: Rooms | undefined;
+  let files: FileTransfers | undefined;
   try {
     started = await startCliPeer(parsed, {
       register: true,
@@ -64,11 +72,19 @@ export async function runChat(args: readonly string[], io: CliIO): Promise<numbe
       beforeConnect: async (address) => {
         embedded = await startEmbeddedRendezvous(address, env, io.err);
       },
+      // Before the peer accepts anything, so room and file messages read at login are handled.
+      setup: async (peer, profile) => {
+        rooms = new Rooms(peer, profile);
+        files = await FileTransfers.attach(peer, profile, {
+          downloadDir: join(profile.dir, DOWNLOADS),
+        });
+      },
     });
   } catch (err: unknown) {
     await embedded?.stop().catch(() => {});
     throw err;
   }
+  files!.resume();
   const signal = untilSignal();
   const abort = new AbortController();
   void signal.signalled.then(() => abort.abort());
@@ -80,12 +96,15 @@ export async function runChat(args: readonly string[], io: CliIO): Promise<numbe
         `(peer id ${started.profile.peerId}).`,
     );
     io.out("Type /help for commands, /to <user> to choose whom you talk to, /quit to leave.");
+    io.out(`Files you /accept are saved in ${join(started.profile.dir, DOWNLOADS)}.`);
     const repl = startRepl(started.peer, {
       input: process.stdin,
       output: process.stdout,
       terminal: isTerminal,
       color: useColor(Deno.stdout.isTerminal(), env("NO_COLOR")),
       signal: abort.signal,
+      rooms: rooms!,
+      files: files!,
     });
     configureCliLogging(env, { write: (line) => repl.print(s.dim(line)) });
     await repl.closed;
@@ -93,6 +112,7 @@ export async function runChat(args: readonly string[], io: CliIO): Promise<numbe
   } finally {
     signal.dispose();
     configureCliLogging(env);
+    await files!.stop();
     await started.stop();
     await embedded?.stop().catch(() => {});
   }

@@ -6,6 +6,7 @@ import { runListen } from "./listen.ts";
 import { runRegister } from "./register.ts";
 import { runRendezvous } from "./rendezvous.ts";
 import { runSend } from "./send.ts";
+import { runSendFile } from "./send_file.ts";
 import { runWhoami } from "./whoami.ts";
 
 /** A subcommand: a one-line summary and its entry point. */
@@ -24,6 +25,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   whoami: { summary: "show your PeerId and identity fingerprint (offline)", run: runWhoami },
   chat: { summary: "interactive chat (registers on first use)", run: runChat },
   send: { summary: "send one message and wait until it is delivered", run: runSend },
+  "send-file": {
+    summary: "offer a file and wait until the recipient has it",
+    run: runSendFile,
+  },
   listen: { summary: "print incoming messages (--json for scripts)", run: runListen },
 };
 

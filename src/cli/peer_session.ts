@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { RemoteError } from "../errors.ts";
 import { configureLogging, type LogSink } from "../log.ts";
+import type { PeerListener } from "../peer/events.ts";
 import { Peer } from "../peer/peer.ts";
 import { openProfile, type Profile } from "../peer/profile.ts";
 import { chooseRendezvous, RendezvousPinError, savedRendezvous } from "../peer/rendezvous_link.ts";
@@ -35,6 +36,10 @@ export interface StartOptions {
    * rendezvous there).
    */
   readonly beforeConnect?: (rendezvous: string) => Promise<void>;
+  /** Receives the peer's events from the start (mail read at login included). */
+  readonly onEvent?: PeerListener;
+  /** Sets up features (rooms, files) before the peer accepts messages (Peer.start's setup). */
+  readonly setup?: (peer: Peer, profile: Profile) => void | Promise<void>;
 }
 
 /**
@@ -91,6 +96,8 @@ export async function startCliPeer(args: PeerArgs, options: StartOptions): Promi
         password,
         rendezvous,
         register: options.register,
+        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        ...(options.setup ? { setup: (peer: Peer) => options.setup!(peer, profile) } : {}),
       });
     } catch (err: unknown) {
       if (err instanceof RemoteError || err instanceof RendezvousPinError) throw err;

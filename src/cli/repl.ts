@@ -6,7 +6,11 @@
 import { clearLine, createInterface, cursorTo } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Peer } from "../peer/peer.ts";
+import type { FileTransfers } from "../peer/files/file_transfers.ts";
+import type { Rooms } from "../peer/rooms/rooms.ts";
 import { parseReplLine, REPL_HELP, type ReplCommand } from "./repl_commands.ts";
+import { fileEventLines, parseFileLine, type ReplFiles, runFileCommand } from "./repl_files.ts";
+import { formatRoomEvent, parseRoomLine, runRoomCommand } from "./repl_rooms.ts";
 import {
   formatEvent,
   formatHistoryLine,
@@ -30,6 +34,10 @@ export interface ReplOptions {
   readonly color: boolean;
   /** Aborting it ends the REPL like /quit (SIGTERM). */
   readonly signal?: AbortSignal;
+  /** Group chat: the room commands work when given. */
+  readonly rooms?: Rooms;
+  /** File transfers: /file, /accept, /reject, /files, and their progress lines. */
+  readonly files?: ReplFiles & Pick<FileTransfers, "on">;
 }
 
 /** A running REPL. */
@@ -63,7 +71,16 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
   const setPrompt = () =>
     rl.setPrompt(target ? `${peer.username} → ${target}> ` : `${peer.username}> `);
 
+  const { rooms } = options;
+  const stopRoomEvents = rooms?.on((event) => print(formatRoomEvent(event, s)));
+  const { files } = options;
+  const fileLine = fileEventLines(s);
+  const stopFileEvents = files?.on((event) => {
+    const line = fileLine(event);
+    if (line !== undefined) print(line);
+  });
   const stopEvents = peer.on((event) => {
+    if (event.type === "delivered" && rooms?.sentByRooms(event.id)) return;
     const line = formatEvent(event, s);
     if (line !== undefined) print(line);
   });
@@ -80,13 +97,7 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
       }
       case "send": {
         await peer.send(command.to, command.text);
-        if (!peer.online().includes(command.to)) {
-          print(s.dim(
-            `  … ${command.to} is offline; the message waits in your outbox and is sent when ` +
-              `${command.to} comes online while you are logged in`,
-          ));
-        }
-        return;
+        return; // a queued event says when it went to the mailbox of someone offline
       }
       case "to":
         target = command.user;
@@ -124,10 +135,21 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
   };
 
   rl.on("line", (line: string) => {
-    const command = parseReplLine(line, { self: peer.username, target });
-    const task = run(command).catch((err: unknown) => {
-      print(s.red(`error: ${sanitize(err instanceof Error ? err.message : String(err))}`));
-    });
+    const roomCommand = rooms && parseRoomLine(line, target);
+    const setTarget = (room: string) => {
+      target = room;
+      setPrompt();
+    };
+    const fileCommand = files && parseFileLine(line);
+    const task = (fileCommand
+      ? runFileCommand(files!, fileCommand, s).then((lines) => {
+        if (lines.length > 0) print(lines.join("\n"));
+      })
+      : roomCommand
+      ? runRoomCommand(rooms!, roomCommand, { print, setTarget, style: s })
+      : run(parseReplLine(line, { self: peer.username, target }))).catch((err: unknown) => {
+        print(s.red(`error: ${sanitize(err instanceof Error ? err.message : String(err))}`));
+      });
     running.add(task);
     void task.finally(() => running.delete(task));
     if (!closed) rl.prompt();
@@ -139,6 +161,8 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     rl.on("close", () => {
       closed = true;
       stopEvents();
+      stopRoomEvents?.();
+      stopFileEvents?.();
       if (terminal) output.write("\n");
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise((r) => timer = setTimeout(r, DRAIN_MS));

@@ -5,6 +5,8 @@
 import { UsageError } from "../errors.ts";
 import { normalizeUsername } from "../rendezvous/username.ts";
 import { checkText } from "./peer_args.ts";
+import { FILE_HELP } from "./repl_files.ts";
+import { ROOM_HELP } from "./repl_rooms.ts";
 
 /** What one input line asks for. */
 export type ReplCommand =
@@ -46,6 +48,8 @@ export const USAGE = {
 export const REPL_HELP = [
   "Commands:",
   ...Object.values(USAGE).map((u) => `  ${u}`),
+  ...ROOM_HELP,
+  ...FILE_HELP,
   "Anything else is sent to the user chosen with /to (start with // to send a leading /).",
 ];
 

@@ -52,12 +52,13 @@ Deno.test("the peer commands exist", () => {
     "register",
     "rendezvous",
     "send",
+    "send-file",
     "whoami",
   ]);
 });
 
 Deno.test("a missing --user is a usage error for every peer command", async () => {
-  for (const command of ["register", "whoami", "chat", "send", "listen"]) {
+  for (const command of ["register", "whoami", "chat", "send", "listen", "send-file"]) {
     const io = capture();
     assert.equal(await dispatch([command], io), 2, command);
     assert.match(io.stderr[0]!, new RegExp(`^tincan: ${command}: --user NAME is required`));

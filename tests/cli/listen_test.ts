@@ -30,6 +30,7 @@ const message = {
   text: "hi\x1b[2J",
   sentAt: Date.UTC(2024, 0, 2, 3, 4, 5),
   keyChanged: false,
+  via: "mailbox" as const,
 };
 
 Deno.test("listen --json prints one object per message", () => {

@@ -94,7 +94,7 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
   }
 });
 
-Deno.test("repl: events are shown; sending to someone offline says it waits", async () => {
+Deno.test("repl: events are shown; sending to someone offline says it is queued", async () => {
   const h = harness();
   try {
     h.peer.emit({
@@ -105,13 +105,15 @@ Deno.test("repl: events are shown; sending to someone offline says it waits", as
       text: "ping\x1b[2J",
       sentAt: Date.now(),
       keyChanged: false,
+      via: "direct",
     });
     await h.see(/\] bob: ping\ufffd\[2J\n/);
     h.peer.emit({ type: "key-changed", username: "bob", blocked: false });
     await h.see(/!!! WARNING: bob's identity key CHANGED/);
     h.peer.onlineUsers = [];
     h.type("/msg carol hi");
-    await h.see(/carol is offline; the message waits in your outbox/);
+    h.peer.emit({ type: "queued", id: "id1", to: "carol" });
+    await h.see(/carol is offline: queued in carol's mailbox at the rendezvous/);
     h.type("/list");
     await h.see(/Nobody else is online\./);
   } finally {

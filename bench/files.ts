@@ -1,0 +1,108 @@
+/**
+ * File transfer against a raw libp2p stream, in one run. The recipient (bench/file_peer_process.ts,
+ * auto-accepting) and the raw sink (bench/bulk_process.ts) each run in a process of their own;
+ * the sender, alice, and the raw writer in the bench process. Both move the same bytes in the same
+ * chunk size, sender here, recipient there.
+ *
+ *  - data phase: from alice's file-started (bob opened the data stream) to alice's file-complete
+ *    (bob verified the SHA-256, kept the file and his COMPLETED reply came back)
+ *  - end to end: from offer() (alice hashes the file first) to the same file-complete
+ *  - raw: one plain stream, the same bytes in writes of one chunk, until the sink's answer
+ */
+import { join } from "node:path";
+import { configureLogging } from "../src/log.ts";
+import { DEFAULT_CHUNK_BYTES } from "../src/peer/files/constants.ts";
+import { FileTransfers } from "../src/peer/files/file_transfers.ts";
+import { Peer } from "../src/peer/peer.ts";
+import { openProfile } from "../src/peer/profile.ts";
+import { sendBulk } from "./bulk.ts";
+import { CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
+import { spawnServerProcess } from "./server_process.ts";
+
+/** What the file bench measured, in seconds for `bytes` bytes. */
+export interface FileResult {
+  readonly bytes: number;
+  readonly chunkBytes: number;
+  readonly dataSeconds: number;
+  readonly endToEndSeconds: number;
+  readonly rawSeconds: number;
+}
+
+/** Sends a `bytes`-byte file alice → bob, then the same bytes over a raw stream. */
+export async function benchFiles(bytes: number): Promise<FileResult> {
+  const dir = await Deno.makeTempDir({ prefix: "tincan-bench-files-" });
+  try {
+    const source = join(dir, "payload.bin");
+    const data = new Uint8Array(bytes);
+    for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+    await Deno.writeFile(source, data);
+    const full = await fileTransfer(dir, source);
+    const rawSeconds = await raw(bytes);
+    return { bytes, chunkBytes: DEFAULT_CHUNK_BYTES, ...full, rawSeconds };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function fileTransfer(dir: string, source: string) {
+  const rendezvous = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url));
+  let bob;
+  let alice: Peer | undefined;
+  let files: FileTransfers | undefined;
+  const profile = await openProfile(join(dir, "alice"));
+  try {
+    bob = await spawnServerProcess(new URL("./file_peer_process.ts", import.meta.url), [
+      "--rendezvous",
+      rendezvous.address.toString(),
+      "--username",
+      "bob",
+    ]);
+    alice = await Peer.start({
+      profile,
+      username: "alice",
+      password: "bench-password-alice",
+      rendezvous: rendezvous.address.toString(),
+      register: true,
+      listen: ["/ip4/127.0.0.1/tcp/0"],
+      ...CHEAP_STRETCHING,
+    });
+    files = await FileTransfers.start(alice, profile);
+    let started = 0;
+    let settle: (outcome: { at: number; error?: string }) => void = () => {};
+    const done = new Promise<{ at: number; error?: string }>((r) => settle = r);
+    files.on((event) => {
+      if (event.type === "file-started") started = performance.now();
+      if (event.type === "file-complete") settle({ at: performance.now() });
+      if (event.type === "file-failed" || event.type === "file-rejected") {
+        settle({ at: performance.now(), error: event.reason });
+      }
+    });
+    const offered = performance.now();
+    await files.offer("bob", source);
+    const outcome = await done;
+    if (outcome.error !== undefined) throw new Error(`file bench: ${outcome.error}`);
+    return {
+      dataSeconds: (outcome.at - started) / 1000,
+      endToEndSeconds: (outcome.at - offered) / 1000,
+    };
+  } finally {
+    await files?.stop().catch(() => {});
+    await alice?.stop().catch(() => {});
+    profile.close();
+    await bob?.stop();
+    await rendezvous.stop();
+    configureLogging("warn");
+  }
+}
+
+async function raw(bytes: number): Promise<number> {
+  const server = await spawnServerProcess(new URL("./bulk_process.ts", import.meta.url));
+  const client = await startClient("raw-bulk");
+  try {
+    await sendBulk(client.node, server.address, DEFAULT_CHUNK_BYTES * 8, DEFAULT_CHUNK_BYTES);
+    return await sendBulk(client.node, server.address, bytes, DEFAULT_CHUNK_BYTES);
+  } finally {
+    await stopClients([client]);
+    await server.stop();
+  }
+}

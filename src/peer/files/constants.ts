@@ -1,0 +1,58 @@
+/**
+ * /tincan/file/1.0.0 and its limits. The offer and replies go over the Double Ratchet (content
+ * kinds below); the data has its own stream. Wire layout: src/proto/file.proto.
+ */
+
+/** The protocol of the data stream: the recipient opens it, the sender streams chunks. */
+export const FILE_PROTOCOL = "/tincan/file/1.0.0";
+/** Content kind of an offer (FileOffer), sender → recipient. */
+export const OFFER_KIND = "file/offer";
+/** Content kind of a reply (FileReply), recipient → sender. */
+export const REPLY_KIND = "file/reply";
+
+/** Bytes of a transfer id. */
+export const TRANSFER_ID_BYTES = 16;
+/** Bytes of a file key (AES-256). */
+export const FILE_KEY_BYTES = 32;
+/** Bytes of the per-stream salt the chunk key is derived with. */
+export const SALT_BYTES = 32;
+
+/**
+ * Plaintext bytes per chunk that we offer. The file bench (`deno task bench --only files`)
+ * measured 64 KiB about twice as fast as 256 KiB: with the recipient's bounded read buffer, a
+ * 64 KiB chunk allows 16 chunks in flight, a 256 KiB one only 4.
+ */
+export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** The smallest chunk size we accept in an offer. */
+export const MIN_CHUNK_BYTES = 1024;
+/** The largest chunk size we accept in an offer (bounds every data frame). */
+export const MAX_CHUNK_BYTES = 1024 * 1024;
+/** The largest file accepted unless configured otherwise: 2 GiB. */
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3;
+/** Bytes of a file name we accept in an offer (UTF-8, before sanitizing). */
+export const MAX_NAME_BYTES = 1024;
+
+/**
+ * Framing of what the recipient sends on a data stream: the request, then a credit frame per
+ * stored chunk (so no frame count limit), each small.
+ */
+export const CREDIT_FRAMES = {
+  maxFrameBytes: 256,
+  readTimeoutMs: 30_000,
+  maxFrames: Infinity,
+} as const;
+
+/** Framing of the data (sender → recipient) for `chunks` chunks of at most `chunkBytes`. */
+export function dataFrames(chunkBytes: number, chunks: number) {
+  return {
+    maxFrameBytes: chunkBytes + 256,
+    readTimeoutMs: 30_000,
+    maxFrames: chunks + 1,
+  } as const;
+}
+
+/** Data streams one connection may open to us at once. */
+export const MAX_FILE_STREAMS_PER_CONNECTION = 4;
+/** Waits between attempts to resume an interrupted download: doubling from 1 s to 30 s. */
+export const RETRY_MIN_MS = 1_000;
+export const RETRY_MAX_MS = 30_000;

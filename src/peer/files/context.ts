@@ -1,0 +1,148 @@
+/**
+ * What the sending, receiving and download sides of file transfers share: the peer, the
+ * file_transfers table, the clock, the event listeners, and the steps every side takes (record a
+ * transfer, move it to a new status and say so, reply over the ratchet, open its file key).
+ */
+import { type Logger, logger } from "../../log.ts";
+import { FileReply } from "../../proto/file.ts";
+import type { Peer } from "../peer.ts";
+import type { Profile } from "../profile.ts";
+import {
+  FileTransferStore,
+  type TransferRow,
+  type TransferStatus,
+} from "../../store/file_transfers.ts";
+import { toHex } from "../events.ts";
+import { REPLY_KIND } from "./constants.ts";
+import type { ChunkPlan } from "./data_transfer.ts";
+import type { FileEvent, FileListener, TransferInfo } from "./events.ts";
+import { openFileKey, sealFileKey } from "./file_key.ts";
+import { safeBaseName } from "./safe_name.ts";
+
+/** What file transfers use of a running peer (tests may pass a fake). */
+export type FilePeer = Pick<
+  Peer,
+  "username" | "node" | "on" | "sendContent" | "handleContent" | "resolvePeer" | "usernameOf"
+>;
+
+/** The profile parts file transfers use: the database and the key that seals file keys. */
+export type FileProfile = Pick<Profile, "db" | "storageKey">;
+
+/** The fields of a new transfer; the rest start as "offered" with nothing done. */
+export interface NewTransfer {
+  readonly transferId: Uint8Array;
+  readonly peer: string;
+  readonly outgoing: boolean;
+  readonly name: string;
+  readonly size: number;
+  readonly sha256: Uint8Array;
+  readonly fileKey: Uint8Array;
+  readonly chunkSize: number;
+  readonly path: string;
+}
+
+/** The collaborators and shared steps of one peer's file transfers. */
+export class TransferContext {
+  /** The file_transfers table of the profile. */
+  readonly store: FileTransferStore;
+  /** The scoped logger ("files:<username>"). */
+  readonly log: Logger;
+  readonly #listeners = new Set<FileListener>();
+
+  constructor(
+    /** The running peer. */
+    readonly peer: FilePeer,
+    private readonly profile: FileProfile,
+    /** The clock, in ms. */
+    readonly now: () => number,
+  ) {
+    this.store = new FileTransferStore(profile.db);
+    this.log = logger(`files:${peer.username}`);
+  }
+
+  /** Calls `listener` for every file event; returns a function that stops it. */
+  on(listener: FileListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Tells every listener; a listener that throws is logged, not propagated. */
+  emit(event: FileEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err: unknown) {
+        this.log.error(`a file event listener threw: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** A transfer as shown to users (incoming names reduced to their safe base name). */
+  info(row: TransferRow): TransferInfo {
+    return {
+      id: toHex(row.transferId),
+      peer: row.peer,
+      outgoing: row.outgoing,
+      name: row.outgoing ? row.name : safeBaseName(row.name),
+      size: row.size,
+      sha256: toHex(row.sha256),
+      path: row.path,
+    };
+  }
+
+  /** Records a new offered transfer, its file key sealed at rest; returns its row. */
+  async record(transfer: NewTransfer): Promise<TransferRow> {
+    const { fileKey, ...fields } = transfer;
+    this.store.insert({
+      ...fields,
+      offerMessageId: undefined,
+      sealedKey: await sealFileKey(this.profile.storageKey, transfer.transferId, fileKey),
+      partPath: "",
+      verifiedChunks: 0,
+      status: "offered",
+      reason: "",
+      createdAt: this.now(),
+    });
+    return this.store.get(transfer.transferId)!;
+  }
+
+  /**
+   * Moves `row` from one of `from` to `status` (recording `how.reason` when given) and, when it
+   * moved, sends `how.reply` to the peer (when given) and emits the matching event; returns
+   * whether it moved.
+   */
+  settle(
+    row: TransferRow,
+    from: readonly TransferStatus[],
+    status: "accepted" | "rejected" | "complete" | "failed",
+    how: { readonly reason?: string; readonly reply?: FileReply.Result } = {},
+  ): boolean {
+    const { reason } = how;
+    const changes = reason === undefined ? {} : { reason };
+    if (!this.store.transition(row.transferId, from, status, this.now(), changes)) return false;
+    if (how.reply !== undefined) this.reply(row, how.reply, reason ?? "");
+    const transfer = this.info(row);
+    if (status === "accepted") this.emit({ type: "file-accepted", transfer });
+    else if (status === "complete") this.emit({ type: "file-complete", transfer });
+    else this.emit({ type: `file-${status}`, transfer, reason: reason ?? "" });
+    return true;
+  }
+
+  /** Sends a FileReply about `row` to its peer over the ratchet; a failure is only logged. */
+  reply(row: TransferRow, result: FileReply.Result, reason: string): void {
+    const payload = FileReply.encode({ transferId: row.transferId, result, reason });
+    this.peer.sendContent(row.peer, REPLY_KIND, payload, `file reply ${result}`).catch(
+      (err: unknown) => this.log.warn(`replying to ${row.peer} failed: ${(err as Error).message}`),
+    );
+  }
+
+  /**
+   * The chunks of `row` from `fromChunk` on, over `file`, with its file key opened.
+   * @throws DecryptionError when its sealed file key was altered.
+   */
+  async chunkPlan(row: TransferRow, file: Deno.FsFile, fromChunk: number): Promise<ChunkPlan> {
+    const fileKey = await openFileKey(this.profile.storageKey, row.transferId, row.sealedKey);
+    const { transferId, size, chunkSize } = row;
+    return { transferId, fileKey, file, size, chunkSize, fromChunk };
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The downloads of accepted incoming transfers: fetching the missing chunks over
+ * /tincan/file/1.0.0, resuming from the verified prefix of the partial file after a disconnect or
+ * a restart (retried with growing pauses, and at once when the sender comes back online), and
+ * keeping the file only when its SHA-256 matches the offer.
+ */
+import { createHash, type Hash } from "node:crypto";
+import { bytesEqual } from "../../crypto/bytes.ts";
+import { FramedStream } from "../../net/framed.ts";
+import { FileData, FileReply, FileRequest } from "../../proto/file.ts";
+import type { TransferRow } from "../../store/file_transfers.ts";
+import { DIAL_TIMEOUT_MS } from "../dial.ts";
+import { fromHex, toHex } from "../events.ts";
+import { chunkCount } from "./chunk_crypto.ts";
+import { dataFrames, FILE_PROTOCOL, RETRY_MAX_MS, RETRY_MIN_MS } from "./constants.ts";
+import type { TransferContext } from "./context.ts";
+import { readExactly, receiveChunks, TransferRefusedError } from "./data_transfer.ts";
+import { keepFile } from "./keep_file.ts";
+import { safeBaseName } from "./safe_name.ts";
+
+/** The running and retried downloads of one peer. */
+export class Downloads {
+  /** Downloads running now, by transfer id (hex). */
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #retries = new Map<string, { timer: ReturnType<typeof setTimeout>; attempt: number }>();
+  readonly #abort = new AbortController();
+
+  constructor(private readonly ctx: TransferContext) {}
+
+  /** Starts (or resumes) the download of an accepted incoming transfer unless it is running. */
+  start(row: TransferRow): void {
+    const id = toHex(row.transferId);
+    if (this.#running.has(id) || this.#abort.signal.aborted) return;
+    const retry = this.#retries.get(id);
+    if (retry) clearTimeout(retry.timer);
+    const run = this.#fetch(row.transferId).then(
+      (done) => {
+        this.#running.delete(id);
+        if (done) this.#retries.delete(id);
+        else this.#scheduleRetry(id);
+      },
+      (err: unknown) => {
+        this.#running.delete(id);
+        this.ctx.log.error(`download ${id} failed: ${(err as Error).stack ?? err}`);
+      },
+    );
+    this.#running.set(id, run);
+  }
+
+  /** Resumes every accepted incoming transfer (those `username` sends, when given) now. */
+  resume(username?: string): void {
+    for (const row of this.ctx.store.list("accepted")) {
+      if (!row.outgoing && (username === undefined || row.peer === username)) {
+        if (username !== undefined) this.#retries.delete(toHex(row.transferId));
+        this.start(row);
+      }
+    }
+  }
+
+  /** Stops downloads and retries (their progress is kept for the next run). */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error("file transfers stopped"));
+    for (const { timer } of this.#retries.values()) clearTimeout(timer);
+    this.#retries.clear();
+    await Promise.allSettled([...this.#running.values()]);
+  }
+
+  #scheduleRetry(id: string): void {
+    if (this.#abort.signal.aborted) return;
+    const attempt = (this.#retries.get(id)?.attempt ?? -1) + 1;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
+    const timer = setTimeout(() => {
+      const row = this.ctx.store.get(fromHex(id));
+      if (row?.status === "accepted") this.start(row);
+    }, delay);
+    this.#retries.set(id, { timer, attempt });
+  }
+
+  /**
+   * One attempt at the rest of a download. Returns true when the transfer is settled (complete
+   * or failed for good), false when it should be retried.
+   */
+  async #fetch(transferId: Uint8Array): Promise<boolean> {
+    const { ctx } = this;
+    const row = ctx.store.get(transferId);
+    if (row === undefined || row.status !== "accepted") return true;
+    const info = ctx.info(row);
+    let file: Deno.FsFile | undefined;
+    try {
+      file = await Deno.open(row.partPath, { read: true, write: true, create: true, mode: 0o600 });
+      const { verified, hash } = await verifiedPrefix(row, file);
+      const total = chunkCount(row.size, row.chunkSize);
+      if (verified < total) {
+        const remote = await ctx.peer.resolvePeer(row.peer);
+        if (ctx.peer.usernameOf(remote) !== row.peer) {
+          throw new Error(`${row.peer}'s key is not the trusted one`);
+        }
+        const signal = this.#abort.signal;
+        const stream = await ctx.peer.node.dialProtocol(remote, FILE_PROTOCOL, {
+          signal: AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), signal]),
+        });
+        const abort = () => stream.abort(new Error("file transfers stopped"));
+        signal.addEventListener("abort", abort, { once: true });
+        const framed = new FramedStream(
+          stream,
+          FileData,
+          FileRequest,
+          dataFrames(row.chunkSize, total - verified),
+        );
+        const fromByte = Math.min(row.size, verified * row.chunkSize);
+        ctx.emit({ type: "file-started", transfer: info, fromByte });
+        try {
+          await receiveChunks(framed, {
+            ...await ctx.chunkPlan(row, file, verified),
+            hash,
+            onChunk: (chunks) => {
+              ctx.store.setVerified(row.transferId, chunks, ctx.now());
+              this.#retries.delete(toHex(row.transferId));
+              const doneBytes = Math.min(row.size, chunks * row.chunkSize);
+              ctx.emit({ type: "file-progress", transfer: info, doneBytes });
+            },
+          });
+        } finally {
+          signal.removeEventListener("abort", abort);
+        }
+      }
+      file.close();
+      file = undefined;
+      await this.#finish(row, hash.digest());
+      return true;
+    } catch (err: unknown) {
+      file?.close();
+      const reason = err instanceof Error ? err.message : String(err);
+      if (err instanceof TransferRefusedError) {
+        await this.#fail(row, `${row.peer} refused the download: ${reason}`);
+        return true;
+      }
+      ctx.emit({ type: "file-interrupted", transfer: info, reason });
+      ctx.log.debug(`download ${toHex(row.transferId)} interrupted: ${reason}`);
+      return false;
+    }
+  }
+
+  /** All chunks are in: keep the file if its SHA-256 matches the offer, else delete it. */
+  async #finish(row: TransferRow, digest: Uint8Array): Promise<void> {
+    const { ctx } = this;
+    if (!bytesEqual(new Uint8Array(digest), row.sha256)) {
+      return await this.#fail(
+        row,
+        `the data does not match the offered SHA-256: the partial file was deleted`,
+      );
+    }
+    const final = await keepFile(row.partPath, row.path, safeBaseName(row.name));
+    ctx.store.transition(row.transferId, ["accepted"], "complete", ctx.now(), { path: final });
+    ctx.reply(row, FileReply.Result.COMPLETED, "");
+    ctx.emit({ type: "file-complete", transfer: { ...ctx.info(row), path: final } });
+  }
+
+  async #fail(row: TransferRow, reason: string): Promise<void> {
+    await Deno.remove(row.partPath).catch(() => {});
+    this.ctx.settle(row, ["accepted"], "failed", { reason, reply: FileReply.Result.FAILED });
+  }
+}
+
+/**
+ * The verified part of the partial file: the chunks counted in the database that are really on
+ * disk (a crash may lose unsynced writes), truncated to that and hashed.
+ */
+async function verifiedPrefix(
+  row: TransferRow,
+  file: Deno.FsFile,
+): Promise<{ verified: number; hash: Hash }> {
+  const onDisk = (await file.stat()).size;
+  let verified = row.verifiedChunks;
+  if (Math.min(row.size, verified * row.chunkSize) > onDisk) {
+    verified = Math.floor(onDisk / row.chunkSize);
+  }
+  const bytes = Math.min(row.size, verified * row.chunkSize);
+  await file.truncate(bytes);
+  await file.seek(0, Deno.SeekMode.Start);
+  const hash = createHash("sha256");
+  for (let done = 0; done < bytes;) {
+    const piece = await readExactly(file, Math.min(4 * 1024 * 1024, bytes - done));
+    hash.update(piece);
+    done += piece.length;
+  }
+  return { verified, hash };
+}

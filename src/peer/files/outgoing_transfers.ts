@@ -1,0 +1,177 @@
+/**
+ * The sending side of file transfers: offering a file over the ratchet, following the
+ * recipient's replies, and serving the data stream that the recipient opens — only to the
+ * Noise-authenticated peer whose trusted key is the offer's counterpart.
+ */
+import type { PeerId, Stream } from "@libp2p/interface";
+import { basename, resolve } from "node:path";
+import { randomBytes } from "../../crypto/primitives.ts";
+import { FramedStream } from "../../net/framed.ts";
+import { FileData, FileOffer, FileReply, FileRequest } from "../../proto/file.ts";
+import { normalizeUsername } from "../../rendezvous/username.ts";
+import { fromHex } from "../events.ts";
+import { chunkCount } from "./chunk_crypto.ts";
+import {
+  CREDIT_FRAMES,
+  DEFAULT_CHUNK_BYTES,
+  FILE_KEY_BYTES,
+  OFFER_KIND,
+  TRANSFER_ID_BYTES,
+} from "./constants.ts";
+import type { TransferContext } from "./context.ts";
+import { refuse, sendChunks } from "./data_transfer.ts";
+import { FileTransferError } from "./errors.ts";
+import type { TransferInfo } from "./events.ts";
+import { hashFile } from "./hash_file.ts";
+import { formatBytes } from "./units.ts";
+
+/** Our offers and the data streams we serve for them. */
+export class OutgoingTransfers {
+  constructor(
+    private readonly ctx: TransferContext,
+    /** Plaintext bytes per chunk of our offers. */
+    private readonly chunkBytes = DEFAULT_CHUNK_BYTES,
+  ) {}
+
+  /**
+   * Offers the file at `path` to `to`: hashes it, sends the offer (name, size, SHA-256, a fresh
+   * file key) over the ratchet. The data flows once `to` accepts.
+   * @throws FileTransferError when `path` is not a readable regular file, or `to` is you.
+   */
+  async offer(to: string, path: string): Promise<TransferInfo> {
+    const { ctx } = this;
+    const peer = normalizeUsername(to);
+    if (peer === ctx.peer.username) {
+      throw new FileTransferError("you cannot send a file to yourself");
+    }
+    const source = resolve(path);
+    const { size, sha256 } = await hashFile(source);
+    const transferId = randomBytes(TRANSFER_ID_BYTES);
+    const fileKey = randomBytes(FILE_KEY_BYTES);
+    const chunkSize = this.chunkBytes;
+    const name = basename(source);
+    await ctx.record({
+      transferId,
+      peer,
+      outgoing: true,
+      name,
+      size,
+      sha256,
+      fileKey,
+      chunkSize,
+      path: source,
+    });
+    const payload = FileOffer.encode({
+      transferId,
+      name,
+      size: BigInt(size),
+      sha256,
+      fileKey,
+      chunkSize,
+    });
+    const messageId = await ctx.peer.sendContent(
+      peer,
+      OFFER_KIND,
+      payload,
+      `file ${name} (${formatBytes(size)})`,
+    );
+    ctx.store.setOfferMessage(transferId, fromHex(messageId), ctx.now());
+    const info = ctx.info(ctx.store.get(transferId)!);
+    ctx.emit({ type: "file-offered", transfer: info });
+    return info;
+  }
+
+  /**
+   * The recipient's reply to one of our offers. Idempotent; a reply about a transfer that is
+   * not ours (to `from`) changes nothing.
+   * @throws RangeError when `payload` is not a FileReply.
+   */
+  onReply(from: string, payload: Uint8Array): void {
+    let reply: FileReply;
+    try {
+      reply = FileReply.decode(payload);
+    } catch {
+      throw new RangeError("malformed file reply");
+    }
+    const row = this.ctx.store.get(reply.transferId);
+    if (row === undefined || !row.outgoing || row.peer !== from) return; // nothing of ours
+    const reason = reply.reason.slice(0, 500);
+    const open = ["offered", "accepted"] as const;
+    switch (reply.result) {
+      case FileReply.Result.ACCEPTED:
+        this.ctx.settle(row, ["offered"], "accepted");
+        return;
+      case FileReply.Result.REJECTED:
+        this.ctx.settle(row, open, "rejected", { reason });
+        return;
+      case FileReply.Result.COMPLETED:
+        this.ctx.settle(row, open, "complete");
+        return;
+      case FileReply.Result.FAILED:
+        this.ctx.settle(row, open, "failed", { reason });
+        return;
+    }
+  }
+
+  /** Our offer sent as `messageId` could not be delivered, or the recipient refused it. */
+  onOfferFailed(messageId: string, reason: string): void {
+    const row = this.ctx.store.byOfferMessage(fromHex(messageId));
+    if (row !== undefined) this.ctx.settle(row, ["offered"], "rejected", { reason });
+  }
+
+  /**
+   * Serves a data stream opened by `remote`: refuses it unless it asks for a transfer we offered
+   * to that very user and can still read, else streams the chunks asked for.
+   * @throws whatever the stream or the file throws while sending (the caller resets the stream).
+   */
+  async serve(stream: Stream, remote: PeerId): Promise<void> {
+    const { ctx } = this;
+    const from = ctx.peer.usernameOf(remote);
+    const framed = new FramedStream(stream, FileRequest, FileData, CREDIT_FRAMES);
+    const request = await framed.read();
+    const row = request.transferId.length === TRANSFER_ID_BYTES
+      ? ctx.store.get(request.transferId)
+      : undefined;
+    if (
+      row === undefined || !row.outgoing || from === undefined || row.peer !== from ||
+      (row.status !== "offered" && row.status !== "accepted")
+    ) {
+      return await refuse(framed, FileData.Status.E_UNKNOWN, "no such transfer offered to you");
+    }
+    const total = chunkCount(row.size, row.chunkSize);
+    const fromChunk = Number(request.fromChunk);
+    if (fromChunk > total) {
+      return await refuse(framed, FileData.Status.E_BAD_REQUEST, `the file has ${total} chunks`);
+    }
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(row.path, { read: true });
+      if ((await file.stat()).size !== row.size) {
+        file.close();
+        throw new RangeError("its size changed");
+      }
+    } catch (err: unknown) {
+      return await refuse(
+        framed,
+        FileData.Status.E_UNAVAILABLE,
+        `${ctx.peer.username} can no longer read ${row.name}: ${(err as Error).message}`,
+      );
+    }
+    ctx.settle(row, ["offered"], "accepted");
+    const info = ctx.info(row);
+    const fromByte = Math.min(row.size, fromChunk * row.chunkSize);
+    ctx.emit({ type: "file-started", transfer: info, fromByte });
+    try {
+      await sendChunks(framed, {
+        ...await ctx.chunkPlan(row, file, fromChunk),
+        credit: request.credit,
+        onChunk: (doneBytes) => ctx.emit({ type: "file-progress", transfer: info, doneBytes }),
+      });
+    } catch (err: unknown) {
+      ctx.emit({ type: "file-interrupted", transfer: info, reason: (err as Error).message });
+      throw err;
+    } finally {
+      file.close();
+    }
+  }
+}
