@@ -85,6 +85,17 @@ export async function runChat(args: readonly string[], io: CliIO): Promise<numbe
     throw err;
   }
   files!.resume();
+  // When the chat that ran the local rendezvous exits, the next one to notice runs it instead
+  // (same data directory, so the same PeerId), and everyone's peer logs in again by itself.
+  const stopTakeover = started.peer.on((event) => {
+    if (event.type !== "notice" || event.rendezvous !== "lost" || embedded) return;
+    void startEmbeddedRendezvous(started.rendezvous, env, io.err).then((taken) => {
+      if (taken && embedded) void taken.stop();
+      else embedded ??= taken;
+    }).catch((err: unknown) => {
+      io.err(`tincan: cannot start the local rendezvous: ${(err as Error).message}`);
+    });
+  });
   const signal = untilSignal();
   const abort = new AbortController();
   void signal.signalled.then(() => abort.abort());
@@ -112,6 +123,7 @@ export async function runChat(args: readonly string[], io: CliIO): Promise<numbe
   } finally {
     signal.dispose();
     configureCliLogging(env);
+    stopTakeover();
     await files!.stop();
     await started.stop();
     await embedded?.stop().catch(() => {});

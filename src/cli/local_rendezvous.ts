@@ -1,7 +1,7 @@
 /**
  * The embedded default rendezvous: when `tincan chat` is pointed at the local default address
  * and nothing listens there, it runs a rendezvous in-process so two chats on one machine just
- * work. It lives as long as the chat that started it.
+ * work. It lives as long as the chat that started it; then another chat takes it over.
  */
 import { join } from "node:path";
 import { DEFAULT_RENDEZVOUS } from "../peer/rendezvous_link.ts";
@@ -66,7 +66,7 @@ export async function startEmbeddedRendezvous(
     });
     say(
       `tincan: no rendezvous at ${address}; started one in this process (data in ${dataDir}). ` +
-        `It stops when this chat exits.`,
+        `Another chat takes it over when this one exits.`,
     );
     return rendezvous;
   } catch (err: unknown) {

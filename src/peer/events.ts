@@ -28,8 +28,11 @@ export type PeerEvent =
   | { type: "presence"; username: string; online: boolean }
   /** A contact's identity key changed; messages to them are held until /trust (blocked if verified). */
   | { type: "key-changed"; username: string; blocked: boolean }
-  /** Anything else the user should know (lost the rendezvous, reconnected …). */
-  | { type: "notice"; text: string };
+  /**
+   * Anything else the user should know; `rendezvous` is set when the connection to the rendezvous
+   * was lost or is back.
+   */
+  | { type: "notice"; text: string; rendezvous?: "lost" | "back" };
 
 /** Receives peer events. */
 export type PeerListener = (event: PeerEvent) => void;

@@ -254,7 +254,11 @@ export class Peer {
       if (this.#stopping) return;
       try {
         await this.#connect(false);
-        this.ctx.emit({ type: "notice", text: "reconnected to the rendezvous" });
+        this.ctx.emit({
+          type: "notice",
+          text: "reconnected to the rendezvous",
+          rendezvous: "back",
+        });
         for (const to of this.ctx.outbox.recipientsWithUndelivered()) void this.outgoing.flush(to);
         return;
       } catch (err: unknown) {
@@ -502,7 +506,11 @@ export class Peer {
       }
       if (this.#stopping) return;
       this.#online.clear();
-      this.ctx.emit({ type: "notice", text: "lost the connection to the rendezvous; retrying" });
+      this.ctx.emit({
+        type: "notice",
+        text: "lost the connection to the rendezvous; retrying",
+        rendezvous: "lost",
+      });
       await this.#reconnect();
     })();
   }

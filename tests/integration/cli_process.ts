@@ -48,18 +48,21 @@ export interface RunningTincan {
   readonly status: Promise<Deno.CommandStatus>;
   /** Sends `signal` and waits for the exit. */
   kill(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+  /** Writes `line` and a newline to its stdin (when started with `{ stdin: true }`). */
+  type(line: string): Promise<void>;
 }
 
 /** Starts `tincan <args>` in the background. */
 export function spawnTincan(
   args: readonly string[],
   env: Record<string, string> = childEnv(),
+  options: { stdin?: boolean } = {},
 ): RunningTincan {
   const [exe, ...rest] = tincanArgv(args);
   const child = new Deno.Command(exe!, {
     args: rest,
     env,
-    stdin: "null",
+    stdin: options.stdin ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -77,6 +80,11 @@ export function spawnTincan(
     stdout: () => stdout,
     stderr: () => stderr,
     status,
+    async type(line: string) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(`${line}\n`));
+      writer.releaseLock();
+    },
     async kill(signal: Deno.Signal = "SIGTERM") {
       try {
         child.kill(signal);

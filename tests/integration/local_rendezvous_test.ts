@@ -1,0 +1,66 @@
+/**
+ * The README's first command: `tincan chat` with no rendezvous anywhere starts one in-process on
+ * the local default address; a second chat uses it; when the first chat exits, the next one takes
+ * the local rendezvous over (same data, same PeerId) and the conversation goes on.
+ */
+import assert from "node:assert/strict";
+import { childEnv, type RunningTincan, spawnTincan } from "./cli_process.ts";
+import { waitFor } from "./harness.ts";
+
+/** Whether something already listens on the local default rendezvous port. */
+async function portTaken(): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port: 4001 })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const TAKEN = await portTaken();
+
+Deno.test({
+  name: "chats share an embedded local rendezvous, and one takes it over when its host exits",
+  ignore: TAKEN, // something else runs on 127.0.0.1:4001 here: this test would talk to it
+  async fn() {
+    const home = await Deno.makeTempDir({ prefix: "tincan-home-" });
+    const env = childEnv({ XDG_DATA_HOME: home, HOME: home });
+    const chat = (user: string) => spawnTincan(["chat", "--user", user], env, { stdin: true });
+    const running: RunningTincan[] = [];
+    try {
+      const alice = chat("alice");
+      running.push(alice);
+      await waitFor(
+        "alice starts the local rendezvous",
+        () => /started one in this process/.test(alice.stderr()),
+        60_000,
+      );
+      await waitFor("alice logged in", () => /Logged in as alice/.test(alice.stdout()), 60_000);
+      const bob = chat("bob");
+      running.push(bob);
+      await waitFor("bob logged in", () => /Logged in as bob/.test(bob.stdout()), 60_000);
+      assert.doesNotMatch(bob.stderr(), /started one/);
+
+      await alice.type("/quit");
+      assert.equal((await alice.status).code, 0);
+      await waitFor(
+        "bob takes the rendezvous over",
+        () => /started one in this process/.test(bob.stderr()),
+        60_000,
+      );
+
+      const carol = chat("carol");
+      running.push(carol);
+      await waitFor("carol logged in", () => /Logged in as carol/.test(carol.stdout()), 60_000);
+      await carol.type("/msg bob hello from carol");
+      await waitFor(
+        "bob gets carol's message",
+        () => /hello from carol/.test(bob.stdout()),
+        60_000,
+      );
+    } finally {
+      for (const process of running.reverse()) await process.kill().catch(() => {});
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  },
+});
