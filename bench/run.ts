@@ -339,8 +339,8 @@ function fileSection(f: FileResult): Section {
       },
     ],
     notes: [
-      "data phase: read, AES-256-GCM seal (sender), open, write, SHA-256 (recipient) per chunk, " +
-      "with credit-based flow control; end to end adds hashing the file before the offer and " +
+      "data phase: AES-256-GCM seal (sender) and open (recipient) per chunk, pipelined; reads, " +
+      "writes, SHA-256 and credit per 1 MiB batch, with credit-based flow control; end to end adds hashing the file before the offer and " +
       "the offer/accept round trip over the ratchet",
     ],
   };

@@ -30,6 +30,11 @@ export interface FrameLimits {
   readonly readTimeoutMs: number;
   /** How many frames may be read from the stream in all. */
   readonly maxFrames: number;
+  /**
+   * Bytes that may wait in the read buffer beyond one frame (default READ_AHEAD_BYTES). Only a
+   * protocol that bounds what its peer may send ahead (as file data does with credit) raises it.
+   */
+  readonly readAheadBytes?: number;
 }
 
 /** Reads messages of type `In` and writes messages of type `Out` on one stream. */
@@ -46,7 +51,7 @@ export class FramedStream<In, Out> {
   ) {
     this.#pb = pbStream(stream, {
       maxDataLength: limits.maxFrameBytes,
-      maxBufferSize: limits.maxFrameBytes + 16 + READ_AHEAD_BYTES,
+      maxBufferSize: limits.maxFrameBytes + 16 + (limits.readAheadBytes ?? READ_AHEAD_BYTES),
       lengthDecoder: boundedLength(varintLength(limits.maxFrameBytes)),
     });
   }

@@ -6,13 +6,17 @@
 import type { Hash } from "node:crypto";
 import { checkLength, DecryptionError, randomBytes } from "../../crypto/primitives.ts";
 import { ProtocolError } from "../../errors.ts";
-import { type FramedStream, READ_AHEAD_BYTES } from "../../net/framed.ts";
+import type { FramedStream } from "../../net/framed.ts";
 import { FileData, type FileRequest } from "../../proto/file.ts";
-import { chunkCount, chunkLength, openChunk, sealChunk, streamKey } from "./chunk_crypto.ts";
-import { SALT_BYTES } from "./constants.ts";
+import { ChunkCipher, chunkCount, chunkLength } from "./chunk_crypto.ts";
+import { DATA_READ_AHEAD_BYTES, SALT_BYTES, WRITE_BATCH_BYTES } from "./constants.ts";
 
-/** Chunks the sender reads and seals ahead of the one it is writing. */
-const PREFETCH_CHUNKS = 3;
+/**
+ * Chunks the sender reads and seals ahead of the one it is writing, and the recipient reads and
+ * opens ahead of the one it is storing, so the AES-GCM calls (partly done off the JS thread by
+ * WebCrypto) overlap with stream and file I/O instead of each waiting on the last.
+ */
+const PIPELINE_CHUNKS = 8;
 const EMPTY = new Uint8Array(0);
 
 /** The sender answered the request with an error status: the transfer cannot go on. */
@@ -22,10 +26,17 @@ export class TransferRefusedError extends Error {
 
 /**
  * Chunks the recipient lets the sender have in flight: as many as fit in the recipient's framed
- * read buffer (one frame plus READ_AHEAD_BYTES), so a fast sender never overflows it.
+ * read buffer (one frame plus DATA_READ_AHEAD_BYTES, see dataFrames), so a fast sender never
+ * overflows it. Credit comes back only once a chunk is written, so the chunks being opened and
+ * written count against the same window.
  */
 export function creditWindow(chunkBytes: number): number {
-  return 1 + Math.floor(READ_AHEAD_BYTES / (chunkBytes + 256 + 16));
+  return 1 + Math.floor(DATA_READ_AHEAD_BYTES / (chunkBytes + 256 + 16));
+}
+
+/** Chunks the recipient writes (and grants credit for) at once: at least one. */
+export function writeBatch(chunkBytes: number): number {
+  return Math.max(1, Math.floor(WRITE_BATCH_BYTES / chunkBytes));
 }
 
 /** The chunks of a transfer that one data stream carries, either way. */
@@ -58,7 +69,7 @@ export async function sendChunks(
   plan: SendPlan,
 ): Promise<void> {
   const salt = randomBytes(SALT_BYTES);
-  const key = streamKey(plan.fileKey, salt);
+  const cipher = await ChunkCipher.create(plan.fileKey, salt, plan.transferId);
   await framed.write(header(FileData.Status.OK, "", salt));
   let credit = plan.credit;
   let ended: Error | undefined;
@@ -78,18 +89,25 @@ export async function sendChunks(
 
   const total = chunkCount(plan.size, plan.chunkSize);
   await plan.file.seek(plan.fromChunk * plan.chunkSize, Deno.SeekMode.Start);
-  let reads: Promise<unknown> = Promise.resolve();
+  // The file is read writeBatch() chunks at a time (fewer, larger reads), in order.
+  const perRead = writeBatch(plan.chunkSize);
+  let block: Promise<Uint8Array> = Promise.resolve(EMPTY);
+  let blockFirst = plan.fromChunk;
   const produce = (index: number): Promise<Uint8Array> => {
-    const read = reads.then(() =>
-      readExactly(plan.file, chunkLength(plan.size, plan.chunkSize, index))
-    );
-    reads = read.catch(() => {});
-    return read.then((plaintext) => sealChunk(key, plan.transferId, index, plaintext));
+    if ((index - plan.fromChunk) % perRead === 0) {
+      const end = Math.min(plan.size, (index + perRead) * plan.chunkSize);
+      const previous = block.catch(() => {});
+      block = previous.then(() => readExactly(plan.file, end - index * plan.chunkSize));
+      blockFirst = index;
+    }
+    const start = (index - blockFirst) * plan.chunkSize;
+    const length = chunkLength(plan.size, plan.chunkSize, index);
+    return block.then((bytes) => cipher.seal(index, bytes.subarray(start, start + length)));
   };
   const ahead: Promise<Uint8Array>[] = [];
   let next = plan.fromChunk;
   for (let index = plan.fromChunk; index < total; index++) {
-    while (ahead.length < PREFETCH_CHUNKS && next < total) {
+    while (ahead.length < PIPELINE_CHUNKS && next < total) {
       const sealed = produce(next++);
       sealed.catch(() => {}); // awaited below; this only keeps an early failure handled
       ahead.push(sealed);
@@ -127,13 +145,15 @@ export async function refuse(
 export interface ReceivePlan extends ChunkPlan {
   /** The hash of the verified chunks so far; each new chunk is added. */
   readonly hash: Hash;
-  /** Called after each chunk is verified and written, with the count of verified chunks. */
+  /** Called after each batch of chunks is verified and written, with the verified chunk count. */
   readonly onChunk: (verifiedChunks: number) => void;
 }
 
 /**
  * Recipient: asks for the chunks from `fromChunk`, then checks (AEAD, index, length), writes and
- * hashes each in order, granting credit for another as each is stored.
+ * hashes each in order. Frames are read and opened up to PIPELINE_CHUNKS ahead; the plaintext is
+ * written in batches of writeBatch() chunks, and each batch, once written, is reported to
+ * `onChunk` and earns the sender that much credit again. On failure the stream is aborted.
  * @throws TransferRefusedError when the sender answers with an error status; ProtocolError for a
  * chunk that fails its check or comes out of order; whatever the stream or the file throws.
  */
@@ -156,38 +176,69 @@ export async function receiveChunks(
   } catch (err: unknown) {
     throw new ProtocolError((err as Error).message);
   }
-  const key = streamKey(plan.fileKey, head.salt);
-  const readNext = (index: number) => {
-    if (index >= total) return undefined;
-    const read = framed.read();
-    read.catch(() => {}); // awaited in turn; this only keeps an early failure handled
-    return read;
+  const cipher = await ChunkCipher.create(plan.fileKey, head.salt, plan.transferId);
+  let reads: Promise<unknown> = Promise.resolve();
+  const fetch = (index: number): Promise<Uint8Array> => {
+    const frame = reads.then(() => framed.read());
+    reads = frame.catch(() => {});
+    const opened = frame.then((f) => openFrame(cipher, plan, index, f));
+    opened.catch(() => {}); // awaited in turn; this only keeps an early failure handled
+    return opened;
   };
-  let pending = readNext(plan.fromChunk);
-  for (let index = plan.fromChunk; index < total; index++) {
-    const frame = await pending!;
-    pending = readNext(index + 1);
-    if (frame.index !== BigInt(index)) {
-      throw new ProtocolError(`expected chunk ${index}, got chunk ${frame.index}`);
-    }
-    let plaintext: Uint8Array;
-    try {
-      plaintext = await openChunk(key, plan.transferId, index, frame.chunk);
-    } catch (err: unknown) {
-      if (err instanceof DecryptionError || err instanceof RangeError) {
-        throw new ProtocolError(`chunk ${index} failed its integrity check`, { cause: err });
+  const perBatch = writeBatch(plan.chunkSize);
+  const batch = new Uint8Array(perBatch * plan.chunkSize);
+  let filled = 0;
+  let batched = 0;
+  const ahead: Promise<Uint8Array>[] = [];
+  let next = plan.fromChunk;
+  try {
+    for (let index = plan.fromChunk; index < total; index++) {
+      while (ahead.length < PIPELINE_CHUNKS && next < total) ahead.push(fetch(next++));
+      const plaintext = await ahead.shift()!;
+      batch.set(plaintext, filled);
+      filled += plaintext.length;
+      batched++;
+      if (batched < perBatch && index + 1 < total) continue;
+      const bytes = batch.subarray(0, filled);
+      await writeAll(plan.file, bytes);
+      plan.hash.update(bytes);
+      plan.onChunk(index + 1);
+      if (index + 1 < total) {
+        await framed.write({ transferId: EMPTY, fromChunk: 0n, credit: batched });
       }
-      throw err;
+      filled = 0;
+      batched = 0;
     }
-    if (plaintext.length !== chunkLength(plan.size, plan.chunkSize, index)) {
-      throw new ProtocolError(`chunk ${index} has ${plaintext.length} bytes`);
-    }
-    await writeAll(plan.file, plaintext);
-    plan.hash.update(plaintext);
-    plan.onChunk(index + 1);
-    if (index + 1 < total) await framed.write({ transferId: EMPTY, fromChunk: 0n, credit: 1 });
+  } catch (err: unknown) {
+    framed.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
   }
   await framed.close();
+}
+
+/** The plaintext of data frame `frame`, checked to be chunk `index`, authentic and whole. */
+async function openFrame(
+  cipher: ChunkCipher,
+  plan: ChunkPlan,
+  index: number,
+  frame: FileData,
+): Promise<Uint8Array> {
+  if (frame.index !== BigInt(index)) {
+    throw new ProtocolError(`expected chunk ${index}, got chunk ${frame.index}`);
+  }
+  let plaintext: Uint8Array;
+  try {
+    plaintext = await cipher.open(index, frame.chunk);
+  } catch (err: unknown) {
+    if (err instanceof DecryptionError || err instanceof RangeError) {
+      throw new ProtocolError(`chunk ${index} failed its integrity check`, { cause: err });
+    }
+    throw err;
+  }
+  if (plaintext.length !== chunkLength(plan.size, plan.chunkSize, index)) {
+    throw new ProtocolError(`chunk ${index} has ${plaintext.length} bytes`);
+  }
+  return plaintext;
 }
 
 function header(status: FileData.Status, reason: string, salt: Uint8Array): FileData {
