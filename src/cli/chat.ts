@@ -36,6 +36,10 @@ Options:
 ${PEER_FLAGS_HELP}
 Colours are off when NO_COLOR is set or stdout is not a terminal.`;
 
+/** Attempts, and the pause between them, to take the local rendezvous over. */
+const TAKEOVER_ATTEMPTS = 10;
+const TAKEOVER_PAUSE_MS = 500;
+
 /** Where accepted files go, inside the profile directory. */
 export const DOWNLOADS = "downloads";
 
@@ -87,14 +91,27 @@ export async function runChat(args: readonly string[], io: CliIO): Promise<numbe
   files!.resume();
   // When the chat that ran the local rendezvous exits, the next one to notice runs it instead
   // (same data directory, so the same PeerId), and everyone's peer logs in again by itself.
+  let takingOver = false;
+  const takeOver = async () => {
+    // The exiting chat may still hold the database for a moment: try a few times.
+    for (let attempt = 1; attempt <= TAKEOVER_ATTEMPTS && !embedded; attempt++) {
+      try {
+        const taken = await startEmbeddedRendezvous(started.rendezvous, env, io.err);
+        if (taken && embedded) await taken.stop();
+        else embedded ??= taken;
+        return;
+      } catch (err: unknown) {
+        if (attempt === TAKEOVER_ATTEMPTS) {
+          io.err(`tincan: cannot start the local rendezvous: ${(err as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, TAKEOVER_PAUSE_MS));
+      }
+    }
+  };
   const stopTakeover = started.peer.on((event) => {
-    if (event.type !== "notice" || event.rendezvous !== "lost" || embedded) return;
-    void startEmbeddedRendezvous(started.rendezvous, env, io.err).then((taken) => {
-      if (taken && embedded) void taken.stop();
-      else embedded ??= taken;
-    }).catch((err: unknown) => {
-      io.err(`tincan: cannot start the local rendezvous: ${(err as Error).message}`);
-    });
+    if (event.type !== "notice" || event.rendezvous !== "lost" || embedded || takingOver) return;
+    takingOver = true;
+    void takeOver().finally(() => takingOver = false);
   });
   const signal = untilSignal();
   const abort = new AbortController();

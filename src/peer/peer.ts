@@ -4,54 +4,34 @@
  * links to other peers. The CLI and tests drive it through this class and listen to its events.
  */
 import type { PeerId } from "@libp2p/interface";
-import type { Multiaddr } from "@multiformats/multiaddr";
 import { openAtRest } from "../crypto/at_rest.ts";
 import { bytesEqual } from "../crypto/bytes.ts";
 import { signerFromPrivateKey } from "../crypto/primitives.ts";
 import { safetyNumber } from "../crypto/safety_number.ts";
-import { verifyCertificate } from "../crypto/statements.ts";
-import { RemoteError } from "../errors.ts";
 import { logger } from "../log.ts";
 import { createNode, type TincanNode } from "../net/node.ts";
-import { sealPeerRecord } from "../net/peer_record.ts";
 import { Content } from "../proto/chat.ts";
-import { Receipt, type Refusal } from "../proto/mailbox.ts";
 import { normalizeUsername } from "../rendezvous/username.ts";
 import { ContactStore } from "../store/contacts.ts";
 import { HistoryStore } from "../store/history.ts";
 import { OutboxStore } from "../store/outbox.ts";
 import { OwnKeyStore } from "../store/own_keys.ts";
 import { RatchetSessionStore } from "../store/ratchet_sessions.ts";
-import { getSetting, setSetting } from "../store/settings.ts";
 import { VERSION } from "../version.ts";
-import { type AccountOptions, login, registerAccount } from "./account_client.ts";
+import type { AccountOptions } from "./account_client.ts";
 import { ChatLinks } from "./chat_links.ts";
 import { bodyContext, type ContentHandler, type PeerContext } from "./context.ts";
 import { Directory, KeyMismatchError } from "./directory.ts";
-import { DiscoveryClient } from "./discovery_client.ts";
 import { type MessageIdHex, type PeerEvent, type PeerListener, toHex } from "./events.ts";
 import { Incoming, RECEIPT_KIND } from "./incoming.ts";
 import { Mailbox } from "./mailbox.ts";
-import type { FetchedMail } from "./mailbox_client.ts";
 import { Outgoing } from "./outgoing.ts";
 import { PrekeyManager } from "./prekey_manager.ts";
 import type { Profile } from "./profile.ts";
-import { type PresenceFeed, subscribePresence } from "./presence_client.ts";
 import { connectRendezvous } from "./rendezvous_link.ts";
+import { RendezvousSession } from "./rendezvous_session.ts";
 import { SessionManager } from "./session_manager.ts";
 import { Trust } from "./trust.ts";
-
-/** The rendezvous namespace peers register their addresses in. */
-export const PEER_NAMESPACE = "tincan/peers";
-/** Registrations are refreshed this often, well inside the 2 h default TTL. */
-export const ANNOUNCE_INTERVAL_MS = 60 * 60 * 1000;
-/**
- * The mailbox is read at login, and then this often while online: mail deposited by a sender
- * who did not yet know we were back arrives within this time.
- */
-export const MAIL_POLL_INTERVAL_MS = 30_000;
-/** The multiaddr code of /p2p/. */
-const P2P_CODE = 421;
 
 /** How to start a peer. */
 export interface PeerOptions extends AccountOptions {
@@ -89,25 +69,12 @@ export interface HistoryLine {
 /** A running peer. */
 export class Peer {
   readonly #listeners = new Set<PeerListener>();
-  readonly #online = new Map<string, string>();
-  #presence?: PresenceFeed;
-  #discovery?: DiscoveryClient;
-  #announcing?: ReturnType<typeof setInterval>;
-  #polling?: ReturnType<typeof setInterval>;
-  /** Whether `start` returned: until then, mail of a kind without a handler is deferred. */
-  #started = false;
-  /** Whether mail was deferred for want of a handler: registering one reads the mailbox. */
-  #deferredMail = false;
-  #stopping = false;
 
   private constructor(
     private readonly ctx: PeerContext,
     private readonly outgoing: Outgoing,
-    private readonly rendezvous: { readonly peerId: PeerId; readonly address: Multiaddr },
-    private readonly prekeys: PrekeyManager,
-    private readonly options: PeerOptions,
-    private readonly incoming: Incoming,
     private readonly mailbox: Mailbox,
+    private readonly session: RendezvousSession,
   ) {}
 
   /**
@@ -138,7 +105,6 @@ export class Peer {
       const ratchetSessions = new RatchetSessionStore(profile.db);
       const signer = signerFromPrivateKey(profile.identity);
       const links = new ChatLinks(node, log);
-      const listeners = new Set<PeerListener>();
       const ctx: PeerContext = {
         username,
         profile,
@@ -158,7 +124,7 @@ export class Peer {
         trust,
         links,
         contentHandlers: new Map(),
-        emit: (event) => listeners.forEach((listener) => listener(event)),
+        emit: (event) => peer.#emit(event),
         now,
         log,
       };
@@ -166,26 +132,28 @@ export class Peer {
       const mailbox = new Mailbox(node, () => rendezvous.address, log);
       const outgoing = new Outgoing(ctx, {
         deposit: (to, envelope) => mailbox.deposit(to, envelope),
-        isOnline: (user): boolean => peer.#online.has(user),
+        isOnline: (user): boolean => session.isOnline(user),
       });
-      const peer = new Peer(ctx, outgoing, rendezvous, prekeys, options, incoming, mailbox);
+      const session = new RendezvousSession(
+        ctx,
+        options,
+        rendezvous,
+        prekeys,
+        outgoing,
+        incoming,
+        mailbox,
+      );
+      const peer = new Peer(ctx, outgoing, mailbox, session);
       if (options.onEvent) peer.#listeners.add(options.onEvent);
-      listeners.add((event) => {
-        const settles = event.type === "delivered" || event.type === "failed";
-        const quiet = (settles || event.type === "queued") && outgoing.isQuiet(event.id);
-        if (settles) outgoing.settled(event.id);
-        if (event.type === "key-changed") outgoing.forget(event.username);
-        if (!quiet) peer.#listeners.forEach((listener) => listener(event));
-      });
       await options.setup?.(peer);
       await links.start({
         onEnvelope: (bytes, from) => incoming.onEnvelope(bytes, from),
         onAck: (ack, from) => incoming.onAck(ack, from),
         onLinkUp: (from) => peer.resendTo(from),
       });
-      await peer.#connect(options.register ?? false);
+      await session.connect(options.register ?? false);
       for (const to of ctx.outbox.recipientsWithUndelivered()) void outgoing.flush(to);
-      peer.#started = true;
+      session.started();
       return peer;
     } catch (err: unknown) {
       await Promise.resolve(node.stop()).catch(() => {});
@@ -194,81 +162,15 @@ export class Peer {
   }
 
   /**
-   * The session with the rendezvous: register (when asked, once per profile and rendezvous),
-   * log in, check our own certificate, publish prekeys and addresses, follow presence.
+   * Passes `event` to the listeners, unless it settles or queues a quiet message (the peer's
+   * own, like a receipt); settled messages and changed keys are noted in the outgoing side.
    */
-  async #connect(register: boolean): Promise<void> {
-    const { ctx, options } = this;
-    const { db } = ctx.profile;
-    const { address, peerId } = this.rendezvous;
-    const registered = `registered:${peerId}:${ctx.username}`;
-    let taken = false;
-    if (register && getSetting(db, registered) === undefined) {
-      try {
-        await registerAccount(ctx.node, address, ctx.username, options.password, options);
-      } catch (err: unknown) {
-        // Taken: perhaps by this profile in a run that stopped before it could note it.
-        if (!(err instanceof RemoteError && err.status === "E_USERNAME_TAKEN")) throw err;
-        taken = true;
-      }
-    }
-    let account;
-    try {
-      account = await login(ctx.node, address, ctx.username, options.password, options);
-    } catch (err: unknown) {
-      if (taken && err instanceof RemoteError && err.status === "E_LOGIN_FAILED") {
-        throw new RemoteError(
-          `Cannot register ${ctx.username}: the name is taken (if it is yours, the password is wrong)`,
-          "E_USERNAME_TAKEN",
-        );
-      }
-      throw err;
-    }
-    await verifyCertificate(account.certificate, peerId.publicKey!, ctx.now());
-    if (getSetting(db, registered) === undefined) setSetting(db, registered, String(ctx.now()));
-    if (account.keyChanged) {
-      ctx.emit({
-        type: "notice",
-        text: "this device's key is new for your account: your contacts will see a key change",
-      });
-    }
-    await this.#readMail(); // mail first, before anyone can reach us directly
-    await this.prekeys.publish(ctx.node, address, ctx.now());
-    await this.#announce();
-    await this.#watchPresence();
-    void this.#readMail(); // what was mailed while we were announcing
-    clearInterval(this.#polling);
-    this.#polling = setInterval(() => void this.#readMail(), MAIL_POLL_INTERVAL_MS);
-    clearInterval(this.#announcing);
-    this.#announcing = setInterval(() => {
-      this.#announce().catch((err: unknown) => {
-        this.ctx.log.warn(`refreshing our addresses failed: ${(err as Error).message}`);
-      });
-    }, ANNOUNCE_INTERVAL_MS);
-  }
-
-  /** After losing the rendezvous: try again with growing pauses until it works or we stop. */
-  async #reconnect(): Promise<void> {
-    for (let attempt = 0; !this.#stopping; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 30_000)));
-      if (this.#stopping) return;
-      try {
-        await this.#connect(false);
-        this.ctx.emit({
-          type: "notice",
-          text: "reconnected to the rendezvous",
-          rendezvous: "back",
-        });
-        for (const to of this.ctx.outbox.recipientsWithUndelivered()) void this.outgoing.flush(to);
-        return;
-      } catch (err: unknown) {
-        this.ctx.log.debug(`reconnecting failed: ${(err as Error).message}`);
-        if (err instanceof RemoteError && err.status === "E_LOGIN_FAILED") {
-          this.ctx.emit({ type: "notice", text: `cannot log in again: ${err.message}` });
-          return;
-        }
-      }
-    }
+  #emit(event: PeerEvent): void {
+    const settles = event.type === "delivered" || event.type === "failed";
+    const quiet = (settles || event.type === "queued") && this.outgoing.isQuiet(event.id);
+    if (settles) this.outgoing.settled(event.id);
+    if (event.type === "key-changed") this.outgoing.forget(event.username);
+    if (!quiet) this.#listeners.forEach((listener) => listener(event));
   }
 
   /** This peer's username. */
@@ -289,7 +191,7 @@ export class Peer {
 
   /** Everyone online at the rendezvous now (usernames, sorted). */
   online(): string[] {
-    return [...this.#online.keys()].sort();
+    return this.session.online();
   }
 
   /**
@@ -351,10 +253,7 @@ export class Peer {
       throw new RangeError(`a handler for "${kind}" is already registered`);
     }
     this.ctx.contentHandlers.set(kind, handler);
-    if (this.#deferredMail) {
-      this.#deferredMail = false;
-      queueMicrotask(() => void this.#readMail()); // after the other handlers registered with it
-    }
+    this.session.handlerAdded();
   }
 
   /** Resends what is unacknowledged for the contact on `peer` (a chat link came up). */
@@ -424,112 +323,12 @@ export class Peer {
 
   /** Logs out (unregisters), closes every stream and stops the node. */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    clearInterval(this.#announcing);
-    clearInterval(this.#polling);
+    this.session.stop();
     this.outgoing.close();
     await this.mailbox.close();
-    await this.#discovery?.unregister(PEER_NAMESPACE).catch(() => {});
-    await this.#discovery?.close().catch(() => {});
-    await this.#presence?.close().catch(() => {});
+    await this.session.leave();
     await this.ctx.links.close().catch(() => {});
     await this.ctx.node.stop();
-  }
-
-  /** Reads our mailbox until it is empty; failures are logged (the next poll tries again). */
-  async #readMail(): Promise<void> {
-    try {
-      const deferUnhandled = !this.#started; // decided when the read starts
-      await this.mailbox.fetchAll((mail) => this.#processMail(mail, deferUnhandled));
-    } catch (err: unknown) {
-      if (!this.#stopping) {
-        this.ctx.log.warn(`reading the mailbox failed: ${(err as Error).message}`);
-      }
-    }
-  }
-
-  /**
-   * Processes fetched mail in order, then writes one receipt to each sender (through the outbox,
-   * so it survives a restart) before the batch is acknowledged. Returns the ids processed.
-   */
-  async #processMail(mail: readonly FetchedMail[], deferUnhandled: boolean): Promise<bigint[]> {
-    const receipts = new Map<string, { delivered: Uint8Array[]; refused: Refusal[] }>();
-    const done: bigint[] = [];
-    try {
-      for (const m of mail) {
-        if (this.#stopping) break;
-        const outcome = await this.incoming.onMail(m.envelope, deferUnhandled);
-        if (outcome.deferred) {
-          this.#deferredMail = true;
-          continue;
-        }
-        done.push(m.id);
-        if (outcome.from === undefined || outcome.messageId === undefined || outcome.receipt) {
-          continue;
-        }
-        let receipt = receipts.get(outcome.from);
-        if (receipt === undefined) {
-          receipts.set(outcome.from, receipt = { delivered: [], refused: [] });
-        }
-        if (outcome.delivered) receipt.delivered.push(outcome.messageId);
-        else receipt.refused.push({ messageId: outcome.messageId, reason: outcome.reason ?? "" });
-      }
-    } finally {
-      for (const [to, receipt] of receipts) {
-        await this.outgoing.write(to, "", RECEIPT_KIND, Receipt.encode(receipt), true);
-      }
-    }
-    return done;
-  }
-
-  async #announce(): Promise<void> {
-    const record = await sealPeerRecord(
-      this.ctx.profile.identity,
-      this.ctx.node.getMultiaddrs().map((a) => a.decapsulateCode(P2P_CODE)),
-      BigInt(this.ctx.now()),
-    );
-    await this.#discovery?.close().catch(() => {});
-    this.#discovery = await DiscoveryClient.open(this.ctx.node, this.rendezvous.address);
-    await this.#discovery.register(PEER_NAMESPACE, record);
-  }
-
-  async #watchPresence(): Promise<void> {
-    const feed = await subscribePresence(this.ctx.node, this.rendezvous.address);
-    this.#presence = feed;
-    void (async () => {
-      try {
-        for await (const change of feed.events) {
-          this.#onPresence(change.username, change.online, change.peerId);
-        }
-      } catch (err: unknown) {
-        this.ctx.log.debug(`presence feed ended: ${(err as Error).message}`);
-      }
-      if (this.#stopping) return;
-      this.#online.clear();
-      this.ctx.emit({
-        type: "notice",
-        text: "lost the connection to the rendezvous; retrying",
-        rendezvous: "lost",
-      });
-      await this.#reconnect();
-    })();
-  }
-
-  #onPresence(username: string, online: boolean, peerId: string): void {
-    if (username === this.ctx.username) return;
-    const was = this.#online.has(username);
-    if (online) {
-      this.#online.set(username, peerId);
-      if (!was) this.ctx.emit({ type: "presence", username, online });
-      this.outgoing.forget(username); // it may be back with new addresses or a new key
-      void this.outgoing.flush(username);
-    } else if (this.#online.get(username) === peerId) {
-      this.#online.delete(username);
-      this.ctx.emit({ type: "presence", username, online });
-      // What it did not acknowledge goes to its mailbox.
-      this.outgoing.forget(username);
-      void this.outgoing.flush(username);
-    }
   }
 }
 
