@@ -77,6 +77,22 @@ export function checkUsername(command: string, name: string): string {
 }
 
 /**
+ * The --to recipient of `command`, canonical, and not `self`; `what` names what is sent.
+ * @throws UsageError when --to is missing, not a valid username, or `self`.
+ */
+export function checkRecipient(
+  command: string,
+  to: string | undefined,
+  self: string,
+  what: string,
+): string {
+  if (to === undefined || to === "") throw new UsageError(`${command}: --to USER is required`);
+  const name = checkUsername(command, to);
+  if (name === self) throw new UsageError(`${command}: you cannot send ${what} to yourself`);
+  return name;
+}
+
+/**
  * The profile directory: --profile, else the default for the user.
  * @throws UsageError when neither --profile, XDG_DATA_HOME nor HOME says where.
  */

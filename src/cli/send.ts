@@ -2,13 +2,12 @@
  * `tincan send`: send one message; exit once the recipient acknowledged it (delivered) or its
  * mailbox at the rendezvous accepted it (queued).
  */
-import { UsageError } from "../errors.ts";
 import { fromHex, type PeerEvent } from "../peer/events.ts";
 import { OutboxStore } from "../store/outbox.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import {
+  checkRecipient,
   checkText,
-  checkUsername,
   type Env,
   parseCount,
   parsePeerArgs,
@@ -64,11 +63,7 @@ export function parseSendArgs(args: readonly string[], env: Env): SendArgs {
   }, true);
   if (values.help) return { help: true };
   const peer = parsePeerArgs("send", values, env);
-  if (values.to === undefined || values.to === "") {
-    throw new UsageError("send: --to USER is required");
-  }
-  const to = checkUsername("send", values.to);
-  if (to === peer.user) throw new UsageError("send: you cannot send a message to yourself");
+  const to = checkRecipient("send", values.to, peer.user, "a message");
   const text = checkText("send", positionals.join(" "));
   const timeoutS = values.timeout === undefined
     ? DEFAULT_SEND_TIMEOUT_S

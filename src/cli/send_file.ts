@@ -6,7 +6,7 @@ import { formatBytes } from "../peer/files/units.ts";
 import { progressBars } from "./file_progress.ts";
 import { type CliIO, EXIT } from "./io.ts";
 import {
-  checkUsername,
+  checkRecipient,
   type Env,
   parseCount,
   parsePeerArgs,
@@ -59,11 +59,7 @@ export function parseSendFileArgs(args: readonly string[], env: Env): SendFileAr
   }, true);
   if (values.help) return { help: true };
   const peer = parsePeerArgs("send-file", values, env);
-  if (values.to === undefined || values.to === "") {
-    throw new UsageError("send-file: --to USER is required");
-  }
-  const to = checkUsername("send-file", values.to);
-  if (to === peer.user) throw new UsageError("send-file: you cannot send a file to yourself");
+  const to = checkRecipient("send-file", values.to, peer.user, "a file");
   if (positionals.length !== 1 || positionals[0] === "") {
     throw new UsageError("send-file: give exactly one PATH");
   }
