@@ -7,10 +7,15 @@ import { clearLine, createInterface, cursorTo } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { Peer } from "../peer/peer.ts";
 import type { FileTransfers } from "../peer/files/file_transfers.ts";
-import type { Rooms } from "../peer/rooms/rooms.ts";
+import { RoomError, type Rooms } from "../peer/rooms/rooms.ts";
 import { parseReplLine, REPL_HELP, type ReplCommand } from "./repl_commands.ts";
 import { fileEventLines, parseFileLine, type ReplFiles, runFileCommand } from "./repl_files.ts";
-import { formatRoomEvent, parseRoomLine, runRoomCommand } from "./repl_rooms.ts";
+import {
+  formatRoomEvent,
+  formatRoomHistoryLine,
+  parseRoomLine,
+  runRoomCommand,
+} from "./repl_rooms.ts";
 import {
   formatEvent,
   formatHistoryLine,
@@ -85,6 +90,11 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     if (line !== undefined) print(line);
   });
 
+  const roomHistory = (room: string, limit: number) => {
+    if (rooms === undefined) throw new RoomError("Rooms are not available here");
+    return rooms.history(room, limit);
+  };
+
   const run = async (command: ReplCommand): Promise<void> => {
     switch (command.kind) {
       case "none":
@@ -122,9 +132,14 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
         );
       }
       case "history": {
-        const lines = await peer.history(command.user, command.limit);
-        if (lines.length === 0) return print("No messages yet.");
-        return print(lines.map((l) => formatHistoryLine(l, peer.username, s)).join("\n"));
+        const lines = command.room === undefined
+          ? (await peer.history(command.user, command.limit)).map((l) =>
+            formatHistoryLine(l, peer.username, s)
+          )
+          : (await roomHistory(command.room, command.limit)).map((l) =>
+            formatRoomHistoryLine(command.room!, l, s)
+          );
+        return print(lines.length === 0 ? "No messages yet." : lines.join("\n"));
       }
       case "quit":
         rl.close();

@@ -3,6 +3,7 @@
  * recipient. Bad input becomes a one-line usage hint, never an exception.
  */
 import { UsageError } from "../errors.ts";
+import { checkRoomName } from "../peer/rooms/rooms.ts";
 import { normalizeUsername } from "../rendezvous/username.ts";
 import { checkText } from "./peer_args.ts";
 import { FILE_HELP } from "./repl_files.ts";
@@ -17,7 +18,14 @@ export type ReplCommand =
   | { readonly kind: "to"; readonly user: string }
   | { readonly kind: "verify"; readonly user: string; readonly confirm: boolean }
   | { readonly kind: "trust"; readonly user: string }
-  | { readonly kind: "history"; readonly user?: string; readonly limit: number }
+  | {
+    readonly kind: "history";
+    /** Whose direct messages (everyone's when neither this nor `room` is given). */
+    readonly user?: string;
+    /** The room whose messages. */
+    readonly room?: string;
+    readonly limit: number;
+  }
   | { readonly kind: "quit" }
   | { readonly kind: "usage"; readonly message: string };
 
@@ -40,7 +48,7 @@ export const USAGE = {
   to: "/to <user>                send what you type next to <user>",
   verify: "/verify <user> [yes]      show the safety number; `yes` marks <user> verified",
   trust: "/trust <user>             accept <user>'s new identity key, release held messages",
-  history: `/history [user] [n]       the last n messages (default ${HISTORY_DEFAULT})`,
+  history: `/history [user|#room] [n] the last n messages (default ${HISTORY_DEFAULT})`,
   quit: "/quit                     log out and exit (also Ctrl-C, Ctrl-D)",
 } as const;
 
@@ -154,12 +162,15 @@ function withUser(
 }
 
 function history(args: string[]): ReplCommand {
-  let user: string | undefined;
+  let who: { user: string } | { room: string } | undefined;
   let limit = HISTORY_DEFAULT;
   const rest = [...args];
   if (rest.length > 0 && !/^\d+$/.test(rest[0]!)) {
+    const name = rest.shift()!;
     try {
-      user = normalizeUsername(rest.shift()!);
+      who = name.startsWith("#")
+        ? { room: checkRoomName(name) }
+        : { user: normalizeUsername(name) };
     } catch (err: unknown) {
       return usage("history", (err as Error).message);
     }
@@ -173,7 +184,7 @@ function history(args: string[]): ReplCommand {
     limit = n;
   }
   if (rest.length > 0) return usage("history");
-  return user === undefined ? { kind: "history", limit } : { kind: "history", user, limit };
+  return { kind: "history", ...who, limit };
 }
 
 /** `line` without its first `n` whitespace-separated words (keeps the text's own spacing). */

@@ -7,10 +7,11 @@ import {
   checkRoomText,
   RoomError,
   type RoomEvent,
+  type RoomHistoryLine,
   type Rooms,
 } from "../peer/rooms/rooms.ts";
 import { normalizeUsername } from "../rendezvous/username.ts";
-import { clock, sanitize, type Style } from "./repl_format.ts";
+import { clock, sanitize, type Style, timestamp } from "./repl_format.ts";
 
 /** What one room input line asks for. */
 export type RoomCommand =
@@ -199,6 +200,13 @@ export async function runRoomCommand(
     case "room-usage":
       return io.print(s.yellow(command.message));
   }
+}
+
+/** One line of /history #room. */
+export function formatRoomHistoryLine(room: string, line: RoomHistoryLine, s: Style): string {
+  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(room)} ${s.bold(line.from)}: ${
+    sanitize(line.text)
+  }`;
 }
 
 /** One line for a room event. */

@@ -153,4 +153,22 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Room messages, sent and received, for /history #room. message_id is the envelope id of
+      -- a received one (a handler run twice stores it once) and a random id of a sent one; body
+      -- is the text sealed with the profile's storage key; sent_at is the sender's clock.
+      CREATE TABLE room_history (
+        room_id BLOB NOT NULL REFERENCES rooms (room_id) ON DELETE CASCADE,
+        message_id BLOB NOT NULL,
+        sender TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        stored_at INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (room_id, message_id)
+      ) STRICT;
+      CREATE INDEX room_history_by_time ON room_history (room_id, sent_at);
+    `,
+  },
 ];

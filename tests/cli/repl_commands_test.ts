@@ -56,7 +56,7 @@ Deno.test("repl: /verify and /trust", () => {
   isUsage(parse("/trust"), /Usage: \/trust <user>/);
 });
 
-Deno.test("repl: /history [user] [n]", () => {
+Deno.test("repl: /history [user|#room] [n]", () => {
   assert.deepEqual(parse("/history"), { kind: "history", limit: HISTORY_DEFAULT });
   assert.deepEqual(parse("/history bob"), { kind: "history", user: "bob", limit: 20 });
   assert.deepEqual(parse("/history 5"), { kind: "history", limit: 5 });
@@ -64,6 +64,9 @@ Deno.test("repl: /history [user] [n]", () => {
   isUsage(parse("/history bob 0"), /from 1 to 1000/);
   isUsage(parse("/history bob x"), /from 1 to 1000/);
   isUsage(parse("/history bob 5 6"), /Usage: \/history/);
+  assert.deepEqual(parse("/history #Ops"), { kind: "history", room: "#ops", limit: 20 });
+  assert.deepEqual(parse("/history #ops 3"), { kind: "history", room: "#ops", limit: 3 });
+  isUsage(parse("/history # 3"), /Usage: \/history/);
 });
 
 Deno.test("repl: unknown commands get a one-line hint", () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatRoomEvent, parseRoomLine } from "../../src/cli/repl_rooms.ts";
+import { formatRoomEvent, formatRoomHistoryLine, parseRoomLine } from "../../src/cli/repl_rooms.ts";
 import { style } from "../../src/cli/repl_format.ts";
 
 Deno.test("room commands parse; other lines are left to the chat parser", () => {
@@ -47,5 +47,9 @@ Deno.test("room events are shown on one line, with other users' text made safe",
   assert.match(
     formatRoomEvent({ type: "room-invite", room: "#ops", from: "alice" }, s),
     /\/join #ops/,
+  );
+  assert.match(
+    formatRoomHistoryLine("#ops", { from: "bob", sentAt: 0, text: "old\x1b[2J" }, s),
+    /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] #ops bob: old\ufffd\[2J$/,
   );
 });

@@ -106,7 +106,7 @@ class Pane {
 
 Deno.test({
   name: HAS_TMUX
-    ? "chat in a real terminal: /list, /msg, redraw of partial input, /verify, /quit"
+    ? "chat in a real terminal: /list, /msg, redraw of partial input, /verify, a room and its /history, /quit"
     : "chat in a real terminal (IGNORED: tmux is not installed; install it to run this test)",
   ignore: !HAS_TMUX,
   async fn() {
@@ -153,6 +153,18 @@ Deno.test({
       const seenByBob = await bob.safetyNumber("alice");
       assert.match(seenByAlice, /^(\d{5} ){11}\d{5}$/);
       assert.equal(seenByAlice, seenByBob);
+
+      // A room: bob joins alice's, reads her message live and again in /history #den.
+      await alice.type("/create #den");
+      await alice.waitForLine(/^Created #den\./);
+      await alice.type("/invite bob #den");
+      await bob.waitForLine(/^\* alice invited you to #den: \/join #den to accept$/);
+      await bob.type("/join #den");
+      await alice.waitForLine(/^\* #den: bob joined$/);
+      await alice.type("/msg #den hi den");
+      await bob.waitForLine(/^\[\d\d:\d\d\] #den alice: hi den$/);
+      await bob.type("/history #den");
+      await bob.waitForLine(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] #den alice: hi den$/);
 
       // Unknown commands get a hint; /quit logs out and exits 0.
       await alice.type("/frobnicate");

@@ -20,8 +20,12 @@ interface Member {
   readonly events: RoomEvent[];
 }
 
-async function member(address: Parameters<typeof startPeer>[0], name: string): Promise<Member> {
-  const t = await startPeer(address, name);
+async function member(
+  address: Parameters<typeof startPeer>[0],
+  name: string,
+  options: Parameters<typeof startPeer>[2] = {},
+): Promise<Member> {
+  const t = await startPeer(address, name, options);
   const rooms = new Rooms(t.peer, t.profile);
   const events: RoomEvent[] = [];
   rooms.on((e) => events.push(e));
@@ -63,6 +67,17 @@ async function heldChain(m: Member, sender: string): Promise<ReceiverChain> {
 function currentList(m: Member): MemberList {
   const store = new RoomStore(m.t.profile.db);
   return peekMemberList(store.byName("#ops")!.list).list;
+}
+
+/** Alice creates `room` and invites bob and carol, who wait for the invitation (no join yet). */
+async function inviteTwo(room: string, alice: Member, bob: Member, carol: Member): Promise<void> {
+  await alice.rooms.create(room);
+  await alice.rooms.invite("bob", room);
+  await alice.rooms.invite("carol", room);
+  await until(
+    "invitations",
+    () => [bob, carol].every((m) => m.events.some((e) => e.type === "room-invite")),
+  );
 }
 
 Deno.test("a three-member room: in-order delivery, a kicked member cannot read, forged lists are rejected", async () => {
@@ -209,13 +224,7 @@ Deno.test("leaving a room and broadcasting to everyone online", async () => {
   const bob = await member(address, "bob");
   const carol = await member(address, "carol");
   try {
-    await alice.rooms.create("#team");
-    await alice.rooms.invite("bob", "#team");
-    await alice.rooms.invite("carol", "#team");
-    await until(
-      "invitations",
-      () => [bob, carol].every((m) => m.events.some((e) => e.type === "room-invite")),
-    );
+    await inviteTwo("#team", alice, bob, carol);
     await bob.rooms.join("#team");
     await carol.rooms.join("#team");
     await until("joined", () => alice.rooms.members("#team").every((m) => m.joined));
@@ -237,5 +246,52 @@ Deno.test("leaving a room and broadcasting to everyone online", async () => {
     }
   } finally {
     await stopAll(alice.t, bob.t, carol.t, rendezvous);
+  }
+});
+
+Deno.test("room messages are kept for /history #room: both directions, across a restart, up to a leave", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await member(address, "alice");
+  const bobDir = await Deno.makeTempDir({ prefix: "tincan-bob-" });
+  let bob = await member(address, "bob", { profileDir: bobDir });
+  const carol = await member(address, "carol");
+  const lines = async (m: Member, n = 10) =>
+    (await m.rooms.history("#log", n)).map((l) => `${l.from}: ${l.text}`);
+  try {
+    await inviteTwo("#log", alice, bob, carol);
+    assert.deepEqual(await lines(bob), [], "an invitation has no history yet");
+    await bob.rooms.join("#log");
+    await carol.rooms.join("#log");
+    await until("joined", () => alice.rooms.members("#log").every((m) => m.joined));
+    await until("bob sees carol", () => bob.rooms.members("#log").every((m) => m.joined));
+
+    await alice.rooms.send("#log", "one");
+    await until("bob reads one", () => texts(bob, "alice").includes("one"));
+    await bob.rooms.send("#log", "two");
+    await until("carol reads two", () => texts(carol, "bob").includes("two"));
+    await until("alice reads two", () => texts(alice, "bob").includes("two"));
+    await until("carol reads one", () => texts(carol, "alice").includes("one"));
+    for (const m of [alice, bob, carol]) {
+      assert.deepEqual(await lines(m), ["alice: one", "bob: two"], m.t.peer.username);
+    }
+    assert.deepEqual(await lines(alice, 1), ["bob: two"]);
+
+    // Carol leaves: she keeps what she read and gets nothing later.
+    await carol.rooms.leave("#log");
+    await until("alice signs carol out", () => alice.rooms.members("#log").length === 2);
+    await until("bob sees it", () => bob.rooms.members("#log").length === 2);
+
+    // Bob restarts: his history is on disk; a message sent while he was away arrives by mail.
+    await bob.t.stop();
+    await alice.rooms.send("#log", "three");
+    bob = await member(address, "bob", { profileDir: bobDir });
+    await until("bob reads three", () => texts(bob, "alice").includes("three"));
+    assert.deepEqual(await lines(bob), ["alice: one", "bob: two", "alice: three"]);
+    assert.deepEqual(await lines(alice), ["alice: one", "bob: two", "alice: three"]);
+    assert.deepEqual(await lines(carol), ["alice: one", "bob: two"]);
+    await assert.rejects(alice.rooms.history("#nowhere", 10), /You have no room #nowhere/);
+  } finally {
+    await stopAll(alice.t, bob.t, carol.t, rendezvous);
+    await Deno.remove(bobDir, { recursive: true }).catch(() => {});
   }
 });

@@ -1,6 +1,6 @@
 /**
- * What the parts of a peer's rooms share: the peer, the room store, our signer, the clock and
- * the event sink, with the room look-ups and membership checks each part makes.
+ * What the parts of a peer's rooms share: the peer, the room store and history, our signer, the
+ * clock and the event sink, with the room look-ups and membership checks each part makes.
  */
 import { bytesEqual } from "../../crypto/bytes.ts";
 import { memberKey, type MemberList, peekMemberList } from "../../crypto/member_list.ts";
@@ -11,6 +11,7 @@ import type { Profile } from "../profile.ts";
 import { RoomError } from "./errors.ts";
 import type { RoomEvent } from "./events.ts";
 import { checkRoomName } from "./input.ts";
+import { RoomHistory } from "./room_history.ts";
 import { type RoomRow, RoomStore } from "./store.ts";
 
 /** What rooms use of a peer. */
@@ -23,6 +24,8 @@ export type RoomsPeer = Pick<
 export class RoomContext {
   /** The rooms and chains of the peer's profile. */
   readonly store: RoomStore;
+  /** The messages of our rooms, sent and received. */
+  readonly history: RoomHistory;
   /** Our identity: signs the member lists and room messages we issue. */
   readonly signer: Signer;
 
@@ -34,6 +37,7 @@ export class RoomContext {
     readonly emit: (event: RoomEvent) => void,
   ) {
     this.store = new RoomStore(profile.db);
+    this.history = new RoomHistory(profile.db, profile.storageKey);
     this.signer = signerFromPrivateKey(profile.identity);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Room messages: a text is encrypted ONCE with our sender-key chain and the same bytes go to
- * every member who joined; a received one is opened with its sender's chain.
+ * every member who joined; a received one is opened with its sender's chain. Both are kept in
+ * the room's history, in the transaction that moves the chain on.
  */
 import { memberKey } from "../../crypto/member_list.ts";
 import {
@@ -10,11 +11,12 @@ import {
   sealRoomMessage,
 } from "../../crypto/sender_key.ts";
 import type { ContentMessage } from "../context.ts";
-import type { MessageIdHex } from "../events.ts";
+import { fromHex, type MessageIdHex } from "../events.ts";
 import { ROOM_KINDS } from "./constants.ts";
 import type { RoomContext } from "./context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import { checkRoomText } from "./input.ts";
+import { RoomHistory } from "./room_history.ts";
 import type { SenderKeys } from "./sender_keys.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -35,7 +37,12 @@ export class RoomMessaging {
     const plaintext = checkRoomText(text);
     const chain = await keys.own(row);
     const sealed = await sealRoomMessage(ctx.signer, row.roomId, chain, plaintext);
-    await keys.save(row.roomId, ctx.me, sealed.chain);
+    const messageId = RoomHistory.sentId();
+    const body = await ctx.history.seal(row.roomId, messageId, text);
+    const sentAt = ctx.now();
+    await keys.save(row.roomId, ctx.me, sealed.chain, () => {
+      ctx.history.add({ roomId: row.roomId, messageId, sender: ctx.me, sentAt, body }, sentAt);
+    });
     const ids: MessageIdHex[] = [];
     for (const to of ctx.joinedMembers(row, ctx.listOf(row))) {
       ids.push(await ctx.peer.sendContent(to, ROOM_KINDS.message, sealed.message));
@@ -74,7 +81,12 @@ export class RoomMessaging {
     } catch {
       throw new RoomError("the room message is not UTF-8 text");
     }
-    await keys.save(row.roomId, from, opened.state);
+    const messageId = fromHex(message.id);
+    const body = await ctx.history.seal(row.roomId, messageId, text);
+    await keys.save(row.roomId, from, opened.state, () => {
+      const entry = { roomId: row.roomId, messageId, sender: from, sentAt: message.sentAt, body };
+      ctx.history.add(entry, ctx.now());
+    });
     ctx.emit({
       type: "room-message",
       id: message.id,

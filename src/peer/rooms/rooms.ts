@@ -7,6 +7,7 @@
  *   member_lists.ts  signed member lists, sent and received
  *   sender_keys.ts   sender-key chains: stored, rotated, given and received
  *   messaging.ts     room messages, encrypted once for every member who joined
+ *   room_history.ts  the room messages kept for /history
  *   broadcast.ts     a text to everyone online
  *
  * One lock here serializes all room work (commands and received room messages), so chain
@@ -22,6 +23,7 @@ import type { RoomEvent, RoomListener } from "./events.ts";
 import { MemberLists } from "./member_lists.ts";
 import { Membership } from "./membership.ts";
 import { RoomMessaging } from "./messaging.ts";
+import type { RoomHistoryLine } from "./room_history.ts";
 import { SenderKeys } from "./sender_keys.ts";
 import { type RoomInfo, roomInfo, type RoomMemberInfo, roomMembers } from "./views.ts";
 
@@ -30,6 +32,7 @@ export { MAX_ROOM_TEXT_BYTES, ROOM_KINDS } from "./constants.ts";
 export type { RoomsPeer } from "./context.ts";
 export { RoomError } from "./errors.ts";
 export type { RoomEvent, RoomListener } from "./events.ts";
+export type { RoomHistoryLine } from "./room_history.ts";
 export { checkRoomName, checkRoomText } from "./input.ts";
 export type { RoomInfo, RoomMemberInfo } from "./views.ts";
 
@@ -168,6 +171,14 @@ export class Rooms {
    */
   members(room: string): RoomMemberInfo[] {
     return roomMembers(this.#ctx, this.#ctx.room(room));
+  }
+
+  /**
+   * The last `limit` messages of `room` (also one we left), oldest first.
+   * @throws RoomError when there is no such room.
+   */
+  async history(room: string, limit: number): Promise<RoomHistoryLine[]> {
+    return await this.#ctx.history.recent(this.#ctx.room(room).roomId, limit);
   }
 
   /** Runs `work` after all room work before it (one at a time). */

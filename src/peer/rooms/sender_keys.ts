@@ -15,6 +15,7 @@ import {
   type SenderChain,
 } from "../../crypto/sender_key.ts";
 import { RoomSenderKey, SignedMemberList } from "../../proto/room.ts";
+import { transaction } from "../../store/database.ts";
 import type { ContentMessage } from "../context.ts";
 import { ROOM_KINDS } from "./constants.ts";
 import type { RoomContext } from "./context.ts";
@@ -41,13 +42,21 @@ export class SenderKeys {
     );
   }
 
-  /** Seals `chain` and stores it as `member`'s in `roomId` (ours when `member` is us). */
+  /**
+   * Seals `chain` and stores it as `member`'s in `roomId` (ours when `member` is us), in one
+   * transaction with the writes of `alongside` (the message the chain moved on for).
+   */
   async save(
     roomId: Uint8Array,
     member: string,
     chain: SenderChain | ReceiverChain,
+    alongside?: () => void,
   ): Promise<void> {
-    this.ctx.store.setChain(roomId, member, await this.#seal(roomId, member, chain));
+    const sealed = await this.#seal(roomId, member, chain);
+    transaction(this.ctx.profile.db, () => {
+      this.ctx.store.setChain(roomId, member, sealed);
+      alongside?.();
+    });
   }
 
   /** Our first chain in the new room `roomId`, sealed for the caller to store. */
