@@ -1,6 +1,6 @@
 /**
  * The chat REPL's file commands — `/file <user> <path>`, `/accept [id]`, `/reject [id] [reason]`,
- * `/files` — parsed purely, run on a FileTransfers, and file events shown as chat lines.
+ * `/cancel [id]`, `/files` — parsed purely, run on a FileTransfers, and file events shown as chat lines.
  */
 import { FileTransferError } from "../peer/files/errors.ts";
 import type { FileEvent, TransferInfo } from "../peer/files/events.ts";
@@ -14,6 +14,7 @@ export type FileCommand =
   | { readonly kind: "file"; readonly user: string; readonly path: string }
   | { readonly kind: "accept"; readonly id?: string }
   | { readonly kind: "reject"; readonly id?: string; readonly reason?: string }
+  | { readonly kind: "cancel"; readonly id?: string }
   | { readonly kind: "files" }
   | { readonly kind: "file-usage"; readonly message: string };
 
@@ -22,6 +23,7 @@ export const FILE_USAGE = {
   file: "/file <user> <path>       offer a file to <user> (end to end encrypted)",
   accept: "/accept [id]              accept a file offer (the only one when no id)",
   reject: "/reject [id] [reason]     decline a file offer",
+  cancel: "/cancel [id]              call off a transfer, either way, before it completes",
   files: "/files                    your file transfers",
 } as const;
 
@@ -63,11 +65,14 @@ export function parseFileLine(line: string): FileCommand | undefined {
       return path === "" ? usage("file") : { kind: "file", user, path };
     }
     case "accept":
-      if (args.length === 0) return { kind: "accept" };
-      if (args.length > 1) return usage("accept");
+    case "cancel": {
+      const name = word.toLowerCase() as "accept" | "cancel";
+      if (args.length === 0) return { kind: name };
+      if (args.length > 1) return usage(name);
       return ID.test(args[0]!)
-        ? { kind: "accept", id: args[0]!.toLowerCase() }
-        : usage("accept", `"${args[0]}" is not a transfer id`);
+        ? { kind: name, id: args[0]!.toLowerCase() }
+        : usage(name, `"${args[0]}" is not a transfer id`);
+    }
     case "reject": {
       if (args.length === 0) return { kind: "reject" };
       const hasId = ID.test(args[0]!);
@@ -91,7 +96,10 @@ function unquote(text: string): string {
 }
 
 /** What running a file command uses of FileTransfers (tests pass a fake). */
-export type ReplFiles = Pick<FileTransfers, "offer" | "accept" | "reject" | "list" | "pending">;
+export type ReplFiles = Pick<
+  FileTransfers,
+  "offer" | "accept" | "reject" | "cancel" | "list" | "pending"
+>;
 
 /**
  * Runs a file command; returns the lines to print. A FileTransferError (no such offer, not a
@@ -114,6 +122,9 @@ export async function runFileCommand(
       case "reject":
         files.reject(command.id, command.reason);
         return [];
+      case "cancel":
+        await files.cancel(command.id);
+        return []; // the file-failed event says so
       case "files":
         return listLines(files, s);
       case "file-usage":

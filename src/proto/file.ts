@@ -219,14 +219,16 @@ export namespace FileReply {
     ACCEPTED = 'ACCEPTED',
     REJECTED = 'REJECTED',
     COMPLETED = 'COMPLETED',
-    FAILED = 'FAILED'
+    FAILED = 'FAILED',
+    CANCELLED = 'CANCELLED'
   }
 
   enum __ResultValues {
     ACCEPTED = 0,
     REJECTED = 1,
     COMPLETED = 2,
-    FAILED = 3
+    FAILED = 3,
+    CANCELLED = 4
   }
 
   export namespace Result {

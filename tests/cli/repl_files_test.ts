@@ -27,11 +27,17 @@ Deno.test("parseFileLine: /file takes a user and the rest of the line as the pat
   assert.equal(parseFileLine("/file")?.kind, "file-usage");
 });
 
-Deno.test("parseFileLine: /accept and /reject with and without ids and reasons", () => {
+Deno.test("parseFileLine: /accept, /cancel and /reject with and without ids and reasons", () => {
   assert.deepEqual(parseFileLine("/accept"), { kind: "accept" });
   assert.deepEqual(parseFileLine("/accept 3F2A"), { kind: "accept", id: "3f2a" });
   assert.equal(parseFileLine("/accept nope")?.kind, "file-usage");
   assert.equal(parseFileLine("/accept 3f2a 9c1d")?.kind, "file-usage");
+  assert.deepEqual(parseFileLine("/cancel"), { kind: "cancel" });
+  assert.deepEqual(parseFileLine("/Cancel 3F2A"), { kind: "cancel", id: "3f2a" });
+  assert.match(
+    (parseFileLine("/cancel it") as { message: string }).message,
+    /"it" is not a transfer id\. Usage: \/cancel \[id\]/,
+  );
   assert.deepEqual(parseFileLine("/reject"), { kind: "reject" });
   assert.deepEqual(parseFileLine("/reject 3f2a"), { kind: "reject", id: "3f2a" });
   assert.deepEqual(parseFileLine("/reject 3f2a too big"), {
@@ -77,6 +83,10 @@ function fakeFiles(calls: string[]): ReplFiles {
       calls.push(`reject ${id} ${reason}`);
       return info();
     },
+    cancel: (id?: string) => {
+      calls.push(`cancel ${id}`);
+      return Promise.resolve(info());
+    },
     list: () => [{ ...info(), status: "offered", reason: "" }],
     pending: () => [info()],
   };
@@ -88,7 +98,13 @@ Deno.test("runFileCommand: calls FileTransfers and turns its refusals into lines
   assert.deepEqual(await runFileCommand(files, { kind: "file", user: "bob", path: "a" }, s), []);
   assert.deepEqual(await runFileCommand(files, { kind: "accept" }, s), []);
   assert.deepEqual(await runFileCommand(files, { kind: "reject", id: "3f2a" }, s), []);
-  assert.deepEqual(calls, ["offer bob a", "accept undefined", "reject 3f2a undefined"]);
+  assert.deepEqual(await runFileCommand(files, { kind: "cancel", id: "3f2a" }, s), []);
+  assert.deepEqual(calls, [
+    "offer bob a",
+    "accept undefined",
+    "reject 3f2a undefined",
+    "cancel 3f2a",
+  ]);
   assert.deepEqual(await runFileCommand(files, { kind: "accept", id: "dead" }, s), [
     "no pending file offer dead",
   ]);

@@ -238,3 +238,74 @@ Deno.test("a hash mismatch deletes the partial file and both sides hear it; big 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("either side cancels: the data stops, the partial file is deleted, both hear who cancelled", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await startPeer(address, "alice");
+  const bob = await startPeer(address, "bob");
+  const carol = await startPeer(address, "carol");
+  const dir = await Deno.makeTempDir({ prefix: "tincan-files-" });
+  try {
+    const source = await randomFile(dir, "big.bin", 40 * 1024 * 1024);
+    const inbox = join(dir, "inbox");
+    const a = await withFiles(alice);
+    const b = await withFiles(bob, { downloadDir: inbox, autoAccept: true });
+    await assert.rejects(a.files.cancel(), /no transfer is open/);
+    const inInbox = () => [...Deno.readDirSync(inbox)].map((e) => e.name);
+    const cancelMidway = (
+      by: Awaited<ReturnType<typeof withFiles>>,
+      id: () => string | undefined,
+    ) => {
+      let done = false;
+      b.files.on((event) => {
+        if (event.type === "file-progress" && !done && event.doneBytes >= 2 * 1024 * 1024) {
+          done = true;
+          void by.files.cancel(id()!.slice(0, 8));
+        }
+      });
+    };
+
+    // The sender cancels halfway.
+    let first: string | undefined;
+    cancelMidway(a, () => first);
+    first = (await a.files.offer("bob", source)).id;
+    const sent = await a.next("file-failed", (e) => e.transfer.id === first);
+    assert.equal(sent.reason, "alice cancelled it");
+    const got = await b.next("file-failed", (e) => e.transfer.id === first);
+    assert.match(got.reason, /alice cancelled it/);
+    assert.deepEqual(inInbox(), [], "the partial file is deleted");
+    assert.equal(b.files.list().find((t) => t.id === first)?.status, "failed");
+
+    // The recipient cancels halfway.
+    let second: string | undefined;
+    cancelMidway(b, () => second);
+    second = (await a.files.offer("bob", source)).id;
+    assert.equal(
+      (await b.next("file-failed", (e) => e.transfer.id === second)).reason,
+      "bob cancelled it",
+    );
+    assert.equal(
+      (await a.next("file-failed", (e) => e.transfer.id === second)).reason,
+      "bob cancelled it",
+    );
+    assert.deepEqual(inInbox(), []);
+    assert.ok(!b.events.some((e) => e.type === "file-complete"));
+
+    // An offer not accepted yet: it leaves the recipient's pending list.
+    const c = await withFiles(carol, { downloadDir: inbox });
+    const third = (await a.files.offer("carol", source)).id;
+    await c.next("file-offered", (e) => e.transfer.id === third);
+    assert.equal(c.files.pending().length, 1);
+    await a.files.cancel();
+    assert.match(
+      (await c.next("file-failed", (e) => e.transfer.id === third)).reason,
+      /alice cancelled it/,
+    );
+    assert.deepEqual(c.files.pending(), []);
+    await assert.rejects(c.files.accept(third), /no pending file offer/);
+    await Promise.all([a.files.stop(), b.files.stop(), c.files.stop()]);
+  } finally {
+    await stopAll(alice, bob, carol, rendezvous);
+    await Deno.remove(dir, { recursive: true });
+  }
+});

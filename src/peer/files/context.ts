@@ -1,8 +1,10 @@
 /**
  * What the sending, receiving and download sides of file transfers share: the peer, the
- * file_transfers table, the clock, the event listeners, and the steps every side takes (record a
- * transfer, move it to a new status and say so, reply over the ratchet, open its file key).
+ * file_transfers table, the clock, the event listeners, the data streams running, and the steps
+ * every side takes (record a transfer, move it to a new status and say so, reply over the ratchet,
+ * open its file key).
  */
+import type { Stream } from "@libp2p/interface";
 import { type Logger, logger } from "../../log.ts";
 import { FileReply } from "../../proto/file.ts";
 import type { Peer } from "../peer.ts";
@@ -48,6 +50,8 @@ export class TransferContext {
   /** The scoped logger ("files:<username>"). */
   readonly log: Logger;
   readonly #listeners = new Set<FileListener>();
+  /** The data stream running for each transfer (hex id), either way. */
+  readonly #streams = new Map<string, Stream>();
 
   constructor(
     /** The running peer. */
@@ -134,6 +138,40 @@ export class TransferContext {
     this.peer.sendContent(row.peer, REPLY_KIND, payload, `file reply ${result}`).catch(
       (err: unknown) => this.log.warn(`replying to ${row.peer} failed: ${(err as Error).message}`),
     );
+  }
+
+  /**
+   * Decodes a FileReply.
+   * @throws RangeError when `payload` is not one.
+   */
+  decodeReply(payload: Uint8Array): FileReply {
+    try {
+      return FileReply.decode(payload);
+    } catch {
+      throw new RangeError("malformed file reply");
+    }
+  }
+
+  /** Runs `work` with `stream` as the data stream of `row`, which resetStream resets. */
+  async withStream<T>(row: TransferRow, stream: Stream, work: () => Promise<T>): Promise<T> {
+    const id = toHex(row.transferId);
+    this.#streams.set(id, stream);
+    try {
+      return await work();
+    } finally {
+      if (this.#streams.get(id) === stream) this.#streams.delete(id);
+    }
+  }
+
+  /** Resets the data stream of `row`, if one runs. */
+  resetStream(row: TransferRow, reason: string): void {
+    this.#streams.get(toHex(row.transferId))?.abort(new Error(reason));
+  }
+
+  /** Whether `row` is still offered or accepted (not settled, e.g. cancelled, meanwhile). */
+  isOpen(row: TransferRow): boolean {
+    const status = this.store.get(row.transferId)?.status;
+    return status === "offered" || status === "accepted";
   }
 
   /**

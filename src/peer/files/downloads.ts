@@ -91,6 +91,7 @@ export class Downloads {
       const { verified, hash } = await verifiedPrefix(row, file);
       const total = chunkCount(row.size, row.chunkSize);
       if (verified < total) {
+        const plan = await ctx.chunkPlan(row, file, verified);
         const remote = await ctx.peer.resolvePeer(row.peer);
         if (ctx.peer.usernameOf(remote) !== row.peer) {
           throw new Error(`${row.peer}'s key is not the trusted one`);
@@ -110,16 +111,17 @@ export class Downloads {
         const fromByte = Math.min(row.size, verified * row.chunkSize);
         ctx.emit({ type: "file-started", transfer: info, fromByte });
         try {
-          await receiveChunks(framed, {
-            ...await ctx.chunkPlan(row, file, verified),
-            hash,
-            onChunk: (chunks) => {
-              ctx.store.setVerified(row.transferId, chunks, ctx.now());
-              this.#retries.delete(toHex(row.transferId));
-              const doneBytes = Math.min(row.size, chunks * row.chunkSize);
-              ctx.emit({ type: "file-progress", transfer: info, doneBytes });
-            },
-          });
+          await ctx.withStream(row, stream, () =>
+            receiveChunks(framed, {
+              ...plan,
+              hash,
+              onChunk: (chunks) => {
+                ctx.store.setVerified(row.transferId, chunks, ctx.now());
+                this.#retries.delete(toHex(row.transferId));
+                const doneBytes = Math.min(row.size, chunks * row.chunkSize);
+                ctx.emit({ type: "file-progress", transfer: info, doneBytes });
+              },
+            }));
         } finally {
           signal.removeEventListener("abort", abort);
         }
@@ -130,6 +132,7 @@ export class Downloads {
       return true;
     } catch (err: unknown) {
       file?.close();
+      if (!ctx.isOpen(row)) return true; // cancelled: the stream was reset on purpose
       const reason = err instanceof Error ? err.message : String(err);
       if (err instanceof TransferRefusedError) {
         await this.#fail(row, `${row.peer} refused the download: ${reason}`);
@@ -151,7 +154,12 @@ export class Downloads {
       );
     }
     const final = await keepFile(row.partPath, row.path, safeBaseName(row.name));
-    ctx.store.transition(row.transferId, ["accepted"], "complete", ctx.now(), { path: final });
+    if (
+      !ctx.store.transition(row.transferId, ["accepted"], "complete", ctx.now(), { path: final })
+    ) {
+      await Deno.remove(final).catch(() => {}); // cancelled while the file was being kept
+      return;
+    }
     ctx.reply(row, FileReply.Result.COMPLETED, "");
     ctx.emit({ type: "file-complete", transfer: { ...ctx.info(row), path: final } });
   }

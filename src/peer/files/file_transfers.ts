@@ -10,9 +10,11 @@
  * matches the offer; otherwise the partial file is deleted and both sides hear why.
  *
  * This module is the facade: the sending side is outgoing_transfers.ts, the receiving side
- * incoming_transfers.ts, what they share context.ts.
+ * incoming_transfers.ts and downloads.ts, calling a transfer off cancellation.ts, what they share
+ * context.ts.
  */
 import { guarded } from "../../net/serve.ts";
+import { FileReply } from "../../proto/file.ts";
 import type { TransferRow } from "../../store/file_transfers.ts";
 import {
   DEFAULT_MAX_FILE_BYTES,
@@ -21,6 +23,7 @@ import {
   OFFER_KIND,
   REPLY_KIND,
 } from "./constants.ts";
+import { Cancellation } from "./cancellation.ts";
 import { type FilePeer, type FileProfile, TransferContext } from "./context.ts";
 import { Downloads } from "./downloads.ts";
 import type { FileListener, TransferInfo } from "./events.ts";
@@ -52,12 +55,14 @@ export class FileTransfers {
   readonly #outgoing: OutgoingTransfers;
   readonly #incoming: IncomingTransfers;
   readonly #downloads: Downloads;
+  readonly #cancellation: Cancellation;
   readonly #stopPeerEvents: () => void;
 
   private constructor(peer: FilePeer, profile: FileProfile, options: FileTransferOptions) {
     const ctx = new TransferContext(peer, profile, options.now ?? Date.now);
     this.#ctx = ctx;
     this.#downloads = new Downloads(ctx);
+    this.#cancellation = new Cancellation(ctx);
     this.#outgoing = new OutgoingTransfers(ctx, options.chunkBytes);
     this.#incoming = new IncomingTransfers(ctx, this.#downloads, {
       downloadDir: options.downloadDir,
@@ -65,7 +70,14 @@ export class FileTransfers {
       maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     });
     peer.handleContent(OFFER_KIND, (m) => this.#incoming.onOffer(m.from, m.payload));
-    peer.handleContent(REPLY_KIND, (m) => this.#outgoing.onReply(m.from, m.payload));
+    peer.handleContent(REPLY_KIND, async (m) => {
+      const reply = ctx.decodeReply(m.payload);
+      if (reply.result === FileReply.Result.CANCELLED) {
+        await this.#cancellation.onCancelled(m.from, reply);
+      } else {
+        this.#outgoing.onReply(m.from, reply);
+      }
+    });
     this.#stopPeerEvents = peer.on((event) => {
       if (event.type === "failed") this.#outgoing.onOfferFailed(event.id, event.reason);
       if (event.type === "presence" && event.online) this.#downloads.resume(event.username);
@@ -155,6 +167,16 @@ export class FileTransfers {
    */
   reject(id?: string, reason = "declined"): TransferInfo {
     return this.#incoming.reject(id, reason);
+  }
+
+  /**
+   * Cancels an open transfer, ours or an incoming one (the only open one when `id` is undefined;
+   * else a unique prefix of its hex id): it fails on both sides, its data stream stops and a
+   * partial download is deleted.
+   * @throws FileTransferError when no open transfer matches, or several do.
+   */
+  async cancel(id?: string): Promise<TransferInfo> {
+    return await this.#cancellation.cancel(id);
   }
 
   /** Stops downloads and retries (their progress is kept for the next run). */

@@ -82,17 +82,10 @@ export class OutgoingTransfers {
   }
 
   /**
-   * The recipient's reply to one of our offers. Idempotent; a reply about a transfer that is
-   * not ours (to `from`) changes nothing.
-   * @throws RangeError when `payload` is not a FileReply.
+   * The recipient's reply to one of our offers (CANCELLED goes to Cancellation instead).
+   * Idempotent; a reply about a transfer that is not ours (to `from`) changes nothing.
    */
-  onReply(from: string, payload: Uint8Array): void {
-    let reply: FileReply;
-    try {
-      reply = FileReply.decode(payload);
-    } catch {
-      throw new RangeError("malformed file reply");
-    }
+  onReply(from: string, reply: FileReply): void {
     const row = this.ctx.store.get(reply.transferId);
     if (row === undefined || !row.outgoing || row.peer !== from) return; // nothing of ours
     const reason = reply.reason.slice(0, 500);
@@ -110,6 +103,8 @@ export class OutgoingTransfers {
       case FileReply.Result.FAILED:
         this.ctx.settle(row, open, "failed", { reason });
         return;
+      case FileReply.Result.CANCELLED:
+        return; // cancellation.ts
     }
   }
 
@@ -132,11 +127,12 @@ export class OutgoingTransfers {
     const row = request.transferId.length === TRANSFER_ID_BYTES
       ? ctx.store.get(request.transferId)
       : undefined;
-    if (
-      row === undefined || !row.outgoing || from === undefined || row.peer !== from ||
-      (row.status !== "offered" && row.status !== "accepted")
-    ) {
+    if (row === undefined || !row.outgoing || from === undefined || row.peer !== from) {
       return await refuse(framed, FileData.Status.E_UNKNOWN, "no such transfer offered to you");
+    }
+    if (!ctx.isOpen(row)) {
+      const why = row.reason || row.status;
+      return await refuse(framed, FileData.Status.E_UNAVAILABLE, `${row.name} is over: ${why}`);
     }
     const total = chunkCount(row.size, row.chunkSize);
     const fromChunk = Number(request.fromChunk);
@@ -162,12 +158,14 @@ export class OutgoingTransfers {
     const fromByte = Math.min(row.size, fromChunk * row.chunkSize);
     ctx.emit({ type: "file-started", transfer: info, fromByte });
     try {
-      await sendChunks(framed, {
-        ...await ctx.chunkPlan(row, file, fromChunk),
-        credit: request.credit,
-        onChunk: (doneBytes) => ctx.emit({ type: "file-progress", transfer: info, doneBytes }),
-      });
+      await ctx.withStream(row, stream, async () =>
+        sendChunks(framed, {
+          ...await ctx.chunkPlan(row, file, fromChunk),
+          credit: request.credit,
+          onChunk: (doneBytes) => ctx.emit({ type: "file-progress", transfer: info, doneBytes }),
+        }));
     } catch (err: unknown) {
+      if (!ctx.isOpen(row)) return; // cancelled: the stream was reset on purpose
       ctx.emit({ type: "file-interrupted", transfer: info, reason: (err as Error).message });
       throw err;
     } finally {
