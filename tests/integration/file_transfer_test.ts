@@ -254,38 +254,38 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     const inInbox = () => [...Deno.readDirSync(inbox)].map((e) => e.name);
     const cancelMidway = (
       by: Awaited<ReturnType<typeof withFiles>>,
-      id: () => string | undefined,
+      transfer: { id: string },
     ) => {
       let done = false;
       b.files.on((event) => {
         if (event.type === "file-progress" && !done && event.doneBytes >= 2 * 1024 * 1024) {
           done = true;
-          void by.files.cancel(id()!.slice(0, 8));
+          void by.files.cancel(transfer.id.slice(0, 8));
         }
       });
     };
 
     // The sender cancels halfway.
-    let first: string | undefined;
-    cancelMidway(a, () => first);
-    first = (await a.files.offer("bob", source)).id;
-    const sent = await a.next("file-failed", (e) => e.transfer.id === first);
+    const first = { id: "" };
+    cancelMidway(a, first);
+    first.id = (await a.files.offer("bob", source)).id;
+    const sent = await a.next("file-failed", (e) => e.transfer.id === first.id);
     assert.equal(sent.reason, "alice cancelled it");
-    const got = await b.next("file-failed", (e) => e.transfer.id === first);
+    const got = await b.next("file-failed", (e) => e.transfer.id === first.id);
     assert.match(got.reason, /alice cancelled it/);
     assert.deepEqual(inInbox(), [], "the partial file is deleted");
-    assert.equal(b.files.list().find((t) => t.id === first)?.status, "failed");
+    assert.equal(b.files.list().find((t) => t.id === first.id)?.status, "failed");
 
     // The recipient cancels halfway.
-    let second: string | undefined;
-    cancelMidway(b, () => second);
-    second = (await a.files.offer("bob", source)).id;
+    const second = { id: "" };
+    cancelMidway(b, second);
+    second.id = (await a.files.offer("bob", source)).id;
     assert.equal(
-      (await b.next("file-failed", (e) => e.transfer.id === second)).reason,
+      (await b.next("file-failed", (e) => e.transfer.id === second.id)).reason,
       "bob cancelled it",
     );
     assert.equal(
-      (await a.next("file-failed", (e) => e.transfer.id === second)).reason,
+      (await a.next("file-failed", (e) => e.transfer.id === second.id)).reason,
       "bob cancelled it",
     );
     assert.deepEqual(inInbox(), []);
