@@ -7,11 +7,9 @@
 import { FileReply } from "../../proto/file.ts";
 import type { TransferRow } from "../../store/file_transfers.ts";
 import { toHex } from "../events.ts";
-import type { TransferContext } from "./context.ts";
+import { OPEN_STATUSES, pickTransfer, type TransferContext } from "./context.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
-
-const OPEN = ["offered", "accepted"] as const;
 
 /** Cancelling transfers, ours and the other side's. */
 export class Cancellation {
@@ -26,7 +24,7 @@ export class Cancellation {
     const { ctx } = this;
     const row = this.#open(id);
     const reason = `${ctx.peer.username} cancelled it`;
-    if (!ctx.settle(row, OPEN, "failed", { reason, reply: FileReply.Result.CANCELLED })) {
+    if (!ctx.settle(row, OPEN_STATUSES, "failed", { reason, reply: FileReply.Result.CANCELLED })) {
       throw new FileTransferError(`transfer ${toHex(row.transferId)} is no longer open`);
     }
     await this.#stop(row, reason);
@@ -39,7 +37,7 @@ export class Cancellation {
     const row = ctx.store.get(reply.transferId);
     if (row === undefined || row.peer !== from) return;
     const reason = `${from} cancelled it`;
-    if (ctx.settle(row, OPEN, "failed", { reason })) await this.#stop(row, reason);
+    if (ctx.settle(row, OPEN_STATUSES, "failed", { reason })) await this.#stop(row, reason);
   }
 
   /** Resets the data stream of the settled `row` and deletes its partial file. */
@@ -50,23 +48,7 @@ export class Cancellation {
 
   /** The open transfer `id` names (a unique hex prefix), or the only one when undefined. */
   #open(id: string | undefined): TransferRow {
-    const open = this.ctx.store.list().filter((r) =>
-      r.status === "offered" || r.status === "accepted"
-    );
-    const wanted = id?.toLowerCase() ?? "";
-    const matches = open.filter((row) => toHex(row.transferId).startsWith(wanted));
-    if (matches.length === 1) return matches[0]!;
-    if (matches.length === 0) {
-      throw new FileTransferError(
-        id === undefined ? "no transfer is open" : `no open transfer ${id}`,
-      );
-    }
-    throw new FileTransferError(
-      id === undefined
-        ? `${matches.length} transfers are open: name one (${
-          matches.map((r) => toHex(r.transferId).slice(0, 8)).join(", ")
-        })`
-        : `${id} names several transfers`,
-    );
+    const open = this.ctx.store.list().filter((row) => this.ctx.isOpen(row));
+    return pickTransfer(open, id, "transfer", "open");
   }
 }

@@ -17,6 +17,7 @@ import {
 import { toHex } from "../events.ts";
 import { REPLY_KIND } from "./constants.ts";
 import type { ChunkPlan } from "./data_transfer.ts";
+import { FileTransferError } from "./errors.ts";
 import type { FileEvent, FileListener, TransferInfo } from "./events.ts";
 import { openFileKey, sealFileKey } from "./file_key.ts";
 import { safeBaseName } from "./safe_name.ts";
@@ -29,6 +30,40 @@ export type FilePeer = Pick<
 
 /** The profile parts file transfers use: the database and the key that seals file keys. */
 export type FileProfile = Pick<Profile, "db" | "storageKey">;
+
+/** The statuses of a transfer that has not settled yet. */
+export const OPEN_STATUSES = ["offered", "accepted"] as const;
+
+/**
+ * The transfer of `rows` that `id` names (a unique prefix of its hex id), or the only one when
+ * `id` is undefined. `what` and `state` word the errors: "no pending file offer 3f2a", "2 transfers
+ * are open: name one (…)".
+ * @throws FileTransferError when no row matches, or several do.
+ */
+export function pickTransfer(
+  rows: readonly TransferRow[],
+  id: string | undefined,
+  what: string,
+  state: string,
+): TransferRow {
+  const wanted = id?.toLowerCase();
+  const matches = wanted === undefined
+    ? rows
+    : rows.filter((row) => wanted !== "" && toHex(row.transferId).startsWith(wanted));
+  if (matches.length === 1) return matches[0]!;
+  if (id !== undefined) {
+    throw new FileTransferError(
+      matches.length === 0 ? `no ${state} ${what} ${id}` : `${id} names several ${what}s`,
+    );
+  }
+  throw new FileTransferError(
+    matches.length === 0
+      ? `no ${what} is ${state}`
+      : `${matches.length} ${what}s are ${state}: name one (${
+        matches.map((r) => toHex(r.transferId).slice(0, 8)).join(", ")
+      })`,
+  );
+}
 
 /** The fields of a new transfer; the rest start as "offered" with nothing done. */
 export interface NewTransfer {
@@ -171,7 +206,7 @@ export class TransferContext {
   /** Whether `row` is still offered or accepted (not settled, e.g. cancelled, meanwhile). */
   isOpen(row: TransferRow): boolean {
     const status = this.store.get(row.transferId)?.status;
-    return status === "offered" || status === "accepted";
+    return (OPEN_STATUSES as readonly (TransferStatus | undefined)[]).includes(status);
   }
 
   /**

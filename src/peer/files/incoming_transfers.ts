@@ -15,7 +15,7 @@ import {
   MIN_CHUNK_BYTES,
   TRANSFER_ID_BYTES,
 } from "./constants.ts";
-import type { TransferContext } from "./context.ts";
+import { pickTransfer, type TransferContext } from "./context.ts";
 import type { Downloads } from "./downloads.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
@@ -158,24 +158,6 @@ export class IncomingTransfers {
 
   /** The pending offer `id` names (a unique hex prefix), or the only one when undefined. */
   #pendingOffer(id: string | undefined): TransferRow {
-    const pending = this.pending();
-    if (id === undefined) {
-      if (pending.length === 1) return pending[0]!;
-      throw new FileTransferError(
-        pending.length === 0
-          ? "no file offer is waiting"
-          : `${pending.length} offers are waiting: name one (${
-            pending.map((r) => toHex(r.transferId).slice(0, 8)).join(", ")
-          })`,
-      );
-    }
-    const wanted = id.toLowerCase();
-    const matches = pending.filter((row) => toHex(row.transferId).startsWith(wanted));
-    if (matches.length !== 1 || wanted === "") {
-      throw new FileTransferError(
-        matches.length === 0 ? `no pending file offer ${id}` : `${id} names several offers`,
-      );
-    }
-    return matches[0]!;
+    return pickTransfer(this.pending(), id, "file offer", "pending");
   }
 }

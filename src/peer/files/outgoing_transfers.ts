@@ -18,7 +18,7 @@ import {
   OFFER_KIND,
   TRANSFER_ID_BYTES,
 } from "./constants.ts";
-import type { TransferContext } from "./context.ts";
+import { OPEN_STATUSES, type TransferContext } from "./context.ts";
 import { refuse, sendChunks } from "./data_transfer.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
@@ -89,19 +89,18 @@ export class OutgoingTransfers {
     const row = this.ctx.store.get(reply.transferId);
     if (row === undefined || !row.outgoing || row.peer !== from) return; // nothing of ours
     const reason = reply.reason.slice(0, 500);
-    const open = ["offered", "accepted"] as const;
     switch (reply.result) {
       case FileReply.Result.ACCEPTED:
         this.ctx.settle(row, ["offered"], "accepted");
         return;
       case FileReply.Result.REJECTED:
-        this.ctx.settle(row, open, "rejected", { reason });
+        this.ctx.settle(row, OPEN_STATUSES, "rejected", { reason });
         return;
       case FileReply.Result.COMPLETED:
-        this.ctx.settle(row, open, "complete");
+        this.ctx.settle(row, OPEN_STATUSES, "complete");
         return;
       case FileReply.Result.FAILED:
-        this.ctx.settle(row, open, "failed", { reason });
+        this.ctx.settle(row, OPEN_STATUSES, "failed", { reason });
         return;
       case FileReply.Result.CANCELLED:
         return; // cancellation.ts
