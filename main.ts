@@ -1,5 +1,5 @@
 /** tincan: parse argv, dispatch to a command, exit with its code. */
-import { dispatch } from "./src/cli/commands.ts";
+import { dispatch } from "./src/cli/dispatch.ts";
 import { consoleIO } from "./src/cli/io.ts";
 
 if (import.meta.main) {

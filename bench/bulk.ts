@@ -5,7 +5,7 @@
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import type { TincanNode } from "../src/net/node.ts";
-import { openStream } from "../src/peer/dial.ts";
+import { openStream } from "../src/net/dial.ts";
 
 /** The bulk sink's protocol. */
 export const BULK_PROTOCOL = "/tincan-bench/bulk/1.0.0";

@@ -3,7 +3,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { createNode, type NodeLimits, type TincanNode } from "../src/net/node.ts";
-import { type AccountOptions, login, registerAccount } from "../src/peer/account_client.ts";
+import { type AccountOptions, login, registerAccount } from "../src/peer/clients/account.ts";
 import { FREE_FAILURES } from "../src/rendezvous/throttle.ts";
 import { forEachBatched } from "./measure.ts";
 import { Semaphore } from "./semaphore.ts";

@@ -3,8 +3,8 @@
  * peers, each client asking for `limit` of them, one request at a time on its own stream.
  */
 import { sealPeerRecord } from "../src/net/peer_record.ts";
-import { DiscoveryClient } from "../src/peer/discovery_client.ts";
-import { FRAMES } from "../src/rendezvous/constants.ts";
+import { DiscoveryClient } from "../src/peer/clients/discovery.ts";
+import { FRAMES } from "../src/protocol/limits.ts";
 import { type BenchPeer, CHEAP_STRETCHING, loggedInClients, stopClients } from "./clients.ts";
 import { measureForDuration, type Measurement } from "./measure.ts";
 import type { ServerProcess } from "./server_process.ts";

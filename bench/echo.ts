@@ -7,7 +7,7 @@ import { lpStream } from "@libp2p/utils";
 import type { LengthPrefixedStream } from "@libp2p/utils";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import type { TincanNode } from "../src/net/node.ts";
-import { openStream } from "../src/peer/dial.ts";
+import { openStream } from "../src/net/dial.ts";
 
 /** One request and its echo, then the stream closes. */
 export const ECHO_ONCE_PROTOCOL = "/tincan-bench/echo-once/1.0.0";

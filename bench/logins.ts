@@ -3,7 +3,7 @@
  * production key stretching, and the server's capacity with cheap client key stretching.
  */
 import type { Multiaddr } from "@multiformats/multiaddr";
-import { type AccountOptions, KEY_STRETCHING } from "../src/peer/account_client.ts";
+import { type AccountOptions, KEY_STRETCHING } from "../src/peer/clients/account.ts";
 import {
   benchLogin,
   type BenchPeer,

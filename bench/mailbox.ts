@@ -7,8 +7,8 @@
 import { newMessageId, sealEnvelope } from "../src/crypto/envelope.ts";
 import { signerFromPrivateKey } from "../src/crypto/primitives.ts";
 import { HEADER_BYTES } from "../src/crypto/ratchet.ts";
-import { MailboxClient } from "../src/peer/mailbox_client.ts";
-import { MAX_MAIL_PER_FETCH } from "../src/rendezvous/constants.ts";
+import { MailboxClient } from "../src/peer/clients/mailbox.ts";
+import { MAX_MAIL_PER_FETCH } from "../src/protocol/limits.ts";
 import {
   type BenchPeer,
   CHEAP_STRETCHING,

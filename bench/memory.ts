@@ -8,8 +8,8 @@
 import { join } from "node:path";
 import type { NodeLimits } from "../src/net/node.ts";
 import { sealPeerRecord } from "../src/net/peer_record.ts";
-import { DiscoveryClient } from "../src/peer/discovery_client.ts";
-import { type PresenceFeed, subscribePresence } from "../src/peer/presence_client.ts";
+import { DiscoveryClient } from "../src/peer/clients/discovery.ts";
+import { type PresenceFeed, subscribePresence } from "../src/peer/clients/presence.ts";
 import {
   type BenchPeer,
   CHEAP_STRETCHING,

@@ -25,12 +25,12 @@ import {
 import { deserializeRatchetState, serializeRatchetState } from "../src/crypto/ratchet_state.ts";
 import { bodyContext } from "../src/peer/context.ts";
 import { Ack, ChatFrame, Content } from "../src/proto/chat.ts";
-import { ContactStore } from "../src/store/contacts.ts";
+import { ContactStore } from "../src/peer/store/contacts.ts";
 import { openDatabase, transaction } from "../src/store/database.ts";
-import { HistoryStore } from "../src/store/history.ts";
-import { OutboxStore } from "../src/store/outbox.ts";
-import { PEER_MIGRATIONS } from "../src/store/peer_schema.ts";
-import { RatchetSessionStore, type StoredSession } from "../src/store/ratchet_sessions.ts";
+import { HistoryStore } from "../src/peer/store/history.ts";
+import { OutboxStore } from "../src/peer/store/outbox.ts";
+import { PEER_MIGRATIONS } from "../src/peer/store/schema.ts";
+import { RatchetSessionStore, type StoredSession } from "../src/peer/store/ratchet_sessions.ts";
 
 /** One step's mean cost. */
 export interface StepCost {

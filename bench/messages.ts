@@ -24,7 +24,7 @@ import { EchoSession } from "./echo.ts";
 import { ECHO_PREFIX, REPLY_PREFIX } from "./peer_process.ts";
 import { readCpuMs } from "./proc.ts";
 import { type ServerProcess, spawnServerProcess } from "./server_process.ts";
-import { ContactStore } from "../src/store/contacts.ts";
+import { ContactStore } from "../src/peer/store/contacts.ts";
 import { Trust } from "../src/peer/trust.ts";
 
 /** Latency percentiles, in milliseconds. */

@@ -11,7 +11,7 @@ import { benchLoginCapacity, benchLoginsEndToEnd } from "./logins.ts";
 import { benchMailbox, type MailboxResult } from "./mailbox.ts";
 import { type Measurement, perSecond, serverCpuMsPerOp, serverCpuPercent } from "./measure.ts";
 import { NODE_LIMITS } from "../src/net/node.ts";
-import { MAX_MAIL_PER_FETCH } from "../src/rendezvous/constants.ts";
+import { MAX_MAIL_PER_FETCH } from "../src/protocol/limits.ts";
 import { benchRendezvousMemory, CLIENT_LIMITS, type MemoryResult } from "./memory.ts";
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";

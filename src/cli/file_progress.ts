@@ -1,6 +1,6 @@
 /** Draws file-transfer progress bars on a terminal (stderr), redrawn in place at most 10×/s. */
 import type { FileEvent } from "../peer/files/events.ts";
-import { formatProgress, RateMeter } from "../peer/files/progress.ts";
+import { formatProgress, RateMeter } from "./progress.ts";
 
 /** Redraw interval of a progress bar. */
 const REDRAW_MS = 100;

@@ -2,7 +2,7 @@
 import { UsageError } from "../errors.ts";
 import { parseMultiaddr } from "../net/address.ts";
 import { defaultProfileDir } from "../peer/profile.ts";
-import { normalizeUsername } from "../rendezvous/username.ts";
+import { normalizeUsername } from "../protocol/username.ts";
 
 /** Reads an environment variable; commands pass `Deno.env.get`, tests pass a map. */
 export type Env = (name: string) => string | undefined;

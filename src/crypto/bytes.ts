@@ -12,3 +12,9 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function secretsEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/**
+ * Hex of a byte string (`toHex`) and the bytes of a hex string (`fromHex`, which throws on
+ * anything but hex): noble's implementations, used everywhere ids are shown or parsed.
+ */
+export { bytesToHex as toHex, hexToBytes as fromHex } from "@noble/hashes/utils.js";

@@ -6,6 +6,7 @@
  * "tincan-envelope-v1" ‖ 0x00 ‖ body. The signature is checked over the bytes as received, before
  * any field is looked at; the ratchet decrypts only what this module returns.
  */
+import { MAX_ENVELOPE_BYTES } from "../protocol/limits.ts";
 import { EnvelopeBody, SignedEnvelope } from "../proto/envelope.ts";
 import { bytesEqual } from "./bytes.ts";
 import {
@@ -25,8 +26,6 @@ import { HEADER_BYTES } from "./ratchet.ts";
 export const ENVELOPE_VERSION = 1;
 /** Bytes of a message id. */
 export const MESSAGE_ID_BYTES = 16;
-/** Largest encoded SignedEnvelope accepted or produced. */
-export const MAX_ENVELOPE_BYTES = 128 * 1024;
 
 const DOMAIN = new TextEncoder().encode("tincan-envelope-v1");
 const MAX_U32 = 0xffffffff;

@@ -2,16 +2,16 @@
 import type { Signer } from "../crypto/primitives.ts";
 import type { Logger } from "../log.ts";
 import type { TincanNode } from "../net/node.ts";
-import type { ContactStore } from "../store/contacts.ts";
-import type { HistoryStore } from "../store/history.ts";
-import type { OutboxStore } from "../store/outbox.ts";
-import type { OwnKeyStore } from "../store/own_keys.ts";
-import type { RatchetSessionStore } from "../store/ratchet_sessions.ts";
-import type { ChatLinks } from "./chat_links.ts";
+import type { ContactStore } from "./store/contacts.ts";
+import type { HistoryStore } from "./store/history.ts";
+import type { OutboxStore } from "./store/outbox.ts";
+import type { OwnKeyStore } from "./store/own_keys.ts";
+import type { RatchetSessionStore } from "./store/ratchet_sessions.ts";
+import type { ChatLinks } from "./messaging/chat_links.ts";
 import type { Directory } from "./directory.ts";
 import type { MessageIdHex, PeerEvent } from "./events.ts";
 import type { Profile } from "./profile.ts";
-import type { SessionManager } from "./session_manager.ts";
+import type { SessionManager } from "./messaging/session_manager.ts";
 import type { Trust } from "./trust.ts";
 
 /** Another feature's message, delivered to the handler registered for its kind. */

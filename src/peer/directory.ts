@@ -8,8 +8,8 @@ import { bytesEqual } from "../crypto/bytes.ts";
 import type { PrekeyBundle } from "../crypto/x3dh.ts";
 import { openPeerRecord, PeerRecordError } from "../net/peer_record.ts";
 import type { TincanNode } from "../net/node.ts";
-import type { Target } from "./dial.ts";
-import { lookupUser } from "./directory_client.ts";
+import type { Target } from "../net/dial.ts";
+import { lookupUser } from "./clients/directory.ts";
 import { type Judgement, peerIdOfKey, type Trust } from "./trust.ts";
 
 /** A user resolved through the directory. */

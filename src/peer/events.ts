@@ -36,17 +36,3 @@ export type PeerEvent =
 
 /** Receives peer events. */
 export type PeerListener = (event: PeerEvent) => void;
-
-/** Hex of a byte string. */
-export function toHex(bytes: Uint8Array): string {
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/**
- * Bytes of a hex string.
- * @throws TypeError when it is not hex.
- */
-export function fromHex(hex: string): Uint8Array {
-  if (!/^(?:[0-9a-f]{2})*$/i.test(hex)) throw new TypeError(`"${hex}" is not a hex string`);
-  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => parseInt(pair, 16));
-}

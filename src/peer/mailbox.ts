@@ -6,8 +6,8 @@
 import { RemoteError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { TincanNode } from "../net/node.ts";
-import type { Target } from "./dial.ts";
-import { type FetchedMail, MailboxClient } from "./mailbox_client.ts";
+import type { Target } from "../net/dial.ts";
+import { type FetchedMail, MailboxClient } from "./clients/mailbox.ts";
 
 /** Batches read in one fetch at most (the mailbox holds at most 10,000 mails of 100 a batch). */
 const MAX_FETCH_ROUNDS = 200;

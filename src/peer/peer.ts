@@ -3,6 +3,7 @@
  * mail read, its prekeys published, its addresses registered, a live presence feed, and chat
  * links to other peers. The CLI and tests drive it through this class and listen to its events.
  */
+import { CONTENT_KINDS } from "../protocol/ids.ts";
 import type { PeerId } from "@libp2p/interface";
 import { openAtRest } from "../crypto/at_rest.ts";
 import { bytesEqual } from "../crypto/bytes.ts";
@@ -11,26 +12,27 @@ import { safetyNumber } from "../crypto/safety_number.ts";
 import { logger } from "../log.ts";
 import { createNode, type TincanNode } from "../net/node.ts";
 import { Content } from "../proto/chat.ts";
-import { normalizeUsername } from "../rendezvous/username.ts";
-import { ContactStore } from "../store/contacts.ts";
-import { HistoryStore } from "../store/history.ts";
-import { OutboxStore } from "../store/outbox.ts";
-import { OwnKeyStore } from "../store/own_keys.ts";
-import { RatchetSessionStore } from "../store/ratchet_sessions.ts";
+import { normalizeUsername } from "../protocol/username.ts";
+import { ContactStore } from "./store/contacts.ts";
+import { HistoryStore } from "./store/history.ts";
+import { OutboxStore } from "./store/outbox.ts";
+import { OwnKeyStore } from "./store/own_keys.ts";
+import { RatchetSessionStore } from "./store/ratchet_sessions.ts";
 import { VERSION } from "../version.ts";
-import type { AccountOptions } from "./account_client.ts";
-import { ChatLinks } from "./chat_links.ts";
+import type { AccountOptions } from "./clients/account.ts";
+import { ChatLinks } from "./messaging/chat_links.ts";
 import { bodyContext, type ContentHandler, type PeerContext } from "./context.ts";
 import { Directory, KeyMismatchError } from "./directory.ts";
-import { type MessageIdHex, type PeerEvent, type PeerListener, toHex } from "./events.ts";
-import { Incoming, RECEIPT_KIND } from "./incoming.ts";
+import { type MessageIdHex, type PeerEvent, type PeerListener } from "./events.ts";
+import { toHex } from "../crypto/bytes.ts";
+import { Incoming } from "./messaging/incoming.ts";
 import { Mailbox } from "./mailbox.ts";
-import { Outgoing } from "./outgoing.ts";
+import { Outgoing } from "./messaging/outgoing.ts";
 import { PrekeyManager } from "./prekey_manager.ts";
 import type { Profile } from "./profile.ts";
 import { connectRendezvous } from "./rendezvous_link.ts";
 import { RendezvousSession } from "./rendezvous_session.ts";
-import { SessionManager } from "./session_manager.ts";
+import { SessionManager } from "./messaging/session_manager.ts";
 import { Trust } from "./trust.ts";
 
 /** How to start a peer. */
@@ -249,7 +251,7 @@ export class Peer {
 
   /** Registers the handler of messages of `kind` (one per kind). */
   handleContent(kind: string, handler: ContentHandler): void {
-    if (kind === "" || kind === RECEIPT_KIND || this.ctx.contentHandlers.has(kind)) {
+    if (kind === "" || kind === CONTENT_KINDS.receipt || this.ctx.contentHandlers.has(kind)) {
       throw new RangeError(`a handler for "${kind}" is already registered`);
     }
     this.ctx.contentHandlers.set(kind, handler);

@@ -8,9 +8,9 @@ import { PrekeyKind, signPrekey } from "../crypto/prekeys.ts";
 import { generateX25519KeyPair, type X25519KeyPair } from "../crypto/primitives.ts";
 import type { TincanNode } from "../net/node.ts";
 import { transaction } from "../store/database.ts";
-import { type OwnKey, type OwnKeyStore, publicForm } from "../store/own_keys.ts";
-import type { Target } from "./dial.ts";
-import { uploadPrekeys } from "./directory_client.ts";
+import { type OwnKey, type OwnKeyStore, publicForm } from "./store/own_keys.ts";
+import type { Target } from "../net/dial.ts";
+import { uploadPrekeys } from "./clients/directory.ts";
 import type { DatabaseSync } from "node:sqlite";
 
 export const ONE_TIME_POOL = 100;

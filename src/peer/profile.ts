@@ -12,7 +12,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { loadOrCreateNodeKey } from "../net/node_key.ts";
 import { openPrivateDatabase } from "../store/database.ts";
-import { PEER_MIGRATIONS } from "../store/peer_schema.ts";
+import { PEER_MIGRATIONS } from "./store/schema.ts";
 
 /** An open profile. */
 export interface Profile {

@@ -9,7 +9,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { parseMultiaddr, peerIdOf } from "../net/address.ts";
 import type { TincanNode } from "../net/node.ts";
 import { getSetting, setSetting } from "../store/settings.ts";
-import { DIAL_TIMEOUT_MS } from "./dial.ts";
+import { DIAL_TIMEOUT_MS } from "../net/dial.ts";
 
 /** The local default rendezvous address. */
 export const DEFAULT_RENDEZVOUS = "/ip4/127.0.0.1/tcp/4001";

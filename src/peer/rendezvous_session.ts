@@ -3,6 +3,7 @@
  * publish prekeys, announce our addresses (and refresh them), follow presence, poll the mailbox,
  * and reconnect with backoff when the rendezvous is lost.
  */
+import { CONTENT_KINDS } from "../protocol/ids.ts";
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { verifyCertificate } from "../crypto/statements.ts";
@@ -10,15 +11,15 @@ import { RemoteError } from "../errors.ts";
 import { sealPeerRecord } from "../net/peer_record.ts";
 import { Receipt, type Refusal } from "../proto/mailbox.ts";
 import { getSetting, setSetting } from "../store/settings.ts";
-import { type AccountOptions, login, registerAccount } from "./account_client.ts";
+import { type AccountOptions, login, registerAccount } from "./clients/account.ts";
 import type { PeerContext } from "./context.ts";
-import { DiscoveryClient } from "./discovery_client.ts";
-import { type Incoming, RECEIPT_KIND } from "./incoming.ts";
+import { DiscoveryClient } from "./clients/discovery.ts";
+import { type Incoming } from "./messaging/incoming.ts";
 import type { Mailbox } from "./mailbox.ts";
-import type { FetchedMail } from "./mailbox_client.ts";
-import type { Outgoing } from "./outgoing.ts";
+import type { FetchedMail } from "./clients/mailbox.ts";
+import type { Outgoing } from "./messaging/outgoing.ts";
 import type { PrekeyManager } from "./prekey_manager.ts";
-import { type PresenceFeed, subscribePresence } from "./presence_client.ts";
+import { type PresenceFeed, subscribePresence } from "./clients/presence.ts";
 
 /** The rendezvous namespace peers register their addresses in. */
 export const PEER_NAMESPACE = "tincan/peers";
@@ -224,7 +225,7 @@ export class RendezvousSession {
       }
     } finally {
       for (const [to, receipt] of receipts) {
-        await this.outgoing.write(to, "", RECEIPT_KIND, Receipt.encode(receipt), true);
+        await this.outgoing.write(to, "", CONTENT_KINDS.receipt, Receipt.encode(receipt), true);
       }
     }
     return done;

@@ -8,7 +8,7 @@ import type { PeerId, PublicKey } from "@libp2p/interface";
 import { peerIdFromPublicKey } from "@libp2p/peer-id";
 import { bytesEqual } from "../crypto/bytes.ts";
 import { verifyCertificate } from "../crypto/statements.ts";
-import type { Contact, ContactStore } from "../store/contacts.ts";
+import type { Contact, ContactStore } from "./store/contacts.ts";
 
 /** How a certified key compares with what we pinned. */
 export type KeyStanding =

@@ -14,12 +14,12 @@ import { ProtocolError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { AccountRequest, AccountResponse, Status } from "../proto/services.ts";
-import { type AccountStore, KeyLogConflictError, UsernameTakenError } from "../store/accounts.ts";
+import { type AccountStore, KeyLogConflictError, UsernameTakenError } from "./store/accounts.ts";
 import type { Certifier } from "./certifier.ts";
-import { FRAMES } from "./constants.ts";
+import { FRAMES } from "../protocol/limits.ts";
 import type { Sessions } from "./sessions.ts";
 import type { LoginThrottle } from "./throttle.ts";
-import { normalizeUsername } from "./username.ts";
+import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the account protocol works with. */
 export interface AccountDeps {

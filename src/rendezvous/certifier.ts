@@ -4,7 +4,7 @@
  */
 import type { PrivateKey } from "@libp2p/interface";
 import { issueCertificate, signKeyLogEntry, statementHash } from "../crypto/statements.ts";
-import type { AccountStore } from "../store/accounts.ts";
+import type { AccountStore } from "./store/accounts.ts";
 import { CERTIFICATE_LIFETIME_MS } from "./constants.ts";
 
 /** Signs certificates and key-log entries for one rendezvous. */

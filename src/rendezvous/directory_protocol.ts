@@ -9,18 +9,18 @@ import { PrekeyKind, verifyPrekey } from "../crypto/prekeys.ts";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { DirectoryRequest, DirectoryResponse, type SignedKey, Status } from "../proto/services.ts";
-import type { AccountStore } from "../store/accounts.ts";
-import type { PrekeyStore } from "../store/prekeys.ts";
+import type { AccountStore } from "./store/accounts.ts";
+import type { PrekeyStore } from "./store/prekeys.ts";
 import type { Certifier } from "./certifier.ts";
 import {
   FRAMES,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
-  MAX_ONE_TIME_PREKEYS_STORED,
   MAX_PEER_RECORDS_PER_LOOKUP,
-} from "./constants.ts";
+} from "../protocol/limits.ts";
+import { MAX_ONE_TIME_PREKEYS_STORED } from "./constants.ts";
 import type { RegistrationTable } from "./registrations.ts";
 import type { Sessions } from "./sessions.ts";
-import { normalizeUsername } from "./username.ts";
+import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the directory protocol works with. */
 export interface DirectoryDeps {

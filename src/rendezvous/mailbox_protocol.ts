@@ -11,18 +11,12 @@ import { EnvelopeError, openEnvelope } from "../crypto/envelope.ts";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { MailboxRequest, MailboxResponse, MailboxStatus } from "../proto/mailbox.ts";
-import type { AccountStore } from "../store/accounts.ts";
-import { MailboxFullError, type MailboxStore } from "../store/mailbox.ts";
-import {
-  FRAMES,
-  MAILBOX_LIMITS,
-  type MailboxLimits,
-  MAX_ACK_IDS,
-  MAX_FETCH_BYTES,
-  MAX_MAIL_PER_FETCH,
-} from "./constants.ts";
+import type { AccountStore } from "./store/accounts.ts";
+import { MailboxFullError, type MailboxStore } from "./store/mailbox.ts";
+import { FRAMES, MAX_ACK_IDS, MAX_FETCH_BYTES, MAX_MAIL_PER_FETCH } from "../protocol/limits.ts";
+import { MAILBOX_LIMITS, type MailboxLimits } from "./constants.ts";
 import type { Sessions } from "./sessions.ts";
-import { normalizeUsername } from "./username.ts";
+import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the mailbox protocol works with. */
 export interface MailboxDeps {

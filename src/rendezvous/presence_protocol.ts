@@ -7,7 +7,8 @@ import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
-import { FRAMES, MAX_PRESENCE_BACKLOG } from "./constants.ts";
+import { FRAMES } from "../protocol/limits.ts";
+import { MAX_PRESENCE_BACKLOG } from "./constants.ts";
 import type { PresenceChange, Sessions } from "./sessions.ts";
 
 /** What the presence protocol works with. */

@@ -8,10 +8,10 @@ import {
   MAX_DISCOVER_RESULTS,
   MAX_NAMESPACE_BYTES,
   MAX_REGISTRATIONS_PER_PEER,
-  MAX_REGISTRATIONS_TOTAL,
   MAX_TTL_SECONDS,
   MIN_TTL_SECONDS,
-} from "./constants.ts";
+} from "../protocol/limits.ts";
+import { MAX_REGISTRATIONS_TOTAL } from "./constants.ts";
 
 /** One peer's registration in one namespace. */
 export interface Registration {

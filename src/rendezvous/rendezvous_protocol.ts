@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { openPeerRecord, PeerRecordError } from "../net/peer_record.ts";
 import { Message } from "../proto/rendezvous.ts";
-import { FRAMES, MAX_PEER_RECORD_BYTES } from "./constants.ts";
+import { FRAMES, MAX_PEER_RECORD_BYTES } from "../protocol/limits.ts";
 import type { Refusal, RegistrationTable } from "./registrations.ts";
 import type { Sessions } from "./sessions.ts";
 

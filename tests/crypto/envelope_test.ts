@@ -3,12 +3,12 @@ import { EnvelopeBody, SignedEnvelope } from "../../src/proto/envelope.ts";
 import {
   type Envelope,
   EnvelopeError,
-  MAX_ENVELOPE_BYTES,
   MESSAGE_ID_BYTES,
   newMessageId,
   openEnvelope,
   sealEnvelope,
 } from "../../src/crypto/envelope.ts";
+import { MAX_ENVELOPE_BYTES } from "../../src/protocol/limits.ts";
 import { concat, type Signer } from "../../src/crypto/primitives.ts";
 import { ratchetDecrypt, ratchetEncrypt } from "../../src/crypto/ratchet.ts";
 import { serializeRatchetState } from "../../src/crypto/ratchet_state.ts";

@@ -1,3 +1,4 @@
+import { toHex } from "../../src/crypto/bytes.ts";
 import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import {
@@ -196,7 +197,7 @@ Deno.test("the signature covers domain ‖ 0x00 ‖ body", async () => {
 Deno.test("statementHash is the SHA-256 of the bytes", async () => {
   const hash = await statementHash(new TextEncoder().encode("abc"));
   assert.equal(
-    Array.from(hash, (b) => b.toString(16).padStart(2, "0")).join(""),
+    toHex(hash),
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
   );
 });

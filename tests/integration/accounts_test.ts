@@ -5,10 +5,11 @@ import assert from "node:assert/strict";
 import { verifyCertificate, verifyKeyLog } from "../../src/crypto/statements.ts";
 import { FramedStream } from "../../src/net/framed.ts";
 import type { TincanNode } from "../../src/net/node.ts";
-import { login, registerAccount } from "../../src/peer/account_client.ts";
-import { fetchKeyLog, lookupUser } from "../../src/peer/directory_client.ts";
+import { login, registerAccount } from "../../src/peer/clients/account.ts";
+import { fetchKeyLog, lookupUser } from "../../src/peer/clients/directory.ts";
 import { AccountRequest, AccountResponse, Status } from "../../src/proto/services.ts";
-import { FRAMES, PROTOCOL } from "../../src/rendezvous/constants.ts";
+import { FRAMES } from "../../src/protocol/limits.ts";
+import { PROTOCOL } from "../../src/protocol/ids.ts";
 import { FREE_FAILURES } from "../../src/rendezvous/throttle.ts";
 import {
   assertBytes,

@@ -10,10 +10,10 @@ import type { Multiaddr } from "@multiformats/multiaddr";
 import assert from "node:assert/strict";
 import { PrekeyKind, signPrekey } from "../../src/crypto/prekeys.ts";
 import type { TincanNode } from "../../src/net/node.ts";
-import { login, registerAccount } from "../../src/peer/account_client.ts";
-import { lookupUser } from "../../src/peer/directory_client.ts";
-import { DiscoveryClient } from "../../src/peer/discovery_client.ts";
-import { subscribePresence } from "../../src/peer/presence_client.ts";
+import { login, registerAccount } from "../../src/peer/clients/account.ts";
+import { lookupUser } from "../../src/peer/clients/directory.ts";
+import { DiscoveryClient } from "../../src/peer/clients/discovery.ts";
+import { subscribePresence } from "../../src/peer/clients/presence.ts";
 import { MailboxResponse } from "../../src/proto/mailbox.ts";
 import { Message } from "../../src/proto/rendezvous.ts";
 import {
@@ -23,7 +23,8 @@ import {
   DirectoryResponse,
   PresenceEvent,
 } from "../../src/proto/services.ts";
-import { MAX_ONE_TIME_PREKEYS_PER_UPLOAD, PROTOCOL } from "../../src/rendezvous/constants.ts";
+import { MAX_ONE_TIME_PREKEYS_PER_UPLOAD } from "../../src/protocol/limits.ts";
+import { PROTOCOL } from "../../src/protocol/ids.ts";
 import type { Rendezvous } from "../../src/rendezvous/server.ts";
 import {
   clientNode,
@@ -36,7 +37,8 @@ import {
   withRendezvous,
 } from "./harness.ts";
 
-type ProtocolName = keyof typeof PROTOCOL;
+/** The rendezvous protocols (the peer-to-peer ones are tested elsewhere). */
+type ProtocolName = Exclude<keyof typeof PROTOCOL, "chat" | "file">;
 
 /** How each protocol's answer is decoded to its status name. */
 const STATUS_OF: Record<ProtocolName, (frame: Uint8Array) => string> = {
@@ -157,7 +159,7 @@ Deno.test("bad input: malformed, oversize and unknown frames on every protocol",
   const member = await loggedInClient(address, "member");
   const stranger = await clientNode();
   try {
-    for (const protocol of Object.keys(PROTOCOL) as ProtocolName[]) {
+    for (const protocol of Object.keys(STATUS_OF) as ProtocolName[]) {
       const node = protocol === "presence" ? stranger : member;
       assertClosed(await probe(node, address, protocol, { frame: MALFORMED }), `${protocol} junk`);
       assertClosed(await probe(node, address, protocol, { raw: OVERSIZE }), `${protocol} 10 MB`);
@@ -277,7 +279,7 @@ Deno.test("bad input: stalled and truncated streams are reset after the read dea
       ["end of input", { endWrite: true }],
     ];
     const probes: Promise<[string, Outcome]>[] = [];
-    for (const protocol of Object.keys(PROTOCOL) as ProtocolName[]) {
+    for (const protocol of Object.keys(STATUS_OF) as ProtocolName[]) {
       for (const [what, send] of cases) {
         const node = await clientNode();
         probers.push(node);
@@ -316,7 +318,7 @@ Deno.test("bad input: stalled streams do not hold up anyone else", async () => {
   const streams: Stream[] = [];
   const alice = await loggedInClient(address, "alice");
   try {
-    for (const protocol of Object.keys(PROTOCOL) as ProtocolName[]) {
+    for (const protocol of Object.keys(STATUS_OF) as ProtocolName[]) {
       streams.push(await stalling.dialProtocol(address, PROTOCOL[protocol]));
     }
     await assertStillServes(rendezvous, address);
@@ -340,7 +342,7 @@ Deno.test("bad input: a peer that drops its connection mid-request leaves the se
   const alice = await loggedInClient(address, "alice");
   const quitter = await loggedInClient(address, "quitter");
   try {
-    for (const protocol of Object.keys(PROTOCOL) as ProtocolName[]) {
+    for (const protocol of Object.keys(STATUS_OF) as ProtocolName[]) {
       const stream = await quitter.dialProtocol(address, PROTOCOL[protocol]);
       stream.send(varint(100));
     }

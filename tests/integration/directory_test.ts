@@ -7,9 +7,9 @@ import { PrekeyKind, signPrekey, verifyPrekey } from "../../src/crypto/prekeys.t
 import { verifyCertificate } from "../../src/crypto/statements.ts";
 import { sealPeerRecord } from "../../src/net/peer_record.ts";
 import type { TincanNode } from "../../src/net/node.ts";
-import { login, registerAccount } from "../../src/peer/account_client.ts";
-import { lookupUser, type PrekeyUpload, uploadPrekeys } from "../../src/peer/directory_client.ts";
-import { DiscoveryClient } from "../../src/peer/discovery_client.ts";
+import { login, registerAccount } from "../../src/peer/clients/account.ts";
+import { lookupUser, type PrekeyUpload, uploadPrekeys } from "../../src/peer/clients/directory.ts";
+import { DiscoveryClient } from "../../src/peer/clients/discovery.ts";
 import { Status } from "../../src/proto/services.ts";
 import {
   assertBytes,

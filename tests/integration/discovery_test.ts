@@ -5,14 +5,14 @@ import type { Multiaddr } from "@multiformats/multiaddr";
 import assert from "node:assert/strict";
 import { openPeerRecord, sealPeerRecord } from "../../src/net/peer_record.ts";
 import type { TincanNode } from "../../src/net/node.ts";
-import { login, registerAccount } from "../../src/peer/account_client.ts";
-import { DiscoveryClient } from "../../src/peer/discovery_client.ts";
+import { login, registerAccount } from "../../src/peer/clients/account.ts";
+import { DiscoveryClient } from "../../src/peer/clients/discovery.ts";
 import { Message } from "../../src/proto/rendezvous.ts";
 import {
   DEFAULT_TTL_SECONDS,
   MAX_NAMESPACE_BYTES,
   MAX_TTL_SECONDS,
-} from "../../src/rendezvous/constants.ts";
+} from "../../src/protocol/limits.ts";
 import {
   clientNode,
   FAST,

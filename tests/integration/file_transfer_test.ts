@@ -1,14 +1,14 @@
+import { CONTENT_KINDS } from "../../src/protocol/ids.ts";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { sealAtRest } from "../../src/crypto/at_rest.ts";
 import { randomBytes } from "../../src/crypto/primitives.ts";
-import { fromHex, toHex } from "../../src/peer/events.ts";
-import { OFFER_KIND } from "../../src/peer/files/constants.ts";
+import { fromHex, toHex } from "../../src/crypto/bytes.ts";
 import type { FileEvent } from "../../src/peer/files/events.ts";
 import { type FileTransferOptions, FileTransfers } from "../../src/peer/files/file_transfers.ts";
 import { FileOffer } from "../../src/proto/file.ts";
-import { FileTransferStore } from "../../src/store/file_transfers.ts";
+import { FileTransferStore } from "../../src/peer/store/file_transfers.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
 
@@ -94,7 +94,7 @@ async function craftedOffer(
   });
   await sender.peer.sendContent(
     to,
-    OFFER_KIND,
+    CONTENT_KINDS.file.offer,
     FileOffer.encode({
       transferId,
       name,

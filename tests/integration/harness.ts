@@ -13,9 +13,10 @@ import {
   KEY_STRETCHING,
   login,
   registerAccount,
-} from "../../src/peer/account_client.ts";
+} from "../../src/peer/clients/account.ts";
 import { AccountRequest, AccountResponse } from "../../src/proto/services.ts";
-import { FRAMES, PROTOCOL } from "../../src/rendezvous/constants.ts";
+import { FRAMES } from "../../src/protocol/limits.ts";
+import { PROTOCOL } from "../../src/protocol/ids.ts";
 import {
   type Rendezvous,
   type RendezvousOptions,

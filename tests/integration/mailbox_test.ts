@@ -6,9 +6,9 @@
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import assert from "node:assert/strict";
-import { login, registerAccount } from "../../src/peer/account_client.ts";
-import { MailboxClient } from "../../src/peer/mailbox_client.ts";
-import { MAX_ENVELOPE_BYTES } from "../../src/crypto/envelope.ts";
+import { login, registerAccount } from "../../src/peer/clients/account.ts";
+import { MailboxClient } from "../../src/peer/clients/mailbox.ts";
+import { MAX_ENVELOPE_BYTES } from "../../src/protocol/limits.ts";
 import {
   clientNode,
   FAST,

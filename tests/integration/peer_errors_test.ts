@@ -2,13 +2,14 @@
  * What goes wrong between peers: an unknown recipient, hostile or damaged frames on a raw chat
  * stream, a resent envelope, and two peers starting their first sessions at the same moment.
  */
+import { PROTOCOL } from "../../src/protocol/ids.ts";
 import assert from "node:assert/strict";
-import { fromHex } from "../../src/peer/events.ts";
-import { CHAT_FRAMES, CHAT_PROTOCOL } from "../../src/peer/chat_links.ts";
+import { fromHex } from "../../src/crypto/bytes.ts";
+import { CHAT_FRAMES } from "../../src/peer/messaging/chat_links.ts";
 import { FramedStream } from "../../src/net/framed.ts";
 import type { TincanNode } from "../../src/net/node.ts";
 import { Ack, ChatFrame } from "../../src/proto/chat.ts";
-import { OutboxStore } from "../../src/store/outbox.ts";
+import { OutboxStore } from "../../src/peer/store/outbox.ts";
 import { clientNode, stopAll, within, withRendezvous } from "./harness.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
 
@@ -16,7 +17,7 @@ type ChatStream = FramedStream<ChatFrame, ChatFrame>;
 
 /** Opens a raw chat stream from `node` to the peer `to` (dialling its listen address). */
 async function rawChat(node: TincanNode, to: TestPeer): Promise<ChatStream> {
-  const stream = await node.dialProtocol(to.peer.node.getMultiaddrs(), CHAT_PROTOCOL);
+  const stream = await node.dialProtocol(to.peer.node.getMultiaddrs(), PROTOCOL.chat);
   return new FramedStream(stream, ChatFrame, ChatFrame, { ...CHAT_FRAMES, readTimeoutMs: 10_000 });
 }
 

@@ -4,8 +4,8 @@
  * trusts the new key, and refuse the new key outright when she had verified bob.
  */
 import assert from "node:assert/strict";
-import { fromHex } from "../../src/peer/events.ts";
-import { OutboxStore } from "../../src/store/outbox.ts";
+import { fromHex } from "../../src/crypto/bytes.ts";
+import { OutboxStore } from "../../src/peer/store/outbox.ts";
 import { stopAll, waitFor, withRendezvous } from "./harness.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
 

@@ -5,6 +5,7 @@
  * capture is also shown to contain what the rendezvous legitimately sees, so that the search is
  * not vacuous. Mail for an offline user is searched for too, as read and as stored on disk.
  */
+import { toHex } from "../../src/crypto/bytes.ts";
 import { multiaddr } from "@multiformats/multiaddr";
 import assert from "node:assert/strict";
 import { peerIdOf } from "../../src/net/address.ts";
@@ -24,7 +25,7 @@ function secretForms(text: string): Map<string, Uint8Array> {
     utf16[2 * i] = text.charCodeAt(i) & 0xff;
     utf16[2 * i + 1] = text.charCodeAt(i) >> 8;
   }
-  const hex = [...utf8].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = toHex(utf8);
   return new Map([
     ["UTF-8", utf8],
     ["UTF-16LE", utf16],

@@ -1,6 +1,6 @@
 /** /tincan/presence/1.0.0 against a real rendezvous: snapshot, live online and offline events. */
 import assert from "node:assert/strict";
-import { type Presence, subscribePresence } from "../../src/peer/presence_client.ts";
+import { type Presence, subscribePresence } from "../../src/peer/clients/presence.ts";
 import { Status } from "../../src/proto/services.ts";
 import {
   clientNode,

@@ -10,7 +10,7 @@ import {
 } from "../../src/crypto/sender_key.ts";
 import { RoomListUpdate, SignedMemberList } from "../../src/proto/room.ts";
 import { type RoomEvent, Rooms } from "../../src/peer/rooms/rooms.ts";
-import { RoomStore } from "../../src/peer/rooms/store.ts";
+import { RoomStore } from "../../src/peer/store/rooms.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
 

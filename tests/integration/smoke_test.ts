@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { login, registerAccount } from "../../src/peer/account_client.ts";
+import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { clientNode, FAST, stopAll, withRendezvous } from "./harness.ts";
 
 Deno.test("register and log in", async () => {

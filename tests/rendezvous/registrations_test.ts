@@ -6,7 +6,7 @@ import {
   MAX_REGISTRATIONS_PER_PEER,
   MAX_TTL_SECONDS,
   MIN_TTL_SECONDS,
-} from "../../src/rendezvous/constants.ts";
+} from "../../src/protocol/limits.ts";
 import {
   namespaceRefusal,
   type Refusal,

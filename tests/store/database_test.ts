@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type Migration, openDatabase, transaction } from "../../src/store/database.ts";
-import { RENDEZVOUS_MIGRATIONS } from "../../src/store/rendezvous_schema.ts";
+import { RENDEZVOUS_MIGRATIONS } from "../../src/rendezvous/store/schema.ts";
 
 const MIGRATIONS: readonly Migration[] = [
   { version: 1, sql: "CREATE TABLE t (x INTEGER NOT NULL) STRICT;" },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { openDatabase } from "../../src/store/database.ts";
-import { RENDEZVOUS_MIGRATIONS } from "../../src/store/rendezvous_schema.ts";
+import { RENDEZVOUS_MIGRATIONS } from "../../src/rendezvous/store/schema.ts";
 import { getSetting, setSetting, settingOrCreate } from "../../src/store/settings.ts";
 
 Deno.test("settingOrCreate creates a setting once and returns the stored value after", () => {

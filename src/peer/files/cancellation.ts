@@ -5,8 +5,8 @@
  * ratchet, through the outbox, so it arrives even when that side is offline now).
  */
 import { FileReply } from "../../proto/file.ts";
-import type { TransferRow } from "../../store/file_transfers.ts";
-import { toHex } from "../events.ts";
+import type { TransferRow } from "../store/file_transfers.ts";
+import { toHex } from "../../crypto/bytes.ts";
 import { OPEN_STATUSES, pickTransfer, type TransferContext } from "./context.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";

@@ -1,21 +1,7 @@
 /**
- * /tincan/file/1.0.0 and its limits. The offer and replies go over the Double Ratchet (content
- * kinds below); the data has its own stream. Wire layout: src/proto/file.proto.
+ * /tincan/file/1.0.0 and its limits. The offer and replies go over the Double Ratchet
+ * (CONTENT_KINDS.file in src/protocol/ids.ts); the data has its own stream. Wire layout: src/proto/file.proto.
  */
-
-/** The protocol of the data stream: the recipient opens it, the sender streams chunks. */
-export const FILE_PROTOCOL = "/tincan/file/1.0.0";
-/** Content kind of an offer (FileOffer), sender → recipient. */
-export const OFFER_KIND = "file/offer";
-/** Content kind of a reply (FileReply), recipient → sender. */
-export const REPLY_KIND = "file/reply";
-
-/** Bytes of a transfer id. */
-export const TRANSFER_ID_BYTES = 16;
-/** Bytes of a file key (AES-256). */
-export const FILE_KEY_BYTES = 32;
-/** Bytes of the per-stream salt the chunk key is derived with. */
-export const SALT_BYTES = 32;
 
 /**
  * Plaintext bytes per chunk that we offer: the largest we accept. Deno's WebCrypto seals and opens

@@ -4,6 +4,7 @@
  * every side takes (record a transfer, move it to a new status and say so, reply over the ratchet,
  * open its file key).
  */
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import type { Stream } from "@libp2p/interface";
 import { type Logger, logger } from "../../log.ts";
 import { FileReply } from "../../proto/file.ts";
@@ -13,9 +14,8 @@ import {
   FileTransferStore,
   type TransferRow,
   type TransferStatus,
-} from "../../store/file_transfers.ts";
-import { toHex } from "../events.ts";
-import { REPLY_KIND } from "./constants.ts";
+} from "../store/file_transfers.ts";
+import { toHex } from "../../crypto/bytes.ts";
 import type { ChunkPlan } from "./data_transfer.ts";
 import { FileTransferError } from "./errors.ts";
 import type { FileEvent, FileListener, TransferInfo } from "./events.ts";
@@ -170,9 +170,11 @@ export class TransferContext {
   /** Sends a FileReply about `row` to its peer over the ratchet; a failure is only logged. */
   reply(row: TransferRow, result: FileReply.Result, reason: string): void {
     const payload = FileReply.encode({ transferId: row.transferId, result, reason });
-    this.peer.sendContent(row.peer, REPLY_KIND, payload, `file reply ${result}`).catch(
-      (err: unknown) => this.log.warn(`replying to ${row.peer} failed: ${(err as Error).message}`),
-    );
+    this.peer.sendContent(row.peer, CONTENT_KINDS.file.reply, payload, `file reply ${result}`)
+      .catch(
+        (err: unknown) =>
+          this.log.warn(`replying to ${row.peer} failed: ${(err as Error).message}`),
+      );
   }
 
   /**

@@ -8,8 +8,9 @@ import { checkLength, concat, DecryptionError, randomBytes } from "../../crypto/
 import { ProtocolError } from "../../errors.ts";
 import type { FramedStream } from "../../net/framed.ts";
 import { FileData, type FileRequest } from "../../proto/file.ts";
-import { ChunkCipher, chunkCount, chunkLength } from "./chunk_crypto.ts";
-import { DATA_READ_AHEAD_BYTES, SALT_BYTES, WRITE_BATCH_BYTES } from "./constants.ts";
+import { ChunkCipher, chunkCount, chunkLength } from "../../crypto/file_chunks.ts";
+import { DATA_READ_AHEAD_BYTES, WRITE_BATCH_BYTES } from "./constants.ts";
+import { SALT_BYTES } from "../../crypto/file_chunks.ts";
 
 /**
  * Chunks the sender reads and seals ahead of the one it is writing, and the recipient reads and

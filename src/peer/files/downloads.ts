@@ -4,15 +4,16 @@
  * a restart (retried with growing pauses, and at once when the sender comes back online), and
  * keeping the file only when its SHA-256 matches the offer.
  */
+import { PROTOCOL } from "../../protocol/ids.ts";
 import { createHash, type Hash } from "node:crypto";
 import { bytesEqual } from "../../crypto/bytes.ts";
 import { FramedStream } from "../../net/framed.ts";
 import { FileData, FileReply, FileRequest } from "../../proto/file.ts";
-import type { TransferRow } from "../../store/file_transfers.ts";
-import { DIAL_TIMEOUT_MS } from "../dial.ts";
-import { fromHex, toHex } from "../events.ts";
-import { chunkCount } from "./chunk_crypto.ts";
-import { dataFrames, FILE_PROTOCOL, RETRY_MAX_MS, RETRY_MIN_MS } from "./constants.ts";
+import type { TransferRow } from "../store/file_transfers.ts";
+import { DIAL_TIMEOUT_MS } from "../../net/dial.ts";
+import { fromHex, toHex } from "../../crypto/bytes.ts";
+import { chunkCount } from "../../crypto/file_chunks.ts";
+import { dataFrames, RETRY_MAX_MS, RETRY_MIN_MS } from "./constants.ts";
 import type { TransferContext } from "./context.ts";
 import { readExactly, receiveChunks, TransferRefusedError } from "./data_transfer.ts";
 import { keepFile } from "./keep_file.ts";
@@ -97,7 +98,7 @@ export class Downloads {
           throw new Error(`${row.peer}'s key is not the trusted one`);
         }
         const signal = this.#abort.signal;
-        const stream = await ctx.peer.node.dialProtocol(remote, FILE_PROTOCOL, {
+        const stream = await ctx.peer.node.dialProtocol(remote, PROTOCOL.file, {
           signal: AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), signal]),
         });
         const abort = () => stream.abort(new Error("file transfers stopped"));

@@ -13,16 +13,11 @@
  * incoming_transfers.ts and downloads.ts, calling a transfer off cancellation.ts, what they share
  * context.ts.
  */
+import { CONTENT_KINDS, PROTOCOL } from "../../protocol/ids.ts";
 import { guarded } from "../../net/serve.ts";
 import { FileReply } from "../../proto/file.ts";
-import type { TransferRow } from "../../store/file_transfers.ts";
-import {
-  DEFAULT_MAX_FILE_BYTES,
-  FILE_PROTOCOL,
-  MAX_FILE_STREAMS_PER_CONNECTION,
-  OFFER_KIND,
-  REPLY_KIND,
-} from "./constants.ts";
+import type { TransferRow } from "../store/file_transfers.ts";
+import { DEFAULT_MAX_FILE_BYTES, MAX_FILE_STREAMS_PER_CONNECTION } from "./constants.ts";
 import { Cancellation } from "./cancellation.ts";
 import { type FilePeer, type FileProfile, TransferContext } from "./context.ts";
 import { Downloads } from "./downloads.ts";
@@ -69,8 +64,8 @@ export class FileTransfers {
       autoAccept: options.autoAccept ?? false,
       maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     });
-    peer.handleContent(OFFER_KIND, (m) => this.#incoming.onOffer(m.from, m.payload));
-    peer.handleContent(REPLY_KIND, async (m) => {
+    peer.handleContent(CONTENT_KINDS.file.offer, (m) => this.#incoming.onOffer(m.from, m.payload));
+    peer.handleContent(CONTENT_KINDS.file.reply, async (m) => {
       const reply = ctx.decodeReply(m.payload);
       if (reply.result === FileReply.Result.CANCELLED) {
         await this.#cancellation.onCancelled(m.from, reply);
@@ -98,7 +93,7 @@ export class FileTransfers {
     const files = new FileTransfers(peer, profile, options);
     const outgoing = files.#outgoing;
     const serve = guarded(files.#ctx.log, (s, c) => outgoing.serve(s, c.remotePeer));
-    await peer.node.handle(FILE_PROTOCOL, serve, {
+    await peer.node.handle(PROTOCOL.file, serve, {
       maxInboundStreams: MAX_FILE_STREAMS_PER_CONNECTION,
     });
     return files;
@@ -183,6 +178,6 @@ export class FileTransfers {
   async stop(): Promise<void> {
     this.#stopPeerEvents();
     await this.#downloads.stop();
-    await Promise.resolve(this.#ctx.peer.node.unhandle(FILE_PROTOCOL)).catch(() => {});
+    await Promise.resolve(this.#ctx.peer.node.unhandle(PROTOCOL.file)).catch(() => {});
   }
 }

@@ -6,15 +6,10 @@
 import { join, resolve } from "node:path";
 import { checkLength, SHA256_BYTES } from "../../crypto/primitives.ts";
 import { FileOffer, FileReply } from "../../proto/file.ts";
-import type { TransferRow } from "../../store/file_transfers.ts";
-import { toHex } from "../events.ts";
-import {
-  FILE_KEY_BYTES,
-  MAX_CHUNK_BYTES,
-  MAX_NAME_BYTES,
-  MIN_CHUNK_BYTES,
-  TRANSFER_ID_BYTES,
-} from "./constants.ts";
+import type { TransferRow } from "../store/file_transfers.ts";
+import { toHex } from "../../crypto/bytes.ts";
+import { FILE_KEY_BYTES, TRANSFER_ID_BYTES } from "../../crypto/file_chunks.ts";
+import { MAX_CHUNK_BYTES, MAX_NAME_BYTES, MIN_CHUNK_BYTES } from "./constants.ts";
 import { pickTransfer, type TransferContext } from "./context.ts";
 import type { Downloads } from "./downloads.ts";
 import { FileTransferError } from "./errors.ts";

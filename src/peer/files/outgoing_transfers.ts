@@ -3,21 +3,17 @@
  * recipient's replies, and serving the data stream that the recipient opens — only to the
  * Noise-authenticated peer whose trusted key is the offer's counterpart.
  */
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import type { PeerId, Stream } from "@libp2p/interface";
 import { basename, resolve } from "node:path";
 import { randomBytes } from "../../crypto/primitives.ts";
 import { FramedStream } from "../../net/framed.ts";
 import { FileData, FileOffer, FileReply, FileRequest } from "../../proto/file.ts";
-import { normalizeUsername } from "../../rendezvous/username.ts";
-import { fromHex } from "../events.ts";
-import { chunkCount } from "./chunk_crypto.ts";
-import {
-  CREDIT_FRAMES,
-  DEFAULT_CHUNK_BYTES,
-  FILE_KEY_BYTES,
-  OFFER_KIND,
-  TRANSFER_ID_BYTES,
-} from "./constants.ts";
+import { normalizeUsername } from "../../protocol/username.ts";
+import { fromHex } from "../../crypto/bytes.ts";
+import { chunkCount } from "../../crypto/file_chunks.ts";
+import { CREDIT_FRAMES, DEFAULT_CHUNK_BYTES } from "./constants.ts";
+import { FILE_KEY_BYTES, TRANSFER_ID_BYTES } from "../../crypto/file_chunks.ts";
 import { OPEN_STATUSES, type TransferContext } from "./context.ts";
 import { refuse, sendChunks } from "./data_transfer.ts";
 import { FileTransferError } from "./errors.ts";
@@ -71,7 +67,7 @@ export class OutgoingTransfers {
     });
     const messageId = await ctx.peer.sendContent(
       peer,
-      OFFER_KIND,
+      CONTENT_KINDS.file.offer,
       payload,
       `file ${name} (${formatBytes(size)})`,
     );

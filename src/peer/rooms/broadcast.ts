@@ -1,6 +1,6 @@
 /** Broadcasts: a text to every user online at the rendezvous, each copy pairwise encrypted. */
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import type { ContentMessage } from "../context.ts";
-import { ROOM_KINDS } from "./constants.ts";
 import type { RoomsPeer } from "./context.ts";
 import type { RoomEvent } from "./events.ts";
 import { checkRoomText } from "./input.ts";
@@ -22,7 +22,7 @@ export class Broadcast {
     checkRoomText(text);
     const online = this.peer.online();
     for (const to of online) {
-      await this.peer.sendContent(to, ROOM_KINDS.broadcast, new Uint8Array(0), text);
+      await this.peer.sendContent(to, CONTENT_KINDS.broadcast, new Uint8Array(0), text);
     }
     return online;
   }

@@ -11,8 +11,8 @@ import type { Profile } from "../profile.ts";
 import { RoomError } from "./errors.ts";
 import type { RoomEvent } from "./events.ts";
 import { checkRoomName } from "./input.ts";
-import { RoomHistory } from "./room_history.ts";
-import { type RoomRow, RoomStore } from "./store.ts";
+import { RoomHistory } from "../store/room_history.ts";
+import { type RoomRow, RoomStore } from "../store/rooms.ts";
 
 /** What rooms use of a peer. */
 export type RoomsPeer = Pick<

@@ -5,6 +5,7 @@
  * a new chain and gives it to the other remaining members, so the removed member cannot read
  * later messages.
  */
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import { bytesEqual } from "../../crypto/bytes.ts";
 import {
   memberKey,
@@ -15,12 +16,11 @@ import {
 } from "../../crypto/member_list.ts";
 import { RoomListUpdate, SignedMemberList } from "../../proto/room.ts";
 import type { ContentMessage } from "../context.ts";
-import { toHex } from "../events.ts";
-import { ROOM_KINDS } from "./constants.ts";
+import { toHex } from "../../crypto/bytes.ts";
 import type { RoomContext } from "./context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import type { SenderKeys } from "./sender_keys.ts";
-import type { RoomRow } from "./store.ts";
+import type { RoomRow } from "../store/rooms.ts";
 
 /** The member lists of a peer's rooms. */
 export class MemberLists {
@@ -34,7 +34,7 @@ export class MemberLists {
     ctx.store.setList(row.roomId, signed, ctx.now());
     const payload = listUpdate(signed);
     for (const name of to) {
-      if (name !== ctx.me) await ctx.peer.sendContent(name, ROOM_KINDS.members, payload);
+      if (name !== ctx.me) await ctx.peer.sendContent(name, CONTENT_KINDS.room.members, payload);
     }
     return signed;
   }

@@ -3,20 +3,20 @@
  * signing out a member who asked to leave. Each change is a new member list signed by an admin
  * (member_lists.ts); a change that removes someone starts new chains (sender_keys.ts).
  */
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import { memberKey, type MemberList, signMemberList } from "../../crypto/member_list.ts";
 import { randomBytes } from "../../crypto/primitives.ts";
 import { ROOM_ID_BYTES } from "../../crypto/sender_key.ts";
 import { RoomLeave } from "../../proto/room.ts";
-import { normalizeUsername } from "../../rendezvous/username.ts";
+import { normalizeUsername } from "../../protocol/username.ts";
 import { transaction } from "../../store/database.ts";
 import type { ContentMessage } from "../context.ts";
-import { ROOM_KINDS } from "./constants.ts";
 import type { RoomContext } from "./context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import { checkRoomName } from "./input.ts";
 import { listUpdate, type MemberLists } from "./member_lists.ts";
 import type { SenderKeys } from "./sender_keys.ts";
-import type { RoomRow } from "./store.ts";
+import type { RoomRow } from "../store/rooms.ts";
 
 /** The membership changes of a peer's rooms (the Rooms facade serializes them). */
 export class Membership {
@@ -77,7 +77,7 @@ export class Membership {
       issuedAt: ctx.now(),
     };
     const signed = await this.lists.publish(row, next, usernames(current));
-    await ctx.peer.sendContent(name, ROOM_KINDS.invite, listUpdate(signed));
+    await ctx.peer.sendContent(name, CONTENT_KINDS.room.invite, listUpdate(signed));
   }
 
   /**
@@ -120,7 +120,7 @@ export class Membership {
       }, others);
     } else {
       const leave = RoomLeave.encode({ roomId: row.roomId });
-      for (const to of others) await ctx.peer.sendContent(to, ROOM_KINDS.leave, leave);
+      for (const to of others) await ctx.peer.sendContent(to, CONTENT_KINDS.room.leave, leave);
     }
     ctx.forget(row);
   }

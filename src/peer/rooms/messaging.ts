@@ -3,6 +3,7 @@
  * every member who joined; a received one is opened with its sender's chain. Both are kept in
  * the room's history, in the transaction that moves the chain on.
  */
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import { memberKey } from "../../crypto/member_list.ts";
 import {
   DuplicateRoomMessageError,
@@ -11,12 +12,12 @@ import {
   sealRoomMessage,
 } from "../../crypto/sender_key.ts";
 import type { ContentMessage } from "../context.ts";
-import { fromHex, type MessageIdHex } from "../events.ts";
-import { ROOM_KINDS } from "./constants.ts";
+import { fromHex } from "../../crypto/bytes.ts";
+import { type MessageIdHex } from "../events.ts";
 import type { RoomContext } from "./context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import { checkRoomText } from "./input.ts";
-import { RoomHistory } from "./room_history.ts";
+import { RoomHistory } from "../store/room_history.ts";
 import type { SenderKeys } from "./sender_keys.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -45,7 +46,7 @@ export class RoomMessaging {
     });
     const ids: MessageIdHex[] = [];
     for (const to of ctx.joinedMembers(row, ctx.listOf(row))) {
-      ids.push(await ctx.peer.sendContent(to, ROOM_KINDS.message, sealed.message));
+      ids.push(await ctx.peer.sendContent(to, CONTENT_KINDS.room.message, sealed.message));
     }
     return ids;
   }

@@ -13,26 +13,27 @@
  * One lock here serializes all room work (commands and received room messages), so chain
  * iterations go out in the order of the outbox.
  */
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import type { ContentMessage } from "../context.ts";
 import type { MessageIdHex } from "../events.ts";
 import type { Profile } from "../profile.ts";
 import { Broadcast } from "./broadcast.ts";
-import { MAX_TRACKED_IDS, ROOM_KINDS } from "./constants.ts";
+import { MAX_TRACKED_IDS } from "./constants.ts";
 import { RoomContext, type RoomsPeer } from "./context.ts";
 import type { RoomEvent, RoomListener } from "./events.ts";
 import { MemberLists } from "./member_lists.ts";
 import { Membership } from "./membership.ts";
 import { RoomMessaging } from "./messaging.ts";
-import type { RoomHistoryLine } from "./room_history.ts";
+import type { RoomHistoryLine } from "../store/room_history.ts";
 import { SenderKeys } from "./sender_keys.ts";
 import { type RoomInfo, roomInfo, type RoomMemberInfo, roomMembers } from "./views.ts";
 
 // The rest of the API the CLI imports from here (each documented where it is defined).
-export { MAX_ROOM_TEXT_BYTES, ROOM_KINDS } from "./constants.ts";
+export { MAX_ROOM_TEXT_BYTES } from "./constants.ts";
 export type { RoomsPeer } from "./context.ts";
 export { RoomError } from "./errors.ts";
 export type { RoomEvent, RoomListener } from "./events.ts";
-export type { RoomHistoryLine } from "./room_history.ts";
+export type { RoomHistoryLine } from "../store/room_history.ts";
 export { checkRoomName, checkRoomText } from "./input.ts";
 export type { RoomInfo, RoomMemberInfo } from "./views.ts";
 
@@ -74,15 +75,15 @@ export class Rooms {
     this.#broadcast = new Broadcast(tracked, (event) => this.#emit(event));
     const handle = (kind: string, handler: (m: ContentMessage) => Promise<void>) =>
       peer.handleContent(kind, (m) => this.#exclusive(() => handler(m)));
-    handle(ROOM_KINDS.invite, (m) => lists.onUpdate(m, true));
-    handle(ROOM_KINDS.members, (m) => lists.onUpdate(m, false));
+    handle(CONTENT_KINDS.room.invite, (m) => lists.onUpdate(m, true));
+    handle(CONTENT_KINDS.room.members, (m) => lists.onUpdate(m, false));
     handle(
-      ROOM_KINDS.senderKey,
+      CONTENT_KINDS.room.senderKey,
       (m) => keys.receive(m, (list, from) => lists.receive(list, from, false, false)),
     );
-    handle(ROOM_KINDS.message, (m) => this.#messaging.receive(m));
-    handle(ROOM_KINDS.leave, (m) => this.#membership.onLeave(m));
-    peer.handleContent(ROOM_KINDS.broadcast, (m) => this.#broadcast.receive(m));
+    handle(CONTENT_KINDS.room.message, (m) => this.#messaging.receive(m));
+    handle(CONTENT_KINDS.room.leave, (m) => this.#membership.onLeave(m));
+    peer.handleContent(CONTENT_KINDS.broadcast, (m) => this.#broadcast.receive(m));
   }
 
   /** Whether `id` is a pairwise message rooms sent (a room message or a control message). */

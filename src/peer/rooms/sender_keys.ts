@@ -3,6 +3,7 @@
  * (bound to room and member); ours started anew (rotated) and given to members; theirs received.
  * A member counts as joined for us once we hold its chain.
  */
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import { openAtRest, sealAtRest } from "../../crypto/at_rest.ts";
 import { memberKey, peekMemberList } from "../../crypto/member_list.ts";
 import { concat } from "../../crypto/primitives.ts";
@@ -17,10 +18,9 @@ import {
 import { RoomSenderKey, SignedMemberList } from "../../proto/room.ts";
 import { transaction } from "../../store/database.ts";
 import type { ContentMessage } from "../context.ts";
-import { ROOM_KINDS } from "./constants.ts";
 import type { RoomContext } from "./context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
-import type { RoomRow } from "./store.ts";
+import type { RoomRow } from "../store/rooms.ts";
 
 const encoder = new TextEncoder();
 const CHAIN_CONTEXT = encoder.encode("room-chain");
@@ -91,7 +91,7 @@ export class SenderKeys {
       chain: { ...chain, skipped: [] },
     });
     for (const name of to) {
-      await peer.sendContent(name, ROOM_KINDS.senderKey, payload);
+      await peer.sendContent(name, CONTENT_KINDS.room.senderKey, payload);
       store.setShared(row.roomId, name, chain.generation);
     }
   }

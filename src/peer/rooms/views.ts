@@ -1,6 +1,6 @@
 /** Rooms and members as /rooms and /members show them. */
 import type { RoomContext } from "./context.ts";
-import type { RoomRow, RoomStatus } from "./store.ts";
+import type { RoomRow, RoomStatus } from "../store/rooms.ts";
 
 /** A room as /rooms shows it. */
 export interface RoomInfo {

@@ -1,0 +1,150 @@
+/** `tincan chat`: log in (registering on first use) and chat interactively. */
+import process from "node:process";
+import { join } from "node:path";
+import { FileTransfers } from "../../peer/files/file_transfers.ts";
+import { Rooms } from "../../peer/rooms/rooms.ts";
+import type { Rendezvous } from "../../rendezvous/server.ts";
+import { type CliIO, EXIT } from "../io.ts";
+import { startEmbeddedRendezvous } from "../../embedded/local_rendezvous.ts";
+import {
+  type Env,
+  parsePeerArgs,
+  PEER_FLAGS,
+  PEER_FLAGS_HELP,
+  type PeerArgs,
+} from "../peer_args.ts";
+import { type CliPeer, configureCliLogging, startCliPeer, untilSignal } from "../peer_session.ts";
+import { parseFlags } from "../parse.ts";
+import { startRepl } from "../repl/repl.ts";
+import { REPL_HELP } from "../repl/commands.ts";
+import { style, useColor } from "../repl/format.ts";
+
+/** `tincan chat --help`. */
+export const CHAT_HELP = `Usage: tincan chat --user NAME [--rendezvous MULTIADDR] [--profile DIR]
+
+The interactive chat. Logs in to the rendezvous (registering NAME there on first use), then
+reads commands and messages; incoming messages appear above what you are typing.
+
+When the rendezvous is the local default /ip4/127.0.0.1/tcp/4001 and nothing listens there,
+chat starts one in this process (data in $XDG_DATA_HOME/tincan/rendezvous or
+~/.local/share/tincan/rendezvous), so two chats on one machine find each other. It stops
+when that chat exits.
+
+${REPL_HELP.join("\n")}
+
+Options:
+${PEER_FLAGS_HELP}
+Colours are off when NO_COLOR is set or stdout is not a terminal.`;
+
+/** Attempts, and the pause between them, to take the local rendezvous over. */
+const TAKEOVER_ATTEMPTS = 10;
+const TAKEOVER_PAUSE_MS = 500;
+
+/** Where accepted files go, inside the profile directory. */
+export const DOWNLOADS = "downloads";
+
+/** Parsed `tincan chat` arguments. */
+export type ChatArgs = { readonly help: true } | ({ readonly help: false } & PeerArgs);
+
+/**
+ * Parses the arguments of `tincan chat`.
+ * @throws UsageError for unknown flags, a missing or bad --user, or a bad --rendezvous.
+ */
+export function parseChatArgs(args: readonly string[], env: Env): ChatArgs {
+  const { values } = parseFlags("chat", args, PEER_FLAGS);
+  if (values.help) return { help: true };
+  return { help: false, ...parsePeerArgs("chat", values, env) };
+}
+
+/** Runs the chat until the user quits; returns the exit code. */
+export async function runChat(args: readonly string[], io: CliIO): Promise<number> {
+  const env: Env = (name) => Deno.env.get(name);
+  const parsed = parseChatArgs(args, env);
+  if (parsed.help) {
+    io.out(CHAT_HELP);
+    return EXIT.ok;
+  }
+  configureCliLogging(env);
+  let embedded: Rendezvous | undefined;
+  let started: CliPeer;
+  let rooms: Rooms | undefined;
+  let files: FileTransfers | undefined;
+  try {
+    started = await startCliPeer(parsed, {
+      register: true,
+      env,
+      beforeConnect: async (address) => {
+        embedded = await startEmbeddedRendezvous(address, env, io.err);
+      },
+      // Before the peer accepts anything, so room and file messages read at login are handled.
+      setup: async (peer, profile) => {
+        rooms = new Rooms(peer, profile);
+        files = await FileTransfers.attach(peer, profile, {
+          downloadDir: join(profile.dir, DOWNLOADS),
+        });
+      },
+    });
+  } catch (err: unknown) {
+    await embedded?.stop().catch(() => {});
+    throw err;
+  }
+  files!.resume();
+  // When the chat that ran the local rendezvous exits, the next one to notice runs it instead
+  // (same data directory, so the same PeerId), and everyone's peer logs in again by itself.
+  let takingOver = false;
+  const takeOver = async () => {
+    // The exiting chat may still hold the database for a moment: try a few times.
+    for (let attempt = 1; attempt <= TAKEOVER_ATTEMPTS && !embedded; attempt++) {
+      try {
+        const taken = await startEmbeddedRendezvous(started.rendezvous, env, io.err);
+        if (taken && embedded) await taken.stop();
+        else embedded ??= taken;
+        return;
+      } catch (err: unknown) {
+        if (attempt === TAKEOVER_ATTEMPTS) {
+          io.err(`tincan: cannot start the local rendezvous: ${(err as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, TAKEOVER_PAUSE_MS));
+      }
+    }
+  };
+  const stopTakeover = started.peer.on((event) => {
+    if (event.type !== "notice" || event.rendezvous !== "lost" || embedded || takingOver) return;
+    takingOver = true;
+    void takeOver().finally(() => takingOver = false);
+  });
+  const signal = untilSignal();
+  const abort = new AbortController();
+  void signal.signalled.then(() => abort.abort());
+  try {
+    const isTerminal = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+    const s = style(useColor(Deno.stdout.isTerminal(), env("NO_COLOR")));
+    io.out(
+      `Logged in as ${s.bold(parsed.user)} at ${started.rendezvous} ` +
+        `(peer id ${started.profile.peerId}).`,
+    );
+    io.out("Type /help for commands, /to <user> to choose whom you talk to, /quit to leave.");
+    io.out(`Files you /accept are saved in ${join(started.profile.dir, DOWNLOADS)}.`);
+    const repl = startRepl(started.peer, {
+      input: process.stdin,
+      output: process.stdout,
+      terminal: isTerminal,
+      color: useColor(Deno.stdout.isTerminal(), env("NO_COLOR")),
+      signal: abort.signal,
+      rooms: rooms!,
+      files: files!,
+    });
+    configureCliLogging(env, { write: (line) => repl.print(s.dim(line)) });
+    await repl.closed;
+    io.out("Logging out…");
+  } finally {
+    signal.dispose();
+    configureCliLogging(env);
+    stopTakeover();
+    await files!.stop();
+    await started.stop();
+    await embedded?.stop().catch(() => {});
+  }
+  io.out("Bye.");
+  return EXIT.ok;
+}

@@ -1,0 +1,163 @@
+/** `tincan listen`: log in and print incoming messages until interrupted (or N arrived). */
+import type { PeerEvent } from "../../peer/events.ts";
+import { type CliIO, EXIT } from "../io.ts";
+import {
+  type Env,
+  parseCount,
+  parsePeerArgs,
+  PEER_FLAGS,
+  PEER_FLAGS_HELP,
+  type PeerArgs,
+} from "../peer_args.ts";
+import { configureCliLogging, startCliPeer, untilSignal } from "../peer_session.ts";
+import { parseFlags } from "../parse.ts";
+import type { FileTransfers } from "../../peer/files/file_transfers.ts";
+import { attachAcceptingFiles, LISTEN_FILES_HELP, reportFiles } from "./listen_files.ts";
+import { parseSize } from "../../peer/files/units.ts";
+import { UsageError } from "../../errors.ts";
+import { formatEvent, keyChangedLine, sanitize, style, timestamp } from "../repl/format.ts";
+
+/** `tincan listen --help`. */
+export const LISTEN_HELP =
+  `Usage: tincan listen --user NAME [--rendezvous MULTIADDR] [--json] [--count N]
+       [--accept-files DIR [--max-file-size SIZE]]
+
+Logs in, prints the messages waiting in your mailbox at the rendezvous (sent while you were
+offline), then each incoming message on stdout until Ctrl-C (or SIGTERM), then logs out.
+Status lines (ready, key changes, lost connection) go to stderr.
+
+Human format:  [YYYY-MM-DD HH:MM:SS] alice: text
+--json format: one object per line; "via" is "mailbox" or "direct":
+  {"type":"message","id":"<hex>","from":"alice","to":"bob","text":"…",
+   "sentAt":<ms since 1970>,"keyChanged":false,"via":"mailbox"}
+
+Options:
+  --json                  one JSON object per message
+  --count N               exit 0 after N messages
+${LISTEN_FILES_HELP}
+${PEER_FLAGS_HELP}`;
+
+/** Parsed `tincan listen` arguments. */
+export type ListenArgs =
+  | { readonly help: true }
+  | ({
+    readonly help: false;
+    readonly json: boolean;
+    readonly count?: number;
+    readonly acceptFiles?: string;
+    readonly maxFileBytes?: number;
+  } & PeerArgs);
+
+/**
+ * Parses the arguments of `tincan listen`.
+ * @throws UsageError for unknown flags, a missing or bad --user or --rendezvous, a bad --count.
+ */
+export function parseListenArgs(args: readonly string[], env: Env): ListenArgs {
+  const { values } = parseFlags("listen", args, {
+    ...PEER_FLAGS,
+    json: { type: "boolean" },
+    count: { type: "string" },
+    "accept-files": { type: "string" },
+    "max-file-size": { type: "string" },
+  });
+  if (values.help) return { help: true };
+  const peer = parsePeerArgs("listen", values, env);
+  const count = values.count === undefined
+    ? undefined
+    : parseCount("listen", "--count", values.count, 1, Number.MAX_SAFE_INTEGER);
+  const dir = values["accept-files"];
+  if (dir === "") throw new UsageError("listen: --accept-files needs a directory");
+  let maxFileBytes: number | undefined;
+  try {
+    const size = values["max-file-size"];
+    maxFileBytes = size === undefined ? undefined : parseSize(size);
+  } catch (err: unknown) {
+    throw new UsageError(`listen: --max-file-size: ${(err as Error).message}`);
+  }
+  return {
+    help: false,
+    ...peer,
+    json: values.json ?? false,
+    ...(count ? { count } : {}),
+    ...(dir === undefined ? {} : { acceptFiles: dir }),
+    ...(maxFileBytes === undefined ? {} : { maxFileBytes }),
+  };
+}
+
+type Message = Extract<PeerEvent, { type: "message" }>;
+
+/** The --json line of a message. */
+export function messageJson(m: Message): string {
+  return JSON.stringify({
+    type: "message",
+    id: m.id,
+    from: m.from,
+    to: m.to,
+    text: m.text,
+    sentAt: m.sentAt,
+    keyChanged: m.keyChanged,
+    via: m.via,
+  });
+}
+
+/** The human line of a message (text made safe for a terminal). */
+export function messageLine(m: Message): string {
+  return `[${timestamp(m.sentAt)}] ${m.from}: ${sanitize(m.text)}`;
+}
+
+/** Time for the acknowledgement of the last message to leave before logging out. */
+const ACK_GRACE_MS = 300;
+
+/** Prints messages until interrupted or --count reached; returns the exit code. */
+export async function runListen(args: readonly string[], io: CliIO): Promise<number> {
+  const env: Env = (name) => Deno.env.get(name);
+  const parsed = parseListenArgs(args, env);
+  if (parsed.help) {
+    io.out(LISTEN_HELP);
+    return EXIT.ok;
+  }
+  configureCliLogging(env);
+  const signal = untilSignal();
+  try {
+    const s = style(false);
+    let seen = 0;
+    let reachedCount = () => {};
+    const counted = new Promise<void>((resolve) => reachedCount = resolve);
+    // Listening from the start: mail read during the login is printed first.
+    const onEvent = (event: PeerEvent) => {
+      if (event.type === "message") {
+        if (parsed.count !== undefined && seen >= parsed.count) return;
+        if (event.keyChanged) io.err(`tincan: ${keyChangedLine(event.from, false, s)}`);
+        io.out(parsed.json ? messageJson(event) : messageLine(event));
+        seen++;
+        if (seen === parsed.count) reachedCount();
+      } else if (event.type === "key-changed" || event.type === "notice") {
+        io.err(`tincan: ${formatEvent(event, s)}`);
+      }
+    };
+    let files: FileTransfers | undefined;
+    const dir = parsed.acceptFiles;
+    const started = await startCliPeer(parsed, {
+      register: false,
+      env,
+      onEvent,
+      ...(dir === undefined ? {} : {
+        setup: async (peer, profile) => {
+          files = await attachAcceptingFiles(peer, profile, {
+            dir,
+            maxFileBytes: parsed.maxFileBytes,
+          });
+        },
+      }),
+    });
+    if (files) reportFiles(files, { json: parsed.json }, io);
+    io.err(`tincan: listening as ${parsed.user} at ${started.rendezvous}; Ctrl-C to stop`);
+    await Promise.race([signal.signalled, counted]);
+    await new Promise((resolve) => setTimeout(resolve, ACK_GRACE_MS));
+    await files?.stop();
+    await started.stop();
+    return EXIT.ok;
+  } finally {
+    signal.dispose();
+  }
+}

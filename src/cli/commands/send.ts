@@ -1,0 +1,205 @@
+/**
+ * `tincan send`: send one message; exit once the recipient acknowledged it (delivered) or its
+ * mailbox at the rendezvous accepted it (queued).
+ */
+import { fromHex } from "../../crypto/bytes.ts";
+import { type PeerEvent } from "../../peer/events.ts";
+import { OutboxStore } from "../../peer/store/outbox.ts";
+import { type CliIO, EXIT } from "../io.ts";
+import {
+  checkRecipient,
+  checkText,
+  type Env,
+  parseCount,
+  parsePeerArgs,
+  PEER_FLAGS,
+  PEER_FLAGS_HELP,
+  type PeerArgs,
+} from "../peer_args.ts";
+import { configureCliLogging, startCliPeer, untilSignal } from "../peer_session.ts";
+import { parseFlags } from "../parse.ts";
+
+/** How long `send` waits for the acknowledgement by default, in seconds. */
+export const DEFAULT_SEND_TIMEOUT_S = 20;
+
+/** `tincan send --help`. */
+export const SEND_HELP =
+  `Usage: tincan send --user NAME --to USER [--rendezvous MULTIADDR] [--timeout S] TEXT...
+
+Logs in, sends TEXT (the words joined by spaces) end-to-end encrypted to USER and logs out.
+Prints "delivered" and exits 0 once USER acknowledges it. When USER is offline (or does not
+acknowledge in time) the same sealed message is left in USER's mailbox at the rendezvous:
+tincan prints "queued" and exits 0; USER gets it at the next login, and your outbox marks it
+delivered when USER's receipt comes back (seen the next time you log in).
+
+An unknown USER, a mailbox that refuses the message (full, too large) or an interruption
+exits 1; the message is then marked failed in your outbox and is NOT sent later.
+
+Options:
+  --to USER               the recipient
+  --timeout S             seconds to wait for a direct acknowledgement before mailing
+                          (default ${DEFAULT_SEND_TIMEOUT_S})
+${PEER_FLAGS_HELP}`;
+
+/** Parsed `tincan send` arguments. */
+export type SendArgs =
+  | { readonly help: true }
+  | ({
+    readonly help: false;
+    readonly to: string;
+    readonly text: string;
+    readonly timeoutMs: number;
+  } & PeerArgs);
+
+/**
+ * Parses the arguments of `tincan send`.
+ * @throws UsageError for unknown flags, a missing or bad --user or --to, sending to yourself, an
+ * empty or too long text, or a bad --timeout.
+ */
+export function parseSendArgs(args: readonly string[], env: Env): SendArgs {
+  const { values, positionals } = parseFlags("send", args, {
+    ...PEER_FLAGS,
+    to: { type: "string" },
+    timeout: { type: "string" },
+  }, true);
+  if (values.help) return { help: true };
+  const peer = parsePeerArgs("send", values, env);
+  const to = checkRecipient("send", values.to, peer.user, "a message");
+  const text = checkText("send", positionals.join(" "));
+  const timeoutS = values.timeout === undefined
+    ? DEFAULT_SEND_TIMEOUT_S
+    : parseCount("send", "--timeout", values.timeout, 1, 3600);
+  return { help: false, ...peer, to, text, timeoutMs: timeoutS * 1000 };
+}
+
+type Outcome =
+  | { kind: "delivered" }
+  | { kind: "queued" }
+  | { kind: "unmailed"; reason: string }
+  | { kind: "failed"; reason: string }
+  | { kind: "timeout" }
+  | { kind: "interrupted" };
+
+/**
+ * Sends one message and waits for its outcome; returns the exit code.
+ * @throws Error saying why the message was not delivered (after marking it failed).
+ */
+export async function runSend(args: readonly string[], io: CliIO): Promise<number> {
+  const env: Env = (name) => Deno.env.get(name);
+  const parsed = parseSendArgs(args, env);
+  if (parsed.help) {
+    io.out(SEND_HELP);
+    return EXIT.ok;
+  }
+  configureCliLogging(env);
+  const signal = untilSignal();
+  const started = await startCliPeer(parsed, { register: false, env }).catch((err: unknown) => {
+    signal.dispose();
+    throw err;
+  });
+  const { peer, profile } = started;
+  let outcome: Outcome;
+  let id = "";
+  let online = false;
+  try {
+    const events: PeerEvent[] = [];
+    let wake = () => {};
+    const stopListening = peer.on((event) => {
+      events.push(event);
+      wake();
+    });
+    id = await peer.send(parsed.to, parsed.text);
+    const messageId = id;
+    const settled = new Promise<Outcome>((resolve) => {
+      wake = () => {
+        for (const event of events) {
+          if (event.type === "delivered" && event.id === messageId) resolve({ kind: "delivered" });
+          if (event.type === "queued" && event.id === messageId) resolve({ kind: "queued" });
+          if (event.type === "failed" && event.id === messageId) {
+            resolve({ kind: "failed", reason: event.reason });
+          }
+          if (event.type === "key-changed" && event.username === parsed.to) {
+            resolve({
+              kind: "failed",
+              reason: `${parsed.to}'s identity key changed; the message is held until you ` +
+                `compare safety numbers and run /trust ${parsed.to} in \`tincan chat\``,
+            });
+          }
+        }
+      };
+      wake();
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    outcome = await Promise.race([
+      settled,
+      new Promise<Outcome>((resolve) => {
+        timer = setTimeout(() => resolve({ kind: "timeout" }), parsed.timeoutMs);
+      }),
+      signal.signalled.then((): Outcome => ({ kind: "interrupted" })),
+    ]);
+    clearTimeout(timer);
+    online = peer.online().includes(parsed.to);
+    if (outcome.kind === "timeout") {
+      // Sent but not acknowledged in time: leave it in the recipient's mailbox instead.
+      try {
+        if (await peer.mailNow(messageId)) outcome = { kind: "queued" };
+      } catch (err: unknown) {
+        outcome = {
+          kind: "unmailed",
+          reason: `no acknowledgement within ${parsed.timeoutMs / 1000} s, and the mailbox ` +
+            `did not take it: ${(err as Error).message}`,
+        };
+      }
+    }
+    stopListening();
+  } finally {
+    signal.dispose();
+    await peer.stop().catch(() => {});
+  }
+  try {
+    if (outcome.kind === "timeout" || outcome.kind === "interrupted") {
+      outcome = markFailed(new OutboxStore(profile.db), id, outcomeReason(outcome, parsed, online));
+    } else if (outcome.kind === "unmailed") {
+      outcome = markFailed(
+        new OutboxStore(profile.db),
+        id,
+        `${outcome.reason}; the message is marked failed and will not be sent later`,
+      );
+    }
+  } finally {
+    profile.close();
+  }
+  if (outcome.kind === "delivered" || outcome.kind === "queued") {
+    io.out(outcome.kind);
+    return EXIT.ok;
+  }
+  if (outcome.kind === "failed") {
+    throw new Error(`not delivered to ${parsed.to}: ${outcome.reason}`);
+  }
+  throw new TypeError(`unexpected send outcome ${outcome.kind}`);
+}
+
+function outcomeReason(
+  outcome: { kind: "timeout" | "interrupted" },
+  args: { to: string; timeoutMs: number },
+  online: boolean,
+): string {
+  const why = outcome.kind === "interrupted"
+    ? "interrupted before an acknowledgement"
+    : online
+    ? `no acknowledgement within ${args.timeoutMs / 1000} s`
+    : `${args.to} is offline and the message could not be left in the mailbox in time`;
+  return `${why}; the message is marked failed and will not be sent later`;
+}
+
+/**
+ * After the peer stopped: delivered or queued if the acknowledgement or the mailbox's acceptance
+ * made it, else marked failed.
+ */
+function markFailed(outbox: OutboxStore, id: string, reason: string): Outcome {
+  const messageId = fromHex(id);
+  const status = outbox.get(messageId)?.status;
+  if (status === "delivered" || status === "queued") return { kind: status };
+  outbox.setStatus(messageId, "failed", Date.now(), reason);
+  return { kind: "failed", reason };
+}

@@ -1,0 +1,117 @@
+/**
+ * How the chat shows things: pure functions from peer events and history lines to one line of
+ * text each, with optional ANSI colours. Text from other users is made safe to print first.
+ */
+import type { PeerEvent } from "../../peer/events.ts";
+import type { HistoryLine } from "../../peer/peer.ts";
+
+/** Text decorations; identity functions when colours are off. */
+export interface Style {
+  readonly bold: (s: string) => string;
+  readonly dim: (s: string) => string;
+  readonly red: (s: string) => string;
+  readonly green: (s: string) => string;
+  readonly yellow: (s: string) => string;
+  readonly cyan: (s: string) => string;
+}
+
+const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+const plain = (s: string) => s;
+
+/** ANSI colours when `color`, plain text otherwise. */
+export function style(color: boolean): Style {
+  if (!color) {
+    return { bold: plain, dim: plain, red: plain, green: plain, yellow: plain, cyan: plain };
+  }
+  return {
+    bold: sgr(1, 22),
+    dim: sgr(2, 22),
+    red: sgr(31, 39),
+    green: sgr(32, 39),
+    yellow: sgr(33, 39),
+    cyan: sgr(36, 39),
+  };
+}
+
+/** Whether to colour output: a terminal, and NO_COLOR unset or empty (https://no-color.org). */
+export function useColor(isTerminal: boolean, noColor: string | undefined): boolean {
+  return isTerminal && (noColor === undefined || noColor === "");
+}
+
+/**
+ * `text` safe to print on a terminal: control characters (escape sequences, carriage returns,
+ * newlines) and bidirectional overrides become U+FFFD, so a message cannot rewrite the screen.
+ */
+export function sanitize(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "\ufffd");
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/** HH:MM of `ms` in local time. */
+export function clock(ms: number): string {
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** YYYY-MM-DD HH:MM:SS of `ms` in local time. */
+export function timestamp(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** The loud line shown when `username`'s identity key changed. */
+export function keyChangedLine(username: string, blocked: boolean, s: Style): string {
+  const what = blocked
+    ? `you had verified ${username}, so messages to ${username} are BLOCKED`
+    : `messages to ${username} are HELD`;
+  return s.bold(s.red(
+    `!!! WARNING: ${username}'s identity key CHANGED. Someone may be impersonating ${username}. ` +
+      `${what} until you compare safety numbers (/verify ${username}) and type /trust ${username}.`,
+  ));
+}
+
+/** One line for a peer event, or undefined for events not shown. */
+export function formatEvent(event: PeerEvent, s: Style): string | undefined {
+  switch (event.type) {
+    case "message": {
+      const line = `${s.dim(`[${clock(event.sentAt)}]`)} ${s.bold(s.cyan(event.from))}: ${
+        sanitize(event.text)
+      }`;
+      return event.keyChanged ? `${keyChangedLine(event.from, false, s)}\n${line}` : line;
+    }
+    case "delivered":
+      return s.dim(s.green(`  ✓ delivered to ${event.to}`));
+    case "queued":
+      return s.dim(`  … ${event.to} is offline: queued in ${event.to}'s mailbox at the rendezvous`);
+    case "failed":
+      return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(event.reason)}`);
+    case "presence":
+      return s.dim(`* ${event.username} ${event.online ? "is online" : "went offline"}`);
+    case "key-changed":
+      return keyChangedLine(event.username, event.blocked, s);
+    case "notice":
+      return s.yellow(`* ${sanitize(event.text)}`);
+  }
+}
+
+/** One line of /history. */
+export function formatHistoryLine(line: HistoryLine, self: string, s: Style): string {
+  const from = line.outgoing ? self : line.peer;
+  const to = line.outgoing ? line.peer : self;
+  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${sanitize(line.text)}`;
+}
+
+/** The /verify answer: the safety number and what to do with it. */
+export function formatSafetyNumber(user: string, number: string, s: Style): string[] {
+  const groups = number.split(" ");
+  return [
+    `Safety number with ${user}:`,
+    `  ${s.bold(groups.slice(0, 6).join(" "))}`,
+    `  ${s.bold(groups.slice(6).join(" "))}`,
+    `Compare it with ${user} in person or over a channel you trust. If it matches, type ` +
+    `/verify ${user} yes`,
+  ];
+}

@@ -1,0 +1,107 @@
+/**
+ * The client side of /tincan/mailbox/1.0.0: deposit a sealed envelope for an offline user, fetch
+ * our own mail, acknowledge it. One stream carries many requests, one at a time, in order.
+ */
+import { RemoteError } from "../../errors.ts";
+import { FramedStream } from "../../net/framed.ts";
+import type { TincanNode } from "../../net/node.ts";
+import { MailboxRequest, MailboxResponse, MailboxStatus } from "../../proto/mailbox.ts";
+import { FRAMES, MAX_MAIL_PER_FETCH } from "../../protocol/limits.ts";
+import { PROTOCOL } from "../../protocol/ids.ts";
+import { openStream, type Target } from "../../net/dial.ts";
+
+/** One fetched mail. */
+export interface FetchedMail {
+  readonly id: bigint;
+  readonly envelope: Uint8Array;
+  readonly depositedAt: number;
+}
+
+const EMPTY: MailboxRequest = {
+  type: MailboxRequest.Type.DEPOSIT,
+  recipient: "",
+  envelope: new Uint8Array(0),
+  limit: 0,
+  ids: [],
+};
+
+/** A mailbox stream to the rendezvous. */
+export class MailboxClient {
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly framed: FramedStream<MailboxResponse, MailboxRequest>,
+  ) {}
+
+  /** Opens a mailbox stream to `rendezvous`. */
+  static async open(node: TincanNode, rendezvous: Target): Promise<MailboxClient> {
+    const stream = await openStream(node, rendezvous, PROTOCOL.mailbox);
+    return new MailboxClient(
+      new FramedStream(stream, MailboxResponse, MailboxRequest, FRAMES.mailboxResponse, {
+        limits: { mail: MAX_MAIL_PER_FETCH },
+      }),
+    );
+  }
+
+  /**
+   * Leaves `envelope` in `recipient`'s mailbox; returns the mail's id once it is committed.
+   * @throws RemoteError E_MAILBOX_FULL, E_TOO_LARGE, E_WRONG_RECIPIENT, E_NOT_FOUND, …
+   */
+  async deposit(recipient: string, envelope: Uint8Array): Promise<bigint> {
+    const response = await this.#ask(
+      { ...EMPTY, type: MailboxRequest.Type.DEPOSIT, recipient, envelope },
+      `leave a message in ${recipient}'s mailbox`,
+    );
+    return response.id;
+  }
+
+  /**
+   * Our oldest mail (at most `limit`), and whether more is waiting.
+   * @throws RemoteError E_NOT_AUTHORIZED when not logged in.
+   */
+  async fetch(limit = MAX_MAIL_PER_FETCH): Promise<{ mail: FetchedMail[]; more: boolean }> {
+    const response = await this.#ask(
+      { ...EMPTY, type: MailboxRequest.Type.FETCH, limit },
+      "fetch mail",
+    );
+    return {
+      mail: response.mail.map((m) => ({
+        id: m.id,
+        envelope: m.envelope,
+        depositedAt: Number(m.depositedAt),
+      })),
+      more: response.more,
+    };
+  }
+
+  /** Deletes our mail with these ids (processed); returns how many the rendezvous deleted. */
+  async acknowledge(ids: readonly bigint[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const response = await this.#ask(
+      { ...EMPTY, type: MailboxRequest.Type.ACK, ids: [...ids] },
+      "acknowledge mail",
+    );
+    return response.deleted;
+  }
+
+  /** Closes the stream. */
+  async close(): Promise<void> {
+    await this.framed.close();
+  }
+
+  #ask(request: MailboxRequest, action: string): Promise<MailboxResponse> {
+    const run = this.#queue.then(async () => {
+      await this.framed.write(request);
+      const response = await this.framed.read();
+      if (response.status !== MailboxStatus.OK) {
+        throw new RemoteError(
+          response.statusText || `Cannot ${action}: ${response.status}`,
+          response.status,
+        );
+      }
+      return response;
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}

@@ -1,0 +1,58 @@
+/** The client side of /tincan/presence/1.0.0: a live feed of who is online. */
+import { RemoteError } from "../../errors.ts";
+import { FramedStream } from "../../net/framed.ts";
+import type { TincanNode } from "../../net/node.ts";
+import { PresenceEvent, PresenceRequest, Status } from "../../proto/services.ts";
+import { FRAMES } from "../../protocol/limits.ts";
+import { PROTOCOL } from "../../protocol/ids.ts";
+import { openStream, type Target } from "../../net/dial.ts";
+
+/** One online/offline change. */
+export interface Presence {
+  readonly username: string;
+  readonly peerId: string;
+  readonly online: boolean;
+  readonly at: number;
+}
+
+/** A subscription: its events, and a way to end it. */
+export interface PresenceFeed {
+  readonly events: AsyncIterable<Presence>;
+  close(): Promise<void>;
+}
+
+/**
+ * Subscribes to presence: first everyone online now, then each change.
+ * @throws RemoteError E_NOT_AUTHORIZED when this node is not logged in.
+ */
+export async function subscribePresence(
+  node: TincanNode,
+  rendezvous: Target,
+): Promise<PresenceFeed> {
+  const stream = await openStream(node, rendezvous, PROTOCOL.presence);
+  const framed = new FramedStream<PresenceEvent, PresenceRequest>(
+    stream,
+    PresenceEvent,
+    PresenceRequest,
+    FRAMES.presenceEvent,
+  );
+  await framed.write({});
+  const first = await framed.read(AbortSignal.timeout(FRAMES.presence.readTimeoutMs));
+  if (first.status !== Status.OK) {
+    await framed.close();
+    throw new RemoteError(first.statusText || `presence refused: ${first.status}`, first.status);
+  }
+  async function* events(): AsyncGenerator<Presence> {
+    while (true) {
+      const event = await framed.readOrEnd();
+      if (event === undefined) return;
+      yield {
+        username: event.username,
+        peerId: event.peerId,
+        online: event.online,
+        at: Number(event.at),
+      };
+    }
+  }
+  return { events: events(), close: () => framed.close() };
+}

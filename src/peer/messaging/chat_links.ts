@@ -1,0 +1,154 @@
+/**
+ * /tincan/chat/1.0.0 — one long-lived stream per pair of peers, used by both sides, carrying
+ * signed envelopes and acknowledgements. Frames on one stream are handled in order; a peer
+ * answers each envelope with an Ack once it has stored it (or rejected it).
+ */
+import { PROTOCOL } from "../../protocol/ids.ts";
+import type { Connection, PeerId, Stream } from "@libp2p/interface";
+import { MAX_ENVELOPE_BYTES } from "../../protocol/limits.ts";
+import type { Logger } from "../../log.ts";
+import { FramedStream } from "../../net/framed.ts";
+import type { TincanNode } from "../../net/node.ts";
+import { guarded } from "../../net/serve.ts";
+import { Ack, ChatFrame } from "../../proto/chat.ts";
+import { DIAL_TIMEOUT_MS } from "../../net/dial.ts";
+
+/** Chat frames: an envelope plus a little framing; no deadline between frames (idle is fine). */
+export const CHAT_FRAMES = {
+  maxFrameBytes: MAX_ENVELOPE_BYTES + 1024,
+  readTimeoutMs: 2 ** 31 - 1,
+  maxFrames: Infinity,
+} as const;
+
+/** Chat streams one connection may open to us at once. */
+const MAX_CHAT_STREAMS_PER_CONNECTION = 4;
+
+/** What the links do with what arrives. */
+export interface ChatHandlers {
+  /** Processes an envelope from `from` and returns the acknowledgement to send back. */
+  onEnvelope(envelope: Uint8Array, from: PeerId): Promise<Ack>;
+  /** An acknowledgement of one of our envelopes arrived from `from`. */
+  onAck(ack: Ack, from: PeerId): void;
+  /** A chat stream with `peer` opened (either side): time to resend what is unacknowledged. */
+  onLinkUp(peer: PeerId): void;
+}
+
+type ChatStream = FramedStream<ChatFrame, ChatFrame>;
+
+/** One chat stream used for sending; compare tokens to tell whether the link was replaced. */
+export type LinkToken = object;
+
+/** The chat streams of this node, by peer. */
+export class ChatLinks {
+  readonly #links = new Map<string, { framed: ChatStream; writes: Promise<unknown> }>();
+  #handlers?: ChatHandlers;
+
+  constructor(
+    private readonly node: TincanNode,
+    private readonly log: Logger,
+  ) {}
+
+  private get handlers(): ChatHandlers {
+    if (this.#handlers === undefined) throw new TypeError("ChatLinks used before start()");
+    return this.#handlers;
+  }
+
+  /** Starts answering chat streams, passing what arrives to `handlers`. */
+  async start(handlers: ChatHandlers): Promise<void> {
+    this.#handlers = handlers;
+    await this.node.handle(
+      PROTOCOL.chat,
+      guarded(this.log, (stream, connection) => this.#serve(stream, connection)),
+      { maxInboundStreams: MAX_CHAT_STREAMS_PER_CONNECTION },
+    );
+  }
+
+  /** The link that sends to `peer` now, or undefined when there is none. */
+  current(peer: PeerId): LinkToken | undefined {
+    return this.#live(peer);
+  }
+
+  /** The link to `peer` if its stream can still carry frames; a dead one is forgotten. */
+  #live(peer: PeerId) {
+    const link = this.#links.get(peer.toString());
+    if (link === undefined) return undefined;
+    const { stream } = link.framed;
+    if (stream.status === "open" && stream.writeStatus === "writable") return link;
+    this.#links.delete(peer.toString());
+    return undefined;
+  }
+
+  /**
+   * Sends one envelope to `peer`, opening the chat stream when there is none. Returns the link
+   * used: an envelope needs sending again only once that link is gone.
+   * @throws when the peer cannot be reached or the stream fails.
+   */
+  async send(peer: PeerId, envelope: Uint8Array): Promise<LinkToken> {
+    const link = this.#live(peer) ?? await this.#open(peer);
+    const write = link.writes.then(() => link.framed.write({ envelope }));
+    link.writes = write.catch(() => {});
+    try {
+      await write;
+    } catch (err: unknown) {
+      if (this.#links.get(peer.toString()) === link) this.#links.delete(peer.toString());
+      throw err;
+    }
+    return link;
+  }
+
+  /** Closes every chat stream. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#links.values()].map((link) => link.framed.close()));
+    this.#links.clear();
+  }
+
+  async #open(peer: PeerId): Promise<{ framed: ChatStream; writes: Promise<unknown> }> {
+    const stream = await this.node.dialProtocol(peer, PROTOCOL.chat, {
+      signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
+    });
+    // When the peer opened a stream to us meanwhile (both sides dialled at once), keep both: the
+    // peer may already be writing on this one, having adopted it as its link to us. Aborting it
+    // here, as the peer aborts ours, would leave neither side a working link.
+    const existing = this.#live(peer);
+    const link = existing ?? this.#adopt(stream, peer);
+    const framed = existing
+      ? new FramedStream<ChatFrame, ChatFrame>(stream, ChatFrame, ChatFrame, CHAT_FRAMES)
+      : link.framed;
+    this.#read(framed, peer).catch((err: unknown) => {
+      this.log.debug(`chat stream to ${peer} ended: ${(err as Error).message}`);
+    });
+    return link;
+  }
+
+  #adopt(stream: Stream, peer: PeerId) {
+    const framed: ChatStream = new FramedStream(stream, ChatFrame, ChatFrame, CHAT_FRAMES);
+    const link = { framed, writes: Promise.resolve() as Promise<unknown> };
+    this.#links.set(peer.toString(), link);
+    stream.addEventListener("close", () => {
+      if (this.#links.get(peer.toString()) === link) this.#links.delete(peer.toString());
+    });
+    queueMicrotask(() => this.handlers.onLinkUp(peer));
+    return link;
+  }
+
+  async #serve(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer;
+    const framed = this.#live(peer)
+      ? new FramedStream<ChatFrame, ChatFrame>(stream, ChatFrame, ChatFrame, CHAT_FRAMES)
+      : this.#adopt(stream, peer).framed;
+    await this.#read(framed, peer);
+  }
+
+  async #read(framed: ChatStream, peer: PeerId): Promise<void> {
+    while (true) {
+      const frame = await framed.readOrEnd();
+      if (frame === undefined) break;
+      if (frame.ack) this.handlers.onAck(frame.ack, peer);
+      if (frame.envelope && frame.envelope.length > 0) {
+        const ack = await this.handlers.onEnvelope(frame.envelope, peer);
+        await framed.write({ envelope: new Uint8Array(0), ack });
+      }
+    }
+    await framed.close();
+  }
+}

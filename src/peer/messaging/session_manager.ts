@@ -1,0 +1,259 @@
+/**
+ * Turns plaintexts into ratchet messages for a contact and back, choosing or creating the Double
+ * Ratchet session (X3DH as initiator with the contact's published bundle, or as responder on a
+ * first message). Nothing is written here: every method returns the session to save and the
+ * one-time prekey to delete, so the caller commits them in one transaction with the message —
+ * or drops them when anything fails, leaving the stored state unchanged. The caller holds
+ * `exclusive` for the peer from reading the session until that transaction commits.
+ */
+import { bytesEqual } from "../../crypto/bytes.ts";
+import type { Envelope, PrekeyHeader } from "../../crypto/envelope.ts";
+import { PrekeyKind } from "../../crypto/prekeys.ts";
+import { concat, copyBytes, type X25519KeyPair } from "../../crypto/primitives.ts";
+import {
+  ratchetDecrypt,
+  ratchetEncrypt,
+  ratchetInitAlice,
+  ratchetInitBob,
+  type RatchetMessage,
+  type RatchetState,
+} from "../../crypto/ratchet.ts";
+import { deserializeRatchetState, serializeRatchetState } from "../../crypto/ratchet_state.ts";
+import { initiate, type PrekeyBundle, respond } from "../../crypto/x3dh.ts";
+import { PrekeyHeader as PrekeyHeaderCodec } from "../../proto/envelope.ts";
+import type { OwnKeyStore } from "../store/own_keys.ts";
+import type { RatchetSessionStore, StoredSession } from "../store/ratchet_sessions.ts";
+import { toHex } from "../../crypto/bytes.ts";
+
+/** Our long-term keys. */
+export interface LocalIdentity {
+  /** Raw Ed25519 identity key (the PeerId's key). */
+  readonly identityKey: Uint8Array;
+  readonly identityDh: X25519KeyPair;
+}
+
+/** A contact as the session layer sees it: a username bound to a trusted identity key. */
+export interface Peer {
+  readonly username: string;
+  readonly identityKey: Uint8Array;
+}
+
+/** The outcome of encrypting: what goes into the envelope, and the session to save. */
+export interface Encrypted {
+  readonly prekey?: PrekeyHeader;
+  readonly message: RatchetMessage;
+  readonly session: StoredSession;
+}
+
+/** The outcome of decrypting: the plaintext, the session to save, a one-time prekey to delete. */
+export interface Decrypted {
+  readonly plaintext: Uint8Array;
+  readonly session: StoredSession;
+  readonly usedOneTimePrekeyId?: number;
+}
+
+/** An envelope no session can decrypt. */
+export class UndecryptableError extends Error {
+  override name = "UndecryptableError";
+}
+
+const SESSION_ID_DOMAIN = new TextEncoder().encode("tincan-session-v1");
+
+/** A session's id: the first 16 bytes of SHA-256(domain ‖ the initiator's ephemeral key). */
+async function sessionIdOf(ephemeralKey: Uint8Array): Promise<Uint8Array> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    concat(SESSION_ID_DOMAIN, ephemeralKey) as Uint8Array<ArrayBuffer>,
+  );
+  return new Uint8Array(digest).subarray(0, 16);
+}
+
+/** Chooses, creates and advances ratchet sessions. */
+export class SessionManager {
+  readonly #locks = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly self: LocalIdentity,
+    private readonly ownKeys: OwnKeyStore,
+    private readonly sessions: RatchetSessionStore,
+  ) {}
+
+  /**
+   * Runs `task` alone among the tasks for the peer with `identityKey`, in call order. A task that
+   * reads a session, ratchets it and saves the result must hold this: two interleaved tasks would
+   * start from the same stored state, so one update would be lost — a message key used twice when
+   * sending, a replay window or a refused message when receiving.
+   */
+  async exclusive<T>(identityKey: Uint8Array, task: () => Promise<T>): Promise<T> {
+    const key = toHex(identityKey);
+    const run = (this.#locks.get(key) ?? Promise.resolve()).then(task);
+    const done = run.then(() => {}, () => {});
+    this.#locks.set(key, done);
+    void done.then(() => {
+      if (this.#locks.get(key) === done) this.#locks.delete(key);
+    });
+    return await run;
+  }
+
+  /** Whether a session with `peer` exists (else encrypting needs the peer's bundle). */
+  hasSession(peer: Peer): boolean {
+    return this.sessions.list(peer.username, peer.identityKey).length > 0;
+  }
+
+  /**
+   * Encrypts `plaintext` for `peer` with its most recently used session, or a new one made from
+   * `bundle()` (X3DH as initiator) when there is none.
+   * @throws X3dhError when the bundle's signatures do not verify; RatchetError when the session
+   * cannot send.
+   */
+  async encrypt(
+    peer: Peer,
+    plaintext: Uint8Array,
+    bundle: () => Promise<PrekeyBundle>,
+    now: number,
+  ): Promise<Encrypted> {
+    let stored = this.sessions.list(peer.username, peer.identityKey)[0];
+    let state: RatchetState;
+    if (stored === undefined) {
+      const started = await initiate(this.self, await bundle());
+      state = await ratchetInitAlice(
+        started.sharedKey,
+        started.signedPrekeyPublic,
+        started.associatedData,
+      );
+      const header: PrekeyHeader = {
+        identityDhKey: started.identityDhKey,
+        ephemeralKey: started.ephemeralPublic,
+        signedPrekeyId: started.signedPrekeyId,
+        ...(started.oneTimePrekeyId === undefined
+          ? {}
+          : { oneTimePrekeyId: started.oneTimePrekeyId }),
+      };
+      stored = {
+        username: peer.username,
+        sessionId: await sessionIdOf(started.ephemeralPublic),
+        identityKey: copyBytes(peer.identityKey),
+        state: new Uint8Array(0),
+        prekeyHeader: PrekeyHeaderCodec.encode(header),
+        updatedAt: now,
+      };
+    } else {
+      state = deserializeRatchetState(stored.state);
+    }
+    const result = await ratchetEncrypt(state, plaintext);
+    const session = { ...stored, state: serializeRatchetState(result.state), updatedAt: now };
+    const prekey = stored.prekeyHeader ? decodePrekeyHeader(stored.prekeyHeader) : undefined;
+    return prekey
+      ? { prekey, message: result.message, session }
+      : { message: result.message, session };
+  }
+
+  /**
+   * Decrypts an envelope from `peer` (whose signature the caller verified): with the session its
+   * X3DH header names (creating it as responder if new), else with each session in turn.
+   * @throws UndecryptableError when no session decrypts it; the stored state is untouched.
+   */
+  async decrypt(peer: Peer, envelope: Envelope, now: number): Promise<Decrypted> {
+    const message = { header: envelope.ratchetHeader, ciphertext: envelope.ciphertext };
+    const existing = this.sessions.list(peer.username, peer.identityKey);
+    if (envelope.prekey) {
+      const sessionId = await sessionIdOf(envelope.prekey.ephemeralKey);
+      const known = existing.find((s) => bytesEqual(s.sessionId, sessionId));
+      if (known) return await this.#advance(known, message, now);
+      return await this.#accept(peer, envelope.prekey, sessionId, message, now);
+    }
+    const failures: string[] = [];
+    for (const stored of existing) {
+      try {
+        return await this.#advance(stored, message, now);
+      } catch (err: unknown) {
+        failures.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+    throw new UndecryptableError(
+      existing.length === 0
+        ? `no session with ${peer.username} to decrypt this message`
+        : `no session with ${peer.username} decrypts this message (${failures.join("; ")})`,
+    );
+  }
+
+  async #advance(stored: StoredSession, message: RatchetMessage, now: number): Promise<Decrypted> {
+    let result;
+    try {
+      result = await ratchetDecrypt(deserializeRatchetState(stored.state), message, { now });
+    } catch (err: unknown) {
+      throw new UndecryptableError(err instanceof Error ? err.message : String(err), {
+        cause: err,
+      });
+    }
+    // A reply proves the peer has the session: stop repeating the X3DH header.
+    const { prekeyHeader: _, ...rest } = stored;
+    return {
+      plaintext: result.plaintext,
+      session: { ...rest, state: serializeRatchetState(result.state), updatedAt: now },
+    };
+  }
+
+  async #accept(
+    peer: Peer,
+    header: PrekeyHeader,
+    sessionId: Uint8Array,
+    message: RatchetMessage,
+    now: number,
+  ): Promise<Decrypted> {
+    const signed = this.ownKeys.get(PrekeyKind.Signed, header.signedPrekeyId);
+    if (signed === undefined) {
+      throw new UndecryptableError(`signed prekey ${header.signedPrekeyId} is unknown or expired`);
+    }
+    const oneTime = header.oneTimePrekeyId === undefined
+      ? undefined
+      : this.ownKeys.get(PrekeyKind.OneTime, header.oneTimePrekeyId);
+    if (header.oneTimePrekeyId !== undefined && oneTime === undefined) {
+      throw new UndecryptableError(`one-time prekey ${header.oneTimePrekeyId} was already used`);
+    }
+    let state: RatchetState;
+    try {
+      const secret = await respond(
+        {
+          ...this.self,
+          signedPrekey: signed.pair,
+          ...(oneTime ? { oneTimePrekey: oneTime.pair } : {}),
+        },
+        {
+          identityKey: peer.identityKey,
+          identityDhKey: header.identityDhKey,
+          ephemeralKey: header.ephemeralKey,
+          ...(header.oneTimePrekeyId === undefined
+            ? {}
+            : { oneTimePrekeyId: header.oneTimePrekeyId }),
+        },
+      );
+      state = ratchetInitBob(secret.sharedKey, signed.pair, secret.associatedData);
+    } catch (err: unknown) {
+      throw new UndecryptableError(err instanceof Error ? err.message : String(err), {
+        cause: err,
+      });
+    }
+    const fresh: StoredSession = {
+      username: peer.username,
+      sessionId: copyBytes(sessionId),
+      identityKey: copyBytes(peer.identityKey),
+      state: serializeRatchetState(state),
+      updatedAt: now,
+    };
+    const decrypted = await this.#advance(fresh, message, now);
+    return header.oneTimePrekeyId === undefined
+      ? decrypted
+      : { ...decrypted, usedOneTimePrekeyId: header.oneTimePrekeyId };
+  }
+}
+
+function decodePrekeyHeader(bytes: Uint8Array): PrekeyHeader {
+  const decoded = PrekeyHeaderCodec.decode(bytes);
+  return {
+    identityDhKey: decoded.identityDhKey,
+    ephemeralKey: decoded.ephemeralKey,
+    signedPrekeyId: decoded.signedPrekeyId,
+    ...(decoded.oneTimePrekeyId === undefined ? {} : { oneTimePrekeyId: decoded.oneTimePrekeyId }),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Pinned identity keys of other users (trust on first use), the verified mark, and a changed key
+ * waiting for the user's /trust.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { prepared } from "../../store/database.ts";
+
+/** A contact as stored. */
+export interface Contact {
+  readonly username: string;
+  /** The pinned (trusted) identity key. */
+  readonly identityKey: Uint8Array;
+  /** The user compared safety numbers and said /verify … yes. */
+  readonly verified: boolean;
+  /** A different identity key the rendezvous now certifies, not yet trusted. */
+  readonly pendingKey?: Uint8Array;
+}
+
+interface Row {
+  username: string;
+  identity_key: Uint8Array;
+  verified: number;
+  pending_key: Uint8Array | null;
+}
+
+/** The contacts table. */
+export class ContactStore {
+  constructor(private readonly db: DatabaseSync) {}
+
+  /** The contact `username`, or undefined. */
+  get(username: string): Contact | undefined {
+    const row = prepared(
+      this.db,
+      "SELECT username, identity_key, verified, pending_key FROM contacts WHERE username = ?",
+    ).get(username) as Row | undefined;
+    if (!row) return undefined;
+    const contact = {
+      username: row.username,
+      identityKey: new Uint8Array(row.identity_key),
+      verified: Number(row.verified) === 1,
+    };
+    return row.pending_key ? { ...contact, pendingKey: new Uint8Array(row.pending_key) } : contact;
+  }
+
+  /** The contact whose pinned or pending key is `identityKey`, or undefined. */
+  byKey(identityKey: Uint8Array): Contact | undefined {
+    const row = prepared(
+      this.db,
+      "SELECT username FROM contacts WHERE identity_key = ? OR pending_key = ? LIMIT 1",
+    ).get(identityKey, identityKey) as { username: string } | undefined;
+    return row && this.get(row.username);
+  }
+
+  /** Pins `identityKey` for a new contact. */
+  pin(username: string, identityKey: Uint8Array, now: number): void {
+    prepared(
+      this.db,
+      "INSERT INTO contacts (username, identity_key, first_seen, updated_at) VALUES (?, ?, ?, ?)",
+    ).run(username, identityKey, now, now);
+  }
+
+  /** Records a changed key awaiting /trust. */
+  setPending(username: string, pendingKey: Uint8Array, now: number): void {
+    prepared(this.db, "UPDATE contacts SET pending_key = ?, updated_at = ? WHERE username = ?")
+      .run(pendingKey, now, username);
+  }
+
+  /** Trusts the pending key: it becomes the pinned key, and the verified mark is cleared. */
+  acceptPending(username: string, now: number): boolean {
+    const result = prepared(
+      this.db,
+      `UPDATE contacts SET identity_key = pending_key, pending_key = NULL, verified = 0,
+         updated_at = ? WHERE username = ? AND pending_key IS NOT NULL`,
+    ).run(now, username);
+    return Number(result.changes) === 1;
+  }
+
+  /** Marks the contact verified (or not). */
+  setVerified(username: string, verified: boolean, now: number): void {
+    prepared(this.db, "UPDATE contacts SET verified = ?, updated_at = ? WHERE username = ?")
+      .run(verified ? 1 : 0, now, username);
+  }
+
+  /** Every contact's username, sorted. */
+  usernames(): string[] {
+    return (prepared(this.db, "SELECT username FROM contacts ORDER BY username").all() as {
+      username: string;
+    }[]).map((r) => r.username);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Conversation history and the ids of processed envelopes. Bodies are sealed with the storage key
+ * by the caller; the seen ids detect duplicates and replays across restarts.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { prepared } from "../../store/database.ts";
+
+/** One stored message. */
+export interface HistoryEntry {
+  readonly messageId: Uint8Array;
+  readonly peer: string;
+  readonly outgoing: boolean;
+  readonly sentAt: number;
+  readonly body: Uint8Array;
+}
+
+/** Seen ids older than this are forgotten (the ratchet still refuses replays). */
+export const SEEN_MAX_AGE_MS = 60 * 24 * 60 * 60 * 1000;
+
+/** The history and seen tables. */
+export class HistoryStore {
+  constructor(private readonly db: DatabaseSync) {}
+
+  /** Stores a message (ignored when its id is already stored). */
+  add(entry: HistoryEntry, now: number): void {
+    prepared(
+      this.db,
+      `INSERT OR IGNORE INTO history (message_id, peer, outgoing, sent_at, stored_at, body)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(entry.messageId, entry.peer, entry.outgoing ? 1 : 0, entry.sentAt, now, entry.body);
+  }
+
+  /** The last `limit` messages with `peer` (all peers when undefined), oldest first. */
+  recent(peer: string | undefined, limit: number): HistoryEntry[] {
+    const rows =
+      (peer === undefined
+        ? prepared(this.db, "SELECT * FROM history ORDER BY sent_at DESC, rowid DESC LIMIT ?").all(
+          limit,
+        )
+        : prepared(
+          this.db,
+          "SELECT * FROM history WHERE peer = ? ORDER BY sent_at DESC, rowid DESC LIMIT ?",
+        ).all(peer, limit)) as unknown as {
+          message_id: Uint8Array;
+          peer: string;
+          outgoing: number;
+          sent_at: number;
+          body: Uint8Array;
+        }[];
+    return rows.reverse().map((row) => ({
+      messageId: new Uint8Array(row.message_id),
+      peer: row.peer,
+      outgoing: Number(row.outgoing) === 1,
+      sentAt: Number(row.sent_at),
+      body: new Uint8Array(row.body),
+    }));
+  }
+
+  /** Whether an envelope with `messageId` was already processed. */
+  seen(messageId: Uint8Array): boolean {
+    return prepared(this.db, "SELECT 1 FROM seen WHERE message_id = ?").get(messageId) !==
+      undefined;
+  }
+
+  /** Records `messageId` as processed. */
+  markSeen(messageId: Uint8Array, now: number): void {
+    prepared(this.db, "INSERT OR IGNORE INTO seen (message_id, at) VALUES (?, ?)").run(
+      messageId,
+      now,
+    );
+  }
+
+  /** Forgets seen ids older than SEEN_MAX_AGE_MS. */
+  pruneSeen(now: number): void {
+    prepared(this.db, "DELETE FROM seen WHERE at < ?").run(now - SEEN_MAX_AGE_MS);
+  }
+}

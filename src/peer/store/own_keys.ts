@@ -1,0 +1,117 @@
+/**
+ * Our own X25519 keys in the peer database: the identity-DH key, signed prekeys (the newest is
+ * published; older ones are kept for a grace period) and one-time prekeys (deleted once used).
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { PrekeyKind } from "../../crypto/prekeys.ts";
+import type { X25519KeyPair } from "../../crypto/primitives.ts";
+import type { SignedKey } from "../../proto/services.ts";
+import { prepared } from "../../store/database.ts";
+
+/** One of our keys with its signature. */
+export interface OwnKey {
+  readonly kind: PrekeyKind;
+  readonly id: number;
+  readonly pair: X25519KeyPair;
+  readonly signature: Uint8Array;
+  readonly createdAt: number;
+}
+
+interface Row {
+  kind: number;
+  id: number;
+  private_key: Uint8Array;
+  public_key: Uint8Array;
+  signature: Uint8Array;
+  created_at: number;
+}
+
+function fromRow(row: Row): OwnKey {
+  return {
+    kind: Number(row.kind) as PrekeyKind,
+    id: Number(row.id),
+    pair: {
+      privateKey: new Uint8Array(row.private_key),
+      publicKey: new Uint8Array(row.public_key),
+    },
+    signature: new Uint8Array(row.signature),
+    createdAt: Number(row.created_at),
+  };
+}
+
+/** The public, signed form of a key, as published. */
+export function publicForm(key: OwnKey): SignedKey {
+  return { id: key.id, publicKey: key.pair.publicKey, signature: key.signature };
+}
+
+/** The own_keys table. */
+export class OwnKeyStore {
+  constructor(private readonly db: DatabaseSync) {}
+
+  /** Stores a key. */
+  add(key: OwnKey): void {
+    prepared(
+      this.db,
+      "INSERT INTO own_keys (kind, id, private_key, public_key, signature, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(key.kind, key.id, key.pair.privateKey, key.pair.publicKey, key.signature, key.createdAt);
+  }
+
+  /** The key of `kind` with `id`, or undefined. */
+  get(kind: PrekeyKind, id: number): OwnKey | undefined {
+    const row = prepared(this.db, "SELECT * FROM own_keys WHERE kind = ? AND id = ?").get(
+      kind,
+      id,
+    ) as
+      | Row
+      | undefined;
+    return row && fromRow(row);
+  }
+
+  /** The newest key of `kind`, or undefined. */
+  newest(kind: PrekeyKind): OwnKey | undefined {
+    const row = prepared(
+      this.db,
+      "SELECT * FROM own_keys WHERE kind = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+    ).get(kind) as Row | undefined;
+    return row && fromRow(row);
+  }
+
+  /** The next unused id of `kind` (ids only grow, so a used one-time prekey id never returns). */
+  nextId(kind: PrekeyKind): number {
+    const name = `next-key-id-${kind}`;
+    const row = prepared(this.db, "SELECT value FROM settings WHERE name = ?").get(name) as
+      | { value: string }
+      | undefined;
+    const id = row ? Number(row.value) : 1;
+    prepared(
+      this.db,
+      "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    ).run(name, String(id + 1));
+    return id;
+  }
+
+  /** Deletes one key (a one-time prekey once used). */
+  delete(kind: PrekeyKind, id: number): void {
+    prepared(this.db, "DELETE FROM own_keys WHERE kind = ? AND id = ?").run(kind, id);
+  }
+
+  /** Deletes keys of `kind` created before `before`, except the newest. Returns how many. */
+  deleteOlderThan(kind: PrekeyKind, before: number): number {
+    const newest = this.newest(kind);
+    const result = prepared(
+      this.db,
+      "DELETE FROM own_keys WHERE kind = ? AND created_at < ? AND id != ?",
+    ).run(kind, before, newest?.id ?? -1);
+    return Number(result.changes);
+  }
+
+  /** How many keys of `kind` are stored. */
+  count(kind: PrekeyKind): number {
+    const row = prepared(this.db, "SELECT count(*) AS n FROM own_keys WHERE kind = ?").get(
+      kind,
+    ) as {
+      n: number;
+    };
+    return Number(row.n);
+  }
+}

@@ -1,0 +1,174 @@
+/** The peer's database schema (a profile's peer.db), as versioned migrations (see database.ts). */
+import type { Migration } from "../../store/database.ts";
+
+export const PEER_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 2,
+    sql: `
+      -- Our X25519 keys: kind 0 identity-DH (id 0), 1 signed prekey, 2 one-time prekey.
+      CREATE TABLE own_keys (
+        kind INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        private_key BLOB NOT NULL,
+        public_key BLOB NOT NULL,
+        signature BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, id)
+      ) STRICT;
+      -- Pinned identity keys (TOFU); pending_key is a different key seen later, not yet trusted.
+      CREATE TABLE contacts (
+        username TEXT PRIMARY KEY,
+        identity_key BLOB NOT NULL,
+        verified INTEGER NOT NULL DEFAULT 0,
+        pending_key BLOB,
+        first_seen INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      -- Double Ratchet sessions; prekey_header is repeated on our first messages until a reply.
+      CREATE TABLE sessions (
+        username TEXT NOT NULL,
+        session_id BLOB NOT NULL,
+        identity_key BLOB NOT NULL,
+        state BLOB NOT NULL,
+        prekey_header BLOB,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (username, session_id)
+      ) STRICT;
+      -- Every outgoing message until the recipient acknowledges it. body is sealed with the
+      -- profile's storage key; envelope is the signed envelope once encrypted for the recipient.
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id BLOB NOT NULL UNIQUE,
+        recipient TEXT NOT NULL,
+        body BLOB NOT NULL,
+        envelope BLOB,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'held', 'delivered', 'failed')),
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX outbox_by_recipient ON outbox (recipient, status, seq);
+      -- Conversation history; body is sealed with the profile's storage key.
+      CREATE TABLE history (
+        message_id BLOB PRIMARY KEY,
+        peer TEXT NOT NULL,
+        outgoing INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL,
+        stored_at INTEGER NOT NULL,
+        body BLOB NOT NULL
+      ) STRICT;
+      CREATE INDEX history_by_peer ON history (peer, sent_at);
+      -- Ids of envelopes already processed, for duplicate and replay detection.
+      CREATE TABLE seen (
+        message_id BLOB PRIMARY KEY,
+        at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 3,
+    sql: `
+      -- The outbox gains 'queued' (accepted by the recipient's mailbox at the rendezvous, not yet
+      -- acknowledged by the recipient). A CHECK constraint cannot be altered: rebuild the table.
+      CREATE TABLE outbox_v3 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id BLOB NOT NULL UNIQUE,
+        recipient TEXT NOT NULL,
+        body BLOB NOT NULL,
+        envelope BLOB,
+        status TEXT NOT NULL
+          CHECK (status IN ('pending', 'sent', 'queued', 'held', 'delivered', 'failed')),
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO outbox_v3
+        (seq, message_id, recipient, body, envelope, status, error, created_at, updated_at)
+        SELECT seq, message_id, recipient, body, envelope, status, error, created_at, updated_at
+        FROM outbox ORDER BY seq;
+      DROP TABLE outbox;
+      ALTER TABLE outbox_v3 RENAME TO outbox;
+      CREATE INDEX outbox_by_recipient ON outbox (recipient, status, seq);
+    `,
+  },
+  {
+    version: 4,
+    sql: `
+      -- File transfers both ways. file_key is sealed with the profile's storage key. For an
+      -- incoming transfer, part_path is the partial file and verified_chunks how many chunks of it
+      -- passed their AEAD check and were written (a resumed download starts there); for an
+      -- outgoing one, path is the file offered.
+      CREATE TABLE file_transfers (
+        transfer_id BLOB PRIMARY KEY,
+        peer TEXT NOT NULL,
+        outgoing INTEGER NOT NULL,
+        offer_message_id BLOB,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 BLOB NOT NULL,
+        file_key BLOB NOT NULL,
+        chunk_size INTEGER NOT NULL,
+        path TEXT NOT NULL DEFAULT '',
+        part_path TEXT NOT NULL DEFAULT '',
+        verified_chunks INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL
+          CHECK (status IN ('offered', 'accepted', 'rejected', 'complete', 'failed')),
+        reason TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX file_transfers_by_status ON file_transfers (status, created_at);
+    `,
+  },
+  {
+    version: 5,
+    sql: `
+      -- Rooms (group chat). list is the latest SignedMemberList accepted; local_name is the
+      -- room's name here ("#name", or "#name~abcd" when two rooms share a name).
+      CREATE TABLE rooms (
+        room_id BLOB PRIMARY KEY,
+        local_name TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL CHECK (status IN ('invited', 'joined', 'left')),
+        list BLOB NOT NULL,
+        inviter TEXT NOT NULL DEFAULT '',
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      -- Sender-key chains per room: ours (member = our own name) and each member's, sealed with
+      -- the storage key; shared_generation is the generation of OUR chain given to that member.
+      CREATE TABLE room_chains (
+        room_id BLOB NOT NULL REFERENCES rooms (room_id) ON DELETE CASCADE,
+        member TEXT NOT NULL,
+        chain BLOB,
+        shared_generation INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (room_id, member)
+      ) STRICT;
+    `,
+  },
+  {
+    version: 6,
+    sql: `
+      -- Room messages, sent and received, for /history #room. message_id is the envelope id of
+      -- a received one (a handler run twice stores it once) and a random id of a sent one; body
+      -- is the text sealed with the profile's storage key; sent_at is the sender's clock.
+      CREATE TABLE room_history (
+        room_id BLOB NOT NULL REFERENCES rooms (room_id) ON DELETE CASCADE,
+        message_id BLOB NOT NULL,
+        sender TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        stored_at INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (room_id, message_id)
+      ) STRICT;
+      CREATE INDEX room_history_by_time ON room_history (room_id, sent_at);
+    `,
+  },
+];

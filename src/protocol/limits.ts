@@ -1,0 +1,52 @@
+/**
+ * The wire limits both roles enforce: frame sizes and read deadlines of every protocol, and the
+ * counts a request or an answer may carry. The /rendezvous/1.0.0 values follow libp2p/specs
+ * rendezvous/README.md, "Recommendations for Rendezvous Points configurations". Server-only
+ * quotas are in src/rendezvous/constants.ts.
+ */
+
+/** Largest signed envelope, in bytes (chat links, the mailbox, one chat frame). */
+export const MAX_ENVELOPE_BYTES = 128 * 1024;
+
+/** Spec: a default TTL of 2 h is implied when none is set. */
+export const DEFAULT_TTL_SECONDS = 2 * 60 * 60;
+/** Spec: a minimum acceptable TTL of 2 h. */
+export const MIN_TTL_SECONDS = 2 * 60 * 60;
+/** Spec: a maximum acceptable TTL of 72 h. */
+export const MAX_TTL_SECONDS = 72 * 60 * 60;
+/** Spec: a maximum namespace length of 255 (bytes of UTF-8). */
+export const MAX_NAMESPACE_BYTES = 255;
+/** Spec: a maximum of 1000 registrations for each peer. */
+export const MAX_REGISTRATIONS_PER_PEER = 1000;
+/** Spec: a maximum of 1000 peers returned per namespace query. */
+export const MAX_DISCOVER_RESULTS = 1000;
+/** A signed peer record larger than this is refused. */
+export const MAX_PEER_RECORD_BYTES = 4096;
+
+/** Frame limits of each rendezvous protocol: body bytes, read deadline, frames per stream. */
+export const FRAMES = {
+  account: { maxFrameBytes: 4096, readTimeoutMs: 10_000, maxFrames: 2 },
+  rendezvous: { maxFrameBytes: 8192, readTimeoutMs: 60_000, maxFrames: 10_000 },
+  rendezvousResponse: { maxFrameBytes: 4 * 1024 * 1024, readTimeoutMs: 10_000, maxFrames: 10_000 },
+  directory: { maxFrameBytes: 64 * 1024, readTimeoutMs: 10_000, maxFrames: 1 },
+  presence: { maxFrameBytes: 1024, readTimeoutMs: 10_000, maxFrames: 1 },
+  presenceEvent: { maxFrameBytes: 1024, readTimeoutMs: 2 ** 31 - 1, maxFrames: Infinity },
+  /** A request carries at most one envelope and a little framing. */
+  mailbox: { maxFrameBytes: MAX_ENVELOPE_BYTES + 1024, readTimeoutMs: 60_000, maxFrames: 100_000 },
+  /** A FETCH answer carries up to MAX_MAIL_PER_FETCH mails or MAX_FETCH_BYTES. */
+  mailboxResponse: { maxFrameBytes: 2 * 1024 * 1024, readTimeoutMs: 10_000, maxFrames: 100_000 },
+} as const;
+
+/** One-time prekeys one upload may carry. */
+export const MAX_ONE_TIME_PREKEYS_PER_UPLOAD = 200;
+/** Signed peer records one lookup returns. */
+export const MAX_PEER_RECORDS_PER_LOOKUP = 8;
+
+/** Mails one FETCH answer carries at most. */
+export const MAX_MAIL_PER_FETCH = 100;
+/** Envelope bytes one FETCH answer carries at most (one larger envelope still goes alone). */
+export const MAX_FETCH_BYTES = 1024 * 1024;
+/** Ids one mailbox ACK may carry. */
+export const MAX_ACK_IDS = 1000;
+/** Message ids one receipt (CONTENT_KINDS.receipt) may carry. */
+export const MAX_RECEIPT_IDS = 1000;

@@ -1,0 +1,142 @@
+/**
+ * The rendezvous mailbox: sealed envelopes kept for offline users, in deposit order, until the
+ * recipient acknowledges them or they expire. The rendezvous cannot read them; it stores who
+ * mailed whom, when, and how many bytes.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { prepared, transaction } from "../../store/database.ts";
+
+/** One stored mail. */
+export interface StoredMail {
+  readonly id: number;
+  readonly envelope: Uint8Array;
+  readonly depositedAt: number;
+}
+
+/** A deposit to store. */
+export interface Deposit {
+  readonly recipient: string;
+  readonly sender: string;
+  readonly messageId: Uint8Array;
+  readonly envelope: Uint8Array;
+  readonly now: number;
+  readonly expiresAt: number;
+}
+
+/** The quotas a deposit is checked against. */
+export interface MailboxQuota {
+  readonly maxMail: number;
+  readonly maxBytes: number;
+}
+
+/** A deposit that would take the recipient's mailbox over its quota. */
+export class MailboxFullError extends RangeError {
+  override name = "MailboxFullError";
+}
+
+/** The mailbox table. */
+export class MailboxStore {
+  constructor(private readonly db: DatabaseSync) {}
+
+  /**
+   * Stores a deposit (committed when this returns) and returns its id. The same message id for
+   * the same recipient is stored once: a repeated deposit returns the first one's id.
+   * @throws MailboxFullError when the recipient's unexpired mail would exceed `quota`.
+   */
+  deposit(deposit: Deposit, quota: MailboxQuota): number {
+    return transaction(this.db, () => {
+      const existing = prepared(
+        this.db,
+        "SELECT id FROM mailbox WHERE recipient = ? AND message_id = ?",
+      ).get(deposit.recipient, deposit.messageId) as { id: number } | undefined;
+      if (existing) return Number(existing.id);
+      const usage = this.usage(deposit.recipient);
+      if (usage.count + 1 > quota.maxMail) {
+        throw new MailboxFullError(
+          `${deposit.recipient}'s mailbox is full: it holds ${usage.count} messages ` +
+            `(the limit is ${quota.maxMail})`,
+        );
+      }
+      if (usage.bytes + deposit.envelope.length > quota.maxBytes) {
+        throw new MailboxFullError(
+          `${deposit.recipient}'s mailbox is full: it holds ${usage.bytes} bytes and this ` +
+            `message is ${deposit.envelope.length} (the limit is ${quota.maxBytes} bytes)`,
+        );
+      }
+      const row = prepared(
+        this.db,
+        `INSERT INTO mailbox
+           (recipient, sender, message_id, envelope, size, deposited_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      ).get(
+        deposit.recipient,
+        deposit.sender,
+        deposit.messageId,
+        deposit.envelope,
+        deposit.envelope.length,
+        deposit.now,
+        deposit.expiresAt,
+      ) as { id: number };
+      return Number(row.id);
+    });
+  }
+
+  /** How many envelopes and bytes `recipient`'s mailbox holds. */
+  usage(recipient: string): { count: number; bytes: number } {
+    const row = prepared(
+      this.db,
+      "SELECT count, bytes FROM mailbox_usage WHERE recipient = ?",
+    ).get(recipient) as { count: number; bytes: number } | undefined;
+    return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
+  /**
+   * `recipient`'s unexpired mail in deposit order: at most `limit` mails and, past the first,
+   * at most `maxBytes` of envelopes. `more` says whether mail is left after these.
+   */
+  fetch(
+    recipient: string,
+    limit: number,
+    maxBytes: number,
+    now: number,
+  ): { mail: StoredMail[]; more: boolean } {
+    const rows = prepared(
+      this.db,
+      `SELECT id, envelope, deposited_at FROM mailbox
+       WHERE recipient = ? AND expires_at > ? ORDER BY id LIMIT ?`,
+    ).all(recipient, now, limit + 1) as unknown as {
+      id: number;
+      envelope: Uint8Array;
+      deposited_at: number;
+    }[];
+    const mail: StoredMail[] = [];
+    let bytes = 0;
+    for (const row of rows.slice(0, limit)) {
+      if (mail.length > 0 && bytes + row.envelope.length > maxBytes) break;
+      bytes += row.envelope.length;
+      mail.push({
+        id: Number(row.id),
+        envelope: new Uint8Array(row.envelope),
+        depositedAt: Number(row.deposited_at),
+      });
+    }
+    return { mail, more: rows.length > mail.length };
+  }
+
+  /** Deletes `recipient`'s mail with these ids; returns how many were deleted. */
+  acknowledge(recipient: string, ids: readonly number[]): number {
+    return transaction(this.db, () => {
+      let deleted = 0;
+      const statement = prepared(this.db, "DELETE FROM mailbox WHERE recipient = ? AND id = ?");
+      for (const id of ids) deleted += Number(statement.run(recipient, id).changes);
+      return deleted;
+    });
+  }
+
+  /** Deletes expired mail; returns how many. */
+  purgeExpired(now: number): number {
+    return Number(
+      prepared(this.db, "DELETE FROM mailbox WHERE expires_at <= ?").run(now).changes,
+    );
+  }
+}

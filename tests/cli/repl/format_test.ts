@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import {
+  formatEvent,
+  formatHistoryLine,
+  formatSafetyNumber,
+  sanitize,
+  style,
+  useColor,
+} from "../../../src/cli/repl/format.ts";
+
+const plain = style(false);
+
+Deno.test("colours only on a terminal without NO_COLOR", () => {
+  assert.equal(useColor(true, undefined), true);
+  assert.equal(useColor(true, ""), true);
+  assert.equal(useColor(true, "1"), false);
+  assert.equal(useColor(false, undefined), false);
+  assert.equal(style(true).red("x"), "\x1b[31mx\x1b[39m");
+  assert.equal(plain.red("x"), "x");
+});
+
+Deno.test("text from others cannot move the cursor or reorder the line", () => {
+  assert.equal(sanitize("a\x1b[Hb\rc\nd\u202ee"), "a\ufffd[Hb\ufffdc\ufffdd\ufffde");
+  assert.equal(sanitize("héllo 👋"), "héllo 👋");
+});
+
+Deno.test("events become one line each (the key change loudly)", () => {
+  const message = formatEvent({
+    type: "message",
+    id: "01",
+    from: "bob",
+    to: "alice",
+    text: "hi",
+    sentAt: Date.now(),
+    keyChanged: false,
+    via: "direct",
+  }, plain);
+  assert.match(message!, /^\[\d\d:\d\d\] bob: hi$/);
+  assert.equal(
+    formatEvent({ type: "delivered", id: "01", to: "bob" }, plain),
+    "  ✓ delivered to bob",
+  );
+  assert.equal(
+    formatEvent({ type: "failed", id: "01", to: "bob", reason: "gone" }, plain),
+    "  ✗ not delivered to bob: gone",
+  );
+  assert.equal(
+    formatEvent({ type: "presence", username: "bob", online: false }, plain),
+    "* bob went offline",
+  );
+  const warning = formatEvent({ type: "key-changed", username: "bob", blocked: false }, plain)!;
+  assert.match(warning, /^!!! WARNING: bob's identity key CHANGED\..*HELD.*\/trust bob/);
+  assert.match(
+    formatEvent({ type: "key-changed", username: "bob", blocked: true }, plain)!,
+    /BLOCKED/,
+  );
+});
+
+Deno.test("history lines and safety numbers", () => {
+  const line = formatHistoryLine(
+    { id: "01", peer: "bob", outgoing: true, sentAt: 0, text: "yo" },
+    "alice",
+    plain,
+  );
+  assert.match(line, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] alice → bob: yo$/);
+  const number = Array.from({ length: 12 }, (_, i) => String(i).padStart(5, "0")).join(" ");
+  const lines = formatSafetyNumber("bob", number, plain);
+  assert.equal(lines[1], "  00000 00001 00002 00003 00004 00005");
+  assert.equal(lines[2], "  00006 00007 00008 00009 00010 00011");
+  assert.match(lines[3]!, /\/verify bob yes/);
+});

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import {
+  formatRoomEvent,
+  formatRoomHistoryLine,
+  parseRoomLine,
+} from "../../../src/cli/repl/room_commands.ts";
+import { style } from "../../../src/cli/repl/format.ts";
+
+Deno.test("room commands parse; other lines are left to the chat parser", () => {
+  assert.deepEqual(parseRoomLine("/create #Ops", undefined), { kind: "create", room: "#ops" });
+  assert.deepEqual(parseRoomLine("/invite Bob #ops", undefined), {
+    kind: "invite",
+    user: "bob",
+    room: "#ops",
+  });
+  assert.deepEqual(parseRoomLine("/kick bob #ops", undefined), {
+    kind: "kick",
+    user: "bob",
+    room: "#ops",
+  });
+  assert.deepEqual(parseRoomLine("/rooms", undefined), { kind: "rooms" });
+  assert.deepEqual(parseRoomLine("/to #ops", undefined), { kind: "to-room", room: "#ops" });
+  assert.deepEqual(parseRoomLine("/msg #ops hi  there", undefined), {
+    kind: "room-send",
+    room: "#ops",
+    text: "hi  there",
+  });
+  assert.deepEqual(parseRoomLine("hello", "#ops"), {
+    kind: "room-send",
+    room: "#ops",
+    text: "hello",
+  });
+  assert.deepEqual(parseRoomLine("/broadcast all hands", undefined), {
+    kind: "broadcast",
+    text: "all hands",
+  });
+  assert.equal(parseRoomLine("hello", "bob"), undefined);
+  assert.equal(parseRoomLine("/to bob", undefined), undefined);
+  assert.equal(parseRoomLine("/list", undefined), undefined);
+  assert.equal(parseRoomLine("/create ops", undefined)?.kind, "room-usage");
+  assert.equal(parseRoomLine("/invite #ops", undefined)?.kind, "room-usage");
+});
+
+Deno.test("room events are shown on one line, with other users' text made safe", () => {
+  const s = style(false);
+  const line = formatRoomEvent(
+    { type: "room-message", id: "00", room: "#ops", from: "bob", text: "hi\x1b[2J", sentAt: 0 },
+    s,
+  );
+  assert.match(line, /#ops bob: hi\ufffd\[2J$/);
+  assert.match(
+    formatRoomEvent({ type: "room-invite", room: "#ops", from: "alice" }, s),
+    /\/join #ops/,
+  );
+  assert.match(
+    formatRoomHistoryLine("#ops", { from: "bob", sentAt: 0, text: "old\x1b[2J" }, s),
+    /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] #ops bob: old\ufffd\[2J$/,
+  );
+});
