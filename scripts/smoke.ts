@@ -10,7 +10,7 @@
  * runs in an empty working directory, so nothing can be read relative to the sources. A failure
  * names the step, the missing permission or the import outside the bundle, and the output.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { VERSION } from "../src/version.ts";
 import { diagnose } from "./diagnose.ts";
 
@@ -274,9 +274,12 @@ if (import.meta.main) {
     );
     Deno.exit(2);
   }
+  // The processes run in an empty directory: a relative path to tincan must be made absolute.
+  const [command, ...args] = Deno.args;
+  const tincan = [/[\\/]/.test(command!) ? resolve(command!) : command!, ...args];
   try {
-    await runSmoke(Deno.args, { progress: (step) => console.error(`… ${step}`) });
-    console.log(`smoke passed: ${Deno.args.join(" ")}`);
+    await runSmoke(tincan, { progress: (step) => console.error(`… ${step}`) });
+    console.log(`smoke passed: ${tincan.join(" ")}`);
   } catch (err: unknown) {
     console.error(err instanceof Error ? err.message : String(err));
     Deno.exit(1);
