@@ -3,6 +3,8 @@
  * that reached outside the bundle. Pure, so the smoke scenario and its test share it.
  */
 
+/** Colour codes, in case the child was not told NO_COLOR. */
+// deno-lint-ignore no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 const CAUSES: readonly { pattern: RegExp; explain: (m: RegExpMatchArray) => string }[] = [
