@@ -17,8 +17,7 @@ import {
 } from "../peer_args.ts";
 import { type CliPeer, startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
-import { startRepl } from "../repl/repl.ts";
-import { REPL_HELP } from "../repl/commands.ts";
+import { REPL_HELP, startRepl } from "../repl/repl.ts";
 import { style, useColor } from "../repl/format.ts";
 
 /** `tincan chat --help`. */

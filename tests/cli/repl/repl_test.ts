@@ -1,7 +1,8 @@
 /** The REPL over in-memory streams and a fake peer: no terminal, no network. */
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import { type ChatPeer, startRepl } from "../../../src/cli/repl/repl.ts";
+import type { ChatPeer } from "../../../src/cli/repl/registry.ts";
+import { startRepl } from "../../../src/cli/repl/repl.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
 import type { HistoryLine } from "../../../src/peer/peer.ts";
 
