@@ -13,9 +13,9 @@ import {
   type Env,
   parseCount,
   parsePeerArgs,
-  PEER_FLAGS,
   PEER_FLAGS_HELP,
-  type PeerArgs,
+  SEND_FLAGS,
+  type SendTo,
 } from "../peer_args.ts";
 import { aborted } from "../signals.ts";
 import { startCliPeer } from "../start_peer.ts";
@@ -47,11 +47,7 @@ ${PEER_FLAGS_HELP}`;
 export type SendArgs = Parsed<SendOptions>;
 
 /** Whom `tincan send` sends what to, and how long it waits for an acknowledgement. */
-export type SendOptions = {
-  readonly to: string;
-  readonly text: string;
-  readonly timeoutMs: number;
-} & PeerArgs;
+export type SendOptions = { readonly text: string } & SendTo;
 
 /**
  * Parses the arguments of `tincan send`.
@@ -59,11 +55,7 @@ export type SendOptions = {
  * empty or too long text, or a bad --timeout.
  */
 export function parseSendArgs(args: readonly string[], env: Env): SendArgs {
-  const { values, positionals } = parseFlags("send", args, {
-    ...PEER_FLAGS,
-    to: { type: "string" },
-    timeout: { type: "string" },
-  }, true);
+  const { values, positionals } = parseFlags("send", args, SEND_FLAGS, true);
   if (values.help) return { help: true };
   const peer = parsePeerArgs("send", values, env);
   const to = checkRecipient("send", values.to, peer.user, "a message");

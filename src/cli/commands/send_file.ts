@@ -11,9 +11,9 @@ import {
   type Env,
   parseCount,
   parsePeerArgs,
-  PEER_FLAGS,
   PEER_FLAGS_HELP,
-  type PeerArgs,
+  SEND_FLAGS,
+  type SendTo,
 } from "../peer_args.ts";
 import { aborted } from "../signals.ts";
 import { startCliPeer } from "../start_peer.ts";
@@ -42,11 +42,7 @@ ${PEER_FLAGS_HELP}`;
 export type SendFileArgs = Parsed<SendFileOptions>;
 
 /** Whom `tincan send-file` offers which file to, and how long it waits for an answer. */
-export type SendFileOptions = {
-  readonly to: string;
-  readonly path: string;
-  readonly timeoutMs: number;
-} & PeerArgs;
+export type SendFileOptions = { readonly path: string } & SendTo;
 
 /**
  * Parses the arguments of `tincan send-file`.
@@ -54,11 +50,7 @@ export type SendFileOptions = {
  * exactly one PATH, or a bad --timeout.
  */
 export function parseSendFileArgs(args: readonly string[], env: Env): SendFileArgs {
-  const { values, positionals } = parseFlags("send-file", args, {
-    ...PEER_FLAGS,
-    to: { type: "string" },
-    timeout: { type: "string" },
-  }, true);
+  const { values, positionals } = parseFlags("send-file", args, SEND_FLAGS, true);
   if (values.help) return { help: true };
   const peer = parsePeerArgs("send-file", values, env);
   const to = checkRecipient("send-file", values.to, peer.user, "a file");

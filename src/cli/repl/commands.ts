@@ -9,12 +9,13 @@ import { normalizeUsername } from "../../protocol/username.ts";
 import { checkText } from "../peer_args.ts";
 import { formatHistoryLine, formatSafetyNumber } from "./format.ts";
 import {
+  defineEntry,
+  type EntrySpec,
   type ReplContext,
   type ReplEntry,
   type ReplInput,
   type ReplRuntime,
   type ReplUsage,
-  usageHint,
 } from "./registry.ts";
 import { formatRoomHistoryLine } from "./room_commands.ts";
 
@@ -49,16 +50,9 @@ function core(
   aliases: readonly string[],
   usage: string,
   summary: string,
-  parse: (input: ReplInput, ctx: ReplContext, usage: (why?: string) => ReplUsage) => Parsed,
+  parse: EntrySpec<ReplCommand>["parse"],
 ): ReplEntry<ReplCommand> {
-  return {
-    name,
-    aliases,
-    usage,
-    summary,
-    parse: (input, ctx) => parse(input, ctx, (why) => usageHint(usage, why)),
-    run: runCore,
-  };
+  return defineEntry({ name, aliases, usage, summary, parse, run: runCore });
 }
 
 /** A command without arguments. */

@@ -9,7 +9,7 @@ import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import { formatBytes } from "../../peer/files/units.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { sanitize, type Style } from "./format.ts";
-import { type ReplEntry, type ReplInput, type ReplUsage, usageHint } from "./registry.ts";
+import { defineEntry, type ReplEntry, type ReplInput, type ReplUsage } from "./registry.ts";
 
 /** What one file command line asks for. */
 export type FileCommand =
@@ -35,18 +35,18 @@ function fileEntry(
   summary: string,
   parse: (input: ReplInput, usage: (why?: string) => ReplUsage) => Parsed,
 ): ReplEntry<FileCommand> {
-  return {
+  return defineEntry({
     name,
     aliases,
     usage,
     summary,
-    parse: (input) => parse(input, (why) => usageHint(usage, why)),
+    parse: (input, _ctx, hint) => parse(input, hint),
     async run(command, repl) {
       if (repl.files === undefined) throw new FileTransferError("Files are not available here");
       const lines = await runFileCommand(repl.files, command, repl.style);
       if (lines.length > 0) repl.print(lines.join("\n"));
     },
-  };
+  });
 }
 
 /** `/accept [id]` and `/cancel [id]`. */

@@ -82,6 +82,26 @@ export function usageHint(usage: string, why?: string): ReplUsage {
   return { kind: "usage", message: `${why ? `${why}. ` : ""}Usage: ${usage}` };
 }
 
+/** The spec of an entry whose parser is given its own usage hint (`usage(why?)`). */
+export interface EntrySpec<C> extends Omit<ReplEntry<C>, "parse" | "aliases"> {
+  readonly aliases?: readonly string[];
+  parse(
+    input: ReplInput,
+    ctx: ReplContext,
+    usage: (why?: string) => ReplUsage,
+  ): C | ReplUsage | undefined;
+}
+
+/** An entry from `spec`, its parser given the hint for its usage. */
+export function defineEntry<C>(spec: EntrySpec<C>): ReplEntry<C> {
+  const { parse, aliases = [], ...rest } = spec;
+  return {
+    ...rest,
+    aliases,
+    parse: (input, ctx) => parse(input, ctx, (why) => usageHint(spec.usage, why)),
+  };
+}
+
 /** Width of the usage column of /help. */
 const USAGE_COLUMN = 26;
 

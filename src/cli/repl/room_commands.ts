@@ -13,7 +13,7 @@ import {
 } from "../../peer/rooms/rooms.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { clock, sanitize, type Style, timestamp } from "./format.ts";
-import { type ReplEntry, type ReplInput, type ReplUsage, usageHint } from "./registry.ts";
+import { defineEntry, type ReplEntry, type ReplInput, type ReplUsage } from "./registry.ts";
 
 /** What one room command line asks for. */
 export type RoomCommand =
@@ -37,17 +37,16 @@ function room(
   summary: string,
   parse: (input: ReplInput, usage: (why?: string) => ReplUsage) => Parsed,
 ): ReplEntry<RoomCommand> {
-  return {
+  return defineEntry({
     name,
-    aliases: [],
     usage,
     summary,
-    parse: (input) => parse(input, (why) => usageHint(usage, why)),
+    parse: (input, _ctx, hint) => parse(input, hint),
     run(command, repl) {
       if (repl.rooms === undefined) throw new RoomError("Rooms are not available here");
       return runRoomCommand(repl.rooms, command, repl);
     },
-  };
+  });
 }
 
 /** `/<name> #room`. */
