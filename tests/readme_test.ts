@@ -3,6 +3,7 @@
  * its script example runs for real against a throw-away rendezvous.
  */
 import assert from "node:assert/strict";
+import { COMMANDS } from "../src/cli/dispatch.ts";
 import { childEnv, runTincan, spawnTincan } from "./integration/cli_process.ts";
 import { stopAll, waitFor, within, withRendezvous } from "./integration/harness.ts";
 
@@ -22,6 +23,12 @@ Deno.test("every deno version in the README is the pinned one, every task exists
   for (const [, version, task] of readme.matchAll(/deno@([^\s`]+) task ([\w-]+)/g)) {
     assert.equal(version, pinned);
     assert.ok(tasks.includes(task!), `README names a missing task: ${task}`);
+  }
+});
+
+Deno.test("the README's command table names every command", () => {
+  for (const { name } of COMMANDS) {
+    assert.match(readme, new RegExp(`^\\| \`tincan ${name}[ \`]`, "m"), name);
   }
 });
 
