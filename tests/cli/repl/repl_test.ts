@@ -143,3 +143,30 @@ Deno.test("repl: the end of input (Ctrl-D) and the abort signal close it", async
   await repl.closed;
   input.end();
 });
+
+Deno.test("repl: a signal aborted before it starts closes it at once", async () => {
+  const input = new PassThrough();
+  const repl = startRepl(new FakePeer(), {
+    input,
+    output: new PassThrough(),
+    terminal: false,
+    color: false,
+    signal: AbortSignal.abort(),
+  });
+  await repl.closed;
+  input.end();
+});
+
+Deno.test("repl: /help lists only the commands of the features it has", async () => {
+  const h = harness();
+  try {
+    h.type("/help");
+    await h.see(/\/quit +log out and exit/);
+    assert.ok(!h.screen().includes("/create"));
+    h.type("/create #ops");
+    await h.see(/Unknown command \/create/);
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
+  }
+});
