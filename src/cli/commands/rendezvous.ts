@@ -2,9 +2,12 @@
 import { UsageError } from "../../errors.ts";
 import { parseMultiaddr } from "../../net/address.ts";
 import { startRendezvous } from "../../rendezvous/server.ts";
-import { type CliIO, EXIT } from "../io.ts";
+import type { Command, Parsed } from "../command.ts";
+import { EXIT } from "../io.ts";
+import { aborted } from "../signals.ts";
 import { parseFlags } from "../parse.ts";
 
+/** `tincan rendezvous --help`. */
 export const RENDEZVOUS_HELP =
   `Usage: tincan rendezvous [--listen MULTIADDR]... [--data DIR] [--name NAME]
 
@@ -19,14 +22,18 @@ Options:
   -h, --help          show this help`;
 
 /** Parsed `tincan rendezvous` arguments. */
-export interface RendezvousArgs {
-  readonly help: boolean;
+export type RendezvousArgs = Parsed<RendezvousOptions>;
+
+/** Where the rendezvous listens and keeps its data, and its name. */
+export interface RendezvousOptions {
   readonly listen: string[];
   readonly dataDir: string;
   readonly name: string;
 }
 
+/** Where the rendezvous listens without --listen. */
 export const DEFAULT_LISTEN = "/ip4/0.0.0.0/tcp/4001";
+/** Where the rendezvous keeps its data without --data. */
 export const DEFAULT_DATA_DIR = "./tincan-rendezvous";
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -40,6 +47,7 @@ export function parseRendezvousArgs(args: readonly string[]): RendezvousArgs {
     data: { type: "string" },
     name: { type: "string" },
   });
+  if (values.help) return { help: true };
   const listen = values.listen?.length ? values.listen : [DEFAULT_LISTEN];
   for (const address of listen) {
     try {
@@ -56,29 +64,28 @@ export function parseRendezvousArgs(args: readonly string[]): RendezvousArgs {
       `rendezvous: --name "${name}" must be 1 to 64 of letters, digits, ".", "_" and "-"`,
     );
   }
-  return { help: values.help ?? false, listen, dataDir, name };
+  return { help: false, listen, dataDir, name };
 }
 
-/** Runs the rendezvous until SIGINT or SIGTERM; returns the exit code. */
-export async function runRendezvous(args: readonly string[], io: CliIO): Promise<number> {
-  const parsed = parseRendezvousArgs(args);
-  if (parsed.help) {
-    io.out(RENDEZVOUS_HELP);
+/** `tincan rendezvous`: runs the rendezvous until SIGINT or SIGTERM. */
+export const rendezvous: Command<RendezvousOptions> = {
+  name: "rendezvous",
+  summary: "run a rendezvous node (accounts, presence, directory)",
+  help: RENDEZVOUS_HELP,
+  logLevel: "info",
+  // Listening for the signals from the start: whoever reads the addresses may stop us at once.
+  catchSignals: true,
+  parse: (args) => parseRendezvousArgs(args),
+  async run(args, { io, signal }) {
+    const node = await startRendezvous({
+      dataDir: args.dataDir,
+      listen: args.listen,
+      name: args.name,
+    });
+    for (const address of node.multiaddrs()) io.out(address);
+    await aborted(signal);
+    io.err("tincan: stopping the rendezvous");
+    await node.stop();
     return EXIT.ok;
-  }
-  const rendezvous = await startRendezvous({
-    dataDir: parsed.dataDir,
-    listen: parsed.listen,
-    name: parsed.name,
-  });
-  // Listen for the signals before printing the addresses: whoever reads them may stop us at once.
-  const stopped = new Promise<void>((resolve) => {
-    Deno.addSignalListener("SIGINT", resolve);
-    Deno.addSignalListener("SIGTERM", resolve);
-  });
-  for (const address of rendezvous.multiaddrs()) io.out(address);
-  await stopped;
-  io.err("tincan: stopping the rendezvous");
-  await rendezvous.stop();
-  return EXIT.ok;
-}
+  },
+};

@@ -27,13 +27,16 @@ Deno.test("rendezvous args: repeated --listen, --data and --name", () => {
     "--name",
     "home",
   ]);
+  assert.ok(!args.help);
   assert.deepEqual(args.listen, ["/ip4/127.0.0.1/tcp/4001", "/ip6/::1/tcp/4001"]);
   assert.equal(args.dataDir, "/var/lib/tincan");
   assert.equal(args.name, "home");
 });
 
 Deno.test("rendezvous args: the name defaults to the data directory's name", () => {
-  assert.equal(parseRendezvousArgs(["--data", "/srv/lobby/"]).name, "lobby");
+  const args = parseRendezvousArgs(["--data", "/srv/lobby/"]);
+  assert.ok(!args.help);
+  assert.equal(args.name, "lobby");
 });
 
 Deno.test("rendezvous args: --help", () => {

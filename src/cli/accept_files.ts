@@ -1,12 +1,15 @@
-/** `tincan listen --accept-files DIR`: accept every offered file into DIR and report each. */
-import type { FileEvent } from "../../peer/files/events.ts";
-import { FileTransfers } from "../../peer/files/file_transfers.ts";
-import { formatBytes } from "../../peer/files/units.ts";
-import type { Peer } from "../../peer/peer.ts";
-import type { Profile } from "../../peer/profile.ts";
-import { progressBars } from "../file_progress.ts";
-import type { CliIO } from "../io.ts";
-import { sanitize } from "../repl/format.ts";
+/**
+ * The file side of `tincan listen --accept-files DIR` (a helper of listen.ts): accept every
+ * offered file into DIR and report each.
+ */
+import type { FileEvent } from "../peer/files/events.ts";
+import { FileTransfers } from "../peer/files/file_transfers.ts";
+import { formatBytes } from "../peer/files/units.ts";
+import type { Peer } from "../peer/peer.ts";
+import type { Profile } from "../peer/profile.ts";
+import { progressBars } from "./file_progress.ts";
+import type { CliIO } from "./io.ts";
+import { sanitize } from "./repl/format.ts";
 
 /** Help lines of the file flags of `listen`. */
 export const LISTEN_FILES_HELP =
@@ -46,10 +49,7 @@ export async function attachAcceptingFiles(
 
 /** Reports received files on `io` (and progress bars on a terminal), then resumes downloads. */
 export function reportFiles(files: FileTransfers, options: { json: boolean }, io: CliIO): void {
-  if (Deno.stderr.isTerminal()) {
-    const encoder = new TextEncoder();
-    files.on(progressBars((text) => Deno.stderr.writeSync(encoder.encode(text))));
-  }
+  if (io.errStream.isTerminal()) files.on(progressBars((text) => io.errStream.write(text)));
   files.on((event) => {
     const t = event.transfer;
     if (t.outgoing) return;

@@ -1,11 +1,14 @@
-/** Starting a peer from the command line: the profile, the rendezvous choice, the password. */
+/**
+ * The CLI's peer start-up, in one place: the profile, the rendezvous choice, the password, and
+ * starting the peer.
+ */
 import { join } from "node:path";
 import { RemoteError } from "../errors.ts";
-import { configureLogging, type LogSink } from "../log.ts";
 import type { PeerListener } from "../peer/events.ts";
 import { Peer } from "../peer/peer.ts";
 import { openProfile, type Profile } from "../peer/profile.ts";
 import { chooseRendezvous, RendezvousPinError, savedRendezvous } from "../peer/rendezvous_link.ts";
+import type { CliIO } from "./io.ts";
 import type { Env, PeerArgs } from "./peer_args.ts";
 import { readPassword } from "./password.ts";
 
@@ -31,6 +34,8 @@ export interface StartOptions {
   /** Ask for the password twice on a terminal; default: when the profile is new. */
   readonly confirmPassword?: boolean;
   readonly env: Env;
+  /** Where the password prompt reads and writes, when TINCAN_PASSWORD is not set. */
+  readonly io: CliIO;
   /**
    * Called with the chosen rendezvous address before connecting (chat starts its embedded
    * rendezvous there).
@@ -40,15 +45,6 @@ export interface StartOptions {
   readonly onEvent?: PeerListener;
   /** Sets up features (rooms, files) before the peer accepts messages (Peer.start's setup). */
   readonly setup?: (peer: Peer, profile: Profile) => void | Promise<void>;
-}
-
-/**
- * Logging for a CLI command: errors only (everything with TINCAN_DEBUG set), to `sink` or stderr.
- */
-export function configureCliLogging(env: Env, sink?: LogSink): void {
-  const level = env("TINCAN_DEBUG") ? "debug" : "error";
-  if (sink) configureLogging(level, sink);
-  else configureLogging(level);
 }
 
 /**
@@ -86,7 +82,7 @@ export async function startCliPeer(args: PeerArgs, options: StartOptions): Promi
       savedRendezvous(profile.db),
     );
     const confirm = options.confirmPassword ?? isNew;
-    const password = await readPassword(args.user, { confirm });
+    const password = await readPassword(options, args.user, { confirm });
     await options.beforeConnect?.(rendezvous);
     let peer: Peer;
     try {
@@ -119,19 +115,4 @@ export async function startCliPeer(args: PeerArgs, options: StartOptions): Promi
     profile.close();
     throw err;
   }
-}
-
-/** Resolves on the first SIGINT or SIGTERM; `dispose` removes the listeners. */
-export function untilSignal(): { signalled: Promise<string>; dispose(): void } {
-  let handlers: [Deno.Signal, () => void][] = [];
-  const signalled = new Promise<string>((resolve) => {
-    handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, () => resolve(s)]);
-    for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
-  });
-  return {
-    signalled,
-    dispose() {
-      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-    },
-  };
 }
