@@ -6,7 +6,7 @@
  *   Ratchet's AES-256-GCM, info = "tincan-pqxdh-v1"; EncodeEC is the raw 32-byte key under its
  *   prekey kind byte, EncodeKEM the pqkem type byte ‖ FIPS 203 ek under its kind (prekeys.ts).
  *
- * The initiator ("Alice") checks the signatures of every key of the bundle, the KEM prekey's
+ * The initiator ("Alice") checks the signatures of every key of the bundle, the KEM prekeys'
  * included; picks the one-time KEM prekey when the bundle has one, else the last-resort one;
  * then computes (section 3.3)
  *
@@ -35,6 +35,7 @@ import {
   agreeAsInitiator,
   agreeAsResponder,
   initiate as initiateX3dh,
+  type KemPrekeyToCheck,
   type PrekeyBundle,
   respond as respondX3dh,
   verifyBundle,
@@ -65,14 +66,14 @@ export interface PqxdhBundle extends PrekeyBundle {
   readonly kemOneTimePrekey?: SignedKey;
 }
 
-/** The PQXDH fields of a first message (envelope.proto PqxdhHeader). */
-export interface KemHeader {
+/** The PQXDH fields of a first message, as envelope.proto's PqxdhHeader carries them. */
+export interface PqxdhHeader {
   /** CT: the ML-KEM-768 ciphertext, KEM_CIPHERTEXT_BYTES long. */
-  readonly ciphertext: Uint8Array;
+  readonly kemCiphertext: Uint8Array;
   /** The id of the KEM prekey CT was encapsulated to. */
-  readonly prekeyId: number;
+  readonly kemPrekeyId: number;
   /** True for a one-time KEM prekey (PrekeyKind.KemOneTime), false for the last-resort one. */
-  readonly oneTime: boolean;
+  readonly kemPrekeyOneTime: boolean;
 }
 
 /**
@@ -81,20 +82,20 @@ export interface KemHeader {
  */
 export type PqxdhInitiation =
   | X3dhInitiation & { readonly protocol: "x3dh" }
-  | X3dhInitiation & { readonly protocol: "pqxdh"; readonly kem: KemHeader };
+  | X3dhInitiation & { readonly protocol: "pqxdh"; readonly pqxdh: PqxdhHeader };
 
 /** The handshake fields of a first message as the responder received them. */
 export interface PqxdhMessage extends X3dhMessage {
   readonly oneTimePrekeyId?: number;
   /** Present when the initiator ran PQXDH; absent for X3DH. */
-  readonly kem?: KemHeader;
+  readonly pqxdh?: PqxdhHeader;
 }
 
 /** The responder's private keys for one first message, looked up by the ids it names. */
 export interface PqxdhResponderKeys extends X3dhResponderKeys {
   /**
-   * The KEM prekey the message's `kem` names (by id, one-time or last-resort); required exactly
-   * when the message has `kem`. Leave it out when that key is unknown or already used.
+   * The KEM prekey the message's `pqxdh` names (by id, one-time or last-resort); required
+   * exactly when the message has `pqxdh`. Leave it out when that key is unknown or already used.
    */
   readonly kemPrekey?: KemKeyPair;
 }
@@ -112,17 +113,16 @@ export interface InitiateOptions {
   readonly kemRandomness?: KemRandomness;
 }
 
-/** The KEM prekey the initiator uses: the one-time one when there is one (section 3.3). */
-function chosenKemPrekey(
-  bundle: PqxdhBundle,
-): { readonly kind: PrekeyKind; readonly key: SignedKey } | undefined {
+/** The bundle's KEM prekeys, the one the initiator uses first: the one-time one (section 3.3). */
+function kemPrekeysOf(bundle: PqxdhBundle): KemPrekeyToCheck[] {
+  const keys: KemPrekeyToCheck[] = [];
   if (bundle.kemOneTimePrekey) {
-    return { kind: PrekeyKind.KemOneTime, key: bundle.kemOneTimePrekey };
+    keys.push({ kind: PrekeyKind.KemOneTime, key: bundle.kemOneTimePrekey });
   }
   if (bundle.kemLastResortPrekey) {
-    return { kind: PrekeyKind.KemLastResort, key: bundle.kemLastResortPrekey };
+    keys.push({ kind: PrekeyKind.KemLastResort, key: bundle.kemLastResortPrekey });
   }
-  return undefined;
+  return keys;
 }
 
 /**
@@ -138,11 +138,12 @@ export async function initiate(
   options: InitiateOptions = {},
 ): Promise<PqxdhInitiation> {
   const generateKeyPair = options.generateKeyPair ?? generateX25519KeyPair;
-  const kemPrekey = chosenKemPrekey(bundle);
+  const kemPrekeys = kemPrekeysOf(bundle);
+  const kemPrekey = kemPrekeys[0];
   if (!kemPrekey) {
     return { ...await initiateX3dh(initiator, bundle, generateKeyPair), protocol: "x3dh" };
   }
-  await verifyBundle(bundle, kemPrekey);
+  await verifyBundle(bundle, kemPrekeys);
   const { ciphertext, sharedSecret } = kemEncapsulate(
     kemPrekey.key.publicKey,
     options.kemRandomness,
@@ -150,12 +151,12 @@ export async function initiate(
   const ephemeral = await generateKeyPair();
   try {
     const agreed = await agreeAsInitiator(initiator, bundle, ephemeral, KDF_INFO, [sharedSecret]);
-    const kem = {
-      ciphertext,
-      prekeyId: kemPrekey.key.id,
-      oneTime: kemPrekey.kind === PrekeyKind.KemOneTime,
+    const pqxdh = {
+      kemCiphertext: ciphertext,
+      kemPrekeyId: kemPrekey.key.id,
+      kemPrekeyOneTime: kemPrekey.kind === PrekeyKind.KemOneTime,
     };
-    return { ...agreed, protocol: "pqxdh", kem };
+    return { ...agreed, protocol: "pqxdh", pqxdh };
   } finally {
     sharedSecret.fill(0);
     ephemeral.privateKey.fill(0);
@@ -177,20 +178,20 @@ export async function respond(
   responder: PqxdhResponderKeys,
   message: PqxdhMessage,
 ): Promise<PqxdhSecret> {
-  const { kem } = message;
-  if ((kem === undefined) !== (responder.kemPrekey === undefined)) {
+  const { pqxdh } = message;
+  if ((pqxdh === undefined) !== (responder.kemPrekey === undefined)) {
     throw new X3dhError(
-      kem
-        ? `${kem.oneTime ? "one-time" : "last-resort"} KEM prekey ${kem.prekeyId} is unknown or ` +
-          "already used"
+      pqxdh
+        ? `${pqxdh.kemPrekeyOneTime ? "one-time" : "last-resort"} KEM prekey ` +
+          `${pqxdh.kemPrekeyId} is unknown or already used`
         : "a KEM prekey was supplied but the message names none",
     );
   }
-  if (!kem || !responder.kemPrekey) {
+  if (!pqxdh || !responder.kemPrekey) {
     return { ...await respondX3dh(responder, message), protocol: "x3dh" };
   }
-  checkLength("the PQXDH KEM ciphertext", kem.ciphertext, KEM_CIPHERTEXT_BYTES);
-  const sharedSecret = kemDecapsulate(responder.kemPrekey.seed, kem.ciphertext);
+  checkLength("the PQXDH KEM ciphertext", pqxdh.kemCiphertext, KEM_CIPHERTEXT_BYTES);
+  const sharedSecret = kemDecapsulate(responder.kemPrekey.seed, pqxdh.kemCiphertext);
   try {
     return {
       ...await agreeAsResponder(responder, message, KDF_INFO, [sharedSecret]),

@@ -142,16 +142,22 @@ async function requirePrekey(
   }
 }
 
+/** A signed KEM prekey of a bundle and the kind it must be signed as (pqxdh.ts). */
+export interface KemPrekeyToCheck {
+  readonly kind: PrekeyKind.KemLastResort | PrekeyKind.KemOneTime;
+  readonly key: SignedKey;
+}
+
 /**
- * Checks every X25519 key of a bundle against its signature, of its own kind (X3DH section 3.3,
- * PQXDH section 3.3: "Alice verifies the signatures and aborts the protocol if verification
- * fails"). `requireKemPrekey` checks one more signed key the same way (pqxdh.ts).
+ * Checks every key of a bundle against its signature, of its own kind (X3DH section 3.3; PQXDH
+ * section 3.3: "Alice verifies the signatures and aborts the protocol if verification fails"):
+ * the X25519 keys, and the KEM prekeys in `kemPrekeys`.
  * @throws X3dhError naming the key whose signature does not verify; RangeError when the
  * identity key is not 32 bytes.
  */
 export async function verifyBundle(
   bundle: PrekeyBundle,
-  requireKemPrekey?: { readonly kind: PrekeyKind; readonly key: SignedKey },
+  kemPrekeys: readonly KemPrekeyToCheck[] = [],
 ): Promise<void> {
   checkLength("the responder's Ed25519 identity key", bundle.identityKey, ED25519_PUBLIC_BYTES);
   await requirePrekey(
@@ -169,11 +175,9 @@ export async function verifyBundle(
       bundle.identityKey,
     );
   }
-  if (requireKemPrekey) {
-    const what = requireKemPrekey.kind === PrekeyKind.KemOneTime
-      ? "one-time KEM prekey"
-      : "last-resort KEM prekey";
-    await requirePrekey(requireKemPrekey.kind, what, requireKemPrekey.key, bundle.identityKey);
+  for (const { kind, key } of kemPrekeys) {
+    const what = kind === PrekeyKind.KemOneTime ? "one-time KEM prekey" : "last-resort KEM prekey";
+    await requirePrekey(kind, what, key, bundle.identityKey);
   }
 }
 
