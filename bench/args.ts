@@ -12,6 +12,7 @@ export const SECTIONS = [
   "mailbox",
   "files",
   "primitives",
+  "pqxdh",
 ] as const;
 /** One section of a bench run. */
 export type SectionName = typeof SECTIONS[number];
