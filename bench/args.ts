@@ -13,6 +13,7 @@ export const SECTIONS = [
   "files",
   "primitives",
   "startup",
+  "pqxdh",
 ] as const;
 /** One section of a bench run. */
 export type SectionName = typeof SECTIONS[number];

@@ -1,7 +1,7 @@
 /**
- * One bench run: the raw baseline, OPAQUE logins, DISCOVER, rendezvous memory, chat messages and
- * the crypto primitives, measured in that order in one process (servers and the far peer each in
- * a child process), returned as report sections.
+ * One bench run: the raw baseline, OPAQUE logins, DISCOVER, rendezvous memory, chat messages, the
+ * crypto primitives and the post-quantum session setup, measured in that order in one process
+ * (servers and the far peer each in a child process), returned as report sections.
  */
 import type { BenchOptions, SectionName } from "./args.ts";
 import { LOGINS_IN_FLIGHT } from "./clients.ts";
@@ -16,6 +16,7 @@ import { benchRendezvousMemory, CLIENT_LIMITS, type MemoryResult } from "./memor
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";
 import { messageSections, primitivesSection } from "./message_report.ts";
+import { benchPqxdh } from "./pqxdh.ts";
 import { benchPrimitives } from "./primitives.ts";
 import { benchRawBaseline, ECHO_PAYLOAD_BYTES, type RawBaseline } from "./raw_baseline.ts";
 import type { Row, Section } from "./report.ts";
@@ -34,6 +35,7 @@ export const PLAN = {
   files: { bytes: 64 * 1024 * 1024 },
   primitives: { seconds: 1 },
   startup: { runs: 10 },
+  pqxdh: { seconds: 1 },
 } as const;
 
 /** Runs the sections `options.only` names (all by default); `progress` hears what is starting. */
@@ -94,6 +96,10 @@ export async function runBench(
   if (wants("startup")) {
     progress(`cold start: ${PLAN.startup.runs} starts of each, bundle vs sources vs empty script`);
     sections.push(startupSection(await benchStartup(PLAN.startup.runs)));
+  }
+  if (wants("pqxdh")) {
+    progress("post-quantum session setup: PQXDH against X3DH, ML-KEM-768 against 1024");
+    sections.push(...await benchPqxdh(PLAN.pqxdh.seconds));
   }
   return sections;
 }

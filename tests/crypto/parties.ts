@@ -1,6 +1,8 @@
 /** Test doubles: in-memory parties with identities and prekeys, and session set-up. */
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
+import { generateKemKeyPair, type KemKeyPair } from "../../src/crypto/kem.ts";
+import type { PqxdhBundle } from "../../src/crypto/pqxdh.ts";
 import { PrekeyKind, signPrekey } from "../../src/crypto/prekeys.ts";
 import {
   generateX25519KeyPair,
@@ -48,6 +50,38 @@ export async function makeParty(): Promise<Party> {
       ...bundleWithoutOneTime,
       oneTimePrekey: await signPrekey(PrekeyKind.OneTime, 42, oneTimePrekey.publicKey, key),
     },
+  };
+}
+
+/** A party that also publishes PQXDH's KEM prekeys. */
+export interface PqParty extends Party {
+  readonly kemLastResort: KemKeyPair;
+  readonly kemOneTime: KemKeyPair;
+  /** Its bundle with the last-resort KEM prekey and, when `oneTimeKem`, the one-time one. */
+  pqBundle(options: { oneTimeEc: boolean; oneTimeKem: boolean }): PqxdhBundle;
+}
+
+/** A fresh PQXDH party; KEM prekey ids are 5 (last-resort) and 77 (one-time). */
+export async function makePqParty(): Promise<PqParty> {
+  const party = await makeParty();
+  const kemLastResort = generateKemKeyPair();
+  const kemOneTime = generateKemKeyPair();
+  const lastResort = await signPrekey(
+    PrekeyKind.KemLastResort,
+    5,
+    kemLastResort.publicKey,
+    party.key,
+  );
+  const oneTime = await signPrekey(PrekeyKind.KemOneTime, 77, kemOneTime.publicKey, party.key);
+  return {
+    ...party,
+    kemLastResort,
+    kemOneTime,
+    pqBundle: ({ oneTimeEc, oneTimeKem }) => ({
+      ...(oneTimeEc ? party.bundle : party.bundleWithoutOneTime),
+      kemLastResortPrekey: lastResort,
+      ...(oneTimeKem ? { kemOneTimePrekey: oneTime } : {}),
+    }),
   };
 }
 
