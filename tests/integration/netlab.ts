@@ -38,7 +38,8 @@ export interface NetLab {
 /** Why namespaces cannot be made here, or undefined when they can (root, `ip` and `nft`). */
 export async function netlabUnavailable(): Promise<string | undefined> {
   if (Deno.build.os !== "linux") return "network namespaces need Linux";
-  if (Deno.uid?.() !== 0) return "network namespaces need root";
+  const uid = await new Deno.Command("id", { args: ["-u"], stderr: "null" }).output();
+  if (new TextDecoder().decode(uid.stdout).trim() !== "0") return "network namespaces need root";
   for (const tool of ["ip", "nft"]) {
     const found = await run(["sh", "-c", `command -v ${tool}`]).then(() => true, () => false);
     if (!found) return `\`${tool}\` is not installed (apt-get install -y iproute2 nftables)`;
