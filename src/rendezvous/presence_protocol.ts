@@ -81,6 +81,8 @@ async function feed(deps: PresenceDeps, framed: PresenceStream, peerId: string):
     }
     wake?.();
   });
+  // The subscriber closing its end (or the stream closing) ends the feed.
+  stream.addEventListener("remoteCloseWrite", end);
   stream.addEventListener("close", end);
   for (const user of deps.loggedIn.online()) {
     backlog.push(event({ ...user, online: true, at: user.since }));
@@ -97,6 +99,7 @@ async function feed(deps: PresenceDeps, framed: PresenceStream, peerId: string):
     }
   } finally {
     unsubscribe();
+    stream.removeEventListener("remoteCloseWrite", end);
     stream.removeEventListener("close", end);
   }
   if (stream.status === "open") await framed.close();
