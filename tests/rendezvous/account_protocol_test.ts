@@ -13,7 +13,15 @@ import { accountProtocol } from "../../src/rendezvous/account_protocol.ts";
 import { Certifier } from "../../src/rendezvous/certifier.ts";
 import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
 import { FREE_FAILURES, LoginThrottle } from "../../src/rendezvous/throttle.ts";
-import { memoryLog, memoryStores, serve, type TestCaller, testCaller } from "./protocol_harness.ts";
+import {
+  assertResetBy,
+  memoryLog,
+  memoryStores,
+  serve,
+  type TestCaller,
+  testCaller,
+  TYPE_99_FRAME,
+} from "./protocol_harness.ts";
 
 const NOW = 1_700_000_000_000;
 const SERVER_ID = "12D3KooWRendezvousUnderTest";
@@ -215,8 +223,7 @@ Deno.test("account: bad frames, wrong first requests and malformed OPAQUE are re
   const a = await accounts();
   const alice = await testCaller();
   const garbage = await a.open(alice);
-  garbage.raw.send(Uint8Array.of(2, 0x08, 0x63)); // type 99: outside the enum
-  await assert.rejects(garbage.done, ProtocolError);
+  await assertResetBy(garbage, TYPE_99_FRAME);
 
   const finishFirst = await a.open(alice);
   await finishFirst.client.write({ type: LOGIN_FINISH, username: "alice", opaqueMessage: "x" });

@@ -22,6 +22,7 @@ import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
 import { RegistrationTable } from "../../src/rendezvous/registrations.ts";
 import {
   addMember,
+  assertResetBy,
   KEY_LOG_STATEMENT,
   memoryLog,
   memoryStores,
@@ -173,8 +174,7 @@ Deno.test("directory: bad frames and uploads over the limit reset the stream", a
   const d = await directory();
   const alice = await d.member("alice");
   const garbage = await serve(d.handler, alice, DirectoryRequest, DirectoryResponse);
-  garbage.raw.send(Uint8Array.of(3, 0xff, 0xff, 0xff));
-  await assert.rejects(garbage.done, ProtocolError);
+  await assertResetBy(garbage, Uint8Array.of(3, 0xff, 0xff, 0xff));
 
   const tooMany = await upload(alice.key, []);
   const spare = await signPrekey(PrekeyKind.OneTime, 1, key(1), alice.key);

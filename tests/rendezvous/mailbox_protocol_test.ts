@@ -11,8 +11,16 @@ import { MAX_ACK_IDS } from "../../src/protocol/limits.ts";
 import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
 import { mailboxProtocol } from "../../src/rendezvous/mailbox_protocol.ts";
 import { testEnvelope } from "../integration/mailbox_helpers.ts";
-import { addMember, memoryLog, memoryStores, serve, testCaller } from "./protocol_harness.ts";
-import type { TestCaller } from "./protocol_harness.ts";
+import {
+  addMember,
+  assertResetBy,
+  memoryLog,
+  memoryStores,
+  serve,
+  type TestCaller,
+  testCaller,
+  TYPE_99_FRAME,
+} from "./protocol_harness.ts";
 
 const NOW = 1_700_000_000_000;
 const LIMITS = { maxMailPerRecipient: 3, maxEnvelopeBytes: 1024, ttlMs: 60_000 };
@@ -42,13 +50,8 @@ function mailbox() {
   return { stores, loggedIn, handler, member, open, setNow: (t: number) => now = t };
 }
 
-const EMPTY: MailboxRequest = {
-  type: MailboxRequest.Type.DEPOSIT,
-  recipient: "",
-  envelope: new Uint8Array(0),
-  limit: 0,
-  ids: [],
-};
+/** A request with every field at its default (what an empty frame decodes to). */
+const EMPTY: MailboxRequest = MailboxRequest.decode(new Uint8Array(0));
 const { DEPOSIT, FETCH, ACK } = MailboxRequest.Type;
 
 Deno.test("mailbox: deposit, fetch in order and acknowledge, many requests on one stream", async () => {
@@ -161,8 +164,7 @@ Deno.test("mailbox: bad frames and an ACK with too many ids reset the stream", a
   const m = mailbox();
   const alice = await m.member("alice");
   const garbage = await m.open(alice);
-  garbage.raw.send(Uint8Array.of(2, 0x08, 0x63)); // type 99: outside the enum
-  await assert.rejects(garbage.done, ProtocolError);
+  await assertResetBy(garbage, TYPE_99_FRAME);
 
   const tooMany = await m.open(alice);
   await tooMany.client.write({

@@ -4,13 +4,19 @@
  * falls too far behind).
  */
 import assert from "node:assert/strict";
-import { ProtocolError } from "../../src/errors.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../../src/proto/services.ts";
 import { FRAMES } from "../../src/protocol/limits.ts";
 import { MAX_PRESENCE_BACKLOG } from "../../src/rendezvous/constants.ts";
 import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
 import { presenceProtocol } from "../../src/rendezvous/presence_protocol.ts";
-import { memoryLog, serve, stillPending, type TestCaller, testCaller } from "./protocol_harness.ts";
+import {
+  assertResetBy,
+  memoryLog,
+  serve,
+  stillPending,
+  type TestCaller,
+  testCaller,
+} from "./protocol_harness.ts";
 
 const NOW = 1_700_000_000_000;
 
@@ -84,13 +90,11 @@ Deno.test("presence: bad and oversize requests reset the stream", async () => {
   const p = presence();
   const alice = await p.member("alice");
   const garbage = await serve(p.handler, alice, PresenceRequest, PresenceEvent);
-  garbage.raw.send(Uint8Array.of(0x80, 0x80, 0x80, 0x80));
-  await assert.rejects(garbage.done, ProtocolError);
+  await assertResetBy(garbage, Uint8Array.of(0x80, 0x80, 0x80, 0x80));
 
   const oversize = await serve(p.handler, alice, PresenceRequest, PresenceEvent);
   const length = FRAMES.presence.maxFrameBytes + 1; // 1025: varint 0x81 0x08
-  oversize.raw.send(Uint8Array.of(0x81, 0x08, ...new Uint8Array(length)));
-  await assert.rejects(oversize.done, ProtocolError);
+  await assertResetBy(oversize, Uint8Array.of(0x81, 0x08, ...new Uint8Array(length)));
 });
 
 Deno.test("presence: a subscriber more than MAX_PRESENCE_BACKLOG events behind is reset", async () => {

@@ -8,7 +8,9 @@ import type { PrivateKey, Stream } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { streamPair } from "@libp2p/utils";
 import { multiaddr } from "@multiformats/multiaddr";
+import assert from "node:assert/strict";
 import type { DatabaseSync } from "node:sqlite";
+import { ProtocolError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log.ts";
 import { FramedStream, type FrameLimits, type MessageCodec } from "../../src/net/framed.ts";
 import type { AccountCaller } from "../../src/rendezvous/account_protocol.ts";
@@ -90,6 +92,9 @@ export function addMember(
 /** The placeholder key-log statement of addMember's accounts. */
 export const KEY_LOG_STATEMENT = Uint8Array.of(1, 2, 3);
 
+/** A length-prefixed frame whose field 1 (every request's `type`) is 99: outside its enum. */
+export const TYPE_99_FRAME = Uint8Array.of(2, 0x08, 0x63);
+
 /** Generous frame limits for the client end of a test stream. */
 export const CLIENT_FRAMES: FrameLimits = {
   maxFrameBytes: 4 * 1024 * 1024,
@@ -127,6 +132,15 @@ export async function serve<Request, Response, C>(
     raw: outbound,
     done,
   };
+}
+
+/** Sends `bytes` unframed on `served`'s stream: the handler must throw a ProtocolError (a reset). */
+export async function assertResetBy<Request, Response>(
+  served: Served<Request, Response>,
+  bytes: Uint8Array,
+): Promise<void> {
+  served.raw.send(bytes);
+  await assert.rejects(served.done, ProtocolError);
 }
 
 /** Whether `promise` is still pending after `ms`. */

@@ -18,7 +18,14 @@ import {
 import { LoggedInUsers, type PresenceChange } from "../../src/rendezvous/logged_in_users.ts";
 import { RegistrationTable } from "../../src/rendezvous/registrations.ts";
 import { rendezvousProtocol } from "../../src/rendezvous/rendezvous_protocol.ts";
-import { memoryLog, serve, type TestCaller, testCaller } from "./protocol_harness.ts";
+import {
+  assertResetBy,
+  memoryLog,
+  serve,
+  type TestCaller,
+  testCaller,
+  TYPE_99_FRAME,
+} from "./protocol_harness.ts";
 
 const NOW = 1_700_000_000_000;
 const NS = "tincan";
@@ -164,8 +171,7 @@ Deno.test("rendezvous: bad and oversize frames reset the stream", async () => {
   const r = rendezvous();
   const alice = await r.member("alice");
   const garbage = await r.open(alice);
-  garbage.raw.send(Uint8Array.of(2, 0x08, 0x63)); // type 99: outside the enum
-  await assert.rejects(garbage.done, ProtocolError);
+  await assertResetBy(garbage, TYPE_99_FRAME);
 
   const oversize = await r.open(alice);
   await oversize.register(new Uint8Array(FRAMES.rendezvous.maxFrameBytes)).catch(() => {});
