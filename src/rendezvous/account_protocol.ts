@@ -17,7 +17,7 @@ import { AccountRequest, AccountResponse, Status } from "../proto/services.ts";
 import { type AccountStore, KeyLogConflictError, UsernameTakenError } from "./store/accounts.ts";
 import type { Certifier } from "./certifier.ts";
 import { FRAMES } from "../protocol/limits.ts";
-import type { Sessions } from "./sessions.ts";
+import type { LoggedInUsers } from "./logged_in_users.ts";
 import type { LoginThrottle } from "./throttle.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
@@ -28,15 +28,18 @@ export interface AccountDeps {
   readonly serverId: string;
   readonly accounts: AccountStore;
   readonly certifier: Certifier;
-  readonly sessions: Sessions;
+  readonly loggedIn: LoggedInUsers;
   readonly throttle: LoginThrottle;
   readonly log: Logger;
   readonly now: () => number;
-  /** Ends the connections of a PeerId whose session a key change replaced. */
+  /** Ends the connections of a PeerId whose login a key change replaced. */
   readonly disconnect: (peerId: string) => Promise<void>;
   /** Frame limits of a request stream; FRAMES.account unless given. */
   readonly frames?: FrameLimits;
 }
+
+/** What the account protocol needs of a connection: its PeerId, address (throttle) and state. */
+export type AccountCaller = Pick<Connection, "remotePeer" | "remoteAddr" | "status">;
 
 type AccountStream = FramedStream<AccountRequest, AccountResponse>;
 
@@ -58,7 +61,7 @@ function respond(
 
 /** Creates the handler of /tincan/account/1.0.0. */
 export function accountProtocol(deps: AccountDeps) {
-  return async (stream: Stream, connection: Connection): Promise<void> => {
+  return async (stream: Stream, connection: AccountCaller): Promise<void> => {
     const framed: AccountStream = new FramedStream(
       stream,
       AccountRequest,
@@ -91,7 +94,7 @@ function identifiers(deps: AccountDeps, username: string) {
 async function register(
   deps: AccountDeps,
   framed: AccountStream,
-  connection: Connection,
+  connection: AccountCaller,
   username: string,
   registrationRequest: string,
 ): Promise<void> {
@@ -101,7 +104,7 @@ async function register(
   }
   if (deps.accounts.get(username)) {
     return await framed.write(
-      respond(Status.E_USERNAME_TAKEN, `The username ${username} is taken`),
+      respond(Status.E_USERNAME_TAKEN, `the username ${username} is taken`),
     );
   }
   let registrationResponse: string;
@@ -147,7 +150,7 @@ async function register(
 async function login(
   deps: AccountDeps,
   framed: AccountStream,
-  connection: Connection,
+  connection: AccountCaller,
   username: string,
   startLoginRequest: string,
 ): Promise<void> {
@@ -157,7 +160,7 @@ async function login(
     const wait = blockedUntil - deps.now();
     return await framed.write(respond(
       Status.E_THROTTLED,
-      `Too many failed logins for ${username}; retry after ${
+      `too many failed logins for ${username}; retry after ${
         new Date(blockedUntil).toISOString()
       } (in ${Math.ceil(wait / 1000)} s)`,
       { retryAfterMs: BigInt(wait) },
@@ -173,7 +176,7 @@ async function login(
 async function attemptLogin(
   deps: AccountDeps,
   framed: AccountStream,
-  connection: Connection,
+  connection: AccountCaller,
   username: string,
   startLoginRequest: string,
   throttleKeys: readonly string[],
@@ -222,7 +225,7 @@ async function attemptLogin(
     deps.throttle.recordFailure(throttleKeys, deps.now());
     deps.log.info(`failed login for ${username} from ${remoteHost(connection)}`);
     return await framed.write(
-      respond(Status.E_LOGIN_FAILED, `Cannot log in as ${username}: wrong username or password`),
+      respond(Status.E_LOGIN_FAILED, "wrong username or password"),
     );
   }
   deps.throttle.recordSuccess([`user:${username}`]);
@@ -232,7 +235,7 @@ async function attemptLogin(
 async function completeLogin(
   deps: AccountDeps,
   framed: AccountStream,
-  connection: Connection,
+  connection: AccountCaller,
   username: string,
 ): Promise<void> {
   const identityKey = connection.remotePeer.publicKey?.raw;
@@ -257,7 +260,7 @@ async function completeLogin(
       if (err instanceof KeyLogConflictError) {
         return await framed.write(respond(
           Status.E_UNAVAILABLE,
-          `Cannot log in as ${username}: another login changed its key at the same time; retry`,
+          "another login changed its key at the same time; retry",
         ));
       }
       throw err;
@@ -265,12 +268,12 @@ async function completeLogin(
     deps.log.warn(`key change for ${username}: now ${connection.remotePeer} (key log #${seq})`);
   }
   // A connection that closed during the awaits above has had its peer:disconnect already: a
-  // session bound to it now would never end.
+  // login bound to it now would never end.
   if (connection.status !== "open") {
     throw new ProtocolError(`the connection closed before ${username} was logged in`);
   }
   const peerId = connection.remotePeer.toString();
-  const replaced = deps.sessions.login(username, peerId, now);
+  const replaced = deps.loggedIn.login(username, peerId, now);
   if (replaced !== undefined) await deps.disconnect(replaced);
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate, keyChanged }));
@@ -283,7 +286,7 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 /** The host part of the connection's remote address, the throttle's per-address key. */
-export function remoteHost(connection: Connection): string {
+export function remoteHost(connection: Pick<Connection, "remoteAddr">): string {
   const parts = connection.remoteAddr.getComponents();
   return parts.find((c) => c.name === "ip4" || c.name === "ip6")?.value ?? "unknown";
 }

@@ -4,7 +4,7 @@
  * another: certificate, keys, one one-time prekey (consumed: never handed out twice), current
  * signed peer records; or fetches a user's key log. One request and one response per stream.
  */
-import type { Connection, Stream } from "@libp2p/interface";
+import type { Stream } from "@libp2p/interface";
 import { PrekeyKind, verifyPrekey } from "../crypto/prekeys.ts";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
@@ -19,7 +19,8 @@ import {
 } from "../protocol/limits.ts";
 import { MAX_ONE_TIME_PREKEYS_STORED } from "./constants.ts";
 import type { RegistrationTable } from "./registrations.ts";
-import type { Sessions } from "./sessions.ts";
+import type { LoggedInUsers } from "./logged_in_users.ts";
+import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the directory protocol works with. */
@@ -27,7 +28,7 @@ export interface DirectoryDeps {
   readonly accounts: AccountStore;
   readonly prekeys: PrekeyStore;
   readonly certifier: Certifier;
-  readonly sessions: Sessions;
+  readonly loggedIn: LoggedInUsers;
   readonly table: RegistrationTable;
   readonly log: Logger;
   readonly now: () => number;
@@ -53,7 +54,13 @@ function respond(
 
 /** Creates the handler of /tincan/directory/1.0.0. */
 export function directoryProtocol(deps: DirectoryDeps) {
-  return async (stream: Stream, connection: Connection): Promise<void> => {
+  const serve = requireLogin(
+    deps.loggedIn,
+    () => respond(Status.E_NOT_AUTHORIZED, LOG_IN_FIRST),
+    (request: DirectoryRequest, self: string, connection: Caller) =>
+      answer(deps, connection, self, request),
+  );
+  return async (stream: Stream, connection: Caller): Promise<void> => {
     const framed = new FramedStream<DirectoryRequest, DirectoryResponse>(
       stream,
       DirectoryRequest,
@@ -62,18 +69,17 @@ export function directoryProtocol(deps: DirectoryDeps) {
       { limits: { oneTimePrekeys: MAX_ONE_TIME_PREKEYS_PER_UPLOAD } },
     );
     const request = await framed.read();
-    await framed.write(await answer(deps, connection, request));
+    await framed.write(await serve(request, connection));
     await framed.close();
   };
 }
 
 async function answer(
   deps: DirectoryDeps,
-  connection: Connection,
+  connection: Caller,
+  self: string,
   request: DirectoryRequest,
 ): Promise<DirectoryResponse> {
-  const self = deps.sessions.usernameOf(connection.remotePeer.toString());
-  if (self === undefined) return respond(Status.E_NOT_AUTHORIZED, "log in first");
   if (request.type === DirectoryRequest.Type.UPLOAD_PREKEYS) {
     return await upload(deps, connection, self, request);
   }
@@ -84,7 +90,7 @@ async function answer(
     return respond(Status.E_INVALID_USERNAME, (err as RangeError).message);
   }
   const account = deps.accounts.get(username);
-  if (account === undefined) return respond(Status.E_NOT_FOUND, `No user ${username} here`);
+  if (account === undefined) return respond(Status.E_NOT_FOUND, `no user ${username} here`);
   if (request.type === DirectoryRequest.Type.KEY_LOG) {
     return respond(Status.OK, "", {
       keyLog: deps.accounts.keyLog(username).map((row) => row.statement),
@@ -97,9 +103,9 @@ async function answer(
   const oneTimePrekey = published && !request.withoutOneTimePrekey
     ? deps.prekeys.takeOneTime(username)
     : undefined;
-  const session = deps.sessions.sessionOf(username);
-  const peerRecords = session
-    ? deps.table.registrationsOf(session.peerId).map((r) => r.signedPeerRecord)
+  const online = deps.loggedIn.byUsername(username);
+  const peerRecords = online
+    ? deps.table.registrationsOf(online.peerId).map((r) => r.signedPeerRecord)
     : [];
   return respond(Status.OK, "", {
     certificate: await deps.certifier.certificate(username, account.identityKey, deps.now()),
@@ -112,7 +118,7 @@ async function answer(
 
 async function upload(
   deps: DirectoryDeps,
-  connection: Connection,
+  connection: Caller,
   username: string,
   request: DirectoryRequest,
 ): Promise<DirectoryResponse> {
@@ -140,9 +146,9 @@ async function upload(
       );
     }
   }
-  // The checks above awaited: if this peer's session ended meanwhile (a login from a new key
-  // took the account), these keys are signed by a key the account no longer has.
-  if (deps.sessions.usernameOf(connection.remotePeer.toString()) !== username) {
+  // The checks above awaited: if this peer's login ended meanwhile (a login from a new key took
+  // the account), these keys are signed by a key the account no longer has.
+  if (deps.loggedIn.usernameOf(connection.remotePeer.toString()) !== username) {
     return respond(Status.E_NOT_AUTHORIZED, `no longer logged in as ${username}`);
   }
   let stored: number;

@@ -5,7 +5,7 @@
  * it, then answers OK. A logged-in user fetches its own mail in deposit order and acknowledges
  * it by id; only acknowledged mail is deleted. Many requests per stream, answered in order.
  */
-import type { Connection, Stream } from "@libp2p/interface";
+import type { Stream } from "@libp2p/interface";
 import { bytesEqual } from "../crypto/bytes.ts";
 import { EnvelopeError, openEnvelope } from "../crypto/envelope.ts";
 import type { Logger } from "../log.ts";
@@ -15,14 +15,15 @@ import type { AccountStore } from "./store/accounts.ts";
 import { MailboxFullError, type MailboxStore } from "./store/mailbox.ts";
 import { FRAMES, MAX_ACK_IDS, MAX_FETCH_BYTES, MAX_MAIL_PER_FETCH } from "../protocol/limits.ts";
 import { MAILBOX_LIMITS, type MailboxLimits } from "./constants.ts";
-import type { Sessions } from "./sessions.ts";
+import type { LoggedInUsers } from "./logged_in_users.ts";
+import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the mailbox protocol works with. */
 export interface MailboxDeps {
   readonly accounts: AccountStore;
   readonly mailbox: MailboxStore;
-  readonly sessions: Sessions;
+  readonly loggedIn: LoggedInUsers;
   readonly log: Logger;
   readonly now: () => number;
   readonly limits?: Partial<MailboxLimits>;
@@ -41,7 +42,13 @@ function respond(
 /** Creates the handler of /tincan/mailbox/1.0.0. */
 export function mailboxProtocol(deps: MailboxDeps) {
   const limits: MailboxLimits = { ...MAILBOX_LIMITS, ...deps.limits };
-  return async (stream: Stream, connection: Connection): Promise<void> => {
+  const serve = requireLogin(
+    deps.loggedIn,
+    () => respond(MailboxStatus.E_NOT_AUTHORIZED, LOG_IN_FIRST),
+    (request: MailboxRequest, self: string, connection: Caller) =>
+      answer(deps, limits, connection, self, request),
+  );
+  return async (stream: Stream, connection: Caller): Promise<void> => {
     const framed = new FramedStream<MailboxRequest, MailboxResponse>(
       stream,
       MailboxRequest,
@@ -52,7 +59,7 @@ export function mailboxProtocol(deps: MailboxDeps) {
     while (true) {
       const request = await framed.readOrEnd();
       if (request === undefined) break;
-      await framed.write(await answer(deps, limits, connection, request));
+      await framed.write(await serve(request, connection));
     }
     await framed.close();
   };
@@ -61,11 +68,10 @@ export function mailboxProtocol(deps: MailboxDeps) {
 async function answer(
   deps: MailboxDeps,
   limits: MailboxLimits,
-  connection: Connection,
+  connection: Caller,
+  self: string,
   request: MailboxRequest,
 ): Promise<MailboxResponse> {
-  const self = deps.sessions.usernameOf(connection.remotePeer.toString());
-  if (self === undefined) return respond(MailboxStatus.E_NOT_AUTHORIZED, "log in first");
   switch (request.type) {
     case MailboxRequest.Type.DEPOSIT:
       return await deposit(deps, limits, connection, self, request);
@@ -94,7 +100,7 @@ async function answer(
 async function deposit(
   deps: MailboxDeps,
   limits: MailboxLimits,
-  connection: Connection,
+  connection: Caller,
   self: string,
   request: MailboxRequest,
 ): Promise<MailboxResponse> {
@@ -112,7 +118,7 @@ async function deposit(
     );
   }
   const account = deps.accounts.get(recipient);
-  if (account === undefined) return respond(MailboxStatus.E_NOT_FOUND, `No user ${recipient} here`);
+  if (account === undefined) return respond(MailboxStatus.E_NOT_FOUND, `no user ${recipient} here`);
   const depositorKey = connection.remotePeer.publicKey?.raw;
   if (depositorKey === undefined) {
     return respond(MailboxStatus.E_INVALID_SIGNATURE, "the depositor has no identity key");

@@ -28,7 +28,7 @@ import { mailboxProtocol } from "./mailbox_protocol.ts";
 import { presenceProtocol } from "./presence_protocol.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
-import { Sessions } from "./sessions.ts";
+import { LoggedInUsers } from "./logged_in_users.ts";
 import { LoginThrottle } from "./throttle.ts";
 
 /** How to run a rendezvous. */
@@ -55,7 +55,8 @@ export interface RendezvousOptions {
 export interface Rendezvous {
   readonly name: string;
   readonly node: TincanNode;
-  readonly sessions: Sessions;
+  /** Who is logged in now. */
+  readonly loggedIn: LoggedInUsers;
   /** Listen addresses, each ending in /p2p/<PeerId>. */
   multiaddrs(): string[];
   stop(): Promise<void>;
@@ -85,7 +86,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const prekeys = new PrekeyStore(db);
   const mailbox = new MailboxStore(db);
   const certifier = new Certifier(privateKey, accounts);
-  const sessions = new Sessions();
+  const loggedIn = new LoggedInUsers();
   const table = new RegistrationTable(options.registrationLimits);
   const throttle = new LoginThrottle();
 
@@ -115,7 +116,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       serverId,
       accounts,
       certifier,
-      sessions,
+      loggedIn,
       throttle,
       log: logger("rendezvous:account"),
       now,
@@ -124,7 +125,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     }),
     rendezvous: rendezvousProtocol({
       table,
-      sessions,
+      loggedIn,
       log: logger("rendezvous:discovery"),
       now,
       frames: frames("rendezvous"),
@@ -133,21 +134,21 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       accounts,
       prekeys,
       certifier,
-      sessions,
+      loggedIn,
       table,
       log: logger("rendezvous:directory"),
       now,
       frames: frames("directory"),
     }),
     presence: presenceProtocol({
-      sessions,
+      loggedIn,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
     }),
     mailbox: mailboxProtocol({
       accounts,
       mailbox,
-      sessions,
+      loggedIn,
       log: logger("rendezvous:mailbox"),
       now,
       ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
@@ -169,8 +170,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   node.addEventListener("peer:disconnect", (evt) => {
     const peerId = evt.detail.toString();
     table.removePeer(peerId);
-    const session = sessions.logout(peerId, now());
-    if (session) log.info(`${session.username} went offline`);
+    const user = loggedIn.logout(peerId, now());
+    if (user) log.info(`${user.username} went offline`);
   });
   const purgeExpired = () => {
     table.purgeExpired(now());
@@ -184,7 +185,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   return {
     name: options.name,
     node,
-    sessions,
+    loggedIn,
     multiaddrs: () => node.getMultiaddrs().map(String),
     stop: async () => {
       clearInterval(purge);

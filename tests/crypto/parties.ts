@@ -9,8 +9,8 @@ import {
   type KeyPairSource,
   type Signer,
   signerFromPrivateKey,
+  x25519,
   type X25519KeyPair,
-  x25519KeyPairFromPrivate,
 } from "../../src/crypto/primitives.ts";
 import { ratchetInitAlice, ratchetInitBob, type RatchetState } from "../../src/crypto/ratchet.ts";
 import { initiate, type PrekeyBundle, respond } from "../../src/crypto/x3dh.ts";
@@ -85,13 +85,21 @@ export async function makePqParty(): Promise<PqParty> {
   };
 }
 
+/** The X25519 base point (u = 9): a private key times it is the public key (RFC 7748). */
+export const X25519_BASE_POINT = Uint8Array.of(9, ...new Uint8Array(31));
+
+/** The key pair of a raw X25519 private key (its public key recomputed), for fixed test keys. */
+export async function x25519PairOf(privateKey: Uint8Array): Promise<X25519KeyPair> {
+  return { privateKey, publicKey: await x25519(privateKey, X25519_BASE_POINT) };
+}
+
 /** A deterministic key-pair source: private keys 1, 2, 3 … (as 32-byte little-endian fills). */
 export function countingKeyPairs(seed = 1): KeyPairSource {
   let next = seed;
   return async () => {
     const privateKey = new Uint8Array(32).fill(next++ & 0xff);
     privateKey[31] = 0x40;
-    return await x25519KeyPairFromPrivate(privateKey);
+    return await x25519PairOf(privateKey);
   };
 }
 

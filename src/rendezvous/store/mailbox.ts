@@ -4,7 +4,7 @@
  * mailed whom, when, and how many bytes.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared, transaction } from "../../store/database.ts";
+import { prepared, selectAll, selectOne, transaction } from "../../store/database.ts";
 
 /** One stored mail. */
 export interface StoredMail {
@@ -45,10 +45,12 @@ export class MailboxStore {
    */
   deposit(deposit: Deposit, quota: MailboxQuota): number {
     return transaction(this.db, () => {
-      const existing = prepared(
+      const existing = selectOne<{ id: number }>(
         this.db,
         "SELECT id FROM mailbox WHERE recipient = ? AND message_id = ?",
-      ).get(deposit.recipient, deposit.messageId) as { id: number } | undefined;
+        deposit.recipient,
+        deposit.messageId,
+      );
       if (existing) return Number(existing.id);
       const usage = this.usage(deposit.recipient);
       if (usage.count + 1 > quota.maxMail) {
@@ -63,12 +65,11 @@ export class MailboxStore {
             `message is ${deposit.envelope.length} (the limit is ${quota.maxBytes} bytes)`,
         );
       }
-      const row = prepared(
+      const row = selectOne<{ id: number }>(
         this.db,
         `INSERT INTO mailbox
            (recipient, sender, message_id, envelope, size, deposited_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-      ).get(
         deposit.recipient,
         deposit.sender,
         deposit.messageId,
@@ -76,17 +77,18 @@ export class MailboxStore {
         deposit.envelope.length,
         deposit.now,
         deposit.expiresAt,
-      ) as { id: number };
+      )!; // INSERT … RETURNING yields the inserted row
       return Number(row.id);
     });
   }
 
   /** How many envelopes and bytes `recipient`'s mailbox holds. */
   usage(recipient: string): { count: number; bytes: number } {
-    const row = prepared(
+    const row = selectOne<{ count: number; bytes: number }>(
       this.db,
       "SELECT count, bytes FROM mailbox_usage WHERE recipient = ?",
-    ).get(recipient) as { count: number; bytes: number } | undefined;
+      recipient,
+    );
     return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
   }
 
@@ -100,15 +102,14 @@ export class MailboxStore {
     maxBytes: number,
     now: number,
   ): { mail: StoredMail[]; more: boolean } {
-    const rows = prepared(
+    const rows = selectAll<{ id: number; envelope: Uint8Array; deposited_at: number }>(
       this.db,
       `SELECT id, envelope, deposited_at FROM mailbox
        WHERE recipient = ? AND expires_at > ? ORDER BY id LIMIT ?`,
-    ).all(recipient, now, limit + 1) as unknown as {
-      id: number;
-      envelope: Uint8Array;
-      deposited_at: number;
-    }[];
+      recipient,
+      now,
+      limit + 1,
+    );
     const mail: StoredMail[] = [];
     let bytes = 0;
     for (const row of rows.slice(0, limit)) {

@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { SignedKey } from "../../proto/services.ts";
-import { prepared, transaction } from "../../store/database.ts";
+import { prepared, selectOne, transaction } from "../../store/database.ts";
 
 /** A user's published key material. */
 export interface PublishedPrekeys {
@@ -57,10 +57,11 @@ export class PrekeyStore {
 
   /** The identity-DH key and signed prekey of `username`, or undefined. */
   published(username: string): PublishedPrekeys | undefined {
-    const row = prepared(
+    const row = selectOne<{ identity_dh: Uint8Array; signed_prekey: Uint8Array }>(
       this.db,
       "SELECT identity_dh, signed_prekey FROM identity_prekeys WHERE username = ?",
-    ).get(username) as { identity_dh: Uint8Array; signed_prekey: Uint8Array } | undefined;
+      username,
+    );
     return row && {
       identityDhKey: SignedKey.decode(row.identity_dh),
       signedPrekey: SignedKey.decode(row.signed_prekey),
@@ -69,19 +70,23 @@ export class PrekeyStore {
 
   /** Removes and returns one one-time prekey of `username` (lowest id first), or undefined. */
   takeOneTime(username: string): SignedKey | undefined {
-    const row = prepared(
+    const row = selectOne<{ signed_key: Uint8Array }>(
       this.db,
       `DELETE FROM one_time_prekeys WHERE rowid =
          (SELECT rowid FROM one_time_prekeys WHERE username = ? ORDER BY id LIMIT 1)
        RETURNING signed_key`,
-    ).get(username) as { signed_key: Uint8Array } | undefined;
+      username,
+    );
     return row && SignedKey.decode(row.signed_key);
   }
 
   /** How many one-time prekeys of `username` are stored. */
   oneTimeCount(username: string): number {
-    const row = prepared(this.db, "SELECT count(*) AS n FROM one_time_prekeys WHERE username = ?")
-      .get(username) as { n: number };
-    return Number(row.n);
+    const row = selectOne<{ n: number }>(
+      this.db,
+      "SELECT count(*) AS n FROM one_time_prekeys WHERE username = ?",
+      username,
+    );
+    return Number(row?.n ?? 0);
   }
 }
