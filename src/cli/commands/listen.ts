@@ -12,7 +12,8 @@ import {
 import { configureCliLogging, startCliPeer, untilSignal } from "../peer_session.ts";
 import { parseFlags } from "../parse.ts";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
-import { attachAcceptingFiles, LISTEN_FILES_HELP, reportFiles } from "./listen_files.ts";
+import type { ServiceFactory } from "../../peer/service.ts";
+import { acceptingFiles, LISTEN_FILES_HELP, reportFiles } from "./listen_files.ts";
 import { parseSize } from "../../peer/files/units.ts";
 import { UsageError } from "../../errors.ts";
 import { formatEvent, keyChangedLine, sanitize, style, timestamp } from "../repl/format.ts";
@@ -135,26 +136,21 @@ export async function runListen(args: readonly string[], io: CliIO): Promise<num
         io.err(`tincan: ${formatEvent(event, s)}`);
       }
     };
-    let files: FileTransfers | undefined;
     const dir = parsed.acceptFiles;
+    const services: { files?: ServiceFactory<FileTransfers> } = dir === undefined
+      ? {}
+      : { files: acceptingFiles({ dir, maxFileBytes: parsed.maxFileBytes }) };
     const started = await startCliPeer(parsed, {
       register: false,
       env,
       onEvent,
-      ...(dir === undefined ? {} : {
-        setup: async (peer, profile) => {
-          files = await attachAcceptingFiles(peer, profile, {
-            dir,
-            maxFileBytes: parsed.maxFileBytes,
-          });
-        },
-      }),
+      services: () => services,
     });
+    const files = started.peer.services.files;
     if (files) reportFiles(files, { json: parsed.json }, io);
     io.err(`tincan: listening as ${parsed.user} at ${started.rendezvous}; Ctrl-C to stop`);
     await Promise.race([signal.signalled, counted]);
     await new Promise((resolve) => setTimeout(resolve, ACK_GRACE_MS));
-    await files?.stop();
     await started.stop();
     return EXIT.ok;
   } finally {

@@ -1,7 +1,7 @@
 /** `tincan send-file`: offer one file, wait until the recipient has it (or refuses), and exit. */
 import { UsageError } from "../../errors.ts";
 import type { FileEvent } from "../../peer/files/events.ts";
-import { FileTransfers } from "../../peer/files/file_transfers.ts";
+import { files as fileService } from "../../peer/files/file_transfers.ts";
 import { formatBytes } from "../../peer/files/units.ts";
 import { progressBars } from "../file_progress.ts";
 import { type CliIO, EXIT } from "../io.ts";
@@ -82,13 +82,16 @@ export async function runSendFile(args: readonly string[], io: CliIO): Promise<n
   }
   configureCliLogging(env);
   const signal = untilSignal();
-  const started = await startCliPeer(parsed, { register: false, env }).catch((err: unknown) => {
+  const started = await startCliPeer(parsed, {
+    register: false,
+    env,
+    services: () => ({ files: fileService() }),
+  }).catch((err: unknown) => {
     signal.dispose();
     throw err;
   });
-  let files: FileTransfers | undefined;
   try {
-    files = await FileTransfers.start(started.peer, started.profile);
+    const { files } = started.peer.services;
     const encoder = new TextEncoder();
     if (Deno.stderr.isTerminal()) {
       files.on(progressBars((text) => Deno.stderr.writeSync(encoder.encode(text))));
@@ -130,7 +133,6 @@ export async function runSendFile(args: readonly string[], io: CliIO): Promise<n
     throw new Error(`${offer.name} was not delivered to ${parsed.to}: ${reason}`);
   } finally {
     signal.dispose();
-    await files?.stop().catch(() => {});
     await started.stop();
   }
 }
