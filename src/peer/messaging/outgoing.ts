@@ -138,7 +138,7 @@ export class Outgoing {
   /** One flush of a recipient at a time. */
   readonly #flushes = new KeyedMutex<string>();
   /** The flush of each recipient that has not started yet (later calls join it). */
-  readonly #waiting = new Map<string, Promise<void>>();
+  readonly #waiting = new Map<string, Promise<FlushOutcome>>();
   /** The link each sent envelope went out on (by message id hex). */
   readonly #sentOn = new Map<string, LinkToken>();
   /** Pending retries of recipients whose last flush failed: the timer and the attempt. */
@@ -211,9 +211,10 @@ export class Outgoing {
 
   /**
    * Sends `to`'s undelivered messages, after any flush of `to` already running. Calls made while
-   * a flush is waiting to start share it. A flush that does not finish schedules a retry.
+   * a flush is waiting to start share it. A flush that does not finish schedules a retry;
+   * resolves with what the flush decided.
    */
-  flush(to: string): Promise<void> {
+  flush(to: string): Promise<FlushOutcome> {
     const waiting = this.#waiting.get(to);
     if (waiting) return waiting;
     const next = this.#flushes.run(to, async () => {
@@ -231,6 +232,7 @@ export class Outgoing {
         clearTimeout(this.#retries.get(to)?.timer);
         this.#retries.delete(to);
       }
+      return outcome;
     });
     this.#waiting.set(to, next);
     return next;
