@@ -44,7 +44,10 @@ Deno.test("checkEnvelope: a bad signature is rejected", async () => {
       seen: nothingSeen,
     });
     assert.equal(verdict.verdict, "reject");
-    assert.match(verdict.verdict === "reject" ? verdict.reason : "", /not signed by|signature does not verify/);
+    assert.match(
+      verdict.verdict === "reject" ? verdict.reason : "",
+      /not signed by|signature does not verify/,
+    );
   }
 });
 

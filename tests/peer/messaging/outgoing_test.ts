@@ -257,7 +257,10 @@ Deno.test("outgoing: markFailed keeps a delivered message and fails an unacknowl
     assert.equal(w.outbox.get(fromHex(id))?.error, "gave up");
     w.outbox.setStatus(fromHex(id), "delivered", NOW);
     assert.equal(markOutboxFailed(w.outbox, id, "gave up", NOW), "delivered");
-    assert.throws(() => markOutboxFailed(w.outbox, toHex(new Uint8Array(16)), "x", NOW), RangeError);
+    assert.throws(
+      () => markOutboxFailed(w.outbox, toHex(new Uint8Array(16)), "x", NOW),
+      RangeError,
+    );
   } finally {
     w.close();
   }
