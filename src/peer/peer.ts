@@ -384,7 +384,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
   #resendTo(peer: PeerId): void {
     const key = peer.publicKey?.raw;
     const contact = key && this.#stores.contacts.byKey(key);
-    if (contact) void this.#run.outgoing.flush(contact.username);
+    if (contact) void this.#running?.outgoing.flush(contact.username); // none once stopping
   }
 
   /**

@@ -58,6 +58,19 @@ function recorder() {
   return { handlers, envelopes, acks, linksUp };
 }
 
+/** Alice's and bob's links on one in-memory network, started with recorders. */
+async function linkedPair() {
+  const node = network();
+  const [a, b] = [await peerId(), await peerId()];
+  const alice = new ChatLinks(node(a), logger("test:alice"));
+  const bob = new ChatLinks(node(b), logger("test:bob"));
+  const aliceSeen = recorder();
+  const bobSeen = recorder();
+  await alice.start(aliceSeen.handlers);
+  await bob.start(bobSeen.handlers);
+  return { a, b, alice, bob, aliceSeen, bobSeen };
+}
+
 async function until(what: string, condition: () => boolean): Promise<void> {
   const end = Date.now() + 5000;
   while (!condition()) {
@@ -67,14 +80,7 @@ async function until(what: string, condition: () => boolean): Promise<void> {
 }
 
 Deno.test("chat links: an envelope crosses one stream and its Ack comes back on it", async () => {
-  const node = network();
-  const [a, b] = [await peerId(), await peerId()];
-  const alice = new ChatLinks(node(a), logger("test:alice"));
-  const bob = new ChatLinks(node(b), logger("test:bob"));
-  const aliceSeen = recorder();
-  const bobSeen = recorder();
-  await alice.start(aliceSeen.handlers);
-  await bob.start(bobSeen.handlers);
+  const { a, b, alice, bob, aliceSeen, bobSeen } = await linkedPair();
   try {
     const token = await alice.send(b, Uint8Array.of(1, 2, 3));
     await until("bob's ack", () => aliceSeen.acks.length === 1);
@@ -96,14 +102,7 @@ Deno.test("chat links: an envelope crosses one stream and its Ack comes back on 
 });
 
 Deno.test("chat links: the answering side sends back over the stream it was dialled on", async () => {
-  const node = network();
-  const [a, b] = [await peerId(), await peerId()];
-  const alice = new ChatLinks(node(a), logger("test:alice"));
-  const bob = new ChatLinks(node(b), logger("test:bob"));
-  const aliceSeen = recorder();
-  const bobSeen = recorder();
-  await alice.start(aliceSeen.handlers);
-  await bob.start(bobSeen.handlers);
+  const { a, b, alice, bob, aliceSeen, bobSeen } = await linkedPair();
   try {
     await alice.send(b, Uint8Array.of(1));
     await until("bob adopted the link", () => bob.current(a) !== undefined);

@@ -1,48 +1,47 @@
 import assert from "node:assert/strict";
-import { type Envelope, newMessageId, sealEnvelope } from "../../../src/crypto/envelope.ts";
+import { newMessageId, sealEnvelope } from "../../../src/crypto/envelope.ts";
 import { bytesEqual } from "../../../src/crypto/bytes.ts";
 import { checkEnvelope, judgeSender } from "../../../src/peer/messaging/incoming_decision.ts";
-import { flipBit, makeParty } from "../../crypto/parties.ts";
+import { flipBit, makeParty, type Party } from "../../crypto/parties.ts";
 
 const alice = await makeParty();
 const bob = await makeParty();
 const mallory = await makeParty();
 
-function envelope(overrides: Partial<Envelope> = {}): Envelope {
-  return {
-    sender: alice.identityKey,
-    recipient: bob.identityKey,
-    messageId: newMessageId(),
+/** An envelope `from` signs for the key `to` (a placeholder ratchet message inside). */
+function sealFrom(from: Party, to: Uint8Array, messageId = newMessageId()): Promise<Uint8Array> {
+  const ratchet = { ratchetHeader: new Uint8Array(40).fill(3), ciphertext: new Uint8Array(30) };
+  return sealEnvelope(from.signer, {
+    ...ratchet,
+    sender: from.identityKey,
+    recipient: to,
+    messageId,
     timestamp: 1_700_000_000_000,
-    ratchetHeader: new Uint8Array(40).fill(3),
-    ciphertext: new Uint8Array(30).fill(4),
-    ...overrides,
-  };
+  });
 }
 
-const nothingSeen = () => false;
+/** checkEnvelope as bob: from the linked `sender` (none for mail), with `seen` stored ids. */
+function asBob(
+  sealed: Uint8Array,
+  sender: Uint8Array | undefined,
+  seen: (id: Uint8Array) => boolean = () => false,
+) {
+  return checkEnvelope(sealed, { recipient: bob.identityKey, ...(sender ? { sender } : {}), seen });
+}
 
 Deno.test("checkEnvelope: a signed envelope for us from the linked sender is opened", async () => {
-  const sealed = await sealEnvelope(alice.signer, envelope());
-  const direct = await checkEnvelope(sealed, {
-    recipient: bob.identityKey,
-    sender: alice.identityKey,
-    seen: nothingSeen,
-  });
+  const sealed = await sealFrom(alice, bob.identityKey);
+  const direct = await asBob(sealed, alice.identityKey);
   assert.equal(direct.verdict, "open");
-  const mail = await checkEnvelope(sealed, { recipient: bob.identityKey, seen: nothingSeen });
+  const mail = await asBob(sealed, undefined);
   assert.equal(mail.verdict, "open");
 });
 
 Deno.test("checkEnvelope: a bad signature is rejected", async () => {
-  const sealed = await sealEnvelope(alice.signer, envelope());
+  const sealed = await sealFrom(alice, bob.identityKey);
   const tampered = flipBit(sealed, sealed.length * 8 - 3); // inside the signature
   for (const sender of [alice.identityKey, undefined]) {
-    const verdict = await checkEnvelope(tampered, {
-      recipient: bob.identityKey,
-      ...(sender ? { sender } : {}),
-      seen: nothingSeen,
-    });
+    const verdict = await asBob(tampered, sender);
     assert.equal(verdict.verdict, "reject");
     assert.match(
       verdict.verdict === "reject" ? verdict.reason : "",
@@ -52,30 +51,20 @@ Deno.test("checkEnvelope: a bad signature is rejected", async () => {
 });
 
 Deno.test("checkEnvelope: an envelope signed by another key than the linked peer's is rejected", async () => {
-  const sealed = await sealEnvelope(mallory.signer, envelope({ sender: mallory.identityKey }));
-  const verdict = await checkEnvelope(sealed, {
-    recipient: bob.identityKey,
-    sender: alice.identityKey,
-    seen: nothingSeen,
-  });
+  const verdict = await asBob(await sealFrom(mallory, bob.identityKey), alice.identityKey);
   assert.equal(verdict.verdict, "reject");
 });
 
 Deno.test("checkEnvelope: an envelope for someone else is rejected", async () => {
-  const sealed = await sealEnvelope(alice.signer, envelope({ recipient: mallory.identityKey }));
-  const verdict = await checkEnvelope(sealed, { recipient: bob.identityKey, seen: nothingSeen });
+  const verdict = await asBob(await sealFrom(alice, mallory.identityKey), undefined);
   assert.equal(verdict.verdict, "reject");
   assert.match(verdict.verdict === "reject" ? verdict.reason : "", /addressed to another identity/);
 });
 
 Deno.test("checkEnvelope: a message id already stored is a duplicate", async () => {
   const messageId = newMessageId();
-  const sealed = await sealEnvelope(alice.signer, envelope({ messageId }));
-  const verdict = await checkEnvelope(sealed, {
-    recipient: bob.identityKey,
-    sender: alice.identityKey,
-    seen: (id) => bytesEqual(id, messageId),
-  });
+  const sealed = await sealFrom(alice, bob.identityKey, messageId);
+  const verdict = await asBob(sealed, alice.identityKey, (id) => bytesEqual(id, messageId));
   assert.equal(verdict.verdict, "duplicate");
 });
 
