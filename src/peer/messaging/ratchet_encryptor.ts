@@ -46,6 +46,11 @@ export class RatchetEncryptor implements Encryptor {
   async encrypt(entry: OutboxEntry, content: Uint8Array, user: ResolvedUser): Promise<Uint8Array> {
     const { db, sessions, ratchetSessions, outbox, signer, bundles } = this.ports;
     const peer = { username: user.username, identityKey: user.identityKey };
+    // A first message needs the recipient's bundle: fetched before the lock, so no network
+    // round trip holds it (should a session appear meanwhile, the bundle is not used).
+    const bundle = sessions.hasSession(peer)
+      ? undefined
+      : await bundles.bundle(user.username, user.identityKey, this.ports.now());
     // Exclusive from reading the session to saving it: an envelope arriving from this peer
     // meanwhile must not ratchet the same stored state (one of the two updates would be lost).
     return await sessions.exclusive(user.identityKey, async () => {
@@ -53,7 +58,8 @@ export class RatchetEncryptor implements Encryptor {
       const encrypted = await sessions.encrypt(
         peer,
         content,
-        () => bundles.bundle(user.username, user.identityKey, now),
+        () =>
+          bundle ? Promise.resolve(bundle) : bundles.bundle(user.username, user.identityKey, now),
         now,
       );
       const envelope = await sealEnvelope(signer, {
