@@ -3,10 +3,9 @@
  * offered file into DIR and report each.
  */
 import type { FileEvent } from "../peer/files/events.ts";
-import { FileTransfers } from "../peer/files/file_transfers.ts";
+import { files, type FileTransfers } from "../peer/files/file_transfers.ts";
 import { formatBytes } from "../peer/files/units.ts";
-import type { Peer } from "../peer/peer.ts";
-import type { Profile } from "../peer/profile.ts";
+import type { ServiceFactory } from "../peer/service.ts";
 import { progressBars } from "./file_progress.ts";
 import type { CliIO } from "./io.ts";
 import { sanitize } from "./repl/format.ts";
@@ -31,23 +30,18 @@ export function fileJson(event: Extract<FileEvent, { type: "file-complete" }>): 
   });
 }
 
-/**
- * Attaches file transfers that accept every offer into `dir` to a peer that is starting (call it
- * from the peer's setup, so offers read from the mailbox at login are handled).
- */
-export async function attachAcceptingFiles(
-  peer: Peer,
-  profile: Profile,
+/** The file-transfer service that accepts every offer into `dir` (for the peer's services). */
+export function acceptingFiles(
   options: { dir: string; maxFileBytes: number | undefined },
-): Promise<FileTransfers> {
-  return await FileTransfers.attach(peer, profile, {
+): ServiceFactory<FileTransfers> {
+  return files({
     downloadDir: options.dir,
     autoAccept: true,
     ...(options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes }),
   });
 }
 
-/** Reports received files on `io` (and progress bars on a terminal), then resumes downloads. */
+/** Reports received files on `io` (and progress bars on a terminal). */
 export function reportFiles(files: FileTransfers, options: { json: boolean }, io: CliIO): void {
   if (io.errStream.isTerminal()) files.on(progressBars((text) => io.errStream.write(text)));
   files.on((event) => {
@@ -65,5 +59,4 @@ export function reportFiles(files: FileTransfers, options: { json: boolean }, io
       io.err(`tincan: the file ${sanitize(t.name)} from ${t.peer} failed: ${event.reason}`);
     }
   });
-  files.resume();
 }

@@ -21,6 +21,7 @@ import {
 } from "./harness.ts";
 import { mailCount, testEnvelope } from "./mailbox_helpers.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
+import type { ContentMessage, ServiceFactory } from "../../src/peer/service.ts";
 
 async function profileDir(username: string): Promise<string> {
   return await Deno.makeTempDir({ prefix: `tincan-${username}-` });
@@ -223,27 +224,31 @@ Deno.test("mailbox: mail that does not decrypt is dropped and acknowledged; the 
   }
 });
 
-Deno.test("mailbox: another feature's mail read at login waits for its handler, registered after start", async () => {
+Deno.test("mailbox: another feature's mail read at login reaches its service's handler", async () => {
   const { rendezvous, address, dataDir } = await withRendezvous();
   let alice: TestPeer | undefined;
-  let bob: TestPeer | undefined;
+  let bob: TestPeer<{ test: ServiceFactory }> | undefined;
   try {
     const bobDir = await registerOffline(address, "bob");
     alice = await startPeer(address, "alice");
     const id = await alice.peer.sendContent("bob", "test.kind", Uint8Array.of(1, 2, 3));
     await alice.next("queued", (q) => q.id === id);
 
-    bob = await startPeer(address, "bob", { profileDir: bobDir });
-    assert.equal(mailCount(dataDir, "bob"), 1, "kept until a handler exists");
+    assert.equal(mailCount(dataDir, "bob"), 1);
     const handled: string[] = [];
-    bob.peer.handleContent("test.kind", (m) => {
-      assert.deepEqual([...m.payload], [1, 2, 3]);
-      handled.push(m.id);
+    // The handler exists before bob logs in: the service is part of the peer from createPeer.
+    const test = () => ({
+      contentHandlers: {
+        "test.kind": (m: ContentMessage) => {
+          assert.deepEqual([...m.payload], [1, 2, 3]);
+          handled.push(m.id);
+        },
+      },
     });
-    await waitFor("the handler to get the mail", () => handled.length === 1);
-    assert.deepEqual(handled, [id]);
-    await alice.next("delivered", (d) => d.id === id);
+    bob = await startPeer(address, "bob", { profileDir: bobDir, services: { test } });
+    assert.deepEqual(handled, [id], "handled while logging in");
     await waitFor("bob's mailbox to be emptied", () => mailCount(dataDir, "bob") === 0);
+    await alice.next("delivered", (d) => d.id === id);
   } finally {
     await stopAll(alice, bob, rendezvous);
   }

@@ -1,8 +1,9 @@
 /** `tincan chat`: log in (registering on first use) and chat interactively. */
 import process from "node:process";
 import { join } from "node:path";
-import { FileTransfers } from "../../peer/files/file_transfers.ts";
-import { Rooms } from "../../peer/rooms/rooms.ts";
+import { files } from "../../peer/files/file_transfers.ts";
+import type { Profile } from "../../peer/profile.ts";
+import { rooms } from "../../peer/rooms/rooms.ts";
 import type { Rendezvous } from "../../rendezvous/server.ts";
 import { configureLogging } from "../../log.ts";
 import type { Command, CommandContext, Parsed } from "../command.ts";
@@ -72,9 +73,7 @@ async function runChat(
   { io, env, signal, logLevel }: CommandContext,
 ): Promise<number> {
   let embedded: Rendezvous | undefined;
-  let started: CliPeer;
-  let rooms: Rooms | undefined;
-  let files: FileTransfers | undefined;
+  let started: CliPeer<ReturnType<typeof chatServices>>;
   try {
     started = await startCliPeer(parsed, {
       register: true,
@@ -83,19 +82,12 @@ async function runChat(
       beforeConnect: async (address) => {
         embedded = await startEmbeddedRendezvous(address, env, io.err);
       },
-      // Before the peer accepts anything, so room and file messages read at login are handled.
-      setup: async (peer, profile) => {
-        rooms = new Rooms(peer, profile);
-        files = await FileTransfers.attach(peer, profile, {
-          downloadDir: join(profile.dir, DOWNLOADS),
-        });
-      },
+      services: chatServices,
     });
   } catch (err: unknown) {
     await embedded?.stop().catch(() => {});
     throw err;
   }
-  files!.resume();
   // When the chat that ran the local rendezvous exits, the next one to notice runs it instead
   // (same data directory, so the same PeerId), and everyone's peer logs in again by itself.
   let takingOver = false;
@@ -135,8 +127,8 @@ async function runChat(
       terminal: isTerminal,
       color: useColor(Deno.stdout.isTerminal(), env("NO_COLOR")),
       signal,
-      rooms: rooms!,
-      files: files!,
+      rooms: started.peer.services.rooms,
+      files: started.peer.services.files,
     });
     configureLogging(logLevel, { write: (line) => repl.print(s.dim(line)) });
     await repl.closed;
@@ -144,10 +136,14 @@ async function runChat(
   } finally {
     configureLogging(logLevel);
     stopTakeover();
-    await files!.stop();
     await started.stop();
     await embedded?.stop().catch(() => {});
   }
   io.out("Bye.");
   return EXIT.ok;
+}
+
+/** The services of a chat: rooms, and files saved in the profile's download directory. */
+function chatServices(profile: Profile) {
+  return { rooms: rooms(), files: files({ downloadDir: join(profile.dir, DOWNLOADS) }) };
 }

@@ -14,7 +14,8 @@ import { aborted } from "../signals.ts";
 import { startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
-import { attachAcceptingFiles, LISTEN_FILES_HELP, reportFiles } from "../accept_files.ts";
+import type { ServiceFactory } from "../../peer/service.ts";
+import { acceptingFiles, LISTEN_FILES_HELP, reportFiles } from "../accept_files.ts";
 import { parseSize } from "../../peer/files/units.ts";
 import { UsageError } from "../../errors.ts";
 import { formatEvent, keyChangedLine, sanitize, style, timestamp } from "../repl/format.ts";
@@ -134,27 +135,22 @@ export const listen: Command<ListenOptions> = {
         io.err(`tincan: ${formatEvent(event, s)}`);
       }
     };
-    let files: FileTransfers | undefined;
     const dir = args.acceptFiles;
+    const services: { files?: ServiceFactory<FileTransfers> } = dir === undefined
+      ? {}
+      : { files: acceptingFiles({ dir, maxFileBytes: args.maxFileBytes }) };
     const started = await startCliPeer(args, {
       register: false,
       env,
       io,
       onEvent,
-      ...(dir === undefined ? {} : {
-        setup: async (peer, profile) => {
-          files = await attachAcceptingFiles(peer, profile, {
-            dir,
-            maxFileBytes: args.maxFileBytes,
-          });
-        },
-      }),
+      services: () => services,
     });
+    const files = started.peer.services.files;
     if (files) reportFiles(files, { json: args.json }, io);
     io.err(`tincan: listening as ${args.user} at ${started.rendezvous}; Ctrl-C to stop`);
     await Promise.race([aborted(signal), counted]);
     await new Promise((resolve) => setTimeout(resolve, ACK_GRACE_MS));
-    await files?.stop();
     await started.stop();
     return EXIT.ok;
   },

@@ -2,9 +2,8 @@
  * `tincan send`: send one message; exit once the recipient acknowledged it (delivered) or its
  * mailbox at the rendezvous accepted it (queued).
  */
-import { fromHex } from "../../crypto/bytes.ts";
 import { type PeerEvent } from "../../peer/events.ts";
-import { OutboxStore } from "../../peer/store/outbox.ts";
+import type { Peer } from "../../peer/peer.ts";
 import type { Command, CommandContext, Parsed } from "../command.ts";
 import { EXIT } from "../io.ts";
 import {
@@ -152,10 +151,10 @@ async function sendMessage(
   }
   try {
     if (outcome.kind === "timeout" || outcome.kind === "interrupted") {
-      outcome = markFailed(new OutboxStore(profile.db), id, outcomeReason(outcome, parsed, online));
+      outcome = markFailed(peer, id, outcomeReason(outcome, parsed, online));
     } else if (outcome.kind === "unmailed") {
       outcome = markFailed(
-        new OutboxStore(profile.db),
+        peer,
         id,
         `${outcome.reason}; the message is marked failed and will not be sent later`,
       );
@@ -190,10 +189,7 @@ function outcomeReason(
  * After the peer stopped: delivered or queued if the acknowledgement or the mailbox's acceptance
  * made it, else marked failed.
  */
-function markFailed(outbox: OutboxStore, id: string, reason: string): Outcome {
-  const messageId = fromHex(id);
-  const status = outbox.get(messageId)?.status;
-  if (status === "delivered" || status === "queued") return { kind: status };
-  outbox.setStatus(messageId, "failed", Date.now(), reason);
-  return { kind: "failed", reason };
+function markFailed(peer: Pick<Peer, "markFailed">, id: string, reason: string): Outcome {
+  const status = peer.markFailed(id, reason);
+  return status === "failed" ? { kind: "failed", reason } : { kind: status };
 }

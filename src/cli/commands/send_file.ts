@@ -1,7 +1,7 @@
 /** `tincan send-file`: offer one file, wait until the recipient has it (or refuses), and exit. */
 import { UsageError } from "../../errors.ts";
 import type { FileEvent } from "../../peer/files/events.ts";
-import { FileTransfers } from "../../peer/files/file_transfers.ts";
+import { files as fileService } from "../../peer/files/file_transfers.ts";
 import { formatBytes } from "../../peer/files/units.ts";
 import { progressBars } from "../file_progress.ts";
 import type { Command, CommandContext, Parsed } from "../command.ts";
@@ -80,10 +80,14 @@ async function offerFile(
   parsed: SendFileOptions,
   { io, env, signal }: CommandContext,
 ): Promise<number> {
-  const started = await startCliPeer(parsed, { register: false, env, io });
-  let files: FileTransfers | undefined;
+  const started = await startCliPeer(parsed, {
+    register: false,
+    env,
+    io,
+    services: () => ({ files: fileService() }),
+  });
   try {
-    files = await FileTransfers.start(started.peer, started.profile);
+    const { files } = started.peer.services;
     if (io.errStream.isTerminal()) files.on(progressBars((text) => io.errStream.write(text)));
     let id = "";
     let settle: (outcome: FileEvent | "timeout" | "interrupted") => void = () => {};
@@ -121,7 +125,6 @@ async function offerFile(
     const reason = "reason" in result ? result.reason : "";
     throw new Error(`${offer.name} was not delivered to ${parsed.to}: ${reason}`);
   } finally {
-    await files?.stop().catch(() => {});
     await started.stop();
   }
 }
