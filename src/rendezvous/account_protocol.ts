@@ -18,7 +18,12 @@ import { type AccountStore, KeyLogConflictError, UsernameTakenError } from "./st
 import type { Certifier } from "./certifier.ts";
 import { FRAMES } from "../protocol/limits.ts";
 import type { Sessions } from "./sessions.ts";
-import type { LoginThrottle } from "./throttle.ts";
+import {
+  type AccountThrottle,
+  isAttempt,
+  type LoginOutcome,
+  type RegistrationOutcome,
+} from "./account_throttle.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the account protocol works with. */
@@ -29,7 +34,7 @@ export interface AccountDeps {
   readonly accounts: AccountStore;
   readonly certifier: Certifier;
   readonly sessions: Sessions;
-  readonly throttle: LoginThrottle;
+  readonly throttle: AccountThrottle;
   readonly log: Logger;
   readonly now: () => number;
   /** Ends the connections of a PeerId whose session a key change replaced. */
@@ -95,10 +100,35 @@ async function register(
   username: string,
   registrationRequest: string,
 ): Promise<void> {
+  const ip = remoteHost(connection);
+  const refused = deps.throttle.beginRegistration(ip, deps.now());
+  if (refused !== undefined) {
+    return await framed.write(
+      throttled("Too many registration attempts from this address", refused.retryAt, deps.now()),
+    );
+  }
+  const progress: { outcome: RegistrationOutcome } = { outcome: "void" };
+  try {
+    await attemptRegistration(deps, framed, connection, username, registrationRequest, progress);
+  } finally {
+    deps.throttle.endRegistration(ip, progress.outcome, deps.now());
+  }
+}
+
+async function attemptRegistration(
+  deps: AccountDeps,
+  framed: AccountStream,
+  connection: Connection,
+  username: string,
+  registrationRequest: string,
+  progress: { outcome: RegistrationOutcome },
+): Promise<void> {
   const identityKey = connection.remotePeer.publicKey?.raw;
   if (identityKey === undefined || connection.remotePeer.type !== "Ed25519") {
     return await framed.write(respond(Status.E_NOT_AUTHORIZED, "an Ed25519 PeerId is required"));
   }
+  // From here on the answer tells whether the name exists.
+  progress.outcome = "probed";
   if (deps.accounts.get(username)) {
     return await framed.write(
       respond(Status.E_USERNAME_TAKEN, `The username ${username} is taken`),
@@ -139,6 +169,7 @@ async function register(
     }
     throw err;
   }
+  progress.outcome = "registered";
   deps.log.info(`registered ${username} (${connection.remotePeer})`);
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate }));
@@ -151,23 +182,28 @@ async function login(
   username: string,
   startLoginRequest: string,
 ): Promise<void> {
-  const throttleKeys = [`user:${username}`, `addr:${remoteHost(connection)}`];
-  const blockedUntil = deps.throttle.begin(throttleKeys, deps.now());
-  if (blockedUntil !== undefined) {
-    const wait = blockedUntil - deps.now();
-    return await framed.write(respond(
-      Status.E_THROTTLED,
-      `Too many failed logins for ${username}; retry after ${
-        new Date(blockedUntil).toISOString()
-      } (in ${Math.ceil(wait / 1000)} s)`,
-      { retryAfterMs: BigInt(wait) },
-    ));
+  const attempt = deps.throttle.beginLogin(username, remoteHost(connection), deps.now());
+  if (!isAttempt(attempt)) {
+    return await framed.write(
+      throttled(`Too many failed logins for ${username}`, attempt.retryAt, deps.now()),
+    );
   }
+  const progress: { outcome: LoginOutcome } = { outcome: "void" };
   try {
-    await attemptLogin(deps, framed, connection, username, startLoginRequest, throttleKeys);
+    await attemptLogin(deps, framed, connection, username, startLoginRequest, progress);
   } finally {
-    deps.throttle.finish(throttleKeys);
+    deps.throttle.endLogin(attempt, progress.outcome, deps.now());
   }
+}
+
+/** E_THROTTLED: `reason`, and when to retry. */
+function throttled(reason: string, retryAt: number, now: number): AccountResponse {
+  const wait = retryAt - now;
+  return respond(
+    Status.E_THROTTLED,
+    `${reason}; retry after ${new Date(retryAt).toISOString()} (in ${Math.ceil(wait / 1000)} s)`,
+    { retryAfterMs: BigInt(wait) },
+  );
 }
 
 async function attemptLogin(
@@ -176,7 +212,7 @@ async function attemptLogin(
   connection: Connection,
   username: string,
   startLoginRequest: string,
-  throttleKeys: readonly string[],
+  progress: { outcome: LoginOutcome },
 ): Promise<void> {
   const account = deps.accounts.get(username);
   let started: opaque.server.LoginStartResult;
@@ -191,15 +227,11 @@ async function attemptLogin(
   } catch {
     return await framed.write(respond(Status.E_BAD_REQUEST, "malformed OPAQUE login"));
   }
+  // The client can test its password against this answer: from here on the attempt is a guess.
+  progress.outcome = "abandoned";
   await framed.write(respond(Status.OK, "", { opaqueMessage: started.loginResponse }));
 
-  let finish: AccountRequest | undefined;
-  try {
-    finish = await framed.read();
-  } catch (err: unknown) {
-    deps.throttle.recordFailure(throttleKeys, deps.now());
-    throw err;
-  }
+  const finish = await framed.read();
   let verified = false;
   if (finish.type === AccountRequest.Type.LOGIN_FINISH) {
     // Run OPAQUE's finish for unknown users too (it fails against the fake record), so both
@@ -215,17 +247,16 @@ async function attemptLogin(
       verified = false;
     }
   } else if (finish.type !== AccountRequest.Type.LOGIN_ABORT) {
-    deps.throttle.recordFailure(throttleKeys, deps.now());
     throw new ProtocolError(`unexpected ${finish.type} after LOGIN_START`);
   }
   if (!verified || account === undefined) {
-    deps.throttle.recordFailure(throttleKeys, deps.now());
+    progress.outcome = "failed";
     deps.log.info(`failed login for ${username} from ${remoteHost(connection)}`);
     return await framed.write(
       respond(Status.E_LOGIN_FAILED, `Cannot log in as ${username}: wrong username or password`),
     );
   }
-  deps.throttle.recordSuccess([`user:${username}`]);
+  progress.outcome = "succeeded";
   await completeLogin(deps, framed, connection, username);
 }
 

@@ -29,7 +29,7 @@ import { presenceProtocol } from "./presence_protocol.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
 import { Sessions } from "./sessions.ts";
-import { LoginThrottle } from "./throttle.ts";
+import { AccountThrottle } from "./account_throttle.ts";
 
 /** How to run a rendezvous. */
 export interface RendezvousOptions {
@@ -87,7 +87,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const certifier = new Certifier(privateKey, accounts);
   const sessions = new Sessions();
   const table = new RegistrationTable(options.registrationLimits);
-  const throttle = new LoginThrottle();
+  const throttle = new AccountThrottle();
 
   let node: TincanNode;
   try {
