@@ -72,4 +72,38 @@ export const RENDEZVOUS_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- De-duplication by (recipient, sender identity, message id), not (recipient, message id):
+      -- otherwise one account could deposit first an envelope carrying the id of another's
+      -- message and have the real one dropped as a duplicate. sender_key is the depositor's
+      -- identity key (the envelope's signer); mail stored before this has an empty one.
+      ALTER TABLE mailbox ADD COLUMN sender_key BLOB NOT NULL DEFAULT x'';
+      DROP INDEX mailbox_by_message;
+      CREATE UNIQUE INDEX mailbox_by_sender_message ON mailbox (recipient, sender_key, message_id);
+      -- Each sender's envelopes and bytes in each mailbox, kept by triggers: one sender cannot
+      -- fill someone's mailbox.
+      CREATE TABLE mailbox_sender_usage (
+        recipient TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+        sender TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (recipient, sender)
+      ) STRICT;
+      INSERT INTO mailbox_sender_usage (recipient, sender, count, bytes)
+        SELECT recipient, sender, count(*), sum(size) FROM mailbox GROUP BY recipient, sender;
+      CREATE TRIGGER mailbox_sender_counted AFTER INSERT ON mailbox BEGIN
+        INSERT INTO mailbox_sender_usage (recipient, sender, count, bytes)
+          VALUES (NEW.recipient, NEW.sender, 1, NEW.size)
+          ON CONFLICT (recipient, sender) DO UPDATE SET count = count + 1, bytes = bytes + NEW.size;
+      END;
+      CREATE TRIGGER mailbox_sender_uncounted AFTER DELETE ON mailbox BEGIN
+        UPDATE mailbox_sender_usage SET count = count - 1, bytes = bytes - OLD.size
+          WHERE recipient = OLD.recipient AND sender = OLD.sender;
+        DELETE FROM mailbox_sender_usage
+          WHERE recipient = OLD.recipient AND sender = OLD.sender AND count = 0;
+      END;
+    `,
+  },
 ];
