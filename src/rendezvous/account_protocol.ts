@@ -16,6 +16,8 @@ import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { AccountRequest, AccountResponse, Status } from "../proto/services.ts";
 import { type AccountStore, KeyLogConflictError, UsernameTakenError } from "./store/accounts.ts";
 import type { Certifier } from "./certifier.ts";
+import { retiredKeyRefusal } from "./retired_keys.ts";
+import type { RetiredKeyStore } from "./store/retired_keys.ts";
 import { FRAMES } from "../protocol/limits.ts";
 import type { Sessions } from "./sessions.ts";
 import {
@@ -32,6 +34,7 @@ export interface AccountDeps {
   /** The rendezvous PeerId, bound into every OPAQUE exchange as the server identifier. */
   readonly serverId: string;
   readonly accounts: AccountStore;
+  readonly retiredKeys: RetiredKeyStore;
   readonly certifier: Certifier;
   readonly sessions: Sessions;
   readonly throttle: AccountThrottle;
@@ -127,6 +130,8 @@ async function attemptRegistration(
   if (identityKey === undefined || connection.remotePeer.type !== "Ed25519") {
     return await framed.write(respond(Status.E_NOT_AUTHORIZED, "an Ed25519 PeerId is required"));
   }
+  const retired = refuseRetiredKey(deps, identityKey, username);
+  if (retired !== undefined) return await framed.write(retired);
   // From here on the answer tells whether the name exists.
   progress.outcome = "probed";
   if (deps.accounts.get(username)) {
@@ -276,6 +281,8 @@ async function completeLogin(
   if (boundKey === undefined) throw new RangeError(`the account ${username} is gone`);
   const keyChanged = !bytesEqual(identityKey, boundKey);
   if (keyChanged) {
+    const retired = refuseRetiredKey(deps, identityKey, username);
+    if (retired !== undefined) return await framed.write(retired);
     const { seq, statement } = await deps.certifier.keyLogEntry(username, identityKey, now);
     try {
       deps.accounts.changeIdentityKey(username, identityKey, seq, statement, now);
@@ -306,6 +313,16 @@ async function completeLogin(
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate, keyChanged }));
   deps.log.info(`logged in ${username} (${peerId})`);
+}
+
+/** E_KEY_RETIRED when `identityKey` may not be bound to `username` now (retired_keys.ts). */
+function refuseRetiredKey(
+  deps: AccountDeps,
+  identityKey: Uint8Array,
+  username: string,
+): AccountResponse | undefined {
+  const reason = retiredKeyRefusal(deps.retiredKeys.retirements(identityKey), username, deps.now());
+  return reason === undefined ? undefined : respond(Status.E_KEY_RETIRED, reason);
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -15,6 +15,7 @@ import { AccountStore } from "./store/accounts.ts";
 import { openPrivateDatabase } from "../store/database.ts";
 import { MailboxStore } from "./store/mailbox.ts";
 import { PrekeyStore } from "./store/prekeys.ts";
+import { RetiredKeyStore } from "./store/retired_keys.ts";
 import { RENDEZVOUS_MIGRATIONS } from "./store/schema.ts";
 import { settingOrCreate } from "../store/settings.ts";
 import { VERSION } from "../version.ts";
@@ -114,6 +115,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       serverSetup,
       serverId,
       accounts,
+      retiredKeys: new RetiredKeyStore(db),
       certifier,
       sessions,
       throttle,

@@ -106,4 +106,31 @@ export const RENDEZVOUS_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- Identity keys accounts moved away from (a key change), with when: a retired key may be a
+      -- stolen one, so it is not bound to another account for a cooling-off period (see
+      -- retired_keys.ts). Kept when the account is deleted. The trigger records every change of
+      -- accounts.identity_key, whichever code makes it; retired_at is the change's updated_at.
+      CREATE TABLE retired_keys (
+        identity_key BLOB NOT NULL,
+        username TEXT NOT NULL,
+        retired_at INTEGER NOT NULL,
+        PRIMARY KEY (identity_key, username)
+      ) STRICT;
+      -- Keys retired before this version, from the key logs; the account's last change is the
+      -- latest they can have been retired.
+      INSERT OR IGNORE INTO retired_keys (identity_key, username, retired_at)
+        SELECT key_log.identity_key, key_log.username, accounts.updated_at
+        FROM key_log JOIN accounts ON accounts.username = key_log.username
+        WHERE key_log.identity_key <> accounts.identity_key;
+      CREATE TRIGGER identity_key_retired AFTER UPDATE OF identity_key ON accounts
+        WHEN OLD.identity_key <> NEW.identity_key BEGIN
+        INSERT INTO retired_keys (identity_key, username, retired_at)
+          VALUES (OLD.identity_key, OLD.username, NEW.updated_at)
+          ON CONFLICT (identity_key, username) DO UPDATE SET retired_at = excluded.retired_at;
+      END;
+    `,
+  },
 ];
