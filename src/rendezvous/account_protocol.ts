@@ -16,6 +16,7 @@ import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { AccountRequest, AccountResponse, Status } from "../proto/services.ts";
 import { type AccountStore, KeyLogConflictError, UsernameTakenError } from "./store/accounts.ts";
 import type { Certifier } from "./certifier.ts";
+import type { ReplacedLogins } from "./replaced_logins.ts";
 import { retiredKeyRefusal } from "./retired_keys.ts";
 import type { RetiredKeyStore } from "./store/retired_keys.ts";
 import { FRAMES } from "../protocol/limits.ts";
@@ -40,8 +41,8 @@ export interface AccountDeps {
   readonly throttle: AccountThrottle;
   readonly log: Logger;
   readonly now: () => number;
-  /** Ends the connections of a PeerId whose session a key change replaced. */
-  readonly disconnect: (peerId: string) => Promise<void>;
+  /** Tells and closes the older logins a login replaces (replaced_logins.ts). */
+  readonly logins: ReplacedLogins;
   /** Frame limits of a request stream; FRAMES.account unless given. */
   readonly frames?: FrameLimits;
 }
@@ -302,14 +303,17 @@ async function completeLogin(
     }
     deps.log.warn(`key change for ${username}: now ${connection.remotePeer} (key log #${seq})`);
   }
+  // The newer login wins: the older ones (this PeerId's other connections, the user's previous
+  // PeerId) are told and closed.
+  const previous = deps.sessions.sessionOf(username)?.peerId;
+  await deps.logins.replaceOlder(connection, username, previous);
   // A connection that closed during the awaits above has had its peer:disconnect already: a
   // session bound to it now would never end.
   if (connection.status !== "open") {
     throw new ProtocolError(`the connection closed before ${username} was logged in`);
   }
   const peerId = connection.remotePeer.toString();
-  const replaced = deps.sessions.login(username, peerId, now);
-  if (replaced !== undefined) await deps.disconnect(replaced);
+  deps.sessions.login(username, peerId, now);
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate, keyChanged }));
   deps.log.info(`logged in ${username} (${peerId})`);

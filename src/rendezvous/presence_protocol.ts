@@ -1,7 +1,8 @@
 /**
  * /tincan/presence/1.0.0 — pushes online/offline events to logged-in peers: a status event, one
  * event per user online now, then every change until either side closes. A subscriber that falls
- * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed.
+ * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed; one whose login a
+ * newer login replaced gets a last event with status E_REPLACED (replaced_logins.ts).
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
@@ -9,11 +10,14 @@ import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
 import { FRAMES } from "../protocol/limits.ts";
 import { MAX_PRESENCE_BACKLOG } from "./constants.ts";
+import type { ReplacedLogins } from "./replaced_logins.ts";
 import type { PresenceChange, Sessions } from "./sessions.ts";
 
 /** What the presence protocol works with. */
 export interface PresenceDeps {
   readonly sessions: Sessions;
+  /** Where a stream registers to be told that its login was replaced. */
+  readonly logins: ReplacedLogins;
   readonly log: Logger;
   /** Frame limits of the subscription request; FRAMES.presence unless given. */
   readonly frames?: FrameLimits;
@@ -69,11 +73,25 @@ export function presenceProtocol(deps: PresenceDeps) {
       wake?.();
     });
     stream.addEventListener("close", end);
+    let replaced: { event: PresenceEvent; written: () => void } | undefined;
+    const stopListening = deps.logins.listen(
+      connection.id,
+      (statusText) =>
+        new Promise<void>((written) => {
+          replaced = { event: { ...NO_EVENT, status: Status.E_REPLACED, statusText }, written };
+          wake?.();
+        }),
+    );
     for (const session of deps.sessions.online()) {
       backlog.push(event({ ...session, online: true, at: session.since }));
     }
     try {
       while (!ended) {
+        if (replaced !== undefined) {
+          await framed.write(replaced.event);
+          replaced.written();
+          break;
+        }
         const next = backlog.shift();
         if (next === undefined) {
           await new Promise<void>((resolve) => wake = resolve);
@@ -83,6 +101,7 @@ export function presenceProtocol(deps: PresenceDeps) {
         await framed.write(next);
       }
     } finally {
+      stopListening();
       unsubscribe();
       stream.removeEventListener("close", end);
     }

@@ -29,6 +29,7 @@ import { mailboxProtocol } from "./mailbox_protocol.ts";
 import { presenceProtocol } from "./presence_protocol.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
+import { ReplacedLogins } from "./replaced_logins.ts";
 import { Sessions } from "./sessions.ts";
 import { AccountThrottle } from "./account_throttle.ts";
 
@@ -107,9 +108,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     options.readTimeoutMs === undefined
       ? FRAMES[name]
       : { ...FRAMES[name], readTimeoutMs: options.readTimeoutMs };
-  const disconnect = async (peerId: string) => {
-    await node.hangUp(peerIdFromString(peerId)).catch(() => {});
-  };
+  const logins = new ReplacedLogins((peerId) => node.getConnections(peerIdFromString(peerId)));
   const handlers = {
     account: accountProtocol({
       serverSetup,
@@ -121,7 +120,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       throttle,
       log: logger("rendezvous:account"),
       now,
-      disconnect,
+      logins,
       frames: frames("account"),
     }),
     rendezvous: rendezvousProtocol({
@@ -143,6 +142,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     }),
     presence: presenceProtocol({
       sessions,
+      logins,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
     }),
