@@ -8,21 +8,17 @@ import type { Multiaddr } from "@multiformats/multiaddr";
 import assert from "node:assert/strict";
 import { newMessageId } from "../../src/crypto/envelope.ts";
 import { FramedStream } from "../../src/net/framed.ts";
-import type { TincanNode } from "../../src/net/node.ts";
-import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { MailboxClient } from "../../src/peer/clients/mailbox.ts";
 import { MailboxRequest, MailboxResponse, MailboxStatus } from "../../src/proto/mailbox.ts";
 import { FRAMES } from "../../src/protocol/limits.ts";
 import { PROTOCOL } from "../../src/protocol/ids.ts";
-import { assertBytes, clientNode, FAST, remoteError, stopAll, withRendezvous } from "./harness.ts";
+import { assertBytes, loggedInClient, remoteError, stopAll, withRendezvous } from "./harness.ts";
 import { testEnvelope } from "./mailbox_helpers.ts";
 
 /** A logged-in account whose key the test holds (to sign envelopes), with a mailbox stream. */
 async function account(address: Multiaddr, username: string) {
   const key = await generateKeyPair("Ed25519");
-  const node: TincanNode = await clientNode(key);
-  await registerAccount(node, address, username, "pw", FAST);
-  await login(node, address, username, "pw", FAST);
+  const node = await loggedInClient(address, username, "pw", key);
   const mail = await MailboxClient.open(node, address);
   return {
     key,
