@@ -20,6 +20,7 @@ import type { ReplacedLogins } from "./replaced_logins.ts";
 import { retiredKeyRefusal } from "./retired_keys.ts";
 import type { RetiredKeyStore } from "./store/retired_keys.ts";
 import { FRAMES } from "../protocol/limits.ts";
+import { FINISH_TIMEOUT_MS } from "./constants.ts";
 import type { Sessions } from "./sessions.ts";
 import {
   type AccountThrottle,
@@ -151,7 +152,7 @@ async function attemptRegistration(
     return await framed.write(respond(Status.E_BAD_REQUEST, "malformed OPAQUE registration"));
   }
   await framed.write(respond(Status.OK, "", { opaqueMessage: registrationResponse }));
-  const finish = await framed.read();
+  const finish = await readFinish(framed, "REGISTER_FINISH");
   if (finish.type !== AccountRequest.Type.REGISTER_FINISH || finish.opaqueMessage === "") {
     return await framed.write(respond(Status.E_BAD_REQUEST, "expected REGISTER_FINISH"));
   }
@@ -202,6 +203,21 @@ async function login(
   }
 }
 
+/**
+ * Reads the client's second message, waiting at most FINISH_TIMEOUT_MS: a stalled attempt is
+ * given up quickly (it holds an in-flight slot of its address until then).
+ * @throws ProtocolError when it is late, malformed, or the stream ended.
+ */
+async function readFinish(framed: AccountStream, what: string): Promise<AccountRequest> {
+  const deadline = AbortSignal.timeout(FINISH_TIMEOUT_MS);
+  try {
+    return await framed.read(deadline);
+  } catch (err: unknown) {
+    if (!deadline.aborted) throw err;
+    throw new ProtocolError(`no ${what} within ${FINISH_TIMEOUT_MS} ms`, { cause: err });
+  }
+}
+
 /** E_THROTTLED: `reason`, and when to retry. */
 function throttled(reason: string, retryAt: number, now: number): AccountResponse {
   const wait = retryAt - now;
@@ -237,7 +253,7 @@ async function attemptLogin(
   progress.outcome = "abandoned";
   await framed.write(respond(Status.OK, "", { opaqueMessage: started.loginResponse }));
 
-  const finish = await framed.read();
+  const finish = await readFinish(framed, "LOGIN_FINISH");
   let verified = false;
   if (finish.type === AccountRequest.Type.LOGIN_FINISH) {
     // Run OPAQUE's finish for unknown users too (it fails against the fake record), so both

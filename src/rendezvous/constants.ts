@@ -10,6 +10,13 @@ export const MAX_REGISTRATIONS_TOTAL = 200_000;
 /** The most one-time prekeys the server keeps for one user. */
 export const MAX_ONE_TIME_PREKEYS_STORED = 500;
 
+/**
+ * How long the account protocol waits for a client's REGISTER_FINISH or LOGIN_FINISH. The client
+ * runs OPAQUE's Argon2 key stretching in between (about 0.2 s on a laptop with the default
+ * "memory-constrained" setting); a stalled attempt is given up after this.
+ */
+export const FINISH_TIMEOUT_MS = 5_000;
+
 /** Certificates the rendezvous signs are valid this long. */
 export const CERTIFICATE_LIFETIME_MS = 24 * 60 * 60 * 1000;
 

@@ -15,6 +15,7 @@ import {
   REGISTRATION_FREE_PROBES,
 } from "../../src/rendezvous/account_throttle.ts";
 import type { TincanNode } from "../../src/net/node.ts";
+import { FINISH_TIMEOUT_MS } from "../../src/rendezvous/constants.ts";
 import { clientNode, FAST, remoteError, stopAll, withRendezvous } from "./harness.ts";
 
 /** A rendezvous on 127.0.0.1 and ::1 whose reads time out after `readTimeoutMs`. */
@@ -105,5 +106,20 @@ Deno.test("account throttle: probing which usernames exist by registering is thr
     await registerAccount(newcomer, v6, "bob", "pw", FAST);
   } finally {
     await stopAll(prober, owner, newcomer, rendezvous);
+  }
+});
+
+Deno.test("account throttle: a stalled login is given up after FINISH_TIMEOUT_MS, before the read deadline", async () => {
+  assert.ok(FINISH_TIMEOUT_MS < FRAMES.account.readTimeoutMs);
+  const { rendezvous, v4 } = await twoAddressRendezvous();
+  const attacker = await clientNode();
+  try {
+    const started = Date.now();
+    await stalledLogin(attacker, v4, "alice");
+    const took = Date.now() - started;
+    assert.ok(took >= FINISH_TIMEOUT_MS - 100, `gave up after ${took} ms`);
+    assert.ok(took < FRAMES.account.readTimeoutMs, `gave up after ${took} ms`);
+  } finally {
+    await stopAll(attacker, rendezvous);
   }
 });
