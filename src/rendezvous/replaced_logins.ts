@@ -17,6 +17,9 @@ export const TELL_TIMEOUT_MS = 1000;
 /** How long a replaced connection may take to close gracefully before it is aborted. */
 export const CLOSE_TIMEOUT_MS = 1000;
 
+/** What replacing needs of a connection. */
+export type ReplaceableConnection = Pick<Connection, "id" | "remotePeer" | "close" | "abort">;
+
 /** Delivers the E_REPLACED event with this text; resolves once it is written. */
 export type Teller = (statusText: string) => Promise<void>;
 
@@ -25,7 +28,9 @@ export class ReplacedLogins {
   readonly #tellers = new Map<string, Set<Teller>>();
 
   /** `connectionsOf`: the open connections of a PeerId (the node's). */
-  constructor(private readonly connectionsOf: (peerId: string) => readonly Connection[]) {}
+  constructor(
+    private readonly connectionsOf: (peerId: string) => readonly ReplaceableConnection[],
+  ) {}
 
   /** Registers how to tell the login on connection `connectionId`; returns the unregistering. */
   listen(connectionId: string, tell: Teller): () => void {
@@ -44,7 +49,7 @@ export class ReplacedLogins {
    * key), when given. Returns how many connections it closed.
    */
   async replaceOlder(
-    current: Connection,
+    current: ReplaceableConnection,
     username: string,
     previousPeerId: string | undefined,
   ): Promise<number> {
@@ -53,7 +58,7 @@ export class ReplacedLogins {
     const otherKey = previousPeerId === undefined || previousPeerId === peerId
       ? []
       : this.connectionsOf(previousPeerId);
-    const tell = (connections: readonly Connection[], text: string) =>
+    const tell = (connections: readonly ReplaceableConnection[], text: string) =>
       connections.map((c) => this.#tell(c, text));
     await Promise.all([
       ...tell(
@@ -71,7 +76,7 @@ export class ReplacedLogins {
     return older.length;
   }
 
-  async #tell(connection: Connection, text: string): Promise<void> {
+  async #tell(connection: ReplaceableConnection, text: string): Promise<void> {
     const tellers = [...this.#tellers.get(connection.id) ?? []];
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, TELL_TIMEOUT_MS));
@@ -83,7 +88,7 @@ export class ReplacedLogins {
   }
 }
 
-async function closeQuickly(connection: Connection): Promise<void> {
+async function closeQuickly(connection: ReplaceableConnection): Promise<void> {
   try {
     await connection.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) });
   } catch (err: unknown) {
