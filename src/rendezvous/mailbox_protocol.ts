@@ -12,7 +12,7 @@ import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { MailboxRequest, MailboxResponse, MailboxStatus } from "../proto/mailbox.ts";
 import type { AccountStore } from "./store/accounts.ts";
-import { MailboxFullError, type MailboxStore } from "./store/mailbox.ts";
+import { MailboxFullError, type MailboxStore, SenderQuotaError } from "./store/mailbox.ts";
 import { FRAMES, MAX_ACK_IDS, MAX_FETCH_BYTES, MAX_MAIL_PER_FETCH } from "../protocol/limits.ts";
 import { MAILBOX_LIMITS, type MailboxLimits } from "./constants.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
@@ -36,7 +36,16 @@ function respond(
   statusText = "",
   extra: Partial<MailboxResponse> = {},
 ): MailboxResponse {
-  return { status, statusText, id: 0n, mail: [], more: false, deleted: 0, ...extra };
+  return {
+    status,
+    statusText,
+    id: 0n,
+    mail: [],
+    more: false,
+    deleted: 0,
+    retryAfterMs: 0n,
+    ...extra,
+  };
 }
 
 /** Creates the handler of /tincan/mailbox/1.0.0. */
@@ -142,15 +151,26 @@ async function deposit(
     const id = deps.mailbox.deposit({
       recipient,
       sender: self,
+      senderKey: depositorKey,
       messageId,
       envelope: request.envelope,
       now,
       expiresAt: now + limits.ttlMs,
-    }, { maxMail: limits.maxMailPerRecipient, maxBytes: limits.maxBytesPerRecipient });
+    }, {
+      maxMail: limits.maxMailPerRecipient,
+      maxBytes: limits.maxBytesPerRecipient,
+      maxMailPerSender: limits.maxMailPerSender,
+      maxBytesPerSender: limits.maxBytesPerSender,
+    });
     return respond(MailboxStatus.OK, "", { id: BigInt(id) });
   } catch (err: unknown) {
     if (!(err instanceof MailboxFullError)) throw err;
     deps.log.debug(`refused mail from ${self}: ${err.message}`);
-    return respond(MailboxStatus.E_MAILBOX_FULL, err.message);
+    const status = err instanceof SenderQuotaError
+      ? MailboxStatus.E_SENDER_QUOTA
+      : MailboxStatus.E_MAILBOX_FULL;
+    return respond(status, `${err.message}; retry later`, {
+      retryAfterMs: BigInt(limits.fullRetryAfterMs),
+    });
   }
 }

@@ -113,11 +113,12 @@ async function answer(
     case Message.MessageType.DISCOVER: {
       const discover = request.discover ?? { ns: "", limit: 0n, cookie: new Uint8Array(0) };
       const limit = discover.limit;
+      const now = deps.now();
       const result = deps.table.discover(
         discover.ns,
         limit > 1_000_000n ? 1_000_000 : Number(limit),
         discover.cookie,
-        deps.now(),
+        now,
       );
       if ("error" in result) return refusal(result, "discover");
       return {
@@ -129,7 +130,9 @@ async function answer(
           registrations: result.registrations.map((r) => ({
             ns: r.ns,
             signedPeerRecord: r.signedPeerRecord,
-            ttl: BigInt(Math.max(0, Math.ceil((r.expiresAt - deps.now()) / 1000))),
+            // At least 1 s (discover returns only live ones): a ttl of 0 would be left off the
+            // wire, and the spec's strict decoders require it.
+            ttl: BigInt(Math.max(1, Math.ceil((r.expiresAt - now) / 1000))),
           })),
         },
       };

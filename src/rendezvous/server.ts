@@ -15,6 +15,7 @@ import { AccountStore } from "./store/accounts.ts";
 import { openPrivateDatabase } from "../store/database.ts";
 import { MailboxStore } from "./store/mailbox.ts";
 import { PrekeyStore } from "./store/prekeys.ts";
+import { RetiredKeyStore } from "./store/retired_keys.ts";
 import { RENDEZVOUS_MIGRATIONS } from "./store/schema.ts";
 import { settingOrCreate } from "../store/settings.ts";
 import { VERSION } from "../version.ts";
@@ -29,7 +30,8 @@ import { presenceProtocol } from "./presence_protocol.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
 import { LoggedInUsers } from "./logged_in_users.ts";
-import { LoginThrottle } from "./throttle.ts";
+import { ReplacedLogins } from "./replaced_logins.ts";
+import { AccountThrottle } from "./account_throttle.ts";
 
 /** How to run a rendezvous. */
 export interface RendezvousOptions {
@@ -88,7 +90,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const certifier = new Certifier(privateKey, accounts);
   const loggedIn = new LoggedInUsers();
   const table = new RegistrationTable(options.registrationLimits);
-  const throttle = new LoginThrottle();
+  const throttle = new AccountThrottle();
 
   let node: TincanNode;
   try {
@@ -107,20 +109,19 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     options.readTimeoutMs === undefined
       ? FRAMES[name]
       : { ...FRAMES[name], readTimeoutMs: options.readTimeoutMs };
-  const disconnect = async (peerId: string) => {
-    await node.hangUp(peerIdFromString(peerId)).catch(() => {});
-  };
+  const logins = new ReplacedLogins((peerId) => node.getConnections(peerIdFromString(peerId)));
   const handlers = {
     account: accountProtocol({
       serverSetup,
       serverId,
       accounts,
+      retiredKeys: new RetiredKeyStore(db),
       certifier,
       loggedIn,
       throttle,
       log: logger("rendezvous:account"),
       now,
-      disconnect,
+      logins,
       frames: frames("account"),
     }),
     rendezvous: rendezvousProtocol({
@@ -142,6 +143,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     }),
     presence: presenceProtocol({
       loggedIn,
+      logins,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
     }),

@@ -12,9 +12,13 @@ import { AccountRequest, AccountResponse, Status } from "../../src/proto/service
 import { accountProtocol } from "../../src/rendezvous/account_protocol.ts";
 import { Certifier } from "../../src/rendezvous/certifier.ts";
 import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
-import { FREE_FAILURES, LoginThrottle } from "../../src/rendezvous/throttle.ts";
+import { AccountThrottle, PAIR_FREE_FAILURES } from "../../src/rendezvous/account_throttle.ts";
+import { ReplacedLogins } from "../../src/rendezvous/replaced_logins.ts";
+import { RetiredKeyStore } from "../../src/rendezvous/store/retired_keys.ts";
+import { peerIdFromString } from "@libp2p/peer-id";
 import {
   assertResetBy,
+  connectionIdOf,
   memoryLog,
   memoryStores,
   serve,
@@ -43,16 +47,22 @@ async function accounts() {
     accounts: stores.accounts,
     certifier: new Certifier(serverKey, stores.accounts),
     loggedIn,
-    throttle: new LoginThrottle(),
+    retiredKeys: new RetiredKeyStore(stores.db),
+    throttle: new AccountThrottle(),
     log: memoryLog(),
     now: () => NOW,
-    disconnect: (peerId) => {
-      disconnected.push(peerId);
-      return Promise.resolve();
-    },
+    // Each caller has one connection; closing a replaced one notes its PeerId.
+    logins: new ReplacedLogins((peerId) => [{
+      id: connectionIdOf(peerId),
+      remotePeer: peerIdFromString(peerId),
+      close: () => {
+        disconnected.push(peerId);
+        return Promise.resolve();
+      },
+      abort: () => disconnected.push(peerId),
+    }]),
   });
-  const open = (caller: Pick<TestCaller, "remotePeer" | "remoteAddr" | "status">) =>
-    serve(handler, caller, AccountRequest, AccountResponse);
+  const open = (caller: TestCaller) => serve(handler, caller, AccountRequest, AccountResponse);
   // As the real client does, OPAQUE runs on the case-folded name.
   const identifiers = (username: string) => ({
     client: username.toLowerCase(),
@@ -87,7 +97,7 @@ async function accounts() {
 
   /** Runs a login as `caller` (aborting it when OPAQUE fails on the client); the last answer. */
   const login = async (
-    caller: Pick<TestCaller, "remotePeer" | "remoteAddr" | "status">,
+    caller: TestCaller,
     username: string,
     password: string,
   ) => {
@@ -181,7 +191,8 @@ Deno.test("account: a wrong password and an unknown user fail alike; failures ar
   const unknown = await a.login(alice, "nobody", "whatever");
   assert.equal(wrong.status, Status.E_LOGIN_FAILED);
   assert.deepEqual(unknown, wrong, "nothing tells an unknown user from a wrong password");
-  for (let i = 2; i < FREE_FAILURES; i++) await a.login(alice, "alice", "wrong");
+  // Throttled per (username, address): alice's own failures from this address count.
+  for (let i = 1; i < PAIR_FREE_FAILURES; i++) await a.login(alice, "alice", "wrong");
   const throttled = await a.login(alice, "alice", "right");
   assert.equal(throttled.status, Status.E_THROTTLED);
   assert.ok(throttled.retryAfterMs > 0n);

@@ -3,6 +3,7 @@
  * feed at logout, and the refusals (not logged in, bad and oversize frames, a subscriber that
  * falls too far behind).
  */
+import { ReplacedLogins } from "../../src/rendezvous/replaced_logins.ts";
 import assert from "node:assert/strict";
 import { PresenceEvent, PresenceRequest, Status } from "../../src/proto/services.ts";
 import { FRAMES } from "../../src/protocol/limits.ts";
@@ -23,7 +24,7 @@ const NOW = 1_700_000_000_000;
 function presence() {
   const loggedIn = new LoggedInUsers();
   const log = memoryLog();
-  const handler = presenceProtocol({ loggedIn, log });
+  const handler = presenceProtocol({ loggedIn, logins: new ReplacedLogins(() => []), log });
   const member = async (username: string, at = NOW) => {
     const caller = await testCaller();
     loggedIn.login(username, caller.peerId, at);

@@ -157,8 +157,10 @@ Deno.test("the rendezvous schema creates its tables", () => {
       "identity_prekeys",
       "key_log",
       "mailbox",
+      "mailbox_sender_usage",
       "mailbox_usage",
       "one_time_prekeys",
+      "retired_keys",
       "settings",
       "sqlite_sequence",
     ]);
