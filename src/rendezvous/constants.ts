@@ -2,13 +2,20 @@
  * Quotas only the rendezvous enforces. The wire limits both roles share are in
  * src/protocol/limits.ts.
  */
-import { MAX_ENVELOPE_BYTES } from "../protocol/limits.ts";
+import { MAX_ENVELOPE_BYTES, MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD } from "../protocol/limits.ts";
 
 /** Registrations in all, across peers: the server answers E_UNAVAILABLE past it. */
 export const MAX_REGISTRATIONS_TOTAL = 200_000;
 
 /** The most one-time prekeys the server keeps for one user. */
 export const MAX_ONE_TIME_PREKEYS_STORED = 500;
+
+/**
+ * The most one-time ML-KEM-768 prekeys the server keeps for one user: two full uploads (1.3 KB
+ * each on disk, about 260 KB a user at most), room for a refill of a full pool before the last
+ * one drained. The peer keeps 100 and refills below 20.
+ */
+export const MAX_KEM_ONE_TIME_PREKEYS_STORED = 2 * MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD;
 
 /** Certificates the rendezvous signs are valid this long. */
 export const CERTIFICATE_LIFETIME_MS = 24 * 60 * 60 * 1000;
