@@ -199,6 +199,7 @@ async function upload(
   return respond(Status.OK, "", { oneTimePrekeysLeft: stored, kemOneTimePrekeysLeft: kemStored });
 }
 
+/** Pairs each key with the kind it is verified as. */
 function asKind(kind: PrekeyKind, keys: readonly SignedKey[]): [PrekeyKind, SignedKey][] {
   return keys.map((key) => [kind, key]);
 }
