@@ -10,13 +10,6 @@ export const MAX_REGISTRATIONS_TOTAL = 200_000;
 /** The most one-time prekeys the server keeps for one user. */
 export const MAX_ONE_TIME_PREKEYS_STORED = 500;
 
-/**
- * The most one-time ML-KEM-768 prekeys the server keeps for one user: two full uploads, room for
- * a refill of a full pool before the last one drained (the peer keeps 100, refilled below 20).
- * Each takes about 1.4 KB of SQLite pages: some 280 KB a user at the cap (bench/pqxdh.ts).
- */
-export const MAX_KEM_ONE_TIME_PREKEYS_STORED = 2 * MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD;
-
 /** Certificates the rendezvous signs are valid this long. */
 export const CERTIFICATE_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
@@ -42,3 +35,10 @@ export const MAILBOX_LIMITS: MailboxLimits = {
   maxEnvelopeBytes: MAX_ENVELOPE_BYTES,
   ttlMs: 30 * 24 * 60 * 60 * 1000,
 };
+
+/**
+ * The most one-time ML-KEM-768 prekeys the server keeps for one user: two full uploads, room for
+ * a refill of a full pool before the last one drained (the peer keeps 100, refilled below 20).
+ * Each takes about 1.4 KB of SQLite pages: some 280 KB a user at the cap (bench/pqxdh.ts).
+ */
+export const MAX_KEM_ONE_TIME_PREKEYS_STORED = 2 * MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD;

@@ -342,11 +342,17 @@ Deno.test(
   }),
 );
 
-Deno.test("migration 3 keeps the prekeys published before it", () => {
+/** Where the KEM prekey migration sits in the list (its number moves as others are added). */
+const KEM_MIGRATION = RENDEZVOUS_MIGRATIONS.findIndex((m) =>
+  m.sql.includes("CREATE TABLE kem_one_time_prekeys")
+);
+
+Deno.test("the KEM prekey migration keeps the prekeys published before it", () => {
+  assert.ok(KEM_MIGRATION > 0, "the KEM prekey migration is in the list");
   const dir = Deno.makeTempDirSync();
   const path = `${dir}/rendezvous.db`;
   try {
-    const before = openDatabase(path, RENDEZVOUS_MIGRATIONS.slice(0, 2));
+    const before = openDatabase(path, RENDEZVOUS_MIGRATIONS.slice(0, KEM_MIGRATION));
     new AccountStore(before).create(
       {
         username: "alice",
@@ -356,7 +362,7 @@ Deno.test("migration 3 keeps the prekeys published before it", () => {
       },
       Uint8Array.of(0),
     );
-    // the rows as the version-2 store wrote them
+    // the rows as the store before the KEM prekeys wrote them
     before.prepare("INSERT INTO identity_prekeys VALUES (?, ?, ?, ?)").run(
       "alice",
       SignedKey.encode(PUBLISHED.identityDhKey),
