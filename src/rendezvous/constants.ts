@@ -2,7 +2,7 @@
  * Quotas only the rendezvous enforces. The wire limits both roles share are in
  * src/protocol/limits.ts.
  */
-import { MAX_ENVELOPE_BYTES } from "../protocol/limits.ts";
+import { MAX_ENVELOPE_BYTES, MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD } from "../protocol/limits.ts";
 
 /** Registrations in all, across peers: the server answers E_UNAVAILABLE past it. */
 export const MAX_REGISTRATIONS_TOTAL = 200_000;
@@ -52,3 +52,10 @@ export const MAILBOX_LIMITS: MailboxLimits = {
   maxEnvelopeBytes: MAX_ENVELOPE_BYTES,
   ttlMs: 30 * 24 * 60 * 60 * 1000,
 };
+
+/**
+ * The most one-time ML-KEM-768 prekeys the server keeps for one user: two full uploads, room for
+ * a refill of a full pool before the last one drained (the peer keeps 100, refilled below 20).
+ * Each takes about 1.4 KB of SQLite pages: some 280 KB a user at the cap (bench/pqxdh.ts).
+ */
+export const MAX_KEM_ONE_TIME_PREKEYS_STORED = 2 * MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD;

@@ -155,6 +155,7 @@ Deno.test("the rendezvous schema creates its tables", () => {
     assert.deepEqual(tables, [
       "accounts",
       "identity_prekeys",
+      "kem_one_time_prekeys",
       "key_log",
       "mailbox",
       "mailbox_sender_usage",

@@ -133,4 +133,20 @@ export const RENDEZVOUS_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- PQXDH (issue 16): a user's signed ML-KEM-768 last-resort prekey, an encoded SignedKey
+      -- (NULL from a version without PQXDH), and its pool of signed one-time ML-KEM-768 prekeys,
+      -- each handed out at most once. The pool hangs off identity_prekeys: dropping a user's
+      -- published keys (a key change) drops it too.
+      ALTER TABLE identity_prekeys ADD COLUMN kem_last_resort BLOB;
+      CREATE TABLE kem_one_time_prekeys (
+        username TEXT NOT NULL REFERENCES identity_prekeys(username) ON DELETE CASCADE,
+        id INTEGER NOT NULL,
+        signed_key BLOB NOT NULL,
+        PRIMARY KEY (username, id)
+      ) STRICT;
+    `,
+  },
 ];
