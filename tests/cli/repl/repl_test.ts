@@ -47,7 +47,7 @@ function harness() {
   const output = new PassThrough();
   let screen = "";
   output.on("data", (chunk: Uint8Array | string) => screen += String(chunk));
-  const repl = startRepl(peer, { input, output, terminal: false, color: false });
+  const repl = startRepl(peer, { input, output, color: false });
   const type = (line: string) => input.write(line + "\n");
   const see = async (pattern: RegExp) => {
     const deadline = Date.now() + 2000;
@@ -79,7 +79,7 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
     h.type("/trust carol");
     await h.see(/carol's key has not changed/);
     h.type("/verify carol");
-    await h.see(/error: carol is not a contact/);
+    await h.see(/Error: carol is not a contact/);
     h.type("/history");
     await h.see(/bob → alice: old/);
     h.type("/oops");
@@ -135,7 +135,6 @@ Deno.test("repl: the end of input (Ctrl-D) and the abort signal close it", async
   const repl = startRepl(peer, {
     input,
     output: new PassThrough(),
-    terminal: false,
     color: false,
     signal: controller.signal,
   });
@@ -149,7 +148,6 @@ Deno.test("repl: a signal aborted before it starts closes it at once", async () 
   const repl = startRepl(new FakePeer(), {
     input,
     output: new PassThrough(),
-    terminal: false,
     color: false,
     signal: AbortSignal.abort(),
   });
