@@ -141,11 +141,9 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
   const receipts = new Receipts(s, (n) => n === printed);
   const showChat = (line: ChatLine) => {
     const lineDay = day(line.sentAt);
-    if (lineDay !== shownDay) {
-      shownDay = lineDay;
-      print(dateLine(line.sentAt, s));
-    }
-    print(chatLine(line, s));
+    const date = lineDay === shownDay ? "" : `${dateLine(line.sentAt, s)}\n`;
+    shownDay = lineDay;
+    print(date + chatLine(line, s));
   };
   /** A message in `conversation`: shown (as `shown` when given), counted, maybe notified. */
   const arrived = (conversation: string, line: ChatLine, shown?: string) => {
