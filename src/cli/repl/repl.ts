@@ -133,7 +133,6 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     files: files?.list().map(shortId) ?? [],
   });
 
-  let view: View;
   const print = (text: string) => {
     printed++;
     view.print(text);
@@ -228,7 +227,8 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     void task.finally(() => running.delete(task));
   };
 
-  view = options.terminal
+  // The closures above use `view` only once it exists (events and input come after this).
+  const view: View = options.terminal
     ? terminalView(options.terminal, {
       prompt,
       status: (width, hidden) =>

@@ -57,8 +57,8 @@ export class FakeTerminal implements TerminalPort {
 
   /** The output with escape sequences left out: what a reader would see, roughly. */
   text(): string {
-    // deno-lint-ignore no-control-regex
     return this.output.replace(
+      // deno-lint-ignore no-control-regex
       /\x1b\[[0-9;?]*[A-Za-z~]|\x1b\][^\x07]*\x07|\x1bP[^\x1b]*\x1b\\/g,
       "",
     );

@@ -45,5 +45,6 @@ Deno.test("status line: a lost rendezvous, no target, hidden input rows, a narro
   const narrow = statusLine(info, 20, plain);
   assert.equal(narrow, " alice@chat.exampl…");
   assert.equal(shortAddress("/unix/tmp/x"), "/unix/tmp/x");
+  // deno-lint-ignore no-control-regex
   assert.match(statusLine(info, 40, style(true)), /^\x1b\[7m/, "inverse video with colours");
 });
