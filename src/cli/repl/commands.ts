@@ -116,7 +116,7 @@ export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
       if (args.length === 0) return { kind: "window" };
       const n = Number(args[0]);
       if (args.length > 1 || !/^\d+$/.test(args[0]!) || n < 1) {
-        return usage("n must be a conversation number from /w");
+        return usage("N must be a conversation number that /w lists");
       }
       return { kind: "window", number: n };
     },
@@ -211,7 +211,7 @@ function history(args: readonly string[], usage: (why?: string) => ReplUsage): P
     const raw = rest.shift()!;
     const n = Number(raw);
     if (!/^\d+$/.test(raw) || n < 1 || n > HISTORY_MAX) {
-      return usage(`n must be a whole number from 1 to ${HISTORY_MAX}`);
+      return usage(`N must be a whole number from 1 to ${HISTORY_MAX}`);
     }
     limit = n;
   }

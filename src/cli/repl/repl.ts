@@ -221,7 +221,9 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
       registry.parse(line, { self, target: conversations.current }),
       runtime,
     ).catch((err: unknown) => {
-      print(s.red(`Error: ${sanitize(err instanceof Error ? err.message : String(err))}`));
+      print(
+        s.red(`Error: ${sanitize(err instanceof Error ? err.message : String(err))}`),
+      );
     });
     running.add(task);
     void task.finally(() => running.delete(task));
