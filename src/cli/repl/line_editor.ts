@@ -79,28 +79,14 @@ export function editorStep(
   if (event.type === "paste") return insert(state, clean(event.text), options);
   const { name, alt, ctrl } = event;
   const unhandled: EditorStep = { state, action: { type: "unhandled", event } };
+  const word = wordMotion(event);
+  if (word === "left") return move(state, wordLeft(state.text, state.cursor));
+  if (word === "right") return move(state, wordRight(state.text, state.cursor));
   if (alt && !ctrl) {
-    switch (name) {
-      case "enter":
-        return insert(state, "\n", options);
-      case "b":
-      case "left":
-        return move(state, wordLeft(state.text, state.cursor));
-      case "f":
-      case "right":
-        return move(state, wordRight(state.text, state.cursor));
-      case "backspace":
-        return cut(state, wordLeft(state.text, state.cursor), state.cursor);
-      case "d":
-        return cut(state, state.cursor, wordRight(state.text, state.cursor));
-    }
+    if (name === "enter") return insert(state, "\n", options);
+    if (name === "backspace") return cut(state, wordLeft(state.text, state.cursor), state.cursor);
+    if (name === "d") return cut(state, state.cursor, wordRight(state.text, state.cursor));
     return unhandled;
-  }
-  if (ctrl && (name === "left" || name === "right")) {
-    const to = name === "left"
-      ? wordLeft(state.text, state.cursor)
-      : wordRight(state.text, state.cursor);
-    return move(state, to);
   }
   switch (name) {
     case "enter":
@@ -140,6 +126,16 @@ export function editorStep(
       return complete(state, options);
   }
   return unhandled;
+}
+
+/** Which way a key moves by a word: Alt-B/F, Alt-←/→, Ctrl-←/→. */
+function wordMotion(
+  key: { name: string; alt: boolean; ctrl: boolean },
+): "left" | "right" | undefined {
+  if (!key.alt && !key.ctrl) return undefined;
+  if (key.name === "left" || (key.alt && !key.ctrl && key.name === "b")) return "left";
+  if (key.name === "right" || (key.alt && !key.ctrl && key.name === "f")) return "right";
+  return undefined;
 }
 
 /** Typed or pasted text as the line keeps it: tabs as spaces, no other control characters. */

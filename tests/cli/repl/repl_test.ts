@@ -225,7 +225,13 @@ function terminalHarness() {
       await new Promise((r) => setTimeout(r, 5));
     }
   };
-  return { peer, term, repl, see };
+  /** Quits with Ctrl-C and waits until the REPL closed. */
+  const quit = async () => {
+    term.type("\x03");
+    await repl.closed;
+    term.end();
+  };
+  return { peer, term, repl, see, quit };
 }
 
 const message = (from: string, text: string, sentAt = new Date(2025, 5, 3, 12, 1).getTime()) =>
@@ -257,9 +263,7 @@ Deno.test("repl on a terminal: status line with unread counts, notification, Alt
     h.peer.emit(message("bob", "yesterday's", new Date(2025, 5, 2, 23, 0).getTime()));
     await h.see(/--- Monday, 2025-06-02 ---\r\n\[23:00\] bob: yesterday's/);
   } finally {
-    h.term.type("\x03");
-    await h.repl.closed;
-    h.term.end();
+    await h.quit();
   }
 });
 
@@ -276,9 +280,7 @@ Deno.test("repl on a terminal: your line with its time, then its receipt", async
     h.term.type("/to b\t");
     await h.see(/alice → bob> \/to bob /);
   } finally {
-    h.term.type("\x03");
-    await h.repl.closed;
-    h.term.end();
+    await h.quit();
   }
 });
 
