@@ -104,9 +104,11 @@ async function runChat(
     throw err;
   }
   files!.resume();
-  // What the chat tells the user: on stderr until the REPL runs, then above its prompt.
+  // What the chat tells the user: on stderr, except above the prompt while the terminal REPL
+  // runs (a line written to stderr then lands on the prompt line).
+  const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
   let repl: ReplHandle | undefined;
-  const say = (line: string) => repl ? repl.print(line) : io.err(line);
+  const say = (line: string) => repl && isTerminal ? repl.print(line) : io.err(line);
   // When the chat that ran the local rendezvous exits, the next one to notice runs it instead
   // (same data directory, so the same PeerId), and everyone's peer logs in again by itself.
   let takingOver = false;
@@ -132,7 +134,6 @@ async function runChat(
     void takeOver().finally(() => takingOver = false);
   });
   try {
-    const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
     const s = style(useColor(Deno.stdout.isTerminal(), env("NO_COLOR")));
     io.out(
       `Logged in as ${s.bold(parsed.user)} at ${started.rendezvous} ` +
