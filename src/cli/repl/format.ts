@@ -160,7 +160,9 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
 export function formatHistoryLine(line: HistoryLine, self: string, s: Style): string {
   const from = line.outgoing ? self : line.peer;
   const to = line.outgoing ? line.peer : self;
-  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${sanitize(line.text)}`;
+  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${
+    messageBody(line.text)
+  }`;
 }
 
 /** The /verify answer: the safety number and what to do with it. */

@@ -12,7 +12,7 @@ import {
   type Rooms,
 } from "../../peer/rooms/rooms.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
-import { chatLine, clock, sanitize, type Style, timestamp } from "./format.ts";
+import { chatLine, clock, messageBody, sanitize, type Style, timestamp } from "./format.ts";
 import {
   type ArgKind,
   defineEntry,
@@ -242,7 +242,7 @@ export async function runRoomCommand(
 /** One line of /history #room. */
 export function formatRoomHistoryLine(room: string, line: RoomHistoryLine, s: Style): string {
   return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(room)} ${s.bold(line.from)}: ${
-    sanitize(line.text)
+    messageBody(line.text)
   }`;
 }
 
