@@ -19,6 +19,8 @@ import type { Certifier } from "./certifier.ts";
 import { FRAMES } from "../protocol/limits.ts";
 import type { Sessions } from "./sessions.ts";
 import type { LoginThrottle } from "./throttle.ts";
+import type { Metrics } from "./metrics.ts";
+import type { AccountPolicy } from "./admin/policy.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the account protocol works with. */
@@ -36,6 +38,10 @@ export interface AccountDeps {
   readonly disconnect: (peerId: string) => Promise<void>;
   /** Frame limits of a request stream; FRAMES.account unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts logins and registrations. */
+  readonly metrics: Metrics;
+  /** Operator hook: disabled accounts and deleted names. */
+  readonly policy: AccountPolicy;
 }
 
 type AccountStream = FramedStream<AccountRequest, AccountResponse>;
@@ -104,6 +110,10 @@ async function register(
       respond(Status.E_USERNAME_TAKEN, `The username ${username} is taken`),
     );
   }
+  const coolingOff = deps.policy.registrationRefusal(username, deps.now()); // operator hook
+  if (coolingOff !== undefined) {
+    return await framed.write(respond(Status.E_USERNAME_TAKEN, coolingOff));
+  }
   let registrationResponse: string;
   try {
     registrationResponse = opaque.server.createRegistrationResponse({
@@ -140,6 +150,7 @@ async function register(
     throw err;
   }
   deps.log.info(`registered ${username} (${connection.remotePeer})`);
+  deps.metrics.count("registrations", { username, address: remoteHost(connection) });
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate }));
 }
@@ -155,6 +166,7 @@ async function login(
   const blockedUntil = deps.throttle.begin(throttleKeys, deps.now());
   if (blockedUntil !== undefined) {
     const wait = blockedUntil - deps.now();
+    deps.metrics.count("logins_throttled", { username, address: remoteHost(connection) });
     return await framed.write(respond(
       Status.E_THROTTLED,
       `Too many failed logins for ${username}; retry after ${
@@ -221,11 +233,17 @@ async function attemptLogin(
   if (!verified || account === undefined) {
     deps.throttle.recordFailure(throttleKeys, deps.now());
     deps.log.info(`failed login for ${username} from ${remoteHost(connection)}`);
+    deps.metrics.count("logins_failed", { username, address: remoteHost(connection) });
     return await framed.write(
       respond(Status.E_LOGIN_FAILED, `Cannot log in as ${username}: wrong username or password`),
     );
   }
   deps.throttle.recordSuccess([`user:${username}`]);
+  const disabled = deps.policy.loginRefusal(username); // operator hook
+  if (disabled !== undefined) {
+    deps.metrics.count("logins_disabled", { username, address: remoteHost(connection) });
+    return await framed.write(respond(Status.E_NOT_AUTHORIZED, disabled));
+  }
   await completeLogin(deps, framed, connection, username);
 }
 
@@ -275,6 +293,7 @@ async function completeLogin(
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate, keyChanged }));
   deps.log.info(`logged in ${username} (${peerId})`);
+  deps.metrics.count("logins_ok", { username, address: remoteHost(connection) });
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -20,6 +20,7 @@ import {
 import { MAX_ONE_TIME_PREKEYS_STORED } from "./constants.ts";
 import type { RegistrationTable } from "./registrations.ts";
 import type { Sessions } from "./sessions.ts";
+import type { Metrics } from "./metrics.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the directory protocol works with. */
@@ -33,6 +34,8 @@ export interface DirectoryDeps {
   readonly now: () => number;
   /** Frame limits of a request stream; FRAMES.directory unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts what this protocol answers. */
+  readonly metrics: Metrics;
 }
 
 const EMPTY: Omit<DirectoryResponse, "status"> = {
@@ -93,6 +96,7 @@ async function answer(
   if (request.type !== DirectoryRequest.Type.LOOKUP) {
     return respond(Status.E_BAD_REQUEST, `unknown request ${request.type}`);
   }
+  deps.metrics.count("directory_lookups");
   const published = deps.prekeys.published(username);
   const oneTimePrekey = published && !request.withoutOneTimePrekey
     ? deps.prekeys.takeOneTime(username)

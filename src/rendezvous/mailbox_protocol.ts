@@ -16,6 +16,7 @@ import { MailboxFullError, type MailboxStore } from "./store/mailbox.ts";
 import { FRAMES, MAX_ACK_IDS, MAX_FETCH_BYTES, MAX_MAIL_PER_FETCH } from "../protocol/limits.ts";
 import { MAILBOX_LIMITS, type MailboxLimits } from "./constants.ts";
 import type { Sessions } from "./sessions.ts";
+import type { Metrics } from "./metrics.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the mailbox protocol works with. */
@@ -28,6 +29,8 @@ export interface MailboxDeps {
   readonly limits?: Partial<MailboxLimits>;
   /** Frame limits of a request stream; FRAMES.mailbox unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts what this protocol answers. */
+  readonly metrics: Metrics;
 }
 
 function respond(
@@ -72,6 +75,7 @@ async function answer(
     case MailboxRequest.Type.FETCH: {
       const limit = Math.min(Math.max(request.limit, 1), MAX_MAIL_PER_FETCH);
       const { mail, more } = deps.mailbox.fetch(self, limit, MAX_FETCH_BYTES, deps.now());
+      deps.metrics.count("mailbox_fetches");
       return respond(MailboxStatus.OK, "", {
         mail: mail.map((m) => ({
           id: BigInt(m.id),
@@ -141,6 +145,7 @@ async function deposit(
       now,
       expiresAt: now + limits.ttlMs,
     }, { maxMail: limits.maxMailPerRecipient, maxBytes: limits.maxBytesPerRecipient });
+    deps.metrics.count("mailbox_deposits");
     return respond(MailboxStatus.OK, "", { id: BigInt(id) });
   } catch (err: unknown) {
     if (!(err instanceof MailboxFullError)) throw err;

@@ -10,6 +10,7 @@ import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
 import { FRAMES } from "../protocol/limits.ts";
 import { MAX_PRESENCE_BACKLOG } from "./constants.ts";
 import type { PresenceChange, Sessions } from "./sessions.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** What the presence protocol works with. */
 export interface PresenceDeps {
@@ -17,6 +18,8 @@ export interface PresenceDeps {
   readonly log: Logger;
   /** Frame limits of the subscription request; FRAMES.presence unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts the open subscriptions. */
+  readonly metrics: Metrics;
 }
 
 function event(change: PresenceChange): PresenceEvent {
@@ -72,6 +75,7 @@ export function presenceProtocol(deps: PresenceDeps) {
     for (const session of deps.sessions.online()) {
       backlog.push(event({ ...session, online: true, at: session.since }));
     }
+    deps.metrics.presenceSubscribers(1);
     try {
       while (!ended) {
         const next = backlog.shift();
@@ -83,6 +87,7 @@ export function presenceProtocol(deps: PresenceDeps) {
         await framed.write(next);
       }
     } finally {
+      deps.metrics.presenceSubscribers(-1);
       unsubscribe();
       stream.removeEventListener("close", end);
     }

@@ -11,6 +11,7 @@ import { Message } from "../proto/rendezvous.ts";
 import { FRAMES, MAX_PEER_RECORD_BYTES } from "../protocol/limits.ts";
 import type { Refusal, RegistrationTable } from "./registrations.ts";
 import type { Sessions } from "./sessions.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** What the rendezvous protocol works with. */
 export interface RendezvousDeps {
@@ -20,6 +21,8 @@ export interface RendezvousDeps {
   readonly now: () => number;
   /** Frame limits of a request stream; FRAMES.rendezvous unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts what this protocol answers. */
+  readonly metrics: Metrics;
 }
 
 type RendezvousStream = FramedStream<Message, Message>;
@@ -83,6 +86,7 @@ async function answer(
       );
       if ("error" in result) return refusal(result, "register");
       deps.sessions.reannounce(peerId, deps.now()); // others may be waiting for its addresses
+      deps.metrics.count("rendezvous_registrations");
       return registerResponse(Status.OK, "", BigInt(result.ttlSeconds));
     }
     case Message.MessageType.UNREGISTER: {
@@ -102,6 +106,7 @@ async function answer(
         deps.now(),
       );
       if ("error" in result) return refusal(result, "discover");
+      deps.metrics.count("rendezvous_discovers");
       return {
         type: Message.MessageType.DISCOVER_RESPONSE,
         discoverResponse: {
