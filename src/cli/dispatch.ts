@@ -8,6 +8,7 @@ import { runRendezvous } from "./commands/rendezvous.ts";
 import { runSend } from "./commands/send.ts";
 import { runSendFile } from "./commands/send_file.ts";
 import { runWhoami } from "./commands/whoami.ts";
+import { runAdmin } from "./commands/admin.ts";
 
 /** A subcommand: a one-line summary and its entry point. */
 interface Command {
@@ -30,6 +31,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: runSendFile,
   },
   listen: { summary: "print incoming messages (--json for scripts)", run: runListen },
+  admin: { summary: "disable, enable, delete accounts; users; key logs (operator)", run: runAdmin },
 };
 
 /** The top-level help: the commands and their summaries. */

@@ -47,6 +47,7 @@ Deno.test("every command has --help", async () => {
 
 Deno.test("the peer commands exist", () => {
   assert.deepEqual(Object.keys(COMMANDS).sort(), [
+    "admin",
     "chat",
     "listen",
     "register",
