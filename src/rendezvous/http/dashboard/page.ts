@@ -38,7 +38,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <section class="panel">
     <h2>Last hour</h2>
     <svg id="chart" viewBox="0 0 600 160" preserveAspectRatio="none" role="img" aria-label="connected and logged-in over the last hour"></svg>
-    <p class="legend"><span class="key connected"></span> connected <span class="key logged-in"></span> logged in</p>
+    <p class="legend"><span class="key connected"></span> connected <span class="key logged-in"></span> logged in · <span id="chart-scale"></span></p>
   </section>
   <div class="grid">
     <section class="panel"><h2>Online users</h2>
@@ -61,7 +61,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     </section>
     <section class="panel"><h2>Errors in the log</h2><ul id="errors"></ul></section>
     <section class="panel"><h2>Node</h2><dl id="node"></dl></section>
-    <section class="panel"><h2>Audit log</h2>
+    <section class="panel wide"><h2>Audit log</h2>
       <table><thead><tr><th>Time</th><th>Who</th><th>Action</th><th>Target</th><th>Outcome</th></tr></thead><tbody id="audit"></tbody></table>
     </section>
   </div>

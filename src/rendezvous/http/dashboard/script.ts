@@ -77,7 +77,9 @@ export const DASHBOARD_JS = String.raw`"use strict";
       renderOnline();
     });
     source.addEventListener("activity", function (e) {
-      state.recent.unshift(JSON.parse(e.data));
+      var activity = JSON.parse(e.data);
+      if (activity.counter === "registrations") loadUsers();
+      state.recent.unshift(activity);
       state.recent = state.recent.slice(0, 50);
       renderRecent();
     });
@@ -105,7 +107,6 @@ export const DASHBOARD_JS = String.raw`"use strict";
     state.online = new Map(s.online.map(function (u) { return [u.username, u]; }));
     state.recent = s.recentLogins.slice().reverse();
     state.history = s.history;
-    $("accounts").textContent = s.counts.accounts + (s.counts.disabled ? " (" + s.counts.disabled + " disabled)" : "");
     $("mail").textContent = s.mailbox.count + " · " + bytes(s.mailbox.bytes);
     fill("mailboxes", s.mailbox.largest.map(function (m) { return row([m.recipient, m.count, bytes(m.bytes)]); }));
     fill("throttles", s.throttles.map(function (t) {
@@ -127,6 +128,7 @@ export const DASHBOARD_JS = String.raw`"use strict";
   function renderTick(t) {
     $("connected").textContent = t.connected;
     $("logged-in").textContent = t.loggedIn;
+    $("accounts").textContent = t.accounts + (t.disabled ? " (" + t.disabled + " disabled)" : "");
     if (t.at) {
       state.history.push({ at: t.at, connected: t.connected, loggedIn: t.loggedIn });
       var cutoff = t.at - 3600000;
@@ -140,25 +142,28 @@ export const DASHBOARD_JS = String.raw`"use strict";
     var points = state.history;
     var ns = "http://www.w3.org/2000/svg";
     var now = points.length ? points[points.length - 1].at : Date.now();
+    // The chart spans the samples it has, from one minute up to the hour.
+    var span = Math.min(3600000, Math.max(60000, points.length ? now - points[0].at : 0));
     var max = 1;
     points.forEach(function (p) { max = Math.max(max, p.connected, p.loggedIn); });
     function line(key, cls) {
       var poly = document.createElementNS(ns, "polyline");
       poly.setAttribute("class", cls);
       poly.setAttribute("points", points.map(function (p) {
-        var x = 600 - ((now - p.at) / 3600000) * 600;
+        var x = 600 - ((now - p.at) / span) * 600;
         var y = 150 - (p[key] / max) * 140;
         return x.toFixed(1) + "," + y.toFixed(1);
       }).join(" "));
       return poly;
     }
-    var label = document.createElementNS(ns, "text");
-    label.setAttribute("x", "4");
-    label.setAttribute("y", "14");
-    label.setAttribute("font-size", "11");
-    label.setAttribute("fill", "currentColor");
-    label.textContent = "max " + max;
-    svg.replaceChildren(line("connected", "connected"), line("loggedIn", "logged-in"), label);
+    var grid = document.createElementNS(ns, "line");
+    grid.setAttribute("x1", "0");
+    grid.setAttribute("x2", "600");
+    grid.setAttribute("y1", "10");
+    grid.setAttribute("y2", "10");
+    grid.setAttribute("class", "grid");
+    svg.replaceChildren(grid, line("connected", "connected"), line("loggedIn", "logged-in"));
+    $("chart-scale").textContent = "top line " + max + " · last " + ago(Date.now() - span);
   }
 
   function renderOnline() {

@@ -32,6 +32,10 @@ th { color: var(--muted); font-weight: 500; }
 button { font: inherit; padding: 0.2rem 0.6rem; border: 1px solid var(--line); border-radius: 5px;
   background: var(--bg); color: var(--fg); cursor: pointer; }
 button.danger { color: var(--red); }
+td button { font-size: 0.8rem; padding: 0.1rem 0.4rem; }
+td:last-child { white-space: normal; }
+.panel.wide { grid-column: 1 / -1; }
+#chart line.grid { stroke: var(--line); stroke-dasharray: 4 4; vector-effect: non-scaling-stroke; }
 input { font: inherit; padding: 0.3rem 0.5rem; border: 1px solid var(--line); border-radius: 5px;
   background: var(--bg); color: var(--fg); }
 #user-filter { width: 100%; margin-bottom: 0.4rem; }
