@@ -55,6 +55,7 @@ Deno.test("operator HTTP: /healthz, and /metrics counts known actions and passes
       const check = await promtoolCheck(m.text);
       assert.equal(check.code, 0, `promtool check metrics: ${check.output}`);
     } else {
+      // deno-lint-ignore no-console
       console.log("promtool is not installed (Debian package prometheus): promtool check skipped");
     }
   } finally {
