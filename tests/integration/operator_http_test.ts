@@ -98,6 +98,13 @@ Deno.test("operator HTTP: the API needs the token's session, and a POST its CSRF
     assert.match(stats.headers.get("content-security-policy")!, /default-src 'none'/);
     const body = await stats.json() as { node: { peerId: string } };
     assert.equal(body.node.peerId, rendezvous.node.peerId.toString());
+    const proxied = await fetch(`${url}/api/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-proto": "https" },
+      body: JSON.stringify({ token }),
+    });
+    assert.match(proxied.headers.getSetCookie()[0]!, /; Secure/, "behind a TLS proxy: Secure");
+    await proxied.body?.cancel();
     const noCsrf = await admin.call("POST", "/api/users/alice/disable", { csrf: false });
     assert.equal(noCsrf.status, 403);
     assert.deepEqual(await noCsrf.json(), { error: "missing or wrong CSRF token" });
@@ -105,6 +112,7 @@ Deno.test("operator HTTP: the API needs the token's session, and a POST its CSRF
       audit: { action: string; outcome: string }[];
     };
     assert.deepEqual(audit.audit.map((a) => [a.action, a.outcome]), [
+      ["login", "ok"],
       ["login", "ok"],
       ["login", "Wrong admin token"],
     ]);
@@ -189,5 +197,34 @@ Deno.test("tincan admin: works on the database of a running node, which closes t
     assert.match(nowhere.stderr, /holds no rendezvous database/);
   } finally {
     await stopAll(dave, rendezvous);
+  }
+});
+
+Deno.test("operator HTTP: throttled keys are listed, and clearing one lets logins in again", async () => {
+  const { rendezvous, address, url, token } = await withOperatorRendezvous();
+  const grace = await loggedInClient(address, "grace");
+  const guesser = await clientNode();
+  try {
+    for (let i = 0; i < 5; i++) {
+      await remoteError(login(guesser, address, "grace", `guess${i}`, FAST), "E_LOGIN_FAILED");
+    }
+    await remoteError(login(grace, address, "grace", "pw-grace", FAST), "E_THROTTLED");
+    const admin = await adminLogin(url, token);
+    const stats = await (await admin.call("GET", "/api/stats")).json() as {
+      throttles: { key: string; failures: number }[];
+    };
+    assert.deepEqual(stats.throttles.map((t) => [t.key, t.failures]), [
+      ["user:grace", 5],
+      ["addr:127.0.0.1", 5],
+    ]);
+    assert.equal((await metrics(url)).value("throttled_keys"), 2);
+    assert.equal((await metrics(url)).value("logins_throttled_total"), 1);
+    for (const key of ["user:grace", "addr:127.0.0.1"]) {
+      const cleared = await admin.call("POST", "/api/throttles/clear", { json: { key } });
+      assert.deepEqual(await cleared.json(), { ok: true });
+    }
+    await login(grace, address, "grace", "pw-grace", FAST);
+  } finally {
+    await stopAll(grace, guesser, rendezvous);
   }
 });
