@@ -1,7 +1,11 @@
 /** Test helpers for the rendezvous' HTTP side: a rendezvous with --http, and an admin client. */
 import { CSRF_HEADER, SESSION_COOKIE } from "../../src/rendezvous/http/auth.ts";
 import { ADMIN_TOKEN_FILE } from "../../src/rendezvous/http/admin_token.ts";
-import { withRendezvous } from "./harness.ts";
+import type { Multiaddr } from "@multiformats/multiaddr";
+import assert from "node:assert/strict";
+import type { TincanNode } from "../../src/net/node.ts";
+import { login } from "../../src/peer/clients/account.ts";
+import { FAST, remoteError, withRendezvous } from "./harness.ts";
 import { join } from "node:path";
 
 /** A rendezvous whose HTTP side listens on a free loopback port; its URL and admin token. */
@@ -66,4 +70,22 @@ export async function promtoolCheck(text: string): Promise<{ code: number; outpu
   const out = await child.output();
   const decoder = new TextDecoder();
   return { code: out.code, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
+}
+
+/** Asserts that `username`'s login (password `pw-<username>`) is refused as disabled. */
+export async function assertLoginDisabled(
+  node: TincanNode,
+  address: Multiaddr,
+  username: string,
+): Promise<void> {
+  const refused = await remoteError(
+    login(node, address, username, `pw-${username}`, FAST),
+    "E_NOT_AUTHORIZED",
+  );
+  assert.match(
+    refused.message,
+    new RegExp(
+      `Cannot log in as ${username}: the operator of this rendezvous disabled the account`,
+    ),
+  );
 }
