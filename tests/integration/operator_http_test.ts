@@ -7,7 +7,15 @@ import assert from "node:assert/strict";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { parseExposition } from "../rendezvous/http/exposition_parser.ts";
 import { runTincan } from "./cli_process.ts";
-import { clientNode, FAST, loggedInClient, remoteError, stopAll, waitFor } from "./harness.ts";
+import {
+  clientNode,
+  FAST,
+  loggedInClient,
+  remoteError,
+  stopAll,
+  waitFor,
+  withRendezvous,
+} from "./harness.ts";
 import {
   adminLogin,
   assertLoginDisabled,
@@ -220,5 +228,18 @@ Deno.test("operator HTTP: throttled keys are listed, and clearing one lets login
     await login(grace, address, "grace", "pw-grace", FAST);
   } finally {
     await stopAll(grace, guesser, rendezvous);
+  }
+});
+
+Deno.test("operator HTTP: a taken address fails the start, and nothing is left running", async () => {
+  const first = await withOperatorRendezvous();
+  try {
+    const port = Number(new URL(first.url).port);
+    await assert.rejects(
+      withRendezvous({ http: { hostname: "127.0.0.1", port } }),
+      Deno.errors.AddrInUse,
+    );
+  } finally {
+    await stopAll(first.rendezvous);
   }
 });

@@ -124,13 +124,25 @@ export async function startOperatorHttp(
     tls: options.tls !== undefined,
     log,
   });
+  const stopFeeds = () => {
+    for (const timer of timers) clearInterval(timer);
+    for (const stop of stops) stop();
+    lag.stop();
+    hub.stop();
+  };
   const ready = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: options.hostname,
-    port: options.port,
-    ...(options.tls ?? {}),
-    onListen: (addr) => ready.resolve(addr),
-  }, (request, info) => app.fetch(request, { remote: info.remoteAddr.hostname }));
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: options.hostname,
+      port: options.port,
+      ...(options.tls ?? {}),
+      onListen: (addr) => ready.resolve(addr),
+    }, (request, info) => app.fetch(request, { remote: info.remoteAddr.hostname }));
+  } catch (err: unknown) {
+    stopFeeds();
+    throw err;
+  }
   const addr = await ready.promise;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `${options.tls ? "https" : "http"}://${host}:${addr.port}`;
@@ -145,10 +157,7 @@ export async function startOperatorHttp(
     url,
     newAdminToken: created ? token : undefined,
     stop: async () => {
-      for (const timer of timers) clearInterval(timer);
-      for (const stop of stops) stop();
-      lag.stop();
-      hub.stop();
+      stopFeeds();
       await server.shutdown();
     },
   };
