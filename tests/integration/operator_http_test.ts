@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { parseExposition } from "../rendezvous/http/exposition_parser.ts";
+import { configureLogging } from "../../src/log.ts";
 import { runTincan } from "./cli_process.ts";
 import {
   clientNode,
@@ -242,4 +243,19 @@ Deno.test("operator HTTP: a taken address fails the start, and nothing is left r
   } finally {
     await stopAll(first.rendezvous);
   }
+});
+
+Deno.test("operator HTTP: bound beyond loopback without TLS, the start warns", async () => {
+  const lines: string[] = [];
+  configureLogging("warn", { write: (line) => lines.push(line) });
+  try {
+    const { rendezvous } = await withRendezvous({ http: { hostname: "0.0.0.0", port: 0 } });
+    await stopAll(rendezvous);
+  } finally {
+    configureLogging("error");
+  }
+  assert.ok(
+    lines.some((line) => /without TLS: .* put it behind a TLS reverse proxy/.test(line)),
+    lines.join("\n"),
+  );
 });
