@@ -119,7 +119,7 @@ const SCREENSHOT = Deno.args[0] ?? "dashboard.png";
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     // Readable on a phone: one column, nothing wider than the screen but the tables' own scroll.
     await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+    const overflow = Number(await page.evaluate("document.documentElement.scrollWidth"));
     assert.ok(overflow <= 390, `the page is ${overflow} px wide on a 390 px phone`);
     await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-phone.png") });
     assert.deepEqual(pageErrors, []);
