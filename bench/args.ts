@@ -12,6 +12,8 @@ export const SECTIONS = [
   "mailbox",
   "files",
   "primitives",
+  "startup",
+  "pqxdh",
 ] as const;
 /** One section of a bench run. */
 export type SectionName = typeof SECTIONS[number];

@@ -8,8 +8,8 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { configureLogging } from "../src/log.ts";
-import { FileTransfers } from "../src/peer/files/file_transfers.ts";
-import { Peer } from "../src/peer/peer.ts";
+import { files } from "../src/peer/files/file_transfers.ts";
+import { createPeer } from "../src/peer/peer.ts";
 import { openProfile } from "../src/peer/profile.ts";
 import { serveStdio } from "./child_loop.ts";
 import { CHEAP_STRETCHING } from "./clients.ts";
@@ -25,7 +25,7 @@ async function main(): Promise<never> {
   configureLogging("warn");
   const dir = await Deno.makeTempDir({ prefix: `tincan-bench-${values.username}-` });
   const profile = await openProfile(join(dir, "profile"));
-  const peer = await Peer.start({
+  const peer = createPeer({
     profile,
     username: values.username,
     password: `bench-password-${values.username}`,
@@ -33,13 +33,10 @@ async function main(): Promise<never> {
     register: true,
     listen: ["/ip4/127.0.0.1/tcp/0"],
     ...CHEAP_STRETCHING,
+    services: { files: files({ downloadDir: join(dir, "inbox"), autoAccept: true }) },
   });
-  const files = await FileTransfers.start(peer, profile, {
-    downloadDir: join(dir, "inbox"),
-    autoAccept: true,
-  });
+  await peer.start();
   return await serveStdio(peer.node.getMultiaddrs().map(String), async () => {
-    await files.stop();
     await peer.stop();
     profile.close();
     await Deno.remove(dir, { recursive: true });

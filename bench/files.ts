@@ -12,8 +12,9 @@
 import { join } from "node:path";
 import { configureLogging } from "../src/log.ts";
 import { DEFAULT_CHUNK_BYTES } from "../src/peer/files/constants.ts";
-import { FileTransfers } from "../src/peer/files/file_transfers.ts";
-import { Peer } from "../src/peer/peer.ts";
+import { files as fileService, type FileTransfers } from "../src/peer/files/file_transfers.ts";
+import type { ServiceFactory } from "../src/peer/service.ts";
+import { createPeer, type Peer } from "../src/peer/peer.ts";
 import { openProfile } from "../src/peer/profile.ts";
 import { sendBulk } from "./bulk.ts";
 import { CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
@@ -47,8 +48,7 @@ export async function benchFiles(bytes: number): Promise<FileResult> {
 async function fileTransfer(dir: string, source: string) {
   const rendezvous = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url));
   let bob;
-  let alice: Peer | undefined;
-  let files: FileTransfers | undefined;
+  let alice: Peer<{ files: ServiceFactory<FileTransfers> }> | undefined;
   const profile = await openProfile(join(dir, "alice"));
   try {
     bob = await spawnServerProcess(new URL("./file_peer_process.ts", import.meta.url), [
@@ -57,7 +57,7 @@ async function fileTransfer(dir: string, source: string) {
       "--username",
       "bob",
     ]);
-    alice = await Peer.start({
+    alice = createPeer({
       profile,
       username: "alice",
       password: "bench-password-alice",
@@ -65,8 +65,10 @@ async function fileTransfer(dir: string, source: string) {
       register: true,
       listen: ["/ip4/127.0.0.1/tcp/0"],
       ...CHEAP_STRETCHING,
+      services: { files: fileService() },
     });
-    files = await FileTransfers.start(alice, profile);
+    await alice.start();
+    const { files } = alice.services;
     let started = 0;
     let settle: (outcome: { at: number; error?: string }) => void = () => {};
     const done = new Promise<{ at: number; error?: string }>((r) => settle = r);
@@ -86,7 +88,6 @@ async function fileTransfer(dir: string, source: string) {
       endToEndSeconds: (outcome.at - offered) / 1000,
     };
   } finally {
-    await files?.stop().catch(() => {});
     await alice?.stop().catch(() => {});
     profile.close();
     await bob?.stop();

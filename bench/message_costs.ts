@@ -23,7 +23,7 @@ import {
   ratchetInitBob,
 } from "../src/crypto/ratchet.ts";
 import { deserializeRatchetState, serializeRatchetState } from "../src/crypto/ratchet_state.ts";
-import { bodyContext } from "../src/peer/context.ts";
+import { bodyContext } from "../src/peer/store/body_context.ts";
 import { Ack, ChatFrame, Content } from "../src/proto/chat.ts";
 import { ContactStore } from "../src/peer/store/contacts.ts";
 import { openDatabase, transaction } from "../src/store/database.ts";

@@ -17,7 +17,7 @@ import { peerIdFromString } from "@libp2p/peer-id";
 import { join } from "node:path";
 import { configureLogging } from "../src/log.ts";
 import { Directory } from "../src/peer/directory.ts";
-import { Peer } from "../src/peer/peer.ts";
+import { createPeer, type Peer } from "../src/peer/peer.ts";
 import { openProfile, type Profile } from "../src/peer/profile.ts";
 import { CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
 import { EchoSession } from "./echo.ts";
@@ -101,7 +101,7 @@ export async function withChatPair<T>(work: (setup: MessageSetup) => Promise<T>)
       "bob",
     ]);
     aliceProfile = await openProfile(join(dir, "profile"));
-    alice = await Peer.start({
+    alice = createPeer({
       profile: aliceProfile,
       username: "alice",
       password: "bench-password-alice",
@@ -110,6 +110,7 @@ export async function withChatPair<T>(work: (setup: MessageSetup) => Promise<T>)
       listen: ["/ip4/127.0.0.1/tcp/0"],
       ...CHEAP_STRETCHING,
     });
+    await alice.start();
     const arrivals = new Arrivals();
     alice.on((event) => {
       if (event.type === "delivered") arrivals.arrive(`delivered ${event.id}`);

@@ -1,5 +1,5 @@
 /**
- * A full tincan peer (Peer.start, a fresh profile in a temporary directory) in a process of its
+ * A full tincan peer (createPeer, a fresh profile in a temporary directory) in a process of its
  * own, the far end of the message benchmarks: it answers every message whose text starts with
  * ECHO_PREFIX at once with a message of the same text (REPLY_PREFIX in place of ECHO_PREFIX) and
  * only stores (and acknowledges) the others. It speaks the stdio protocol of child_loop.ts,
@@ -9,7 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { configureLogging } from "../src/log.ts";
-import { Peer } from "../src/peer/peer.ts";
+import { createPeer } from "../src/peer/peer.ts";
 import { openProfile } from "../src/peer/profile.ts";
 import { serveStdio } from "./child_loop.ts";
 import { CHEAP_STRETCHING } from "./clients.ts";
@@ -30,7 +30,7 @@ async function main(): Promise<never> {
   configureLogging("warn");
   const dir = await Deno.makeTempDir({ prefix: `tincan-bench-${values.username}-` });
   const profile = await openProfile(dir);
-  const peer = await Peer.start({
+  const peer = createPeer({
     profile,
     username: values.username,
     password: `bench-password-${values.username}`,
@@ -39,6 +39,7 @@ async function main(): Promise<never> {
     listen: ["/ip4/127.0.0.1/tcp/0"],
     ...CHEAP_STRETCHING,
   });
+  await peer.start();
   peer.on((event) => {
     if (event.type === "message" && event.text.startsWith(ECHO_PREFIX)) {
       void peer.send(event.from, REPLY_PREFIX + event.text.slice(ECHO_PREFIX.length));

@@ -18,7 +18,8 @@ export interface Row {
   readonly ratio: number;
 }
 
-type Op = () => Promise<unknown> | unknown;
+/** One operation to time. */
+export type Op = () => Promise<unknown> | unknown;
 
 const subtle = crypto.subtle;
 const MESSAGE_BYTES = 100;
@@ -28,7 +29,7 @@ function random(length: number): Uint8Array<ArrayBuffer> {
 }
 
 /** Operations per second of `op` run back to back for `seconds` after a short warm-up. */
-async function opsPerSecond(op: Op, seconds: number): Promise<number> {
+export async function opsPerSecond(op: Op, seconds: number): Promise<number> {
   const warmEnd = performance.now() + Math.min(200, seconds * 250);
   while (performance.now() < warmEnd) await op();
   let ops = 0;

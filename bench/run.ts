@@ -1,7 +1,7 @@
 /**
- * One bench run: the raw baseline, OPAQUE logins, DISCOVER, rendezvous memory, chat messages and
- * the crypto primitives, measured in that order in one process (servers and the far peer each in
- * a child process), returned as report sections.
+ * One bench run: the raw baseline, OPAQUE logins, DISCOVER, rendezvous memory, chat messages, the
+ * crypto primitives and the post-quantum session setup, measured in that order in one process
+ * (servers and the far peer each in a child process), returned as report sections.
  */
 import type { BenchOptions, SectionName } from "./args.ts";
 import { LOGINS_IN_FLIGHT } from "./clients.ts";
@@ -16,10 +16,12 @@ import { benchRendezvousMemory, CLIENT_LIMITS, type MemoryResult } from "./memor
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";
 import { messageSections, primitivesSection } from "./message_report.ts";
+import { benchPqxdh } from "./pqxdh.ts";
 import { benchPrimitives } from "./primitives.ts";
 import { benchRawBaseline, ECHO_PAYLOAD_BYTES, type RawBaseline } from "./raw_baseline.ts";
 import type { Row, Section } from "./report.ts";
 import { spawnServerProcess } from "./server_process.ts";
+import { benchStartup, type StartupResult } from "./startup.ts";
 
 /** The shape of the run; the numbers the brief asks for. */
 export const PLAN = {
@@ -32,6 +34,8 @@ export const PLAN = {
   mailbox: { depositors: [1, 4], recipients: 20, fill: 5000 },
   files: { bytes: 64 * 1024 * 1024 },
   primitives: { seconds: 1 },
+  startup: { runs: 10 },
+  pqxdh: { seconds: 1 },
 } as const;
 
 /** Runs the sections `options.only` names (all by default); `progress` hears what is starting. */
@@ -88,6 +92,14 @@ export async function runBench(
   if (wants("primitives")) {
     progress("primitives: WebCrypto against @noble");
     sections.push(primitivesSection(await benchPrimitives(PLAN.primitives.seconds)));
+  }
+  if (wants("startup")) {
+    progress(`cold start: ${PLAN.startup.runs} starts of each, bundle vs sources vs empty script`);
+    sections.push(startupSection(await benchStartup(PLAN.startup.runs)));
+  }
+  if (wants("pqxdh")) {
+    progress("post-quantum session setup: PQXDH against X3DH, ML-KEM-768 against 1024");
+    sections.push(...await benchPqxdh(PLAN.pqxdh.seconds));
   }
   return sections;
 }
@@ -342,6 +354,44 @@ function fileSection(f: FileResult): Section {
       "data phase: AES-256-GCM seal (sender) and open (recipient) per chunk, pipelined; reads, " +
       "writes, SHA-256 and credit per 1 MiB batch, with credit-based flow control; end to end adds hashing the file before the offer and " +
       "the offer/accept round trip over the ratchet",
+    ],
+  };
+}
+
+function startupSection(s: StartupResult): Section {
+  const floor = { label: "empty deno run", value: s.floor.p50 };
+  const rows: Row[] = [
+    {
+      label: "floor: deno run of an empty script, spawn → exit (p50)",
+      value: s.floor.p50,
+      unit: "ms",
+    },
+  ];
+  for (const v of s.variants) {
+    rows.push(
+      {
+        label: `${v.label}: --help, spawn → exit (p50)`,
+        value: v.help.p50,
+        unit: "ms",
+        baseline: floor,
+      },
+      {
+        label: `${v.label}: rendezvous, spawn → address printed (p50)`,
+        value: v.rendezvousReady.p50,
+        unit: "ms",
+        baseline: floor,
+      },
+    );
+  }
+  return {
+    title: `Cold start: a new process each time, ${PLAN.startup.runs} starts of each (bundle ` +
+      `${(s.bundleBytes / 1e6).toFixed(1)} MB)`,
+    rows,
+    notes: [
+      "the bundle runs as a compiled binary does: one file, --cached-only, only the compile " +
+      "permissions; deno run main.ts resolves the sources and npm packages from Deno's cache",
+      "first run: an empty DENO_DIR each time, so V8 has no code cache of the bundle yet",
+      "the ratio is to the floor: what every Deno program pays to start and exit",
     ],
   };
 }

@@ -1,6 +1,12 @@
-/** The README's commands must match the pinned Deno version and the deno.json tasks. */
+/**
+ * The README stays true: its commands match the pinned Deno version and the deno.json tasks, and
+ * its script example runs for real against a throw-away rendezvous.
+ */
 import assert from "node:assert/strict";
 import { parseRendezvousConfig, RENDEZVOUS_OPTIONS } from "../src/rendezvous/config.ts";
+import { COMMANDS } from "../src/cli/dispatch.ts";
+import { childEnv, runTincan, spawnTincan } from "./integration/cli_process.ts";
+import { stopAll, waitFor, within, withRendezvous } from "./integration/harness.ts";
 
 const root = new URL("../", import.meta.url);
 const readme = await Deno.readTextFile(new URL("README.md", root));
@@ -31,4 +37,133 @@ Deno.test("the README's config example is a valid rendezvous config naming every
     const key = flag.replaceAll("-", "_");
     assert.match(example, new RegExp(`^(# )?${key} = `, "m"), `the example shows ${key}`);
   }
+});
+Deno.test("the README's command table names every command", () => {
+  for (const { name } of COMMANDS) {
+    assert.match(readme, new RegExp(`^\\| \`tincan ${name}[ \`]`, "m"), name);
+  }
+});
+
+/** One line of a shell script, split the way sh would (quotes, `&`, `# comment`). */
+interface ScriptLine {
+  readonly words: string[];
+  readonly background: boolean;
+  readonly comment: string;
+}
+
+/** Splits one simple sh line: words, single and double quotes, a trailing `&`, a `#` comment. */
+function shellLine(line: string): ScriptLine {
+  const words: string[] = [];
+  let word = "";
+  let inWord = false;
+  let quote: string | undefined;
+  let comment = "";
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote !== undefined) {
+      if (c === quote) quote = undefined;
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else if (c === "#" && !inWord) {
+      comment = line.slice(i + 1).trim();
+      break;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  assert.equal(quote, undefined, `unterminated quote in: ${line}`);
+  if (inWord) words.push(word);
+  const background = words.at(-1) === "&";
+  if (background) words.pop();
+  return { words, background, comment };
+}
+
+/** The README's script example ("A script can talk too"), line by line. */
+function scriptExample(): ScriptLine[] {
+  const block = /A script can talk too:\s*```sh\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, "the README has no script example");
+  return block[1]!.split("\n").filter((l) => l.trim() !== "").map(shellLine);
+}
+
+Deno.test("the README's script example is listen --json --count 1 in the background, then send", () => {
+  const [password, listen, send] = scriptExample();
+  assert.match(password!.words.join(" "), /^export TINCAN_PASSWORD=/);
+  assert.deepEqual(listen!.words.slice(0, 2), ["tincan", "listen"]);
+  assert.ok(listen!.background);
+  assert.ok(listen!.words.includes("--json"));
+  assert.deepEqual(send!.words.slice(0, 2), ["tincan", "send"]);
+  assert.ok(!send!.background);
+});
+
+Deno.test({
+  name: "the README's script example runs: listen prints the message send delivered",
+  async fn() {
+    const script = scriptExample();
+    const commands = script.filter((l) => l.words[0] === "tincan");
+    const { rendezvous, address } = await withRendezvous();
+    const home = await Deno.makeTempDir({ prefix: "tincan-readme-" });
+    // The README's `export TINCAN_PASSWORD=…` is the test password; its rendezvous is this one.
+    const env = childEnv({
+      HOME: home,
+      XDG_DATA_HOME: `${home}/data`,
+      TINCAN_RENDEZVOUS: address.toString(),
+    });
+    const background: ReturnType<typeof spawnTincan>[] = [];
+    try {
+      const users = new Set(commands.map((c) => c.words[c.words.indexOf("--user") + 1]!));
+      for (const user of users) {
+        const registered = await runTincan(["register", "--user", user], env);
+        assert.equal(registered.code, 0, registered.stderr);
+      }
+      let sent: { args: string[]; stdout: string; comment: string } | undefined;
+      for (const { words, background: bg, comment } of commands) {
+        const args = words.slice(1);
+        if (bg) {
+          const child = spawnTincan(args, env);
+          background.push(child);
+          await waitFor(
+            `${args[0]} to start`,
+            () => child.stderr().includes("listening as"),
+            30_000,
+          );
+          continue;
+        }
+        const result = await runTincan(args, env);
+        assert.equal(result.code, 0, result.stderr);
+        sent = { args, stdout: result.stdout, comment };
+      }
+      assert.ok(sent, "the script sends nothing");
+      // `# prints: delivered (queued if bob is offline)`: bob is listening, so "delivered".
+      const promised = /prints: (\w+)/.exec(sent.comment)?.[1];
+      assert.equal(promised, "delivered");
+      assert.equal(sent.stdout, `${promised}\n`);
+
+      const [listener] = background;
+      const status = await within("listen --count 1 to exit", listener!.status, 15_000);
+      assert.equal(status.code, 0, listener!.stderr());
+      const lines = listener!.stdout().trim().split("\n").map((l) => JSON.parse(l));
+      assert.equal(lines.length, 1);
+      const text = sent.args.at(-1);
+      assert.deepEqual(
+        { type: lines[0].type, from: lines[0].from, to: lines[0].to, text: lines[0].text },
+        {
+          type: "message",
+          from: sent.args[sent.args.indexOf("--user") + 1],
+          to: sent.args[sent.args.indexOf("--to") + 1],
+          text,
+        },
+      );
+    } finally {
+      for (const child of background) await child.kill();
+      await stopAll(rendezvous);
+      await Deno.remove(home, { recursive: true });
+    }
+  },
 });

@@ -1,38 +1,39 @@
-/** The command table: which function runs each `tincan <command>`, and the top-level help. */
+/**
+ * The command table and the one dispatcher: `tincan <command> [args]` finds the command, parses
+ * its arguments (printing its help for --help), sets up logging and, where the command wants it,
+ * signal handling, runs it, and turns what it throws into a message and an exit code.
+ */
+import { configureLogging } from "../log.ts";
 import { VERSION } from "../version.ts";
-import { runChat } from "./commands/chat.ts";
+import type { Command } from "./command.ts";
+import { admin } from "./commands/admin.ts";
+import { chat } from "./commands/chat.ts";
+import { listen } from "./commands/listen.ts";
+import { register } from "./commands/register.ts";
+import { rendezvous } from "./commands/rendezvous.ts";
+import { send } from "./commands/send.ts";
+import { sendFile } from "./commands/send_file.ts";
+import { version } from "./commands/version.ts";
+import { whoami } from "./commands/whoami.ts";
 import { type CliIO, EXIT, reportError } from "./io.ts";
-import { runListen } from "./commands/listen.ts";
-import { runRegister } from "./commands/register.ts";
-import { runRendezvous } from "./commands/rendezvous.ts";
-import { runSend } from "./commands/send.ts";
-import { runSendFile } from "./commands/send_file.ts";
-import { runWhoami } from "./commands/whoami.ts";
-import { runAdmin } from "./commands/admin.ts";
+import type { Env } from "./peer_args.ts";
+import { abortOnSignals } from "./signals.ts";
 
-/** A subcommand: a one-line summary and its entry point. */
-interface Command {
-  readonly summary: string;
-  readonly run: (args: readonly string[], io: CliIO) => Promise<number>;
-}
+/** Every `tincan` subcommand, in the order `tincan --help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  rendezvous,
+  register,
+  whoami,
+  chat,
+  send,
+  sendFile,
+  listen,
+  admin,
+  version,
+];
 
-/** Every `tincan` subcommand, by name. */
-export const COMMANDS: Readonly<Record<string, Command>> = {
-  rendezvous: {
-    summary: "run a rendezvous node (accounts, presence, directory)",
-    run: runRendezvous,
-  },
-  register: { summary: "create your account at a rendezvous", run: runRegister },
-  whoami: { summary: "show your PeerId and identity fingerprint (offline)", run: runWhoami },
-  chat: { summary: "interactive chat (registers on first use)", run: runChat },
-  send: { summary: "send one message and wait until it is delivered", run: runSend },
-  "send-file": {
-    summary: "offer a file and wait until the recipient has it",
-    run: runSendFile,
-  },
-  listen: { summary: "print incoming messages (--json for scripts)", run: runListen },
-  admin: { summary: "disable, enable, delete accounts; users; key logs (operator)", run: runAdmin },
-};
+/** Top-level flags that stand for a command. */
+const FLAG_COMMANDS: Readonly<Record<string, string>> = { "--version": "version", "-V": "version" };
 
 /** The top-level help: the commands and their summaries. */
 export const HELP = `tincan ${VERSION} — peer-to-peer, end-to-end encrypted chat
@@ -40,30 +41,70 @@ export const HELP = `tincan ${VERSION} — peer-to-peer, end-to-end encrypted ch
 Usage: tincan <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`).join("\n")}
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join("\n")}
 
-Run \`tincan <command> --help\` for a command's options.`;
+Run \`tincan <command> --help\` (or \`tincan help <command>\`) for a command's options.`;
 
-/** Runs `tincan` with `args`; returns the exit code. */
-export async function dispatch(args: readonly string[], io: CliIO): Promise<number> {
-  const [name, ...rest] = args;
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    io.out(HELP);
-    return name === undefined ? EXIT.usage : EXIT.ok;
-  }
-  if (name === "--version" || name === "-V") {
-    io.out(`tincan ${VERSION}`);
+/** The command called `name`, if there is one. */
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((command) => command.name === name);
+}
+
+/**
+ * Runs `command` with `args`: parses them (printing its help for --help), sets the log level,
+ * catches SIGINT/SIGTERM when the command wants to stop cleanly, and runs it.
+ * @throws whatever parsing (UsageError) or the command throws.
+ */
+export async function runCommand(
+  command: Command,
+  args: readonly string[],
+  io: CliIO,
+  env: Env,
+): Promise<number> {
+  const parsed = command.parse(args, env);
+  if (parsed.help) {
+    io.out(command.help);
     return EXIT.ok;
   }
-  const command = COMMANDS[name];
+  const wanted = command.logging?.(parsed);
+  const logLevel = env("TINCAN_DEBUG") ? "debug" : wanted?.level ?? command.logLevel ?? "error";
+  configureLogging(logLevel, undefined, wanted?.format ?? "text");
+  const signals = command.catchSignals ? abortOnSignals() : undefined;
+  try {
+    const signal = signals?.signal ?? new AbortController().signal;
+    return await command.run(parsed, { io, env, signal, logLevel });
+  } finally {
+    signals?.dispose();
+  }
+}
+
+/** Runs `tincan` with `args`, reading the environment with `env`; returns the exit code. */
+export async function dispatch(args: readonly string[], io: CliIO, env: Env): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === undefined || first === "--help" || first === "-h") {
+    io.out(HELP);
+    return first === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const name = FLAG_COMMANDS[first] ?? first;
+  if (name === "help") {
+    const about = rest[0] === undefined ? undefined : findCommand(rest[0]);
+    if (rest.length > 1 || (rest[0] !== undefined && about === undefined)) {
+      io.err(`tincan: help: unknown command "${rest.join(" ")}"`);
+      io.err("Run `tincan --help` for the list of commands.");
+      return EXIT.usage;
+    }
+    io.out(about?.help ?? HELP);
+    return EXIT.ok;
+  }
+  const command = findCommand(name);
   if (command === undefined) {
     io.err(`tincan: unknown command "${name}"`);
     io.err("Run `tincan --help` for the list of commands.");
     return EXIT.usage;
   }
   try {
-    return await command.run(rest, io);
+    return await runCommand(command, rest, io, env);
   } catch (err: unknown) {
-    return reportError(err, io, `Run \`tincan ${name} --help\` for usage.`);
+    return reportError(err, io, env, `Run \`tincan ${name} --help\` for usage.`);
   }
 }

@@ -1,27 +1,65 @@
 /**
- * The CLI's edge: where output goes, and the one place that turns errors into messages and exit
- * codes.
+ * The CLI's edge: where output goes and input comes from (tests pass their own), and the one
+ * place that turns errors into messages and exit codes.
  */
 // deno-lint-ignore-file no-console
 import { RemoteError, UsageError } from "../errors.ts";
+import type { Env } from "./peer_args.ts";
 
-/** Output streams of a command; tests pass their own. */
-export interface CliIO {
-  out(line: string): void;
-  err(line: string): void;
+/** The terminal input a command may read (the password prompt): Deno.stdin, or a stub. */
+export interface CliInput {
+  /** Whether it is a terminal (a prompt can be shown and echo turned off). */
+  isTerminal(): boolean;
+  /** Turns raw mode (no echo, no line editing) on or off; only on a terminal. */
+  setRaw(raw: boolean): void;
+  /** Reads into `buffer`; the number of bytes read, or null at the end of input. */
+  read(buffer: Uint8Array): Promise<number | null>;
 }
 
-/** stdout and stderr. */
+/** Raw text output to stderr: prompts and progress bars, redrawn in place. */
+export interface CliTerminalOutput {
+  /** Whether it is a terminal (progress bars are drawn only there). */
+  isTerminal(): boolean;
+  /** Writes `text` as it is (no newline added). */
+  write(text: string): void;
+}
+
+/** Where a command reads and writes; tests pass their own. */
+export interface CliIO {
+  /** Prints one line on stdout. */
+  out(line: string): void;
+  /** Prints one line on stderr. */
+  err(line: string): void;
+  readonly stdin: CliInput;
+  /** stderr as raw text, for prompts and progress bars. */
+  readonly errStream: CliTerminalOutput;
+}
+
+const encoder = new TextEncoder();
+
+/** The process's stdin, stdout and stderr. */
 export const consoleIO: CliIO = {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
+  stdin: {
+    isTerminal: () => Deno.stdin.isTerminal(),
+    setRaw: (raw) => Deno.stdin.setRaw(raw),
+    read: (buffer) => Deno.stdin.read(buffer),
+  },
+  errStream: {
+    isTerminal: () => Deno.stderr.isTerminal(),
+    write: (text) => void Deno.stderr.writeSync(encoder.encode(text)),
+  },
 };
 
 /** Exit codes: 0 success, 1 failure, 2 bad usage. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-/** Prints `err` as one clear line (plus a hint for usage errors) and returns the exit code. */
-export function reportError(err: unknown, io: CliIO, helpHint: string): number {
+/**
+ * Prints `err` as one clear line (plus `helpHint` for usage errors, the stack with TINCAN_DEBUG
+ * set) and returns the exit code.
+ */
+export function reportError(err: unknown, io: CliIO, env: Env, helpHint: string): number {
   if (err instanceof UsageError) {
     io.err(`tincan: ${err.message}`);
     io.err(helpHint);
@@ -37,7 +75,7 @@ export function reportError(err: unknown, io: CliIO, helpHint: string): number {
   }
   if (err instanceof Error) {
     io.err(`tincan: ${err.message}`);
-    if (Deno.env.get("TINCAN_DEBUG")) io.err(err.stack ?? "");
+    if (env("TINCAN_DEBUG")) io.err(err.stack ?? "");
     return EXIT.failure;
   }
   io.err(`tincan: ${String(err)}`);

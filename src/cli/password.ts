@@ -1,53 +1,83 @@
 /**
- * Reads the password: from TINCAN_PASSWORD when set, else from the terminal without echo.
+ * Reads the password: from TINCAN_PASSWORD when set, else from the terminal without echo, edited
+ * by character (Backspace removes the last character the user sees, however many bytes it is).
  * The password is never logged or printed.
  */
 import { UsageError } from "../errors.ts";
+import type { CliIO } from "./io.ts";
+import type { Env } from "./peer_args.ts";
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const MAX_PASSWORD_BYTES = 1024;
+/** The longest password accepted from the terminal, in UTF-8 bytes; more input is ignored. */
+export const MAX_PASSWORD_BYTES = 1024;
+
+/** What reading a password uses: the environment, stdin and stderr (tests pass stubs). */
+export interface PasswordSource {
+  readonly env: Env;
+  readonly io: Pick<CliIO, "stdin" | "errStream">;
+}
 
 /**
  * Returns the password for `username`. With `confirm`, asks twice and requires a match.
- * @throws UsageError when there is no TINCAN_PASSWORD and no terminal, or the entries differ.
+ * @throws UsageError when there is no TINCAN_PASSWORD and no terminal, the password is empty, the
+ * entries differ, or the user cancels with Ctrl-C / Ctrl-D.
  */
 export async function readPassword(
+  source: PasswordSource,
   username: string,
   options: { confirm?: boolean } = {},
 ): Promise<string> {
-  const fromEnv = Deno.env.get("TINCAN_PASSWORD");
+  const fromEnv = source.env("TINCAN_PASSWORD");
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  if (!Deno.stdin.isTerminal()) {
+  const { io } = source;
+  if (!io.stdin.isTerminal()) {
     throw new UsageError("no password: set TINCAN_PASSWORD or run in a terminal");
   }
-  const password = await promptHidden(`Password for ${username}: `);
+  const password = await promptHidden(io, `Password for ${username}: `);
   if (password === "") throw new UsageError("the password is empty");
-  if (options.confirm && await promptHidden("Repeat the password: ") !== password) {
+  if (options.confirm && await promptHidden(io, "Repeat the password: ") !== password) {
     throw new UsageError("the two passwords differ");
   }
   return password;
 }
 
-async function promptHidden(prompt: string): Promise<string> {
-  Deno.stderr.writeSync(encoder.encode(prompt));
-  Deno.stdin.setRaw(true);
-  const bytes: number[] = [];
+const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+const encoder = new TextEncoder();
+
+/** `text` without its last grapheme (a letter with its accents, an emoji with its modifiers). */
+export function dropLastGrapheme(text: string): string {
+  let last = 0;
+  for (const { index } of segmenter.segment(text)) last = index;
+  return text.slice(0, last);
+}
+
+/** Shows `prompt`, reads one line in raw mode (no echo) and returns it. */
+async function promptHidden(io: PasswordSource["io"], prompt: string): Promise<string> {
+  io.errStream.write(prompt);
+  io.stdin.setRaw(true);
+  const decoder = new TextDecoder();
   const buffer = new Uint8Array(64);
+  let text = "";
+  let bytes = 0;
   try {
     while (true) {
-      const n = await Deno.stdin.read(buffer);
-      if (n === null) break;
-      for (const byte of buffer.subarray(0, n)) {
-        if (byte === 0x0d || byte === 0x0a) return decoder.decode(new Uint8Array(bytes));
-        if (byte === 0x03 || byte === 0x04) throw new UsageError("cancelled");
-        if (byte === 0x7f || byte === 0x08) bytes.pop();
-        else if (bytes.length < MAX_PASSWORD_BYTES) bytes.push(byte);
+      const n = await io.stdin.read(buffer);
+      if (n === null) return text;
+      for (const char of decoder.decode(buffer.subarray(0, n), { stream: true })) {
+        if (char === "\r" || char === "\n") return text;
+        if (char === "\x03" || char === "\x04") throw new UsageError("cancelled");
+        if (char === "\x7f" || char === "\b") {
+          text = dropLastGrapheme(text);
+          bytes = encoder.encode(text).length;
+          continue;
+        }
+        const size = encoder.encode(char).length;
+        if (bytes + size > MAX_PASSWORD_BYTES) continue;
+        text += char;
+        bytes += size;
       }
     }
-    return decoder.decode(new Uint8Array(bytes));
   } finally {
-    Deno.stdin.setRaw(false);
-    Deno.stderr.writeSync(encoder.encode("\n"));
+    io.stdin.setRaw(false);
+    io.errStream.write("\n");
   }
 }

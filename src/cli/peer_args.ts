@@ -14,6 +14,16 @@ export const PEER_FLAGS = {
   rendezvous: { type: "string" },
 } as const;
 
+/** node:util parseArgs options of the commands that send something to one user. */
+export const SEND_FLAGS = {
+  ...PEER_FLAGS,
+  to: { type: "string" },
+  timeout: { type: "string" },
+} as const;
+
+/** Who sends to whom, and how long the command waits for an answer. */
+export type SendTo = { readonly to: string; readonly timeoutMs: number } & PeerArgs;
+
 /** Help lines of the shared flags. */
 export const PEER_FLAGS_HELP =
   `  -u, --user NAME         your username (3 to 32 of a-z, 0-9, "_", "-")

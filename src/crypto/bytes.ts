@@ -1,16 +1,13 @@
 /** Byte-string comparison. */
-import { timingSafeEqual } from "node:crypto";
 
-/** Equality of two public byte strings (keys, hashes, ids). Not for secrets: it exits early. */
+/**
+ * Equality of two public byte strings (keys, hashes, ids). Not for secrets: it exits early; compare
+ * secrets with node:crypto timingSafeEqual.
+ */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** Equality of two secrets (MACs, keys) in time that depends only on their lengths. */
-export function secretsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**

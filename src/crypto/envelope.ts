@@ -20,6 +20,8 @@ import {
   TAG_BYTES,
   X25519_BYTES,
 } from "./primitives.ts";
+import { KEM_CIPHERTEXT_BYTES } from "./kem.ts";
+import type { PqxdhHeader } from "./pqxdh.ts";
 import { HEADER_BYTES } from "./ratchet.ts";
 
 /** The envelope version this module writes and reads. */
@@ -35,7 +37,7 @@ export class EnvelopeError extends Error {
   override name = "EnvelopeError";
 }
 
-/** The X3DH fields of a session's first messages. */
+/** The X3DH fields of a session's first messages, plus PQXDH's when it was PQXDH (pqxdh.ts). */
 export interface PrekeyHeader {
   /** The initiator's X25519 identity key. */
   readonly identityDhKey: Uint8Array;
@@ -43,6 +45,8 @@ export interface PrekeyHeader {
   readonly ephemeralKey: Uint8Array;
   readonly signedPrekeyId: number;
   readonly oneTimePrekeyId?: number;
+  /** PQXDH: the KEM ciphertext and the KEM prekey used; absent for X3DH. */
+  readonly pqxdh?: PqxdhHeader;
 }
 
 /** An envelope's content (its version is ENVELOPE_VERSION). */
@@ -84,6 +88,8 @@ function problem(envelope: Envelope): string | undefined {
   if (envelope.prekey) {
     lengths.push(["X3DH identity key", envelope.prekey.identityDhKey, X25519_BYTES]);
     lengths.push(["X3DH ephemeral key", envelope.prekey.ephemeralKey, X25519_BYTES]);
+    const kemCiphertext = envelope.prekey.pqxdh?.kemCiphertext;
+    if (kemCiphertext) lengths.push(["PQXDH KEM ciphertext", kemCiphertext, KEM_CIPHERTEXT_BYTES]);
   }
   for (const [what, bytes, length] of lengths) {
     if (bytes.length !== length) return `its ${what} is ${bytes.length} bytes, not ${length}`;
@@ -93,7 +99,11 @@ function problem(envelope: Envelope): string | undefined {
     return `its timestamp ${envelope.timestamp} is out of range`;
   }
   const ids = envelope.prekey
-    ? [envelope.prekey.signedPrekeyId, envelope.prekey.oneTimePrekeyId ?? 0]
+    ? [
+      envelope.prekey.signedPrekeyId,
+      envelope.prekey.oneTimePrekeyId ?? 0,
+      envelope.prekey.pqxdh?.kemPrekeyId ?? 0,
+    ]
     : [];
   if (ids.some((id) => !Number.isInteger(id) || id < 0 || id > MAX_U32)) {
     return "a prekey id is not a 32-bit unsigned integer";
@@ -122,9 +132,13 @@ export async function sealEnvelope(signer: Signer, envelope: Envelope): Promise<
     ciphertext: envelope.ciphertext,
   };
   if (envelope.prekey) {
-    const { identityDhKey, ephemeralKey, signedPrekeyId, oneTimePrekeyId } = envelope.prekey;
+    const { identityDhKey, ephemeralKey, signedPrekeyId, oneTimePrekeyId, pqxdh } = envelope.prekey;
     body.prekey = { identityDhKey, ephemeralKey, signedPrekeyId };
     if (oneTimePrekeyId !== undefined) body.prekey.oneTimePrekeyId = oneTimePrekeyId;
+    if (pqxdh) {
+      const { kemCiphertext, kemPrekeyId, kemPrekeyOneTime } = pqxdh;
+      body.prekey.pqxdh = { kemCiphertext, kemPrekeyId, kemPrekeyOneTime };
+    }
   }
   const bodyBytes = EnvelopeBody.encode(body);
   const signature = await signer.sign(signedBytes(bodyBytes));
@@ -171,9 +185,11 @@ function toPrekeyHeader(p: NonNullable<EnvelopeBody["prekey"]>): PrekeyHeader {
     ephemeralKey: p.ephemeralKey,
     signedPrekeyId: p.signedPrekeyId,
   };
-  return p.oneTimePrekeyId === undefined
-    ? header
-    : { ...header, oneTimePrekeyId: p.oneTimePrekeyId };
+  return {
+    ...header,
+    ...(p.oneTimePrekeyId === undefined ? {} : { oneTimePrekeyId: p.oneTimePrekeyId }),
+    ...(p.pqxdh ? { pqxdh: p.pqxdh } : {}),
+  };
 }
 
 /**

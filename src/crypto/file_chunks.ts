@@ -30,9 +30,6 @@ export const SALT_BYTES = 32;
 
 const INFO = new TextEncoder().encode("tincan-file-v1 chunk key");
 
-/** The bytes a chunk grows by when sealed (the GCM tag). */
-export const CHUNK_OVERHEAD = TAG_BYTES;
-
 /**
  * The key that seals the chunks of one data stream.
  * @throws RangeError when the file key is not 32 bytes or the salt not 32.

@@ -34,7 +34,6 @@ const PKCS8_X25519_PREFIX = Uint8Array.from(
   "302e020100300506032b656e04220420".match(/../g)!,
   (byte) => parseInt(byte, 16),
 );
-const BASE_POINT = Uint8Array.of(9, ...new Uint8Array(31));
 
 /** An X25519 key pair as raw bytes (private scalar, public u-coordinate), 32 bytes each. */
 export interface X25519KeyPair {
@@ -103,16 +102,6 @@ export async function generateX25519KeyPair(): Promise<X25519KeyPair> {
   pkcs8.fill(0);
   const publicKey = new Uint8Array(await subtle.exportKey("raw", pair.publicKey));
   return { privateKey, publicKey };
-}
-
-/**
- * The key pair of a raw 32-byte X25519 private key (its public key is recomputed).
- * @throws RangeError when the key is not 32 bytes.
- */
-export async function x25519KeyPairFromPrivate(privateKey: Uint8Array): Promise<X25519KeyPair> {
-  checkLength("an X25519 private key", privateKey, X25519_BYTES);
-  const publicKey = await x25519(privateKey, BASE_POINT);
-  return { privateKey: copyBytes(privateKey), publicKey };
 }
 
 /**

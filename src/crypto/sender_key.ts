@@ -117,14 +117,6 @@ export function newSenderChain(
   return { generation, iteration: 0, chainKey: copyBytes(chainKey) };
 }
 
-/** A receiver's state for a chain it was given (e.g. by a distribution message). */
-export function receiverChain(chain: SenderChain): ReceiverChain {
-  checkU32("a generation", chain.generation);
-  checkU32("an iteration", chain.iteration);
-  checkLength("a chain key", chain.chainKey, SHA256_BYTES);
-  return { ...chain, chainKey: copyBytes(chain.chainKey), skipped: [] };
-}
-
 /** KDF_CK: the message key of the current iteration and the next chain key. */
 function step(chainKey: Uint8Array): { messageKey: Uint8Array; next: Uint8Array } {
   return {

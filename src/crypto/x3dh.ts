@@ -29,6 +29,7 @@ import {
 const encoder = new TextEncoder();
 const KDF_INFO = encoder.encode("tincan-x3dh-v1");
 const AD_PREFIX = encoder.encode("tincan-ad-v1");
+/** F of Signal's KDF for curve25519: 32 bytes of 0xFF, never a valid scalar or point encoding. */
 const F = new Uint8Array(32).fill(0xff);
 const ZERO_SALT = new Uint8Array(32);
 
@@ -117,12 +118,16 @@ export function associatedData(
   );
 }
 
-/** SK from the DH outputs, which it zeroes. */
-function deriveSharedKey(dhs: Uint8Array[]): Uint8Array {
-  const ikm = concat(F, ...dhs);
-  const sharedKey = hkdfSha256(ikm, ZERO_SALT, KDF_INFO, SHARED_KEY_BYTES);
+/**
+ * KDF(KM) of Signal's X3DH and PQXDH (section 2.2 of both): 32 bytes of HKDF-SHA-256 with input
+ * key material F ‖ KM (F = 32 bytes of 0xFF), a 32-byte zero salt and `info`. KM is the
+ * concatenation of `parts`, which are secrets: the parts and the input are zeroed.
+ */
+export function deriveSharedKey(info: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+  const ikm = concat(F, ...parts);
+  const sharedKey = hkdfSha256(ikm, ZERO_SALT, info, SHARED_KEY_BYTES);
   ikm.fill(0);
-  for (const dh of dhs) dh.fill(0);
+  for (const part of parts) part.fill(0);
   return sharedKey;
 }
 
@@ -137,18 +142,23 @@ async function requirePrekey(
   }
 }
 
+/** A signed KEM prekey of a bundle and the kind it must be signed as (pqxdh.ts). */
+export interface KemPrekeyToCheck {
+  readonly kind: PrekeyKind.KemLastResort | PrekeyKind.KemOneTime;
+  readonly key: SignedKey;
+}
+
 /**
- * Runs X3DH as the initiator against a responder's bundle (Signal X3DH section 3.3).
- * `generateKeyPair` makes the ephemeral key (tests inject one); its private key is zeroed after
- * use.
- * @throws X3dhError when a key of the bundle is not signed, as its kind, by the bundle's
- * identity key; RangeError when a key is malformed or a low-order point.
+ * Checks every key of a bundle against its signature, of its own kind (X3DH section 3.3; PQXDH
+ * section 3.3: "Alice verifies the signatures and aborts the protocol if verification fails"):
+ * the X25519 keys, and the KEM prekeys in `kemPrekeys`.
+ * @throws X3dhError naming the key whose signature does not verify; RangeError when the
+ * identity key is not 32 bytes.
  */
-export async function initiate(
-  initiator: X3dhIdentity,
+export async function verifyBundle(
   bundle: PrekeyBundle,
-  generateKeyPair: KeyPairSource = generateX25519KeyPair,
-): Promise<X3dhInitiation> {
+  kemPrekeys: readonly KemPrekeyToCheck[] = [],
+): Promise<void> {
   checkLength("the responder's Ed25519 identity key", bundle.identityKey, ED25519_PUBLIC_BYTES);
   await requirePrekey(
     PrekeyKind.IdentityDh,
@@ -165,7 +175,26 @@ export async function initiate(
       bundle.identityKey,
     );
   }
-  const ephemeral = await generateKeyPair();
+  for (const { kind, key } of kemPrekeys) {
+    const what = kind === PrekeyKind.KemOneTime ? "one-time KEM prekey" : "last-resort KEM prekey";
+    await requirePrekey(kind, what, key, bundle.identityKey);
+  }
+}
+
+/**
+ * The initiator's half of X3DH and PQXDH once the bundle is verified: DH1, DH2, DH3 [, DH4] with
+ * the ephemeral key, then SK = KDF(DH1 ‖ DH2 ‖ DH3 [‖ DH4] ‖ extra…) under `info`. The ephemeral
+ * private key and every part are zeroed when SK is derived (the caller zeroes `extra` if this
+ * throws).
+ * @throws RangeError when a key is malformed or a low-order point.
+ */
+export async function agreeAsInitiator(
+  initiator: X3dhIdentity,
+  bundle: PrekeyBundle,
+  ephemeral: X25519KeyPair,
+  info: Uint8Array,
+  extra: readonly Uint8Array[],
+): Promise<X3dhInitiation> {
   const spk = bundle.signedPrekey.publicKey;
   const dhs = [
     await x25519(initiator.identityDh.privateKey, spk),
@@ -177,7 +206,7 @@ export async function initiate(
   }
   ephemeral.privateKey.fill(0);
   const result = {
-    sharedKey: deriveSharedKey(dhs),
+    sharedKey: deriveSharedKey(info, [...dhs, ...extra]),
     associatedData: associatedData(
       initiator.identityKey,
       initiator.identityDh.publicKey,
@@ -193,15 +222,17 @@ export async function initiate(
 }
 
 /**
- * Runs X3DH as the responder on an initiator's first message (Signal X3DH section 3.4). The caller
- * finds its signed and one-time prekeys by the ids in the message, and afterwards deletes the
- * one-time prekey; it also decides whether it trusts `message.identityKey`.
+ * The responder's half of X3DH and PQXDH: the same DH values from its private keys, then
+ * SK = KDF(DH1 ‖ DH2 ‖ DH3 [‖ DH4] ‖ extra…) under `info`; every part is zeroed when SK is
+ * derived (the caller zeroes `extra` if this throws).
  * @throws X3dhError when the message names a one-time prekey the caller did not supply (or the
  * reverse); RangeError when a key is malformed or a low-order point.
  */
-export async function respond(
+export async function agreeAsResponder(
   responder: X3dhResponderKeys,
   message: X3dhMessage & { readonly oneTimePrekeyId?: number },
+  info: Uint8Array,
+  extra: readonly Uint8Array[],
 ): Promise<X3dhSecret> {
   const namesOneTime = message.oneTimePrekeyId !== undefined;
   if (namesOneTime !== (responder.oneTimePrekey !== undefined)) {
@@ -220,7 +251,7 @@ export async function respond(
     dhs.push(await x25519(responder.oneTimePrekey.privateKey, message.ephemeralKey));
   }
   return {
-    sharedKey: deriveSharedKey(dhs),
+    sharedKey: deriveSharedKey(info, [...dhs, ...extra]),
     associatedData: associatedData(
       message.identityKey,
       message.identityDhKey,
@@ -228,4 +259,34 @@ export async function respond(
       responder.identityDh.publicKey,
     ),
   };
+}
+
+/**
+ * Runs X3DH as the initiator against a responder's bundle (Signal X3DH section 3.3).
+ * `generateKeyPair` makes the ephemeral key (tests inject one); its private key is zeroed after
+ * use.
+ * @throws X3dhError when a key of the bundle is not signed, as its kind, by the bundle's
+ * identity key; RangeError when a key is malformed or a low-order point.
+ */
+export async function initiate(
+  initiator: X3dhIdentity,
+  bundle: PrekeyBundle,
+  generateKeyPair: KeyPairSource = generateX25519KeyPair,
+): Promise<X3dhInitiation> {
+  await verifyBundle(bundle);
+  return await agreeAsInitiator(initiator, bundle, await generateKeyPair(), KDF_INFO, []);
+}
+
+/**
+ * Runs X3DH as the responder on an initiator's first message (Signal X3DH section 3.4). The caller
+ * finds its signed and one-time prekeys by the ids in the message, and afterwards deletes the
+ * one-time prekey; it also decides whether it trusts `message.identityKey`.
+ * @throws X3dhError when the message names a one-time prekey the caller did not supply (or the
+ * reverse); RangeError when a key is malformed or a low-order point.
+ */
+export async function respond(
+  responder: X3dhResponderKeys,
+  message: X3dhMessage & { readonly oneTimePrekeyId?: number },
+): Promise<X3dhSecret> {
+  return await agreeAsResponder(responder, message, KDF_INFO, []);
 }

@@ -1,42 +1,56 @@
 /**
- * A running peer: a libp2p node with the user's identity, logged in to its rendezvous, with its
- * mail read, its prekeys published, its addresses registered, a live presence feed, and chat
- * links to other peers. The CLI and tests drive it through this class and listen to its events.
+ * A peer: a libp2p node with the user's identity, logged in to its rendezvous, with its mail
+ * read, its prekeys published, its addresses registered, a live presence feed, chat links to
+ * other peers, and the services (rooms, files …) it was created with. The CLI and tests make one
+ * with createPeer, listen to its events with `on`, then `start` it.
  */
-import { CONTENT_KINDS } from "../protocol/ids.ts";
 import type { PeerId } from "@libp2p/interface";
 import { openAtRest } from "../crypto/at_rest.ts";
-import { bytesEqual } from "../crypto/bytes.ts";
-import { signerFromPrivateKey } from "../crypto/primitives.ts";
+import { bytesEqual, toHex } from "../crypto/bytes.ts";
+import { type Signer, signerFromPrivateKey } from "../crypto/primitives.ts";
 import { safetyNumber } from "../crypto/safety_number.ts";
-import { logger } from "../log.ts";
+import { type Logger, logger } from "../log.ts";
 import { createNode, type TincanNode } from "../net/node.ts";
+import { guarded } from "../net/serve.ts";
 import { Content } from "../proto/chat.ts";
+import { CONTENT_KINDS } from "../protocol/ids.ts";
 import { normalizeUsername } from "../protocol/username.ts";
+import { VERSION } from "../version.ts";
+import type { AccountOptions } from "./clients/account.ts";
+import { Directory, KeyMismatchError } from "./directory.ts";
+import type { MessageIdHex, PeerEvent, PeerListener } from "./events.ts";
+import { MailDrop } from "./mail_drop.ts";
+import { ChatLinks } from "./messaging/chat_links.ts";
+import { Incoming } from "./messaging/incoming.ts";
+import { markOutboxFailed, Outgoing } from "./messaging/outgoing.ts";
+import { RatchetEncryptor } from "./messaging/ratchet_encryptor.ts";
+import { SessionManager } from "./messaging/session_manager.ts";
+import { OnlineUsers } from "./online_users.ts";
+import { PrekeyManager } from "./prekey_manager.ts";
+import type { Profile } from "./profile.ts";
+import { connectRendezvous } from "./rendezvous_link.ts";
+import { RendezvousConnection } from "./rendezvous_connection.ts";
+import type {
+  ContentHandler,
+  ServedProtocol,
+  Service,
+  ServiceFactories,
+  ServicePorts,
+  ServicesOf,
+} from "./service.ts";
+import { bodyContext } from "./store/body_context.ts";
 import { ContactStore } from "./store/contacts.ts";
 import { HistoryStore } from "./store/history.ts";
 import { OutboxStore } from "./store/outbox.ts";
 import { OwnKeyStore } from "./store/own_keys.ts";
 import { RatchetSessionStore } from "./store/ratchet_sessions.ts";
-import { VERSION } from "../version.ts";
-import type { AccountOptions } from "./clients/account.ts";
-import { ChatLinks } from "./messaging/chat_links.ts";
-import { bodyContext, type ContentHandler, type PeerContext } from "./context.ts";
-import { Directory, KeyMismatchError } from "./directory.ts";
-import { type MessageIdHex, type PeerEvent, type PeerListener } from "./events.ts";
-import { toHex } from "../crypto/bytes.ts";
-import { Incoming } from "./messaging/incoming.ts";
-import { Mailbox } from "./mailbox.ts";
-import { Outgoing } from "./messaging/outgoing.ts";
-import { PrekeyManager } from "./prekey_manager.ts";
-import type { Profile } from "./profile.ts";
-import { connectRendezvous } from "./rendezvous_link.ts";
-import { RendezvousSession } from "./rendezvous_session.ts";
-import { SessionManager } from "./messaging/session_manager.ts";
 import { Trust } from "./trust.ts";
 
-/** How to start a peer. */
-export interface PeerOptions extends AccountOptions {
+/** No services: a peer that only chats. */
+export type NoServices = Readonly<Record<never, never>>;
+
+/** How to make a peer. */
+export interface PeerOptions<F extends ServiceFactories = NoServices> extends AccountOptions {
   readonly profile: Profile;
   readonly username: string;
   readonly password: string;
@@ -47,16 +61,8 @@ export interface PeerOptions extends AccountOptions {
   /** Where to listen for other peers; default all interfaces on a free port. */
   readonly listen?: readonly string[];
   readonly now?: () => number;
-  /**
-   * Called with the peer before it accepts any message or logs in: register content handlers
-   * (rooms, files …) here, so that nothing arriving during login is refused.
-   */
-  readonly setup?: (peer: Peer) => void | Promise<void>;
-  /**
-   * Receives every event from the start, before `start` returns (mail read at login arrives
-   * then); the same as calling `on` at once.
-   */
-  readonly onEvent?: PeerListener;
+  /** The features this peer runs, by name (`peer.services.<name>`): rooms(), files(…) … */
+  readonly services?: F;
 }
 
 /** One line of history, decrypted. */
@@ -68,28 +74,132 @@ export interface HistoryLine {
   readonly text: string;
 }
 
-/** A running peer. */
-export class Peer {
-  readonly #listeners = new Set<PeerListener>();
+/**
+ * Makes a peer and its services, without starting anything: add listeners with `on`, then
+ * `start()`.
+ * @throws RangeError when two services handle the same content kind or protocol.
+ */
+export function createPeer<F extends ServiceFactories = NoServices>(
+  options: PeerOptions<F>,
+): Peer<F> {
+  return new Peer(options);
+}
 
-  private constructor(
-    private readonly ctx: PeerContext,
-    private readonly outgoing: Outgoing,
-    private readonly mailbox: Mailbox,
-    private readonly session: RendezvousSession,
-  ) {}
+/** The stores of the profile the peer works with. */
+interface PeerStores {
+  readonly outbox: OutboxStore;
+  readonly history: HistoryStore;
+  readonly contacts: ContactStore;
+  readonly ratchetSessions: RatchetSessionStore;
+  readonly ownKeys: OwnKeyStore;
+}
+
+/** What exists only while the peer runs (from `start` to `stop`). */
+interface Running {
+  readonly node: TincanNode;
+  readonly directory: Directory;
+  readonly links: ChatLinks;
+  readonly mailDrop: MailDrop;
+  readonly outgoing: Outgoing;
+  readonly connection: RendezvousConnection;
+}
+
+/** A peer; make one with createPeer. */
+export class Peer<F extends ServiceFactories = ServiceFactories> {
+  /** This peer's username (normalized). */
+  readonly username: string;
+  /** The services, by the names given to createPeer. */
+  readonly services: ServicesOf<F>;
+  readonly #options: PeerOptions<F>;
+  readonly #now: () => number;
+  readonly #log: Logger;
+  readonly #signer: Signer;
+  readonly #stores: PeerStores;
+  readonly #online = new OnlineUsers();
+  readonly #listeners = new Set<PeerListener>();
+  readonly #handlers = new Map<string, ContentHandler>();
+  readonly #protocols = new Map<string, ServedProtocol>();
+  #running: Running | undefined = undefined;
+  #starting = false;
+
+  /** createPeer: builds the services; nothing runs until `start`. */
+  constructor(options: PeerOptions<F>) {
+    this.#options = options;
+    this.username = normalizeUsername(options.username);
+    this.#now = options.now ?? Date.now;
+    this.#log = logger(`peer:${this.username}`);
+    const { db } = options.profile;
+    this.#signer = signerFromPrivateKey(options.profile.identity);
+    this.#stores = {
+      outbox: new OutboxStore(db),
+      history: new HistoryStore(db),
+      contacts: new ContactStore(db),
+      ratchetSessions: new RatchetSessionStore(db),
+      ownKeys: new OwnKeyStore(db),
+    };
+    const ports: ServicePorts = {
+      username: this.username,
+      profile: options.profile,
+      now: this.#now,
+      log: this.#log,
+      content: {
+        sendContent: (to, kind, payload, text) => this.sendContent(to, kind, payload, text),
+      },
+      users: {
+        resolvePeer: (username) => this.resolvePeer(username),
+        usernameOf: (peer) => this.usernameOf(peer),
+      },
+      streams: {
+        openStream: (peer, protocol, signal) =>
+          this.#run.node.dialProtocol(peer, protocol, { signal }),
+      },
+      presence: { online: () => this.online() },
+    };
+    const services: Record<string, Service> = {};
+    for (const [name, factory] of Object.entries(options.services ?? {})) {
+      const service = factory(ports);
+      this.#install(name, service);
+      services[name] = service;
+    }
+    this.services = services as ServicesOf<F>;
+  }
+
+  /** Adds the content handlers and protocols `service` declares. */
+  #install(name: string, service: Service): void {
+    for (const [kind, handler] of Object.entries(service.contentHandlers ?? {})) {
+      if (kind === "" || kind === CONTENT_KINDS.receipt || this.#handlers.has(kind)) {
+        throw new RangeError(`service ${name}: content kind "${kind}" is taken`);
+      }
+      this.#handlers.set(kind, handler);
+    }
+    for (const [id, served] of Object.entries(service.protocols ?? {})) {
+      if (this.#protocols.has(id)) throw new RangeError(`service ${name}: ${id} is taken`);
+      this.#protocols.set(id, served);
+    }
+  }
+
+  /** The parts of the running peer. */
+  get #run(): Running {
+    if (this.#running === undefined) throw new TypeError(`${this.username}'s peer is not started`);
+    return this.#running;
+  }
 
   /**
-   * Starts the node, connects to the rendezvous (checking its pinned PeerId), registers when
-   * asked and needed, logs in, publishes prekeys and addresses, subscribes to presence, and
-   * resends what the outbox still holds.
+   * Starts the node, serves the services' protocols, connects to the rendezvous (checking its
+   * pinned PeerId), registers when asked and needed, logs in, reads the mail, publishes prekeys
+   * and addresses, subscribes to presence, and resends what the outbox still holds.
    * @throws RemoteError when the rendezvous refuses (wrong password, throttled …);
-   * RendezvousPinError when the rendezvous is not the pinned one.
+   * RendezvousPinError when the rendezvous is not the pinned one; TypeError when started twice.
    */
-  static async start(options: PeerOptions): Promise<Peer> {
-    const now = options.now ?? Date.now;
+  async start(): Promise<void> {
+    if (this.#starting) throw new TypeError(`${this.username}'s peer is already started`);
+    this.#starting = true;
+    const options = this.#options;
     const { profile } = options;
-    const username = normalizeUsername(options.username);
+    const now = this.#now;
+    const log = this.#log;
+    const stores = this.#stores;
+    const emit = (event: PeerEvent) => this.#emit(event);
     const node = await createNode({
       privateKey: profile.identity,
       listen: options.listen ?? ["/ip4/0.0.0.0/tcp/0"],
@@ -99,90 +209,98 @@ export class Peer {
       const rendezvous = await connectRendezvous(node, options.rendezvous, profile.db);
       const rendezvousKey = rendezvous.peerId.publicKey;
       if (rendezvousKey === undefined) throw new TypeError("the rendezvous has no public key");
-      const log = logger(`peer:${username}`);
-      const ownKeys = new OwnKeyStore(profile.db);
-      const prekeys = new PrekeyManager(profile.identity, ownKeys, profile.db);
-      const contacts = new ContactStore(profile.db);
-      const trust = new Trust(contacts, rendezvousKey);
-      const ratchetSessions = new RatchetSessionStore(profile.db);
-      const signer = signerFromPrivateKey(profile.identity);
-      const links = new ChatLinks(node, log);
-      const ctx: PeerContext = {
-        username,
-        profile,
+      const prekeys = new PrekeyManager(profile.identity, stores.ownKeys, profile.db);
+      const sessions = new SessionManager(
+        { identityKey: this.#signer.publicKey, identityDh: await prekeys.identityDh(now()) },
+        stores.ownKeys,
+        stores.ratchetSessions,
+      );
+      const directory = new Directory(
         node,
-        signer,
-        outbox: new OutboxStore(profile.db),
-        history: new HistoryStore(profile.db),
-        contacts,
-        ratchetSessions,
-        ownKeys,
-        sessions: new SessionManager(
-          { identityKey: signer.publicKey, identityDh: await prekeys.identityDh(now()) },
-          ownKeys,
-          ratchetSessions,
-        ),
-        directory: new Directory(node, () => rendezvous.address, trust),
-        trust,
+        () => rendezvous.address,
+        new Trust(stores.contacts, rendezvousKey),
+      );
+      const links = new ChatLinks(node, log);
+      const mailDrop = new MailDrop(node, () => rendezvous.address, log);
+      const online = this.#online;
+      const outgoing = new Outgoing({
+        username: this.username,
+        stores: { db: profile.db, storageKey: profile.storageKey, ...stores },
+        encryptor: new RatchetEncryptor({
+          db: profile.db,
+          sessions,
+          ratchetSessions: stores.ratchetSessions,
+          outbox: stores.outbox,
+          signer: this.#signer,
+          bundles: directory,
+          now,
+        }),
+        resolver: directory,
         links,
-        contentHandlers: new Map(),
-        emit: (event) => peer.#emit(event),
+        mail: {
+          deposit: (to, envelope) => mailDrop.deposit(to, envelope),
+          isOnline: (username) => online.isOnline(username),
+        },
         now,
+        emit,
         log,
-      };
-      const incoming = new Incoming(ctx);
-      const mailbox = new Mailbox(node, () => rendezvous.address, log);
-      const outgoing = new Outgoing(ctx, {
-        deposit: (to, envelope) => mailbox.deposit(to, envelope),
-        isOnline: (user): boolean => session.isOnline(user),
       });
-      const session = new RendezvousSession(
-        ctx,
-        options,
+      const incoming = new Incoming({
+        username: this.username,
+        identityKey: this.#signer.publicKey,
+        stores: { db: profile.db, storageKey: profile.storageKey, ...stores },
+        sessions,
+        certifier: directory,
+        reports: outgoing,
+        handlers: this.#handlers,
+        now,
+        emit,
+        log,
+      });
+      const connection = new RendezvousConnection({
+        username: this.username,
+        node,
+        profile,
+        login: options,
         rendezvous,
         prekeys,
         outgoing,
         incoming,
-        mailbox,
-      );
-      const peer = new Peer(ctx, outgoing, mailbox, session);
-      if (options.onEvent) peer.#listeners.add(options.onEvent);
-      await options.setup?.(peer);
+        mailDrop,
+        online,
+        emit,
+        now,
+        log,
+      });
+      this.#running = { node, directory, links, mailDrop, outgoing, connection };
+      for (const [id, served] of this.#protocols) {
+        const handler = guarded(log, (stream, conn) => served.handler(stream, conn.remotePeer));
+        await node.handle(id, handler, { maxInboundStreams: served.maxInboundStreams });
+      }
       await links.start({
         onEnvelope: (bytes, from) => incoming.onEnvelope(bytes, from),
         onAck: (ack, from) => incoming.onAck(ack, from),
-        onLinkUp: (from) => peer.resendTo(from),
+        onLinkUp: (from) => this.#resendTo(from),
       });
-      await session.connect(options.register ?? false);
-      for (const to of ctx.outbox.recipientsWithUndelivered()) void outgoing.flush(to);
-      session.started();
-      return peer;
+      await connection.connect(options.register ?? false);
+      outgoing.flushAll();
+      for (const service of Object.values<Service>(this.services)) service.started?.();
     } catch (err: unknown) {
+      this.#running = undefined;
       await Promise.resolve(node.stop()).catch(() => {});
       throw err;
     }
   }
 
-  /**
-   * Passes `event` to the listeners, unless it settles or queues a quiet message (the peer's
-   * own, like a receipt); settled messages and changed keys are noted in the outgoing side.
-   */
+  /** Passes `event` to the listeners, then to the services. */
   #emit(event: PeerEvent): void {
-    const settles = event.type === "delivered" || event.type === "failed";
-    const quiet = (settles || event.type === "queued") && this.outgoing.isQuiet(event.id);
-    if (settles) this.outgoing.settled(event.id);
-    if (event.type === "key-changed") this.outgoing.forget(event.username);
-    if (!quiet) this.#listeners.forEach((listener) => listener(event));
-  }
-
-  /** This peer's username. */
-  get username(): string {
-    return this.ctx.username;
+    this.#listeners.forEach((listener) => listener(event));
+    for (const service of Object.values<Service>(this.services)) service.onPeerEvent?.(event);
   }
 
   /** The libp2p node (tests and benchmarks look at it). */
   get node(): TincanNode {
-    return this.ctx.node;
+    return this.#run.node;
   }
 
   /** Calls `listener` for every event; returns a function that stops it. */
@@ -193,7 +311,7 @@ export class Peer {
 
   /** Everyone online at the rendezvous now (usernames, sorted). */
   online(): string[] {
-    return this.session.online();
+    return this.#online.online();
   }
 
   /**
@@ -201,12 +319,13 @@ export class Peer {
    * event; until then the message waits in the outbox and is resent as needed.
    */
   async send(to: string, text: string): Promise<MessageIdHex> {
-    return await this.outgoing.write(normalizeUsername(to), text);
+    return await this.#run.outgoing.write(normalizeUsername(to), text);
   }
 
   /**
    * Sends another feature's message (`kind` ≠ "") to `to` through the outbox, like `send`; the
    * recipient's handler for `kind` receives `payload`.
+   * @throws RangeError for kind "".
    */
   async sendContent(
     to: string,
@@ -215,7 +334,7 @@ export class Peer {
     text = "",
   ): Promise<MessageIdHex> {
     if (kind === "") throw new RangeError('kind "" is a chat message: use send()');
-    return await this.outgoing.write(normalizeUsername(to), text, kind, payload);
+    return await this.#run.outgoing.write(normalizeUsername(to), text, kind, payload);
   }
 
   /**
@@ -226,7 +345,7 @@ export class Peer {
    */
   async resolvePeer(username: string): Promise<PeerId> {
     const name = normalizeUsername(username);
-    const user = await this.ctx.directory.resolve(name, this.ctx.now());
+    const user = await this.#run.directory.resolve(name, this.#now());
     if (user.standing === "changed" || user.standing === "blocked") {
       throw new KeyMismatchError(`${name}'s identity key changed; /trust ${name} first`);
     }
@@ -236,7 +355,7 @@ export class Peer {
   /** The username whose trusted key is `peer`'s, or undefined for a stranger. */
   usernameOf(peer: PeerId): string | undefined {
     const key = peer.publicKey?.raw;
-    const contact = key && this.ctx.contacts.byKey(key);
+    const contact = key && this.#stores.contacts.byKey(key);
     return contact && bytesEqual(contact.identityKey, key) ? contact.username : undefined;
   }
 
@@ -246,23 +365,26 @@ export class Peer {
    * @throws RemoteError when the mailbox refuses it; an Error when the rendezvous is unreachable.
    */
   async mailNow(id: MessageIdHex): Promise<boolean> {
-    return await this.outgoing.mailNow(id);
+    return await this.#run.outgoing.mailNow(id);
   }
 
-  /** Registers the handler of messages of `kind` (one per kind). */
-  handleContent(kind: string, handler: ContentHandler): void {
-    if (kind === "" || kind === CONTENT_KINDS.receipt || this.ctx.contentHandlers.has(kind)) {
-      throw new RangeError(`a handler for "${kind}" is already registered`);
-    }
-    this.ctx.contentHandlers.set(kind, handler);
-    this.session.handlerAdded();
+  /**
+   * Marks our message `id` failed for `reason` (it will not be sent later) unless it was
+   * delivered or queued meanwhile; returns where it ends up. Works after `stop` too, until the
+   * profile is closed.
+   * @throws RangeError when there is no such message.
+   */
+  markFailed(id: MessageIdHex, reason: string): "delivered" | "queued" | "failed" {
+    const status = markOutboxFailed(this.#stores.outbox, id, reason, this.#now());
+    if (status === "failed") this.#running?.outgoing.settled(id);
+    return status;
   }
 
   /** Resends what is unacknowledged for the contact on `peer` (a chat link came up). */
-  resendTo(peer: PeerId): void {
+  #resendTo(peer: PeerId): void {
     const key = peer.publicKey?.raw;
-    const contact = key && this.ctx.contacts.byKey(key);
-    if (contact) void this.outgoing.flush(contact.username);
+    const contact = key && this.#stores.contacts.byKey(key);
+    if (contact) void this.#running?.outgoing.flush(contact.username); // none once stopping
   }
 
   /**
@@ -271,21 +393,22 @@ export class Peer {
    */
   async safetyNumber(username: string): Promise<string> {
     const name = normalizeUsername(username);
-    let contact = this.ctx.contacts.get(name);
+    const { contacts } = this.#stores;
+    let contact = contacts.get(name);
     if (contact === undefined) {
-      await this.ctx.directory.resolve(name, this.ctx.now());
-      contact = this.ctx.contacts.get(name);
+      await this.#run.directory.resolve(name, this.#now());
+      contact = contacts.get(name);
     }
     if (contact === undefined) throw new RangeError(`${name} is not a contact`);
     return safetyNumber(
-      { username: this.ctx.username, identityKey: this.ctx.signer.publicKey },
+      { username: this.username, identityKey: this.#signer.publicKey },
       { username: name, identityKey: contact.identityKey },
     );
   }
 
   /** Marks `username` verified (after comparing safety numbers): a later key change blocks. */
   markVerified(username: string): void {
-    this.ctx.contacts.setVerified(normalizeUsername(username), true, this.ctx.now());
+    this.#stores.contacts.setVerified(normalizeUsername(username), true, this.#now());
   }
 
   /**
@@ -294,21 +417,22 @@ export class Peer {
    */
   trust(username: string): number | undefined {
     const name = normalizeUsername(username);
-    const now = this.ctx.now();
-    if (!this.ctx.contacts.acceptPending(name, now)) return undefined;
-    this.outgoing.forget(name);
-    const released = this.ctx.outbox.release(name, now);
-    void this.outgoing.flush(name);
+    const now = this.#now();
+    if (!this.#stores.contacts.acceptPending(name, now)) return undefined;
+    const { outgoing } = this.#run;
+    outgoing.forget(name);
+    const released = this.#stores.outbox.release(name, now);
+    void outgoing.flush(name);
     return released;
   }
 
   /** The last `limit` messages with `peer` (all when undefined), oldest first. */
   async history(peer: string | undefined, limit: number): Promise<HistoryLine[]> {
-    const rows = this.ctx.history.recent(peer && normalizeUsername(peer), limit);
+    const rows = this.#stores.history.recent(peer && normalizeUsername(peer), limit);
     const lines: HistoryLine[] = [];
     for (const row of rows) {
       const plaintext = await openAtRest(
-        this.ctx.profile.storageKey,
+        this.#options.profile.storageKey,
         row.body,
         bodyContext("history", row.messageId),
       );
@@ -323,14 +447,25 @@ export class Peer {
     return lines;
   }
 
-  /** Logs out (unregisters), closes every stream and stops the node. */
+  /** Stops the services, logs out (unregisters), closes every stream and stops the node. */
   async stop(): Promise<void> {
-    this.session.stop();
-    this.outgoing.close();
-    await this.mailbox.close();
-    await this.session.leave();
-    await this.ctx.links.close().catch(() => {});
-    await this.ctx.node.stop();
+    const running = this.#running;
+    if (running === undefined) return;
+    this.#running = undefined;
+    running.connection.stop();
+    running.outgoing.close();
+    for (const service of Object.values<Service>(this.services)) {
+      await service.stop?.().catch((err: unknown) => {
+        this.#log.warn(`stopping a service failed: ${(err as Error).message}`);
+      });
+    }
+    for (const id of this.#protocols.keys()) {
+      await Promise.resolve(running.node.unhandle(id)).catch(() => {});
+    }
+    await running.mailDrop.close();
+    await running.connection.leave();
+    await running.links.close().catch(() => {});
+    await running.node.stop();
   }
 }
 

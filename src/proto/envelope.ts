@@ -4,11 +4,147 @@ import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
+export interface PqxdhHeader {
+  kemCiphertext: Uint8Array
+  kemPrekeyId: number
+  kemPrekeyOneTime: boolean
+}
+
+export namespace PqxdhHeader {
+  let _codec: Codec<PqxdhHeader>
+
+  export const codec = (): Codec<PqxdhHeader> => {
+    if (_codec == null) {
+      _codec = message<PqxdhHeader>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.kemCiphertext != null && obj.kemCiphertext.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.kemCiphertext)
+        }
+
+        if ((obj.kemPrekeyId != null && obj.kemPrekeyId !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.kemPrekeyId)
+        }
+
+        if ((obj.kemPrekeyOneTime != null && obj.kemPrekeyOneTime !== false)) {
+          w.uint32(24)
+          w.bool(obj.kemPrekeyOneTime)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          kemCiphertext: uint8ArrayAlloc(0),
+          kemPrekeyId: 0,
+          kemPrekeyOneTime: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.kemCiphertext = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.kemPrekeyId = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.kemPrekeyOneTime = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.kemCiphertext`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.kemPrekeyId`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.kemPrekeyOneTime`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PqxdhHeaderKemCiphertextFieldEvent {
+    field: '$.kemCiphertext'
+    value: Uint8Array
+  }
+
+  export interface PqxdhHeaderKemPrekeyIdFieldEvent {
+    field: '$.kemPrekeyId'
+    value: number
+  }
+
+  export interface PqxdhHeaderKemPrekeyOneTimeFieldEvent {
+    field: '$.kemPrekeyOneTime'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<PqxdhHeader>): Uint8Array {
+    return encodeMessage(obj, PqxdhHeader.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PqxdhHeader>): PqxdhHeader {
+    return decodeMessage(buf, PqxdhHeader.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PqxdhHeader>): Generator<PqxdhHeaderKemCiphertextFieldEvent | PqxdhHeaderKemPrekeyIdFieldEvent | PqxdhHeaderKemPrekeyOneTimeFieldEvent> {
+    return streamMessage(buf, PqxdhHeader.codec(), opts)
+  }
+}
+
 export interface PrekeyHeader {
   identityDhKey: Uint8Array
   ephemeralKey: Uint8Array
   signedPrekeyId: number
   oneTimePrekeyId?: number
+  pqxdh?: PqxdhHeader
 }
 
 export namespace PrekeyHeader {
@@ -41,6 +177,11 @@ export namespace PrekeyHeader {
           w.uint32(obj.oneTimePrekeyId)
         }
 
+        if (obj.pqxdh != null) {
+          w.uint32(42)
+          PqxdhHeader.codec().encode(obj.pqxdh, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -71,6 +212,12 @@ export namespace PrekeyHeader {
             }
             case 4: {
               obj.oneTimePrekeyId = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.pqxdh = PqxdhHeader.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.pqxdh
+              })
               break
             }
             default: {
@@ -116,6 +263,13 @@ export namespace PrekeyHeader {
               }
               break
             }
+            case 5: {
+              yield * PqxdhHeader.codec().stream(reader, reader.uint32(), `${prefix}.pqxdh`, {
+                limits: opts.limits?.pqxdh
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -148,6 +302,21 @@ export namespace PrekeyHeader {
     value: number
   }
 
+  export interface PrekeyHeaderPqxdhKemCiphertextFieldEvent {
+    field: '$.pqxdh.kemCiphertext'
+    value: Uint8Array
+  }
+
+  export interface PrekeyHeaderPqxdhKemPrekeyIdFieldEvent {
+    field: '$.pqxdh.kemPrekeyId'
+    value: number
+  }
+
+  export interface PrekeyHeaderPqxdhKemPrekeyOneTimeFieldEvent {
+    field: '$.pqxdh.kemPrekeyOneTime'
+    value: boolean
+  }
+
   export function encode (obj: Partial<PrekeyHeader>): Uint8Array {
     return encodeMessage(obj, PrekeyHeader.codec())
   }
@@ -156,7 +325,7 @@ export namespace PrekeyHeader {
     return decodeMessage(buf, PrekeyHeader.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PrekeyHeader>): Generator<PrekeyHeaderIdentityDhKeyFieldEvent | PrekeyHeaderEphemeralKeyFieldEvent | PrekeyHeaderSignedPrekeyIdFieldEvent | PrekeyHeaderOneTimePrekeyIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PrekeyHeader>): Generator<PrekeyHeaderIdentityDhKeyFieldEvent | PrekeyHeaderEphemeralKeyFieldEvent | PrekeyHeaderSignedPrekeyIdFieldEvent | PrekeyHeaderOneTimePrekeyIdFieldEvent | PrekeyHeaderPqxdhKemCiphertextFieldEvent | PrekeyHeaderPqxdhKemPrekeyIdFieldEvent | PrekeyHeaderPqxdhKemPrekeyOneTimeFieldEvent> {
     return streamMessage(buf, PrekeyHeader.codec(), opts)
   }
 }
@@ -404,6 +573,21 @@ export namespace EnvelopeBody {
     value: number
   }
 
+  export interface EnvelopeBodyPrekeyPqxdhKemCiphertextFieldEvent {
+    field: '$.prekey.pqxdh.kemCiphertext'
+    value: Uint8Array
+  }
+
+  export interface EnvelopeBodyPrekeyPqxdhKemPrekeyIdFieldEvent {
+    field: '$.prekey.pqxdh.kemPrekeyId'
+    value: number
+  }
+
+  export interface EnvelopeBodyPrekeyPqxdhKemPrekeyOneTimeFieldEvent {
+    field: '$.prekey.pqxdh.kemPrekeyOneTime'
+    value: boolean
+  }
+
   export interface EnvelopeBodyRatchetHeaderFieldEvent {
     field: '$.ratchetHeader'
     value: Uint8Array
@@ -422,7 +606,7 @@ export namespace EnvelopeBody {
     return decodeMessage(buf, EnvelopeBody.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<EnvelopeBody>): Generator<EnvelopeBodyVersionFieldEvent | EnvelopeBodySenderFieldEvent | EnvelopeBodyRecipientFieldEvent | EnvelopeBodyMessageIdFieldEvent | EnvelopeBodyTimestampFieldEvent | EnvelopeBodyPrekeyIdentityDhKeyFieldEvent | EnvelopeBodyPrekeyEphemeralKeyFieldEvent | EnvelopeBodyPrekeySignedPrekeyIdFieldEvent | EnvelopeBodyPrekeyOneTimePrekeyIdFieldEvent | EnvelopeBodyRatchetHeaderFieldEvent | EnvelopeBodyCiphertextFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<EnvelopeBody>): Generator<EnvelopeBodyVersionFieldEvent | EnvelopeBodySenderFieldEvent | EnvelopeBodyRecipientFieldEvent | EnvelopeBodyMessageIdFieldEvent | EnvelopeBodyTimestampFieldEvent | EnvelopeBodyPrekeyIdentityDhKeyFieldEvent | EnvelopeBodyPrekeyEphemeralKeyFieldEvent | EnvelopeBodyPrekeySignedPrekeyIdFieldEvent | EnvelopeBodyPrekeyOneTimePrekeyIdFieldEvent | EnvelopeBodyPrekeyPqxdhKemCiphertextFieldEvent | EnvelopeBodyPrekeyPqxdhKemPrekeyIdFieldEvent | EnvelopeBodyPrekeyPqxdhKemPrekeyOneTimeFieldEvent | EnvelopeBodyRatchetHeaderFieldEvent | EnvelopeBodyCiphertextFieldEvent> {
     return streamMessage(buf, EnvelopeBody.codec(), opts)
   }
 }

@@ -16,6 +16,8 @@ export enum Status {
   E_LOGIN_FAILED = 'E_LOGIN_FAILED',
   E_THROTTLED = 'E_THROTTLED',
   E_NOT_AUTHORIZED = 'E_NOT_AUTHORIZED',
+  E_KEY_RETIRED = 'E_KEY_RETIRED',
+  E_REPLACED = 'E_REPLACED',
   E_INTERNAL = 'E_INTERNAL',
   E_UNAVAILABLE = 'E_UNAVAILABLE'
 }
@@ -30,6 +32,8 @@ enum __StatusValues {
   E_LOGIN_FAILED = 200,
   E_THROTTLED = 201,
   E_NOT_AUTHORIZED = 202,
+  E_KEY_RETIRED = 203,
+  E_REPLACED = 204,
   E_INTERNAL = 300,
   E_UNAVAILABLE = 400
 }
@@ -543,6 +547,7 @@ export interface DirectoryRequest {
   signedPrekey?: SignedKey
   oneTimePrekeys: SignedKey[]
   withoutOneTimePrekey: boolean
+  kemPrekeys?: KemPrekeyUpload
 }
 
 export namespace DirectoryRequest {
@@ -605,6 +610,11 @@ export namespace DirectoryRequest {
           w.bool(obj.withoutOneTimePrekey)
         }
 
+        if (obj.kemPrekeys != null) {
+          w.uint32(58)
+          KemPrekeyUpload.codec().encode(obj.kemPrekeys, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -654,6 +664,12 @@ export namespace DirectoryRequest {
             }
             case 6: {
               obj.withoutOneTimePrekey = reader.bool()
+              break
+            }
+            case 7: {
+              obj.kemPrekeys = KemPrekeyUpload.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.kemPrekeys
+              })
               break
             }
             default: {
@@ -726,6 +742,13 @@ export namespace DirectoryRequest {
                 field: `${prefix}.withoutOneTimePrekey`,
                 value: reader.bool()
               }
+              break
+            }
+            case 7: {
+              yield * KemPrekeyUpload.codec().stream(reader, reader.uint32(), `${prefix}.kemPrekeys`, {
+                limits: opts.limits?.kemPrekeys
+              })
+
               break
             }
             default: {
@@ -803,6 +826,39 @@ export namespace DirectoryRequest {
     value: boolean
   }
 
+  export interface DirectoryRequestKemPrekeysLastResortPrekeyIdFieldEvent {
+    field: '$.kemPrekeys.lastResortPrekey.id'
+    value: number
+  }
+
+  export interface DirectoryRequestKemPrekeysLastResortPrekeyPublicKeyFieldEvent {
+    field: '$.kemPrekeys.lastResortPrekey.publicKey'
+    value: Uint8Array
+  }
+
+  export interface DirectoryRequestKemPrekeysLastResortPrekeySignatureFieldEvent {
+    field: '$.kemPrekeys.lastResortPrekey.signature'
+    value: Uint8Array
+  }
+
+  export interface DirectoryRequestKemPrekeysOneTimePrekeysIdFieldEvent {
+    field: '$.kemPrekeys.oneTimePrekeys[].id'
+    value: number
+    index: number
+  }
+
+  export interface DirectoryRequestKemPrekeysOneTimePrekeysPublicKeyFieldEvent {
+    field: '$.kemPrekeys.oneTimePrekeys[].publicKey'
+    value: Uint8Array
+    index: number
+  }
+
+  export interface DirectoryRequestKemPrekeysOneTimePrekeysSignatureFieldEvent {
+    field: '$.kemPrekeys.oneTimePrekeys[].signature'
+    value: Uint8Array
+    index: number
+  }
+
   export function encode (obj: Partial<DirectoryRequest>): Uint8Array {
     return encodeMessage(obj, DirectoryRequest.codec())
   }
@@ -811,8 +867,167 @@ export namespace DirectoryRequest {
     return decodeMessage(buf, DirectoryRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestTypeFieldEvent | DirectoryRequestUsernameFieldEvent | DirectoryRequestIdentityDhKeyIdFieldEvent | DirectoryRequestIdentityDhKeyPublicKeyFieldEvent | DirectoryRequestIdentityDhKeySignatureFieldEvent | DirectoryRequestSignedPrekeyIdFieldEvent | DirectoryRequestSignedPrekeyPublicKeyFieldEvent | DirectoryRequestSignedPrekeySignatureFieldEvent | DirectoryRequestOneTimePrekeysIdFieldEvent | DirectoryRequestOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestOneTimePrekeysSignatureFieldEvent | DirectoryRequestWithoutOneTimePrekeyFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestTypeFieldEvent | DirectoryRequestUsernameFieldEvent | DirectoryRequestIdentityDhKeyIdFieldEvent | DirectoryRequestIdentityDhKeyPublicKeyFieldEvent | DirectoryRequestIdentityDhKeySignatureFieldEvent | DirectoryRequestSignedPrekeyIdFieldEvent | DirectoryRequestSignedPrekeyPublicKeyFieldEvent | DirectoryRequestSignedPrekeySignatureFieldEvent | DirectoryRequestOneTimePrekeysIdFieldEvent | DirectoryRequestOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestOneTimePrekeysSignatureFieldEvent | DirectoryRequestWithoutOneTimePrekeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyIdFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyPublicKeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeySignatureFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysIdFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysSignatureFieldEvent> {
     return streamMessage(buf, DirectoryRequest.codec(), opts)
+  }
+}
+
+export interface KemPrekeyUpload {
+  lastResortPrekey?: SignedKey
+  oneTimePrekeys: SignedKey[]
+}
+
+export namespace KemPrekeyUpload {
+  let _codec: Codec<KemPrekeyUpload>
+
+  export const codec = (): Codec<KemPrekeyUpload> => {
+    if (_codec == null) {
+      _codec = message<KemPrekeyUpload>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.lastResortPrekey != null) {
+          w.uint32(10)
+          SignedKey.codec().encode(obj.lastResortPrekey, w)
+        }
+
+        if (obj.oneTimePrekeys != null && obj.oneTimePrekeys.length > 0) {
+          for (const value of obj.oneTimePrekeys) {
+            w.uint32(18)
+            SignedKey.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          oneTimePrekeys: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.lastResortPrekey = SignedKey.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.lastResortPrekey
+              })
+              break
+            }
+            case 2: {
+              if (opts.limits?.oneTimePrekeys != null && obj.oneTimePrekeys.length === opts.limits.oneTimePrekeys) {
+                throw new MaxLengthError('Decode error - repeated field "oneTimePrekeys" had too many elements')
+              }
+
+              obj.oneTimePrekeys.push(SignedKey.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.oneTimePrekeys$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          oneTimePrekeys: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * SignedKey.codec().stream(reader, reader.uint32(), `${prefix}.lastResortPrekey`, {
+                limits: opts.limits?.lastResortPrekey
+              })
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.oneTimePrekeys != null && obj.oneTimePrekeys === opts.limits.oneTimePrekeys) {
+                throw new MaxLengthError('Streaming decode error - repeated field "oneTimePrekeys" had too many elements')
+              }
+
+              for (const evt of SignedKey.codec().stream(reader, reader.uint32(), `${prefix}.oneTimePrekeys[]`, {
+                limits: opts.limits?.oneTimePrekeys$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.oneTimePrekeys
+                }
+              }
+
+              obj.oneTimePrekeys++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface KemPrekeyUploadLastResortPrekeyIdFieldEvent {
+    field: '$.lastResortPrekey.id'
+    value: number
+  }
+
+  export interface KemPrekeyUploadLastResortPrekeyPublicKeyFieldEvent {
+    field: '$.lastResortPrekey.publicKey'
+    value: Uint8Array
+  }
+
+  export interface KemPrekeyUploadLastResortPrekeySignatureFieldEvent {
+    field: '$.lastResortPrekey.signature'
+    value: Uint8Array
+  }
+
+  export interface KemPrekeyUploadOneTimePrekeysIdFieldEvent {
+    field: '$.oneTimePrekeys[].id'
+    value: number
+    index: number
+  }
+
+  export interface KemPrekeyUploadOneTimePrekeysPublicKeyFieldEvent {
+    field: '$.oneTimePrekeys[].publicKey'
+    value: Uint8Array
+    index: number
+  }
+
+  export interface KemPrekeyUploadOneTimePrekeysSignatureFieldEvent {
+    field: '$.oneTimePrekeys[].signature'
+    value: Uint8Array
+    index: number
+  }
+
+  export function encode (obj: Partial<KemPrekeyUpload>): Uint8Array {
+    return encodeMessage(obj, KemPrekeyUpload.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KemPrekeyUpload>): KemPrekeyUpload {
+    return decodeMessage(buf, KemPrekeyUpload.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<KemPrekeyUpload>): Generator<KemPrekeyUploadLastResortPrekeyIdFieldEvent | KemPrekeyUploadLastResortPrekeyPublicKeyFieldEvent | KemPrekeyUploadLastResortPrekeySignatureFieldEvent | KemPrekeyUploadOneTimePrekeysIdFieldEvent | KemPrekeyUploadOneTimePrekeysPublicKeyFieldEvent | KemPrekeyUploadOneTimePrekeysSignatureFieldEvent> {
+    return streamMessage(buf, KemPrekeyUpload.codec(), opts)
   }
 }
 
@@ -826,6 +1041,9 @@ export interface DirectoryResponse {
   peerRecords: Uint8Array[]
   keyLog: Uint8Array[]
   oneTimePrekeysLeft: number
+  kemLastResortPrekey?: SignedKey
+  kemOneTimePrekey?: SignedKey
+  kemOneTimePrekeysLeft?: number
 }
 
 export namespace DirectoryResponse {
@@ -885,6 +1103,21 @@ export namespace DirectoryResponse {
         if ((obj.oneTimePrekeysLeft != null && obj.oneTimePrekeysLeft !== 0)) {
           w.uint32(72)
           w.uint32(obj.oneTimePrekeysLeft)
+        }
+
+        if (obj.kemLastResortPrekey != null) {
+          w.uint32(82)
+          SignedKey.codec().encode(obj.kemLastResortPrekey, w)
+        }
+
+        if (obj.kemOneTimePrekey != null) {
+          w.uint32(90)
+          SignedKey.codec().encode(obj.kemOneTimePrekey, w)
+        }
+
+        if (obj.kemOneTimePrekeysLeft != null) {
+          w.uint32(96)
+          w.uint32(obj.kemOneTimePrekeysLeft)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -954,6 +1187,22 @@ export namespace DirectoryResponse {
             }
             case 9: {
               obj.oneTimePrekeysLeft = reader.uint32()
+              break
+            }
+            case 10: {
+              obj.kemLastResortPrekey = SignedKey.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.kemLastResortPrekey
+              })
+              break
+            }
+            case 11: {
+              obj.kemOneTimePrekey = SignedKey.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.kemOneTimePrekey
+              })
+              break
+            }
+            case 12: {
+              obj.kemOneTimePrekeysLeft = reader.uint32()
               break
             }
             default: {
@@ -1055,6 +1304,27 @@ export namespace DirectoryResponse {
               }
               break
             }
+            case 10: {
+              yield * SignedKey.codec().stream(reader, reader.uint32(), `${prefix}.kemLastResortPrekey`, {
+                limits: opts.limits?.kemLastResortPrekey
+              })
+
+              break
+            }
+            case 11: {
+              yield * SignedKey.codec().stream(reader, reader.uint32(), `${prefix}.kemOneTimePrekey`, {
+                limits: opts.limits?.kemOneTimePrekey
+              })
+
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.kemOneTimePrekeysLeft`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1144,6 +1414,41 @@ export namespace DirectoryResponse {
     value: number
   }
 
+  export interface DirectoryResponseKemLastResortPrekeyIdFieldEvent {
+    field: '$.kemLastResortPrekey.id'
+    value: number
+  }
+
+  export interface DirectoryResponseKemLastResortPrekeyPublicKeyFieldEvent {
+    field: '$.kemLastResortPrekey.publicKey'
+    value: Uint8Array
+  }
+
+  export interface DirectoryResponseKemLastResortPrekeySignatureFieldEvent {
+    field: '$.kemLastResortPrekey.signature'
+    value: Uint8Array
+  }
+
+  export interface DirectoryResponseKemOneTimePrekeyIdFieldEvent {
+    field: '$.kemOneTimePrekey.id'
+    value: number
+  }
+
+  export interface DirectoryResponseKemOneTimePrekeyPublicKeyFieldEvent {
+    field: '$.kemOneTimePrekey.publicKey'
+    value: Uint8Array
+  }
+
+  export interface DirectoryResponseKemOneTimePrekeySignatureFieldEvent {
+    field: '$.kemOneTimePrekey.signature'
+    value: Uint8Array
+  }
+
+  export interface DirectoryResponseKemOneTimePrekeysLeftFieldEvent {
+    field: '$.kemOneTimePrekeysLeft'
+    value: number
+  }
+
   export function encode (obj: Partial<DirectoryResponse>): Uint8Array {
     return encodeMessage(obj, DirectoryResponse.codec())
   }
@@ -1152,7 +1457,7 @@ export namespace DirectoryResponse {
     return decodeMessage(buf, DirectoryResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryResponse>): Generator<DirectoryResponseStatusFieldEvent | DirectoryResponseStatusTextFieldEvent | DirectoryResponseCertificateFieldEvent | DirectoryResponseIdentityDhKeyIdFieldEvent | DirectoryResponseIdentityDhKeyPublicKeyFieldEvent | DirectoryResponseIdentityDhKeySignatureFieldEvent | DirectoryResponseSignedPrekeyIdFieldEvent | DirectoryResponseSignedPrekeyPublicKeyFieldEvent | DirectoryResponseSignedPrekeySignatureFieldEvent | DirectoryResponseOneTimePrekeyIdFieldEvent | DirectoryResponseOneTimePrekeyPublicKeyFieldEvent | DirectoryResponseOneTimePrekeySignatureFieldEvent | DirectoryResponsePeerRecordsFieldEvent | DirectoryResponseKeyLogFieldEvent | DirectoryResponseOneTimePrekeysLeftFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryResponse>): Generator<DirectoryResponseStatusFieldEvent | DirectoryResponseStatusTextFieldEvent | DirectoryResponseCertificateFieldEvent | DirectoryResponseIdentityDhKeyIdFieldEvent | DirectoryResponseIdentityDhKeyPublicKeyFieldEvent | DirectoryResponseIdentityDhKeySignatureFieldEvent | DirectoryResponseSignedPrekeyIdFieldEvent | DirectoryResponseSignedPrekeyPublicKeyFieldEvent | DirectoryResponseSignedPrekeySignatureFieldEvent | DirectoryResponseOneTimePrekeyIdFieldEvent | DirectoryResponseOneTimePrekeyPublicKeyFieldEvent | DirectoryResponseOneTimePrekeySignatureFieldEvent | DirectoryResponsePeerRecordsFieldEvent | DirectoryResponseKeyLogFieldEvent | DirectoryResponseOneTimePrekeysLeftFieldEvent | DirectoryResponseKemLastResortPrekeyIdFieldEvent | DirectoryResponseKemLastResortPrekeyPublicKeyFieldEvent | DirectoryResponseKemLastResortPrekeySignatureFieldEvent | DirectoryResponseKemOneTimePrekeyIdFieldEvent | DirectoryResponseKemOneTimePrekeyPublicKeyFieldEvent | DirectoryResponseKemOneTimePrekeySignatureFieldEvent | DirectoryResponseKemOneTimePrekeysLeftFieldEvent> {
     return streamMessage(buf, DirectoryResponse.codec(), opts)
   }
 }

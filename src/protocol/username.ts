@@ -22,11 +22,6 @@ export function normalizeUsername(input: string): string {
   );
 }
 
-/** True when `input` is already a canonical username. */
-export function isCanonicalUsername(input: string): boolean {
-  return USERNAME.test(input);
-}
-
 function printable(input: string): string {
   // deno-lint-ignore no-control-regex
   return input.slice(0, 40).replace(/[\u0000-\u001f\u007f]/g, "?");

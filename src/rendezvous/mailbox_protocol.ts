@@ -5,17 +5,18 @@
  * it, then answers OK. A logged-in user fetches its own mail in deposit order and acknowledges
  * it by id; only acknowledged mail is deleted. Many requests per stream, answered in order.
  */
-import type { Connection, Stream } from "@libp2p/interface";
+import type { Stream } from "@libp2p/interface";
 import { bytesEqual } from "../crypto/bytes.ts";
 import { EnvelopeError, openEnvelope } from "../crypto/envelope.ts";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { MailboxRequest, MailboxResponse, MailboxStatus } from "../proto/mailbox.ts";
 import type { AccountStore } from "./store/accounts.ts";
-import { MailboxFullError, type MailboxStore } from "./store/mailbox.ts";
+import { MailboxFullError, type MailboxStore, SenderQuotaError } from "./store/mailbox.ts";
 import { FRAMES, MAX_ACK_IDS, MAX_FETCH_BYTES, MAX_MAIL_PER_FETCH } from "../protocol/limits.ts";
 import { MAILBOX_LIMITS, type MailboxLimits } from "./constants.ts";
-import type { Sessions } from "./sessions.ts";
+import type { LoggedInUsers } from "./logged_in_users.ts";
+import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
@@ -23,7 +24,7 @@ import { normalizeUsername } from "../protocol/username.ts";
 export interface MailboxDeps {
   readonly accounts: AccountStore;
   readonly mailbox: MailboxStore;
-  readonly sessions: Sessions;
+  readonly loggedIn: LoggedInUsers;
   readonly log: Logger;
   readonly now: () => number;
   readonly limits?: Partial<MailboxLimits>;
@@ -38,13 +39,28 @@ function respond(
   statusText = "",
   extra: Partial<MailboxResponse> = {},
 ): MailboxResponse {
-  return { status, statusText, id: 0n, mail: [], more: false, deleted: 0, ...extra };
+  return {
+    status,
+    statusText,
+    id: 0n,
+    mail: [],
+    more: false,
+    deleted: 0,
+    retryAfterMs: 0n,
+    ...extra,
+  };
 }
 
 /** Creates the handler of /tincan/mailbox/1.0.0. */
 export function mailboxProtocol(deps: MailboxDeps) {
   const limits: MailboxLimits = { ...MAILBOX_LIMITS, ...deps.limits };
-  return async (stream: Stream, connection: Connection): Promise<void> => {
+  const serve = requireLogin(
+    deps.loggedIn,
+    () => respond(MailboxStatus.E_NOT_AUTHORIZED, LOG_IN_FIRST),
+    (request: MailboxRequest, self: string, connection: Caller) =>
+      answer(deps, limits, connection, self, request),
+  );
+  return async (stream: Stream, connection: Caller): Promise<void> => {
     const framed = new FramedStream<MailboxRequest, MailboxResponse>(
       stream,
       MailboxRequest,
@@ -55,7 +71,7 @@ export function mailboxProtocol(deps: MailboxDeps) {
     while (true) {
       const request = await framed.readOrEnd();
       if (request === undefined) break;
-      await framed.write(await answer(deps, limits, connection, request));
+      await framed.write(await serve(request, connection));
     }
     await framed.close();
   };
@@ -64,11 +80,10 @@ export function mailboxProtocol(deps: MailboxDeps) {
 async function answer(
   deps: MailboxDeps,
   limits: MailboxLimits,
-  connection: Connection,
+  connection: Caller,
+  self: string,
   request: MailboxRequest,
 ): Promise<MailboxResponse> {
-  const self = deps.sessions.usernameOf(connection.remotePeer.toString());
-  if (self === undefined) return respond(MailboxStatus.E_NOT_AUTHORIZED, "log in first");
   switch (request.type) {
     case MailboxRequest.Type.DEPOSIT:
       return await deposit(deps, limits, connection, self, request);
@@ -98,7 +113,7 @@ async function answer(
 async function deposit(
   deps: MailboxDeps,
   limits: MailboxLimits,
-  connection: Connection,
+  connection: Caller,
   self: string,
   request: MailboxRequest,
 ): Promise<MailboxResponse> {
@@ -116,7 +131,7 @@ async function deposit(
     );
   }
   const account = deps.accounts.get(recipient);
-  if (account === undefined) return respond(MailboxStatus.E_NOT_FOUND, `No user ${recipient} here`);
+  if (account === undefined) return respond(MailboxStatus.E_NOT_FOUND, `no user ${recipient} here`);
   const depositorKey = connection.remotePeer.publicKey?.raw;
   if (depositorKey === undefined) {
     return respond(MailboxStatus.E_INVALID_SIGNATURE, "the depositor has no identity key");
@@ -140,16 +155,27 @@ async function deposit(
     const id = deps.mailbox.deposit({
       recipient,
       sender: self,
+      senderKey: depositorKey,
       messageId,
       envelope: request.envelope,
       now,
       expiresAt: now + limits.ttlMs,
-    }, { maxMail: limits.maxMailPerRecipient, maxBytes: limits.maxBytesPerRecipient });
+    }, {
+      maxMail: limits.maxMailPerRecipient,
+      maxBytes: limits.maxBytesPerRecipient,
+      maxMailPerSender: limits.maxMailPerSender,
+      maxBytesPerSender: limits.maxBytesPerSender,
+    });
     deps.metrics.count("mailbox_deposits");
     return respond(MailboxStatus.OK, "", { id: BigInt(id) });
   } catch (err: unknown) {
     if (!(err instanceof MailboxFullError)) throw err;
     deps.log.debug(`refused mail from ${self}: ${err.message}`);
-    return respond(MailboxStatus.E_MAILBOX_FULL, err.message);
+    const status = err instanceof SenderQuotaError
+      ? MailboxStatus.E_SENDER_QUOTA
+      : MailboxStatus.E_MAILBOX_FULL;
+    return respond(status, `${err.message}; retry later`, {
+      retryAfterMs: BigInt(limits.fullRetryAfterMs),
+    });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Builds the HTTP side's operator port from the parts of a running rendezvous: the node (peers,
- * connection kinds), the sessions, the counters, the database totals, the account actions and
- * the login throttle.
+ * connection kinds), who is logged in, the counters, the database totals, the account actions
+ * and the account throttle.
  */
 import { peerIdFromString } from "@libp2p/peer-id";
 import type { TincanNode } from "../net/node.ts";
@@ -9,19 +9,19 @@ import { VERSION } from "../version.ts";
 import type { AdminActions } from "./admin/actions.ts";
 import type { OnlineUser, OperatorPort } from "./http/port.ts";
 import type { Metrics } from "./metrics.ts";
-import type { Sessions } from "./sessions.ts";
+import type { LoggedInUsers } from "./logged_in_users.ts";
 import type { StatsStore } from "./store/stats.ts";
-import type { LoginThrottle } from "./throttle.ts";
+import type { AccountThrottle } from "./account_throttle.ts";
 
 /** The parts the port reads. */
 export interface OperatorParts {
   readonly name: string;
   readonly node: TincanNode;
-  readonly sessions: Sessions;
+  readonly loggedIn: LoggedInUsers;
   readonly metrics: Metrics;
   readonly stats: StatsStore;
   readonly admin: AdminActions;
-  readonly throttle: LoginThrottle;
+  readonly throttle: AccountThrottle;
   readonly now: () => number;
 }
 
@@ -48,17 +48,17 @@ export function operatorPort(parts: OperatorParts): OperatorPort {
       startedAt,
     }),
     online: (): OnlineUser[] =>
-      parts.sessions.online().map((s) => ({
-        username: s.username,
-        since: s.since,
-        kind: kindOf(s.peerId),
+      parts.loggedIn.online().map((user) => ({
+        username: user.username,
+        since: user.since,
+        kind: kindOf(user.peerId),
       })),
     connectedPeers: () => parts.node.getPeers().length,
     healthy: () => parts.node.status === "started" && parts.stats.healthy(),
     throttles: (limit) => parts.throttle.blocked(parts.now(), limit),
     clearThrottle: (key) => parts.throttle.clear(key),
     subscribePresence: (listener) =>
-      parts.sessions.subscribe((change) =>
+      parts.loggedIn.subscribe((change) =>
         listener({ username: change.username, online: change.online, at: change.at })
       ),
   };

@@ -1,7 +1,8 @@
 /**
  * /tincan/presence/1.0.0 — pushes online/offline events to logged-in peers: a status event, one
  * event per user online now, then every change until either side closes. A subscriber that falls
- * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed.
+ * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed; one whose login a
+ * newer login replaced gets a last event with status E_REPLACED (replaced_logins.ts).
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
@@ -9,12 +10,16 @@ import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
 import { FRAMES } from "../protocol/limits.ts";
 import { MAX_PRESENCE_BACKLOG } from "./constants.ts";
-import type { PresenceChange, Sessions } from "./sessions.ts";
+import type { LoggedInUsers, PresenceChange } from "./logged_in_users.ts";
+import type { ReplacedLogins } from "./replaced_logins.ts";
+import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** What the presence protocol works with. */
 export interface PresenceDeps {
-  readonly sessions: Sessions;
+  readonly loggedIn: LoggedInUsers;
+  /** Where a stream registers to be told that its login was replaced. */
+  readonly logins: ReplacedLogins;
   readonly log: Logger;
   /** Frame limits of the subscription request; FRAMES.presence unless given. */
   readonly frames?: FrameLimits;
@@ -35,62 +40,102 @@ function event(change: PresenceChange): PresenceEvent {
 
 const NO_EVENT = { username: "", peerId: "", online: false, at: 0n };
 
+type PresenceStream = FramedStream<PresenceRequest, PresenceEvent>;
+
+/** What presence needs of a connection: who is at the other end, and which connection it is. */
+export type PresenceCaller = Caller & Pick<Connection, "id">;
+
 /** Creates the handler of /tincan/presence/1.0.0. */
 export function presenceProtocol(deps: PresenceDeps) {
-  return async (stream: Stream, connection: Connection): Promise<void> => {
-    const framed = new FramedStream<PresenceRequest, PresenceEvent>(
+  // The request has no fields: what is served is the stream it came on.
+  const serve = requireLogin(
+    deps.loggedIn,
+    refuse,
+    (framed: PresenceStream, _username: string, connection: PresenceCaller) =>
+      feed(deps, framed, connection),
+  );
+  return async (stream: Stream, connection: PresenceCaller): Promise<void> => {
+    const framed: PresenceStream = new FramedStream(
       stream,
       PresenceRequest,
       PresenceEvent,
       deps.frames ?? FRAMES.presence,
     );
     await framed.read();
-    const peerId = connection.remotePeer.toString();
-    if (deps.sessions.usernameOf(peerId) === undefined) {
-      await framed.write({
-        ...NO_EVENT,
-        status: Status.E_NOT_AUTHORIZED,
-        statusText: "log in first",
-      });
-      return await framed.close();
-    }
-    const backlog: PresenceEvent[] = [{ ...NO_EVENT, status: Status.OK, statusText: "" }];
-    let wake: (() => void) | undefined;
-    let ended = false;
-    const end = () => {
-      ended = true;
-      wake?.();
-    };
-    const unsubscribe = deps.sessions.subscribe((change) => {
-      if (!change.online && change.peerId === peerId) return end();
-      backlog.push(event(change));
-      if (backlog.length > MAX_PRESENCE_BACKLOG) {
-        deps.log.warn(`presence subscriber ${peerId} fell behind; resetting its stream`);
-        stream.abort(new Error("presence backlog overflow"));
-        return end();
-      }
-      wake?.();
-    });
-    stream.addEventListener("close", end);
-    for (const session of deps.sessions.online()) {
-      backlog.push(event({ ...session, online: true, at: session.since }));
-    }
-    deps.metrics.presenceSubscribers(1);
-    try {
-      while (!ended) {
-        const next = backlog.shift();
-        if (next === undefined) {
-          await new Promise<void>((resolve) => wake = resolve);
-          wake = undefined;
-          continue;
-        }
-        await framed.write(next);
-      }
-    } finally {
-      deps.metrics.presenceSubscribers(-1);
-      unsubscribe();
-      stream.removeEventListener("close", end);
-    }
-    if (stream.status === "open") await framed.close();
+    await serve(framed, connection);
   };
+}
+
+async function refuse(framed: PresenceStream): Promise<void> {
+  await framed.write({ ...NO_EVENT, status: Status.E_NOT_AUTHORIZED, statusText: LOG_IN_FIRST });
+  await framed.close();
+}
+
+/**
+ * Streams presence to the logged-in caller until either side closes, it logs out, or a newer
+ * login replaces it (then a last E_REPLACED event says so).
+ */
+async function feed(
+  deps: PresenceDeps,
+  framed: PresenceStream,
+  connection: PresenceCaller,
+): Promise<void> {
+  const { stream } = framed;
+  const peerId = connection.remotePeer.toString();
+  const backlog: PresenceEvent[] = [{ ...NO_EVENT, status: Status.OK, statusText: "" }];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  const end = () => {
+    ended = true;
+    wake?.();
+  };
+  const unsubscribe = deps.loggedIn.subscribe((change) => {
+    if (!change.online && change.peerId === peerId) return end();
+    backlog.push(event(change));
+    if (backlog.length > MAX_PRESENCE_BACKLOG) {
+      deps.log.warn(`presence subscriber ${peerId} fell behind; resetting its stream`);
+      stream.abort(new Error("presence backlog overflow"));
+      return end();
+    }
+    wake?.();
+  });
+  // The subscriber closing its end (or the stream closing) ends the feed.
+  stream.addEventListener("remoteCloseWrite", end);
+  stream.addEventListener("close", end);
+  for (const user of deps.loggedIn.online()) {
+    backlog.push(event({ ...user, online: true, at: user.since }));
+  }
+  let replaced: { event: PresenceEvent; written: () => void } | undefined;
+  const stopListening = deps.logins.listen(
+    connection.id,
+    (statusText) =>
+      new Promise<void>((written) => {
+        replaced = { event: { ...NO_EVENT, status: Status.E_REPLACED, statusText }, written };
+        wake?.();
+      }),
+  );
+  deps.metrics.presenceSubscribers(1);
+  try {
+    while (!ended) {
+      if (replaced !== undefined) {
+        await framed.write(replaced.event);
+        replaced.written();
+        break;
+      }
+      const next = backlog.shift();
+      if (next === undefined) {
+        await new Promise<void>((resolve) => wake = resolve);
+        wake = undefined;
+        continue;
+      }
+      await framed.write(next);
+    }
+  } finally {
+    deps.metrics.presenceSubscribers(-1);
+    stopListening();
+    unsubscribe();
+    stream.removeEventListener("remoteCloseWrite", end);
+    stream.removeEventListener("close", end);
+  }
+  if (stream.status === "open") await framed.close();
 }

@@ -3,20 +3,21 @@
  * REGISTER, UNREGISTER and DISCOVER with cookies, many requests per stream. REGISTER requires a
  * logged-in PeerId and a signed peer record of that PeerId; DISCOVER is open to logged-in peers.
  */
-import type { Connection, Stream } from "@libp2p/interface";
+import type { Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { openPeerRecord, PeerRecordError } from "../net/peer_record.ts";
 import { Message } from "../proto/rendezvous.ts";
 import { FRAMES, MAX_PEER_RECORD_BYTES } from "../protocol/limits.ts";
 import type { Refusal, RegistrationTable } from "./registrations.ts";
-import type { Sessions } from "./sessions.ts";
+import type { LoggedInUsers } from "./logged_in_users.ts";
+import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
 
 /** What the rendezvous protocol works with. */
 export interface RendezvousDeps {
   readonly table: RegistrationTable;
-  readonly sessions: Sessions;
+  readonly loggedIn: LoggedInUsers;
   readonly log: Logger;
   readonly now: () => number;
   /** Frame limits of a request stream; FRAMES.rendezvous unless given. */
@@ -30,7 +31,12 @@ const Status = Message.ResponseStatus;
 
 /** Creates the handler of /rendezvous/1.0.0. */
 export function rendezvousProtocol(deps: RendezvousDeps) {
-  return async (stream: Stream, connection: Connection): Promise<void> => {
+  const serve = requireLogin(
+    deps.loggedIn,
+    refuse,
+    (request: Message, _username: string, connection: Caller) => answer(deps, connection, request),
+  );
+  return async (stream: Stream, connection: Caller): Promise<void> => {
     const framed: RendezvousStream = new FramedStream(
       stream,
       Message,
@@ -40,23 +46,36 @@ export function rendezvousProtocol(deps: RendezvousDeps) {
     while (true) {
       const request = await framed.readOrEnd();
       if (request === undefined) break;
-      const response = await answer(deps, connection, request);
+      const response = await serve(request, connection);
       if (response !== undefined) await framed.write(response);
     }
     await framed.close();
   };
 }
 
+/** The answer to a peer that is not logged in: UNREGISTER has none, per the spec. */
+function refuse(request: Message): Message | undefined {
+  switch (request.type) {
+    case Message.MessageType.REGISTER:
+      return registerResponse(Status.E_NOT_AUTHORIZED, LOG_IN_FIRST);
+    case Message.MessageType.DISCOVER:
+      return discoverResponse(Status.E_NOT_AUTHORIZED, LOG_IN_FIRST);
+    case Message.MessageType.UNREGISTER:
+      return undefined;
+    default:
+      return unexpected(request);
+  }
+}
+
+/** The answer to a logged-in peer. */
 async function answer(
   deps: RendezvousDeps,
-  connection: Connection,
+  connection: Caller,
   request: Message,
 ): Promise<Message | undefined> {
   const peerId = connection.remotePeer.toString();
-  const loggedIn = deps.sessions.usernameOf(peerId) !== undefined;
   switch (request.type) {
     case Message.MessageType.REGISTER: {
-      if (!loggedIn) return registerResponse(Status.E_NOT_AUTHORIZED, "log in first");
       const register = request.register;
       if (register === undefined) {
         return registerResponse(Status.E_INTERNAL_ERROR, "REGISTER without a register field");
@@ -85,25 +104,25 @@ async function answer(
         deps.now(),
       );
       if ("error" in result) return refusal(result, "register");
-      deps.sessions.reannounce(peerId, deps.now()); // others may be waiting for its addresses
+      deps.loggedIn.reannounce(peerId, deps.now()); // others may be waiting for its addresses
       deps.metrics.count("rendezvous_registrations");
       return registerResponse(Status.OK, "", BigInt(result.ttlSeconds));
     }
     case Message.MessageType.UNREGISTER: {
-      if (loggedIn && request.unregister !== undefined) {
+      if (request.unregister !== undefined) {
         deps.table.unregister(peerId, request.unregister.ns);
       }
       return undefined; // the spec: UNREGISTER has no response
     }
     case Message.MessageType.DISCOVER: {
-      if (!loggedIn) return discoverResponse(Status.E_NOT_AUTHORIZED, "log in first");
       const discover = request.discover ?? { ns: "", limit: 0n, cookie: new Uint8Array(0) };
       const limit = discover.limit;
+      const now = deps.now();
       const result = deps.table.discover(
         discover.ns,
         limit > 1_000_000n ? 1_000_000 : Number(limit),
         discover.cookie,
-        deps.now(),
+        now,
       );
       if ("error" in result) return refusal(result, "discover");
       deps.metrics.count("rendezvous_discovers");
@@ -116,14 +135,20 @@ async function answer(
           registrations: result.registrations.map((r) => ({
             ns: r.ns,
             signedPeerRecord: r.signedPeerRecord,
-            ttl: BigInt(Math.max(0, Math.ceil((r.expiresAt - deps.now()) / 1000))),
+            // At least 1 s (discover returns only live ones): a ttl of 0 would be left off the
+            // wire, and the spec's strict decoders require it.
+            ttl: BigInt(Math.max(1, Math.ceil((r.expiresAt - now) / 1000))),
           })),
         },
       };
     }
     default:
-      return registerResponse(Status.E_INTERNAL_ERROR, `unexpected message type ${request.type}`);
+      return unexpected(request);
   }
+}
+
+function unexpected(request: Message): Message {
+  return registerResponse(Status.E_INTERNAL_ERROR, `unexpected message type ${request.type}`);
 }
 
 function registerResponse(status: Message.ResponseStatus, statusText: string, ttl = 0n): Message {

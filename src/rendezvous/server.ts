@@ -15,6 +15,7 @@ import { AccountStore } from "./store/accounts.ts";
 import { openPrivateDatabase } from "../store/database.ts";
 import { MailboxStore } from "./store/mailbox.ts";
 import { PrekeyStore } from "./store/prekeys.ts";
+import { RetiredKeyStore } from "./store/retired_keys.ts";
 import { RENDEZVOUS_MIGRATIONS } from "./store/schema.ts";
 import { settingOrCreate } from "../store/settings.ts";
 import { VERSION } from "../version.ts";
@@ -28,8 +29,9 @@ import { mailboxProtocol } from "./mailbox_protocol.ts";
 import { presenceProtocol } from "./presence_protocol.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
-import { Sessions } from "./sessions.ts";
-import { LoginThrottle } from "./throttle.ts";
+import { LoggedInUsers } from "./logged_in_users.ts";
+import { ReplacedLogins } from "./replaced_logins.ts";
+import { AccountThrottle } from "./account_throttle.ts";
 import { Metrics } from "./metrics.ts";
 import { AdminActions } from "./admin/actions.ts";
 import { AccountEnforcer } from "./admin/enforcer.ts";
@@ -67,7 +69,8 @@ export interface RendezvousOptions {
 export interface Rendezvous {
   readonly name: string;
   readonly node: TincanNode;
-  readonly sessions: Sessions;
+  /** Who is logged in now. */
+  readonly loggedIn: LoggedInUsers;
   /** The protocols' counters. */
   readonly metrics: Metrics;
   /** The operator's account actions on this node. */
@@ -103,9 +106,9 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const prekeys = new PrekeyStore(db);
   const mailbox = new MailboxStore(db);
   const certifier = new Certifier(privateKey, accounts);
-  const sessions = new Sessions();
+  const loggedIn = new LoggedInUsers();
   const table = new RegistrationTable(options.registrationLimits);
-  const throttle = new LoginThrottle();
+  const throttle = new AccountThrottle();
   const metrics = new Metrics(now);
   const adminStore = new AccountAdminStore(db);
   const policy = accountPolicy(adminStore, options.coolingOffMs ?? DEFAULT_COOLING_OFF_MS);
@@ -127,27 +130,26 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     options.readTimeoutMs === undefined
       ? FRAMES[name]
       : { ...FRAMES[name], readTimeoutMs: options.readTimeoutMs };
-  const disconnect = async (peerId: string) => {
-    await node.hangUp(peerIdFromString(peerId)).catch(() => {});
-  };
+  const logins = new ReplacedLogins((peerId) => node.getConnections(peerIdFromString(peerId)));
   const handlers = {
     account: accountProtocol({
       serverSetup,
       serverId,
       accounts,
+      retiredKeys: new RetiredKeyStore(db),
       certifier,
-      sessions,
+      loggedIn,
       throttle,
       log: logger("rendezvous:account"),
       now,
-      disconnect,
+      logins,
       frames: frames("account"),
       metrics,
       policy,
     }),
     rendezvous: rendezvousProtocol({
       table,
-      sessions,
+      loggedIn,
       log: logger("rendezvous:discovery"),
       now,
       frames: frames("rendezvous"),
@@ -157,7 +159,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       accounts,
       prekeys,
       certifier,
-      sessions,
+      loggedIn,
       table,
       log: logger("rendezvous:directory"),
       now,
@@ -165,7 +167,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       metrics,
     }),
     presence: presenceProtocol({
-      sessions,
+      loggedIn,
+      logins,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
       metrics,
@@ -173,7 +176,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     mailbox: mailboxProtocol({
       accounts,
       mailbox,
-      sessions,
+      loggedIn,
       log: logger("rendezvous:mailbox"),
       now,
       ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
@@ -196,8 +199,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   node.addEventListener("peer:disconnect", (evt) => {
     const peerId = evt.detail.toString();
     table.removePeer(peerId);
-    const session = sessions.logout(peerId, now());
-    if (session) log.info(`${session.username} went offline`);
+    const user = loggedIn.logout(peerId, now());
+    if (user) log.info(`${user.username} went offline`);
   });
   const purgeExpired = () => {
     table.purgeExpired(now());
@@ -211,8 +214,10 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const enforcer = new AccountEnforcer({
     db,
     store: adminStore,
-    online: () => sessions.online(),
-    disconnect,
+    online: () => loggedIn.online(),
+    disconnect: async (peerId) => {
+      await node.hangUp(peerIdFromString(peerId)).catch(() => {});
+    },
     log: logger("rendezvous:admin"),
   });
   const admin = new AdminActions(db, now, () => enforcer.sweep());
@@ -225,7 +230,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
         operatorPort({
           name: options.name,
           node,
-          sessions,
+          loggedIn,
           metrics,
           stats: new StatsStore(db),
           admin,
@@ -246,7 +251,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   return {
     name: options.name,
     node,
-    sessions,
+    loggedIn,
     metrics,
     admin,
     http,

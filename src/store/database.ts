@@ -2,7 +2,12 @@
  * Opens a SQLite database (node:sqlite) in WAL mode and brings its schema up to date with
  * versioned migrations. Each migration runs in its own transaction with its version bump.
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import {
+  DatabaseSync,
+  type SQLInputValue,
+  type SQLOutputValue,
+  type StatementSync,
+} from "node:sqlite";
 
 /** One schema step: `version` is 1 for the first and grows by one. */
 export interface Migration {
@@ -31,8 +36,7 @@ export function openDatabase(path: string, migrations: readonly Migration[]): Da
 
 function migrate(db: DatabaseSync, migrations: readonly Migration[]): void {
   const current = Number(
-    (db.prepare("PRAGMA user_version").get() as { user_version: number })
-      .user_version,
+    selectOne<{ user_version: number }>(db, "PRAGMA user_version")?.user_version,
   );
   const latest = migrations.length;
   migrations.forEach((m, i) => {
@@ -95,4 +99,31 @@ export function prepared(db: DatabaseSync, sql: string): StatementSync {
   let statement = cache.get(sql);
   if (statement === undefined) cache.set(sql, statement = db.prepare(sql));
   return statement;
+}
+
+/**
+ * The shape of a row a SELECT returns: its column names (as the SQL names them) and the SQLite
+ * value types node:sqlite gives them (INTEGER as number, BLOB as Uint8Array, TEXT as string …).
+ */
+export type RowShape<T> = { readonly [K in keyof T]: SQLOutputValue };
+
+/**
+ * The first row `sql` yields on `db` with `params`, or undefined when there is none. `T` states
+ * the columns the SELECT names; this is the one place that takes SQLite's word for them.
+ */
+export function selectOne<T extends RowShape<T>>(
+  db: DatabaseSync,
+  sql: string,
+  ...params: SQLInputValue[]
+): T | undefined {
+  return prepared(db, sql).get(...params) as T | undefined;
+}
+
+/** Every row `sql` yields on `db` with `params`, in order, with the columns `T` states. */
+export function selectAll<T extends RowShape<T>>(
+  db: DatabaseSync,
+  sql: string,
+  ...params: SQLInputValue[]
+): T[] {
+  return prepared(db, sql).all(...params) as T[];
 }

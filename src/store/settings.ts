@@ -1,6 +1,6 @@
 /** Named settings kept in a database's `settings` table (the OPAQUE server setup, pins …). */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared, transaction } from "./database.ts";
+import { prepared, selectOne, transaction } from "./database.ts";
 
 /** Returns the setting `name`, creating it with `create()` the first time. */
 export function settingOrCreate(db: DatabaseSync, name: string, create: () => string): string {
@@ -15,10 +15,7 @@ export function settingOrCreate(db: DatabaseSync, name: string, create: () => st
 
 /** The setting `name`, or undefined. */
 export function getSetting(db: DatabaseSync, name: string): string | undefined {
-  const row = prepared(db, "SELECT value FROM settings WHERE name = ?").get(name) as
-    | { value: string }
-    | undefined;
-  return row?.value;
+  return selectOne<{ value: string }>(db, "SELECT value FROM settings WHERE name = ?", name)?.value;
 }
 
 /** Sets `name` to `value`. */

@@ -10,7 +10,7 @@ import {
   newSenderChain,
   openRoomMessage,
   peekRoomMessage,
-  receiverChain,
+  type ReceiverChain,
   ROOM_ID_BYTES,
   sealRoomMessage,
   type SenderChain,
@@ -19,6 +19,11 @@ import {
 import { flipBit, text, untext } from "./parties.ts";
 
 const ROOM = new Uint8Array(ROOM_ID_BYTES).fill(7);
+
+/** A chain as a member receives it: encoded in a distribution message, decoded on arrival. */
+function received(chain: SenderChain): ReceiverChain {
+  return decodeChain(encodeChain(chain));
+}
 
 async function signer(): Promise<Signer> {
   return signerFromPrivateKey(await generateKeyPair("Ed25519"));
@@ -43,7 +48,7 @@ async function sealMany(
 Deno.test("a room message opens with the distributed chain, in order", async () => {
   const alice = await signer();
   const { messages, start } = await sealMany(alice, 3);
-  let state = receiverChain(start);
+  let state = received(start);
   for (const [i, message] of messages.entries()) {
     const opened = await openRoomMessage(state, ROOM, alice.publicKey, message);
     assert.equal(untext(opened.plaintext), `m${i}`);
@@ -56,7 +61,7 @@ Deno.test("a room message opens with the distributed chain, in order", async () 
 Deno.test("a duplicate is refused and leaves the state as it was", async () => {
   const alice = await signer();
   const { messages, start } = await sealMany(alice, 2);
-  const first = await openRoomMessage(receiverChain(start), ROOM, alice.publicKey, messages[0]!);
+  const first = await openRoomMessage(received(start), ROOM, alice.publicKey, messages[0]!);
   await assert.rejects(
     openRoomMessage(first.state, ROOM, alice.publicKey, messages[0]!),
     DuplicateRoomMessageError,
@@ -68,7 +73,7 @@ Deno.test("a duplicate is refused and leaves the state as it was", async () => {
 Deno.test("skipped messages open later, once; more than MAX_SENDER_SKIP ahead is refused", async () => {
   const alice = await signer();
   const { messages, start } = await sealMany(alice, 3);
-  const late = await openRoomMessage(receiverChain(start), ROOM, alice.publicKey, messages[2]!);
+  const late = await openRoomMessage(received(start), ROOM, alice.publicKey, messages[2]!);
   assert.equal(late.state.skipped.length, 2);
   const early = await openRoomMessage(late.state, ROOM, alice.publicKey, messages[0]!);
   assert.equal(untext(early.plaintext), "m0");
@@ -80,7 +85,7 @@ Deno.test("skipped messages open later, once; more than MAX_SENDER_SKIP ahead is
   const ahead = await sealRoomMessage(alice, ROOM, far, text("far"));
   // The receiver's chain key is not the one for that iteration, but the skip bound comes first.
   await assert.rejects(
-    openRoomMessage(receiverChain(start), ROOM, alice.publicKey, ahead.message),
+    openRoomMessage(received(start), ROOM, alice.publicKey, ahead.message),
     /skips 2001 messages/,
   );
 });
@@ -90,7 +95,7 @@ Deno.test("tampering: a flipped bit, another sender, another room or truncation 
   const mallory = await signer();
   const { messages, start } = await sealMany(alice, 1);
   const message = messages[0]!;
-  const state = receiverChain(start);
+  const state = received(start);
   for (let bit = 0; bit < message.length * 8; bit += 13) {
     await assert.rejects(
       openRoomMessage(state, ROOM, alice.publicKey, flipBit(message, bit)),
@@ -117,14 +122,14 @@ Deno.test("tampering: a flipped bit, another sender, another room or truncation 
 Deno.test("after a rotation, a member with only the old chain cannot read", async () => {
   const alice = await signer();
   const old = await sealMany(alice, 2);
-  const carol = receiverChain(old.start);
+  const carol = received(old.start);
   const rotated = await sealMany(alice, 1, newSenderChain(2));
   await assert.rejects(
     openRoomMessage(carol, ROOM, alice.publicKey, rotated.messages[0]!),
     /uses chain 2, we hold chain 1/,
   );
   // Even claiming the old generation with the new message key does not help the old holder.
-  const bob = receiverChain(rotated.start);
+  const bob = received(rotated.start);
   assert.equal(
     untext((await openRoomMessage(bob, ROOM, alice.publicKey, rotated.messages[0]!)).plaintext),
     "m0",
@@ -134,7 +139,7 @@ Deno.test("after a rotation, a member with only the old chain cannot read", asyn
 Deno.test("chains survive encoding; a malformed chain is refused", () => {
   const chain = newSenderChain(3, () => new Uint8Array(32).fill(1));
   const state = {
-    ...receiverChain(chain),
+    ...received(chain),
     skipped: [{ iteration: 0, messageKey: chain.chainKey }],
   };
   assert.deepEqual(decodeChain(encodeChain(state)), state);
@@ -149,7 +154,7 @@ Deno.test("property: any delivery order within the bound opens every message exa
     fc.asyncProperty(
       fc.array(fc.nat({ max: 11 }), { minLength: 1, maxLength: 30 }),
       async (order) => {
-        let state = receiverChain(start);
+        let state = received(start);
         const opened = new Set<number>();
         for (const i of order) {
           try {

@@ -1,8 +1,15 @@
 /**
  * Project Wycheproof vectors (../shared/vectors/wycheproof/, see its README) run through the
- * primitives.ts wrappers. Skipped, naming the folder, when the vectors are not there.
+ * primitives.ts and kem.ts wrappers. Skipped, naming the folder, when the vectors are not there.
  */
 import assert from "node:assert/strict";
+import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
+import {
+  isValidKemPublicKey,
+  kemDecapsulate,
+  kemEncapsulate,
+  kemKeyPairFromSeed,
+} from "../../src/crypto/kem.ts";
 import {
   aesGcmOpen,
   aesGcmSeal,
@@ -128,5 +135,63 @@ Deno.test({
       }
     }
     assert.equal(total, 86);
+  },
+});
+
+Deno.test({
+  name: `wycheproof ML-KEM-768 decapsulation: keys, secrets, and bad lengths throw${skipNote}`,
+  ignore,
+  async fn() {
+    // Each case is a 64-byte seed d ‖ z, its ek, a ciphertext and K. The valid ones include
+    // altered ciphertexts, whose K is the implicit-rejection secret.
+    const rejected = { seed: 0, ciphertext: 0 };
+    let total = 0;
+    for (const group of await groups("mlkem_768_test.json")) {
+      for (const t of group.tests) {
+        total++;
+        const [seed, c] = [hex(t.seed), hex(t.c)];
+        if (t.result === "invalid") {
+          const which = seed.length === 64 ? "ciphertext" : "seed";
+          assert.throws(() => kemDecapsulate(seed, c), RangeError, `tcId ${t.tcId}`);
+          if (which === "seed") assert.throws(() => kemKeyPairFromSeed(seed), RangeError);
+          rejected[which]++;
+          continue;
+        }
+        assert.deepEqual(kemKeyPairFromSeed(seed).publicKey, hex(t.ek), `tcId ${t.tcId}`);
+        assert.deepEqual(kemDecapsulate(seed, c), hex(t.K), `tcId ${t.tcId} ${t.comment}`);
+      }
+    }
+    assert.equal(total, 193);
+    assert.deepEqual(rejected, { seed: 20, ciphertext: 20 });
+  },
+});
+
+Deno.test({
+  name:
+    `wycheproof ML-KEM-768 encapsulation: the FIPS 203 7.2 key check refuses bad keys${skipNote}`,
+  ignore,
+  async fn() {
+    const rejected = { length: 0, modulus: 0 };
+    let total = 0;
+    for (const group of await groups("mlkem_768_encaps_test.json")) {
+      for (const t of group.tests) {
+        total++;
+        const [ek, m] = [hex(t.ek), hex(t.m)];
+        if (t.result === "invalid") {
+          assert.equal(isValidKemPublicKey(ek), false, `tcId ${t.tcId}`);
+          assert.throws(() => kemEncapsulate(ek, () => new Uint8Array(m)), RangeError);
+          // The library refuses them too (its own modulus and length checks).
+          assert.throws(() => ml_kem768.encapsulate(ek, new Uint8Array(m)), `tcId ${t.tcId}`);
+          rejected[ek.length === 1184 ? "modulus" : "length"]++;
+          continue;
+        }
+        assert.equal(isValidKemPublicKey(ek), true, `tcId ${t.tcId}`);
+        const { ciphertext, sharedSecret } = kemEncapsulate(ek, () => new Uint8Array(m));
+        assert.deepEqual(ciphertext, hex(t.c), `tcId ${t.tcId}`);
+        assert.deepEqual(sharedSecret, hex(t.K), `tcId ${t.tcId}`);
+      }
+    }
+    assert.equal(total, 265);
+    assert.deepEqual(rejected, { length: 20, modulus: 112 });
   },
 });

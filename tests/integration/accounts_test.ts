@@ -50,14 +50,14 @@ Deno.test("accounts: register and log in; the certificate names the user and key
     assert.equal(cert.username, "alice");
     assertBytes(cert.identityKey, node.peerId.publicKey!.raw);
     assert.equal(cert.keyChanged, false);
-    assert.equal(rendezvous.sessions.usernameOf(node.peerId.toString()), undefined);
+    assert.equal(rendezvous.loggedIn.usernameOf(node.peerId.toString()), undefined);
 
     const loggedIn = await login(node, address, "alice", "correct horse", FAST);
     assert.equal(loggedIn.keyChanged, false);
     const loginCert = await verifyCertificate(loggedIn.certificate, serverKey, Date.now());
     assert.equal(loginCert.username, "alice");
     assert.equal(loginCert.keyLogLength, 1n);
-    assert.equal(rendezvous.sessions.usernameOf(node.peerId.toString()), "alice");
+    assert.equal(rendezvous.loggedIn.usernameOf(node.peerId.toString()), "alice");
   } finally {
     await stopAll(node, rendezvous);
   }
@@ -80,7 +80,7 @@ Deno.test("accounts: a username taken in any letter case is refused", async () =
     );
     // The first registration still holds, under its folded name.
     await login(first, address, "ALICE", "pw-1", FAST);
-    assert.equal(rendezvous.sessions.usernameOf(first.peerId.toString()), "alice");
+    assert.equal(rendezvous.loggedIn.usernameOf(first.peerId.toString()), "alice");
   } finally {
     await stopAll(first, second, rendezvous);
   }
@@ -131,7 +131,7 @@ Deno.test("accounts: a wrong password and an unknown user fail the same way", as
     );
     assert.equal(wrong.retryAfterMs, undefined);
     assert.equal(unknown.retryAfterMs, undefined);
-    assert.equal(rendezvous.sessions.size, 0);
+    assert.equal(rendezvous.loggedIn.size, 0);
   } finally {
     await stopAll(node, rendezvous);
   }
@@ -156,12 +156,12 @@ Deno.test("accounts: repeated failures are throttled until the wait is over", as
 
     // The right password is refused too while the block lasts.
     await remoteError(login(node, address, "alice", "right", FAST), Status.E_THROTTLED);
-    assert.equal(rendezvous.sessions.size, 0);
+    assert.equal(rendezvous.loggedIn.size, 0);
 
     clock.advance(throttled.retryAfterMs!);
     const ok = await login(node, address, "alice", "right", FAST);
     assert.equal(ok.username, "alice");
-    assert.equal(rendezvous.sessions.usernameOf(node.peerId.toString()), "alice");
+    assert.equal(rendezvous.loggedIn.usernameOf(node.peerId.toString()), "alice");
   } finally {
     await stopAll(node, rendezvous);
   }
@@ -195,8 +195,8 @@ Deno.test("accounts: a login from a new key is a key change, logged and certifie
     assertBytes(log[1]!.identityKey, newNode.peerId.publicKey!.raw);
 
     // The old device's session ended and the rendezvous hung up on it.
-    assert.equal(rendezvous.sessions.usernameOf(oldNode.peerId.toString()), undefined);
-    assert.equal(rendezvous.sessions.usernameOf(newNode.peerId.toString()), "alice");
+    assert.equal(rendezvous.loggedIn.usernameOf(oldNode.peerId.toString()), undefined);
+    assert.equal(rendezvous.loggedIn.usernameOf(newNode.peerId.toString()), "alice");
     await waitFor(
       "the rendezvous to hang up on the old device",
       () => oldNode.getConnections(serverPeer).length === 0,
@@ -224,8 +224,8 @@ Deno.test("accounts: an identity key bound to one account cannot take another", 
 
     // Nor can bob's key move to alice's account through a key change.
     await remoteError(login(bob, address, "alice", "pw-alice", FAST), Status.E_NOT_AUTHORIZED);
-    assert.equal(rendezvous.sessions.usernameOf(bob.peerId.toString()), "bob");
-    assert.equal(rendezvous.sessions.sessionOf("alice"), undefined);
+    assert.equal(rendezvous.loggedIn.usernameOf(bob.peerId.toString()), "bob");
+    assert.equal(rendezvous.loggedIn.byUsername("alice"), undefined);
     const aliceLog = await fetchKeyLog(bob, address, "alice");
     assert.equal(aliceLog.length, 1);
     await remoteError(fetchKeyLog(bob, address, "alice2"), Status.E_NOT_FOUND);
@@ -335,7 +335,7 @@ Deno.test("accounts: a login overtaken by a key change binds its key again, cons
       Date.now(),
     );
     assertBytes(looked.identityKey, oldNode.peerId.publicKey!.raw);
-    assert.equal(rendezvous.sessions.sessionOf("alice")?.peerId, oldNode.peerId.toString());
+    assert.equal(rendezvous.loggedIn.byUsername("alice")?.peerId, oldNode.peerId.toString());
   } finally {
     await stopAll(oldNode, newNode, watcher, rendezvous);
   }

@@ -349,9 +349,9 @@ Deno.test("bad input: a peer that drops its connection mid-request leaves the se
     await quitter.stop();
     await waitFor(
       "the quitter's session to end",
-      () => rendezvous.sessions.sessionOf("quitter") === undefined,
+      () => rendezvous.loggedIn.byUsername("quitter") === undefined,
     );
-    assert.equal(rendezvous.sessions.usernameOf(alice.peerId.toString()), "alice");
+    assert.equal(rendezvous.loggedIn.usernameOf(alice.peerId.toString()), "alice");
     await assertStillServes(rendezvous, address);
   } finally {
     await stopAll(alice, quitter, rendezvous);

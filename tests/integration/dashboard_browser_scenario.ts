@@ -82,13 +82,13 @@ const SCREENSHOT = Deno.args[0] ?? "dashboard.png";
     await page.waitForSelector("#users tr:has(td:text-is('erin')) .disabled", { timeout: 5000 });
     await waitFor(
       "erin's session to close",
-      () => rendezvous.sessions.sessionOf("erin") === undefined,
+      () => rendezvous.loggedIn.byUsername("erin") === undefined,
       2000,
     );
     await page.waitForSelector("#online td:has-text('erin')", { state: "detached", timeout: 2000 });
     await assertLoginDisabled(erin, address, "erin");
     assert.equal(
-      rendezvous.sessions.sessionOf("alice")?.username,
+      rendezvous.loggedIn.byUsername("alice")?.username,
       "alice",
       "alice was not disabled",
     );
@@ -98,7 +98,7 @@ const SCREENSHOT = Deno.args[0] ?? "dashboard.png";
     await page.waitForSelector("#users td:text-is('frank')", { state: "detached", timeout: 5000 });
     await waitFor(
       "frank's session to close",
-      () => rendezvous.sessions.sessionOf("frank") === undefined,
+      () => rendezvous.loggedIn.byUsername("frank") === undefined,
       2000,
     );
     assert.equal(rendezvous.admin.users().some((u) => u.username === "frank"), false);

@@ -6,21 +6,43 @@ import { sealAtRest } from "../../src/crypto/at_rest.ts";
 import { randomBytes } from "../../src/crypto/primitives.ts";
 import { fromHex, toHex } from "../../src/crypto/bytes.ts";
 import type { FileEvent } from "../../src/peer/files/events.ts";
-import { type FileTransferOptions, FileTransfers } from "../../src/peer/files/file_transfers.ts";
+import {
+  files,
+  type FileTransferOptions,
+  type FileTransfers,
+} from "../../src/peer/files/file_transfers.ts";
+import type { ServiceFactory } from "../../src/peer/service.ts";
 import { FileOffer } from "../../src/proto/file.ts";
 import { FileTransferStore } from "../../src/peer/store/file_transfers.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
 
-/** A peer with file transfers, recording its file events. */
-async function withFiles(peer: TestPeer, options: FileTransferOptions = {}) {
-  const files = await FileTransfers.start(peer.peer, peer.profile, options);
+/** A test peer running the file-transfer service. */
+type FilePeer = TestPeer<{ files: ServiceFactory<FileTransfers> }>;
+
+/**
+ * Starts `username` with file transfers (`options`), recording its file events from before it
+ * logs in (downloads resumed at start included).
+ */
+async function withFiles(
+  address: Parameters<typeof startPeer>[0],
+  username: string,
+  options: FileTransferOptions = {},
+  peerOptions: { profileDir?: string } = {},
+) {
   const events: FileEvent[] = [];
   const waiters = new Set<() => void>();
-  files.on((event) => {
-    events.push(event);
-    for (const wake of [...waiters]) wake();
+  const t: FilePeer = await startPeer(address, username, {
+    ...peerOptions,
+    services: { files: files(options) },
+    beforeStart: (peer) => {
+      peer.services.files.on((event) => {
+        events.push(event);
+        for (const wake of [...waiters]) wake();
+      });
+    },
   });
+  const peer = t;
   const next = <T extends FileEvent["type"]>(
     type: T,
     match: (e: Extract<FileEvent, { type: T }>) => boolean = () => true,
@@ -44,7 +66,7 @@ async function withFiles(peer: TestPeer, options: FileTransferOptions = {}) {
       check();
     });
   };
-  return { files, events, next };
+  return { t, files: t.peer.services.files, events, next };
 }
 
 async function sha256Hex(path: string): Promise<string> {
@@ -64,7 +86,7 @@ async function randomFile(dir: string, name: string, bytes: number): Promise<str
  * could do): the transfer row is written as FileTransfers.offer would, the offer crafted by hand.
  */
 async function craftedOffer(
-  sender: TestPeer,
+  sender: FilePeer,
   to: string,
   path: string,
   name: string,
@@ -109,14 +131,14 @@ async function craftedOffer(
 
 Deno.test("a 50 MB transfer cut halfway resumes from the last verified chunk; the hash matches", async () => {
   const { rendezvous, address } = await withRendezvous();
-  const alice = await startPeer(address, "alice");
-  const bob = await startPeer(address, "bob");
   const dir = await Deno.makeTempDir({ prefix: "tincan-files-" });
+  const inbox = join(dir, "inbox");
+  const a = await withFiles(address, "alice");
+  const b = await withFiles(address, "bob", { downloadDir: inbox, autoAccept: true });
+  const alice = a.t;
+  const bob = b.t;
   try {
     const source = await randomFile(dir, "big.bin", 50 * 1024 * 1024);
-    const inbox = join(dir, "inbox");
-    const a = await withFiles(alice);
-    const b = await withFiles(bob, { downloadDir: inbox, autoAccept: true });
     let cut = false;
     b.files.on((event) => {
       if (event.type === "file-progress" && !cut && event.doneBytes >= 25 * 1024 * 1024) {
@@ -148,21 +170,22 @@ Deno.test("a 50 MB transfer cut halfway resumes from the last verified chunk; th
 
 Deno.test("a download resumes after the recipient restarts", async () => {
   const { rendezvous, address } = await withRendezvous();
-  const alice = await startPeer(address, "alice");
-  const bobDir = await Deno.makeTempDir({ prefix: "tincan-bob-" });
-  let bob = await startPeer(address, "bob", { profileDir: bobDir });
   const dir = await Deno.makeTempDir({ prefix: "tincan-files-" });
+  const inbox = join(dir, "inbox");
+  const a = await withFiles(address, "alice");
+  const alice = a.t;
+  const bobDir = await Deno.makeTempDir({ prefix: "tincan-bob-" });
+  const bobFiles = { downloadDir: inbox, autoAccept: true };
+  let b = await withFiles(address, "bob", bobFiles, { profileDir: bobDir });
+  let bob = b.t;
   try {
     const source = await randomFile(dir, "restart.bin", 8 * 1024 * 1024);
-    const inbox = join(dir, "inbox");
-    const a = await withFiles(alice);
-    let b = await withFiles(bob, { downloadDir: inbox, autoAccept: true });
     const offered = await a.files.offer("bob", source);
     await b.next("file-progress", (e) => e.doneBytes >= 3 * 1024 * 1024);
     await b.files.stop();
     await bob.stop();
-    bob = await startPeer(address, "bob", { profileDir: bobDir });
-    b = await withFiles(bob, { downloadDir: inbox, autoAccept: true });
+    b = await withFiles(address, "bob", bobFiles, { profileDir: bobDir });
+    bob = b.t;
     const done = await b.next("file-complete", (e) => e.transfer.id === offered.id);
     const resumed = b.events.find((e) => e.type === "file-started");
     assert.ok(resumed && resumed.fromByte >= 3 * 1024 * 1024, "did not resume from disk");
@@ -176,16 +199,15 @@ Deno.test("a download resumes after the recipient restarts", async () => {
 
 Deno.test("a path-traversal name is neutralised, and an existing file is not overwritten", async () => {
   const { rendezvous, address } = await withRendezvous();
-  const alice = await startPeer(address, "alice");
-  const bob = await startPeer(address, "bob");
   const dir = await Deno.makeTempDir({ prefix: "tincan-files-" });
+  const inbox = join(dir, "deep", "inbox");
+  const alice = (await withFiles(address, "alice")).t;
+  const b = await withFiles(address, "bob", { downloadDir: inbox });
+  const bob = b.t;
   try {
     const source = await randomFile(dir, "payload.sh", 100_000);
-    const inbox = join(dir, "deep", "inbox");
     await Deno.mkdir(inbox, { recursive: true });
     await Deno.writeTextFile(join(inbox, "evil.sh"), "mine");
-    await withFiles(alice);
-    const b = await withFiles(bob, { downloadDir: inbox });
     const id = await craftedOffer(alice, "bob", source, "../../evil.sh");
     const offer = await b.next("file-offered", (e) => e.transfer.id === id);
     assert.equal(offer.transfer.name, "evil.sh");
@@ -204,14 +226,14 @@ Deno.test("a path-traversal name is neutralised, and an existing file is not ove
 
 Deno.test("a hash mismatch deletes the partial file and both sides hear it; big and rejected offers are refused", async () => {
   const { rendezvous, address } = await withRendezvous();
-  const alice = await startPeer(address, "alice");
-  const bob = await startPeer(address, "bob");
   const dir = await Deno.makeTempDir({ prefix: "tincan-files-" });
+  const inbox = join(dir, "inbox");
+  const a = await withFiles(address, "alice");
+  const b = await withFiles(address, "bob", { downloadDir: inbox, maxFileBytes: 1_000_000 });
+  const alice = a.t;
+  const bob = b.t;
   try {
     const source = await randomFile(dir, "data.bin", 300_000);
-    const inbox = join(dir, "inbox");
-    const a = await withFiles(alice);
-    const b = await withFiles(bob, { downloadDir: inbox, maxFileBytes: 1_000_000 });
 
     const id = await craftedOffer(alice, "bob", source, "data.bin", new Uint8Array(32));
     await b.next("file-offered", (e) => e.transfer.id === id);
@@ -241,15 +263,16 @@ Deno.test("a hash mismatch deletes the partial file and both sides hear it; big 
 
 Deno.test("either side cancels: the data stops, the partial file is deleted, both hear who cancelled", async () => {
   const { rendezvous, address } = await withRendezvous();
-  const alice = await startPeer(address, "alice");
-  const bob = await startPeer(address, "bob");
-  const carol = await startPeer(address, "carol");
   const dir = await Deno.makeTempDir({ prefix: "tincan-files-" });
+  const inbox = join(dir, "inbox");
+  const a = await withFiles(address, "alice");
+  const b = await withFiles(address, "bob", { downloadDir: inbox, autoAccept: true });
+  const c = await withFiles(address, "carol", { downloadDir: inbox });
+  const alice = a.t;
+  const bob = b.t;
+  const carol = c.t;
   try {
     const source = await randomFile(dir, "big.bin", 40 * 1024 * 1024);
-    const inbox = join(dir, "inbox");
-    const a = await withFiles(alice);
-    const b = await withFiles(bob, { downloadDir: inbox, autoAccept: true });
     await assert.rejects(a.files.cancel(), /no transfer is open/);
     const inInbox = () => [...Deno.readDirSync(inbox)].map((e) => e.name);
     const cancelMidway = (
@@ -292,7 +315,6 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     assert.ok(!b.events.some((e) => e.type === "file-complete"));
 
     // An offer not accepted yet: it leaves the recipient's pending list.
-    const c = await withFiles(carol, { downloadDir: inbox });
     const third = (await a.files.offer("carol", source)).id;
     await c.next("file-offered", (e) => e.transfer.id === third);
     assert.equal(c.files.pending().length, 1);

@@ -21,6 +21,7 @@ import {
 } from "./harness.ts";
 import { mailCount, testEnvelope } from "./mailbox_helpers.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
+import type { ContentMessage, ServiceFactory } from "../../src/peer/service.ts";
 
 async function profileDir(username: string): Promise<string> {
   return await Deno.makeTempDir({ prefix: `tincan-${username}-` });
@@ -103,7 +104,7 @@ Deno.test("mailbox: mail survives a rendezvous restart; the receipt reaches a se
   }
 });
 
-Deno.test("mailbox: quotas refuse with a clear reason and the message is reported failed", async () => {
+Deno.test("mailbox: too large fails at once; a full mailbox keeps the message waiting, told", async () => {
   const { rendezvous, address } = await withRendezvous({
     mailboxLimits: { maxMailPerRecipient: 2, maxEnvelopeBytes: 2048 },
   });
@@ -111,14 +112,18 @@ Deno.test("mailbox: quotas refuse with a clear reason and the message is reporte
   try {
     await registerOffline(address, "bob");
     alice = await startPeer(address, "alice");
-    const queued = [await alice.peer.send("bob", "1"), await alice.peer.send("bob", "2")];
-    for (const id of queued) await alice.next("queued", (q) => q.id === id);
-    const third = await alice.peer.send("bob", "3");
-    const full = await alice.next("failed", (f) => f.id === third);
-    assert.match(full.reason, /bob's mailbox is full: it holds 2 messages \(the limit is 2\)/);
     const big = await alice.peer.send("bob", "x".repeat(4000));
     const tooLarge = await alice.next("failed", (f) => f.id === big);
     assert.match(tooLarge.reason, /the mailbox takes at most 2048/);
+    const queued = [await alice.peer.send("bob", "1"), await alice.peer.send("bob", "2")];
+    for (const id of queued) await alice.next("queued", (q) => q.id === id);
+    const third = await alice.peer.send("bob", "3");
+    const full = await alice.next("notice", (n) => /mailbox is full/.test(n.text));
+    assert.match(full.text, /bob's mailbox is full .*it holds 2 messages \(the limit is 2\)/);
+    assert.match(full.text, /waits and is tried again in \d+ min/);
+    // Waiting, not failed: the outbox still holds it for a later deposit.
+    assert.equal(alice.events.some((e) => e.type === "failed" && e.id === third), false);
+    assert.equal(alice.peer.markFailed(third, "test over"), "failed");
   } finally {
     await stopAll(alice, rendezvous);
   }
@@ -223,27 +228,31 @@ Deno.test("mailbox: mail that does not decrypt is dropped and acknowledged; the 
   }
 });
 
-Deno.test("mailbox: another feature's mail read at login waits for its handler, registered after start", async () => {
+Deno.test("mailbox: another feature's mail read at login reaches its service's handler", async () => {
   const { rendezvous, address, dataDir } = await withRendezvous();
   let alice: TestPeer | undefined;
-  let bob: TestPeer | undefined;
+  let bob: TestPeer<{ test: ServiceFactory }> | undefined;
   try {
     const bobDir = await registerOffline(address, "bob");
     alice = await startPeer(address, "alice");
     const id = await alice.peer.sendContent("bob", "test.kind", Uint8Array.of(1, 2, 3));
     await alice.next("queued", (q) => q.id === id);
 
-    bob = await startPeer(address, "bob", { profileDir: bobDir });
-    assert.equal(mailCount(dataDir, "bob"), 1, "kept until a handler exists");
+    assert.equal(mailCount(dataDir, "bob"), 1);
     const handled: string[] = [];
-    bob.peer.handleContent("test.kind", (m) => {
-      assert.deepEqual([...m.payload], [1, 2, 3]);
-      handled.push(m.id);
+    // The handler exists before bob logs in: the service is part of the peer from createPeer.
+    const test = () => ({
+      contentHandlers: {
+        "test.kind": (m: ContentMessage) => {
+          assert.deepEqual([...m.payload], [1, 2, 3]);
+          handled.push(m.id);
+        },
+      },
     });
-    await waitFor("the handler to get the mail", () => handled.length === 1);
-    assert.deepEqual(handled, [id]);
-    await alice.next("delivered", (d) => d.id === id);
+    bob = await startPeer(address, "bob", { profileDir: bobDir, services: { test } });
+    assert.deepEqual(handled, [id], "handled while logging in");
     await waitFor("bob's mailbox to be emptied", () => mailCount(dataDir, "bob") === 0);
+    await alice.next("delivered", (d) => d.id === id);
   } finally {
     await stopAll(alice, bob, rendezvous);
   }

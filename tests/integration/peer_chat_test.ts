@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { stopAll, withRendezvous } from "./harness.ts";
 import { startPeer } from "./peer_harness.ts";
+import type { ContentMessage } from "../../src/peer/service.ts";
 
 Deno.test("two peers chat both ways, end to end encrypted, with acknowledgements", async () => {
   const { rendezvous, address } = await withRendezvous();
@@ -54,13 +55,17 @@ Deno.test("registering a name someone else owns says it is taken", async () => {
 
 Deno.test("another feature's content reaches the handler of its kind; an unknown kind fails", async () => {
   const { rendezvous, address } = await withRendezvous();
+  const seen: { from: string; payload: number[] }[] = [];
+  const test = () => ({
+    contentHandlers: {
+      "test/bytes": (m: ContentMessage) => {
+        seen.push({ from: m.from, payload: [...m.payload] });
+      },
+    },
+  });
   const alice = await startPeer(address, "alice");
-  const bob = await startPeer(address, "bob");
+  const bob = await startPeer(address, "bob", { services: { test } });
   try {
-    const seen: { from: string; payload: number[] }[] = [];
-    bob.peer.handleContent("test/bytes", (m) => {
-      seen.push({ from: m.from, payload: [...m.payload] });
-    });
     const id = await alice.peer.sendContent("bob", "test/bytes", Uint8Array.of(1, 2, 3));
     await alice.next("delivered", (d) => d.id === id);
     assert.deepEqual(seen, [{ from: "alice", payload: [1, 2, 3] }]);

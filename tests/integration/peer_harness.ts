@@ -1,13 +1,14 @@
 /** Peers for integration tests: real profiles in temporary directories, real nodes on loopback. */
 import type { Multiaddr } from "@multiformats/multiaddr";
 import type { PeerEvent } from "../../src/peer/events.ts";
-import { Peer, type PeerOptions } from "../../src/peer/peer.ts";
+import { createPeer, type NoServices, type Peer, type PeerOptions } from "../../src/peer/peer.ts";
+import type { ServiceFactories } from "../../src/peer/service.ts";
 import { openProfile, type Profile } from "../../src/peer/profile.ts";
 import { FAST } from "./harness.ts";
 
 /** A started peer with its profile, and the events it has emitted so far. */
-export interface TestPeer {
-  readonly peer: Peer;
+export interface TestPeer<F extends ServiceFactories = NoServices> {
+  readonly peer: Peer<F>;
   readonly profile: Profile;
   readonly events: PeerEvent[];
   /** Resolves with the first event (already seen or future) matching `match`. */
@@ -20,11 +21,15 @@ export interface TestPeer {
 }
 
 /** Starts `username` (registering it on first use) against the rendezvous at `address`. */
-export async function startPeer(
+export async function startPeer<F extends ServiceFactories = NoServices>(
   address: Multiaddr,
   username: string,
-  options: Partial<PeerOptions> & { profileDir?: string } = {},
-): Promise<TestPeer> {
+  options: Partial<PeerOptions<F>> & {
+    profileDir?: string;
+    /** Called with the peer before it starts (to listen to its services from the start). */
+    beforeStart?: (peer: Peer<F>) => void;
+  } = {},
+): Promise<TestPeer<F>> {
   const dir = options.profileDir ?? await Deno.makeTempDir({ prefix: `tincan-${username}-` });
   const profile = options.profile ?? await openProfile(dir);
   const events: PeerEvent[] = [];
@@ -34,7 +39,7 @@ export async function startPeer(
     events.push(event);
     for (const waiter of [...waiters]) waiter(event);
   };
-  const peer = await Peer.start({
+  const peer = createPeer<F>({
     profile,
     username,
     password: `pw-${username}`,
@@ -43,8 +48,10 @@ export async function startPeer(
     listen: ["/ip4/127.0.0.1/tcp/0"],
     ...FAST,
     ...options,
-    onEvent,
   });
+  peer.on(onEvent);
+  options.beforeStart?.(peer);
+  await peer.start();
   return {
     peer,
     profile,

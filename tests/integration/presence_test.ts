@@ -58,7 +58,7 @@ Deno.test("presence: a snapshot, then logins and disconnects as they happen", as
     await bob.stop();
     const offline = await next(events, "bob offline", (e) => e.username === "bob" && !e.online);
     assert.equal(offline.peerId, bob.peerId.toString());
-    assert.equal(rendezvous.sessions.sessionOf("bob"), undefined);
+    assert.equal(rendezvous.loggedIn.byUsername("bob"), undefined);
   } finally {
     await feed.close().catch(() => {});
     await stopAll(alice, bob, carol, rendezvous);
@@ -80,7 +80,7 @@ Deno.test("presence: one subscriber sees another subscriber go offline", async (
       (e) => e.username === "alice" && !e.online,
     );
     assert.equal(offline.peerId, alice.peerId.toString());
-    assert.equal(rendezvous.sessions.size, 1);
+    assert.equal(rendezvous.loggedIn.size, 1);
   } finally {
     await aliceFeed.close().catch(() => {});
     await bobFeed.close().catch(() => {});

@@ -9,13 +9,14 @@ import {
   SenderKeyError,
 } from "../../src/crypto/sender_key.ts";
 import { RoomListUpdate, SignedMemberList } from "../../src/proto/room.ts";
-import { type RoomEvent, Rooms } from "../../src/peer/rooms/rooms.ts";
+import { type RoomEvent, type Rooms, rooms } from "../../src/peer/rooms/rooms.ts";
 import { RoomStore } from "../../src/peer/store/rooms.ts";
+import type { ServiceFactory } from "../../src/peer/service.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
 
 interface Member {
-  readonly t: TestPeer;
+  readonly t: TestPeer<{ rooms: ServiceFactory<Rooms> }>;
   readonly rooms: Rooms;
   readonly events: RoomEvent[];
 }
@@ -23,13 +24,15 @@ interface Member {
 async function member(
   address: Parameters<typeof startPeer>[0],
   name: string,
-  options: Parameters<typeof startPeer>[2] = {},
+  options: { profileDir?: string } = {},
 ): Promise<Member> {
-  const t = await startPeer(address, name, options);
-  const rooms = new Rooms(t.peer, t.profile);
   const events: RoomEvent[] = [];
-  rooms.on((e) => events.push(e));
-  return { t, rooms, events };
+  const t = await startPeer(address, name, {
+    ...options,
+    services: { rooms: rooms() },
+    beforeStart: (peer) => peer.services.rooms.on((e) => events.push(e)),
+  });
+  return { t, rooms: t.peer.services.rooms, events };
 }
 
 async function until(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {

@@ -10,7 +10,7 @@ Deno.test("register and log in", async () => {
     assert.equal(reg.username, "alice");
     const res = await login(node, address, "alice", "pw", FAST);
     assert.equal(res.keyChanged, false);
-    assert.equal(rendezvous.sessions.usernameOf(node.peerId.toString()), "alice");
+    assert.equal(rendezvous.loggedIn.usernameOf(node.peerId.toString()), "alice");
   } finally {
     await stopAll(node, rendezvous);
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isCanonicalUsername, normalizeUsername } from "../../src/protocol/username.ts";
+import { normalizeUsername } from "../../src/protocol/username.ts";
 
 Deno.test("normalizeUsername folds case so Alice and alice are one account", () => {
   assert.equal(normalizeUsername("Alice"), "alice");
@@ -84,12 +84,11 @@ Deno.test("normalizeUsername truncates a long name in its message", () => {
   );
 });
 
-Deno.test("isCanonicalUsername is true only for already folded valid names", () => {
-  assert.equal(isCanonicalUsername("alice"), true);
-  assert.equal(isCanonicalUsername("a-b_1"), true);
-  assert.equal(isCanonicalUsername("Alice"), false);
-  assert.equal(isCanonicalUsername("ab"), false);
-  assert.equal(isCanonicalUsername("a".repeat(33)), false);
-  assert.equal(isCanonicalUsername("al ice"), false);
-  assert.equal(isCanonicalUsername(""), false);
+Deno.test("normalizeUsername keeps a canonical name as it is and changes or refuses any other", () => {
+  assert.equal(normalizeUsername("alice"), "alice");
+  assert.equal(normalizeUsername("a-b_1"), "a-b_1");
+  assert.notEqual(normalizeUsername("Alice"), "Alice");
+  for (const name of ["ab", "a".repeat(33), "al ice", ""]) {
+    assert.throws(() => normalizeUsername(name), RangeError, name);
+  }
 });

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { type Migration, openDatabase, transaction } from "../../src/store/database.ts";
+import {
+  type Migration,
+  openDatabase,
+  prepared,
+  selectAll,
+  selectOne,
+  transaction,
+} from "../../src/store/database.ts";
 import { RENDEZVOUS_MIGRATIONS } from "../../src/rendezvous/store/schema.ts";
 
 const MIGRATIONS: readonly Migration[] = [
@@ -8,7 +15,7 @@ const MIGRATIONS: readonly Migration[] = [
 ];
 
 function userVersion(db: ReturnType<typeof openDatabase>): number {
-  return Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+  return Number(selectOne<{ user_version: number }>(db, "PRAGMA user_version")?.user_version);
 }
 
 async function withTempDir(work: (dir: string) => void | Promise<void>): Promise<void> {
@@ -150,13 +157,41 @@ Deno.test("the rendezvous schema creates its tables", () => {
       "admin_audit",
       "deleted_usernames",
       "identity_prekeys",
+      "kem_one_time_prekeys",
       "key_log",
       "mailbox",
+      "mailbox_sender_usage",
       "mailbox_usage",
       "one_time_prekeys",
+      "retired_keys",
       "settings",
       "sqlite_sequence",
     ]);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("selectOne and selectAll return the rows of a prepared SELECT, typed by the caller", () => {
+  const db = openDatabase(":memory:", [
+    { version: 1, sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, data BLOB)" },
+  ]);
+  try {
+    const insert = db.prepare("INSERT INTO t (id, name, data) VALUES (?, ?, ?)");
+    insert.run(1, "one", Uint8Array.of(1));
+    insert.run(2, "two", null);
+    type Row = { id: number; name: string; data: Uint8Array | null };
+    const one = selectOne<Row>(db, "SELECT id, name, data FROM t WHERE id = ?", 1);
+    assert.deepEqual({ ...one, data: [...one!.data!] }, { id: 1, name: "one", data: [1] });
+    assert.equal(selectOne<Row>(db, "SELECT * FROM t WHERE id = ?", 3), undefined);
+    const all = selectAll<{ name: string }>(db, "SELECT name FROM t WHERE id >= ? ORDER BY id", 1);
+    assert.deepEqual(all.map((r) => r.name), ["one", "two"]);
+    assert.deepEqual(selectAll(db, "SELECT * FROM t WHERE id > ?", 5), []);
+    assert.equal(
+      prepared(db, "SELECT 1"),
+      prepared(db, "SELECT 1"),
+      "a statement is prepared once per database",
+    );
   } finally {
     db.close();
   }

@@ -2,7 +2,8 @@
 import { UsageError } from "../../errors.ts";
 import { openAdmin } from "../../rendezvous/admin/open.ts";
 import type { AccountSummary } from "../../rendezvous/store/account_admin.ts";
-import { type CliIO, EXIT } from "../io.ts";
+import type { Command, Parsed } from "../command.ts";
+import { EXIT } from "../io.ts";
 import { parseFlags } from "../parse.ts";
 
 /** `tincan admin --help`. */
@@ -26,11 +27,12 @@ Options:
   -h, --help     show this help`;
 
 /** Parsed `tincan admin` arguments. */
-export type AdminArgs =
-  | { readonly help: true }
-  | { readonly help: false; readonly dataDir: string; readonly action: "users" }
+export type AdminArgs = Parsed<AdminAction>;
+
+/** What `tincan admin` is asked to do, and on which data directory. */
+export type AdminAction =
+  | { readonly dataDir: string; readonly action: "users" }
   | {
-    readonly help: false;
     readonly dataDir: string;
     readonly action: "disable" | "enable" | "delete" | "keylog";
     readonly username: string;
@@ -60,31 +62,31 @@ export function parseAdminArgs(args: readonly string[]): AdminArgs {
   return { help: false, dataDir, action: named, username };
 }
 
-/** Runs `tincan admin`; returns the exit code. */
-export async function runAdmin(args: readonly string[], io: CliIO): Promise<number> {
-  const parsed = parseAdminArgs(args);
-  if (parsed.help) {
-    io.out(ADMIN_HELP);
-    return EXIT.ok;
-  }
-  const { actions, close } = await openAdmin(parsed.dataDir);
-  try {
-    if (parsed.action === "users") {
-      const users = actions.users();
-      io.out(formatUsers(users));
-    } else if (parsed.action === "keylog") {
-      for (const entry of actions.keyLog(parsed.username, "cli")) {
-        io.out(`#${entry.seq} ${entry.peerId} ${entry.identityKey}`);
+/** `tincan admin`: one account action on a rendezvous data directory. */
+export const admin: Command<AdminAction> = {
+  name: "admin",
+  summary: "disable, enable, delete accounts; users; key logs (operator)",
+  help: ADMIN_HELP,
+  parse: (args) => parseAdminArgs(args),
+  async run(parsed, { io }) {
+    const { actions, close } = await openAdmin(parsed.dataDir);
+    try {
+      if (parsed.action === "users") {
+        io.out(formatUsers(actions.users()));
+      } else if (parsed.action === "keylog") {
+        for (const entry of actions.keyLog(parsed.username, "cli")) {
+          io.out(`#${entry.seq} ${entry.peerId} ${entry.identityKey}`);
+        }
+      } else {
+        actions.apply(parsed.action, parsed.username, "cli");
+        io.out(`${parsed.action}d ${parsed.username.toLowerCase()}`);
       }
-    } else {
-      actions.apply(parsed.action, parsed.username, "cli");
-      io.out(`${parsed.action}d ${parsed.username.toLowerCase()}`);
+    } finally {
+      close();
     }
-  } finally {
-    close();
-  }
-  return EXIT.ok;
-}
+    return EXIT.ok;
+  },
+};
 
 /** The `users` listing: a header and one line per account. */
 export function formatUsers(users: readonly AccountSummary[]): string {

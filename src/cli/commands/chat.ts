@@ -1,10 +1,13 @@
 /** `tincan chat`: log in (registering on first use) and chat interactively. */
 import process from "node:process";
 import { join } from "node:path";
-import { FileTransfers } from "../../peer/files/file_transfers.ts";
-import { Rooms } from "../../peer/rooms/rooms.ts";
+import { files } from "../../peer/files/file_transfers.ts";
+import type { Profile } from "../../peer/profile.ts";
+import { rooms } from "../../peer/rooms/rooms.ts";
 import type { Rendezvous } from "../../rendezvous/server.ts";
-import { type CliIO, EXIT } from "../io.ts";
+import { configureLogging } from "../../log.ts";
+import type { Command, CommandContext, Parsed } from "../command.ts";
+import { EXIT } from "../io.ts";
 import { startEmbeddedRendezvous } from "../../embedded/local_rendezvous.ts";
 import {
   type Env,
@@ -13,10 +16,9 @@ import {
   PEER_FLAGS_HELP,
   type PeerArgs,
 } from "../peer_args.ts";
-import { type CliPeer, configureCliLogging, startCliPeer, untilSignal } from "../peer_session.ts";
+import { type CliPeer, startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
-import { startRepl } from "../repl/repl.ts";
-import { REPL_HELP } from "../repl/commands.ts";
+import { REPL_HELP, startRepl } from "../repl/repl.ts";
 import { style, useColor } from "../repl/format.ts";
 
 /** `tincan chat --help`. */
@@ -44,7 +46,7 @@ const TAKEOVER_PAUSE_MS = 500;
 export const DOWNLOADS = "downloads";
 
 /** Parsed `tincan chat` arguments. */
-export type ChatArgs = { readonly help: true } | ({ readonly help: false } & PeerArgs);
+export type ChatArgs = Parsed<PeerArgs>;
 
 /**
  * Parses the arguments of `tincan chat`.
@@ -56,39 +58,36 @@ export function parseChatArgs(args: readonly string[], env: Env): ChatArgs {
   return { help: false, ...parsePeerArgs("chat", values, env) };
 }
 
-/** Runs the chat until the user quits; returns the exit code. */
-export async function runChat(args: readonly string[], io: CliIO): Promise<number> {
-  const env: Env = (name) => Deno.env.get(name);
-  const parsed = parseChatArgs(args, env);
-  if (parsed.help) {
-    io.out(CHAT_HELP);
-    return EXIT.ok;
-  }
-  configureCliLogging(env);
+/** `tincan chat`: runs the chat until the user quits (/quit, Ctrl-C, Ctrl-D or SIGTERM). */
+export const chat: Command<PeerArgs> = {
+  name: "chat",
+  summary: "interactive chat (registers on first use)",
+  help: CHAT_HELP,
+  catchSignals: true,
+  parse: parseChatArgs,
+  run: runChat,
+};
+
+async function runChat(
+  parsed: PeerArgs,
+  { io, env, signal, logLevel }: CommandContext,
+): Promise<number> {
   let embedded: Rendezvous | undefined;
-  let started: CliPeer;
-  let rooms: Rooms | undefined;
-  let files: FileTransfers | undefined;
+  let started: CliPeer<ReturnType<typeof chatServices>>;
   try {
     started = await startCliPeer(parsed, {
       register: true,
       env,
+      io,
       beforeConnect: async (address) => {
         embedded = await startEmbeddedRendezvous(address, env, io.err);
       },
-      // Before the peer accepts anything, so room and file messages read at login are handled.
-      setup: async (peer, profile) => {
-        rooms = new Rooms(peer, profile);
-        files = await FileTransfers.attach(peer, profile, {
-          downloadDir: join(profile.dir, DOWNLOADS),
-        });
-      },
+      services: chatServices,
     });
   } catch (err: unknown) {
     await embedded?.stop().catch(() => {});
     throw err;
   }
-  files!.resume();
   // When the chat that ran the local rendezvous exits, the next one to notice runs it instead
   // (same data directory, so the same PeerId), and everyone's peer logs in again by itself.
   let takingOver = false;
@@ -113,11 +112,8 @@ export async function runChat(args: readonly string[], io: CliIO): Promise<numbe
     takingOver = true;
     void takeOver().finally(() => takingOver = false);
   });
-  const signal = untilSignal();
-  const abort = new AbortController();
-  void signal.signalled.then(() => abort.abort());
   try {
-    const isTerminal = Deno.stdin.isTerminal() && Deno.stdout.isTerminal();
+    const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
     const s = style(useColor(Deno.stdout.isTerminal(), env("NO_COLOR")));
     io.out(
       `Logged in as ${s.bold(parsed.user)} at ${started.rendezvous} ` +
@@ -130,21 +126,24 @@ export async function runChat(args: readonly string[], io: CliIO): Promise<numbe
       output: process.stdout,
       terminal: isTerminal,
       color: useColor(Deno.stdout.isTerminal(), env("NO_COLOR")),
-      signal: abort.signal,
-      rooms: rooms!,
-      files: files!,
+      signal,
+      rooms: started.peer.services.rooms,
+      files: started.peer.services.files,
     });
-    configureCliLogging(env, { write: (line) => repl.print(s.dim(line)) });
+    configureLogging(logLevel, { write: (line) => repl.print(s.dim(line)) });
     await repl.closed;
     io.out("Logging out…");
   } finally {
-    signal.dispose();
-    configureCliLogging(env);
+    configureLogging(logLevel);
     stopTakeover();
-    await files!.stop();
     await started.stop();
     await embedded?.stop().catch(() => {});
   }
   io.out("Bye.");
   return EXIT.ok;
+}
+
+/** The services of a chat: rooms, and files saved in the profile's download directory. */
+function chatServices(profile: Profile) {
+  return { rooms: rooms(), files: files({ downloadDir: join(profile.dir, DOWNLOADS) }) };
 }

@@ -1,6 +1,7 @@
 /** `tincan listen`: log in and print incoming messages until interrupted (or N arrived). */
 import type { PeerEvent } from "../../peer/events.ts";
-import { type CliIO, EXIT } from "../io.ts";
+import type { Command, Parsed } from "../command.ts";
+import { EXIT } from "../io.ts";
 import {
   type Env,
   parseCount,
@@ -9,10 +10,12 @@ import {
   PEER_FLAGS_HELP,
   type PeerArgs,
 } from "../peer_args.ts";
-import { configureCliLogging, startCliPeer, untilSignal } from "../peer_session.ts";
+import { aborted } from "../signals.ts";
+import { startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
-import { attachAcceptingFiles, LISTEN_FILES_HELP, reportFiles } from "./listen_files.ts";
+import type { ServiceFactory } from "../../peer/service.ts";
+import { acceptingFiles, LISTEN_FILES_HELP, reportFiles } from "../accept_files.ts";
 import { parseSize } from "../../peer/files/units.ts";
 import { UsageError } from "../../errors.ts";
 import { formatEvent, keyChangedLine, sanitize, style, timestamp } from "../repl/format.ts";
@@ -38,15 +41,15 @@ ${LISTEN_FILES_HELP}
 ${PEER_FLAGS_HELP}`;
 
 /** Parsed `tincan listen` arguments. */
-export type ListenArgs =
-  | { readonly help: true }
-  | ({
-    readonly help: false;
-    readonly json: boolean;
-    readonly count?: number;
-    readonly acceptFiles?: string;
-    readonly maxFileBytes?: number;
-  } & PeerArgs);
+export type ListenArgs = Parsed<ListenOptions>;
+
+/** What `tincan listen` prints, how many messages it waits for, and where files go. */
+export type ListenOptions = {
+  readonly json: boolean;
+  readonly count?: number;
+  readonly acceptFiles?: string;
+  readonly maxFileBytes?: number;
+} & PeerArgs;
 
 /**
  * Parses the arguments of `tincan listen`.
@@ -108,17 +111,14 @@ export function messageLine(m: Message): string {
 /** Time for the acknowledgement of the last message to leave before logging out. */
 const ACK_GRACE_MS = 300;
 
-/** Prints messages until interrupted or --count reached; returns the exit code. */
-export async function runListen(args: readonly string[], io: CliIO): Promise<number> {
-  const env: Env = (name) => Deno.env.get(name);
-  const parsed = parseListenArgs(args, env);
-  if (parsed.help) {
-    io.out(LISTEN_HELP);
-    return EXIT.ok;
-  }
-  configureCliLogging(env);
-  const signal = untilSignal();
-  try {
+/** `tincan listen`: prints messages until interrupted or --count reached. */
+export const listen: Command<ListenOptions> = {
+  name: "listen",
+  summary: "print incoming messages (--json for scripts)",
+  help: LISTEN_HELP,
+  catchSignals: true,
+  parse: parseListenArgs,
+  async run(args, { io, env, signal }) {
     const s = style(false);
     let seen = 0;
     let reachedCount = () => {};
@@ -126,38 +126,32 @@ export async function runListen(args: readonly string[], io: CliIO): Promise<num
     // Listening from the start: mail read during the login is printed first.
     const onEvent = (event: PeerEvent) => {
       if (event.type === "message") {
-        if (parsed.count !== undefined && seen >= parsed.count) return;
+        if (args.count !== undefined && seen >= args.count) return;
         if (event.keyChanged) io.err(`tincan: ${keyChangedLine(event.from, false, s)}`);
-        io.out(parsed.json ? messageJson(event) : messageLine(event));
+        io.out(args.json ? messageJson(event) : messageLine(event));
         seen++;
-        if (seen === parsed.count) reachedCount();
+        if (seen === args.count) reachedCount();
       } else if (event.type === "key-changed" || event.type === "notice") {
         io.err(`tincan: ${formatEvent(event, s)}`);
       }
     };
-    let files: FileTransfers | undefined;
-    const dir = parsed.acceptFiles;
-    const started = await startCliPeer(parsed, {
+    const dir = args.acceptFiles;
+    const services: { files?: ServiceFactory<FileTransfers> } = dir === undefined
+      ? {}
+      : { files: acceptingFiles({ dir, maxFileBytes: args.maxFileBytes }) };
+    const started = await startCliPeer(args, {
       register: false,
       env,
+      io,
       onEvent,
-      ...(dir === undefined ? {} : {
-        setup: async (peer, profile) => {
-          files = await attachAcceptingFiles(peer, profile, {
-            dir,
-            maxFileBytes: parsed.maxFileBytes,
-          });
-        },
-      }),
+      services: () => services,
     });
-    if (files) reportFiles(files, { json: parsed.json }, io);
-    io.err(`tincan: listening as ${parsed.user} at ${started.rendezvous}; Ctrl-C to stop`);
-    await Promise.race([signal.signalled, counted]);
+    const files = started.peer.services.files;
+    if (files) reportFiles(files, { json: args.json }, io);
+    io.err(`tincan: listening as ${args.user} at ${started.rendezvous}; Ctrl-C to stop`);
+    await Promise.race([aborted(signal), counted]);
     await new Promise((resolve) => setTimeout(resolve, ACK_GRACE_MS));
-    await files?.stop();
     await started.stop();
     return EXIT.ok;
-  } finally {
-    signal.dispose();
-  }
-}
+  },
+};

@@ -1,5 +1,6 @@
 /** `tincan register`: create the account at a rendezvous, bound to this profile's identity. */
-import { type CliIO, EXIT } from "../io.ts";
+import type { Command, Parsed } from "../command.ts";
+import { EXIT } from "../io.ts";
 import {
   type Env,
   parsePeerArgs,
@@ -7,7 +8,7 @@ import {
   PEER_FLAGS_HELP,
   type PeerArgs,
 } from "../peer_args.ts";
-import { configureCliLogging, startCliPeer } from "../peer_session.ts";
+import { startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 
 /** `tincan register --help`. */
@@ -22,7 +23,7 @@ Options:
 ${PEER_FLAGS_HELP}`;
 
 /** Parsed `tincan register` arguments. */
-export type RegisterArgs = { readonly help: true } | ({ readonly help: false } & PeerArgs);
+export type RegisterArgs = Parsed<PeerArgs>;
 
 /**
  * Parses the arguments of `tincan register`.
@@ -34,20 +35,19 @@ export function parseRegisterArgs(args: readonly string[], env: Env): RegisterAr
   return { help: false, ...parsePeerArgs("register", values, env) };
 }
 
-/** Registers (or logs in to check an existing registration) and logs out; returns the exit code. */
-export async function runRegister(args: readonly string[], io: CliIO): Promise<number> {
-  const env: Env = (name) => Deno.env.get(name);
-  const parsed = parseRegisterArgs(args, env);
-  if (parsed.help) {
-    io.out(REGISTER_HELP);
+/** `tincan register`: registers (or logs in to check an existing registration) and logs out. */
+export const register: Command<PeerArgs> = {
+  name: "register",
+  summary: "create your account at a rendezvous",
+  help: REGISTER_HELP,
+  parse: parseRegisterArgs,
+  async run(args, { io, env }) {
+    const started = await startCliPeer(args, { register: true, confirmPassword: true, env, io });
+    const peerId = started.profile.peerId.toString();
+    await started.stop();
+    io.out(`registered ${args.user} at ${started.rendezvous}`);
+    io.out(`peer id ${peerId}`);
+    io.out(`profile ${args.profileDir}`);
     return EXIT.ok;
-  }
-  configureCliLogging(env);
-  const started = await startCliPeer(parsed, { register: true, confirmPassword: true, env });
-  const peerId = started.profile.peerId.toString();
-  await started.stop();
-  io.out(`registered ${parsed.user} at ${started.rendezvous}`);
-  io.out(`peer id ${peerId}`);
-  io.out(`profile ${parsed.profileDir}`);
-  return EXIT.ok;
-}
+  },
+};

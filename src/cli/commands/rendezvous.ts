@@ -1,9 +1,15 @@
 /** `tincan rendezvous`: run a rendezvous node until interrupted. */
-import { configureLogging } from "../../log.ts";
-import { parseRendezvousConfig, RENDEZVOUS_OPTIONS_HELP } from "../../rendezvous/config.ts";
+import {
+  parseRendezvousConfig,
+  RENDEZVOUS_OPTIONS_HELP,
+  type RendezvousConfig,
+} from "../../rendezvous/config.ts";
 import { startRendezvous } from "../../rendezvous/server.ts";
-import { type CliIO, EXIT } from "../io.ts";
+import type { Command } from "../command.ts";
+import { EXIT } from "../io.ts";
+import { aborted } from "../signals.ts";
 
+/** `tincan rendezvous --help`. */
 export const RENDEZVOUS_HELP =
   `Usage: tincan rendezvous [--config FILE] [--listen MULTIADDR]... [--data DIR] [--name NAME]
                          [--http [ADDR]] [--log-level LEVEL] [--log-format text|json]
@@ -18,48 +24,65 @@ Options:
 ${RENDEZVOUS_OPTIONS_HELP}
   -h, --help                show this help`;
 
-/** Runs the rendezvous until SIGINT or SIGTERM; returns the exit code. */
-export async function runRendezvous(args: readonly string[], io: CliIO): Promise<number> {
-  const config = parseRendezvousConfig(args, (path) => Deno.readTextFileSync(path));
-  if (config.help) {
-    io.out(RENDEZVOUS_HELP);
-    return EXIT.ok;
-  }
-  configureLogging(config.logLevel, undefined, config.logFormat);
-  const http = config.http && {
-    hostname: config.http.hostname,
-    port: config.http.port,
-    ...(config.http.certFile !== undefined && config.http.keyFile !== undefined
-      ? {
-        tls: {
-          cert: await Deno.readTextFile(config.http.certFile),
-          key: await Deno.readTextFile(config.http.keyFile),
-        },
+/** The checked configuration a run gets (the config file already read and merged). */
+export type RendezvousArgs = Omit<RendezvousConfig, "help">;
+
+/**
+ * The `tincan rendezvous` command, reading a --config file with `readFile`: its parse is pure
+ * but for that one read (tests pass their own reader).
+ */
+export function rendezvousCommand(readFile: (path: string) => string): Command<RendezvousArgs> {
+  return {
+    name: "rendezvous",
+    summary: "run a rendezvous node (accounts, presence, directory)",
+    help: RENDEZVOUS_HELP,
+    logLevel: "info",
+    // Listening for the signals from the start: whoever reads the addresses may stop us at once.
+    catchSignals: true,
+    parse(args) {
+      const { help, ...config } = parseRendezvousConfig(args, readFile);
+      return help ? { help: true } : { ...config, help: false };
+    },
+    logging: (config) => ({ level: config.logLevel, format: config.logFormat }),
+    async run(config, { io, signal }) {
+      const http = config.http && {
+        hostname: config.http.hostname,
+        port: config.http.port,
+        ...(config.http.certFile !== undefined && config.http.keyFile !== undefined
+          ? {
+            tls: {
+              cert: await Deno.readTextFile(config.http.certFile),
+              key: await Deno.readTextFile(config.http.keyFile),
+            },
+          }
+          : {}),
+      };
+      const node = await startRendezvous({
+        dataDir: config.dataDir,
+        listen: config.listen,
+        name: config.name,
+        coolingOffMs: config.coolingOffMs,
+        ...(http ? { http } : {}),
+      });
+      if (node.http) {
+        io.err(`tincan: dashboard at ${node.http.url}/`);
+        const token = node.http.newAdminToken;
+        if (token !== undefined) {
+          io.err(
+            `tincan: admin token (shown once; also in ${config.dataDir}/admin.token): ${token}`,
+          );
+        }
       }
-      : {}),
+      for (const address of node.multiaddrs()) io.out(address);
+      await aborted(signal);
+      io.err("tincan: stopping the rendezvous");
+      await node.stop();
+      return EXIT.ok;
+    },
   };
-  const rendezvous = await startRendezvous({
-    dataDir: config.dataDir,
-    listen: config.listen,
-    name: config.name,
-    coolingOffMs: config.coolingOffMs,
-    ...(http ? { http } : {}),
-  });
-  // Listen for the signals before printing the addresses: whoever reads them may stop us at once.
-  const stopped = new Promise<void>((resolve) => {
-    Deno.addSignalListener("SIGINT", resolve);
-    Deno.addSignalListener("SIGTERM", resolve);
-  });
-  if (rendezvous.http) {
-    io.err(`tincan: dashboard at ${rendezvous.http.url}/`);
-    const token = rendezvous.http.newAdminToken;
-    if (token !== undefined) {
-      io.err(`tincan: admin token (shown once; also in ${config.dataDir}/admin.token): ${token}`);
-    }
-  }
-  for (const address of rendezvous.multiaddrs()) io.out(address);
-  await stopped;
-  io.err("tincan: stopping the rendezvous");
-  await rendezvous.stop();
-  return EXIT.ok;
 }
+
+/** `tincan rendezvous`: runs the rendezvous until SIGINT or SIGTERM. */
+export const rendezvous: Command<RendezvousArgs> = rendezvousCommand((path) =>
+  Deno.readTextFileSync(path)
+);

@@ -2,21 +2,22 @@
  * `tincan send`: send one message; exit once the recipient acknowledged it (delivered) or its
  * mailbox at the rendezvous accepted it (queued).
  */
-import { fromHex } from "../../crypto/bytes.ts";
 import { type PeerEvent } from "../../peer/events.ts";
-import { OutboxStore } from "../../peer/store/outbox.ts";
-import { type CliIO, EXIT } from "../io.ts";
+import type { Peer } from "../../peer/peer.ts";
+import type { Command, CommandContext, Parsed } from "../command.ts";
+import { EXIT } from "../io.ts";
 import {
   checkRecipient,
   checkText,
   type Env,
   parseCount,
   parsePeerArgs,
-  PEER_FLAGS,
   PEER_FLAGS_HELP,
-  type PeerArgs,
+  SEND_FLAGS,
+  type SendTo,
 } from "../peer_args.ts";
-import { configureCliLogging, startCliPeer, untilSignal } from "../peer_session.ts";
+import { aborted } from "../signals.ts";
+import { startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 
 /** How long `send` waits for the acknowledgement by default, in seconds. */
@@ -42,14 +43,10 @@ Options:
 ${PEER_FLAGS_HELP}`;
 
 /** Parsed `tincan send` arguments. */
-export type SendArgs =
-  | { readonly help: true }
-  | ({
-    readonly help: false;
-    readonly to: string;
-    readonly text: string;
-    readonly timeoutMs: number;
-  } & PeerArgs);
+export type SendArgs = Parsed<SendOptions>;
+
+/** Whom `tincan send` sends what to, and how long it waits for an acknowledgement. */
+export type SendOptions = { readonly text: string } & SendTo;
 
 /**
  * Parses the arguments of `tincan send`.
@@ -57,11 +54,7 @@ export type SendArgs =
  * empty or too long text, or a bad --timeout.
  */
 export function parseSendArgs(args: readonly string[], env: Env): SendArgs {
-  const { values, positionals } = parseFlags("send", args, {
-    ...PEER_FLAGS,
-    to: { type: "string" },
-    timeout: { type: "string" },
-  }, true);
+  const { values, positionals } = parseFlags("send", args, SEND_FLAGS, true);
   if (values.help) return { help: true };
   const peer = parsePeerArgs("send", values, env);
   const to = checkRecipient("send", values.to, peer.user, "a message");
@@ -81,22 +74,23 @@ type Outcome =
   | { kind: "interrupted" };
 
 /**
- * Sends one message and waits for its outcome; returns the exit code.
- * @throws Error saying why the message was not delivered (after marking it failed).
+ * `tincan send`: sends one message and waits for its outcome. Its run throws an Error saying why
+ * the message was not delivered (after marking it failed).
  */
-export async function runSend(args: readonly string[], io: CliIO): Promise<number> {
-  const env: Env = (name) => Deno.env.get(name);
-  const parsed = parseSendArgs(args, env);
-  if (parsed.help) {
-    io.out(SEND_HELP);
-    return EXIT.ok;
-  }
-  configureCliLogging(env);
-  const signal = untilSignal();
-  const started = await startCliPeer(parsed, { register: false, env }).catch((err: unknown) => {
-    signal.dispose();
-    throw err;
-  });
+export const send: Command<SendOptions> = {
+  name: "send",
+  summary: "send one message and wait until it is delivered",
+  help: SEND_HELP,
+  catchSignals: true,
+  parse: parseSendArgs,
+  run: sendMessage,
+};
+
+async function sendMessage(
+  parsed: SendOptions,
+  { io, env, signal }: CommandContext,
+): Promise<number> {
+  const started = await startCliPeer(parsed, { register: false, env, io });
   const { peer, profile } = started;
   let outcome: Outcome;
   let id = "";
@@ -135,7 +129,7 @@ export async function runSend(args: readonly string[], io: CliIO): Promise<numbe
       new Promise<Outcome>((resolve) => {
         timer = setTimeout(() => resolve({ kind: "timeout" }), parsed.timeoutMs);
       }),
-      signal.signalled.then((): Outcome => ({ kind: "interrupted" })),
+      aborted(signal).then((): Outcome => ({ kind: "interrupted" })),
     ]);
     clearTimeout(timer);
     online = peer.online().includes(parsed.to);
@@ -153,15 +147,14 @@ export async function runSend(args: readonly string[], io: CliIO): Promise<numbe
     }
     stopListening();
   } finally {
-    signal.dispose();
     await peer.stop().catch(() => {});
   }
   try {
     if (outcome.kind === "timeout" || outcome.kind === "interrupted") {
-      outcome = markFailed(new OutboxStore(profile.db), id, outcomeReason(outcome, parsed, online));
+      outcome = markFailed(peer, id, outcomeReason(outcome, parsed, online));
     } else if (outcome.kind === "unmailed") {
       outcome = markFailed(
-        new OutboxStore(profile.db),
+        peer,
         id,
         `${outcome.reason}; the message is marked failed and will not be sent later`,
       );
@@ -196,10 +189,7 @@ function outcomeReason(
  * After the peer stopped: delivered or queued if the acknowledgement or the mailbox's acceptance
  * made it, else marked failed.
  */
-function markFailed(outbox: OutboxStore, id: string, reason: string): Outcome {
-  const messageId = fromHex(id);
-  const status = outbox.get(messageId)?.status;
-  if (status === "delivered" || status === "queued") return { kind: status };
-  outbox.setStatus(messageId, "failed", Date.now(), reason);
-  return { kind: "failed", reason };
+function markFailed(peer: Pick<Peer, "markFailed">, id: string, reason: string): Outcome {
+  const status = peer.markFailed(id, reason);
+  return status === "failed" ? { kind: "failed", reason } : { kind: status };
 }

@@ -1,20 +1,22 @@
 /** `tincan send-file`: offer one file, wait until the recipient has it (or refuses), and exit. */
 import { UsageError } from "../../errors.ts";
 import type { FileEvent } from "../../peer/files/events.ts";
-import { FileTransfers } from "../../peer/files/file_transfers.ts";
+import { files as fileService } from "../../peer/files/file_transfers.ts";
 import { formatBytes } from "../../peer/files/units.ts";
 import { progressBars } from "../file_progress.ts";
-import { type CliIO, EXIT } from "../io.ts";
+import type { Command, CommandContext, Parsed } from "../command.ts";
+import { EXIT } from "../io.ts";
 import {
   checkRecipient,
   type Env,
   parseCount,
   parsePeerArgs,
-  PEER_FLAGS,
   PEER_FLAGS_HELP,
-  type PeerArgs,
+  SEND_FLAGS,
+  type SendTo,
 } from "../peer_args.ts";
-import { configureCliLogging, startCliPeer, untilSignal } from "../peer_session.ts";
+import { aborted } from "../signals.ts";
+import { startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 
 /** How long send-file waits for the recipient to accept, by default, in seconds. */
@@ -37,14 +39,10 @@ Options:
 ${PEER_FLAGS_HELP}`;
 
 /** Parsed `tincan send-file` arguments. */
-export type SendFileArgs =
-  | { readonly help: true }
-  | ({
-    readonly help: false;
-    readonly to: string;
-    readonly path: string;
-    readonly timeoutMs: number;
-  } & PeerArgs);
+export type SendFileArgs = Parsed<SendFileOptions>;
+
+/** Whom `tincan send-file` offers which file to, and how long it waits for an answer. */
+export type SendFileOptions = { readonly path: string } & SendTo;
 
 /**
  * Parses the arguments of `tincan send-file`.
@@ -52,11 +50,7 @@ export type SendFileArgs =
  * exactly one PATH, or a bad --timeout.
  */
 export function parseSendFileArgs(args: readonly string[], env: Env): SendFileArgs {
-  const { values, positionals } = parseFlags("send-file", args, {
-    ...PEER_FLAGS,
-    to: { type: "string" },
-    timeout: { type: "string" },
-  }, true);
+  const { values, positionals } = parseFlags("send-file", args, SEND_FLAGS, true);
   if (values.help) return { help: true };
   const peer = parsePeerArgs("send-file", values, env);
   const to = checkRecipient("send-file", values.to, peer.user, "a file");
@@ -70,29 +64,31 @@ export function parseSendFileArgs(args: readonly string[], env: Env): SendFileAr
 }
 
 /**
- * Offers the file and waits for its outcome; returns the exit code.
- * @throws Error saying why the file did not arrive.
+ * `tincan send-file`: offers the file and waits for its outcome. Its run throws an Error saying
+ * why the file did not arrive.
  */
-export async function runSendFile(args: readonly string[], io: CliIO): Promise<number> {
-  const env: Env = (name) => Deno.env.get(name);
-  const parsed = parseSendFileArgs(args, env);
-  if (parsed.help) {
-    io.out(SEND_FILE_HELP);
-    return EXIT.ok;
-  }
-  configureCliLogging(env);
-  const signal = untilSignal();
-  const started = await startCliPeer(parsed, { register: false, env }).catch((err: unknown) => {
-    signal.dispose();
-    throw err;
+export const sendFile: Command<SendFileOptions> = {
+  name: "send-file",
+  summary: "offer a file and wait until the recipient has it",
+  help: SEND_FILE_HELP,
+  catchSignals: true,
+  parse: parseSendFileArgs,
+  run: offerFile,
+};
+
+async function offerFile(
+  parsed: SendFileOptions,
+  { io, env, signal }: CommandContext,
+): Promise<number> {
+  const started = await startCliPeer(parsed, {
+    register: false,
+    env,
+    io,
+    services: () => ({ files: fileService() }),
   });
-  let files: FileTransfers | undefined;
   try {
-    files = await FileTransfers.start(started.peer, started.profile);
-    const encoder = new TextEncoder();
-    if (Deno.stderr.isTerminal()) {
-      files.on(progressBars((text) => Deno.stderr.writeSync(encoder.encode(text))));
-    }
+    const { files } = started.peer.services;
+    if (io.errStream.isTerminal()) files.on(progressBars((text) => io.errStream.write(text)));
     let id = "";
     let settle: (outcome: FileEvent | "timeout" | "interrupted") => void = () => {};
     const outcome = new Promise<FileEvent | "timeout" | "interrupted">((r) => settle = r);
@@ -115,7 +111,7 @@ export async function runSendFile(args: readonly string[], io: CliIO): Promise<n
         `waiting for ${parsed.to} to accept`,
     );
     timer.id = setTimeout(() => settle("timeout"), parsed.timeoutMs);
-    void signal.signalled.then(() => settle("interrupted"));
+    void aborted(signal).then(() => settle("interrupted"));
     const result = await outcome;
     clearTimeout(timer.id);
     if (result === "timeout") {
@@ -129,8 +125,6 @@ export async function runSendFile(args: readonly string[], io: CliIO): Promise<n
     const reason = "reason" in result ? result.reason : "";
     throw new Error(`${offer.name} was not delivered to ${parsed.to}: ${reason}`);
   } finally {
-    signal.dispose();
-    await files?.stop().catch(() => {});
     await started.stop();
   }
 }

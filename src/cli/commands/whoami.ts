@@ -3,9 +3,10 @@ import { privateKeyFromProtobuf } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { join } from "node:path";
 import { fingerprintDigits } from "../../crypto/safety_number.ts";
-import { type CliIO, EXIT } from "../io.ts";
+import type { Command, Parsed } from "../command.ts";
+import { EXIT } from "../io.ts";
 import { type Env, PEER_FLAGS, profileDir, requireUser } from "../peer_args.ts";
-import { requireProfile } from "../peer_session.ts";
+import { requireProfile } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 
 /** `tincan whoami --help`. */
@@ -21,9 +22,13 @@ Options:
   -h, --help       show this help`;
 
 /** Parsed `tincan whoami` arguments. */
-export type WhoamiArgs =
-  | { readonly help: true }
-  | { readonly help: false; readonly user: string; readonly profileDir: string };
+export type WhoamiArgs = Parsed<WhoamiOptions>;
+
+/** Whose profile `tincan whoami` shows, and where it is. */
+export interface WhoamiOptions {
+  readonly user: string;
+  readonly profileDir: string;
+}
 
 /**
  * Parses the arguments of `tincan whoami`.
@@ -48,33 +53,34 @@ export function groupDigits(digits: string): string {
 }
 
 /**
- * Prints the profile's identity; returns the exit code.
- * @throws NoProfileError when the profile does not exist; TypeError when its key is damaged.
+ * `tincan whoami`: prints the profile's identity. Its run throws NoProfileError when the profile
+ * does not exist, TypeError when its key is damaged.
  */
-export async function runWhoami(args: readonly string[], io: CliIO): Promise<number> {
-  const parsed = parseWhoamiArgs(args, (name) => Deno.env.get(name));
-  if (parsed.help) {
-    io.out(WHOAMI_HELP);
+export const whoami: Command<WhoamiOptions> = {
+  name: "whoami",
+  summary: "show your PeerId and identity fingerprint (offline)",
+  help: WHOAMI_HELP,
+  parse: parseWhoamiArgs,
+  async run(args, { io }) {
+    await requireProfile(args.profileDir, args.user);
+    const keyPath = join(args.profileDir, "identity.key");
+    let key;
+    try {
+      key = privateKeyFromProtobuf(await Deno.readFile(keyPath));
+    } catch (err: unknown) {
+      if (err instanceof Deno.errors.PermissionDenied) throw err;
+      throw new TypeError(`Cannot read the identity key in ${keyPath}: the file is damaged`, {
+        cause: err,
+      });
+    }
+    if (key.type !== "Ed25519") {
+      throw new TypeError(`Cannot use the identity key in ${keyPath}: it is not Ed25519`);
+    }
+    const digits = fingerprintDigits({ username: args.user, identityKey: key.publicKey.raw });
+    io.out(`user         ${args.user}`);
+    io.out(`peer id      ${peerIdFromPrivateKey(key)}`);
+    io.out(`fingerprint  ${groupDigits(digits)}`);
+    io.out(`profile      ${args.profileDir}`);
     return EXIT.ok;
-  }
-  await requireProfile(parsed.profileDir, parsed.user);
-  const keyPath = join(parsed.profileDir, "identity.key");
-  let key;
-  try {
-    key = privateKeyFromProtobuf(await Deno.readFile(keyPath));
-  } catch (err: unknown) {
-    if (err instanceof Deno.errors.PermissionDenied) throw err;
-    throw new TypeError(`Cannot read the identity key in ${keyPath}: the file is damaged`, {
-      cause: err,
-    });
-  }
-  if (key.type !== "Ed25519") {
-    throw new TypeError(`Cannot use the identity key in ${keyPath}: it is not Ed25519`);
-  }
-  const digits = fingerprintDigits({ username: parsed.user, identityKey: key.publicKey.raw });
-  io.out(`user         ${parsed.user}`);
-  io.out(`peer id      ${peerIdFromPrivateKey(key)}`);
-  io.out(`fingerprint  ${groupDigits(digits)}`);
-  io.out(`profile      ${parsed.profileDir}`);
-  return EXIT.ok;
-}
+  },
+};

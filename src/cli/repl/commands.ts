@@ -1,17 +1,26 @@
 /**
- * The chat REPL's input language, parsed purely: a line is a /command or text for the current
- * recipient. Bad input becomes a one-line usage hint, never an exception.
+ * The chat REPL's core commands — /help, /list, /msg, /to, /verify, /trust, /history, /quit — as
+ * registry entries: each parses its words purely (bad input becomes a one-line usage hint, never
+ * an exception) and runs on the peer.
  */
 import { UsageError } from "../../errors.ts";
-import { checkRoomName } from "../../peer/rooms/rooms.ts";
+import { checkRoomName, RoomError } from "../../peer/rooms/rooms.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { checkText } from "../peer_args.ts";
-import { FILE_HELP } from "./file_commands.ts";
-import { ROOM_HELP } from "./room_commands.ts";
+import { formatHistoryLine, formatSafetyNumber } from "./format.ts";
+import {
+  defineEntry,
+  type EntrySpec,
+  type ReplContext,
+  type ReplEntry,
+  type ReplInput,
+  type ReplRuntime,
+  type ReplUsage,
+} from "./registry.ts";
+import { formatRoomHistoryLine } from "./room_commands.ts";
 
-/** What one input line asks for. */
+/** What one core command line asks for. */
 export type ReplCommand =
-  | { readonly kind: "none" }
   | { readonly kind: "help" }
   | { readonly kind: "list" }
   | { readonly kind: "send"; readonly to: string; readonly text: string }
@@ -26,142 +35,103 @@ export type ReplCommand =
     readonly room?: string;
     readonly limit: number;
   }
-  | { readonly kind: "quit" }
-  | { readonly kind: "usage"; readonly message: string };
-
-/** What the parser needs to know: who we are and who plain text goes to. */
-export interface ReplContext {
-  readonly self: string;
-  readonly target?: string | undefined;
-}
+  | { readonly kind: "quit" };
 
 /** Lines /history shows by default. */
 export const HISTORY_DEFAULT = 20;
 /** Lines /history shows at most. */
 export const HISTORY_MAX = 1000;
 
-/** Usage of each command, as shown by /help and in hints. */
-export const USAGE = {
-  help: "/help                     this list",
-  list: "/list                     who is online",
-  msg: "/msg <user> <text>        send one message (also /whisper)",
-  to: "/to <user>                send what you type next to <user>",
-  verify: "/verify <user> [yes]      show the safety number; `yes` marks <user> verified",
-  trust: "/trust <user>             accept <user>'s new identity key, release held messages",
-  history: `/history [user|#room] [n] the last n messages (default ${HISTORY_DEFAULT})`,
-  quit: "/quit                     log out and exit (also Ctrl-C, Ctrl-D)",
-} as const;
+type Parsed = ReplCommand | ReplUsage | undefined;
 
-/** The /help text. */
-export const REPL_HELP = [
-  "Commands:",
-  ...Object.values(USAGE).map((u) => `  ${u}`),
-  ...ROOM_HELP,
-  ...FILE_HELP,
-  "Anything else is sent to the user chosen with /to (start with // to send a leading /).",
-];
+/** A core entry: its parser, run by `runCore`. */
+function core(
+  name: string,
+  aliases: readonly string[],
+  usage: string,
+  summary: string,
+  parse: EntrySpec<ReplCommand>["parse"],
+): ReplEntry<ReplCommand> {
+  return defineEntry({ name, aliases, usage, summary, parse, run: runCore });
+}
 
-const ALIASES: Readonly<Record<string, keyof typeof USAGE>> = {
-  help: "help",
-  "?": "help",
-  list: "list",
-  who: "list",
-  msg: "msg",
-  whisper: "msg",
-  to: "to",
-  verify: "verify",
-  trust: "trust",
-  history: "history",
-  quit: "quit",
-  exit: "quit",
-};
+/** A command without arguments. */
+const bare =
+  (kind: "help" | "list" | "quit") =>
+  ({ args }: ReplInput, _: ReplContext, usage: () => ReplUsage) =>
+    args.length === 0 ? { kind } : usage();
 
-const usage = (name: keyof typeof USAGE, why?: string): ReplCommand => ({
-  kind: "usage",
-  message: `${why ? `${why}. ` : ""}Usage: ${USAGE[name].replace(/\s{2,}.*$/, "")}`,
-});
-
-/** Parses one input line. */
-export function parseReplLine(line: string, ctx: ReplContext): ReplCommand {
-  const trimmed = line.trim();
-  if (trimmed === "") return { kind: "none" };
-  if (trimmed.startsWith("//")) return plainText(line.trimStart().slice(1), ctx);
-  if (!trimmed.startsWith("/")) return plainText(line, ctx);
-  const [word = "", ...args] = trimmed.slice(1).split(/\s+/);
-  const name = ALIASES[word.toLowerCase()];
-  if (name === undefined) {
-    return { kind: "usage", message: `Unknown command /${word}. Type /help for the commands.` };
-  }
-  switch (name) {
-    case "help":
-    case "list":
-    case "quit":
-      return args.length === 0 ? { kind: name } : usage(name);
-    case "msg": {
-      const [user, ...words] = args;
-      if (user === undefined || words.length === 0) return usage(name);
-      return message(user, afterWords(trimmed, 2), ctx, name);
-    }
-    case "to":
-      if (args.length !== 1) return usage(name);
-      return withUser(args[0]!, ctx, name, (user) => ({ kind: "to", user }));
-    case "verify": {
+/** The core commands, in /help order. */
+export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
+  core("help", ["?"], "/help", "this list", bare("help")),
+  core("list", ["who"], "/list", "who is online", bare("list")),
+  core("msg", ["whisper"], "/msg <user> <text>", "send one message", (input, ctx, usage) => {
+    const [user, ...words] = input.args;
+    if (user?.startsWith("#")) return undefined; // a room: room_commands.ts
+    if (user === undefined || words.length === 0) return usage();
+    return withUser(user, ctx, usage, (to) => {
+      try {
+        return { kind: "send", to, text: checkText("msg", input.rest(2)) };
+      } catch (err: unknown) {
+        if (err instanceof UsageError) return { kind: "usage", message: err.message };
+        throw err;
+      }
+    });
+  }),
+  core("to", [], "/to <user>", "send what you type next to <user>", ({ args }, ctx, usage) => {
+    if (args[0]?.startsWith("#")) return undefined; // a room: room_commands.ts
+    if (args.length !== 1) return usage();
+    return withUser(args[0]!, ctx, usage, (user) => ({ kind: "to", user }));
+  }),
+  core(
+    "verify",
+    [],
+    "/verify <user> [yes]",
+    "show the safety number; `yes` marks <user> verified",
+    ({ args }, ctx, usage) => {
       const [user, confirm, ...rest] = args;
-      if (user === undefined || rest.length > 0) return usage(name);
-      if (confirm !== undefined && confirm.toLowerCase() !== "yes") return usage(name);
-      return withUser(user, ctx, name, (u) => ({ kind: "verify", user: u, confirm: !!confirm }));
-    }
-    case "trust":
-      if (args.length !== 1) return usage(name);
-      return withUser(args[0]!, ctx, name, (user) => ({ kind: "trust", user }));
-    case "history":
-      return history(args);
-  }
-}
-
-function plainText(text: string, ctx: ReplContext): ReplCommand {
-  if (ctx.target === undefined) {
-    return {
-      kind: "usage",
-      message: "No recipient: choose one with /to <user>, or use /msg <user> <text>.",
-    };
-  }
-  return message(ctx.target, text, ctx, "msg");
-}
-
-function message(
-  user: string,
-  text: string,
-  ctx: ReplContext,
-  name: keyof typeof USAGE,
-): ReplCommand {
-  return withUser(user, ctx, name, (to) => {
-    try {
-      return { kind: "send", to, text: checkText("msg", text) };
-    } catch (err: unknown) {
-      if (err instanceof UsageError) return { kind: "usage", message: err.message };
-      throw err;
-    }
-  });
-}
+      if (user === undefined || rest.length > 0) return usage();
+      if (confirm !== undefined && confirm.toLowerCase() !== "yes") return usage();
+      return withUser(user, ctx, usage, (u) => ({ kind: "verify", user: u, confirm: !!confirm }));
+    },
+  ),
+  core(
+    "trust",
+    [],
+    "/trust <user>",
+    "accept <user>'s new identity key, release held messages",
+    ({ args }, ctx, usage) => {
+      if (args.length !== 1) return usage();
+      return withUser(args[0]!, ctx, usage, (user) => ({ kind: "trust", user }));
+    },
+  ),
+  core(
+    "history",
+    [],
+    "/history [user|#room] [n]",
+    `the last n messages (default ${HISTORY_DEFAULT})`,
+    ({ args }, _ctx, usage) => history(args, usage),
+  ),
+  core("quit", ["exit"], "/quit", "log out and exit (also Ctrl-C, Ctrl-D)", bare("quit")),
+];
 
 function withUser(
   input: string,
   ctx: ReplContext,
-  name: keyof typeof USAGE,
-  then: (user: string) => ReplCommand,
-): ReplCommand {
+  usage: (why?: string) => ReplUsage,
+  then: (user: string) => Parsed,
+): Parsed {
   let user: string;
   try {
     user = normalizeUsername(input);
   } catch (err: unknown) {
-    return usage(name, (err as Error).message);
+    return usage((err as Error).message);
   }
-  if (user === ctx.self) return usage(name, "That is you");
+  if (user === ctx.self) return usage("That is you");
   return then(user);
 }
 
-function history(args: string[]): ReplCommand {
+function history(args: readonly string[], usage: (why?: string) => ReplUsage): Parsed {
   let who: { user: string } | { room: string } | undefined;
   let limit = HISTORY_DEFAULT;
   const rest = [...args];
@@ -172,24 +142,74 @@ function history(args: string[]): ReplCommand {
         ? { room: checkRoomName(name) }
         : { user: normalizeUsername(name) };
     } catch (err: unknown) {
-      return usage("history", (err as Error).message);
+      return usage((err as Error).message);
     }
   }
   if (rest.length > 0) {
     const raw = rest.shift()!;
     const n = Number(raw);
     if (!/^\d+$/.test(raw) || n < 1 || n > HISTORY_MAX) {
-      return usage("history", `n must be a whole number from 1 to ${HISTORY_MAX}`);
+      return usage(`n must be a whole number from 1 to ${HISTORY_MAX}`);
     }
     limit = n;
   }
-  if (rest.length > 0) return usage("history");
+  if (rest.length > 0) return usage();
   return { kind: "history", ...who, limit };
 }
 
-/** `line` without its first `n` whitespace-separated words (keeps the text's own spacing). */
-function afterWords(line: string, n: number): string {
-  let rest = line;
-  for (let i = 0; i < n; i++) rest = rest.replace(/^\s*\S+/, "");
-  return rest.replace(/^\s/, "");
+/**
+ * Runs a core command on the REPL's peer.
+ * @throws the peer's errors (no such contact …); the REPL prints them.
+ */
+async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
+  const { peer, style: s } = repl;
+  switch (command.kind) {
+    case "help":
+      return repl.print(repl.help().join("\n"));
+    case "list": {
+      const online = peer.online();
+      return repl.print(online.length ? `Online: ${online.join(", ")}` : "Nobody else is online.");
+    }
+    case "send":
+      await peer.send(command.to, command.text);
+      return; // a queued event says when it went to the mailbox of someone offline
+    case "to":
+      repl.setTarget(command.user);
+      return repl.print(`Now talking to ${command.user}: plain text goes to ${command.user}.`);
+    case "verify": {
+      const number = await peer.safetyNumber(command.user);
+      if (!command.confirm) {
+        return repl.print(formatSafetyNumber(command.user, number, s).join("\n"));
+      }
+      peer.markVerified(command.user);
+      return repl.print(s.green(
+        `${command.user} is verified: if ${command.user}'s key ever changes, messages to ` +
+          `${command.user} are blocked until you /trust again.`,
+      ));
+    }
+    case "trust": {
+      const released = peer.trust(command.user);
+      if (released === undefined) {
+        return repl.print(`${command.user}'s key has not changed: there is nothing to trust.`);
+      }
+      return repl.print(`Trusted ${command.user}'s new key; ${released} held message(s) released.`);
+    }
+    case "history": {
+      const { room } = command;
+      let lines: string[];
+      if (room === undefined) {
+        lines = (await peer.history(command.user, command.limit)).map((l) =>
+          formatHistoryLine(l, peer.username, s)
+        );
+      } else {
+        if (repl.rooms === undefined) throw new RoomError("Rooms are not available here");
+        lines = (await repl.rooms.history(room, command.limit)).map((l) =>
+          formatRoomHistoryLine(room, l, s)
+        );
+      }
+      return repl.print(lines.length === 0 ? "No messages yet." : lines.join("\n"));
+    }
+    case "quit":
+      return repl.quit();
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * The chat REPL's file commands — `/file <user> <path>`, `/accept [id]`, `/reject [id] [reason]`,
- * `/cancel [id]`, `/files` — parsed purely, run on a FileTransfers, and file events shown as chat lines.
+ * `/cancel [id]`, `/files` — as registry entries: parsed purely, run on a FileTransfers; and file
+ * events shown as chat lines.
  */
 import { FileTransferError } from "../../peer/files/errors.ts";
 import type { FileEvent, TransferInfo } from "../../peer/files/events.ts";
@@ -8,6 +9,7 @@ import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import { formatBytes } from "../../peer/files/units.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { sanitize, type Style } from "./format.ts";
+import { defineEntry, type ReplEntry, type ReplInput, type ReplUsage } from "./registry.ts";
 
 /** What one file command line asks for. */
 export type FileCommand =
@@ -15,20 +17,7 @@ export type FileCommand =
   | { readonly kind: "accept"; readonly id?: string }
   | { readonly kind: "reject"; readonly id?: string; readonly reason?: string }
   | { readonly kind: "cancel"; readonly id?: string }
-  | { readonly kind: "files" }
-  | { readonly kind: "file-usage"; readonly message: string };
-
-/** Usage of each file command, as shown by /help. */
-export const FILE_USAGE = {
-  file: "/file <user> <path>       offer a file to <user> (end to end encrypted)",
-  accept: "/accept [id]              accept a file offer (the only one when no id)",
-  reject: "/reject [id] [reason]     decline a file offer",
-  cancel: "/cancel [id]              call off a transfer, either way, before it completes",
-  files: "/files                    your file transfers",
-} as const;
-
-/** The file lines of /help. */
-export const FILE_HELP: readonly string[] = Object.values(FILE_USAGE).map((u) => `  ${u}`);
+  | { readonly kind: "files" };
 
 /** Hex digits of a transfer id shown to users (and enough to name it in /accept, /reject). */
 export const SHORT_ID_CHARS = 4;
@@ -36,59 +25,96 @@ export const SHORT_ID_CHARS = 4;
 /** A word taken as a transfer id: 4 to 32 hex digits (shorter words are reasons). */
 const ID = /^[0-9a-f]{4,32}$/i;
 
-const usage = (name: keyof typeof FILE_USAGE, why?: string): FileCommand => ({
-  kind: "file-usage",
-  message: `${why ? `${why}. ` : ""}Usage: ${FILE_USAGE[name].replace(/\s{2,}.*$/, "")}`,
-});
+type Parsed = FileCommand | ReplUsage;
+
+/** A file entry: its parser, run by runFileCommand on the REPL's file transfers. */
+function fileEntry(
+  name: string,
+  aliases: readonly string[],
+  usage: string,
+  summary: string,
+  parse: (input: ReplInput, usage: (why?: string) => ReplUsage) => Parsed,
+): ReplEntry<FileCommand> {
+  return defineEntry({
+    name,
+    aliases,
+    usage,
+    summary,
+    parse: (input, _ctx, hint) => parse(input, hint),
+    async run(command, repl) {
+      if (repl.files === undefined) throw new FileTransferError("Files are not available here");
+      const lines = await runFileCommand(repl.files, command, repl.style);
+      if (lines.length > 0) repl.print(lines.join("\n"));
+    },
+  });
+}
+
+/** `/accept [id]` and `/cancel [id]`. */
+const optionalId =
+  (kind: "accept" | "cancel") =>
+  ({ args }: ReplInput, usage: (why?: string) => ReplUsage): Parsed => {
+    if (args.length === 0) return { kind };
+    if (args.length > 1) return usage();
+    return ID.test(args[0]!)
+      ? { kind, id: args[0]!.toLowerCase() }
+      : usage(`"${args[0]}" is not a transfer id`);
+  };
 
 /**
- * Parses `line` when it is a file command; undefined when it is not about files. The path of
- * /file is the rest of the line (spaces kept; one pair of surrounding quotes removed). The first
- * word after /reject is its id when it is 4 to 32 hex digits, else the reason starts there.
+ * The file commands, in /help order. The path of /file is the rest of the line (spaces kept; one
+ * pair of surrounding quotes removed). The first word after /reject is its id when it is 4 to 32
+ * hex digits, else the reason starts there.
  */
-export function parseFileLine(line: string): FileCommand | undefined {
-  const trimmed = line.trim();
-  if (!trimmed.startsWith("/") || trimmed.startsWith("//")) return undefined;
-  const [word = "", ...args] = trimmed.slice(1).split(/\s+/);
-  const rest = (skip: number) => trimmed.replace(new RegExp(`^(\\S+\\s+){${skip}}`), "");
-  switch (word.toLowerCase()) {
-    case "file":
-    case "sendfile": {
-      if (args.length < 2) return usage("file");
+export const FILE_COMMANDS: readonly ReplEntry<FileCommand>[] = [
+  fileEntry(
+    "file",
+    ["sendfile"],
+    "/file <user> <path>",
+    "offer a file to <user> (end to end encrypted)",
+    (input, usage) => {
+      if (input.args.length < 2) return usage();
       let user: string;
       try {
-        user = normalizeUsername(args[0]!);
+        user = normalizeUsername(input.args[0]!);
       } catch (err: unknown) {
-        return usage("file", (err as Error).message);
+        return usage((err as Error).message);
       }
-      const path = unquote(rest(2));
-      return path === "" ? usage("file") : { kind: "file", user, path };
-    }
-    case "accept":
-    case "cancel": {
-      const name = word.toLowerCase() as "accept" | "cancel";
-      if (args.length === 0) return { kind: name };
-      if (args.length > 1) return usage(name);
-      return ID.test(args[0]!)
-        ? { kind: name, id: args[0]!.toLowerCase() }
-        : usage(name, `"${args[0]}" is not a transfer id`);
-    }
-    case "reject": {
-      if (args.length === 0) return { kind: "reject" };
-      const hasId = ID.test(args[0]!);
-      const reason = rest(hasId ? 2 : 1);
-      return {
-        kind: "reject",
-        ...(hasId ? { id: args[0]!.toLowerCase() } : {}),
-        ...(reason === "" || (hasId && args.length === 1) ? {} : { reason }),
-      };
-    }
-    case "files":
-      return args.length === 0 ? { kind: "files" } : usage("files");
-    default:
-      return undefined;
-  }
-}
+      const path = unquote(input.rest(2).trimStart());
+      return path === "" ? usage() : { kind: "file", user, path };
+    },
+  ),
+  fileEntry(
+    "accept",
+    [],
+    "/accept [id]",
+    "accept a file offer (the only one when no id)",
+    optionalId("accept"),
+  ),
+  fileEntry("reject", [], "/reject [id] [reason]", "decline a file offer", ({ args, rest }) => {
+    if (args.length === 0) return { kind: "reject" };
+    const hasId = ID.test(args[0]!);
+    const reason = rest(hasId ? 2 : 1).trimStart();
+    return {
+      kind: "reject",
+      ...(hasId ? { id: args[0]!.toLowerCase() } : {}),
+      ...(reason === "" ? {} : { reason }),
+    };
+  }),
+  fileEntry(
+    "cancel",
+    [],
+    "/cancel [id]",
+    "call off a transfer, either way, before it completes",
+    optionalId("cancel"),
+  ),
+  fileEntry(
+    "files",
+    [],
+    "/files",
+    "your file transfers",
+    ({ args }, usage) => args.length === 0 ? { kind: "files" } : usage(),
+  ),
+];
 
 function unquote(text: string): string {
   const quoted = /^(["'])(.*)\1$/.exec(text);
@@ -127,8 +153,6 @@ export async function runFileCommand(
         return []; // the file-failed event says so
       case "files":
         return listLines(files, s);
-      case "file-usage":
-        return [s.yellow(command.message)];
     }
   } catch (err: unknown) {
     if (err instanceof FileTransferError) return [s.yellow(sanitize(err.message))];

@@ -1,28 +1,29 @@
 /**
- * The chat REPL over node:readline: reads lines, runs them (repl_commands.ts parses them), and
- * shows peer events above the prompt without disturbing what the user is typing: clear the input
- * line, print, then redraw the prompt and the partial input (`rl.prompt(true)`).
+ * The chat REPL over node:readline: reads lines, runs them through the command registry
+ * (registry.ts), and shows peer events above the prompt without disturbing what the user is
+ * typing: clear the input line, print, then redraw the prompt and the partial input
+ * (`rl.prompt(true)`).
  */
 import { clearLine, createInterface, cursorTo } from "node:readline";
 import type { Readable, Writable } from "node:stream";
-import type { Peer } from "../../peer/peer.ts";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
-import { RoomError, type Rooms } from "../../peer/rooms/rooms.ts";
-import { parseReplLine, REPL_HELP, type ReplCommand } from "./commands.ts";
-import { fileEventLines, parseFileLine, type ReplFiles, runFileCommand } from "./file_commands.ts";
-import {
-  formatRoomEvent,
-  formatRoomHistoryLine,
-  parseRoomLine,
-  runRoomCommand,
-} from "./room_commands.ts";
-import { formatEvent, formatHistoryLine, formatSafetyNumber, sanitize, style } from "./format.ts";
+import type { Rooms } from "../../peer/rooms/rooms.ts";
+import { CORE_COMMANDS } from "./commands.ts";
+import { FILE_COMMANDS, fileEventLines, type ReplFiles } from "./file_commands.ts";
+import { formatEvent, sanitize, style } from "./format.ts";
+import { type ChatPeer, type ReplEntry, ReplRegistry, type ReplRuntime } from "./registry.ts";
+import { formatRoomEvent, ROOM_COMMANDS } from "./room_commands.ts";
 
-/** What the REPL uses of a peer (tests pass a fake). */
-export type ChatPeer = Pick<
-  Peer,
-  "username" | "on" | "online" | "send" | "safetyNumber" | "markVerified" | "trust" | "history"
->;
+/** The REPL's command registry: the core commands, and those of the features it has. */
+export function replRegistry(features: { rooms: boolean; files: boolean }): ReplRegistry {
+  const entries: ReplEntry[] = [...CORE_COMMANDS];
+  if (features.rooms) entries.push(...ROOM_COMMANDS);
+  if (features.files) entries.push(...FILE_COMMANDS);
+  return new ReplRegistry(entries);
+}
+
+/** The /help of the full chat (every feature), for `tincan chat --help`. */
+export const REPL_HELP: readonly string[] = replRegistry({ rooms: true, files: true }).help();
 
 /** Where the REPL reads and writes, and how. */
 export interface ReplOptions {
@@ -54,7 +55,16 @@ const DRAIN_MS = 5_000;
 export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
   const { output, terminal } = options;
   const s = style(options.color);
-  const rl = createInterface({ input: options.input, output, terminal, historySize: 200 });
+  const { rooms, files } = options;
+  const registry = replRegistry({ rooms: rooms !== undefined, files: files !== undefined });
+  const rl = createInterface({
+    input: options.input,
+    output,
+    terminal,
+    historySize: 200,
+    // Tab completes a command's name.
+    completer: (line: string) => [registry.completions(line), line],
+  });
   let target: string | undefined;
   let closed = false;
   const running = new Set<Promise<void>>();
@@ -70,9 +80,7 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
   const setPrompt = () =>
     rl.setPrompt(target ? `${peer.username} → ${target}> ` : `${peer.username}> `);
 
-  const { rooms } = options;
   const stopRoomEvents = rooms?.on((event) => print(formatRoomEvent(event, s)));
-  const { files } = options;
   const fileLine = fileEventLines(s);
   const stopFileEvents = files?.on((event) => {
     const line = fileLine(event);
@@ -84,79 +92,23 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     if (line !== undefined) print(line);
   });
 
-  const roomHistory = (room: string, limit: number) => {
-    if (rooms === undefined) throw new RoomError("Rooms are not available here");
-    return rooms.history(room, limit);
-  };
-
-  const run = async (command: ReplCommand): Promise<void> => {
-    switch (command.kind) {
-      case "none":
-        return;
-      case "help":
-        return print(REPL_HELP.join("\n"));
-      case "list": {
-        const online = peer.online();
-        return print(online.length ? `Online: ${online.join(", ")}` : "Nobody else is online.");
-      }
-      case "send": {
-        await peer.send(command.to, command.text);
-        return; // a queued event says when it went to the mailbox of someone offline
-      }
-      case "to":
-        target = command.user;
-        setPrompt();
-        return print(`Now talking to ${command.user}: plain text goes to ${command.user}.`);
-      case "verify": {
-        const number = await peer.safetyNumber(command.user);
-        if (!command.confirm) return print(formatSafetyNumber(command.user, number, s).join("\n"));
-        peer.markVerified(command.user);
-        return print(s.green(
-          `${command.user} is verified: if ${command.user}'s key ever changes, messages to ` +
-            `${command.user} are blocked until you /trust again.`,
-        ));
-      }
-      case "trust": {
-        const released = peer.trust(command.user);
-        if (released === undefined) {
-          return print(`${command.user}'s key has not changed: there is nothing to trust.`);
-        }
-        return print(
-          `Trusted ${command.user}'s new key; ${released} held message(s) released.`,
-        );
-      }
-      case "history": {
-        const lines = command.room === undefined
-          ? (await peer.history(command.user, command.limit)).map((l) =>
-            formatHistoryLine(l, peer.username, s)
-          )
-          : (await roomHistory(command.room, command.limit)).map((l) =>
-            formatRoomHistoryLine(command.room!, l, s)
-          );
-        return print(lines.length === 0 ? "No messages yet." : lines.join("\n"));
-      }
-      case "quit":
-        rl.close();
-        return;
-      case "usage":
-        return print(s.yellow(command.message));
-    }
+  const runtime: ReplRuntime = {
+    peer,
+    rooms,
+    files,
+    style: s,
+    print,
+    setTarget(next) {
+      target = next;
+      setPrompt();
+    },
+    quit: () => rl.close(),
+    help: () => registry.help(),
   };
 
   rl.on("line", (line: string) => {
-    const roomCommand = rooms && parseRoomLine(line, target);
-    const setTarget = (room: string) => {
-      target = room;
-      setPrompt();
-    };
-    const fileCommand = files && parseFileLine(line);
-    const task = (fileCommand
-      ? runFileCommand(files!, fileCommand, s).then((lines) => {
-        if (lines.length > 0) print(lines.join("\n"));
-      })
-      : roomCommand
-      ? runRoomCommand(rooms!, roomCommand, { print, setTarget, style: s })
-      : run(parseReplLine(line, { self: peer.username, target }))).catch((err: unknown) => {
+    const task = registry.run(registry.parse(line, { self: peer.username, target }), runtime)
+      .catch((err: unknown) => {
         print(s.red(`error: ${sanitize(err instanceof Error ? err.message : String(err))}`));
       });
     running.add(task);
@@ -164,7 +116,8 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     if (!closed) rl.prompt();
   });
   rl.on("SIGINT", () => rl.close());
-  options.signal?.addEventListener("abort", () => rl.close(), { once: true });
+  if (options.signal?.aborted) queueMicrotask(() => rl.close());
+  else options.signal?.addEventListener("abort", () => rl.close(), { once: true });
 
   const closed_ = new Promise<void>((resolve) => {
     rl.on("close", () => {

@@ -1,6 +1,7 @@
 /**
- * The chat REPL's room commands: parsing (pure), running them on a Rooms, and showing room
- * events. A room is the current conversation after `/to #room`: plain text then goes to it.
+ * The chat REPL's room commands as registry entries: parsing (pure), running them on a Rooms, and
+ * showing room events. A room is the current conversation after `/to #room`: plain text then goes
+ * to it (the registry passes it as `/msg #room <text>`).
  */
 import {
   checkRoomName,
@@ -12,8 +13,9 @@ import {
 } from "../../peer/rooms/rooms.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { clock, sanitize, type Style, timestamp } from "./format.ts";
+import { defineEntry, type ReplEntry, type ReplInput, type ReplUsage } from "./registry.ts";
 
-/** What one room input line asks for. */
+/** What one room command line asks for. */
 export type RoomCommand =
   | { readonly kind: "create"; readonly room: string }
   | { readonly kind: "invite"; readonly user: string; readonly room: string }
@@ -24,106 +26,119 @@ export type RoomCommand =
   | { readonly kind: "members"; readonly room: string }
   | { readonly kind: "broadcast"; readonly text: string }
   | { readonly kind: "to-room"; readonly room: string }
-  | { readonly kind: "room-send"; readonly room: string; readonly text: string }
-  | { readonly kind: "room-usage"; readonly message: string };
+  | { readonly kind: "room-send"; readonly room: string; readonly text: string };
 
-/** Usage of each room command, as shown by /help. */
-export const ROOM_USAGE = {
-  create: "/create #room             create a room (you are its admin)",
-  invite: "/invite <user> #room      add <user> to a room you administer",
-  join: "/join #room               accept an invitation",
-  leave: "/leave #room              leave a room (or decline its invitation)",
-  kick: "/kick <user> #room        remove <user> from a room you administer",
-  rooms: "/rooms                    your rooms and invitations",
-  members: "/members #room            who is in a room",
-  broadcast: "/broadcast <text>         send <text> to everyone online",
-  to: "/to #room                 send what you type next to the room",
-} as const;
+type Parsed = RoomCommand | ReplUsage | undefined;
 
-/** The room lines of /help. */
-export const ROOM_HELP = Object.values(ROOM_USAGE).map((u) => `  ${u}`);
-
-const usage = (name: keyof typeof ROOM_USAGE, why?: string): RoomCommand => ({
-  kind: "room-usage",
-  message: `${why ? `${why}. ` : ""}Usage: ${ROOM_USAGE[name].replace(/\s{2,}.*$/, "")}`,
-});
-
-/**
- * Parses `line` when it is a room command, or plain text while a room is the target (`target`
- * starts with "#"); undefined when the line is not about rooms.
- */
-export function parseRoomLine(line: string, target: string | undefined): RoomCommand | undefined {
-  const trimmed = line.trim();
-  if (trimmed === "") return undefined;
-  if (!trimmed.startsWith("/") || trimmed.startsWith("//")) {
-    if (target === undefined || !target.startsWith("#")) return undefined;
-    const text = trimmed.startsWith("//") ? line.trimStart().slice(1) : line;
-    return withText(text, (t) => ({ kind: "room-send", room: target, text: t }));
-  }
-  const [word = "", ...args] = trimmed.slice(1).split(/\s+/);
-  switch (word.toLowerCase()) {
-    case "create":
-    case "join":
-    case "leave":
-    case "members": {
-      const name = word.toLowerCase() as "create" | "join" | "leave" | "members";
-      if (args.length !== 1) return usage(name);
-      return withRoom(args[0]!, name, (room) => ({ kind: name, room }));
-    }
-    case "invite":
-    case "kick": {
-      const name = word.toLowerCase() as "invite" | "kick";
-      if (args.length !== 2) return usage(name);
-      let user: string;
-      try {
-        user = normalizeUsername(args[0]!);
-      } catch (err: unknown) {
-        return usage(name, (err as Error).message);
-      }
-      return withRoom(args[1]!, name, (room) => ({ kind: name, user, room }));
-    }
-    case "rooms":
-      return args.length === 0 ? { kind: "rooms" } : usage("rooms");
-    case "broadcast": {
-      if (args.length === 0) return usage("broadcast");
-      const text = trimmed.replace(/^\/\S+\s/, "");
-      return withText(text, (t) => ({ kind: "broadcast", text: t }));
-    }
-    case "to":
-    case "msg":
-      if (args[0]?.startsWith("#") !== true) return undefined; // a user: repl_commands.ts
-      if (word.toLowerCase() === "to") {
-        if (args.length !== 1) return usage("to");
-        return withRoom(args[0], "to", (room) => ({ kind: "to-room", room }));
-      }
-      return withRoom(args[0], "to", (room) =>
-        withText(
-          trimmed.replace(/^\/\S+\s+\S+\s?/, ""),
-          (t) => ({ kind: "room-send", room, text: t }),
-        ));
-    default:
-      return undefined;
-  }
+/** A room entry: its parser, run by runRoomCommand on the REPL's rooms. */
+function room(
+  name: string,
+  usage: string,
+  summary: string,
+  parse: (input: ReplInput, usage: (why?: string) => ReplUsage) => Parsed,
+): ReplEntry<RoomCommand> {
+  return defineEntry({
+    name,
+    usage,
+    summary,
+    parse: (input, _ctx, hint) => parse(input, hint),
+    run(command, repl) {
+      if (repl.rooms === undefined) throw new RoomError("Rooms are not available here");
+      return runRoomCommand(repl.rooms, command, repl);
+    },
+  });
 }
+
+/** `/<name> #room`. */
+const oneRoom = (kind: "create" | "join" | "leave" | "members") =>
+(
+  { args }: ReplInput,
+  usage: (why?: string) => ReplUsage,
+): Parsed => args.length !== 1 ? usage() : withRoom(args[0]!, usage, (r) => ({ kind, room: r }));
+
+/** `/<name> <user> #room`. */
+const userAndRoom = (kind: "invite" | "kick") =>
+(
+  { args }: ReplInput,
+  usage: (why?: string) => ReplUsage,
+): Parsed => {
+  if (args.length !== 2) return usage();
+  let user: string;
+  try {
+    user = normalizeUsername(args[0]!);
+  } catch (err: unknown) {
+    return usage((err as Error).message);
+  }
+  return withRoom(args[1]!, usage, (r) => ({ kind, user, room: r }));
+};
+
+/** The room commands, in /help order. */
+export const ROOM_COMMANDS: readonly ReplEntry<RoomCommand>[] = [
+  room("create", "/create #room", "create a room (you are its admin)", oneRoom("create")),
+  room(
+    "invite",
+    "/invite <user> #room",
+    "add <user> to a room you administer",
+    userAndRoom("invite"),
+  ),
+  room("join", "/join #room", "accept an invitation", oneRoom("join")),
+  room("leave", "/leave #room", "leave a room (or decline its invitation)", oneRoom("leave")),
+  room(
+    "kick",
+    "/kick <user> #room",
+    "remove <user> from a room you administer",
+    userAndRoom("kick"),
+  ),
+  room(
+    "rooms",
+    "/rooms",
+    "your rooms and invitations",
+    ({ args }, usage) => args.length === 0 ? { kind: "rooms" } : usage(),
+  ),
+  room("members", "/members #room", "who is in a room", oneRoom("members")),
+  room(
+    "broadcast",
+    "/broadcast <text>",
+    "send <text> to everyone online",
+    (input, usage) =>
+      input.args.length === 0
+        ? usage()
+        : withText(input.rest(1), (text) => ({ kind: "broadcast", text })),
+  ),
+  room("to", "/to #room", "send what you type next to the room", ({ args }, usage) => {
+    if (args[0]?.startsWith("#") !== true) return undefined; // a user: commands.ts
+    if (args.length !== 1) return usage();
+    return withRoom(args[0], usage, (r) => ({ kind: "to-room", room: r }));
+  }),
+  room("msg", "/msg #room <text>", "send one message to the room", (input, usage) => {
+    const [target] = input.args;
+    if (target?.startsWith("#") !== true) return undefined; // a user: commands.ts
+    return withRoom(
+      target,
+      usage,
+      (r) => withText(input.rest(2), (text) => ({ kind: "room-send", room: r, text })),
+    );
+  }),
+];
 
 function withRoom(
   input: string,
-  name: keyof typeof ROOM_USAGE,
-  then: (room: string) => RoomCommand,
-): RoomCommand {
+  usage: (why?: string) => ReplUsage,
+  then: (room: string) => Parsed,
+): Parsed {
   try {
     return then(checkRoomName(input));
   } catch (err: unknown) {
-    if (err instanceof RoomError) return usage(name, err.message);
+    if (err instanceof RoomError) return usage(err.message);
     throw err;
   }
 }
 
-function withText(text: string, then: (text: string) => RoomCommand): RoomCommand {
+function withText(text: string, then: (text: string) => RoomCommand): RoomCommand | ReplUsage {
   try {
     checkRoomText(text);
   } catch (err: unknown) {
-    if (err instanceof RoomError) return { kind: "room-usage", message: err.message };
+    if (err instanceof RoomError) return { kind: "usage", message: err.message };
     throw err;
   }
   return then(text);
@@ -197,8 +212,6 @@ export async function runRoomCommand(
     case "room-send":
       await rooms.send(command.room, command.text);
       return;
-    case "room-usage":
-      return io.print(s.yellow(command.message));
   }
 }
 

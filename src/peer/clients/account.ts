@@ -9,6 +9,7 @@ import { peerIdOf } from "../../net/address.ts";
 import { FramedStream } from "../../net/framed.ts";
 import type { TincanNode } from "../../net/node.ts";
 import { AccountRequest, AccountResponse, Status } from "../../proto/services.ts";
+import { expectOk } from "./expect_ok.ts";
 import { FRAMES } from "../../protocol/limits.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
@@ -138,13 +139,4 @@ function rendezvousId(rendezvous: Target): string {
 
 function request(type: AccountRequest.Type, username: string, opaqueMessage: string) {
   return { type, username, opaqueMessage };
-}
-
-function expectOk(response: AccountResponse, action: string): AccountResponse {
-  if (response.status === Status.OK) return response;
-  throw new RemoteError(
-    response.statusText || `Cannot ${action}: the rendezvous answered ${response.status}`,
-    response.status,
-    response.retryAfterMs > 0n ? Number(response.retryAfterMs) : undefined,
-  );
 }

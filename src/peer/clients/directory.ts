@@ -1,16 +1,11 @@
 /** The client side of /tincan/directory/1.0.0: publish prekeys, look up a user, fetch a key log. */
-import { RemoteError } from "../../errors.ts";
 import { FramedStream } from "../../net/framed.ts";
 import type { TincanNode } from "../../net/node.ts";
-import {
-  DirectoryRequest,
-  DirectoryResponse,
-  type SignedKey,
-  Status,
-} from "../../proto/services.ts";
+import { DirectoryRequest, DirectoryResponse, type SignedKey } from "../../proto/services.ts";
 import { FRAMES, MAX_PEER_RECORDS_PER_LOOKUP } from "../../protocol/limits.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
 import { openStream, type Target } from "../../net/dial.ts";
+import { expectOk } from "./expect_ok.ts";
 
 /** Keys to publish. */
 export interface PrekeyUpload {
@@ -47,14 +42,7 @@ async function ask(
   );
   try {
     await framed.write(request);
-    const response = await framed.read();
-    if (response.status !== Status.OK) {
-      throw new RemoteError(
-        response.statusText || `Cannot ${action}: ${response.status}`,
-        response.status,
-      );
-    }
-    return response;
+    return expectOk(await framed.read(), action);
   } finally {
     await framed.close();
   }

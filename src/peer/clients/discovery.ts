@@ -3,13 +3,13 @@
  * Requests on one client are sent one at a time.
  */
 import type { Stream } from "@libp2p/interface";
-import { RemoteError } from "../../errors.ts";
 import { FramedStream } from "../../net/framed.ts";
 import type { TincanNode } from "../../net/node.ts";
 import { Message } from "../../proto/rendezvous.ts";
 import { FRAMES, MAX_DISCOVER_RESULTS } from "../../protocol/limits.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
 import { openStream, type Target } from "../../net/dial.ts";
+import { expectAnswer, expectOk } from "./expect_ok.ts";
 
 /** One registration returned by DISCOVER. */
 export interface Discovered {
@@ -45,15 +45,9 @@ export class DiscoveryClient {
         type: Message.MessageType.REGISTER,
         register: { ns, signedPeerRecord, ttl: BigInt(ttlSeconds) },
       });
-      const response = (await this.framed.read()).registerResponse;
-      if (response === undefined) throw new RemoteError("REGISTER got no response", "E_PROTOCOL");
-      if (response.status !== Message.ResponseStatus.OK) {
-        throw new RemoteError(
-          `Cannot register in "${ns}": ${response.statusText || response.status}`,
-          response.status,
-        );
-      }
-      return Number(response.ttl);
+      const action = `register in "${ns}"`;
+      const response = expectAnswer((await this.framed.read()).registerResponse, action);
+      return Number(expectOk(response, action).ttl);
     });
   }
 
@@ -78,14 +72,11 @@ export class DiscoveryClient {
         type: Message.MessageType.DISCOVER,
         discover: { ns, limit: BigInt(limit), cookie },
       });
-      const response = (await this.framed.read()).discoverResponse;
-      if (response === undefined) throw new RemoteError("DISCOVER got no response", "E_PROTOCOL");
-      if (response.status !== Message.ResponseStatus.OK) {
-        throw new RemoteError(
-          `Cannot discover "${ns}": ${response.statusText || response.status}`,
-          response.status,
-        );
-      }
+      const action = `discover "${ns}"`;
+      const response = expectOk(
+        expectAnswer((await this.framed.read()).discoverResponse, action),
+        action,
+      );
       return {
         cookie: response.cookie,
         registrations: response.registrations.map((r) => ({

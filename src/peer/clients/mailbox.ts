@@ -2,13 +2,13 @@
  * The client side of /tincan/mailbox/1.0.0: deposit a sealed envelope for an offline user, fetch
  * our own mail, acknowledge it. One stream carries many requests, one at a time, in order.
  */
-import { RemoteError } from "../../errors.ts";
 import { FramedStream } from "../../net/framed.ts";
 import type { TincanNode } from "../../net/node.ts";
-import { MailboxRequest, MailboxResponse, MailboxStatus } from "../../proto/mailbox.ts";
+import { MailboxRequest, MailboxResponse } from "../../proto/mailbox.ts";
 import { FRAMES, MAX_MAIL_PER_FETCH } from "../../protocol/limits.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
 import { openStream, type Target } from "../../net/dial.ts";
+import { expectOk } from "./expect_ok.ts";
 
 /** One fetched mail. */
 export interface FetchedMail {
@@ -92,14 +92,7 @@ export class MailboxClient {
   #ask(request: MailboxRequest, action: string): Promise<MailboxResponse> {
     const run = this.#queue.then(async () => {
       await this.framed.write(request);
-      const response = await this.framed.read();
-      if (response.status !== MailboxStatus.OK) {
-        throw new RemoteError(
-          response.statusText || `Cannot ${action}: ${response.status}`,
-          response.status,
-        );
-      }
-      return response;
+      return expectOk(await this.framed.read(), action);
     });
     this.#queue = run.catch(() => {});
     return run;

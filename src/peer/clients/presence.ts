@@ -1,11 +1,11 @@
 /** The client side of /tincan/presence/1.0.0: a live feed of who is online. */
-import { RemoteError } from "../../errors.ts";
 import { FramedStream } from "../../net/framed.ts";
 import type { TincanNode } from "../../net/node.ts";
-import { PresenceEvent, PresenceRequest, Status } from "../../proto/services.ts";
+import { PresenceEvent, PresenceRequest } from "../../proto/services.ts";
 import { FRAMES } from "../../protocol/limits.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
 import { openStream, type Target } from "../../net/dial.ts";
+import { expectOk } from "./expect_ok.ts";
 
 /** One online/offline change. */
 export interface Presence {
@@ -22,7 +22,8 @@ export interface PresenceFeed {
 }
 
 /**
- * Subscribes to presence: first everyone online now, then each change.
+ * Subscribes to presence: first everyone online now, then each change. Its events end with a
+ * RemoteError E_REPLACED when a newer login of this user replaced ours.
  * @throws RemoteError E_NOT_AUTHORIZED when this node is not logged in.
  */
 export async function subscribePresence(
@@ -37,15 +38,21 @@ export async function subscribePresence(
     FRAMES.presenceEvent,
   );
   await framed.write({});
-  const first = await framed.read(AbortSignal.timeout(FRAMES.presence.readTimeoutMs));
-  if (first.status !== Status.OK) {
+  try {
+    expectOk(
+      await framed.read(AbortSignal.timeout(FRAMES.presence.readTimeoutMs)),
+      "subscribe to presence",
+    );
+  } catch (err: unknown) {
     await framed.close();
-    throw new RemoteError(first.statusText || `presence refused: ${first.status}`, first.status);
+    throw err;
   }
   async function* events(): AsyncGenerator<Presence> {
     while (true) {
       const event = await framed.readOrEnd();
       if (event === undefined) return;
+      // A status after the first event ends the feed: E_REPLACED when a newer login took over.
+      expectOk(event, "stay logged in");
       yield {
         username: event.username,
         peerId: event.peerId,

@@ -7,7 +7,7 @@
 import { FileReply } from "../../proto/file.ts";
 import type { TransferRow } from "../store/file_transfers.ts";
 import { toHex } from "../../crypto/bytes.ts";
-import { OPEN_STATUSES, pickTransfer, type TransferContext } from "./context.ts";
+import { OPEN_STATUSES, pickTransfer, type TransferContext } from "./transfer_context.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
 
@@ -23,7 +23,7 @@ export class Cancellation {
   async cancel(id?: string): Promise<TransferInfo> {
     const { ctx } = this;
     const row = this.#open(id);
-    const reason = `${ctx.peer.username} cancelled it`;
+    const reason = `${ctx.me} cancelled it`;
     if (!ctx.settle(row, OPEN_STATUSES, "failed", { reason, reply: FileReply.Result.CANCELLED })) {
       throw new FileTransferError(`transfer ${toHex(row.transferId)} is no longer open`);
     }

@@ -1,12 +1,13 @@
 /**
  * The downloads of accepted incoming transfers: fetching the missing chunks over
  * /tincan/file/1.0.0, resuming from the verified prefix of the partial file after a disconnect or
- * a restart (retried with growing pauses, and at once when the sender comes back online), and
+ * a restart (retried with growing, jittered pauses, and at once when the sender comes back online), and
  * keeping the file only when its SHA-256 matches the offer.
  */
 import { PROTOCOL } from "../../protocol/ids.ts";
 import { createHash, type Hash } from "node:crypto";
 import { bytesEqual } from "../../crypto/bytes.ts";
+import { backoffDelay } from "../../net/backoff.ts";
 import { FramedStream } from "../../net/framed.ts";
 import { FileData, FileReply, FileRequest } from "../../proto/file.ts";
 import type { TransferRow } from "../store/file_transfers.ts";
@@ -14,7 +15,7 @@ import { DIAL_TIMEOUT_MS } from "../../net/dial.ts";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
 import { chunkCount } from "../../crypto/file_chunks.ts";
 import { dataFrames, RETRY_MAX_MS, RETRY_MIN_MS } from "./constants.ts";
-import type { TransferContext } from "./context.ts";
+import type { TransferContext } from "./transfer_context.ts";
 import { readExactly, receiveChunks, TransferRefusedError } from "./data_transfer.ts";
 import { keepFile } from "./keep_file.ts";
 import { safeBaseName } from "./safe_name.ts";
@@ -69,7 +70,7 @@ export class Downloads {
   #scheduleRetry(id: string): void {
     if (this.#abort.signal.aborted) return;
     const attempt = (this.#retries.get(id)?.attempt ?? -1) + 1;
-    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
+    const delay = backoffDelay(attempt, { minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS });
     const timer = setTimeout(() => {
       const row = this.ctx.store.get(fromHex(id));
       if (row?.status === "accepted") this.start(row);
@@ -93,14 +94,16 @@ export class Downloads {
       const total = chunkCount(row.size, row.chunkSize);
       if (verified < total) {
         const plan = await ctx.chunkPlan(row, file, verified);
-        const remote = await ctx.peer.resolvePeer(row.peer);
-        if (ctx.peer.usernameOf(remote) !== row.peer) {
+        const remote = await ctx.users.resolvePeer(row.peer);
+        if (ctx.users.usernameOf(remote) !== row.peer) {
           throw new Error(`${row.peer}'s key is not the trusted one`);
         }
         const signal = this.#abort.signal;
-        const stream = await ctx.peer.node.dialProtocol(remote, PROTOCOL.file, {
-          signal: AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), signal]),
-        });
+        const stream = await ctx.streams.openStream(
+          remote,
+          PROTOCOL.file,
+          AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), signal]),
+        );
         const abort = () => stream.abort(new Error("file transfers stopped"));
         signal.addEventListener("abort", abort, { once: true });
         const framed = new FramedStream(

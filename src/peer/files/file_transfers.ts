@@ -9,23 +9,25 @@
  * (downloads.ts). The complete file is kept (under a safe, free name) only when its SHA-256
  * matches the offer; otherwise the partial file is deleted and both sides hear why.
  *
- * This module is the facade: the sending side is outgoing_transfers.ts, the receiving side
- * incoming_transfers.ts and downloads.ts, calling a transfer off cancellation.ts, what they share
- * context.ts.
+ * This module is the service and its facade: the sending side is outgoing_transfers.ts, the
+ * receiving side incoming_transfers.ts and downloads.ts, calling a transfer off cancellation.ts,
+ * what they share transfer_context.ts, what they use of the peer ports.ts.
  */
 import { CONTENT_KINDS, PROTOCOL } from "../../protocol/ids.ts";
-import { guarded } from "../../net/serve.ts";
 import { FileReply } from "../../proto/file.ts";
 import type { TransferRow } from "../store/file_transfers.ts";
 import { DEFAULT_MAX_FILE_BYTES, MAX_FILE_STREAMS_PER_CONNECTION } from "./constants.ts";
 import { Cancellation } from "./cancellation.ts";
-import { type FilePeer, type FileProfile, TransferContext } from "./context.ts";
+import type { PeerEvent } from "../events.ts";
+import type { ContentHandler, ServedProtocol, Service, ServiceFactory } from "../service.ts";
+import type { FilePorts } from "./ports.ts";
+import { TransferContext } from "./transfer_context.ts";
 import { Downloads } from "./downloads.ts";
 import type { FileListener, TransferInfo } from "./events.ts";
 import { IncomingTransfers } from "./incoming_transfers.ts";
 import { OutgoingTransfers } from "./outgoing_transfers.ts";
 
-export type { FilePeer, FileProfile } from "./context.ts";
+export type { FilePorts } from "./ports.ts";
 
 /** How file transfers behave. */
 export interface FileTransferOptions {
@@ -37,24 +39,34 @@ export interface FileTransferOptions {
   readonly maxFileBytes?: number;
   /** Plaintext bytes per chunk of our offers; default DEFAULT_CHUNK_BYTES. */
   readonly chunkBytes?: number;
-  /** The clock, in ms; default Date.now. */
-  readonly now?: () => number;
+}
+
+/**
+ * The file-transfer service, for createPeer's services: `{ files: files({ downloadDir }) }`.
+ * Downloads an earlier run left unfinished resume once the peer is logged in.
+ */
+export function files(options: FileTransferOptions = {}): ServiceFactory<FileTransfers> {
+  return (ports) => new FileTransfers(ports, options);
 }
 
 /** A transfer with where it stands, as `list` returns it. */
 export type TransferListing = TransferInfo & { status: TransferRow["status"]; reason: string };
 
-/** File transfers of one running peer. */
-export class FileTransfers {
+/** File transfers of one peer. */
+export class FileTransfers implements Service {
+  /** "file/offer" and "file/reply". */
+  readonly contentHandlers: Readonly<Record<string, ContentHandler>>;
+  /** /tincan/file/1.0.0: the data of our offers, served to their recipients. */
+  readonly protocols: Readonly<Record<string, ServedProtocol>>;
   readonly #ctx: TransferContext;
   readonly #outgoing: OutgoingTransfers;
   readonly #incoming: IncomingTransfers;
   readonly #downloads: Downloads;
   readonly #cancellation: Cancellation;
-  readonly #stopPeerEvents: () => void;
 
-  private constructor(peer: FilePeer, profile: FileProfile, options: FileTransferOptions) {
-    const ctx = new TransferContext(peer, profile, options.now ?? Date.now);
+  /** File transfers over `ports`; made by files() when the peer is created. */
+  constructor(ports: FilePorts, options: FileTransferOptions = {}) {
+    const ctx = new TransferContext(ports);
     this.#ctx = ctx;
     this.#downloads = new Downloads(ctx);
     this.#cancellation = new Cancellation(ctx);
@@ -64,58 +76,33 @@ export class FileTransfers {
       autoAccept: options.autoAccept ?? false,
       maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
     });
-    peer.handleContent(CONTENT_KINDS.file.offer, (m) => this.#incoming.onOffer(m.from, m.payload));
-    peer.handleContent(CONTENT_KINDS.file.reply, async (m) => {
-      const reply = ctx.decodeReply(m.payload);
-      if (reply.result === FileReply.Result.CANCELLED) {
-        await this.#cancellation.onCancelled(m.from, reply);
-      } else {
-        this.#outgoing.onReply(m.from, reply);
-      }
-    });
-    this.#stopPeerEvents = peer.on((event) => {
-      if (event.type === "failed") this.#outgoing.onOfferFailed(event.id, event.reason);
-      if (event.type === "presence" && event.online) this.#downloads.resume(event.username);
-    });
+    this.contentHandlers = {
+      [CONTENT_KINDS.file.offer]: (m) => this.#incoming.onOffer(m.from, m.payload),
+      [CONTENT_KINDS.file.reply]: async (m) => {
+        const reply = ctx.decodeReply(m.payload);
+        if (reply.result === FileReply.Result.CANCELLED) {
+          await this.#cancellation.onCancelled(m.from, reply);
+        } else {
+          this.#outgoing.onReply(m.from, reply);
+        }
+      },
+    };
+    this.protocols = {
+      [PROTOCOL.file]: {
+        handler: (stream, remote) => this.#outgoing.serve(stream, remote),
+        maxInboundStreams: MAX_FILE_STREAMS_PER_CONNECTION,
+      },
+    };
   }
 
-  /**
-   * Registers the file content kinds and /tincan/file/1.0.0 on `peer` without resuming
-   * anything: call it inside PeerOptions.setup (before the peer accepts messages), so that offers
-   * read from the mailbox at login are handled, then `resume()` once Peer.start returns.
-   * @throws RangeError when file content handlers are already registered on `peer`.
-   */
-  static async attach(
-    peer: FilePeer,
-    profile: FileProfile,
-    options: FileTransferOptions = {},
-  ): Promise<FileTransfers> {
-    const files = new FileTransfers(peer, profile, options);
-    const outgoing = files.#outgoing;
-    const serve = guarded(files.#ctx.log, (s, c) => outgoing.serve(s, c.remotePeer));
-    await peer.node.handle(PROTOCOL.file, serve, {
-      maxInboundStreams: MAX_FILE_STREAMS_PER_CONNECTION,
-    });
-    return files;
+  /** A failed offer is rejected; a sender back online resumes its downloads. */
+  onPeerEvent(event: PeerEvent): void {
+    if (event.type === "failed") this.#outgoing.onOfferFailed(event.id, event.reason);
+    if (event.type === "presence" && event.online) this.#downloads.resume(event.username);
   }
 
-  /**
-   * `attach`, then `resume`: for a peer that is already running (offers that arrived during its
-   * login were refused; prefer `attach` in PeerOptions.setup).
-   * @throws RangeError when file content handlers are already registered on `peer`.
-   */
-  static async start(
-    peer: FilePeer,
-    profile: FileProfile,
-    options: FileTransferOptions = {},
-  ): Promise<FileTransfers> {
-    const files = await FileTransfers.attach(peer, profile, options);
-    files.resume();
-    return files;
-  }
-
-  /** Resumes the downloads an earlier run left unfinished (call once the peer is logged in). */
-  resume(): void {
+  /** Resumes the downloads an earlier run left unfinished (the peer is logged in). */
+  started(): void {
     this.#downloads.resume();
   }
 
@@ -176,8 +163,6 @@ export class FileTransfers {
 
   /** Stops downloads and retries (their progress is kept for the next run). */
   async stop(): Promise<void> {
-    this.#stopPeerEvents();
     await this.#downloads.stop();
-    await Promise.resolve(this.#ctx.peer.node.unhandle(PROTOCOL.file)).catch(() => {});
   }
 }

@@ -10,7 +10,7 @@ import type { TransferRow } from "../store/file_transfers.ts";
 import { toHex } from "../../crypto/bytes.ts";
 import { FILE_KEY_BYTES, TRANSFER_ID_BYTES } from "../../crypto/file_chunks.ts";
 import { MAX_CHUNK_BYTES, MAX_NAME_BYTES, MIN_CHUNK_BYTES } from "./constants.ts";
-import { pickTransfer, type TransferContext } from "./context.ts";
+import { pickTransfer, type TransferContext } from "./transfer_context.ts";
 import type { Downloads } from "./downloads.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
@@ -144,7 +144,7 @@ export class IncomingTransfers {
     const max = this.options.maxFileBytes;
     if (!Number.isSafeInteger(size) || size > max) {
       throw new RangeError(
-        `${safeBaseName(offer.name)} is ${formatBytes(size)}; ${this.ctx.peer.username} accepts ` +
+        `${safeBaseName(offer.name)} is ${formatBytes(size)}; ${this.ctx.me} accepts ` +
           `files up to ${formatBytes(max)}`,
       );
     }

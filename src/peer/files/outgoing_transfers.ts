@@ -14,7 +14,7 @@ import { fromHex } from "../../crypto/bytes.ts";
 import { chunkCount } from "../../crypto/file_chunks.ts";
 import { CREDIT_FRAMES, DEFAULT_CHUNK_BYTES } from "./constants.ts";
 import { FILE_KEY_BYTES, TRANSFER_ID_BYTES } from "../../crypto/file_chunks.ts";
-import { OPEN_STATUSES, type TransferContext } from "./context.ts";
+import { OPEN_STATUSES, type TransferContext } from "./transfer_context.ts";
 import { refuse, sendChunks } from "./data_transfer.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
@@ -37,7 +37,7 @@ export class OutgoingTransfers {
   async offer(to: string, path: string): Promise<TransferInfo> {
     const { ctx } = this;
     const peer = normalizeUsername(to);
-    if (peer === ctx.peer.username) {
+    if (peer === ctx.me) {
       throw new FileTransferError("you cannot send a file to yourself");
     }
     const source = resolve(path);
@@ -65,7 +65,7 @@ export class OutgoingTransfers {
       fileKey,
       chunkSize,
     });
-    const messageId = await ctx.peer.sendContent(
+    const messageId = await ctx.content.sendContent(
       peer,
       CONTENT_KINDS.file.offer,
       payload,
@@ -116,7 +116,7 @@ export class OutgoingTransfers {
    */
   async serve(stream: Stream, remote: PeerId): Promise<void> {
     const { ctx } = this;
-    const from = ctx.peer.usernameOf(remote);
+    const from = ctx.users.usernameOf(remote);
     const framed = new FramedStream(stream, FileRequest, FileData, CREDIT_FRAMES);
     const request = await framed.read();
     const row = request.transferId.length === TRANSFER_ID_BYTES
@@ -145,7 +145,7 @@ export class OutgoingTransfers {
       return await refuse(
         framed,
         FileData.Status.E_UNAVAILABLE,
-        `${ctx.peer.username} can no longer read ${row.name}: ${(err as Error).message}`,
+        `${ctx.me} can no longer read ${row.name}: ${(err as Error).message}`,
       );
     }
     ctx.settle(row, ["offered"], "accepted");

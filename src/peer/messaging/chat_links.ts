@@ -4,11 +4,10 @@
  * answers each envelope with an Ack once it has stored it (or rejected it).
  */
 import { PROTOCOL } from "../../protocol/ids.ts";
-import type { Connection, PeerId, Stream } from "@libp2p/interface";
+import type { Connection, PeerId, Stream, StreamHandler } from "@libp2p/interface";
 import { MAX_ENVELOPE_BYTES } from "../../protocol/limits.ts";
 import type { Logger } from "../../log.ts";
 import { FramedStream } from "../../net/framed.ts";
-import type { TincanNode } from "../../net/node.ts";
 import { guarded } from "../../net/serve.ts";
 import { Ack, ChatFrame } from "../../proto/chat.ts";
 import { DIAL_TIMEOUT_MS } from "../../net/dial.ts";
@@ -33,6 +32,21 @@ export interface ChatHandlers {
   onLinkUp(peer: PeerId): void;
 }
 
+/** What the links use of the node (a TincanNode; tests pass in-memory stream pairs). */
+export interface ChatNode {
+  /** Serves `protocol` with `handler`. */
+  handle(
+    protocol: string,
+    handler: StreamHandler,
+    options: { maxInboundStreams: number },
+  ): Promise<void>;
+  /**
+   * Opens a `protocol` stream to `peer`.
+   * @throws when the peer cannot be reached.
+   */
+  dialProtocol(peer: PeerId, protocol: string, options: { signal: AbortSignal }): Promise<Stream>;
+}
+
 type ChatStream = FramedStream<ChatFrame, ChatFrame>;
 
 /** One chat stream used for sending; compare tokens to tell whether the link was replaced. */
@@ -44,7 +58,7 @@ export class ChatLinks {
   #handlers?: ChatHandlers;
 
   constructor(
-    private readonly node: TincanNode,
+    private readonly node: ChatNode,
     private readonly log: Logger,
   ) {}
 

@@ -2,27 +2,37 @@
  * Incoming envelopes and acknowledgements. An envelope is accepted only when: its signature is
  * the Noise-authenticated sender's (for mail from the rendezvous mailbox: the signature of the
  * sender key it names), it is addressed to us, it is not a duplicate, it decrypts, and the
- * username inside is certified by the rendezvous for the sending key. Then session, history and
- * the seen id are committed in one transaction before the Ack is sent (or the mail acknowledged),
- * so an Ack always means "stored". A receipt (CONTENT_KINDS.receipt) marks our mailed messages delivered.
+ * username inside is certified by the rendezvous for the sending key (incoming_decision.ts).
+ * Then session, content and the seen id are committed in one transaction (received_commit.ts)
+ * before the Ack is sent (or the mail acknowledged), so an Ack always means "stored". A receipt
+ * (CONTENT_KINDS.receipt) marks our mailed messages delivered. Content of other kinds goes to the
+ * handler its service registered; a kind without one is rejected.
+ *
+ * Decrypting holds the sender's lock (each decryption ratchets the stored session); asking the
+ * rendezvous for a certificate does not: a message whose sender must be certified is decrypted,
+ * the lock released, the certificate fetched, and the message decrypted again under the lock.
  */
-import { CONTENT_KINDS } from "../../protocol/ids.ts";
-import { MAX_RECEIPT_IDS } from "../../protocol/limits.ts";
 import type { PeerId } from "@libp2p/interface";
 import { sealAtRest } from "../../crypto/at_rest.ts";
-import { bytesEqual } from "../../crypto/bytes.ts";
-import { type Envelope, EnvelopeError, openEnvelope } from "../../crypto/envelope.ts";
-import { PrekeyKind } from "../../crypto/prekeys.ts";
+import { bytesEqual, toHex } from "../../crypto/bytes.ts";
+import type { Envelope } from "../../crypto/envelope.ts";
 import { StatementError } from "../../crypto/statements.ts";
 import { RemoteError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
 import { Ack, Content } from "../../proto/chat.ts";
 import { Receipt } from "../../proto/mailbox.ts";
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
+import { MAX_RECEIPT_IDS } from "../../protocol/limits.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
-import { transaction } from "../../store/database.ts";
-import { bodyContext, type PeerContext } from "../context.ts";
-import { type PeerEvent } from "../events.ts";
-import { toHex } from "../../crypto/bytes.ts";
-import { type Decrypted, UndecryptableError } from "./session_manager.ts";
+import type { MessageIdHex, PeerEvent } from "../events.ts";
+import type { ContentHandler } from "../service.ts";
+import { bodyContext } from "../store/body_context.ts";
+import type { ContactStore } from "../store/contacts.ts";
+import type { OutboxStore } from "../store/outbox.ts";
+import type { KeyStanding } from "../trust.ts";
+import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
+import { commitReceived, type ReceivedStores } from "./received_commit.ts";
+import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
 
 /** A username no session has been bound to yet; replaced by the certified one. */
 const UNKNOWN_SENDER = "";
@@ -38,315 +48,327 @@ export interface MailOutcome {
   readonly reason?: string;
   /** The mail was itself a receipt (it gets none back). */
   readonly receipt?: boolean;
-  /** Left for a later read: its content kind has no handler yet (nothing was stored). */
-  readonly deferred?: boolean;
+}
+
+/** The stores incoming messages are checked against and committed to. */
+export interface IncomingStores extends ReceivedStores {
+  readonly outbox: OutboxStore;
+  readonly contacts: Pick<ContactStore, "get" | "byKey">;
+  /** Seals history bodies at rest. */
+  readonly storageKey: Uint8Array;
+}
+
+/** Asks the rendezvous which key it certifies for a username (and judges it against the pin). */
+export interface SenderCertifier {
+  /**
+   * @throws RemoteError when the lookup is refused; StatementError for a bad certificate.
+   */
+  resolve(
+    username: string,
+    now: number,
+  ): Promise<{ readonly identityKey: Uint8Array; readonly standing: KeyStanding }>;
+}
+
+/** Where the outcomes of our own messages go (the outgoing side). */
+export interface DeliveryReports {
+  /** Our message `id` to `to` was delivered. */
+  delivered(id: MessageIdHex, to: string): void;
+  /** Our message `id` to `to` failed for `reason`. */
+  failed(id: MessageIdHex, to: string, reason: string): void;
+  /** `username`'s key changed (blocked when it was verified). */
+  keyChanged(username: string, blocked: boolean): void;
+}
+
+/** Everything Incoming works with. */
+export interface IncomingPorts {
+  readonly username: string;
+  /** Our identity key: the recipient every envelope must name. */
+  readonly identityKey: Uint8Array;
+  readonly stores: IncomingStores;
+  readonly sessions: Pick<SessionManager, "decrypt" | "exclusive">;
+  readonly certifier: SenderCertifier;
+  readonly reports: DeliveryReports;
+  /** The content handlers of the peer's services, by kind. */
+  readonly handlers: ReadonlyMap<string, ContentHandler>;
+  readonly now: () => number;
+  /** Receives the messages that arrive. */
+  readonly emit: (event: PeerEvent) => void;
+  readonly log: Logger;
 }
 
 /** Where an envelope came from. */
 type Via = "direct" | "mailbox";
 
-/** Handles what arrives on chat links. */
+/** What receiving one opened envelope gave. */
+type Outcome =
+  | { readonly result: "stored"; readonly from: string; readonly kind: string }
+  | { readonly result: "duplicate" }
+  | { readonly result: "rejected"; readonly reason: string };
+
+/** One pass under the sender's lock: done, or the claimed sender needs certifying first. */
+type Pass = Outcome | { readonly result: "certify"; readonly claimed: string };
+
+/** Handles what arrives on chat links and from the mailbox. */
 export class Incoming {
-  constructor(private readonly ctx: PeerContext) {}
+  constructor(private readonly ports: IncomingPorts) {}
 
   /** Processes one signed envelope from `from`; returns the Ack to send back. */
   async onEnvelope(bytes: Uint8Array, from: PeerId): Promise<Ack> {
-    try {
-      return await this.#accept(bytes, from);
-    } catch (err: unknown) {
-      if (err instanceof EnvelopeError || err instanceof RejectedError) {
-        this.ctx.log.warn(`rejected a message from ${from}: ${err.message}`);
-        return { messageId: new Uint8Array(0), result: Ack.Result.REJECTED, reason: err.message };
-      }
-      throw err;
+    const senderKey = from.publicKey?.raw;
+    const rejected = (messageId: Uint8Array, reason: string): Ack => {
+      this.ports.log.warn(`rejected a message from ${from}: ${reason}`);
+      return { messageId, result: Ack.Result.REJECTED, reason };
+    };
+    if (senderKey === undefined || from.type !== "Ed25519") {
+      return rejected(new Uint8Array(0), "the sender has no Ed25519 identity");
     }
+    const checked = await this.#check(bytes, senderKey);
+    if (checked.verdict === "reject") return rejected(new Uint8Array(0), checked.reason);
+    const { messageId } = checked.envelope;
+    const delivered = { messageId, result: Ack.Result.DELIVERED, reason: "" };
+    if (checked.verdict === "duplicate") return delivered; // a resend: ack again
+    const outcome = await this.#receive(checked.envelope, senderKey, "direct");
+    return outcome.result === "rejected" ? rejected(messageId, outcome.reason) : delivered;
   }
 
   /**
    * Processes one envelope fetched from our mailbox: the sender is authenticated by the
    * envelope's signature and its certificate instead of Noise. Returns the outcome for the
-   * receipt; throws only on unexpected failures (the mail is then kept for another fetch). With
-   * `deferUnhandled`, a content kind without a handler is deferred rather than refused (the
-   * peer is starting; its features register their handlers right after).
+   * receipt; throws only on unexpected failures (the mail is then kept for another fetch).
    */
-  async onMail(bytes: Uint8Array, deferUnhandled = false): Promise<MailOutcome> {
-    const { ctx } = this;
-    let envelope: Envelope;
-    try {
-      envelope = await openEnvelope(bytes, undefined, ctx.signer.publicKey);
-    } catch (err: unknown) {
-      if (!(err instanceof EnvelopeError)) throw err;
-      ctx.log.warn(`dropped a mail: ${err.message}`);
-      return { delivered: false, reason: err.message };
+  async onMail(bytes: Uint8Array): Promise<MailOutcome> {
+    const checked = await this.#check(bytes, undefined);
+    if (checked.verdict === "reject") {
+      this.ports.log.warn(`dropped a mail: ${checked.reason}`);
+      return { delivered: false, reason: checked.reason };
     }
-    const senderKey = envelope.sender;
+    const { envelope } = checked;
     const { messageId } = envelope;
-    return await ctx.sessions.exclusive(senderKey, async (): Promise<MailOutcome> => {
-      const known = ctx.trust.contactByKey(senderKey)?.username;
-      const from = known === undefined ? {} : { from: known };
-      if (ctx.history.seen(messageId)) return { messageId, ...from, delivered: true };
-      try {
-        const stored = await this.#store(envelope, senderKey, "mailbox");
-        return {
-          messageId,
-          from: stored.from,
-          delivered: true,
-          receipt: stored.kind === CONTENT_KINDS.receipt,
-        };
-      } catch (err: unknown) {
-        if (!(err instanceof UndecryptableError || err instanceof RejectedError)) throw err;
-        if (err instanceof UnhandledKindError && deferUnhandled) {
-          return { messageId, ...from, delivered: false, deferred: true };
-        }
-        ctx.log.warn(`refused a mail: ${err.message}`);
-        return { messageId, ...from, delivered: false, reason: err.message };
-      }
-    });
+    const known = this.ports.stores.contacts.byKey(envelope.sender)?.username;
+    const from = known === undefined ? {} : { from: known };
+    if (checked.verdict === "duplicate") return { messageId, ...from, delivered: true };
+    const outcome = await this.#receive(envelope, envelope.sender, "mailbox");
+    if (outcome.result === "duplicate") return { messageId, ...from, delivered: true };
+    if (outcome.result === "rejected") {
+      this.ports.log.warn(`refused a mail: ${outcome.reason}`);
+      return { messageId, ...from, delivered: false, reason: outcome.reason };
+    }
+    const receipt = outcome.kind === CONTENT_KINDS.receipt;
+    return { messageId, from: outcome.from, delivered: true, receipt };
   }
 
   /** Applies an acknowledgement from `from` to our outbox. */
   onAck(ack: Ack, from: PeerId): void {
-    const { ctx } = this;
-    const entry = ctx.outbox.get(ack.messageId);
+    const { stores, reports } = this.ports;
+    const entry = stores.outbox.get(ack.messageId);
     if (entry === undefined || entry.status === "delivered" || entry.status === "failed") return;
-    const contact = ctx.contacts.get(entry.recipient);
+    const contact = stores.contacts.get(entry.recipient);
     const fromKey = from.publicKey?.raw;
     if (!contact || !fromKey || !bytesEqual(contact.identityKey, fromKey)) return;
     const id = toHex(ack.messageId);
     if (ack.result === Ack.Result.DELIVERED) {
-      ctx.outbox.setStatus(ack.messageId, "delivered", ctx.now());
-      ctx.emit({ type: "delivered", id, to: entry.recipient });
+      stores.outbox.setStatus(ack.messageId, "delivered", this.ports.now());
+      reports.delivered(id, entry.recipient);
     } else {
       const reason = `${entry.recipient} rejected it: ${ack.reason || "no reason given"}`;
-      ctx.outbox.setStatus(ack.messageId, "failed", ctx.now(), reason);
-      ctx.emit({ type: "failed", id, to: entry.recipient, reason });
+      stores.outbox.setStatus(ack.messageId, "failed", this.ports.now(), reason);
+      reports.failed(id, entry.recipient, reason);
     }
   }
 
-  async #accept(bytes: Uint8Array, from: PeerId): Promise<Ack> {
-    const { ctx } = this;
-    const senderKey = from.publicKey?.raw;
-    if (senderKey === undefined || from.type !== "Ed25519") {
-      throw new RejectedError("the sender has no Ed25519 identity");
-    }
-    const envelope = await openEnvelope(bytes, senderKey, ctx.signer.publicKey);
-    const delivered = { messageId: envelope.messageId, result: Ack.Result.DELIVERED, reason: "" };
-    // One envelope of this sender at a time, and not while we encrypt for it: the same envelope
-    // may arrive twice at once (on two streams), and each decryption ratchets the stored session.
-    return await ctx.sessions.exclusive(senderKey, async () => {
-      if (ctx.history.seen(envelope.messageId)) return delivered; // a resend: ack again
-      try {
-        await this.#store(envelope, senderKey, "direct");
-      } catch (err: unknown) {
-        if (!(err instanceof UndecryptableError || err instanceof RejectedError)) throw err;
-        ctx.log.warn(`rejected a message from ${from}: ${err.message}`);
-        return { messageId: envelope.messageId, result: Ack.Result.REJECTED, reason: err.message };
-      }
-      return delivered;
+  #check(bytes: Uint8Array, sender: Uint8Array | undefined) {
+    const { identityKey, stores } = this.ports;
+    return checkEnvelope(bytes, {
+      recipient: identityKey,
+      ...(sender === undefined ? {} : { sender }),
+      seen: (messageId) => stores.history.seen(messageId),
     });
   }
 
-  /** Decrypts, authenticates and stores an envelope; returns its certified sender and kind. */
-  async #store(
+  /**
+   * Decrypts, judges and commits an opened envelope under the sender's lock; certifies the
+   * sender between two passes when its key is not the pinned one.
+   */
+  async #receive(envelope: Envelope, senderKey: Uint8Array, via: Via): Promise<Outcome> {
+    let certification: Certification | undefined;
+    for (;;) {
+      const pass = await this.ports.sessions.exclusive(
+        senderKey,
+        () => this.#pass(envelope, senderKey, via, certification),
+      );
+      if (pass.result !== "certify") return pass;
+      certification = await this.#certify(pass.claimed);
+    }
+  }
+
+  async #certify(username: string): Promise<Certification> {
+    try {
+      const user = await this.ports.certifier.resolve(username, this.ports.now());
+      return { certified: true, identityKey: user.identityKey, standing: user.standing };
+    } catch (err: unknown) {
+      if (err instanceof RemoteError || err instanceof StatementError) {
+        return { certified: false, reason: err.message };
+      }
+      throw err;
+    }
+  }
+
+  async #pass(
     envelope: Envelope,
     senderKey: Uint8Array,
     via: Via,
-  ): Promise<{ from: string; kind: string }> {
-    const { ctx } = this;
-    const now = ctx.now();
-    const known = ctx.trust.contactByKey(senderKey);
-    const decrypted = await ctx.sessions.decrypt(
-      { username: known?.username ?? UNKNOWN_SENDER, identityKey: senderKey },
-      envelope,
-      now,
-    );
+    certification: Certification | undefined,
+  ): Promise<Pass> {
+    const { stores, sessions, reports } = this.ports;
+    if (stores.history.seen(envelope.messageId)) return { result: "duplicate" };
+    const now = this.ports.now();
+    const known = stores.contacts.byKey(senderKey);
+    let decrypted: Decrypted;
+    try {
+      decrypted = await sessions.decrypt(
+        { username: known?.username ?? UNKNOWN_SENDER, identityKey: senderKey },
+        envelope,
+        now,
+      );
+    } catch (err: unknown) {
+      if (err instanceof UndecryptableError) return { result: "rejected", reason: err.message };
+      throw err;
+    }
     let content: Content;
-    let username: string;
+    let from: string;
     try {
       content = Content.decode(decrypted.plaintext);
-      username = normalizeUsername(content.from);
+      from = normalizeUsername(content.from);
     } catch {
-      throw new RejectedError("the message content is malformed");
+      return { result: "rejected", reason: "the message content is malformed" };
     }
-    const keyChanged = await this.#authenticate(username, senderKey, known?.username, now);
+    const pinnedKey = stores.contacts.get(from)?.identityKey;
+    const judged = judgeSender({
+      claimed: from,
+      senderKey,
+      ...(pinnedKey === undefined ? {} : { pinnedKey }),
+      ...(certification === undefined ? {} : { certification }),
+    });
+    if (judged.verdict === "certify") return { result: "certify", claimed: from };
+    if (judged.verdict === "reject") {
+      if (judged.blocked) reports.keyChanged(from, true);
+      return { result: "rejected", reason: judged.reason };
+    }
+    const keyChanged = judged.verdict === "hold";
+    if (keyChanged) {
+      stores.outbox.hold(from, now);
+      reports.keyChanged(from, false);
+    }
+    const received = { messageId: envelope.messageId, from, decrypted, now };
     const sentAt = Number(content.sentAt);
-    const stored = { from: username, kind: content.kind };
     if (content.kind === CONTENT_KINDS.receipt) {
-      this.#applyReceipt(content, username, keyChanged, envelope, decrypted, now);
-      return stored;
+      const refused = this.#applyReceipt(content.payload, received, keyChanged);
+      return refused ?? { result: "stored", from, kind: content.kind };
     }
     if (content.kind !== "") {
-      await this.#deliverOther(content, username, envelope, decrypted, sentAt, now);
-      return stored;
+      const refused = await this.#deliverOther(content, received, sentAt);
+      return refused ?? { result: "stored", from, kind: content.kind };
     }
     const body = await sealAtRest(
-      ctx.profile.storageKey,
+      stores.storageKey,
       decrypted.plaintext,
       bodyContext("history", envelope.messageId),
     );
-    transaction(ctx.profile.db, () => {
-      ctx.ratchetSessions.save({ ...decrypted.session, username });
-      if (decrypted.usedOneTimePrekeyId !== undefined) {
-        ctx.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
-      }
-      ctx.history.markSeen(envelope.messageId, now);
-      ctx.history.add({
+    commitReceived(stores, received, () => {
+      stores.history.add({
         messageId: envelope.messageId,
-        peer: username,
+        peer: from,
         outgoing: false,
         sentAt,
         body,
       }, now);
     });
-    ctx.emit({
+    this.ports.emit({
       type: "message",
       id: toHex(envelope.messageId),
-      from: username,
-      to: ctx.username,
+      from,
+      to: this.ports.username,
       text: content.text,
       sentAt,
       keyChanged,
       via,
     });
-    return stored;
+    return { result: "stored", from, kind: content.kind };
   }
 
   /**
    * Marks the messages a receipt names delivered (or failed, when refused), if they were ours to
-   * `from`, in one transaction with the session and the seen id. A receipt from a key that is not
-   * the pinned one changes nothing but the session.
+   * its sender, in the commit of the receipt. A receipt from a key that is not the pinned one
+   * changes nothing but the session. Returns the rejection of a malformed receipt.
    */
   #applyReceipt(
-    content: Content,
-    from: string,
+    payload: Uint8Array,
+    received: { messageId: Uint8Array; from: string; decrypted: Decrypted; now: number },
     keyChanged: boolean,
-    envelope: Envelope,
-    decrypted: Decrypted,
-    now: number,
-  ): void {
-    const { ctx } = this;
+  ): Outcome | undefined {
+    const { stores, reports } = this.ports;
+    const { from, now } = received;
     let receipt: Receipt;
     try {
-      receipt = Receipt.decode(content.payload, {
+      receipt = Receipt.decode(payload, {
         limits: { delivered: MAX_RECEIPT_IDS, refused: MAX_RECEIPT_IDS },
       });
     } catch {
-      throw new RejectedError("the receipt is malformed");
+      return { result: "rejected", reason: "the receipt is malformed" };
     }
-    const events: PeerEvent[] = [];
+    const settled: { id: MessageIdHex; reason?: string }[] = [];
     const settle = (messageId: Uint8Array, reason?: string) => {
-      const entry = ctx.outbox.get(messageId);
+      const entry = stores.outbox.get(messageId);
       if (keyChanged || entry === undefined || entry.recipient !== from) return;
       if (entry.status === "delivered" || entry.status === "failed") return;
-      const id = toHex(messageId);
       if (reason === undefined) {
-        ctx.outbox.setStatus(messageId, "delivered", now);
-        events.push({ type: "delivered", id, to: from });
+        stores.outbox.setStatus(messageId, "delivered", now);
+        settled.push({ id: toHex(messageId) });
       } else {
         const why = `${from} refused it: ${reason || "no reason given"}`;
-        ctx.outbox.setStatus(messageId, "failed", now, why);
-        events.push({ type: "failed", id, to: from, reason: why });
+        stores.outbox.setStatus(messageId, "failed", now, why);
+        settled.push({ id: toHex(messageId), reason: why });
       }
     };
-    transaction(ctx.profile.db, () => {
-      ctx.ratchetSessions.save({ ...decrypted.session, username: from });
-      if (decrypted.usedOneTimePrekeyId !== undefined) {
-        ctx.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
-      }
-      ctx.history.markSeen(envelope.messageId, now);
+    commitReceived(stores, received, () => {
       for (const messageId of receipt.delivered) settle(messageId);
       for (const refusal of receipt.refused) settle(refusal.messageId, refusal.reason);
     });
-    for (const event of events) ctx.emit(event);
+    for (const { id, reason } of settled) {
+      if (reason === undefined) reports.delivered(id, from);
+      else reports.failed(id, from, reason);
+    }
+    return undefined;
   }
 
   /**
-   * Hands another feature's content (rooms, files …) to its handler, then commits the session
-   * and the seen id. A handler that throws rejects the message; one may run twice for the same
-   * id (a crash between it and the commit), so handlers are idempotent by message id.
+   * Hands another feature's content (rooms, files …) to its handler, then commits. A kind with
+   * no handler, or a handler that throws, rejects the message; a handler may run twice for the
+   * same id (a crash between it and the commit), so handlers are idempotent by message id.
+   * Returns the rejection, if any.
    */
   async #deliverOther(
     content: Content,
-    from: string,
-    envelope: Envelope,
-    decrypted: Decrypted,
+    received: { messageId: Uint8Array; from: string; decrypted: Decrypted; now: number },
     sentAt: number,
-    now: number,
-  ): Promise<void> {
-    const { ctx } = this;
-    const handler = ctx.contentHandlers.get(content.kind);
+  ): Promise<Outcome | undefined> {
+    const handler = this.ports.handlers.get(content.kind);
     if (handler === undefined) {
-      throw new UnhandledKindError(`this peer does not handle "${content.kind}" messages`);
+      return { result: "rejected", reason: `this peer does not handle "${content.kind}" messages` };
     }
     try {
       await handler({
-        id: toHex(envelope.messageId),
-        from,
+        id: toHex(received.messageId),
+        from: received.from,
         sentAt,
         text: content.text,
         payload: content.payload,
       });
     } catch (err: unknown) {
-      throw new RejectedError(
-        `${content.kind}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      const why = err instanceof Error ? err.message : String(err);
+      return { result: "rejected", reason: `${content.kind}: ${why}` };
     }
-    transaction(ctx.profile.db, () => {
-      ctx.ratchetSessions.save({ ...decrypted.session, username: from });
-      if (decrypted.usedOneTimePrekeyId !== undefined) {
-        ctx.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
-      }
-      ctx.history.markSeen(envelope.messageId, now);
-    });
+    commitReceived(this.ports.stores, received);
+    return undefined;
   }
-
-  /**
-   * Checks that the rendezvous certifies `senderKey` for `username` (skipped when the key is the
-   * one pinned for that name). Returns whether the key differs from the pinned one.
-   * @throws RejectedError when it is not certified, or the contact is verified and blocked.
-   */
-  async #authenticate(
-    username: string,
-    senderKey: Uint8Array,
-    pinnedFor: string | undefined,
-    now: number,
-  ): Promise<boolean> {
-    const { ctx } = this;
-    const contact = ctx.contacts.get(username);
-    if (pinnedFor === username && contact && bytesEqual(contact.identityKey, senderKey)) {
-      return false;
-    }
-    let user;
-    try {
-      user = await ctx.directory.resolve(username, now);
-    } catch (err: unknown) {
-      if (err instanceof RemoteError || err instanceof StatementError) {
-        throw new RejectedError(`cannot check ${username}'s certificate: ${err.message}`);
-      }
-      throw err;
-    }
-    if (!bytesEqual(user.identityKey, senderKey)) {
-      throw new RejectedError(`the rendezvous does not certify this key for ${username}`);
-    }
-    if (user.standing === "blocked") {
-      ctx.emit({ type: "key-changed", username, blocked: true });
-      throw new RejectedError(`${username} is verified and its key changed: blocked`);
-    }
-    if (user.standing === "changed") {
-      ctx.outbox.hold(username, now);
-      ctx.emit({ type: "key-changed", username, blocked: false });
-      return true;
-    }
-    return false;
-  }
-}
-
-/** An envelope we refuse, with the reason sent back in the Ack. */
-class RejectedError extends Error {
-  override name = "RejectedError";
-}
-
-/** A content kind no handler is registered for (yet). */
-class UnhandledKindError extends RejectedError {
-  override name = "UnhandledKindError";
 }

@@ -4,25 +4,37 @@
  * recipient cannot be reached, the same signed envelope goes to its mailbox at the rendezvous
  * (queued) and is delivered when the recipient's receipt comes back. Messages to a user whose
  * key changed are held until /trust.
+ *
+ * Every collaborator is a small interface (stores, encryptor, resolver, links, mail drop,
+ * presence, clock, event sink), so this runs in tests on in-memory SQLite with fakes.
  */
+import type { DatabaseSync } from "node:sqlite";
+import type { PeerId } from "@libp2p/interface";
 import { openAtRest, sealAtRest } from "../../crypto/at_rest.ts";
-import { newMessageId, sealEnvelope } from "../../crypto/envelope.ts";
+import { fromHex, toHex } from "../../crypto/bytes.ts";
+import { newMessageId } from "../../crypto/envelope.ts";
 import { StatementError } from "../../crypto/statements.ts";
 import { X3dhError } from "../../crypto/x3dh.ts";
 import { RemoteError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import { backoffDelay } from "../../net/backoff.ts";
+import { KeyedMutex } from "../../net/keyed_mutex.ts";
 import { Content } from "../../proto/chat.ts";
 import { transaction } from "../../store/database.ts";
-import type { OutboxEntry } from "../store/outbox.ts";
-import { bodyContext, type PeerContext } from "../context.ts";
 import type { ResolvedUser } from "../directory.ts";
+import type { MessageIdHex, PeerEvent } from "../events.ts";
+import { bodyContext } from "../store/body_context.ts";
+import type { ContactStore } from "../store/contacts.ts";
+import type { HistoryStore } from "../store/history.ts";
+import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
 import type { LinkToken } from "./chat_links.ts";
-import { fromHex, toHex } from "../../crypto/bytes.ts";
-import { type MessageIdHex } from "../events.ts";
 
 /** How long a resolved recipient (key, addresses) is reused before asking the rendezvous again. */
 export const RESOLVE_TTL_MS = 60_000;
 /** Contents kept in memory between writing and encrypting; beyond, they are read back. */
 const MAX_WRITTEN_IN_MEMORY = 10_000;
+/** The pause before the first retry of a recipient (before jitter). */
+export const RETRY_MIN_MS = 1000;
 /** The longest pause between attempts to reach a recipient with undelivered messages. */
 export const RETRY_MAX_MS = 60_000;
 /**
@@ -31,34 +43,112 @@ export const RETRY_MAX_MS = 60_000;
  */
 const ONLINE_WITHOUT_ADDRESSES_RETRIES = 2;
 
+/** The stores outgoing messages are written to, and the key that seals their bodies. */
+export interface OutgoingStores {
+  readonly db: DatabaseSync;
+  readonly outbox: OutboxStore;
+  readonly history: HistoryStore;
+  readonly contacts: Pick<ContactStore, "get">;
+  /** Seals the outbox and history bodies at rest. */
+  readonly storageKey: Uint8Array;
+}
+
+/** Turns an outbox entry into the signed envelope for its recipient. */
+export interface Encryptor {
+  /**
+   * Encrypts `content` (the entry's plaintext) for `user` and signs the envelope; saves the
+   * advanced session and the envelope in the outbox in one transaction. Returns the envelope.
+   * @throws X3dhError or StatementError when no secure session can be started.
+   */
+  encrypt(entry: OutboxEntry, content: Uint8Array, user: ResolvedUser): Promise<Uint8Array>;
+}
+
+/** Finds a recipient's key and addresses. */
+export interface RecipientResolver {
+  /**
+   * Resolves `username` through the directory and judges its key.
+   * @throws RemoteError E_NOT_FOUND for an unknown user; StatementError for a bad certificate.
+   */
+  resolve(username: string, now: number): Promise<ResolvedUser>;
+}
+
+/** The chat links envelopes go out on. */
+export interface LinkSender {
+  /**
+   * Sends an envelope to `peer`; returns the link used.
+   * @throws when the peer cannot be reached.
+   */
+  send(peer: PeerId, envelope: Uint8Array): Promise<LinkToken>;
+  /** The link that sends to `peer` now, if any. */
+  current(peer: PeerId): LinkToken | undefined;
+}
+
 /** Where messages go when their recipient cannot be reached directly. */
-export interface MailDrop {
+export interface MailDeposit {
   /**
    * Leaves a signed envelope in `to`'s mailbox; resolves once the rendezvous committed it.
-   * @throws RemoteError when the mailbox refuses it.
+   * @throws RemoteError when the mailbox refuses it; an Error when it cannot be reached.
    */
   deposit(to: string, envelope: Uint8Array): Promise<void>;
-  /** Whether presence says `username` is online. */
+}
+
+/** What presence says. */
+export interface Presence {
+  /** Whether `username` is online at the rendezvous. */
   isOnline(username: string): boolean;
 }
 
+/** Everything Outgoing works with. */
+export interface OutgoingPorts {
+  /** Our username (the sender named in every content). */
+  readonly username: string;
+  readonly stores: OutgoingStores;
+  readonly encryptor: Encryptor;
+  readonly resolver: RecipientResolver;
+  readonly links: LinkSender;
+  /** The recipient's mailbox; without it, unreachable recipients are retried until reached. */
+  readonly mail?: MailDeposit & Presence;
+  readonly now: () => number;
+  /** Receives the events of our messages (quiet messages' events are not passed on). */
+  readonly emit: (event: PeerEvent) => void;
+  readonly log: Logger;
+}
+
+/** What one flush of a recipient decided: done, or try again later. */
+export type FlushOutcome = { readonly retry: false } | {
+  readonly retry: true;
+  readonly why: string;
+  /** The least pause before the retry (the rendezvous said when a full mailbox may take it). */
+  readonly notBeforeMs?: number;
+};
+
+const DONE: FlushOutcome = { retry: false };
+
 /**
  * Mailbox refusals that make the message fail (reported to the user, never resent): retrying
- * would not help, or (a full mailbox) the sender should know now rather than retry unseen.
+ * would not help.
  */
 const FINAL_MAILBOX_REFUSALS = new Set([
   "E_TOO_LARGE",
-  "E_MAILBOX_FULL",
   "E_NOT_FOUND",
   "E_INVALID_USERNAME",
+  "E_KEY_RETIRED",
 ]);
+/**
+ * Mailbox refusals that pass: the recipient's mailbox is full, or holds all it takes from us,
+ * until the recipient fetches. The message waits in the outbox (the user is told) and is
+ * deposited again after the pause the rendezvous names, or FULL_MAILBOX_RETRY_MS.
+ */
+const FULL_MAILBOX_REFUSALS = new Set(["E_MAILBOX_FULL", "E_SENDER_QUOTA"]);
+/** The pause before depositing again in a full mailbox when the rendezvous names none. */
+export const FULL_MAILBOX_RETRY_MS = 10 * 60_000;
 
 /** Sends and resends what is in the outbox, one recipient at a time. */
 export class Outgoing {
-  /** The flush of each recipient running or queued last. */
-  readonly #running = new Map<string, Promise<void>>();
+  /** One flush of a recipient at a time. */
+  readonly #flushes = new KeyedMutex<string>();
   /** The flush of each recipient that has not started yet (later calls join it). */
-  readonly #waiting = new Map<string, Promise<void>>();
+  readonly #waiting = new Map<string, Promise<FlushOutcome>>();
   /** The link each sent envelope went out on (by message id hex). */
   readonly #sentOn = new Map<string, LinkToken>();
   /** Pending retries of recipients whose last flush failed: the timer and the attempt. */
@@ -71,13 +161,13 @@ export class Outgoing {
   /** Recently resolved recipients. */
   readonly #resolved = new Map<string, { user: ResolvedUser; at: number }>();
 
-  constructor(private readonly ctx: PeerContext, private readonly mailDrop?: MailDrop) {}
+  constructor(private readonly ports: OutgoingPorts) {}
 
   /**
    * Writes a message to `to` into the outbox (and a chat message into the history), then starts
    * sending it. `kind` and `payload` carry another feature's message (see ContentHandler).
    * Returns its id; the outcome arrives as a delivered or failed event. A `quiet` message's
-   * events are for the peer itself (see isQuiet).
+   * events are for the peer itself (a receipt): they are not passed on.
    */
   async write(
     to: string,
@@ -86,11 +176,11 @@ export class Outgoing {
     payload: Uint8Array = new Uint8Array(0),
     quiet = false,
   ): Promise<MessageIdHex> {
-    const { ctx } = this;
-    const now = ctx.now();
+    const { stores } = this.ports;
+    const now = this.ports.now();
     const messageId = newMessageId();
     const content = Content.encode({
-      from: ctx.username,
+      from: this.ports.username,
       text,
       sentAt: BigInt(now),
       kind,
@@ -99,18 +189,18 @@ export class Outgoing {
     if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
     if (quiet) this.#quiet.add(toHex(messageId));
     const outboxBody = await sealAtRest(
-      ctx.profile.storageKey,
+      stores.storageKey,
       content,
       bodyContext("outbox", messageId),
     );
     const historyBody = await sealAtRest(
-      ctx.profile.storageKey,
+      stores.storageKey,
       content,
       bodyContext("history", messageId),
     );
-    const held = ctx.contacts.get(to)?.pendingKey !== undefined;
-    transaction(ctx.profile.db, () => {
-      ctx.outbox.add({
+    const held = stores.contacts.get(to)?.pendingKey !== undefined;
+    transaction(stores.db, () => {
+      stores.outbox.add({
         messageId,
         recipient: to,
         body: outboxBody,
@@ -118,41 +208,49 @@ export class Outgoing {
         createdAt: now,
       });
       if (kind === "") {
-        ctx.history.add(
+        stores.history.add(
           { messageId, peer: to, outgoing: true, sentAt: now, body: historyBody },
           now,
         );
       }
     });
-    if (held) ctx.emit({ type: "key-changed", username: to, blocked: this.#blocked(to) });
+    if (held) this.keyChanged(to, this.#blocked(to));
     else void this.flush(to);
     return toHex(messageId);
   }
 
   /**
    * Sends `to`'s undelivered messages, after any flush of `to` already running. Calls made while
-   * a flush is waiting to start share it.
+   * a flush is waiting to start share it. A flush that does not finish schedules a retry;
+   * resolves with what the flush decided.
    */
-  flush(to: string): Promise<void> {
+  flush(to: string): Promise<FlushOutcome> {
     const waiting = this.#waiting.get(to);
     if (waiting) return waiting;
-    const previous = this.#running.get(to) ?? Promise.resolve();
-    const next = previous.then(() => {
+    const next = this.#flushes.run(to, async () => {
       this.#waiting.delete(to);
-      return this.#flush(to);
-    }).then(() => {
-      clearTimeout(this.#retries.get(to)?.timer);
-      this.#retries.delete(to);
-    }, (err: unknown) => {
-      this.ctx.log.warn(`sending to ${to} failed: ${(err as Error).message}`);
-      this.#retryLater(to);
+      let outcome: FlushOutcome;
+      try {
+        outcome = await this.#flush(to);
+      } catch (err: unknown) {
+        outcome = { retry: true, why: err instanceof Error ? err.message : String(err) };
+      }
+      if (outcome.retry) {
+        this.ports.log.warn(`sending to ${to} failed: ${outcome.why}`);
+        this.#retryLater(to, outcome.notBeforeMs ?? 0);
+      } else {
+        clearTimeout(this.#retries.get(to)?.timer);
+        this.#retries.delete(to);
+      }
+      return outcome;
     });
     this.#waiting.set(to, next);
-    this.#running.set(to, next);
-    void next.then(() => {
-      if (this.#running.get(to) === next) this.#running.delete(to);
-    });
     return next;
+  }
+
+  /** Flushes every recipient the outbox holds undelivered messages for. */
+  flushAll(): void {
+    for (const to of this.ports.stores.outbox.recipientsWithUndelivered()) void this.flush(to);
   }
 
   /** Stops retrying (the peer is stopping). */
@@ -162,15 +260,19 @@ export class Outgoing {
     this.#retries.clear();
   }
 
-  /** Schedules another flush of `to` with a growing pause (1 s, 2 s … 60 s). */
-  #retryLater(to: string): void {
+  /** Schedules another flush of `to` after a growing, jittered pause (about 1 s … 60 s). */
+  #retryLater(to: string, notBeforeMs: number): void {
     if (this.#closed) return;
     const attempt = (this.#retries.get(to)?.attempt ?? 0) + 1;
     clearTimeout(this.#retries.get(to)?.timer);
+    const delay = Math.max(
+      notBeforeMs,
+      backoffDelay(attempt - 1, { minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS }),
+    );
     const timer = setTimeout(() => {
       this.forget(to);
       void this.flush(to);
-    }, Math.min(1000 * 2 ** (attempt - 1), RETRY_MAX_MS));
+    }, delay);
     this.#retries.set(to, { timer, attempt });
   }
 
@@ -179,10 +281,11 @@ export class Outgoing {
     this.#resolved.delete(to);
   }
 
-  async #flush(to: string): Promise<void> {
-    const { ctx } = this;
-    const entries = ctx.outbox.undelivered(to);
-    if (entries.length === 0) return;
+  /** One attempt at sending `to`'s undelivered messages; says whether to try again later. */
+  async #flush(to: string): Promise<FlushOutcome> {
+    const { stores, links, mail } = this.ports;
+    const entries = stores.outbox.undelivered(to);
+    if (entries.length === 0) return DONE;
     let user: ResolvedUser;
     try {
       user = await this.#resolve(to);
@@ -193,23 +296,21 @@ export class Outgoing {
       if (err instanceof StatementError) {
         return this.#failAll(entries, `${to}'s certificate does not verify: ${err.message}`);
       }
-      throw err;
+      return { retry: true, why: `cannot look ${to} up: ${(err as Error).message}` };
     }
     if (user.standing === "changed" || user.standing === "blocked") {
-      ctx.outbox.hold(to, ctx.now());
-      ctx.emit({ type: "key-changed", username: to, blocked: user.standing === "blocked" });
-      return;
+      stores.outbox.hold(to, this.ports.now());
+      this.keyChanged(to, user.standing === "blocked");
+      return DONE;
     }
     // No addresses and no open link: offline, so mail at once — unless presence says it is
     // online and merely not announced yet (it just logged in): then wait a little first.
-    const noRoute = user.addresses.length === 0 && ctx.links.current(user.peerId) === undefined;
+    const noRoute = user.addresses.length === 0 && links.current(user.peerId) === undefined;
     const attempt = this.#retries.get(to)?.attempt ?? 0;
-    if (
-      noRoute && this.mailDrop?.isOnline(to) && attempt < ONLINE_WITHOUT_ADDRESSES_RETRIES
-    ) {
-      throw new Error(`${to} is online but has not announced its addresses yet`);
+    if (noRoute && mail?.isOnline(to) && attempt < ONLINE_WITHOUT_ADDRESSES_RETRIES) {
+      return { retry: true, why: `${to} is online but has not announced its addresses yet` };
     }
-    let unreachable = this.mailDrop !== undefined && noRoute;
+    let unreachable = mail !== undefined && noRoute;
     for (const entry of entries) {
       let envelope = entry.envelope;
       if (envelope === undefined) {
@@ -217,28 +318,33 @@ export class Outgoing {
           envelope = await this.#encrypt(entry, user);
         } catch (err: unknown) {
           if (err instanceof X3dhError || err instanceof StatementError) {
-            return this.#failAll([entry], `cannot start a secure session: ${err.message}`);
+            this.#failAll([entry], `cannot start a secure session: ${err.message}`);
+            return DONE;
           }
           throw err;
         }
       }
       const id = toHex(entry.messageId);
       if (unreachable) {
-        await this.#mail(entry, envelope);
+        const mailed = await this.#mail(entry, envelope);
+        if (mailed.retry) return mailed;
         continue;
       }
       const sentOn = this.#sentOn.get(id);
-      if (sentOn !== undefined && sentOn === ctx.links.current(user.peerId)) continue;
+      if (sentOn !== undefined && sentOn === links.current(user.peerId)) continue;
       try {
-        this.#sentOn.set(id, await ctx.links.send(user.peerId, envelope));
+        this.#sentOn.set(id, await links.send(user.peerId, envelope));
       } catch (err: unknown) {
         this.forget(to); // its addresses or key may have changed: ask the directory next time
-        if (this.mailDrop === undefined) throw err;
-        ctx.log.debug(`cannot reach ${to} (${(err as Error).message}); mailing instead`);
+        const why = `cannot reach ${to}: ${(err as Error).message}`;
+        if (mail === undefined) return { retry: true, why };
+        this.ports.log.debug(`${why}; mailing instead`);
         unreachable = true;
-        await this.#mail(entry, envelope);
+        const mailed = await this.#mail(entry, envelope);
+        if (mailed.retry) return mailed;
       }
     }
+    return DONE;
   }
 
   /**
@@ -248,37 +354,49 @@ export class Outgoing {
    * @throws RemoteError when the mailbox refuses it; an Error when the rendezvous is unreachable.
    */
   async mailNow(id: MessageIdHex): Promise<boolean> {
+    const { stores, mail } = this.ports;
     const messageId = fromHex(id);
-    const entry = this.ctx.outbox.get(messageId);
-    if (entry?.envelope === undefined || this.mailDrop === undefined) return false;
+    const entry = stores.outbox.get(messageId);
+    if (entry?.envelope === undefined || mail === undefined) return false;
     if (entry.status !== "sent") return entry.status === "queued";
-    await this.mailDrop.deposit(entry.recipient, entry.envelope);
+    await mail.deposit(entry.recipient, entry.envelope);
     this.#sentOn.delete(id);
-    if (this.ctx.outbox.queue(messageId, this.ctx.now())) {
-      this.ctx.emit({ type: "queued", id, to: entry.recipient });
+    if (stores.outbox.queue(messageId, this.ports.now())) {
+      this.#report({ type: "queued", id, to: entry.recipient });
     }
     return true;
   }
 
   /** Deposits one encrypted message in its recipient's mailbox and marks it queued. */
-  async #mail(entry: OutboxEntry, envelope: Uint8Array): Promise<void> {
-    const { ctx } = this;
+  async #mail(entry: OutboxEntry, envelope: Uint8Array): Promise<FlushOutcome> {
+    const { stores } = this.ports;
     const id = toHex(entry.messageId);
     try {
-      await this.mailDrop!.deposit(entry.recipient, envelope);
+      await this.ports.mail!.deposit(entry.recipient, envelope);
     } catch (err: unknown) {
       if (err instanceof RemoteError && FINAL_MAILBOX_REFUSALS.has(err.status)) {
-        return this.#failAll([entry], `the rendezvous mailbox refused it: ${err.message}`);
+        this.#failAll([entry], `the rendezvous mailbox refused it: ${err.message}`);
+        return DONE;
+      }
+      if (err instanceof RemoteError && FULL_MAILBOX_REFUSALS.has(err.status)) {
+        const notBeforeMs = err.retryAfterMs ?? FULL_MAILBOX_RETRY_MS;
+        this.ports.emit({
+          type: "notice",
+          text: `${entry.recipient}'s mailbox is full (${err.message}); your message waits and ` +
+            `is tried again in ${Math.ceil(notBeforeMs / 60_000)} min`,
+        });
+        return { retry: true, why: `${entry.recipient}'s mailbox is full`, notBeforeMs };
       }
       if (err instanceof RemoteError && err.status === "E_WRONG_RECIPIENT") {
         this.forget(entry.recipient);
       }
-      throw err;
+      return { retry: true, why: `cannot mail ${entry.recipient}: ${(err as Error).message}` };
     }
     this.#sentOn.delete(id);
-    if (ctx.outbox.queue(entry.messageId, ctx.now())) {
-      ctx.emit({ type: "queued", id, to: entry.recipient });
+    if (stores.outbox.queue(entry.messageId, this.ports.now())) {
+      this.#report({ type: "queued", id, to: entry.recipient });
     }
+    return DONE;
   }
 
   /** Records that the message `id` needs no more sending (acknowledged or failed). */
@@ -288,18 +406,36 @@ export class Outgoing {
     this.#quiet.delete(id);
   }
 
-  /** Whether the message `id` was written quiet (a receipt): its events are not shown. */
-  isQuiet(id: MessageIdHex): boolean {
-    return this.#quiet.has(id);
+  /** Our message `id` to `to` was delivered (incoming acknowledgement or receipt). */
+  delivered(id: MessageIdHex, to: string): void {
+    this.#report({ type: "delivered", id, to });
+  }
+
+  /** Our message `id` to `to` cannot be delivered, for `reason`. */
+  failed(id: MessageIdHex, to: string, reason: string): void {
+    this.#report({ type: "failed", id, to, reason });
+  }
+
+  /** `username`'s key changed (blocked when verified): forgets it and tells the user. */
+  keyChanged(username: string, blocked: boolean): void {
+    this.forget(username);
+    this.ports.emit({ type: "key-changed", username, blocked });
+  }
+
+  /** Passes the event of one of our messages on, unless the message is quiet; settles it. */
+  #report(event: Extract<PeerEvent, { type: "queued" | "delivered" | "failed" }>): void {
+    const quiet = this.#quiet.has(event.id);
+    if (event.type !== "queued") this.settled(event.id);
+    if (!quiet) this.ports.emit(event);
   }
 
   /** `to` from the directory, reused for RESOLVE_TTL_MS while its key stays trusted. */
   async #resolve(to: string): Promise<ResolvedUser> {
     const cached = this.#resolved.get(to);
-    if (cached && this.ctx.now() - cached.at < RESOLVE_TTL_MS) return cached.user;
-    const user = await this.ctx.directory.resolve(to, this.ctx.now());
+    if (cached && this.ports.now() - cached.at < RESOLVE_TTL_MS) return cached.user;
+    const user = await this.ports.resolver.resolve(to, this.ports.now());
     if (user.standing === "trusted" || user.standing === "new") {
-      this.#resolved.set(to, { user: { ...user, standing: "trusted" }, at: this.ctx.now() });
+      this.#resolved.set(to, { user: { ...user, standing: "trusted" }, at: this.ports.now() });
     } else {
       this.#resolved.delete(to);
     }
@@ -307,48 +443,42 @@ export class Outgoing {
   }
 
   async #encrypt(entry: OutboxEntry, user: ResolvedUser): Promise<Uint8Array> {
-    const { ctx } = this;
+    const { stores } = this.ports;
     const id = toHex(entry.messageId);
     const content = this.#written.get(id) ??
-      await openAtRest(ctx.profile.storageKey, entry.body, bodyContext("outbox", entry.messageId));
+      await openAtRest(stores.storageKey, entry.body, bodyContext("outbox", entry.messageId));
     this.#written.delete(id);
-    const peer = { username: user.username, identityKey: user.identityKey };
-    // Exclusive from reading the session to saving it: an envelope arriving from this peer
-    // meanwhile must not ratchet the same stored state (one of the two updates would be lost).
-    return await ctx.sessions.exclusive(user.identityKey, async () => {
-      const now = ctx.now();
-      const encrypted = await ctx.sessions.encrypt(
-        peer,
-        content,
-        () => ctx.directory.bundle(user.username, user.identityKey, now),
-        now,
-      );
-      const envelope = await sealEnvelope(ctx.signer, {
-        sender: ctx.signer.publicKey,
-        recipient: user.identityKey,
-        messageId: entry.messageId,
-        timestamp: entry.createdAt,
-        ...(encrypted.prekey ? { prekey: encrypted.prekey } : {}),
-        ratchetHeader: encrypted.message.header,
-        ciphertext: encrypted.message.ciphertext,
-      });
-      transaction(ctx.profile.db, () => {
-        ctx.ratchetSessions.save(encrypted.session);
-        ctx.outbox.setEnvelope(entry.messageId, envelope, now);
-      });
-      return envelope;
-    });
+    return await this.ports.encryptor.encrypt(entry, content, user);
   }
 
-  #failAll(entries: OutboxEntry[], reason: string): void {
+  #failAll(entries: OutboxEntry[], reason: string): FlushOutcome {
     for (const entry of entries) {
-      this.settled(toHex(entry.messageId));
-      this.ctx.outbox.setStatus(entry.messageId, "failed", this.ctx.now(), reason);
-      this.ctx.emit({ type: "failed", id: toHex(entry.messageId), to: entry.recipient, reason });
+      this.ports.stores.outbox.setStatus(entry.messageId, "failed", this.ports.now(), reason);
+      this.failed(toHex(entry.messageId), entry.recipient, reason);
     }
+    return DONE;
   }
 
   #blocked(username: string): boolean {
-    return this.ctx.contacts.get(username)?.verified ?? false;
+    return this.ports.stores.contacts.get(username)?.verified ?? false;
   }
+}
+
+/**
+ * Marks the message `id` in `outbox` failed for `reason` unless it was delivered or queued
+ * meanwhile; returns where it ends up.
+ * @throws RangeError when there is no such message in the outbox.
+ */
+export function markOutboxFailed(
+  outbox: Pick<OutboxStore, "get" | "setStatus">,
+  id: MessageIdHex,
+  reason: string,
+  now: number,
+): "delivered" | "queued" | "failed" {
+  const messageId = fromHex(id);
+  const status = outbox.get(messageId)?.status;
+  if (status === undefined) throw new RangeError(`there is no message ${id} in the outbox`);
+  if (status === "delivered" || status === "queued") return status;
+  outbox.setStatus(messageId, "failed", now, reason);
+  return "failed";
 }

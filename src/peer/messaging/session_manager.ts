@@ -24,6 +24,7 @@ import { PrekeyHeader as PrekeyHeaderCodec } from "../../proto/envelope.ts";
 import type { OwnKeyStore } from "../store/own_keys.ts";
 import type { RatchetSessionStore, StoredSession } from "../store/ratchet_sessions.ts";
 import { toHex } from "../../crypto/bytes.ts";
+import { KeyedMutex } from "../../net/keyed_mutex.ts";
 
 /** Our long-term keys. */
 export interface LocalIdentity {
@@ -70,7 +71,7 @@ async function sessionIdOf(ephemeralKey: Uint8Array): Promise<Uint8Array> {
 
 /** Chooses, creates and advances ratchet sessions. */
 export class SessionManager {
-  readonly #locks = new Map<string, Promise<void>>();
+  readonly #locks = new KeyedMutex<string>();
 
   constructor(
     private readonly self: LocalIdentity,
@@ -85,14 +86,7 @@ export class SessionManager {
    * sending, a replay window or a refused message when receiving.
    */
   async exclusive<T>(identityKey: Uint8Array, task: () => Promise<T>): Promise<T> {
-    const key = toHex(identityKey);
-    const run = (this.#locks.get(key) ?? Promise.resolve()).then(task);
-    const done = run.then(() => {}, () => {});
-    this.#locks.set(key, done);
-    void done.then(() => {
-      if (this.#locks.get(key) === done) this.#locks.delete(key);
-    });
-    return await run;
+    return await this.#locks.run(toHex(identityKey), task);
   }
 
   /** Whether a session with `peer` exists (else encrypting needs the peer's bundle). */

@@ -1,7 +1,6 @@
 /** Broadcasts: a text to every user online at the rendezvous, each copy pairwise encrypted. */
 import { CONTENT_KINDS } from "../../protocol/ids.ts";
-import type { ContentMessage } from "../context.ts";
-import type { RoomsPeer } from "./context.ts";
+import type { ContentMessage, ContentSender, OnlineList } from "../service.ts";
 import type { RoomEvent } from "./events.ts";
 import { checkRoomText } from "./input.ts";
 
@@ -9,7 +8,8 @@ import { checkRoomText } from "./input.ts";
 export class Broadcast {
   /** `emit` shows a received broadcast. */
   constructor(
-    private readonly peer: RoomsPeer,
+    private readonly content: ContentSender,
+    private readonly presence: OnlineList,
     private readonly emit: (event: RoomEvent) => void,
   ) {}
 
@@ -20,9 +20,9 @@ export class Broadcast {
    */
   async send(text: string): Promise<string[]> {
     checkRoomText(text);
-    const online = this.peer.online();
+    const online = this.presence.online();
     for (const to of online) {
-      await this.peer.sendContent(to, CONTENT_KINDS.broadcast, new Uint8Array(0), text);
+      await this.content.sendContent(to, CONTENT_KINDS.broadcast, new Uint8Array(0), text);
     }
     return online;
   }

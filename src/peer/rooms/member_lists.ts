@@ -15,9 +15,9 @@ import {
   signMemberList,
 } from "../../crypto/member_list.ts";
 import { RoomListUpdate, SignedMemberList } from "../../proto/room.ts";
-import type { ContentMessage } from "../context.ts";
+import type { ContentMessage } from "../service.ts";
 import { toHex } from "../../crypto/bytes.ts";
-import type { RoomContext } from "./context.ts";
+import type { RoomContext } from "./room_context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import type { SenderKeys } from "./sender_keys.ts";
 import type { RoomRow } from "../store/rooms.ts";
@@ -34,7 +34,7 @@ export class MemberLists {
     ctx.store.setList(row.roomId, signed, ctx.now());
     const payload = listUpdate(signed);
     for (const name of to) {
-      if (name !== ctx.me) await ctx.peer.sendContent(name, CONTENT_KINDS.room.members, payload);
+      if (name !== ctx.me) await ctx.content.sendContent(name, CONTENT_KINDS.room.members, payload);
     }
     return signed;
   }
@@ -112,7 +112,7 @@ export class MemberLists {
   async #firstList(bytes: Uint8Array, from: string): Promise<void> {
     const { ctx } = this;
     const { list, signer } = await openMemberList(bytes);
-    const pinned = (await ctx.peer.resolvePeer(signer)).publicKey?.raw;
+    const pinned = (await ctx.users.resolvePeer(signer)).publicKey?.raw;
     if (pinned === undefined || !bytesEqual(pinned, memberKey(list, signer)!)) {
       throw new RoomError(`the list's key for ${signer} is not the one we know`);
     }

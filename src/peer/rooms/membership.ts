@@ -10,8 +10,8 @@ import { ROOM_ID_BYTES } from "../../crypto/sender_key.ts";
 import { RoomLeave } from "../../proto/room.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { transaction } from "../../store/database.ts";
-import type { ContentMessage } from "../context.ts";
-import type { RoomContext } from "./context.ts";
+import type { ContentMessage } from "../service.ts";
+import type { RoomContext } from "./room_context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import { checkRoomName } from "./input.ts";
 import { listUpdate, type MemberLists } from "./member_lists.ts";
@@ -67,7 +67,7 @@ export class Membership {
     const { ctx } = this;
     const { row, name, current } = this.#asAdmin(user, room);
     if (memberKey(current, name)) throw new RoomError(`${name} is already in ${row.localName}`);
-    const peerId = await ctx.peer.resolvePeer(name);
+    const peerId = await ctx.users.resolvePeer(name);
     const identityKey = peerId.publicKey?.raw;
     if (identityKey === undefined) throw new RoomError(`${name} has no identity key`);
     const next: MemberList = {
@@ -77,7 +77,7 @@ export class Membership {
       issuedAt: ctx.now(),
     };
     const signed = await this.lists.publish(row, next, usernames(current));
-    await ctx.peer.sendContent(name, CONTENT_KINDS.room.invite, listUpdate(signed));
+    await ctx.content.sendContent(name, CONTENT_KINDS.room.invite, listUpdate(signed));
   }
 
   /**
@@ -120,7 +120,7 @@ export class Membership {
       }, others);
     } else {
       const leave = RoomLeave.encode({ roomId: row.roomId });
-      for (const to of others) await ctx.peer.sendContent(to, CONTENT_KINDS.room.leave, leave);
+      for (const to of others) await ctx.content.sendContent(to, CONTENT_KINDS.room.leave, leave);
     }
     ctx.forget(row);
   }

@@ -11,10 +11,10 @@ import {
   peekRoomMessage,
   sealRoomMessage,
 } from "../../crypto/sender_key.ts";
-import type { ContentMessage } from "../context.ts";
+import type { ContentMessage } from "../service.ts";
 import { fromHex } from "../../crypto/bytes.ts";
 import { type MessageIdHex } from "../events.ts";
-import type { RoomContext } from "./context.ts";
+import type { RoomContext } from "./room_context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import { checkRoomText } from "./input.ts";
 import { RoomHistory } from "../store/room_history.ts";
@@ -46,7 +46,7 @@ export class RoomMessaging {
     });
     const ids: MessageIdHex[] = [];
     for (const to of ctx.joinedMembers(row, ctx.listOf(row))) {
-      ids.push(await ctx.peer.sendContent(to, CONTENT_KINDS.room.message, sealed.message));
+      ids.push(await ctx.content.sendContent(to, CONTENT_KINDS.room.message, sealed.message));
     }
     return ids;
   }

@@ -13,13 +13,20 @@
  * One lock here serializes all room work (commands and received room messages), so chain
  * iterations go out in the order of the outbox.
  */
+import { KeyedMutex } from "../../net/keyed_mutex.ts";
 import { CONTENT_KINDS } from "../../protocol/ids.ts";
-import type { ContentMessage } from "../context.ts";
 import type { MessageIdHex } from "../events.ts";
-import type { Profile } from "../profile.ts";
+import type {
+  ContentHandler,
+  ContentMessage,
+  ContentSender,
+  Service,
+  ServiceFactory,
+} from "../service.ts";
 import { Broadcast } from "./broadcast.ts";
 import { MAX_TRACKED_IDS } from "./constants.ts";
-import { RoomContext, type RoomsPeer } from "./context.ts";
+import type { RoomPorts } from "./ports.ts";
+import { RoomContext } from "./room_context.ts";
 import type { RoomEvent, RoomListener } from "./events.ts";
 import { MemberLists } from "./member_lists.ts";
 import { Membership } from "./membership.ts";
@@ -30,60 +37,59 @@ import { type RoomInfo, roomInfo, type RoomMemberInfo, roomMembers } from "./vie
 
 // The rest of the API the CLI imports from here (each documented where it is defined).
 export { MAX_ROOM_TEXT_BYTES } from "./constants.ts";
-export type { RoomsPeer } from "./context.ts";
+export type { RoomPorts } from "./ports.ts";
 export { RoomError } from "./errors.ts";
 export type { RoomEvent, RoomListener } from "./events.ts";
 export type { RoomHistoryLine } from "../store/room_history.ts";
 export { checkRoomName, checkRoomText } from "./input.ts";
 export type { RoomInfo, RoomMemberInfo } from "./views.ts";
 
-/** Rooms of one running peer. */
-export class Rooms {
+/** The rooms service, for createPeer's services: `{ rooms: rooms() }`. */
+export function rooms(): ServiceFactory<Rooms> {
+  return (ports) => new Rooms(ports);
+}
+
+/** Rooms of one peer. */
+export class Rooms implements Service {
+  /** The room content kinds (and broadcasts), each handled under the rooms' lock. */
+  readonly contentHandlers: Readonly<Record<string, ContentHandler>>;
   readonly #listeners = new Set<RoomListener>();
   readonly #ctx: RoomContext;
   readonly #membership: Membership;
   readonly #messaging: RoomMessaging;
   readonly #broadcast: Broadcast;
-  #lock: Promise<unknown> = Promise.resolve();
+  readonly #lock = new KeyedMutex<"rooms">();
   /** Ids of the pairwise messages rooms sent lately (the REPL does not list their receipts). */
   readonly #sent = new Set<MessageIdHex>();
 
-  /**
-   * Registers the room content kinds on `peer`; `profile` is the peer's. Construct it inside
-   * PeerOptions.setup (before the peer accepts messages or logs in), or room messages arriving
-   * before then are refused.
-   * @throws RangeError when `peer` already has handlers of the room kinds (a second Rooms).
-   */
-  constructor(peer: RoomsPeer, profile: Profile, now: () => number = Date.now) {
-    const tracked: RoomsPeer = {
-      username: peer.username,
-      handleContent: (kind, handler) => peer.handleContent(kind, handler),
-      online: () => peer.online(),
-      resolvePeer: (username) => peer.resolvePeer(username),
+  /** Rooms over `ports`; made by rooms() when the peer is created. */
+  constructor(ports: RoomPorts) {
+    const tracked: ContentSender = {
       sendContent: async (to, kind, payload, text) => {
-        const id = await peer.sendContent(to, kind, payload, text);
+        const id = await ports.content.sendContent(to, kind, payload, text);
         this.#track(id);
         return id;
       },
     };
-    const ctx = new RoomContext(tracked, profile, now, (event) => this.#emit(event));
+    const ctx = new RoomContext(ports, tracked, (event) => this.#emit(event));
     const keys = new SenderKeys(ctx);
     const lists = new MemberLists(ctx, keys);
     this.#ctx = ctx;
     this.#membership = new Membership(ctx, lists, keys);
     this.#messaging = new RoomMessaging(ctx, keys);
-    this.#broadcast = new Broadcast(tracked, (event) => this.#emit(event));
-    const handle = (kind: string, handler: (m: ContentMessage) => Promise<void>) =>
-      peer.handleContent(kind, (m) => this.#exclusive(() => handler(m)));
-    handle(CONTENT_KINDS.room.invite, (m) => lists.onUpdate(m, true));
-    handle(CONTENT_KINDS.room.members, (m) => lists.onUpdate(m, false));
-    handle(
-      CONTENT_KINDS.room.senderKey,
-      (m) => keys.receive(m, (list, from) => lists.receive(list, from, false, false)),
-    );
-    handle(CONTENT_KINDS.room.message, (m) => this.#messaging.receive(m));
-    handle(CONTENT_KINDS.room.leave, (m) => this.#membership.onLeave(m));
-    peer.handleContent(CONTENT_KINDS.broadcast, (m) => this.#broadcast.receive(m));
+    this.#broadcast = new Broadcast(tracked, ports.presence, (event) => this.#emit(event));
+    const locked = (handler: (m: ContentMessage) => Promise<void>): ContentHandler => (m) =>
+      this.#exclusive(() => handler(m));
+    this.contentHandlers = {
+      [CONTENT_KINDS.room.invite]: locked((m) => lists.onUpdate(m, true)),
+      [CONTENT_KINDS.room.members]: locked((m) => lists.onUpdate(m, false)),
+      [CONTENT_KINDS.room.senderKey]: locked(
+        (m) => keys.receive(m, (list, from) => lists.receive(list, from, false, false)),
+      ),
+      [CONTENT_KINDS.room.message]: locked((m) => this.#messaging.receive(m)),
+      [CONTENT_KINDS.room.leave]: locked((m) => this.#membership.onLeave(m)),
+      [CONTENT_KINDS.broadcast]: (m) => this.#broadcast.receive(m),
+    };
   }
 
   /** Whether `id` is a pairwise message rooms sent (a room message or a control message). */
@@ -184,9 +190,7 @@ export class Rooms {
 
   /** Runs `work` after all room work before it (one at a time). */
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(work, work);
-    this.#lock = run.catch(() => {});
-    return run;
+    return this.#lock.run("rooms", work);
   }
 
   #emit(event: RoomEvent): void {

@@ -17,8 +17,8 @@ import {
 } from "../../crypto/sender_key.ts";
 import { RoomSenderKey, SignedMemberList } from "../../proto/room.ts";
 import { transaction } from "../../store/database.ts";
-import type { ContentMessage } from "../context.ts";
-import type { RoomContext } from "./context.ts";
+import type { ContentMessage } from "../service.ts";
+import type { RoomContext } from "./room_context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import type { RoomRow } from "../store/rooms.ts";
 
@@ -84,14 +84,14 @@ export class SenderKeys {
 
   /** Sends our `chain` (with the list we hold) to `to`, noting the generation each one has. */
   async share(row: RoomRow, chain: SenderChain, to: readonly string[]): Promise<void> {
-    const { store, peer } = this.ctx;
+    const { store, content } = this.ctx;
     const current = store.get(row.roomId) ?? row;
     const payload = RoomSenderKey.encode({
       list: SignedMemberList.decode(current.list),
       chain: { ...chain, skipped: [] },
     });
     for (const name of to) {
-      await peer.sendContent(name, CONTENT_KINDS.room.senderKey, payload);
+      await content.sendContent(name, CONTENT_KINDS.room.senderKey, payload);
       store.setShared(row.roomId, name, chain.generation);
     }
   }

@@ -1,5 +1,5 @@
 /** Rooms and members as /rooms and /members show them. */
-import type { RoomContext } from "./context.ts";
+import type { RoomContext } from "./room_context.ts";
 import type { RoomRow, RoomStatus } from "../store/rooms.ts";
 
 /** A room as /rooms shows it. */

@@ -3,7 +3,7 @@
  * waiting for the user's /trust.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared } from "../../store/database.ts";
+import { prepared, selectAll, selectOne } from "../../store/database.ts";
 
 /** A contact as stored. */
 export interface Contact {
@@ -29,10 +29,11 @@ export class ContactStore {
 
   /** The contact `username`, or undefined. */
   get(username: string): Contact | undefined {
-    const row = prepared(
+    const row = selectOne<Row>(
       this.db,
       "SELECT username, identity_key, verified, pending_key FROM contacts WHERE username = ?",
-    ).get(username) as Row | undefined;
+      username,
+    );
     if (!row) return undefined;
     const contact = {
       username: row.username,
@@ -44,10 +45,12 @@ export class ContactStore {
 
   /** The contact whose pinned or pending key is `identityKey`, or undefined. */
   byKey(identityKey: Uint8Array): Contact | undefined {
-    const row = prepared(
+    const row = selectOne<{ username: string }>(
       this.db,
       "SELECT username FROM contacts WHERE identity_key = ? OR pending_key = ? LIMIT 1",
-    ).get(identityKey, identityKey) as { username: string } | undefined;
+      identityKey,
+      identityKey,
+    );
     return row && this.get(row.username);
   }
 
@@ -83,8 +86,10 @@ export class ContactStore {
 
   /** Every contact's username, sorted. */
   usernames(): string[] {
-    return (prepared(this.db, "SELECT username FROM contacts ORDER BY username").all() as {
-      username: string;
-    }[]).map((r) => r.username);
+    return selectAll<{ username: string }>(
+      this.db,
+      "SELECT username FROM contacts ORDER BY username",
+    )
+      .map((r) => r.username);
   }
 }

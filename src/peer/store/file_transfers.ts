@@ -1,6 +1,6 @@
 /** File transfers of a peer (table file_transfers): what was offered, accepted, and how far it got. */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared } from "../../store/database.ts";
+import { prepared, selectAll, selectOne } from "../../store/database.ts";
 
 /** Where a transfer stands. */
 export type TransferStatus = "offered" | "accepted" | "rejected" | "complete" | "failed";
@@ -106,27 +106,34 @@ export class FileTransferStore {
 
   /** The transfer with this id, if any. */
   get(transferId: Uint8Array): TransferRow | undefined {
-    const row = prepared(this.db, "SELECT * FROM file_transfers WHERE transfer_id = ?")
-      .get(transferId) as DbRow | undefined;
+    const row = selectOne<DbRow>(
+      this.db,
+      "SELECT * FROM file_transfers WHERE transfer_id = ?",
+      transferId,
+    );
     return row && fromDb(row);
   }
 
   /** The outgoing transfer whose offer went out as message `messageId`. */
   byOfferMessage(messageId: Uint8Array): TransferRow | undefined {
-    const row = prepared(this.db, "SELECT * FROM file_transfers WHERE offer_message_id = ?")
-      .get(messageId) as DbRow | undefined;
+    const row = selectOne<DbRow>(
+      this.db,
+      "SELECT * FROM file_transfers WHERE offer_message_id = ?",
+      messageId,
+    );
     return row && fromDb(row);
   }
 
   /** Transfers in `status` (all when undefined), oldest first. */
   list(status?: TransferStatus): TransferRow[] {
     const rows = status === undefined
-      ? prepared(this.db, "SELECT * FROM file_transfers ORDER BY created_at, rowid").all()
-      : prepared(
+      ? selectAll<DbRow>(this.db, "SELECT * FROM file_transfers ORDER BY created_at, rowid")
+      : selectAll<DbRow>(
         this.db,
         "SELECT * FROM file_transfers WHERE status = ? ORDER BY created_at, rowid",
-      ).all(status);
-    return (rows as unknown as DbRow[]).map(fromDb);
+        status,
+      );
+    return rows.map(fromDb);
   }
 
   /** Records the message id of an outgoing offer. */

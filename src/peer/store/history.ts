@@ -3,7 +3,16 @@
  * by the caller; the seen ids detect duplicates and replays across restarts.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared } from "../../store/database.ts";
+import { prepared, selectAll, selectOne } from "../../store/database.ts";
+
+/** A history row as stored. */
+interface HistoryRow {
+  message_id: Uint8Array;
+  peer: string;
+  outgoing: number;
+  sent_at: number;
+  body: Uint8Array;
+}
 
 /** One stored message. */
 export interface HistoryEntry {
@@ -32,21 +41,18 @@ export class HistoryStore {
 
   /** The last `limit` messages with `peer` (all peers when undefined), oldest first. */
   recent(peer: string | undefined, limit: number): HistoryEntry[] {
-    const rows =
-      (peer === undefined
-        ? prepared(this.db, "SELECT * FROM history ORDER BY sent_at DESC, rowid DESC LIMIT ?").all(
-          limit,
-        )
-        : prepared(
-          this.db,
-          "SELECT * FROM history WHERE peer = ? ORDER BY sent_at DESC, rowid DESC LIMIT ?",
-        ).all(peer, limit)) as unknown as {
-          message_id: Uint8Array;
-          peer: string;
-          outgoing: number;
-          sent_at: number;
-          body: Uint8Array;
-        }[];
+    const rows = peer === undefined
+      ? selectAll<HistoryRow>(
+        this.db,
+        "SELECT * FROM history ORDER BY sent_at DESC, rowid DESC LIMIT ?",
+        limit,
+      )
+      : selectAll<HistoryRow>(
+        this.db,
+        "SELECT * FROM history WHERE peer = ? ORDER BY sent_at DESC, rowid DESC LIMIT ?",
+        peer,
+        limit,
+      );
     return rows.reverse().map((row) => ({
       messageId: new Uint8Array(row.message_id),
       peer: row.peer,
@@ -58,8 +64,7 @@ export class HistoryStore {
 
   /** Whether an envelope with `messageId` was already processed. */
   seen(messageId: Uint8Array): boolean {
-    return prepared(this.db, "SELECT 1 FROM seen WHERE message_id = ?").get(messageId) !==
-      undefined;
+    return selectOne(this.db, "SELECT 1 FROM seen WHERE message_id = ?", messageId) !== undefined;
   }
 
   /** Records `messageId` as processed. */

@@ -11,7 +11,7 @@
  *   failed    reported to the user as failed; never resent
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared } from "../../store/database.ts";
+import { prepared, selectAll, selectOne } from "../../store/database.ts";
 
 export type OutboxStatus = "pending" | "held" | "sent" | "queued" | "delivered" | "failed";
 
@@ -70,26 +70,25 @@ export class OutboxStore {
 
   /** The row of `messageId`, or undefined. */
   get(messageId: Uint8Array): OutboxEntry | undefined {
-    const row = prepared(this.db, "SELECT * FROM outbox WHERE message_id = ?").get(messageId) as
-      | Row
-      | undefined;
+    const row = selectOne<Row>(this.db, "SELECT * FROM outbox WHERE message_id = ?", messageId);
     return row && fromRow(row);
   }
 
   /** Messages to `recipient` still to send or resend (pending and sent), oldest first. */
   undelivered(recipient: string): OutboxEntry[] {
-    return (prepared(
+    return selectAll<Row>(
       this.db,
       "SELECT * FROM outbox WHERE recipient = ? AND status IN ('pending', 'sent') ORDER BY seq",
-    ).all(recipient) as unknown as Row[]).map(fromRow);
+      recipient,
+    ).map(fromRow);
   }
 
   /** Recipients with messages still to send or resend. */
   recipientsWithUndelivered(): string[] {
-    return (prepared(
+    return selectAll<{ recipient: string }>(
       this.db,
       "SELECT DISTINCT recipient FROM outbox WHERE status IN ('pending', 'sent') ORDER BY recipient",
-    ).all() as { recipient: string }[]).map((r) => r.recipient);
+    ).map((r) => r.recipient);
   }
 
   /** Stores the envelope of a pending message and marks it sent. */
@@ -147,10 +146,11 @@ export class OutboxStore {
 
   /** How many messages to `recipient` are held. */
   heldCount(recipient: string): number {
-    const row = prepared(
+    const row = selectOne<{ n: number }>(
       this.db,
       "SELECT count(*) AS n FROM outbox WHERE recipient = ? AND status = 'held'",
-    ).get(recipient) as { n: number };
-    return Number(row.n);
+      recipient,
+    );
+    return Number(row?.n ?? 0);
   }
 }

@@ -6,7 +6,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { PrekeyKind } from "../../crypto/prekeys.ts";
 import type { X25519KeyPair } from "../../crypto/primitives.ts";
 import type { SignedKey } from "../../proto/services.ts";
-import { prepared } from "../../store/database.ts";
+import { prepared, selectOne } from "../../store/database.ts";
 
 /** One of our keys with its signature. */
 export interface OwnKey {
@@ -58,30 +58,33 @@ export class OwnKeyStore {
 
   /** The key of `kind` with `id`, or undefined. */
   get(kind: PrekeyKind, id: number): OwnKey | undefined {
-    const row = prepared(this.db, "SELECT * FROM own_keys WHERE kind = ? AND id = ?").get(
+    const row = selectOne<Row>(
+      this.db,
+      "SELECT * FROM own_keys WHERE kind = ? AND id = ?",
       kind,
       id,
-    ) as
-      | Row
-      | undefined;
+    );
     return row && fromRow(row);
   }
 
   /** The newest key of `kind`, or undefined. */
   newest(kind: PrekeyKind): OwnKey | undefined {
-    const row = prepared(
+    const row = selectOne<Row>(
       this.db,
       "SELECT * FROM own_keys WHERE kind = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-    ).get(kind) as Row | undefined;
+      kind,
+    );
     return row && fromRow(row);
   }
 
   /** The next unused id of `kind` (ids only grow, so a used one-time prekey id never returns). */
   nextId(kind: PrekeyKind): number {
     const name = `next-key-id-${kind}`;
-    const row = prepared(this.db, "SELECT value FROM settings WHERE name = ?").get(name) as
-      | { value: string }
-      | undefined;
+    const row = selectOne<{ value: string }>(
+      this.db,
+      "SELECT value FROM settings WHERE name = ?",
+      name,
+    );
     const id = row ? Number(row.value) : 1;
     prepared(
       this.db,
@@ -107,11 +110,11 @@ export class OwnKeyStore {
 
   /** How many keys of `kind` are stored. */
   count(kind: PrekeyKind): number {
-    const row = prepared(this.db, "SELECT count(*) AS n FROM own_keys WHERE kind = ?").get(
+    const row = selectOne<{ n: number }>(
+      this.db,
+      "SELECT count(*) AS n FROM own_keys WHERE kind = ?",
       kind,
-    ) as {
-      n: number;
-    };
-    return Number(row.n);
+    );
+    return Number(row?.n ?? 0);
   }
 }

@@ -3,7 +3,7 @@
  * started one at once, or a key change); the most recently used one sends.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared } from "../../store/database.ts";
+import { prepared, selectAll } from "../../store/database.ts";
 
 /** Most sessions kept per contact; the least recently used are dropped. */
 export const MAX_SESSIONS_PER_CONTACT = 4;
@@ -49,10 +49,12 @@ export class RatchetSessionStore {
 
   /** The sessions with `username` agreed with `identityKey`, most recently used first. */
   list(username: string, identityKey: Uint8Array): StoredSession[] {
-    return (prepared(
+    return selectAll<Row>(
       this.db,
       "SELECT * FROM sessions WHERE username = ? AND identity_key = ? ORDER BY updated_at DESC, rowid DESC",
-    ).all(username, identityKey) as unknown as Row[]).map(fromRow);
+      username,
+      identityKey,
+    ).map(fromRow);
   }
 
   /** Inserts or replaces a session, then drops the least recently used beyond the limit. */

@@ -6,7 +6,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { openAtRest, sealAtRest } from "../../crypto/at_rest.ts";
 import { concat, randomBytes } from "../../crypto/primitives.ts";
-import { prepared } from "../../store/database.ts";
+import { prepared, selectAll } from "../../store/database.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -60,16 +60,18 @@ export class RoomHistory {
    * @throws DecryptionError when a stored text does not open (the database was tampered with).
    */
   async recent(roomId: Uint8Array, limit: number): Promise<RoomHistoryLine[]> {
-    const rows = prepared(
-      this.db,
-      `SELECT message_id, sender, sent_at, body FROM room_history WHERE room_id = ?
-       ORDER BY sent_at DESC, rowid DESC LIMIT ?`,
-    ).all(roomId, limit) as unknown as {
+    const rows = selectAll<{
       message_id: Uint8Array;
       sender: string;
       sent_at: number;
       body: Uint8Array;
-    }[];
+    }>(
+      this.db,
+      `SELECT message_id, sender, sent_at, body FROM room_history WHERE room_id = ?
+       ORDER BY sent_at DESC, rowid DESC LIMIT ?`,
+      roomId,
+      limit,
+    );
     const lines: RoomHistoryLine[] = [];
     for (const row of rows.reverse()) {
       const text = await openAtRest(

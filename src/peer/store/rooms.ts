@@ -4,7 +4,7 @@
  * reads and writes rows.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared } from "../../store/database.ts";
+import { prepared, selectAll, selectOne } from "../../store/database.ts";
 
 /** Where we stand in a room. */
 export type RoomStatus = "invited" | "joined" | "left";
@@ -53,20 +53,19 @@ export class RoomStore {
 
   /** The room with `roomId`, or undefined. */
   get(roomId: Uint8Array): RoomRow | undefined {
-    const row = prepared(this.db, "SELECT * FROM rooms WHERE room_id = ?").get(roomId);
-    return row ? toRoom(row as unknown as RawRoom) : undefined;
+    const row = selectOne<RawRoom>(this.db, "SELECT * FROM rooms WHERE room_id = ?", roomId);
+    return row && toRoom(row);
   }
 
   /** The room named `localName` here, or undefined. */
   byName(localName: string): RoomRow | undefined {
-    const row = prepared(this.db, "SELECT * FROM rooms WHERE local_name = ?").get(localName);
-    return row ? toRoom(row as unknown as RawRoom) : undefined;
+    const row = selectOne<RawRoom>(this.db, "SELECT * FROM rooms WHERE local_name = ?", localName);
+    return row && toRoom(row);
   }
 
   /** Every room, by name. */
   all(): RoomRow[] {
-    return (prepared(this.db, "SELECT * FROM rooms ORDER BY local_name")
-      .all() as unknown as RawRoom[]).map(toRoom);
+    return selectAll<RawRoom>(this.db, "SELECT * FROM rooms ORDER BY local_name").map(toRoom);
   }
 
   /** Adds a room. */
@@ -98,10 +97,12 @@ export class RoomStore {
 
   /** The chain row of `member` in a room, or undefined. */
   chain(roomId: Uint8Array, member: string): ChainRow | undefined {
-    const row = prepared(this.db, "SELECT * FROM room_chains WHERE room_id = ? AND member = ?")
-      .get(roomId, member) as
-        | { member: string; chain: Uint8Array | null; shared_generation: number }
-        | undefined;
+    const row = selectOne<{ member: string; chain: Uint8Array | null; shared_generation: number }>(
+      this.db,
+      "SELECT * FROM room_chains WHERE room_id = ? AND member = ?",
+      roomId,
+      member,
+    );
     if (row === undefined) return undefined;
     return {
       member: row.member,

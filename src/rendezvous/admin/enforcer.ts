@@ -6,7 +6,8 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { Logger } from "../../log.ts";
-import type { Session } from "../sessions.ts";
+import { selectOne } from "../../store/database.ts";
+import type { LoggedInUser } from "../logged_in_users.ts";
 import type { AccountAdminStore } from "../store/account_admin.ts";
 
 /** How often another process's changes are looked for. */
@@ -16,8 +17,8 @@ export const POLL_MS = 250;
 export interface EnforcerDeps {
   readonly db: DatabaseSync;
   readonly store: AccountAdminStore;
-  /** The sessions online now. */
-  readonly online: () => readonly Session[];
+  /** The users logged in now. */
+  readonly online: () => readonly LoggedInUser[];
   /** Ends every connection of a PeerId. */
   readonly disconnect: (peerId: string) => Promise<void>;
   readonly log: Logger;
@@ -40,8 +41,7 @@ export class AccountEnforcer {
 
   /** Disconnects every online user whose account is disabled or gone. */
   sweep(): void {
-    for (const session of this.deps.online()) {
-      const { username, peerId } = session;
+    for (const { username, peerId } of this.deps.online()) {
       const gone = !this.deps.store.exists(username);
       if (!gone && this.deps.store.disabledAt(username) === undefined) continue;
       this.deps.log.info(
@@ -57,7 +57,8 @@ export class AccountEnforcer {
   }
 
   #dataVersion(): number {
-    const row = this.deps.db.prepare("PRAGMA data_version").get() as { data_version: number };
-    return Number(row.data_version);
+    return Number(
+      selectOne<{ data_version: number }>(this.deps.db, "PRAGMA data_version")?.data_version,
+    );
   }
 }

@@ -4,6 +4,7 @@
  * public keys only: nothing here reaches a password record or an envelope.
  */
 import type { AdminActions } from "../admin/actions.ts";
+import type { BlockedKey } from "../account_throttle.ts";
 import type { Metrics } from "../metrics.ts";
 import type { StatsStore } from "../store/stats.ts";
 
@@ -23,12 +24,8 @@ export interface OnlineUser {
   readonly kind: string;
 }
 
-/** A blocked throttle key (`user:NAME` or `addr:HOST`). */
-export interface ThrottleEntry {
-  readonly key: string;
-  readonly failures: number;
-  readonly until: number;
-}
+/** A blocked throttle key (`pair:NAME@ADDRESS`, `addr:…`, `user:…`, `register:…`). */
+export type ThrottleEntry = BlockedKey;
 
 /** A change of who is online. */
 export interface PresenceNotice {

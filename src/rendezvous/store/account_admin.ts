@@ -4,7 +4,7 @@
  * log, prekeys and mail (the foreign keys cascade).
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared, transaction } from "../../store/database.ts";
+import { prepared, selectAll, selectOne, transaction } from "../../store/database.ts";
 
 /** An account as the operator sees it: counts and times, never the OPAQUE record. */
 export interface AccountSummary {
@@ -37,15 +37,7 @@ export class AccountAdminStore {
 
   /** Accounts in name order, at most `limit` (capped at MAX_LISTED). */
   list(limit = MAX_LISTED): AccountSummary[] {
-    const rows = prepared(
-      this.db,
-      `SELECT a.username, a.created_at, a.disabled_at,
-         (SELECT count(*) FROM key_log k WHERE k.username = a.username) - 1 AS key_changes,
-         (SELECT count(*) FROM one_time_prekeys p WHERE p.username = a.username) AS prekeys,
-         coalesce(u.count, 0) AS mail_count, coalesce(u.bytes, 0) AS mail_bytes
-       FROM accounts a LEFT JOIN mailbox_usage u ON u.recipient = a.username
-       ORDER BY a.username LIMIT ?`,
-    ).all(Math.min(limit, MAX_LISTED)) as unknown as {
+    const rows = selectAll<{
       username: string;
       created_at: number;
       disabled_at: number | null;
@@ -53,7 +45,16 @@ export class AccountAdminStore {
       prekeys: number;
       mail_count: number;
       mail_bytes: number;
-    }[];
+    }>(
+      this.db,
+      `SELECT a.username, a.created_at, a.disabled_at,
+         (SELECT count(*) FROM key_log k WHERE k.username = a.username) - 1 AS key_changes,
+         (SELECT count(*) FROM one_time_prekeys p WHERE p.username = a.username) AS prekeys,
+         coalesce(u.count, 0) AS mail_count, coalesce(u.bytes, 0) AS mail_bytes
+       FROM accounts a LEFT JOIN mailbox_usage u ON u.recipient = a.username
+       ORDER BY a.username LIMIT ?`,
+      Math.min(limit, MAX_LISTED),
+    );
     return rows.map((row) => ({
       username: row.username,
       createdAt: Number(row.created_at),
@@ -67,15 +68,20 @@ export class AccountAdminStore {
 
   /** Whether `username` exists. */
   exists(username: string): boolean {
-    return prepared(this.db, "SELECT 1 FROM accounts WHERE username = ?").get(username) !==
-      undefined;
+    return selectOne<{ one: number }>(
+      this.db,
+      "SELECT 1 AS one FROM accounts WHERE username = ?",
+      username,
+    ) !== undefined;
   }
 
   /** When `username` was disabled, or undefined when it is enabled or does not exist. */
   disabledAt(username: string): number | undefined {
-    const row = prepared(this.db, "SELECT disabled_at FROM accounts WHERE username = ?").get(
+    const row = selectOne<{ disabled_at: number | null }>(
+      this.db,
+      "SELECT disabled_at FROM accounts WHERE username = ?",
       username,
-    ) as { disabled_at: number | null } | undefined;
+    );
     return row?.disabled_at == null ? undefined : Number(row.disabled_at);
   }
 
@@ -105,8 +111,11 @@ export class AccountAdminStore {
 
   /** When `username` was last deleted, or undefined. */
   deletedAt(username: string): number | undefined {
-    const row = prepared(this.db, "SELECT deleted_at FROM deleted_usernames WHERE username = ?")
-      .get(username) as { deleted_at: number } | undefined;
+    const row = selectOne<{ deleted_at: number }>(
+      this.db,
+      "SELECT deleted_at FROM deleted_usernames WHERE username = ?",
+      username,
+    );
     return row && Number(row.deleted_at);
   }
 
@@ -120,10 +129,11 @@ export class AccountAdminStore {
 
   /** The newest `limit` audit entries (capped at MAX_LISTED), newest first. */
   recentAudit(limit: number): AuditEntry[] {
-    const rows = prepared(
+    const rows = selectAll<AuditEntry>(
       this.db,
       "SELECT at, actor, action, target, outcome FROM admin_audit ORDER BY id DESC LIMIT ?",
-    ).all(Math.min(limit, MAX_LISTED)) as unknown as AuditEntry[];
+      Math.min(limit, MAX_LISTED),
+    );
     return rows.map((row) => ({ ...row, at: Number(row.at) }));
   }
 }

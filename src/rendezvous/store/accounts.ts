@@ -3,7 +3,7 @@
  * identity key bound to the account, with its append-only key log.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared, transaction } from "../../store/database.ts";
+import { prepared, selectAll, selectOne, transaction } from "../../store/database.ts";
 
 /** An account as stored. */
 export interface Account {
@@ -43,10 +43,11 @@ export class AccountStore {
 
   /** The account `username`, or undefined. */
   get(username: string): Account | undefined {
-    const row = prepared(
+    const row = selectOne<AccountRow>(
       this.db,
       "SELECT username, registration_record, identity_key, created_at FROM accounts WHERE username = ?",
-    ).get(username) as AccountRow | undefined;
+      username,
+    );
     return row && {
       username: row.username,
       registrationRecord: row.registration_record,
@@ -61,7 +62,9 @@ export class AccountStore {
    */
   create(account: Account, firstKeyLogStatement: Uint8Array): void {
     transaction(this.db, () => {
-      const exists = prepared(this.db, "SELECT 1 FROM accounts WHERE username = ?").get(
+      const exists = selectOne(
+        this.db,
+        "SELECT 1 FROM accounts WHERE username = ?",
         account.username,
       );
       if (exists) throw new UsernameTakenError(`The username ${account.username} is taken`);
@@ -112,14 +115,15 @@ export class AccountStore {
 
   /** The key log of `username`, oldest first (empty when there is no such account). */
   keyLog(username: string): KeyLogRow[] {
-    const rows = prepared(
-      this.db,
-      "SELECT seq, identity_key, statement FROM key_log WHERE username = ? ORDER BY seq",
-    ).all(username) as unknown as {
+    const rows = selectAll<{
       seq: number;
       identity_key: Uint8Array;
       statement: Uint8Array;
-    }[];
+    }>(
+      this.db,
+      "SELECT seq, identity_key, statement FROM key_log WHERE username = ? ORDER BY seq",
+      username,
+    );
     return rows.map((row) => ({
       seq: Number(row.seq),
       identityKey: new Uint8Array(row.identity_key),
@@ -129,18 +133,21 @@ export class AccountStore {
 
   /** Number of entries in the key log of `username`. */
   keyLogLength(username: string): number {
-    const row = prepared(this.db, "SELECT count(*) AS n FROM key_log WHERE username = ?").get(
+    const row = selectOne<{ n: number }>(
+      this.db,
+      "SELECT count(*) AS n FROM key_log WHERE username = ?",
       username,
-    ) as { n: number };
-    return Number(row.n);
+    );
+    return Number(row?.n ?? 0);
   }
 
   /** The last key-log statement of `username`, or undefined. */
   lastKeyLogStatement(username: string): Uint8Array | undefined {
-    const row = prepared(
+    const row = selectOne<{ statement: Uint8Array }>(
       this.db,
       "SELECT statement FROM key_log WHERE username = ? ORDER BY seq DESC LIMIT 1",
-    ).get(username) as { statement: Uint8Array } | undefined;
+      username,
+    );
     return row && new Uint8Array(row.statement);
   }
 }

@@ -3,7 +3,7 @@
  * counts only, never a record, a key or an envelope.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared } from "../../store/database.ts";
+import { selectAll, selectOne } from "../../store/database.ts";
 
 /** One mailbox's size. */
 export interface MailboxSize {
@@ -19,7 +19,7 @@ export class StatsStore {
   /** Whether the database answers a query. */
   healthy(): boolean {
     try {
-      return prepared(this.db, "SELECT 1 AS ok").get() !== undefined;
+      return selectOne<{ ok: number }>(this.db, "SELECT 1 AS ok") !== undefined;
     } catch {
       return false;
     }
@@ -27,28 +27,29 @@ export class StatsStore {
 
   /** Accounts in all, and how many are disabled. */
   accounts(): { total: number; disabled: number } {
-    const row = prepared(
+    const row = selectOne<{ total: number; disabled: number }>(
       this.db,
       "SELECT count(*) AS total, count(disabled_at) AS disabled FROM accounts",
-    ).get() as { total: number; disabled: number };
-    return { total: Number(row.total), disabled: Number(row.disabled) };
+    );
+    return { total: Number(row?.total ?? 0), disabled: Number(row?.disabled ?? 0) };
   }
 
   /** Envelopes and bytes held in all mailboxes. */
   mailboxTotals(): { count: number; bytes: number } {
-    const row = prepared(
+    const row = selectOne<{ count: number; bytes: number }>(
       this.db,
       "SELECT coalesce(sum(count), 0) AS count, coalesce(sum(bytes), 0) AS bytes FROM mailbox_usage",
-    ).get() as { count: number; bytes: number };
-    return { count: Number(row.count), bytes: Number(row.bytes) };
+    );
+    return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
   }
 
   /** The `limit` largest mailboxes by bytes. */
   largestMailboxes(limit: number): MailboxSize[] {
-    const rows = prepared(
+    const rows = selectAll<MailboxSize>(
       this.db,
       "SELECT recipient, count, bytes FROM mailbox_usage WHERE count > 0 ORDER BY bytes DESC LIMIT ?",
-    ).all(limit) as unknown as MailboxSize[];
+      limit,
+    );
     return rows.map((row) => ({ ...row, count: Number(row.count), bytes: Number(row.bytes) }));
   }
 
@@ -57,11 +58,11 @@ export class StatsStore {
    * undefined when none has.
    */
   oneTimePrekeysLeft(): { min: number; median: number } | undefined {
-    const rows = prepared(
+    const rows = selectAll<{ n: number }>(
       this.db,
       `SELECT (SELECT count(*) FROM one_time_prekeys p WHERE p.username = i.username) AS n
        FROM identity_prekeys i ORDER BY n`,
-    ).all() as unknown as { n: number }[];
+    );
     if (rows.length === 0) return undefined;
     const counts = rows.map((row) => Number(row.n));
     const mid = Math.floor(counts.length / 2);

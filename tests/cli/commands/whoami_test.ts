@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { groupDigits, parseWhoamiArgs, runWhoami } from "../../../src/cli/commands/whoami.ts";
+import { groupDigits, parseWhoamiArgs, whoami } from "../../../src/cli/commands/whoami.ts";
+import { runCommand } from "../../../src/cli/dispatch.ts";
 import { fingerprintDigits } from "../../../src/crypto/safety_number.ts";
 import { UsageError } from "../../../src/errors.ts";
 import { openProfile } from "../../../src/peer/profile.ts";
@@ -32,7 +33,7 @@ Deno.test("whoami prints the PeerId and the fingerprint of an existing profile",
     });
     profile.close();
     const io = capture();
-    assert.equal(await runWhoami(["--user", "alice", "--profile", dir], io), 0);
+    assert.equal(await runCommand(whoami, ["--user", "alice", "--profile", dir], io, fakeEnv()), 0);
     assert.deepEqual(io.stdout, [
       "user         alice",
       `peer id      ${peerId}`,
@@ -50,7 +51,7 @@ Deno.test("whoami without a profile fails clearly and creates nothing", async ()
   const dir = `${parent}/nobody`;
   try {
     await assert.rejects(
-      () => runWhoami(["--user", "nobody", "--profile", dir], capture()),
+      () => runCommand(whoami, ["--user", "nobody", "--profile", dir], capture(), fakeEnv()),
       /there is no tincan profile for nobody in .*nobody: run `tincan register --user nobody`/,
     );
     await assert.rejects(() => Deno.stat(dir), Deno.errors.NotFound);

@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
-import {
-  HISTORY_DEFAULT,
-  parseReplLine,
-  REPL_HELP,
-  type ReplCommand,
-} from "../../../src/cli/repl/commands.ts";
+import { CORE_COMMANDS, HISTORY_DEFAULT } from "../../../src/cli/repl/commands.ts";
+import { ReplRegistry } from "../../../src/cli/repl/registry.ts";
+import { REPL_HELP } from "../../../src/cli/repl/repl.ts";
 
+const registry = new ReplRegistry(CORE_COMMANDS);
 const me = { self: "alice" };
 const toBob = { self: "alice", target: "bob" };
-const parse = (line: string, ctx: { self: string; target?: string } = me) =>
-  parseReplLine(line, ctx);
-const isUsage = (c: ReplCommand, pattern: RegExp) => {
-  assert.equal(c.kind, "usage");
+/** What the line asks for: the command, or the usage hint, or { kind: "none" }. */
+const parse = (line: string, ctx: { self: string; target?: string } = me) => {
+  const parsed = registry.parse(line, ctx);
+  return parsed.kind === "command" ? parsed.command : parsed;
+};
+const isUsage = (c: unknown, pattern: RegExp) => {
+  assert.equal((c as { kind: string }).kind, "usage");
   assert.match((c as { message: string }).message, pattern);
 };
 

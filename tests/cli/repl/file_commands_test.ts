@@ -2,15 +2,24 @@ import assert from "node:assert/strict";
 import { FileTransferError } from "../../../src/peer/files/errors.ts";
 import type { FileEvent, TransferInfo } from "../../../src/peer/files/events.ts";
 import {
+  FILE_COMMANDS,
   fileEventLines,
   formatFileEvent,
-  parseFileLine,
   type ReplFiles,
   runFileCommand,
 } from "../../../src/cli/repl/file_commands.ts";
 import { style } from "../../../src/cli/repl/format.ts";
+import { replRegistry } from "../../../src/cli/repl/repl.ts";
 
 const s = style(false);
+const registry = replRegistry({ rooms: true, files: true });
+const isFile = (entry: unknown) => FILE_COMMANDS.some((e) => e === entry);
+/** What the line asks of the file commands: undefined when it is not about files. */
+const parseFileLine = (line: string) => {
+  const parsed = registry.parse(line, { self: "alice", target: "bob" });
+  if (parsed.kind === "none" || !isFile(parsed.entry)) return undefined;
+  return parsed.kind === "command" ? parsed.command as { kind: string } : parsed;
+};
 
 Deno.test("parseFileLine: /file takes a user and the rest of the line as the path", () => {
   assert.deepEqual(parseFileLine("/file Bob my report.pdf"), {
@@ -23,15 +32,15 @@ Deno.test("parseFileLine: /file takes a user and the rest of the line as the pat
     user: "bob",
     path: "/tmp/a b.txt",
   });
-  assert.equal(parseFileLine("/file bob")?.kind, "file-usage");
-  assert.equal(parseFileLine("/file")?.kind, "file-usage");
+  assert.equal(parseFileLine("/file bob")?.kind, "usage");
+  assert.equal(parseFileLine("/file")?.kind, "usage");
 });
 
 Deno.test("parseFileLine: /accept, /cancel and /reject with and without ids and reasons", () => {
   assert.deepEqual(parseFileLine("/accept"), { kind: "accept" });
   assert.deepEqual(parseFileLine("/accept 3F2A"), { kind: "accept", id: "3f2a" });
-  assert.equal(parseFileLine("/accept nope")?.kind, "file-usage");
-  assert.equal(parseFileLine("/accept 3f2a 9c1d")?.kind, "file-usage");
+  assert.equal(parseFileLine("/accept nope")?.kind, "usage");
+  assert.equal(parseFileLine("/accept 3f2a 9c1d")?.kind, "usage");
   assert.deepEqual(parseFileLine("/cancel"), { kind: "cancel" });
   assert.deepEqual(parseFileLine("/Cancel 3F2A"), { kind: "cancel", id: "3f2a" });
   assert.match(
@@ -50,7 +59,7 @@ Deno.test("parseFileLine: /accept, /cancel and /reject with and without ids and 
 
 Deno.test("parseFileLine: /files, and lines that are not file commands", () => {
   assert.deepEqual(parseFileLine("/files"), { kind: "files" });
-  assert.equal(parseFileLine("/files all")?.kind, "file-usage");
+  assert.equal(parseFileLine("/files all")?.kind, "usage");
   assert.equal(parseFileLine("hello /file bob x"), undefined);
   assert.equal(parseFileLine("//file bob x"), undefined);
   assert.equal(parseFileLine("/msg bob hi"), undefined);

@@ -1,7 +1,8 @@
 /** The REPL over in-memory streams and a fake peer: no terminal, no network. */
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import { type ChatPeer, startRepl } from "../../../src/cli/repl/repl.ts";
+import type { ChatPeer } from "../../../src/cli/repl/registry.ts";
+import { startRepl } from "../../../src/cli/repl/repl.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
 import type { HistoryLine } from "../../../src/peer/peer.ts";
 
@@ -141,4 +142,31 @@ Deno.test("repl: the end of input (Ctrl-D) and the abort signal close it", async
   controller.abort();
   await repl.closed;
   input.end();
+});
+
+Deno.test("repl: a signal aborted before it starts closes it at once", async () => {
+  const input = new PassThrough();
+  const repl = startRepl(new FakePeer(), {
+    input,
+    output: new PassThrough(),
+    terminal: false,
+    color: false,
+    signal: AbortSignal.abort(),
+  });
+  await repl.closed;
+  input.end();
+});
+
+Deno.test("repl: /help lists only the commands of the features it has", async () => {
+  const h = harness();
+  try {
+    h.type("/help");
+    await h.see(/\/quit +log out and exit/);
+    assert.ok(!h.screen().includes("/create"));
+    h.type("/create #ops");
+    await h.see(/Unknown command \/create/);
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
+  }
 });

@@ -2,9 +2,19 @@ import assert from "node:assert/strict";
 import {
   formatRoomEvent,
   formatRoomHistoryLine,
-  parseRoomLine,
+  ROOM_COMMANDS,
 } from "../../../src/cli/repl/room_commands.ts";
 import { style } from "../../../src/cli/repl/format.ts";
+import { replRegistry } from "../../../src/cli/repl/repl.ts";
+
+const registry = replRegistry({ rooms: true, files: false });
+const isRoom = (entry: unknown) => ROOM_COMMANDS.some((e) => e === entry);
+/** What the line asks of the room commands: undefined when another command takes it. */
+const parseRoomLine = (line: string, target: string | undefined) => {
+  const parsed = registry.parse(line, { self: "alice", target });
+  if (parsed.kind === "none" || !isRoom(parsed.entry)) return undefined;
+  return parsed.kind === "command" ? parsed.command as { kind: string } : parsed;
+};
 
 Deno.test("room commands parse; other lines are left to the chat parser", () => {
   assert.deepEqual(parseRoomLine("/create #Ops", undefined), { kind: "create", room: "#ops" });
@@ -37,8 +47,8 @@ Deno.test("room commands parse; other lines are left to the chat parser", () => 
   assert.equal(parseRoomLine("hello", "bob"), undefined);
   assert.equal(parseRoomLine("/to bob", undefined), undefined);
   assert.equal(parseRoomLine("/list", undefined), undefined);
-  assert.equal(parseRoomLine("/create ops", undefined)?.kind, "room-usage");
-  assert.equal(parseRoomLine("/invite #ops", undefined)?.kind, "room-usage");
+  assert.equal(parseRoomLine("/create ops", undefined)?.kind, "usage");
+  assert.equal(parseRoomLine("/invite #ops", undefined)?.kind, "usage");
 });
 
 Deno.test("room events are shown on one line, with other users' text made safe", () => {

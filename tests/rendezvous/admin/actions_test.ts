@@ -71,14 +71,16 @@ Deno.test("admin: delete takes the prekeys and mail; the name cools off", async 
       10,
       T0,
     );
-    new MailboxStore(db).deposit({
+    const mailbox = new MailboxStore(db);
+    mailbox.deposit({
       recipient: "alice",
       sender: "bob",
+      senderKey: new Uint8Array(32),
       messageId: new Uint8Array(16),
       envelope: new Uint8Array(100),
       now: T0,
       expiresAt: T0 + DAY,
-    }, { maxMail: 10, maxBytes: 1000 });
+    }, { maxMail: 10, maxBytes: 1000, maxMailPerSender: 10, maxBytesPerSender: 1000 });
     const stats = new StatsStore(db);
     assert.deepEqual(stats.mailboxTotals(), { count: 1, bytes: 100 });
     assert.deepEqual(stats.oneTimePrekeysLeft(), { min: 2, median: 2 });
@@ -86,6 +88,7 @@ Deno.test("admin: delete takes the prekeys and mail; the name cools off", async 
     actions.apply("delete", "alice", "cli");
     assert.deepEqual(actions.users().map((u) => u.username), ["bob"]);
     assert.deepEqual(stats.mailboxTotals(), { count: 0, bytes: 0 });
+    assert.deepEqual(mailbox.senderUsage("alice", "bob"), { count: 0, bytes: 0 });
     assert.equal(stats.oneTimePrekeysLeft(), undefined);
     assert.equal(new AccountStore(db).keyLog("alice").length, 0);
     const policy = accountPolicy(new AccountAdminStore(db), 30 * DAY);

@@ -4,8 +4,8 @@
  * the last connection to that PeerId closes.
  */
 
-/** A logged-in user. */
-export interface Session {
+/** A logged-in user: who, on which PeerId, since when. */
+export interface LoggedInUser {
   readonly username: string;
   readonly peerId: string;
   readonly since: number;
@@ -19,16 +19,19 @@ export interface PresenceChange {
   readonly at: number;
 }
 
-/** The logged-in users, by PeerId and by username. */
-export class Sessions {
-  readonly #byPeer = new Map<string, Session>();
-  readonly #byUser = new Map<string, Session>();
+/**
+ * The rendezvous's table of logged-in users, by PeerId and by username (not to be confused with a
+ * peer's Double Ratchet sessions).
+ */
+export class LoggedInUsers {
+  readonly #byPeer = new Map<string, LoggedInUser>();
+  readonly #byUser = new Map<string, LoggedInUser>();
   readonly #listeners = new Set<(change: PresenceChange) => void>();
 
   /**
-   * Logs `peerId` in as `username`. A previous session of the same user from another PeerId, or
+   * Logs `peerId` in as `username`. A previous login of the same user from another PeerId, or
    * of this PeerId as another user, ends first; a repeated login announces the user again.
-   * Returns the PeerId whose session was replaced.
+   * Returns the PeerId whose login was replaced.
    */
   login(username: string, peerId: string, now: number): string | undefined {
     const sameUser = this.#byUser.get(username);
@@ -41,24 +44,24 @@ export class Sessions {
     if (sameUser) this.#end(sameUser, now);
     const samePeer = this.#byPeer.get(peerId);
     if (samePeer) this.#end(samePeer, now);
-    const session = { username, peerId, since: now };
-    this.#byPeer.set(peerId, session);
-    this.#byUser.set(username, session);
+    const user = { username, peerId, since: now };
+    this.#byPeer.set(peerId, user);
+    this.#byUser.set(username, user);
     this.#emit({ username, peerId, online: true, at: now });
     return sameUser?.peerId;
   }
 
   /** Announces `peerId`'s user as online again (it registered new addresses). */
   reannounce(peerId: string, now: number): void {
-    const session = this.#byPeer.get(peerId);
-    if (session) this.#emit({ username: session.username, peerId, online: true, at: now });
+    const user = this.#byPeer.get(peerId);
+    if (user) this.#emit({ username: user.username, peerId, online: true, at: now });
   }
 
-  /** Ends the session of `peerId`, if any (its connection closed). */
-  logout(peerId: string, now: number): Session | undefined {
-    const session = this.#byPeer.get(peerId);
-    if (session) this.#end(session, now);
-    return session;
+  /** Logs `peerId` out, if it is logged in (its connection closed); returns who it was. */
+  logout(peerId: string, now: number): LoggedInUser | undefined {
+    const user = this.#byPeer.get(peerId);
+    if (user) this.#end(user, now);
+    return user;
   }
 
   /** The username `peerId` is logged in as, or undefined: the authorization check. */
@@ -66,13 +69,13 @@ export class Sessions {
     return this.#byPeer.get(peerId)?.username;
   }
 
-  /** The session of `username`, or undefined when the user is offline. */
-  sessionOf(username: string): Session | undefined {
+  /** The login of `username`, or undefined when the user is offline. */
+  byUsername(username: string): LoggedInUser | undefined {
     return this.#byUser.get(username);
   }
 
   /** Everyone online now. */
-  online(): Session[] {
+  online(): LoggedInUser[] {
     return [...this.#byUser.values()];
   }
 
@@ -87,10 +90,10 @@ export class Sessions {
     return () => this.#listeners.delete(listener);
   }
 
-  #end(session: Session, now: number): void {
-    this.#byPeer.delete(session.peerId);
-    this.#byUser.delete(session.username);
-    this.#emit({ username: session.username, peerId: session.peerId, online: false, at: now });
+  #end(user: LoggedInUser, now: number): void {
+    this.#byPeer.delete(user.peerId);
+    this.#byUser.delete(user.username);
+    this.#emit({ username: user.username, peerId: user.peerId, online: false, at: now });
   }
 
   #emit(change: PresenceChange): void {

@@ -1,12 +1,14 @@
-/** `tincan listen --accept-files DIR`: accept every offered file into DIR and report each. */
-import type { FileEvent } from "../../peer/files/events.ts";
-import { FileTransfers } from "../../peer/files/file_transfers.ts";
-import { formatBytes } from "../../peer/files/units.ts";
-import type { Peer } from "../../peer/peer.ts";
-import type { Profile } from "../../peer/profile.ts";
-import { progressBars } from "../file_progress.ts";
-import type { CliIO } from "../io.ts";
-import { sanitize } from "../repl/format.ts";
+/**
+ * The file side of `tincan listen --accept-files DIR` (a helper of listen.ts): accept every
+ * offered file into DIR and report each.
+ */
+import type { FileEvent } from "../peer/files/events.ts";
+import { files, type FileTransfers } from "../peer/files/file_transfers.ts";
+import { formatBytes } from "../peer/files/units.ts";
+import type { ServiceFactory } from "../peer/service.ts";
+import { progressBars } from "./file_progress.ts";
+import type { CliIO } from "./io.ts";
+import { sanitize } from "./repl/format.ts";
 
 /** Help lines of the file flags of `listen`. */
 export const LISTEN_FILES_HELP =
@@ -28,28 +30,20 @@ export function fileJson(event: Extract<FileEvent, { type: "file-complete" }>): 
   });
 }
 
-/**
- * Attaches file transfers that accept every offer into `dir` to a peer that is starting (call it
- * from the peer's setup, so offers read from the mailbox at login are handled).
- */
-export async function attachAcceptingFiles(
-  peer: Peer,
-  profile: Profile,
+/** The file-transfer service that accepts every offer into `dir` (for the peer's services). */
+export function acceptingFiles(
   options: { dir: string; maxFileBytes: number | undefined },
-): Promise<FileTransfers> {
-  return await FileTransfers.attach(peer, profile, {
+): ServiceFactory<FileTransfers> {
+  return files({
     downloadDir: options.dir,
     autoAccept: true,
     ...(options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes }),
   });
 }
 
-/** Reports received files on `io` (and progress bars on a terminal), then resumes downloads. */
+/** Reports received files on `io` (and progress bars on a terminal). */
 export function reportFiles(files: FileTransfers, options: { json: boolean }, io: CliIO): void {
-  if (Deno.stderr.isTerminal()) {
-    const encoder = new TextEncoder();
-    files.on(progressBars((text) => Deno.stderr.writeSync(encoder.encode(text))));
-  }
+  if (io.errStream.isTerminal()) files.on(progressBars((text) => io.errStream.write(text)));
   files.on((event) => {
     const t = event.transfer;
     if (t.outgoing) return;
@@ -65,5 +59,4 @@ export function reportFiles(files: FileTransfers, options: { json: boolean }, io
       io.err(`tincan: the file ${sanitize(t.name)} from ${t.peer} failed: ${event.reason}`);
     }
   });
-  files.resume();
 }

@@ -1,5 +1,5 @@
 /**
- * A running peer's session with its rendezvous: register and log in, check our certificate,
+ * A running peer's connection to its rendezvous (the login lifecycle): register and log in, check our certificate,
  * publish prekeys, announce our addresses (and refresh them), follow presence, poll the mailbox,
  * and reconnect with backoff when the rendezvous is lost.
  */
@@ -12,10 +12,15 @@ import { sealPeerRecord } from "../net/peer_record.ts";
 import { Receipt, type Refusal } from "../proto/mailbox.ts";
 import { getSetting, setSetting } from "../store/settings.ts";
 import { type AccountOptions, login, registerAccount } from "./clients/account.ts";
-import type { PeerContext } from "./context.ts";
+import type { Logger } from "../log.ts";
+import { backoffDelay } from "../net/backoff.ts";
+import type { TincanNode } from "../net/node.ts";
+import type { PeerEvent } from "./events.ts";
+import type { Profile } from "./profile.ts";
+import type { OnlineUsers } from "./online_users.ts";
 import { DiscoveryClient } from "./clients/discovery.ts";
 import { type Incoming } from "./messaging/incoming.ts";
-import type { Mailbox } from "./mailbox.ts";
+import type { MailDrop } from "./mail_drop.ts";
 import type { FetchedMail } from "./clients/mailbox.ts";
 import type { Outgoing } from "./messaging/outgoing.ts";
 import type { PrekeyManager } from "./prekey_manager.ts";
@@ -32,9 +37,12 @@ export const ANNOUNCE_INTERVAL_MS = 60 * 60 * 1000;
 export const MAIL_POLL_INTERVAL_MS = 30_000;
 /** The multiaddr code of /p2p/. */
 const P2P_CODE = 421;
+/** The pauses between attempts to reconnect to a lost rendezvous (before jitter). */
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
 
-/** What the session needs of the peer's options: the password and the account settings. */
-export interface RendezvousSessionOptions extends AccountOptions {
+/** What the connection needs of the peer's options: the password and the account settings. */
+export interface RendezvousLoginOptions extends AccountOptions {
   readonly password: string;
 }
 
@@ -44,29 +52,34 @@ export interface RendezvousTarget {
   readonly address: Multiaddr;
 }
 
-/** The session with the rendezvous; Peer starts it, asks it who is online, and stops it. */
-export class RendezvousSession {
-  readonly #online = new Map<string, string>();
+/** What the connection works with. */
+export interface RendezvousConnectionPorts {
+  readonly username: string;
+  readonly node: TincanNode;
+  readonly profile: Pick<Profile, "db" | "identity">;
+  readonly login: RendezvousLoginOptions;
+  readonly rendezvous: RendezvousTarget;
+  readonly prekeys: PrekeyManager;
+  readonly outgoing: Pick<Outgoing, "flush" | "flushAll" | "forget" | "write">;
+  readonly incoming: Pick<Incoming, "onMail">;
+  readonly mailDrop: Pick<MailDrop, "fetchAll">;
+  /** Updated from the presence feed. */
+  readonly online: OnlineUsers;
+  readonly emit: (event: PeerEvent) => void;
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+/** The connection to the rendezvous; Peer connects it and stops it. */
+export class RendezvousConnection {
   #presence?: PresenceFeed;
   #discovery?: DiscoveryClient;
   #announcing?: ReturnType<typeof setInterval>;
   #polling?: ReturnType<typeof setInterval>;
-  /** Whether `start` returned: until then, mail of a kind without a handler is deferred. */
-  #started = false;
-  /** Whether mail was deferred for want of a handler: registering one reads the mailbox. */
-  #deferredMail = false;
   #stopping = false;
 
-  /** Wires the session to the peer's collaborators; nothing happens until `connect`. */
-  constructor(
-    private readonly ctx: PeerContext,
-    private readonly options: RendezvousSessionOptions,
-    private readonly rendezvous: RendezvousTarget,
-    private readonly prekeys: PrekeyManager,
-    private readonly outgoing: Outgoing,
-    private readonly incoming: Incoming,
-    private readonly mailbox: Mailbox,
-  ) {}
+  /** Nothing happens until `connect`. */
+  constructor(private readonly ports: RendezvousConnectionPorts) {}
 
   /**
    * Registers (when asked, once per profile and rendezvous), logs in, checks our own
@@ -75,14 +88,15 @@ export class RendezvousSession {
    * @throws RemoteError when the rendezvous refuses (wrong password, name taken …).
    */
   async connect(register: boolean): Promise<void> {
-    const { ctx, options } = this;
-    const { db } = ctx.profile;
-    const { address, peerId } = this.rendezvous;
-    const registered = `registered:${peerId}:${ctx.username}`;
+    const { ports } = this;
+    const options = ports.login;
+    const { db } = ports.profile;
+    const { address, peerId } = ports.rendezvous;
+    const registered = `registered:${peerId}:${ports.username}`;
     let taken = false;
     if (register && getSetting(db, registered) === undefined) {
       try {
-        await registerAccount(ctx.node, address, ctx.username, options.password, options);
+        await registerAccount(ports.node, address, ports.username, options.password, options);
       } catch (err: unknown) {
         // Taken: perhaps by this profile in a run that stopped before it could note it.
         if (!(err instanceof RemoteError && err.status === "E_USERNAME_TAKEN")) throw err;
@@ -91,26 +105,26 @@ export class RendezvousSession {
     }
     let account;
     try {
-      account = await login(ctx.node, address, ctx.username, options.password, options);
+      account = await login(ports.node, address, ports.username, options.password, options);
     } catch (err: unknown) {
       if (taken && err instanceof RemoteError && err.status === "E_LOGIN_FAILED") {
         throw new RemoteError(
-          `Cannot register ${ctx.username}: the name is taken (if it is yours, the password is wrong)`,
+          `Cannot register ${ports.username}: the name is taken (if it is yours, the password is wrong)`,
           "E_USERNAME_TAKEN",
         );
       }
       throw err;
     }
-    await verifyCertificate(account.certificate, peerId.publicKey!, ctx.now());
-    if (getSetting(db, registered) === undefined) setSetting(db, registered, String(ctx.now()));
+    await verifyCertificate(account.certificate, peerId.publicKey!, ports.now());
+    if (getSetting(db, registered) === undefined) setSetting(db, registered, String(ports.now()));
     if (account.keyChanged) {
-      ctx.emit({
+      ports.emit({
         type: "notice",
         text: "this device's key is new for your account: your contacts will see a key change",
       });
     }
     await this.#readMail(); // mail first, before anyone can reach us directly
-    await this.prekeys.publish(ctx.node, address, ctx.now());
+    await ports.prekeys.publish(ports.node, address, ports.now());
     await this.#announce();
     await this.#watchPresence();
     void this.#readMail(); // what was mailed while we were announcing
@@ -119,32 +133,9 @@ export class RendezvousSession {
     clearInterval(this.#announcing);
     this.#announcing = setInterval(() => {
       this.#announce().catch((err: unknown) => {
-        this.ctx.log.warn(`refreshing our addresses failed: ${(err as Error).message}`);
+        this.ports.log.warn(`refreshing our addresses failed: ${(err as Error).message}`);
       });
     }, ANNOUNCE_INTERVAL_MS);
-  }
-
-  /** Notes that the peer has started: mail of a kind without a handler is no longer deferred. */
-  started(): void {
-    this.#started = true;
-  }
-
-  /** Whether `username` is online at the rendezvous now. */
-  isOnline(username: string): boolean {
-    return this.#online.has(username);
-  }
-
-  /** Everyone online at the rendezvous now (usernames, sorted). */
-  online(): string[] {
-    return [...this.#online.keys()].sort();
-  }
-
-  /** A content handler was registered: reads the mail deferred for want of one, if any. */
-  handlerAdded(): void {
-    if (this.#deferredMail) {
-      this.#deferredMail = false;
-      queueMicrotask(() => void this.#readMail()); // after the other handlers registered with it
-    }
   }
 
   /** Stops reconnecting, mail polling and address refreshing (the first step of Peer.stop). */
@@ -161,24 +152,26 @@ export class RendezvousSession {
     await this.#presence?.close().catch(() => {});
   }
 
-  /** After losing the rendezvous: try again with growing pauses until it works or we stop. */
+  /** After losing the rendezvous: try again with growing, jittered pauses until it works or we stop. */
   async #reconnect(): Promise<void> {
+    const { ports } = this;
     for (let attempt = 0; !this.#stopping; attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 30_000)));
+      const delay = backoffDelay(attempt, { minMs: RECONNECT_MIN_MS, maxMs: RECONNECT_MAX_MS });
+      await new Promise((resolve) => setTimeout(resolve, delay));
       if (this.#stopping) return;
       try {
         await this.connect(false);
-        this.ctx.emit({
+        ports.emit({
           type: "notice",
           text: "reconnected to the rendezvous",
           rendezvous: "back",
         });
-        for (const to of this.ctx.outbox.recipientsWithUndelivered()) void this.outgoing.flush(to);
+        ports.outgoing.flushAll();
         return;
       } catch (err: unknown) {
-        this.ctx.log.debug(`reconnecting failed: ${(err as Error).message}`);
+        ports.log.debug(`reconnecting failed: ${(err as Error).message}`);
         if (err instanceof RemoteError && err.status === "E_LOGIN_FAILED") {
-          this.ctx.emit({ type: "notice", text: `cannot log in again: ${err.message}` });
+          ports.emit({ type: "notice", text: `cannot log in again: ${err.message}` });
           return;
         }
       }
@@ -188,11 +181,10 @@ export class RendezvousSession {
   /** Reads our mailbox until it is empty; failures are logged (the next poll tries again). */
   async #readMail(): Promise<void> {
     try {
-      const deferUnhandled = !this.#started; // decided when the read starts
-      await this.mailbox.fetchAll((mail) => this.#processMail(mail, deferUnhandled));
+      await this.ports.mailDrop.fetchAll((mail) => this.#processMail(mail));
     } catch (err: unknown) {
       if (!this.#stopping) {
-        this.ctx.log.warn(`reading the mailbox failed: ${(err as Error).message}`);
+        this.ports.log.warn(`reading the mailbox failed: ${(err as Error).message}`);
       }
     }
   }
@@ -201,17 +193,13 @@ export class RendezvousSession {
    * Processes fetched mail in order, then writes one receipt to each sender (through the outbox,
    * so it survives a restart) before the batch is acknowledged. Returns the ids processed.
    */
-  async #processMail(mail: readonly FetchedMail[], deferUnhandled: boolean): Promise<bigint[]> {
+  async #processMail(mail: readonly FetchedMail[]): Promise<bigint[]> {
     const receipts = new Map<string, { delivered: Uint8Array[]; refused: Refusal[] }>();
     const done: bigint[] = [];
     try {
       for (const m of mail) {
         if (this.#stopping) break;
-        const outcome = await this.incoming.onMail(m.envelope, deferUnhandled);
-        if (outcome.deferred) {
-          this.#deferredMail = true;
-          continue;
-        }
+        const outcome = await this.ports.incoming.onMail(m.envelope);
         done.push(m.id);
         if (outcome.from === undefined || outcome.messageId === undefined || outcome.receipt) {
           continue;
@@ -225,25 +213,32 @@ export class RendezvousSession {
       }
     } finally {
       for (const [to, receipt] of receipts) {
-        await this.outgoing.write(to, "", CONTENT_KINDS.receipt, Receipt.encode(receipt), true);
+        await this.ports.outgoing.write(
+          to,
+          "",
+          CONTENT_KINDS.receipt,
+          Receipt.encode(receipt),
+          true,
+        );
       }
     }
     return done;
   }
 
   async #announce(): Promise<void> {
+    const { ports } = this;
     const record = await sealPeerRecord(
-      this.ctx.profile.identity,
-      this.ctx.node.getMultiaddrs().map((a) => a.decapsulateCode(P2P_CODE)),
-      BigInt(this.ctx.now()),
+      ports.profile.identity,
+      ports.node.getMultiaddrs().map((a) => a.decapsulateCode(P2P_CODE)),
+      BigInt(ports.now()),
     );
     await this.#discovery?.close().catch(() => {});
-    this.#discovery = await DiscoveryClient.open(this.ctx.node, this.rendezvous.address);
+    this.#discovery = await DiscoveryClient.open(ports.node, ports.rendezvous.address);
     await this.#discovery.register(PEER_NAMESPACE, record);
   }
 
   async #watchPresence(): Promise<void> {
-    const feed = await subscribePresence(this.ctx.node, this.rendezvous.address);
+    const feed = await subscribePresence(this.ports.node, this.ports.rendezvous.address);
     this.#presence = feed;
     void (async () => {
       try {
@@ -251,11 +246,21 @@ export class RendezvousSession {
           this.#onPresence(change.username, change.online, change.peerId);
         }
       } catch (err: unknown) {
-        this.ctx.log.debug(`presence feed ended: ${(err as Error).message}`);
+        this.ports.log.debug(`presence feed ended: ${(err as Error).message}`);
+        if (err instanceof RemoteError && err.status === "E_REPLACED" && !this.#stopping) {
+          // Logging in again would replace the newer login in turn, and so on, both ways.
+          this.ports.online.clear();
+          this.ports.emit({
+            type: "notice",
+            text: `logged out: ${err.message}; not logging in again (start this peer again ` +
+              `to take the login back)`,
+          });
+          return;
+        }
       }
       if (this.#stopping) return;
-      this.#online.clear();
-      this.ctx.emit({
+      this.ports.online.clear();
+      this.ports.emit({
         type: "notice",
         text: "lost the connection to the rendezvous; retrying",
         rendezvous: "lost",
@@ -265,19 +270,19 @@ export class RendezvousSession {
   }
 
   #onPresence(username: string, online: boolean, peerId: string): void {
-    if (username === this.ctx.username) return;
-    const was = this.#online.has(username);
+    const { ports } = this;
+    if (username === ports.username) return;
     if (online) {
-      this.#online.set(username, peerId);
-      if (!was) this.ctx.emit({ type: "presence", username, online });
-      this.outgoing.forget(username); // it may be back with new addresses or a new key
-      void this.outgoing.flush(username);
-    } else if (this.#online.get(username) === peerId) {
-      this.#online.delete(username);
-      this.ctx.emit({ type: "presence", username, online });
+      if (ports.online.arrived(username, peerId)) {
+        ports.emit({ type: "presence", username, online });
+      }
+      ports.outgoing.forget(username); // it may be back with new addresses or a new key
+      void ports.outgoing.flush(username);
+    } else if (ports.online.left(username, peerId)) {
+      ports.emit({ type: "presence", username, online });
       // What it did not acknowledge goes to its mailbox.
-      this.outgoing.forget(username);
-      void this.outgoing.flush(username);
+      ports.outgoing.forget(username);
+      void ports.outgoing.flush(username);
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
- * This peer's use of the rendezvous mailbox: depositing envelopes for offline recipients over one
- * reused stream, and reading our own mail (oldest first) until none is left, acknowledging each
- * batch once it is processed, so only processed mail is deleted.
+ * The mail drop: this peer's use of the rendezvous mailbox — depositing envelopes for offline
+ * recipients over one reused stream, and reading our own mail (oldest first) until none is left,
+ * acknowledging each batch once it is processed, so only processed mail is deleted.
  */
 import { RemoteError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -13,13 +13,13 @@ import { type FetchedMail, MailboxClient } from "./clients/mailbox.ts";
 const MAX_FETCH_ROUNDS = 200;
 
 /**
- * Processes a batch of mail; returns the ids that may be deleted. Mail it leaves (deferred, or
- * after a failure) stops this read and is fetched again by the next.
+ * Processes a batch of mail; returns the ids that may be deleted. Mail it leaves (after a
+ * failure, or when the peer is stopping) stops this read and is fetched again by the next.
  */
 export type MailProcessor = (mail: readonly FetchedMail[]) => Promise<bigint[]>;
 
 /** Deposits and fetches at the rendezvous mailbox. */
-export class Mailbox {
+export class MailDrop {
   #depositor: Promise<MailboxClient> | undefined;
   #fetching: Promise<number> | undefined;
 

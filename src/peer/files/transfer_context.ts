@@ -1,5 +1,5 @@
 /**
- * What the sending, receiving and download sides of file transfers share: the peer, the
+ * What the sending, receiving and download sides of file transfers share: the ports, the
  * file_transfers table, the clock, the event listeners, the data streams running, and the steps
  * every side takes (record a transfer, move it to a new status and say so, reply over the ratchet,
  * open its file key).
@@ -8,8 +8,7 @@ import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import type { Stream } from "@libp2p/interface";
 import { type Logger, logger } from "../../log.ts";
 import { FileReply } from "../../proto/file.ts";
-import type { Peer } from "../peer.ts";
-import type { Profile } from "../profile.ts";
+import type { ContentSender, StreamOpener, UserResolver } from "../service.ts";
 import {
   FileTransferStore,
   type TransferRow,
@@ -20,16 +19,8 @@ import type { ChunkPlan } from "./data_transfer.ts";
 import { FileTransferError } from "./errors.ts";
 import type { FileEvent, FileListener, TransferInfo } from "./events.ts";
 import { openFileKey, sealFileKey } from "./file_key.ts";
+import type { FilePorts } from "./ports.ts";
 import { safeBaseName } from "./safe_name.ts";
-
-/** What file transfers use of a running peer (tests may pass a fake). */
-export type FilePeer = Pick<
-  Peer,
-  "username" | "node" | "on" | "sendContent" | "handleContent" | "resolvePeer" | "usernameOf"
->;
-
-/** The profile parts file transfers use: the database and the key that seals file keys. */
-export type FileProfile = Pick<Profile, "db" | "storageKey">;
 
 /** The statuses of a transfer that has not settled yet. */
 export const OPEN_STATUSES = ["offered", "accepted"] as const;
@@ -85,18 +76,29 @@ export class TransferContext {
   /** The scoped logger ("files:<username>"). */
   readonly log: Logger;
   readonly #listeners = new Set<FileListener>();
+  /** Our username. */
+  readonly me: string;
+  /** Sends offers and replies. */
+  readonly content: ContentSender;
+  /** PeerIds of users and back. */
+  readonly users: UserResolver;
+  /** Opens data streams. */
+  readonly streams: StreamOpener;
+  /** The clock, in ms. */
+  readonly now: () => number;
+  readonly #storageKey: Uint8Array;
   /** The data stream running for each transfer (hex id), either way. */
-  readonly #streams = new Map<string, Stream>();
+  readonly #running = new Map<string, Stream>();
 
-  constructor(
-    /** The running peer. */
-    readonly peer: FilePeer,
-    private readonly profile: FileProfile,
-    /** The clock, in ms. */
-    readonly now: () => number,
-  ) {
-    this.store = new FileTransferStore(profile.db);
-    this.log = logger(`files:${peer.username}`);
+  constructor(ports: FilePorts) {
+    this.store = new FileTransferStore(ports.profile.db);
+    this.log = logger(`files:${ports.username}`);
+    this.me = ports.username;
+    this.content = ports.content;
+    this.users = ports.users;
+    this.streams = ports.streams;
+    this.now = ports.now;
+    this.#storageKey = ports.profile.storageKey;
   }
 
   /** Calls `listener` for every file event; returns a function that stops it. */
@@ -135,7 +137,7 @@ export class TransferContext {
     this.store.insert({
       ...fields,
       offerMessageId: undefined,
-      sealedKey: await sealFileKey(this.profile.storageKey, transfer.transferId, fileKey),
+      sealedKey: await sealFileKey(this.#storageKey, transfer.transferId, fileKey),
       partPath: "",
       verifiedChunks: 0,
       status: "offered",
@@ -170,7 +172,7 @@ export class TransferContext {
   /** Sends a FileReply about `row` to its peer over the ratchet; a failure is only logged. */
   reply(row: TransferRow, result: FileReply.Result, reason: string): void {
     const payload = FileReply.encode({ transferId: row.transferId, result, reason });
-    this.peer.sendContent(row.peer, CONTENT_KINDS.file.reply, payload, `file reply ${result}`)
+    this.content.sendContent(row.peer, CONTENT_KINDS.file.reply, payload, `file reply ${result}`)
       .catch(
         (err: unknown) =>
           this.log.warn(`replying to ${row.peer} failed: ${(err as Error).message}`),
@@ -192,17 +194,17 @@ export class TransferContext {
   /** Runs `work` with `stream` as the data stream of `row`, which resetStream resets. */
   async withStream<T>(row: TransferRow, stream: Stream, work: () => Promise<T>): Promise<T> {
     const id = toHex(row.transferId);
-    this.#streams.set(id, stream);
+    this.#running.set(id, stream);
     try {
       return await work();
     } finally {
-      if (this.#streams.get(id) === stream) this.#streams.delete(id);
+      if (this.#running.get(id) === stream) this.#running.delete(id);
     }
   }
 
   /** Resets the data stream of `row`, if one runs. */
   resetStream(row: TransferRow, reason: string): void {
-    this.#streams.get(toHex(row.transferId))?.abort(new Error(reason));
+    this.#running.get(toHex(row.transferId))?.abort(new Error(reason));
   }
 
   /** Whether `row` is still offered or accepted (not settled, e.g. cancelled, meanwhile). */
@@ -216,7 +218,7 @@ export class TransferContext {
    * @throws DecryptionError when its sealed file key was altered.
    */
   async chunkPlan(row: TransferRow, file: Deno.FsFile, fromChunk: number): Promise<ChunkPlan> {
-    const fileKey = await openFileKey(this.profile.storageKey, row.transferId, row.sealedKey);
+    const fileKey = await openFileKey(this.#storageKey, row.transferId, row.sealedKey);
     const { transferId, size, chunkSize } = row;
     return { transferId, fileKey, file, size, chunkSize, fromChunk };
   }

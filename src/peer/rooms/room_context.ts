@@ -1,24 +1,18 @@
 /**
- * What the parts of a peer's rooms share: the peer, the room store and history, our signer, the
+ * What the parts of a peer's rooms share: the ports, the room store and history, our signer, the
  * clock and the event sink, with the room look-ups and membership checks each part makes.
  */
 import { bytesEqual } from "../../crypto/bytes.ts";
 import { memberKey, type MemberList, peekMemberList } from "../../crypto/member_list.ts";
 import { type Signer, signerFromPrivateKey } from "../../crypto/primitives.ts";
 import { transaction } from "../../store/database.ts";
-import type { Peer } from "../peer.ts";
-import type { Profile } from "../profile.ts";
+import type { ContentSender, UserResolver } from "../service.ts";
 import { RoomError } from "./errors.ts";
 import type { RoomEvent } from "./events.ts";
 import { checkRoomName } from "./input.ts";
 import { RoomHistory } from "../store/room_history.ts";
 import { type RoomRow, RoomStore } from "../store/rooms.ts";
-
-/** What rooms use of a peer. */
-export type RoomsPeer = Pick<
-  Peer,
-  "username" | "sendContent" | "handleContent" | "online" | "resolvePeer"
->;
+import type { RoomPorts } from "./ports.ts";
 
 /** The collaborators every room part receives, and the checks they share. */
 export class RoomContext {
@@ -28,22 +22,31 @@ export class RoomContext {
   readonly history: RoomHistory;
   /** Our identity: signs the member lists and room messages we issue. */
   readonly signer: Signer;
+  /** Our username. */
+  readonly me: string;
+  /** Sends the room content kinds. */
+  readonly content: ContentSender;
+  /** Finds members' trusted keys. */
+  readonly users: Pick<UserResolver, "resolvePeer">;
+  readonly now: () => number;
+  /** The profile's database (rooms, chains) and storage key (sealed chains). */
+  readonly profile: RoomPorts["profile"];
 
-  /** `profile` is the peer's; `emit` tells the user interface. */
+  /** `content` is the rooms' own sender (it tracks what rooms sent); `emit` tells the user. */
   constructor(
-    readonly peer: RoomsPeer,
-    readonly profile: Profile,
-    readonly now: () => number,
+    ports: RoomPorts,
+    content: ContentSender,
     readonly emit: (event: RoomEvent) => void,
   ) {
+    const { profile } = ports;
     this.store = new RoomStore(profile.db);
     this.history = new RoomHistory(profile.db, profile.storageKey);
     this.signer = signerFromPrivateKey(profile.identity);
-  }
-
-  /** Our username. */
-  get me(): string {
-    return this.peer.username;
+    this.me = ports.username;
+    this.content = content;
+    this.users = ports.users;
+    this.now = ports.now;
+    this.profile = profile;
   }
 
   /**

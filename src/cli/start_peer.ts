@@ -1,11 +1,15 @@
-/** Starting a peer from the command line: the profile, the rendezvous choice, the password. */
+/**
+ * The CLI's peer start-up, in one place: the profile, the rendezvous choice, the password, and
+ * starting the peer.
+ */
 import { join } from "node:path";
 import { RemoteError } from "../errors.ts";
-import { configureLogging, type LogSink } from "../log.ts";
 import type { PeerListener } from "../peer/events.ts";
-import { Peer } from "../peer/peer.ts";
+import { createPeer, type NoServices, type Peer } from "../peer/peer.ts";
+import type { ServiceFactories } from "../peer/service.ts";
 import { openProfile, type Profile } from "../peer/profile.ts";
 import { chooseRendezvous, RendezvousPinError, savedRendezvous } from "../peer/rendezvous_link.ts";
+import type { CliIO } from "./io.ts";
 import type { Env, PeerArgs } from "./peer_args.ts";
 import { readPassword } from "./password.ts";
 
@@ -15,8 +19,8 @@ export class NoProfileError extends Error {
 }
 
 /** A peer started by a command, with its profile and the rendezvous it uses. */
-export interface CliPeer {
-  readonly peer: Peer;
+export interface CliPeer<F extends ServiceFactories = NoServices> {
+  readonly peer: Peer<F>;
   readonly profile: Profile;
   /** The rendezvous address used (as chosen, without the /p2p/ the pin adds). */
   readonly rendezvous: string;
@@ -25,12 +29,14 @@ export interface CliPeer {
 }
 
 /** How a command starts its peer. */
-export interface StartOptions {
+export interface StartOptions<F extends ServiceFactories = NoServices> {
   /** Register the account on first use (chat, register); others need an existing profile. */
   readonly register: boolean;
   /** Ask for the password twice on a terminal; default: when the profile is new. */
   readonly confirmPassword?: boolean;
   readonly env: Env;
+  /** Where the password prompt reads and writes, when TINCAN_PASSWORD is not set. */
+  readonly io: CliIO;
   /**
    * Called with the chosen rendezvous address before connecting (chat starts its embedded
    * rendezvous there).
@@ -38,17 +44,8 @@ export interface StartOptions {
   readonly beforeConnect?: (rendezvous: string) => Promise<void>;
   /** Receives the peer's events from the start (mail read at login included). */
   readonly onEvent?: PeerListener;
-  /** Sets up features (rooms, files) before the peer accepts messages (Peer.start's setup). */
-  readonly setup?: (peer: Peer, profile: Profile) => void | Promise<void>;
-}
-
-/**
- * Logging for a CLI command: errors only (everything with TINCAN_DEBUG set), to `sink` or stderr.
- */
-export function configureCliLogging(env: Env, sink?: LogSink): void {
-  const level = env("TINCAN_DEBUG") ? "debug" : "error";
-  if (sink) configureLogging(level, sink);
-  else configureLogging(level);
+  /** The peer's services (rooms, files), made for the opened profile. */
+  readonly services?: (profile: Profile) => F;
 }
 
 /**
@@ -73,7 +70,10 @@ export async function requireProfile(dir: string, user: string): Promise<void> {
  * @throws NoProfileError (without `register`) when there is no profile; RemoteError when the
  * rendezvous refuses; RendezvousPinError; Error naming the rendezvous when it cannot be reached.
  */
-export async function startCliPeer(args: PeerArgs, options: StartOptions): Promise<CliPeer> {
+export async function startCliPeer<F extends ServiceFactories = NoServices>(
+  args: PeerArgs,
+  options: StartOptions<F>,
+): Promise<CliPeer<F>> {
   const isNew = await requireProfile(args.profileDir, args.user).then(() => false, (err) => {
     if (err instanceof NoProfileError && options.register) return true;
     throw err;
@@ -86,19 +86,19 @@ export async function startCliPeer(args: PeerArgs, options: StartOptions): Promi
       savedRendezvous(profile.db),
     );
     const confirm = options.confirmPassword ?? isNew;
-    const password = await readPassword(args.user, { confirm });
+    const password = await readPassword(options, args.user, { confirm });
     await options.beforeConnect?.(rendezvous);
-    let peer: Peer;
+    const peer = createPeer<F>({
+      profile,
+      username: args.user,
+      password,
+      rendezvous,
+      register: options.register,
+      ...(options.services ? { services: options.services(profile) } : {}),
+    });
+    if (options.onEvent) peer.on(options.onEvent);
     try {
-      peer = await Peer.start({
-        profile,
-        username: args.user,
-        password,
-        rendezvous,
-        register: options.register,
-        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-        ...(options.setup ? { setup: (peer: Peer) => options.setup!(peer, profile) } : {}),
-      });
+      await peer.start();
     } catch (err: unknown) {
       if (err instanceof RemoteError || err instanceof RendezvousPinError) throw err;
       throw new Error(
@@ -119,19 +119,4 @@ export async function startCliPeer(args: PeerArgs, options: StartOptions): Promi
     profile.close();
     throw err;
   }
-}
-
-/** Resolves on the first SIGINT or SIGTERM; `dispose` removes the listeners. */
-export function untilSignal(): { signalled: Promise<string>; dispose(): void } {
-  let handlers: [Deno.Signal, () => void][] = [];
-  const signalled = new Promise<string>((resolve) => {
-    handlers = (["SIGINT", "SIGTERM"] as const).map((s) => [s, () => resolve(s)]);
-    for (const [signal, handler] of handlers) Deno.addSignalListener(signal, handler);
-  });
-  return {
-    signalled,
-    dispose() {
-      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-    },
-  };
 }

@@ -1,0 +1,100 @@
+/**
+ * The pure decisions about a received envelope, apart from the I/O around them: whether to open
+ * it at all (signature, recipient, duplicate), and whether to trust its sender (the pinned key,
+ * or the rendezvous certificate of the username inside) — accept, hold our messages to a changed
+ * key, or reject.
+ */
+import { bytesEqual } from "../../crypto/bytes.ts";
+import { type Envelope, EnvelopeError, openEnvelope } from "../../crypto/envelope.ts";
+import type { KeyStanding } from "../trust.ts";
+
+/** What to do with a sealed envelope before decrypting it. */
+export type EnvelopeVerdict =
+  | { readonly verdict: "open"; readonly envelope: Envelope }
+  /** We stored it already (a resend): acknowledge it again, store nothing. */
+  | { readonly verdict: "duplicate"; readonly envelope: Envelope }
+  | { readonly verdict: "reject"; readonly reason: string };
+
+/** Who an envelope must be from and to. */
+export interface EnvelopeExpectation {
+  /** Our identity key: the only recipient we accept. */
+  readonly recipient: Uint8Array;
+  /**
+   * The Noise-authenticated sender of a chat stream, whose key must have signed it; undefined
+   * for mail, which is checked against the sender key it names.
+   */
+  readonly sender?: Uint8Array;
+  /** Whether a message id was stored already. */
+  readonly seen: (messageId: Uint8Array) => boolean;
+}
+
+/**
+ * Checks the signature, size and recipient of `bytes`, then whether its id was seen. Computes
+ * only (signature checks); touches no network.
+ */
+export async function checkEnvelope(
+  bytes: Uint8Array,
+  expect: EnvelopeExpectation,
+): Promise<EnvelopeVerdict> {
+  let envelope: Envelope;
+  try {
+    envelope = await openEnvelope(bytes, expect.sender, expect.recipient);
+  } catch (err: unknown) {
+    if (err instanceof EnvelopeError) return { verdict: "reject", reason: err.message };
+    throw err;
+  }
+  if (expect.seen(envelope.messageId)) return { verdict: "duplicate", envelope };
+  return { verdict: "open", envelope };
+}
+
+/** What the rendezvous said about the username a message claims to be from. */
+export type Certification =
+  | { readonly certified: true; readonly identityKey: Uint8Array; readonly standing: KeyStanding }
+  /** The lookup was refused or the certificate does not verify. */
+  | { readonly certified: false; readonly reason: string };
+
+/** What is known of a decrypted message's sender when judging it. */
+export interface SenderFacts {
+  /** The username inside the content (normalized). */
+  readonly claimed: string;
+  /** The key that signed the envelope. */
+  readonly senderKey: Uint8Array;
+  /** The identity key pinned for `claimed`, if it is a contact. */
+  readonly pinnedKey?: Uint8Array;
+  /** The rendezvous certification of `claimed`, once asked for. */
+  readonly certification?: Certification;
+}
+
+/** Whether to accept a message from its sender. */
+export type SenderVerdict =
+  /** The sender is who it says (the pinned key, or certified and trusted or new). */
+  | { readonly verdict: "accept" }
+  /**
+   * Certified, but not the pinned key: accept it, hold our messages to `claimed` until /trust.
+   */
+  | { readonly verdict: "hold" }
+  /** Not certified, or `blocked` (a verified contact's key changed). */
+  | { readonly verdict: "reject"; readonly reason: string; readonly blocked: boolean }
+  /** The pinned key is not the sender's: ask the rendezvous for `claimed`'s certificate. */
+  | { readonly verdict: "certify" };
+
+/** Judges a message's sender from the pinned key and, when needed, the certification. */
+export function judgeSender(facts: SenderFacts): SenderVerdict {
+  const { claimed, senderKey, pinnedKey, certification } = facts;
+  if (pinnedKey !== undefined && bytesEqual(pinnedKey, senderKey)) return { verdict: "accept" };
+  if (certification === undefined) return { verdict: "certify" };
+  if (!certification.certified) {
+    const reason = `cannot check ${claimed}'s certificate: ${certification.reason}`;
+    return { verdict: "reject", reason, blocked: false };
+  }
+  if (!bytesEqual(certification.identityKey, senderKey)) {
+    const reason = `the rendezvous does not certify this key for ${claimed}`;
+    return { verdict: "reject", reason, blocked: false };
+  }
+  if (certification.standing === "blocked") {
+    const reason = `${claimed} is verified and its key changed: blocked`;
+    return { verdict: "reject", reason, blocked: true };
+  }
+  if (certification.standing === "changed") return { verdict: "hold" };
+  return { verdict: "accept" };
+}

@@ -1,0 +1,81 @@
+/**
+ * The Encryptor of outgoing messages: the Double Ratchet session with the recipient (started
+ * from its prekey bundle when there is none), an envelope signed with our identity key, and the
+ * advanced session saved with the envelope in one transaction.
+ */
+import type { DatabaseSync } from "node:sqlite";
+import { sealEnvelope } from "../../crypto/envelope.ts";
+import type { Signer } from "../../crypto/primitives.ts";
+import type { PrekeyBundle } from "../../crypto/x3dh.ts";
+import { transaction } from "../../store/database.ts";
+import type { ResolvedUser } from "../directory.ts";
+import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
+import type { RatchetSessionStore } from "../store/ratchet_sessions.ts";
+import type { Encryptor } from "./outgoing.ts";
+import type { SessionManager } from "./session_manager.ts";
+
+/** Fetches a recipient's prekey bundle (consuming one of its one-time prekeys). */
+export interface BundleSource {
+  /**
+   * The bundle of `username` for the key pinned as `identityKey`.
+   * @throws KeyMismatchError when the certified key is no longer `identityKey`.
+   */
+  bundle(username: string, identityKey: Uint8Array, now: number): Promise<PrekeyBundle>;
+}
+
+/** What RatchetEncryptor works with. */
+export interface RatchetEncryptorPorts {
+  readonly db: DatabaseSync;
+  readonly sessions: SessionManager;
+  readonly ratchetSessions: RatchetSessionStore;
+  readonly outbox: OutboxStore;
+  readonly signer: Signer;
+  readonly bundles: BundleSource;
+  readonly now: () => number;
+}
+
+/** Encrypts outbox entries with the ratchet session of their recipient. */
+export class RatchetEncryptor implements Encryptor {
+  constructor(private readonly ports: RatchetEncryptorPorts) {}
+
+  /**
+   * Encrypts and signs `content` as `entry` for `user`; saves the session and the envelope.
+   * @throws X3dhError when the bundle's signatures do not verify; KeyMismatchError when the key
+   * changed; RatchetError when the session cannot send.
+   */
+  async encrypt(entry: OutboxEntry, content: Uint8Array, user: ResolvedUser): Promise<Uint8Array> {
+    const { db, sessions, ratchetSessions, outbox, signer, bundles } = this.ports;
+    const peer = { username: user.username, identityKey: user.identityKey };
+    // A first message needs the recipient's bundle: fetched before the lock, so no network
+    // round trip holds it (should a session appear meanwhile, the bundle is not used).
+    const bundle = sessions.hasSession(peer)
+      ? undefined
+      : await bundles.bundle(user.username, user.identityKey, this.ports.now());
+    // Exclusive from reading the session to saving it: an envelope arriving from this peer
+    // meanwhile must not ratchet the same stored state (one of the two updates would be lost).
+    return await sessions.exclusive(user.identityKey, async () => {
+      const now = this.ports.now();
+      const encrypted = await sessions.encrypt(
+        peer,
+        content,
+        () =>
+          bundle ? Promise.resolve(bundle) : bundles.bundle(user.username, user.identityKey, now),
+        now,
+      );
+      const envelope = await sealEnvelope(signer, {
+        sender: signer.publicKey,
+        recipient: user.identityKey,
+        messageId: entry.messageId,
+        timestamp: entry.createdAt,
+        ...(encrypted.prekey ? { prekey: encrypted.prekey } : {}),
+        ratchetHeader: encrypted.message.header,
+        ciphertext: encrypted.message.ciphertext,
+      });
+      transaction(db, () => {
+        ratchetSessions.save(encrypted.session);
+        outbox.setEnvelope(entry.messageId, envelope, now);
+      });
+      return envelope;
+    });
+  }
+}

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { Connection, PeerId, StreamHandler } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { streamPair } from "@libp2p/utils";
+import { logger } from "../../../src/log.ts";
+import {
+  type ChatHandlers,
+  ChatLinks,
+  type ChatNode,
+} from "../../../src/peer/messaging/chat_links.ts";
+import { Ack } from "../../../src/proto/chat.ts";
+
+/** Nodes that reach each other through in-memory stream pairs. */
+function network() {
+  const served = new Map<string, StreamHandler>();
+  return (me: PeerId): ChatNode => ({
+    handle(_protocol, handler) {
+      served.set(me.toString(), handler);
+      return Promise.resolve();
+    },
+    async dialProtocol(peer) {
+      const handler = served.get(peer.toString());
+      if (handler === undefined) throw new Error(`${peer} is unreachable`);
+      const [outbound, inbound] = await streamPair();
+      // The far side sees who dialled it, as Noise would tell it.
+      void handler(inbound, { remotePeer: me } as Connection);
+      return outbound;
+    },
+  });
+}
+
+async function peerId(): Promise<PeerId> {
+  return peerIdFromPrivateKey(await generateKeyPair("Ed25519"));
+}
+
+/** Handlers that record what arrives and acknowledge every envelope. */
+function recorder() {
+  const envelopes: { bytes: number[]; from: string }[] = [];
+  const acks: { id: number[]; from: string }[] = [];
+  const linksUp: string[] = [];
+  const handlers: ChatHandlers = {
+    onEnvelope(bytes, from) {
+      envelopes.push({ bytes: [...bytes], from: from.toString() });
+      return Promise.resolve({
+        messageId: bytes.subarray(0, 2),
+        result: Ack.Result.DELIVERED,
+        reason: "",
+      });
+    },
+    onAck(ack, from) {
+      acks.push({ id: [...ack.messageId], from: from.toString() });
+    },
+    onLinkUp(peer) {
+      linksUp.push(peer.toString());
+    },
+  };
+  return { handlers, envelopes, acks, linksUp };
+}
+
+/** Alice's and bob's links on one in-memory network, started with recorders. */
+async function linkedPair() {
+  const node = network();
+  const [a, b] = [await peerId(), await peerId()];
+  const alice = new ChatLinks(node(a), logger("test:alice"));
+  const bob = new ChatLinks(node(b), logger("test:bob"));
+  const aliceSeen = recorder();
+  const bobSeen = recorder();
+  await alice.start(aliceSeen.handlers);
+  await bob.start(bobSeen.handlers);
+  return { a, b, alice, bob, aliceSeen, bobSeen };
+}
+
+async function until(what: string, condition: () => boolean): Promise<void> {
+  const end = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+Deno.test("chat links: an envelope crosses one stream and its Ack comes back on it", async () => {
+  const { a, b, alice, bob, aliceSeen, bobSeen } = await linkedPair();
+  try {
+    const token = await alice.send(b, Uint8Array.of(1, 2, 3));
+    await until("bob's ack", () => aliceSeen.acks.length === 1);
+    assert.deepEqual(bobSeen.envelopes, [{ bytes: [1, 2, 3], from: a.toString() }]);
+    assert.deepEqual(aliceSeen.acks, [{ id: [1, 2], from: b.toString() }]);
+    assert.equal(alice.current(b), token, "the link stays open for the next envelope");
+    assert.equal(await alice.send(b, Uint8Array.of(4, 5)), token);
+    await until("the second ack", () => aliceSeen.acks.length === 2);
+    await until(
+      "both links up",
+      () => aliceSeen.linksUp.length === 1 && bobSeen.linksUp.length === 1,
+    );
+    assert.deepEqual(aliceSeen.linksUp, [b.toString()]);
+    assert.deepEqual(bobSeen.linksUp, [a.toString()]);
+  } finally {
+    await alice.close();
+    await bob.close();
+  }
+});
+
+Deno.test("chat links: the answering side sends back over the stream it was dialled on", async () => {
+  const { a, b, alice, bob, aliceSeen, bobSeen } = await linkedPair();
+  try {
+    await alice.send(b, Uint8Array.of(1));
+    await until("bob adopted the link", () => bob.current(a) !== undefined);
+    await bob.send(a, Uint8Array.of(9, 9));
+    await until("alice got bob's envelope", () => aliceSeen.envelopes.length === 1);
+    assert.deepEqual(aliceSeen.envelopes, [{ bytes: [9, 9], from: b.toString() }]);
+    await until("bob's ack from alice", () => bobSeen.acks.length === 1);
+  } finally {
+    await alice.close();
+    await bob.close();
+  }
+});
+
+Deno.test("chat links: sending to an unreachable peer throws and leaves no link", async () => {
+  const node = network();
+  const [a, b] = [await peerId(), await peerId()];
+  const alice = new ChatLinks(node(a), logger("test:alice"));
+  await alice.start(recorder().handlers);
+  try {
+    await assert.rejects(alice.send(b, Uint8Array.of(1)), /unreachable/);
+    assert.equal(alice.current(b), undefined);
+  } finally {
+    await alice.close();
+  }
+});

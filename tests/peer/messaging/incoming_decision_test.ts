@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { newMessageId, sealEnvelope } from "../../../src/crypto/envelope.ts";
+import { bytesEqual } from "../../../src/crypto/bytes.ts";
+import { checkEnvelope, judgeSender } from "../../../src/peer/messaging/incoming_decision.ts";
+import { flipBit, makeParty, type Party } from "../../crypto/parties.ts";
+
+const alice = await makeParty();
+const bob = await makeParty();
+const mallory = await makeParty();
+
+/** An envelope `from` signs for the key `to` (a placeholder ratchet message inside). */
+function sealFrom(from: Party, to: Uint8Array, messageId = newMessageId()): Promise<Uint8Array> {
+  const ratchet = { ratchetHeader: new Uint8Array(40).fill(3), ciphertext: new Uint8Array(30) };
+  return sealEnvelope(from.signer, {
+    ...ratchet,
+    sender: from.identityKey,
+    recipient: to,
+    messageId,
+    timestamp: 1_700_000_000_000,
+  });
+}
+
+/** checkEnvelope as bob: from the linked `sender` (none for mail), with `seen` stored ids. */
+function asBob(
+  sealed: Uint8Array,
+  sender: Uint8Array | undefined,
+  seen: (id: Uint8Array) => boolean = () => false,
+) {
+  return checkEnvelope(sealed, { recipient: bob.identityKey, ...(sender ? { sender } : {}), seen });
+}
+
+Deno.test("checkEnvelope: a signed envelope for us from the linked sender is opened", async () => {
+  const sealed = await sealFrom(alice, bob.identityKey);
+  const direct = await asBob(sealed, alice.identityKey);
+  assert.equal(direct.verdict, "open");
+  const mail = await asBob(sealed, undefined);
+  assert.equal(mail.verdict, "open");
+});
+
+Deno.test("checkEnvelope: a bad signature is rejected", async () => {
+  const sealed = await sealFrom(alice, bob.identityKey);
+  const tampered = flipBit(sealed, sealed.length * 8 - 3); // inside the signature
+  for (const sender of [alice.identityKey, undefined]) {
+    const verdict = await asBob(tampered, sender);
+    assert.equal(verdict.verdict, "reject");
+    assert.match(
+      verdict.verdict === "reject" ? verdict.reason : "",
+      /not signed by|signature does not verify/,
+    );
+  }
+});
+
+Deno.test("checkEnvelope: an envelope signed by another key than the linked peer's is rejected", async () => {
+  const verdict = await asBob(await sealFrom(mallory, bob.identityKey), alice.identityKey);
+  assert.equal(verdict.verdict, "reject");
+});
+
+Deno.test("checkEnvelope: an envelope for someone else is rejected", async () => {
+  const verdict = await asBob(await sealFrom(alice, mallory.identityKey), undefined);
+  assert.equal(verdict.verdict, "reject");
+  assert.match(verdict.verdict === "reject" ? verdict.reason : "", /addressed to another identity/);
+});
+
+Deno.test("checkEnvelope: a message id already stored is a duplicate", async () => {
+  const messageId = newMessageId();
+  const sealed = await sealFrom(alice, bob.identityKey, messageId);
+  const verdict = await asBob(sealed, alice.identityKey, (id) => bytesEqual(id, messageId));
+  assert.equal(verdict.verdict, "duplicate");
+});
+
+Deno.test("judgeSender: the pinned key is accepted without asking the rendezvous", () => {
+  const claimed = "alice";
+  const senderKey = alice.identityKey;
+  assert.deepEqual(judgeSender({ claimed, senderKey, pinnedKey: alice.identityKey }), {
+    verdict: "accept",
+  });
+});
+
+Deno.test("judgeSender: an unknown or different key needs the certificate first", () => {
+  const senderKey = alice.identityKey;
+  assert.equal(judgeSender({ claimed: "alice", senderKey }).verdict, "certify");
+  assert.equal(
+    judgeSender({ claimed: "alice", senderKey, pinnedKey: mallory.identityKey }).verdict,
+    "certify",
+  );
+});
+
+Deno.test("judgeSender: a certified first key is accepted", () => {
+  const verdict = judgeSender({
+    claimed: "alice",
+    senderKey: alice.identityKey,
+    certification: { certified: true, identityKey: alice.identityKey, standing: "new" },
+  });
+  assert.equal(verdict.verdict, "accept");
+});
+
+Deno.test("judgeSender: a certified key that is not the pinned one is held (key change)", () => {
+  const verdict = judgeSender({
+    claimed: "alice",
+    senderKey: alice.identityKey,
+    pinnedKey: mallory.identityKey,
+    certification: { certified: true, identityKey: alice.identityKey, standing: "changed" },
+  });
+  assert.deepEqual(verdict, { verdict: "hold" });
+});
+
+Deno.test("judgeSender: a verified contact's changed key is blocked", () => {
+  const verdict = judgeSender({
+    claimed: "alice",
+    senderKey: alice.identityKey,
+    pinnedKey: mallory.identityKey,
+    certification: { certified: true, identityKey: alice.identityKey, standing: "blocked" },
+  });
+  assert.equal(verdict.verdict, "reject");
+  assert.equal(verdict.verdict === "reject" && verdict.blocked, true);
+});
+
+Deno.test("judgeSender: mallory claiming to be alice is rejected (the rendezvous certifies another key)", () => {
+  const verdict = judgeSender({
+    claimed: "alice",
+    senderKey: mallory.identityKey,
+    certification: { certified: true, identityKey: alice.identityKey, standing: "trusted" },
+  });
+  assert.equal(verdict.verdict, "reject");
+  assert.match(verdict.verdict === "reject" ? verdict.reason : "", /does not certify this key/);
+});
+
+Deno.test("judgeSender: a failed certificate lookup rejects", () => {
+  const verdict = judgeSender({
+    claimed: "alice",
+    senderKey: alice.identityKey,
+    certification: { certified: false, reason: "E_NOT_FOUND" },
+  });
+  assert.equal(verdict.verdict, "reject");
+  assert.match(verdict.verdict === "reject" ? verdict.reason : "", /cannot check alice/);
+});

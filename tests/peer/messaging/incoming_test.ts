@@ -1,0 +1,224 @@
+/**
+ * Incoming end to end on in-memory SQLite: alice's real encryptor seals envelopes for bob, bob's
+ * Incoming judges, decrypts and commits them; the directory and alice's outbox are fakes.
+ */
+import assert from "node:assert/strict";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { fromHex, toHex } from "../../../src/crypto/bytes.ts";
+import { newMessageId } from "../../../src/crypto/envelope.ts";
+import { PrekeyKind, signPrekey } from "../../../src/crypto/prekeys.ts";
+import { generateX25519KeyPair, signerFromPrivateKey } from "../../../src/crypto/primitives.ts";
+import { logger } from "../../../src/log.ts";
+import type { PeerEvent } from "../../../src/peer/events.ts";
+import { Incoming } from "../../../src/peer/messaging/incoming.ts";
+import { RatchetEncryptor } from "../../../src/peer/messaging/ratchet_encryptor.ts";
+import { SessionManager } from "../../../src/peer/messaging/session_manager.ts";
+import type { ContentHandler } from "../../../src/peer/service.ts";
+import { ContactStore } from "../../../src/peer/store/contacts.ts";
+import { HistoryStore } from "../../../src/peer/store/history.ts";
+import { OutboxStore } from "../../../src/peer/store/outbox.ts";
+import { type OwnKey, OwnKeyStore, publicForm } from "../../../src/peer/store/own_keys.ts";
+import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
+import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
+import { type KeyStanding, peerIdOfKey } from "../../../src/peer/trust.ts";
+import { Ack, Content } from "../../../src/proto/chat.ts";
+import { openDatabase } from "../../../src/store/database.ts";
+
+const NOW = 1_700_000_000_000;
+
+/** One side's stores on its own in-memory database. */
+function profileStores() {
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  return {
+    db,
+    storageKey: new Uint8Array(32).fill(2),
+    outbox: new OutboxStore(db),
+    history: new HistoryStore(db),
+    contacts: new ContactStore(db),
+    ratchetSessions: new RatchetSessionStore(db),
+    ownKeys: new OwnKeyStore(db),
+  };
+}
+
+async function ownKey(identity: PrivateKey, kind: PrekeyKind, id: number): Promise<OwnKey> {
+  const pair = await generateX25519KeyPair();
+  const { signature } = await signPrekey(kind, id, pair.publicKey, identity);
+  return { kind, id, pair, signature, createdAt: NOW };
+}
+
+async function setup(
+  options: { standing?: KeyStanding; handlers?: [string, ContentHandler][] } = {},
+) {
+  const aliceKey = await generateKeyPair("Ed25519");
+  const bobKey = await generateKeyPair("Ed25519");
+  const alice = profileStores();
+  const bob = profileStores();
+  const [identityDh, signed, oneTime] = [
+    await ownKey(bobKey, PrekeyKind.IdentityDh, 0),
+    await ownKey(bobKey, PrekeyKind.Signed, 1),
+    await ownKey(bobKey, PrekeyKind.OneTime, 1),
+  ];
+  for (const key of [identityDh, signed, oneTime]) bob.ownKeys.add(key);
+  const aliceSigner = signerFromPrivateKey(aliceKey);
+  const bobId = bobKey.publicKey.raw;
+  const aliceSessions = new SessionManager(
+    { identityKey: aliceSigner.publicKey, identityDh: await generateX25519KeyPair() },
+    alice.ownKeys,
+    alice.ratchetSessions,
+  );
+  const encryptor = new RatchetEncryptor({
+    db: alice.db,
+    sessions: aliceSessions,
+    ratchetSessions: alice.ratchetSessions,
+    outbox: alice.outbox,
+    signer: aliceSigner,
+    bundles: {
+      bundle: () =>
+        Promise.resolve({
+          identityKey: bobId,
+          identityDhKey: publicForm(identityDh),
+          signedPrekey: publicForm(signed),
+          oneTimePrekey: publicForm(oneTime),
+        }),
+    },
+    now: () => NOW,
+  });
+  const certifications: string[] = [];
+  const events: PeerEvent[] = [];
+  const reports: string[] = [];
+  const incoming = new Incoming({
+    username: "bob",
+    identityKey: bobId,
+    stores: bob,
+    sessions: new SessionManager(
+      { identityKey: bobId, identityDh: identityDh.pair },
+      bob.ownKeys,
+      bob.ratchetSessions,
+    ),
+    certifier: {
+      resolve: (username) => {
+        certifications.push(username);
+        const standing = options.standing ?? "new";
+        // As Trust does: a first key is pinned.
+        if (standing === "new") bob.contacts.pin(username, aliceSigner.publicKey, NOW);
+        return Promise.resolve({ identityKey: aliceSigner.publicKey, standing });
+      },
+    },
+    reports: {
+      delivered: (id) => reports.push(`delivered ${id}`),
+      failed: (id, _to, reason) => reports.push(`failed ${id}: ${reason}`),
+      keyChanged: (username, blocked) => reports.push(`key-changed ${username} ${blocked}`),
+    },
+    handlers: new Map(options.handlers ?? []),
+    now: () => NOW,
+    emit: (event) => events.push(event),
+    log: logger("test"),
+  });
+  const alicePeer = peerIdFromPrivateKey(aliceKey);
+  /** Alice seals `text` (of `kind`) for bob, as her outbox would. */
+  const seal = async (text: string, kind = "", payload = new Uint8Array(0)) => {
+    const messageId = newMessageId();
+    const content = Content.encode({ from: "alice", text, sentAt: BigInt(NOW), kind, payload });
+    alice.outbox.add({
+      messageId,
+      recipient: "bob",
+      body: content,
+      status: "pending",
+      createdAt: NOW,
+    });
+    const entry = alice.outbox.get(messageId)!;
+    const user = {
+      username: "bob",
+      identityKey: bobId,
+      standing: "trusted" as const,
+      peerId: peerIdOfKey(bobId),
+      addresses: [],
+    };
+    return { id: toHex(messageId), envelope: await encryptor.encrypt(entry, content, user) };
+  };
+  return { incoming, alicePeer, seal, bob, events, reports, certifications, oneTime };
+}
+
+Deno.test("incoming: a first message is certified, stored, then acknowledged; a resend is acked again", async () => {
+  const t = await setup();
+  const { id, envelope } = await t.seal("hello bob");
+  const ack = await t.incoming.onEnvelope(envelope, t.alicePeer);
+  assert.equal(ack.result, Ack.Result.DELIVERED);
+  assert.equal(toHex(ack.messageId), id);
+  assert.deepEqual(t.certifications, ["alice"], "the unknown key was certified once");
+  // Acknowledged means stored: the history, the seen id and the session are committed.
+  assert.equal(t.bob.history.seen(fromHex(id)), true);
+  assert.equal(t.bob.history.recent("alice", 10).length, 1);
+  assert.equal(t.bob.ownKeys.get(PrekeyKind.OneTime, t.oneTime.id), undefined);
+  assert.equal(t.events.length, 1);
+  assert.equal(t.events[0]?.type === "message" && t.events[0].text, "hello bob");
+
+  const again = await t.incoming.onEnvelope(envelope, t.alicePeer);
+  assert.equal(again.result, Ack.Result.DELIVERED);
+  assert.equal(t.events.length, 1, "a duplicate is not shown twice");
+
+  const next = await t.seal("and again");
+  assert.equal(
+    (await t.incoming.onEnvelope(next.envelope, t.alicePeer)).result,
+    Ack.Result.DELIVERED,
+  );
+  assert.deepEqual(t.certifications, ["alice"], "the pinned key needs no lookup");
+});
+
+Deno.test("incoming: the same envelope on two streams at once is stored once", async () => {
+  const t = await setup();
+  const { envelope } = await t.seal("once");
+  const acks = await Promise.all([
+    t.incoming.onEnvelope(envelope, t.alicePeer),
+    t.incoming.onEnvelope(envelope, t.alicePeer),
+  ]);
+  assert.deepEqual(acks.map((a) => a.result), [Ack.Result.DELIVERED, Ack.Result.DELIVERED]);
+  assert.equal(t.events.length, 1);
+});
+
+Deno.test("incoming: a changed key is accepted but holds our messages; a blocked one is rejected", async () => {
+  const changed = await setup({ standing: "changed" });
+  const first = await changed.seal("new device");
+  const ack = await changed.incoming.onEnvelope(first.envelope, changed.alicePeer);
+  assert.equal(ack.result, Ack.Result.DELIVERED);
+  assert.deepEqual(changed.reports, ["key-changed alice false"]);
+  assert.equal(changed.events[0]?.type === "message" && changed.events[0].keyChanged, true);
+
+  const blocked = await setup({ standing: "blocked" });
+  const second = await blocked.seal("let me in");
+  const refused = await blocked.incoming.onEnvelope(second.envelope, blocked.alicePeer);
+  assert.equal(refused.result, Ack.Result.REJECTED);
+  assert.match(refused.reason, /verified and its key changed: blocked/);
+  assert.equal(blocked.bob.history.seen(fromHex(second.id)), false, "nothing stored");
+  assert.deepEqual(blocked.reports, ["key-changed alice true"]);
+});
+
+Deno.test("incoming: content of a kind no service handles is rejected, never dropped silently", async () => {
+  const handled: string[] = [];
+  const t = await setup({ handlers: [["test/kind", (m) => void handled.push(m.id)]] });
+  const known = await t.seal("", "test/kind", Uint8Array.of(1));
+  assert.equal(
+    (await t.incoming.onEnvelope(known.envelope, t.alicePeer)).result,
+    Ack.Result.DELIVERED,
+  );
+  assert.deepEqual(handled, [known.id]);
+  const unknown = await t.seal("", "test/other", Uint8Array.of(1));
+  const ack = await t.incoming.onEnvelope(unknown.envelope, t.alicePeer);
+  assert.equal(ack.result, Ack.Result.REJECTED);
+  assert.match(ack.reason, /does not handle "test\/other"/);
+  assert.equal(t.bob.history.seen(fromHex(unknown.id)), false);
+});
+
+Deno.test("incoming: mail is judged the same way and reports its sender for the receipt", async () => {
+  const t = await setup();
+  const { id, envelope } = await t.seal("while you were away");
+  const outcome = await t.incoming.onMail(envelope);
+  assert.equal(outcome.delivered, true);
+  assert.equal(outcome.from, "alice");
+  assert.equal(outcome.messageId && toHex(outcome.messageId), id);
+  assert.equal(t.events[0]?.type === "message" && t.events[0].via, "mailbox");
+  const garbage = await t.incoming.onMail(Uint8Array.of(1, 2, 3));
+  assert.equal(garbage.delivered, false);
+});

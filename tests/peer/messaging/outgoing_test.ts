@@ -1,0 +1,290 @@
+import assert from "node:assert/strict";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { PeerId } from "@libp2p/interface";
+import { multiaddr } from "@multiformats/multiaddr";
+import { fromHex, toHex } from "../../../src/crypto/bytes.ts";
+import { RemoteError } from "../../../src/errors.ts";
+import { logger } from "../../../src/log.ts";
+import type { ResolvedUser } from "../../../src/peer/directory.ts";
+import type { PeerEvent } from "../../../src/peer/events.ts";
+import type { LinkToken } from "../../../src/peer/messaging/chat_links.ts";
+import { markOutboxFailed, Outgoing } from "../../../src/peer/messaging/outgoing.ts";
+import { ContactStore } from "../../../src/peer/store/contacts.ts";
+import { HistoryStore } from "../../../src/peer/store/history.ts";
+import { OutboxStore } from "../../../src/peer/store/outbox.ts";
+import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
+import { peerIdOfKey } from "../../../src/peer/trust.ts";
+import { openDatabase } from "../../../src/store/database.ts";
+
+const bobKey = (await generateKeyPair("Ed25519")).publicKey.raw;
+const bobPeer = peerIdOfKey(bobKey);
+const NOW = 1_700_000_000_000;
+
+interface World {
+  readonly outgoing: Outgoing;
+  readonly outbox: OutboxStore;
+  readonly events: PeerEvent[];
+  readonly sent: Uint8Array[];
+  readonly mailed: Uint8Array[];
+  resolves: number;
+  close(): void;
+}
+
+/** Outgoing on in-memory SQLite, with fakes for the encryptor, resolver, links and mail. */
+function world(fakes: {
+  send?: (peer: PeerId, envelope: Uint8Array) => Promise<LinkToken>;
+  deposit?: (to: string, envelope: Uint8Array) => Promise<void>;
+  resolve?: () => Promise<ResolvedUser>;
+  addresses?: boolean;
+  online?: boolean;
+  withoutMail?: boolean;
+} = {}): World {
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  const outbox = new OutboxStore(db);
+  const events: PeerEvent[] = [];
+  const sent: Uint8Array[] = [];
+  const mailed: Uint8Array[] = [];
+  let link: LinkToken | undefined; // the one open chat link, once a send made it
+  const user: ResolvedUser = {
+    username: "bob",
+    identityKey: bobKey,
+    standing: "trusted",
+    peerId: bobPeer,
+    addresses: fakes.addresses === false ? [] : [multiaddr("/ip4/127.0.0.1/tcp/1")],
+  };
+  const w: World = {
+    outbox,
+    events,
+    sent,
+    mailed,
+    resolves: 0,
+    close: () => {
+      w.outgoing.close();
+      db.close();
+    },
+    outgoing: new Outgoing({
+      username: "alice",
+      stores: {
+        db,
+        outbox,
+        history: new HistoryStore(db),
+        contacts: new ContactStore(db),
+        storageKey: new Uint8Array(32).fill(7),
+      },
+      encryptor: {
+        encrypt(entry, content) {
+          const envelope = Uint8Array.of(...entry.messageId, content.length);
+          outbox.setEnvelope(entry.messageId, envelope, NOW);
+          return Promise.resolve(envelope);
+        },
+      },
+      resolver: {
+        resolve: () => {
+          w.resolves++;
+          return fakes.resolve?.() ?? Promise.resolve(user);
+        },
+      },
+      links: {
+        send: fakes.send ?? ((_peer, envelope) => {
+          sent.push(envelope);
+          link ??= {};
+          return Promise.resolve(link);
+        }),
+        current: () => link,
+      },
+      ...(fakes.withoutMail ? {} : {
+        mail: {
+          deposit: fakes.deposit ?? ((_to, envelope) => {
+            mailed.push(envelope);
+            return Promise.resolve();
+          }),
+          isOnline: () => fakes.online ?? false,
+        },
+      }),
+      now: () => NOW,
+      emit: (event) => events.push(event),
+      log: logger("test"),
+    }),
+  };
+  return w;
+}
+
+const unreachable = () => Promise.reject(new Error("connection refused"));
+
+Deno.test("outgoing: a message goes over the chat link once and waits for its acknowledgement", async () => {
+  const w = world();
+  try {
+    const id = await w.outgoing.write("bob", "hello");
+    assert.deepEqual(await w.outgoing.flush("bob"), { retry: false });
+    assert.deepEqual(await w.outgoing.flush("bob"), { retry: false }); // same link: not resent
+    assert.equal(w.sent.length, 1);
+    assert.deepEqual(w.sent[0]!.subarray(0, 16), fromHex(id));
+    assert.equal(w.outbox.get(fromHex(id))?.status, "sent");
+    assert.equal(w.mailed.length, 0);
+    assert.deepEqual(w.events, []);
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: an unreachable recipient's message goes to its mailbox (queued)", async () => {
+  const w = world({ send: unreachable });
+  try {
+    const id = await w.outgoing.write("bob", "hello");
+    assert.deepEqual(await w.outgoing.flush("bob"), { retry: false });
+    assert.equal(w.mailed.length, 1);
+    assert.equal(w.outbox.get(fromHex(id))?.status, "queued");
+    assert.deepEqual(w.events, [{ type: "queued", id, to: "bob" }]);
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: a recipient with no address is mailed at once", async () => {
+  const w = world({ addresses: false, send: () => Promise.reject(new Error("must not dial")) });
+  try {
+    const id = await w.outgoing.write("bob", "hello");
+    await w.outgoing.flush("bob");
+    assert.equal(w.outbox.get(fromHex(id))?.status, "queued");
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: a failed attempt is a retry decision, not a thrown error", async () => {
+  const w = world({ send: unreachable, withoutMail: true });
+  try {
+    const id = await w.outgoing.write("bob", "hello");
+    const outcome = await w.outgoing.flush("bob");
+    assert.equal(outcome.retry, true);
+    assert.match(outcome.retry ? outcome.why : "", /cannot reach bob: connection refused/);
+    assert.equal(w.outbox.get(fromHex(id))?.status, "sent");
+    assert.deepEqual(w.events, []);
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: an online recipient that has not announced addresses yet is retried before mailing", async () => {
+  const w = world({ addresses: false, online: true });
+  try {
+    await w.outgoing.write("bob", "hello");
+    const outcome = await w.outgoing.flush("bob");
+    assert.equal(outcome.retry, true);
+    assert.match(outcome.retry ? outcome.why : "", /has not announced its addresses/);
+    assert.equal(w.mailed.length, 0);
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: a lookup failure is retried; an unknown user fails for good", async () => {
+  const w = world({ resolve: () => Promise.reject(new Error("rendezvous unreachable")) });
+  try {
+    await w.outgoing.write("bob", "hello");
+    assert.equal((await w.outgoing.flush("bob")).retry, true);
+  } finally {
+    w.close();
+  }
+  const gone = world({
+    resolve: () => Promise.reject(new RemoteError("no such user", "E_NOT_FOUND")),
+  });
+  try {
+    const id = await gone.outgoing.write("bob", "hello");
+    assert.deepEqual(await gone.outgoing.flush("bob"), { retry: false });
+    assert.equal(gone.outbox.get(fromHex(id))?.status, "failed");
+    assert.deepEqual(gone.events, [{
+      type: "failed",
+      id,
+      to: "bob",
+      reason: "there is no user bob at this rendezvous",
+    }]);
+  } finally {
+    gone.close();
+  }
+});
+
+Deno.test("outgoing: a final mailbox refusal fails the message; a passing one is retried", async () => {
+  const tooLarge = world({
+    send: unreachable,
+    deposit: () => Promise.reject(new RemoteError("it is too large", "E_TOO_LARGE")),
+  });
+  try {
+    const id = await tooLarge.outgoing.write("bob", "hello");
+    assert.deepEqual(await tooLarge.outgoing.flush("bob"), { retry: false });
+    const entry = tooLarge.outbox.get(fromHex(id));
+    assert.equal(entry?.status, "failed");
+    const failed = tooLarge.events.find((e) => e.type === "failed");
+    assert.match(failed?.type === "failed" ? failed.reason : "", /mailbox refused it/);
+  } finally {
+    tooLarge.close();
+  }
+  const busy = world({
+    send: unreachable,
+    deposit: () => Promise.reject(new RemoteError("slow down", "E_THROTTLED")),
+  });
+  try {
+    await busy.outgoing.write("bob", "hello");
+    assert.equal((await busy.outgoing.flush("bob")).retry, true);
+    assert.deepEqual(busy.events, []);
+  } finally {
+    busy.close();
+  }
+});
+
+Deno.test("outgoing: a full mailbox keeps the message waiting until the pause the rendezvous names", async () => {
+  for (const status of ["E_MAILBOX_FULL", "E_SENDER_QUOTA"]) {
+    const full = world({
+      send: unreachable,
+      deposit: () => Promise.reject(new RemoteError("bob's mailbox is full", status, 120_000)),
+    });
+    try {
+      const id = await full.outgoing.write("bob", "hello");
+      assert.deepEqual(await full.outgoing.flush("bob"), {
+        retry: true,
+        why: "bob's mailbox is full",
+        notBeforeMs: 120_000,
+      });
+      assert.equal(full.outbox.get(fromHex(id))?.status, "sent", "encrypted, waiting, not failed");
+      assert.equal(full.events.some((e) => e.type === "failed"), false);
+      const notice = full.events.find((e) => e.type === "notice");
+      assert.match(notice?.type === "notice" ? notice.text : "", /tried again in 2 min/);
+    } finally {
+      full.close();
+    }
+  }
+});
+
+Deno.test("outgoing: a quiet message's events are not passed on; delivered settles a message", async () => {
+  const w = world({ send: unreachable });
+  try {
+    const quiet = await w.outgoing.write("bob", "", "receipt", Uint8Array.of(1), true);
+    await w.outgoing.flush("bob");
+    assert.equal(w.outbox.get(fromHex(quiet))?.status, "queued");
+    w.outgoing.delivered(quiet, "bob");
+    assert.deepEqual(w.events, []);
+    const loud = await w.outgoing.write("bob", "hi");
+    w.outgoing.delivered(loud, "bob");
+    assert.deepEqual(w.events.at(-1), { type: "delivered", id: loud, to: "bob" });
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: markFailed keeps a delivered message and fails an unacknowledged one", async () => {
+  const w = world();
+  try {
+    const id = await w.outgoing.write("bob", "hello");
+    await w.outgoing.flush("bob");
+    assert.equal(markOutboxFailed(w.outbox, id, "gave up", NOW), "failed");
+    assert.equal(w.outbox.get(fromHex(id))?.error, "gave up");
+    w.outbox.setStatus(fromHex(id), "delivered", NOW);
+    assert.equal(markOutboxFailed(w.outbox, id, "gave up", NOW), "delivered");
+    assert.throws(
+      () => markOutboxFailed(w.outbox, toHex(new Uint8Array(16)), "x", NOW),
+      RangeError,
+    );
+  } finally {
+    w.close();
+  }
+});

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { PrekeyKind } from "../../../src/crypto/prekeys.ts";
+import { generateX25519KeyPair } from "../../../src/crypto/primitives.ts";
+import { commitReceived } from "../../../src/peer/messaging/received_commit.ts";
+import { HistoryStore } from "../../../src/peer/store/history.ts";
+import { OwnKeyStore } from "../../../src/peer/store/own_keys.ts";
+import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
+import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
+import { openDatabase } from "../../../src/store/database.ts";
+
+const NOW = 1_700_000_000_000;
+const aliceKey = new Uint8Array(32).fill(1);
+
+async function stores() {
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  const ownKeys = new OwnKeyStore(db);
+  ownKeys.add({
+    kind: PrekeyKind.OneTime,
+    id: 42,
+    pair: await generateX25519KeyPair(),
+    signature: new Uint8Array(64),
+    createdAt: NOW,
+  });
+  return {
+    db,
+    ownKeys,
+    ratchetSessions: new RatchetSessionStore(db),
+    history: new HistoryStore(db),
+  };
+}
+
+/** A first message from alice that used our one-time prekey 42. */
+const received = {
+  messageId: new Uint8Array(16).fill(9),
+  from: "alice",
+  now: NOW,
+  decrypted: {
+    plaintext: Uint8Array.of(1),
+    usedOneTimePrekeyId: 42,
+    session: {
+      username: "", // not bound yet: the commit binds it to the certified sender
+      sessionId: new Uint8Array(16).fill(5),
+      identityKey: aliceKey,
+      state: Uint8Array.of(1, 2, 3),
+      updatedAt: NOW,
+    },
+  },
+};
+
+Deno.test("commitReceived: session (bound to the sender), used prekey, seen id and content in one go", async () => {
+  const s = await stores();
+  try {
+    commitReceived(s, received, () => {
+      s.history.add({
+        messageId: received.messageId,
+        peer: "alice",
+        outgoing: false,
+        sentAt: NOW,
+        body: Uint8Array.of(7),
+      }, NOW);
+    });
+    const [session] = s.ratchetSessions.list("alice", aliceKey);
+    assert.deepEqual(session?.state, Uint8Array.of(1, 2, 3));
+    assert.equal(s.ownKeys.get(PrekeyKind.OneTime, 42), undefined);
+    assert.equal(s.history.seen(received.messageId), true);
+    assert.equal(s.history.recent("alice", 10).length, 1);
+  } finally {
+    s.db.close();
+  }
+});
+
+Deno.test("commitReceived: when the content's write fails nothing is committed (no Ack can follow)", async () => {
+  const s = await stores();
+  try {
+    assert.throws(
+      () =>
+        commitReceived(s, received, () => {
+          throw new RangeError("the content cannot be stored");
+        }),
+      RangeError,
+    );
+    assert.deepEqual(s.ratchetSessions.list("alice", aliceKey), []);
+    assert.notEqual(s.ownKeys.get(PrekeyKind.OneTime, 42), undefined);
+    assert.equal(s.history.seen(received.messageId), false);
+  } finally {
+    s.db.close();
+  }
+});

@@ -1,0 +1,244 @@
+/**
+ * SessionManager between two in-memory parties with `:memory:` stores, the way the peer runs it:
+ * X3DH from the published bundle, signed envelopes both ways, each result committed (or dropped)
+ * by the caller; out-of-order delivery, duplicates, a one-time prekey used once.
+ */
+import assert from "node:assert/strict";
+import {
+  newMessageId,
+  openEnvelope,
+  type PrekeyHeader,
+  sealEnvelope,
+} from "../../../src/crypto/envelope.ts";
+import { PrekeyKind } from "../../../src/crypto/prekeys.ts";
+import { safetyNumber } from "../../../src/crypto/safety_number.ts";
+import {
+  type Decrypted,
+  type Encrypted,
+  SessionManager,
+  UndecryptableError,
+} from "../../../src/peer/messaging/session_manager.ts";
+import { OwnKeyStore } from "../../../src/peer/store/own_keys.ts";
+import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
+import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
+import { openDatabase } from "../../../src/store/database.ts";
+import { makeParty, type Party, text, untext } from "../../crypto/parties.ts";
+
+const NOW = 1_700_000_000_000;
+
+/** One side: its keys, its stores (as in its profile) and its SessionManager. */
+interface Side {
+  readonly username: string;
+  readonly party: Party;
+  readonly ownKeys: OwnKeyStore;
+  readonly sessions: RatchetSessionStore;
+  readonly manager: SessionManager;
+}
+
+async function side(username: string): Promise<Side> {
+  const party = await makeParty();
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  const ownKeys = new OwnKeyStore(db);
+  const sessions = new RatchetSessionStore(db);
+  for (
+    const [kind, id, pair, key] of [
+      [PrekeyKind.Signed, 7, party.signedPrekey, party.bundle.signedPrekey],
+      [PrekeyKind.OneTime, 42, party.oneTimePrekey, party.bundle.oneTimePrekey!],
+    ] as const
+  ) {
+    ownKeys.add({ kind, id, pair, signature: key.signature, createdAt: NOW });
+  }
+  const manager = new SessionManager(
+    { identityKey: party.identityKey, identityDh: party.identityDh },
+    ownKeys,
+    sessions,
+  );
+  return { username, party, ownKeys, sessions, manager };
+}
+
+/** How `from` names `to`: the contact the session layer sees. */
+function contact(to: Side) {
+  return { username: to.username, identityKey: to.party.identityKey };
+}
+
+/** Encrypts and seals `message` from `from` to `to`; the session is committed unless `commit` is false. */
+async function send(
+  from: Side,
+  to: Side,
+  message: string,
+  { commit = true, now = NOW } = {},
+): Promise<{ bytes: Uint8Array; encrypted: Encrypted }> {
+  const encrypted = await from.manager.encrypt(
+    contact(to),
+    text(message),
+    () => Promise.resolve(to.party.bundle),
+    now,
+  );
+  const bytes = await sealEnvelope(from.party.signer, {
+    sender: from.party.identityKey,
+    recipient: to.party.identityKey,
+    messageId: newMessageId(),
+    timestamp: now,
+    ratchetHeader: encrypted.message.header,
+    ciphertext: encrypted.message.ciphertext,
+    ...(encrypted.prekey ? { prekey: encrypted.prekey } : {}),
+  });
+  if (commit) from.sessions.save(encrypted.session);
+  return { bytes, encrypted };
+}
+
+/**
+ * Checks and decrypts an envelope `me` got from `from`; commits the session (and deletes the
+ * one-time prekey it used) unless `commit` is false, as the peer does in one transaction.
+ */
+async function receive(
+  me: Side,
+  from: Side,
+  bytes: Uint8Array,
+  { commit = true, now = NOW } = {},
+): Promise<{ text: string; decrypted: Decrypted }> {
+  const envelope = await openEnvelope(bytes, from.party.identityKey, me.party.identityKey);
+  const decrypted = await me.manager.decrypt(contact(from), envelope, now);
+  if (commit) {
+    me.sessions.save(decrypted.session);
+    if (decrypted.usedOneTimePrekeyId !== undefined) {
+      me.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
+    }
+  }
+  return { text: untext(decrypted.plaintext), decrypted };
+}
+
+Deno.test("SessionManager: X3DH from the bundle, then messages both ways, out of order", async () => {
+  const alice = await side("alice");
+  const bob = await side("bob");
+  assert.equal(alice.manager.hasSession(contact(bob)), false);
+
+  // Until bob answers, alice repeats the X3DH header on every message.
+  const first = await send(alice, bob, "hi bob");
+  const second = await send(alice, bob, "are you there?");
+  assert.ok(alice.manager.hasSession(contact(bob)));
+  const header: PrekeyHeader | undefined = first.encrypted.prekey;
+  assert.equal(header?.signedPrekeyId, 7);
+  assert.equal(header?.oneTimePrekeyId, 42);
+  assert.deepEqual(second.encrypted.prekey, header);
+
+  const late = await receive(bob, alice, second.bytes);
+  assert.equal(late.text, "are you there?");
+  assert.equal(late.decrypted.usedOneTimePrekeyId, 42);
+  assert.equal(bob.ownKeys.get(PrekeyKind.OneTime, 42), undefined, "used once, then deleted");
+  assert.equal((await receive(bob, alice, first.bytes)).text, "hi bob");
+  assert.equal(bob.sessions.list("alice", alice.party.identityKey).length, 1, "one session");
+
+  for (let round = 0; round < 3; round++) {
+    const replies = [];
+    for (let i = 0; i < 3; i++) replies.push(await send(bob, alice, `bob ${round}.${i}`));
+    assert.equal(replies[0]!.encrypted.prekey, undefined, "the responder sends no X3DH header");
+    const more = await send(alice, bob, `alice ${round}`);
+    for (const [i, reply] of [...replies.entries()].reverse()) {
+      assert.equal((await receive(alice, bob, reply.bytes)).text, `bob ${round}.${i}`);
+    }
+    assert.equal((await receive(bob, alice, more.bytes)).text, `alice ${round}`);
+  }
+  // A reply proved bob has the session: alice stopped repeating the header.
+  assert.equal((await send(alice, bob, "plain")).encrypted.prekey, undefined);
+  assert.equal(alice.sessions.list("bob", bob.party.identityKey).length, 1);
+
+  // Both see the same safety number.
+  const a = { username: "alice", identityKey: alice.party.identityKey };
+  const b = { username: "bob", identityKey: bob.party.identityKey };
+  assert.equal(safetyNumber(a, b), safetyNumber(b, a));
+});
+
+Deno.test("SessionManager: a duplicate does not decrypt once its message was committed", async () => {
+  const alice = await side("alice");
+  const bob = await side("bob");
+  const opening = await send(alice, bob, "first");
+  await receive(bob, alice, opening.bytes);
+  await assert.rejects(receive(bob, alice, opening.bytes), UndecryptableError);
+
+  const reply = await send(bob, alice, "reply");
+  await receive(alice, bob, reply.bytes);
+  await assert.rejects(receive(alice, bob, reply.bytes), UndecryptableError);
+  const next = await send(alice, bob, "after the reply");
+  assert.equal((await receive(bob, alice, next.bytes)).text, "after the reply");
+  await assert.rejects(receive(bob, alice, next.bytes), UndecryptableError);
+});
+
+Deno.test("SessionManager: nothing is stored until the caller commits", async () => {
+  const alice = await side("alice");
+  const bob = await side("bob");
+  const dropped = await send(alice, bob, "never sent", { commit: false });
+  assert.equal(alice.manager.hasSession(contact(bob)), false, "encrypt wrote nothing");
+  const opening = await send(alice, bob, "hello");
+  assert.notDeepEqual(opening.encrypted.prekey, dropped.encrypted.prekey, "a fresh X3DH");
+
+  const uncommitted = await receive(bob, alice, opening.bytes, { commit: false });
+  assert.equal(uncommitted.text, "hello");
+  assert.equal(bob.sessions.list("alice", alice.party.identityKey).length, 0);
+  assert.ok(bob.ownKeys.get(PrekeyKind.OneTime, 42), "the one-time prekey is still there");
+  assert.equal((await receive(bob, alice, opening.bytes)).text, "hello", "it decrypts again");
+});
+
+Deno.test("SessionManager: a one-time prekey serves one session; a second initiator is refused", async () => {
+  const alice = await side("alice");
+  const carol = await side("carol");
+  const bob = await side("bob");
+  await receive(bob, alice, (await send(alice, bob, "from alice")).bytes);
+  const fromCarol = await send(carol, bob, "from carol"); // the same bundle, one-time prekey 42
+  await assert.rejects(receive(bob, carol, fromCarol.bytes), /one-time prekey 42 was already used/);
+  assert.equal(bob.sessions.list("carol", carol.party.identityKey).length, 0);
+});
+
+Deno.test("SessionManager: a message without a session, or from an unknown signed prekey, is undecryptable", async () => {
+  const alice = await side("alice");
+  const bob = await side("bob");
+  const stranger = await side("stranger");
+  await receive(stranger, alice, (await send(alice, stranger, "hi")).bytes);
+  const reply = await send(stranger, alice, "reply");
+  await receive(alice, stranger, reply.bytes);
+  // Alice now sends without an X3DH header; bob, who has no session with her, cannot read it.
+  const headerless = await sealEnvelope(alice.party.signer, {
+    sender: alice.party.identityKey,
+    recipient: bob.party.identityKey,
+    messageId: newMessageId(),
+    timestamp: NOW,
+    ratchetHeader: reply.encrypted.message.header,
+    ciphertext: reply.encrypted.message.ciphertext,
+  });
+  await assert.rejects(receive(bob, alice, headerless), /no session with alice/);
+
+  bob.ownKeys.delete(PrekeyKind.Signed, 7);
+  await assert.rejects(
+    receive(bob, alice, (await send(alice, bob, "to an old prekey")).bytes),
+    /signed prekey 7 is unknown or expired/,
+  );
+});
+
+Deno.test("SessionManager.exclusive runs the tasks for one peer one at a time, in call order", async () => {
+  const alice = await side("alice");
+  const key = alice.party.identityKey;
+  const order: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => release = resolve);
+  const first = alice.manager.exclusive(key, async () => {
+    order.push("first starts");
+    await gate;
+    order.push("first ends");
+    return 1;
+  });
+  const second = alice.manager.exclusive(key, () => {
+    order.push("second");
+    return Promise.resolve(2);
+  });
+  const other = alice.manager.exclusive(new Uint8Array(32), () => {
+    order.push("another peer");
+    return Promise.resolve(3);
+  });
+  assert.equal(await other, 3);
+  release();
+  assert.deepEqual([await first, await second], [1, 2]);
+  assert.deepEqual(order, ["first starts", "another peer", "first ends", "second"]);
+  const failed = alice.manager.exclusive(key, () => Promise.reject(new RangeError("boom")));
+  await assert.rejects(failed, RangeError);
+  assert.equal(await alice.manager.exclusive(key, () => Promise.resolve("next")), "next");
+});

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { PeerId } from "@libp2p/interface";
+import { type MemberList, signMemberList } from "../../../src/crypto/member_list.ts";
+import { randomBytes, signerFromPrivateKey } from "../../../src/crypto/primitives.ts";
+import { listUpdate } from "../../../src/peer/rooms/member_lists.ts";
+import { RoomError, type RoomEvent, Rooms } from "../../../src/peer/rooms/rooms.ts";
+import type { ContentMessage } from "../../../src/peer/service.ts";
+import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
+import { peerIdOfKey } from "../../../src/peer/trust.ts";
+import { CONTENT_KINDS } from "../../../src/protocol/ids.ts";
+import { openDatabase } from "../../../src/store/database.ts";
+
+const NOW = 1_700_000_000_000;
+const aliceSigner = signerFromPrivateKey(await generateKeyPair("Ed25519"));
+const bobIdentity = await generateKeyPair("Ed25519");
+const mallory = signerFromPrivateKey(await generateKeyPair("Ed25519"));
+
+/** Bob's rooms on in-memory SQLite, with recording fakes for the ports. */
+function bobsRooms(options: { pinned?: (username: string) => PeerId; online?: string[] } = {}) {
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  const sent: { to: string; kind: string; text: string | undefined }[] = [];
+  const service = new Rooms({
+    username: "bob",
+    profile: { db, storageKey: new Uint8Array(32).fill(3), identity: bobIdentity },
+    now: () => NOW,
+    content: {
+      sendContent: (to, kind, _payload, text) => {
+        sent.push({ to, kind, text });
+        return Promise.resolve(`id-${sent.length}`);
+      },
+    },
+    users: {
+      resolvePeer: (username) =>
+        Promise.resolve(options.pinned?.(username) ?? peerIdOfKey(aliceSigner.publicKey)),
+    },
+    presence: { online: () => options.online ?? [] },
+  });
+  const events: RoomEvent[] = [];
+  service.on((event) => events.push(event));
+  return { service, events, sent, close: () => db.close() };
+}
+
+function message(kind: string, payload: Uint8Array, text = ""): ContentMessage {
+  return { id: `${kind}-1`, from: "alice", sentAt: NOW, text, payload };
+}
+
+async function invitation(): Promise<Uint8Array> {
+  const list: MemberList = {
+    roomId: randomBytes(16),
+    name: "#ops",
+    version: 1,
+    creator: "alice",
+    admins: ["alice"],
+    members: [
+      { username: "alice", identityKey: aliceSigner.publicKey },
+      { username: "bob", identityKey: bobIdentity.publicKey.raw },
+    ],
+    issuedAt: NOW,
+  };
+  return listUpdate(await signMemberList(aliceSigner, "alice", list));
+}
+
+Deno.test("rooms service: declares the room kinds and broadcasts, nothing else", () => {
+  const { service, close } = bobsRooms();
+  try {
+    assert.deepEqual(
+      Object.keys(service.contentHandlers).sort(),
+      [...Object.values(CONTENT_KINDS.room), CONTENT_KINDS.broadcast].sort(),
+    );
+  } finally {
+    close();
+  }
+});
+
+Deno.test("rooms service: an invitation fed as content is stored as invited and announced", async () => {
+  const { service, events, close } = bobsRooms();
+  try {
+    const handle = service.contentHandlers[CONTENT_KINDS.room.invite]!;
+    await handle(message(CONTENT_KINDS.room.invite, await invitation()));
+    assert.deepEqual(service.rooms().map((r) => [r.name, r.status]), [["#ops", "invited"]]);
+    assert.deepEqual(events, [{ type: "room-invite", room: "#ops", from: "alice" }]);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("rooms service: an invitation whose signer key is not the one pinned is refused", async () => {
+  const { service, events, close } = bobsRooms({ pinned: () => peerIdOfKey(mallory.publicKey) });
+  try {
+    const handle = service.contentHandlers[CONTENT_KINDS.room.invite]!;
+    await assert.rejects(
+      Promise.resolve(handle(message(CONTENT_KINDS.room.invite, await invitation()))),
+      RoomError,
+    );
+    assert.deepEqual(service.rooms(), []);
+    assert.deepEqual(events, []);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("rooms service: a malformed room message is refused", async () => {
+  const { service, close } = bobsRooms();
+  try {
+    const handle = service.contentHandlers[CONTENT_KINDS.room.members]!;
+    await assert.rejects(
+      Promise.resolve(handle(message(CONTENT_KINDS.room.members, Uint8Array.of(0xff, 0xff)))),
+    );
+  } finally {
+    close();
+  }
+});
+
+Deno.test("rooms service: a broadcast received is shown; one sent goes to everyone online", async () => {
+  const { service, events, sent, close } = bobsRooms({ online: ["alice", "carol"] });
+  try {
+    await service.contentHandlers[CONTENT_KINDS.broadcast]!(
+      message(CONTENT_KINDS.broadcast, new Uint8Array(0), "hello all"),
+    );
+    assert.deepEqual(events, [{
+      type: "broadcast",
+      id: "broadcast-1",
+      from: "alice",
+      text: "hello all",
+      sentAt: NOW,
+    }]);
+    assert.deepEqual(await service.broadcast("hi"), ["alice", "carol"]);
+    assert.deepEqual(sent, [
+      { to: "alice", kind: CONTENT_KINDS.broadcast, text: "hi" },
+      { to: "carol", kind: CONTENT_KINDS.broadcast, text: "hi" },
+    ]);
+    assert.equal(service.sentByRooms("id-1"), true);
+  } finally {
+    close();
+  }
+});
