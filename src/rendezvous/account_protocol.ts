@@ -28,6 +28,8 @@ import {
   type LoginOutcome,
   type RegistrationOutcome,
 } from "./account_throttle.ts";
+import type { Metrics } from "./metrics.ts";
+import type { AccountPolicy } from "./admin/policy.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the account protocol works with. */
@@ -46,6 +48,10 @@ export interface AccountDeps {
   readonly logins: ReplacedLogins;
   /** Frame limits of a request stream; FRAMES.account unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts logins and registrations. */
+  readonly metrics: Metrics;
+  /** Operator hook: disabled accounts and deleted names. */
+  readonly policy: AccountPolicy;
 }
 
 /** What the account protocol needs of a connection: its PeerId, address (throttle) and state. */
@@ -147,6 +153,10 @@ async function attemptRegistration(
       respond(Status.E_USERNAME_TAKEN, `the username ${username} is taken`),
     );
   }
+  const coolingOff = deps.policy.registrationRefusal(username, deps.now()); // operator hook
+  if (coolingOff !== undefined) {
+    return await framed.write(respond(Status.E_USERNAME_TAKEN, coolingOff));
+  }
   let registrationResponse: string;
   try {
     registrationResponse = opaque.server.createRegistrationResponse({
@@ -184,6 +194,7 @@ async function attemptRegistration(
   }
   progress.outcome = "registered";
   deps.log.info(`registered ${username} (${connection.remotePeer})`);
+  deps.metrics.count("registrations", { username, address: remoteHost(connection) });
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate }));
 }
@@ -197,6 +208,7 @@ async function login(
 ): Promise<void> {
   const attempt = deps.throttle.beginLogin(username, remoteHost(connection), deps.now());
   if (!isAttempt(attempt)) {
+    deps.metrics.count("logins_throttled", { username, address: remoteHost(connection) });
     return await framed.write(
       throttled(`too many failed logins for ${username}`, attempt.retryAt, deps.now()),
     );
@@ -280,11 +292,17 @@ async function attemptLogin(
   if (!verified || account === undefined) {
     progress.outcome = "failed";
     deps.log.info(`failed login for ${username} from ${remoteHost(connection)}`);
+    deps.metrics.count("logins_failed", { username, address: remoteHost(connection) });
     return await framed.write(
       respond(Status.E_LOGIN_FAILED, "wrong username or password"),
     );
   }
   progress.outcome = "succeeded";
+  const disabled = deps.policy.loginRefusal(username); // operator hook
+  if (disabled !== undefined) {
+    deps.metrics.count("logins_disabled", { username, address: remoteHost(connection) });
+    return await framed.write(respond(Status.E_NOT_AUTHORIZED, disabled));
+  }
   await completeLogin(deps, framed, connection, username);
 }
 
@@ -339,6 +357,7 @@ async function completeLogin(
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate, keyChanged }));
   deps.log.info(`logged in ${username} (${peerId})`);
+  deps.metrics.count("logins_ok", { username, address: remoteHost(connection) });
 }
 
 /** E_KEY_RETIRED when `identityKey` may not be bound to `username` now (retired_keys.ts). */

@@ -63,6 +63,16 @@ export interface LoginAttempt {
   readonly username: string;
 }
 
+/** A blocked throttle key, for the operator: its failures and when it is free again. */
+export interface BlockedKey {
+  readonly key: string;
+  readonly failures: number;
+  readonly until: number;
+}
+
+/** Between the username and the address in a pair's key (neither can hold it). */
+const PAIR_SEPARATOR = "\u0000";
+
 /** A refusal: retry at `retryAt` (ms since the Unix epoch). */
 export interface Throttled {
   readonly retryAt: number;
@@ -81,7 +91,7 @@ export class AccountThrottle {
    */
   beginLogin(username: string, ip: string, now: number): LoginAttempt | Throttled {
     const address = addressBlock(ip);
-    const attempt = { pair: `${username}\u0000${address}`, address, username };
+    const attempt = { pair: `${username}${PAIR_SEPARATOR}${address}`, address, username };
     if (this.#pairs.failures(attempt.pair, now) > 0) {
       const until = this.#users.blockedUntil([username], now);
       if (until !== undefined) return { retryAt: until };
@@ -120,6 +130,41 @@ export class AccountThrottle {
     const address = addressBlock(ip);
     this.#registrations.finish([address]);
     if (outcome === "probed") this.#registrations.recordFailure([address], now);
+  }
+
+  // Operator hooks (the dashboard lists and clears throttles).
+  /**
+   * What is blocked at `now`, at most `limit` entries, keyed for people: `pair:NAME@ADDRESS`
+   * (one address against one user), `addr:ADDRESS` (logins from an address), `user:NAME` (a
+   * user's failures across addresses) and `register:ADDRESS` (registration probes).
+   */
+  blocked(now: number, limit: number): BlockedKey[] {
+    const out: BlockedKey[] = [];
+    for (const [kind, throttle] of this.#byKind()) {
+      for (const entry of throttle.blocked(now, limit - out.length)) {
+        out.push({ ...entry, key: `${kind}:${entry.key.replace(PAIR_SEPARATOR, "@")}` });
+      }
+    }
+    return out;
+  }
+
+  /** Forgets the failures under a key `blocked` listed; returns whether there were any. */
+  clear(key: string): boolean {
+    const colon = key.indexOf(":");
+    const kind = key.slice(0, colon);
+    const name = key.slice(colon + 1);
+    const throttle = colon > 0 ? this.#byKind().find(([k]) => k === kind)?.[1] : undefined;
+    if (throttle === undefined) return false;
+    return throttle.clear(kind === "pair" ? name.replace("@", PAIR_SEPARATOR) : name);
+  }
+
+  #byKind(): [string, LoginThrottle][] {
+    return [
+      ["pair", this.#pairs],
+      ["addr", this.#addresses],
+      ["user", this.#users],
+      ["register", this.#registrations],
+    ];
   }
 
   /** Keys tracked in all (for tests and metrics). */

@@ -31,6 +31,7 @@ import { MAX_KEM_ONE_TIME_PREKEYS_STORED, MAX_ONE_TIME_PREKEYS_STORED } from "./
 import type { RegistrationTable } from "./registrations.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
+import type { Metrics } from "./metrics.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the directory protocol works with. */
@@ -44,6 +45,8 @@ export interface DirectoryDeps {
   readonly now: () => number;
   /** Frame limits of a request stream; FRAMES.directory unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts what this protocol answers. */
+  readonly metrics: Metrics;
 }
 
 const EMPTY: Omit<DirectoryResponse, "status"> = {
@@ -114,6 +117,7 @@ async function answer(
   if (request.type !== DirectoryRequest.Type.LOOKUP) {
     return respond(Status.E_BAD_REQUEST, `unknown request ${request.type}`);
   }
+  deps.metrics.count("directory_lookups");
   const published = deps.prekeys.published(username);
   const consume = published !== undefined && !request.withoutOneTimePrekey;
   // Each take is one DELETE … RETURNING, with no await before the answer's counts: a key is never

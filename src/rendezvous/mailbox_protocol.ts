@@ -17,6 +17,7 @@ import { FRAMES, MAX_ACK_IDS, MAX_FETCH_BYTES, MAX_MAIL_PER_FETCH } from "../pro
 import { MAILBOX_LIMITS, type MailboxLimits } from "./constants.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
+import type { Metrics } from "./metrics.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the mailbox protocol works with. */
@@ -29,6 +30,8 @@ export interface MailboxDeps {
   readonly limits?: Partial<MailboxLimits>;
   /** Frame limits of a request stream; FRAMES.mailbox unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts what this protocol answers. */
+  readonly metrics: Metrics;
 }
 
 function respond(
@@ -87,6 +90,7 @@ async function answer(
     case MailboxRequest.Type.FETCH: {
       const limit = Math.min(Math.max(request.limit, 1), MAX_MAIL_PER_FETCH);
       const { mail, more } = deps.mailbox.fetch(self, limit, MAX_FETCH_BYTES, deps.now());
+      deps.metrics.count("mailbox_fetches");
       return respond(MailboxStatus.OK, "", {
         mail: mail.map((m) => ({
           id: BigInt(m.id),
@@ -162,6 +166,7 @@ async function deposit(
       maxMailPerSender: limits.maxMailPerSender,
       maxBytesPerSender: limits.maxBytesPerSender,
     });
+    deps.metrics.count("mailbox_deposits");
     return respond(MailboxStatus.OK, "", { id: BigInt(id) });
   } catch (err: unknown) {
     if (!(err instanceof MailboxFullError)) throw err;

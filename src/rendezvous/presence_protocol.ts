@@ -13,6 +13,7 @@ import { MAX_PRESENCE_BACKLOG } from "./constants.ts";
 import type { LoggedInUsers, PresenceChange } from "./logged_in_users.ts";
 import type { ReplacedLogins } from "./replaced_logins.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** What the presence protocol works with. */
 export interface PresenceDeps {
@@ -22,6 +23,8 @@ export interface PresenceDeps {
   readonly log: Logger;
   /** Frame limits of the subscription request; FRAMES.presence unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts the open subscriptions. */
+  readonly metrics: Metrics;
 }
 
 function event(change: PresenceChange): PresenceEvent {
@@ -111,6 +114,7 @@ async function feed(
         wake?.();
       }),
   );
+  deps.metrics.presenceSubscribers(1);
   try {
     while (!ended) {
       if (replaced !== undefined) {
@@ -127,6 +131,7 @@ async function feed(
       await framed.write(next);
     }
   } finally {
+    deps.metrics.presenceSubscribers(-1);
     stopListening();
     unsubscribe();
     stream.removeEventListener("remoteCloseWrite", end);

@@ -32,6 +32,14 @@ import { rendezvousProtocol } from "./rendezvous_protocol.ts";
 import { LoggedInUsers } from "./logged_in_users.ts";
 import { ReplacedLogins } from "./replaced_logins.ts";
 import { AccountThrottle } from "./account_throttle.ts";
+import { Metrics } from "./metrics.ts";
+import { AdminActions } from "./admin/actions.ts";
+import { AccountEnforcer } from "./admin/enforcer.ts";
+import { accountPolicy, DEFAULT_COOLING_OFF_MS } from "./admin/policy.ts";
+import { AccountAdminStore } from "./store/account_admin.ts";
+import { StatsStore } from "./store/stats.ts";
+import { type HttpOptions, type OperatorHttp, startOperatorHttp } from "./http/server.ts";
+import { operatorPort } from "./operator_port.ts";
 
 /** How to run a rendezvous. */
 export interface RendezvousOptions {
@@ -51,6 +59,10 @@ export interface RendezvousOptions {
   readonly readTimeoutMs?: number;
   /** Sees every byte the protocol handlers read, after Noise; tests check what the server sees. */
   readonly onInboundBytes?: InboundObserver;
+  /** The operator's HTTP side (dashboard, /metrics, API); off unless given. */
+  readonly http?: HttpOptions;
+  /** How long a deleted account's name cannot be registered; DEFAULT_COOLING_OFF_MS unless given. */
+  readonly coolingOffMs?: number;
 }
 
 /** A running rendezvous. */
@@ -59,6 +71,12 @@ export interface Rendezvous {
   readonly node: TincanNode;
   /** Who is logged in now. */
   readonly loggedIn: LoggedInUsers;
+  /** The protocols' counters. */
+  readonly metrics: Metrics;
+  /** The operator's account actions on this node. */
+  readonly admin: AdminActions;
+  /** The HTTP side, when `http` was given. */
+  readonly http: OperatorHttp | undefined;
   /** Listen addresses, each ending in /p2p/<PeerId>. */
   multiaddrs(): string[];
   stop(): Promise<void>;
@@ -91,6 +109,9 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const loggedIn = new LoggedInUsers();
   const table = new RegistrationTable(options.registrationLimits);
   const throttle = new AccountThrottle();
+  const metrics = new Metrics(now);
+  const adminStore = new AccountAdminStore(db);
+  const policy = accountPolicy(adminStore, options.coolingOffMs ?? DEFAULT_COOLING_OFF_MS);
 
   let node: TincanNode;
   try {
@@ -123,6 +144,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       now,
       logins,
       frames: frames("account"),
+      metrics,
+      policy,
     }),
     rendezvous: rendezvousProtocol({
       table,
@@ -130,6 +153,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       log: logger("rendezvous:discovery"),
       now,
       frames: frames("rendezvous"),
+      metrics,
     }),
     directory: directoryProtocol({
       accounts,
@@ -140,12 +164,14 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       log: logger("rendezvous:directory"),
       now,
       frames: frames("directory"),
+      metrics,
     }),
     presence: presenceProtocol({
       loggedIn,
       logins,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
+      metrics,
     }),
     mailbox: mailboxProtocol({
       accounts,
@@ -155,6 +181,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       now,
       ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
       frames: frames("mailbox"),
+      metrics,
     }),
   };
   for (const name of Object.keys(handlers) as (keyof typeof handlers)[]) {
@@ -183,14 +210,56 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   purgeExpired();
   const purge = setInterval(purgeExpired, PURGE_INTERVAL_MS);
 
+  // Operator hook: account actions take effect on this node, and the HTTP side when asked for.
+  const enforcer = new AccountEnforcer({
+    db,
+    store: adminStore,
+    online: () => loggedIn.online(),
+    disconnect: async (peerId) => {
+      await node.hangUp(peerIdFromString(peerId)).catch(() => {});
+    },
+    log: logger("rendezvous:admin"),
+  });
+  const admin = new AdminActions(db, now, () => enforcer.sweep());
+  let http: OperatorHttp | undefined;
+  if (options.http) {
+    try {
+      http = await startOperatorHttp(
+        options.http,
+        options.dataDir,
+        operatorPort({
+          name: options.name,
+          node,
+          loggedIn,
+          metrics,
+          stats: new StatsStore(db),
+          admin,
+          throttle,
+          now,
+        }),
+      );
+    } catch (err: unknown) {
+      enforcer.stop();
+      clearInterval(purge);
+      await node.stop();
+      db.close();
+      throw err;
+    }
+  }
+
   log.info(`rendezvous ${options.name} is ${serverId}`);
   return {
     name: options.name,
     node,
     loggedIn,
+    metrics,
+    admin,
+    http,
     multiaddrs: () => node.getMultiaddrs().map(String),
     stop: async () => {
       clearInterval(purge);
+      enforcer.stop();
+      await http?.stop();
       await node.stop();
       db.close();
     },

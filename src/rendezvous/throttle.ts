@@ -111,6 +111,24 @@ export class LoginThrottle {
     for (const key of keys) this.#failures.delete(key);
   }
 
+  // Operator hooks (the dashboard lists and clears throttles).
+  /** The keys blocked at `now`, at most `limit`, with their failures and when they are free. */
+  blocked(now: number, limit: number): { key: string; failures: number; until: number }[] {
+    const out: { key: string; failures: number; until: number }[] = [];
+    for (const [key, entry] of this.#failures) {
+      if (out.length >= limit) break;
+      if (entry.blockedUntil > now) {
+        out.push({ key, failures: entry.count, until: entry.blockedUntil });
+      }
+    }
+    return out;
+  }
+
+  /** Forgets the failures under `key`; returns whether there were any. */
+  clear(key: string): boolean {
+    return this.#failures.delete(key);
+  }
+
   /** How many keys are tracked (for tests and metrics). */
   get size(): number {
     return this.#failures.size;

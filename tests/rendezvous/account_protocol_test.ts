@@ -15,6 +15,9 @@ import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
 import { AccountThrottle, PAIR_FREE_FAILURES } from "../../src/rendezvous/account_throttle.ts";
 import { ReplacedLogins } from "../../src/rendezvous/replaced_logins.ts";
 import { RetiredKeyStore } from "../../src/rendezvous/store/retired_keys.ts";
+import { Metrics } from "../../src/rendezvous/metrics.ts";
+import { accountPolicy, DEFAULT_COOLING_OFF_MS } from "../../src/rendezvous/admin/policy.ts";
+import { AccountAdminStore } from "../../src/rendezvous/store/account_admin.ts";
 import { peerIdFromString } from "@libp2p/peer-id";
 import {
   assertResetBy,
@@ -41,6 +44,8 @@ async function accounts() {
   const serverKey = await generateKeyPair("Ed25519");
   const loggedIn = new LoggedInUsers();
   const disconnected: string[] = [];
+  const metrics = new Metrics(() => NOW);
+  const admin = new AccountAdminStore(stores.db);
   const handler = accountProtocol({
     serverSetup: opaque.server.createSetup(),
     serverId: SERVER_ID,
@@ -61,6 +66,8 @@ async function accounts() {
       },
       abort: () => disconnected.push(peerId),
     }]),
+    metrics,
+    policy: accountPolicy(admin, DEFAULT_COOLING_OFF_MS),
   });
   const open = (caller: TestCaller) => serve(handler, caller, AccountRequest, AccountResponse);
   // As the real client does, OPAQUE runs on the case-folded name.
@@ -120,7 +127,7 @@ async function accounts() {
     );
     return await ended(s, await s.client.read());
   };
-  return { stores, serverKey, loggedIn, disconnected, open, register, login };
+  return { stores, serverKey, loggedIn, disconnected, metrics, admin, open, register, login };
 }
 
 /** `answer`, once the handler has closed the stream. */
@@ -259,4 +266,36 @@ Deno.test("account: bad frames, wrong first requests and malformed OPAQUE are re
   await wrongSecond.client.write({ type: REGISTER_START, username: "alice", opaqueMessage: "" });
   await assert.rejects(wrongSecond.done, ProtocolError);
   assert.equal(a.loggedIn.size, 0);
+});
+
+Deno.test("account: the operator's counters count registrations and each kind of login", async () => {
+  const a = await accounts();
+  const alice = await testCaller();
+  await a.register(alice, "alice", "right");
+  await a.login(alice, "alice", "right");
+  for (let i = 0; i < PAIR_FREE_FAILURES; i++) await a.login(alice, "alice", "wrong");
+  await a.login(alice, "alice", "right");
+  assert.deepEqual(
+    ["registrations", "logins_ok", "logins_failed", "logins_throttled"].map((c) =>
+      a.metrics.value(c as Parameters<Metrics["value"]>[0])
+    ),
+    [1, 1, PAIR_FREE_FAILURES, 1],
+  );
+});
+
+Deno.test("account: a disabled account cannot log in; a deleted name waits out its cooling-off", async () => {
+  const a = await accounts();
+  const alice = await testCaller();
+  await a.register(alice, "alice", "pw");
+  a.admin.setDisabled("alice", NOW);
+  const refused = await a.login(alice, "alice", "pw");
+  assert.equal(refused.status, Status.E_NOT_AUTHORIZED);
+  assert.match(refused.statusText, /disabled the account/);
+  assert.equal(a.loggedIn.size, 0);
+  assert.equal(a.metrics.value("logins_disabled"), 1);
+
+  a.admin.delete("alice", NOW);
+  const again = await a.register(await testCaller(), "alice", "pw2");
+  assert.equal(again.status, Status.E_USERNAME_TAKEN);
+  assert.match(again.statusText, /deleted recently/);
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   AccountThrottle,
+  ADDRESS_FREE_FAILURES,
   addressBlock,
   isAttempt,
   type LoginAttempt,
@@ -9,7 +10,7 @@ import {
   type Throttled,
   USER_FREE_FAILURES,
 } from "../../src/rendezvous/account_throttle.ts";
-import { FORGET_AFTER_MS, MAX_DELAY_MS } from "../../src/rendezvous/throttle.ts";
+import { BASE_DELAY_MS, FORGET_AFTER_MS, MAX_DELAY_MS } from "../../src/rendezvous/throttle.ts";
 
 const T0 = 1_700_000_000_000;
 const ATTACKER = "192.0.2.66";
@@ -135,6 +136,49 @@ Deno.test("AccountThrottle forgets an address FORGET_AFTER_MS after its last fai
   for (let i = 0; i < PAIR_FREE_FAILURES; i++) attempt(throttle, ATTACKER, "failed");
   refused(throttle.beginLogin("alice", ATTACKER, T0 + 1));
   attempt(throttle, ATTACKER, "succeeded", T0 + FORGET_AFTER_MS + 1);
+});
+
+Deno.test("AccountThrottle.blocked lists each blocked key for the operator; clear frees it", () => {
+  const throttle = new AccountThrottle();
+  assert.deepEqual(throttle.blocked(T0, 10), []);
+  for (let i = 0; i < PAIR_FREE_FAILURES; i++) attempt(throttle, ATTACKER, "failed");
+  for (let i = 0; i < REGISTRATION_FREE_PROBES; i++) {
+    assert.equal(throttle.beginRegistration(HOME, T0), undefined);
+    throttle.endRegistration(HOME, "probed", T0);
+  }
+  assert.deepEqual(throttle.blocked(T0, 10), [
+    { key: `pair:alice@${ATTACKER}`, failures: PAIR_FREE_FAILURES, until: T0 + BASE_DELAY_MS },
+    { key: `register:${HOME}`, failures: REGISTRATION_FREE_PROBES, until: T0 + BASE_DELAY_MS },
+  ]);
+  assert.equal(throttle.blocked(T0, 1).length, 1, "at most `limit`");
+  assert.deepEqual(throttle.blocked(T0 + BASE_DELAY_MS, 10), [], "over once the wait is");
+
+  assert.equal(throttle.clear(`pair:alice@${ATTACKER}`), true);
+  assert.equal(throttle.clear(`pair:alice@${ATTACKER}`), false, "already cleared");
+  attempt(throttle, ATTACKER, "succeeded");
+  assert.equal(throttle.clear(`register:${HOME}`), true);
+  assert.equal(throttle.beginRegistration(HOME, T0), undefined);
+  for (const bad of ["alice", "nope:alice", `user:bob`, ":x"]) {
+    assert.equal(throttle.clear(bad), false, bad);
+  }
+});
+
+Deno.test("AccountThrottle.blocked names a user blocked across addresses, and an address", () => {
+  const throttle = new AccountThrottle();
+  // USER_FREE_FAILURES failures from different addresses block the user (for those addresses).
+  for (let i = 0; i < USER_FREE_FAILURES; i++) attempt(throttle, `203.0.113.${i}`, "failed");
+  const keys = throttle.blocked(T0, 100).map((b) => b.key);
+  assert.deepEqual(keys, ["user:alice"]);
+  assert.equal(throttle.clear("user:alice"), true);
+  attempt(throttle, "203.0.113.0", "succeeded");
+  // Many users guessed from one address block the address.
+  const guesser = new AccountThrottle();
+  for (let i = 0; i < ADDRESS_FREE_FAILURES; i++) {
+    attempt(guesser, ATTACKER, "failed", T0, `user${i}`);
+  }
+  assert.ok(guesser.blocked(T0, 100).some((b) => b.key === `addr:${ATTACKER}`));
+  assert.equal(guesser.clear(`addr:${ATTACKER}`), true);
+  attempt(guesser, ATTACKER, "succeeded", T0, "fresh");
 });
 
 Deno.test("addressBlock: IPv4 itself, IPv6 by /64, IPv4-mapped IPv6 as IPv4", () => {

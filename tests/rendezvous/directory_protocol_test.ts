@@ -33,6 +33,7 @@ import { MAX_KEM_ONE_TIME_PREKEYS_STORED } from "../../src/rendezvous/constants.
 import { Certifier } from "../../src/rendezvous/certifier.ts";
 import { directoryProtocol } from "../../src/rendezvous/directory_protocol.ts";
 import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
+import { Metrics } from "../../src/rendezvous/metrics.ts";
 import { RegistrationTable } from "../../src/rendezvous/registrations.ts";
 import {
   addMember,
@@ -60,6 +61,7 @@ async function directory() {
     table,
     log: memoryLog(),
     now: () => NOW,
+    metrics: new Metrics(() => NOW),
   });
   /** A caller with an account `username` (logged in unless `online` is false). */
   const member = async (username: string, online = true): Promise<TestCaller> =>

@@ -154,6 +154,8 @@ Deno.test("the rendezvous schema creates its tables", () => {
       .all().map((row) => row.name);
     assert.deepEqual(tables, [
       "accounts",
+      "admin_audit",
+      "deleted_usernames",
       "identity_prekeys",
       "kem_one_time_prekeys",
       "key_log",

@@ -149,4 +149,25 @@ export const RENDEZVOUS_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Operator actions (src/rendezvous/admin/): a disabled account cannot log in; a deleted
+      -- name may be registered again only after the cooling-off period; every admin action is
+      -- kept in the audit log.
+      ALTER TABLE accounts ADD COLUMN disabled_at INTEGER;
+      CREATE TABLE deleted_usernames (
+        username TEXT PRIMARY KEY,
+        deleted_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE admin_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        outcome TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
