@@ -5,6 +5,7 @@ import type { ChatPeer } from "../../../src/cli/repl/registry.ts";
 import { startRepl } from "../../../src/cli/repl/repl.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
 import type { HistoryLine } from "../../../src/peer/peer.ts";
+import type { SessionProtocol } from "../../../src/peer/store/contact_protocols.ts";
 
 class FakePeer implements ChatPeer {
   readonly username = "alice";
@@ -29,6 +30,9 @@ class FakePeer implements ChatPeer {
   safetyNumber(user: string) {
     if (user !== "bob") return Promise.reject(new RangeError(`${user} is not a contact`));
     return Promise.resolve(Array(12).fill("12345").join(" "));
+  }
+  sessionProtocol(_user: string): SessionProtocol {
+    return "pqxdh";
   }
   markVerified(user: string) {
     this.verified.push(user);

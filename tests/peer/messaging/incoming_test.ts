@@ -20,10 +20,14 @@ import { ContactStore } from "../../../src/peer/store/contacts.ts";
 import { HistoryStore } from "../../../src/peer/store/history.ts";
 import { OutboxStore } from "../../../src/peer/store/outbox.ts";
 import { type OwnKey, OwnKeyStore, publicForm } from "../../../src/peer/store/own_keys.ts";
+import { OwnKemKeyStore, publicKemForm } from "../../../src/peer/store/own_kem_keys.ts";
+import { generateKemKeyPair } from "../../../src/crypto/kem.ts";
+import { ContactProtocolStore } from "../../../src/peer/store/contact_protocols.ts";
 import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { type KeyStanding, peerIdOfKey } from "../../../src/peer/trust.ts";
 import { Ack, Content } from "../../../src/proto/chat.ts";
+import type { SignedKey } from "../../../src/proto/services.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 
 const NOW = 1_700_000_000_000;
@@ -39,6 +43,8 @@ function profileStores() {
     contacts: new ContactStore(db),
     ratchetSessions: new RatchetSessionStore(db),
     ownKeys: new OwnKeyStore(db),
+    kemKeys: new OwnKemKeyStore(db),
+    protocols: new ContactProtocolStore(db),
   };
 }
 
@@ -61,18 +67,29 @@ async function setup(
     await ownKey(bobKey, PrekeyKind.OneTime, 1),
   ];
   for (const key of [identityDh, signed, oneTime]) bob.ownKeys.add(key);
+  // Bob publishes PQXDH's KEM prekeys too, as every current peer does.
+  const kemPrekeys: SignedKey[] = [];
+  for (const kind of [PrekeyKind.KemLastResort, PrekeyKind.KemOneTime] as const) {
+    const pair = generateKemKeyPair();
+    const { signature } = await signPrekey(kind, 1, pair.publicKey, bobKey);
+    const key = { kind, id: 1, pair, signature, createdAt: NOW };
+    bob.kemKeys.add(key);
+    kemPrekeys.push(publicKemForm(key));
+  }
   const aliceSigner = signerFromPrivateKey(aliceKey);
   const bobId = bobKey.publicKey.raw;
   const aliceSessions = new SessionManager(
     { identityKey: aliceSigner.publicKey, identityDh: await generateX25519KeyPair() },
     alice.ownKeys,
     alice.ratchetSessions,
+    alice.kemKeys,
   );
   const encryptor = new RatchetEncryptor({
     db: alice.db,
     sessions: aliceSessions,
     ratchetSessions: alice.ratchetSessions,
     outbox: alice.outbox,
+    protocols: alice.protocols,
     signer: aliceSigner,
     bundles: {
       bundle: () =>
@@ -81,9 +98,12 @@ async function setup(
           identityDhKey: publicForm(identityDh),
           signedPrekey: publicForm(signed),
           oneTimePrekey: publicForm(oneTime),
+          kemLastResortPrekey: kemPrekeys[0]!,
+          kemOneTimePrekey: kemPrekeys[1]!,
         }),
     },
     now: () => NOW,
+    emit: () => {},
   });
   const certifications: string[] = [];
   const events: PeerEvent[] = [];
@@ -96,6 +116,7 @@ async function setup(
       { identityKey: bobId, identityDh: identityDh.pair },
       bob.ownKeys,
       bob.ratchetSessions,
+      bob.kemKeys,
     ),
     certifier: {
       resolve: (username) => {
