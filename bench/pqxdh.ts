@@ -1,10 +1,11 @@
 // deno-lint-ignore-file no-console
 /**
  * Post-quantum session setup: the first message to a new contact with PQXDH against X3DH (CPU of
- * each side, bytes of the envelope, of the directory's lookup answer and of a prekey upload), and
+ * each side, bytes of the envelope, of the directory's lookup answer and of a prekey upload; and
+ * end to end between two real peers through a real rendezvous, all in this process), and
  * ML-KEM-768 against ML-KEM-1024 (sizes and CPU), the figures behind tincan's choice of 768; and
  * what a user's prekeys take in the rendezvous's SQLite database with and without the KEM prekeys.
- * Run alone: `deno run bench/pqxdh.ts`.
+ * Run alone: `deno run -A bench/pqxdh.ts`.
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { ml_kem1024, ml_kem768 } from "@noble/post-quantum/ml-kem.js";
@@ -35,6 +36,16 @@ import { AccountStore } from "../src/rendezvous/store/accounts.ts";
 import { PrekeyStore } from "../src/rendezvous/store/prekeys.ts";
 import { RENDEZVOUS_MIGRATIONS } from "../src/rendezvous/store/schema.ts";
 import { openDatabase, selectOne } from "../src/store/database.ts";
+import { cpuUsage } from "node:process";
+import { fromHex } from "../src/crypto/bytes.ts";
+import { multiaddr } from "@multiformats/multiaddr";
+import { uploadPrekeys } from "../src/peer/clients/directory.ts";
+import type { PeerEvent } from "../src/peer/events.ts";
+import { createPeer, type Peer } from "../src/peer/peer.ts";
+import { openProfile, type Profile } from "../src/peer/profile.ts";
+import { OwnKeyStore, publicForm } from "../src/peer/store/own_keys.ts";
+import { startRendezvous } from "../src/rendezvous/server.ts";
+import { CHEAP_STRETCHING } from "./clients.ts";
 import { opsPerSecond } from "./primitives.ts";
 import type { Row, Section } from "./report.ts";
 
@@ -355,12 +366,192 @@ function storageSection(): Section {
   };
 }
 
+/** First messages to a new contact measured end to end, per protocol. */
+const END_TO_END_ROUNDS = 10;
+
+/** A started in-process peer and the events it emitted. */
+interface BenchChatPeer {
+  readonly peer: Peer;
+  readonly profile: Profile;
+  readonly events: PeerEvent[];
+}
+
+async function startBenchPeer(address: string, username: string): Promise<BenchChatPeer> {
+  const profile = await openProfile(
+    await Deno.makeTempDir({ prefix: `tincan-bench-${username}-` }),
+  );
+  const events: PeerEvent[] = [];
+  const peer = createPeer({
+    profile,
+    username,
+    password: `pw-${username}`,
+    rendezvous: address,
+    register: true,
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    ...CHEAP_STRETCHING,
+  });
+  peer.on((event) => events.push(event));
+  await peer.start();
+  return { peer, profile, events };
+}
+
+/** Resolves when `peer` has emitted an event matching `match` (polls its event list). */
+async function seen(peer: BenchChatPeer, match: (event: PeerEvent) => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!peer.events.some(match)) {
+    if (Date.now() > deadline) throw new Error(`${peer.peer.username}: an event did not come`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** CPU time of this process so far, in milliseconds. */
+function cpuMs(): number {
+  const { user, system } = cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * `rounds` first messages from `from` to `to`, each in a new session (`from` forgets its session
+ * first, so it fetches a bundle and starts again): mean ms until `to` has it and until `from` has
+ * the acknowledgement, CPU ms of the whole process (both peers and the rendezvous) per message,
+ * and the bytes of the first envelope as sent.
+ */
+async function firstMessages(from: BenchChatPeer, to: BenchChatPeer, rounds: number) {
+  let received = 0;
+  let delivered = 0;
+  let cpu = 0;
+  let bytes = 0;
+  for (let i = 0; i < rounds; i++) {
+    from.profile.db.prepare("DELETE FROM sessions WHERE username = ?").run(to.peer.username);
+    const start = performance.now();
+    const cpuStart = cpuMs();
+    const id = await from.peer.send(to.peer.username, "x".repeat(TEXT_BYTES));
+    await seen(to, (e) => e.type === "message" && e.id === id);
+    received += performance.now() - start;
+    await seen(from, (e) => e.type === "delivered" && e.id === id);
+    delivered += performance.now() - start;
+    cpu += cpuMs() - cpuStart;
+    const row = selectOne<{ envelope: Uint8Array | null }>(
+      from.profile.db,
+      "SELECT envelope FROM outbox WHERE message_id = ?",
+      fromHex(id),
+    );
+    bytes = row?.envelope?.length ?? 0;
+  }
+  return {
+    protocol: from.peer.sessionProtocol(to.peer.username),
+    received: received / rounds,
+    delivered: delivered / rounds,
+    cpu: cpu / rounds,
+    bytes,
+  };
+}
+
+/**
+ * The first message to a new contact end to end: two pairs of real peers through a real
+ * rendezvous in this process, one pair with PQXDH, the other X3DH (its recipient uploads its keys
+ * without KEM prekeys, as a version without PQXDH does).
+ */
+async function endToEndSection(rounds: number): Promise<Section> {
+  const dataDir = await Deno.makeTempDir({ prefix: "tincan-bench-rendezvous-" });
+  const rendezvous = await startRendezvous({
+    dataDir,
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    name: "bench",
+    nodeLimits: { inboundConnectionsPerSecondPerHost: 10_000 },
+  });
+  const address = rendezvous.multiaddrs()[0]!;
+  const peers: BenchChatPeer[] = [];
+  try {
+    const start = async (name: string) => {
+      const started = await startBenchPeer(address, name);
+      peers.push(started);
+      return started;
+    };
+    const [alice, bob, carol, dave] = [
+      await start("alice"),
+      await start("bob"),
+      await start("carol"),
+      await start("dave"),
+    ];
+    const keys = new OwnKeyStore(dave.profile.db);
+    await uploadPrekeys(dave.peer.node, multiaddr(address), {
+      identityDhKey: publicForm(keys.get(PrekeyKind.IdentityDh, 0)!),
+      signedPrekey: publicForm(keys.newest(PrekeyKind.Signed)!),
+      oneTimePrekeys: [],
+    });
+    await firstMessages(alice, bob, 1); // warm-up: JIT, connections, contacts pinned
+    await firstMessages(carol, dave, 1);
+    const pq = await firstMessages(alice, bob, rounds);
+    const x3dh = await firstMessages(carol, dave, rounds);
+    if (pq.protocol !== "pqxdh" || x3dh.protocol !== "x3dh") {
+      throw new Error(`end to end: expected PQXDH and X3DH, got ${pq.protocol}, ${x3dh.protocol}`);
+    }
+    const vs = (value: number) => ({ label: "X3DH", value });
+    return {
+      title: "First message to a new contact end to end (two real peers, a real rendezvous)",
+      rows: [
+        { label: "send → recipient has it: X3DH", value: x3dh.received, unit: "ms" },
+        {
+          label: "send → recipient has it: PQXDH",
+          value: pq.received,
+          unit: "ms",
+          baseline: vs(x3dh.received),
+        },
+        { label: "send → acknowledged: X3DH", value: x3dh.delivered, unit: "ms" },
+        {
+          label: "send → acknowledged: PQXDH",
+          value: pq.delivered,
+          unit: "ms",
+          baseline: vs(x3dh.delivered),
+        },
+        { label: "CPU, both peers and the rendezvous: X3DH", value: x3dh.cpu, unit: "ms" },
+        {
+          label: "CPU, both peers and the rendezvous: PQXDH",
+          value: pq.cpu,
+          unit: "ms",
+          baseline: vs(x3dh.cpu),
+        },
+        {
+          label: `first envelope as sent, ${TEXT_BYTES} B text: X3DH`,
+          value: x3dh.bytes,
+          unit: "B",
+        },
+        {
+          label: "first envelope as sent: PQXDH",
+          value: pq.bytes,
+          unit: "B",
+          baseline: vs(x3dh.bytes),
+        },
+      ],
+      notes: [
+        `${rounds} first messages each, after a warm-up; every one starts a new session (the ` +
+        "sender forgets its session), so it includes the bundle lookup and its checks",
+        "all in one process over loopback: the CPU is that of both peers and the rendezvous",
+      ],
+    };
+  } finally {
+    for (const { peer, profile } of peers) {
+      await peer.stop().catch(() => {});
+      profile.close();
+    }
+    await rendezvous.stop();
+  }
+}
+
 /** The PQXDH sections, each operation timed for `seconds`. */
 export async function benchPqxdh(seconds = 1): Promise<Section[]> {
-  return [await firstMessageSection(seconds), await kemSection(seconds), storageSection()];
+  return [
+    await firstMessageSection(seconds),
+    await endToEndSection(END_TO_END_ROUNDS),
+    await kemSection(seconds),
+    storageSection(),
+  ];
 }
 
 if (import.meta.main) {
   const { formatReport } = await import("./report.ts");
+  const { configureLogging } = await import("../src/log.ts");
+  configureLogging("warn");
   console.log(formatReport(await benchPqxdh()));
 }
