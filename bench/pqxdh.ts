@@ -155,6 +155,19 @@ async function envelopeBytes(
   })).length;
 }
 
+/** The rows of one figure with X3DH, then with PQXDH as a ratio to it. */
+function against(
+  [x3dhLabel, pqLabel]: readonly [string, string],
+  unit: string,
+  x3dh: number,
+  pq: number,
+): Row[] {
+  return [
+    { label: x3dhLabel, value: x3dh, unit },
+    { label: pqLabel, value: pq, unit, baseline: { label: "X3DH", value: x3dh } },
+  ];
+}
+
 /** Milliseconds per call of `op`, measured for `seconds`. */
 async function msPerOp(op: () => Promise<unknown> | unknown, seconds: number): Promise<number> {
   return 1000 / await opsPerSecond(op, seconds);
@@ -185,47 +198,43 @@ async function firstMessageSection(seconds: number): Promise<Section> {
   const pqEnvelope = await envelopeBytes(pqInit, p);
   const x3dhBundle = bundleBytes(undefined);
   const pqBundle = bundleBytes(ml_kem768.lengths.publicKey);
-  const vs = (value: number) => ({ label: "X3DH", value });
   const rows: Row[] = [
-    { label: "initiator (verify bundle, agree): X3DH", value: cpu.x3dhInitiate, unit: "ms" },
-    {
-      label: "initiator: PQXDH",
-      value: cpu.pqInitiate,
-      unit: "ms",
-      baseline: vs(cpu.x3dhInitiate),
-    },
-    { label: "responder (agree): X3DH", value: cpu.x3dhRespond, unit: "ms" },
-    {
-      label: "responder: PQXDH (KEM key from its seed)",
-      value: cpu.pqRespond,
-      unit: "ms",
-      baseline: vs(cpu.x3dhRespond),
-    },
-    { label: `first envelope, ${TEXT_BYTES} B text: X3DH`, value: x3dhEnvelope, unit: "B" },
-    {
-      label: "first envelope: PQXDH",
-      value: pqEnvelope,
-      unit: "B",
-      baseline: vs(x3dhEnvelope),
-    },
-    { label: "lookup answer, keys only: X3DH", value: x3dhBundle.lookup, unit: "B" },
-    {
-      label: "lookup answer: PQXDH (+ last-resort and one-time KEM)",
-      value: pqBundle.lookup,
-      unit: "B",
-      baseline: vs(x3dhBundle.lookup),
-    },
-    {
-      label: `upload of a full pool (${POOL} one-time): X3DH`,
-      value: x3dhBundle.upload,
-      unit: "B",
-    },
-    {
-      label: `upload: PQXDH (+ ${POOL} one-time KEM, last-resort)`,
-      value: pqBundle.upload,
-      unit: "B",
-      baseline: vs(x3dhBundle.upload),
-    },
+    ...against(
+      ["initiator (verify bundle, agree): X3DH", "initiator: PQXDH"],
+      "ms",
+      cpu.x3dhInitiate,
+      cpu.pqInitiate,
+    ),
+    ...against(
+      ["responder (agree): X3DH", "responder: PQXDH (KEM key from its seed)"],
+      "ms",
+      cpu.x3dhRespond,
+      cpu.pqRespond,
+    ),
+    ...against(
+      [`first envelope, ${TEXT_BYTES} B text: X3DH`, "first envelope: PQXDH"],
+      "B",
+      x3dhEnvelope,
+      pqEnvelope,
+    ),
+    ...against(
+      [
+        "lookup answer, keys only: X3DH",
+        "lookup answer: PQXDH (+ last-resort and one-time KEM)",
+      ],
+      "B",
+      x3dhBundle.lookup,
+      pqBundle.lookup,
+    ),
+    ...against(
+      [
+        `upload of a full pool (${POOL} one-time): X3DH`,
+        `upload: PQXDH (+ ${POOL} one-time KEM, last-resort)`,
+      ],
+      "B",
+      x3dhBundle.upload,
+      pqBundle.upload,
+    ),
   ];
   return {
     title: "First message to a new contact: PQXDH (ML-KEM-768) against X3DH",
@@ -487,42 +496,36 @@ async function endToEndSection(rounds: number): Promise<Section> {
     if (pq.protocol !== "pqxdh" || x3dh.protocol !== "x3dh") {
       throw new Error(`end to end: expected PQXDH and X3DH, got ${pq.protocol}, ${x3dh.protocol}`);
     }
-    const vs = (value: number) => ({ label: "X3DH", value });
     return {
       title: "First message to a new contact end to end (two real peers, a real rendezvous)",
       rows: [
-        { label: "send → recipient has it: X3DH", value: x3dh.received, unit: "ms" },
-        {
-          label: "send → recipient has it: PQXDH",
-          value: pq.received,
-          unit: "ms",
-          baseline: vs(x3dh.received),
-        },
-        { label: "send → acknowledged: X3DH", value: x3dh.delivered, unit: "ms" },
-        {
-          label: "send → acknowledged: PQXDH",
-          value: pq.delivered,
-          unit: "ms",
-          baseline: vs(x3dh.delivered),
-        },
-        { label: "CPU, both peers and the rendezvous: X3DH", value: x3dh.cpu, unit: "ms" },
-        {
-          label: "CPU, both peers and the rendezvous: PQXDH",
-          value: pq.cpu,
-          unit: "ms",
-          baseline: vs(x3dh.cpu),
-        },
-        {
-          label: `first envelope as sent, ${TEXT_BYTES} B text: X3DH`,
-          value: x3dh.bytes,
-          unit: "B",
-        },
-        {
-          label: "first envelope as sent: PQXDH",
-          value: pq.bytes,
-          unit: "B",
-          baseline: vs(x3dh.bytes),
-        },
+        ...against(
+          ["send → recipient has it: X3DH", "send → recipient has it: PQXDH"],
+          "ms",
+          x3dh.received,
+          pq.received,
+        ),
+        ...against(
+          ["send → acknowledged: X3DH", "send → acknowledged: PQXDH"],
+          "ms",
+          x3dh.delivered,
+          pq.delivered,
+        ),
+        ...against(
+          [
+            "CPU, both peers and the rendezvous: X3DH",
+            "CPU, both peers and the rendezvous: PQXDH",
+          ],
+          "ms",
+          x3dh.cpu,
+          pq.cpu,
+        ),
+        ...against(
+          [`first envelope as sent, ${TEXT_BYTES} B text: X3DH`, "first envelope as sent: PQXDH"],
+          "B",
+          x3dh.bytes,
+          pq.bytes,
+        ),
       ],
       notes: [
         `${rounds} first messages each, after a warm-up; every one starts a new session (the ` +
