@@ -4,7 +4,7 @@
  * the rendezvous: 100 uploaded, replenished when fewer than 20 are left. For PQXDH likewise an
  * ML-KEM-768 last-resort prekey on the signed prekey's schedule (a replaced one kept for the same
  * grace period, counted from its replacement), sent on every upload, and a pool of 100 one-time
- * ML-KEM-768 prekeys refilled below 20.
+ * ML-KEM-768 prekeys refilled below 20; KEM prekey ids are random (see #freshKemId).
  */
 import type { PrivateKey } from "@libp2p/interface";
 import { generateKemKeyPair, type KemKeyPairSource } from "../crypto/kem.ts";
@@ -123,6 +123,21 @@ export class PrekeyManager {
   }
 
   /**
+   * A random KEM prekey id in [1, 2^31) that names no key of `kind` here (nor in `taken`). Random
+   * rather than a counter: the rendezvous refuses another key under an id it still stores, and
+   * two profiles with one identity (a copied or restored profile) would count alike; among the
+   * at most 201 KEM prekeys the rendezvous keeps, a repeat has odds of about 1 in 10 million.
+   */
+  #freshKemId(kind: KemPrekeyKind, taken: readonly OwnKemKey[]): number {
+    for (;;) {
+      const id = (crypto.getRandomValues(new Uint32Array(1))[0]! >>> 1) || 1;
+      if (this.#kemKeys.get(kind, id) === undefined && !taken.some((k) => k.id === id)) {
+        return id;
+      }
+    }
+  }
+
+  /**
    * Makes, signs and stores `count` new KEM prekeys of `kind` in one transaction; a new
    * last-resort prekey marks the one it replaces as replaced now.
    */
@@ -130,7 +145,7 @@ export class PrekeyManager {
     const made: OwnKemKey[] = [];
     for (let i = 0; i < count; i++) {
       const pair = this.generateKem();
-      const id = this.#keys.nextId(kind);
+      const id = this.#freshKemId(kind, made);
       const { signature } = await signPrekey(kind, id, pair.publicKey, this.identity);
       made.push({ kind, id, pair, signature, createdAt: now });
     }

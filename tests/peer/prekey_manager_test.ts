@@ -148,3 +148,24 @@ Deno.test("PrekeyManager: a rendezvous without PQXDH gets the last-resort key bu
     t.db.close();
   }
 });
+
+Deno.test("PrekeyManager: two profiles of one identity (a copied profile) name their KEM prekeys by different ids", async () => {
+  const first = await setup();
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  const stores = { ownKeys: new OwnKeyStore(db), kemKeys: new OwnKemKeyStore(db) };
+  const copy = new PrekeyManager(first.identity, stores, db);
+  try {
+    const [a, b] = [new FakeRendezvous(), new FakeRendezvous()];
+    await first.manager.publish(a.upload, NOW);
+    await copy.publish(b.upload, NOW);
+    const ids = (r: FakeRendezvous) => {
+      const kem = r.uploads[1]!.kemPrekeys!;
+      return [kem.lastResortPrekey.id, ...kem.oneTimePrekeys.map((k) => k.id)];
+    };
+    const shared = ids(a).filter((id) => ids(b).includes(id));
+    assert.deepEqual(shared, [], "the rendezvous would refuse another key under a stored id");
+  } finally {
+    first.db.close();
+    db.close();
+  }
+});

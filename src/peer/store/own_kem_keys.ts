@@ -1,7 +1,7 @@
 /**
  * Our own ML-KEM-768 prekeys in the peer database (PQXDH): last-resort prekeys (the newest is
  * published; a replaced one is kept for a grace period counted from its replacement) and
- * one-time prekeys (deleted once used). Ids come from OwnKeyStore.nextId, per kind.
+ * one-time prekeys (deleted once used). Ids are random, drawn by PrekeyManager.
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { KemKeyPair } from "../../crypto/kem.ts";
