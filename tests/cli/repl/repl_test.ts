@@ -76,6 +76,7 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
     h.type("plain words");
     h.type("/verify bob");
     await h.see(/12345 12345 12345 12345 12345 12345\n {2}12345/);
+    await h.see(/Session setup: PQXDH \(post-quantum, ML-KEM-768\)/);
     h.type("/verify bob yes");
     await h.see(/bob is verified/);
     h.type("/trust bob");
