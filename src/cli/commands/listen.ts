@@ -131,7 +131,9 @@ export const listen: Command<ListenOptions> = {
         io.out(args.json ? messageJson(event) : messageLine(event));
         seen++;
         if (seen === args.count) reachedCount();
-      } else if (event.type === "key-changed" || event.type === "notice") {
+      } else if (
+        event.type === "key-changed" || event.type === "notice" || event.type === "x3dh-session"
+      ) {
         io.err(`tincan: ${formatEvent(event, s)}`);
       }
     };

@@ -282,7 +282,11 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
     case "verify": {
       const number = await peer.safetyNumber(command.user);
       if (!command.confirm) {
-        return repl.print(formatSafetyNumber(command.user, number, s).join("\n"));
+        return repl.print(
+          formatSafetyNumber(command.user, number, s, peer.sessionProtocol(command.user)).join(
+            "\n",
+          ),
+        );
       }
       peer.markVerified(command.user);
       return repl.print(s.green(

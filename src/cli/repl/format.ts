@@ -4,6 +4,7 @@
  */
 import type { PeerEvent } from "../../peer/events.ts";
 import type { HistoryLine } from "../../peer/peer.ts";
+import type { SessionProtocol } from "../../peer/store/contact_protocols.ts";
 
 /** Text decorations; identity functions when colours are off. */
 export interface Style {
@@ -153,6 +154,36 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
       return keyChangedLine(event.username, event.blocked, s);
     case "notice":
       return s.yellow(`* ${sanitize(event.text)}`);
+    case "x3dh-session":
+      return x3dhSessionLine(event.username, event.downgrade, s);
+  }
+}
+
+/** The line shown when a new session with `username` is X3DH (no post-quantum keys). */
+export function x3dhSessionLine(username: string, downgrade: boolean, s: Style): string {
+  return downgrade
+    ? s.bold(s.red(
+      `!!! WARNING: the new session with ${username} is X3DH, WITHOUT post-quantum keys, though ` +
+        `${username} published them before: an older tincan on ${username}'s side, or a ` +
+        `rendezvous stripping them. Compare safety numbers (/verify ${username}) if unexpected.`,
+    ))
+    : s.yellow(
+      `* the session with ${username} uses X3DH: ${username} publishes no post-quantum keys ` +
+        `(an older tincan), so it is not protected against a future quantum computer`,
+    );
+}
+
+/** How /verify names a session's key agreement (Peer.sessionProtocol). */
+export function protocolLine(protocol: SessionProtocol): string {
+  switch (protocol) {
+    case "pqxdh":
+      return "Session setup: PQXDH (post-quantum, ML-KEM-768)";
+    case "x3dh":
+      return "Session setup: X3DH (no post-quantum keys published)";
+    case "x3dh-downgraded":
+      return "Session setup: X3DH, DOWNGRADED (post-quantum keys were published before)";
+    case "none":
+      return "Session setup: no session yet";
   }
 }
 
@@ -165,13 +196,19 @@ export function formatHistoryLine(line: HistoryLine, self: string, s: Style): st
   }`;
 }
 
-/** The /verify answer: the safety number and what to do with it. */
-export function formatSafetyNumber(user: string, number: string, s: Style): string[] {
+/** The /verify answer: the safety number, the session's key agreement, what to do with them. */
+export function formatSafetyNumber(
+  user: string,
+  number: string,
+  s: Style,
+  protocol?: SessionProtocol,
+): string[] {
   const groups = number.split(" ");
   return [
     `Safety number with ${user}:`,
     `  ${s.bold(groups.slice(0, 6).join(" "))}`,
     `  ${s.bold(groups.slice(6).join(" "))}`,
+    ...(protocol ? [protocolLine(protocol)] : []),
     `Compare it with ${user} in person or over a channel you trust. If it matches, type ` +
     `/verify ${user} yes`,
   ];

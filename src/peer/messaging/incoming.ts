@@ -32,6 +32,7 @@ import type { OutboxStore } from "../store/outbox.ts";
 import type { KeyStanding } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
 import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
+import { sessionProtocolEvent } from "./session_protocol_event.ts";
 import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
 
 /** A username no session has been bound to yet; replaced by the certified one. */
@@ -274,7 +275,7 @@ export class Incoming {
       decrypted.plaintext,
       bodyContext("history", envelope.messageId),
     );
-    commitReceived(stores, received, () => {
+    this.#commit(received, () => {
       stores.history.add({
         messageId: envelope.messageId,
         peer: from,
@@ -330,7 +331,7 @@ export class Incoming {
         settled.push({ id: toHex(messageId), reason: why });
       }
     };
-    commitReceived(stores, received, () => {
+    this.#commit(received, () => {
       for (const messageId of receipt.delivered) settle(messageId);
       for (const refusal of receipt.refused) settle(refusal.messageId, refusal.reason);
     });
@@ -368,7 +369,15 @@ export class Incoming {
       const why = err instanceof Error ? err.message : String(err);
       return { result: "rejected", reason: `${content.kind}: ${why}` };
     }
-    commitReceived(this.ports.stores, received);
+    this.#commit(received);
     return undefined;
+  }
+
+  /** commitReceived, then tells the user when the message started an X3DH session. */
+  #commit(received: Received, also?: () => void): void {
+    const { downgraded } = commitReceived(this.ports.stores, received, also);
+    const { protocol } = received.decrypted;
+    const event = protocol && sessionProtocolEvent(received.from, protocol, downgraded);
+    if (event) this.ports.emit(event);
   }
 }

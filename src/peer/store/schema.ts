@@ -206,4 +206,28 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX history_by_peer ON history (peer, sent_at);
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- Our ML-KEM-768 prekeys for PQXDH: kind 3 last-resort (the newest is published; a
+      -- replaced one answers late first messages until its grace period after replaced_at ends),
+      -- 4 one-time (deleted once used). seed is the 64-byte decapsulation seed d ‖ z, kept like
+      -- own_keys' X25519 private keys.
+      CREATE TABLE own_kem_keys (
+        kind INTEGER NOT NULL CHECK (kind IN (3, 4)),
+        id INTEGER NOT NULL,
+        seed BLOB NOT NULL,
+        public_key BLOB NOT NULL,
+        signature BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        replaced_at INTEGER,
+        PRIMARY KEY (kind, id)
+      ) STRICT;
+      -- Per contact: whether its bundles or sessions ever had post-quantum keys (so a later
+      -- bundle without them is a downgrade), and the key agreement of its newest session.
+      ALTER TABLE contacts ADD COLUMN pq_seen INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE contacts ADD COLUMN session_protocol TEXT
+        CHECK (session_protocol IN ('pqxdh', 'x3dh'));
+    `,
+  },
 ];

@@ -10,6 +10,7 @@ import {
   style,
   useColor,
 } from "../../../src/cli/repl/format.ts";
+import type { SessionProtocol } from "../../../src/peer/store/contact_protocols.ts";
 
 const plain = style(false);
 
@@ -89,4 +90,27 @@ Deno.test("chat lines: yours with its recipient, /me, several lines indented, a 
   );
   assert.equal(dateLine(at, plain), "--- Tuesday, 2025-06-03 ---");
   assert.equal(messageBody("a\r\nb"), "a\n    b");
+});
+
+Deno.test("an X3DH session is said plainly, a downgrade loudly; /verify names the key agreement", () => {
+  const note = formatEvent({ type: "x3dh-session", username: "bob", downgrade: false }, plain)!;
+  assert.match(note, /^\* the session with bob uses X3DH: bob publishes no post-quantum keys/);
+  const warning = formatEvent({ type: "x3dh-session", username: "bob", downgrade: true }, plain)!;
+  assert.match(warning, /^!!! WARNING: the new session with bob is X3DH, WITHOUT post-quantum/);
+  assert.match(warning, /\/verify bob/);
+  const number = Array(12).fill("12345").join(" ");
+  const expected: [SessionProtocol, string][] = [
+    ["pqxdh", "Session setup: PQXDH (post-quantum, ML-KEM-768)"],
+    ["x3dh", "Session setup: X3DH (no post-quantum keys published)"],
+    [
+      "x3dh-downgraded",
+      "Session setup: X3DH, DOWNGRADED (post-quantum keys were published before)",
+    ],
+    ["none", "Session setup: no session yet"],
+  ];
+  for (const [protocol, line] of expected) {
+    const lines = formatSafetyNumber("bob", number, plain, protocol);
+    assert.equal(lines[3], line);
+    assert.match(lines[4]!, /\/verify bob yes/);
+  }
 });

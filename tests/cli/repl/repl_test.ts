@@ -7,6 +7,7 @@ import { MAX_TEXT_BYTES } from "../../../src/cli/peer_args.ts";
 import { FakeTerminal } from "./fake_terminal.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
 import type { HistoryLine } from "../../../src/peer/peer.ts";
+import type { SessionProtocol } from "../../../src/peer/store/contact_protocols.ts";
 
 class FakePeer implements ChatPeer {
   readonly username = "alice";
@@ -31,6 +32,9 @@ class FakePeer implements ChatPeer {
   safetyNumber(user: string) {
     if (user !== "bob") return Promise.reject(new RangeError(`${user} is not a contact`));
     return Promise.resolve(Array(12).fill("12345").join(" "));
+  }
+  sessionProtocol(_user: string): SessionProtocol {
+    return "pqxdh";
   }
   markVerified(user: string) {
     this.verified.push(user);
@@ -76,6 +80,7 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
     h.type("plain words");
     h.type("/verify bob");
     await h.see(/12345 12345 12345 12345 12345 12345\n {2}12345/);
+    await h.see(/Session setup: PQXDH \(post-quantum, ML-KEM-768\)/);
     h.type("/verify bob yes");
     await h.see(/bob is verified/);
     h.type("/trust bob");
