@@ -1,13 +1,14 @@
 /**
- * The chat REPL's core commands — /help, /list, /msg, /to, /verify, /trust, /history, /quit — as
- * registry entries: each parses its words purely (bad input becomes a one-line usage hint, never
- * an exception) and runs on the peer.
+ * The chat REPL's core commands — /help, /list, /msg, /to, /history, /quit — as registry
+ * entries: each parses its words purely (bad input becomes a one-line usage hint, never an
+ * exception) and runs on the peer. The trust commands (/verify, /trust …) are in
+ * trust_commands.ts.
  */
 import { UsageError } from "../../errors.ts";
 import { checkRoomName, RoomError } from "../../peer/rooms/rooms.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { checkText } from "../peer_args.ts";
-import { formatHistoryLine, formatSafetyNumber } from "./format.ts";
+import { formatHistoryLine } from "./format.ts";
 import {
   defineEntry,
   type EntrySpec,
@@ -25,8 +26,6 @@ export type ReplCommand =
   | { readonly kind: "list" }
   | { readonly kind: "send"; readonly to: string; readonly text: string }
   | { readonly kind: "to"; readonly user: string }
-  | { readonly kind: "verify"; readonly user: string; readonly confirm: boolean }
-  | { readonly kind: "trust"; readonly user: string }
   | {
     readonly kind: "history";
     /** Whose direct messages (everyone's when neither this nor `room` is given). */
@@ -84,28 +83,6 @@ export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
     return withUser(args[0]!, ctx, usage, (user) => ({ kind: "to", user }));
   }),
   core(
-    "verify",
-    [],
-    "/verify <user> [yes]",
-    "show the safety number; `yes` marks <user> verified",
-    ({ args }, ctx, usage) => {
-      const [user, confirm, ...rest] = args;
-      if (user === undefined || rest.length > 0) return usage();
-      if (confirm !== undefined && confirm.toLowerCase() !== "yes") return usage();
-      return withUser(user, ctx, usage, (u) => ({ kind: "verify", user: u, confirm: !!confirm }));
-    },
-  ),
-  core(
-    "trust",
-    [],
-    "/trust <user>",
-    "accept <user>'s new identity key, release held messages",
-    ({ args }, ctx, usage) => {
-      if (args.length !== 1) return usage();
-      return withUser(args[0]!, ctx, usage, (user) => ({ kind: "trust", user }));
-    },
-  ),
-  core(
     "history",
     [],
     "/history [user|#room] [n]",
@@ -115,12 +92,13 @@ export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
   core("quit", ["exit"], "/quit", "log out and exit (also Ctrl-C, Ctrl-D)", bare("quit")),
 ];
 
-function withUser(
+/** Runs `then` with the normalized username `input`, or gives a usage hint (invalid, or us). */
+export function withUser<P>(
   input: string,
   ctx: ReplContext,
   usage: (why?: string) => ReplUsage,
-  then: (user: string) => Parsed,
-): Parsed {
+  then: (user: string) => P,
+): P | ReplUsage {
   let user: string;
   try {
     user = normalizeUsername(input);
@@ -176,24 +154,6 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
     case "to":
       repl.setTarget(command.user);
       return repl.print(`Now talking to ${command.user}: plain text goes to ${command.user}.`);
-    case "verify": {
-      const number = await peer.safetyNumber(command.user);
-      if (!command.confirm) {
-        return repl.print(formatSafetyNumber(command.user, number, s).join("\n"));
-      }
-      peer.markVerified(command.user);
-      return repl.print(s.green(
-        `${command.user} is verified: if ${command.user}'s key ever changes, messages to ` +
-          `${command.user} are blocked until you /trust again.`,
-      ));
-    }
-    case "trust": {
-      const released = peer.trust(command.user);
-      if (released === undefined) {
-        return repl.print(`${command.user}'s key has not changed: there is nothing to trust.`);
-      }
-      return repl.print(`Trusted ${command.user}'s new key; ${released} held message(s) released.`);
-    }
     case "history": {
       const { room } = command;
       let lines: string[];

@@ -73,14 +73,34 @@ export function keyChangedLine(username: string, blocked: boolean, s: Style): st
   ));
 }
 
+/**
+ * A message from a key not yet trusted as its sender: behind a banner, and not shown as from
+ * the contact (`bob?`), since it may be from someone else.
+ */
+function untrustedMessageLines(
+  event: Extract<PeerEvent, { type: "message" }>,
+  s: Style,
+): string {
+  const who = event.from;
+  const banner = s.bold(s.red(
+    `!!! UNTRUSTED: the next message comes from a NEW key claiming to be ${who}. It may not be ` +
+      `${who}. Compare safety numbers (/trust ${who}) before you believe it.`,
+  ));
+  const line = `${s.dim(`[${clock(event.sentAt)}]`)} ${s.bold(s.red(`${who}?`))}: ${
+    sanitize(event.text)
+  }`;
+  return `${keyChangedLine(who, false, s)}\n${banner}\n${line}`;
+}
+
 /** One line for a peer event, or undefined for events not shown. */
 export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   switch (event.type) {
     case "message": {
+      if (!event.trusted) return untrustedMessageLines(event, s);
       const line = `${s.dim(`[${clock(event.sentAt)}]`)} ${s.bold(s.cyan(event.from))}: ${
         sanitize(event.text)
       }`;
-      return event.keyChanged ? `${keyChangedLine(event.from, false, s)}\n${line}` : line;
+      return line;
     }
     case "delivered":
       return s.dim(s.green(`  ✓ delivered to ${event.to}`));
@@ -90,8 +110,12 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
       return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(event.reason)}`);
     case "presence":
       return s.dim(`* ${event.username} ${event.online ? "is online" : "went offline"}`);
-    case "key-changed":
-      return keyChangedLine(event.username, event.blocked, s);
+    case "key-changed": {
+      const line = keyChangedLine(event.username, event.blocked, s);
+      return event.detail === undefined
+        ? line
+        : `${line}\n${s.bold(s.red(`!!! ${sanitize(event.detail)}`))}`;
+    }
     case "notice":
       return s.yellow(`* ${sanitize(event.text)}`);
   }

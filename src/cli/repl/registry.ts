@@ -11,7 +11,19 @@ import type { Style } from "./format.ts";
 /** What the REPL uses of a peer (tests pass a fake). */
 export type ChatPeer = Pick<
   Peer,
-  "username" | "on" | "online" | "send" | "safetyNumber" | "markVerified" | "trust" | "history"
+  | "username"
+  | "on"
+  | "online"
+  | "send"
+  | "safetyNumber"
+  | "markVerified"
+  | "pendingKey"
+  | "trust"
+  | "heldMessages"
+  | "resendHeld"
+  | "discardHeld"
+  | "whois"
+  | "history"
 >;
 
 /** One input line after its command word, tokenised once for every command. */

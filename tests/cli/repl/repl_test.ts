@@ -10,6 +10,7 @@ class FakePeer implements ChatPeer {
   readonly username = "alice";
   readonly sent: { to: string; text: string }[] = [];
   readonly verified: string[] = [];
+  readonly trusted: string[] = [];
   readonly listeners = new Set<PeerListener>();
   onlineUsers = ["bob"];
   on(listener: PeerListener) {
@@ -30,11 +31,30 @@ class FakePeer implements ChatPeer {
     if (user !== "bob") return Promise.reject(new RangeError(`${user} is not a contact`));
     return Promise.resolve(Array(12).fill("12345").join(" "));
   }
-  markVerified(user: string) {
-    this.verified.push(user);
+  markVerified(user: string, seen: string) {
+    this.verified.push(`${user} ${seen}`);
   }
-  trust(user: string) {
-    return user === "bob" ? 2 : undefined;
+  pendingKey(user: string) {
+    const fingerprint = Array(6).fill("54321").join(" ");
+    return user === "bob"
+      ? { fingerprint, safetyNumber: `${fingerprint} ${fingerprint}` }
+      : undefined;
+  }
+  trust(user: string, seen: string) {
+    this.trusted.push(`${user} ${seen}`);
+    return user === "bob" ? 1 : undefined;
+  }
+  heldMessages(_user: string) {
+    return Promise.resolve([{ id: "aa", text: "written for the old key", kind: "", writtenAt: 0 }]);
+  }
+  resendHeld(user: string) {
+    return user === "bob" ? 1 : undefined;
+  }
+  discardHeld(_user: string) {
+    return 1;
+  }
+  whois(_user: string): ReturnType<ChatPeer["whois"]> {
+    return Promise.reject(new RangeError("not in this test"));
   }
   history(_user: string | undefined, _limit: number): Promise<HistoryLine[]> {
     return Promise.resolve([{ id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old" }]);
@@ -75,7 +95,10 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
     h.type("/verify bob yes");
     await h.see(/bob is verified/);
     h.type("/trust bob");
-    await h.see(/2 held message\(s\) released/);
+    await h.see(/bob's NEW key has the fingerprint 54321 54321/);
+    h.type("/trust bob yes");
+    await h.see(/Trusted bob's new key\.\n1 message\(s\) to bob written before the key change/);
+    await h.see(/\/resend bob sends them to the new key/);
     h.type("/trust carol");
     await h.see(/carol's key has not changed/);
     h.type("/verify carol");
@@ -88,7 +111,8 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
       { to: "bob", text: "hi there" },
       { to: "bob", text: "plain words" },
     ]);
-    assert.deepEqual(h.peer.verified, ["bob"]);
+    assert.deepEqual(h.peer.verified, [`bob ${Array(12).fill("12345").join(" ")}`]);
+    assert.deepEqual(h.peer.trusted, [`bob ${Array(6).fill("54321").join(" ")}`]);
   } finally {
     h.type("/quit");
     await h.repl.closed;
@@ -106,6 +130,7 @@ Deno.test("repl: events are shown; sending to someone offline says it is queued"
       text: "ping\x1b[2J",
       sentAt: Date.now(),
       keyChanged: false,
+      trusted: true,
       via: "direct",
     });
     await h.see(/\] bob: ping\ufffd\[2J\n/);
