@@ -68,12 +68,61 @@ Deno.test("checkEnvelope: a message id already stored is a duplicate", async () 
   assert.equal(verdict.verdict, "duplicate");
 });
 
-Deno.test("judgeSender: the pinned key is accepted without asking the rendezvous", () => {
+Deno.test("judgeSender: even the pinned key needs a current certificate for the claimed name", () => {
   const claimed = "alice";
   const senderKey = alice.identityKey;
   assert.deepEqual(judgeSender({ claimed, senderKey, pinnedKey: alice.identityKey }), {
-    verdict: "accept",
+    verdict: "certify",
   });
+  // A certification of another name does not count for this one.
+  const ofBob = {
+    certified: true,
+    username: "bob",
+    identityKey: senderKey,
+    standing: "new",
+  } as const;
+  assert.equal(
+    judgeSender({ claimed, senderKey, pinnedKey: senderKey, certification: ofBob }).verdict,
+    "certify",
+  );
+  const current = { ...ofBob, username: "alice", standing: "trusted" } as const;
+  assert.deepEqual(
+    judgeSender({ claimed, senderKey, pinnedKey: senderKey, certification: current }),
+    { verdict: "accept" },
+  );
+});
+
+Deno.test("judgeSender: the pinned key, retired from the account (a stolen device), is rejected", () => {
+  // alice moved her account to a new key; the thief still has the old, pinned one.
+  const verdict = judgeSender({
+    claimed: "alice",
+    senderKey: mallory.identityKey,
+    pinnedKey: mallory.identityKey,
+    certification: {
+      certified: true,
+      username: "alice",
+      identityKey: alice.identityKey,
+      standing: "changed",
+    },
+  });
+  assert.equal(verdict.verdict, "reject");
+  assert.match(
+    verdict.verdict === "reject" ? verdict.reason : "",
+    /account moved to another key: this key was retired/,
+  );
+  // A rendezvous that certifies a retired key again does not get it accepted either.
+  const again = judgeSender({
+    claimed: "alice",
+    senderKey: mallory.identityKey,
+    certification: {
+      certified: true,
+      username: "alice",
+      identityKey: mallory.identityKey,
+      standing: "retired",
+    },
+  });
+  assert.equal(again.verdict, "reject");
+  assert.match(again.verdict === "reject" ? again.reason : "", /retired from alice's account/);
 });
 
 Deno.test("judgeSender: an unknown or different key needs the certificate first", () => {
@@ -89,7 +138,12 @@ Deno.test("judgeSender: a certified first key is accepted", () => {
   const verdict = judgeSender({
     claimed: "alice",
     senderKey: alice.identityKey,
-    certification: { certified: true, identityKey: alice.identityKey, standing: "new" },
+    certification: {
+      certified: true,
+      username: "alice",
+      identityKey: alice.identityKey,
+      standing: "new",
+    },
   });
   assert.equal(verdict.verdict, "accept");
 });
@@ -99,7 +153,12 @@ Deno.test("judgeSender: a certified key that is not the pinned one is held (key 
     claimed: "alice",
     senderKey: alice.identityKey,
     pinnedKey: mallory.identityKey,
-    certification: { certified: true, identityKey: alice.identityKey, standing: "changed" },
+    certification: {
+      certified: true,
+      username: "alice",
+      identityKey: alice.identityKey,
+      standing: "changed",
+    },
   });
   assert.deepEqual(verdict, { verdict: "hold" });
 });
@@ -109,7 +168,12 @@ Deno.test("judgeSender: a verified contact's changed key is blocked", () => {
     claimed: "alice",
     senderKey: alice.identityKey,
     pinnedKey: mallory.identityKey,
-    certification: { certified: true, identityKey: alice.identityKey, standing: "blocked" },
+    certification: {
+      certified: true,
+      username: "alice",
+      identityKey: alice.identityKey,
+      standing: "blocked",
+    },
   });
   assert.equal(verdict.verdict, "reject");
   assert.equal(verdict.verdict === "reject" && verdict.blocked, true);
@@ -119,7 +183,12 @@ Deno.test("judgeSender: mallory claiming to be alice is rejected (the rendezvous
   const verdict = judgeSender({
     claimed: "alice",
     senderKey: mallory.identityKey,
-    certification: { certified: true, identityKey: alice.identityKey, standing: "trusted" },
+    certification: {
+      certified: true,
+      username: "alice",
+      identityKey: alice.identityKey,
+      standing: "trusted",
+    },
   });
   assert.equal(verdict.verdict, "reject");
   assert.match(verdict.verdict === "reject" ? verdict.reason : "", /does not certify this key/);
@@ -129,7 +198,7 @@ Deno.test("judgeSender: a failed certificate lookup rejects", () => {
   const verdict = judgeSender({
     claimed: "alice",
     senderKey: alice.identityKey,
-    certification: { certified: false, reason: "E_NOT_FOUND" },
+    certification: { certified: false, username: "alice", reason: "E_NOT_FOUND" },
   });
   assert.equal(verdict.verdict, "reject");
   assert.match(verdict.verdict === "reject" ? verdict.reason : "", /cannot check alice/);

@@ -103,7 +103,11 @@ async function setup(
         const standing = options.standing ?? "new";
         // As Trust does: a first key is pinned.
         if (standing === "new") bob.contacts.pin(username, aliceSigner.publicKey, NOW);
-        return Promise.resolve({ identityKey: aliceSigner.publicKey, standing });
+        return Promise.resolve({
+          identityKey: aliceSigner.publicKey,
+          standing,
+          expiresAt: NOW + 86_400_000,
+        });
       },
     },
     reports: {
@@ -133,6 +137,7 @@ async function setup(
       username: "bob",
       identityKey: bobId,
       standing: "trusted" as const,
+      expiresAt: NOW + 86_400_000,
       peerId: peerIdOfKey(bobId),
       addresses: [],
     };
