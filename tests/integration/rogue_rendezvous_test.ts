@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { fromHex } from "../../src/crypto/bytes.ts";
+import { FingerprintMismatchError } from "../../src/peer/contact_trust.ts";
 import { OutboxStore } from "../../src/peer/store/outbox.ts";
 import { stopAll, waitFor, withRendezvous } from "./harness.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
@@ -111,6 +112,28 @@ Deno.test("rogue rendezvous: a key it certifies for bob but never logged is show
     const whois = await alice.peer.whois("bob");
     assert.equal(whois.problem?.kind, "unlogged");
     assert.equal(whois.keyLog.length, 1);
+
+    // Alice is shown the new key's fingerprint; before she confirms it, the rendezvous swaps the
+    // key again. Her confirmation of what she saw must not trust the other key.
+    const shown = alice.peer.pendingKey("bob");
+    assert.ok(shown);
+    const swapped = await generateKeyPair("Ed25519");
+    tamper(
+      dataDir,
+      "UPDATE accounts SET identity_key = ? WHERE username = ?",
+      swapped.publicKey.raw,
+      "bob",
+    );
+    await alice.peer.whois("bob"); // any lookup records the key now certified as pending
+    assert.notEqual(alice.peer.pendingKey("bob")?.fingerprint, shown.fingerprint);
+    assert.throws(() => alice.peer.trust("bob", shown.fingerprint), FingerprintMismatchError);
+    assert.throws(() => alice.peer.trust("bob", shown.safetyNumber), FingerprintMismatchError);
+    assert.equal(outboxStatus(alice, id), "held");
+    // Nor can /verify be confirmed with a number that is not the current one.
+    assert.throws(
+      () => alice.peer.markVerified("bob", shown.safetyNumber),
+      FingerprintMismatchError,
+    );
   } finally {
     await stopAll(alice, bob, rendezvous);
   }
