@@ -2,8 +2,9 @@
  * Trust in other users' identity keys: every key comes from a certificate the rendezvous signed,
  * recorded in the rendezvous's key log, which must extend the log we saw before (key_log.ts);
  * the first key seen for a username is pinned (TOFU); a different key later is a key change —
- * outgoing messages are held until /trust, and a contact marked verified is blocked outright. A
- * key retired from an account (it moved to another key) is never again accepted as that account.
+ * outgoing messages are held (contact_trust.ts), and a contact marked verified is blocked
+ * outright. A key retired from an account (it moved to another key) is never again accepted as
+ * that account.
  */
 import { publicKeyFromRaw } from "@libp2p/crypto/keys";
 import type { PeerId, PublicKey } from "@libp2p/interface";

@@ -69,7 +69,8 @@ export function keyChangedLine(username: string, blocked: boolean, s: Style): st
     : `messages to ${username} are HELD`;
   return s.bold(s.red(
     `!!! WARNING: ${username}'s identity key CHANGED. Someone may be impersonating ${username}. ` +
-      `${what} until you compare safety numbers (/verify ${username}) and type /trust ${username}.`,
+      `${what} until you compare fingerprints (/trust ${username} shows the new one) and trust ` +
+      `it; held messages are then yours to /resend or /discard.`,
   ));
 }
 

@@ -3,7 +3,8 @@
  * recipient's trusted key and sent over the chat link, and resent until acknowledged. When the
  * recipient cannot be reached, the same signed envelope goes to its mailbox at the rendezvous
  * (queued) and is delivered when the recipient's receipt comes back. Messages to a user whose
- * key changed are held until /trust.
+ * key changed are held: not sent until the user trusts the key and resends them
+ * (contact_trust.ts).
  *
  * Every collaborator is a small interface (stores, encryptor, resolver, links, mail drop,
  * presence, clock, event sink), so this runs in tests on in-memory SQLite with fakes.
