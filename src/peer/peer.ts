@@ -75,6 +75,8 @@ export interface HistoryLine {
   readonly outgoing: boolean;
   readonly sentAt: number;
   readonly text: string;
+  /** Set for a message received from a changed key not yet trusted as `peer`. */
+  readonly untrusted?: true;
 }
 
 /**
@@ -507,6 +509,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         outgoing: row.outgoing,
         sentAt: row.sentAt,
         text: Content.decode(plaintext).text,
+        ...(row.untrusted ? { untrusted: true } : {}),
       });
     }
     return lines;

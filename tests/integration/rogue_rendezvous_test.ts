@@ -66,6 +66,8 @@ Deno.test("rogue rendezvous: bob's account re-created for mallory — alice is t
     const got = await alice.next("message", (m) => m.id === lure);
     assert.equal(got.trusted, false);
     assert.equal(got.keyChanged, true);
+    const stored = (await alice.peer.history("bob", 10)).find((l) => l.id === lure);
+    assert.equal(stored?.untrusted, true, "mallory's message is in the history as bob's");
 
     // Alice trusts the new key after all (she was fooled): the held message stays held.
     const pending = alice.peer.pendingKey("bob");

@@ -18,7 +18,14 @@ import type { ServiceFactory } from "../../peer/service.ts";
 import { acceptingFiles, LISTEN_FILES_HELP, reportFiles } from "../accept_files.ts";
 import { parseSize } from "../../peer/files/units.ts";
 import { UsageError } from "../../errors.ts";
-import { formatEvent, keyChangedLine, sanitize, style, timestamp } from "../repl/format.ts";
+import {
+  formatEvent,
+  keyChangedLine,
+  sanitize,
+  style,
+  timestamp,
+  untrustedName,
+} from "../repl/format.ts";
 
 /** `tincan listen --help`. */
 export const LISTEN_HELP =
@@ -107,7 +114,7 @@ export function messageJson(m: Message): string {
 
 /** The human line of a message (text made safe for a terminal). */
 export function messageLine(m: Message): string {
-  const from = m.trusted ? m.from : `${m.from}? (UNTRUSTED new key)`;
+  const from = m.trusted ? m.from : untrustedName(m.from);
   return `[${timestamp(m.sentAt)}] ${from}: ${sanitize(m.text)}`;
 }
 

@@ -122,9 +122,14 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   }
 }
 
+/** How a sender is named whose key is not trusted as that user yet: it may be someone else. */
+export function untrustedName(username: string): string {
+  return `${username}? (UNTRUSTED new key)`;
+}
+
 /** One line of /history. */
 export function formatHistoryLine(line: HistoryLine, self: string, s: Style): string {
-  const from = line.outgoing ? self : line.peer;
+  const from = line.outgoing ? self : line.untrusted ? untrustedName(line.peer) : line.peer;
   const to = line.outgoing ? line.peer : self;
   return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${sanitize(line.text)}`;
 }

@@ -278,6 +278,7 @@ export class Incoming {
         outgoing: false,
         sentAt,
         body,
+        ...(keyChanged ? { untrusted: true } : {}),
       }, now);
     });
     this.ports.emit({

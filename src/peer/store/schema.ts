@@ -188,6 +188,8 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       -- Identity keys retired from a contact's account (it moved to another key): never again
       -- accepted as that contact.
+      -- A message received from a changed key not yet trusted as its sender (shown as such).
+      ALTER TABLE history ADD COLUMN untrusted INTEGER NOT NULL DEFAULT 0;
       CREATE TABLE retired_keys (
         username TEXT NOT NULL,
         identity_key BLOB NOT NULL,

@@ -91,6 +91,12 @@ Deno.test("history lines and safety numbers", () => {
     plain,
   );
   assert.match(line, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] alice → bob: yo$/);
+  const untrusted = formatHistoryLine(
+    { id: "02", peer: "bob", outgoing: false, sentAt: 0, text: "new laptop", untrusted: true },
+    "alice",
+    plain,
+  );
+  assert.match(untrusted, /\] bob\? \(UNTRUSTED new key\) → alice: new laptop$/);
   const number = Array.from({ length: 12 }, (_, i) => String(i).padStart(5, "0")).join(" ");
   const lines = formatSafetyNumber("bob", number, plain);
   assert.equal(lines[1], "  00000 00001 00002 00003 00004 00005");
