@@ -8,23 +8,13 @@ import assert from "node:assert/strict";
 import { fromHex } from "../../src/crypto/bytes.ts";
 import { OutboxStore } from "../../src/peer/store/outbox.ts";
 import { stopAll, waitFor, withRendezvous } from "./harness.ts";
-import { startPeer, type TestPeer } from "./peer_harness.ts";
+import { converse, startPeer, type TestPeer } from "./peer_harness.ts";
 
 /** The outbox row of message `id` in `peer`'s profile. */
 function outboxRow(peer: TestPeer, id: string) {
   const row = new OutboxStore(peer.profile.db).get(fromHex(id));
   assert.ok(row, `${peer.peer.username} has no outbox row ${id}`);
   return row;
-}
-
-/** Alice and bob exchange one message each, so both have pinned the other and hold a session. */
-async function converse(alice: TestPeer, bob: TestPeer): Promise<void> {
-  const id = await alice.peer.send("bob", "before the change");
-  await bob.next("message", (m) => m.id === id);
-  await alice.next("delivered", (d) => d.id === id);
-  const reply = await bob.peer.send("alice", "reply before the change");
-  await alice.next("message", (m) => m.id === reply);
-  await bob.next("delivered", (d) => d.id === reply);
 }
 
 Deno.test("a changed key: messages are held until /trust, then delivered to the new key", async () => {

@@ -13,7 +13,7 @@ import { fromHex } from "../../src/crypto/bytes.ts";
 import { FingerprintMismatchError } from "../../src/peer/contact_trust.ts";
 import { OutboxStore } from "../../src/peer/store/outbox.ts";
 import { stopAll, waitFor, withRendezvous } from "./harness.ts";
-import { startPeer, type TestPeer } from "./peer_harness.ts";
+import { converse, startPeer, type TestPeer } from "./peer_harness.ts";
 
 /** Runs `sql` on the rendezvous's database behind its back (the rogue operator). */
 function tamper(dataDir: string, sql: string, ...params: (string | Uint8Array)[]): void {
@@ -29,15 +29,6 @@ function tamper(dataDir: string, sql: string, ...params: (string | Uint8Array)[]
 
 function outboxStatus(peer: TestPeer, id: string) {
   return new OutboxStore(peer.profile.db).get(fromHex(id))?.status;
-}
-
-/** Alice and bob exchange one message each, so both have pinned the other. */
-async function converse(alice: TestPeer, bob: TestPeer): Promise<void> {
-  const id = await alice.peer.send("bob", "hello bob");
-  await bob.next("message", (m) => m.id === id);
-  await alice.next("delivered", (d) => d.id === id);
-  const reply = await bob.peer.send("alice", "hello alice");
-  await alice.next("message", (m) => m.id === reply);
 }
 
 Deno.test("rogue rendezvous: bob's account re-created for mallory — alice is told, mallory's messages are untrusted, held ones never go to her", async () => {
