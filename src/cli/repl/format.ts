@@ -13,6 +13,7 @@ export interface Style {
   readonly green: (s: string) => string;
   readonly yellow: (s: string) => string;
   readonly cyan: (s: string) => string;
+  readonly inverse: (s: string) => string;
 }
 
 const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
@@ -21,7 +22,15 @@ const plain = (s: string) => s;
 /** ANSI colours when `color`, plain text otherwise. */
 export function style(color: boolean): Style {
   if (!color) {
-    return { bold: plain, dim: plain, red: plain, green: plain, yellow: plain, cyan: plain };
+    return {
+      bold: plain,
+      dim: plain,
+      red: plain,
+      green: plain,
+      yellow: plain,
+      cyan: plain,
+      inverse: plain,
+    };
   }
   return {
     bold: sgr(1, 22),
@@ -30,6 +39,7 @@ export function style(color: boolean): Style {
     green: sgr(32, 39),
     yellow: sgr(33, 39),
     cyan: sgr(36, 39),
+    inverse: sgr(7, 27),
   };
 }
 
@@ -62,6 +72,57 @@ export function timestamp(ms: number): string {
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/** YYYY-MM-DD of `ms` in local time: the day a line belongs to. */
+export function day(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** The line shown before the first line of a new day. */
+export function dateLine(ms: number, s: Style): string {
+  return s.dim(`--- ${WEEKDAYS[new Date(ms).getDay()]}, ${day(ms)} ---`);
+}
+
+/** A message's text for display: each of its lines made safe, later lines indented. */
+export function messageBody(text: string): string {
+  return text.split(/\r?\n/).map(sanitize).join("\n    ");
+}
+
+/** What a /me message starts with (shown as "* alice waves"). */
+const ME = "/me ";
+
+/** One chat line, yours or theirs. */
+export interface ChatLine {
+  readonly sentAt: number;
+  readonly from: string;
+  readonly text: string;
+  /** The #room it was said in. */
+  readonly room?: string;
+  /** For your direct messages: to whom. */
+  readonly to?: string;
+  /** It mentions you: shown highlighted. */
+  readonly mention?: boolean;
+  /** Said by you. */
+  readonly own?: boolean;
+}
+
+/**
+ * `[HH:MM] bob: text`, `[HH:MM] alice → bob: text` (yours), `[HH:MM] #dev bob: text`, and
+ * `[HH:MM] * bob waves` for /me.
+ */
+export function chatLine(line: ChatLine, s: Style): string {
+  const time = s.dim(`[${clock(line.sentAt)}]`);
+  const where = line.room === undefined ? "" : `${s.bold(line.room)} `;
+  const name = line.own ? s.bold(line.from) : s.bold(s.cyan(line.from));
+  const to = line.to === undefined ? "" : ` → ${line.to}`;
+  const me = line.text.startsWith(ME);
+  const body = messageBody(me ? line.text.slice(ME.length) : line.text);
+  const text = line.mention ? s.bold(s.yellow(body)) : body;
+  return me ? `${time} ${where}* ${name}${to} ${text}` : `${time} ${where}${name}${to}: ${text}`;
+}
+
 /** The loud line shown when `username`'s identity key changed. */
 export function keyChangedLine(username: string, blocked: boolean, s: Style): string {
   const what = blocked
@@ -78,7 +139,7 @@ export function keyChangedLine(username: string, blocked: boolean, s: Style): st
  * A message from a key not yet trusted as its sender: behind a banner, and not shown as from
  * the contact (`bob?`), since it may be from someone else.
  */
-function untrustedMessageLines(
+export function untrustedMessageLines(
   event: Extract<PeerEvent, { type: "message" }>,
   s: Style,
 ): string {
@@ -88,7 +149,7 @@ function untrustedMessageLines(
       `${who}. Compare safety numbers (/trust ${who}) before you believe it.`,
   ));
   const line = `${s.dim(`[${clock(event.sentAt)}]`)} ${s.bold(s.red(`${who}?`))}: ${
-    sanitize(event.text)
+    messageBody(event.text)
   }`;
   return `${keyChangedLine(who, false, s)}\n${banner}\n${line}`;
 }
@@ -98,10 +159,7 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   switch (event.type) {
     case "message": {
       if (!event.trusted) return untrustedMessageLines(event, s);
-      const line = `${s.dim(`[${clock(event.sentAt)}]`)} ${s.bold(s.cyan(event.from))}: ${
-        sanitize(event.text)
-      }`;
-      return line;
+      return chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s);
     }
     case "delivered":
       return s.dim(s.green(`  ✓ delivered to ${event.to}`));
@@ -131,7 +189,9 @@ export function untrustedName(username: string): string {
 export function formatHistoryLine(line: HistoryLine, self: string, s: Style): string {
   const from = line.outgoing ? self : line.untrusted ? untrustedName(line.peer) : line.peer;
   const to = line.outgoing ? line.peer : self;
-  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${sanitize(line.text)}`;
+  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${
+    messageBody(line.text)
+  }`;
 }
 
 /** The /verify answer: the safety number and what to do with it. */

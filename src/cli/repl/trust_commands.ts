@@ -41,14 +41,14 @@ function recall(repl: ReplRuntime, key: string): string | undefined {
   return shown.get(repl.peer)?.get(key);
 }
 
-/** A trust entry: its parser, run by runTrustCommand. */
+/** A trust entry: its parser, run by runTrustCommand; its first argument is a user (Tab). */
 function entry(
   name: string,
   usage: string,
   summary: string,
   parse: EntrySpec<TrustCommand>["parse"],
 ): ReplEntry<TrustCommand> {
-  return defineEntry({ name, usage, summary, parse, run: runTrustCommand });
+  return defineEntry({ name, usage, summary, args: ["user"], parse, run: runTrustCommand });
 }
 
 /**

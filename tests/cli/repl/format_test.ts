@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  chatLine,
+  dateLine,
   formatEvent,
   formatHistoryLine,
   formatSafetyNumber,
+  messageBody,
   sanitize,
   style,
   useColor,
@@ -102,4 +105,22 @@ Deno.test("history lines and safety numbers", () => {
   assert.equal(lines[1], "  00000 00001 00002 00003 00004 00005");
   assert.equal(lines[2], "  00006 00007 00008 00009 00010 00011");
   assert.match(lines[3]!, /\/verify bob yes/);
+});
+
+Deno.test("chat lines: yours with its recipient, /me, several lines indented, a date line", () => {
+  const at = new Date(2025, 5, 3, 9, 5).getTime();
+  assert.equal(
+    chatLine({ sentAt: at, from: "alice", to: "bob", text: "hi", own: true }, plain),
+    "[09:05] alice → bob: hi",
+  );
+  assert.equal(
+    chatLine({ sentAt: at, from: "bob", text: "/me waves" }, plain),
+    "[09:05] * bob waves",
+  );
+  assert.equal(
+    chatLine({ sentAt: at, from: "bob", room: "#dev", text: "one\ntwo\x1b[2J" }, plain),
+    "[09:05] #dev bob: one\n    two\ufffd[2J",
+  );
+  assert.equal(dateLine(at, plain), "--- Tuesday, 2025-06-03 ---");
+  assert.equal(messageBody("a\r\nb"), "a\n    b");
 });
