@@ -152,6 +152,30 @@ Deno.test("repl: events are shown; sending to someone offline says it is queued"
   }
 });
 
+Deno.test("repl: a message from a key not trusted yet is shown behind its banner, not as bob's", async () => {
+  const h = harness();
+  try {
+    h.peer.emit({
+      type: "message",
+      id: "2",
+      from: "bob",
+      to: "alice",
+      text: "it's me, new laptop",
+      sentAt: Date.now(),
+      keyChanged: true,
+      trusted: false,
+      via: "mailbox",
+    });
+    await h.see(
+      /!!! WARNING: bob's identity key CHANGED.*\n!!! UNTRUSTED: the next message comes from a NEW key claiming to be bob.*\n\[\d\d:\d\d\] bob\?: it's me, new laptop\n/,
+    );
+    assert.doesNotMatch(h.screen(), /\] bob: it's me/);
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
+  }
+});
+
 Deno.test("repl: the end of input (Ctrl-D) and the abort signal close it", async () => {
   const h = harness();
   h.input.end();

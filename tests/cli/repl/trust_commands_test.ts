@@ -1,6 +1,7 @@
 /** The trust commands: parsing (pure), and each decision bound to the number shown. */
 import assert from "node:assert/strict";
 import { style } from "../../../src/cli/repl/format.ts";
+import { REPL_HELP, replRegistry } from "../../../src/cli/repl/repl.ts";
 import { type ChatPeer, ReplRegistry, type ReplRuntime } from "../../../src/cli/repl/registry.ts";
 import { TRUST_COMMANDS, whoisLines } from "../../../src/cli/repl/trust_commands.ts";
 
@@ -96,4 +97,18 @@ Deno.test("repl: /whois lists the certificate, the pin and the key log, and says
   assert.match(lines[3]!, /key log \(1 entry, 0 key change\(s\)\): NOT VERIFIED/);
   assert.match(lines[4]!, /#0 .* 11111 22222/);
   assert.match(lines[5]!, /!!! bob's account was re-created/);
+});
+
+Deno.test("repl: the trust commands are in /help, and Tab completes their user", () => {
+  const full = replRegistry({ rooms: false, files: false });
+  for (const usage of ["/verify <user> [yes]", "/trust <user> [yes]", "/resend <user>"]) {
+    assert.ok(full.help().some((line) => line.startsWith(`  ${usage} `)), usage);
+  }
+  for (const usage of ["/discard <user>", "/whois <user>"]) {
+    assert.ok(REPL_HELP.some((line) => line.startsWith(`  ${usage} `)), usage);
+  }
+  const names = { users: ["bob", "carol"], rooms: ["#dev"], files: [] };
+  for (const command of ["verify", "trust", "resend", "discard", "whois"]) {
+    assert.deepEqual(full.complete(`/${command} b`, names).candidates, ["bob"], command);
+  }
 });
