@@ -6,7 +6,8 @@ export type MessageIdHex = string;
 export type PeerEvent =
   /**
    * A message arrived, `via` a direct chat link or the rendezvous mailbox. `keyChanged` when the
-   * sender's key differs from the one pinned.
+   * sender's key differs from the one pinned; `trusted` is false then: it is from a key not yet
+   * trusted as `from` (show it as such until /trust).
    */
   | {
     type: "message";
@@ -16,6 +17,7 @@ export type PeerEvent =
     text: string;
     sentAt: number;
     keyChanged: boolean;
+    trusted: boolean;
     via: "direct" | "mailbox";
   }
   /** The recipient's mailbox at the rendezvous accepted one of our messages (it is offline). */
@@ -26,8 +28,11 @@ export type PeerEvent =
   | { type: "failed"; id: MessageIdHex; to: string; reason: string }
   /** Someone came online or went offline. */
   | { type: "presence"; username: string; online: boolean }
-  /** A contact's identity key changed; messages to them are held until /trust (blocked if verified). */
-  | { type: "key-changed"; username: string; blocked: boolean }
+  /**
+   * A contact's identity key changed; messages to them are held until /trust (blocked if
+   * verified). `detail` says what else is wrong (the account re-created, the key log rewritten …).
+   */
+  | { type: "key-changed"; username: string; blocked: boolean; detail?: string }
   /**
    * A new session with `username` (started by either side) uses X3DH, without post-quantum keys.
    * `downgrade`: `username` had them before — an older version on its side, or a rendezvous

@@ -18,7 +18,14 @@ import type { ServiceFactory } from "../../peer/service.ts";
 import { acceptingFiles, LISTEN_FILES_HELP, reportFiles } from "../accept_files.ts";
 import { parseSize } from "../../peer/files/units.ts";
 import { UsageError } from "../../errors.ts";
-import { formatEvent, keyChangedLine, sanitize, style, timestamp } from "../repl/format.ts";
+import {
+  formatEvent,
+  keyChangedLine,
+  sanitize,
+  style,
+  timestamp,
+  untrustedName,
+} from "../repl/format.ts";
 
 /** `tincan listen --help`. */
 export const LISTEN_HELP =
@@ -30,9 +37,10 @@ offline), then each incoming message on stdout until Ctrl-C (or SIGTERM), then l
 Status lines (ready, key changes, lost connection) go to stderr.
 
 Human format:  [YYYY-MM-DD HH:MM:SS] alice: text
---json format: one object per line; "via" is "mailbox" or "direct":
+--json format: one object per line; "via" is "mailbox" or "direct"; "trusted" is false for a
+message from a changed key not yet trusted (it may not be from "from"):
   {"type":"message","id":"<hex>","from":"alice","to":"bob","text":"…",
-   "sentAt":<ms since 1970>,"keyChanged":false,"via":"mailbox"}
+   "sentAt":<ms since 1970>,"keyChanged":false,"trusted":true,"via":"mailbox"}
 
 Options:
   --json                  one JSON object per message
@@ -99,13 +107,15 @@ export function messageJson(m: Message): string {
     text: m.text,
     sentAt: m.sentAt,
     keyChanged: m.keyChanged,
+    trusted: m.trusted,
     via: m.via,
   });
 }
 
 /** The human line of a message (text made safe for a terminal). */
 export function messageLine(m: Message): string {
-  return `[${timestamp(m.sentAt)}] ${m.from}: ${sanitize(m.text)}`;
+  const from = m.trusted ? m.from : untrustedName(m.from);
+  return `[${timestamp(m.sentAt)}] ${from}: ${sanitize(m.text)}`;
 }
 
 /** Time for the acknowledgement of the last message to leave before logging out. */

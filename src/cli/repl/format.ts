@@ -131,16 +131,36 @@ export function keyChangedLine(username: string, blocked: boolean, s: Style): st
     : `messages to ${username} are HELD`;
   return s.bold(s.red(
     `!!! WARNING: ${username}'s identity key CHANGED. Someone may be impersonating ${username}. ` +
-      `${what} until you compare safety numbers (/verify ${username}) and type /trust ${username}.`,
+      `${what} until you compare fingerprints (/trust ${username} shows the new one) and trust ` +
+      `it; held messages are then yours to /resend or /discard.`,
   ));
+}
+
+/**
+ * A message from a key not yet trusted as its sender: behind a banner, and not shown as from
+ * the contact (`bob?`), since it may be from someone else.
+ */
+export function untrustedMessageLines(
+  event: Extract<PeerEvent, { type: "message" }>,
+  s: Style,
+): string {
+  const who = event.from;
+  const banner = s.bold(s.red(
+    `!!! UNTRUSTED: the next message comes from a NEW key claiming to be ${who}. It may not be ` +
+      `${who}. Compare safety numbers (/trust ${who}) before you believe it.`,
+  ));
+  const line = `${s.dim(`[${clock(event.sentAt)}]`)} ${s.bold(s.red(`${who}?`))}: ${
+    messageBody(event.text)
+  }`;
+  return `${keyChangedLine(who, false, s)}\n${banner}\n${line}`;
 }
 
 /** One line for a peer event, or undefined for events not shown. */
 export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   switch (event.type) {
     case "message": {
-      const line = chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s);
-      return event.keyChanged ? `${keyChangedLine(event.from, false, s)}\n${line}` : line;
+      if (!event.trusted) return untrustedMessageLines(event, s);
+      return chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s);
     }
     case "delivered":
       return s.dim(s.green(`  ✓ delivered to ${event.to}`));
@@ -150,8 +170,12 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
       return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(event.reason)}`);
     case "presence":
       return s.dim(`* ${event.username} ${event.online ? "is online" : "went offline"}`);
-    case "key-changed":
-      return keyChangedLine(event.username, event.blocked, s);
+    case "key-changed": {
+      const line = keyChangedLine(event.username, event.blocked, s);
+      return event.detail === undefined
+        ? line
+        : `${line}\n${s.bold(s.red(`!!! ${sanitize(event.detail)}`))}`;
+    }
     case "notice":
       return s.yellow(`* ${sanitize(event.text)}`);
     case "x3dh-session":
@@ -187,9 +211,14 @@ export function protocolLine(protocol: SessionProtocol): string {
   }
 }
 
+/** How a sender is named whose key is not trusted as that user yet: it may be someone else. */
+export function untrustedName(username: string): string {
+  return `${username}? (UNTRUSTED new key)`;
+}
+
 /** One line of /history. */
 export function formatHistoryLine(line: HistoryLine, self: string, s: Style): string {
-  const from = line.outgoing ? self : line.peer;
+  const from = line.outgoing ? self : line.untrusted ? untrustedName(line.peer) : line.peer;
   const to = line.outgoing ? line.peer : self;
   return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${
     messageBody(line.text)

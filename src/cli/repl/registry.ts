@@ -25,7 +25,12 @@ export type ChatPeer = Pick<
   | "safetyNumber"
   | "sessionProtocol"
   | "markVerified"
+  | "pendingKey"
   | "trust"
+  | "heldMessages"
+  | "resendHeld"
+  | "discardHeld"
+  | "whois"
   | "history"
 >;
 

@@ -1,12 +1,14 @@
 /**
  * Double Ratchet sessions with each contact. A contact may have a few sessions (both sides
- * started one at once, or a key change); the most recently used one sends.
+ * started one at once, or a key change); the most recently used one sends. The cap is per
+ * (username, identity key), so sessions from a changed, untrusted key cannot evict the live
+ * ones; sessions of keys that are neither the pinned nor the pending key are dropped.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { prepared, selectAll } from "../../store/database.ts";
 
-/** Most sessions kept per contact; the least recently used are dropped. */
-export const MAX_SESSIONS_PER_CONTACT = 4;
+/** Most sessions kept per (contact, identity key); the least recently used are dropped. */
+export const MAX_SESSIONS_PER_KEY = 4;
 
 /** A stored session. */
 export interface StoredSession {
@@ -57,7 +59,11 @@ export class RatchetSessionStore {
     ).map(fromRow);
   }
 
-  /** Inserts or replaces a session, then drops the least recently used beyond the limit. */
+  /**
+   * Inserts or replaces a session, then drops the least recently used of its (username, identity
+   * key) beyond MAX_SESSIONS_PER_KEY, and the sessions of `username`'s other keys unless they are
+   * its pinned or pending key.
+   */
   save(session: StoredSession): void {
     prepared(
       this.db,
@@ -73,11 +79,19 @@ export class RatchetSessionStore {
       session.prekeyHeader ?? null,
       session.updatedAt,
     );
+    const { username, identityKey } = session;
     prepared(
       this.db,
-      `DELETE FROM sessions WHERE username = ? AND rowid NOT IN (
-         SELECT rowid FROM sessions WHERE username = ? ORDER BY updated_at DESC, rowid DESC LIMIT ?)`,
-    ).run(session.username, session.username, MAX_SESSIONS_PER_CONTACT);
+      `DELETE FROM sessions WHERE username = ? AND identity_key = ? AND rowid NOT IN (
+         SELECT rowid FROM sessions WHERE username = ? AND identity_key = ?
+         ORDER BY updated_at DESC, rowid DESC LIMIT ?)`,
+    ).run(username, identityKey, username, identityKey, MAX_SESSIONS_PER_KEY);
+    prepared(
+      this.db,
+      `DELETE FROM sessions WHERE username = ? AND identity_key != ? AND NOT EXISTS (
+         SELECT 1 FROM contacts c WHERE c.username = sessions.username
+         AND (c.identity_key = sessions.identity_key OR c.pending_key = sessions.identity_key))`,
+    ).run(username, identityKey);
   }
 
   /** Drops every session with `username` (after a key change). */

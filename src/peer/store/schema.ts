@@ -230,4 +230,31 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
         CHECK (session_protocol IN ('pqxdh', 'x3dh'));
     `,
   },
+  {
+    version: 9,
+    sql: `
+      -- The head of each contact's key log at the rendezvous, as last verified: how many entries,
+      -- the SHA-256 of the last one and of the first one (the account's creation, at created_at),
+      -- and the key it ends with. A later log must extend it.
+      CREATE TABLE key_log_heads (
+        username TEXT PRIMARY KEY,
+        length INTEGER NOT NULL,
+        head BLOB NOT NULL,
+        first_hash BLOB NOT NULL,
+        identity_key BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        checked_at INTEGER NOT NULL
+      ) STRICT;
+      -- Identity keys retired from a contact's account (it moved to another key): never again
+      -- accepted as that contact.
+      CREATE TABLE retired_keys (
+        username TEXT NOT NULL,
+        identity_key BLOB NOT NULL,
+        retired_at INTEGER NOT NULL,
+        PRIMARY KEY (username, identity_key)
+      ) STRICT;
+      -- A message received from a changed key not yet trusted as its sender (shown as such).
+      ALTER TABLE history ADD COLUMN untrusted INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -37,6 +37,7 @@ Deno.test("events become one line each (the key change loudly)", () => {
     text: "hi",
     sentAt: Date.now(),
     keyChanged: false,
+    trusted: true,
     via: "direct",
   }, plain);
   assert.match(message!, /^\[\d\d:\d\d\] bob: hi$/);
@@ -60,6 +61,33 @@ Deno.test("events become one line each (the key change loudly)", () => {
   );
 });
 
+Deno.test("a message from a changed, untrusted key is behind a banner, not shown as the contact", () => {
+  const lines = formatEvent({
+    type: "message",
+    id: "01",
+    from: "bob",
+    to: "alice",
+    text: "it is me, new laptop",
+    sentAt: Date.now(),
+    keyChanged: true,
+    trusted: false,
+    via: "mailbox",
+  }, plain)!.split("\n");
+  assert.match(lines[0]!, /^!!! WARNING: bob's identity key CHANGED/);
+  assert.match(
+    lines[1]!,
+    /^!!! UNTRUSTED: the next message comes from a NEW key claiming to be bob/,
+  );
+  assert.match(lines[2]!, /^\[\d\d:\d\d\] bob\?: it is me, new laptop$/);
+  const detail = formatEvent({
+    type: "key-changed",
+    username: "bob",
+    blocked: false,
+    detail: "bob's account was re-created at the rendezvous on 2024-01-02T03:04:05.000Z",
+  }, plain)!;
+  assert.match(detail, /\n!!! bob's account was re-created at the rendezvous on 2024-01-02/);
+});
+
 Deno.test("history lines and safety numbers", () => {
   const line = formatHistoryLine(
     { id: "01", peer: "bob", outgoing: true, sentAt: 0, text: "yo" },
@@ -67,6 +95,12 @@ Deno.test("history lines and safety numbers", () => {
     plain,
   );
   assert.match(line, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] alice → bob: yo$/);
+  const untrusted = formatHistoryLine(
+    { id: "02", peer: "bob", outgoing: false, sentAt: 0, text: "new laptop", untrusted: true },
+    "alice",
+    plain,
+  );
+  assert.match(untrusted, /\] bob\? \(UNTRUSTED new key\) → alice: new laptop$/);
   const number = Array.from({ length: 12 }, (_, i) => String(i).padStart(5, "0")).join(" ");
   const lines = formatSafetyNumber("bob", number, plain);
   assert.equal(lines[1], "  00000 00001 00002 00003 00004 00005");

@@ -136,6 +136,7 @@ async function setup(
         username: "bob",
         identityKey: bobId,
         standing: "trusted" as const,
+        expiresAt: NOW + 86_400_000,
         peerId: peerIdOfKey(bobId),
         addresses: [],
       };
@@ -164,7 +165,7 @@ async function setup(
         const identityKey = certified.get(username)!;
         // As Trust does: a first key is pinned.
         if (standing === "new") bob.contacts.pin(username, identityKey, NOW);
-        return Promise.resolve({ identityKey, standing });
+        return Promise.resolve({ identityKey, standing, expiresAt: NOW + 86_400_000 });
       },
     },
     reports: {
