@@ -351,8 +351,9 @@ function fileSection(f: FileResult): Section {
       },
     ],
     notes: [
-      "data phase: AES-256-GCM seal (sender) and open (recipient) per chunk, pipelined; reads, " +
-      "writes, SHA-256 and credit per 1 MiB batch, with credit-based flow control; end to end adds hashing the file before the offer and " +
+      "data phase: ChaCha20-Poly1305 (node:crypto) seal (sender) and open (recipient) per " +
+      "chunk, pipelined; reads, SHA-256, writes (overlapping the next batch's opens) and credit " +
+      "per 1 MiB batch, with credit-based flow control; end to end adds hashing the file before the offer and " +
       "the offer/accept round trip over the ratchet",
     ],
   };
