@@ -349,6 +349,17 @@ function fileSection(f: FileResult): Section {
         unit: "MB/s",
         baseline: raw,
       },
+      {
+        label: "raw stream: CPU of both processes per MiB",
+        value: f.rawCpuMs / (f.bytes / 1024 ** 2),
+        unit: "ms/MiB",
+      },
+      {
+        label: "file data phase: CPU of both processes per MiB",
+        value: f.dataCpuMs / (f.bytes / 1024 ** 2),
+        unit: "ms/MiB",
+        baseline: { label: "raw stream", value: f.rawCpuMs / (f.bytes / 1024 ** 2) },
+      },
     ],
     notes: [
       "data phase: ChaCha20-Poly1305 (node:crypto) seal (sender) and open (recipient) per " +
