@@ -250,16 +250,20 @@ export function chacha20Poly1305Open(
   const decipher = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
   decipher.setAAD(associatedData, { plaintextLength: length });
   decipher.setAuthTag(sealed.subarray(length));
-  const plaintext = new Uint8Array(length);
+  let head: Uint8Array;
+  let tail: Uint8Array;
   try {
-    const head = decipher.update(sealed.subarray(0, length));
-    plaintext.set(head);
-    plaintext.set(decipher.final(), head.length);
+    head = decipher.update(sealed.subarray(0, length));
+    tail = decipher.final();
   } catch (err: unknown) {
-    plaintext.fill(0);
     throw new DecryptionError("ChaCha20-Poly1305 authentication failed", { cause: err });
   }
-  return plaintext;
+  // A large Buffer has an ArrayBuffer of its own: a plain view of it saves copying a file chunk.
+  // A small one may share node's Buffer pool, so it is copied out.
+  if (tail.length === 0 && head.byteOffset === 0 && head.buffer.byteLength === length) {
+    return new Uint8Array(head.buffer, 0, length);
+  }
+  return concat(head, tail);
 }
 
 /**

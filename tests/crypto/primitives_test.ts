@@ -132,6 +132,15 @@ Deno.test("ChaCha20-Poly1305 refuses keys that are not 32 bytes, nonces not 12, 
   assert.throws(() => chacha20Poly1305Open(key, nonce, sealed, text("da")), DecryptionError);
 });
 
+Deno.test("ChaCha20-Poly1305 round-trips a file-sized input into a plain Uint8Array", () => {
+  const [key, nonce] = [new Uint8Array(32).fill(1), new Uint8Array(12)];
+  const data = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 0xff);
+  const sealed = chacha20Poly1305Seal(key, nonce, data, text("ad"));
+  const opened = chacha20Poly1305Open(key, nonce, sealed, text("ad"));
+  assert.deepEqual(opened, data); // strict: the same prototype, not a Buffer
+  assert.equal(opened.byteLength, opened.buffer.byteLength);
+});
+
 Deno.test("ed25519Verify checks a libp2p key's signature through the Signer adapter", async () => {
   const signer = signerFromPrivateKey(await generateKeyPair("Ed25519"));
   const data = text("signed bytes");
