@@ -15,9 +15,10 @@ import { MAX_MAIL_PER_FETCH } from "../src/protocol/limits.ts";
 import { benchRendezvousMemory, CLIENT_LIMITS, type MemoryResult } from "./memory.ts";
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";
-import { messageSections, primitivesSection } from "./message_report.ts";
+import { messageSections, primitivesSection, roomSection } from "./message_report.ts";
 import { benchPqxdh } from "./pqxdh.ts";
 import { benchPrimitives } from "./primitives.ts";
+import { benchRoomFanout } from "./rooms.ts";
 import { benchRawBaseline, ECHO_PAYLOAD_BYTES, type RawBaseline } from "./raw_baseline.ts";
 import type { Row, Section } from "./report.ts";
 import { spawnServerProcess } from "./server_process.ts";
@@ -31,6 +32,14 @@ export const PLAN = {
   memory: { batch: 50, timeoutMs: 5 * 60_000 },
   messages: { warmup: 30, roundTrips: 300, pipelinedTimeoutMs: 120_000 },
   messageCosts: { messages: 500 },
+  rooms: {
+    members: 50,
+    perProcess: 10,
+    messages: 5,
+    roundTrips: 20,
+    setupTimeoutMs: 6 * 60_000,
+    messageTimeoutMs: 60_000,
+  },
   mailbox: { depositors: [1, 4], recipients: 20, fill: 5000 },
   files: { bytes: 64 * 1024 * 1024 },
   primitives: { seconds: 1 },
@@ -75,6 +84,11 @@ export async function runBench(
     progress(`per-message costs in isolation (${PLAN.messageCosts.messages} messages)`);
     const costs = await benchMessageCosts(PLAN.messageCosts.messages);
     sections.push(...messageSections(messages, costs));
+    progress(
+      `room fan-out: ${PLAN.rooms.members} members in ` +
+        `${Math.ceil(PLAN.rooms.members / PLAN.rooms.perProcess)} processes (the room forms first)`,
+    );
+    sections.push(roomSection(await benchRoomFanout(PLAN.rooms)));
   }
   if (wants("mailbox")) {
     progress(
