@@ -293,6 +293,14 @@ function memorySection(m: MemoryResult): Section {
         value: m.restCpuPercent,
         unit: "% of a core",
       },
+      {
+        // The rendezvous's own pings dominate: one per peer per interval; the bench clients'
+        // pings (every CLIENT_LIMITS.pingIntervalMs) are counted in too.
+        label: "  … per keep-alive ping (rest CPU / pings sent and answered per second)",
+        value: m.restCpuPercent * 10 /
+          (m.peers * (1000 / NODE_LIMITS.pingIntervalMs + 1000 / CLIENT_LIMITS.pingIntervalMs!)),
+        unit: "ms",
+      },
     ],
     notes: [
       `bench clients ping every ${CLIENT_LIMITS.pingIntervalMs! / 1000} s (a real peer: ` +
