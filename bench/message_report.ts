@@ -240,3 +240,12 @@ export function roomSection(r: RoomResult): Section {
     ],
   };
 }
+
+/** What is printed when the room bench could not finish. */
+export function roomFailedSection(err: Error): Section {
+  return {
+    title: "Room message to many online members: not measured in this run",
+    rows: [],
+    notes: [err.message],
+  };
+}

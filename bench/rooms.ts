@@ -101,7 +101,7 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
       room.members(ROOM).some((m) => m.username === name && m.joined);
     for (const name of names) {
       await retried(() => room.invite(name, ROOM), setupEnd, `inviting ${name}`);
-      await until(() => joined(name) || undefined, setupEnd - performance.now(), `${name}'s join`);
+      await until(() => joined(name) || undefined, setupEnd, `${name}'s join`);
     }
     // The first message after the joins also waits for the members' chains to settle.
     await fanout(room, logs, plan, "warm-up");
@@ -114,7 +114,7 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
       await alice.send(names[0]!, `${ECHO_PREFIX}${i}`);
       const arrived = await until(
         () => replies.get(`${REPLY_PREFIX}${i}`),
-        plan.messageTimeoutMs,
+        performance.now() + plan.messageTimeoutMs,
         `${names[0]}'s reply`,
       );
       if (i >= 0) trips.push(arrived - start);
@@ -152,7 +152,7 @@ async function fanout(room: Rooms, logs: readonly string[], plan: RoomPlan, text
       }
       return seen.length >= plan.members ? seen : undefined;
     },
-    plan.messageTimeoutMs,
+    performance.now() + plan.messageTimeoutMs,
     `room message ${text} at all ${plan.members} members`,
   );
   return Math.max(...times) - start;
@@ -172,17 +172,16 @@ async function retried(attempt: () => Promise<void>, end: number, what: string):
   }
 }
 
-/** Polls `probe` every 10 ms until it gives a value. @throws Error after `timeoutMs`. */
+/** Polls `probe` every 10 ms until it gives a value. @throws Error past `deadline`. */
 async function until<T>(
   probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs: number,
+  deadline: number,
   what: string,
 ): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
   while (true) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`room bench: no ${what} in ${timeoutMs} ms`);
+    if (performance.now() > deadline) throw new Error(`room bench: no ${what} in time`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
