@@ -50,13 +50,16 @@ export async function benchLogin(
   await loginSlots.with(() => login(peer.node, rendezvous, peer.username, peer.password, options));
 }
 
-/** Registers the peer's account at `rendezvous` and logs it in. */
+/** Registers the peer's account at `rendezvous` and logs it in, each in a LOGINS_IN_FLIGHT slot. */
 export async function registerAndLogin(
   peer: BenchPeer,
   rendezvous: Multiaddr,
   options: AccountOptions,
 ): Promise<void> {
-  await registerAccount(peer.node, rendezvous, peer.username, peer.password, options);
+  // Registrations in progress count against the address like logins (the rendezvous throttle).
+  await loginSlots.with(() =>
+    registerAccount(peer.node, rendezvous, peer.username, peer.password, options)
+  );
   await benchLogin(peer, rendezvous, options);
 }
 
