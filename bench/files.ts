@@ -20,7 +20,7 @@ import type { ServiceFactory } from "../src/peer/service.ts";
 import { createPeer, type Peer } from "../src/peer/peer.ts";
 import { openProfile } from "../src/peer/profile.ts";
 import { sendBulk } from "./bulk.ts";
-import { CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
+import { benchPeerOptions, startClient, stopClients } from "./clients.ts";
 import { readCpuMs } from "./proc.ts";
 import { spawnServerProcess } from "./server_process.ts";
 
@@ -66,13 +66,7 @@ async function fileTransfer(dir: string, source: string) {
       "bob",
     ]);
     alice = createPeer({
-      profile,
-      username: "alice",
-      password: "bench-password-alice",
-      rendezvous: rendezvous.address.toString(),
-      register: true,
-      listen: ["/ip4/127.0.0.1/tcp/0"],
-      ...CHEAP_STRETCHING,
+      ...benchPeerOptions(profile, "alice", rendezvous.address.toString()),
       services: { files: fileService() },
     });
     await alice.start();

@@ -16,7 +16,7 @@ import { createPeer } from "../src/peer/peer.ts";
 import { openProfile, type Profile } from "../src/peer/profile.ts";
 import { rooms } from "../src/peer/rooms/rooms.ts";
 import { serveStdio } from "./child_loop.ts";
-import { CHEAP_STRETCHING } from "./clients.ts";
+import { benchPeerOptions } from "./clients.ts";
 import { ECHO_PREFIX, REPLY_PREFIX } from "./peer_process.ts";
 
 /** The username of member `index` of the members named `prefix`. */
@@ -32,13 +32,7 @@ async function startMember(
 ) {
   const profile: Profile = await openProfile(join(dir, username));
   const peer = createPeer({
-    profile,
-    username,
-    password: `bench-password-${username}`,
-    rendezvous,
-    register: true,
-    listen: ["/ip4/127.0.0.1/tcp/0"],
-    ...CHEAP_STRETCHING,
+    ...benchPeerOptions(profile, username, rendezvous),
     services: { rooms: rooms() },
   });
   const encoder = new TextEncoder();

@@ -16,7 +16,7 @@ import { createPeer, type Peer } from "../src/peer/peer.ts";
 import { openProfile } from "../src/peer/profile.ts";
 import { type Rooms, rooms } from "../src/peer/rooms/rooms.ts";
 import type { ServiceFactory } from "../src/peer/service.ts";
-import { CHEAP_STRETCHING } from "./clients.ts";
+import { benchPeerOptions } from "./clients.ts";
 import { type Latency, latency } from "./messages.ts";
 import { ECHO_PREFIX, REPLY_PREFIX } from "./peer_process.ts";
 import { memberName } from "./room_members_process.ts";
@@ -77,13 +77,7 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
       );
     }
     alice = createPeer({
-      profile,
-      username: "alice",
-      password: "bench-password-alice",
-      rendezvous: rendezvous.address.toString(),
-      register: true,
-      listen: ["/ip4/127.0.0.1/tcp/0"],
-      ...CHEAP_STRETCHING,
+      ...benchPeerOptions(profile, "alice", rendezvous.address.toString()),
       services: { rooms: rooms() },
     });
     const replies = new Map<string, number>();

@@ -215,8 +215,7 @@ export function chacha20Poly1305Seal(
   plaintext: Uint8Array,
   associatedData: Uint8Array,
 ): Uint8Array {
-  checkLength("a ChaCha20-Poly1305 key", key, AES_KEY_BYTES);
-  checkLength("a ChaCha20-Poly1305 nonce", nonce, NONCE_BYTES);
+  checkChachaKeyAndNonce(key, nonce);
   const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(associatedData, { plaintextLength: plaintext.length });
   const sealed = new Uint8Array(plaintext.length + TAG_BYTES);
@@ -239,8 +238,7 @@ export function chacha20Poly1305Open(
   sealed: Uint8Array,
   associatedData: Uint8Array,
 ): Uint8Array {
-  checkLength("a ChaCha20-Poly1305 key", key, AES_KEY_BYTES);
-  checkLength("a ChaCha20-Poly1305 nonce", nonce, NONCE_BYTES);
+  checkChachaKeyAndNonce(key, nonce);
   if (sealed.length < TAG_BYTES) {
     throw new RangeError(
       `ChaCha20-Poly1305 input must hold a ${TAG_BYTES}-byte tag, got ${sealed.length}`,
@@ -264,6 +262,11 @@ export function chacha20Poly1305Open(
     return new Uint8Array(head.buffer, 0, length);
   }
   return concat(head, tail);
+}
+
+function checkChachaKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
+  checkLength("a ChaCha20-Poly1305 key", key, AES_KEY_BYTES);
+  checkLength("a ChaCha20-Poly1305 nonce", nonce, NONCE_BYTES);
 }
 
 /**
