@@ -1,7 +1,8 @@
 /**
  * /tincan/presence/1.0.0 — pushes online/offline events to logged-in peers: a status event, one
  * event per user online now, then every change until either side closes. A subscriber that falls
- * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed.
+ * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed. When mail is deposited
+ * for the subscriber, a "mail waiting" event (its own username, mailWaiting set) is pushed too.
  */
 import type { Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
@@ -10,6 +11,7 @@ import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
 import { FRAMES } from "../protocol/limits.ts";
 import { MAX_PRESENCE_BACKLOG } from "./constants.ts";
 import type { LoggedInUsers, PresenceChange } from "./logged_in_users.ts";
+import type { MailSignal } from "./mail_signal.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 
 /** What the presence protocol works with. */
@@ -18,6 +20,8 @@ export interface PresenceDeps {
   readonly log: Logger;
   /** Frame limits of the subscription request; FRAMES.presence unless given. */
   readonly frames?: FrameLimits;
+  /** Mail deposits, pushed to the recipient's subscriptions as "mail waiting" events. */
+  readonly mailSignal?: MailSignal;
 }
 
 function event(change: PresenceChange): PresenceEvent {
@@ -28,10 +32,11 @@ function event(change: PresenceChange): PresenceEvent {
     peerId: change.peerId,
     online: change.online,
     at: BigInt(change.at),
+    mailWaiting: false,
   };
 }
 
-const NO_EVENT = { username: "", peerId: "", online: false, at: 0n };
+const NO_EVENT = { username: "", peerId: "", online: false, at: 0n, mailWaiting: false };
 
 type PresenceStream = FramedStream<PresenceRequest, PresenceEvent>;
 
@@ -41,8 +46,8 @@ export function presenceProtocol(deps: PresenceDeps) {
   const serve = requireLogin(
     deps.loggedIn,
     refuse,
-    (framed: PresenceStream, _username: string, connection: Caller) =>
-      feed(deps, framed, connection.remotePeer.toString()),
+    (framed: PresenceStream, username: string, connection: Caller) =>
+      feed(deps, framed, username, connection.remotePeer.toString()),
   );
   return async (stream: Stream, connection: Caller): Promise<void> => {
     const framed: PresenceStream = new FramedStream(
@@ -62,7 +67,12 @@ async function refuse(framed: PresenceStream): Promise<void> {
 }
 
 /** Streams presence to the logged-in `peerId` until either side closes or it logs out. */
-async function feed(deps: PresenceDeps, framed: PresenceStream, peerId: string): Promise<void> {
+async function feed(
+  deps: PresenceDeps,
+  framed: PresenceStream,
+  username: string,
+  peerId: string,
+): Promise<void> {
   const { stream } = framed;
   const backlog: PresenceEvent[] = [{ ...NO_EVENT, status: Status.OK, statusText: "" }];
   let wake: (() => void) | undefined;
@@ -71,15 +81,24 @@ async function feed(deps: PresenceDeps, framed: PresenceStream, peerId: string):
     ended = true;
     wake?.();
   };
-  const unsubscribe = deps.loggedIn.subscribe((change) => {
-    if (!change.online && change.peerId === peerId) return end();
-    backlog.push(event(change));
+  const push = (next: PresenceEvent) => {
+    backlog.push(next);
     if (backlog.length > MAX_PRESENCE_BACKLOG) {
       deps.log.warn(`presence subscriber ${peerId} fell behind; resetting its stream`);
       stream.abort(new Error("presence backlog overflow"));
       return end();
     }
     wake?.();
+  };
+  const unsubscribe = deps.loggedIn.subscribe((change) => {
+    if (!change.online && change.peerId === peerId) return end();
+    push(event(change));
+  });
+  const unsubscribeMail = deps.mailSignal?.subscribe(username, () => {
+    // One pending "mail waiting" is enough: the peer fetches everything that is waiting.
+    if (!backlog.some((e) => e.mailWaiting)) {
+      push({ ...NO_EVENT, status: Status.OK, statusText: "", username, peerId, mailWaiting: true });
+    }
   });
   // The subscriber closing its end (or the stream closing) ends the feed.
   stream.addEventListener("remoteCloseWrite", end);
@@ -99,6 +118,7 @@ async function feed(deps: PresenceDeps, framed: PresenceStream, peerId: string):
     }
   } finally {
     unsubscribe();
+    unsubscribeMail?.();
     stream.removeEventListener("remoteCloseWrite", end);
     stream.removeEventListener("close", end);
   }

@@ -30,11 +30,17 @@ import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
 import { LoggedInUsers } from "./logged_in_users.ts";
 import { LoginThrottle } from "./throttle.ts";
+import { MailSignal } from "./mail_signal.ts";
+import { type RelayCounters, type RelayLimits, RendezvousRelay } from "./relay.ts";
 
 /** How to run a rendezvous. */
 export interface RendezvousOptions {
   readonly dataDir: string;
   readonly listen: readonly string[];
+  /** The addresses to announce instead of the listen addresses (public ones behind a NAT …). */
+  readonly announce?: readonly string[];
+  /** Relay limits (relay.ts DEFAULT_RELAY_LIMITS unless given); false runs no relay. */
+  readonly relay?: Partial<RelayLimits> | false;
   readonly name: string;
   /** The clock; tests move it. */
   readonly now?: () => number;
@@ -57,7 +63,9 @@ export interface Rendezvous {
   readonly node: TincanNode;
   /** Who is logged in now. */
   readonly loggedIn: LoggedInUsers;
-  /** Listen addresses, each ending in /p2p/<PeerId>. */
+  /** The relay's counters (reservations, relayed bytes …); undefined without a relay. */
+  readonly relay: { counters(): RelayCounters } | undefined;
+  /** The announced (else listen) addresses, each ending in /p2p/<PeerId>. */
   multiaddrs(): string[];
   stop(): Promise<void>;
 }
@@ -89,6 +97,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const loggedIn = new LoggedInUsers();
   const table = new RegistrationTable(options.registrationLimits);
   const throttle = new LoginThrottle();
+  const mailSignal = new MailSignal();
+  const relay = options.relay === false ? undefined : new RendezvousRelay(loggedIn, options.relay);
 
   let node: TincanNode;
   try {
@@ -97,6 +107,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       listen: options.listen,
       agent: `tincan/${VERSION} rendezvous ${options.name}`,
       ...(options.nodeLimits ? { limits: options.nodeLimits } : {}),
+      ...(options.announce ? { announce: options.announce } : {}),
+      ...(relay ? { relayServer: relay.server(), gater: relay.gater() } : {}),
     });
   } catch (err: unknown) {
     db.close();
@@ -144,6 +156,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       loggedIn,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
+      mailSignal,
     }),
     mailbox: mailboxProtocol({
       accounts,
@@ -153,6 +166,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       now,
       ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
       frames: frames("mailbox"),
+      mailSignal,
     }),
   };
   for (const name of Object.keys(handlers) as (keyof typeof handlers)[]) {
@@ -186,6 +200,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     name: options.name,
     node,
     loggedIn,
+    relay,
     multiaddrs: () => node.getMultiaddrs().map(String),
     stop: async () => {
       clearInterval(purge);
