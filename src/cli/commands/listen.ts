@@ -30,7 +30,8 @@ offline), then each incoming message on stdout until Ctrl-C (or SIGTERM), then l
 Status lines (ready, key changes, lost connection) go to stderr.
 
 Human format:  [YYYY-MM-DD HH:MM:SS] alice: text
---json format: one object per line; "via" is "mailbox" or "direct":
+--json format: one object per line; "via" is how it was carried: "direct", "relayed"
+(through the rendezvous's relay) or "mailbox":
   {"type":"message","id":"<hex>","from":"alice","to":"bob","text":"…",
    "sentAt":<ms since 1970>,"keyChanged":false,"via":"mailbox"}
 

@@ -83,7 +83,7 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
       return event.keyChanged ? `${keyChangedLine(event.from, false, s)}\n${line}` : line;
     }
     case "delivered":
-      return s.dim(s.green(`  ✓ delivered to ${event.to}`));
+      return s.dim(s.green(`  ✓ delivered to ${event.to}${event.via ? ` (${event.via})` : ""}`));
     case "queued":
       return s.dim(`  … ${event.to} is offline: queued in ${event.to}'s mailbox at the rendezvous`);
     case "failed":

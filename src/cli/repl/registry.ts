@@ -11,7 +11,15 @@ import type { Style } from "./format.ts";
 /** What the REPL uses of a peer (tests pass a fake). */
 export type ChatPeer = Pick<
   Peer,
-  "username" | "on" | "online" | "send" | "safetyNumber" | "markVerified" | "trust" | "history"
+  | "username"
+  | "on"
+  | "online"
+  | "send"
+  | "safetyNumber"
+  | "markVerified"
+  | "trust"
+  | "history"
+  | "route"
 >;
 
 /** One input line after its command word, tokenised once for every command. */

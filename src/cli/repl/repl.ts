@@ -13,10 +13,11 @@ import { FILE_COMMANDS, fileEventLines, type ReplFiles } from "./file_commands.t
 import { formatEvent, sanitize, style } from "./format.ts";
 import { type ChatPeer, type ReplEntry, ReplRegistry, type ReplRuntime } from "./registry.ts";
 import { formatRoomEvent, ROOM_COMMANDS } from "./room_commands.ts";
+import { ROUTE_COMMANDS } from "./route_commands.ts";
 
 /** The REPL's command registry: the core commands, and those of the features it has. */
 export function replRegistry(features: { rooms: boolean; files: boolean }): ReplRegistry {
-  const entries: ReplEntry[] = [...CORE_COMMANDS];
+  const entries: ReplEntry[] = [...CORE_COMMANDS, ...ROUTE_COMMANDS];
   if (features.rooms) entries.push(...ROOM_COMMANDS);
   if (features.files) entries.push(...FILE_COMMANDS);
   return new ReplRegistry(entries);

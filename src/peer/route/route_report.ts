@@ -39,8 +39,8 @@ export function transportOf(address: string): string {
 
 /** The relay's PeerId in a relayed `address` (the /p2p/ before /p2p-circuit), if any. */
 export function relayOf(address: string): string | undefined {
-  const before = address.split("/p2p-circuit")[0] ?? "";
-  return /\/p2p\/([^/]+)$/.exec(before)?.[1];
+  const at = address.indexOf("/p2p-circuit");
+  return at < 0 ? undefined : /\/p2p\/([^/]+)$/.exec(address.slice(0, at))?.[1];
 }
 
 /** The rendezvous name in an identify agent "tincan/0.1.0 rendezvous home", if it is one. */

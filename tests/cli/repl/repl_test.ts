@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import type { ChatPeer } from "../../../src/cli/repl/registry.ts";
 import { startRepl } from "../../../src/cli/repl/repl.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
-import type { HistoryLine } from "../../../src/peer/peer.ts";
+import type { HistoryLine, Route } from "../../../src/peer/peer.ts";
 
 class FakePeer implements ChatPeer {
   readonly username = "alice";
@@ -38,6 +38,15 @@ class FakePeer implements ChatPeer {
   }
   history(_user: string | undefined, _limit: number): Promise<HistoryLine[]> {
     return Promise.resolve([{ id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old" }]);
+  }
+  route(user: string): Promise<Route> {
+    return Promise.resolve({
+      user,
+      attempts: [],
+      carrier: "queued",
+      why: `${user} is offline`,
+      lines: [`${user}: queued`],
+    });
   }
 }
 
