@@ -1,6 +1,6 @@
 /**
  * One bench run: the raw baseline, OPAQUE logins, DISCOVER, rendezvous memory, chat messages, the
- * crypto primitives and the post-quantum session setup, measured in that order in one process
+ * crypto primitives, the post-quantum session setup and the relay, measured in that order in one process
  * (servers and the far peer each in a child process), returned as report sections.
  */
 import type { BenchOptions, SectionName } from "./args.ts";
@@ -18,6 +18,7 @@ import { benchMessages } from "./messages.ts";
 import { messageSections, primitivesSection } from "./message_report.ts";
 import { benchPqxdh } from "./pqxdh.ts";
 import { benchPrimitives } from "./primitives.ts";
+import { benchRelay } from "./relay.ts";
 import { benchRawBaseline, ECHO_PAYLOAD_BYTES, type RawBaseline } from "./raw_baseline.ts";
 import type { Row, Section } from "./report.ts";
 import { spawnServerProcess } from "./server_process.ts";
@@ -100,6 +101,10 @@ export async function runBench(
   if (wants("pqxdh")) {
     progress("post-quantum session setup: PQXDH against X3DH, ML-KEM-768 against 1024");
     sections.push(...await benchPqxdh(PLAN.pqxdh.seconds));
+  }
+  if (wants("relay")) {
+    progress("relay: direct vs relayed in the namespace lab (needs root and nft)");
+    sections.push(await benchRelay());
   }
   return sections;
 }

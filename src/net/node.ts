@@ -60,6 +60,8 @@ export interface NodeOptions {
   readonly relayServer?: (components: CircuitRelayServerComponents) => CircuitRelayService;
   /** Dial and listen through relays, and upgrade relayed connections with DCUtR (a peer). */
   readonly relayClient?: boolean;
+  /** Leave DCUtR out (benchmarks that measure the relay itself). */
+  readonly withoutDcutr?: boolean;
   /** Decides reservations and relayed connections (the rendezvous's relay). */
   readonly gater?: ConnectionGater;
 }
@@ -109,7 +111,7 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
       ping: ping(),
       controls: nodeControls(),
       ...(options.relayServer ? { relay: options.relayServer } : {}),
-      ...(options.relayClient ? { dcutr: dcutr() } : {}),
+      ...(options.relayClient && !options.withoutDcutr ? { dcutr: dcutr() } : {}),
     },
   });
 }

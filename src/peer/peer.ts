@@ -311,9 +311,10 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         await node.handle(id, handler, { maxInboundStreams: served.maxInboundStreams });
       }
       await links.start({
-        onEnvelope: (bytes, from) => incoming.onEnvelope(bytes, from),
+        onEnvelope: (bytes, from, via) => incoming.onEnvelope(bytes, from, via),
         onAck: (ack, from) => incoming.onAck(ack, from),
         onLinkUp: (from) => this.#resendTo(from),
+        onLinkDown: (from) => this.#resendTo(from),
       });
       await connection.connect(options.register ?? false);
       outgoing.flushAll();

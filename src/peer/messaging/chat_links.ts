@@ -10,6 +10,7 @@ import { MAX_ENVELOPE_BYTES } from "../../protocol/limits.ts";
 import type { Logger } from "../../log.ts";
 import { FramedStream } from "../../net/framed.ts";
 import { guarded } from "../../net/serve.ts";
+import { isRelayed } from "../../net/address_scope.ts";
 import { Ack, ChatFrame } from "../../proto/chat.ts";
 import { DIAL_TIMEOUT_MS } from "../../net/dial.ts";
 
@@ -34,6 +35,11 @@ export interface ChatHandlers {
   onAck(ack: Ack, from: PeerId): void;
   /** A chat stream with `peer` opened (either side): time to resend what is unacknowledged. */
   onLinkUp(peer: PeerId): void;
+  /**
+   * The chat stream we sent to `peer` on closed (a relay's limit, an upgrade to a direct
+   * connection, a lost network): what it had not acknowledged must go again, by another path.
+   */
+  onLinkDown?(peer: PeerId): void;
 }
 
 /** What the links use of the node (a TincanNode; tests pass in-memory stream pairs). */
@@ -161,7 +167,9 @@ export class ChatLinks {
     const link: Link = { framed, writes: Promise.resolve(), via };
     this.#links.set(peer.toString(), link);
     stream.addEventListener("close", () => {
-      if (this.#links.get(peer.toString()) === link) this.#links.delete(peer.toString());
+      if (this.#links.get(peer.toString()) !== link) return;
+      this.#links.delete(peer.toString());
+      queueMicrotask(() => this.handlers.onLinkDown?.(peer));
     });
     queueMicrotask(() => this.handlers.onLinkUp(peer));
     return link;
@@ -169,7 +177,10 @@ export class ChatLinks {
 
   async #serve(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer;
-    const via: Carrier = connection.limits === undefined ? "direct" : "relayed";
+    // A relayed connection has the relay's limits, or at least a /p2p-circuit address.
+    const via: Carrier = connection.limits !== undefined || isRelayed(connection.remoteAddr)
+      ? "relayed"
+      : "direct";
     const framed = this.#live(peer)
       ? new FramedStream<ChatFrame, ChatFrame>(stream, ChatFrame, ChatFrame, CHAT_FRAMES)
       : this.#adopt(stream, peer, via).framed;

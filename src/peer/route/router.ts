@@ -54,6 +54,21 @@ export function carrierOf(connection: Pick<Connection, "limits" | "remoteAddr">)
   return connection.limits !== undefined || isRelayed(connection.remoteAddr) ? "relayed" : "direct";
 }
 
+/**
+ * Why a `protocol` stream to `name` may not open on a connection that carries `carrier` (only
+ * protocols allowed `onRelay` run on a relayed one), or undefined when it may.
+ */
+export function relayRefusal(
+  carrier: Carrier,
+  onRelay: boolean,
+  name: string,
+  protocol: string,
+): string | undefined {
+  if (onRelay || carrier === "direct") return undefined;
+  return `only a relayed connection reaches ${name}: ${protocol} waits for a direct one ` +
+    `(the relay carries chat, not file data)`;
+}
+
 /** The dialing and route service of one running peer. */
 export class Router {
   /** The attempts of the last dial of each peer. */
@@ -143,13 +158,13 @@ export class Router {
     onRelay: boolean,
   ): Promise<Stream> {
     const connection = await this.connect(peer, signal);
-    if (!onRelay && carrierOf(connection) === "relayed") {
-      const name = this.ports.usernameOf(peer) ?? peer.toString();
-      throw new RelayedOnlyError(
-        `only a relayed connection reaches ${name}: ${protocol} waits for a direct one ` +
-          `(the relay carries chat, not file data)`,
-      );
-    }
+    const refusal = relayRefusal(
+      carrierOf(connection),
+      onRelay,
+      this.ports.usernameOf(peer) ?? peer.toString(),
+      protocol,
+    );
+    if (refusal !== undefined) throw new RelayedOnlyError(refusal);
     return await connection.newStream(protocol, { signal, runOnLimitedConnection: onRelay });
   }
 
@@ -209,7 +224,10 @@ export class Router {
     try {
       await node.services.controls.listen([circuit]);
     } catch (err: unknown) {
-      log.warn(`no relay reservation at the rendezvous: ${(err as Error).message}`);
+      // libp2p wraps the relay's answer ("reservation failed with status …") in a long message.
+      const why = /reservation failed with status \w+/.exec((err as Error).message)?.[0] ??
+        (err as Error).message.split("\n")[0];
+      log.warn(`no relay reservation at the rendezvous: ${why}`);
     }
   }
 
