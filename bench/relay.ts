@@ -25,16 +25,23 @@ interface ClientResult {
 function start(lab: Awaited<ReturnType<typeof createNetLab>>, host: LabHost, args: string[]) {
   const [exe, ...rest] = lab.exec(host, [Deno.execPath(), "run", ...PERMISSIONS, SCRIPT, ...args]);
   const child = new Deno.Command(exe!, { args: rest, stdout: "piped", stderr: "inherit" }).spawn();
+  let exited = false;
+  void child.status.then(() => exited = true);
   let out = "";
   const done = (async () => {
     for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) out += chunk;
   })();
-  return { child, stdout: () => out, done };
+  return { child, stdout: () => out, exited: () => exited, done };
 }
 
-async function line(read: () => string, what: string): Promise<string> {
+async function line(
+  process: { stdout: () => string; exited: () => boolean },
+  what: string,
+): Promise<string> {
+  const read = process.stdout;
   const deadline = Date.now() + TIMEOUT_MS;
   while (!read().includes("\n")) {
+    if (process.exited()) throw new Error(`${what} of the relay bench exited (see its stderr)`);
     if (Date.now() > deadline) throw new Error(`the relay bench waited too long for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -59,18 +66,18 @@ export async function benchRelay(): Promise<Section> {
     const dataDir = await Deno.makeTempDir({ prefix: "tincan-bench-relay-" });
     const rv = start(lab, rvHost, ["rendezvous", dataDir, `/ip6/${rvHost.address}/tcp/4001`]);
     children.push(rv.child);
-    const rvAddress = await line(rv.stdout, "the rendezvous");
+    const rvAddress = await line(rv, "the rendezvous");
     const echo = start(lab, echoHost, ["echo", rvAddress, echoHost.address]);
     children.push(echo.child);
-    const addresses = JSON.parse(await line(echo.stdout, "the echo peer"));
-    const measure = async (address: string): Promise<ClientResult> => {
-      const run = start(lab, client, ["client", address]);
+    const addresses = JSON.parse(await line(echo, "the echo peer"));
+    const measure = async (address: string, name: string): Promise<ClientResult> => {
+      const run = start(lab, client, ["client", address, rvAddress, name]);
       children.push(run.child);
-      return JSON.parse(await line(run.stdout, "the client"));
+      return JSON.parse(await line(run, "the client"));
     };
-    const direct = await measure(addresses.direct);
+    const direct = await measure(addresses.direct, "direct");
     const cpuBefore = await readCpuMs(rv.child.pid);
-    const relayed = await measure(addresses.relayed);
+    const relayed = await measure(addresses.relayed, "relayed");
     const cpuMs = await readCpuMs(rv.child.pid) - cpuBefore;
     await Deno.remove(dataDir, { recursive: true });
     // What crossed the relay in the relayed run: first messages, round trips, the stream.

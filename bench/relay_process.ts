@@ -4,8 +4,9 @@
  *   rendezvous DIR ADDRESS  a rendezvous relaying for logged-in peers, announcing ADDRESS
  *   echo RENDEZVOUS         a logged-in peer with a relay slot, echoing /bench/echo/1 and counting
  *                           /bench/sink/1; prints its direct and relayed addresses as JSON
- *   client ADDRESS          measures ADDRESS's echo: first message (fresh nodes), round trips,
- *                           throughput; prints JSON
+ *   client ADDRESS RENDEZVOUS NAME  measures ADDRESS's echo from logged-in nodes (the relay
+ *                           serves logged-in users only): a first message (fresh nodes), round
+ *                           trips, throughput; prints JSON
  * DCUtR is left out so the relayed figures stay relayed.
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
@@ -52,6 +53,14 @@ async function roundTrip(stream: Stream): Promise<number> {
 const open = (node: TincanNode, address: string, protocol: string) =>
   node.dialProtocol(multiaddr(address), protocol, { runOnLimitedConnection: true });
 
+/** A fresh node logged in at `rendezvous` as the new user `name`. */
+async function loggedIn(rendezvous: string, name: string): Promise<TincanNode> {
+  const node = await peerNode([]);
+  await registerAccount(node, multiaddr(rendezvous), name, "bench password", FAST);
+  await login(node, multiaddr(rendezvous), name, "bench password", FAST);
+  return node;
+}
+
 const [role, ...args] = Deno.args;
 if (role === "rendezvous") {
   const rendezvous = await startRendezvous({
@@ -83,10 +92,10 @@ if (role === "rendezvous") {
   console.log(JSON.stringify({ direct: `/ip6/${args[1]}/tcp/5000${own}`, relayed }));
   await new Promise(() => {});
 } else if (role === "client") {
-  const address = args[0]!;
+  const [address, rendezvous, name] = args as [string, string, string];
   const firstMs: number[] = [];
   for (let i = 0; i < FIRST_MESSAGES; i++) {
-    const node = await peerNode([]);
+    const node = await loggedIn(rendezvous, `${name}-${i}`);
     const t0 = performance.now();
     const stream = await open(node, address, ECHO);
     stream.send(new Uint8Array(MESSAGE_BYTES));
@@ -94,7 +103,7 @@ if (role === "rendezvous") {
     firstMs.push(performance.now() - t0);
     await node.stop();
   }
-  const node = await peerNode([]);
+  const node = await loggedIn(rendezvous, name);
   const echo = await open(node, address, ECHO);
   for (let i = 0; i < 20; i++) await roundTrip(echo); // warm-up
   const rtts: number[] = [];
