@@ -15,6 +15,7 @@ export const SECTIONS = [
   "startup",
   "pqxdh",
   "relay",
+  "paste",
 ] as const;
 /** One section of a bench run. */
 export type SectionName = typeof SECTIONS[number];

@@ -98,8 +98,14 @@ Deno.test({
         "--rendezvous",
         rvAddress,
       ];
-      const hostOf: Record<string, LabHost> = { alice: aHost, bob: bHost, pat: pubHost };
-      for (const user of ["alice", "bob", "pat"]) {
+      // carol shares alice's NAT: her `tincan route` does not replace alice's running chat.
+      const hostOf: Record<string, LabHost> = {
+        alice: aHost,
+        bob: bHost,
+        pat: pubHost,
+        carol: aHost,
+      };
+      for (const user of ["alice", "bob", "pat", "carol"]) {
         profiles[user] = join(await tempDir(), user);
         const reg = await runIn(hostOf[user]!, ["register", ...as(user)]);
         assert.equal(reg.code, 0, reg.stderr);
@@ -176,7 +182,7 @@ Deno.test({
       );
       assert.ok(routeLine, alice.stdout());
       figure(`/route NAT→NAT: ${routeLine.trim()}`);
-      const route = await runIn(aHost, ["route", ...as("alice"), "--to", "bob", "--json"]);
+      const route = await runIn(aHost, ["route", ...as("carol"), "--to", "bob", "--json"]);
       assert.equal(route.code, 0, route.stderr);
       const report = JSON.parse(route.stdout);
       assert.equal(report.carrier, "relayed");

@@ -16,7 +16,7 @@ import { parseFlags } from "../parse.ts";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import type { ServiceFactory } from "../../peer/service.ts";
 import { acceptingFiles, LISTEN_FILES_HELP, reportFiles } from "../accept_files.ts";
-import { parseSize } from "../../peer/files/units.ts";
+import { parseSize } from "../../units.ts";
 import { UsageError } from "../../errors.ts";
 import { formatEvent, keyChangedLine, sanitize, style, timestamp } from "../repl/format.ts";
 
@@ -132,7 +132,9 @@ export const listen: Command<ListenOptions> = {
         io.out(args.json ? messageJson(event) : messageLine(event));
         seen++;
         if (seen === args.count) reachedCount();
-      } else if (event.type === "key-changed" || event.type === "notice") {
+      } else if (
+        event.type === "key-changed" || event.type === "notice" || event.type === "x3dh-session"
+      ) {
         io.err(`tincan: ${formatEvent(event, s)}`);
       }
     };
