@@ -163,7 +163,7 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
       return chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s);
     }
     case "delivered":
-      return s.dim(s.green(`  ✓ delivered to ${event.to}`));
+      return s.dim(s.green(`  ✓ delivered to ${event.to}${event.via ? ` (${event.via})` : ""}`));
     case "queued":
       return s.dim(`  … ${event.to} is offline: queued in ${event.to}'s mailbox at the rendezvous`);
     case "failed":
