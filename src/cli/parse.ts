@@ -5,7 +5,8 @@ import { UsageError } from "../errors.ts";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /**
- * Parses `args` strictly against `options` (plus --help).
+ * Parses `args` strictly against `options` (plus --help). A leading `--` is dropped: `deno task
+ * rendezvous -- --listen …` passes it on.
  * @throws UsageError for unknown flags, missing values and unexpected positionals.
  */
 export function parseFlags<O extends Options>(
@@ -16,7 +17,7 @@ export function parseFlags<O extends Options>(
 ) {
   try {
     return parseArgs({
-      args: [...args],
+      args: args[0] === "--" ? args.slice(1) : [...args],
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals,
       strict: true,
