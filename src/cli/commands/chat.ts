@@ -77,6 +77,7 @@ async function runChat(
   try {
     started = await startCliPeer(parsed, {
       register: true,
+      command: "chat",
       env,
       io,
       beforeConnect: async (address) => {
@@ -115,6 +116,9 @@ async function runChat(
   try {
     const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
     const s = style(useColor(Deno.stdout.isTerminal(), env("NO_COLOR")));
+    if (started.registered) {
+      io.out(`Registered ${s.bold(parsed.user)} at ${started.rendezvous}: a new account.`);
+    }
     io.out(
       `Logged in as ${s.bold(parsed.user)} at ${started.rendezvous} ` +
         `(peer id ${started.profile.peerId}).`,

@@ -82,6 +82,7 @@ async function offerFile(
 ): Promise<number> {
   const started = await startCliPeer(parsed, {
     register: false,
+    command: "send-file",
     env,
     io,
     services: () => ({ files: fileService() }),
