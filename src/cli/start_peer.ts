@@ -58,6 +58,8 @@ export interface StartOptions<F extends ServiceFactories = NoServices> {
   readonly beforeConnect?: (rendezvous: string) => Promise<void>;
   /** Receives the peer's events from the start (mail read at login included). */
   readonly onEvent?: PeerListener;
+  /** Called with the peer before it starts (to listen to its services from the start too). */
+  readonly beforeStart?: (peer: Peer<F>) => void;
   /** The peer's services (rooms, files), made for the opened profile. */
   readonly services?: (profile: Profile) => F;
 }
@@ -127,6 +129,7 @@ export async function startCliPeer<F extends ServiceFactories = NoServices>(
       ...(options.services ? { services: options.services(profile) } : {}),
     });
     if (options.onEvent) peer.on(options.onEvent);
+    options.beforeStart?.(peer);
     try {
       await peer.start();
     } catch (err: unknown) {

@@ -19,6 +19,7 @@ import {
 import { type CliPeer, startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 import { REPL_HELP, startRepl } from "../repl/repl.ts";
+import { AwayRecorder, awayReport } from "../repl/away.ts";
 import { style, useColor } from "../repl/format.ts";
 
 /** `tincan chat --help`. */
@@ -73,6 +74,7 @@ async function runChat(
   { io, env, signal, logLevel }: CommandContext,
 ): Promise<number> {
   let embedded: Rendezvous | undefined;
+  let recorder: AwayRecorder | undefined;
   let started: CliPeer<ReturnType<typeof chatServices>>;
   try {
     started = await startCliPeer(parsed, {
@@ -84,6 +86,13 @@ async function runChat(
         embedded = await startEmbeddedRendezvous(address, env, io.err);
       },
       services: chatServices,
+      beforeStart: (peer) => {
+        recorder = new AwayRecorder({
+          on: (listener) => peer.on(listener),
+          rooms: peer.services.rooms,
+          files: peer.services.files,
+        });
+      },
     });
   } catch (err: unknown) {
     await embedded?.stop().catch(() => {});
@@ -125,7 +134,10 @@ async function runChat(
     );
     io.out("Type /help for commands, /to <user> to choose whom you talk to, /quit to leave.");
     io.out(`Files you /accept are saved in ${join(started.profile.dir, DOWNLOADS)}.`);
+    // What came during the login, shown first; from here on the REPL itself listens.
+    const away = awayReport(recorder?.stop() ?? [], s);
     const repl = startRepl(started.peer, {
+      away,
       input: process.stdin,
       output: process.stdout,
       terminal: isTerminal,

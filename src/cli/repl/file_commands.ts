@@ -245,7 +245,7 @@ export function fileEventLines(s: Style): (event: FileEvent) => string | undefin
     const { id, size } = event.transfer;
     if (event.type === "file-progress") {
       const quarter = size <= 0 ? 4 : Math.floor((event.doneBytes / size) * 4);
-      if (quarter >= 4 || quarter <= (shown.get(id) ?? 0)) return undefined;
+      if (quarter <= (shown.get(id) ?? 0)) return undefined;
       shown.set(id, quarter);
     } else if (event.type !== "file-started") {
       shown.delete(id);

@@ -8,6 +8,7 @@ import { clearLine, createInterface, cursorTo } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import type { Rooms } from "../../peer/rooms/rooms.ts";
+import type { AwayReport } from "./away.ts";
 import { CORE_COMMANDS } from "./commands.ts";
 import { FILE_COMMANDS, fileEventLines, type ReplFiles } from "./file_commands.ts";
 import { formatEvent, sanitize, style } from "./format.ts";
@@ -38,6 +39,8 @@ export interface ReplOptions {
   readonly rooms?: Rooms;
   /** File transfers: /file, /accept, /reject, /files, and their progress lines. */
   readonly files?: ReplFiles & Pick<FileTransfers, "on">;
+  /** What came while the user was away (during the login): shown first, with its counts. */
+  readonly away?: AwayReport;
 }
 
 /** A running REPL. */
@@ -135,6 +138,7 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     });
   });
   setPrompt();
+  if (options.away?.lines.length) print(options.away.lines.join("\n"));
   rl.prompt();
   return { print: (text) => print(text), closed: closed_ };
 }
