@@ -97,11 +97,32 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   }
 }
 
-/** One line of /history. */
+/** What /history says after one of our messages, by its outbox state. */
+export function deliveryNote(delivery: NonNullable<HistoryLine["delivery"]>, s: Style): string {
+  switch (delivery.status) {
+    case "delivered":
+      return s.green("✓ delivered");
+    case "queued":
+      return s.dim("… queued");
+    case "failed":
+      return s.red(`✗ failed${delivery.error ? `: ${sanitize(delivery.error)}` : ""}`);
+    case "held":
+      return s.yellow("held: their key changed");
+    case "pending":
+    case "sent":
+      return s.dim("… sending");
+  }
+}
+
+/** One line of /history: ours end with their delivery state; broadcasts say so. */
 export function formatHistoryLine(line: HistoryLine, self: string, s: Style): string {
   const from = line.outgoing ? self : line.peer;
-  const to = line.outgoing ? line.peer : self;
-  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${sanitize(line.text)}`;
+  const to = line.broadcast ? "everyone" : line.outgoing ? line.peer : self;
+  const text = `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${
+    sanitize(line.text)
+  }`;
+  const via = line.broadcast && line.outgoing ? ` ${s.dim(`(to ${line.peer})`)}` : "";
+  return line.delivery ? `${text}${via}  ${deliveryNote(line.delivery, s)}` : `${text}${via}`;
 }
 
 /** The /verify answer: the safety number and what to do with it. */

@@ -27,6 +27,7 @@ import { normalizeUsername } from "../../protocol/username.ts";
 import type { MessageIdHex, PeerEvent } from "../events.ts";
 import type { ContentHandler } from "../service.ts";
 import { bodyContext } from "../store/body_context.ts";
+import { keptInHistory } from "../store/history.ts";
 import type { ContactStore } from "../store/contacts.ts";
 import type { OutboxStore } from "../store/outbox.ts";
 import type { KeyStanding } from "../trust.ts";
@@ -368,7 +369,20 @@ export class Incoming {
       const why = err instanceof Error ? err.message : String(err);
       return { result: "rejected", reason: `${content.kind}: ${why}` };
     }
-    commitReceived(this.ports.stores, received);
+    const { stores } = this.ports;
+    const { messageId, from } = received;
+    const body = keptInHistory(content.kind) // a broadcast
+      ? await sealAtRest(
+        stores.storageKey,
+        received.decrypted.plaintext,
+        bodyContext("history", messageId),
+      )
+      : undefined;
+    commitReceived(stores, received, () => {
+      if (body) {
+        stores.history.add({ messageId, peer: from, outgoing: false, sentAt, body }, received.now);
+      }
+    });
     return undefined;
   }
 }

@@ -37,7 +37,9 @@ class FakePeer implements ChatPeer {
     return user === "bob" ? 2 : undefined;
   }
   history(_user: string | undefined, _limit: number): Promise<HistoryLine[]> {
-    return Promise.resolve([{ id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old" }]);
+    return Promise.resolve([
+      { id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old", broadcast: false },
+    ]);
   }
 }
 
