@@ -17,7 +17,7 @@ import {
 } from "../peer/rendezvous_link.ts";
 import { registrations } from "../peer/rendezvous_connection.ts";
 import type { CliIO } from "./io.ts";
-import type { Env, PeerArgs } from "./peer_args.ts";
+import { checkRendezvousAddress, type Env, type PeerArgs } from "./peer_args.ts";
 import { readPassword } from "./password.ts";
 
 /** A profile directory with no identity in it. */
@@ -94,6 +94,9 @@ export async function startCliPeer<F extends ServiceFactories = NoServices>(
   args: PeerArgs,
   options: StartOptions<F>,
 ): Promise<CliPeer<F>> {
+  const env = options.env("TINCAN_RENDEZVOUS") || undefined;
+  const fromEnv = env &&
+    checkRendezvousAddress(options.command ?? "tincan", "TINCAN_RENDEZVOUS", env);
   const isNew = await requireProfile(args.profileDir, args.user).then(() => false, (err) => {
     if (err instanceof NoProfileError && options.register) return true;
     throw err;
@@ -112,11 +115,7 @@ export async function startCliPeer<F extends ServiceFactories = NoServices>(
   try {
     profile = await openProfile(args.profileDir);
     const before = registrations(profile.db, args.user);
-    const rendezvous = chooseRendezvous(
-      args.rendezvous,
-      options.env("TINCAN_RENDEZVOUS"),
-      savedRendezvous(profile.db),
-    );
+    const rendezvous = chooseRendezvous(args.rendezvous, fromEnv, savedRendezvous(profile.db));
     const confirm = options.confirmPassword ?? (options.register && before.length === 0);
     const password = earlyPassword ?? await readPassword(options, args.user, { confirm });
     await options.beforeConnect?.(rendezvous);

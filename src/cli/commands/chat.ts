@@ -71,7 +71,7 @@ export const chat: Command<PeerArgs> = {
 
 async function runChat(
   parsed: PeerArgs,
-  { io, env, signal, logLevel }: CommandContext,
+  { io, env, signal, logLevel, verbose }: CommandContext,
 ): Promise<number> {
   let embedded: Rendezvous | undefined;
   let recorder: AwayRecorder | undefined;
@@ -138,6 +138,7 @@ async function runChat(
     const away = awayReport(recorder?.stop() ?? [], s);
     const repl = startRepl(started.peer, {
       away,
+      verbose,
       input: process.stdin,
       output: process.stdout,
       terminal: isTerminal,

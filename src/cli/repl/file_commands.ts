@@ -8,7 +8,7 @@ import type { FileEvent, TransferInfo } from "../../peer/files/events.ts";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import { formatBytes } from "../../peer/files/units.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
-import { sanitize, type Style } from "./format.ts";
+import { explained, sanitize, type Style } from "./format.ts";
 import { defineEntry, type ReplEntry, type ReplInput, type ReplUsage } from "./registry.ts";
 
 /** What one file command line asks for. */
@@ -220,7 +220,7 @@ export function formatFileEvent(event: FileEvent, s: Style): string | undefined 
     case "file-interrupted":
       return s.yellow(
         `${name(t)} ${t.outgoing ? "to" : "from"} ${who} was interrupted: ` +
-          `${sanitize(event.reason)}${t.outgoing ? "" : "; it resumes when possible"}`,
+          `${sanitize(explained(event.reason))}${t.outgoing ? "" : "; it resumes when possible"}`,
       );
     case "file-complete":
       return s.green(
@@ -230,7 +230,9 @@ export function formatFileEvent(event: FileEvent, s: Style): string | undefined 
       );
     case "file-failed":
       return s.red(
-        `${name(t)} ${t.outgoing ? "to" : "from"} ${who} failed: ${sanitize(event.reason)}`,
+        `${name(t)} ${t.outgoing ? "to" : "from"} ${who} failed: ${
+          sanitize(explained(event.reason))
+        }`,
       );
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { PeerEvent } from "../../peer/events.ts";
 import type { HistoryLine } from "../../peer/peer.ts";
+import { explainMessage } from "../explain_error.ts";
 
 /** Text decorations; identity functions when colours are off. */
 export interface Style {
@@ -47,6 +48,9 @@ export function sanitize(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "\ufffd");
 }
 
+/** `reason` with a library's raw words replaced by a sentence (explain_error.ts). */
+export const explained = (reason: string): string => explainMessage(reason) ?? reason;
+
 const pad = (n: number) => String(n).padStart(2, "0");
 
 /** HH:MM of `ms` in local time. */
@@ -87,7 +91,7 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
     case "queued":
       return s.dim(`  … ${event.to} is offline: queued in ${event.to}'s mailbox at the rendezvous`);
     case "failed":
-      return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(event.reason)}`);
+      return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(explained(event.reason))}`);
     case "presence":
       return s.dim(`* ${event.username} ${event.online ? "is online" : "went offline"}`);
     case "key-changed":
@@ -105,7 +109,7 @@ export function deliveryNote(delivery: NonNullable<HistoryLine["delivery"]>, s: 
     case "queued":
       return s.dim("… queued");
     case "failed":
-      return s.red(`✗ failed${delivery.error ? `: ${sanitize(delivery.error)}` : ""}`);
+      return s.red(`✗ failed${delivery.error ? `: ${sanitize(explained(delivery.error))}` : ""}`);
     case "held":
       return s.yellow("held: their key changed");
     case "pending":

@@ -8,6 +8,7 @@ import { clearLine, createInterface, cursorTo } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import type { Rooms } from "../../peer/rooms/rooms.ts";
+import { describeError } from "../explain_error.ts";
 import type { AwayReport } from "./away.ts";
 import { CORE_COMMANDS } from "./commands.ts";
 import { FILE_COMMANDS, fileEventLines, type ReplFiles } from "./file_commands.ts";
@@ -39,6 +40,8 @@ export interface ReplOptions {
   readonly rooms?: Rooms;
   /** File transfers: /file, /accept, /reject, /files, and their progress lines. */
   readonly files?: ReplFiles & Pick<FileTransfers, "on">;
+  /** --verbose: errors keep the library's own words after the explanation. */
+  readonly verbose?: boolean;
   /** What came while the user was away (during the login): shown first, with its counts. */
   readonly away?: AwayReport;
 }
@@ -112,7 +115,7 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
   rl.on("line", (line: string) => {
     const task = registry.run(registry.parse(line, { self: peer.username, target }), runtime)
       .catch((err: unknown) => {
-        print(s.red(`error: ${sanitize(err instanceof Error ? err.message : String(err))}`));
+        print(s.red(`error: ${sanitize(describeError(err, options.verbose ?? false))}`));
       });
     running.add(task);
     void task.finally(() => running.delete(task));
