@@ -28,7 +28,8 @@ export type SendTo = { readonly to: string; readonly timeoutMs: number } & PeerA
 export const PEER_FLAGS_HELP =
   `  -u, --user NAME         your username (3 to 32 of a-z, 0-9, "_", "-")
   --profile DIR           your profile directory
-                          (default $XDG_DATA_HOME/tincan/NAME or ~/.local/share/tincan/NAME)
+                          (default $XDG_DATA_HOME/tincan/NAME, on Windows
+                          %LOCALAPPDATA%\\tincan\\NAME, else ~/.local/share/tincan/NAME)
   --rendezvous MULTIADDR  the rendezvous (default: TINCAN_RENDEZVOUS, else the one this
                           profile used last, else /ip4/127.0.0.1/tcp/4001)
   -h, --help              show this help
