@@ -53,9 +53,9 @@ export interface StartOptions<F extends ServiceFactories = NoServices> {
   readonly io: CliIO;
   /**
    * Called with the chosen rendezvous address before connecting (chat starts its embedded
-   * rendezvous there).
+   * rendezvous there); may return the address to dial instead (that rendezvous by its /p2p/).
    */
-  readonly beforeConnect?: (rendezvous: string) => Promise<void>;
+  readonly beforeConnect?: (rendezvous: string) => Promise<string | undefined>;
   /** Receives the peer's events from the start (mail read at login included). */
   readonly onEvent?: PeerListener;
   /** Called with the peer before it starts (to listen to its services from the start too). */
@@ -118,12 +118,12 @@ export async function startCliPeer<F extends ServiceFactories = NoServices>(
     const rendezvous = chooseRendezvous(args.rendezvous, fromEnv, savedRendezvous(profile.db));
     const confirm = options.confirmPassword ?? (options.register && before.length === 0);
     const password = earlyPassword ?? await readPassword(options, args.user, { confirm });
-    await options.beforeConnect?.(rendezvous);
+    const dial = await options.beforeConnect?.(rendezvous) ?? rendezvous;
     const peer = createPeer<F>({
       profile,
       username: args.user,
       password,
-      rendezvous,
+      rendezvous: dial,
       register: options.register,
       ...(options.services ? { services: options.services(profile) } : {}),
     });

@@ -38,6 +38,11 @@ export function savedRendezvous(db: DatabaseSync): string | undefined {
   return getSetting(db, SAVED);
 }
 
+/** The PeerId pinned for the rendezvous at `address` (without /p2p/), if one was. */
+export function pinnedRendezvous(db: DatabaseSync, address: string): string | undefined {
+  return getSetting(db, PIN_PREFIX + parseMultiaddr(address).toString());
+}
+
 /**
  * Saves `address` as the profile's rendezvous (the default of later runs): call it once a login
  * there succeeded, so a failed try elsewhere never becomes the default.

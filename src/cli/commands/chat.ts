@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { files } from "../../peer/files/file_transfers.ts";
 import type { Profile } from "../../peer/profile.ts";
 import { rooms } from "../../peer/rooms/rooms.ts";
-import type { Rendezvous } from "../../rendezvous/server.ts";
 import { configureLogging } from "../../log.ts";
 import type { Command, CommandContext, Parsed } from "../command.ts";
 import { EXIT } from "../io.ts";
-import { startEmbeddedRendezvous } from "../../embedded/local_rendezvous.ts";
+import { LocalRendezvousHost } from "../../embedded/takeover.ts";
+import { pinnedRendezvous } from "../../peer/rendezvous_link.ts";
 import {
   type Env,
   parsePeerArgs,
@@ -18,9 +18,10 @@ import {
 } from "../peer_args.ts";
 import { type CliPeer, startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
-import { REPL_HELP, startRepl } from "../repl/repl.ts";
+import { REPL_HELP, type ReplHandle, startRepl } from "../repl/repl.ts";
 import { AwayRecorder, awayReport } from "../repl/away.ts";
-import { style, useColor } from "../repl/format.ts";
+import { formatEvent, style, useColor } from "../repl/format.ts";
+import { DeliveryDeadline, withDeadline } from "../delivery_deadline.ts";
 
 /** `tincan chat --help`. */
 export const CHAT_HELP = `Usage: tincan chat --user NAME [--rendezvous MULTIADDR] [--profile DIR]
@@ -38,10 +39,6 @@ ${REPL_HELP.join("\n")}
 Options:
 ${PEER_FLAGS_HELP}
 Colours are off when NO_COLOR is set or stdout is not a terminal.`;
-
-/** Attempts, and the pause between them, to take the local rendezvous over. */
-const TAKEOVER_ATTEMPTS = 10;
-const TAKEOVER_PAUSE_MS = 500;
 
 /** Where accepted files go, inside the profile directory. */
 export const DOWNLOADS = "downloads";
@@ -73,7 +70,11 @@ async function runChat(
   parsed: PeerArgs,
   { io, env, signal, logLevel, verbose }: CommandContext,
 ): Promise<number> {
-  let embedded: Rendezvous | undefined;
+  let repl: ReplHandle | undefined;
+  const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
+  // Notices go to stderr, but above the prompt once a terminal REPL runs (not onto it).
+  const say = (line: string) => repl && isTerminal ? repl.print(line) : io.err(line);
+  const host = new LocalRendezvousHost({ env, say });
   let recorder: AwayRecorder | undefined;
   let started: CliPeer<ReturnType<typeof chatServices>>;
   try {
@@ -82,9 +83,7 @@ async function runChat(
       command: "chat",
       env,
       io,
-      beforeConnect: async (address) => {
-        embedded = await startEmbeddedRendezvous(address, env, io.err);
-      },
+      beforeConnect: (address) => host.start(address),
       services: chatServices,
       beforeStart: (peer) => {
         recorder = new AwayRecorder({
@@ -95,35 +94,15 @@ async function runChat(
       },
     });
   } catch (err: unknown) {
-    await embedded?.stop().catch(() => {});
+    await host.stop();
     throw err;
   }
-  // When the chat that ran the local rendezvous exits, the next one to notice runs it instead
-  // (same data directory, so the same PeerId), and everyone's peer logs in again by itself.
-  let takingOver = false;
-  const takeOver = async () => {
-    // The exiting chat may still hold the database for a moment: try a few times.
-    for (let attempt = 1; attempt <= TAKEOVER_ATTEMPTS && !embedded; attempt++) {
-      try {
-        const taken = await startEmbeddedRendezvous(started.rendezvous, env, io.err);
-        if (taken && embedded) await taken.stop();
-        else embedded ??= taken;
-        return;
-      } catch (err: unknown) {
-        if (attempt === TAKEOVER_ATTEMPTS) {
-          io.err(`tincan: cannot start the local rendezvous: ${(err as Error).message}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, TAKEOVER_PAUSE_MS));
-      }
-    }
-  };
-  const stopTakeover = started.peer.on((event) => {
-    if (event.type !== "notice" || event.rendezvous !== "lost" || embedded || takingOver) return;
-    takingOver = true;
-    void takeOver().finally(() => takingOver = false);
-  });
+  let deadline: DeliveryDeadline | undefined;
+  const stopTakeover = host.follow(
+    started.peer,
+    () => pinnedRendezvous(started.profile.db, started.rendezvous),
+  );
   try {
-    const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
     const s = style(useColor(Deno.stdout.isTerminal(), env("NO_COLOR")));
     if (started.registered) {
       io.out(`Registered ${s.bold(parsed.user)} at ${started.rendezvous}: a new account.`);
@@ -136,7 +115,8 @@ async function runChat(
     io.out(`Files you /accept are saved in ${join(started.profile.dir, DOWNLOADS)}.`);
     // What came during the login, shown first; from here on the REPL itself listens.
     const away = awayReport(recorder?.stop() ?? [], s);
-    const repl = startRepl(started.peer, {
+    deadline = new DeliveryDeadline(started.peer, (event) => say(formatEvent(event, s) ?? ""));
+    const handle = startRepl(withDeadline(started.peer, deadline), {
       away,
       verbose,
       input: process.stdin,
@@ -147,14 +127,16 @@ async function runChat(
       rooms: started.peer.services.rooms,
       files: started.peer.services.files,
     });
-    configureLogging(logLevel, { write: (line) => repl.print(s.dim(line)) });
-    await repl.closed;
+    repl = handle;
+    configureLogging(logLevel, { write: (line) => handle.print(s.dim(line)) });
+    await handle.closed;
     io.out("Logging out…");
   } finally {
     configureLogging(logLevel);
+    deadline?.stop();
     stopTakeover();
     await started.stop();
-    await embedded?.stop().catch(() => {});
+    await host.stop();
   }
   io.out("Bye.");
   return EXIT.ok;
