@@ -31,8 +31,12 @@ reads commands and messages; incoming messages appear above what you are typing.
 
 When the rendezvous is the local default /ip4/127.0.0.1/tcp/4001 and nothing listens there,
 chat starts one in this process (data in $XDG_DATA_HOME/tincan/rendezvous or
-~/.local/share/tincan/rendezvous), so two chats on one machine find each other. It stops
-when that chat exits.
+~/.local/share/tincan/rendezvous), so two chats on one machine find each other. When that
+chat exits, another chat with the same data directory takes it over (same PeerId); a chat of
+another user or HOME cannot, says so, and retries until it is back.
+
+Messages that came while you were away are shown first, under one marker line with the
+count per conversation. Only one tincan runs on a profile at a time.
 
 ${REPL_HELP.join("\n")}
 

@@ -11,6 +11,7 @@ import type { Rooms } from "../../peer/rooms/rooms.ts";
 import { describeError } from "../explain_error.ts";
 import type { AwayReport } from "./away.ts";
 import { CORE_COMMANDS } from "./commands.ts";
+import { QuitGuard } from "./quit_guard.ts";
 import { FILE_COMMANDS, fileEventLines, type ReplFiles } from "./file_commands.ts";
 import { formatEvent, sanitize, style } from "./format.ts";
 import { type ChatPeer, type ReplEntry, ReplRegistry, type ReplRuntime } from "./registry.ts";
@@ -121,7 +122,12 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     void task.finally(() => running.delete(task));
     if (!closed) rl.prompt();
   });
-  rl.on("SIGINT", () => rl.close());
+  const quitGuard = new QuitGuard(() => files?.list() ?? []);
+  rl.on("SIGINT", () => {
+    const decision = quitGuard.press();
+    if (decision.quit) rl.close();
+    else print(s.yellow(decision.warning));
+  });
   if (options.signal?.aborted) queueMicrotask(() => rl.close());
   else options.signal?.addEventListener("abort", () => rl.close(), { once: true });
 
