@@ -24,20 +24,10 @@ const MAX_KEY_BYTES = 4096;
  * The PeerId of the node key kept in `dir`, or undefined when there is none this user can read.
  */
 export async function embeddedPeerId(dir: string): Promise<string | undefined> {
+  const path = join(dir, "node.key");
   try {
-    const file = await Deno.open(join(dir, "node.key"), { read: true });
-    try {
-      const buffer = new Uint8Array(MAX_KEY_BYTES);
-      let length = 0;
-      while (length < buffer.length) {
-        const n = await file.read(buffer.subarray(length));
-        if (n === null) break;
-        length += n;
-      }
-      return peerIdFromPrivateKey(privateKeyFromProtobuf(buffer.subarray(0, length))).toString();
-    } finally {
-      file.close();
-    }
+    if ((await Deno.stat(path)).size > MAX_KEY_BYTES) return undefined;
+    return peerIdFromPrivateKey(privateKeyFromProtobuf(await Deno.readFile(path))).toString();
   } catch {
     return undefined;
   }
