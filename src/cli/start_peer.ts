@@ -94,9 +94,9 @@ export async function startCliPeer<F extends ServiceFactories = NoServices>(
   args: PeerArgs,
   options: StartOptions<F>,
 ): Promise<CliPeer<F>> {
-  const env = options.env("TINCAN_RENDEZVOUS") || undefined;
-  const fromEnv = env &&
-    checkRendezvousAddress(options.command ?? "tincan", "TINCAN_RENDEZVOUS", env);
+  const envAddress = options.env("TINCAN_RENDEZVOUS") || undefined;
+  const fromEnv = envAddress &&
+    checkRendezvousAddress(options.command ?? "tincan", "TINCAN_RENDEZVOUS", envAddress);
   const isNew = await requireProfile(args.profileDir, args.user).then(() => false, (err) => {
     if (err instanceof NoProfileError && options.register) return true;
     throw err;
