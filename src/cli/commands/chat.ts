@@ -118,7 +118,12 @@ async function runChat(
     io.out("Type /help for commands, /to <user> to choose whom you talk to, /quit to leave.");
     io.out(`Files you /accept are saved in ${join(started.profile.dir, DOWNLOADS)}.`);
     // What came during the login, shown first; from here on the REPL itself listens.
-    const away = awayReport(recorder?.stop() ?? [], s);
+    const { rooms } = started.peer.services;
+    const away = awayReport(
+      recorder?.stop() ?? [],
+      s,
+      (event) => event.type === "delivered" && rooms.sentByRooms(event.id),
+    );
     deadline = new DeliveryDeadline(started.peer, (event) => say(formatEvent(event, s) ?? ""));
     const handle = startRepl(withDeadline(started.peer, deadline), {
       away,

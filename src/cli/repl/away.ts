@@ -70,16 +70,22 @@ export function awayMarker(summary: AwaySummary): string {
 
 /**
  * The summary and lines of what was kept, formatted as the REPL formats live events (presence
- * changes seen at login are left out: they are the present, not news).
+ * changes seen at login are left out: they are the present, not news; so are the peer events
+ * `hidden` names, as the REPL hides receipts of room messages).
  */
-export function awayReport(items: readonly AwayEvent[], s: Style): AwayReport {
+export function awayReport(
+  items: readonly AwayEvent[],
+  s: Style,
+  hidden: (event: PeerEvent) => boolean = () => false,
+): AwayReport {
   const summary = awaySummary(items);
   const fileLine = fileEventLines(s);
   const lines: string[] = [];
   for (const item of items) {
     let line: string | undefined;
     if (item.source === "peer") {
-      line = item.event.type === "presence" ? undefined : formatEvent(item.event, s);
+      const { event } = item;
+      line = event.type === "presence" || hidden(event) ? undefined : formatEvent(event, s);
     } else if (item.source === "room") line = formatRoomEvent(item.event, s);
     else line = fileLine(item.event);
     if (line !== undefined) lines.push(line);

@@ -73,6 +73,9 @@ Deno.test("away: the report is the marker, every kept line but presence, then a 
   assert.ok(lines.some((l) => /#dev dave: hi$/.test(l)));
   assert.ok(lines.some((l) => /carol offers notes\.txt/.test(l)));
   assert.deepEqual(awayReport([], s), { summary: { total: 0, unread: new Map() }, lines: [] });
+  const hidden = awayReport(ITEMS, s, (e) => e.type === "delivered").lines;
+  assert.equal(hidden.length, lines.length - 1, "a hidden receipt is left out");
+  assert.ok(!hidden.some((l) => l.includes("delivered")));
 });
 
 Deno.test("away: the recorder keeps events in order until stopped, then lets go", () => {
