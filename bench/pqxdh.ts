@@ -2,13 +2,19 @@
 /**
  * Post-quantum session setup: the first message to a new contact with PQXDH against X3DH (CPU of
  * each side, bytes of the envelope, of the directory's lookup answer and of a prekey upload), and
- * ML-KEM-768 against ML-KEM-1024 (sizes and CPU), the figures behind tincan's choice of 768.
+ * ML-KEM-768 against ML-KEM-1024 (sizes and CPU), the figures behind tincan's choice of 768; and
+ * what a user's prekeys take in the rendezvous's SQLite database with and without the KEM prekeys.
  * Run alone: `deno run bench/pqxdh.ts`.
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { ml_kem1024, ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { newMessageId, type PrekeyHeader, sealEnvelope } from "../src/crypto/envelope.ts";
-import { generateKemKeyPair, kemDecapsulate, kemEncapsulate } from "../src/crypto/kem.ts";
+import {
+  generateKemKeyPair,
+  KEM_PUBLIC_KEY_BYTES,
+  kemDecapsulate,
+  kemEncapsulate,
+} from "../src/crypto/kem.ts";
 import { initiate, type PqxdhInitiation, respond } from "../src/crypto/pqxdh.ts";
 import { PrekeyKind, signPrekey } from "../src/crypto/prekeys.ts";
 import {
@@ -24,6 +30,11 @@ import {
   Status,
 } from "../src/proto/services.ts";
 import { FRAMES } from "../src/protocol/limits.ts";
+import { MAX_KEM_ONE_TIME_PREKEYS_STORED } from "../src/rendezvous/constants.ts";
+import { AccountStore } from "../src/rendezvous/store/accounts.ts";
+import { PrekeyStore } from "../src/rendezvous/store/prekeys.ts";
+import { RENDEZVOUS_MIGRATIONS } from "../src/rendezvous/store/schema.ts";
+import { openDatabase, selectOne } from "../src/store/database.ts";
 import { opsPerSecond } from "./primitives.ts";
 import type { Row, Section } from "./report.ts";
 
@@ -209,8 +220,8 @@ async function firstMessageSection(seconds: number): Promise<Section> {
     title: "First message to a new contact: PQXDH (ML-KEM-768) against X3DH",
     rows,
     notes: [
-      `the directory frame limit is ${FRAMES.directory.maxFrameBytes} B: a PQXDH pool upload ` +
-      "must be split over several requests (or the limit raised)",
+      `the directory request frame limit is ${FRAMES.directory.maxFrameBytes} B: a full ` +
+      "PQXDH pool upload goes in one request",
     ],
   };
 }
@@ -269,9 +280,84 @@ async function kemSection(seconds: number): Promise<Section> {
   };
 }
 
-/** Both PQXDH sections, each operation timed for `seconds`. */
+/** Users measured per storage figure: enough that page rounding averages out. */
+const STORAGE_USERS = 50;
+
+/**
+ * Bytes of SQLite pages (page_count × page_size, indexes included) the prekeys of one user take
+ * at the rendezvous, averaged over STORAGE_USERS users each publishing X25519 keys with `pool`
+ * one-time prekeys and, with `kemPool`, a last-resort ML-KEM-768 prekey and `kemPool` one-time
+ * ones. Keys of the real sizes; the store keeps bytes, so random ones do.
+ */
+function storagePerUser(kemPool: number | undefined): number {
+  const db = openDatabase(":memory:", RENDEZVOUS_MIGRATIONS);
+  try {
+    const bytes = () =>
+      Number(
+        selectOne<{ n: number }>(
+          db,
+          "SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()",
+        )?.n,
+      );
+    const accounts = new AccountStore(db);
+    const usernames = Array.from({ length: STORAGE_USERS }, (_, i) => `user${i}`);
+    for (const username of usernames) {
+      accounts.create(
+        { username, registrationRecord: "r", identityKey: randomBytes(32), createdAt: 0 },
+        randomBytes(100),
+      );
+    }
+    const before = bytes();
+    const prekeys = new PrekeyStore(db);
+    const x = (id: number) => sizedKey(id, 32);
+    const kem = (id: number) => sizedKey(id, KEM_PUBLIC_KEY_BYTES);
+    for (const username of usernames) {
+      prekeys.publish(
+        username,
+        { identityDhKey: x(0), signedPrekey: x(1) },
+        Array.from({ length: POOL }, (_, i) => x(i + 2)),
+        POOL,
+        0,
+        kemPool === undefined ? undefined : {
+          lastResortPrekey: kem(1),
+          oneTimePrekeys: Array.from({ length: kemPool }, (_, i) => kem(i + 2)),
+          maxStored: kemPool,
+        },
+      );
+    }
+    return (bytes() - before) / STORAGE_USERS;
+  } finally {
+    db.close();
+  }
+}
+
+/** Rendezvous storage per user: the prekeys of X3DH against those of PQXDH. */
+function storageSection(): Section {
+  const x3dh = storagePerUser(undefined);
+  const vs = { label: "X3DH", value: x3dh };
+  return {
+    title: "Rendezvous storage per user (SQLite pages, prekeys only)",
+    rows: [
+      { label: `X3DH: ${POOL} one-time prekeys`, value: x3dh, unit: "B" },
+      {
+        label: `PQXDH: + last-resort and ${POOL} one-time ML-KEM-768`,
+        value: storagePerUser(POOL),
+        unit: "B",
+        baseline: vs,
+      },
+      {
+        label: `PQXDH at the cap: ${MAX_KEM_ONE_TIME_PREKEYS_STORED} one-time ML-KEM-768`,
+        value: storagePerUser(MAX_KEM_ONE_TIME_PREKEYS_STORED),
+        unit: "B",
+        baseline: vs,
+      },
+    ],
+  };
+}
+
+/** The PQXDH sections, each operation timed for `seconds`. */
 export async function benchPqxdh(seconds = 1): Promise<Section[]> {
-  return [await firstMessageSection(seconds), await kemSection(seconds)];
+  return [await firstMessageSection(seconds), await kemSection(seconds), storageSection()];
 }
 
 if (import.meta.main) {

@@ -6,6 +6,7 @@
 import { configureLogging } from "../log.ts";
 import { VERSION } from "../version.ts";
 import type { Command } from "./command.ts";
+import { admin } from "./commands/admin.ts";
 import { chat } from "./commands/chat.ts";
 import { listen } from "./commands/listen.ts";
 import { register } from "./commands/register.ts";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   send,
   sendFile,
   listen,
+  admin,
   version,
 ];
 
@@ -78,8 +80,9 @@ export async function runCommand(
     io.out(command.help);
     return EXIT.ok;
   }
-  const logLevel = env("TINCAN_DEBUG") ? "debug" : command.logLevel ?? "error";
-  configureLogging(logLevel);
+  const wanted = command.logging?.(parsed);
+  const logLevel = env("TINCAN_DEBUG") ? "debug" : wanted?.level ?? command.logLevel ?? "error";
+  configureLogging(logLevel, undefined, wanted?.format ?? "text");
   const signals = command.catchSignals ? abortOnSignals() : undefined;
   try {
     const signal = signals?.signal ?? new AbortController().signal;

@@ -266,6 +266,16 @@ export class RendezvousConnection {
         }
       } catch (err: unknown) {
         this.ports.log.debug(`presence feed ended: ${(err as Error).message}`);
+        if (err instanceof RemoteError && err.status === "E_REPLACED" && !this.#stopping) {
+          // Logging in again would replace the newer login in turn, and so on, both ways.
+          this.ports.online.clear();
+          this.ports.emit({
+            type: "notice",
+            text: `logged out: ${err.message}; not logging in again (start this peer again ` +
+              `to take the login back)`,
+          });
+          return;
+        }
       }
       if (this.#stopping) return;
       this.ports.online.clear();

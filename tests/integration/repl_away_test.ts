@@ -1,7 +1,8 @@
 /**
  * What arrives while a user is away is shown when the chat starts again: bob quits; alice sends
  * him two messages, one to their room and a file; bob's next chat shows all four under one
- * marker with the count per conversation, before anything new.
+ * marker with the count per conversation, before anything new, and the status line counts them
+ * unread.
  */
 import assert from "node:assert/strict";
 import { stopAll, withRendezvous } from "./harness.ts";
@@ -78,6 +79,16 @@ Deno.test({
         block.join("\n"),
       );
       assert.ok(block.some((l) => /^alice offers notes\.txt/.test(l)), block.join("\n"));
+      // The status line starts with them unread, per conversation; Alt-1 reads alice's.
+      await bob.waitFor(
+        "the unread counts in the status line",
+        (ls) => / │ → nobody \(\/to <user>\) │ \[1:alice 3\] \[2:#dev 1\]/.test(ls.at(-1)!),
+      );
+      await bob.keys("M-1");
+      await bob.waitFor(
+        "alice's conversation read",
+        (ls) => / │ → 1:alice │ \[2:#dev 1\]/.test(ls.at(-1)!),
+      );
       // The messages are after the login line, and alice's side saw them delivered.
       const loggedIn = lines.findLastIndex((l) => /^Logged in as bob at /.test(l));
       assert.ok(loggedIn >= 0 && loggedIn < lines.findIndex((l) => marker.test(l)));

@@ -67,6 +67,24 @@ export class Pane {
     if (enter) await tmux("send-keys", "-t", this.name, "Enter");
   }
 
+  /** Presses tmux `keys` ("Enter", "Tab", "Up", "M-1", "C-c" …). */
+  async keys(...keys: string[]): Promise<void> {
+    await tmux("send-keys", "-t", this.name, ...keys);
+  }
+
+  /** Pastes `text` as a terminal does: bracketed (tmux paste-buffer -p); `dir` holds its file. */
+  async paste(text: string, dir: string): Promise<void> {
+    const file = `${dir}/paste-${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.writeTextFile(file, text);
+    await tmux("load-buffer", "-b", "paste", file);
+    await tmux("paste-buffer", "-p", "-d", "-b", "paste", "-t", this.name);
+  }
+
+  /** Copies everything the program writes from now on (escape sequences included) to `file`. */
+  async record(file: string): Promise<void> {
+    await tmux("pipe-pane", "-o", "-t", this.name, `cat >> ${quote(file)}`);
+  }
+
   /** Waits until `check` holds for the screen; returns that screen. */
   async waitFor(what: string, check: (lines: string[]) => boolean): Promise<string[]> {
     const deadline = Date.now() + SCREEN_WAIT_MS;
@@ -86,6 +104,17 @@ export class Pane {
   async waitForLine(pattern: RegExp): Promise<string> {
     const lines = await this.waitFor(String(pattern), (ls) => ls.some((l) => pattern.test(l)));
     return lines.findLast((l) => pattern.test(l))!;
+  }
+
+  /** The safety number printed by the last /verify of a chat. */
+  async safetyNumber(user: string): Promise<string> {
+    const header = `Safety number with ${user}:`;
+    const lines = await this.waitFor(`the safety number with ${user}`, (ls) => {
+      const at = ls.lastIndexOf(header);
+      return at >= 0 && ls.length > at + 2 && /^ {2}(\d{5} ){5}\d{5}$/.test(ls[at + 2]!);
+    });
+    const at = lines.lastIndexOf(header);
+    return `${lines[at + 1]!.trim()} ${lines[at + 2]!.trim()}`;
   }
 
   /** Ends the session (the program in it is killed). */

@@ -18,9 +18,12 @@ import {
 } from "../peer_args.ts";
 import { type CliPeer, startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
-import { REPL_HELP, type ReplHandle, startRepl } from "../repl/repl.ts";
+import { REPL_HELP, REPL_KEYS, type ReplHandle, startRepl } from "../repl/repl.ts";
 import { AwayRecorder, awayReport } from "../repl/away.ts";
 import { formatEvent, style, useColor } from "../repl/format.ts";
+import { denoTerminal } from "../repl/deno_terminal.ts";
+import { INPUT_HISTORY_FILE } from "../repl/input_history.ts";
+import { notifyMode } from "../repl/notify.ts";
 import { DeliveryDeadline, withDeadline } from "../delivery_deadline.ts";
 
 /** `tincan chat --help`. */
@@ -40,9 +43,14 @@ count per conversation. Only one tincan runs on a profile at a time.
 
 ${REPL_HELP.join("\n")}
 
+${REPL_KEYS.join("\n")}
+
 Options:
 ${PEER_FLAGS_HELP}
-Colours are off when NO_COLOR is set or stdout is not a terminal.`;
+Colours are off when NO_COLOR is set or stdout is not a terminal. A message in a conversation you
+are not looking at (or one that mentions you) rings the bell and sends a desktop notification
+escape: TINCAN_NOTIFY=off|bell|osc9|osc777 chooses (default OSC 777 on VTE, foot and urxvt,
+else OSC 9).`;
 
 /** Where accepted files go, inside the profile directory. */
 export const DOWNLOADS = "downloads";
@@ -125,20 +133,28 @@ async function runChat(
       (event) => event.type === "delivered" && rooms.sentByRooms(event.id),
     );
     deadline = new DeliveryDeadline(started.peer, (event) => say(formatEvent(event, s) ?? ""));
-    const handle = startRepl(withDeadline(started.peer, deadline), {
+    const options = {
       away,
       verbose,
-      input: process.stdin,
-      output: process.stdout,
-      terminal: isTerminal,
       color: useColor(Deno.stdout.isTerminal(), env("NO_COLOR")),
       signal,
-      rooms: started.peer.services.rooms,
+      rooms,
       files: started.peer.services.files,
-    });
-    repl = handle;
-    configureLogging(logLevel, { write: (line) => handle.print(s.dim(line)) });
-    await handle.closed;
+      rendezvous: started.rendezvous,
+      historyFile: join(started.profile.dir, INPUT_HISTORY_FILE),
+      notify: notifyMode(env),
+      inTmux: !!env("TMUX"),
+    };
+    const peer = withDeadline(started.peer, deadline);
+    repl = startRepl(
+      peer,
+      isTerminal
+        ? { ...options, terminal: denoTerminal(io.stdin) }
+        : { ...options, input: process.stdin, output: process.stdout },
+    );
+    configureLogging(logLevel, { write: (line) => repl?.print(s.dim(line)) });
+    await repl.closed;
+    repl = undefined;
     io.out("Logging out…");
   } finally {
     configureLogging(logLevel);

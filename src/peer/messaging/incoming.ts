@@ -32,7 +32,7 @@ import type { ContactStore } from "../store/contacts.ts";
 import type { OutboxStore } from "../store/outbox.ts";
 import type { KeyStanding } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
-import { commitReceived, type ReceivedStores } from "./received_commit.ts";
+import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
 import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
 
 /** A username no session has been bound to yet; replaced by the certified one. */
@@ -182,7 +182,7 @@ export class Incoming {
     return checkEnvelope(bytes, {
       recipient: identityKey,
       ...(sender === undefined ? {} : { sender }),
-      seen: (messageId) => stores.history.seen(messageId),
+      seen: (senderKey, messageId) => stores.history.seen(senderKey, messageId),
     });
   }
 
@@ -221,7 +221,7 @@ export class Incoming {
     certification: Certification | undefined,
   ): Promise<Pass> {
     const { stores, sessions, reports } = this.ports;
-    if (stores.history.seen(envelope.messageId)) return { result: "duplicate" };
+    if (stores.history.seen(senderKey, envelope.messageId)) return { result: "duplicate" };
     const now = this.ports.now();
     const known = stores.contacts.byKey(senderKey);
     let decrypted: Decrypted;
@@ -260,7 +260,7 @@ export class Incoming {
       stores.outbox.hold(from, now);
       reports.keyChanged(from, false);
     }
-    const received = { messageId: envelope.messageId, from, decrypted, now };
+    const received = { senderKey, messageId: envelope.messageId, from, decrypted, now };
     const sentAt = Number(content.sentAt);
     if (content.kind === CONTENT_KINDS.receipt) {
       const refused = this.#applyReceipt(content.payload, received, keyChanged);
@@ -304,7 +304,7 @@ export class Incoming {
    */
   #applyReceipt(
     payload: Uint8Array,
-    received: { messageId: Uint8Array; from: string; decrypted: Decrypted; now: number },
+    received: Received,
     keyChanged: boolean,
   ): Outcome | undefined {
     const { stores, reports } = this.ports;
@@ -350,7 +350,7 @@ export class Incoming {
    */
   async #deliverOther(
     content: Content,
-    received: { messageId: Uint8Array; from: string; decrypted: Decrypted; now: number },
+    received: Received,
     sentAt: number,
   ): Promise<Outcome | undefined> {
     const handler = this.ports.handlers.get(content.kind);

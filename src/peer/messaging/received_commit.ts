@@ -22,6 +22,8 @@ export interface ReceivedStores {
 
 /** One decrypted message to commit. */
 export interface Received {
+  /** The sender's identity key (the envelope's signer): seen ids are kept per sender. */
+  readonly senderKey: Uint8Array;
   readonly messageId: Uint8Array;
   /** Its certified sender: the session is bound to this username. */
   readonly from: string;
@@ -44,7 +46,7 @@ export function commitReceived(
     if (decrypted.usedOneTimePrekeyId !== undefined) {
       stores.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
     }
-    stores.history.markSeen(received.messageId, now);
+    stores.history.markSeen(received.senderKey, received.messageId, now);
     also();
   });
 }

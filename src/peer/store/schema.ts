@@ -171,4 +171,39 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX room_history_by_time ON room_history (room_id, sent_at);
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- Duplicates are told apart by (sender, id), not by id alone: otherwise anyone who learns
+      -- the id of alice's message (a rendezvous holding it as mail) could first send one carrying
+      -- that id, and alice's would be dropped as a duplicate and still acknowledged.
+      -- seen: sender_key is the envelope's sender identity key; the ids seen before this have
+      -- no sender recorded (x'') and still count as seen from anyone until they age out.
+      ALTER TABLE seen RENAME TO seen_by_id;
+      CREATE TABLE seen (
+        sender_key BLOB NOT NULL,
+        message_id BLOB NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (sender_key, message_id)
+      ) STRICT;
+      INSERT INTO seen (sender_key, message_id, at) SELECT x'', message_id, at FROM seen_by_id;
+      DROP TABLE seen_by_id;
+      -- history: one line per (peer, id), so another sender's line with the same id is no
+      -- duplicate of this one.
+      ALTER TABLE history RENAME TO history_by_id;
+      CREATE TABLE history (
+        message_id BLOB NOT NULL,
+        peer TEXT NOT NULL,
+        outgoing INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL,
+        stored_at INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (peer, message_id)
+      ) STRICT;
+      INSERT INTO history SELECT message_id, peer, outgoing, sent_at, stored_at, body
+        FROM history_by_id ORDER BY rowid;
+      DROP TABLE history_by_id;
+      CREATE INDEX history_by_peer ON history (peer, sent_at);
+    `,
+  },
 ];

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  chatLine,
+  dateLine,
   formatEvent,
   formatHistoryLine,
   formatSafetyNumber,
+  messageBody,
   sanitize,
   style,
   useColor,
@@ -93,4 +96,22 @@ Deno.test("history lines: ours end with their delivery state; broadcasts say so"
     at({ ...ours, outgoing: false, peer: "carol", broadcast: true }),
     "carol → everyone: yo",
   );
+});
+
+Deno.test("chat lines: yours with its recipient, /me, several lines indented, a date line", () => {
+  const at = new Date(2025, 5, 3, 9, 5).getTime();
+  assert.equal(
+    chatLine({ sentAt: at, from: "alice", to: "bob", text: "hi", own: true }, plain),
+    "[09:05] alice → bob: hi",
+  );
+  assert.equal(
+    chatLine({ sentAt: at, from: "bob", text: "/me waves" }, plain),
+    "[09:05] * bob waves",
+  );
+  assert.equal(
+    chatLine({ sentAt: at, from: "bob", room: "#dev", text: "one\ntwo\x1b[2J" }, plain),
+    "[09:05] #dev bob: one\n    two\ufffd[2J",
+  );
+  assert.equal(dateLine(at, plain), "--- Tuesday, 2025-06-03 ---");
+  assert.equal(messageBody("a\r\nb"), "a\n    b");
 });

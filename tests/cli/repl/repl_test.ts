@@ -2,9 +2,13 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import type { ChatPeer } from "../../../src/cli/repl/registry.ts";
-import { startRepl } from "../../../src/cli/repl/repl.ts";
+import { type ReplOptions, startRepl } from "../../../src/cli/repl/repl.ts";
+import { MAX_TEXT_BYTES } from "../../../src/cli/peer_args.ts";
+import { FakeTerminal } from "./fake_terminal.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
 import type { HistoryLine } from "../../../src/peer/peer.ts";
+import type { FileTransfers, TransferListing } from "../../../src/peer/files/file_transfers.ts";
+import type { ReplFiles } from "../../../src/cli/repl/registry.ts";
 
 class FakePeer implements ChatPeer {
   readonly username = "alice";
@@ -36,7 +40,9 @@ class FakePeer implements ChatPeer {
   trust(user: string) {
     return user === "bob" ? 2 : undefined;
   }
-  history(_user: string | undefined, _limit: number): Promise<HistoryLine[]> {
+  readonly historyAsked: (string | undefined)[] = [];
+  history(user: string | undefined, _limit: number): Promise<HistoryLine[]> {
+    this.historyAsked.push(user);
     return Promise.resolve([
       { id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old", broadcast: false },
     ]);
@@ -49,7 +55,7 @@ function harness() {
   const output = new PassThrough();
   let screen = "";
   output.on("data", (chunk: Uint8Array | string) => screen += String(chunk));
-  const repl = startRepl(peer, { input, output, terminal: false, color: false });
+  const repl = startRepl(peer, { input, output, color: false });
   const type = (line: string) => input.write(line + "\n");
   const see = async (pattern: RegExp) => {
     const deadline = Date.now() + 2000;
@@ -81,7 +87,7 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
     h.type("/trust carol");
     await h.see(/carol's key has not changed/);
     h.type("/verify carol");
-    await h.see(/error: carol is not a contact/);
+    await h.see(/Error: carol is not a contact/);
     h.type("/history");
     await h.see(/bob → alice: old/);
     h.type("/oops");
@@ -137,7 +143,6 @@ Deno.test("repl: the end of input (Ctrl-D) and the abort signal close it", async
   const repl = startRepl(peer, {
     input,
     output: new PassThrough(),
-    terminal: false,
     color: false,
     signal: controller.signal,
   });
@@ -151,7 +156,6 @@ Deno.test("repl: a signal aborted before it starts closes it at once", async () 
   const repl = startRepl(new FakePeer(), {
     input,
     output: new PassThrough(),
-    terminal: false,
     color: false,
     signal: AbortSignal.abort(),
   });
@@ -170,5 +174,202 @@ Deno.test("repl: /help lists only the commands of the features it has", async ()
   } finally {
     h.type("/quit");
     await h.repl.closed;
+  }
+});
+
+Deno.test("repl: /history shows the current conversation; /w lists and switches; /to warns", async () => {
+  const h = harness();
+  try {
+    h.type("/history");
+    await h.see(/bob → alice: old/);
+    h.type("/w");
+    await h.see(/No conversations yet/);
+    h.type("/to carol");
+    await h.see(/carol is not online and not among your conversations/);
+    h.type("/to bob");
+    await h.see(/Now talking to bob: plain text goes to bob\.\n/);
+    h.type("/history 5");
+    h.type("/w");
+    await h.see(/ {2}1 carol\n {2}2 bob\n/);
+    h.type("/w 1");
+    await h.see(/alice → carol> /);
+    h.type("/w 9");
+    await h.see(/There is no conversation 9/);
+    h.type("/mute");
+    await h.see(/Muted carol/);
+    h.type("/mute");
+    await h.see(/Unmuted carol/);
+    h.type("/me waves");
+    h.type("/clear");
+    await h.see(/alice → carol> alice → carol> /);
+    // The first /history: everyone's (the start-up read of names is the first call).
+    assert.deepEqual(h.peer.historyAsked.slice(1), [undefined, "bob"]);
+    assert.deepEqual(h.peer.sent.at(-1), { to: "carol", text: "/me waves" });
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
+  }
+});
+
+/** What a terminal harness may add to the REPL's options. */
+type ExtraOptions = Pick<ReplOptions, "away" | "files" | "verbose">;
+
+/** The REPL on a fake terminal. */
+function terminalHarness(extra: ExtraOptions = {}) {
+  const peer = new FakePeer();
+  const term = new FakeTerminal();
+  const repl = startRepl(peer, {
+    ...extra,
+    terminal: term,
+    color: false,
+    rendezvous: "/ip4/127.0.0.1/tcp/4001",
+    notify: "osc9",
+    now: () => new Date(2025, 5, 3, 12, 0).getTime(),
+  });
+  const see = async (pattern: RegExp) => {
+    const deadline = Date.now() + 2000;
+    while (!pattern.test(term.text())) {
+      if (Date.now() > deadline) assert.fail(`never saw ${pattern} in:\n${term.text()}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  /** Quits with Ctrl-C and waits until the REPL closed. */
+  const quit = async () => {
+    term.type("\x03");
+    await repl.closed;
+    term.end();
+  };
+  return { peer, term, repl, see, quit };
+}
+
+const message = (from: string, text: string, sentAt = new Date(2025, 5, 3, 12, 1).getTime()) =>
+  ({
+    type: "message",
+    id: crypto.randomUUID(),
+    from,
+    to: "alice",
+    text,
+    sentAt,
+    keyChanged: false,
+    via: "direct",
+  }) as const;
+
+Deno.test("repl on a terminal: status line with unread counts, notification, Alt-1", async () => {
+  const h = terminalHarness();
+  try {
+    await h.see(/alice> .*\r\n alice@127\.0\.0\.1:4001 │ connected │ → nobody/s);
+    h.peer.emit(message("bob", "hi alice"));
+    await h.see(/\[12:01\] bob: hi alice/);
+    await h.see(/\[1:bob 1!\]/);
+    assert.ok(h.term.output.includes("\x07\x1b]9;tincan: bob: hi alice\x07"));
+    h.term.type("\x1b1");
+    await h.see(/→ 1:bob {2,}/);
+    await h.see(/alice → bob> /);
+    h.peer.emit({ type: "notice", text: "lost the rendezvous", rendezvous: "lost" });
+    await h.see(/rendezvous lost, reconnecting…/);
+    // A message from another day brings a date line.
+    h.peer.emit(message("bob", "yesterday's", new Date(2025, 5, 2, 23, 0).getTime()));
+    await h.see(/--- Monday, 2025-06-02 ---\r\n\[23:00\] bob: yesterday's/);
+  } finally {
+    await h.quit();
+  }
+});
+
+Deno.test("repl on a terminal: your line with its time, then its receipt", async () => {
+  const h = terminalHarness();
+  try {
+    h.term.type("/to bob\r");
+    await h.see(/Now talking to bob/);
+    h.term.type("hello bob\r");
+    await h.see(/\[12:00\] alice → bob: hello bob/);
+    h.peer.emit({ type: "delivered", id: "id1", to: "bob" });
+    // Right under its message: bare, without quoting it.
+    await h.see(/alice → bob: hello bob\r\n[^✓]*\r {2}✓ delivered to bob\r\n/);
+    h.term.type("/to b\t");
+    await h.see(/alice → bob> \/to bob /);
+  } finally {
+    await h.quit();
+  }
+});
+
+Deno.test("repl on a terminal: a 100 KB paste is refused with the limit; Ctrl-C still quits", async () => {
+  const h = terminalHarness();
+  h.term.type(`\x1b[200~${"x".repeat(100 * 1024)}\x1b[201~`);
+  await h.see(new RegExp(`Paste refused: .*at most ${MAX_TEXT_BYTES} bytes`));
+  h.term.type(`\x1b[200~${"y".repeat(100 * 1024)}`);
+  h.term.type("\x03");
+  await h.repl.closed;
+  assert.equal(h.term.raw, false);
+  assert.deepEqual(h.peer.sent, []);
+  h.term.end();
+});
+
+Deno.test("repl on a terminal: what came while away is shown first and counted unread", async () => {
+  const h = terminalHarness({
+    away: {
+      summary: { total: 3, unread: new Map([["bob", 2], ["#dev", 1]]) },
+      lines: ["— 3 messages while you were away (bob 2, #dev 1) —", "[11:00] bob: hi", "— now —"],
+    },
+  });
+  try {
+    await h.see(/— 3 messages while you were away \(bob 2, #dev 1\) —\r\n\[11:00\] bob: hi/);
+    await h.see(/→ nobody \(\/to <user>\) │ \[1:bob 2\] \[2:#dev/); // 80 columns
+    // Alt-1 reads bob's; #dev stays unread.
+    h.term.type("\x1b1");
+    await h.see(/→ 1:bob │ \[2:#dev 1\]/);
+    h.term.type("/w\r");
+    await h.see(/2:#dev/);
+  } finally {
+    await h.quit();
+  }
+});
+
+/** File transfers where one file is being sent: only list() answers. */
+function movingFiles(): ReplFiles & Pick<FileTransfers, "on"> {
+  const moving: TransferListing = {
+    id: "aa",
+    peer: "bob",
+    outgoing: true,
+    name: "big.iso",
+    size: 10,
+    sha256: "00",
+    path: "/big.iso",
+    status: "accepted",
+    reason: "",
+  };
+  const refuse = () => Promise.reject(new Error("not in this test"));
+  return {
+    list: () => [moving],
+    pending: () => [],
+    on: () => () => {},
+    offer: refuse,
+    accept: refuse,
+    reject: () => {
+      throw new Error("not in this test");
+    },
+    cancel: refuse,
+  };
+}
+
+Deno.test("repl on a terminal: Ctrl-C mid-transfer warns first; a second one quits", async () => {
+  const h = terminalHarness({ files: movingFiles() });
+  await h.see(/alice> /);
+  h.term.type("\x03");
+  await h.see(/A transfer is running \(big\.iso to bob\): press Ctrl-C again to quit anyway/);
+  await h.quit();
+  assert.equal(h.term.raw, false);
+});
+
+Deno.test("repl on a terminal: a library error is explained; --verbose adds the detail", async () => {
+  for (const verbose of [false, true]) {
+    const h = terminalHarness({ verbose });
+    h.peer.safetyNumber = () => Promise.reject(new Error("bad frame: The stream has been reset"));
+    try {
+      h.term.type("/verify bob\r");
+      await h.see(/Error: the connection was cut off halfway/);
+      assert.equal(/detail: bad frame/.test(h.term.text()), verbose);
+    } finally {
+      await h.quit();
+    }
   }
 });

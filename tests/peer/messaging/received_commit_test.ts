@@ -31,6 +31,7 @@ async function stores() {
 
 /** A first message from alice that used our one-time prekey 42. */
 const received = {
+  senderKey: aliceKey,
   messageId: new Uint8Array(16).fill(9),
   from: "alice",
   now: NOW,
@@ -62,7 +63,7 @@ Deno.test("commitReceived: session (bound to the sender), used prekey, seen id a
     const [session] = s.ratchetSessions.list("alice", aliceKey);
     assert.deepEqual(session?.state, Uint8Array.of(1, 2, 3));
     assert.equal(s.ownKeys.get(PrekeyKind.OneTime, 42), undefined);
-    assert.equal(s.history.seen(received.messageId), true);
+    assert.equal(s.history.seen(aliceKey, received.messageId), true);
     assert.equal(s.history.recent("alice", 10).length, 1);
   } finally {
     s.db.close();
@@ -81,7 +82,7 @@ Deno.test("commitReceived: when the content's write fails nothing is committed (
     );
     assert.deepEqual(s.ratchetSessions.list("alice", aliceKey), []);
     assert.notEqual(s.ownKeys.get(PrekeyKind.OneTime, 42), undefined);
-    assert.equal(s.history.seen(received.messageId), false);
+    assert.equal(s.history.seen(aliceKey, received.messageId), false);
   } finally {
     s.db.close();
   }
