@@ -8,6 +8,7 @@ import { VERSION } from "../version.ts";
 import type { Command } from "./command.ts";
 import { chat } from "./commands/chat.ts";
 import { listen } from "./commands/listen.ts";
+import { profile } from "./commands/profile.ts";
 import { register } from "./commands/register.ts";
 import { rendezvous } from "./commands/rendezvous.ts";
 import { send } from "./commands/send.ts";
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   send,
   sendFile,
   listen,
+  profile,
   version,
 ];
 

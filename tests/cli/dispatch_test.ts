@@ -66,6 +66,7 @@ Deno.test("the commands exist, each once", () => {
   assert.deepEqual(COMMANDS.map((c) => c.name).sort(), [
     "chat",
     "listen",
+    "profile",
     "register",
     "rendezvous",
     "send",
