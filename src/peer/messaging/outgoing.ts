@@ -301,8 +301,10 @@ export class Outgoing {
     for (const entry of entries) {
       let envelope = entry.envelope;
       if (envelope === undefined) {
+        const content = await this.#content(entry);
+        if (content === undefined) continue; // it cannot be opened: failed, the rest flow
         try {
-          envelope = await this.#encrypt(entry, user);
+          envelope = await this.ports.encryptor.encrypt(entry, content, user);
         } catch (err: unknown) {
           if (err instanceof X3dhError || err instanceof StatementError) {
             this.#failAll([entry], `cannot start a secure session: ${err.message}`);
@@ -420,13 +422,31 @@ export class Outgoing {
     return user;
   }
 
-  async #encrypt(entry: OutboxEntry, user: ResolvedUser): Promise<Uint8Array> {
+  /**
+   * The plaintext of `entry`, or undefined when its stored body cannot be opened (sealed with
+   * another storage key, or damaged): that one message is marked failed with the reason, so it
+   * does not hold up the messages after it.
+   */
+  async #content(entry: OutboxEntry): Promise<Uint8Array | undefined> {
     const { stores } = this.ports;
     const id = toHex(entry.messageId);
-    const content = this.#written.get(id) ??
-      await openAtRest(stores.storageKey, entry.body, bodyContext("outbox", entry.messageId));
+    const written = this.#written.get(id);
     this.#written.delete(id);
-    return await this.ports.encryptor.encrypt(entry, content, user);
+    if (written !== undefined) return written;
+    try {
+      return await openAtRest(
+        stores.storageKey,
+        entry.body,
+        bodyContext("outbox", entry.messageId),
+      );
+    } catch (err: unknown) {
+      this.#failAll(
+        [entry],
+        `its stored copy cannot be opened (${(err as Error).message}): storage.key is not the ` +
+          "key it was sealed with, or the copy is damaged",
+      );
+      return undefined;
+    }
   }
 
   #failAll(entries: OutboxEntry[], reason: string): FlushOutcome {

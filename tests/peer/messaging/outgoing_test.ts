@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PeerId } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
+import { sealAtRest } from "../../../src/crypto/at_rest.ts";
 import { fromHex, toHex } from "../../../src/crypto/bytes.ts";
 import { RemoteError } from "../../../src/errors.ts";
 import { logger } from "../../../src/log.ts";
@@ -9,6 +10,7 @@ import type { ResolvedUser } from "../../../src/peer/directory.ts";
 import type { PeerEvent } from "../../../src/peer/events.ts";
 import type { LinkToken } from "../../../src/peer/messaging/chat_links.ts";
 import { markOutboxFailed, Outgoing } from "../../../src/peer/messaging/outgoing.ts";
+import { bodyContext } from "../../../src/peer/store/body_context.ts";
 import { ContactStore } from "../../../src/peer/store/contacts.ts";
 import { HistoryStore } from "../../../src/peer/store/history.ts";
 import { OutboxStore } from "../../../src/peer/store/outbox.ts";
@@ -260,6 +262,49 @@ Deno.test("outgoing: markFailed keeps a delivered message and fails an unacknowl
     assert.throws(
       () => markOutboxFailed(w.outbox, toHex(new Uint8Array(16)), "x", NOW),
       RangeError,
+    );
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: an entry that cannot be opened fails with the reason; the ones after it flow", async () => {
+  const w = world();
+  try {
+    const wrongKey = new Uint8Array(32).fill(9); // the profile's key is 7s: another storage.key
+    const sealedElsewhere = fromHex("00112233445566778899aabbccddeeff");
+    w.outbox.add({
+      messageId: sealedElsewhere,
+      recipient: "bob",
+      body: await sealAtRest(
+        wrongKey,
+        new Uint8Array([1, 2]),
+        bodyContext("outbox", sealedElsewhere),
+      ),
+      status: "pending",
+      createdAt: NOW - 2,
+    });
+    const damaged = fromHex("ffeeddccbbaa99887766554433221100");
+    w.outbox.add({
+      messageId: damaged,
+      recipient: "bob",
+      body: new Uint8Array(5),
+      status: "pending",
+      createdAt: NOW - 1,
+    });
+    const id = await w.outgoing.write("bob", "after the bad ones");
+    assert.deepEqual(await w.outgoing.flush("bob"), { retry: false });
+    assert.deepEqual(w.sent.map((e) => toHex(e.subarray(0, 16))), [id]);
+    for (const bad of [sealedElsewhere, damaged]) {
+      const entry = w.outbox.get(bad)!;
+      assert.equal(entry.status, "failed");
+      assert.match(entry.error!, /its stored copy cannot be opened/);
+      assert.match(entry.error!, /storage\.key is not the key it was sealed with/);
+    }
+    const failed = w.events.filter((e) => e.type === "failed");
+    assert.deepEqual(
+      failed.map((e) => e.id).sort(),
+      [toHex(sealedElsewhere), toHex(damaged)].sort(),
     );
   } finally {
     w.close();
