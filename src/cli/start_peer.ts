@@ -8,6 +8,7 @@ import type { PeerListener } from "../peer/events.ts";
 import { createPeer, type NoServices, type Peer } from "../peer/peer.ts";
 import type { ServiceFactories } from "../peer/service.ts";
 import { openProfile, type Profile } from "../peer/profile.ts";
+import { ProfileError } from "../peer/profile_errors.ts";
 import { chooseRendezvous, RendezvousPinError, savedRendezvous } from "../peer/rendezvous_link.ts";
 import type { CliIO } from "./io.ts";
 import type { Env, PeerArgs } from "./peer_args.ts";
@@ -101,6 +102,7 @@ export async function startCliPeer<F extends ServiceFactories = NoServices>(
       await peer.start();
     } catch (err: unknown) {
       if (err instanceof RemoteError || err instanceof RendezvousPinError) throw err;
+      if (err instanceof ProfileError) throw err; // a local cause, not the login
       throw new Error(
         `Cannot log in as ${args.user} at ${rendezvous}: ${(err as Error).message}`,
         { cause: err },

@@ -5,14 +5,12 @@
  * with createPeer, listen to its events with `on`, then `start` it.
  */
 import type { PeerId } from "@libp2p/interface";
-import { openAtRest } from "../crypto/at_rest.ts";
 import { bytesEqual, toHex } from "../crypto/bytes.ts";
 import { type Signer, signerFromPrivateKey } from "../crypto/primitives.ts";
 import { safetyNumber } from "../crypto/safety_number.ts";
 import { type Logger, logger } from "../log.ts";
 import { createNode, type TincanNode } from "../net/node.ts";
 import { guarded } from "../net/serve.ts";
-import { Content } from "../proto/chat.ts";
 import { CONTENT_KINDS } from "../protocol/ids.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 import { VERSION } from "../version.ts";
@@ -30,6 +28,7 @@ import { PrekeyManager } from "./prekey_manager.ts";
 import type { Profile } from "./profile.ts";
 import { connectRendezvous } from "./rendezvous_link.ts";
 import { RendezvousConnection } from "./rendezvous_connection.ts";
+import { StorageGuard } from "./storage_guard.ts";
 import type {
   ContentHandler,
   ServedProtocol,
@@ -38,9 +37,9 @@ import type {
   ServicePorts,
   ServicesOf,
 } from "./service.ts";
-import { bodyContext } from "./store/body_context.ts";
 import { ContactStore } from "./store/contacts.ts";
 import { HistoryStore } from "./store/history.ts";
+import { historyText } from "./store/history_text.ts";
 import { OutboxStore } from "./store/outbox.ts";
 import { OwnKeyStore } from "./store/own_keys.ts";
 import { RatchetSessionStore } from "./store/ratchet_sessions.ts";
@@ -121,6 +120,8 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
   readonly #protocols = new Map<string, ServedProtocol>();
   #running: Running | undefined = undefined;
   #starting = false;
+  /** A full disk is waited out; a damaged database stops the peer. */
+  readonly #storage: StorageGuard;
 
   /** createPeer: builds the services; nothing runs until `start`. */
   constructor(options: PeerOptions<F>) {
@@ -128,6 +129,11 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     this.username = normalizeUsername(options.username);
     this.#now = options.now ?? Date.now;
     this.#log = logger(`peer:${this.username}`);
+    this.#storage = new StorageGuard({
+      dir: options.profile.dir,
+      emit: (event) => this.#emit(event),
+      stop: () => void this.stop(),
+    });
     const { db } = options.profile;
     this.#signer = signerFromPrivateKey(options.profile.identity);
     this.#stores = {
@@ -189,7 +195,8 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * pinned PeerId), registers when asked and needed, logs in, reads the mail, publishes prekeys
    * and addresses, subscribes to presence, and resends what the outbox still holds.
    * @throws RemoteError when the rendezvous refuses (wrong password, throttled …);
-   * RendezvousPinError when the rendezvous is not the pinned one; TypeError when started twice.
+   * RendezvousPinError when the rendezvous is not the pinned one; TypeError when started twice;
+   * ProfileError when the profile's database is damaged or its disk full (a local cause).
    */
   async start(): Promise<void> {
     if (this.#starting) throw new TypeError(`${this.username}'s peer is already started`);
@@ -200,6 +207,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     const log = this.#log;
     const stores = this.#stores;
     const emit = (event: PeerEvent) => this.#emit(event);
+    const storage = this.#storage;
     const node = await createNode({
       privateKey: profile.identity,
       listen: options.listen ?? ["/ip4/0.0.0.0/tcp/0"],
@@ -269,6 +277,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         mailDrop,
         online,
         emit,
+        storage,
         now,
         log,
       });
@@ -278,7 +287,11 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         await node.handle(id, handler, { maxInboundStreams: served.maxInboundStreams });
       }
       await links.start({
-        onEnvelope: (bytes, from) => incoming.onEnvelope(bytes, from),
+        onEnvelope: (bytes, from) =>
+          incoming.onEnvelope(bytes, from).catch((err: unknown) => {
+            storage.check(err); // a damaged database stops the peer
+            throw err;
+          }),
         onAck: (ack, from) => incoming.onAck(ack, from),
         onLinkUp: (from) => this.#resendTo(from),
       });
@@ -288,7 +301,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     } catch (err: unknown) {
       this.#running = undefined;
       await Promise.resolve(node.stop()).catch(() => {});
-      throw err;
+      throw storage.localFailure(err) ?? err;
     }
   }
 
@@ -383,7 +396,13 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
   /** Resends what is unacknowledged for the contact on `peer` (a chat link came up). */
   #resendTo(peer: PeerId): void {
     const key = peer.publicKey?.raw;
-    const contact = key && this.#stores.contacts.byKey(key);
+    let contact;
+    try {
+      contact = key && this.#stores.contacts.byKey(key);
+    } catch (err: unknown) {
+      if (this.#storage.check(err) === undefined) throw err;
+      return; // a full disk does not stop reads; a damaged database stopped the peer
+    }
     if (contact) void this.#running?.outgoing.flush(contact.username); // none once stopping
   }
 
@@ -431,17 +450,12 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     const rows = this.#stores.history.recent(peer && normalizeUsername(peer), limit);
     const lines: HistoryLine[] = [];
     for (const row of rows) {
-      const plaintext = await openAtRest(
-        this.#options.profile.storageKey,
-        row.body,
-        bodyContext("history", row.messageId),
-      );
       lines.push({
         id: toHex(row.messageId),
         peer: row.peer,
         outgoing: row.outgoing,
         sentAt: row.sentAt,
-        text: Content.decode(plaintext).text,
+        text: await historyText(this.#options.profile.storageKey, row),
       });
     }
     return lines;

@@ -24,6 +24,7 @@ import type { MailDrop } from "./mail_drop.ts";
 import type { FetchedMail } from "./clients/mailbox.ts";
 import type { Outgoing } from "./messaging/outgoing.ts";
 import type { PrekeyManager } from "./prekey_manager.ts";
+import type { StorageGuard } from "./storage_guard.ts";
 import { type PresenceFeed, subscribePresence } from "./clients/presence.ts";
 
 /** The rendezvous namespace peers register their addresses in. */
@@ -66,9 +67,14 @@ export interface RendezvousConnectionPorts {
   /** Updated from the presence feed. */
   readonly online: OnlineUsers;
   readonly emit: (event: PeerEvent) => void;
+  /** Tells a full disk (mail then waits at the rendezvous) from a damaged one (fatal). */
+  readonly storage: Pick<StorageGuard, "check" | "full" | "writable">;
   readonly now: () => number;
   readonly log: Logger;
 }
+
+/** The receipts to write after a batch of mail, by sender, with the ids of that sender's mail. */
+type Receipts = Map<string, { delivered: Uint8Array[]; refused: Refusal[]; mailIds: bigint[] }>;
 
 /** The connection to the rendezvous; Peer connects it and stops it. */
 export class RendezvousConnection {
@@ -194,35 +200,65 @@ export class RendezvousConnection {
    * so it survives a restart) before the batch is acknowledged. Returns the ids processed.
    */
   async #processMail(mail: readonly FetchedMail[]): Promise<bigint[]> {
-    const receipts = new Map<string, { delivered: Uint8Array[]; refused: Refusal[] }>();
+    const receipts: Receipts = new Map();
     const done: bigint[] = [];
+    const { storage } = this.ports;
+    let failure: { err: unknown } | undefined;
     try {
       for (const m of mail) {
         if (this.#stopping) break;
-        const outcome = await this.ports.incoming.onMail(m.envelope);
+        let outcome;
+        try {
+          outcome = await this.ports.incoming.onMail(m.envelope);
+        } catch (err: unknown) {
+          // A full disk: this mail and the rest stay at the rendezvous for the next read.
+          if (storage.check(err) !== "full") throw err;
+          storage.full(mail.length - done.length);
+          break;
+        }
         done.push(m.id);
         if (outcome.from === undefined || outcome.messageId === undefined || outcome.receipt) {
           continue;
         }
         let receipt = receipts.get(outcome.from);
         if (receipt === undefined) {
-          receipts.set(outcome.from, receipt = { delivered: [], refused: [] });
+          receipts.set(outcome.from, receipt = { delivered: [], refused: [], mailIds: [] });
         }
+        receipt.mailIds.push(m.id);
         if (outcome.delivered) receipt.delivered.push(outcome.messageId);
         else receipt.refused.push({ messageId: outcome.messageId, reason: outcome.reason ?? "" });
       }
-    } finally {
-      for (const [to, receipt] of receipts) {
+    } catch (err: unknown) {
+      failure = { err };
+    }
+    await this.#writeReceipts(receipts, mail.length, done);
+    if (failure) throw failure.err;
+    if (done.length === mail.length) storage.writable();
+    return done;
+  }
+
+  /**
+   * Writes one receipt to each sender (through the outbox, so it survives a restart). When the
+   * disk is full, that sender's mail is taken out of `done`: it stays at the rendezvous and is
+   * read again (as duplicates, which get their receipt then).
+   */
+  async #writeReceipts(receipts: Receipts, fetched: number, done: bigint[]): Promise<void> {
+    const { storage } = this.ports;
+    for (const [to, { delivered, refused, mailIds }] of receipts) {
+      try {
         await this.ports.outgoing.write(
           to,
           "",
           CONTENT_KINDS.receipt,
-          Receipt.encode(receipt),
+          Receipt.encode({ delivered, refused }),
           true,
         );
+      } catch (err: unknown) {
+        if (storage.check(err) !== "full") throw err;
+        for (const id of mailIds) done.splice(done.indexOf(id), 1);
+        storage.full(fetched - done.length);
       }
     }
-    return done;
   }
 
   async #announce(): Promise<void> {

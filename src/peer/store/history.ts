@@ -23,6 +23,16 @@ export interface HistoryEntry {
   readonly body: Uint8Array;
 }
 
+function fromRow(row: HistoryRow): HistoryEntry {
+  return {
+    messageId: new Uint8Array(row.message_id),
+    peer: row.peer,
+    outgoing: Number(row.outgoing) === 1,
+    sentAt: Number(row.sent_at),
+    body: new Uint8Array(row.body),
+  };
+}
+
 /** Seen ids older than this are forgotten (the ratchet still refuses replays). */
 export const SEEN_MAX_AGE_MS = 60 * 24 * 60 * 60 * 1000;
 
@@ -53,13 +63,17 @@ export class HistoryStore {
         peer,
         limit,
       );
-    return rows.reverse().map((row) => ({
-      messageId: new Uint8Array(row.message_id),
-      peer: row.peer,
-      outgoing: Number(row.outgoing) === 1,
-      sentAt: Number(row.sent_at),
-      body: new Uint8Array(row.body),
-    }));
+    return rows.reverse().map(fromRow);
+  }
+
+  /** The stored message `messageId`, or undefined. */
+  get(messageId: Uint8Array): HistoryEntry | undefined {
+    const row = selectOne<HistoryRow>(
+      this.db,
+      "SELECT * FROM history WHERE message_id = ?",
+      messageId,
+    );
+    return row && fromRow(row);
   }
 
   /** Whether an envelope with `messageId` was already processed. */

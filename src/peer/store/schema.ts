@@ -171,4 +171,19 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX room_history_by_time ON room_history (room_id, sent_at);
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- Messages \`tincan listen\` received (stored and acknowledged) but has not printed yet: it
+      -- stopped at --count N first, or was stopped between storing and printing. The next listen
+      -- prints them first, oldest first. The text is in history; this keeps how it arrived.
+      CREATE TABLE listen_unread (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id BLOB NOT NULL UNIQUE,
+        recipient TEXT NOT NULL,
+        via TEXT NOT NULL CHECK (via IN ('direct', 'mailbox')),
+        key_changed INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
