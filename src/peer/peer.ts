@@ -20,6 +20,7 @@ import type { MessageIdHex, PeerEvent, PeerListener } from "./events.ts";
 import { MailDrop } from "./mail_drop.ts";
 import { ChatLinks } from "./messaging/chat_links.ts";
 import { Incoming } from "./messaging/incoming.ts";
+import { ResetAnswers } from "./messaging/reset_answers.ts";
 import { markOutboxFailed, Outgoing } from "./messaging/outgoing.ts";
 import { RatchetEncryptor } from "./messaging/ratchet_encryptor.ts";
 import { SessionManager } from "./messaging/session_manager.ts";
@@ -101,6 +102,7 @@ interface Running {
   readonly mailDrop: MailDrop;
   readonly outgoing: Outgoing;
   readonly connection: RendezvousConnection;
+  readonly resets: ResetAnswers;
 }
 
 /** A peer; make one with createPeer. */
@@ -265,6 +267,12 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         emit,
         log,
       });
+      const resets = new ResetAnswers({
+        nameOf: (peer) => this.usernameOf(peer) ?? online.usernameOn(peer.toString()),
+        certifiedKey: async (username) => (await directory.resolve(username, now())).identityKey,
+        sendAck: (peer, ack) => links.sendAck(peer, ack),
+        log,
+      });
       const connection = new RendezvousConnection({
         username: this.username,
         node,
@@ -278,10 +286,11 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         online,
         emit,
         storage,
+        resets,
         now,
         log,
       });
-      this.#running = { node, directory, links, mailDrop, outgoing, connection };
+      this.#running = { node, directory, links, mailDrop, outgoing, connection, resets };
       for (const [id, served] of this.#protocols) {
         const handler = guarded(log, (stream, conn) => served.handler(stream, conn.remotePeer));
         await node.handle(id, handler, { maxInboundStreams: served.maxInboundStreams });
@@ -404,6 +413,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       return; // a full disk does not stop reads; a damaged database stopped the peer
     }
     if (contact) void this.#running?.outgoing.flush(contact.username); // none once stopping
+    void this.#running?.resets.deliver();
   }
 
   /**

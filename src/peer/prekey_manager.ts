@@ -52,9 +52,12 @@ export class PrekeyManager {
     this.keys.deleteOlderThan(PrekeyKind.OneTime, now - ONE_TIME_MAX_AGE_MS);
     const upload = { identityDhKey: publicForm(identityDh), signedPrekey: publicForm(signed) };
     let left = await uploadPrekeys(node, rendezvous, { ...upload, oneTimePrekeys: [] });
-    if (left < REPLENISH_BELOW) {
+    // More at the rendezvous than we hold private keys for: this profile lost them (repaired).
+    // First messages on those would never open: replace the whole pool.
+    const lost = left > this.keys.count(PrekeyKind.OneTime);
+    if (left < REPLENISH_BELOW || lost) {
       const fresh: OwnKey[] = [];
-      for (let i = left; i < ONE_TIME_POOL; i++) {
+      for (let i = lost ? 0 : left; i < ONE_TIME_POOL; i++) {
         fresh.push(
           await this.#create(PrekeyKind.OneTime, this.keys.nextId(PrekeyKind.OneTime), now),
         );
@@ -62,6 +65,7 @@ export class PrekeyManager {
       left = await uploadPrekeys(node, rendezvous, {
         ...upload,
         oneTimePrekeys: fresh.map(publicForm),
+        replaceOneTimePrekeys: lost,
       });
     }
     return left;

@@ -25,6 +25,7 @@ import type { FetchedMail } from "./clients/mailbox.ts";
 import type { Outgoing } from "./messaging/outgoing.ts";
 import type { PrekeyManager } from "./prekey_manager.ts";
 import type { StorageGuard } from "./storage_guard.ts";
+import type { ResetAnswers } from "./messaging/reset_answers.ts";
 import { type PresenceFeed, subscribePresence } from "./clients/presence.ts";
 
 /** The rendezvous namespace peers register their addresses in. */
@@ -69,6 +70,8 @@ export interface RendezvousConnectionPorts {
   readonly emit: (event: PeerEvent) => void;
   /** Tells a full disk (mail then waits at the rendezvous) from a damaged one (fatal). */
   readonly storage: Pick<StorageGuard, "check" | "full" | "writable">;
+  /** SESSION_RESET answers to mail no session decrypts, sent once their senders are reachable. */
+  readonly resets: Pick<ResetAnswers, "add" | "deliver">;
   readonly now: () => number;
   readonly log: Logger;
 }
@@ -193,6 +196,7 @@ export class RendezvousConnection {
         this.ports.log.warn(`reading the mailbox failed: ${(err as Error).message}`);
       }
     }
+    void this.ports.resets.deliver();
   }
 
   /**
@@ -217,6 +221,10 @@ export class RendezvousConnection {
           break;
         }
         done.push(m.id);
+        if (outcome.resetBy !== undefined && outcome.messageId !== undefined) {
+          this.ports.resets.add(outcome.resetBy, outcome.messageId, outcome.reason ?? "");
+          continue; // its sender is asked to reset the session, not told it was refused
+        }
         if (outcome.from === undefined || outcome.messageId === undefined || outcome.receipt) {
           continue;
         }
@@ -302,6 +310,7 @@ export class RendezvousConnection {
       if (ports.online.arrived(username, peerId)) {
         ports.emit({ type: "presence", username, online });
       }
+      void ports.resets.deliver(); // it may be a sender waiting to be asked for a session reset
       ports.outgoing.forget(username); // it may be back with new addresses or a new key
       void ports.outgoing.flush(username);
     } else if (ports.online.left(username, peerId)) {

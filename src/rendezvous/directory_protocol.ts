@@ -159,6 +159,7 @@ async function upload(
       oneTimePrekeys,
       MAX_ONE_TIME_PREKEYS_STORED,
       deps.now(),
+      request.replaceOneTimePrekeys ?? false,
     );
   } catch (err: unknown) {
     if (!(err instanceof RangeError)) throw err;

@@ -12,6 +12,8 @@ export interface PrekeyUpload {
   readonly identityDhKey: SignedKey;
   readonly signedPrekey: SignedKey;
   readonly oneTimePrekeys: readonly SignedKey[];
+  /** Drop the one-time prekeys the rendezvous holds first (this device lost them). */
+  readonly replaceOneTimePrekeys?: boolean;
 }
 
 /** What a lookup returns; signatures are still to be checked by the caller. */
@@ -66,6 +68,7 @@ export async function uploadPrekeys(
     signedPrekey: keys.signedPrekey,
     oneTimePrekeys: [...keys.oneTimePrekeys],
     withoutOneTimePrekey: false,
+    ...(keys.replaceOneTimePrekeys ? { replaceOneTimePrekeys: true } : {}),
   }, "publish prekeys");
   return response.oneTimePrekeysLeft;
 }

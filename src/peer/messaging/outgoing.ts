@@ -28,6 +28,7 @@ import type { ContactStore } from "../store/contacts.ts";
 import type { HistoryStore } from "../store/history.ts";
 import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
 import type { LinkToken } from "./chat_links.ts";
+import { decideReset, ResetWindow } from "./session_reset.ts";
 
 /** How long a resolved recipient (key, addresses) is reused before asking the rendezvous again. */
 export const RESOLVE_TTL_MS = 60_000;
@@ -61,6 +62,11 @@ export interface Encryptor {
    * @throws X3dhError or StatementError when no secure session can be started.
    */
   encrypt(entry: OutboxEntry, content: Uint8Array, user: ResolvedUser): Promise<Uint8Array>;
+  /**
+   * Drops every session with `username` (a session reset): the next message starts a new one.
+   * Absent in encryptors that keep no sessions.
+   */
+  resetSessions?(username: string, identityKey: Uint8Array): Promise<void>;
 }
 
 /** Finds a recipient's key and addresses. */
@@ -150,6 +156,8 @@ export class Outgoing {
   readonly #quiet = new Set<MessageIdHex>();
   /** Recently resolved recipients. */
   readonly #resolved = new Map<string, { user: ResolvedUser; at: number }>();
+  /** The session resets of each recipient lately (session_reset.ts). */
+  readonly #resets = new ResetWindow();
 
   constructor(private readonly ports: OutgoingPorts) {}
 
@@ -394,6 +402,49 @@ export class Outgoing {
   /** Our message `id` to `to` cannot be delivered, for `reason`. */
   failed(id: MessageIdHex, to: string, reason: string): void {
     this.#report({ type: "failed", id, to, reason });
+  }
+
+  /**
+   * `to` answered SESSION_RESET for our message `id`: it has no session that decrypts it. The
+   * first time in SESSION_RESET_WINDOW_MS, drops our sessions with `to` and sends everything
+   * unacknowledged again on a new one (telling the user once); a message refused again on the
+   * new session fails for good (decideReset).
+   */
+  async sessionReset(id: MessageIdHex, to: string, reason: string): Promise<void> {
+    const { stores } = this.ports;
+    const messageId = fromHex(id);
+    const entry = stores.outbox.get(messageId);
+    if (entry === undefined || entry.recipient !== to) return;
+    if (!["pending", "sent", "queued"].includes(entry.status)) return;
+    const now = this.ports.now();
+    const lastReset = this.#resets.recent(to, now);
+    const envelopeAt = entry.envelope ? entry.envelopeAt : undefined;
+    const decision = decideReset({
+      ...(lastReset === undefined ? {} : { lastReset }),
+      ...(envelopeAt === undefined ? {} : { envelopeAt }),
+    });
+    if (decision === "ignore") return;
+    if (decision === "fail") {
+      this.#failAll([entry], `${to} cannot decrypt it even on a new session: ${reason}`);
+      return;
+    }
+    if (decision === "resend") {
+      if (stores.outbox.reencrypt(messageId, now)) this.#sentOn.delete(id);
+    } else {
+      this.#resets.note(to, now);
+      const identityKey = stores.contacts.get(to)?.identityKey;
+      if (identityKey) await this.ports.encryptor.resetSessions?.(to, identityKey);
+      const again = stores.outbox.reencryptAll(to, now);
+      for (const m of again) this.#sentOn.delete(toHex(m));
+      this.ports.emit({
+        type: "notice",
+        text: `${to}'s device has no session with you any more (its profile was repaired or ` +
+          `restored): started a new secure session; sending ${again.length} unacknowledged ` +
+          `message${again.length === 1 ? "" : "s"} again`,
+      });
+    }
+    this.forget(to);
+    void this.flush(to);
   }
 
   /** `username`'s key changed (blocked when verified): forgets it and tells the user. */

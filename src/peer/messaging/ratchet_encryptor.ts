@@ -78,4 +78,12 @@ export class RatchetEncryptor implements Encryptor {
       return envelope;
     });
   }
+
+  /** Drops every session with `username` (a session reset), under the peer's session lock. */
+  async resetSessions(username: string, identityKey: Uint8Array): Promise<void> {
+    await this.ports.sessions.exclusive(identityKey, () => {
+      this.ports.ratchetSessions.deleteAll(username);
+      return Promise.resolve();
+    });
+  }
 }

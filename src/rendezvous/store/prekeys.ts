@@ -18,7 +18,8 @@ export class PrekeyStore {
 
   /**
    * Replaces the identity-DH key and signed prekey of `username` and adds one-time prekeys
-   * (an id already stored is replaced), keeping at most `maxStored`. Returns how many are stored.
+   * (an id already stored is replaced; all stored ones first dropped with `replaceOneTime`),
+   * keeping at most `maxStored`. Returns how many are stored.
    */
   publish(
     username: string,
@@ -26,6 +27,7 @@ export class PrekeyStore {
     oneTime: readonly SignedKey[],
     maxStored: number,
     now: number,
+    replaceOneTime = false,
   ): number {
     return transaction(this.db, () => {
       prepared(
@@ -40,6 +42,9 @@ export class PrekeyStore {
         SignedKey.encode(keys.signedPrekey),
         now,
       );
+      if (replaceOneTime) {
+        prepared(this.db, "DELETE FROM one_time_prekeys WHERE username = ?").run(username);
+      }
       const insert = prepared(
         this.db,
         "INSERT OR REPLACE INTO one_time_prekeys (username, id, signed_key) VALUES (?, ?, ?)",
