@@ -158,6 +158,13 @@ export class Outgoing {
   readonly #resolved = new Map<string, { user: ResolvedUser; at: number }>();
   /** The session resets of each recipient lately (session_reset.ts). */
   readonly #resets = new ResetWindow();
+  /**
+   * When this process encrypted each unsettled message: a reset is recent only within this
+   * process, so an envelope not here was made before it (on the dropped session).
+   */
+  readonly #encryptedAt = new Map<MessageIdHex, number>();
+  /** Messages refused once on a new session and encrypted again (decideReset's `retried`). */
+  readonly #retriedAfterReset = new Set<MessageIdHex>();
 
   constructor(private readonly ports: OutgoingPorts) {}
 
@@ -313,6 +320,7 @@ export class Outgoing {
         if (content === undefined) continue; // it cannot be opened: failed, the rest flow
         try {
           envelope = await this.ports.encryptor.encrypt(entry, content, user);
+          this.#encryptedAt.set(toHex(entry.messageId), this.ports.now());
         } catch (err: unknown) {
           if (err instanceof X3dhError || err instanceof StatementError) {
             this.#failAll([entry], `cannot start a secure session: ${err.message}`);
@@ -390,6 +398,8 @@ export class Outgoing {
   /** Records that the message `id` needs no more sending (acknowledged or failed). */
   settled(id: MessageIdHex): void {
     this.#sentOn.delete(id);
+    this.#encryptedAt.delete(id);
+    this.#retriedAfterReset.delete(id);
     this.#written.delete(id);
     this.#quiet.delete(id);
   }
@@ -418,12 +428,16 @@ export class Outgoing {
     if (!["pending", "sent", "queued"].includes(entry.status)) return;
     const now = this.ports.now();
     const lastReset = this.#resets.recent(to, now);
-    const envelopeAt = entry.envelope ? entry.envelopeAt : undefined;
+    const envelopeAt = entry.envelope ? this.#encryptedAt.get(id) ?? 0 : undefined;
     const decision = decideReset({
       ...(lastReset === undefined ? {} : { lastReset }),
       ...(envelopeAt === undefined ? {} : { envelopeAt }),
+      retried: this.#retriedAfterReset.has(id),
     });
     if (decision === "ignore") return;
+    if (decision === "resend" && envelopeAt !== undefined && lastReset !== undefined) {
+      if (envelopeAt >= lastReset) this.#retriedAfterReset.add(id);
+    }
     if (decision === "fail") {
       this.#failAll([entry], `${to} cannot decrypt it even on a new session: ${reason}`);
       return;

@@ -7,7 +7,7 @@
  *
  * Bounded so it cannot loop or amplify: an Ack is never answered; each envelope gets one Ack;
  * a sender starts at most one reset per contact per SESSION_RESET_WINDOW_MS, and a message that
- * is refused again on the new session inside that window fails for good, with the reason.
+ * is refused twice more on the new session inside that window fails for good, with the reason.
  */
 
 /** A sender starts at most one session reset per contact within this time. */
@@ -23,7 +23,7 @@ export type ResetDecision =
   | "resend"
   /** It is waiting to be encrypted on the new session already: nothing to do. */
   | "ignore"
-  /** It was refused on the new session too: fail it (no second reset in the window). */
+  /** It was refused twice on the new session: fail it (no second reset in the window). */
   | "fail";
 
 /** What is known of the message and of the last reset when a SESSION_RESET arrives. */
@@ -32,13 +32,19 @@ export interface ResetFacts {
   readonly lastReset?: number;
   /** When the message's envelope was made; undefined when it has none (pending). */
   readonly envelopeAt?: number;
+  /**
+   * Whether it was already encrypted again once after a refusal on the new session (a late
+   * answer to its old envelope can arrive after it was re-encrypted: that earns one more try).
+   */
+  readonly retried?: boolean;
 }
 
 /** Decides what a SESSION_RESET for one of our messages leads to (pure). */
 export function decideReset(facts: ResetFacts): ResetDecision {
   if (facts.lastReset === undefined) return "reset";
   if (facts.envelopeAt === undefined) return "ignore";
-  return facts.envelopeAt < facts.lastReset ? "resend" : "fail";
+  if (facts.envelopeAt < facts.lastReset) return "resend";
+  return facts.retried ? "fail" : "resend";
 }
 
 /** The last reset time of each key, forgotten after SESSION_RESET_WINDOW_MS (pure; in memory). */

@@ -21,8 +21,6 @@ export interface OutboxEntry {
   readonly recipient: string;
   readonly body: Uint8Array;
   readonly envelope?: Uint8Array;
-  /** When `envelope` was made. */
-  readonly envelopeAt?: number;
   readonly status: OutboxStatus;
   readonly error?: string;
   readonly createdAt: number;
@@ -33,7 +31,6 @@ interface Row {
   recipient: string;
   body: Uint8Array;
   envelope: Uint8Array | null;
-  envelope_at: number | null;
   status: OutboxStatus;
   error: string | null;
   created_at: number;
@@ -45,7 +42,6 @@ function fromRow(row: Row): OutboxEntry {
     recipient: row.recipient,
     body: new Uint8Array(row.body),
     ...(row.envelope ? { envelope: new Uint8Array(row.envelope) } : {}),
-    ...(row.envelope_at === null ? {} : { envelopeAt: Number(row.envelope_at) }),
     status: row.status,
     ...(row.error ? { error: row.error } : {}),
     createdAt: Number(row.created_at),
@@ -57,7 +53,7 @@ export class OutboxStore {
   constructor(private readonly db: DatabaseSync) {}
 
   /** Adds a new message as pending (or held). */
-  add(entry: Omit<OutboxEntry, "envelope" | "envelopeAt" | "error">): void {
+  add(entry: Omit<OutboxEntry, "envelope" | "error">): void {
     prepared(
       this.db,
       `INSERT INTO outbox (message_id, recipient, body, status, created_at, updated_at)
@@ -99,9 +95,8 @@ export class OutboxStore {
   setEnvelope(messageId: Uint8Array, envelope: Uint8Array, now: number): void {
     prepared(
       this.db,
-      `UPDATE outbox SET envelope = ?, envelope_at = ?, status = 'sent', updated_at = ?
-       WHERE message_id = ?`,
-    ).run(envelope, now, now, messageId);
+      "UPDATE outbox SET envelope = ?, status = 'sent', updated_at = ? WHERE message_id = ?",
+    ).run(envelope, now, messageId);
   }
 
   /** Sets the status (and the error, for failed). Returns false when no such message. */
@@ -143,7 +138,7 @@ export class OutboxStore {
   hold(recipient: string, now: number): number {
     const result = prepared(
       this.db,
-      `UPDATE outbox SET status = 'held', envelope = NULL, envelope_at = NULL, updated_at = ?
+      `UPDATE outbox SET status = 'held', envelope = NULL, updated_at = ?
        WHERE recipient = ? AND status IN ('pending', 'sent', 'queued')`,
     ).run(now, recipient);
     return Number(result.changes);
@@ -157,7 +152,7 @@ export class OutboxStore {
   reencryptAll(recipient: string, now: number): Uint8Array[] {
     return selectAll<{ message_id: Uint8Array }>(
       this.db,
-      `UPDATE outbox SET status = 'pending', envelope = NULL, envelope_at = NULL, updated_at = ?
+      `UPDATE outbox SET status = 'pending', envelope = NULL, updated_at = ?
        WHERE recipient = ? AND status IN ('sent', 'queued') RETURNING message_id`,
       now,
       recipient,
@@ -168,7 +163,7 @@ export class OutboxStore {
   reencrypt(messageId: Uint8Array, now: number): boolean {
     const result = prepared(
       this.db,
-      `UPDATE outbox SET status = 'pending', envelope = NULL, envelope_at = NULL, updated_at = ?
+      `UPDATE outbox SET status = 'pending', envelope = NULL, updated_at = ?
        WHERE message_id = ? AND status IN ('sent', 'queued')`,
     ).run(now, messageId);
     return Number(result.changes) === 1;

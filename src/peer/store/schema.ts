@@ -184,9 +184,6 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
         via TEXT NOT NULL CHECK (via IN ('direct', 'mailbox')),
         key_changed INTEGER NOT NULL
       ) STRICT;
-      -- When the outbox entry's envelope was made (a session reset tells envelopes made on the
-      -- dropped session from those made on the new one).
-      ALTER TABLE outbox ADD COLUMN envelope_at INTEGER;
     `,
   },
 ];

@@ -310,3 +310,42 @@ Deno.test("outgoing: an entry that cannot be opened fails with the reason; the o
     w.close();
   }
 });
+
+Deno.test("outgoing: a session reset resends everything unacknowledged once; a second refusal fails", async () => {
+  const w = world();
+  try {
+    const one = await w.outgoing.write("bob", "one");
+    await w.outgoing.flush("bob");
+    const two = await w.outgoing.write("bob", "two");
+    await w.outgoing.flush("bob");
+    assert.equal(w.sent.length, 2);
+
+    await w.outgoing.sessionReset(one, "bob", "no session with this sender");
+    // the answer to two's old envelope, arriving before it was encrypted again: nothing to do
+    await w.outgoing.sessionReset(two, "bob", "no session with this sender");
+    await w.outgoing.flush("bob");
+    assert.deepEqual(w.sent.slice(2).map((e) => toHex(e.subarray(0, 16))), [one, two]);
+    assert.equal(w.sent.length, 4);
+    const notices = w.events.filter((e) => e.type === "notice");
+    assert.equal(notices.length, 1);
+    assert.match(
+      notices[0]!.type === "notice" ? notices[0]!.text : "",
+      /bob's device has no session with you any more.*sending 2 unacknowledged messages again/,
+    );
+
+    // Refused on the new session, within the window: sent once more, then it fails (no reset).
+    await w.outgoing.sessionReset(one, "bob", "no session with this sender");
+    await w.outgoing.flush("bob");
+    assert.equal(w.sent.length, 5);
+    await w.outgoing.sessionReset(one, "bob", "no session with this sender");
+    assert.equal(w.outbox.get(fromHex(one))?.status, "failed");
+    assert.match(w.outbox.get(fromHex(one))!.error!, /bob cannot decrypt it even on a new session/);
+    assert.equal(w.events.filter((e) => e.type === "notice").length, 1);
+    // A reset for a message to someone else, or unknown, changes nothing.
+    await w.outgoing.sessionReset(two, "carol", "x");
+    await w.outgoing.sessionReset("00".repeat(16), "bob", "x");
+    assert.equal(w.outbox.get(fromHex(two))?.status, "sent");
+  } finally {
+    w.close();
+  }
+});
