@@ -52,6 +52,18 @@ Deno.test(
 );
 
 Deno.test(
+  "publish with replaceOneTime drops the stored one-time prekeys first (a device that lost them)",
+  withStore((store) => {
+    store.publish("bob", PUBLISHED, [signedKey(101), signedKey(102), signedKey(103)], 500, T0);
+    assert.equal(store.publish("bob", PUBLISHED, [signedKey(1), signedKey(2)], 500, T0, true), 2);
+    assert.deepEqual(
+      [store.takeOneTime("bob")?.id, store.takeOneTime("bob")?.id, store.takeOneTime("bob")],
+      [1, 2, undefined],
+    );
+  }),
+);
+
+Deno.test(
   "publish replaces the identity-DH key and signed prekey and adds one-time prekeys",
   withStore((store) => {
     store.publish("alice", PUBLISHED, [signedKey(10)], 500, T0);
