@@ -44,6 +44,7 @@ import { historyText } from "./store/history_text.ts";
 import { OutboxStore } from "./store/outbox.ts";
 import { OwnKeyStore } from "./store/own_keys.ts";
 import { RatchetSessionStore } from "./store/ratchet_sessions.ts";
+import { SessionResetStore } from "./store/session_resets.ts";
 import { Trust } from "./trust.ts";
 
 /** No services: a peer that only chats. */
@@ -268,9 +269,11 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         log,
       });
       const resets = new ResetAnswers({
+        store: new SessionResetStore(profile.db),
         nameOf: (peer) => this.usernameOf(peer) ?? online.usernameOn(peer.toString()),
         certifiedKey: async (username) => (await directory.resolve(username, now())).identityKey,
         sendAck: (peer, ack) => links.sendAck(peer, ack),
+        now,
         log,
       });
       const connection = new RendezvousConnection({

@@ -184,6 +184,15 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
         via TEXT NOT NULL CHECK (via IN ('direct', 'mailbox')),
         key_changed INTEGER NOT NULL
       ) STRICT;
+      -- SESSION_RESET answers to mail that no session decrypted, waiting until its sender (by
+      -- the key that signed it) can be reached on a chat link (messaging/reset_answers.ts).
+      CREATE TABLE session_resets (
+        sender_key BLOB NOT NULL,
+        message_id BLOB NOT NULL,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (sender_key, message_id)
+      ) STRICT;
     `,
   },
 ];
