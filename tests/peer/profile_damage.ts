@@ -1,5 +1,4 @@
 /** Damaging a profile's files on disk the way disks and people do, for the profile tests. */
-import { join } from "node:path";
 
 /** Overwrites every page of `path` after the first `keepPages` (4 KiB each) with junk. */
 export async function damagePages(path: string, keepPages = 1): Promise<void> {
@@ -15,12 +14,7 @@ export async function damagePages(path: string, keepPages = 1): Promise<void> {
   }
 }
 
-/** Folds the WAL into peer.db and closes nothing: what is on disk is then the whole database. */
+/** Folds the WAL into the database file: what is on disk is then the whole database. */
 export function checkpoint(db: { exec(sql: string): void }): void {
   db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-}
-
-/** The path of `name` in the profile `dir`. */
-export function profileFile(dir: string, name: string): string {
-  return join(dir, name);
 }
