@@ -14,6 +14,7 @@ export const SECTIONS = [
   "primitives",
   "startup",
   "pqxdh",
+  "paste",
 ] as const;
 /** One section of a bench run. */
 export type SectionName = typeof SECTIONS[number];

@@ -190,7 +190,7 @@ export async function benchMessageCosts(count: number, warmup = 50): Promise<Ste
         () => openEnvelope(ChatFrame.decode(frame).envelope!, aliceId, bobId),
       );
       const bobSession = await timed(STEPS.lookup, on, () => {
-        if (b.history.seen(opened.messageId)) throw new Error("duplicate");
+        if (b.history.seen(opened.sender, opened.messageId)) throw new Error("duplicate");
         b.contacts.byKey(aliceId);
         const s = b.sessions.list("alice", aliceId)[0]!;
         return { stored: s, state: deserializeRatchetState(s.state) };
@@ -218,7 +218,7 @@ export async function benchMessageCosts(count: number, warmup = 50): Promise<Ste
       await timed(STEPS.receiveTx, on, () =>
         transaction(bobDb, () => {
           b.sessions.save(decrypted.session as StoredSession);
-          b.history.markSeen(opened.messageId, sentAt);
+          b.history.markSeen(opened.sender, opened.messageId, sentAt);
           b.history.add({
             messageId: opened.messageId,
             peer: "alice",

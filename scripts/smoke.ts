@@ -5,8 +5,10 @@
  *
  *   deno task smoke <command that runs tincan…>
  *
- * `--version` and `--help`, a rendezvous on a free loopback port, `register` of alice and bob,
- * `listen --json --count 1 --accept-files` as bob, a file and a message from alice. Every process
+ * `--version` and `--help`, a rendezvous on a free loopback port started from a TOML --config
+ * file with its operator dashboard on (the page, its script and /healthz are fetched), `register`
+ * of alice and bob, `listen --json --count 1 --accept-files` as bob, a file and a message from
+ * alice. Every process
  * runs in an empty working directory, so nothing can be read relative to the sources. A failure
  * names the step, the missing permission or the import outside the bundle, and the output.
  */
@@ -68,8 +70,12 @@ export async function runSmoke(
     help.expect(/Usage: tincan/.test(help.stdout), "prints the usage");
 
     progress("tincan rendezvous");
+    const config = join(work, "rv.toml");
+    await Deno.writeTextFile(config, `# the smoke rendezvous\nhttp = "127.0.0.1:0"\n`);
     const rendezvous = start("tincan rendezvous", [
       "rendezvous",
+      "--config",
+      config,
       "--listen",
       "/ip4/127.0.0.1/tcp/0",
       "--data",
@@ -82,6 +88,8 @@ export async function runSmoke(
       timeoutMs,
     );
     const address = rendezvous.stdout.split("\n")[0]!;
+    progress("the rendezvous dashboard");
+    await checkDashboard(rendezvous, timeoutMs);
 
     for (const user of ["alice", "bob"]) {
       const registered = await run(`tincan register ${user}`, [
@@ -136,6 +144,29 @@ export async function runSmoke(
   } finally {
     for (const child of children) await child.stop(timeoutMs).catch(() => {});
     await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Fetches the dashboard page, its script and /healthz from the rendezvous `child` started with
+ * its HTTP side on (it prints "dashboard at URL/" on stderr).
+ * @throws Error naming what the dashboard did not serve.
+ */
+async function checkDashboard(child: Child, timeoutMs: number): Promise<void> {
+  const printed = /dashboard at (http:\/\/\S+?)\/?$/m;
+  await child.until(printed, "stderr", timeoutMs);
+  const url = printed.exec(child.stderr)![1]!;
+  const expected: [string, RegExp][] = [
+    ["/", /<script src="\/?dashboard\.js"/],
+    ["/dashboard.js", /\S/],
+    ["/healthz", /^ok/],
+  ];
+  for (const [path, body] of expected) {
+    const response = await fetch(url + path, { signal: AbortSignal.timeout(timeoutMs) });
+    const text = await response.text();
+    if (!response.ok || !body.test(text)) {
+      throw child.failure(`serves no ${path} (HTTP ${response.status}, ${text.length} bytes)`);
+    }
   }
 }
 

@@ -3,6 +3,7 @@
  * its script example runs for real against a throw-away rendezvous.
  */
 import assert from "node:assert/strict";
+import { parseRendezvousConfig, RENDEZVOUS_OPTIONS } from "../src/rendezvous/config.ts";
 import { COMMANDS } from "../src/cli/dispatch.ts";
 import { childEnv, runTincan, spawnTincan } from "./integration/cli_process.ts";
 import { stopAll, waitFor, within, withRendezvous } from "./integration/harness.ts";
@@ -26,6 +27,17 @@ Deno.test("every deno version in the README is the pinned one, every task exists
   }
 });
 
+Deno.test("the README's config example is a valid rendezvous config naming every key", () => {
+  const example = /```toml\n(# rv\.toml[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(example, "the README has the rv.toml example");
+  const config = parseRendezvousConfig(["--config", "rv.toml"], () => example);
+  assert.equal(config.name, "lobby");
+  assert.deepEqual(config.http, { hostname: "127.0.0.1", port: 8080 });
+  for (const flag of Object.keys(RENDEZVOUS_OPTIONS)) {
+    const key = flag.replaceAll("-", "_");
+    assert.match(example, new RegExp(`^(# )?${key} = `, "m"), `the example shows ${key}`);
+  }
+});
 Deno.test("the README's command table names every command", () => {
   for (const { name } of COMMANDS) {
     assert.match(readme, new RegExp(`^\\| \`tincan ${name}[ \`]`, "m"), name);

@@ -3,7 +3,7 @@
  * (dispatch.ts) does what every command shares — env, parsing, `--help`, logging, signals, and
  * turning errors into output and exit codes — so a command is one entry in its table.
  */
-import type { LogLevel } from "../log.ts";
+import type { LogFormat, LogLevel } from "../log.ts";
 import type { CliIO } from "./io.ts";
 import type { Env } from "./peer_args.ts";
 
@@ -37,6 +37,11 @@ export interface Command<A = unknown> {
   readonly help: string;
   /** The log level without TINCAN_DEBUG (which means "debug"); default "error". */
   readonly logLevel?: LogLevel;
+  /**
+   * The log level and format the parsed arguments ask for (the rendezvous' --log-level and
+   * --log-format); when present it stands for `logLevel` (TINCAN_DEBUG still means "debug").
+   */
+  logging?(args: A): { readonly level: LogLevel; readonly format: LogFormat };
   /** Whether SIGINT/SIGTERM abort `context.signal` instead of ending the process at once. */
   readonly catchSignals?: boolean;
   /**

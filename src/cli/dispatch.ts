@@ -6,6 +6,7 @@
 import { configureLogging } from "../log.ts";
 import { VERSION } from "../version.ts";
 import type { Command } from "./command.ts";
+import { admin } from "./commands/admin.ts";
 import { chat } from "./commands/chat.ts";
 import { listen } from "./commands/listen.ts";
 import { profile } from "./commands/profile.ts";
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   sendFile,
   listen,
   profile,
+  admin,
   version,
 ];
 
@@ -66,8 +68,9 @@ export async function runCommand(
     io.out(command.help);
     return EXIT.ok;
   }
-  const logLevel = env("TINCAN_DEBUG") ? "debug" : command.logLevel ?? "error";
-  configureLogging(logLevel);
+  const wanted = command.logging?.(parsed);
+  const logLevel = env("TINCAN_DEBUG") ? "debug" : wanted?.level ?? command.logLevel ?? "error";
+  configureLogging(logLevel, undefined, wanted?.format ?? "text");
   const signals = command.catchSignals ? abortOnSignals() : undefined;
   try {
     const signal = signals?.signal ?? new AbortController().signal;

@@ -66,7 +66,7 @@ export function reportError(err: unknown, io: CliIO, env: Env, helpHint: string)
     return EXIT.usage;
   }
   if (err instanceof RemoteError) {
-    io.err(`tincan: ${err.message}`);
+    io.err(`tincan: ${localRetryTime(err.message, err.retryAfterMs)}`);
     return EXIT.failure;
   }
   if (err instanceof Deno.errors.PermissionDenied) {
@@ -80,4 +80,21 @@ export function reportError(err: unknown, io: CliIO, env: Env, helpHint: string)
   }
   io.err(`tincan: ${String(err)}`);
   return EXIT.failure;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+/**
+ * `message` with the rendezvous's UTC retry time ("retry after 2025-06-03T10:00:00.000Z") shown
+ * in local time, computed from `retryAfterMs` (the server's wait) and `now`; unchanged without.
+ */
+export function localRetryTime(
+  message: string,
+  retryAfterMs: number | undefined,
+  now = Date.now(),
+): string {
+  if (retryAfterMs === undefined) return message;
+  const at = new Date(now + retryAfterMs);
+  const local = `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
+  return message.replace(/retry after \S+Z\b/, `retry after ${local} (local time)`);
 }

@@ -5,7 +5,7 @@
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { bytesEqual } from "../crypto/bytes.ts";
-import type { PrekeyBundle } from "../crypto/x3dh.ts";
+import type { PqxdhBundle } from "../crypto/pqxdh.ts";
 import { openPeerRecord, PeerRecordError } from "../net/peer_record.ts";
 import type { TincanNode } from "../net/node.ts";
 import type { Target } from "../net/dial.ts";
@@ -39,11 +39,12 @@ export class Directory {
   }
 
   /**
-   * Fetches `username`'s prekey bundle for a new session (consumes one one-time prekey), for the
-   * key pinned as `identityKey`.
+   * Fetches `username`'s prekey bundle for a new session (consumes one one-time prekey and one
+   * one-time KEM prekey), for the key pinned as `identityKey`; with KEM prekeys when the user
+   * published them and the rendezvous handed them out (else the session is X3DH).
    * @throws UntrustedKeyError when the certified key is no longer `identityKey`.
    */
-  async bundle(username: string, identityKey: Uint8Array, now: number): Promise<PrekeyBundle> {
+  async bundle(username: string, identityKey: Uint8Array, now: number): Promise<PqxdhBundle> {
     const record = await lookupUser(this.node, this.rendezvous(), username);
     const judged = await this.#judge(username, record.certificate, record.peerRecords, now);
     if (
@@ -60,6 +61,8 @@ export class Directory {
       identityDhKey: record.identityDhKey,
       signedPrekey: record.signedPrekey,
       ...(record.oneTimePrekey ? { oneTimePrekey: record.oneTimePrekey } : {}),
+      ...(record.kemLastResortPrekey ? { kemLastResortPrekey: record.kemLastResortPrekey } : {}),
+      ...(record.kemOneTimePrekey ? { kemOneTimePrekey: record.kemOneTimePrekey } : {}),
     };
   }
 

@@ -29,6 +29,13 @@ export type PeerEvent =
   /** A contact's identity key changed; messages to them are held until /trust (blocked if verified). */
   | { type: "key-changed"; username: string; blocked: boolean }
   /**
+   * A new session with `username` (started by either side) uses X3DH, without post-quantum keys.
+   * `downgrade`: `username` had them before — an older version on its side, or a rendezvous
+   * stripping them from its bundle; like a key change, worth comparing safety numbers. Messages
+   * are not held. Otherwise `username` never published any (an older version).
+   */
+  | { type: "x3dh-session"; username: string; downgrade: boolean }
+  /**
    * Anything else the user should know; `rendezvous` is set when the connection to the rendezvous
    * was lost or is back. `fatal`: the peer stopped (its profile is damaged; `text` says which
    * file and what to do).

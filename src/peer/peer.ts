@@ -44,6 +44,12 @@ import { historyText } from "./store/history_text.ts";
 import { OutboxStore } from "./store/outbox.ts";
 import { OwnKeyStore } from "./store/own_keys.ts";
 import { RatchetSessionStore } from "./store/ratchet_sessions.ts";
+import { OwnKemKeyStore } from "./store/own_kem_keys.ts";
+import {
+  ContactProtocolStore,
+  type SessionProtocol,
+  sessionProtocolOf,
+} from "./store/contact_protocols.ts";
 import { SessionResetStore } from "./store/session_resets.ts";
 import { Trust } from "./trust.ts";
 
@@ -93,6 +99,8 @@ interface PeerStores {
   readonly contacts: ContactStore;
   readonly ratchetSessions: RatchetSessionStore;
   readonly ownKeys: OwnKeyStore;
+  readonly kemKeys: OwnKemKeyStore;
+  readonly protocols: ContactProtocolStore;
 }
 
 /** What exists only while the peer runs (from `start` to `stop`). */
@@ -145,6 +153,8 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       contacts: new ContactStore(db),
       ratchetSessions: new RatchetSessionStore(db),
       ownKeys: new OwnKeyStore(db),
+      kemKeys: new OwnKemKeyStore(db),
+      protocols: new ContactProtocolStore(db),
     };
     const ports: ServicePorts = {
       username: this.username,
@@ -220,11 +230,12 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       const rendezvous = await connectRendezvous(node, options.rendezvous, profile.db);
       const rendezvousKey = rendezvous.peerId.publicKey;
       if (rendezvousKey === undefined) throw new TypeError("the rendezvous has no public key");
-      const prekeys = new PrekeyManager(profile.identity, stores.ownKeys, profile.db);
+      const prekeys = new PrekeyManager(profile.identity, stores, profile.db);
       const sessions = new SessionManager(
         { identityKey: this.#signer.publicKey, identityDh: await prekeys.identityDh(now()) },
         stores.ownKeys,
         stores.ratchetSessions,
+        stores.kemKeys,
       );
       const directory = new Directory(
         node,
@@ -242,9 +253,11 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
           sessions,
           ratchetSessions: stores.ratchetSessions,
           outbox: stores.outbox,
+          protocols: stores.protocols,
           signer: this.#signer,
           bundles: directory,
           now,
+          emit,
         }),
         resolver: directory,
         links,
@@ -436,6 +449,14 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       { username: this.username, identityKey: this.#signer.publicKey },
       { username: name, identityKey: contact.identityKey },
     );
+  }
+
+  /**
+   * How sessions with `username` are set up: "pqxdh", "x3dh" (it publishes no post-quantum keys),
+   * "x3dh-downgraded" (it did before: see the x3dh-session event), or "none" (no session yet).
+   */
+  sessionProtocol(username: string): SessionProtocol {
+    return sessionProtocolOf(this.#stores.protocols.get(normalizeUsername(username)));
   }
 
   /** Marks `username` verified (after comparing safety numbers): a later key change blocks. */

@@ -12,6 +12,7 @@ import { sealPeerRecord } from "../net/peer_record.ts";
 import { Receipt, type Refusal } from "../proto/mailbox.ts";
 import { getSetting, setSetting } from "../store/settings.ts";
 import { type AccountOptions, login, registerAccount } from "./clients/account.ts";
+import { uploadPrekeys } from "./clients/directory.ts";
 import type { Logger } from "../log.ts";
 import { backoffDelay } from "../net/backoff.ts";
 import type { TincanNode } from "../net/node.ts";
@@ -133,7 +134,7 @@ export class RendezvousConnection {
       });
     }
     await this.#readMail(); // mail first, before anyone can reach us directly
-    await ports.prekeys.publish(ports.node, address, ports.now());
+    await ports.prekeys.publish((keys) => uploadPrekeys(ports.node, address, keys), ports.now());
     await this.#announce();
     await this.#watchPresence();
     void this.#readMail(); // what was mailed while we were announcing
@@ -291,6 +292,16 @@ export class RendezvousConnection {
         }
       } catch (err: unknown) {
         this.ports.log.debug(`presence feed ended: ${(err as Error).message}`);
+        if (err instanceof RemoteError && err.status === "E_REPLACED" && !this.#stopping) {
+          // Logging in again would replace the newer login in turn, and so on, both ways.
+          this.ports.online.clear();
+          this.ports.emit({
+            type: "notice",
+            text: `logged out: ${err.message}; not logging in again (start this peer again ` +
+              `to take the login back)`,
+          });
+          return;
+        }
       }
       if (this.#stopping) return;
       this.ports.online.clear();

@@ -27,6 +27,7 @@ export class UnreadMessages {
   /** Notes a message that just arrived (stored) as not printed yet. */
   note(message: ReceivedMessage): void {
     this.#unread.add({
+      peer: message.from,
       messageId: fromHex(message.id),
       recipient: message.to,
       via: message.via,
@@ -42,11 +43,11 @@ export class UnreadMessages {
     for (;;) {
       const note = this.#unread.oldest();
       if (note === undefined) return undefined;
-      const entry = this.#history.get(note.messageId);
+      const entry = this.#history.get(note.peer, note.messageId);
       const text = entry &&
         await historyText(this.profile.storageKey, entry).catch(() => undefined);
       if (entry === undefined || text === undefined) {
-        this.#unread.remove(note.messageId);
+        this.#unread.remove(note.peer, note.messageId);
         continue;
       }
       return {
@@ -64,6 +65,6 @@ export class UnreadMessages {
 
   /** Marks `message` printed. */
   printed(message: ReceivedMessage): void {
-    this.#unread.remove(fromHex(message.id));
+    this.#unread.remove(message.from, fromHex(message.id));
   }
 }

@@ -15,7 +15,8 @@ export enum MailboxStatus {
   E_INTERNAL = 'E_INTERNAL',
   E_UNAVAILABLE = 'E_UNAVAILABLE',
   E_TOO_LARGE = 'E_TOO_LARGE',
-  E_MAILBOX_FULL = 'E_MAILBOX_FULL'
+  E_MAILBOX_FULL = 'E_MAILBOX_FULL',
+  E_SENDER_QUOTA = 'E_SENDER_QUOTA'
 }
 
 enum __MailboxStatusValues {
@@ -29,7 +30,8 @@ enum __MailboxStatusValues {
   E_INTERNAL = 300,
   E_UNAVAILABLE = 400,
   E_TOO_LARGE = 401,
-  E_MAILBOX_FULL = 402
+  E_MAILBOX_FULL = 402,
+  E_SENDER_QUOTA = 403
 }
 
 export namespace MailboxStatus {
@@ -398,6 +400,7 @@ export interface MailboxResponse {
   mail: Mail[]
   more: boolean
   deleted: number
+  retryAfterMs: bigint
 }
 
 export namespace MailboxResponse {
@@ -442,6 +445,11 @@ export namespace MailboxResponse {
           w.uint32(obj.deleted)
         }
 
+        if ((obj.retryAfterMs != null && obj.retryAfterMs !== 0n)) {
+          w.uint32(56)
+          w.uint64(obj.retryAfterMs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -452,7 +460,8 @@ export namespace MailboxResponse {
           id: 0n,
           mail: [],
           more: false,
-          deleted: 0
+          deleted: 0,
+          retryAfterMs: 0n
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -489,6 +498,10 @@ export namespace MailboxResponse {
             }
             case 6: {
               obj.deleted = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.retryAfterMs = reader.uint64()
               break
             }
             default: {
@@ -563,6 +576,13 @@ export namespace MailboxResponse {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.retryAfterMs`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -618,6 +638,11 @@ export namespace MailboxResponse {
     value: number
   }
 
+  export interface MailboxResponseRetryAfterMsFieldEvent {
+    field: '$.retryAfterMs'
+    value: bigint
+  }
+
   export function encode (obj: Partial<MailboxResponse>): Uint8Array {
     return encodeMessage(obj, MailboxResponse.codec())
   }
@@ -626,7 +651,7 @@ export namespace MailboxResponse {
     return decodeMessage(buf, MailboxResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailboxResponse>): Generator<MailboxResponseStatusFieldEvent | MailboxResponseStatusTextFieldEvent | MailboxResponseIdFieldEvent | MailboxResponseMailIdFieldEvent | MailboxResponseMailEnvelopeFieldEvent | MailboxResponseMailDepositedAtFieldEvent | MailboxResponseMoreFieldEvent | MailboxResponseDeletedFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailboxResponse>): Generator<MailboxResponseStatusFieldEvent | MailboxResponseStatusTextFieldEvent | MailboxResponseIdFieldEvent | MailboxResponseMailIdFieldEvent | MailboxResponseMailEnvelopeFieldEvent | MailboxResponseMailDepositedAtFieldEvent | MailboxResponseMoreFieldEvent | MailboxResponseDeletedFieldEvent | MailboxResponseRetryAfterMsFieldEvent> {
     return streamMessage(buf, MailboxResponse.codec(), opts)
   }
 }

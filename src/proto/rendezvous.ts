@@ -80,12 +80,12 @@ export namespace Message {
             w.fork()
           }
 
-          if ((obj.ns != null && obj.ns !== '')) {
+          if (obj.ns != null) {
             w.uint32(10)
             w.string(obj.ns)
           }
 
-          if ((obj.signedPeerRecord != null && obj.signedPeerRecord.byteLength > 0)) {
+          if (obj.signedPeerRecord != null) {
             w.uint32(18)
             w.bytes(obj.signedPeerRecord)
           }
@@ -215,7 +215,7 @@ export namespace Message {
             w.fork()
           }
 
-          if (obj.status != null && __ResponseStatusValues[obj.status] !== 0) {
+          if (true) {
             w.uint32(8)
             Message.ResponseStatus.codec().encode(obj.status, w)
           }
@@ -348,7 +348,7 @@ export namespace Message {
             w.fork()
           }
 
-          if ((obj.ns != null && obj.ns !== '')) {
+          if (obj.ns != null) {
             w.uint32(10)
             w.string(obj.ns)
           }
@@ -587,7 +587,7 @@ export namespace Message {
             w.bytes(obj.cookie)
           }
 
-          if (obj.status != null && __ResponseStatusValues[obj.status] !== 0) {
+          if (true) {
             w.uint32(24)
             Message.ResponseStatus.codec().encode(obj.status, w)
           }
@@ -761,7 +761,7 @@ export namespace Message {
           w.fork()
         }
 
-        if (obj.type != null && __MessageTypeValues[obj.type] !== 0) {
+        if (true) {
           w.uint32(8)
           Message.MessageType.codec().encode(obj.type, w)
         }

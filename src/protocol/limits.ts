@@ -23,12 +23,27 @@ export const MAX_DISCOVER_RESULTS = 1000;
 /** A signed peer record larger than this is refused. */
 export const MAX_PEER_RECORD_BYTES = 4096;
 
+/** One-time ML-KEM-768 prekeys one upload may carry: a peer's full pool (100) in one request. */
+export const MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD = 100;
+
+/**
+ * Largest directory request, in bytes: room for the largest upload in one frame, so a peer
+ * publishes a full PQXDH pool in one request rather than in batches. That upload is, encoded,
+ * about 149.3 KB: 1 + MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD ML-KEM-768 prekeys (1184-byte key,
+ * 64-byte signature, id: 1262 B each on the wire, 127.5 KB), MAX_ONE_TIME_PREKEYS_PER_UPLOAD
+ * X25519 one-time prekeys (108 B each, 21.6 KB) and the identity-DH key and signed prekey.
+ * 160 KiB covers it with 14 KB to spare (a test encodes it); a reader already buffers up to
+ * READ_AHEAD_BYTES (1 MiB) per stream, and the 10 s read deadline asks for 128 kbit/s at most.
+ */
+export const MAX_DIRECTORY_REQUEST_BYTES = 160 * 1024;
+
 /** Frame limits of each rendezvous protocol: body bytes, read deadline, frames per stream. */
 export const FRAMES = {
   account: { maxFrameBytes: 4096, readTimeoutMs: 10_000, maxFrames: 2 },
   rendezvous: { maxFrameBytes: 8192, readTimeoutMs: 60_000, maxFrames: 10_000 },
   rendezvousResponse: { maxFrameBytes: 4 * 1024 * 1024, readTimeoutMs: 10_000, maxFrames: 10_000 },
-  directory: { maxFrameBytes: 64 * 1024, readTimeoutMs: 10_000, maxFrames: 1 },
+  /** A request may be an upload of a full pool: see MAX_DIRECTORY_REQUEST_BYTES. */
+  directory: { maxFrameBytes: MAX_DIRECTORY_REQUEST_BYTES, readTimeoutMs: 10_000, maxFrames: 1 },
   presence: { maxFrameBytes: 1024, readTimeoutMs: 10_000, maxFrames: 1 },
   presenceEvent: { maxFrameBytes: 1024, readTimeoutMs: 2 ** 31 - 1, maxFrames: Infinity },
   /** A request carries at most one envelope and a little framing. */

@@ -16,9 +16,20 @@ import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { AccountRequest, AccountResponse, Status } from "../proto/services.ts";
 import { type AccountStore, KeyLogConflictError, UsernameTakenError } from "./store/accounts.ts";
 import type { Certifier } from "./certifier.ts";
+import type { ReplacedLogins } from "./replaced_logins.ts";
+import { retiredKeyRefusal } from "./retired_keys.ts";
+import type { RetiredKeyStore } from "./store/retired_keys.ts";
 import { FRAMES } from "../protocol/limits.ts";
+import { FINISH_TIMEOUT_MS } from "./constants.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
-import type { LoginThrottle } from "./throttle.ts";
+import {
+  type AccountThrottle,
+  isAttempt,
+  type LoginOutcome,
+  type RegistrationOutcome,
+} from "./account_throttle.ts";
+import type { Metrics } from "./metrics.ts";
+import type { AccountPolicy } from "./admin/policy.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the account protocol works with. */
@@ -27,19 +38,27 @@ export interface AccountDeps {
   /** The rendezvous PeerId, bound into every OPAQUE exchange as the server identifier. */
   readonly serverId: string;
   readonly accounts: AccountStore;
+  readonly retiredKeys: RetiredKeyStore;
   readonly certifier: Certifier;
   readonly loggedIn: LoggedInUsers;
-  readonly throttle: LoginThrottle;
+  readonly throttle: AccountThrottle;
   readonly log: Logger;
   readonly now: () => number;
-  /** Ends the connections of a PeerId whose login a key change replaced. */
-  readonly disconnect: (peerId: string) => Promise<void>;
+  /** Tells and closes the older logins a login replaces (replaced_logins.ts). */
+  readonly logins: ReplacedLogins;
   /** Frame limits of a request stream; FRAMES.account unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts logins and registrations. */
+  readonly metrics: Metrics;
+  /** Operator hook: disabled accounts and deleted names. */
+  readonly policy: AccountPolicy;
 }
 
 /** What the account protocol needs of a connection: its PeerId, address (throttle) and state. */
-export type AccountCaller = Pick<Connection, "remotePeer" | "remoteAddr" | "status">;
+export type AccountCaller = Pick<
+  Connection,
+  "remotePeer" | "remoteAddr" | "status" | "id" | "close" | "abort"
+>;
 
 type AccountStream = FramedStream<AccountRequest, AccountResponse>;
 
@@ -98,14 +117,45 @@ async function register(
   username: string,
   registrationRequest: string,
 ): Promise<void> {
+  const ip = remoteHost(connection);
+  const refused = deps.throttle.beginRegistration(ip, deps.now());
+  if (refused !== undefined) {
+    return await framed.write(
+      throttled("too many registration attempts from this address", refused.retryAt, deps.now()),
+    );
+  }
+  const progress: { outcome: RegistrationOutcome } = { outcome: "void" };
+  try {
+    await attemptRegistration(deps, framed, connection, username, registrationRequest, progress);
+  } finally {
+    deps.throttle.endRegistration(ip, progress.outcome, deps.now());
+  }
+}
+
+async function attemptRegistration(
+  deps: AccountDeps,
+  framed: AccountStream,
+  connection: AccountCaller,
+  username: string,
+  registrationRequest: string,
+  progress: { outcome: RegistrationOutcome },
+): Promise<void> {
   const identityKey = connection.remotePeer.publicKey?.raw;
   if (identityKey === undefined || connection.remotePeer.type !== "Ed25519") {
     return await framed.write(respond(Status.E_NOT_AUTHORIZED, "an Ed25519 PeerId is required"));
   }
+  const retired = refuseRetiredKey(deps, identityKey, username);
+  if (retired !== undefined) return await framed.write(retired);
+  // From here on the answer tells whether the name exists.
+  progress.outcome = "probed";
   if (deps.accounts.get(username)) {
     return await framed.write(
       respond(Status.E_USERNAME_TAKEN, `the username ${username} is taken`),
     );
+  }
+  const coolingOff = deps.policy.registrationRefusal(username, deps.now()); // operator hook
+  if (coolingOff !== undefined) {
+    return await framed.write(respond(Status.E_USERNAME_TAKEN, coolingOff));
   }
   let registrationResponse: string;
   try {
@@ -118,7 +168,7 @@ async function register(
     return await framed.write(respond(Status.E_BAD_REQUEST, "malformed OPAQUE registration"));
   }
   await framed.write(respond(Status.OK, "", { opaqueMessage: registrationResponse }));
-  const finish = await framed.read();
+  const finish = await readFinish(framed, "REGISTER_FINISH");
   if (finish.type !== AccountRequest.Type.REGISTER_FINISH || finish.opaqueMessage === "") {
     return await framed.write(respond(Status.E_BAD_REQUEST, "expected REGISTER_FINISH"));
   }
@@ -142,7 +192,9 @@ async function register(
     }
     throw err;
   }
+  progress.outcome = "registered";
   deps.log.info(`registered ${username} (${connection.remotePeer})`);
+  deps.metrics.count("registrations", { username, address: remoteHost(connection) });
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate }));
 }
@@ -154,23 +206,44 @@ async function login(
   username: string,
   startLoginRequest: string,
 ): Promise<void> {
-  const throttleKeys = [`user:${username}`, `addr:${remoteHost(connection)}`];
-  const blockedUntil = deps.throttle.begin(throttleKeys, deps.now());
-  if (blockedUntil !== undefined) {
-    const wait = blockedUntil - deps.now();
-    return await framed.write(respond(
-      Status.E_THROTTLED,
-      `too many failed logins for ${username}; retry after ${
-        new Date(blockedUntil).toISOString()
-      } (in ${Math.ceil(wait / 1000)} s)`,
-      { retryAfterMs: BigInt(wait) },
-    ));
+  const attempt = deps.throttle.beginLogin(username, remoteHost(connection), deps.now());
+  if (!isAttempt(attempt)) {
+    deps.metrics.count("logins_throttled", { username, address: remoteHost(connection) });
+    return await framed.write(
+      throttled(`too many failed logins for ${username}`, attempt.retryAt, deps.now()),
+    );
   }
+  const progress: { outcome: LoginOutcome } = { outcome: "void" };
   try {
-    await attemptLogin(deps, framed, connection, username, startLoginRequest, throttleKeys);
+    await attemptLogin(deps, framed, connection, username, startLoginRequest, progress);
   } finally {
-    deps.throttle.finish(throttleKeys);
+    deps.throttle.endLogin(attempt, progress.outcome, deps.now());
   }
+}
+
+/**
+ * Reads the client's second message, waiting at most FINISH_TIMEOUT_MS: a stalled attempt is
+ * given up quickly (it holds an in-flight slot of its address until then).
+ * @throws ProtocolError when it is late, malformed, or the stream ended.
+ */
+async function readFinish(framed: AccountStream, what: string): Promise<AccountRequest> {
+  const deadline = AbortSignal.timeout(FINISH_TIMEOUT_MS);
+  try {
+    return await framed.read(deadline);
+  } catch (err: unknown) {
+    if (!deadline.aborted) throw err;
+    throw new ProtocolError(`no ${what} within ${FINISH_TIMEOUT_MS} ms`, { cause: err });
+  }
+}
+
+/** E_THROTTLED: `reason`, and when to retry. */
+function throttled(reason: string, retryAt: number, now: number): AccountResponse {
+  const wait = retryAt - now;
+  return respond(
+    Status.E_THROTTLED,
+    `${reason}; retry after ${new Date(retryAt).toISOString()} (in ${Math.ceil(wait / 1000)} s)`,
+    { retryAfterMs: BigInt(wait) },
+  );
 }
 
 async function attemptLogin(
@@ -179,7 +252,7 @@ async function attemptLogin(
   connection: AccountCaller,
   username: string,
   startLoginRequest: string,
-  throttleKeys: readonly string[],
+  progress: { outcome: LoginOutcome },
 ): Promise<void> {
   const account = deps.accounts.get(username);
   let started: opaque.server.LoginStartResult;
@@ -194,15 +267,11 @@ async function attemptLogin(
   } catch {
     return await framed.write(respond(Status.E_BAD_REQUEST, "malformed OPAQUE login"));
   }
+  // The client can test its password against this answer: from here on the attempt is a guess.
+  progress.outcome = "abandoned";
   await framed.write(respond(Status.OK, "", { opaqueMessage: started.loginResponse }));
 
-  let finish: AccountRequest | undefined;
-  try {
-    finish = await framed.read();
-  } catch (err: unknown) {
-    deps.throttle.recordFailure(throttleKeys, deps.now());
-    throw err;
-  }
+  const finish = await readFinish(framed, "LOGIN_FINISH");
   let verified = false;
   if (finish.type === AccountRequest.Type.LOGIN_FINISH) {
     // Run OPAQUE's finish for unknown users too (it fails against the fake record), so both
@@ -218,17 +287,22 @@ async function attemptLogin(
       verified = false;
     }
   } else if (finish.type !== AccountRequest.Type.LOGIN_ABORT) {
-    deps.throttle.recordFailure(throttleKeys, deps.now());
     throw new ProtocolError(`unexpected ${finish.type} after LOGIN_START`);
   }
   if (!verified || account === undefined) {
-    deps.throttle.recordFailure(throttleKeys, deps.now());
+    progress.outcome = "failed";
     deps.log.info(`failed login for ${username} from ${remoteHost(connection)}`);
+    deps.metrics.count("logins_failed", { username, address: remoteHost(connection) });
     return await framed.write(
       respond(Status.E_LOGIN_FAILED, "wrong username or password"),
     );
   }
-  deps.throttle.recordSuccess([`user:${username}`]);
+  progress.outcome = "succeeded";
+  const disabled = deps.policy.loginRefusal(username); // operator hook
+  if (disabled !== undefined) {
+    deps.metrics.count("logins_disabled", { username, address: remoteHost(connection) });
+    return await framed.write(respond(Status.E_NOT_AUTHORIZED, disabled));
+  }
   await completeLogin(deps, framed, connection, username);
 }
 
@@ -248,6 +322,8 @@ async function completeLogin(
   if (boundKey === undefined) throw new RangeError(`the account ${username} is gone`);
   const keyChanged = !bytesEqual(identityKey, boundKey);
   if (keyChanged) {
+    const retired = refuseRetiredKey(deps, identityKey, username);
+    if (retired !== undefined) return await framed.write(retired);
     const { seq, statement } = await deps.certifier.keyLogEntry(username, identityKey, now);
     try {
       deps.accounts.changeIdentityKey(username, identityKey, seq, statement, now);
@@ -267,17 +343,31 @@ async function completeLogin(
     }
     deps.log.warn(`key change for ${username}: now ${connection.remotePeer} (key log #${seq})`);
   }
+  // The newer login wins: the older ones (this PeerId's other connections, the user's previous
+  // PeerId) are told and closed.
+  const previous = deps.loggedIn.byUsername(username)?.peerId;
+  await deps.logins.replaceOlder(connection, username, previous);
   // A connection that closed during the awaits above has had its peer:disconnect already: a
   // login bound to it now would never end.
   if (connection.status !== "open") {
     throw new ProtocolError(`the connection closed before ${username} was logged in`);
   }
   const peerId = connection.remotePeer.toString();
-  const replaced = deps.loggedIn.login(username, peerId, now);
-  if (replaced !== undefined) await deps.disconnect(replaced);
+  deps.loggedIn.login(username, peerId, now);
   const certificate = await deps.certifier.certificate(username, identityKey, now);
   await framed.write(respond(Status.OK, "", { certificate, keyChanged }));
   deps.log.info(`logged in ${username} (${peerId})`);
+  deps.metrics.count("logins_ok", { username, address: remoteHost(connection) });
+}
+
+/** E_KEY_RETIRED when `identityKey` may not be bound to `username` now (retired_keys.ts). */
+function refuseRetiredKey(
+  deps: AccountDeps,
+  identityKey: Uint8Array,
+  username: string,
+): AccountResponse | undefined {
+  const reason = retiredKeyRefusal(deps.retiredKeys.retirements(identityKey), username, deps.now());
+  return reason === undefined ? undefined : respond(Status.E_KEY_RETIRED, reason);
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -1,26 +1,37 @@
 /**
  * /tincan/directory/1.0.0 — a logged-in user publishes its identity-DH key, signed prekey and
- * one-time prekeys (every signature checked against its identity key); a logged-in user looks up
- * another: certificate, keys, one one-time prekey (consumed: never handed out twice), current
- * signed peer records; or fetches a user's key log. One request and one response per stream.
+ * one-time prekeys, and from a PQXDH-capable version its ML-KEM-768 last-resort prekey and
+ * one-time KEM prekeys (every signature checked against its identity key, as its kind); a
+ * logged-in user looks up another: certificate, keys, one one-time prekey and one one-time KEM
+ * prekey (each consumed: never handed out twice; the last-resort KEM prekey always, alone when
+ * the KEM pool is empty), current signed peer records; or fetches a user's key log. One request
+ * and one response per stream.
+ *
+ * An upload without `kemPrekeys` comes from a version without PQXDH: the user's KEM prekeys are
+ * dropped, so lookups give a bundle for X3DH. An upload with `kemPrekeys` must carry the
+ * last-resort KEM prekey (the current one again when it has not rotated). A KEM prekey id uploaded
+ * again with the same key is stored once; with another key, while stored, it is E_BAD_REQUEST.
  */
 import type { Stream } from "@libp2p/interface";
-import { PrekeyKind, verifyPrekey } from "../crypto/prekeys.ts";
+import { isValidKemPublicKey } from "../crypto/kem.ts";
+import { isKemKind, PrekeyKind, verifyPrekey } from "../crypto/prekeys.ts";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { DirectoryRequest, DirectoryResponse, type SignedKey, Status } from "../proto/services.ts";
 import type { AccountStore } from "./store/accounts.ts";
-import type { PrekeyStore } from "./store/prekeys.ts";
+import { PrekeyIdInUseError, type PrekeyStore } from "./store/prekeys.ts";
 import type { Certifier } from "./certifier.ts";
 import {
   FRAMES,
+  MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
   MAX_PEER_RECORDS_PER_LOOKUP,
 } from "../protocol/limits.ts";
-import { MAX_ONE_TIME_PREKEYS_STORED } from "./constants.ts";
+import { MAX_KEM_ONE_TIME_PREKEYS_STORED, MAX_ONE_TIME_PREKEYS_STORED } from "./constants.ts";
 import type { RegistrationTable } from "./registrations.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
+import type { Metrics } from "./metrics.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the directory protocol works with. */
@@ -34,6 +45,8 @@ export interface DirectoryDeps {
   readonly now: () => number;
   /** Frame limits of a request stream; FRAMES.directory unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts what this protocol answers. */
+  readonly metrics: Metrics;
 }
 
 const EMPTY: Omit<DirectoryResponse, "status"> = {
@@ -66,7 +79,12 @@ export function directoryProtocol(deps: DirectoryDeps) {
       DirectoryRequest,
       DirectoryResponse,
       deps.frames ?? FRAMES.directory,
-      { limits: { oneTimePrekeys: MAX_ONE_TIME_PREKEYS_PER_UPLOAD } },
+      {
+        limits: {
+          oneTimePrekeys: MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
+          kemPrekeys: { oneTimePrekeys: MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD },
+        },
+      },
     );
     const request = await framed.read();
     await framed.write(await serve(request, connection));
@@ -99,10 +117,13 @@ async function answer(
   if (request.type !== DirectoryRequest.Type.LOOKUP) {
     return respond(Status.E_BAD_REQUEST, `unknown request ${request.type}`);
   }
+  deps.metrics.count("directory_lookups");
   const published = deps.prekeys.published(username);
-  const oneTimePrekey = published && !request.withoutOneTimePrekey
-    ? deps.prekeys.takeOneTime(username)
-    : undefined;
+  const consume = published !== undefined && !request.withoutOneTimePrekey;
+  // Each take is one DELETE … RETURNING, with no await before the answer's counts: a key is never
+  // handed out twice, however lookups interleave.
+  const oneTimePrekey = consume ? deps.prekeys.takeOneTime(username) : undefined;
+  const kemOneTimePrekey = consume ? deps.prekeys.takeKemOneTime(username) : undefined;
   const online = deps.loggedIn.byUsername(username);
   const peerRecords = online
     ? deps.table.registrationsOf(online.peerId).map((r) => r.signedPeerRecord)
@@ -111,8 +132,10 @@ async function answer(
     certificate: await deps.certifier.certificate(username, account.identityKey, deps.now()),
     ...(published ?? {}),
     ...(oneTimePrekey ? { oneTimePrekey } : {}),
+    ...(kemOneTimePrekey ? { kemOneTimePrekey } : {}),
     peerRecords: unique(peerRecords).slice(0, MAX_PEER_RECORDS_PER_LOOKUP),
     oneTimePrekeysLeft: deps.prekeys.oneTimeCount(username),
+    kemOneTimePrekeysLeft: deps.prekeys.kemOneTimeCount(username),
   });
 }
 
@@ -123,7 +146,7 @@ async function upload(
   request: DirectoryRequest,
 ): Promise<DirectoryResponse> {
   const identityKey = connection.remotePeer.publicKey?.raw;
-  const { identityDhKey, signedPrekey, oneTimePrekeys } = request;
+  const { identityDhKey, signedPrekey, oneTimePrekeys, kemPrekeys } = request;
   if (identityKey === undefined || identityDhKey === undefined || signedPrekey === undefined) {
     return respond(Status.E_BAD_REQUEST, "an upload needs an identity-DH key and a signed prekey");
   }
@@ -133,17 +156,20 @@ async function upload(
       `at most ${MAX_ONE_TIME_PREKEYS_PER_UPLOAD} one-time prekeys per upload`,
     );
   }
+  const lastResortPrekey = kemPrekeys?.lastResortPrekey;
+  if (kemPrekeys !== undefined && lastResortPrekey === undefined) {
+    return respond(Status.E_BAD_REQUEST, "a KEM prekey upload needs a last-resort KEM prekey");
+  }
   const checks: [PrekeyKind, SignedKey][] = [
     [PrekeyKind.IdentityDh, identityDhKey],
     [PrekeyKind.Signed, signedPrekey],
-    ...oneTimePrekeys.map((k): [PrekeyKind, SignedKey] => [PrekeyKind.OneTime, k]),
+    ...asKind(PrekeyKind.OneTime, oneTimePrekeys),
+    ...asKind(PrekeyKind.KemLastResort, lastResortPrekey ? [lastResortPrekey] : []),
+    ...asKind(PrekeyKind.KemOneTime, kemPrekeys?.oneTimePrekeys ?? []),
   ];
   for (const [kind, key] of checks) {
     if (!await verifyPrekey(kind, key, identityKey)) {
-      return respond(
-        Status.E_INVALID_SIGNATURE,
-        `${PrekeyKind[kind]} key ${key.id} is not signed by your identity key`,
-      );
+      return respond(Status.E_INVALID_SIGNATURE, notSigned(kind, key));
     }
   }
   // The checks above awaited: if this peer's login ended meanwhile (a login from a new key took
@@ -159,14 +185,37 @@ async function upload(
       oneTimePrekeys,
       MAX_ONE_TIME_PREKEYS_STORED,
       deps.now(),
+      kemPrekeys && lastResortPrekey && {
+        lastResortPrekey,
+        oneTimePrekeys: kemPrekeys.oneTimePrekeys,
+        maxStored: MAX_KEM_ONE_TIME_PREKEYS_STORED,
+      },
       request.replaceOneTimePrekeys ?? false,
     );
   } catch (err: unknown) {
+    if (err instanceof PrekeyIdInUseError) return respond(Status.E_BAD_REQUEST, err.message);
     if (!(err instanceof RangeError)) throw err;
     return respond(Status.E_UNAVAILABLE, err.message);
   }
-  deps.log.debug(`${username} published prekeys; ${stored} one-time prekeys stored`);
-  return respond(Status.OK, "", { oneTimePrekeysLeft: stored });
+  const kemStored = deps.prekeys.kemOneTimeCount(username);
+  deps.log.debug(
+    `${username} published prekeys; ${stored} one-time and ${kemStored} one-time KEM prekeys stored`,
+  );
+  return respond(Status.OK, "", { oneTimePrekeysLeft: stored, kemOneTimePrekeysLeft: kemStored });
+}
+
+/** Pairs each key with the kind it is verified as. */
+function asKind(kind: PrekeyKind, keys: readonly SignedKey[]): [PrekeyKind, SignedKey][] {
+  return keys.map((key) => [kind, key]);
+}
+
+/** Why a key failed verifyPrekey: a KEM key that fails FIPS 203's check, else its signature. */
+function notSigned(kind: PrekeyKind, key: SignedKey): string {
+  if (isKemKind(kind) && !isValidKemPublicKey(key.publicKey)) {
+    return `${PrekeyKind[kind]} key ${key.id} is not a valid ML-KEM-768 encapsulation key ` +
+      "(FIPS 203 section 7.2)";
+  }
+  return `${PrekeyKind[kind]} key ${key.id} is not signed by your identity key`;
 }
 
 function unique(records: Uint8Array[]): Uint8Array[] {

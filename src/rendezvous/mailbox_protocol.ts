@@ -12,11 +12,12 @@ import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { MailboxRequest, MailboxResponse, MailboxStatus } from "../proto/mailbox.ts";
 import type { AccountStore } from "./store/accounts.ts";
-import { MailboxFullError, type MailboxStore } from "./store/mailbox.ts";
+import { MailboxFullError, type MailboxStore, SenderQuotaError } from "./store/mailbox.ts";
 import { FRAMES, MAX_ACK_IDS, MAX_FETCH_BYTES, MAX_MAIL_PER_FETCH } from "../protocol/limits.ts";
 import { MAILBOX_LIMITS, type MailboxLimits } from "./constants.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
+import type { Metrics } from "./metrics.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the mailbox protocol works with. */
@@ -29,6 +30,8 @@ export interface MailboxDeps {
   readonly limits?: Partial<MailboxLimits>;
   /** Frame limits of a request stream; FRAMES.mailbox unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts what this protocol answers. */
+  readonly metrics: Metrics;
 }
 
 function respond(
@@ -36,7 +39,16 @@ function respond(
   statusText = "",
   extra: Partial<MailboxResponse> = {},
 ): MailboxResponse {
-  return { status, statusText, id: 0n, mail: [], more: false, deleted: 0, ...extra };
+  return {
+    status,
+    statusText,
+    id: 0n,
+    mail: [],
+    more: false,
+    deleted: 0,
+    retryAfterMs: 0n,
+    ...extra,
+  };
 }
 
 /** Creates the handler of /tincan/mailbox/1.0.0. */
@@ -78,6 +90,7 @@ async function answer(
     case MailboxRequest.Type.FETCH: {
       const limit = Math.min(Math.max(request.limit, 1), MAX_MAIL_PER_FETCH);
       const { mail, more } = deps.mailbox.fetch(self, limit, MAX_FETCH_BYTES, deps.now());
+      deps.metrics.count("mailbox_fetches");
       return respond(MailboxStatus.OK, "", {
         mail: mail.map((m) => ({
           id: BigInt(m.id),
@@ -142,15 +155,27 @@ async function deposit(
     const id = deps.mailbox.deposit({
       recipient,
       sender: self,
+      senderKey: depositorKey,
       messageId,
       envelope: request.envelope,
       now,
       expiresAt: now + limits.ttlMs,
-    }, { maxMail: limits.maxMailPerRecipient, maxBytes: limits.maxBytesPerRecipient });
+    }, {
+      maxMail: limits.maxMailPerRecipient,
+      maxBytes: limits.maxBytesPerRecipient,
+      maxMailPerSender: limits.maxMailPerSender,
+      maxBytesPerSender: limits.maxBytesPerSender,
+    });
+    deps.metrics.count("mailbox_deposits");
     return respond(MailboxStatus.OK, "", { id: BigInt(id) });
   } catch (err: unknown) {
     if (!(err instanceof MailboxFullError)) throw err;
     deps.log.debug(`refused mail from ${self}: ${err.message}`);
-    return respond(MailboxStatus.E_MAILBOX_FULL, err.message);
+    const status = err instanceof SenderQuotaError
+      ? MailboxStatus.E_SENDER_QUOTA
+      : MailboxStatus.E_MAILBOX_FULL;
+    return respond(status, `${err.message}; retry later`, {
+      retryAfterMs: BigInt(limits.fullRetryAfterMs),
+    });
   }
 }

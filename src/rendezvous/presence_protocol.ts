@@ -1,23 +1,30 @@
 /**
  * /tincan/presence/1.0.0 — pushes online/offline events to logged-in peers: a status event, one
  * event per user online now, then every change until either side closes. A subscriber that falls
- * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed.
+ * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed; one whose login a
+ * newer login replaced gets a last event with status E_REPLACED (replaced_logins.ts).
  */
-import type { Stream } from "@libp2p/interface";
+import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
 import { FRAMES } from "../protocol/limits.ts";
 import { MAX_PRESENCE_BACKLOG } from "./constants.ts";
 import type { LoggedInUsers, PresenceChange } from "./logged_in_users.ts";
+import type { ReplacedLogins } from "./replaced_logins.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** What the presence protocol works with. */
 export interface PresenceDeps {
   readonly loggedIn: LoggedInUsers;
+  /** Where a stream registers to be told that its login was replaced. */
+  readonly logins: ReplacedLogins;
   readonly log: Logger;
   /** Frame limits of the subscription request; FRAMES.presence unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts the open subscriptions. */
+  readonly metrics: Metrics;
 }
 
 function event(change: PresenceChange): PresenceEvent {
@@ -35,16 +42,19 @@ const NO_EVENT = { username: "", peerId: "", online: false, at: 0n };
 
 type PresenceStream = FramedStream<PresenceRequest, PresenceEvent>;
 
+/** What presence needs of a connection: who is at the other end, and which connection it is. */
+export type PresenceCaller = Caller & Pick<Connection, "id">;
+
 /** Creates the handler of /tincan/presence/1.0.0. */
 export function presenceProtocol(deps: PresenceDeps) {
   // The request has no fields: what is served is the stream it came on.
   const serve = requireLogin(
     deps.loggedIn,
     refuse,
-    (framed: PresenceStream, _username: string, connection: Caller) =>
-      feed(deps, framed, connection.remotePeer.toString()),
+    (framed: PresenceStream, _username: string, connection: PresenceCaller) =>
+      feed(deps, framed, connection),
   );
-  return async (stream: Stream, connection: Caller): Promise<void> => {
+  return async (stream: Stream, connection: PresenceCaller): Promise<void> => {
     const framed: PresenceStream = new FramedStream(
       stream,
       PresenceRequest,
@@ -61,9 +71,17 @@ async function refuse(framed: PresenceStream): Promise<void> {
   await framed.close();
 }
 
-/** Streams presence to the logged-in `peerId` until either side closes or it logs out. */
-async function feed(deps: PresenceDeps, framed: PresenceStream, peerId: string): Promise<void> {
+/**
+ * Streams presence to the logged-in caller until either side closes, it logs out, or a newer
+ * login replaces it (then a last E_REPLACED event says so).
+ */
+async function feed(
+  deps: PresenceDeps,
+  framed: PresenceStream,
+  connection: PresenceCaller,
+): Promise<void> {
   const { stream } = framed;
+  const peerId = connection.remotePeer.toString();
   const backlog: PresenceEvent[] = [{ ...NO_EVENT, status: Status.OK, statusText: "" }];
   let wake: (() => void) | undefined;
   let ended = false;
@@ -87,8 +105,23 @@ async function feed(deps: PresenceDeps, framed: PresenceStream, peerId: string):
   for (const user of deps.loggedIn.online()) {
     backlog.push(event({ ...user, online: true, at: user.since }));
   }
+  let replaced: { event: PresenceEvent; written: () => void } | undefined;
+  const stopListening = deps.logins.listen(
+    connection.id,
+    (statusText) =>
+      new Promise<void>((written) => {
+        replaced = { event: { ...NO_EVENT, status: Status.E_REPLACED, statusText }, written };
+        wake?.();
+      }),
+  );
+  deps.metrics.presenceSubscribers(1);
   try {
     while (!ended) {
+      if (replaced !== undefined) {
+        await framed.write(replaced.event);
+        replaced.written();
+        break;
+      }
       const next = backlog.shift();
       if (next === undefined) {
         await new Promise<void>((resolve) => wake = resolve);
@@ -98,6 +131,8 @@ async function feed(deps: PresenceDeps, framed: PresenceStream, peerId: string):
       await framed.write(next);
     }
   } finally {
+    deps.metrics.presenceSubscribers(-1);
+    stopListening();
     unsubscribe();
     stream.removeEventListener("remoteCloseWrite", end);
     stream.removeEventListener("close", end);

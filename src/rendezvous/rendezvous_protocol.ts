@@ -12,6 +12,7 @@ import { FRAMES, MAX_PEER_RECORD_BYTES } from "../protocol/limits.ts";
 import type { Refusal, RegistrationTable } from "./registrations.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
+import type { Metrics } from "./metrics.ts";
 
 /** What the rendezvous protocol works with. */
 export interface RendezvousDeps {
@@ -21,6 +22,8 @@ export interface RendezvousDeps {
   readonly now: () => number;
   /** Frame limits of a request stream; FRAMES.rendezvous unless given. */
   readonly frames?: FrameLimits;
+  /** Operator hook: counts what this protocol answers. */
+  readonly metrics: Metrics;
 }
 
 type RendezvousStream = FramedStream<Message, Message>;
@@ -102,6 +105,7 @@ async function answer(
       );
       if ("error" in result) return refusal(result, "register");
       deps.loggedIn.reannounce(peerId, deps.now()); // others may be waiting for its addresses
+      deps.metrics.count("rendezvous_registrations");
       return registerResponse(Status.OK, "", BigInt(result.ttlSeconds));
     }
     case Message.MessageType.UNREGISTER: {
@@ -113,13 +117,15 @@ async function answer(
     case Message.MessageType.DISCOVER: {
       const discover = request.discover ?? { ns: "", limit: 0n, cookie: new Uint8Array(0) };
       const limit = discover.limit;
+      const now = deps.now();
       const result = deps.table.discover(
         discover.ns,
         limit > 1_000_000n ? 1_000_000 : Number(limit),
         discover.cookie,
-        deps.now(),
+        now,
       );
       if ("error" in result) return refusal(result, "discover");
+      deps.metrics.count("rendezvous_discovers");
       return {
         type: Message.MessageType.DISCOVER_RESPONSE,
         discoverResponse: {
@@ -129,7 +135,9 @@ async function answer(
           registrations: result.registrations.map((r) => ({
             ns: r.ns,
             signedPeerRecord: r.signedPeerRecord,
-            ttl: BigInt(Math.max(0, Math.ceil((r.expiresAt - deps.now()) / 1000))),
+            // At least 1 s (discover returns only live ones): a ttl of 0 would be left off the
+            // wire, and the spec's strict decoders require it.
+            ttl: BigInt(Math.max(1, Math.ceil((r.expiresAt - now) / 1000))),
           })),
         },
       };

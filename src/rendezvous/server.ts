@@ -15,6 +15,7 @@ import { AccountStore } from "./store/accounts.ts";
 import { openPrivateDatabase } from "../store/database.ts";
 import { MailboxStore } from "./store/mailbox.ts";
 import { PrekeyStore } from "./store/prekeys.ts";
+import { RetiredKeyStore } from "./store/retired_keys.ts";
 import { RENDEZVOUS_MIGRATIONS } from "./store/schema.ts";
 import { settingOrCreate } from "../store/settings.ts";
 import { VERSION } from "../version.ts";
@@ -29,7 +30,16 @@ import { presenceProtocol } from "./presence_protocol.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
 import { LoggedInUsers } from "./logged_in_users.ts";
-import { LoginThrottle } from "./throttle.ts";
+import { ReplacedLogins } from "./replaced_logins.ts";
+import { AccountThrottle } from "./account_throttle.ts";
+import { Metrics } from "./metrics.ts";
+import { AdminActions } from "./admin/actions.ts";
+import { AccountEnforcer } from "./admin/enforcer.ts";
+import { accountPolicy, DEFAULT_COOLING_OFF_MS } from "./admin/policy.ts";
+import { AccountAdminStore } from "./store/account_admin.ts";
+import { StatsStore } from "./store/stats.ts";
+import { type HttpOptions, type OperatorHttp, startOperatorHttp } from "./http/server.ts";
+import { operatorPort } from "./operator_port.ts";
 
 /** How to run a rendezvous. */
 export interface RendezvousOptions {
@@ -49,6 +59,10 @@ export interface RendezvousOptions {
   readonly readTimeoutMs?: number;
   /** Sees every byte the protocol handlers read, after Noise; tests check what the server sees. */
   readonly onInboundBytes?: InboundObserver;
+  /** The operator's HTTP side (dashboard, /metrics, API); off unless given. */
+  readonly http?: HttpOptions;
+  /** How long a deleted account's name cannot be registered; DEFAULT_COOLING_OFF_MS unless given. */
+  readonly coolingOffMs?: number;
 }
 
 /** A running rendezvous. */
@@ -57,6 +71,12 @@ export interface Rendezvous {
   readonly node: TincanNode;
   /** Who is logged in now. */
   readonly loggedIn: LoggedInUsers;
+  /** The protocols' counters. */
+  readonly metrics: Metrics;
+  /** The operator's account actions on this node. */
+  readonly admin: AdminActions;
+  /** The HTTP side, when `http` was given. */
+  readonly http: OperatorHttp | undefined;
   /** Listen addresses, each ending in /p2p/<PeerId>. */
   multiaddrs(): string[];
   stop(): Promise<void>;
@@ -88,7 +108,10 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const certifier = new Certifier(privateKey, accounts);
   const loggedIn = new LoggedInUsers();
   const table = new RegistrationTable(options.registrationLimits);
-  const throttle = new LoginThrottle();
+  const throttle = new AccountThrottle();
+  const metrics = new Metrics(now);
+  const adminStore = new AccountAdminStore(db);
+  const policy = accountPolicy(adminStore, options.coolingOffMs ?? DEFAULT_COOLING_OFF_MS);
 
   let node: TincanNode;
   try {
@@ -107,21 +130,22 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     options.readTimeoutMs === undefined
       ? FRAMES[name]
       : { ...FRAMES[name], readTimeoutMs: options.readTimeoutMs };
-  const disconnect = async (peerId: string) => {
-    await node.hangUp(peerIdFromString(peerId)).catch(() => {});
-  };
+  const logins = new ReplacedLogins((peerId) => node.getConnections(peerIdFromString(peerId)));
   const handlers = {
     account: accountProtocol({
       serverSetup,
       serverId,
       accounts,
+      retiredKeys: new RetiredKeyStore(db),
       certifier,
       loggedIn,
       throttle,
       log: logger("rendezvous:account"),
       now,
-      disconnect,
+      logins,
       frames: frames("account"),
+      metrics,
+      policy,
     }),
     rendezvous: rendezvousProtocol({
       table,
@@ -129,6 +153,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       log: logger("rendezvous:discovery"),
       now,
       frames: frames("rendezvous"),
+      metrics,
     }),
     directory: directoryProtocol({
       accounts,
@@ -139,11 +164,14 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       log: logger("rendezvous:directory"),
       now,
       frames: frames("directory"),
+      metrics,
     }),
     presence: presenceProtocol({
       loggedIn,
+      logins,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
+      metrics,
     }),
     mailbox: mailboxProtocol({
       accounts,
@@ -153,6 +181,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       now,
       ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
       frames: frames("mailbox"),
+      metrics,
     }),
   };
   for (const name of Object.keys(handlers) as (keyof typeof handlers)[]) {
@@ -181,14 +210,56 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   purgeExpired();
   const purge = setInterval(purgeExpired, PURGE_INTERVAL_MS);
 
+  // Operator hook: account actions take effect on this node, and the HTTP side when asked for.
+  const enforcer = new AccountEnforcer({
+    db,
+    store: adminStore,
+    online: () => loggedIn.online(),
+    disconnect: async (peerId) => {
+      await node.hangUp(peerIdFromString(peerId)).catch(() => {});
+    },
+    log: logger("rendezvous:admin"),
+  });
+  const admin = new AdminActions(db, now, () => enforcer.sweep());
+  let http: OperatorHttp | undefined;
+  if (options.http) {
+    try {
+      http = await startOperatorHttp(
+        options.http,
+        options.dataDir,
+        operatorPort({
+          name: options.name,
+          node,
+          loggedIn,
+          metrics,
+          stats: new StatsStore(db),
+          admin,
+          throttle,
+          now,
+        }),
+      );
+    } catch (err: unknown) {
+      enforcer.stop();
+      clearInterval(purge);
+      await node.stop();
+      db.close();
+      throw err;
+    }
+  }
+
   log.info(`rendezvous ${options.name} is ${serverId}`);
   return {
     name: options.name,
     node,
     loggedIn,
+    metrics,
+    admin,
+    http,
     multiaddrs: () => node.getMultiaddrs().map(String),
     stop: async () => {
       clearInterval(purge);
+      enforcer.stop();
+      await http?.stop();
       await node.stop();
       db.close();
     },

@@ -1,9 +1,10 @@
 /**
- * Throttling of failed logins, per username and per remote address: the FREE_FAILURES-th
- * failure starts a wait of BASE_DELAY_MS and each further one doubles it (1 s, 2 s, 4 s … capped
- * at MAX_DELAY_MS), so the attempt after FREE_FAILURES failures is refused. Attempts still in
- * flight count against the free failures, so parallel attempts cannot outrun the count. Pure: the
- * caller passes the time.
+ * Counting failures under keys with exponential backoff: the free-failures-th failure
+ * (FREE_FAILURES unless given) starts a wait of BASE_DELAY_MS and each further one doubles it
+ * (1 s, 2 s, 4 s … capped at MAX_DELAY_MS), so the attempt after the free failures is refused.
+ * Attempts still in flight count against the free failures, so parallel attempts cannot outrun
+ * the count. Which keys an attempt counts under is account_throttle.ts's policy. Pure: the caller
+ * passes the time.
  */
 
 /** Failures allowed before any wait. */
@@ -29,11 +30,14 @@ export class LoginThrottle {
   /** Attempts begun and not yet finished, per key. */
   readonly #inFlight = new Map<string, number>();
 
+  /** `freeFailures`: the failures allowed under one key before any wait. */
+  constructor(readonly freeFailures: number = FREE_FAILURES) {}
+
   /**
    * Begins a login attempt under `keys`. Returns the time until which the attempt is refused, or
    * undefined when it may go ahead; then the caller records its outcome and calls `finish(keys)`.
    * An attempt is refused while any key is blocked, or when a key's failures plus the attempts in
-   * flight would reach FREE_FAILURES (after that, one attempt at a time): otherwise a client
+   * flight would reach the free failures (after that, one attempt at a time): otherwise a client
    * starting many attempts in parallel would have them all answered before the first failure
    * counts.
    */
@@ -43,7 +47,7 @@ export class LoginThrottle {
     for (const key of keys) {
       const pending = this.#inFlight.get(key) ?? 0;
       const failed = this.#failures.get(key)?.count ?? 0;
-      if (pending > 0 && failed + pending >= FREE_FAILURES) return now + BASE_DELAY_MS;
+      if (pending > 0 && failed + pending >= this.freeFailures) return now + BASE_DELAY_MS;
     }
     for (const key of keys) this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
     return undefined;
@@ -80,9 +84,9 @@ export class LoginThrottle {
       this.#failures.delete(key); // re-insert: the map's order is the eviction order
       entry.count++;
       entry.lastFailure = now;
-      if (entry.count >= FREE_FAILURES) {
+      if (entry.count >= this.freeFailures) {
         const delay = Math.min(
-          BASE_DELAY_MS * 2 ** (entry.count - FREE_FAILURES),
+          BASE_DELAY_MS * 2 ** (entry.count - this.freeFailures),
           MAX_DELAY_MS,
         );
         entry.blockedUntil = now + delay;
@@ -96,9 +100,33 @@ export class LoginThrottle {
     }
   }
 
+  /** The failures counted under `key` and not yet forgotten at `now`. */
+  failures(key: string, now: number): number {
+    const entry = this.#failures.get(key);
+    return entry === undefined || now - entry.lastFailure > FORGET_AFTER_MS ? 0 : entry.count;
+  }
+
   /** Forgets the failures under `keys` (after a successful login). */
   recordSuccess(keys: readonly string[]): void {
     for (const key of keys) this.#failures.delete(key);
+  }
+
+  // Operator hooks (the dashboard lists and clears throttles).
+  /** The keys blocked at `now`, at most `limit`, with their failures and when they are free. */
+  blocked(now: number, limit: number): { key: string; failures: number; until: number }[] {
+    const out: { key: string; failures: number; until: number }[] = [];
+    for (const [key, entry] of this.#failures) {
+      if (out.length >= limit) break;
+      if (entry.blockedUntil > now) {
+        out.push({ key, failures: entry.count, until: entry.blockedUntil });
+      }
+    }
+    return out;
+  }
+
+  /** Forgets the failures under `key`; returns whether there were any. */
+  clear(key: string): boolean {
+    return this.#failures.delete(key);
   }
 
   /** How many keys are tracked (for tests and metrics). */

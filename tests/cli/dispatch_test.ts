@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { COMMANDS, dispatch, findCommand, HELP } from "../../src/cli/dispatch.ts";
+import type { Command } from "../../src/cli/command.ts";
+import { COMMANDS, dispatch, findCommand, HELP, runCommand } from "../../src/cli/dispatch.ts";
+import { configureLogging, type LogLevel } from "../../src/log.ts";
 import { PROTOCOL } from "../../src/protocol/ids.ts";
 import { VERSION } from "../../src/version.ts";
 import { capture, fakeEnv } from "./env.ts";
@@ -64,6 +66,7 @@ Deno.test("every command has --help", async () => {
 
 Deno.test("the commands exist, each once", () => {
   assert.deepEqual(COMMANDS.map((c) => c.name).sort(), [
+    "admin",
     "chat",
     "listen",
     "profile",
@@ -107,4 +110,27 @@ Deno.test("a failing command prints one line and exits 1; TINCAN_DEBUG adds the 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("a command's logging() sets the level of its run; TINCAN_DEBUG still means debug", async () => {
+  const levels: LogLevel[] = [];
+  const probe: Command<{ level: LogLevel }> = {
+    name: "probe",
+    summary: "",
+    help: "Usage: tincan probe",
+    logLevel: "error",
+    parse: (args) => ({ help: false, level: args[0] as LogLevel }),
+    logging: (args) => ({ level: args.level, format: "json" }),
+    run: (_args, { logLevel }) => {
+      levels.push(logLevel);
+      return Promise.resolve(0);
+    },
+  };
+  try {
+    assert.equal(await runCommand(probe, ["warn"], capture(), env), 0);
+    assert.equal(await runCommand(probe, ["info"], capture(), fakeEnv({ TINCAN_DEBUG: "1" })), 0);
+  } finally {
+    configureLogging("error", undefined, "text");
+  }
+  assert.deepEqual(levels, ["warn", "debug"]);
 });

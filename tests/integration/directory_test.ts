@@ -3,14 +3,22 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import assert from "node:assert/strict";
+import { generateKemKeyPair } from "../../src/crypto/kem.ts";
 import { PrekeyKind, signPrekey, verifyPrekey } from "../../src/crypto/prekeys.ts";
 import { verifyCertificate } from "../../src/crypto/statements.ts";
 import { sealPeerRecord } from "../../src/net/peer_record.ts";
 import type { TincanNode } from "../../src/net/node.ts";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
-import { lookupUser, type PrekeyUpload, uploadPrekeys } from "../../src/peer/clients/directory.ts";
+import {
+  type KemPrekeys,
+  lookupUser,
+  type PrekeyUpload,
+  uploadPrekeys,
+  type UserRecord,
+} from "../../src/peer/clients/directory.ts";
 import { DiscoveryClient } from "../../src/peer/clients/discovery.ts";
-import { Status } from "../../src/proto/services.ts";
+import { DirectoryRequest, type SignedKey, Status } from "../../src/proto/services.ts";
+import { MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD } from "../../src/protocol/limits.ts";
 import {
   assertBytes,
   clientNode,
@@ -65,7 +73,7 @@ Deno.test("directory: a lookup returns verifiable keys and one fresh one-time pr
   const bob = await loggedInClient(address, "bob");
   try {
     const keys = await prekeys(alice.key, [11, 12, 13]);
-    assert.equal(await uploadPrekeys(alice.node, address, keys), 3);
+    assert.equal((await uploadPrekeys(alice.node, address, keys)).oneTime, 3);
 
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -229,6 +237,131 @@ Deno.test("directory: a key change drops the prekeys signed by the old key", asy
     const found = await lookupUser(bob, address, "alice");
     assert.equal(found.signedPrekey, undefined);
     assert.equal(found.oneTimePrekey, undefined);
+  } finally {
+    await stopAll(alice.node, aliceNew, bob, rendezvous);
+  }
+});
+
+/** An ML-KEM-768 prekey of `kind` and `id`, a fresh key, signed by `identity`. */
+async function kemKey(identity: PrivateKey, kind: PrekeyKind, id: number): Promise<SignedKey> {
+  return await signPrekey(kind, id, generateKemKeyPair().publicKey, identity);
+}
+
+/** One-time ML-KEM-768 prekeys with ids `ids`, signed by `identity`. */
+async function kemOneTime(identity: PrivateKey, ids: readonly number[]): Promise<SignedKey[]> {
+  return await Promise.all(ids.map((id) => kemKey(identity, PrekeyKind.KemOneTime, id)));
+}
+
+/** The upload of `keys` and the ML-KEM-768 prekeys `kemPrekeys`. */
+function pqUpload(keys: PrekeyUpload, kemPrekeys: KemPrekeys): PrekeyUpload {
+  return { ...keys, kemPrekeys };
+}
+
+Deno.test("directory: a full PQXDH pool uploads in one request; concurrent lookups drain it once each, then get the last-resort KEM prekey", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await userWithKey(address, "alice");
+  const bob = await loggedInClient(address, "bob");
+  const carol = await loggedInClient(address, "carol");
+  try {
+    const pool = MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD;
+    const lastResortPrekey = await kemKey(alice.key, PrekeyKind.KemLastResort, 7);
+    const full = pqUpload(await prekeys(alice.key, range(1, 100)), {
+      lastResortPrekey,
+      oneTimePrekeys: await kemOneTime(alice.key, range(1000, pool)),
+    });
+    const onTheWire = DirectoryRequest.encode({
+      type: DirectoryRequest.Type.UPLOAD_PREKEYS,
+      ...full,
+      oneTimePrekeys: [...full.oneTimePrekeys],
+      kemPrekeys: { lastResortPrekey, oneTimePrekeys: [...full.kemPrekeys!.oneTimePrekeys] },
+    });
+    assert.ok(onTheWire.length > 64 * 1024, "more than the old frame limit");
+    const uploaded = await uploadPrekeys(alice.node, address, full);
+    assert.equal(uploaded.kemOneTime, pool);
+    assert.equal(uploaded.oneTime, 100);
+
+    const untouched = await lookupUser(bob, address, "alice", { withoutOneTimePrekey: true });
+    assert.equal(untouched.kemOneTimePrekey, undefined);
+    assert.equal(untouched.kemOneTimePrekeysLeft, pool, "a lookup without one-time prekeys");
+
+    // Six streams at a time per client (the rendezvous allows eight directory streams per
+    // connection), each looking up one after another: 108 lookups for 100 keys.
+    const lookInTurn = async (node: TincanNode) => {
+      const got: UserRecord[] = [];
+      for (let i = 0; i < 9; i++) got.push(await lookupUser(node, address, "alice"));
+      return got;
+    };
+    const answers = (await Promise.all(
+      [bob, carol].flatMap((node) => range(0, 6).map(() => lookInTurn(node))),
+    )).flat();
+    const identityKey = alice.key.publicKey.raw;
+    const kemIds: number[] = [];
+    for (const answer of answers) {
+      assert.ok(answer.kemLastResortPrekey, "every answer has the last-resort KEM prekey");
+      assertBytes(answer.kemLastResortPrekey.publicKey, lastResortPrekey.publicKey);
+      if (answer.kemOneTimePrekey === undefined) continue;
+      assert.ok(await verifyPrekey(PrekeyKind.KemOneTime, answer.kemOneTimePrekey, identityKey));
+      kemIds.push(answer.kemOneTimePrekey.id);
+    }
+    assert.equal(kemIds.length, pool, `${pool} one-time KEM prekeys for ${answers.length} lookups`);
+    assert.equal(new Set(kemIds).size, pool, "no one-time KEM prekey handed out twice");
+
+    const drained = await lookupUser(bob, address, "alice");
+    assert.equal(drained.kemOneTimePrekey, undefined);
+    assert.ok(drained.kemLastResortPrekey, "the last-resort KEM prekey stands in");
+    assert.ok(
+      await verifyPrekey(PrekeyKind.KemLastResort, drained.kemLastResortPrekey, identityKey),
+    );
+    assert.equal(drained.kemOneTimePrekeysLeft, 0);
+
+    // The peer refills: its last-resort KEM prekey again, and new one-time KEM prekeys.
+    const refill = await uploadPrekeys(
+      alice.node,
+      address,
+      pqUpload(await prekeys(alice.key, []), {
+        lastResortPrekey,
+        oneTimePrekeys: await kemOneTime(alice.key, range(2000, 3)),
+      }),
+    );
+    assert.equal(refill.kemOneTime, 3);
+    const next = await lookupUser(bob, address, "alice");
+    assert.equal(next.kemOneTimePrekey?.id, 2000);
+  } finally {
+    await stopAll(alice.node, bob, carol, rendezvous);
+  }
+});
+
+Deno.test("directory: KEM prekeys signed by another key are refused; a key change drops the KEM prekeys", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await userWithKey(address, "alice");
+  const bob = await loggedInClient(address, "bob");
+  const aliceNew = await clientNode();
+  try {
+    const keys = await prekeys(alice.key, [1]);
+    const kemPrekeys = async (identity: PrivateKey): Promise<KemPrekeys> => ({
+      lastResortPrekey: await kemKey(identity, PrekeyKind.KemLastResort, 7),
+      oneTimePrekeys: await kemOneTime(identity, [1000]),
+    });
+    const mallory = await generateKeyPair("Ed25519");
+    const refused = await remoteError(
+      uploadPrekeys(alice.node, address, pqUpload(keys, await kemPrekeys(mallory))),
+      Status.E_INVALID_SIGNATURE,
+    );
+    assert.match(refused.message, /KemLastResort key 7 is not signed by your identity key/);
+    const nothing = await lookupUser(bob, address, "alice");
+    assert.equal(nothing.signedPrekey, undefined, "nothing of the refused upload was stored");
+    assert.equal(nothing.kemLastResortPrekey, undefined);
+
+    const good = await uploadPrekeys(
+      alice.node,
+      address,
+      pqUpload(keys, await kemPrekeys(alice.key)),
+    );
+    assert.equal(good.kemOneTime, 1);
+    await login(aliceNew, address, "alice", "pw-alice", FAST);
+    const found = await lookupUser(bob, address, "alice");
+    assert.equal(found.kemLastResortPrekey, undefined, "signed by the old key: dropped");
+    assert.equal(found.kemOneTimePrekey, undefined);
   } finally {
     await stopAll(alice.node, aliceNew, bob, rendezvous);
   }

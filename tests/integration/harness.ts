@@ -62,13 +62,14 @@ export async function clientNode(privateKey?: PrivateKey): Promise<TincanNode> {
   });
 }
 
-/** A client node registered and logged in as `username`. */
+/** A client node (with `privateKey`, when given) registered and logged in as `username`. */
 export async function loggedInClient(
   address: Multiaddr,
   username: string,
   password = `pw-${username}`,
+  privateKey?: PrivateKey,
 ): Promise<TincanNode> {
-  const node = await clientNode();
+  const node = await clientNode(privateKey);
   await registerAccount(node, address, username, password, FAST);
   await login(node, address, username, password, FAST);
   return node;

@@ -6,17 +6,21 @@ import { newMessageId, sealEnvelope } from "../../src/crypto/envelope.ts";
 import { signerFromPrivateKey } from "../../src/crypto/primitives.ts";
 import { HEADER_BYTES } from "../../src/crypto/ratchet.ts";
 
-/** A validly signed envelope from `sender` to `recipientKey` with `size` bytes of ciphertext. */
+/**
+ * A validly signed envelope from `sender` to `recipientKey` with `size` bytes of ciphertext and
+ * the message id `messageId` (a new one unless given).
+ */
 export async function testEnvelope(
   sender: PrivateKey,
   recipientKey: Uint8Array,
   size = 32,
+  messageId: Uint8Array = newMessageId(),
 ): Promise<Uint8Array> {
   const signer = signerFromPrivateKey(sender);
   return await sealEnvelope(signer, {
     sender: signer.publicKey,
     recipient: recipientKey,
-    messageId: newMessageId(),
+    messageId,
     timestamp: Date.now(),
     ratchetHeader: new Uint8Array(HEADER_BYTES),
     ciphertext: crypto.getRandomValues(new Uint8Array(size)),

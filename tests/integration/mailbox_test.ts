@@ -104,7 +104,7 @@ Deno.test("mailbox: mail survives a rendezvous restart; the receipt reaches a se
   }
 });
 
-Deno.test("mailbox: quotas refuse with a clear reason and the message is reported failed", async () => {
+Deno.test("mailbox: too large fails at once; a full mailbox keeps the message waiting, told", async () => {
   const { rendezvous, address } = await withRendezvous({
     mailboxLimits: { maxMailPerRecipient: 2, maxEnvelopeBytes: 2048 },
   });
@@ -112,14 +112,18 @@ Deno.test("mailbox: quotas refuse with a clear reason and the message is reporte
   try {
     await registerOffline(address, "bob");
     alice = await startPeer(address, "alice");
-    const queued = [await alice.peer.send("bob", "1"), await alice.peer.send("bob", "2")];
-    for (const id of queued) await alice.next("queued", (q) => q.id === id);
-    const third = await alice.peer.send("bob", "3");
-    const full = await alice.next("failed", (f) => f.id === third);
-    assert.match(full.reason, /bob's mailbox is full: it holds 2 messages \(the limit is 2\)/);
     const big = await alice.peer.send("bob", "x".repeat(4000));
     const tooLarge = await alice.next("failed", (f) => f.id === big);
     assert.match(tooLarge.reason, /the mailbox takes at most 2048/);
+    const queued = [await alice.peer.send("bob", "1"), await alice.peer.send("bob", "2")];
+    for (const id of queued) await alice.next("queued", (q) => q.id === id);
+    const third = await alice.peer.send("bob", "3");
+    const full = await alice.next("notice", (n) => /mailbox is full/.test(n.text));
+    assert.match(full.text, /bob's mailbox is full .*it holds 2 messages \(the limit is 2\)/);
+    assert.match(full.text, /waits and is tried again in \d+ min/);
+    // Waiting, not failed: the outbox still holds it for a later deposit.
+    assert.equal(alice.events.some((e) => e.type === "failed" && e.id === third), false);
+    assert.equal(alice.peer.markFailed(third, "test over"), "failed");
   } finally {
     await stopAll(alice, rendezvous);
   }

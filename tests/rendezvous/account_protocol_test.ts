@@ -12,9 +12,16 @@ import { AccountRequest, AccountResponse, Status } from "../../src/proto/service
 import { accountProtocol } from "../../src/rendezvous/account_protocol.ts";
 import { Certifier } from "../../src/rendezvous/certifier.ts";
 import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
-import { FREE_FAILURES, LoginThrottle } from "../../src/rendezvous/throttle.ts";
+import { AccountThrottle, PAIR_FREE_FAILURES } from "../../src/rendezvous/account_throttle.ts";
+import { ReplacedLogins } from "../../src/rendezvous/replaced_logins.ts";
+import { RetiredKeyStore } from "../../src/rendezvous/store/retired_keys.ts";
+import { Metrics } from "../../src/rendezvous/metrics.ts";
+import { accountPolicy, DEFAULT_COOLING_OFF_MS } from "../../src/rendezvous/admin/policy.ts";
+import { AccountAdminStore } from "../../src/rendezvous/store/account_admin.ts";
+import { peerIdFromString } from "@libp2p/peer-id";
 import {
   assertResetBy,
+  connectionIdOf,
   memoryLog,
   memoryStores,
   serve,
@@ -37,22 +44,32 @@ async function accounts() {
   const serverKey = await generateKeyPair("Ed25519");
   const loggedIn = new LoggedInUsers();
   const disconnected: string[] = [];
+  const metrics = new Metrics(() => NOW);
+  const admin = new AccountAdminStore(stores.db);
   const handler = accountProtocol({
     serverSetup: opaque.server.createSetup(),
     serverId: SERVER_ID,
     accounts: stores.accounts,
     certifier: new Certifier(serverKey, stores.accounts),
     loggedIn,
-    throttle: new LoginThrottle(),
+    retiredKeys: new RetiredKeyStore(stores.db),
+    throttle: new AccountThrottle(),
     log: memoryLog(),
     now: () => NOW,
-    disconnect: (peerId) => {
-      disconnected.push(peerId);
-      return Promise.resolve();
-    },
+    // Each caller has one connection; closing a replaced one notes its PeerId.
+    logins: new ReplacedLogins((peerId) => [{
+      id: connectionIdOf(peerId),
+      remotePeer: peerIdFromString(peerId),
+      close: () => {
+        disconnected.push(peerId);
+        return Promise.resolve();
+      },
+      abort: () => disconnected.push(peerId),
+    }]),
+    metrics,
+    policy: accountPolicy(admin, DEFAULT_COOLING_OFF_MS),
   });
-  const open = (caller: Pick<TestCaller, "remotePeer" | "remoteAddr" | "status">) =>
-    serve(handler, caller, AccountRequest, AccountResponse);
+  const open = (caller: TestCaller) => serve(handler, caller, AccountRequest, AccountResponse);
   // As the real client does, OPAQUE runs on the case-folded name.
   const identifiers = (username: string) => ({
     client: username.toLowerCase(),
@@ -87,7 +104,7 @@ async function accounts() {
 
   /** Runs a login as `caller` (aborting it when OPAQUE fails on the client); the last answer. */
   const login = async (
-    caller: Pick<TestCaller, "remotePeer" | "remoteAddr" | "status">,
+    caller: TestCaller,
     username: string,
     password: string,
   ) => {
@@ -110,7 +127,7 @@ async function accounts() {
     );
     return await ended(s, await s.client.read());
   };
-  return { stores, serverKey, loggedIn, disconnected, open, register, login };
+  return { stores, serverKey, loggedIn, disconnected, metrics, admin, open, register, login };
 }
 
 /** `answer`, once the handler has closed the stream. */
@@ -181,7 +198,8 @@ Deno.test("account: a wrong password and an unknown user fail alike; failures ar
   const unknown = await a.login(alice, "nobody", "whatever");
   assert.equal(wrong.status, Status.E_LOGIN_FAILED);
   assert.deepEqual(unknown, wrong, "nothing tells an unknown user from a wrong password");
-  for (let i = 2; i < FREE_FAILURES; i++) await a.login(alice, "alice", "wrong");
+  // Throttled per (username, address): alice's own failures from this address count.
+  for (let i = 1; i < PAIR_FREE_FAILURES; i++) await a.login(alice, "alice", "wrong");
   const throttled = await a.login(alice, "alice", "right");
   assert.equal(throttled.status, Status.E_THROTTLED);
   assert.ok(throttled.retryAfterMs > 0n);
@@ -248,4 +266,36 @@ Deno.test("account: bad frames, wrong first requests and malformed OPAQUE are re
   await wrongSecond.client.write({ type: REGISTER_START, username: "alice", opaqueMessage: "" });
   await assert.rejects(wrongSecond.done, ProtocolError);
   assert.equal(a.loggedIn.size, 0);
+});
+
+Deno.test("account: the operator's counters count registrations and each kind of login", async () => {
+  const a = await accounts();
+  const alice = await testCaller();
+  await a.register(alice, "alice", "right");
+  await a.login(alice, "alice", "right");
+  for (let i = 0; i < PAIR_FREE_FAILURES; i++) await a.login(alice, "alice", "wrong");
+  await a.login(alice, "alice", "right");
+  assert.deepEqual(
+    ["registrations", "logins_ok", "logins_failed", "logins_throttled"].map((c) =>
+      a.metrics.value(c as Parameters<Metrics["value"]>[0])
+    ),
+    [1, 1, PAIR_FREE_FAILURES, 1],
+  );
+});
+
+Deno.test("account: a disabled account cannot log in; a deleted name waits out its cooling-off", async () => {
+  const a = await accounts();
+  const alice = await testCaller();
+  await a.register(alice, "alice", "pw");
+  a.admin.setDisabled("alice", NOW);
+  const refused = await a.login(alice, "alice", "pw");
+  assert.equal(refused.status, Status.E_NOT_AUTHORIZED);
+  assert.match(refused.statusText, /disabled the account/);
+  assert.equal(a.loggedIn.size, 0);
+  assert.equal(a.metrics.value("logins_disabled"), 1);
+
+  a.admin.delete("alice", NOW);
+  const again = await a.register(await testCaller(), "alice", "pw2");
+  assert.equal(again.status, Status.E_USERNAME_TAKEN);
+  assert.match(again.statusText, /deleted recently/);
 });

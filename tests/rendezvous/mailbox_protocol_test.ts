@@ -10,6 +10,7 @@ import { MailboxRequest, MailboxResponse, MailboxStatus } from "../../src/proto/
 import { MAX_ACK_IDS } from "../../src/protocol/limits.ts";
 import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
 import { mailboxProtocol } from "../../src/rendezvous/mailbox_protocol.ts";
+import { Metrics } from "../../src/rendezvous/metrics.ts";
 import { testEnvelope } from "../integration/mailbox_helpers.ts";
 import {
   addMember,
@@ -35,6 +36,7 @@ function mailbox() {
     log: memoryLog(),
     now: () => now,
     limits: LIMITS,
+    metrics: new Metrics(() => now),
   });
   const member = async (username: string, online = true) =>
     addMember(stores.accounts, loggedIn, username, await testCaller(), { online, now });

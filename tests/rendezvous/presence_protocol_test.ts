@@ -3,12 +3,14 @@
  * feed at logout, and the refusals (not logged in, bad and oversize frames, a subscriber that
  * falls too far behind).
  */
+import { ReplacedLogins } from "../../src/rendezvous/replaced_logins.ts";
 import assert from "node:assert/strict";
 import { PresenceEvent, PresenceRequest, Status } from "../../src/proto/services.ts";
 import { FRAMES } from "../../src/protocol/limits.ts";
 import { MAX_PRESENCE_BACKLOG } from "../../src/rendezvous/constants.ts";
 import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
 import { presenceProtocol } from "../../src/rendezvous/presence_protocol.ts";
+import { Metrics } from "../../src/rendezvous/metrics.ts";
 import {
   assertResetBy,
   memoryLog,
@@ -23,7 +25,13 @@ const NOW = 1_700_000_000_000;
 function presence() {
   const loggedIn = new LoggedInUsers();
   const log = memoryLog();
-  const handler = presenceProtocol({ loggedIn, log });
+  const metrics = new Metrics(() => NOW);
+  const handler = presenceProtocol({
+    loggedIn,
+    logins: new ReplacedLogins(() => []),
+    log,
+    metrics,
+  });
   const member = async (username: string, at = NOW) => {
     const caller = await testCaller();
     loggedIn.login(username, caller.peerId, at);
@@ -38,7 +46,7 @@ function presence() {
     };
     return { ...served, next };
   };
-  return { loggedIn, log, handler, member, subscribe };
+  return { loggedIn, log, metrics, handler, member, subscribe };
 }
 
 Deno.test("presence: OK, everyone online now, then each change; the feed ends at logout", async () => {
@@ -57,9 +65,11 @@ Deno.test("presence: OK, everyone online now, then each change; the feed ends at
   p.loggedIn.reannounce(carol.peerId, NOW + 4);
   assert.deepEqual(await feed.next(), [Status.OK, "carol", true, NOW + 4]);
   assert.equal(await stillPending(feed.done), true, "the feed stays open while alice is online");
+  assert.equal(p.metrics.presenceSubscriberCount, 1, "the operator's gauge counts the feed");
 
   p.loggedIn.logout(alice.peerId, NOW + 5);
   await feed.done;
+  assert.equal(p.metrics.presenceSubscriberCount, 0);
   assert.equal(await feed.client.readOrEnd(), undefined, "closed once alice logs out");
 });
 

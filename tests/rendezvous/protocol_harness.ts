@@ -56,6 +56,11 @@ export interface TestCaller extends AccountCaller {
   readonly peerId: string;
 }
 
+/** The connection id a test caller of `peerId` has. */
+export function connectionIdOf(peerId: string): string {
+  return `connection-${peerId}`;
+}
+
 /** A fresh caller (see TestCaller). */
 export async function testCaller(key?: PrivateKey): Promise<TestCaller> {
   const privateKey = key ?? await generateKeyPair("Ed25519");
@@ -66,6 +71,9 @@ export async function testCaller(key?: PrivateKey): Promise<TestCaller> {
     remotePeer,
     remoteAddr: multiaddr("/ip4/192.0.2.7/tcp/4001"),
     status: "open",
+    id: connectionIdOf(remotePeer.toString()),
+    close: () => Promise.resolve(),
+    abort: () => {},
   };
 }
 

@@ -18,6 +18,7 @@ import {
 import { LoggedInUsers, type PresenceChange } from "../../src/rendezvous/logged_in_users.ts";
 import { RegistrationTable } from "../../src/rendezvous/registrations.ts";
 import { rendezvousProtocol } from "../../src/rendezvous/rendezvous_protocol.ts";
+import { Metrics } from "../../src/rendezvous/metrics.ts";
 import {
   assertResetBy,
   memoryLog,
@@ -35,7 +36,13 @@ const { REGISTER, UNREGISTER, DISCOVER } = Message.MessageType;
 function rendezvous() {
   const table = new RegistrationTable();
   const loggedIn = new LoggedInUsers();
-  const handler = rendezvousProtocol({ table, loggedIn, log: memoryLog(), now: () => NOW });
+  const handler = rendezvousProtocol({
+    table,
+    loggedIn,
+    log: memoryLog(),
+    now: () => NOW,
+    metrics: new Metrics(() => NOW),
+  });
   const member = async (username: string) => {
     const caller = await testCaller();
     loggedIn.login(username, caller.peerId, NOW);

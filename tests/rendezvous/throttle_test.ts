@@ -197,3 +197,20 @@ Deno.test("LoginThrottle.finish frees the slot of an attempt that succeeded", ()
   }
   assert.equal(throttle.size, 0);
 });
+
+Deno.test("LoginThrottle.blocked lists what is blocked now; clear frees one key", () => {
+  const throttle = new LoginThrottle();
+  const keys = ["user:alice", "addr:192.0.2.7"];
+  for (let i = 0; i < FREE_FAILURES; i++) throttle.recordFailure(keys, T0);
+  throttle.recordFailure(["user:bob"], T0);
+  assert.deepEqual(throttle.blocked(T0, 10), [
+    { key: "user:alice", failures: FREE_FAILURES, until: T0 + BASE_DELAY_MS },
+    { key: "addr:192.0.2.7", failures: FREE_FAILURES, until: T0 + BASE_DELAY_MS },
+  ]);
+  assert.equal(throttle.blocked(T0, 1).length, 1);
+  assert.deepEqual(throttle.blocked(T0 + BASE_DELAY_MS, 10), [], "over once the wait is");
+  assert.equal(throttle.clear("addr:192.0.2.7"), true);
+  assert.equal(throttle.clear("addr:192.0.2.7"), false);
+  assert.equal(throttle.begin(["addr:192.0.2.7"], T0), undefined);
+  assert.equal(throttle.blockedUntil(["user:alice"], T0), T0 + BASE_DELAY_MS);
+});

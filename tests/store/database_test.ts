@@ -184,11 +184,16 @@ Deno.test("the rendezvous schema creates its tables", () => {
       .all().map((row) => row.name);
     assert.deepEqual(tables, [
       "accounts",
+      "admin_audit",
+      "deleted_usernames",
       "identity_prekeys",
+      "kem_one_time_prekeys",
       "key_log",
       "mailbox",
+      "mailbox_sender_usage",
       "mailbox_usage",
       "one_time_prekeys",
+      "retired_keys",
       "settings",
       "sqlite_sequence",
     ]);

@@ -18,8 +18,11 @@ import {
 } from "../peer_args.ts";
 import { type CliPeer, startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
-import { REPL_HELP, startRepl } from "../repl/repl.ts";
+import { REPL_HELP, REPL_KEYS, type ReplHandle, startRepl } from "../repl/repl.ts";
 import { style, useColor } from "../repl/format.ts";
+import { denoTerminal } from "../repl/deno_terminal.ts";
+import { INPUT_HISTORY_FILE } from "../repl/input_history.ts";
+import { notifyMode } from "../repl/notify.ts";
 
 /** `tincan chat --help`. */
 export const CHAT_HELP = `Usage: tincan chat --user NAME [--rendezvous MULTIADDR] [--profile DIR]
@@ -34,9 +37,14 @@ when that chat exits.
 
 ${REPL_HELP.join("\n")}
 
+${REPL_KEYS.join("\n")}
+
 Options:
 ${PEER_FLAGS_HELP}
-Colours are off when NO_COLOR is set or stdout is not a terminal.`;
+Colours are off when NO_COLOR is set or stdout is not a terminal. A message in a conversation you
+are not looking at (or one that mentions you) rings the bell and sends a desktop notification
+escape: TINCAN_NOTIFY=off|bell|osc9|osc777 chooses (default OSC 777 on VTE, foot and urxvt,
+else OSC 9).`;
 
 /** Attempts, and the pause between them, to take the local rendezvous over. */
 const TAKEOVER_ATTEMPTS = 10;
@@ -88,6 +96,11 @@ async function runChat(
     await embedded?.stop().catch(() => {});
     throw err;
   }
+  // What the chat tells the user: on stderr, except above the prompt while the terminal REPL
+  // runs (a line written to stderr then lands on the prompt line).
+  const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
+  let repl: ReplHandle | undefined;
+  const say = (line: string) => repl && isTerminal ? repl.print(line) : io.err(line);
   // When the chat that ran the local rendezvous exits, the next one to notice runs it instead
   // (same data directory, so the same PeerId), and everyone's peer logs in again by itself.
   let takingOver = false;
@@ -95,13 +108,13 @@ async function runChat(
     // The exiting chat may still hold the database for a moment: try a few times.
     for (let attempt = 1; attempt <= TAKEOVER_ATTEMPTS && !embedded; attempt++) {
       try {
-        const taken = await startEmbeddedRendezvous(started.rendezvous, env, io.err);
+        const taken = await startEmbeddedRendezvous(started.rendezvous, env, say);
         if (taken && embedded) await taken.stop();
         else embedded ??= taken;
         return;
       } catch (err: unknown) {
         if (attempt === TAKEOVER_ATTEMPTS) {
-          io.err(`tincan: cannot start the local rendezvous: ${(err as Error).message}`);
+          say(`tincan: cannot start the local rendezvous: ${(err as Error).message}`);
         }
         await new Promise((resolve) => setTimeout(resolve, TAKEOVER_PAUSE_MS));
       }
@@ -113,7 +126,6 @@ async function runChat(
     void takeOver().finally(() => takingOver = false);
   });
   try {
-    const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
     const s = style(useColor(Deno.stdout.isTerminal(), env("NO_COLOR")));
     io.out(
       `Logged in as ${s.bold(parsed.user)} at ${started.rendezvous} ` +
@@ -121,17 +133,25 @@ async function runChat(
     );
     io.out("Type /help for commands, /to <user> to choose whom you talk to, /quit to leave.");
     io.out(`Files you /accept are saved in ${join(started.profile.dir, DOWNLOADS)}.`);
-    const repl = startRepl(started.peer, {
-      input: process.stdin,
-      output: process.stdout,
-      terminal: isTerminal,
+    const options = {
       color: useColor(Deno.stdout.isTerminal(), env("NO_COLOR")),
       signal,
       rooms: started.peer.services.rooms,
       files: started.peer.services.files,
-    });
-    configureLogging(logLevel, { write: (line) => repl.print(s.dim(line)) });
+      rendezvous: started.rendezvous,
+      historyFile: join(started.profile.dir, INPUT_HISTORY_FILE),
+      notify: notifyMode(env),
+      inTmux: !!env("TMUX"),
+    };
+    repl = startRepl(
+      started.peer,
+      isTerminal
+        ? { ...options, terminal: denoTerminal(io.stdin) }
+        : { ...options, input: process.stdin, output: process.stdout },
+    );
+    configureLogging(logLevel, { write: (line) => repl?.print(s.dim(line)) });
     await repl.closed;
+    repl = undefined;
     io.out("Logging out…");
   } finally {
     configureLogging(logLevel);

@@ -164,7 +164,9 @@ export const listen: Command<ListenOptions> = {
           return;
         }
         void print();
-      } else if (event.type === "key-changed" || event.type === "notice") {
+      } else if (
+        event.type === "key-changed" || event.type === "notice" || event.type === "x3dh-session"
+      ) {
         io.err(`tincan: ${formatEvent(event, s)}`);
         if (event.type === "notice" && event.fatal) {
           fatal = true;

@@ -1,6 +1,6 @@
 /**
- * The chat REPL's core commands — /help, /list, /msg, /to, /verify, /trust, /history, /quit — as
- * registry entries: each parses its words purely (bad input becomes a one-line usage hint, never
+ * The chat REPL's core commands — /help, /list, /msg, /me, /to, /w, /verify, /trust, /history,
+ * /mute, /clear, /quit — as registry entries: each parses its words purely (bad input becomes a one-line usage hint, never
  * an exception) and runs on the peer.
  */
 import { UsageError } from "../../errors.ts";
@@ -9,6 +9,7 @@ import { normalizeUsername } from "../../protocol/username.ts";
 import { checkText } from "../peer_args.ts";
 import { formatHistoryLine, formatSafetyNumber } from "./format.ts";
 import {
+  type ArgKind,
   defineEntry,
   type EntrySpec,
   type ReplContext,
@@ -24,12 +25,19 @@ export type ReplCommand =
   | { readonly kind: "help" }
   | { readonly kind: "list" }
   | { readonly kind: "send"; readonly to: string; readonly text: string }
+  | { readonly kind: "me"; readonly text: string }
   | { readonly kind: "to"; readonly user: string }
+  | { readonly kind: "window"; readonly number?: number }
+  | { readonly kind: "mute"; readonly target?: string }
+  | { readonly kind: "clear" }
   | { readonly kind: "verify"; readonly user: string; readonly confirm: boolean }
   | { readonly kind: "trust"; readonly user: string }
   | {
     readonly kind: "history";
-    /** Whose direct messages (everyone's when neither this nor `room` is given). */
+    /**
+     * Whose direct messages; when neither this nor `room` is given, the current conversation's
+     * (everyone's when there is none).
+     */
     readonly user?: string;
     /** The room whose messages. */
     readonly room?: string;
@@ -41,6 +49,8 @@ export type ReplCommand =
 export const HISTORY_DEFAULT = 20;
 /** Lines /history shows at most. */
 export const HISTORY_MAX = 1000;
+/** What a /me message starts with on the wire (shown as "* alice waves"). */
+export const ME_PREFIX = "/me ";
 
 type Parsed = ReplCommand | ReplUsage | undefined;
 
@@ -51,13 +61,14 @@ function core(
   usage: string,
   summary: string,
   parse: EntrySpec<ReplCommand>["parse"],
+  args: readonly ArgKind[] = [],
 ): ReplEntry<ReplCommand> {
-  return defineEntry({ name, aliases, usage, summary, parse, run: runCore });
+  return defineEntry({ name, aliases, usage, summary, args, parse, run: runCore });
 }
 
 /** A command without arguments. */
 const bare =
-  (kind: "help" | "list" | "quit") =>
+  (kind: "help" | "list" | "quit" | "clear") =>
   ({ args }: ReplInput, _: ReplContext, usage: () => ReplUsage) =>
     args.length === 0 ? { kind } : usage();
 
@@ -77,12 +88,39 @@ export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
         throw err;
       }
     });
-  }),
+  }, ["user"]),
+  core(
+    "me",
+    [],
+    "/me <action>",
+    "say what you do (shown as * you <action>)",
+    (input, ctx, usage) => {
+      if (input.args.length === 0) return usage();
+      if (ctx.target === undefined) {
+        return usage("No conversation: choose one with /to <user> or /to #room first");
+      }
+      return { kind: "me", text: input.rest(1) };
+    },
+  ),
   core("to", [], "/to <user>", "send what you type next to <user>", ({ args }, ctx, usage) => {
     if (args[0]?.startsWith("#")) return undefined; // a room: room_commands.ts
     if (args.length !== 1) return usage();
     return withUser(args[0]!, ctx, usage, (user) => ({ kind: "to", user }));
-  }),
+  }, ["target"]),
+  core(
+    "w",
+    ["window"],
+    "/w [n]",
+    "switch to conversation n (also Alt-1…9); without n, list them",
+    ({ args }, _ctx, usage) => {
+      if (args.length === 0) return { kind: "window" };
+      const n = Number(args[0]);
+      if (args.length > 1 || !/^\d+$/.test(args[0]!) || n < 1) {
+        return usage("N must be a conversation number that /w lists");
+      }
+      return { kind: "window", number: n };
+    },
+  ),
   core(
     "verify",
     [],
@@ -94,6 +132,7 @@ export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
       if (confirm !== undefined && confirm.toLowerCase() !== "yes") return usage();
       return withUser(user, ctx, usage, (u) => ({ kind: "verify", user: u, confirm: !!confirm }));
     },
+    ["user"],
   ),
   core(
     "trust",
@@ -104,14 +143,37 @@ export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
       if (args.length !== 1) return usage();
       return withUser(args[0]!, ctx, usage, (user) => ({ kind: "trust", user }));
     },
+    ["user"],
   ),
   core(
     "history",
     [],
     "/history [user|#room] [n]",
-    `the last n messages (default ${HISTORY_DEFAULT})`,
+    `the last n messages (default ${HISTORY_DEFAULT}) of the current conversation or the one named`,
     ({ args }, _ctx, usage) => history(args, usage),
+    ["target"],
   ),
+  core(
+    "mute",
+    [],
+    "/mute [user|#room]",
+    "no bell or notification for a conversation (again: unmute)",
+    ({ args }, ctx, usage) => {
+      if (args.length > 1) return usage();
+      const name = args[0] ?? ctx.target;
+      if (name === undefined) return usage("No conversation to mute");
+      if (name.startsWith("#")) {
+        try {
+          return { kind: "mute", target: checkRoomName(name) };
+        } catch (err: unknown) {
+          return usage((err as Error).message);
+        }
+      }
+      return withUser(name, ctx, usage, (user) => ({ kind: "mute", target: user }));
+    },
+    ["target"],
+  ),
+  core("clear", [], "/clear", "clear the screen", bare("clear")),
   core("quit", ["exit"], "/quit", "log out and exit (also Ctrl-C, Ctrl-D)", bare("quit")),
 ];
 
@@ -149,7 +211,7 @@ function history(args: readonly string[], usage: (why?: string) => ReplUsage): P
     const raw = rest.shift()!;
     const n = Number(raw);
     if (!/^\d+$/.test(raw) || n < 1 || n > HISTORY_MAX) {
-      return usage(`n must be a whole number from 1 to ${HISTORY_MAX}`);
+      return usage(`N must be a whole number from 1 to ${HISTORY_MAX}`);
     }
     limit = n;
   }
@@ -171,15 +233,60 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
       return repl.print(online.length ? `Online: ${online.join(", ")}` : "Nobody else is online.");
     }
     case "send":
-      await peer.send(command.to, command.text);
-      return; // a queued event says when it went to the mailbox of someone offline
-    case "to":
+      return await sendTo(repl, command.to, command.text);
+    case "me": {
+      const to = repl.target!;
+      const text = `${ME_PREFIX}${command.text}`;
+      if (!to.startsWith("#")) return await sendTo(repl, to, text);
+      if (repl.rooms === undefined) throw new RoomError("Rooms are not available here");
+      const rooms = repl.rooms;
+      repl.sending();
+      const ids = await rooms.send(to, text).catch((err: unknown) => {
+        repl.sendFailed();
+        throw err;
+      });
+      return repl.sent(to, text, ids);
+    }
+    case "to": {
       repl.setTarget(command.user);
-      return repl.print(`Now talking to ${command.user}: plain text goes to ${command.user}.`);
+      const known = repl.knows(command.user);
+      return repl.print(
+        `Now talking to ${command.user}: plain text goes to ${command.user}.` +
+          (known ? "" : ` (${command.user} is not online and not among your conversations: ` +
+            "if there is no such user, your messages fail.)"),
+      );
+    }
+    case "window": {
+      const names = repl.windows();
+      if (command.number === undefined) {
+        if (names.length === 0) return repl.print("No conversations yet. /to <user> to start one.");
+        return repl.print(names.map((n, i) => `  ${i + 1} ${n}`).join("\n"));
+      }
+      const name = names[command.number - 1];
+      if (name === undefined) {
+        return repl.print(s.yellow(`There is no conversation ${command.number}; /w lists them.`));
+      }
+      repl.setTarget(name);
+      return;
+    }
+    case "mute": {
+      const muted = repl.toggleMute(command.target!);
+      return repl.print(
+        muted
+          ? `Muted ${command.target}: no bell or notification (unread messages are still counted).`
+          : `Unmuted ${command.target}.`,
+      );
+    }
+    case "clear":
+      return repl.clear();
     case "verify": {
       const number = await peer.safetyNumber(command.user);
       if (!command.confirm) {
-        return repl.print(formatSafetyNumber(command.user, number, s).join("\n"));
+        return repl.print(
+          formatSafetyNumber(command.user, number, s, peer.sessionProtocol(command.user)).join(
+            "\n",
+          ),
+        );
       }
       peer.markVerified(command.user);
       return repl.print(s.green(
@@ -195,10 +302,12 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
       return repl.print(`Trusted ${command.user}'s new key; ${released} held message(s) released.`);
     }
     case "history": {
-      const { room } = command;
+      const current = command.user ?? command.room ?? repl.target;
+      const room = current?.startsWith("#") ? current : undefined;
+      const user = room === undefined ? current : undefined;
       let lines: string[];
       if (room === undefined) {
-        lines = (await peer.history(command.user, command.limit)).map((l) =>
+        lines = (await peer.history(user, command.limit)).map((l) =>
           formatHistoryLine(l, peer.username, s)
         );
       } else {
@@ -212,4 +321,20 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
     case "quit":
       return repl.quit();
   }
+}
+
+/**
+ * Sends `text` to `user` and tells the REPL (which shows your line and its receipts).
+ * @throws the peer's errors.
+ */
+async function sendTo(repl: ReplRuntime, user: string, text: string): Promise<void> {
+  repl.sending();
+  let id: string;
+  try {
+    id = await repl.peer.send(user, text);
+  } catch (err: unknown) {
+    repl.sendFailed();
+    throw err;
+  }
+  repl.sent(user, text, [id]);
 }

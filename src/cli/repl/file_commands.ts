@@ -5,11 +5,17 @@
  */
 import { FileTransferError } from "../../peer/files/errors.ts";
 import type { FileEvent, TransferInfo } from "../../peer/files/events.ts";
-import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import { formatBytes } from "../../peer/files/units.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { sanitize, type Style } from "./format.ts";
-import { defineEntry, type ReplEntry, type ReplInput, type ReplUsage } from "./registry.ts";
+import {
+  type ArgKind,
+  defineEntry,
+  type ReplEntry,
+  type ReplFiles,
+  type ReplInput,
+  type ReplUsage,
+} from "./registry.ts";
 
 /** What one file command line asks for. */
 export type FileCommand =
@@ -34,12 +40,14 @@ function fileEntry(
   usage: string,
   summary: string,
   parse: (input: ReplInput, usage: (why?: string) => ReplUsage) => Parsed,
+  args: readonly ArgKind[] = ["file"],
 ): ReplEntry<FileCommand> {
   return defineEntry({
     name,
     aliases,
     usage,
     summary,
+    args,
     parse: (input, _ctx, hint) => parse(input, hint),
     async run(command, repl) {
       if (repl.files === undefined) throw new FileTransferError("Files are not available here");
@@ -82,6 +90,7 @@ export const FILE_COMMANDS: readonly ReplEntry<FileCommand>[] = [
       const path = unquote(input.rest(2).trimStart());
       return path === "" ? usage() : { kind: "file", user, path };
     },
+    ["user"],
   ),
   fileEntry(
     "accept",
@@ -113,6 +122,7 @@ export const FILE_COMMANDS: readonly ReplEntry<FileCommand>[] = [
     "/files",
     "your file transfers",
     ({ args }, usage) => args.length === 0 ? { kind: "files" } : usage(),
+    [],
   ),
 ];
 
@@ -120,12 +130,6 @@ function unquote(text: string): string {
   const quoted = /^(["'])(.*)\1$/.exec(text);
   return quoted ? quoted[2]! : text;
 }
-
-/** What running a file command uses of FileTransfers (tests pass a fake). */
-export type ReplFiles = Pick<
-  FileTransfers,
-  "offer" | "accept" | "reject" | "cancel" | "list" | "pending"
->;
 
 /**
  * Runs a file command; returns the lines to print. A FileTransferError (no such offer, not a

@@ -4,6 +4,7 @@
  */
 import type { PeerEvent } from "../../peer/events.ts";
 import type { HistoryLine } from "../../peer/peer.ts";
+import type { SessionProtocol } from "../../peer/store/contact_protocols.ts";
 
 /** Text decorations; identity functions when colours are off. */
 export interface Style {
@@ -13,6 +14,7 @@ export interface Style {
   readonly green: (s: string) => string;
   readonly yellow: (s: string) => string;
   readonly cyan: (s: string) => string;
+  readonly inverse: (s: string) => string;
 }
 
 const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
@@ -21,7 +23,15 @@ const plain = (s: string) => s;
 /** ANSI colours when `color`, plain text otherwise. */
 export function style(color: boolean): Style {
   if (!color) {
-    return { bold: plain, dim: plain, red: plain, green: plain, yellow: plain, cyan: plain };
+    return {
+      bold: plain,
+      dim: plain,
+      red: plain,
+      green: plain,
+      yellow: plain,
+      cyan: plain,
+      inverse: plain,
+    };
   }
   return {
     bold: sgr(1, 22),
@@ -30,6 +40,7 @@ export function style(color: boolean): Style {
     green: sgr(32, 39),
     yellow: sgr(33, 39),
     cyan: sgr(36, 39),
+    inverse: sgr(7, 27),
   };
 }
 
@@ -62,6 +73,57 @@ export function timestamp(ms: number): string {
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/** YYYY-MM-DD of `ms` in local time: the day a line belongs to. */
+export function day(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** The line shown before the first line of a new day. */
+export function dateLine(ms: number, s: Style): string {
+  return s.dim(`--- ${WEEKDAYS[new Date(ms).getDay()]}, ${day(ms)} ---`);
+}
+
+/** A message's text for display: each of its lines made safe, later lines indented. */
+export function messageBody(text: string): string {
+  return text.split(/\r?\n/).map(sanitize).join("\n    ");
+}
+
+/** What a /me message starts with (shown as "* alice waves"). */
+const ME = "/me ";
+
+/** One chat line, yours or theirs. */
+export interface ChatLine {
+  readonly sentAt: number;
+  readonly from: string;
+  readonly text: string;
+  /** The #room it was said in. */
+  readonly room?: string;
+  /** For your direct messages: to whom. */
+  readonly to?: string;
+  /** It mentions you: shown highlighted. */
+  readonly mention?: boolean;
+  /** Said by you. */
+  readonly own?: boolean;
+}
+
+/**
+ * `[HH:MM] bob: text`, `[HH:MM] alice → bob: text` (yours), `[HH:MM] #dev bob: text`, and
+ * `[HH:MM] * bob waves` for /me.
+ */
+export function chatLine(line: ChatLine, s: Style): string {
+  const time = s.dim(`[${clock(line.sentAt)}]`);
+  const where = line.room === undefined ? "" : `${s.bold(line.room)} `;
+  const name = line.own ? s.bold(line.from) : s.bold(s.cyan(line.from));
+  const to = line.to === undefined ? "" : ` → ${line.to}`;
+  const me = line.text.startsWith(ME);
+  const body = messageBody(me ? line.text.slice(ME.length) : line.text);
+  const text = line.mention ? s.bold(s.yellow(body)) : body;
+  return me ? `${time} ${where}* ${name}${to} ${text}` : `${time} ${where}${name}${to}: ${text}`;
+}
+
 /** The loud line shown when `username`'s identity key changed. */
 export function keyChangedLine(username: string, blocked: boolean, s: Style): string {
   const what = blocked
@@ -77,9 +139,7 @@ export function keyChangedLine(username: string, blocked: boolean, s: Style): st
 export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   switch (event.type) {
     case "message": {
-      const line = `${s.dim(`[${clock(event.sentAt)}]`)} ${s.bold(s.cyan(event.from))}: ${
-        sanitize(event.text)
-      }`;
+      const line = chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s);
       return event.keyChanged ? `${keyChangedLine(event.from, false, s)}\n${line}` : line;
     }
     case "delivered":
@@ -94,6 +154,36 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
       return keyChangedLine(event.username, event.blocked, s);
     case "notice":
       return s.yellow(`* ${sanitize(event.text)}`);
+    case "x3dh-session":
+      return x3dhSessionLine(event.username, event.downgrade, s);
+  }
+}
+
+/** The line shown when a new session with `username` is X3DH (no post-quantum keys). */
+export function x3dhSessionLine(username: string, downgrade: boolean, s: Style): string {
+  return downgrade
+    ? s.bold(s.red(
+      `!!! WARNING: the new session with ${username} is X3DH, WITHOUT post-quantum keys, though ` +
+        `${username} published them before: an older tincan on ${username}'s side, or a ` +
+        `rendezvous stripping them. Compare safety numbers (/verify ${username}) if unexpected.`,
+    ))
+    : s.yellow(
+      `* the session with ${username} uses X3DH: ${username} publishes no post-quantum keys ` +
+        `(an older tincan), so it is not protected against a future quantum computer`,
+    );
+}
+
+/** How /verify names a session's key agreement (Peer.sessionProtocol). */
+export function protocolLine(protocol: SessionProtocol): string {
+  switch (protocol) {
+    case "pqxdh":
+      return "Session setup: PQXDH (post-quantum, ML-KEM-768)";
+    case "x3dh":
+      return "Session setup: X3DH (no post-quantum keys published)";
+    case "x3dh-downgraded":
+      return "Session setup: X3DH, DOWNGRADED (post-quantum keys were published before)";
+    case "none":
+      return "Session setup: no session yet";
   }
 }
 
@@ -101,16 +191,24 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
 export function formatHistoryLine(line: HistoryLine, self: string, s: Style): string {
   const from = line.outgoing ? self : line.peer;
   const to = line.outgoing ? line.peer : self;
-  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${sanitize(line.text)}`;
+  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${
+    messageBody(line.text)
+  }`;
 }
 
-/** The /verify answer: the safety number and what to do with it. */
-export function formatSafetyNumber(user: string, number: string, s: Style): string[] {
+/** The /verify answer: the safety number, the session's key agreement, what to do with them. */
+export function formatSafetyNumber(
+  user: string,
+  number: string,
+  s: Style,
+  protocol?: SessionProtocol,
+): string[] {
   const groups = number.split(" ");
   return [
     `Safety number with ${user}:`,
     `  ${s.bold(groups.slice(0, 6).join(" "))}`,
     `  ${s.bold(groups.slice(6).join(" "))}`,
+    ...(protocol ? [protocolLine(protocol)] : []),
     `Compare it with ${user} in person or over a channel you trust. If it matches, type ` +
     `/verify ${user} yes`,
   ];

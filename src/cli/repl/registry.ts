@@ -5,13 +5,28 @@
  */
 import type { Peer } from "../../peer/peer.ts";
 import type { Rooms } from "../../peer/rooms/rooms.ts";
-import type { ReplFiles } from "./file_commands.ts";
+import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import type { Style } from "./format.ts";
+import type { Completion } from "./line_editor.ts";
+
+/** What running a file command uses of FileTransfers (tests pass a fake). */
+export type ReplFiles = Pick<
+  FileTransfers,
+  "offer" | "accept" | "reject" | "cancel" | "list" | "pending"
+>;
 
 /** What the REPL uses of a peer (tests pass a fake). */
 export type ChatPeer = Pick<
   Peer,
-  "username" | "on" | "online" | "send" | "safetyNumber" | "markVerified" | "trust" | "history"
+  | "username"
+  | "on"
+  | "online"
+  | "send"
+  | "safetyNumber"
+  | "sessionProtocol"
+  | "markVerified"
+  | "trust"
+  | "history"
 >;
 
 /** One input line after its command word, tokenised once for every command. */
@@ -42,12 +57,45 @@ export interface ReplRuntime {
   readonly style: Style;
   /** Shows `text` (one or more lines) above the prompt. */
   print(text: string): void;
+  /** The current conversation (a user or a #room), if any. */
+  readonly target: string | undefined;
   /** Makes `target` (a user, or a #room) the current conversation. */
   setTarget(target: string): void;
+  /**
+   * Tells the REPL a message was sent (after the peer took it): it shows your line and matches
+   * the receipts of `ids` to it. `to` is the user or #room.
+   */
+  sent(to: string, text: string, ids: readonly string[]): void;
+  /** Tells the REPL a send is starting (receipts may come before its ids). */
+  sending(): void;
+  /** The send started last failed. */
+  sendFailed(): void;
+  /** Forgets a conversation (a room left): it stops being the target. */
+  forget(target: string): void;
+  /** The window list: conversations by number. */
+  windows(): readonly string[];
+  /** Mutes or unmutes `target`'s notifications; true when now muted. */
+  toggleMute(target: string): boolean;
+  /** Clears the screen. */
+  clear(): void;
+  /** Whether `user` is online or known to the chat (a contact, in history, seen in events). */
+  knows(user: string): boolean;
   /** Ends the REPL. */
   quit(): void;
   /** The /help lines of this REPL. */
   help(): readonly string[];
+}
+
+/** What a command's argument names, for Tab: a user, a #room, either, or a file transfer id. */
+export type ArgKind = "user" | "room" | "target" | "file";
+
+/** The names Tab completes arguments from. */
+export interface CompletionNames {
+  /** Users online, and those the chat has seen (contacts, history). */
+  readonly users: readonly string[];
+  readonly rooms: readonly string[];
+  /** Short ids of file transfers. */
+  readonly files: readonly string[];
 }
 
 /** One slash command. */
@@ -59,6 +107,8 @@ export interface ReplEntry<C = unknown> {
   readonly usage: string;
   /** What it does, for /help. */
   readonly summary: string;
+  /** What its first arguments name, for Tab completion (none: nothing to complete). */
+  readonly args?: readonly ArgKind[];
   /**
    * Parses the words after the command: pure. Undefined when these arguments belong to another
    * entry of the same name (`/to #room` is the room entry's, `/to <user>` the core one's).
@@ -162,6 +212,36 @@ export class ReplRegistry {
     return [...this.#byWord.keys()].filter((w) => w.startsWith(start)).sort().map((w) => `/${w}`);
   }
 
+  /**
+   * Completions for `before` (the input up to the cursor): command names after a "/" at the
+   * start, else the word's argument kind as the command's entries declare it (users, #rooms or
+   * file ids); in plain text, user names.
+   */
+  complete(before: string, names: CompletionNames): Completion {
+    const start = before.search(/\S*$/);
+    const word = before.slice(start);
+    const head = before.slice(0, start);
+    if (head.trim() === "") {
+      if (word.startsWith("/")) return { start, candidates: this.completions(word) };
+      return { start, candidates: matching(word, [...names.users, ...names.rooms]) };
+    }
+    if (!head.startsWith("/") || head.startsWith("//")) {
+      return { start, candidates: matching(word, names.users) };
+    }
+    const words = head.trim().split(/\s+/);
+    const position = words.length - 1;
+    const kinds = new Set<ArgKind>();
+    for (const entry of this.#byWord.get(words[0]!.slice(1).toLowerCase()) ?? []) {
+      const kind = entry.args?.[position];
+      if (kind !== undefined) kinds.add(kind);
+    }
+    const pool: string[] = [];
+    if (kinds.has("user") || kinds.has("target")) pool.push(...names.users);
+    if (kinds.has("room") || kinds.has("target")) pool.push(...names.rooms);
+    if (kinds.has("file")) pool.push(...names.files);
+    return { start, candidates: matching(word, pool) };
+  }
+
   /** Parses one line: a /command, or text for the current conversation (as `/msg <target>`). */
   parse(line: string, ctx: ReplContext): ReplParse {
     const trimmed = line.trim();
@@ -206,6 +286,12 @@ export class ReplRegistry {
     }
     return { ...usageHint(entries[0]!.usage), entry: entries[0]! };
   }
+}
+
+/** The distinct `pool` names that start with `word` (case-insensitively), sorted. */
+function matching(word: string, pool: readonly string[]): string[] {
+  const start = word.toLowerCase();
+  return [...new Set(pool)].filter((n) => n.toLowerCase().startsWith(start)).sort();
 }
 
 function isUsage(value: unknown): value is ReplUsage {

@@ -1,18 +1,42 @@
 /**
- * The chat REPL over node:readline: reads lines, runs them through the command registry
- * (registry.ts), and shows peer events above the prompt without disturbing what the user is
- * typing: clear the input line, print, then redraw the prompt and the partial input
- * (`rl.prompt(true)`).
+ * The chat REPL: runs input lines through the command registry (registry.ts) and shows peer,
+ * room and file events. On a terminal it uses tincan's own line editor (terminal.ts) with a
+ * status line, unread counts per conversation, notifications and input history; on a pipe it
+ * reads plain lines (node:readline without a terminal) and prints plain lines.
  */
-import { clearLine, createInterface, cursorTo } from "node:readline";
+import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import type { Rooms } from "../../peer/rooms/rooms.ts";
+import { MAX_TEXT_BYTES } from "../peer_args.ts";
 import { CORE_COMMANDS } from "./commands.ts";
-import { FILE_COMMANDS, fileEventLines, type ReplFiles } from "./file_commands.ts";
-import { formatEvent, sanitize, style } from "./format.ts";
-import { type ChatPeer, type ReplEntry, ReplRegistry, type ReplRuntime } from "./registry.ts";
+import { Conversations } from "./conversations.ts";
+import { FILE_COMMANDS, fileEventLines, shortId } from "./file_commands.ts";
+import {
+  type ChatLine,
+  chatLine,
+  dateLine,
+  day,
+  formatEvent,
+  keyChangedLine,
+  sanitize,
+  style,
+} from "./format.ts";
+import { loadInputHistory, MAX_INPUT_HISTORY, saveInputLine } from "./input_history.ts";
+import type { EditorAction } from "./line_editor.ts";
+import { notification, type NotifyMode } from "./notify.ts";
+import { Receipts } from "./receipts.ts";
+import {
+  type ChatPeer,
+  type CompletionNames,
+  type ReplEntry,
+  type ReplFiles,
+  ReplRegistry,
+  type ReplRuntime,
+} from "./registry.ts";
 import { formatRoomEvent, ROOM_COMMANDS } from "./room_commands.ts";
+import { statusLine } from "./status_line.ts";
+import { type TerminalPort, TerminalUI } from "./terminal.ts";
 
 /** The REPL's command registry: the core commands, and those of the features it has. */
 export function replRegistry(features: { rooms: boolean; files: boolean }): ReplRegistry {
@@ -25,12 +49,21 @@ export function replRegistry(features: { rooms: boolean; files: boolean }): Repl
 /** The /help of the full chat (every feature), for `tincan chat --help`. */
 export const REPL_HELP: readonly string[] = replRegistry({ rooms: true, files: true }).help();
 
+/** The keys of the chat's line editor, for /help and `tincan chat --help`. */
+export const REPL_KEYS: readonly string[] = [
+  "Keys (in a terminal):",
+  "  Enter send · Alt-Enter new line · ↑/↓ input history (kept across restarts) · Tab complete",
+  "  Alt-1…9 switch conversation · Ctrl-A/E start/end · Ctrl-W/U/K delete word/to start/to end",
+  "  Ctrl-L clear · Ctrl-C or Ctrl-D (empty line) quit",
+];
+
+/** How the REPL talks to the user: a pipe (plain lines), or a terminal (the line editor). */
+export type ReplIO =
+  | { readonly input: Readable; readonly output: Writable; readonly terminal?: undefined }
+  | { readonly terminal: TerminalPort };
+
 /** Where the REPL reads and writes, and how. */
-export interface ReplOptions {
-  readonly input: Readable;
-  readonly output: Writable;
-  /** A terminal: line editing, and redrawing the prompt around incoming lines. */
-  readonly terminal: boolean;
+export type ReplOptions = ReplIO & {
   readonly color: boolean;
   /** Aborting it ends the REPL like /quit (SIGTERM). */
   readonly signal?: AbortSignal;
@@ -38,7 +71,17 @@ export interface ReplOptions {
   readonly rooms?: Rooms;
   /** File transfers: /file, /accept, /reject, /files, and their progress lines. */
   readonly files?: ReplFiles & Pick<FileTransfers, "on">;
-}
+  /** The rendezvous address, for the status line. */
+  readonly rendezvous?: string;
+  /** Where the input history is kept (a terminal only); none: not kept. */
+  readonly historyFile?: string;
+  /** How to notify of messages you are not looking at (a terminal only). */
+  readonly notify?: NotifyMode;
+  /** Running inside tmux (notification escapes are wrapped for it). */
+  readonly inTmux?: boolean;
+  /** The clock (tests pass their own). */
+  readonly now?: () => number;
+};
 
 /** A running REPL. */
 export interface ReplHandle {
@@ -50,47 +93,87 @@ export interface ReplHandle {
 
 /** How long quitting waits for commands still running (a send being written to the outbox). */
 const DRAIN_MS = 5_000;
+/** History lines read at start for the names Tab completes. */
+const NAMES_FROM_HISTORY = 200;
+
+/** What the REPL needs of its screen, terminal or pipe. */
+interface View {
+  print(text: string): void;
+  /** The prompt or the status changed. */
+  refresh(): void;
+  /** Writes a bell or a notification escape. */
+  signal(text: string): void;
+  clear(): void;
+  close(): void;
+}
 
 /** Starts the REPL on `peer`: prints the prompt and handles input until the user quits. */
 export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
-  const { output, terminal } = options;
   const s = style(options.color);
+  const now = options.now ?? Date.now;
   const { rooms, files } = options;
   const registry = replRegistry({ rooms: rooms !== undefined, files: files !== undefined });
-  const rl = createInterface({
-    input: options.input,
-    output,
-    terminal,
-    historySize: 200,
-    // Tab completes a command's name.
-    completer: (line: string) => [registry.completions(line), line],
-  });
-  let target: string | undefined;
+  const self = peer.username;
+  const conversations = new Conversations(self);
+  const known = new Set<string>();
+  let connected = true;
   let closed = false;
+  let printed = 0;
+  let shownDay = day(now());
   const running = new Set<Promise<void>>();
+  let resolveClosed!: () => void;
+  const closedPromise = new Promise<void>((resolve) => resolveClosed = resolve);
+
+  const prompt = () => {
+    const target = conversations.current;
+    return target ? `${self} → ${target}> ` : `${self}> `;
+  };
+  const names = (): CompletionNames => ({
+    users: [...new Set([...peer.online(), ...known])].filter((u) => u !== self),
+    rooms: rooms?.rooms().map((r) => r.name) ?? [],
+    files: files?.list().map(shortId) ?? [],
+  });
 
   const print = (text: string) => {
-    if (terminal && !closed) {
-      clearLine(output, 0);
-      cursorTo(output, 0);
-    }
-    output.write(text + "\n");
-    if (terminal && !closed) rl.prompt(true);
+    printed++;
+    view.print(text);
   };
-  const setPrompt = () =>
-    rl.setPrompt(target ? `${peer.username} → ${target}> ` : `${peer.username}> `);
+  const receipts = new Receipts(s, (n) => n === printed);
+  const showChat = (line: ChatLine) => {
+    const lineDay = day(line.sentAt);
+    const date = lineDay === shownDay ? "" : `${dateLine(line.sentAt, s)}\n`;
+    shownDay = lineDay;
+    print(date + chatLine(line, s));
+  };
+  /** A message in `conversation`: shown (as `shown` when given), counted, maybe notified. */
+  const arrived = (conversation: string, line: ChatLine, shown?: string) => {
+    if (line.from !== self) known.add(line.from);
+    const arrival = conversations.arrived(conversation, line.from, line.text);
+    if (shown === undefined) showChat({ ...line, mention: arrival.mention });
+    else print(shown);
+    if (arrival.notify && options.terminal) {
+      const where = conversation === line.from ? line.from : `${line.from} in ${conversation}`;
+      view.signal(
+        notification(options.notify ?? "bell", `tincan: ${where}`, line.text, !!options.inTmux),
+      );
+    }
+    view.refresh();
+  };
 
-  const stopRoomEvents = rooms?.on((event) => print(formatRoomEvent(event, s)));
-  const fileLine = fileEventLines(s);
-  const stopFileEvents = files?.on((event) => {
-    const line = fileLine(event);
-    if (line !== undefined) print(line);
-  });
-  const stopEvents = peer.on((event) => {
-    if (event.type === "delivered" && rooms?.sentByRooms(event.id)) return;
-    const line = formatEvent(event, s);
-    if (line !== undefined) print(line);
-  });
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    stopEvents();
+    stopRoomEvents?.();
+    stopFileEvents?.();
+    view.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise((r) => timer = setTimeout(r, DRAIN_MS));
+    void Promise.race([Promise.allSettled([...running]), timeout]).then(() => {
+      clearTimeout(timer);
+      resolveClosed();
+    });
+  };
 
   const runtime: ReplRuntime = {
     peer,
@@ -98,43 +181,243 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     files,
     style: s,
     print,
-    setTarget(next) {
-      target = next;
-      setPrompt();
+    get target() {
+      return conversations.current;
     },
-    quit: () => rl.close(),
-    help: () => registry.help(),
+    setTarget(next) {
+      conversations.select(next);
+      view.refresh();
+    },
+    sending: () => receipts.begin(),
+    sendFailed: () => receipts.failed().forEach(print),
+    sent(to, text, ids) {
+      if (options.terminal) {
+        showChat(
+          to.startsWith("#")
+            ? { sentAt: now(), from: self, text, room: to, own: true }
+            : { sentAt: now(), from: self, text, to, own: true },
+        );
+      }
+      if (!to.startsWith("#")) known.add(to);
+      receipts.sent(text, ids, printed, to.startsWith("#") ? to : undefined).forEach(print);
+    },
+    forget(target) {
+      conversations.remove(target);
+      view.refresh();
+    },
+    windows: () => conversations.names(),
+    toggleMute(target) {
+      const muted = conversations.toggleMute(target);
+      view.refresh();
+      return muted;
+    },
+    clear: () => view.clear(),
+    knows: (user) => known.has(user) || peer.online().includes(user),
+    quit: close,
+    help: () => options.terminal ? [...registry.help(), ...REPL_KEYS] : registry.help(),
   };
 
-  rl.on("line", (line: string) => {
-    const task = registry.run(registry.parse(line, { self: peer.username, target }), runtime)
-      .catch((err: unknown) => {
-        print(s.red(`error: ${sanitize(err instanceof Error ? err.message : String(err))}`));
-      });
+  const runLine = (line: string) => {
+    const task = registry.run(
+      registry.parse(line, { self, target: conversations.current }),
+      runtime,
+    ).catch((err: unknown) => {
+      print(
+        s.red(`Error: ${sanitize(err instanceof Error ? err.message : String(err))}`),
+      );
+    });
     running.add(task);
     void task.finally(() => running.delete(task));
-    if (!closed) rl.prompt();
-  });
-  rl.on("SIGINT", () => rl.close());
-  if (options.signal?.aborted) queueMicrotask(() => rl.close());
-  else options.signal?.addEventListener("abort", () => rl.close(), { once: true });
+  };
 
-  const closed_ = new Promise<void>((resolve) => {
-    rl.on("close", () => {
-      closed = true;
-      stopEvents();
-      stopRoomEvents?.();
-      stopFileEvents?.();
-      if (terminal) output.write("\n");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise((r) => timer = setTimeout(r, DRAIN_MS));
-      void Promise.race([Promise.allSettled([...running]), timeout]).then(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+  // The closures above use `view` only once it exists (events and input come after this).
+  const view: View = options.terminal
+    ? terminalView(options.terminal, {
+      prompt,
+      status: (width, hidden) =>
+        statusLine(
+          {
+            self,
+            rendezvous: options.rendezvous ?? "",
+            connected,
+            conversations: conversations.view(),
+            hiddenInput: hidden,
+          },
+          width,
+          s,
+        ),
+      complete: (before) => registry.complete(before, names()),
+      submit(text) {
+        if (options.historyFile && text.trim() !== "") {
+          void saveInputLine(options.historyFile, text);
+        }
+        runLine(text);
+      },
+      action(action) {
+        handleAction(action);
+      },
+      acceptPaste(text, truncated) {
+        const bytes = new TextEncoder().encode(text).length;
+        if (!truncated && bytes <= MAX_TEXT_BYTES) return true;
+        print(s.yellow(
+          `Paste refused: it is ${truncated ? "over " : ""}${bytes} bytes, and a message holds ` +
+            `at most ${MAX_TEXT_BYTES} bytes. Split it, or send it as a file with /file.`,
+        ));
+        return false;
+      },
+      end: close,
+    }, options.historyFile)
+    : lineView(options.input, options.output, prompt, runLine, close);
+
+  const handleAction = (action: EditorAction) => {
+    switch (action.type) {
+      case "candidates":
+        return print(s.dim(action.list.join("  ")));
+      case "too-long":
+        return print(
+          s.yellow(`The input holds at most ${action.max} characters; the rest was dropped.`),
+        );
+      case "bell":
+        return;
+      case "unhandled": {
+        const event = action.event;
+        if (event.type !== "key") return;
+        if (event.name === "ctrl-c" || event.name === "ctrl-d") return close();
+        if (event.name === "ctrl-l") return view.clear();
+        if (event.alt && /^[1-9]$/.test(event.name)) {
+          const name = conversations.byNumber(Number(event.name));
+          if (name !== undefined) runtime.setTarget(name);
+        }
+        return;
+      }
+      case "submit":
+        return;
+    }
+  };
+
+  const stopRoomEvents = rooms?.on((event) => {
+    switch (event.type) {
+      case "room-message":
+        return arrived(event.room, event);
+      case "broadcast":
+        return arrived(event.from, event, formatRoomEvent(event, s));
+      default:
+        return print(formatRoomEvent(event, s));
+    }
   });
-  setPrompt();
+  const fileLine = fileEventLines(s);
+  const stopFileEvents = files?.on((event) => {
+    const line = fileLine(event);
+    if (line !== undefined) print(line);
+  });
+  const stopEvents = peer.on((event) => {
+    switch (event.type) {
+      case "message": {
+        if (event.keyChanged) print(keyChangedLine(event.from, false, s));
+        const { sentAt, from, text } = event;
+        return arrived(from, { sentAt, from, text });
+      }
+      case "delivered":
+      case "queued":
+      case "failed":
+        // A room's own copies (keys, invitations) are not the user's to see delivered.
+        return receipts.event(event, event.type === "delivered" && !!rooms?.sentByRooms(event.id))
+          .forEach(print);
+      case "presence":
+        known.add(event.username);
+        break;
+      case "notice":
+        if (event.rendezvous === "lost") connected = false;
+        if (event.rendezvous === "back") connected = true;
+        view.refresh();
+        break;
+    }
+    const line = formatEvent(event, s);
+    if (line !== undefined) print(line);
+  });
+  void peer.history(undefined, NAMES_FROM_HISTORY).then(
+    (lines) => lines.forEach((l) => known.add(l.peer)),
+    () => {},
+  );
+
+  if (options.signal?.aborted) queueMicrotask(close);
+  else options.signal?.addEventListener("abort", close, { once: true });
+  return { print, closed: closedPromise };
+}
+
+/** The REPL on a pipe: one line in, plain lines out, the prompt after each line. */
+function lineView(
+  input: Readable,
+  output: Writable,
+  prompt: () => string,
+  onLine: (line: string) => void,
+  onClose: () => void,
+): View {
+  const rl = createInterface({ input, output, terminal: false });
+  let open = true;
+  const refresh = () => rl.setPrompt(prompt());
+  rl.on("line", (line: string) => {
+    onLine(line);
+    if (open) {
+      refresh();
+      rl.prompt();
+    }
+  });
+  rl.on("close", () => {
+    open = false;
+    onClose();
+  });
+  refresh();
   rl.prompt();
-  return { print: (text) => print(text), closed: closed_ };
+  return {
+    print: (text) => void output.write(text + "\n"),
+    refresh,
+    signal: () => {},
+    clear: () => {},
+    close() {
+      if (!open) return;
+      open = false;
+      rl.close();
+    },
+  };
+}
+
+/** What the terminal view needs on top of the editor's handlers. */
+type TerminalViewHandlers = ConstructorParameters<typeof TerminalUI>[1];
+
+/** The REPL on a terminal: the line editor and status line; the input history loaded first. */
+function terminalView(
+  port: TerminalPort,
+  handlers: TerminalViewHandlers,
+  historyFile: string | undefined,
+): View {
+  const pending: string[] = [];
+  let ui: TerminalUI | undefined;
+  let stopped = false;
+  const start = (history: readonly string[]) => {
+    if (stopped) return;
+    ui = new TerminalUI(port, handlers, {
+      maxChars: MAX_TEXT_BYTES,
+      history,
+      maxHistory: MAX_INPUT_HISTORY,
+    });
+    ui.start();
+    for (const text of pending.splice(0)) ui.print(text);
+  };
+  if (historyFile) void loadInputHistory(historyFile).then(start, () => start([]));
+  else start([]);
+  return {
+    print(text) {
+      if (ui) ui.print(text);
+      else pending.push(text);
+    },
+    refresh: () => ui?.redraw(),
+    signal: (text) => ui?.signal(text),
+    clear: () => ui?.clear(),
+    close() {
+      stopped = true;
+      ui?.stop();
+      for (const text of pending.splice(0)) port.write(text.replaceAll("\n", "\r\n") + "\r\n");
+    },
+  };
 }

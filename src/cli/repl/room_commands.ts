@@ -12,8 +12,15 @@ import {
   type Rooms,
 } from "../../peer/rooms/rooms.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
-import { clock, sanitize, type Style, timestamp } from "./format.ts";
-import { defineEntry, type ReplEntry, type ReplInput, type ReplUsage } from "./registry.ts";
+import { chatLine, clock, messageBody, sanitize, type Style, timestamp } from "./format.ts";
+import {
+  type ArgKind,
+  defineEntry,
+  type ReplEntry,
+  type ReplInput,
+  type ReplRuntime,
+  type ReplUsage,
+} from "./registry.ts";
 
 /** What one room command line asks for. */
 export type RoomCommand =
@@ -36,11 +43,13 @@ function room(
   usage: string,
   summary: string,
   parse: (input: ReplInput, usage: (why?: string) => ReplUsage) => Parsed,
+  args: readonly ArgKind[] = [],
 ): ReplEntry<RoomCommand> {
   return defineEntry({
     name,
     usage,
     summary,
+    args,
     parse: (input, _ctx, hint) => parse(input, hint),
     run(command, repl) {
       if (repl.rooms === undefined) throw new RoomError("Rooms are not available here");
@@ -80,14 +89,22 @@ export const ROOM_COMMANDS: readonly ReplEntry<RoomCommand>[] = [
     "/invite <user> #room",
     "add <user> to a room you administer",
     userAndRoom("invite"),
+    ["user", "room"],
   ),
-  room("join", "/join #room", "accept an invitation", oneRoom("join")),
-  room("leave", "/leave #room", "leave a room (or decline its invitation)", oneRoom("leave")),
+  room("join", "/join #room", "accept an invitation", oneRoom("join"), ["room"]),
+  room(
+    "leave",
+    "/leave #room",
+    "leave a room (or decline its invitation)",
+    oneRoom("leave"),
+    ["room"],
+  ),
   room(
     "kick",
     "/kick <user> #room",
     "remove <user> from a room you administer",
     userAndRoom("kick"),
+    ["user", "room"],
   ),
   room(
     "rooms",
@@ -95,7 +112,7 @@ export const ROOM_COMMANDS: readonly ReplEntry<RoomCommand>[] = [
     "your rooms and invitations",
     ({ args }, usage) => args.length === 0 ? { kind: "rooms" } : usage(),
   ),
-  room("members", "/members #room", "who is in a room", oneRoom("members")),
+  room("members", "/members #room", "who is in a room", oneRoom("members"), ["room"]),
   room(
     "broadcast",
     "/broadcast <text>",
@@ -109,7 +126,7 @@ export const ROOM_COMMANDS: readonly ReplEntry<RoomCommand>[] = [
     if (args[0]?.startsWith("#") !== true) return undefined; // a user: commands.ts
     if (args.length !== 1) return usage();
     return withRoom(args[0], usage, (r) => ({ kind: "to-room", room: r }));
-  }),
+  }, ["target"]),
   room("msg", "/msg #room <text>", "send one message to the room", (input, usage) => {
     const [target] = input.args;
     if (target?.startsWith("#") !== true) return undefined; // a user: commands.ts
@@ -118,7 +135,7 @@ export const ROOM_COMMANDS: readonly ReplEntry<RoomCommand>[] = [
       usage,
       (r) => withText(input.rest(2), (text) => ({ kind: "room-send", room: r, text })),
     );
-  }),
+  }, ["target"]),
 ];
 
 function withRoom(
@@ -145,12 +162,10 @@ function withText(text: string, then: (text: string) => RoomCommand): RoomComman
 }
 
 /** What running a room command needs from the REPL. */
-export interface RoomReplIO {
-  print(text: string): void;
-  /** Makes `room` the current conversation. */
-  setTarget(room: string): void;
-  readonly style: Style;
-}
+export type RoomReplIO = Pick<
+  ReplRuntime,
+  "print" | "setTarget" | "style" | "sending" | "sent" | "sendFailed" | "forget"
+>;
 
 /**
  * Runs a room command.
@@ -175,6 +190,7 @@ export async function runRoomCommand(
       return io.print(`Joined ${command.room}: plain text now goes to ${command.room}.`);
     case "leave":
       await rooms.leave(command.room);
+      io.forget(command.room);
       return io.print(`Left ${command.room}.`);
     case "kick":
       await rooms.kick(command.user, command.room);
@@ -209,16 +225,24 @@ export async function runRoomCommand(
       rooms.members(command.room); // throws for an unknown room
       io.setTarget(command.room);
       return io.print(`Now talking in ${command.room}: plain text goes to the room.`);
-    case "room-send":
-      await rooms.send(command.room, command.text);
-      return;
+    case "room-send": {
+      io.sending();
+      let ids: string[];
+      try {
+        ids = await rooms.send(command.room, command.text);
+      } catch (err: unknown) {
+        io.sendFailed();
+        throw err;
+      }
+      return io.sent(command.room, command.text, ids);
+    }
   }
 }
 
 /** One line of /history #room. */
 export function formatRoomHistoryLine(room: string, line: RoomHistoryLine, s: Style): string {
   return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(room)} ${s.bold(line.from)}: ${
-    sanitize(line.text)
+    messageBody(line.text)
   }`;
 }
 
@@ -226,9 +250,7 @@ export function formatRoomHistoryLine(room: string, line: RoomHistoryLine, s: St
 export function formatRoomEvent(event: RoomEvent, s: Style): string {
   switch (event.type) {
     case "room-message":
-      return `${s.dim(`[${clock(event.sentAt)}]`)} ${s.bold(event.room)} ${
-        s.bold(s.cyan(event.from))
-      }: ${sanitize(event.text)}`;
+      return chatLine(event, s);
     case "room-invite":
       return s.yellow(
         `* ${event.from} invited you to ${event.room}: /join ${event.room} to accept`,

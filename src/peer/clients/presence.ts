@@ -22,7 +22,8 @@ export interface PresenceFeed {
 }
 
 /**
- * Subscribes to presence: first everyone online now, then each change.
+ * Subscribes to presence: first everyone online now, then each change. Its events end with a
+ * RemoteError E_REPLACED when a newer login of this user replaced ours.
  * @throws RemoteError E_NOT_AUTHORIZED when this node is not logged in.
  */
 export async function subscribePresence(
@@ -50,6 +51,8 @@ export async function subscribePresence(
     while (true) {
       const event = await framed.readOrEnd();
       if (event === undefined) return;
+      // A status after the first event ends the feed: E_REPLACED when a newer login took over.
+      expectOk(event, "stay logged in");
       yield {
         username: event.username,
         peerId: event.peerId,

@@ -20,30 +20,43 @@ export class Cancellation {
    * prefix of its hex id).
    * @throws FileTransferError when no open transfer matches, or several do.
    */
+  // deno-lint-ignore require-await -- a refusal must reject, not throw before a promise exists
   async cancel(id?: string): Promise<TransferInfo> {
     const { ctx } = this;
     const row = this.#open(id);
     const reason = `${ctx.me} cancelled it`;
-    if (!ctx.settle(row, OPEN_STATUSES, "failed", { reason, reply: FileReply.Result.CANCELLED })) {
+    const settled = ctx.settle(row, OPEN_STATUSES, "failed", {
+      reason,
+      reply: FileReply.Result.CANCELLED,
+      cleanUp: () => this.#stop(row, reason),
+    });
+    if (!settled) {
       throw new FileTransferError(`transfer ${toHex(row.transferId)} is no longer open`);
     }
-    await this.#stop(row, reason);
     return ctx.info(row);
   }
 
   /** `from` cancelled the transfer `reply` names: a reply about another's transfer is ignored. */
-  async onCancelled(from: string, reply: FileReply): Promise<void> {
+  onCancelled(from: string, reply: FileReply): void {
     const { ctx } = this;
     const row = ctx.store.get(reply.transferId);
     if (row === undefined || row.peer !== from) return;
     const reason = `${from} cancelled it`;
-    if (ctx.settle(row, OPEN_STATUSES, "failed", { reason })) await this.#stop(row, reason);
+    ctx.settle(row, OPEN_STATUSES, "failed", { reason, cleanUp: () => this.#stop(row, reason) });
   }
 
-  /** Resets the data stream of the settled `row` and deletes its partial file. */
-  async #stop(row: TransferRow, reason: string): Promise<void> {
+  /**
+   * Resets the data stream of the settled `row` and deletes its partial file — before the
+   * failure is announced, so whoever hears it finds no partial file.
+   */
+  #stop(row: TransferRow, reason: string): void {
     this.ctx.resetStream(row, reason);
-    if (!row.outgoing && row.partPath !== "") await Deno.remove(row.partPath).catch(() => {});
+    if (row.outgoing || row.partPath === "") return;
+    try {
+      Deno.removeSync(row.partPath);
+    } catch (err: unknown) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
   }
 
   /** The open transfer `id` names (a unique hex prefix), or the only one when undefined. */

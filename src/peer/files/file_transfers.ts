@@ -78,10 +78,10 @@ export class FileTransfers implements Service {
     });
     this.contentHandlers = {
       [CONTENT_KINDS.file.offer]: (m) => this.#incoming.onOffer(m.from, m.payload),
-      [CONTENT_KINDS.file.reply]: async (m) => {
+      [CONTENT_KINDS.file.reply]: (m) => {
         const reply = ctx.decodeReply(m.payload);
         if (reply.result === FileReply.Result.CANCELLED) {
-          await this.#cancellation.onCancelled(m.from, reply);
+          this.#cancellation.onCancelled(m.from, reply);
         } else {
           this.#outgoing.onReply(m.from, reply);
         }

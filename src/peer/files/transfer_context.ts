@@ -156,11 +156,17 @@ export class TransferContext {
     row: TransferRow,
     from: readonly TransferStatus[],
     status: "accepted" | "rejected" | "complete" | "failed",
-    how: { readonly reason?: string; readonly reply?: FileReply.Result } = {},
+    how: {
+      readonly reason?: string;
+      readonly reply?: FileReply.Result;
+      /** Runs once the transition is made, before anyone hears of it (stream reset, file removed). */
+      readonly cleanUp?: () => void;
+    } = {},
   ): boolean {
     const { reason } = how;
     const changes = reason === undefined ? {} : { reason };
     if (!this.store.transition(row.transferId, from, status, this.now(), changes)) return false;
+    how.cleanUp?.();
     if (how.reply !== undefined) this.reply(row, how.reply, reason ?? "");
     const transfer = this.info(row);
     if (status === "accepted") this.emit({ type: "file-accepted", transfer });

@@ -31,8 +31,9 @@ import type { ContactStore } from "../store/contacts.ts";
 import type { OutboxStore } from "../store/outbox.ts";
 import { type KeyStanding, peerIdOfKey } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
-import { commitReceived, type ReceivedStores } from "./received_commit.ts";
+import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
 import { ResetWindow } from "./session_reset.ts";
+import { sessionProtocolEvent } from "./session_protocol_event.ts";
 import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
 
 /** A username no session has been bound to yet; replaced by the certified one. */
@@ -226,7 +227,7 @@ export class Incoming {
     return checkEnvelope(bytes, {
       recipient: identityKey,
       ...(sender === undefined ? {} : { sender }),
-      seen: (messageId) => stores.history.seen(messageId),
+      seen: (senderKey, messageId) => stores.history.seen(senderKey, messageId),
     });
   }
 
@@ -265,7 +266,7 @@ export class Incoming {
     certification: Certification | undefined,
   ): Promise<Pass> {
     const { stores, sessions, reports } = this.ports;
-    if (stores.history.seen(envelope.messageId)) return { result: "duplicate" };
+    if (stores.history.seen(senderKey, envelope.messageId)) return { result: "duplicate" };
     const now = this.ports.now();
     const known = stores.contacts.byKey(senderKey);
     let decrypted: Decrypted;
@@ -304,7 +305,7 @@ export class Incoming {
       stores.outbox.hold(from, now);
       reports.keyChanged(from, false);
     }
-    const received = { messageId: envelope.messageId, from, decrypted, now };
+    const received = { senderKey, messageId: envelope.messageId, from, decrypted, now };
     const sentAt = Number(content.sentAt);
     if (content.kind === CONTENT_KINDS.receipt) {
       const refused = this.#applyReceipt(content.payload, received, keyChanged);
@@ -319,7 +320,7 @@ export class Incoming {
       decrypted.plaintext,
       bodyContext("history", envelope.messageId),
     );
-    commitReceived(stores, received, () => {
+    this.#commit(received, () => {
       stores.history.add({
         messageId: envelope.messageId,
         peer: from,
@@ -348,7 +349,7 @@ export class Incoming {
    */
   #applyReceipt(
     payload: Uint8Array,
-    received: { messageId: Uint8Array; from: string; decrypted: Decrypted; now: number },
+    received: Received,
     keyChanged: boolean,
   ): Outcome | undefined {
     const { stores, reports } = this.ports;
@@ -375,7 +376,7 @@ export class Incoming {
         settled.push({ id: toHex(messageId), reason: why });
       }
     };
-    commitReceived(stores, received, () => {
+    this.#commit(received, () => {
       for (const messageId of receipt.delivered) settle(messageId);
       for (const refusal of receipt.refused) settle(refusal.messageId, refusal.reason);
     });
@@ -394,7 +395,7 @@ export class Incoming {
    */
   async #deliverOther(
     content: Content,
-    received: { messageId: Uint8Array; from: string; decrypted: Decrypted; now: number },
+    received: Received,
     sentAt: number,
   ): Promise<Outcome | undefined> {
     const handler = this.ports.handlers.get(content.kind);
@@ -413,7 +414,15 @@ export class Incoming {
       const why = err instanceof Error ? err.message : String(err);
       return { result: "rejected", reason: `${content.kind}: ${why}` };
     }
-    commitReceived(this.ports.stores, received);
+    this.#commit(received);
     return undefined;
+  }
+
+  /** commitReceived, then tells the user when the message started an X3DH session. */
+  #commit(received: Received, also?: () => void): void {
+    const { downgraded } = commitReceived(this.ports.stores, received, also);
+    const { protocol } = received.decrypted;
+    const event = protocol && sessionProtocolEvent(received.from, protocol, downgraded);
+    if (event) this.ports.emit(event);
   }
 }

@@ -24,12 +24,12 @@ export interface EnvelopeExpectation {
    * for mail, which is checked against the sender key it names.
    */
   readonly sender?: Uint8Array;
-  /** Whether a message id was stored already. */
-  readonly seen: (messageId: Uint8Array) => boolean;
+  /** Whether this sender's message id was stored already (ids are unique per sender only). */
+  readonly seen: (senderKey: Uint8Array, messageId: Uint8Array) => boolean;
 }
 
 /**
- * Checks the signature, size and recipient of `bytes`, then whether its id was seen. Computes
+ * Checks the signature, size and recipient of `bytes`, then whether its sender's id was seen. Computes
  * only (signature checks); touches no network.
  */
 export async function checkEnvelope(
@@ -43,7 +43,7 @@ export async function checkEnvelope(
     if (err instanceof EnvelopeError) return { verdict: "reject", reason: err.message };
     throw err;
   }
-  if (expect.seen(envelope.messageId)) return { verdict: "duplicate", envelope };
+  if (expect.seen(envelope.sender, envelope.messageId)) return { verdict: "duplicate", envelope };
   return { verdict: "open", envelope };
 }
 

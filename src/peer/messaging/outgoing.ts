@@ -124,20 +124,30 @@ export interface OutgoingPorts {
 export type FlushOutcome = { readonly retry: false } | {
   readonly retry: true;
   readonly why: string;
+  /** The least pause before the retry (the rendezvous said when a full mailbox may take it). */
+  readonly notBeforeMs?: number;
 };
 
 const DONE: FlushOutcome = { retry: false };
 
 /**
  * Mailbox refusals that make the message fail (reported to the user, never resent): retrying
- * would not help, or (a full mailbox) the sender should know now rather than retry unseen.
+ * would not help.
  */
 const FINAL_MAILBOX_REFUSALS = new Set([
   "E_TOO_LARGE",
-  "E_MAILBOX_FULL",
   "E_NOT_FOUND",
   "E_INVALID_USERNAME",
+  "E_KEY_RETIRED",
 ]);
+/**
+ * Mailbox refusals that pass: the recipient's mailbox is full, or holds all it takes from us,
+ * until the recipient fetches. The message waits in the outbox (the user is told) and is
+ * deposited again after the pause the rendezvous names, or FULL_MAILBOX_RETRY_MS.
+ */
+const FULL_MAILBOX_REFUSALS = new Set(["E_MAILBOX_FULL", "E_SENDER_QUOTA"]);
+/** The pause before depositing again in a full mailbox when the rendezvous names none. */
+export const FULL_MAILBOX_RETRY_MS = 10 * 60_000;
 
 /** Sends and resends what is in the outbox, one recipient at a time. */
 export class Outgoing {
@@ -242,7 +252,7 @@ export class Outgoing {
       }
       if (outcome.retry) {
         this.ports.log.warn(`sending to ${to} failed: ${outcome.why}`);
-        this.#retryLater(to);
+        this.#retryLater(to, outcome.notBeforeMs ?? 0);
       } else {
         clearTimeout(this.#retries.get(to)?.timer);
         this.#retries.delete(to);
@@ -266,11 +276,14 @@ export class Outgoing {
   }
 
   /** Schedules another flush of `to` after a growing, jittered pause (about 1 s … 60 s). */
-  #retryLater(to: string): void {
+  #retryLater(to: string, notBeforeMs: number): void {
     if (this.#closed) return;
     const attempt = (this.#retries.get(to)?.attempt ?? 0) + 1;
     clearTimeout(this.#retries.get(to)?.timer);
-    const delay = backoffDelay(attempt - 1, { minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS });
+    const delay = Math.max(
+      notBeforeMs,
+      backoffDelay(attempt - 1, { minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS }),
+    );
     const timer = setTimeout(() => {
       this.forget(to);
       void this.flush(to);
@@ -382,6 +395,15 @@ export class Outgoing {
       if (err instanceof RemoteError && FINAL_MAILBOX_REFUSALS.has(err.status)) {
         this.#failAll([entry], `the rendezvous mailbox refused it: ${err.message}`);
         return DONE;
+      }
+      if (err instanceof RemoteError && FULL_MAILBOX_REFUSALS.has(err.status)) {
+        const notBeforeMs = err.retryAfterMs ?? FULL_MAILBOX_RETRY_MS;
+        this.ports.emit({
+          type: "notice",
+          text: `${entry.recipient}'s mailbox is full (${err.message}); your message waits and ` +
+            `is tried again in ${Math.ceil(notBeforeMs / 60_000)} min`,
+        });
+        return { retry: true, why: `${entry.recipient}'s mailbox is full`, notBeforeMs };
       }
       if (err instanceof RemoteError && err.status === "E_WRONG_RECIPIENT") {
         this.forget(entry.recipient);

@@ -40,7 +40,7 @@ export const SEEN_MAX_AGE_MS = 60 * 24 * 60 * 60 * 1000;
 export class HistoryStore {
   constructor(private readonly db: DatabaseSync) {}
 
-  /** Stores a message (ignored when its id is already stored). */
+  /** Stores a message (ignored when this peer's line with its id is already stored). */
   add(entry: HistoryEntry, now: number): void {
     prepared(
       this.db,
@@ -66,27 +66,36 @@ export class HistoryStore {
     return rows.reverse().map(fromRow);
   }
 
-  /** The stored message `messageId`, or undefined. */
-  get(messageId: Uint8Array): HistoryEntry | undefined {
+  /** The stored line with `peer` whose id is `messageId`, or undefined. */
+  get(peer: string, messageId: Uint8Array): HistoryEntry | undefined {
     const row = selectOne<HistoryRow>(
       this.db,
-      "SELECT * FROM history WHERE message_id = ?",
+      "SELECT * FROM history WHERE peer = ? AND message_id = ?",
+      peer,
       messageId,
     );
     return row && fromRow(row);
   }
 
-  /** Whether an envelope with `messageId` was already processed. */
-  seen(messageId: Uint8Array): boolean {
-    return selectOne(this.db, "SELECT 1 FROM seen WHERE message_id = ?", messageId) !== undefined;
+  /**
+   * Whether an envelope from `senderKey` (its identity key) with `messageId` was already
+   * processed. Ids recorded before senders were (an empty key) count for every sender.
+   */
+  seen(senderKey: Uint8Array, messageId: Uint8Array): boolean {
+    return selectOne(
+      this.db,
+      "SELECT 1 FROM seen WHERE sender_key IN (?, x'') AND message_id = ?",
+      senderKey,
+      messageId,
+    ) !== undefined;
   }
 
-  /** Records `messageId` as processed. */
-  markSeen(messageId: Uint8Array, now: number): void {
-    prepared(this.db, "INSERT OR IGNORE INTO seen (message_id, at) VALUES (?, ?)").run(
-      messageId,
-      now,
-    );
+  /** Records the envelope from `senderKey` with `messageId` as processed. */
+  markSeen(senderKey: Uint8Array, messageId: Uint8Array, now: number): void {
+    prepared(
+      this.db,
+      "INSERT OR IGNORE INTO seen (sender_key, message_id, at) VALUES (?, ?, ?)",
+    ).run(senderKey, messageId, now);
   }
 
   /** Forgets seen ids older than SEEN_MAX_AGE_MS. */

@@ -8,6 +8,8 @@ import { prepared, selectOne } from "../../store/database.ts";
 
 /** How a noted message arrived. */
 export interface UnreadNote {
+  /** The sender's username (with messageId, the message's history line). */
+  readonly peer: string;
   readonly messageId: Uint8Array;
   /** Our username, as the message named it. */
   readonly recipient: string;
@@ -16,6 +18,7 @@ export interface UnreadNote {
 }
 
 interface Row {
+  peer: string;
   message_id: Uint8Array;
   recipient: string;
   via: "direct" | "mailbox";
@@ -26,22 +29,23 @@ interface Row {
 export class ListenUnreadStore {
   constructor(private readonly db: DatabaseSync) {}
 
-  /** Notes a stored message as not printed yet (once per id). */
+  /** Notes a stored message as not printed yet (once per sender and id). */
   add(note: UnreadNote): void {
     prepared(
       this.db,
-      `INSERT OR IGNORE INTO listen_unread (message_id, recipient, via, key_changed)
-       VALUES (?, ?, ?, ?)`,
-    ).run(note.messageId, note.recipient, note.via, note.keyChanged ? 1 : 0);
+      `INSERT OR IGNORE INTO listen_unread (peer, message_id, recipient, via, key_changed)
+       VALUES (?, ?, ?, ?, ?)`,
+    ).run(note.peer, note.messageId, note.recipient, note.via, note.keyChanged ? 1 : 0);
   }
 
   /** The oldest message not printed yet, or undefined. */
   oldest(): UnreadNote | undefined {
     const row = selectOne<Row>(
       this.db,
-      "SELECT message_id, recipient, via, key_changed FROM listen_unread ORDER BY seq LIMIT 1",
+      "SELECT peer, message_id, recipient, via, key_changed FROM listen_unread ORDER BY seq LIMIT 1",
     );
     return row && {
+      peer: row.peer,
       messageId: new Uint8Array(row.message_id),
       recipient: row.recipient,
       via: row.via,
@@ -49,8 +53,11 @@ export class ListenUnreadStore {
     };
   }
 
-  /** Removes `messageId` (printed). */
-  remove(messageId: Uint8Array): void {
-    prepared(this.db, "DELETE FROM listen_unread WHERE message_id = ?").run(messageId);
+  /** Removes `peer`'s message `messageId` (printed). */
+  remove(peer: string, messageId: Uint8Array): void {
+    prepared(this.db, "DELETE FROM listen_unread WHERE peer = ? AND message_id = ?").run(
+      peer,
+      messageId,
+    );
   }
 }

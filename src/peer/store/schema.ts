@@ -174,15 +174,77 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
   {
     version: 7,
     sql: `
+      -- Duplicates are told apart by (sender, id), not by id alone: otherwise anyone who learns
+      -- the id of alice's message (a rendezvous holding it as mail) could first send one carrying
+      -- that id, and alice's would be dropped as a duplicate and still acknowledged.
+      -- seen: sender_key is the envelope's sender identity key; the ids seen before this have
+      -- no sender recorded (x'') and still count as seen from anyone until they age out.
+      ALTER TABLE seen RENAME TO seen_by_id;
+      CREATE TABLE seen (
+        sender_key BLOB NOT NULL,
+        message_id BLOB NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (sender_key, message_id)
+      ) STRICT;
+      INSERT INTO seen (sender_key, message_id, at) SELECT x'', message_id, at FROM seen_by_id;
+      DROP TABLE seen_by_id;
+      -- history: one line per (peer, id), so another sender's line with the same id is no
+      -- duplicate of this one.
+      ALTER TABLE history RENAME TO history_by_id;
+      CREATE TABLE history (
+        message_id BLOB NOT NULL,
+        peer TEXT NOT NULL,
+        outgoing INTEGER NOT NULL,
+        sent_at INTEGER NOT NULL,
+        stored_at INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (peer, message_id)
+      ) STRICT;
+      INSERT INTO history SELECT message_id, peer, outgoing, sent_at, stored_at, body
+        FROM history_by_id ORDER BY rowid;
+      DROP TABLE history_by_id;
+      CREATE INDEX history_by_peer ON history (peer, sent_at);
+    `,
+  },
+  {
+    version: 8,
+    sql: `
+      -- Our ML-KEM-768 prekeys for PQXDH: kind 3 last-resort (the newest is published; a
+      -- replaced one answers late first messages until its grace period after replaced_at ends),
+      -- 4 one-time (deleted once used). seed is the 64-byte decapsulation seed d ‖ z, kept like
+      -- own_keys' X25519 private keys.
+      CREATE TABLE own_kem_keys (
+        kind INTEGER NOT NULL CHECK (kind IN (3, 4)),
+        id INTEGER NOT NULL,
+        seed BLOB NOT NULL,
+        public_key BLOB NOT NULL,
+        signature BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        replaced_at INTEGER,
+        PRIMARY KEY (kind, id)
+      ) STRICT;
+      -- Per contact: whether its bundles or sessions ever had post-quantum keys (so a later
+      -- bundle without them is a downgrade), and the key agreement of its newest session.
+      ALTER TABLE contacts ADD COLUMN pq_seen INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE contacts ADD COLUMN session_protocol TEXT
+        CHECK (session_protocol IN ('pqxdh', 'x3dh'));
+    `,
+  },
+  {
+    version: 9,
+    sql: `
       -- Messages \`tincan listen\` received (stored and acknowledged) but has not printed yet: it
       -- stopped at --count N first, or was stopped between storing and printing. The next listen
-      -- prints them first, oldest first. The text is in history; this keeps how it arrived.
+      -- prints them first, oldest first. The text is in history (by peer and id); this keeps how it
+      -- arrived.
       CREATE TABLE listen_unread (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        message_id BLOB NOT NULL UNIQUE,
+        peer TEXT NOT NULL,
+        message_id BLOB NOT NULL,
         recipient TEXT NOT NULL,
         via TEXT NOT NULL CHECK (via IN ('direct', 'mailbox')),
-        key_changed INTEGER NOT NULL
+        key_changed INTEGER NOT NULL,
+        UNIQUE (peer, message_id)
       ) STRICT;
       -- SESSION_RESET answers to mail that no session decrypted, waiting until its sender (by
       -- the key that signed it) can be reached on a chat link (messaging/reset_answers.ts).

@@ -17,21 +17,30 @@ export interface StoredMail {
 export interface Deposit {
   readonly recipient: string;
   readonly sender: string;
+  /** The depositor's identity key: duplicates are the same (recipient, sender key, id). */
+  readonly senderKey: Uint8Array;
   readonly messageId: Uint8Array;
   readonly envelope: Uint8Array;
   readonly now: number;
   readonly expiresAt: number;
 }
 
-/** The quotas a deposit is checked against. */
+/** The quotas a deposit is checked against: the whole mailbox, and each sender's share of it. */
 export interface MailboxQuota {
   readonly maxMail: number;
   readonly maxBytes: number;
+  readonly maxMailPerSender: number;
+  readonly maxBytesPerSender: number;
 }
 
-/** A deposit that would take the recipient's mailbox over its quota. */
+/** A deposit that would take the recipient's mailbox over its quota (until it is fetched). */
 export class MailboxFullError extends RangeError {
   override name = "MailboxFullError";
+}
+
+/** A deposit that would take this sender's share of the recipient's mailbox over its quota. */
+export class SenderQuotaError extends MailboxFullError {
+  override name = "SenderQuotaError";
 }
 
 /** The mailbox table. */
@@ -39,19 +48,33 @@ export class MailboxStore {
   constructor(private readonly db: DatabaseSync) {}
 
   /**
-   * Stores a deposit (committed when this returns) and returns its id. The same message id for
-   * the same recipient is stored once: a repeated deposit returns the first one's id.
-   * @throws MailboxFullError when the recipient's unexpired mail would exceed `quota`.
+   * Stores a deposit (committed when this returns) and returns its id. The same message id from
+   * the same sender key for the same recipient is stored once: a repeated deposit returns the
+   * first one's id. Another sender's message with that id is another message.
+   * @throws SenderQuotaError when the sender's mail in the recipient's mailbox would exceed its
+   * share of `quota`; MailboxFullError when the recipient's mail would exceed `quota`.
    */
   deposit(deposit: Deposit, quota: MailboxQuota): number {
     return transaction(this.db, () => {
       const existing = selectOne<{ id: number }>(
         this.db,
-        "SELECT id FROM mailbox WHERE recipient = ? AND message_id = ?",
+        "SELECT id FROM mailbox WHERE recipient = ? AND sender_key = ? AND message_id = ?",
         deposit.recipient,
+        deposit.senderKey,
         deposit.messageId,
       );
       if (existing) return Number(existing.id);
+      const mine = this.senderUsage(deposit.recipient, deposit.sender);
+      if (
+        mine.count + 1 > quota.maxMailPerSender ||
+        mine.bytes + deposit.envelope.length > quota.maxBytesPerSender
+      ) {
+        throw new SenderQuotaError(
+          `${deposit.recipient}'s mailbox holds ${mine.count} messages (${mine.bytes} bytes) ` +
+            `from ${deposit.sender}, the most it takes from one sender (${quota.maxMailPerSender} ` +
+            `messages, ${quota.maxBytesPerSender} bytes) until ${deposit.recipient} fetches them`,
+        );
+      }
       const usage = this.usage(deposit.recipient);
       if (usage.count + 1 > quota.maxMail) {
         throw new MailboxFullError(
@@ -68,10 +91,11 @@ export class MailboxStore {
       const row = selectOne<{ id: number }>(
         this.db,
         `INSERT INTO mailbox
-           (recipient, sender, message_id, envelope, size, deposited_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+           (recipient, sender, sender_key, message_id, envelope, size, deposited_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         deposit.recipient,
         deposit.sender,
+        deposit.senderKey,
         deposit.messageId,
         deposit.envelope,
         deposit.envelope.length,
@@ -88,6 +112,17 @@ export class MailboxStore {
       this.db,
       "SELECT count, bytes FROM mailbox_usage WHERE recipient = ?",
       recipient,
+    );
+    return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
+  /** How many envelopes and bytes from `sender` `recipient`'s mailbox holds. */
+  senderUsage(recipient: string, sender: string): { count: number; bytes: number } {
+    const row = selectOne<{ count: number; bytes: number }>(
+      this.db,
+      "SELECT count, bytes FROM mailbox_sender_usage WHERE recipient = ? AND sender = ?",
+      recipient,
+      sender,
     );
     return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
   }

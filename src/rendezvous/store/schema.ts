@@ -72,4 +72,102 @@ export const RENDEZVOUS_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- De-duplication by (recipient, sender identity, message id), not (recipient, message id):
+      -- otherwise one account could deposit first an envelope carrying the id of another's
+      -- message and have the real one dropped as a duplicate. sender_key is the depositor's
+      -- identity key (the envelope's signer); mail stored before this has an empty one.
+      ALTER TABLE mailbox ADD COLUMN sender_key BLOB NOT NULL DEFAULT x'';
+      DROP INDEX mailbox_by_message;
+      CREATE UNIQUE INDEX mailbox_by_sender_message ON mailbox (recipient, sender_key, message_id);
+      -- Each sender's envelopes and bytes in each mailbox, kept by triggers: one sender cannot
+      -- fill someone's mailbox.
+      CREATE TABLE mailbox_sender_usage (
+        recipient TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+        sender TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        PRIMARY KEY (recipient, sender)
+      ) STRICT;
+      INSERT INTO mailbox_sender_usage (recipient, sender, count, bytes)
+        SELECT recipient, sender, count(*), sum(size) FROM mailbox GROUP BY recipient, sender;
+      CREATE TRIGGER mailbox_sender_counted AFTER INSERT ON mailbox BEGIN
+        INSERT INTO mailbox_sender_usage (recipient, sender, count, bytes)
+          VALUES (NEW.recipient, NEW.sender, 1, NEW.size)
+          ON CONFLICT (recipient, sender) DO UPDATE SET count = count + 1, bytes = bytes + NEW.size;
+      END;
+      CREATE TRIGGER mailbox_sender_uncounted AFTER DELETE ON mailbox BEGIN
+        UPDATE mailbox_sender_usage SET count = count - 1, bytes = bytes - OLD.size
+          WHERE recipient = OLD.recipient AND sender = OLD.sender;
+        DELETE FROM mailbox_sender_usage
+          WHERE recipient = OLD.recipient AND sender = OLD.sender AND count = 0;
+      END;
+    `,
+  },
+  {
+    version: 4,
+    sql: `
+      -- Identity keys accounts moved away from (a key change), with when: a retired key may be a
+      -- stolen one, so it is not bound to another account for a cooling-off period (see
+      -- retired_keys.ts). Kept when the account is deleted. The trigger records every change of
+      -- accounts.identity_key, whichever code makes it; retired_at is the change's updated_at.
+      CREATE TABLE retired_keys (
+        identity_key BLOB NOT NULL,
+        username TEXT NOT NULL,
+        retired_at INTEGER NOT NULL,
+        PRIMARY KEY (identity_key, username)
+      ) STRICT;
+      -- Keys retired before this version, from the key logs; the account's last change is the
+      -- latest they can have been retired.
+      INSERT OR IGNORE INTO retired_keys (identity_key, username, retired_at)
+        SELECT key_log.identity_key, key_log.username, accounts.updated_at
+        FROM key_log JOIN accounts ON accounts.username = key_log.username
+        WHERE key_log.identity_key <> accounts.identity_key;
+      CREATE TRIGGER identity_key_retired AFTER UPDATE OF identity_key ON accounts
+        WHEN OLD.identity_key <> NEW.identity_key BEGIN
+        INSERT INTO retired_keys (identity_key, username, retired_at)
+          VALUES (OLD.identity_key, OLD.username, NEW.updated_at)
+          ON CONFLICT (identity_key, username) DO UPDATE SET retired_at = excluded.retired_at;
+      END;
+    `,
+  },
+  {
+    version: 5,
+    sql: `
+      -- PQXDH (issue 16): a user's signed ML-KEM-768 last-resort prekey, an encoded SignedKey
+      -- (NULL from a version without PQXDH), and its pool of signed one-time ML-KEM-768 prekeys,
+      -- each handed out at most once. The pool hangs off identity_prekeys: dropping a user's
+      -- published keys (a key change) drops it too.
+      ALTER TABLE identity_prekeys ADD COLUMN kem_last_resort BLOB;
+      CREATE TABLE kem_one_time_prekeys (
+        username TEXT NOT NULL REFERENCES identity_prekeys(username) ON DELETE CASCADE,
+        id INTEGER NOT NULL,
+        signed_key BLOB NOT NULL,
+        PRIMARY KEY (username, id)
+      ) STRICT;
+    `,
+  },
+  {
+    version: 6,
+    sql: `
+      -- Operator actions (src/rendezvous/admin/): a disabled account cannot log in; a deleted
+      -- name may be registered again only after the cooling-off period; every admin action is
+      -- kept in the audit log.
+      ALTER TABLE accounts ADD COLUMN disabled_at INTEGER;
+      CREATE TABLE deleted_usernames (
+        username TEXT PRIMARY KEY,
+        deleted_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE admin_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        outcome TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -1,58 +1,52 @@
+/**
+ * The `tincan rendezvous` command as the dispatcher sees it: its parse is parseRendezvousConfig
+ * (tests/rendezvous/config_test.ts covers every flag and key) behind the Command shape — a help
+ * request, the --config file read through the reader it was made with, and the logging the
+ * arguments ask for.
+ */
 import assert from "node:assert/strict";
-import {
-  DEFAULT_DATA_DIR,
-  DEFAULT_LISTEN,
-  parseRendezvousArgs,
-} from "../../../src/cli/commands/rendezvous.ts";
+import { rendezvousCommand } from "../../../src/cli/commands/rendezvous.ts";
 import { UsageError } from "../../../src/errors.ts";
+import { parseRendezvousConfig } from "../../../src/rendezvous/config.ts";
+import { fakeEnv } from "../env.ts";
 
-Deno.test("rendezvous args: defaults", () => {
-  const args = parseRendezvousArgs([]);
-  assert.deepEqual(args, {
-    help: false,
-    listen: [DEFAULT_LISTEN],
-    dataDir: DEFAULT_DATA_DIR,
-    name: "tincan-rendezvous",
+const env = fakeEnv();
+const noFile = (path: string): string => {
+  throw new Deno.errors.NotFound(`no such file ${path}`);
+};
+const command = rendezvousCommand(noFile);
+
+Deno.test("rendezvous command: its arguments are the checked config", () => {
+  for (const args of [[], ["--data", "/srv/lobby/", "--http"], ["--listen", "/ip6/::1/tcp/1"]]) {
+    assert.deepEqual(command.parse(args, env), parseRendezvousConfig(args, noFile), args.join(" "));
+  }
+});
+
+Deno.test("rendezvous command: --help is a help request, bad input a UsageError", () => {
+  assert.deepEqual(command.parse(["--help"], env), { help: true });
+  assert.deepEqual(command.parse(["-h"], env), { help: true });
+  assert.throws(() => command.parse(["extra"], env), UsageError);
+  assert.throws(() => command.parse(["--listen", "nowhere"], env), /not a valid multiaddr/);
+});
+
+Deno.test("rendezvous command: --config is read through the reader it was made with", () => {
+  const read: string[] = [];
+  const withFile = rendezvousCommand((path) => {
+    read.push(path);
+    return `name = "lobby"\nlog_level = "warn"`;
   });
-});
-
-Deno.test("rendezvous args: repeated --listen, --data and --name", () => {
-  const args = parseRendezvousArgs([
-    "--listen",
-    "/ip4/127.0.0.1/tcp/4001",
-    "--listen",
-    "/ip6/::1/tcp/4001",
-    "--data",
-    "/var/lib/tincan",
-    "--name",
-    "home",
-  ]);
-  assert.ok(!args.help);
-  assert.deepEqual(args.listen, ["/ip4/127.0.0.1/tcp/4001", "/ip6/::1/tcp/4001"]);
-  assert.equal(args.dataDir, "/var/lib/tincan");
-  assert.equal(args.name, "home");
-});
-
-Deno.test("rendezvous args: the name defaults to the data directory's name", () => {
-  const args = parseRendezvousArgs(["--data", "/srv/lobby/"]);
+  const args = withFile.parse(["--config", "/etc/tincan/rv.toml"], env);
+  assert.deepEqual(read, ["/etc/tincan/rv.toml"]);
   assert.ok(!args.help);
   assert.equal(args.name, "lobby");
+  assert.throws(() => command.parse(["--config", "gone.toml"], env), /cannot read --config/);
 });
 
-Deno.test("rendezvous args: --help", () => {
-  assert.equal(parseRendezvousArgs(["--help"]).help, true);
-  assert.equal(parseRendezvousArgs(["-h"]).help, true);
-});
-
-Deno.test("rendezvous args: bad input is a UsageError that says what is wrong", () => {
-  assert.throws(() => parseRendezvousArgs(["--listen", "not-an-address"]), (err: unknown) => {
-    assert.ok(err instanceof UsageError);
-    assert.match(err.message, /not-an-address.*not a valid multiaddr/);
-    return true;
-  });
-  assert.throws(() => parseRendezvousArgs(["--bogus"]), UsageError);
-  assert.throws(() => parseRendezvousArgs(["--data"]), UsageError);
-  assert.throws(() => parseRendezvousArgs(["extra"]), UsageError);
-  assert.throws(() => parseRendezvousArgs(["--name", "a b"]), /--name "a b" must be/);
-  assert.throws(() => parseRendezvousArgs(["--data", ""]), UsageError);
+Deno.test("rendezvous command: its logging is the --log-level and --log-format asked for", () => {
+  const args = command.parse(["--log-level", "debug", "--log-format", "json"], env);
+  assert.ok(!args.help);
+  assert.deepEqual(command.logging?.(args), { level: "debug", format: "json" });
+  const plain = command.parse([], env);
+  assert.ok(!plain.help);
+  assert.deepEqual(command.logging?.(plain), { level: "info", format: "text" });
 });

@@ -5,10 +5,10 @@ import {
   FILE_COMMANDS,
   fileEventLines,
   formatFileEvent,
-  type ReplFiles,
   runFileCommand,
 } from "../../../src/cli/repl/file_commands.ts";
 import { style } from "../../../src/cli/repl/format.ts";
+import type { ReplFiles } from "../../../src/cli/repl/registry.ts";
 import { replRegistry } from "../../../src/cli/repl/repl.ts";
 
 const s = style(false);

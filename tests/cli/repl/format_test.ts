@@ -1,12 +1,16 @@
 import assert from "node:assert/strict";
 import {
+  chatLine,
+  dateLine,
   formatEvent,
   formatHistoryLine,
   formatSafetyNumber,
+  messageBody,
   sanitize,
   style,
   useColor,
 } from "../../../src/cli/repl/format.ts";
+import type { SessionProtocol } from "../../../src/peer/store/contact_protocols.ts";
 
 const plain = style(false);
 
@@ -68,4 +72,45 @@ Deno.test("history lines and safety numbers", () => {
   assert.equal(lines[1], "  00000 00001 00002 00003 00004 00005");
   assert.equal(lines[2], "  00006 00007 00008 00009 00010 00011");
   assert.match(lines[3]!, /\/verify bob yes/);
+});
+
+Deno.test("chat lines: yours with its recipient, /me, several lines indented, a date line", () => {
+  const at = new Date(2025, 5, 3, 9, 5).getTime();
+  assert.equal(
+    chatLine({ sentAt: at, from: "alice", to: "bob", text: "hi", own: true }, plain),
+    "[09:05] alice → bob: hi",
+  );
+  assert.equal(
+    chatLine({ sentAt: at, from: "bob", text: "/me waves" }, plain),
+    "[09:05] * bob waves",
+  );
+  assert.equal(
+    chatLine({ sentAt: at, from: "bob", room: "#dev", text: "one\ntwo\x1b[2J" }, plain),
+    "[09:05] #dev bob: one\n    two\ufffd[2J",
+  );
+  assert.equal(dateLine(at, plain), "--- Tuesday, 2025-06-03 ---");
+  assert.equal(messageBody("a\r\nb"), "a\n    b");
+});
+
+Deno.test("an X3DH session is said plainly, a downgrade loudly; /verify names the key agreement", () => {
+  const note = formatEvent({ type: "x3dh-session", username: "bob", downgrade: false }, plain)!;
+  assert.match(note, /^\* the session with bob uses X3DH: bob publishes no post-quantum keys/);
+  const warning = formatEvent({ type: "x3dh-session", username: "bob", downgrade: true }, plain)!;
+  assert.match(warning, /^!!! WARNING: the new session with bob is X3DH, WITHOUT post-quantum/);
+  assert.match(warning, /\/verify bob/);
+  const number = Array(12).fill("12345").join(" ");
+  const expected: [SessionProtocol, string][] = [
+    ["pqxdh", "Session setup: PQXDH (post-quantum, ML-KEM-768)"],
+    ["x3dh", "Session setup: X3DH (no post-quantum keys published)"],
+    [
+      "x3dh-downgraded",
+      "Session setup: X3DH, DOWNGRADED (post-quantum keys were published before)",
+    ],
+    ["none", "Session setup: no session yet"],
+  ];
+  for (const [protocol, line] of expected) {
+    const lines = formatSafetyNumber("bob", number, plain, protocol);
+    assert.equal(lines[3], line);
+    assert.match(lines[4]!, /\/verify bob yes/);
+  }
 });

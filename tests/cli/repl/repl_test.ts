@@ -3,8 +3,11 @@ import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import type { ChatPeer } from "../../../src/cli/repl/registry.ts";
 import { startRepl } from "../../../src/cli/repl/repl.ts";
+import { MAX_TEXT_BYTES } from "../../../src/cli/peer_args.ts";
+import { FakeTerminal } from "./fake_terminal.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
 import type { HistoryLine } from "../../../src/peer/peer.ts";
+import type { SessionProtocol } from "../../../src/peer/store/contact_protocols.ts";
 
 class FakePeer implements ChatPeer {
   readonly username = "alice";
@@ -30,13 +33,18 @@ class FakePeer implements ChatPeer {
     if (user !== "bob") return Promise.reject(new RangeError(`${user} is not a contact`));
     return Promise.resolve(Array(12).fill("12345").join(" "));
   }
+  sessionProtocol(_user: string): SessionProtocol {
+    return "pqxdh";
+  }
   markVerified(user: string) {
     this.verified.push(user);
   }
   trust(user: string) {
     return user === "bob" ? 2 : undefined;
   }
-  history(_user: string | undefined, _limit: number): Promise<HistoryLine[]> {
+  readonly historyAsked: (string | undefined)[] = [];
+  history(user: string | undefined, _limit: number): Promise<HistoryLine[]> {
+    this.historyAsked.push(user);
     return Promise.resolve([{ id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old" }]);
   }
 }
@@ -47,7 +55,7 @@ function harness() {
   const output = new PassThrough();
   let screen = "";
   output.on("data", (chunk: Uint8Array | string) => screen += String(chunk));
-  const repl = startRepl(peer, { input, output, terminal: false, color: false });
+  const repl = startRepl(peer, { input, output, color: false });
   const type = (line: string) => input.write(line + "\n");
   const see = async (pattern: RegExp) => {
     const deadline = Date.now() + 2000;
@@ -72,6 +80,7 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
     h.type("plain words");
     h.type("/verify bob");
     await h.see(/12345 12345 12345 12345 12345 12345\n {2}12345/);
+    await h.see(/Session setup: PQXDH \(post-quantum, ML-KEM-768\)/);
     h.type("/verify bob yes");
     await h.see(/bob is verified/);
     h.type("/trust bob");
@@ -79,7 +88,7 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
     h.type("/trust carol");
     await h.see(/carol's key has not changed/);
     h.type("/verify carol");
-    await h.see(/error: carol is not a contact/);
+    await h.see(/Error: carol is not a contact/);
     h.type("/history");
     await h.see(/bob → alice: old/);
     h.type("/oops");
@@ -135,7 +144,6 @@ Deno.test("repl: the end of input (Ctrl-D) and the abort signal close it", async
   const repl = startRepl(peer, {
     input,
     output: new PassThrough(),
-    terminal: false,
     color: false,
     signal: controller.signal,
   });
@@ -149,7 +157,6 @@ Deno.test("repl: a signal aborted before it starts closes it at once", async () 
   const repl = startRepl(new FakePeer(), {
     input,
     output: new PassThrough(),
-    terminal: false,
     color: false,
     signal: AbortSignal.abort(),
   });
@@ -169,4 +176,127 @@ Deno.test("repl: /help lists only the commands of the features it has", async ()
     h.type("/quit");
     await h.repl.closed;
   }
+});
+
+Deno.test("repl: /history shows the current conversation; /w lists and switches; /to warns", async () => {
+  const h = harness();
+  try {
+    h.type("/history");
+    await h.see(/bob → alice: old/);
+    h.type("/w");
+    await h.see(/No conversations yet/);
+    h.type("/to carol");
+    await h.see(/carol is not online and not among your conversations/);
+    h.type("/to bob");
+    await h.see(/Now talking to bob: plain text goes to bob\.\n/);
+    h.type("/history 5");
+    h.type("/w");
+    await h.see(/ {2}1 carol\n {2}2 bob\n/);
+    h.type("/w 1");
+    await h.see(/alice → carol> /);
+    h.type("/w 9");
+    await h.see(/There is no conversation 9/);
+    h.type("/mute");
+    await h.see(/Muted carol/);
+    h.type("/mute");
+    await h.see(/Unmuted carol/);
+    h.type("/me waves");
+    h.type("/clear");
+    await h.see(/alice → carol> alice → carol> /);
+    // The first /history: everyone's (the start-up read of names is the first call).
+    assert.deepEqual(h.peer.historyAsked.slice(1), [undefined, "bob"]);
+    assert.deepEqual(h.peer.sent.at(-1), { to: "carol", text: "/me waves" });
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
+  }
+});
+
+/** The REPL on a fake terminal. */
+function terminalHarness() {
+  const peer = new FakePeer();
+  const term = new FakeTerminal();
+  const repl = startRepl(peer, {
+    terminal: term,
+    color: false,
+    rendezvous: "/ip4/127.0.0.1/tcp/4001",
+    notify: "osc9",
+    now: () => new Date(2025, 5, 3, 12, 0).getTime(),
+  });
+  const see = async (pattern: RegExp) => {
+    const deadline = Date.now() + 2000;
+    while (!pattern.test(term.text())) {
+      if (Date.now() > deadline) assert.fail(`never saw ${pattern} in:\n${term.text()}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  /** Quits with Ctrl-C and waits until the REPL closed. */
+  const quit = async () => {
+    term.type("\x03");
+    await repl.closed;
+    term.end();
+  };
+  return { peer, term, repl, see, quit };
+}
+
+const message = (from: string, text: string, sentAt = new Date(2025, 5, 3, 12, 1).getTime()) =>
+  ({
+    type: "message",
+    id: crypto.randomUUID(),
+    from,
+    to: "alice",
+    text,
+    sentAt,
+    keyChanged: false,
+    via: "direct",
+  }) as const;
+
+Deno.test("repl on a terminal: status line with unread counts, notification, Alt-1", async () => {
+  const h = terminalHarness();
+  try {
+    await h.see(/alice> .*\r\n alice@127\.0\.0\.1:4001 │ connected │ → nobody/s);
+    h.peer.emit(message("bob", "hi alice"));
+    await h.see(/\[12:01\] bob: hi alice/);
+    await h.see(/\[1:bob 1!\]/);
+    assert.ok(h.term.output.includes("\x07\x1b]9;tincan: bob: hi alice\x07"));
+    h.term.type("\x1b1");
+    await h.see(/→ 1:bob {2,}/);
+    await h.see(/alice → bob> /);
+    h.peer.emit({ type: "notice", text: "lost the rendezvous", rendezvous: "lost" });
+    await h.see(/rendezvous lost, reconnecting…/);
+    // A message from another day brings a date line.
+    h.peer.emit(message("bob", "yesterday's", new Date(2025, 5, 2, 23, 0).getTime()));
+    await h.see(/--- Monday, 2025-06-02 ---\r\n\[23:00\] bob: yesterday's/);
+  } finally {
+    await h.quit();
+  }
+});
+
+Deno.test("repl on a terminal: your line with its time, then its receipt", async () => {
+  const h = terminalHarness();
+  try {
+    h.term.type("/to bob\r");
+    await h.see(/Now talking to bob/);
+    h.term.type("hello bob\r");
+    await h.see(/\[12:00\] alice → bob: hello bob/);
+    h.peer.emit({ type: "delivered", id: "id1", to: "bob" });
+    // Right under its message: bare, without quoting it.
+    await h.see(/alice → bob: hello bob\r\n[^✓]*\r {2}✓ delivered to bob\r\n/);
+    h.term.type("/to b\t");
+    await h.see(/alice → bob> \/to bob /);
+  } finally {
+    await h.quit();
+  }
+});
+
+Deno.test("repl on a terminal: a 100 KB paste is refused with the limit; Ctrl-C still quits", async () => {
+  const h = terminalHarness();
+  h.term.type(`\x1b[200~${"x".repeat(100 * 1024)}\x1b[201~`);
+  await h.see(new RegExp(`Paste refused: .*at most ${MAX_TEXT_BYTES} bytes`));
+  h.term.type(`\x1b[200~${"y".repeat(100 * 1024)}`);
+  h.term.type("\x03");
+  await h.repl.closed;
+  assert.equal(h.term.raw, false);
+  assert.deepEqual(h.peer.sent, []);
+  h.term.end();
 });

@@ -3,8 +3,10 @@ import {
   formatRoomEvent,
   formatRoomHistoryLine,
   ROOM_COMMANDS,
+  runRoomCommand,
 } from "../../../src/cli/repl/room_commands.ts";
 import { style } from "../../../src/cli/repl/format.ts";
+import type { Rooms } from "../../../src/peer/rooms/rooms.ts";
 import { replRegistry } from "../../../src/cli/repl/repl.ts";
 
 const registry = replRegistry({ rooms: true, files: false });
@@ -66,4 +68,35 @@ Deno.test("room events are shown on one line, with other users' text made safe",
     formatRoomHistoryLine("#ops", { from: "bob", sentAt: 0, text: "old\x1b[2J" }, s),
     /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] #ops bob: old\ufffd\[2J$/,
   );
+});
+
+Deno.test("room commands: /leave forgets the room as the target; a room send reports its ids", async () => {
+  const calls: string[] = [];
+  const rooms = {
+    leave: (room: string) => Promise.resolve(void calls.push(`leave ${room}`)),
+    send: (room: string, text: string) => {
+      calls.push(`send ${room} ${text}`);
+      return Promise.resolve(["a", "b"]);
+    },
+  } as Partial<Rooms> as Rooms;
+  const io = {
+    style: style(false),
+    print: (text: string) => void calls.push(`print ${text}`),
+    setTarget: (t: string) => void calls.push(`target ${t}`),
+    sending: () => void calls.push("sending"),
+    sent: (to: string, text: string, ids: readonly string[]) =>
+      void calls.push(`sent ${to} ${text} ${ids.join(",")}`),
+    sendFailed: () => void calls.push("failed"),
+    forget: (t: string) => void calls.push(`forget ${t}`),
+  };
+  await runRoomCommand(rooms, { kind: "leave", room: "#dev" }, io);
+  await runRoomCommand(rooms, { kind: "room-send", room: "#dev", text: "hi" }, io);
+  assert.deepEqual(calls, [
+    "leave #dev",
+    "forget #dev",
+    "print Left #dev.",
+    "sending",
+    "send #dev hi",
+    "sent #dev hi a,b",
+  ]);
 });

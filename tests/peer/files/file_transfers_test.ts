@@ -119,7 +119,7 @@ Deno.test("files service: a malformed reply is refused", async () => {
   try {
     const handle = service.contentHandlers[CONTENT_KINDS.file.reply]!;
     const message = { ...offer().message, payload: Uint8Array.of(0xff, 0xff, 0xff) };
-    await assert.rejects(Promise.resolve(handle(message)), /malformed file reply/);
+    await assert.rejects(async () => await handle(message), /malformed file reply/);
   } finally {
     close();
   }

@@ -24,7 +24,7 @@ function sealFrom(from: Party, to: Uint8Array, messageId = newMessageId()): Prom
 function asBob(
   sealed: Uint8Array,
   sender: Uint8Array | undefined,
-  seen: (id: Uint8Array) => boolean = () => false,
+  seen: (senderKey: Uint8Array, id: Uint8Array) => boolean = () => false,
 ) {
   return checkEnvelope(sealed, { recipient: bob.identityKey, ...(sender ? { sender } : {}), seen });
 }
@@ -61,11 +61,15 @@ Deno.test("checkEnvelope: an envelope for someone else is rejected", async () =>
   assert.match(verdict.verdict === "reject" ? verdict.reason : "", /addressed to another identity/);
 });
 
-Deno.test("checkEnvelope: a message id already stored is a duplicate", async () => {
+Deno.test("checkEnvelope: a message id its sender already sent is a duplicate; another's is not", async () => {
   const messageId = newMessageId();
   const sealed = await sealFrom(alice, bob.identityKey, messageId);
-  const verdict = await asBob(sealed, alice.identityKey, (id) => bytesEqual(id, messageId));
-  assert.equal(verdict.verdict, "duplicate");
+  const seenFromAlice = (sender: Uint8Array, id: Uint8Array) =>
+    bytesEqual(sender, alice.identityKey) && bytesEqual(id, messageId);
+  assert.equal((await asBob(sealed, alice.identityKey, seenFromAlice)).verdict, "duplicate");
+  const seenFromOther = (sender: Uint8Array, id: Uint8Array) =>
+    !bytesEqual(sender, alice.identityKey) && bytesEqual(id, messageId);
+  assert.equal((await asBob(sealed, alice.identityKey, seenFromOther)).verdict, "open");
 });
 
 Deno.test("judgeSender: the pinned key is accepted without asking the rendezvous", () => {

@@ -20,10 +20,14 @@ import { ContactStore } from "../../../src/peer/store/contacts.ts";
 import { HistoryStore } from "../../../src/peer/store/history.ts";
 import { OutboxStore } from "../../../src/peer/store/outbox.ts";
 import { type OwnKey, OwnKeyStore, publicForm } from "../../../src/peer/store/own_keys.ts";
+import { OwnKemKeyStore, publicKemForm } from "../../../src/peer/store/own_kem_keys.ts";
+import { generateKemKeyPair } from "../../../src/crypto/kem.ts";
+import { ContactProtocolStore } from "../../../src/peer/store/contact_protocols.ts";
 import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { type KeyStanding, peerIdOfKey } from "../../../src/peer/trust.ts";
 import { Ack, Content } from "../../../src/proto/chat.ts";
+import type { SignedKey } from "../../../src/proto/services.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 
 const NOW = 1_700_000_000_000;
@@ -39,6 +43,8 @@ function profileStores() {
     contacts: new ContactStore(db),
     ratchetSessions: new RatchetSessionStore(db),
     ownKeys: new OwnKeyStore(db),
+    kemKeys: new OwnKemKeyStore(db),
+    protocols: new ContactProtocolStore(db),
   };
 }
 
@@ -51,9 +57,7 @@ async function ownKey(identity: PrivateKey, kind: PrekeyKind, id: number): Promi
 async function setup(
   options: { standing?: KeyStanding; handlers?: [string, ContentHandler][] } = {},
 ) {
-  const aliceKey = await generateKeyPair("Ed25519");
   const bobKey = await generateKeyPair("Ed25519");
-  const alice = profileStores();
   const bob = profileStores();
   const [identityDh, signed, oneTime] = [
     await ownKey(bobKey, PrekeyKind.IdentityDh, 0),
@@ -61,30 +65,85 @@ async function setup(
     await ownKey(bobKey, PrekeyKind.OneTime, 1),
   ];
   for (const key of [identityDh, signed, oneTime]) bob.ownKeys.add(key);
-  const aliceSigner = signerFromPrivateKey(aliceKey);
+  // Bob publishes PQXDH's KEM prekeys too, as every current peer does.
+  const kemPrekeys: SignedKey[] = [];
+  for (const kind of [PrekeyKind.KemLastResort, PrekeyKind.KemOneTime] as const) {
+    const pair = generateKemKeyPair();
+    const { signature } = await signPrekey(kind, 1, pair.publicKey, bobKey);
+    const key = { kind, id: 1, pair, signature, createdAt: NOW };
+    bob.kemKeys.add(key);
+    kemPrekeys.push(publicKemForm(key));
+  }
   const bobId = bobKey.publicKey.raw;
-  const aliceSessions = new SessionManager(
-    { identityKey: aliceSigner.publicKey, identityDh: await generateX25519KeyPair() },
-    alice.ownKeys,
-    alice.ratchetSessions,
-  );
-  const encryptor = new RatchetEncryptor({
-    db: alice.db,
-    sessions: aliceSessions,
-    ratchetSessions: alice.ratchetSessions,
-    outbox: alice.outbox,
-    signer: aliceSigner,
-    bundles: {
-      bundle: () =>
-        Promise.resolve({
-          identityKey: bobId,
-          identityDhKey: publicForm(identityDh),
-          signedPrekey: publicForm(signed),
-          oneTimePrekey: publicForm(oneTime),
-        }),
-    },
-    now: () => NOW,
-  });
+  /** The identity keys the fake rendezvous certifies, by username. */
+  const certified = new Map<string, Uint8Array>();
+  /**
+   * A sender with its own profile and sessions; its first message uses bob's one-time prekey
+   * when it is still there.
+   */
+  const sender = async (name: string) => {
+    const key = await generateKeyPair("Ed25519");
+    const stores = profileStores();
+    const signer = signerFromPrivateKey(key);
+    certified.set(name, signer.publicKey);
+    const encryptor = new RatchetEncryptor({
+      db: stores.db,
+      sessions: new SessionManager(
+        { identityKey: signer.publicKey, identityDh: await generateX25519KeyPair() },
+        stores.ownKeys,
+        stores.ratchetSessions,
+        stores.kemKeys,
+      ),
+      ratchetSessions: stores.ratchetSessions,
+      outbox: stores.outbox,
+      protocols: stores.protocols,
+      signer,
+      bundles: {
+        bundle: () =>
+          Promise.resolve({
+            identityKey: bobId,
+            identityDhKey: publicForm(identityDh),
+            signedPrekey: publicForm(signed),
+            ...(bob.ownKeys.get(PrekeyKind.OneTime, oneTime.id)
+              ? { oneTimePrekey: publicForm(oneTime) }
+              : {}),
+            kemLastResortPrekey: kemPrekeys[0]!,
+            ...(bob.kemKeys.get(PrekeyKind.KemOneTime, 1)
+              ? { kemOneTimePrekey: kemPrekeys[1]! }
+              : {}),
+          }),
+      },
+      now: () => NOW,
+      emit: () => {},
+    });
+    /** Seals `text` (of `kind`) for bob, as the sender's outbox would; `messageId` when given. */
+    const seal = async (
+      text: string,
+      kind = "",
+      payload = new Uint8Array(0),
+      messageId = newMessageId(),
+    ) => {
+      const content = Content.encode({ from: name, text, sentAt: BigInt(NOW), kind, payload });
+      stores.outbox.add({
+        messageId,
+        recipient: "bob",
+        body: content,
+        status: "pending",
+        createdAt: NOW,
+      });
+      const entry = stores.outbox.get(messageId)!;
+      const user = {
+        username: "bob",
+        identityKey: bobId,
+        standing: "trusted" as const,
+        peerId: peerIdOfKey(bobId),
+        addresses: [],
+      };
+      return { id: toHex(messageId), envelope: await encryptor.encrypt(entry, content, user) };
+    };
+    return { peer: peerIdFromPrivateKey(key), publicKey: signer.publicKey, seal };
+  };
+  const alice = await sender("alice");
   const certifications: string[] = [];
   const events: PeerEvent[] = [];
   const reports: string[] = [];
@@ -96,14 +155,16 @@ async function setup(
       { identityKey: bobId, identityDh: identityDh.pair },
       bob.ownKeys,
       bob.ratchetSessions,
+      bob.kemKeys,
     ),
     certifier: {
       resolve: (username) => {
         certifications.push(username);
         const standing = options.standing ?? "new";
+        const identityKey = certified.get(username)!;
         // As Trust does: a first key is pinned.
-        if (standing === "new") bob.contacts.pin(username, aliceSigner.publicKey, NOW);
-        return Promise.resolve({ identityKey: aliceSigner.publicKey, standing });
+        if (standing === "new") bob.contacts.pin(username, identityKey, NOW);
+        return Promise.resolve({ identityKey, standing });
       },
     },
     reports: {
@@ -116,29 +177,20 @@ async function setup(
     emit: (event) => events.push(event),
     log: logger("test"),
   });
-  const alicePeer = peerIdFromPrivateKey(aliceKey);
-  /** Alice seals `text` (of `kind`) for bob, as her outbox would. */
-  const seal = async (text: string, kind = "", payload = new Uint8Array(0)) => {
-    const messageId = newMessageId();
-    const content = Content.encode({ from: "alice", text, sentAt: BigInt(NOW), kind, payload });
-    alice.outbox.add({
-      messageId,
-      recipient: "bob",
-      body: content,
-      status: "pending",
-      createdAt: NOW,
-    });
-    const entry = alice.outbox.get(messageId)!;
-    const user = {
-      username: "bob",
-      identityKey: bobId,
-      standing: "trusted" as const,
-      peerId: peerIdOfKey(bobId),
-      addresses: [],
-    };
-    return { id: toHex(messageId), envelope: await encryptor.encrypt(entry, content, user) };
+  const alicePeer = alice.peer;
+  const seal = alice.seal;
+  return {
+    incoming,
+    sender,
+    alicePeer,
+    aliceKey: alice.publicKey,
+    seal,
+    bob,
+    events,
+    reports,
+    certifications,
+    oneTime,
   };
-  return { incoming, alicePeer, seal, bob, events, reports, certifications, oneTime };
 }
 
 Deno.test("incoming: a first message is certified, stored, then acknowledged; a resend is acked again", async () => {
@@ -149,7 +201,7 @@ Deno.test("incoming: a first message is certified, stored, then acknowledged; a 
   assert.equal(toHex(ack.messageId), id);
   assert.deepEqual(t.certifications, ["alice"], "the unknown key was certified once");
   // Acknowledged means stored: the history, the seen id and the session are committed.
-  assert.equal(t.bob.history.seen(fromHex(id)), true);
+  assert.equal(t.bob.history.seen(t.aliceKey, fromHex(id)), true);
   assert.equal(t.bob.history.recent("alice", 10).length, 1);
   assert.equal(t.bob.ownKeys.get(PrekeyKind.OneTime, t.oneTime.id), undefined);
   assert.equal(t.events.length, 1);
@@ -191,7 +243,11 @@ Deno.test("incoming: a changed key is accepted but holds our messages; a blocked
   const refused = await blocked.incoming.onEnvelope(second.envelope, blocked.alicePeer);
   assert.equal(refused.result, Ack.Result.REJECTED);
   assert.match(refused.reason, /verified and its key changed: blocked/);
-  assert.equal(blocked.bob.history.seen(fromHex(second.id)), false, "nothing stored");
+  assert.equal(
+    blocked.bob.history.seen(blocked.aliceKey, fromHex(second.id)),
+    false,
+    "nothing stored",
+  );
   assert.deepEqual(blocked.reports, ["key-changed alice true"]);
 });
 
@@ -208,7 +264,7 @@ Deno.test("incoming: content of a kind no service handles is rejected, never dro
   const ack = await t.incoming.onEnvelope(unknown.envelope, t.alicePeer);
   assert.equal(ack.result, Ack.Result.REJECTED);
   assert.match(ack.reason, /does not handle "test\/other"/);
-  assert.equal(t.bob.history.seen(fromHex(unknown.id)), false);
+  assert.equal(t.bob.history.seen(t.aliceKey, fromHex(unknown.id)), false);
 });
 
 Deno.test("incoming: mail is judged the same way and reports its sender for the receipt", async () => {
@@ -221,6 +277,23 @@ Deno.test("incoming: mail is judged the same way and reports its sender for the 
   assert.equal(t.events[0]?.type === "message" && t.events[0].via, "mailbox");
   const garbage = await t.incoming.onMail(Uint8Array.of(1, 2, 3));
   assert.equal(garbage.delivered, false);
+});
+
+Deno.test("incoming: another sender cannot suppress alice's message by sending its id first", async () => {
+  const t = await setup();
+  const mallory = await t.sender("mallory");
+  // Mallory (a rendezvous that saw alice's mail, or anyone who learnt the id) sends first.
+  const id = newMessageId();
+  const decoy = await mallory.seal("decoy", "", new Uint8Array(0), id);
+  const decoyAck = await t.incoming.onEnvelope(decoy.envelope, mallory.peer);
+  assert.equal(decoyAck.result, Ack.Result.DELIVERED);
+  const real = await t.seal("the real message", "", new Uint8Array(0), id);
+  const ack = await t.incoming.onEnvelope(real.envelope, t.alicePeer);
+  assert.equal(ack.result, Ack.Result.DELIVERED);
+  const texts = t.events.flatMap((e) => e.type === "message" ? [`${e.from}: ${e.text}`] : []);
+  assert.deepEqual(texts, ["mallory: decoy", "alice: the real message"], "both are shown");
+  assert.equal(t.bob.history.recent("alice", 10).length, 1, "alice's line is stored");
+  assert.equal(t.bob.history.recent("mallory", 10).length, 1);
 });
 
 Deno.test("incoming: an envelope for a session bob lost is answered SESSION_RESET, told once", async () => {
@@ -237,7 +310,7 @@ Deno.test("incoming: an envelope for a session bob lost is answered SESSION_RESE
     assert.equal(ack.result, Ack.Result.SESSION_RESET, text);
     assert.equal(toHex(ack.messageId), id);
     assert.match(ack.reason, /already used/); // alice still repeats her first X3DH header
-    assert.equal(t.bob.history.seen(fromHex(id)), false, "nothing stored");
+    assert.equal(t.bob.history.seen(t.aliceKey, fromHex(id)), false, "nothing stored");
   }
   const told = t.events.filter((e) => e.type === "notice");
   assert.equal(told.length, 1, "the user is told once");

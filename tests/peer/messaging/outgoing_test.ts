@@ -207,19 +207,19 @@ Deno.test("outgoing: a lookup failure is retried; an unknown user fails for good
 });
 
 Deno.test("outgoing: a final mailbox refusal fails the message; a passing one is retried", async () => {
-  const full = world({
+  const tooLarge = world({
     send: unreachable,
-    deposit: () => Promise.reject(new RemoteError("bob's mailbox is full", "E_MAILBOX_FULL")),
+    deposit: () => Promise.reject(new RemoteError("it is too large", "E_TOO_LARGE")),
   });
   try {
-    const id = await full.outgoing.write("bob", "hello");
-    assert.deepEqual(await full.outgoing.flush("bob"), { retry: false });
-    const entry = full.outbox.get(fromHex(id));
+    const id = await tooLarge.outgoing.write("bob", "hello");
+    assert.deepEqual(await tooLarge.outgoing.flush("bob"), { retry: false });
+    const entry = tooLarge.outbox.get(fromHex(id));
     assert.equal(entry?.status, "failed");
-    const failed = full.events.find((e) => e.type === "failed");
+    const failed = tooLarge.events.find((e) => e.type === "failed");
     assert.match(failed?.type === "failed" ? failed.reason : "", /mailbox refused it/);
   } finally {
-    full.close();
+    tooLarge.close();
   }
   const busy = world({
     send: unreachable,
@@ -231,6 +231,29 @@ Deno.test("outgoing: a final mailbox refusal fails the message; a passing one is
     assert.deepEqual(busy.events, []);
   } finally {
     busy.close();
+  }
+});
+
+Deno.test("outgoing: a full mailbox keeps the message waiting until the pause the rendezvous names", async () => {
+  for (const status of ["E_MAILBOX_FULL", "E_SENDER_QUOTA"]) {
+    const full = world({
+      send: unreachable,
+      deposit: () => Promise.reject(new RemoteError("bob's mailbox is full", status, 120_000)),
+    });
+    try {
+      const id = await full.outgoing.write("bob", "hello");
+      assert.deepEqual(await full.outgoing.flush("bob"), {
+        retry: true,
+        why: "bob's mailbox is full",
+        notBeforeMs: 120_000,
+      });
+      assert.equal(full.outbox.get(fromHex(id))?.status, "sent", "encrypted, waiting, not failed");
+      assert.equal(full.events.some((e) => e.type === "failed"), false);
+      const notice = full.events.find((e) => e.type === "notice");
+      assert.match(notice?.type === "notice" ? notice.text : "", /tried again in 2 min/);
+    } finally {
+      full.close();
+    }
   }
 });
 

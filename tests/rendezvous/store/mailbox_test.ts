@@ -1,10 +1,21 @@
 import assert from "node:assert/strict";
 import type { DatabaseSync } from "node:sqlite";
 import { openDatabase } from "../../../src/store/database.ts";
-import { MailboxFullError, MailboxStore } from "../../../src/rendezvous/store/mailbox.ts";
+import {
+  MailboxFullError,
+  MailboxStore,
+  SenderQuotaError,
+} from "../../../src/rendezvous/store/mailbox.ts";
 import { RENDEZVOUS_MIGRATIONS } from "../../../src/rendezvous/store/schema.ts";
 
-const QUOTA = { maxMail: 3, maxBytes: 100 };
+/** The whole-mailbox quota, with no per-sender share (per-sender tests set their own). */
+const QUOTA = {
+  maxMail: 3,
+  maxBytes: 100,
+  maxMailPerSender: Infinity,
+  maxBytesPerSender: Infinity,
+};
+const ALICE_KEY = new Uint8Array(32).fill(0xa1);
 
 function withAccounts(...names: string[]): DatabaseSync {
   const db = openDatabase(":memory:", RENDEZVOUS_MIGRATIONS);
@@ -21,6 +32,7 @@ function mail(recipient: string, n: number, size = 10, now = 1000) {
   return {
     recipient,
     sender: "alice",
+    senderKey: ALICE_KEY,
     messageId: new Uint8Array(16).fill(n),
     envelope: new Uint8Array(size).fill(n),
     now,
@@ -87,7 +99,9 @@ Deno.test("mailbox: a fetch is bounded in bytes but always carries at least one 
   const db = withAccounts("bob");
   try {
     const box = new MailboxStore(db);
-    for (const n of [1, 2, 3]) box.deposit(mail("bob", n, 30), { maxMail: 10, maxBytes: 1000 });
+    for (const n of [1, 2, 3]) {
+      box.deposit(mail("bob", n, 30), { ...QUOTA, maxMail: 10, maxBytes: 1000 });
+    }
     assert.deepEqual(box.fetch("bob", 10, 65, 1500).mail.length, 2);
     assert.deepEqual(box.fetch("bob", 10, 5, 1500).mail.length, 1);
   } finally {
@@ -108,5 +122,82 @@ Deno.test("mailbox: expired mail is not fetched and is purged", () => {
     assert.deepEqual(box.usage("bob"), { count: 0, bytes: 0 });
   } finally {
     db.close();
+  }
+});
+
+Deno.test("mailbox: another account depositing alice's message id first does not suppress hers", () => {
+  const db = withAccounts("bob");
+  try {
+    const box = new MailboxStore(db);
+    // mallory saw id 1 in alice's mail to bob (or guessed it) and deposits it first.
+    const forged = box.deposit(
+      { ...mail("bob", 1), sender: "mallory", senderKey: new Uint8Array(32).fill(0x66) },
+      QUOTA,
+    );
+    const real = box.deposit(mail("bob", 1), QUOTA);
+    assert.notEqual(real, forged, "alice's message is stored, not taken for mallory's");
+    assert.deepEqual(box.fetch("bob", 10, 1_000_000, 1500).mail.map((m) => m.id), [forged, real]);
+    // alice's own repeat is still a duplicate.
+    assert.equal(box.deposit(mail("bob", 1), QUOTA), real);
+    assert.equal(box.usage("bob").count, 2);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("mailbox: one sender cannot fill someone's mailbox; others still get in", () => {
+  const db = withAccounts("bob");
+  try {
+    const box = new MailboxStore(db);
+    const quota = { maxMail: 10, maxBytes: 1000, maxMailPerSender: 2, maxBytesPerSender: 25 };
+    box.deposit(mail("bob", 1), quota);
+    box.deposit(mail("bob", 2), quota);
+    assert.throws(() => box.deposit(mail("bob", 3), quota), (err: Error) => {
+      assert.ok(err instanceof SenderQuotaError);
+      assert.ok(err instanceof MailboxFullError, "a kind of full: retryable");
+      assert.match(err.message, /holds 2 messages \(20 bytes\) from alice/);
+      return true;
+    });
+    const carol = { sender: "carol", senderKey: new Uint8Array(32).fill(0xc0) };
+    box.deposit({ ...mail("bob", 4), ...carol }, quota);
+    assert.throws(() => box.deposit({ ...mail("bob", 5, 16), ...carol }, quota), SenderQuotaError);
+    assert.deepEqual(box.senderUsage("bob", "alice"), { count: 2, bytes: 20 });
+    // Once bob fetches and acknowledges alice's mail, her share is free again.
+    const fetched = box.fetch("bob", 10, 1_000_000, 1500).mail;
+    box.acknowledge("bob", fetched.map((m) => m.id));
+    assert.deepEqual(box.senderUsage("bob", "alice"), { count: 0, bytes: 0 });
+    box.deposit(mail("bob", 3), quota);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("mailbox: mail stored before per-sender quotas is counted per sender after the upgrade", () => {
+  const path = Deno.makeTempFileSync({ suffix: ".db" });
+  try {
+    const old = openDatabase(path, RENDEZVOUS_MIGRATIONS.slice(0, 2));
+    old.prepare(
+      `INSERT INTO accounts (username, registration_record, identity_key, created_at, updated_at)
+       VALUES ('bob', '', ?, 0, 0)`,
+    ).run(new Uint8Array(32).fill(1));
+    for (const n of [1, 2]) {
+      old.prepare(
+        `INSERT INTO mailbox (recipient, sender, message_id, envelope, size, deposited_at,
+           expires_at) VALUES ('bob', 'alice', ?, ?, 10, 1000, 2000)`,
+      ).run(new Uint8Array(16).fill(n), new Uint8Array(10));
+    }
+    old.close();
+    const db = openDatabase(path, RENDEZVOUS_MIGRATIONS);
+    try {
+      const box = new MailboxStore(db);
+      assert.deepEqual(box.senderUsage("bob", "alice"), { count: 2, bytes: 20 });
+      assert.deepEqual(box.usage("bob"), { count: 2, bytes: 20 });
+      box.acknowledge("bob", box.fetch("bob", 10, 1_000_000, 1500).mail.map((m) => m.id));
+      assert.deepEqual(box.senderUsage("bob", "alice"), { count: 0, bytes: 0 });
+    } finally {
+      db.close();
+    }
+  } finally {
+    Deno.removeSync(path);
   }
 });

@@ -1,0 +1,69 @@
+/**
+ * The rendezvous' metric families for /metrics, read from the operator port at scrape time.
+ * Counters come from the protocols' Metrics; gauges from the node, the database and the
+ * process. Relay and federation figures join when those features land.
+ */
+import { type CounterName, COUNTERS } from "../metrics.ts";
+import type { MetricFamily } from "./exposition.ts";
+import type { OperatorPort } from "./port.ts";
+
+const PREFIX = "tincan_rendezvous_";
+
+function gauge(name: string, help: string, value: number): MetricFamily {
+  return { name: PREFIX + name, help, type: "gauge", samples: [{ value }] };
+}
+
+/** Every metric family, as of now; `loopLagMs` is the latest event-loop lag. */
+export function collectMetrics(port: OperatorPort, loopLagMs: number): MetricFamily[] {
+  const counters: MetricFamily[] = (Object.keys(COUNTERS) as CounterName[]).map((name) => ({
+    name: `${PREFIX}${name}_total`,
+    help: COUNTERS[name],
+    type: "counter",
+    samples: [{ value: port.metrics.value(name) }],
+  }));
+  const mail = port.stats.mailboxTotals();
+  const accounts = port.stats.accounts();
+  const prekeys = port.stats.oneTimePrekeysLeft();
+  const memory = Deno.memoryUsage();
+  const info = port.info();
+  return [
+    ...counters,
+    gauge("connected_peers", "Peers with an open connection", port.connectedPeers()),
+    gauge("logged_in_users", "Users logged in now", port.online().length),
+    gauge("accounts", "Registered accounts", accounts.total),
+    gauge("accounts_disabled", "Accounts the operator disabled", accounts.disabled),
+    gauge("presence_subscribers", "Open presence streams", port.metrics.presenceSubscriberCount),
+    gauge("mailbox_envelopes", "Envelopes held in mailboxes", mail.count),
+    gauge("mailbox_bytes", "Bytes of envelopes held in mailboxes", mail.bytes),
+    gauge(
+      "one_time_prekeys_min",
+      "Fewest one-time prekeys left for a user who published keys",
+      prekeys?.min ?? 0,
+    ),
+    gauge(
+      "one_time_prekeys_median",
+      "Median one-time prekeys left per user who published keys",
+      prekeys?.median ?? 0,
+    ),
+    gauge(
+      "throttled_keys",
+      "Usernames and addresses blocked by the login throttle",
+      port.throttles(10_000).length,
+    ),
+    gauge("process_resident_memory_bytes", "Resident set size of the process", memory.rss),
+    gauge("process_heap_used_bytes", "V8 heap in use", memory.heapUsed),
+    gauge("process_heap_total_bytes", "V8 heap allocated", memory.heapTotal),
+    gauge("event_loop_lag_seconds", "How late the last event-loop tick fired", loopLagMs / 1000),
+    gauge(
+      "uptime_seconds",
+      "Seconds since the rendezvous started",
+      (port.now() - info.startedAt) / 1000,
+    ),
+    {
+      name: PREFIX + "build_info",
+      help: "The tincan version this rendezvous runs (value always 1)",
+      type: "gauge",
+      samples: [{ labels: { version: info.version, name: info.name }, value: 1 }],
+    },
+  ];
+}

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { UsageError } from "../../src/errors.ts";
+import {
+  DEFAULT_DATA_DIR,
+  DEFAULT_HTTP,
+  DEFAULT_LISTEN,
+  parseHttpAddress,
+  parseRendezvousConfig,
+  type RendezvousConfig,
+} from "../../src/rendezvous/config.ts";
+import { DEFAULT_COOLING_OFF_MS } from "../../src/rendezvous/admin/policy.ts";
+
+const noFile = (path: string): string => {
+  throw new Deno.errors.NotFound(`no such file ${path}`);
+};
+const parseRendezvousArgs = (args: readonly string[]) => parseRendezvousConfig(args, noFile);
+
+/** Parses `args` with `text` as the contents of every --config file. */
+function withFile(text: string, args: readonly string[] = []): RendezvousConfig {
+  return parseRendezvousConfig(["--config", "rv.toml", ...args], () => text);
+}
+
+Deno.test("rendezvous args: defaults", () => {
+  const args = parseRendezvousArgs([]);
+  assert.deepEqual(args, {
+    help: false,
+    listen: [DEFAULT_LISTEN],
+    dataDir: DEFAULT_DATA_DIR,
+    name: "tincan-rendezvous",
+    http: undefined,
+    logLevel: "info",
+    logFormat: "text",
+    coolingOffMs: DEFAULT_COOLING_OFF_MS,
+  });
+});
+
+Deno.test("rendezvous args: repeated --listen, --data and --name", () => {
+  const args = parseRendezvousArgs([
+    "--listen",
+    "/ip4/127.0.0.1/tcp/4001",
+    "--listen",
+    "/ip6/::1/tcp/4001",
+    "--data",
+    "/var/lib/tincan",
+    "--name",
+    "home",
+  ]);
+  assert.deepEqual(args.listen, ["/ip4/127.0.0.1/tcp/4001", "/ip6/::1/tcp/4001"]);
+  assert.equal(args.dataDir, "/var/lib/tincan");
+  assert.equal(args.name, "home");
+});
+
+Deno.test("rendezvous args: the name defaults to the data directory's name", () => {
+  assert.equal(parseRendezvousArgs(["--data", "/srv/lobby/"]).name, "lobby");
+});
+
+Deno.test("rendezvous args: --help", () => {
+  assert.equal(parseRendezvousArgs(["--help"]).help, true);
+  assert.equal(parseRendezvousArgs(["-h"]).help, true);
+});
+
+Deno.test("rendezvous args: bad input is a UsageError that says what is wrong", () => {
+  assert.throws(() => parseRendezvousArgs(["--listen", "not-an-address"]), (err: unknown) => {
+    assert.ok(err instanceof UsageError);
+    assert.match(err.message, /not-an-address.*not a valid multiaddr/);
+    return true;
+  });
+  assert.throws(() => parseRendezvousArgs(["--bogus"]), UsageError);
+  assert.throws(() => parseRendezvousArgs(["--data"]), UsageError);
+  assert.throws(() => parseRendezvousArgs(["extra"]), UsageError);
+  assert.throws(() => parseRendezvousArgs(["--name", "a b"]), /--name "a b" must be/);
+  assert.throws(() => parseRendezvousArgs(["--data", ""]), UsageError);
+});
+
+Deno.test("rendezvous args: --http alone listens on loopback; with an address, there", () => {
+  assert.deepEqual(parseRendezvousArgs(["--http"]).http, { hostname: "127.0.0.1", port: 8080 });
+  assert.deepEqual(
+    parseRendezvousArgs(["--http", "--name", "x"]).http,
+    parseHttpAddress(DEFAULT_HTTP),
+  );
+  assert.deepEqual(parseRendezvousArgs(["--http", "0.0.0.0:9000"]).http, {
+    hostname: "0.0.0.0",
+    port: 9000,
+  });
+  assert.deepEqual(parseRendezvousArgs(["--http=[::1]:8081"]).http, {
+    hostname: "::1",
+    port: 8081,
+  });
+  assert.throws(() => parseRendezvousArgs(["--http", "8080"]), /--http "8080" must be HOST:PORT/);
+  assert.throws(() => parseRendezvousArgs(["--http", "h:70000"]), UsageError);
+});
+
+Deno.test("rendezvous args: --log-level, --log-format, --cooling-off-days", () => {
+  const args = parseRendezvousArgs([
+    "--log-level",
+    "debug",
+    "--log-format",
+    "json",
+    "--cooling-off-days",
+    "7",
+  ]);
+  assert.equal(args.logLevel, "debug");
+  assert.equal(args.logFormat, "json");
+  assert.equal(args.coolingOffMs, 7 * 24 * 60 * 60 * 1000);
+  assert.throws(
+    () => parseRendezvousArgs(["--log-level", "loud"]),
+    /--log-level must be one of debug, info, warn, error \(got "loud"\)/,
+  );
+  assert.throws(() => parseRendezvousArgs(["--log-format", "xml"]), /text, json/);
+  assert.throws(() => parseRendezvousArgs(["--cooling-off-days", "soon"]), /number of days/);
+  assert.throws(() => parseRendezvousArgs(["--cooling-off-days=-1"]), /number of days/);
+});
+
+Deno.test("config file: every key is read from TOML", () => {
+  const config = withFile(`
+# the operator's rendezvous
+listen = ["/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"]
+data = "/var/lib/tincan"
+name = "lobby"
+http = "127.0.0.1:9090"
+http_cert = "/etc/tincan/cert.pem"
+http_key = "/etc/tincan/key.pem"
+log_level = "warn"
+log_format = "json"
+cooling_off_days = 14
+`);
+  assert.deepEqual(config, {
+    help: false,
+    listen: ["/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"],
+    dataDir: "/var/lib/tincan",
+    name: "lobby",
+    http: {
+      hostname: "127.0.0.1",
+      port: 9090,
+      certFile: "/etc/tincan/cert.pem",
+      keyFile: "/etc/tincan/key.pem",
+    },
+    logLevel: "warn",
+    logFormat: "json",
+    coolingOffMs: 14 * 24 * 60 * 60 * 1000,
+  });
+});
+
+Deno.test("config file: JSON when the name ends in .json; http = true is the default address", () => {
+  const config = parseRendezvousConfig(
+    ["--config", "rv.json"],
+    () => JSON.stringify({ name: "j", http: true, listen: "/ip4/127.0.0.1/tcp/4001" }),
+  );
+  assert.equal(config.name, "j");
+  assert.deepEqual(config.http, { hostname: "127.0.0.1", port: 8080 });
+  assert.deepEqual(config.listen, ["/ip4/127.0.0.1/tcp/4001"]);
+  assert.equal(withFile("http = false").http, undefined);
+});
+
+Deno.test("config file: flags override the file", () => {
+  const config = withFile(
+    `name = "file"\nlog_level = "warn"\nlisten = ["/ip4/127.0.0.1/tcp/1"]`,
+    ["--name", "flag", "--listen", "/ip4/127.0.0.1/tcp/2"],
+  );
+  assert.equal(config.name, "flag");
+  assert.equal(config.logLevel, "warn");
+  assert.deepEqual(config.listen, ["/ip4/127.0.0.1/tcp/2"]);
+});
+
+Deno.test("config file: an unknown key is an error that lists the keys", () => {
+  assert.throws(() => withFile(`lissten = ["/ip4/127.0.0.1/tcp/1"]`), (err: unknown) => {
+    assert.ok(err instanceof UsageError);
+    assert.match(err.message, /rv\.toml: unknown key "lissten"; the keys are listen, data, name/);
+    return true;
+  });
+  assert.throws(() => withFile(`log-level = "info"`), /unknown key "log-level"/);
+});
+
+Deno.test("config file: bad values name the key and the file", () => {
+  assert.throws(
+    () => withFile(`log_level = "loud"`),
+    /--log-level \(or log_level in rv\.toml\) must be one of/,
+  );
+  assert.throws(() => withFile(`listen = 4001`), /rv\.toml: listen must be a string or a list/);
+  assert.throws(() => withFile(`name = 7`), /rv\.toml: name must be a string/);
+  assert.throws(() => withFile(`http = 8080`), /http must be a string \(HOST:PORT\) or true/);
+  assert.throws(() => withFile(`http_cert = "c.pem"`), /go together/);
+  assert.throws(() => withFile(`http_cert = "c.pem"\nhttp_key = "k.pem"`), /needs --http/);
+  assert.throws(() => withFile(`name = `), /rv\.toml is not valid TOML/);
+  assert.throws(() => withFile(`[listen]\nx = 1`), /listen must be a string or a list/);
+  assert.throws(
+    () => parseRendezvousConfig(["--config", "missing.toml"], noFile),
+    /cannot read --config missing\.toml/,
+  );
+});
