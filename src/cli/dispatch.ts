@@ -9,6 +9,7 @@ import type { Command } from "./command.ts";
 import { admin } from "./commands/admin.ts";
 import { chat } from "./commands/chat.ts";
 import { listen } from "./commands/listen.ts";
+import { profile } from "./commands/profile.ts";
 import { register } from "./commands/register.ts";
 import { rendezvous } from "./commands/rendezvous.ts";
 import { route } from "./commands/route.ts";
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   sendFile,
   listen,
   route,
+  profile,
   admin,
   version,
 ];

@@ -16,6 +16,7 @@ import {
   saveRendezvous,
 } from "../peer/rendezvous_link.ts";
 import { registrations } from "../peer/rendezvous_connection.ts";
+import { ProfileError } from "../peer/profile_errors.ts";
 import type { CliIO } from "./io.ts";
 import { checkRendezvousAddress, type Env, type PeerArgs } from "./peer_args.ts";
 import { readPassword } from "./password.ts";
@@ -134,6 +135,7 @@ export async function startCliPeer<F extends ServiceFactories = NoServices>(
       await peer.start();
     } catch (err: unknown) {
       if (err instanceof RemoteError || err instanceof RendezvousPinError) throw err;
+      if (err instanceof ProfileError) throw err; // a local cause, not the login
       throw new Error(
         `Cannot log in as ${args.user} at ${rendezvous}: ${(err as Error).message}`,
         { cause: err },

@@ -51,9 +51,10 @@ export type PeerEvent =
   | { type: "x3dh-session"; username: string; downgrade: boolean }
   /**
    * Anything else the user should know; `rendezvous` is set when the connection to the rendezvous
-   * was lost or is back.
+   * was lost or is back. `fatal`: the peer stopped (its profile is damaged; `text` says which
+   * file and what to do).
    */
-  | { type: "notice"; text: string; rendezvous?: "lost" | "back" };
+  | { type: "notice"; text: string; rendezvous?: "lost" | "back"; fatal?: true };
 
 /** Receives peer events. */
 export type PeerListener = (event: PeerEvent) => void;

@@ -7,6 +7,12 @@ export class OnlineUsers {
     return this.#online.has(username);
   }
 
+  /** The username online on `peerId`, if any. */
+  usernameOn(peerId: string): string | undefined {
+    for (const [username, on] of this.#online) if (on === peerId) return username;
+    return undefined;
+  }
+
   /** Everyone online now (usernames, sorted). */
   online(): string[] {
     return [...this.#online.keys()].sort();

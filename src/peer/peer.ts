@@ -24,6 +24,7 @@ import type { MessageIdHex, PeerEvent, PeerListener } from "./events.ts";
 import { MailDrop } from "./mail_drop.ts";
 import { ChatLinks, type ChatNode } from "./messaging/chat_links.ts";
 import { Incoming } from "./messaging/incoming.ts";
+import { ResetAnswers } from "./messaging/reset_answers.ts";
 import { markOutboxFailed, Outgoing } from "./messaging/outgoing.ts";
 import { RatchetEncryptor } from "./messaging/ratchet_encryptor.ts";
 import { SessionManager } from "./messaging/session_manager.ts";
@@ -34,6 +35,7 @@ import { connectRendezvous } from "./rendezvous_link.ts";
 import { RendezvousConnection } from "./rendezvous_connection.ts";
 import { Router } from "./route/router.ts";
 import { formatRoute, type RouteReport } from "./route/route_report.ts";
+import { StorageGuard } from "./storage_guard.ts";
 import type {
   ContentHandler,
   ServedProtocol,
@@ -42,9 +44,9 @@ import type {
   ServicePorts,
   ServicesOf,
 } from "./service.ts";
-import { bodyContext } from "./store/body_context.ts";
 import { ContactStore } from "./store/contacts.ts";
 import { HistoryStore } from "./store/history.ts";
+import { bodyContext } from "./store/body_context.ts";
 import { KeyLogHeadStore } from "./store/key_log_heads.ts";
 import { type OutboxStatus, OutboxStore } from "./store/outbox.ts";
 import { OwnKeyStore } from "./store/own_keys.ts";
@@ -55,6 +57,7 @@ import {
   type SessionProtocol,
   sessionProtocolOf,
 } from "./store/contact_protocols.ts";
+import { SessionResetStore } from "./store/session_resets.ts";
 import { isAccepted, Trust } from "./trust.ts";
 
 /** No services: a peer that only chats. */
@@ -133,6 +136,7 @@ interface Running {
   readonly trust: Trust;
   readonly connection: RendezvousConnection;
   readonly router: Router;
+  readonly resets: ResetAnswers;
 }
 
 /** A peer; make one with createPeer. */
@@ -153,6 +157,8 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
   readonly #contactTrust: ContactTrust;
   #running: Running | undefined = undefined;
   #starting = false;
+  /** A full disk is waited out; a damaged database stops the peer. */
+  readonly #storage: StorageGuard;
 
   /** createPeer: builds the services; nothing runs until `start`. */
   constructor(options: PeerOptions<F>) {
@@ -160,6 +166,11 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     this.username = normalizeUsername(options.username);
     this.#now = options.now ?? Date.now;
     this.#log = logger(`peer:${this.username}`);
+    this.#storage = new StorageGuard({
+      dir: options.profile.dir,
+      emit: (event) => this.#emit(event),
+      stop: () => void this.stop(),
+    });
     const { db } = options.profile;
     this.#signer = signerFromPrivateKey(options.profile.identity);
     this.#stores = {
@@ -235,7 +246,8 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * pinned PeerId), registers when asked and needed, logs in, reads the mail, publishes prekeys
    * and addresses, subscribes to presence, and resends what the outbox still holds.
    * @throws RemoteError when the rendezvous refuses (wrong password, throttled …);
-   * RendezvousPinError when the rendezvous is not the pinned one; TypeError when started twice.
+   * RendezvousPinError when the rendezvous is not the pinned one; TypeError when started twice;
+   * ProfileError when the profile's database is damaged or its disk full (a local cause).
    */
   async start(): Promise<void> {
     if (this.#starting) throw new TypeError(`${this.username}'s peer is already started`);
@@ -252,6 +264,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       }
       this.#emit(event);
     };
+    const storage = this.#storage;
     const node = await createNode({
       privateKey: profile.identity,
       listen: options.listen ?? DEFAULT_PEER_LISTEN,
@@ -330,6 +343,14 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         emit,
         log,
       });
+      const resets = new ResetAnswers({
+        store: new SessionResetStore(profile.db),
+        nameOf: (peer) => this.usernameOf(peer) ?? online.usernameOn(peer.toString()),
+        certifiedKey: async (username) => (await directory.resolve(username, now())).identityKey,
+        sendAck: (peer, ack) => links.sendAck(peer, ack),
+        now,
+        log,
+      });
       const connection = new RendezvousConnection({
         username: this.username,
         node,
@@ -346,6 +367,8 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
           announceable: (audience) => router.announceable(audience),
         },
         emit,
+        storage,
+        resets,
         now,
         log,
       });
@@ -359,13 +382,18 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         trust,
         connection,
         router,
+        resets,
       };
       for (const [id, served] of this.#protocols) {
         const handler = guarded(log, (stream, conn) => served.handler(stream, conn.remotePeer));
         await node.handle(id, handler, { maxInboundStreams: served.maxInboundStreams });
       }
       await links.start({
-        onEnvelope: (bytes, from, via) => incoming.onEnvelope(bytes, from, via),
+        onEnvelope: (bytes, from, via) =>
+          incoming.onEnvelope(bytes, from, via).catch((err: unknown) => {
+            storage.check(err); // a damaged database stops the peer
+            throw err;
+          }),
         onAck: (ack, from) => incoming.onAck(ack, from),
         onLinkUp: (from) => this.#resendTo(from),
         onLinkDown: (from) => this.#resendTo(from),
@@ -377,7 +405,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       this.#running = undefined;
       router.close();
       await Promise.resolve(node.stop()).catch(() => {});
-      throw err;
+      throw storage.localFailure(err) ?? err;
     }
   }
 
@@ -486,8 +514,15 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
   /** Resends what is unacknowledged for the contact on `peer` (a chat link came up). */
   #resendTo(peer: PeerId): void {
     const key = peer.publicKey?.raw;
-    const contact = key && this.#stores.contacts.byKey(key);
+    let contact;
+    try {
+      contact = key && this.#stores.contacts.byKey(key);
+    } catch (err: unknown) {
+      if (this.#storage.check(err) === undefined) throw err;
+      return; // a full disk does not stop reads; a damaged database stopped the peer
+    }
     if (contact) void this.#running?.outgoing.flush(contact.username); // none once stopping
+    void this.#running?.resets.deliver();
   }
 
   /**

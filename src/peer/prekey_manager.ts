@@ -93,9 +93,17 @@ export class PrekeyManager {
       kemPrekeys: { lastResortPrekey, oneTimePrekeys: [] },
     });
     const kemLeft = left.kemOneTime;
-    const refillKem = kemLeft !== undefined && kemLeft < REPLENISH_BELOW;
-    if (left.oneTime < REPLENISH_BELOW || refillKem) {
-      const missing = left.oneTime < REPLENISH_BELOW ? ONE_TIME_POOL - left.oneTime : 0;
+    // More at the rendezvous than we hold private keys for: this profile lost them (repaired).
+    // First messages on those would never open: replace both whole pools, X25519 and KEM.
+    const lost = left.oneTime > this.#keys.count(PrekeyKind.OneTime) ||
+      (kemLeft !== undefined && kemLeft > this.#kemKeys.count(PrekeyKind.KemOneTime));
+    const refillKem = kemLeft !== undefined && (kemLeft < REPLENISH_BELOW || lost);
+    if (left.oneTime < REPLENISH_BELOW || refillKem || lost) {
+      const missing = lost
+        ? ONE_TIME_POOL
+        : left.oneTime < REPLENISH_BELOW
+        ? ONE_TIME_POOL - left.oneTime
+        : 0;
       const fresh: OwnKey[] = [];
       for (let i = 0; i < missing; i++) {
         fresh.push(
@@ -103,12 +111,17 @@ export class PrekeyManager {
         );
       }
       const freshKem = refillKem
-        ? await this.#createKem(PrekeyKind.KemOneTime, KEM_ONE_TIME_POOL - kemLeft, now)
+        ? await this.#createKem(
+          PrekeyKind.KemOneTime,
+          KEM_ONE_TIME_POOL - (lost ? 0 : kemLeft),
+          now,
+        )
         : [];
       left = await upload({
         ...longTerm,
         oneTimePrekeys: fresh.map(publicForm),
         kemPrekeys: { lastResortPrekey, oneTimePrekeys: freshKem.map(publicKemForm) },
+        ...(lost ? { replaceOneTimePrekeys: true } : {}),
       });
     }
     return left;

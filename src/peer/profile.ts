@@ -14,6 +14,13 @@ import { loadOrCreateNodeKey } from "../net/node_key.ts";
 import { dataHome, dataHomeHint } from "./data_home.ts";
 import { openPrivateDatabase } from "../store/database.ts";
 import { PEER_MIGRATIONS } from "./store/schema.ts";
+import {
+  describeProblems,
+  inspectProfile,
+  PROFILE_FILES,
+  STORAGE_KEY_BYTES,
+} from "./profile_check.ts";
+import { profileError } from "./profile_errors.ts";
 
 /** An open profile. */
 export interface Profile {
@@ -45,13 +52,29 @@ export function defaultProfileDir(
   return join(home, "tincan", username);
 }
 
-/** Opens the profile in `dir`, creating it (owner-only permissions) on first use. */
+/**
+ * Opens the profile in `dir`, creating it (owner-only permissions) on first use. An existing
+ * profile is never completed silently: one whose identity key, storage key or database is
+ * missing, damaged (SQLite's quick_check) or not the others' is refused.
+ * @throws ProfileError naming the file and the recovery step (`tincan profile check/repair`).
+ */
 export async function openProfile(dir: string): Promise<Profile> {
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   await Deno.chmod(dir, 0o700);
-  const identity = await loadOrCreateNodeKey(join(dir, "identity.key"));
-  const storageKey = await loadOrCreateSecret(join(dir, "storage.key"));
-  const dbPath = join(dir, "peer.db");
+  const inspection = await inspectProfile(dir);
+  if (inspection.state === "damaged") throw profileError(dir, describeProblems(inspection));
+  return await openProfileFiles(dir);
+}
+
+/**
+ * Opens the files of the profile in `dir`, creating those that are missing: for a new profile,
+ * and for `tincan profile repair` (which moved the damaged ones aside first).
+ * @throws TypeError when a key file is damaged; RangeError for a newer schema.
+ */
+export async function openProfileFiles(dir: string): Promise<Profile> {
+  const identity = await loadOrCreateNodeKey(join(dir, PROFILE_FILES.identity));
+  const storageKey = await loadOrCreateSecret(join(dir, PROFILE_FILES.storageKey));
+  const dbPath = join(dir, PROFILE_FILES.database);
   const db = await openPrivateDatabase(dbPath, PEER_MIGRATIONS);
   return {
     dir,
@@ -63,8 +86,6 @@ export async function openProfile(dir: string): Promise<Profile> {
   };
 }
 
-const SECRET_BYTES = 32;
-
 /**
  * Reads the 32-byte secret at `path`, or creates it with owner-only permissions.
  * @throws TypeError when the file exists but is not 32 bytes.
@@ -72,13 +93,13 @@ const SECRET_BYTES = 32;
 async function loadOrCreateSecret(path: string): Promise<Uint8Array> {
   try {
     const bytes = await Deno.readFile(path);
-    if (bytes.length !== SECRET_BYTES) {
+    if (bytes.length !== STORAGE_KEY_BYTES) {
       throw new TypeError(`Cannot use ${path}: it is damaged (${bytes.length} bytes, not 32)`);
     }
     return bytes;
   } catch (err: unknown) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
-    const secret = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+    const secret = crypto.getRandomValues(new Uint8Array(STORAGE_KEY_BYTES));
     await Deno.writeFile(path, secret, { mode: 0o600, createNew: true });
     return secret;
   }

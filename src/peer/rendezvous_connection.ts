@@ -27,6 +27,8 @@ import type { MailDrop } from "./mail_drop.ts";
 import type { FetchedMail } from "./clients/mailbox.ts";
 import type { Outgoing } from "./messaging/outgoing.ts";
 import type { PrekeyManager } from "./prekey_manager.ts";
+import type { StorageGuard } from "./storage_guard.ts";
+import type { ResetAnswers } from "./messaging/reset_answers.ts";
 import { type PresenceFeed, subscribePresence } from "./clients/presence.ts";
 
 /** The rendezvous namespace peers register their addresses in. */
@@ -89,9 +91,16 @@ export interface RendezvousConnectionPorts {
     announceable(rendezvous: Multiaddr): Multiaddr[];
   };
   readonly emit: (event: PeerEvent) => void;
+  /** Tells a full disk (mail then waits at the rendezvous) from a damaged one (fatal). */
+  readonly storage: Pick<StorageGuard, "check" | "full" | "writable">;
+  /** SESSION_RESET answers to mail no session decrypts, sent once their senders are reachable. */
+  readonly resets: Pick<ResetAnswers, "add" | "deliver">;
   readonly now: () => number;
   readonly log: Logger;
 }
+
+/** The receipts to write after a batch of mail, by sender, with the ids of that sender's mail. */
+type Receipts = Map<string, { delivered: Uint8Array[]; refused: Refusal[]; mailIds: bigint[] }>;
 
 /** The connection to the rendezvous; Peer connects it and stops it. */
 export class RendezvousConnection {
@@ -225,6 +234,7 @@ export class RendezvousConnection {
           }
         }
       } while (this.#readAgain && !this.#stopping);
+      void this.ports.resets.deliver();
     })().finally(() => this.#reading = undefined);
     return this.#reading;
   }
@@ -234,35 +244,69 @@ export class RendezvousConnection {
    * so it survives a restart) before the batch is acknowledged. Returns the ids processed.
    */
   async #processMail(mail: readonly FetchedMail[]): Promise<bigint[]> {
-    const receipts = new Map<string, { delivered: Uint8Array[]; refused: Refusal[] }>();
+    const receipts: Receipts = new Map();
     const done: bigint[] = [];
+    const { storage } = this.ports;
+    let failure: { err: unknown } | undefined;
     try {
       for (const m of mail) {
         if (this.#stopping) break;
-        const outcome = await this.ports.incoming.onMail(m.envelope);
+        let outcome;
+        try {
+          outcome = await this.ports.incoming.onMail(m.envelope);
+        } catch (err: unknown) {
+          // A full disk: this mail and the rest stay at the rendezvous for the next read.
+          if (storage.check(err) !== "full") throw err;
+          storage.full(mail.length - done.length);
+          break;
+        }
         done.push(m.id);
+        if (outcome.resetBy !== undefined && outcome.messageId !== undefined) {
+          this.ports.resets.add(outcome.resetBy, outcome.messageId, outcome.reason ?? "");
+          continue; // its sender is asked to reset the session, not told it was refused
+        }
         if (outcome.from === undefined || outcome.messageId === undefined || outcome.receipt) {
           continue;
         }
         let receipt = receipts.get(outcome.from);
         if (receipt === undefined) {
-          receipts.set(outcome.from, receipt = { delivered: [], refused: [] });
+          receipts.set(outcome.from, receipt = { delivered: [], refused: [], mailIds: [] });
         }
+        receipt.mailIds.push(m.id);
         if (outcome.delivered) receipt.delivered.push(outcome.messageId);
         else receipt.refused.push({ messageId: outcome.messageId, reason: outcome.reason ?? "" });
       }
-    } finally {
-      for (const [to, receipt] of receipts) {
+    } catch (err: unknown) {
+      failure = { err };
+    }
+    await this.#writeReceipts(receipts, mail.length, done);
+    if (failure) throw failure.err;
+    if (done.length === mail.length) storage.writable();
+    return done;
+  }
+
+  /**
+   * Writes one receipt to each sender (through the outbox, so it survives a restart). When the
+   * disk is full, that sender's mail is taken out of `done`: it stays at the rendezvous and is
+   * read again (as duplicates, which get their receipt then).
+   */
+  async #writeReceipts(receipts: Receipts, fetched: number, done: bigint[]): Promise<void> {
+    const { storage } = this.ports;
+    for (const [to, { delivered, refused, mailIds }] of receipts) {
+      try {
         await this.ports.outgoing.write(
           to,
           "",
           CONTENT_KINDS.receipt,
-          Receipt.encode(receipt),
+          Receipt.encode({ delivered, refused }),
           true,
         );
+      } catch (err: unknown) {
+        if (storage.check(err) !== "full") throw err;
+        for (const id of mailIds) done.splice(done.indexOf(id), 1);
+        storage.full(fetched - done.length);
       }
     }
-    return done;
   }
 
   async #announce(): Promise<void> {
@@ -317,6 +361,7 @@ export class RendezvousConnection {
       if (ports.online.arrived(username, peerId)) {
         ports.emit({ type: "presence", username, online });
       }
+      void ports.resets.deliver(); // it may be a sender waiting to be asked for a session reset
       ports.outgoing.forget(username); // it may be back with new addresses or a new key
       void ports.outgoing.flush(username);
     } else if (ports.online.left(username, peerId)) {

@@ -136,12 +136,14 @@ export interface Ack {
 export namespace Ack {
   export enum Result {
     DELIVERED = 'DELIVERED',
-    REJECTED = 'REJECTED'
+    REJECTED = 'REJECTED',
+    SESSION_RESET = 'SESSION_RESET'
   }
 
   enum __ResultValues {
     DELIVERED = 0,
-    REJECTED = 1
+    REJECTED = 1,
+    SESSION_RESET = 2
   }
 
   export namespace Result {

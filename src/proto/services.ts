@@ -548,6 +548,7 @@ export interface DirectoryRequest {
   oneTimePrekeys: SignedKey[]
   withoutOneTimePrekey: boolean
   kemPrekeys?: KemPrekeyUpload
+  replaceOneTimePrekeys?: boolean
 }
 
 export namespace DirectoryRequest {
@@ -615,6 +616,11 @@ export namespace DirectoryRequest {
           KemPrekeyUpload.codec().encode(obj.kemPrekeys, w)
         }
 
+        if (obj.replaceOneTimePrekeys != null) {
+          w.uint32(64)
+          w.bool(obj.replaceOneTimePrekeys)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -670,6 +676,10 @@ export namespace DirectoryRequest {
               obj.kemPrekeys = KemPrekeyUpload.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.kemPrekeys
               })
+              break
+            }
+            case 8: {
+              obj.replaceOneTimePrekeys = reader.bool()
               break
             }
             default: {
@@ -749,6 +759,13 @@ export namespace DirectoryRequest {
                 limits: opts.limits?.kemPrekeys
               })
 
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.replaceOneTimePrekeys`,
+                value: reader.bool()
+              }
               break
             }
             default: {
@@ -859,6 +876,11 @@ export namespace DirectoryRequest {
     index: number
   }
 
+  export interface DirectoryRequestReplaceOneTimePrekeysFieldEvent {
+    field: '$.replaceOneTimePrekeys'
+    value: boolean
+  }
+
   export function encode (obj: Partial<DirectoryRequest>): Uint8Array {
     return encodeMessage(obj, DirectoryRequest.codec())
   }
@@ -867,7 +889,7 @@ export namespace DirectoryRequest {
     return decodeMessage(buf, DirectoryRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestTypeFieldEvent | DirectoryRequestUsernameFieldEvent | DirectoryRequestIdentityDhKeyIdFieldEvent | DirectoryRequestIdentityDhKeyPublicKeyFieldEvent | DirectoryRequestIdentityDhKeySignatureFieldEvent | DirectoryRequestSignedPrekeyIdFieldEvent | DirectoryRequestSignedPrekeyPublicKeyFieldEvent | DirectoryRequestSignedPrekeySignatureFieldEvent | DirectoryRequestOneTimePrekeysIdFieldEvent | DirectoryRequestOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestOneTimePrekeysSignatureFieldEvent | DirectoryRequestWithoutOneTimePrekeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyIdFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyPublicKeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeySignatureFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysIdFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestTypeFieldEvent | DirectoryRequestUsernameFieldEvent | DirectoryRequestIdentityDhKeyIdFieldEvent | DirectoryRequestIdentityDhKeyPublicKeyFieldEvent | DirectoryRequestIdentityDhKeySignatureFieldEvent | DirectoryRequestSignedPrekeyIdFieldEvent | DirectoryRequestSignedPrekeyPublicKeyFieldEvent | DirectoryRequestSignedPrekeySignatureFieldEvent | DirectoryRequestOneTimePrekeysIdFieldEvent | DirectoryRequestOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestOneTimePrekeysSignatureFieldEvent | DirectoryRequestWithoutOneTimePrekeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyIdFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyPublicKeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeySignatureFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysIdFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysSignatureFieldEvent | DirectoryRequestReplaceOneTimePrekeysFieldEvent> {
     return streamMessage(buf, DirectoryRequest.codec(), opts)
   }
 }

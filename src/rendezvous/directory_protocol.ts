@@ -190,6 +190,7 @@ async function upload(
         oneTimePrekeys: kemPrekeys.oneTimePrekeys,
         maxStored: MAX_KEM_ONE_TIME_PREKEYS_STORED,
       },
+      request.replaceOneTimePrekeys ?? false,
     );
   } catch (err: unknown) {
     if (err instanceof PrekeyIdInUseError) return respond(Status.E_BAD_REQUEST, err.message);

@@ -74,7 +74,11 @@ export async function openPrivateDatabase(
   return openDatabase(path, migrations);
 }
 
-/** Runs `work` in a transaction: committed when it returns, rolled back when it throws. */
+/**
+ * Runs `work` in a transaction: committed when it returns, rolled back when it throws. The error
+ * of `work` (or of the commit) is the one thrown: SQLite rolls back by itself on some errors
+ * (SQLITE_FULL …), so the rollback runs only when the transaction is still active.
+ */
 export function transaction<T>(db: DatabaseSync, work: () => T): T {
   db.exec("BEGIN IMMEDIATE");
   try {
@@ -82,7 +86,7 @@ export function transaction<T>(db: DatabaseSync, work: () => T): T {
     db.exec("COMMIT");
     return result;
   } catch (err: unknown) {
-    db.exec("ROLLBACK");
+    if (db.isTransaction) db.exec("ROLLBACK");
     throw err;
   }
 }

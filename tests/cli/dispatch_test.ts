@@ -76,6 +76,7 @@ Deno.test("the commands exist, each once", () => {
     "admin",
     "chat",
     "listen",
+    "profile",
     "register",
     "rendezvous",
     "route",

@@ -1,7 +1,8 @@
 /**
  * PrekeyManager with `:memory:` SQLite and a fake rendezvous: the last-resort ML-KEM prekey is
  * sent on every upload, rotated on the signed prekey's schedule (the old one kept for the grace
- * period from its replacement), and the one-time KEM pool refilled below 20.
+ * period from its replacement), and the one-time KEM pool refilled below 20; a profile that lost
+ * its one-time keys replaces both pools at the rendezvous.
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import assert from "node:assert/strict";
@@ -31,6 +32,7 @@ class FakeRendezvous {
   constructor(readonly pq = true) {}
   upload = (keys: PrekeyUpload): Promise<PrekeysLeft> => {
     this.uploads.push(keys);
+    if (keys.replaceOneTimePrekeys) [this.oneTime, this.kemOneTime] = [0, 0];
     this.oneTime += keys.oneTimePrekeys.length;
     this.kemOneTime += keys.kemPrekeys?.oneTimePrekeys.length ?? 0;
     return Promise.resolve({
@@ -167,5 +169,51 @@ Deno.test("PrekeyManager: two profiles of one identity (a copied profile) name t
   } finally {
     first.db.close();
     db.close();
+  }
+});
+
+Deno.test("PrekeyManager: a repaired profile (its one-time keys lost) replaces both pools at the rendezvous", async () => {
+  const first = await setup();
+  const rendezvous = new FakeRendezvous();
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  const stores = { ownKeys: new OwnKeyStore(db), kemKeys: new OwnKemKeyStore(db) };
+  const repaired = new PrekeyManager(first.identity, stores, db);
+  try {
+    await first.manager.publish(rendezvous.upload, NOW);
+    assert.equal(rendezvous.uploads.at(-1)!.replaceOneTimePrekeys, undefined, "nothing lost");
+    rendezvous.uploads.length = 0;
+    const left = await repaired.publish(rendezvous.upload, NOW + 1);
+    assert.equal(rendezvous.uploads.length, 2, "the keys, then the replacement");
+    const replacement = rendezvous.uploads[1]!;
+    assert.equal(replacement.replaceOneTimePrekeys, true);
+    assert.equal(replacement.oneTimePrekeys.length, ONE_TIME_POOL);
+    assert.equal(replacement.kemPrekeys?.oneTimePrekeys.length, KEM_ONE_TIME_POOL);
+    assert.deepEqual(left, { oneTime: ONE_TIME_POOL, kemOneTime: KEM_ONE_TIME_POOL });
+    assert.equal(stores.ownKeys.count(PrekeyKind.OneTime), ONE_TIME_POOL, "private halves held");
+    assert.equal(stores.kemKeys.count(PrekeyKind.KemOneTime), KEM_ONE_TIME_POOL);
+
+    rendezvous.uploads.length = 0;
+    await repaired.publish(rendezvous.upload, NOW + 2);
+    assert.equal(rendezvous.uploads.length, 1, "replaced once: nothing lost any more");
+  } finally {
+    first.db.close();
+    db.close();
+  }
+});
+
+Deno.test("PrekeyManager: only the one-time KEM keys lost also replaces both pools", async () => {
+  const t = await setup();
+  const rendezvous = new FakeRendezvous();
+  try {
+    await t.manager.publish(rendezvous.upload, NOW);
+    t.db.exec(`DELETE FROM own_kem_keys WHERE kind = ${PrekeyKind.KemOneTime}`);
+    rendezvous.uploads.length = 0;
+    await t.manager.publish(rendezvous.upload, NOW + 1);
+    const replacement = rendezvous.uploads[1]!;
+    assert.equal(replacement.replaceOneTimePrekeys, true);
+    assert.equal(replacement.kemPrekeys?.oneTimePrekeys.length, KEM_ONE_TIME_POOL);
+    assert.equal(t.kemKeys.count(PrekeyKind.KemOneTime), KEM_ONE_TIME_POOL);
+  } finally {
+    t.db.close();
   }
 });

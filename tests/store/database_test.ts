@@ -7,6 +7,8 @@ import {
   selectOne,
   transaction,
 } from "../../src/store/database.ts";
+import { storageFailure } from "../../src/store/storage_failure.ts";
+import { capPages } from "./cap_pages.ts";
 import { RENDEZVOUS_MIGRATIONS } from "../../src/rendezvous/store/schema.ts";
 
 const MIGRATIONS: readonly Migration[] = [
@@ -140,6 +142,34 @@ Deno.test("transaction rolls back when the work throws and rethrows the error", 
     assert.equal(Number((db.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n), 1);
     // the connection is usable again (no transaction left open)
     transaction(db, () => db.prepare("INSERT INTO t (x) VALUES (4)").run());
+    assert.equal(Number((db.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n), 2);
+  } finally {
+    db.close();
+  }
+});
+
+Deno.test("transaction keeps the real error of a full disk (SQLITE_FULL), not a failed rollback", () => {
+  const db = openDatabase(":memory:", MIGRATIONS);
+  try {
+    capPages(db, 1);
+    assert.throws(
+      () =>
+        transaction(db, () => {
+          for (let i = 0; i < 100; i++) {
+            db.prepare("INSERT INTO t (x, y) VALUES (?, ?)").run(i, "x".repeat(4000));
+          }
+        }),
+      (err: unknown) => {
+        assert.match((err as Error).message, /database or disk is full/);
+        assert.equal(storageFailure(err), "full");
+        return true;
+      },
+    );
+    assert.equal(db.isTransaction, false);
+    // nothing of it was kept, and the connection works again once there is room
+    assert.equal(Number((db.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n), 1);
+    db.exec("PRAGMA max_page_count = 1000000");
+    transaction(db, () => db.prepare("INSERT INTO t (x) VALUES (5)").run());
     assert.equal(Number((db.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n), 2);
   } finally {
     db.close();

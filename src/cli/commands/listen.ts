@@ -1,5 +1,6 @@
 /** `tincan listen`: log in and print incoming messages until interrupted (or N arrived). */
 import type { PeerEvent } from "../../peer/events.ts";
+import { type ReceivedMessage, UnreadMessages } from "../../peer/unread_messages.ts";
 import type { Command, Parsed } from "../command.ts";
 import { EXIT } from "../io.ts";
 import {
@@ -36,6 +37,10 @@ Logs in, prints the messages waiting in your mailbox at the rendezvous (sent whi
 offline), then each incoming message on stdout until Ctrl-C (or SIGTERM), then logs out.
 Status lines (ready, key changes, lost connection) go to stderr.
 
+Every message listen receives is printed: one that arrives after --count N was reached (mail
+is fetched in batches) is kept unread in the profile, and the next listen prints it first,
+with its original "via". Messages shown in \`tincan chat\` are not printed again.
+
 Human format:  [YYYY-MM-DD HH:MM:SS] alice: text
 --json format: one object per line; "via" is how it was carried: "direct", "relayed"
 (through the rendezvous's relay) or "mailbox"; "trusted" is false for a message from a changed
@@ -45,7 +50,7 @@ key not yet trusted (it may not be from "from"):
 
 Options:
   --json                  one JSON object per message
-  --count N               exit 0 after N messages
+  --count N               exit 0 after printing N messages (the rest stay unread)
 ${LISTEN_FILES_HELP}
 ${PEER_FLAGS_HELP}`;
 
@@ -96,10 +101,8 @@ export function parseListenArgs(args: readonly string[], env: Env): ListenArgs {
   };
 }
 
-type Message = Extract<PeerEvent, { type: "message" }>;
-
 /** The --json line of a message. */
-export function messageJson(m: Message): string {
+export function messageJson(m: ReceivedMessage): string {
   return JSON.stringify({
     type: "message",
     id: m.id,
@@ -114,7 +117,7 @@ export function messageJson(m: Message): string {
 }
 
 /** The human line of a message (text made safe for a terminal). */
-export function messageLine(m: Message): string {
+export function messageLine(m: ReceivedMessage): string {
   const from = m.trusted ? m.from : untrustedName(m.from);
   return `[${timestamp(m.sentAt)}] ${from}: ${sanitize(m.text)}`;
 }
@@ -134,18 +137,52 @@ export const listen: Command<ListenOptions> = {
     let seen = 0;
     let reachedCount = () => {};
     const counted = new Promise<void>((resolve) => reachedCount = resolve);
+    // The peer stops by itself when its profile is damaged (the notice says which file).
+    let fatal = false;
+    let stoppedFatally = () => {};
+    const stopped = new Promise<void>((resolve) => stoppedFatally = resolve);
+    // Every message is noted in the profile as it arrives and printed from there, oldest first:
+    // what an earlier listen left unprinted comes first, and what arrives after --count N is
+    // left for the next listen.
+    let unread: UnreadMessages | undefined;
+    let printing = Promise.resolve();
+    const wanted = () => args.count === undefined || seen < args.count;
+    const show = (message: ReceivedMessage) => {
+      if (message.keyChanged) io.err(`tincan: ${keyChangedLine(message.from, false, s)}`);
+      io.out(args.json ? messageJson(message) : messageLine(message));
+      seen++;
+      if (seen === args.count) reachedCount();
+    };
+    const printUnread = async () => {
+      while (unread !== undefined && wanted()) {
+        const message = await unread.next();
+        if (message === undefined) return;
+        show(message);
+        unread.printed(message);
+      }
+    };
+    const print = () =>
+      printing = printing.then(printUnread).catch((err: unknown) => {
+        io.err(`tincan: cannot read the unread messages: ${(err as Error).message}`);
+      });
     // Listening from the start: mail read during the login is printed first.
     const onEvent = (event: PeerEvent) => {
       if (event.type === "message") {
-        if (args.count !== undefined && seen >= args.count) return;
-        if (event.keyChanged) io.err(`tincan: ${keyChangedLine(event.from, false, s)}`);
-        io.out(args.json ? messageJson(event) : messageLine(event));
-        seen++;
-        if (seen === args.count) reachedCount();
+        try {
+          unread?.note(event);
+        } catch {
+          if (wanted()) show(event); // it cannot be noted (a full disk): print it now
+          return;
+        }
+        void print();
       } else if (
         event.type === "key-changed" || event.type === "notice" || event.type === "x3dh-session"
       ) {
         io.err(`tincan: ${formatEvent(event, s)}`);
+        if (event.type === "notice" && event.fatal) {
+          fatal = true;
+          stoppedFatally();
+        }
       }
     };
     const dir = args.acceptFiles;
@@ -157,14 +194,20 @@ export const listen: Command<ListenOptions> = {
       env,
       io,
       onEvent,
-      services: () => services,
+      services: (profile) => {
+        // The profile is open and the peer not started yet: print what is left over first.
+        unread = new UnreadMessages(profile);
+        void print();
+        return services;
+      },
     });
     const files = started.peer.services.files;
     if (files) reportFiles(files, { json: args.json }, io);
     io.err(`tincan: listening as ${args.user} at ${started.rendezvous}; Ctrl-C to stop`);
-    await Promise.race([aborted(signal), counted]);
-    await new Promise((resolve) => setTimeout(resolve, ACK_GRACE_MS));
+    await Promise.race([aborted(signal), counted, stopped]);
+    await printing.catch(() => {}); // a damaged database fails the printing too
+    if (!fatal) await new Promise((resolve) => setTimeout(resolve, ACK_GRACE_MS));
     await started.stop();
-    return EXIT.ok;
+    return fatal ? EXIT.failure : EXIT.ok;
   },
 };

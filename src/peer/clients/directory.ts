@@ -22,6 +22,8 @@ export interface PrekeyUpload {
   readonly oneTimePrekeys: readonly SignedKey[];
   /** Absent: the upload of a version without PQXDH (the rendezvous drops our KEM prekeys). */
   readonly kemPrekeys?: KemPrekeys;
+  /** Drop the one-time prekeys, X25519 and KEM, the rendezvous holds first (this device lost them). */
+  readonly replaceOneTimePrekeys?: boolean;
 }
 
 /** How many one-time prekeys the rendezvous holds after an upload. */
@@ -98,6 +100,7 @@ export async function uploadPrekeys(
         },
       }
       : {}),
+    ...(keys.replaceOneTimePrekeys ? { replaceOneTimePrekeys: true } : {}),
   }, "publish prekeys");
   return { oneTime: response.oneTimePrekeysLeft, kemOneTime: response.kemOneTimePrekeysLeft };
 }

@@ -136,6 +136,18 @@ export class ChatLinks {
     return link;
   }
 
+  /**
+   * Sends an acknowledgement that answers no envelope on this link — a SESSION_RESET for mail
+   * that could not be decrypted (session_reset.ts) — opening the chat stream when there is none.
+   * @throws when the peer cannot be reached or the stream fails.
+   */
+  async sendAck(peer: PeerId, ack: Ack): Promise<void> {
+    const link = this.#live(peer) ?? await this.#open(peer);
+    const write = link.writes.then(() => link.framed.write({ envelope: new Uint8Array(0), ack }));
+    link.writes = write.catch(() => {});
+    await write;
+  }
+
   /** Closes every chat stream. */
   async close(): Promise<void> {
     await Promise.all([...this.#links.values()].map((link) => link.framed.close()));

@@ -30,8 +30,10 @@ import { bodyContext } from "../store/body_context.ts";
 import { keptInHistory } from "../store/history.ts";
 import type { ContactStore } from "../store/contacts.ts";
 import type { OutboxStore } from "../store/outbox.ts";
+import { peerIdOfKey } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
 import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
+import { ResetWindow } from "./session_reset.ts";
 import { sessionProtocolEvent } from "./session_protocol_event.ts";
 import { SenderCertificates, type SenderCertifier } from "./sender_certificates.ts";
 import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
@@ -50,6 +52,11 @@ export interface MailOutcome {
   readonly reason?: string;
   /** The mail was itself a receipt (it gets none back). */
   readonly receipt?: boolean;
+  /**
+   * No session decrypts it: the key that signed it, whose owner is to be asked for a session
+   * reset (reset_answers.ts) instead of a refusal in the receipt.
+   */
+  readonly resetBy?: Uint8Array;
 }
 
 /** The stores incoming messages are checked against and committed to. */
@@ -68,6 +75,8 @@ export interface DeliveryReports {
   failed(id: MessageIdHex, to: string, reason: string): void;
   /** `username`'s key changed (blocked when it was verified); `detail` says what else is wrong. */
   keyChanged(username: string, blocked: boolean, detail?: string): void;
+  /** `to` has no session that decrypts our message `id` (session_reset.ts). */
+  sessionReset?(id: MessageIdHex, to: string, reason: string): Promise<void>;
 }
 
 /** Everything Incoming works with. */
@@ -93,7 +102,9 @@ export interface IncomingPorts {
 type Outcome =
   | { readonly result: "stored"; readonly from: string; readonly kind: string }
   | { readonly result: "duplicate" }
-  | { readonly result: "rejected"; readonly reason: string };
+  | { readonly result: "rejected"; readonly reason: string }
+  /** Validly signed, but no session of ours decrypts it: the sender should start a new one. */
+  | { readonly result: "reset"; readonly reason: string };
 
 /** One pass under the sender's lock: done, or the claimed sender needs certifying first. */
 type Pass = Outcome | { readonly result: "certify"; readonly claimed: string };
@@ -101,6 +112,8 @@ type Pass = Outcome | { readonly result: "certify"; readonly claimed: string };
 /** Handles what arrives on chat links and from the mailbox. */
 export class Incoming {
   readonly #certificates: SenderCertificates;
+  /** When each sender (key hex) was last told to reset its session: the user hears it once. */
+  readonly #resets = new ResetWindow();
 
   constructor(private readonly ports: IncomingPorts) {
     this.#certificates = new SenderCertificates(ports.certifier);
@@ -134,7 +147,27 @@ export class Incoming {
     const delivered = { messageId, result: Ack.Result.DELIVERED, reason: "" };
     if (checked.verdict === "duplicate") return delivered; // a resend: ack again
     const outcome = await this.#receive(checked.envelope, senderKey, via);
+    if (outcome.result === "reset") {
+      this.#toldReset(senderKey, outcome.reason);
+      return { messageId, result: Ack.Result.SESSION_RESET, reason: outcome.reason };
+    }
     return outcome.result === "rejected" ? rejected(messageId, outcome.reason) : delivered;
+  }
+
+  /** Tells the user, once per sender per SESSION_RESET_WINDOW_MS, that a sender must reset. */
+  #toldReset(senderKey: Uint8Array, reason: string): void {
+    const key = toHex(senderKey);
+    const now = this.ports.now();
+    this.ports.log.warn(`asked ${key} to start a new session: ${reason}`);
+    if (this.#resets.recent(key, now) !== undefined) return;
+    this.#resets.note(key, now);
+    const name = this.ports.stores.contacts.byKey(senderKey)?.username ??
+      `the peer ${peerIdOfKey(senderKey)}`;
+    this.ports.emit({
+      type: "notice",
+      text: `a message from ${name} could not be decrypted: this profile has no session for it ` +
+        "(it was repaired or restored); asked the sender to start a new session and send again",
+    });
   }
 
   /**
@@ -155,6 +188,16 @@ export class Incoming {
     if (checked.verdict === "duplicate") return { messageId, ...from, delivered: true };
     const outcome = await this.#receive(envelope, envelope.sender, "mailbox");
     if (outcome.result === "duplicate") return { messageId, ...from, delivered: true };
+    if (outcome.result === "reset") {
+      this.#toldReset(envelope.sender, outcome.reason);
+      return {
+        messageId,
+        ...from,
+        delivered: false,
+        reason: outcome.reason,
+        resetBy: envelope.sender,
+      };
+    }
     if (outcome.result === "rejected") {
       this.ports.log.warn(`refused a mail: ${outcome.reason}`);
       return { messageId, ...from, delivered: false, reason: outcome.reason };
@@ -172,7 +215,9 @@ export class Incoming {
     const fromKey = from.publicKey?.raw;
     if (!contact || !fromKey || !bytesEqual(contact.identityKey, fromKey)) return;
     const id = toHex(ack.messageId);
-    if (ack.result === Ack.Result.DELIVERED) {
+    if (ack.result === Ack.Result.SESSION_RESET) {
+      void reports.sessionReset?.(id, entry.recipient, ack.reason || "no reason given");
+    } else if (ack.result === Ack.Result.DELIVERED) {
       stores.outbox.setStatus(ack.messageId, "delivered", this.ports.now());
       reports.delivered(id, entry.recipient);
     } else {
@@ -231,7 +276,7 @@ export class Incoming {
         now,
       );
     } catch (err: unknown) {
-      if (err instanceof UndecryptableError) return { result: "rejected", reason: err.message };
+      if (err instanceof UndecryptableError) return { result: "reset", reason: err.message };
       throw err;
     }
     let content: Content;

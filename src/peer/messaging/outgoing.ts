@@ -30,6 +30,7 @@ import { type HistoryStore, keptInHistory } from "../store/history.ts";
 import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
 import { isAccepted } from "../trust.ts";
 import type { LinkToken } from "./chat_links.ts";
+import { decideReset, ResetWindow } from "./session_reset.ts";
 
 /** How long a resolved recipient (key, addresses) is reused before asking the rendezvous again. */
 export const RESOLVE_TTL_MS = 60_000;
@@ -63,6 +64,11 @@ export interface Encryptor {
    * @throws X3dhError or StatementError when no secure session can be started.
    */
   encrypt(entry: OutboxEntry, content: Uint8Array, user: ResolvedUser): Promise<Uint8Array>;
+  /**
+   * Drops every session with `username` (a session reset): the next message starts a new one.
+   * Absent in encryptors that keep no sessions.
+   */
+  resetSessions?(username: string, identityKey: Uint8Array): Promise<void>;
 }
 
 /** Finds a recipient's key and addresses. */
@@ -162,6 +168,15 @@ export class Outgoing {
   readonly #quiet = new Set<MessageIdHex>();
   /** Recently resolved recipients. */
   readonly #resolved = new Map<string, { user: ResolvedUser; at: number }>();
+  /** The session resets of each recipient lately (session_reset.ts). */
+  readonly #resets = new ResetWindow();
+  /**
+   * When this process encrypted each unsettled message: a reset is recent only within this
+   * process, so an envelope not here was made before it (on the dropped session).
+   */
+  readonly #encryptedAt = new Map<MessageIdHex, number>();
+  /** Messages refused once on a new session and encrypted again (decideReset's `retried`). */
+  readonly #retriedAfterReset = new Set<MessageIdHex>();
 
   constructor(private readonly ports: OutgoingPorts) {}
 
@@ -316,8 +331,11 @@ export class Outgoing {
     for (const entry of entries) {
       let envelope = entry.envelope;
       if (envelope === undefined) {
+        const content = await this.#content(entry);
+        if (content === undefined) continue; // it cannot be opened: failed, the rest flow
         try {
-          envelope = await this.#encrypt(entry, user);
+          envelope = await this.ports.encryptor.encrypt(entry, content, user);
+          this.#encryptedAt.set(toHex(entry.messageId), this.ports.now());
         } catch (err: unknown) {
           if (err instanceof X3dhError || err instanceof StatementError) {
             this.#failAll([entry], `cannot start a secure session: ${err.message}`);
@@ -404,6 +422,8 @@ export class Outgoing {
   /** Records that the message `id` needs no more sending (acknowledged or failed). */
   settled(id: MessageIdHex): void {
     this.#sentOn.delete(id);
+    this.#encryptedAt.delete(id);
+    this.#retriedAfterReset.delete(id);
     this.#written.delete(id);
     this.#quiet.delete(id);
   }
@@ -420,6 +440,53 @@ export class Outgoing {
   /** Our message `id` to `to` cannot be delivered, for `reason`. */
   failed(id: MessageIdHex, to: string, reason: string): void {
     this.#report({ type: "failed", id, to, reason });
+  }
+
+  /**
+   * `to` answered SESSION_RESET for our message `id`: it has no session that decrypts it. The
+   * first time in SESSION_RESET_WINDOW_MS, drops our sessions with `to` and sends everything
+   * unacknowledged again on a new one (telling the user once); a message refused again on the
+   * new session fails for good (decideReset).
+   */
+  async sessionReset(id: MessageIdHex, to: string, reason: string): Promise<void> {
+    const { stores } = this.ports;
+    const messageId = fromHex(id);
+    const entry = stores.outbox.get(messageId);
+    if (entry === undefined || entry.recipient !== to) return;
+    if (!["pending", "sent", "queued"].includes(entry.status)) return;
+    const now = this.ports.now();
+    const lastReset = this.#resets.recent(to, now);
+    const envelopeAt = entry.envelope ? this.#encryptedAt.get(id) ?? 0 : undefined;
+    const decision = decideReset({
+      ...(lastReset === undefined ? {} : { lastReset }),
+      ...(envelopeAt === undefined ? {} : { envelopeAt }),
+      retried: this.#retriedAfterReset.has(id),
+    });
+    if (decision === "ignore") return;
+    if (decision === "resend" && envelopeAt !== undefined && lastReset !== undefined) {
+      if (envelopeAt >= lastReset) this.#retriedAfterReset.add(id);
+    }
+    if (decision === "fail") {
+      this.#failAll([entry], `${to} cannot decrypt it even on a new session: ${reason}`);
+      return;
+    }
+    if (decision === "resend") {
+      if (stores.outbox.reencrypt(messageId, now)) this.#sentOn.delete(id);
+    } else {
+      this.#resets.note(to, now);
+      const identityKey = stores.contacts.get(to)?.identityKey;
+      if (identityKey) await this.ports.encryptor.resetSessions?.(to, identityKey);
+      const again = stores.outbox.reencryptAll(to, now);
+      for (const m of again) this.#sentOn.delete(toHex(m));
+      this.ports.emit({
+        type: "notice",
+        text: `${to}'s device has no session with you any more (its profile was repaired or ` +
+          `restored): started a new secure session; sending ${again.length} unacknowledged ` +
+          `message${again.length === 1 ? "" : "s"} again`,
+      });
+    }
+    this.forget(to);
+    void this.flush(to);
   }
 
   /**
@@ -456,13 +523,31 @@ export class Outgoing {
     return user;
   }
 
-  async #encrypt(entry: OutboxEntry, user: ResolvedUser): Promise<Uint8Array> {
+  /**
+   * The plaintext of `entry`, or undefined when its stored body cannot be opened (sealed with
+   * another storage key, or damaged): that one message is marked failed with the reason, so it
+   * does not hold up the messages after it.
+   */
+  async #content(entry: OutboxEntry): Promise<Uint8Array | undefined> {
     const { stores } = this.ports;
     const id = toHex(entry.messageId);
-    const content = this.#written.get(id) ??
-      await openAtRest(stores.storageKey, entry.body, bodyContext("outbox", entry.messageId));
+    const written = this.#written.get(id);
     this.#written.delete(id);
-    return await this.ports.encryptor.encrypt(entry, content, user);
+    if (written !== undefined) return written;
+    try {
+      return await openAtRest(
+        stores.storageKey,
+        entry.body,
+        bodyContext("outbox", entry.messageId),
+      );
+    } catch (err: unknown) {
+      this.#failAll(
+        [entry],
+        `its stored copy cannot be opened (${(err as Error).message}): storage.key is not the ` +
+          "key it was sealed with, or the copy is damaged",
+      );
+      return undefined;
+    }
   }
 
   #failAll(entries: OutboxEntry[], reason: string): FlushOutcome {

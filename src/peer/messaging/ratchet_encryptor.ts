@@ -92,4 +92,12 @@ export class RatchetEncryptor implements Encryptor {
     if (sealed.event) this.ports.emit(sealed.event);
     return sealed.envelope;
   }
+
+  /** Drops every session with `username` (a session reset), under the peer's session lock. */
+  async resetSessions(username: string, identityKey: Uint8Array): Promise<void> {
+    await this.ports.sessions.exclusive(identityKey, () => {
+      this.ports.ratchetSessions.deleteAll(username);
+      return Promise.resolve();
+    });
+  }
 }

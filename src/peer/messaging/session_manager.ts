@@ -179,10 +179,11 @@ export class SessionManager {
         failures.push(err instanceof Error ? err.message : String(err));
       }
     }
+    const who = peer.username || "this sender";
     throw new UndecryptableError(
       existing.length === 0
-        ? `no session with ${peer.username} to decrypt this message`
-        : `no session with ${peer.username} decrypts this message (${failures.join("; ")})`,
+        ? `no session with ${who} to decrypt this message`
+        : `no session with ${who} decrypts this message (${failures.join("; ")})`,
     );
   }
 

@@ -32,6 +32,17 @@ export interface HistoryEntry {
   readonly untrusted?: boolean;
 }
 
+function fromRow(row: HistoryRow): HistoryEntry {
+  return {
+    messageId: new Uint8Array(row.message_id),
+    peer: row.peer,
+    outgoing: Number(row.outgoing) === 1,
+    sentAt: Number(row.sent_at),
+    body: new Uint8Array(row.body),
+    ...(Number(row.untrusted) === 1 ? { untrusted: true as const } : {}),
+  };
+}
+
 /** Seen ids older than this are forgotten (the ratchet still refuses replays). */
 export const SEEN_MAX_AGE_MS = 60 * 24 * 60 * 60 * 1000;
 
@@ -71,14 +82,18 @@ export class HistoryStore {
         peer,
         limit,
       );
-    return rows.reverse().map((row) => ({
-      messageId: new Uint8Array(row.message_id),
-      peer: row.peer,
-      outgoing: Number(row.outgoing) === 1,
-      sentAt: Number(row.sent_at),
-      body: new Uint8Array(row.body),
-      ...(Number(row.untrusted) === 1 ? { untrusted: true } : {}),
-    }));
+    return rows.reverse().map(fromRow);
+  }
+
+  /** The stored line with `peer` whose id is `messageId`, or undefined. */
+  get(peer: string, messageId: Uint8Array): HistoryEntry | undefined {
+    const row = selectOne<HistoryRow>(
+      this.db,
+      "SELECT * FROM history WHERE peer = ? AND message_id = ?",
+      peer,
+      messageId,
+    );
+    return row && fromRow(row);
   }
 
   /**

@@ -154,6 +154,31 @@ export class OutboxStore {
     ).map(fromRow);
   }
 
+  /**
+   * Sends `recipient`'s unacknowledged messages again on a new session (after a session reset):
+   * sent and queued ones become pending, their envelopes (made on the dropped session) dropped.
+   * Returns their ids.
+   */
+  reencryptAll(recipient: string, now: number): Uint8Array[] {
+    return selectAll<{ message_id: Uint8Array }>(
+      this.db,
+      `UPDATE outbox SET status = 'pending', envelope = NULL, updated_at = ?
+       WHERE recipient = ? AND status IN ('sent', 'queued') RETURNING message_id`,
+      now,
+      recipient,
+    ).map((row) => new Uint8Array(row.message_id));
+  }
+
+  /** Like reencryptAll, for one sent or queued message; returns whether it was one. */
+  reencrypt(messageId: Uint8Array, now: number): boolean {
+    const result = prepared(
+      this.db,
+      `UPDATE outbox SET status = 'pending', envelope = NULL, updated_at = ?
+       WHERE message_id = ? AND status IN ('sent', 'queued')`,
+    ).run(now, messageId);
+    return Number(result.changes) === 1;
+  }
+
   /** How many messages to `recipient` are held. */
   heldCount(recipient: string): number {
     const row = selectOne<{ n: number }>(

@@ -257,4 +257,31 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE history ADD COLUMN untrusted INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 10,
+    sql: `
+      -- Messages \`tincan listen\` received (stored and acknowledged) but has not printed yet: it
+      -- stopped at --count N first, or was stopped between storing and printing. The next listen
+      -- prints them first, oldest first. The text is in history (by peer and id); this keeps how it
+      -- arrived.
+      CREATE TABLE listen_unread (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        peer TEXT NOT NULL,
+        message_id BLOB NOT NULL,
+        recipient TEXT NOT NULL,
+        via TEXT NOT NULL CHECK (via IN ('direct', 'relayed', 'mailbox')),
+        key_changed INTEGER NOT NULL,
+        UNIQUE (peer, message_id)
+      ) STRICT;
+      -- SESSION_RESET answers to mail that no session decrypted, waiting until its sender (by
+      -- the key that signed it) can be reached on a chat link (messaging/reset_answers.ts).
+      CREATE TABLE session_resets (
+        sender_key BLOB NOT NULL,
+        message_id BLOB NOT NULL,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (sender_key, message_id)
+      ) STRICT;
+    `,
+  },
 ];

@@ -57,7 +57,10 @@ export class PrekeyStore {
    * (an id already stored is replaced), keeping at most `maxStored`; with `kem`, replaces the
    * last-resort KEM prekey and adds one-time KEM prekeys, keeping at most `kem.maxStored`. Without
    * `kem` (a version without PQXDH) the user's KEM prekeys are dropped: their private halves are
-   * not on the device that uploads. All or nothing. Returns how many one-time prekeys are stored.
+   * not on the device that uploads. With `replaceOneTime` (a device that lost its private keys: a
+   * repaired profile) both one-time pools are first emptied and the last-resort KEM prekey is
+   * replaced even under the stored one's id. All or nothing. Returns how many one-time prekeys are
+   * stored.
    * @throws RangeError when a pool would exceed its cap; PrekeyIdInUseError when a KEM prekey id
    * is stored with another key.
    */
@@ -68,9 +71,18 @@ export class PrekeyStore {
     maxStored: number,
     now: number,
     kem?: KemPublication,
+    replaceOneTime = false,
   ): number {
     return transaction(this.db, () => {
-      const lastResort = kem && this.#lastResortRow(username, kem.lastResortPrekey);
+      if (replaceOneTime) {
+        for (const pool of [ONE_TIME, KEM_ONE_TIME]) {
+          prepared(this.db, `DELETE FROM ${pool.table} WHERE username = ?`).run(username);
+        }
+      }
+      const lastResort = kem &&
+        (replaceOneTime
+          ? SignedKey.encode(kem.lastResortPrekey)
+          : this.#lastResortRow(username, kem.lastResortPrekey));
       prepared(
         this.db,
         `INSERT INTO identity_prekeys (username, identity_dh, signed_prekey, updated_at,

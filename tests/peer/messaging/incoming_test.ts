@@ -296,3 +296,36 @@ Deno.test("incoming: another sender cannot suppress alice's message by sending i
   assert.equal(t.bob.history.recent("alice", 10).length, 1, "alice's line is stored");
   assert.equal(t.bob.history.recent("mallory", 10).length, 1);
 });
+
+Deno.test("incoming: an envelope for a session bob lost is answered SESSION_RESET, told once", async () => {
+  const t = await setup();
+  const first = await t.seal("before the loss");
+  assert.equal(
+    (await t.incoming.onEnvelope(first.envelope, t.alicePeer)).result,
+    Ack.Result.DELIVERED,
+  );
+  t.bob.ratchetSessions.deleteAll("alice"); // bob's state is gone (a repaired profile)
+  for (const text of ["after the loss", "and again"]) {
+    const { id, envelope } = await t.seal(text);
+    const ack = await t.incoming.onEnvelope(envelope, t.alicePeer);
+    assert.equal(ack.result, Ack.Result.SESSION_RESET, text);
+    assert.equal(toHex(ack.messageId), id);
+    assert.match(ack.reason, /already used/); // alice still repeats her first X3DH header
+    assert.equal(t.bob.history.seen(t.aliceKey, fromHex(id)), false, "nothing stored");
+  }
+  const told = t.events.filter((e) => e.type === "notice");
+  assert.equal(told.length, 1, "the user is told once");
+  assert.match(
+    told[0]!.type === "notice" ? told[0]!.text : "",
+    /a message from alice could not be decrypted/,
+  );
+
+  const mailed = await t.seal("by mail");
+  const outcome = await t.incoming.onMail(mailed.envelope);
+  assert.equal(outcome.delivered, false);
+  assert.deepEqual(
+    outcome.resetBy,
+    t.alicePeer.publicKey!.raw,
+    "its sender is to be asked to reset",
+  );
+});

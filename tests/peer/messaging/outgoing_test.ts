@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PeerId } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
+import { sealAtRest } from "../../../src/crypto/at_rest.ts";
 import { fromHex, toHex } from "../../../src/crypto/bytes.ts";
 import { RemoteError } from "../../../src/errors.ts";
 import { logger } from "../../../src/log.ts";
@@ -9,6 +10,7 @@ import type { ResolvedUser } from "../../../src/peer/directory.ts";
 import type { PeerEvent } from "../../../src/peer/events.ts";
 import type { LinkToken } from "../../../src/peer/messaging/chat_links.ts";
 import { markOutboxFailed, Outgoing } from "../../../src/peer/messaging/outgoing.ts";
+import { bodyContext } from "../../../src/peer/store/body_context.ts";
 import { ContactStore } from "../../../src/peer/store/contacts.ts";
 import { HistoryStore } from "../../../src/peer/store/history.ts";
 import { OutboxStore } from "../../../src/peer/store/outbox.ts";
@@ -286,6 +288,88 @@ Deno.test("outgoing: markFailed keeps a delivered message and fails an unacknowl
       () => markOutboxFailed(w.outbox, toHex(new Uint8Array(16)), "x", NOW),
       RangeError,
     );
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: an entry that cannot be opened fails with the reason; the ones after it flow", async () => {
+  const w = world();
+  try {
+    const wrongKey = new Uint8Array(32).fill(9); // the profile's key is 7s: another storage.key
+    const sealedElsewhere = fromHex("00112233445566778899aabbccddeeff");
+    w.outbox.add({
+      messageId: sealedElsewhere,
+      recipient: "bob",
+      body: await sealAtRest(
+        wrongKey,
+        new Uint8Array([1, 2]),
+        bodyContext("outbox", sealedElsewhere),
+      ),
+      status: "pending",
+      createdAt: NOW - 2,
+    });
+    const damaged = fromHex("ffeeddccbbaa99887766554433221100");
+    w.outbox.add({
+      messageId: damaged,
+      recipient: "bob",
+      body: new Uint8Array(5),
+      status: "pending",
+      createdAt: NOW - 1,
+    });
+    const id = await w.outgoing.write("bob", "after the bad ones");
+    assert.deepEqual(await w.outgoing.flush("bob"), { retry: false });
+    assert.deepEqual(w.sent.map((e) => toHex(e.subarray(0, 16))), [id]);
+    for (const bad of [sealedElsewhere, damaged]) {
+      const entry = w.outbox.get(bad)!;
+      assert.equal(entry.status, "failed");
+      assert.match(entry.error!, /its stored copy cannot be opened/);
+      assert.match(entry.error!, /storage\.key is not the key it was sealed with/);
+    }
+    const failed = w.events.filter((e) => e.type === "failed");
+    assert.deepEqual(
+      failed.map((e) => e.id).sort(),
+      [toHex(sealedElsewhere), toHex(damaged)].sort(),
+    );
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: a session reset resends everything unacknowledged once; a second refusal fails", async () => {
+  const w = world();
+  try {
+    const one = await w.outgoing.write("bob", "one");
+    await w.outgoing.flush("bob");
+    const two = await w.outgoing.write("bob", "two");
+    await w.outgoing.flush("bob");
+    assert.equal(w.sent.length, 2);
+
+    await w.outgoing.sessionReset(one, "bob", "no session with this sender");
+    // the answer to two's old envelope, arriving before it was encrypted again: nothing to do
+    await w.outgoing.sessionReset(two, "bob", "no session with this sender");
+    await w.outgoing.flush("bob");
+    assert.deepEqual(w.sent.slice(2).map((e) => toHex(e.subarray(0, 16))), [one, two]);
+    assert.equal(w.sent.length, 4);
+    const notices = w.events.filter((e) => e.type === "notice");
+    assert.equal(notices.length, 1);
+    assert.match(
+      notices[0]!.type === "notice" ? notices[0]!.text : "",
+      /bob's device has no session with you any more.*sending 2 unacknowledged messages again/,
+    );
+
+    // Refused on the new session, within the window: sent once more, then it fails (no reset).
+    await w.outgoing.sessionReset(one, "bob", "no session with this sender");
+    await w.outgoing.flush("bob");
+    assert.equal(w.sent.length, 5);
+    await w.outgoing.sessionReset(one, "bob", "no session with this sender");
+    assert.equal(w.outbox.get(fromHex(one))?.status, "failed");
+    assert.match(w.outbox.get(fromHex(one))!.error!, /bob cannot decrypt it even on a new session/);
+    assert.equal(w.events.filter((e) => e.type === "notice").length, 1);
+    // A reset for a message to someone else, or unknown, changes nothing.
+    await w.outgoing.sessionReset(two, "carol", "x");
+    await w.outgoing.sessionReset("00".repeat(16), "bob", "x");
+    assert.equal(w.outbox.get(fromHex(two))?.status, "sent");
   } finally {
     w.close();
   }

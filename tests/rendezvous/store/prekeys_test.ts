@@ -57,6 +57,21 @@ Deno.test(
 );
 
 Deno.test(
+  "publish with replaceOneTime drops the stored one-time prekeys first (a device that lost them)",
+  withStore((store) => {
+    store.publish("bob", PUBLISHED, [signedKey(101), signedKey(102), signedKey(103)], 500, T0);
+    assert.equal(
+      store.publish("bob", PUBLISHED, [signedKey(1), signedKey(2)], 500, T0, undefined, true),
+      2,
+    );
+    assert.deepEqual(
+      [store.takeOneTime("bob")?.id, store.takeOneTime("bob")?.id, store.takeOneTime("bob")],
+      [1, 2, undefined],
+    );
+  }),
+);
+
+Deno.test(
   "publish replaces the identity-DH key and signed prekey and adds one-time prekeys",
   withStore((store) => {
     store.publish("alice", PUBLISHED, [signedKey(10)], 500, T0);
@@ -258,6 +273,31 @@ Deno.test(
     store.publish("alice", PUBLISHED, [], 500, T0 + 1, kem(1, [10, 11]));
     assert.equal(store.kemOneTimeCount("alice"), 2);
     assert.deepEqual(store.published("alice")?.kemLastResortPrekey, kemKey(1));
+  }),
+);
+
+Deno.test(
+  "publish with replaceOneTime also empties the one-time KEM pool and takes reused KEM ids",
+  withStore((store) => {
+    store.publish("alice", PUBLISHED, [signedKey(1), signedKey(2)], 500, T0, kem(1, [10, 11, 12]));
+    // a repaired profile: new keys, its counters start again, so ids clash with the lost keys
+    const repaired: KemPublication = {
+      lastResortPrekey: kemKey(1, 0xee),
+      oneTimePrekeys: [kemKey(10, 0xee)],
+      maxStored: 200,
+    };
+    assert.equal(
+      store.publish("alice", PUBLISHED, [signedKey(1, 0xee)], 500, T0 + 1, repaired, true),
+      1,
+    );
+    assert.deepEqual(store.published("alice"), {
+      ...PUBLISHED,
+      kemLastResortPrekey: kemKey(1, 0xee),
+    });
+    assert.deepEqual(store.takeKemOneTime("alice"), kemKey(10, 0xee));
+    assert.equal(store.takeKemOneTime("alice"), undefined, "the lost KEM prekeys are gone");
+    assert.deepEqual(store.takeOneTime("alice"), signedKey(1, 0xee));
+    assert.equal(store.takeOneTime("alice"), undefined);
   }),
 );
 
