@@ -71,7 +71,7 @@ export class RoomMessaging {
     if (state === undefined) throw new RoomError(`we hold no sender key of ${from}`);
     let opened;
     try {
-      opened = await openRoomMessage(state, row.roomId, key, message.payload);
+      opened = await openRoomMessage(state, row.roomId, key, message.payload, ctx.now());
     } catch (err: unknown) {
       if (err instanceof DuplicateRoomMessageError) return;
       throw err;
