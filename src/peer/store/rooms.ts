@@ -16,6 +16,8 @@ export interface RoomRow {
   readonly status: RoomStatus;
   /** The latest SignedMemberList accepted. */
   readonly list: Uint8Array;
+  /** The SignedMemberList `list` replaced, when known (to rank a concurrent list). */
+  readonly parent?: Uint8Array;
   /** Who invited us ("" for a room we created). */
   readonly inviter: string;
 }
@@ -34,6 +36,7 @@ interface RawRoom {
   local_name: string;
   status: RoomStatus;
   list: Uint8Array;
+  parent_list: Uint8Array | null;
   inviter: string;
 }
 
@@ -43,6 +46,7 @@ function toRoom(row: RawRoom): RoomRow {
     localName: row.local_name,
     status: row.status,
     list: new Uint8Array(row.list),
+    ...(row.parent_list === null ? {} : { parent: new Uint8Array(row.parent_list) }),
     inviter: row.inviter,
   };
 }
@@ -72,18 +76,25 @@ export class RoomStore {
   add(room: RoomRow, now: number): void {
     prepared(
       this.db,
-      `INSERT INTO rooms (room_id, local_name, status, list, inviter, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(room.roomId, room.localName, room.status, room.list, room.inviter, now);
+      `INSERT INTO rooms (room_id, local_name, status, list, parent_list, inviter, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      room.roomId,
+      room.localName,
+      room.status,
+      room.list,
+      room.parent ?? null,
+      room.inviter,
+      now,
+    );
   }
 
-  /** Replaces a room's member list. */
-  setList(roomId: Uint8Array, list: Uint8Array, now: number): void {
-    prepared(this.db, "UPDATE rooms SET list = ?, updated_at = ? WHERE room_id = ?").run(
-      list,
-      now,
-      roomId,
-    );
+  /** Replaces a room's member list with `list`, which replaced `parent` (when known). */
+  setList(roomId: Uint8Array, list: Uint8Array, parent: Uint8Array | undefined, now: number): void {
+    prepared(
+      this.db,
+      "UPDATE rooms SET list = ?, parent_list = ?, updated_at = ? WHERE room_id = ?",
+    ).run(list, parent ?? null, now, roomId);
   }
 
   /** Sets where we stand in a room. */

@@ -206,4 +206,12 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX history_by_peer ON history (peer, sent_at);
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- rooms.parent_list: the signed member list the current one replaced (NULL when unknown),
+      -- so a member can check and rank a list an admin signed concurrently with the current one.
+      ALTER TABLE rooms ADD COLUMN parent_list BLOB;
+    `,
+  },
 ];
