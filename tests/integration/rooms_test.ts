@@ -364,6 +364,49 @@ Deno.test("an admin cannot vouch for a member key the rendezvous does not certif
   }
 });
 
+/**
+ * #ops with alice and bob as admins and carol a member, all joined; alice's and bob's sends are
+ * held until `open()` is called, and `signed` records who tried to send (so signed a list).
+ */
+async function twoAdmins(alice: Member, bob: Member, carol: Member) {
+  await inviteTwo("#ops", alice, bob, carol);
+  await bob.rooms.join("#ops");
+  await carol.rooms.join("#ops");
+  for (const m of [alice, bob, carol]) {
+    await until("joined", () => allJoined(m, ["alice", "bob", "carol"]));
+  }
+  // Alice makes bob an admin too (no command does that: sign and store it by hand).
+  const aliceSigner = signerFromPrivateKey(alice.t.profile.identity);
+  const held = heldBytes(alice, "#ops");
+  const list = currentList(alice);
+  const twoAdmins = await signMemberList(aliceSigner, "alice", {
+    ...list,
+    version: list.version + 1,
+    admins: ["alice", "bob"],
+    previous: listHash(held),
+  });
+  new RoomStore(alice.t.profile.db).setList(list.roomId, twoAdmins, held, Date.now());
+  for (const to of ["bob", "carol"]) {
+    await alice.t.peer.sendContent(to, "room/members", listUpdate(twoAdmins, held));
+  }
+  await until("bob is an admin", () => currentList(bob).admins.includes("bob"));
+  await until("carol sees it", () => currentList(carol).admins.includes("bob"));
+
+  // Nothing leaves alice or bob until the test opens the gate.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  const signed = new Set<string>();
+  for (const m of [alice, bob]) {
+    const send = m.t.peer.sendContent.bind(m.t.peer);
+    m.t.peer.sendContent = async (to, kind, payload, text) => {
+      signed.add(m.t.peer.username);
+      await gate;
+      return await send(to, kind, payload, text);
+    };
+  }
+  return { open, signed, version: list.version + 2 };
+}
+
 Deno.test("two admins change a room at once: every member ends with the same list, both changes made", async () => {
   const { rendezvous, address } = await withRendezvous();
   const alice = await member(address, "alice");
@@ -372,46 +415,12 @@ Deno.test("two admins change a room at once: every member ends with the same lis
   const dave = await member(address, "dave");
   const all = [alice, bob, carol, dave];
   try {
-    await inviteTwo("#ops", alice, bob, carol);
-    await bob.rooms.join("#ops");
-    await carol.rooms.join("#ops");
-    for (const m of [alice, bob, carol]) {
-      await until("joined", () => allJoined(m, ["alice", "bob", "carol"]));
-    }
-    // Alice makes bob an admin too (no command does that: sign and store it by hand).
-    const aliceSigner = signerFromPrivateKey(alice.t.profile.identity);
-    const held = heldBytes(alice, "#ops");
-    const list = currentList(alice);
-    const twoAdmins = await signMemberList(aliceSigner, "alice", {
-      ...list,
-      version: list.version + 1,
-      admins: ["alice", "bob"],
-      previous: listHash(held),
-    });
-    new RoomStore(alice.t.profile.db).setList(list.roomId, twoAdmins, held, Date.now());
-    for (const to of ["bob", "carol"]) {
-      await alice.t.peer.sendContent(to, "room/members", listUpdate(twoAdmins, held));
-    }
-    await until("bob is an admin", () => currentList(bob).admins.includes("bob"));
-    await until("carol sees it", () => currentList(carol).admins.includes("bob"));
-
+    const { open, signed, version } = await twoAdmins(alice, bob, carol);
     // Both sign the next version before either sees the other's: alice invites dave while bob
-    // removes carol. Nothing leaves alice or bob until both have signed.
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => open = resolve);
-    const signed = new Set<string>();
-    for (const m of [alice, bob]) {
-      const send = m.t.peer.sendContent.bind(m.t.peer);
-      m.t.peer.sendContent = async (to, kind, payload, text) => {
-        signed.add(m.t.peer.username);
-        await gate;
-        return await send(to, kind, payload, text);
-      };
-    }
+    // removes carol.
     const invite = alice.rooms.invite("dave", "#ops");
     const kick = bob.rooms.kick("carol", "#ops");
     await until("both signed", () => signed.size === 2);
-    const version = list.version + 2;
     assert.equal(currentList(alice).version, version);
     assert.equal(currentList(bob).version, version);
     open();
@@ -440,5 +449,31 @@ Deno.test("two admins change a room at once: every member ends with the same lis
     await until("dave reads bob", () => texts(dave, "bob").includes("settled"));
   } finally {
     await stopAll(...all.map((m) => m.t), rendezvous);
+  }
+});
+
+Deno.test("an admin cannot race their own removal: the removing list wins at every member", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await member(address, "alice");
+  const bob = await member(address, "bob");
+  const carol = await member(address, "carol");
+  const dave = await member(address, "dave");
+  try {
+    const { open, signed, version } = await twoAdmins(alice, bob, carol);
+    // Alice removes bob; bob, at the same moment, invites dave (say, an accomplice).
+    const kick = alice.rooms.kick("bob", "#ops");
+    const invite = bob.rooms.invite("dave", "#ops");
+    await until("both signed", () => signed.size === 2);
+    open();
+    await Promise.all([kick, invite]);
+    await until("carol holds alice's list", () => currentList(carol).version === version);
+    await until("bob learns he was removed", () => bob.rooms.rooms()[0]!.status === "left");
+    assert.deepEqual(heldBytes(carol, "#ops"), heldBytes(alice, "#ops"));
+    assert.deepEqual(currentList(carol).members.map((m) => m.username).sort(), ["alice", "carol"]);
+    await alice.rooms.send("#ops", "bob is out");
+    await until("carol reads it", () => texts(carol, "alice").includes("bob is out"));
+    assert.ok(!texts(bob, "alice").includes("bob is out"));
+  } finally {
+    await stopAll(alice.t, bob.t, carol.t, dave.t, rendezvous);
   }
 });
