@@ -320,11 +320,21 @@ Deno.test("room messages are kept for /history #room: both directions, across a 
   }
 });
 
-Deno.test("an admin cannot vouch for a member key the rendezvous does not certify", async () => {
+/** A rendezvous with alice, bob, carol and dave as members (no rooms yet). */
+async function four() {
   const { rendezvous, address } = await withRendezvous();
-  const alice = await member(address, "alice");
-  const bob = await member(address, "bob");
-  const carol = await member(address, "carol");
+  const [alice, bob, carol, dave] = [
+    await member(address, "alice"),
+    await member(address, "bob"),
+    await member(address, "carol"),
+    await member(address, "dave"),
+  ];
+  const stop = () => stopAll(alice.t, bob.t, carol.t, dave.t, rendezvous);
+  return { alice, bob, carol, dave, stop };
+}
+
+Deno.test("an admin cannot vouch for a member key the rendezvous does not certify", async () => {
+  const { alice, bob, stop } = await four();
   try {
     await alice.rooms.create("#ops");
     await alice.rooms.invite("bob", "#ops");
@@ -360,7 +370,7 @@ Deno.test("an admin cannot vouch for a member key the rendezvous does not certif
     await alice.rooms.invite("carol", "#ops");
     await until("bob sees carol invited", () => bob.rooms.members("#ops").length === 3);
   } finally {
-    await stopAll(alice.t, bob.t, carol.t, rendezvous);
+    await stop();
   }
 });
 
@@ -408,12 +418,7 @@ async function twoAdmins(alice: Member, bob: Member, carol: Member) {
 }
 
 Deno.test("two admins change a room at once: every member ends with the same list, both changes made", async () => {
-  const { rendezvous, address } = await withRendezvous();
-  const alice = await member(address, "alice");
-  const bob = await member(address, "bob");
-  const carol = await member(address, "carol");
-  const dave = await member(address, "dave");
-  const all = [alice, bob, carol, dave];
+  const { alice, bob, carol, dave, stop } = await four();
   try {
     const { open, signed, version } = await twoAdmins(alice, bob, carol);
     // Both sign the next version before either sees the other's: alice invites dave while bob
@@ -448,16 +453,12 @@ Deno.test("two admins change a room at once: every member ends with the same lis
     await bob.rooms.send("#ops", "settled");
     await until("dave reads bob", () => texts(dave, "bob").includes("settled"));
   } finally {
-    await stopAll(...all.map((m) => m.t), rendezvous);
+    await stop();
   }
 });
 
 Deno.test("an admin cannot race their own removal: the removing list wins at every member", async () => {
-  const { rendezvous, address } = await withRendezvous();
-  const alice = await member(address, "alice");
-  const bob = await member(address, "bob");
-  const carol = await member(address, "carol");
-  const dave = await member(address, "dave");
+  const { alice, bob, carol, stop } = await four();
   try {
     const { open, signed, version } = await twoAdmins(alice, bob, carol);
     // Alice removes bob; bob, at the same moment, invites dave (say, an accomplice).
@@ -474,6 +475,6 @@ Deno.test("an admin cannot race their own removal: the removing list wins at eve
     await until("carol reads it", () => texts(carol, "alice").includes("bob is out"));
     assert.ok(!texts(bob, "alice").includes("bob is out"));
   } finally {
-    await stopAll(alice.t, bob.t, carol.t, dave.t, rendezvous);
+    await stop();
   }
 });
