@@ -31,6 +31,7 @@ import type { ContactStore } from "../store/contacts.ts";
 import type { OutboxStore } from "../store/outbox.ts";
 import type { KeyStanding } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
+import { retryIfStale } from "../store/compare_and_set.ts";
 import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
 import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
 
@@ -194,7 +195,9 @@ export class Incoming {
     for (;;) {
       const pass = await this.ports.sessions.exclusive(
         senderKey,
-        () => this.#pass(envelope, senderKey, via, certification),
+        // A commit made stale by another process on this profile (it moved the session on):
+        // this pass starts again from the stored session (maybe to find the message seen).
+        () => retryIfStale(() => this.#pass(envelope, senderKey, via, certification)),
       );
       if (pass.result !== "certify") return pass;
       certification = await this.#certify(pass.claimed);

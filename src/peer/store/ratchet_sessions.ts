@@ -4,6 +4,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { prepared, selectAll } from "../../store/database.ts";
+import { writeIfCurrent } from "./compare_and_set.ts";
 
 /** Most sessions kept per contact; the least recently used are dropped. */
 export const MAX_SESSIONS_PER_CONTACT = 4;
@@ -19,6 +20,11 @@ export interface StoredSession {
   /** An encoded PrekeyHeader to repeat until the contact replies (sessions we started). */
   readonly prekeyHeader?: Uint8Array;
   readonly updatedAt: number;
+  /**
+   * The stored version this session's state was derived from (as read by `list`); absent for a
+   * session not stored yet. A save succeeds only while the row still has it.
+   */
+  readonly version?: number;
 }
 
 interface Row {
@@ -28,6 +34,7 @@ interface Row {
   state: Uint8Array;
   prekey_header: Uint8Array | null;
   updated_at: number;
+  version: number;
 }
 
 function fromRow(row: Row): StoredSession {
@@ -37,6 +44,7 @@ function fromRow(row: Row): StoredSession {
     identityKey: new Uint8Array(row.identity_key),
     state: new Uint8Array(row.state),
     updatedAt: Number(row.updated_at),
+    version: Number(row.version),
   };
   return row.prekey_header
     ? { ...session, prekeyHeader: new Uint8Array(row.prekey_header) }
@@ -57,22 +65,43 @@ export class RatchetSessionStore {
     ).map(fromRow);
   }
 
-  /** Inserts or replaces a session, then drops the least recently used beyond the limit. */
+  /**
+   * Stores a session: a new one (no `version`) is inserted, a stored one is updated only while
+   * its row still has `version` (compare-and-set); then drops the least recently used beyond
+   * the limit.
+   * @throws StaleStateError when the session is already stored (a new one) or its row moved on
+   * since `version` was read: another process used this state, and what was derived from it
+   * (an envelope, a decrypted message) must be dropped.
+   */
   save(session: StoredSession): void {
-    prepared(
-      this.db,
-      `INSERT INTO sessions (username, session_id, identity_key, state, prekey_header, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (username, session_id) DO UPDATE SET state = excluded.state,
-         prekey_header = excluded.prekey_header, updated_at = excluded.updated_at`,
-    ).run(
-      session.username,
-      session.sessionId,
-      session.identityKey,
-      session.state,
-      session.prekeyHeader ?? null,
-      session.updatedAt,
-    );
+    const what = `the session with ${session.username}`;
+    if (session.version === undefined) {
+      writeIfCurrent(
+        this.db,
+        what,
+        `INSERT INTO sessions (username, session_id, identity_key, state, prekey_header, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username, session_id) DO NOTHING`,
+        session.username,
+        session.sessionId,
+        session.identityKey,
+        session.state,
+        session.prekeyHeader ?? null,
+        session.updatedAt,
+      );
+    } else {
+      writeIfCurrent(
+        this.db,
+        what,
+        `UPDATE sessions SET state = ?, prekey_header = ?, updated_at = ?, version = version + 1
+         WHERE username = ? AND session_id = ? AND version = ?`,
+        session.state,
+        session.prekeyHeader ?? null,
+        session.updatedAt,
+        session.username,
+        session.sessionId,
+        session.version,
+      );
+    }
     prepared(
       this.db,
       `DELETE FROM sessions WHERE username = ? AND rowid NOT IN (

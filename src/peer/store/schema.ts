@@ -206,4 +206,14 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX history_by_peer ON history (peer, sent_at);
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- Compare-and-set for key material (compare_and_set.ts): a ratchet session or sender-key
+      -- chain is saved only while its row still has the version the new state was derived from,
+      -- so two processes on one profile cannot both use the same message key.
+      ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE room_chains ADD COLUMN chain_version INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
