@@ -44,6 +44,7 @@ import { HistoryStore } from "./store/history.ts";
 import { OutboxStore } from "./store/outbox.ts";
 import { OwnKeyStore } from "./store/own_keys.ts";
 import { RatchetSessionStore } from "./store/ratchet_sessions.ts";
+import { pruneSeenPeriodically } from "./seen_pruning.ts";
 import { Trust } from "./trust.ts";
 
 /** No services: a peer that only chats. */
@@ -102,6 +103,7 @@ interface Running {
   readonly mailDrop: MailDrop;
   readonly outgoing: Outgoing;
   readonly connection: RendezvousConnection;
+  readonly stopPruning: () => void;
 }
 
 /** A peer; make one with createPeer. */
@@ -272,7 +274,8 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         now,
         log,
       });
-      this.#running = { node, directory, links, mailDrop, outgoing, connection };
+      const stopPruning = pruneSeenPeriodically(stores.history, now, log);
+      this.#running = { node, directory, links, mailDrop, outgoing, connection, stopPruning };
       for (const [id, served] of this.#protocols) {
         const handler = guarded(log, (stream, conn) => served.handler(stream, conn.remotePeer));
         await node.handle(id, handler, { maxInboundStreams: served.maxInboundStreams });
@@ -286,6 +289,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       outgoing.flushAll();
       for (const service of Object.values<Service>(this.services)) service.started?.();
     } catch (err: unknown) {
+      this.#running?.stopPruning();
       this.#running = undefined;
       await Promise.resolve(node.stop()).catch(() => {});
       throw err;
@@ -453,6 +457,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     if (running === undefined) return;
     this.#running = undefined;
     running.connection.stop();
+    running.stopPruning();
     running.outgoing.close();
     for (const service of Object.values<Service>(this.services)) {
       await service.stop?.().catch((err: unknown) => {
