@@ -6,7 +6,8 @@ export type MessageIdHex = string;
 export type PeerEvent =
   /**
    * A message arrived, `via` a direct chat link or the rendezvous mailbox. `keyChanged` when the
-   * sender's key differs from the one pinned.
+   * sender's key differs from the one pinned. `sentAt` is the sender's clock, or ours when that
+   * was far off (over a day ahead, over a year behind), and then `clockNote` says what it claimed.
    */
   | {
     type: "message";
@@ -15,6 +16,7 @@ export type PeerEvent =
     to: string;
     text: string;
     sentAt: number;
+    clockNote?: string;
     keyChanged: boolean;
     via: "direct" | "mailbox";
   }

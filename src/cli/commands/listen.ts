@@ -33,6 +33,8 @@ Human format:  [YYYY-MM-DD HH:MM:SS] alice: text
 --json format: one object per line; "via" is "mailbox" or "direct":
   {"type":"message","id":"<hex>","from":"alice","to":"bob","text":"…",
    "sentAt":<ms since 1970>,"keyChanged":false,"via":"mailbox"}
+  A sent time over a day ahead or over a year behind ours is replaced by the time the message
+  arrived, and "clockNote" (after the text in the human format) says what the sender's clock said.
 
 Options:
   --json                  one JSON object per message
@@ -98,6 +100,7 @@ export function messageJson(m: Message): string {
     to: m.to,
     text: m.text,
     sentAt: m.sentAt,
+    ...(m.clockNote === undefined ? {} : { clockNote: m.clockNote }),
     keyChanged: m.keyChanged,
     via: m.via,
   });
@@ -105,7 +108,8 @@ export function messageJson(m: Message): string {
 
 /** The human line of a message (text made safe for a terminal). */
 export function messageLine(m: Message): string {
-  return `[${timestamp(m.sentAt)}] ${m.from}: ${sanitize(m.text)}`;
+  const line = `[${timestamp(m.sentAt)}] ${m.from}: ${sanitize(m.text)}`;
+  return m.clockNote === undefined ? line : `${line} (${sanitize(m.clockNote)})`;
 }
 
 /** Time for the acknowledgement of the last message to leave before logging out. */

@@ -134,11 +134,17 @@ export function keyChangedLine(username: string, blocked: boolean, s: Style): st
   ));
 }
 
+/** The note under a message whose send time was far off (so it is shown as it arrived). */
+export function clockNoteLine(from: string, note: string, s: Style): string {
+  return s.dim(s.yellow(`  ! shown as it arrived: ${sanitize(from)}'s message — ${note}`));
+}
+
 /** One line for a peer event, or undefined for events not shown. */
 export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   switch (event.type) {
     case "message": {
-      const line = chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s);
+      let line = chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s);
+      if (event.clockNote) line += `\n${clockNoteLine(event.from, event.clockNote, s)}`;
       return event.keyChanged ? `${keyChangedLine(event.from, false, s)}\n${line}` : line;
     }
     case "delivered":

@@ -15,6 +15,7 @@ import { FILE_COMMANDS, fileEventLines, shortId } from "./file_commands.ts";
 import {
   type ChatLine,
   chatLine,
+  clockNoteLine,
   dateLine,
   day,
   formatEvent,
@@ -315,7 +316,9 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
       case "message": {
         if (event.keyChanged) print(keyChangedLine(event.from, false, s));
         const { sentAt, from, text } = event;
-        return arrived(from, { sentAt, from, text });
+        arrived(from, { sentAt, from, text });
+        if (event.clockNote) print(clockNoteLine(from, event.clockNote, s));
+        return;
       }
       case "delivered":
       case "queued":

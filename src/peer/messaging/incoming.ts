@@ -32,6 +32,7 @@ import type { OutboxStore } from "../store/outbox.ts";
 import type { KeyStanding } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
 import { retryIfStale } from "../store/compare_and_set.ts";
+import { checkSendTime } from "./clock_check.ts";
 import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
 import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
 
@@ -263,7 +264,9 @@ export class Incoming {
       reports.keyChanged(from, false);
     }
     const received = { senderKey, messageId: envelope.messageId, from, decrypted, now };
-    const sentAt = Number(content.sentAt);
+    // The sender's clock is its word: a time far off is not sorted by (clock_check.ts).
+    const clock = checkSendTime(Number(content.sentAt), now);
+    const sentAt = clock.sentAt;
     if (content.kind === CONTENT_KINDS.receipt) {
       const refused = this.#applyReceipt(content.payload, received, keyChanged);
       return refused ?? { result: "stored", from, kind: content.kind };
@@ -293,6 +296,7 @@ export class Incoming {
       to: this.ports.username,
       text: content.text,
       sentAt,
+      ...(clock.note === undefined ? {} : { clockNote: clock.note }),
       keyChanged,
       via,
     });

@@ -90,3 +90,21 @@ Deno.test("chat lines: yours with its recipient, /me, several lines indented, a 
   assert.equal(dateLine(at, plain), "--- Tuesday, 2025-06-03 ---");
   assert.equal(messageBody("a\r\nb"), "a\n    b");
 });
+
+Deno.test("a message whose send time was far off carries its note on a second line", () => {
+  const message = formatEvent({
+    type: "message",
+    id: "01",
+    from: "bob",
+    to: "alice",
+    text: "hi",
+    sentAt: Date.now(),
+    clockNote: "the sender's clock said 2031-01-01T00:00:00.000Z, over 24 h ahead",
+    keyChanged: false,
+    via: "direct",
+  }, plain);
+  assert.match(
+    message!,
+    /^\[\d\d:\d\d\] bob: hi\n {2}! shown as it arrived: bob's message — the sender's clock said 2031-/,
+  );
+});
