@@ -25,6 +25,7 @@ import type { OwnKeyStore } from "../store/own_keys.ts";
 import type { RatchetSessionStore, StoredSession } from "../store/ratchet_sessions.ts";
 import { toHex } from "../../crypto/bytes.ts";
 import { KeyedMutex } from "../../net/keyed_mutex.ts";
+import { sendingSession } from "./session_choice.ts";
 
 /** Our long-term keys. */
 export interface LocalIdentity {
@@ -95,8 +96,8 @@ export class SessionManager {
   }
 
   /**
-   * Encrypts `plaintext` for `peer` with its most recently used session, or a new one made from
-   * `bundle()` (X3DH as initiator) when there is none.
+   * Encrypts `plaintext` for `peer` with the session session_choice.ts picks, or a new one made
+   * from `bundle()` (X3DH as initiator) when there is none.
    * @throws X3dhError when the bundle's signatures do not verify; RatchetError when the session
    * cannot send.
    */
@@ -106,7 +107,7 @@ export class SessionManager {
     bundle: () => Promise<PrekeyBundle>,
     now: number,
   ): Promise<Encrypted> {
-    let stored = this.sessions.list(peer.username, peer.identityKey)[0];
+    let stored = sendingSession(this.sessions.list(peer.username, peer.identityKey));
     let state: RatchetState;
     if (stored === undefined) {
       const started = await initiate(this.self, await bundle());
@@ -184,7 +185,12 @@ export class SessionManager {
     const { prekeyHeader: _, ...rest } = stored;
     return {
       plaintext: result.plaintext,
-      session: { ...rest, state: serializeRatchetState(result.state), updatedAt: now },
+      session: {
+        ...rest,
+        state: serializeRatchetState(result.state),
+        updatedAt: now,
+        receivedAt: now,
+      },
     };
   }
 

@@ -1,6 +1,6 @@
 /**
  * Double Ratchet sessions with each contact. A contact may have a few sessions (both sides
- * started one at once, or a key change); the most recently used one sends.
+ * started one at once, or a key change); session_choice.ts picks the one that sends.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { prepared, selectAll } from "../../store/database.ts";
@@ -20,6 +20,8 @@ export interface StoredSession {
   /** An encoded PrekeyHeader to repeat until the contact replies (sessions we started). */
   readonly prekeyHeader?: Uint8Array;
   readonly updatedAt: number;
+  /** When this session last decrypted a message; absent (or 0) when it never did. */
+  readonly receivedAt?: number;
   /**
    * The stored version this session's state was derived from (as read by `list`); absent for a
    * session not stored yet. A save succeeds only while the row still has it.
@@ -34,6 +36,7 @@ interface Row {
   state: Uint8Array;
   prekey_header: Uint8Array | null;
   updated_at: number;
+  received_at: number;
   version: number;
 }
 
@@ -44,6 +47,7 @@ function fromRow(row: Row): StoredSession {
     identityKey: new Uint8Array(row.identity_key),
     state: new Uint8Array(row.state),
     updatedAt: Number(row.updated_at),
+    receivedAt: Number(row.received_at),
     version: Number(row.version),
   };
   return row.prekey_header
@@ -79,24 +83,26 @@ export class RatchetSessionStore {
       writeIfCurrent(
         this.db,
         what,
-        `INSERT INTO sessions (username, session_id, identity_key, state, prekey_header, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username, session_id) DO NOTHING`,
+        `INSERT INTO sessions (username, session_id, identity_key, state, prekey_header, updated_at,
+           received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username, session_id) DO NOTHING`,
         session.username,
         session.sessionId,
         session.identityKey,
         session.state,
         session.prekeyHeader ?? null,
         session.updatedAt,
+        session.receivedAt ?? 0,
       );
     } else {
       writeIfCurrent(
         this.db,
         what,
-        `UPDATE sessions SET state = ?, prekey_header = ?, updated_at = ?, version = version + 1
-         WHERE username = ? AND session_id = ? AND version = ?`,
+        `UPDATE sessions SET state = ?, prekey_header = ?, updated_at = ?, received_at = ?,
+           version = version + 1 WHERE username = ? AND session_id = ? AND version = ?`,
         session.state,
         session.prekeyHeader ?? null,
         session.updatedAt,
+        session.receivedAt ?? 0,
         session.username,
         session.sessionId,
         session.version,

@@ -214,6 +214,9 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       -- so two processes on one profile cannot both use the same message key.
       ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE room_chains ADD COLUMN chain_version INTEGER NOT NULL DEFAULT 0;
+      -- When a session last decrypted a message (0: never; the peer may not hold it yet): two
+      -- sessions both in use converge on one (session_choice.ts).
+      ALTER TABLE sessions ADD COLUMN received_at INTEGER NOT NULL DEFAULT 0;
     `,
   },
 ];
