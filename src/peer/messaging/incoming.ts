@@ -31,7 +31,7 @@ import type { ContactStore } from "../store/contacts.ts";
 import type { OutboxStore } from "../store/outbox.ts";
 import type { KeyStanding } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
-import { retryIfStale } from "../store/compare_and_set.ts";
+import { retryIfStale, StaleStateError } from "../store/compare_and_set.ts";
 import { checkSendTime } from "./clock_check.ts";
 import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
 import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
@@ -372,6 +372,7 @@ export class Incoming {
         payload: content.payload,
       });
     } catch (err: unknown) {
+      if (err instanceof StaleStateError) throw err; // not the message's fault: #receive retries
       const why = err instanceof Error ? err.message : String(err);
       return { result: "rejected", reason: `${content.kind}: ${why}` };
     }
