@@ -13,6 +13,17 @@ import {
 
 const plain = style(false);
 
+/** A direct message event, for the tests of how one is shown. */
+const HI_FROM_BOB = {
+  type: "message",
+  id: "01",
+  from: "bob",
+  to: "alice",
+  text: "hi",
+  keyChanged: false,
+  via: "direct",
+} as const;
+
 Deno.test("colours only on a terminal without NO_COLOR", () => {
   assert.equal(useColor(true, undefined), true);
   assert.equal(useColor(true, ""), true);
@@ -28,16 +39,7 @@ Deno.test("text from others cannot move the cursor or reorder the line", () => {
 });
 
 Deno.test("events become one line each (the key change loudly)", () => {
-  const message = formatEvent({
-    type: "message",
-    id: "01",
-    from: "bob",
-    to: "alice",
-    text: "hi",
-    sentAt: Date.now(),
-    keyChanged: false,
-    via: "direct",
-  }, plain);
+  const message = formatEvent({ ...HI_FROM_BOB, sentAt: Date.now() }, plain);
   assert.match(message!, /^\[\d\d:\d\d\] bob: hi$/);
   assert.equal(
     formatEvent({ type: "delivered", id: "01", to: "bob" }, plain),
@@ -93,15 +95,9 @@ Deno.test("chat lines: yours with its recipient, /me, several lines indented, a 
 
 Deno.test("a message whose send time was far off carries its note on a second line", () => {
   const message = formatEvent({
-    type: "message",
-    id: "01",
-    from: "bob",
-    to: "alice",
-    text: "hi",
+    ...HI_FROM_BOB,
     sentAt: Date.now(),
     clockNote: "the sender's clock said 2031-01-01T00:00:00.000Z, over 24 h ahead",
-    keyChanged: false,
-    via: "direct",
   }, plain);
   assert.match(
     message!,

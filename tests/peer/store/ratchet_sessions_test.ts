@@ -2,15 +2,12 @@
 import assert from "node:assert/strict";
 import { StaleStateError } from "../../../src/peer/store/compare_and_set.ts";
 import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
-import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
-import { openDatabase } from "../../../src/store/database.ts";
+import { withTwoConnections } from "./two_processes.ts";
 
 Deno.test("sessions: a save derived from a version the row no longer has is refused", async () => {
-  const dir = await Deno.makeTempDir();
-  const [one, two] = [0, 1].map(() => openDatabase(`${dir}/peer.db`, PEER_MIGRATIONS));
-  try {
-    const a = new RatchetSessionStore(one!);
-    const b = new RatchetSessionStore(two!);
+  await withTwoConnections((one, two) => {
+    const a = new RatchetSessionStore(one);
+    const b = new RatchetSessionStore(two);
     const fresh = {
       username: "bob",
       sessionId: Uint8Array.of(1),
@@ -31,9 +28,5 @@ Deno.test("sessions: a save derived from a version the row no longer has is refu
     assert.deepEqual(stored!.state, Uint8Array.of(1));
     b.save({ ...stored!, state: Uint8Array.of(2), updatedAt: 3 });
     assert.deepEqual(a.list("bob", fresh.identityKey)[0]!.state, Uint8Array.of(2));
-  } finally {
-    one!.close();
-    two!.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

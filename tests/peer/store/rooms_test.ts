@@ -2,15 +2,12 @@
 import assert from "node:assert/strict";
 import { StaleStateError } from "../../../src/peer/store/compare_and_set.ts";
 import { RoomStore } from "../../../src/peer/store/rooms.ts";
-import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
-import { openDatabase } from "../../../src/store/database.ts";
+import { withTwoConnections } from "./two_processes.ts";
 
 Deno.test("room chains: a chain derived from a version the row no longer has is refused", async () => {
-  const dir = await Deno.makeTempDir();
-  const [one, two] = [0, 1].map(() => openDatabase(`${dir}/peer.db`, PEER_MIGRATIONS));
-  try {
-    const a = new RoomStore(one!);
-    const b = new RoomStore(two!);
+  await withTwoConnections((one, two) => {
+    const a = new RoomStore(one);
+    const b = new RoomStore(two);
     const roomId = Uint8Array.of(7);
     a.add({ roomId, localName: "#r", status: "joined", list: Uint8Array.of(0), inviter: "" }, 1);
     a.setShared(roomId, "me", 3); // a row without a chain is still version 0
@@ -24,9 +21,5 @@ Deno.test("room chains: a chain derived from a version the row no longer has is 
     assert.equal(b.chain(roomId, "me")!.sharedGeneration, 3);
     a.dropMember(roomId, "me");
     assert.throws(() => a.setChain(roomId, "me", Uint8Array.of(3), version + 1), StaleStateError);
-  } finally {
-    one!.close();
-    two!.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
