@@ -8,8 +8,9 @@
  *
  * A session we just started (newest, never decrypted) still sends — a fresh start must take
  * effect — and a session that last decrypted over SESSION_CONVERGE_WINDOW_MS before the latest
- * decrypt is passed over (the peer may have lost it; a peer that lost its state and started
- * afresh within that window can get a few messages it cannot decrypt).
+ * decrypt is passed over (the peer may have lost it). A session the peer starts marks the others
+ * not in use until they decrypt again (RatchetSessionStore.save), so a peer that lost its state
+ * and started afresh is answered on its new session.
  */
 import type { StoredSession } from "../store/ratchet_sessions.ts";
 

@@ -20,10 +20,14 @@ import { ContactStore } from "../../../src/peer/store/contacts.ts";
 import { HistoryStore } from "../../../src/peer/store/history.ts";
 import { OutboxStore } from "../../../src/peer/store/outbox.ts";
 import { type OwnKey, OwnKeyStore, publicForm } from "../../../src/peer/store/own_keys.ts";
+import { OwnKemKeyStore, publicKemForm } from "../../../src/peer/store/own_kem_keys.ts";
+import { generateKemKeyPair } from "../../../src/crypto/kem.ts";
+import { ContactProtocolStore } from "../../../src/peer/store/contact_protocols.ts";
 import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { type KeyStanding, peerIdOfKey } from "../../../src/peer/trust.ts";
 import { Ack, Content } from "../../../src/proto/chat.ts";
+import type { SignedKey } from "../../../src/proto/services.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 
 const NOW = 1_700_000_000_000;
@@ -39,6 +43,8 @@ function profileStores() {
     contacts: new ContactStore(db),
     ratchetSessions: new RatchetSessionStore(db),
     ownKeys: new OwnKeyStore(db),
+    kemKeys: new OwnKemKeyStore(db),
+    protocols: new ContactProtocolStore(db),
   };
 }
 
@@ -59,6 +65,15 @@ async function setup(
     await ownKey(bobKey, PrekeyKind.OneTime, 1),
   ];
   for (const key of [identityDh, signed, oneTime]) bob.ownKeys.add(key);
+  // Bob publishes PQXDH's KEM prekeys too, as every current peer does.
+  const kemPrekeys: SignedKey[] = [];
+  for (const kind of [PrekeyKind.KemLastResort, PrekeyKind.KemOneTime] as const) {
+    const pair = generateKemKeyPair();
+    const { signature } = await signPrekey(kind, 1, pair.publicKey, bobKey);
+    const key = { kind, id: 1, pair, signature, createdAt: NOW };
+    bob.kemKeys.add(key);
+    kemPrekeys.push(publicKemForm(key));
+  }
   const bobId = bobKey.publicKey.raw;
   /** The identity keys the fake rendezvous certifies, by username. */
   const certified = new Map<string, Uint8Array>();
@@ -77,9 +92,11 @@ async function setup(
         { identityKey: signer.publicKey, identityDh: await generateX25519KeyPair() },
         stores.ownKeys,
         stores.ratchetSessions,
+        stores.kemKeys,
       ),
       ratchetSessions: stores.ratchetSessions,
       outbox: stores.outbox,
+      protocols: stores.protocols,
       signer,
       bundles: {
         bundle: () =>
@@ -90,9 +107,14 @@ async function setup(
             ...(bob.ownKeys.get(PrekeyKind.OneTime, oneTime.id)
               ? { oneTimePrekey: publicForm(oneTime) }
               : {}),
+            kemLastResortPrekey: kemPrekeys[0]!,
+            ...(bob.kemKeys.get(PrekeyKind.KemOneTime, 1)
+              ? { kemOneTimePrekey: kemPrekeys[1]! }
+              : {}),
           }),
       },
       now: () => NOW,
+      emit: () => {},
     });
     /**
      * Seals `text` (of `kind`) for bob, as the sender's outbox would; `messageId` when given;
@@ -118,6 +140,7 @@ async function setup(
         username: "bob",
         identityKey: bobId,
         standing: "trusted" as const,
+        expiresAt: NOW + 86_400_000,
         peerId: peerIdOfKey(bobId),
         addresses: [],
       };
@@ -137,6 +160,7 @@ async function setup(
       { identityKey: bobId, identityDh: identityDh.pair },
       bob.ownKeys,
       bob.ratchetSessions,
+      bob.kemKeys,
     ),
     certifier: {
       resolve: (username) => {
@@ -145,7 +169,7 @@ async function setup(
         const identityKey = certified.get(username)!;
         // As Trust does: a first key is pinned.
         if (standing === "new") bob.contacts.pin(username, identityKey, NOW);
-        return Promise.resolve({ identityKey, standing });
+        return Promise.resolve({ identityKey, standing, expiresAt: NOW + 86_400_000 });
       },
     },
     reports: {

@@ -12,7 +12,9 @@ import type { Signer } from "../../../src/crypto/primitives.ts";
 import type { ResolvedUser } from "../../../src/peer/directory.ts";
 import { RatchetEncryptor } from "../../../src/peer/messaging/ratchet_encryptor.ts";
 import { SessionManager } from "../../../src/peer/messaging/session_manager.ts";
+import { ContactProtocolStore } from "../../../src/peer/store/contact_protocols.ts";
 import { OutboxStore } from "../../../src/peer/store/outbox.ts";
+import { OwnKemKeyStore } from "../../../src/peer/store/own_kem_keys.ts";
 import { OwnKeyStore } from "../../../src/peer/store/own_keys.ts";
 import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
@@ -47,15 +49,18 @@ function process(path: string, alice: Party, bob: Party, signer: Signer) {
     { identityKey: alice.identityKey, identityDh: alice.identityDh },
     new OwnKeyStore(db),
     ratchetSessions,
+    new OwnKemKeyStore(db),
   );
   const encryptor = new RatchetEncryptor({
     db,
     sessions,
     ratchetSessions,
     outbox,
+    protocols: new ContactProtocolStore(db),
     signer,
     bundles: { bundle: () => Promise.resolve(bob.bundle) },
     now: () => NOW,
+    emit: () => {},
   });
   return { db, outbox, encryptor };
 }
@@ -70,6 +75,7 @@ Deno.test("RatchetEncryptor: two processes racing for message n never encrypt un
     standing: "trusted",
     peerId: peerIdOfKey(bob.identityKey),
     addresses: [],
+    expiresAt: NOW + 86_400_000,
   };
   const first = process(`${dir}/peer.db`, alice, bob, alice.signer);
   const [signerA, signerB] = barrierSigners(alice.signer, 2);
