@@ -24,7 +24,9 @@ import { EchoSession } from "./echo.ts";
 import { ECHO_PREFIX, REPLY_PREFIX } from "./peer_process.ts";
 import { readCpuMs } from "./proc.ts";
 import { type ServerProcess, spawnServerProcess } from "./server_process.ts";
+import { fetchKeyLog } from "../src/peer/clients/directory.ts";
 import { ContactStore } from "../src/peer/store/contacts.ts";
+import { KeyLogHeadStore } from "../src/peer/store/key_log_heads.ts";
 import { Trust } from "../src/peer/trust.ts";
 
 /** Latency percentiles, in milliseconds. */
@@ -209,10 +211,17 @@ async function timeResolve(setup: MessageSetup, count: number): Promise<Latency>
   const rendezvousKey = peerIdFromString(
     setup.rendezvous.address.getComponents().at(-1)!.value!,
   ).publicKey!;
+  const trust = new Trust(
+    new ContactStore(setup.aliceProfile.db),
+    new KeyLogHeadStore(setup.aliceProfile.db),
+    rendezvousKey,
+    (username) => fetchKeyLog(setup.alice.node, setup.rendezvous.address, username),
+  );
   const directory = new Directory(
     setup.alice.node,
     () => setup.rendezvous.address,
-    new Trust(new ContactStore(setup.aliceProfile.db), rendezvousKey),
+    trust,
+    rendezvousKey,
   );
   const times: number[] = [];
   for (let i = 0; i < count; i++) {

@@ -1,10 +1,11 @@
 // deno-lint-ignore-file no-console
 /**
  * Post-quantum session setup: the first message to a new contact with PQXDH against X3DH (CPU of
- * each side, bytes of the envelope, of the directory's lookup answer and of a prekey upload), and
+ * each side, bytes of the envelope, of the directory's lookup answer and of a prekey upload; and
+ * end to end between two real peers through a real rendezvous, all in this process), and
  * ML-KEM-768 against ML-KEM-1024 (sizes and CPU), the figures behind tincan's choice of 768; and
  * what a user's prekeys take in the rendezvous's SQLite database with and without the KEM prekeys.
- * Run alone: `deno run bench/pqxdh.ts`.
+ * Run alone: `deno run -A bench/pqxdh.ts`.
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { ml_kem1024, ml_kem768 } from "@noble/post-quantum/ml-kem.js";
@@ -35,6 +36,16 @@ import { AccountStore } from "../src/rendezvous/store/accounts.ts";
 import { PrekeyStore } from "../src/rendezvous/store/prekeys.ts";
 import { RENDEZVOUS_MIGRATIONS } from "../src/rendezvous/store/schema.ts";
 import { openDatabase, selectOne } from "../src/store/database.ts";
+import { cpuUsage } from "node:process";
+import { fromHex } from "../src/crypto/bytes.ts";
+import { multiaddr } from "@multiformats/multiaddr";
+import { uploadPrekeys } from "../src/peer/clients/directory.ts";
+import type { PeerEvent } from "../src/peer/events.ts";
+import { createPeer, type Peer } from "../src/peer/peer.ts";
+import { openProfile, type Profile } from "../src/peer/profile.ts";
+import { OwnKeyStore, publicForm } from "../src/peer/store/own_keys.ts";
+import { startRendezvous } from "../src/rendezvous/server.ts";
+import { CHEAP_STRETCHING } from "./clients.ts";
 import { opsPerSecond } from "./primitives.ts";
 import type { Row, Section } from "./report.ts";
 
@@ -144,6 +155,19 @@ async function envelopeBytes(
   })).length;
 }
 
+/** The rows of one figure with X3DH, then with PQXDH as a ratio to it. */
+function against(
+  [x3dhLabel, pqLabel]: readonly [string, string],
+  unit: string,
+  x3dh: number,
+  pq: number,
+): Row[] {
+  return [
+    { label: x3dhLabel, value: x3dh, unit },
+    { label: pqLabel, value: pq, unit, baseline: { label: "X3DH", value: x3dh } },
+  ];
+}
+
 /** Milliseconds per call of `op`, measured for `seconds`. */
 async function msPerOp(op: () => Promise<unknown> | unknown, seconds: number): Promise<number> {
   return 1000 / await opsPerSecond(op, seconds);
@@ -174,47 +198,43 @@ async function firstMessageSection(seconds: number): Promise<Section> {
   const pqEnvelope = await envelopeBytes(pqInit, p);
   const x3dhBundle = bundleBytes(undefined);
   const pqBundle = bundleBytes(ml_kem768.lengths.publicKey);
-  const vs = (value: number) => ({ label: "X3DH", value });
   const rows: Row[] = [
-    { label: "initiator (verify bundle, agree): X3DH", value: cpu.x3dhInitiate, unit: "ms" },
-    {
-      label: "initiator: PQXDH",
-      value: cpu.pqInitiate,
-      unit: "ms",
-      baseline: vs(cpu.x3dhInitiate),
-    },
-    { label: "responder (agree): X3DH", value: cpu.x3dhRespond, unit: "ms" },
-    {
-      label: "responder: PQXDH (KEM key from its seed)",
-      value: cpu.pqRespond,
-      unit: "ms",
-      baseline: vs(cpu.x3dhRespond),
-    },
-    { label: `first envelope, ${TEXT_BYTES} B text: X3DH`, value: x3dhEnvelope, unit: "B" },
-    {
-      label: "first envelope: PQXDH",
-      value: pqEnvelope,
-      unit: "B",
-      baseline: vs(x3dhEnvelope),
-    },
-    { label: "lookup answer, keys only: X3DH", value: x3dhBundle.lookup, unit: "B" },
-    {
-      label: "lookup answer: PQXDH (+ last-resort and one-time KEM)",
-      value: pqBundle.lookup,
-      unit: "B",
-      baseline: vs(x3dhBundle.lookup),
-    },
-    {
-      label: `upload of a full pool (${POOL} one-time): X3DH`,
-      value: x3dhBundle.upload,
-      unit: "B",
-    },
-    {
-      label: `upload: PQXDH (+ ${POOL} one-time KEM, last-resort)`,
-      value: pqBundle.upload,
-      unit: "B",
-      baseline: vs(x3dhBundle.upload),
-    },
+    ...against(
+      ["initiator (verify bundle, agree): X3DH", "initiator: PQXDH"],
+      "ms",
+      cpu.x3dhInitiate,
+      cpu.pqInitiate,
+    ),
+    ...against(
+      ["responder (agree): X3DH", "responder: PQXDH (KEM key from its seed)"],
+      "ms",
+      cpu.x3dhRespond,
+      cpu.pqRespond,
+    ),
+    ...against(
+      [`first envelope, ${TEXT_BYTES} B text: X3DH`, "first envelope: PQXDH"],
+      "B",
+      x3dhEnvelope,
+      pqEnvelope,
+    ),
+    ...against(
+      [
+        "lookup answer, keys only: X3DH",
+        "lookup answer: PQXDH (+ last-resort and one-time KEM)",
+      ],
+      "B",
+      x3dhBundle.lookup,
+      pqBundle.lookup,
+    ),
+    ...against(
+      [
+        `upload of a full pool (${POOL} one-time): X3DH`,
+        `upload: PQXDH (+ ${POOL} one-time KEM, last-resort)`,
+      ],
+      "B",
+      x3dhBundle.upload,
+      pqBundle.upload,
+    ),
   ];
   return {
     title: "First message to a new contact: PQXDH (ML-KEM-768) against X3DH",
@@ -355,12 +375,186 @@ function storageSection(): Section {
   };
 }
 
+/** First messages to a new contact measured end to end, per protocol. */
+const END_TO_END_ROUNDS = 10;
+
+/** A started in-process peer and the events it emitted. */
+interface BenchChatPeer {
+  readonly peer: Peer;
+  readonly profile: Profile;
+  readonly events: PeerEvent[];
+}
+
+async function startBenchPeer(address: string, username: string): Promise<BenchChatPeer> {
+  const profile = await openProfile(
+    await Deno.makeTempDir({ prefix: `tincan-bench-${username}-` }),
+  );
+  const events: PeerEvent[] = [];
+  const peer = createPeer({
+    profile,
+    username,
+    password: `pw-${username}`,
+    rendezvous: address,
+    register: true,
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    ...CHEAP_STRETCHING,
+  });
+  peer.on((event) => events.push(event));
+  await peer.start();
+  return { peer, profile, events };
+}
+
+/** Resolves when `peer` has emitted an event matching `match` (polls its event list). */
+async function seen(peer: BenchChatPeer, match: (event: PeerEvent) => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!peer.events.some(match)) {
+    if (Date.now() > deadline) throw new Error(`${peer.peer.username}: an event did not come`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/** CPU time of this process so far, in milliseconds. */
+function cpuMs(): number {
+  const { user, system } = cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * `rounds` first messages from `from` to `to`, each in a new session (`from` forgets its session
+ * first, so it fetches a bundle and starts again): mean ms until `to` has it and until `from` has
+ * the acknowledgement, CPU ms of the whole process (both peers and the rendezvous) per message,
+ * and the bytes of the first envelope as sent.
+ */
+async function firstMessages(from: BenchChatPeer, to: BenchChatPeer, rounds: number) {
+  let received = 0;
+  let delivered = 0;
+  let cpu = 0;
+  let bytes = 0;
+  for (let i = 0; i < rounds; i++) {
+    from.profile.db.prepare("DELETE FROM sessions WHERE username = ?").run(to.peer.username);
+    const start = performance.now();
+    const cpuStart = cpuMs();
+    const id = await from.peer.send(to.peer.username, "x".repeat(TEXT_BYTES));
+    await seen(to, (e) => e.type === "message" && e.id === id);
+    received += performance.now() - start;
+    await seen(from, (e) => e.type === "delivered" && e.id === id);
+    delivered += performance.now() - start;
+    cpu += cpuMs() - cpuStart;
+    const row = selectOne<{ envelope: Uint8Array | null }>(
+      from.profile.db,
+      "SELECT envelope FROM outbox WHERE message_id = ?",
+      fromHex(id),
+    );
+    bytes = row?.envelope?.length ?? 0;
+  }
+  return {
+    protocol: from.peer.sessionProtocol(to.peer.username),
+    received: received / rounds,
+    delivered: delivered / rounds,
+    cpu: cpu / rounds,
+    bytes,
+  };
+}
+
+/**
+ * The first message to a new contact end to end: two pairs of real peers through a real
+ * rendezvous in this process, one pair with PQXDH, the other X3DH (its recipient uploads its keys
+ * without KEM prekeys, as a version without PQXDH does).
+ */
+async function endToEndSection(rounds: number): Promise<Section> {
+  const dataDir = await Deno.makeTempDir({ prefix: "tincan-bench-rendezvous-" });
+  const rendezvous = await startRendezvous({
+    dataDir,
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    name: "bench",
+    nodeLimits: { inboundConnectionsPerSecondPerHost: 10_000 },
+  });
+  const address = rendezvous.multiaddrs()[0]!;
+  const peers: BenchChatPeer[] = [];
+  try {
+    const start = async (name: string) => {
+      const started = await startBenchPeer(address, name);
+      peers.push(started);
+      return started;
+    };
+    const [alice, bob, carol, dave] = [
+      await start("alice"),
+      await start("bob"),
+      await start("carol"),
+      await start("dave"),
+    ];
+    const keys = new OwnKeyStore(dave.profile.db);
+    await uploadPrekeys(dave.peer.node, multiaddr(address), {
+      identityDhKey: publicForm(keys.get(PrekeyKind.IdentityDh, 0)!),
+      signedPrekey: publicForm(keys.newest(PrekeyKind.Signed)!),
+      oneTimePrekeys: [],
+    });
+    await firstMessages(alice, bob, 1); // warm-up: JIT, connections, contacts pinned
+    await firstMessages(carol, dave, 1);
+    const pq = await firstMessages(alice, bob, rounds);
+    const x3dh = await firstMessages(carol, dave, rounds);
+    if (pq.protocol !== "pqxdh" || x3dh.protocol !== "x3dh") {
+      throw new Error(`end to end: expected PQXDH and X3DH, got ${pq.protocol}, ${x3dh.protocol}`);
+    }
+    return {
+      title: "First message to a new contact end to end (two real peers, a real rendezvous)",
+      rows: [
+        ...against(
+          ["send → recipient has it: X3DH", "send → recipient has it: PQXDH"],
+          "ms",
+          x3dh.received,
+          pq.received,
+        ),
+        ...against(
+          ["send → acknowledged: X3DH", "send → acknowledged: PQXDH"],
+          "ms",
+          x3dh.delivered,
+          pq.delivered,
+        ),
+        ...against(
+          [
+            "CPU, both peers and the rendezvous: X3DH",
+            "CPU, both peers and the rendezvous: PQXDH",
+          ],
+          "ms",
+          x3dh.cpu,
+          pq.cpu,
+        ),
+        ...against(
+          [`first envelope as sent, ${TEXT_BYTES} B text: X3DH`, "first envelope as sent: PQXDH"],
+          "B",
+          x3dh.bytes,
+          pq.bytes,
+        ),
+      ],
+      notes: [
+        `${rounds} first messages each, after a warm-up; every one starts a new session (the ` +
+        "sender forgets its session), so it includes the bundle lookup and its checks",
+        "all in one process over loopback: the CPU is that of both peers and the rendezvous",
+      ],
+    };
+  } finally {
+    for (const { peer, profile } of peers) {
+      await peer.stop().catch(() => {});
+      profile.close();
+    }
+    await rendezvous.stop();
+  }
+}
+
 /** The PQXDH sections, each operation timed for `seconds`. */
 export async function benchPqxdh(seconds = 1): Promise<Section[]> {
-  return [await firstMessageSection(seconds), await kemSection(seconds), storageSection()];
+  return [
+    await firstMessageSection(seconds),
+    await endToEndSection(END_TO_END_ROUNDS),
+    await kemSection(seconds),
+    storageSection(),
+  ];
 }
 
 if (import.meta.main) {
   const { formatReport } = await import("./report.ts");
+  const { configureLogging } = await import("../src/log.ts");
+  configureLogging("warn");
   console.log(formatReport(await benchPqxdh()));
 }

@@ -4,18 +4,29 @@
  */
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
+import type { PublicKey } from "@libp2p/interface";
 import { bytesEqual } from "../crypto/bytes.ts";
-import type { PrekeyBundle } from "../crypto/x3dh.ts";
+import type { PqxdhBundle } from "../crypto/pqxdh.ts";
+import { verifyCertificate } from "../crypto/statements.ts";
 import { openPeerRecord, PeerRecordError } from "../net/peer_record.ts";
 import type { TincanNode } from "../net/node.ts";
 import type { Target } from "../net/dial.ts";
+import type { Certificate } from "../proto/certificate.ts";
 import { lookupUser } from "./clients/directory.ts";
-import { type Judgement, peerIdOfKey, type Trust } from "./trust.ts";
+import type { KeyLogCheck } from "./key_log.ts";
+import { isAccepted, type Judgement, peerIdOfKey, type Trust } from "./trust.ts";
 
 /** A user resolved through the directory. */
 export interface ResolvedUser extends Judgement {
   readonly peerId: PeerId;
   readonly addresses: Multiaddr[];
+}
+
+/** What /whois shows: the current certificate, its judgement, and the key log behind it. */
+export interface UserKeyLog {
+  readonly user: ResolvedUser;
+  readonly certificate: Certificate;
+  readonly log: KeyLogCheck;
 }
 
 /** Looks users up at the rendezvous and judges their keys. */
@@ -24,7 +35,21 @@ export class Directory {
     private readonly node: TincanNode,
     private readonly rendezvous: () => Target,
     private readonly trust: Trust,
+    private readonly rendezvousKey: PublicKey,
   ) {}
+
+  /**
+   * Resolves `username` (as `resolve`) and checks its key log against the head last verified.
+   * @throws RemoteError E_NOT_FOUND for an unknown user; StatementError for a bad certificate.
+   */
+  async whois(username: string, now: number): Promise<UserKeyLog> {
+    const record = await lookupUser(this.node, this.rendezvous(), username, {
+      withoutOneTimePrekey: true,
+    });
+    const user = await this.#judge(username, record.certificate, record.peerRecords, now);
+    const certificate = await verifyCertificate(record.certificate, this.rendezvousKey, now);
+    return { user, certificate, log: await this.trust.keyLog(username, certificate, now) };
+  }
 
   /**
    * Resolves `username`: verifies its certificate, judges its key, learns its addresses (and puts
@@ -39,17 +64,15 @@ export class Directory {
   }
 
   /**
-   * Fetches `username`'s prekey bundle for a new session (consumes one one-time prekey), for the
-   * key pinned as `identityKey`.
+   * Fetches `username`'s prekey bundle for a new session (consumes one one-time prekey and one
+   * one-time KEM prekey), for the key pinned as `identityKey`; with KEM prekeys when the user
+   * published them and the rendezvous handed them out (else the session is X3DH).
    * @throws UntrustedKeyError when the certified key is no longer `identityKey`.
    */
-  async bundle(username: string, identityKey: Uint8Array, now: number): Promise<PrekeyBundle> {
+  async bundle(username: string, identityKey: Uint8Array, now: number): Promise<PqxdhBundle> {
     const record = await lookupUser(this.node, this.rendezvous(), username);
     const judged = await this.#judge(username, record.certificate, record.peerRecords, now);
-    if (
-      (judged.standing !== "trusted" && judged.standing !== "new") ||
-      !bytesEqual(judged.identityKey, identityKey)
-    ) {
+    if (!isAccepted(judged.standing) || !bytesEqual(judged.identityKey, identityKey)) {
       throw new KeyMismatchError(`${username}'s identity key changed; /trust ${username} first`);
     }
     if (!record.identityDhKey || !record.signedPrekey) {
@@ -60,6 +83,8 @@ export class Directory {
       identityDhKey: record.identityDhKey,
       signedPrekey: record.signedPrekey,
       ...(record.oneTimePrekey ? { oneTimePrekey: record.oneTimePrekey } : {}),
+      ...(record.kemLastResortPrekey ? { kemLastResortPrekey: record.kemLastResortPrekey } : {}),
+      ...(record.kemOneTimePrekey ? { kemOneTimePrekey: record.kemOneTimePrekey } : {}),
     };
   }
 

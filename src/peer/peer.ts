@@ -17,6 +17,8 @@ import { CONTENT_KINDS } from "../protocol/ids.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 import { VERSION } from "../version.ts";
 import type { AccountOptions } from "./clients/account.ts";
+import { fetchKeyLog } from "./clients/directory.ts";
+import { ContactTrust, type HeldMessage, type Whois } from "./contact_trust.ts";
 import { Directory, KeyMismatchError } from "./directory.ts";
 import type { MessageIdHex, PeerEvent, PeerListener } from "./events.ts";
 import { MailDrop } from "./mail_drop.ts";
@@ -41,10 +43,18 @@ import type {
 import { bodyContext } from "./store/body_context.ts";
 import { ContactStore } from "./store/contacts.ts";
 import { HistoryStore } from "./store/history.ts";
+import { KeyLogHeadStore } from "./store/key_log_heads.ts";
 import { OutboxStore } from "./store/outbox.ts";
 import { OwnKeyStore } from "./store/own_keys.ts";
 import { RatchetSessionStore } from "./store/ratchet_sessions.ts";
-import { Trust } from "./trust.ts";
+import { pruneSeenPeriodically } from "./seen_pruning.ts";
+import { OwnKemKeyStore } from "./store/own_kem_keys.ts";
+import {
+  ContactProtocolStore,
+  type SessionProtocol,
+  sessionProtocolOf,
+} from "./store/contact_protocols.ts";
+import { isAccepted, Trust } from "./trust.ts";
 
 /** No services: a peer that only chats. */
 export type NoServices = Readonly<Record<never, never>>;
@@ -72,6 +82,8 @@ export interface HistoryLine {
   readonly outgoing: boolean;
   readonly sentAt: number;
   readonly text: string;
+  /** Set for a message received from a changed key not yet trusted as `peer`. */
+  readonly untrusted?: true;
 }
 
 /**
@@ -92,6 +104,8 @@ interface PeerStores {
   readonly contacts: ContactStore;
   readonly ratchetSessions: RatchetSessionStore;
   readonly ownKeys: OwnKeyStore;
+  readonly kemKeys: OwnKemKeyStore;
+  readonly protocols: ContactProtocolStore;
 }
 
 /** What exists only while the peer runs (from `start` to `stop`). */
@@ -101,7 +115,10 @@ interface Running {
   readonly links: ChatLinks;
   readonly mailDrop: MailDrop;
   readonly outgoing: Outgoing;
+  readonly incoming: Incoming;
+  readonly trust: Trust;
   readonly connection: RendezvousConnection;
+  readonly stopPruning: () => void;
 }
 
 /** A peer; make one with createPeer. */
@@ -119,6 +136,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
   readonly #listeners = new Set<PeerListener>();
   readonly #handlers = new Map<string, ContentHandler>();
   readonly #protocols = new Map<string, ServedProtocol>();
+  readonly #contactTrust: ContactTrust;
   #running: Running | undefined = undefined;
   #starting = false;
 
@@ -136,7 +154,20 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       contacts: new ContactStore(db),
       ratchetSessions: new RatchetSessionStore(db),
       ownKeys: new OwnKeyStore(db),
+      kemKeys: new OwnKemKeyStore(db),
+      protocols: new ContactProtocolStore(db),
     };
+    this.#contactTrust = new ContactTrust({
+      self: { username: this.username, identityKey: this.#signer.publicKey },
+      contacts: this.#stores.contacts,
+      outbox: this.#stores.outbox,
+      storageKey: options.profile.storageKey,
+      now: this.#now,
+      running: () => {
+        const { trust, directory, outgoing, incoming } = this.#run;
+        return { trust, directory, outgoing, recertify: (u) => incoming.recertify(u) };
+      },
+    });
     const ports: ServicePorts = {
       username: this.username,
       profile: options.profile,
@@ -199,7 +230,13 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     const now = this.#now;
     const log = this.#log;
     const stores = this.#stores;
-    const emit = (event: PeerEvent) => this.#emit(event);
+    const emit = (event: PeerEvent) => {
+      // A login may be a key change: the next message from that user is certified afresh.
+      if (event.type === "presence" && event.online) {
+        this.#running?.incoming.recertify(event.username);
+      }
+      this.#emit(event);
+    };
     const node = await createNode({
       privateKey: profile.identity,
       listen: options.listen ?? ["/ip4/0.0.0.0/tcp/0"],
@@ -209,17 +246,20 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       const rendezvous = await connectRendezvous(node, options.rendezvous, profile.db);
       const rendezvousKey = rendezvous.peerId.publicKey;
       if (rendezvousKey === undefined) throw new TypeError("the rendezvous has no public key");
-      const prekeys = new PrekeyManager(profile.identity, stores.ownKeys, profile.db);
+      const prekeys = new PrekeyManager(profile.identity, stores, profile.db);
       const sessions = new SessionManager(
         { identityKey: this.#signer.publicKey, identityDh: await prekeys.identityDh(now()) },
         stores.ownKeys,
         stores.ratchetSessions,
+        stores.kemKeys,
       );
-      const directory = new Directory(
-        node,
-        () => rendezvous.address,
-        new Trust(stores.contacts, rendezvousKey),
+      const trust = new Trust(
+        stores.contacts,
+        new KeyLogHeadStore(profile.db),
+        rendezvousKey,
+        (username) => fetchKeyLog(node, rendezvous.address, username),
       );
+      const directory = new Directory(node, () => rendezvous.address, trust, rendezvousKey);
       const links = new ChatLinks(node, log);
       const mailDrop = new MailDrop(node, () => rendezvous.address, log);
       const online = this.#online;
@@ -231,9 +271,11 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
           sessions,
           ratchetSessions: stores.ratchetSessions,
           outbox: stores.outbox,
+          protocols: stores.protocols,
           signer: this.#signer,
           bundles: directory,
           now,
+          emit,
         }),
         resolver: directory,
         links,
@@ -272,7 +314,18 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         now,
         log,
       });
-      this.#running = { node, directory, links, mailDrop, outgoing, connection };
+      const stopPruning = pruneSeenPeriodically(stores.history, now, log);
+      this.#running = {
+        node,
+        directory,
+        links,
+        mailDrop,
+        outgoing,
+        incoming,
+        trust,
+        connection,
+        stopPruning,
+      };
       for (const [id, served] of this.#protocols) {
         const handler = guarded(log, (stream, conn) => served.handler(stream, conn.remotePeer));
         await node.handle(id, handler, { maxInboundStreams: served.maxInboundStreams });
@@ -286,6 +339,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       outgoing.flushAll();
       for (const service of Object.values<Service>(this.services)) service.started?.();
     } catch (err: unknown) {
+      this.#running?.stopPruning();
       this.#running = undefined;
       await Promise.resolve(node.stop()).catch(() => {});
       throw err;
@@ -346,7 +400,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
   async resolvePeer(username: string): Promise<PeerId> {
     const name = normalizeUsername(username);
     const user = await this.#run.directory.resolve(name, this.#now());
-    if (user.standing === "changed" || user.standing === "blocked") {
+    if (!isAccepted(user.standing)) {
       throw new KeyMismatchError(`${name}'s identity key changed; /trust ${name} first`);
     }
     return user.peerId;
@@ -406,24 +460,63 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     );
   }
 
-  /** Marks `username` verified (after comparing safety numbers): a later key change blocks. */
-  markVerified(username: string): void {
-    this.#stores.contacts.setVerified(normalizeUsername(username), true, this.#now());
+  /**
+   * How sessions with `username` are set up: "pqxdh", "x3dh" (it publishes no post-quantum keys),
+   * "x3dh-downgraded" (it did before: see the x3dh-session event), or "none" (no session yet).
+   */
+  sessionProtocol(username: string): SessionProtocol {
+    return sessionProtocolOf(this.#stores.protocols.get(normalizeUsername(username)));
   }
 
   /**
-   * Trusts `username`'s new identity key and releases the held messages. Returns how many
-   * messages were released, or undefined when there was no changed key to trust.
+   * Marks `username` verified if `safetyNumber` is the one shown (`safetyNumber(username)`): a
+   * later key change blocks.
+   * @throws FingerprintMismatchError when it is not the current safety number; RangeError when
+   * `username` is not a contact.
    */
-  trust(username: string): number | undefined {
-    const name = normalizeUsername(username);
-    const now = this.#now();
-    if (!this.#stores.contacts.acceptPending(name, now)) return undefined;
-    const { outgoing } = this.#run;
-    outgoing.forget(name);
-    const released = this.#stores.outbox.release(name, now);
-    void outgoing.flush(name);
-    return released;
+  markVerified(username: string, safetyNumber: string): void {
+    this.#contactTrust.markVerified(normalizeUsername(username), safetyNumber);
+  }
+
+  /** The fingerprint and safety number of `username`'s changed key awaiting /trust, if any. */
+  pendingKey(username: string): { fingerprint: string; safetyNumber: string } | undefined {
+    return this.#contactTrust.pending(normalizeUsername(username));
+  }
+
+  /**
+   * Trusts `username`'s changed key if `seen` is its fingerprint or safety number as shown
+   * (`pendingKey`). Held messages stay held: see `heldMessages`, then `resendHeld` or
+   * `discardHeld`. Returns how many are held, or undefined when the key has not changed.
+   * @throws FingerprintMismatchError when `seen` is not the pending key's (it changed again).
+   */
+  trust(username: string, seen: string): number | undefined {
+    return this.#contactTrust.trust(normalizeUsername(username), seen);
+  }
+
+  /** The messages to `username` held since its key changed, oldest first. */
+  heldMessages(username: string): Promise<HeldMessage[]> {
+    return this.#contactTrust.held(normalizeUsername(username));
+  }
+
+  /**
+   * Sends the held messages to `username`'s trusted key; returns how many, or undefined while
+   * the key change is not trusted.
+   */
+  resendHeld(username: string): number | undefined {
+    return this.#contactTrust.resendHeld(normalizeUsername(username));
+  }
+
+  /** Gives up the held messages to `username` (reported failed); returns how many. */
+  discardHeld(username: string): number {
+    return this.#contactTrust.discardHeld(normalizeUsername(username));
+  }
+
+  /**
+   * What the rendezvous certifies for `username` now, and its key log, checked.
+   * @throws RemoteError E_NOT_FOUND for an unknown user; StatementError for a bad certificate.
+   */
+  whois(username: string): Promise<Whois> {
+    return this.#contactTrust.whois(normalizeUsername(username));
   }
 
   /** The last `limit` messages with `peer` (all when undefined), oldest first. */
@@ -442,6 +535,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         outgoing: row.outgoing,
         sentAt: row.sentAt,
         text: Content.decode(plaintext).text,
+        ...(row.untrusted ? { untrusted: true } : {}),
       });
     }
     return lines;
@@ -453,6 +547,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     if (running === undefined) return;
     this.#running = undefined;
     running.connection.stop();
+    running.stopPruning();
     running.outgoing.close();
     for (const service of Object.values<Service>(this.services)) {
       await service.stop?.().catch((err: unknown) => {

@@ -12,6 +12,7 @@ import { sealPeerRecord } from "../net/peer_record.ts";
 import { Receipt, type Refusal } from "../proto/mailbox.ts";
 import { getSetting, setSetting } from "../store/settings.ts";
 import { type AccountOptions, login, registerAccount } from "./clients/account.ts";
+import { uploadPrekeys } from "./clients/directory.ts";
 import type { Logger } from "../log.ts";
 import { backoffDelay } from "../net/backoff.ts";
 import type { TincanNode } from "../net/node.ts";
@@ -124,7 +125,7 @@ export class RendezvousConnection {
       });
     }
     await this.#readMail(); // mail first, before anyone can reach us directly
-    await ports.prekeys.publish(ports.node, address, ports.now());
+    await ports.prekeys.publish((keys) => uploadPrekeys(ports.node, address, keys), ports.now());
     await this.#announce();
     await this.#watchPresence();
     void this.#readMail(); // what was mailed while we were announcing

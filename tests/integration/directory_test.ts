@@ -6,22 +6,19 @@ import assert from "node:assert/strict";
 import { generateKemKeyPair } from "../../src/crypto/kem.ts";
 import { PrekeyKind, signPrekey, verifyPrekey } from "../../src/crypto/prekeys.ts";
 import { verifyCertificate } from "../../src/crypto/statements.ts";
-import { openStream } from "../../src/net/dial.ts";
-import { FramedStream } from "../../src/net/framed.ts";
 import { sealPeerRecord } from "../../src/net/peer_record.ts";
 import type { TincanNode } from "../../src/net/node.ts";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
-import { lookupUser, type PrekeyUpload, uploadPrekeys } from "../../src/peer/clients/directory.ts";
-import { DiscoveryClient } from "../../src/peer/clients/discovery.ts";
 import {
-  DirectoryRequest,
-  DirectoryResponse,
-  type KemPrekeyUpload,
-  type SignedKey,
-  Status,
-} from "../../src/proto/services.ts";
-import { PROTOCOL } from "../../src/protocol/ids.ts";
-import { FRAMES, MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD } from "../../src/protocol/limits.ts";
+  type KemPrekeys,
+  lookupUser,
+  type PrekeyUpload,
+  uploadPrekeys,
+  type UserRecord,
+} from "../../src/peer/clients/directory.ts";
+import { DiscoveryClient } from "../../src/peer/clients/discovery.ts";
+import { DirectoryRequest, type SignedKey, Status } from "../../src/proto/services.ts";
+import { MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD } from "../../src/protocol/limits.ts";
 import {
   assertBytes,
   clientNode,
@@ -76,7 +73,7 @@ Deno.test("directory: a lookup returns verifiable keys and one fresh one-time pr
   const bob = await loggedInClient(address, "bob");
   try {
     const keys = await prekeys(alice.key, [11, 12, 13]);
-    assert.equal(await uploadPrekeys(alice.node, address, keys), 3);
+    assert.equal((await uploadPrekeys(alice.node, address, keys)).oneTime, 3);
 
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -245,36 +242,6 @@ Deno.test("directory: a key change drops the prekeys signed by the old key", asy
   }
 });
 
-/**
- * One directory request as sent on the wire, answered by the real rendezvous: the peer's client
- * (src/peer/clients/directory.ts) does not send or read KEM prekeys yet.
- */
-async function directoryRequest(
-  node: TincanNode,
-  address: Multiaddr,
-  request: Partial<DirectoryRequest>,
-): Promise<DirectoryResponse> {
-  const stream = await openStream(node, address, PROTOCOL.directory);
-  const framed = new FramedStream<DirectoryResponse, DirectoryRequest>(
-    stream,
-    DirectoryResponse,
-    DirectoryRequest,
-    FRAMES.directory,
-  );
-  try {
-    await framed.write({
-      type: DirectoryRequest.Type.LOOKUP,
-      username: "",
-      oneTimePrekeys: [],
-      withoutOneTimePrekey: false,
-      ...request,
-    });
-    return await framed.read();
-  } finally {
-    await framed.close();
-  }
-}
-
 /** An ML-KEM-768 prekey of `kind` and `id`, a fresh key, signed by `identity`. */
 async function kemKey(identity: PrivateKey, kind: PrekeyKind, id: number): Promise<SignedKey> {
   return await signPrekey(kind, id, generateKemKeyPair().publicKey, identity);
@@ -286,16 +253,8 @@ async function kemOneTime(identity: PrivateKey, ids: readonly number[]): Promise
 }
 
 /** The upload of `keys` and the ML-KEM-768 prekeys `kemPrekeys`. */
-function pqUpload(keys: PrekeyUpload, kemPrekeys: KemPrekeyUpload): DirectoryRequest {
-  return {
-    type: DirectoryRequest.Type.UPLOAD_PREKEYS,
-    username: "",
-    identityDhKey: keys.identityDhKey,
-    signedPrekey: keys.signedPrekey,
-    oneTimePrekeys: [...keys.oneTimePrekeys],
-    withoutOneTimePrekey: false,
-    kemPrekeys,
-  };
+function pqUpload(keys: PrekeyUpload, kemPrekeys: KemPrekeys): PrekeyUpload {
+  return { ...keys, kemPrekeys };
 }
 
 Deno.test("directory: a full PQXDH pool uploads in one request; concurrent lookups drain it once each, then get the last-resort KEM prekey", async () => {
@@ -310,26 +269,26 @@ Deno.test("directory: a full PQXDH pool uploads in one request; concurrent looku
       lastResortPrekey,
       oneTimePrekeys: await kemOneTime(alice.key, range(1000, pool)),
     });
-    assert.ok(DirectoryRequest.encode(full).length > 64 * 1024, "more than the old frame limit");
-    const uploaded = await directoryRequest(alice.node, address, full);
-    assert.equal(uploaded.status, Status.OK, uploaded.statusText);
-    assert.equal(uploaded.kemOneTimePrekeysLeft, pool);
-    assert.equal(uploaded.oneTimePrekeysLeft, 100);
-
-    const untouched = await directoryRequest(bob, address, {
-      username: "alice",
-      withoutOneTimePrekey: true,
+    const onTheWire = DirectoryRequest.encode({
+      type: DirectoryRequest.Type.UPLOAD_PREKEYS,
+      ...full,
+      oneTimePrekeys: [...full.oneTimePrekeys],
+      kemPrekeys: { lastResortPrekey, oneTimePrekeys: [...full.kemPrekeys!.oneTimePrekeys] },
     });
+    assert.ok(onTheWire.length > 64 * 1024, "more than the old frame limit");
+    const uploaded = await uploadPrekeys(alice.node, address, full);
+    assert.equal(uploaded.kemOneTime, pool);
+    assert.equal(uploaded.oneTime, 100);
+
+    const untouched = await lookupUser(bob, address, "alice", { withoutOneTimePrekey: true });
     assert.equal(untouched.kemOneTimePrekey, undefined);
     assert.equal(untouched.kemOneTimePrekeysLeft, pool, "a lookup without one-time prekeys");
 
     // Six streams at a time per client (the rendezvous allows eight directory streams per
     // connection), each looking up one after another: 108 lookups for 100 keys.
     const lookInTurn = async (node: TincanNode) => {
-      const got: DirectoryResponse[] = [];
-      for (let i = 0; i < 9; i++) {
-        got.push(await directoryRequest(node, address, { username: "alice" }));
-      }
+      const got: UserRecord[] = [];
+      for (let i = 0; i < 9; i++) got.push(await lookupUser(node, address, "alice"));
       return got;
     };
     const answers = (await Promise.all(
@@ -338,7 +297,6 @@ Deno.test("directory: a full PQXDH pool uploads in one request; concurrent looku
     const identityKey = alice.key.publicKey.raw;
     const kemIds: number[] = [];
     for (const answer of answers) {
-      assert.equal(answer.status, Status.OK, answer.statusText);
       assert.ok(answer.kemLastResortPrekey, "every answer has the last-resort KEM prekey");
       assertBytes(answer.kemLastResortPrekey.publicKey, lastResortPrekey.publicKey);
       if (answer.kemOneTimePrekey === undefined) continue;
@@ -348,7 +306,7 @@ Deno.test("directory: a full PQXDH pool uploads in one request; concurrent looku
     assert.equal(kemIds.length, pool, `${pool} one-time KEM prekeys for ${answers.length} lookups`);
     assert.equal(new Set(kemIds).size, pool, "no one-time KEM prekey handed out twice");
 
-    const drained = await directoryRequest(bob, address, { username: "alice" });
+    const drained = await lookupUser(bob, address, "alice");
     assert.equal(drained.kemOneTimePrekey, undefined);
     assert.ok(drained.kemLastResortPrekey, "the last-resort KEM prekey stands in");
     assert.ok(
@@ -357,7 +315,7 @@ Deno.test("directory: a full PQXDH pool uploads in one request; concurrent looku
     assert.equal(drained.kemOneTimePrekeysLeft, 0);
 
     // The peer refills: its last-resort KEM prekey again, and new one-time KEM prekeys.
-    const refill = await directoryRequest(
+    const refill = await uploadPrekeys(
       alice.node,
       address,
       pqUpload(await prekeys(alice.key, []), {
@@ -365,9 +323,8 @@ Deno.test("directory: a full PQXDH pool uploads in one request; concurrent looku
         oneTimePrekeys: await kemOneTime(alice.key, range(2000, 3)),
       }),
     );
-    assert.equal(refill.status, Status.OK, refill.statusText);
-    assert.equal(refill.kemOneTimePrekeysLeft, 3);
-    const next = await directoryRequest(bob, address, { username: "alice" });
+    assert.equal(refill.kemOneTime, 3);
+    const next = await lookupUser(bob, address, "alice");
     assert.equal(next.kemOneTimePrekey?.id, 2000);
   } finally {
     await stopAll(alice.node, bob, carol, rendezvous);
@@ -381,30 +338,28 @@ Deno.test("directory: KEM prekeys signed by another key are refused; a key chang
   const aliceNew = await clientNode();
   try {
     const keys = await prekeys(alice.key, [1]);
-    const kemPrekeys = async (identity: PrivateKey): Promise<KemPrekeyUpload> => ({
+    const kemPrekeys = async (identity: PrivateKey): Promise<KemPrekeys> => ({
       lastResortPrekey: await kemKey(identity, PrekeyKind.KemLastResort, 7),
       oneTimePrekeys: await kemOneTime(identity, [1000]),
     });
     const mallory = await generateKeyPair("Ed25519");
-    const refused = await directoryRequest(
-      alice.node,
-      address,
-      pqUpload(keys, await kemPrekeys(mallory)),
+    const refused = await remoteError(
+      uploadPrekeys(alice.node, address, pqUpload(keys, await kemPrekeys(mallory))),
+      Status.E_INVALID_SIGNATURE,
     );
-    assert.equal(refused.status, Status.E_INVALID_SIGNATURE);
-    assert.match(refused.statusText, /KemLastResort key 7 is not signed by your identity key/);
-    const nothing = await directoryRequest(bob, address, { username: "alice" });
+    assert.match(refused.message, /KemLastResort key 7 is not signed by your identity key/);
+    const nothing = await lookupUser(bob, address, "alice");
     assert.equal(nothing.signedPrekey, undefined, "nothing of the refused upload was stored");
     assert.equal(nothing.kemLastResortPrekey, undefined);
 
-    const good = await directoryRequest(
+    const good = await uploadPrekeys(
       alice.node,
       address,
       pqUpload(keys, await kemPrekeys(alice.key)),
     );
-    assert.equal(good.status, Status.OK, good.statusText);
+    assert.equal(good.kemOneTime, 1);
     await login(aliceNew, address, "alice", "pw-alice", FAST);
-    const found = await directoryRequest(bob, address, { username: "alice" });
+    const found = await lookupUser(bob, address, "alice");
     assert.equal(found.kemLastResortPrekey, undefined, "signed by the old key: dropped");
     assert.equal(found.kemOneTimePrekey, undefined);
   } finally {

@@ -81,3 +81,13 @@ export async function startPeer<F extends ServiceFactories = NoServices>(
     },
   };
 }
+
+/** Alice and bob exchange one message each, so both have pinned the other and hold a session. */
+export async function converse(alice: TestPeer, bob: TestPeer): Promise<void> {
+  const id = await alice.peer.send("bob", "before the change");
+  await bob.next("message", (m) => m.id === id);
+  await alice.next("delivered", (d) => d.id === id);
+  const reply = await bob.peer.send("alice", "reply before the change");
+  await alice.next("message", (m) => m.id === reply);
+  await bob.next("delivered", (d) => d.id === reply);
+}

@@ -18,7 +18,14 @@ import type { ServiceFactory } from "../../peer/service.ts";
 import { acceptingFiles, LISTEN_FILES_HELP, reportFiles } from "../accept_files.ts";
 import { parseSize } from "../../peer/files/units.ts";
 import { UsageError } from "../../errors.ts";
-import { formatEvent, keyChangedLine, sanitize, style, timestamp } from "../repl/format.ts";
+import {
+  formatEvent,
+  keyChangedLine,
+  sanitize,
+  style,
+  timestamp,
+  untrustedName,
+} from "../repl/format.ts";
 
 /** `tincan listen --help`. */
 export const LISTEN_HELP =
@@ -30,9 +37,12 @@ offline), then each incoming message on stdout until Ctrl-C (or SIGTERM), then l
 Status lines (ready, key changes, lost connection) go to stderr.
 
 Human format:  [YYYY-MM-DD HH:MM:SS] alice: text
---json format: one object per line; "via" is "mailbox" or "direct":
+--json format: one object per line; "via" is "mailbox" or "direct"; "trusted" is false for a
+message from a changed key not yet trusted (it may not be from "from"):
   {"type":"message","id":"<hex>","from":"alice","to":"bob","text":"…",
-   "sentAt":<ms since 1970>,"keyChanged":false,"via":"mailbox"}
+   "sentAt":<ms since 1970>,"keyChanged":false,"trusted":true,"via":"mailbox"}
+  A sent time over a day ahead or over a year behind ours is replaced by the time the message
+  arrived, and "clockNote" (after the text in the human format) says what the sender's clock said.
 
 Options:
   --json                  one JSON object per message
@@ -98,14 +108,18 @@ export function messageJson(m: Message): string {
     to: m.to,
     text: m.text,
     sentAt: m.sentAt,
+    ...(m.clockNote === undefined ? {} : { clockNote: m.clockNote }),
     keyChanged: m.keyChanged,
+    trusted: m.trusted,
     via: m.via,
   });
 }
 
 /** The human line of a message (text made safe for a terminal). */
 export function messageLine(m: Message): string {
-  return `[${timestamp(m.sentAt)}] ${m.from}: ${sanitize(m.text)}`;
+  const from = m.trusted ? m.from : untrustedName(m.from);
+  const line = `[${timestamp(m.sentAt)}] ${from}: ${sanitize(m.text)}`;
+  return m.clockNote === undefined ? line : `${line} (${sanitize(m.clockNote)})`;
 }
 
 /** Time for the acknowledgement of the last message to leave before logging out. */
@@ -131,7 +145,9 @@ export const listen: Command<ListenOptions> = {
         io.out(args.json ? messageJson(event) : messageLine(event));
         seen++;
         if (seen === args.count) reachedCount();
-      } else if (event.type === "key-changed" || event.type === "notice") {
+      } else if (
+        event.type === "key-changed" || event.type === "notice" || event.type === "x3dh-session"
+      ) {
         io.err(`tincan: ${formatEvent(event, s)}`);
       }
     };

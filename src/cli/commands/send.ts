@@ -116,7 +116,8 @@ async function sendMessage(
             resolve({
               kind: "failed",
               reason: `${parsed.to}'s identity key changed; the message is held until you ` +
-                `compare safety numbers and run /trust ${parsed.to} in \`tincan chat\``,
+                `compare safety numbers, run /trust ${parsed.to} and /resend ${parsed.to} in ` +
+                `\`tincan chat\``,
             });
           }
         }

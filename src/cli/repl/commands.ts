@@ -1,13 +1,14 @@
 /**
- * The chat REPL's core commands — /help, /list, /msg, /me, /to, /w, /verify, /trust, /history,
- * /mute, /clear, /quit — as registry entries: each parses its words purely (bad input becomes a one-line usage hint, never
- * an exception) and runs on the peer.
+ * The chat REPL's core commands — /help, /list, /msg, /me, /to, /w, /history, /mute, /clear,
+ * /quit — as registry entries: each parses its words purely (bad input becomes a one-line usage
+ * hint, never an exception) and runs on the peer. The trust commands (/verify, /trust …) are in
+ * trust_commands.ts.
  */
 import { UsageError } from "../../errors.ts";
 import { checkRoomName, RoomError } from "../../peer/rooms/rooms.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { checkText } from "../peer_args.ts";
-import { formatHistoryLine, formatSafetyNumber } from "./format.ts";
+import { formatHistoryLine } from "./format.ts";
 import {
   type ArgKind,
   defineEntry,
@@ -30,8 +31,6 @@ export type ReplCommand =
   | { readonly kind: "window"; readonly number?: number }
   | { readonly kind: "mute"; readonly target?: string }
   | { readonly kind: "clear" }
-  | { readonly kind: "verify"; readonly user: string; readonly confirm: boolean }
-  | { readonly kind: "trust"; readonly user: string }
   | {
     readonly kind: "history";
     /**
@@ -122,30 +121,6 @@ export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
     },
   ),
   core(
-    "verify",
-    [],
-    "/verify <user> [yes]",
-    "show the safety number; `yes` marks <user> verified",
-    ({ args }, ctx, usage) => {
-      const [user, confirm, ...rest] = args;
-      if (user === undefined || rest.length > 0) return usage();
-      if (confirm !== undefined && confirm.toLowerCase() !== "yes") return usage();
-      return withUser(user, ctx, usage, (u) => ({ kind: "verify", user: u, confirm: !!confirm }));
-    },
-    ["user"],
-  ),
-  core(
-    "trust",
-    [],
-    "/trust <user>",
-    "accept <user>'s new identity key, release held messages",
-    ({ args }, ctx, usage) => {
-      if (args.length !== 1) return usage();
-      return withUser(args[0]!, ctx, usage, (user) => ({ kind: "trust", user }));
-    },
-    ["user"],
-  ),
-  core(
     "history",
     [],
     "/history [user|#room] [n]",
@@ -177,12 +152,13 @@ export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
   core("quit", ["exit"], "/quit", "log out and exit (also Ctrl-C, Ctrl-D)", bare("quit")),
 ];
 
-function withUser(
+/** Runs `then` with the normalized username `input`, or gives a usage hint (invalid, or us). */
+export function withUser<P>(
   input: string,
   ctx: ReplContext,
   usage: (why?: string) => ReplUsage,
-  then: (user: string) => Parsed,
-): Parsed {
+  then: (user: string) => P,
+): P | ReplUsage {
   let user: string;
   try {
     user = normalizeUsername(input);
@@ -279,24 +255,6 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
     }
     case "clear":
       return repl.clear();
-    case "verify": {
-      const number = await peer.safetyNumber(command.user);
-      if (!command.confirm) {
-        return repl.print(formatSafetyNumber(command.user, number, s).join("\n"));
-      }
-      peer.markVerified(command.user);
-      return repl.print(s.green(
-        `${command.user} is verified: if ${command.user}'s key ever changes, messages to ` +
-          `${command.user} are blocked until you /trust again.`,
-      ));
-    }
-    case "trust": {
-      const released = peer.trust(command.user);
-      if (released === undefined) {
-        return repl.print(`${command.user}'s key has not changed: there is nothing to trust.`);
-      }
-      return repl.print(`Trusted ${command.user}'s new key; ${released} held message(s) released.`);
-    }
     case "history": {
       const current = command.user ?? command.room ?? repl.target;
       const room = current?.startsWith("#") ? current : undefined;

@@ -4,6 +4,7 @@
  */
 import type { PeerEvent } from "../../peer/events.ts";
 import type { HistoryLine } from "../../peer/peer.ts";
+import type { SessionProtocol } from "../../peer/store/contact_protocols.ts";
 
 /** Text decorations; identity functions when colours are off. */
 export interface Style {
@@ -130,16 +131,43 @@ export function keyChangedLine(username: string, blocked: boolean, s: Style): st
     : `messages to ${username} are HELD`;
   return s.bold(s.red(
     `!!! WARNING: ${username}'s identity key CHANGED. Someone may be impersonating ${username}. ` +
-      `${what} until you compare safety numbers (/verify ${username}) and type /trust ${username}.`,
+      `${what} until you compare fingerprints (/trust ${username} shows the new one) and trust ` +
+      `it; held messages are then yours to /resend or /discard.`,
   ));
+}
+
+/** The note under a message whose send time was far off (so it is shown as it arrived). */
+export function clockNoteLine(from: string, note: string, s: Style): string {
+  return s.dim(s.yellow(`  ! shown as it arrived: ${sanitize(from)}'s message — ${note}`));
+}
+
+/**
+ * A message from a key not yet trusted as its sender: behind a banner, and not shown as from
+ * the contact (`bob?`), since it may be from someone else.
+ */
+export function untrustedMessageLines(
+  event: Extract<PeerEvent, { type: "message" }>,
+  s: Style,
+): string {
+  const who = event.from;
+  const banner = s.bold(s.red(
+    `!!! UNTRUSTED: the next message comes from a NEW key claiming to be ${who}. It may not be ` +
+      `${who}. Compare safety numbers (/trust ${who}) before you believe it.`,
+  ));
+  const line = `${s.dim(`[${clock(event.sentAt)}]`)} ${s.bold(s.red(`${who}?`))}: ${
+    messageBody(event.text)
+  }`;
+  return `${keyChangedLine(who, false, s)}\n${banner}\n${line}`;
 }
 
 /** One line for a peer event, or undefined for events not shown. */
 export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   switch (event.type) {
     case "message": {
-      const line = chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s);
-      return event.keyChanged ? `${keyChangedLine(event.from, false, s)}\n${line}` : line;
+      const line = event.trusted
+        ? chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s)
+        : untrustedMessageLines(event, s);
+      return event.clockNote ? `${line}\n${clockNoteLine(event.from, event.clockNote, s)}` : line;
     }
     case "delivered":
       return s.dim(s.green(`  ✓ delivered to ${event.to}`));
@@ -149,29 +177,74 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
       return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(event.reason)}`);
     case "presence":
       return s.dim(`* ${event.username} ${event.online ? "is online" : "went offline"}`);
-    case "key-changed":
-      return keyChangedLine(event.username, event.blocked, s);
+    case "key-changed": {
+      const line = keyChangedLine(event.username, event.blocked, s);
+      return event.detail === undefined
+        ? line
+        : `${line}\n${s.bold(s.red(`!!! ${sanitize(event.detail)}`))}`;
+    }
     case "notice":
       return s.yellow(`* ${sanitize(event.text)}`);
+    case "x3dh-session":
+      return x3dhSessionLine(event.username, event.downgrade, s);
   }
+}
+
+/** The line shown when a new session with `username` is X3DH (no post-quantum keys). */
+export function x3dhSessionLine(username: string, downgrade: boolean, s: Style): string {
+  return downgrade
+    ? s.bold(s.red(
+      `!!! WARNING: the new session with ${username} is X3DH, WITHOUT post-quantum keys, though ` +
+        `${username} published them before: an older tincan on ${username}'s side, or a ` +
+        `rendezvous stripping them. Compare safety numbers (/verify ${username}) if unexpected.`,
+    ))
+    : s.yellow(
+      `* the session with ${username} uses X3DH: ${username} publishes no post-quantum keys ` +
+        `(an older tincan), so it is not protected against a future quantum computer`,
+    );
+}
+
+/** How /verify names a session's key agreement (Peer.sessionProtocol). */
+export function protocolLine(protocol: SessionProtocol): string {
+  switch (protocol) {
+    case "pqxdh":
+      return "Session setup: PQXDH (post-quantum, ML-KEM-768)";
+    case "x3dh":
+      return "Session setup: X3DH (no post-quantum keys published)";
+    case "x3dh-downgraded":
+      return "Session setup: X3DH, DOWNGRADED (post-quantum keys were published before)";
+    case "none":
+      return "Session setup: no session yet";
+  }
+}
+
+/** How a sender is named whose key is not trusted as that user yet: it may be someone else. */
+export function untrustedName(username: string): string {
+  return `${username}? (UNTRUSTED new key)`;
 }
 
 /** One line of /history. */
 export function formatHistoryLine(line: HistoryLine, self: string, s: Style): string {
-  const from = line.outgoing ? self : line.peer;
+  const from = line.outgoing ? self : line.untrusted ? untrustedName(line.peer) : line.peer;
   const to = line.outgoing ? line.peer : self;
   return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${
     messageBody(line.text)
   }`;
 }
 
-/** The /verify answer: the safety number and what to do with it. */
-export function formatSafetyNumber(user: string, number: string, s: Style): string[] {
+/** The /verify answer: the safety number, the session's key agreement, what to do with them. */
+export function formatSafetyNumber(
+  user: string,
+  number: string,
+  s: Style,
+  protocol?: SessionProtocol,
+): string[] {
   const groups = number.split(" ");
   return [
     `Safety number with ${user}:`,
     `  ${s.bold(groups.slice(0, 6).join(" "))}`,
     `  ${s.bold(groups.slice(6).join(" "))}`,
+    ...(protocol ? [protocolLine(protocol)] : []),
     `Compare it with ${user} in person or over a channel you trust. If it matches, type ` +
     `/verify ${user} yes`,
   ];

@@ -18,7 +18,20 @@ export type ReplFiles = Pick<
 /** What the REPL uses of a peer (tests pass a fake). */
 export type ChatPeer = Pick<
   Peer,
-  "username" | "on" | "online" | "send" | "safetyNumber" | "markVerified" | "trust" | "history"
+  | "username"
+  | "on"
+  | "online"
+  | "send"
+  | "safetyNumber"
+  | "sessionProtocol"
+  | "markVerified"
+  | "pendingKey"
+  | "trust"
+  | "heldMessages"
+  | "resendHeld"
+  | "discardHeld"
+  | "whois"
+  | "history"
 >;
 
 /** One input line after its command word, tokenised once for every command. */

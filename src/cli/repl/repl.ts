@@ -15,12 +15,13 @@ import { FILE_COMMANDS, fileEventLines, shortId } from "./file_commands.ts";
 import {
   type ChatLine,
   chatLine,
+  clockNoteLine,
   dateLine,
   day,
   formatEvent,
-  keyChangedLine,
   sanitize,
   style,
+  untrustedMessageLines,
 } from "./format.ts";
 import { loadInputHistory, MAX_INPUT_HISTORY, saveInputLine } from "./input_history.ts";
 import type { EditorAction } from "./line_editor.ts";
@@ -37,10 +38,11 @@ import {
 import { formatRoomEvent, ROOM_COMMANDS } from "./room_commands.ts";
 import { statusLine } from "./status_line.ts";
 import { type TerminalPort, TerminalUI } from "./terminal.ts";
+import { TRUST_COMMANDS } from "./trust_commands.ts";
 
 /** The REPL's command registry: the core commands, and those of the features it has. */
 export function replRegistry(features: { rooms: boolean; files: boolean }): ReplRegistry {
-  const entries: ReplEntry[] = [...CORE_COMMANDS];
+  const entries: ReplEntry[] = [...CORE_COMMANDS, ...TRUST_COMMANDS];
   if (features.rooms) entries.push(...ROOM_COMMANDS);
   if (features.files) entries.push(...FILE_COMMANDS);
   return new ReplRegistry(entries);
@@ -313,9 +315,12 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
   const stopEvents = peer.on((event) => {
     switch (event.type) {
       case "message": {
-        if (event.keyChanged) print(keyChangedLine(event.from, false, s));
         const { sentAt, from, text } = event;
-        return arrived(from, { sentAt, from, text });
+        // From a key not trusted as `from` yet: behind its banner, not as `from`'s own line.
+        const shown = event.trusted ? undefined : untrustedMessageLines(event, s);
+        arrived(from, { sentAt, from, text }, shown);
+        if (event.clockNote) print(clockNoteLine(from, event.clockNote, s));
+        return;
       }
       case "delivered":
       case "queued":

@@ -7,11 +7,28 @@ import { PROTOCOL } from "../../protocol/ids.ts";
 import { openStream, type Target } from "../../net/dial.ts";
 import { expectOk } from "./expect_ok.ts";
 
+/** ML-KEM-768 prekeys to publish (PQXDH). */
+export interface KemPrekeys {
+  /** Sent on every upload: an upload without it deletes the user's KEM prekeys there. */
+  readonly lastResortPrekey: SignedKey;
+  /** At most MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD new one-time KEM prekeys. */
+  readonly oneTimePrekeys: readonly SignedKey[];
+}
+
 /** Keys to publish. */
 export interface PrekeyUpload {
   readonly identityDhKey: SignedKey;
   readonly signedPrekey: SignedKey;
   readonly oneTimePrekeys: readonly SignedKey[];
+  /** Absent: the upload of a version without PQXDH (the rendezvous drops our KEM prekeys). */
+  readonly kemPrekeys?: KemPrekeys;
+}
+
+/** How many one-time prekeys the rendezvous holds after an upload. */
+export interface PrekeysLeft {
+  readonly oneTime: number;
+  /** One-time KEM prekeys; undefined from a rendezvous without PQXDH. */
+  readonly kemOneTime: number | undefined;
 }
 
 /** What a lookup returns; signatures are still to be checked by the caller. */
@@ -20,6 +37,12 @@ export interface UserRecord {
   readonly identityDhKey?: SignedKey;
   readonly signedPrekey?: SignedKey;
   readonly oneTimePrekey?: SignedKey;
+  /** The user's ML-KEM-768 last-resort prekey, when its latest upload had KEM prekeys. */
+  readonly kemLastResortPrekey?: SignedKey;
+  /** An ML-KEM-768 one-time prekey (consumed by this lookup). */
+  readonly kemOneTimePrekey?: SignedKey;
+  /** One-time KEM prekeys left; undefined from a rendezvous without PQXDH. */
+  readonly kemOneTimePrekeysLeft?: number;
   readonly peerRecords: Uint8Array[];
 }
 
@@ -52,13 +75,14 @@ const NO_KEYS = { oneTimePrekeys: [] as SignedKey[], withoutOneTimePrekey: false
 
 /**
  * Publishes this user's keys; returns how many one-time prekeys the rendezvous now holds.
- * @throws RemoteError E_INVALID_SIGNATURE, E_NOT_AUTHORIZED, …
+ * @throws RemoteError E_INVALID_SIGNATURE, E_BAD_REQUEST (a KEM prekey id reused with another
+ * key), E_UNAVAILABLE (over the KEM pool cap), E_NOT_AUTHORIZED, …
  */
 export async function uploadPrekeys(
   node: TincanNode,
   rendezvous: Target,
   keys: PrekeyUpload,
-): Promise<number> {
+): Promise<PrekeysLeft> {
   const response = await ask(node, rendezvous, {
     type: DirectoryRequest.Type.UPLOAD_PREKEYS,
     username: "",
@@ -66,13 +90,21 @@ export async function uploadPrekeys(
     signedPrekey: keys.signedPrekey,
     oneTimePrekeys: [...keys.oneTimePrekeys],
     withoutOneTimePrekey: false,
+    ...(keys.kemPrekeys
+      ? {
+        kemPrekeys: {
+          lastResortPrekey: keys.kemPrekeys.lastResortPrekey,
+          oneTimePrekeys: [...keys.kemPrekeys.oneTimePrekeys],
+        },
+      }
+      : {}),
   }, "publish prekeys");
-  return response.oneTimePrekeysLeft;
+  return { oneTime: response.oneTimePrekeysLeft, kemOneTime: response.kemOneTimePrekeysLeft };
 }
 
 /**
- * Looks up `username`: certificate, keys (consuming one one-time prekey unless
- * `withoutOneTimePrekey`), peer records.
+ * Looks up `username`: certificate, keys (consuming one one-time prekey and one one-time KEM
+ * prekey unless `withoutOneTimePrekey`), peer records.
  * @throws RemoteError E_NOT_FOUND when there is no such user.
  */
 export async function lookupUser(
@@ -97,6 +129,11 @@ export async function lookupUser(
     ...(response.identityDhKey ? { identityDhKey: response.identityDhKey } : {}),
     ...(response.signedPrekey ? { signedPrekey: response.signedPrekey } : {}),
     ...(response.oneTimePrekey ? { oneTimePrekey: response.oneTimePrekey } : {}),
+    ...(response.kemLastResortPrekey ? { kemLastResortPrekey: response.kemLastResortPrekey } : {}),
+    ...(response.kemOneTimePrekey ? { kemOneTimePrekey: response.kemOneTimePrekey } : {}),
+    ...(response.kemOneTimePrekeysLeft === undefined
+      ? {}
+      : { kemOneTimePrekeysLeft: response.kemOneTimePrekeysLeft }),
     peerRecords: response.peerRecords,
   };
 }

@@ -2,7 +2,9 @@
  * Incoming envelopes and acknowledgements. An envelope is accepted only when: its signature is
  * the Noise-authenticated sender's (for mail from the rendezvous mailbox: the signature of the
  * sender key it names), it is addressed to us, it is not a duplicate, it decrypts, and the
- * username inside is certified by the rendezvous for the sending key (incoming_decision.ts).
+ * username inside is bound to the sending key by a current rendezvous certificate (cached with
+ * an expiry, sender_certificates.ts) — the pinned key too, which may have been retired from the
+ * account since (incoming_decision.ts).
  * Then session, content and the seen id are committed in one transaction (received_commit.ts)
  * before the Ack is sent (or the mail acknowledged), so an Ack always means "stored". A receipt
  * (CONTENT_KINDS.receipt) marks our mailed messages delivered. Content of other kinds goes to the
@@ -16,8 +18,6 @@ import type { PeerId } from "@libp2p/interface";
 import { sealAtRest } from "../../crypto/at_rest.ts";
 import { bytesEqual, toHex } from "../../crypto/bytes.ts";
 import type { Envelope } from "../../crypto/envelope.ts";
-import { StatementError } from "../../crypto/statements.ts";
-import { RemoteError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { Ack, Content } from "../../proto/chat.ts";
 import { Receipt } from "../../proto/mailbox.ts";
@@ -29,9 +29,12 @@ import type { ContentHandler } from "../service.ts";
 import { bodyContext } from "../store/body_context.ts";
 import type { ContactStore } from "../store/contacts.ts";
 import type { OutboxStore } from "../store/outbox.ts";
-import type { KeyStanding } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
+import { retryIfStale, StaleStateError } from "../store/compare_and_set.ts";
+import { checkSendTime } from "./clock_check.ts";
 import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
+import { sessionProtocolEvent } from "./session_protocol_event.ts";
+import { SenderCertificates, type SenderCertifier } from "./sender_certificates.ts";
 import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
 
 /** A username no session has been bound to yet; replaced by the certified one. */
@@ -58,25 +61,14 @@ export interface IncomingStores extends ReceivedStores {
   readonly storageKey: Uint8Array;
 }
 
-/** Asks the rendezvous which key it certifies for a username (and judges it against the pin). */
-export interface SenderCertifier {
-  /**
-   * @throws RemoteError when the lookup is refused; StatementError for a bad certificate.
-   */
-  resolve(
-    username: string,
-    now: number,
-  ): Promise<{ readonly identityKey: Uint8Array; readonly standing: KeyStanding }>;
-}
-
 /** Where the outcomes of our own messages go (the outgoing side). */
 export interface DeliveryReports {
   /** Our message `id` to `to` was delivered. */
   delivered(id: MessageIdHex, to: string): void;
   /** Our message `id` to `to` failed for `reason`. */
   failed(id: MessageIdHex, to: string, reason: string): void;
-  /** `username`'s key changed (blocked when it was verified). */
-  keyChanged(username: string, blocked: boolean): void;
+  /** `username`'s key changed (blocked when it was verified); `detail` says what else is wrong. */
+  keyChanged(username: string, blocked: boolean, detail?: string): void;
 }
 
 /** Everything Incoming works with. */
@@ -110,7 +102,16 @@ type Pass = Outcome | { readonly result: "certify"; readonly claimed: string };
 
 /** Handles what arrives on chat links and from the mailbox. */
 export class Incoming {
-  constructor(private readonly ports: IncomingPorts) {}
+  readonly #certificates: SenderCertificates;
+
+  constructor(private readonly ports: IncomingPorts) {
+    this.#certificates = new SenderCertificates(ports.certifier);
+  }
+
+  /** Drops `username`'s cached certificate (its key may have changed): the next message asks. */
+  recertify(username: string): void {
+    this.#certificates.forget(username);
+  }
 
   /** Processes one signed envelope from `from`; returns the Ack to send back. */
   async onEnvelope(bytes: Uint8Array, from: PeerId): Promise<Ack> {
@@ -186,31 +187,27 @@ export class Incoming {
   }
 
   /**
-   * Decrypts, judges and commits an opened envelope under the sender's lock; certifies the
-   * sender between two passes when its key is not the pinned one.
+   * Decrypts, judges and commits an opened envelope under the sender's lock. The sender's current
+   * certificate is fetched first when its key is a contact's, else between two passes (once the
+   * username inside is known).
    */
   async #receive(envelope: Envelope, senderKey: Uint8Array, via: Via): Promise<Outcome> {
-    let certification: Certification | undefined;
+    const known = this.ports.stores.contacts.byKey(senderKey)?.username;
+    let certification = known === undefined ? undefined : await this.#certify(known);
     for (;;) {
       const pass = await this.ports.sessions.exclusive(
         senderKey,
-        () => this.#pass(envelope, senderKey, via, certification),
+        // A commit made stale by another process on this profile (it moved the session on):
+        // this pass starts again from the stored session (maybe to find the message seen).
+        () => retryIfStale(() => this.#pass(envelope, senderKey, via, certification)),
       );
       if (pass.result !== "certify") return pass;
       certification = await this.#certify(pass.claimed);
     }
   }
 
-  async #certify(username: string): Promise<Certification> {
-    try {
-      const user = await this.ports.certifier.resolve(username, this.ports.now());
-      return { certified: true, identityKey: user.identityKey, standing: user.standing };
-    } catch (err: unknown) {
-      if (err instanceof RemoteError || err instanceof StatementError) {
-        return { certified: false, reason: err.message };
-      }
-      throw err;
-    }
+  #certify(username: string): Promise<Certification> {
+    return this.#certificates.certify(username, this.ports.now());
   }
 
   async #pass(
@@ -255,17 +252,24 @@ export class Incoming {
       return { result: "rejected", reason: judged.reason };
     }
     const keyChanged = judged.verdict === "hold";
-    if (keyChanged) {
+    if (judged.verdict === "hold") {
       stores.outbox.hold(from, now);
-      reports.keyChanged(from, false);
+      reports.keyChanged(from, false, judged.warning);
     }
     const received = { senderKey, messageId: envelope.messageId, from, decrypted, now };
-    const sentAt = Number(content.sentAt);
+    // The sender's clock is its word: a time far off is not sorted by (clock_check.ts).
+    const clock = checkSendTime(Number(content.sentAt), now);
+    const sentAt = clock.sentAt;
     if (content.kind === CONTENT_KINDS.receipt) {
       const refused = this.#applyReceipt(content.payload, received, keyChanged);
       return refused ?? { result: "stored", from, kind: content.kind };
     }
     if (content.kind !== "") {
+      if (keyChanged) {
+        // Not the same person until trusted: no room or file message on the old key's standing.
+        const reason = `${this.ports.username} has not trusted ${from}'s new key yet`;
+        return { result: "rejected", reason };
+      }
       const refused = await this.#deliverOther(content, received, sentAt);
       return refused ?? { result: "stored", from, kind: content.kind };
     }
@@ -274,13 +278,14 @@ export class Incoming {
       decrypted.plaintext,
       bodyContext("history", envelope.messageId),
     );
-    commitReceived(stores, received, () => {
+    this.#commit(received, () => {
       stores.history.add({
         messageId: envelope.messageId,
         peer: from,
         outgoing: false,
         sentAt,
         body,
+        ...(keyChanged ? { untrusted: true } : {}),
       }, now);
     });
     this.ports.emit({
@@ -290,7 +295,9 @@ export class Incoming {
       to: this.ports.username,
       text: content.text,
       sentAt,
+      ...(clock.note === undefined ? {} : { clockNote: clock.note }),
       keyChanged,
+      trusted: !keyChanged,
       via,
     });
     return { result: "stored", from, kind: content.kind };
@@ -330,7 +337,7 @@ export class Incoming {
         settled.push({ id: toHex(messageId), reason: why });
       }
     };
-    commitReceived(stores, received, () => {
+    this.#commit(received, () => {
       for (const messageId of receipt.delivered) settle(messageId);
       for (const refusal of receipt.refused) settle(refusal.messageId, refusal.reason);
     });
@@ -365,10 +372,19 @@ export class Incoming {
         payload: content.payload,
       });
     } catch (err: unknown) {
+      if (err instanceof StaleStateError) throw err; // not the message's fault: #receive retries
       const why = err instanceof Error ? err.message : String(err);
       return { result: "rejected", reason: `${content.kind}: ${why}` };
     }
-    commitReceived(this.ports.stores, received);
+    this.#commit(received);
     return undefined;
+  }
+
+  /** commitReceived, then tells the user when the message started an X3DH session. */
+  #commit(received: Received, also?: () => void): void {
+    const { downgraded } = commitReceived(this.ports.stores, received, also);
+    const { protocol } = received.decrypted;
+    const event = protocol && sessionProtocolEvent(received.from, protocol, downgraded);
+    if (event) this.ports.emit(event);
   }
 }

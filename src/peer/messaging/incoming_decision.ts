@@ -1,8 +1,8 @@
 /**
  * The pure decisions about a received envelope, apart from the I/O around them: whether to open
- * it at all (signature, recipient, duplicate), and whether to trust its sender (the pinned key,
- * or the rendezvous certificate of the username inside) — accept, hold our messages to a changed
- * key, or reject.
+ * it at all (signature, recipient, duplicate), and whether to trust its sender (a current
+ * rendezvous certificate of the username inside, judged against the pinned key) — accept, hold
+ * our messages to a changed key, or reject.
  */
 import { bytesEqual } from "../../crypto/bytes.ts";
 import { type Envelope, EnvelopeError, openEnvelope } from "../../crypto/envelope.ts";
@@ -49,9 +49,17 @@ export async function checkEnvelope(
 
 /** What the rendezvous said about the username a message claims to be from. */
 export type Certification =
-  | { readonly certified: true; readonly identityKey: Uint8Array; readonly standing: KeyStanding }
+  | {
+    readonly certified: true;
+    /** Whose certificate this is. */
+    readonly username: string;
+    readonly identityKey: Uint8Array;
+    readonly standing: KeyStanding;
+    /** What is wrong with the key log behind it, if anything. */
+    readonly warning?: string;
+  }
   /** The lookup was refused or the certificate does not verify. */
-  | { readonly certified: false; readonly reason: string };
+  | { readonly certified: false; readonly username: string; readonly reason: string };
 
 /** What is known of a decrypted message's sender when judging it. */
 export interface SenderFacts {
@@ -61,40 +69,55 @@ export interface SenderFacts {
   readonly senderKey: Uint8Array;
   /** The identity key pinned for `claimed`, if it is a contact. */
   readonly pinnedKey?: Uint8Array;
-  /** The rendezvous certification of `claimed`, once asked for. */
+  /** A current certification (not expired), once asked for. */
   readonly certification?: Certification;
 }
 
 /** Whether to accept a message from its sender. */
 export type SenderVerdict =
-  /** The sender is who it says (the pinned key, or certified and trusted or new). */
+  /** The sender is who it says: a current certificate binds its key to `claimed`, pinned or new. */
   | { readonly verdict: "accept" }
   /**
-   * Certified, but not the pinned key: accept it, hold our messages to `claimed` until /trust.
+   * Certified, but not the pinned key: show it as from an untrusted key, hold our messages to
+   * `claimed` until /trust.
    */
-  | { readonly verdict: "hold" }
-  /** Not certified, or `blocked` (a verified contact's key changed). */
+  | { readonly verdict: "hold"; readonly warning?: string }
+  /** Not certified for this key (retired, stolen, another user's), or `blocked`. */
   | { readonly verdict: "reject"; readonly reason: string; readonly blocked: boolean }
-  /** The pinned key is not the sender's: ask the rendezvous for `claimed`'s certificate. */
+  /** No current certificate of `claimed` yet: ask the rendezvous for it. */
   | { readonly verdict: "certify" };
 
-/** Judges a message's sender from the pinned key and, when needed, the certification. */
+/**
+ * Judges a message's sender: its key must be the one a current certificate binds to the claimed
+ * username — even when it is the pinned key, which may have been retired from the account since
+ * (a stolen device) — and not a key retired from it.
+ */
 export function judgeSender(facts: SenderFacts): SenderVerdict {
   const { claimed, senderKey, pinnedKey, certification } = facts;
-  if (pinnedKey !== undefined && bytesEqual(pinnedKey, senderKey)) return { verdict: "accept" };
-  if (certification === undefined) return { verdict: "certify" };
+  if (certification === undefined || certification.username !== claimed) {
+    return { verdict: "certify" };
+  }
   if (!certification.certified) {
     const reason = `cannot check ${claimed}'s certificate: ${certification.reason}`;
     return { verdict: "reject", reason, blocked: false };
   }
   if (!bytesEqual(certification.identityKey, senderKey)) {
-    const reason = `the rendezvous does not certify this key for ${claimed}`;
+    const reason = pinnedKey !== undefined && bytesEqual(pinnedKey, senderKey)
+      ? `${claimed}'s account moved to another key: this key was retired from it`
+      : `the rendezvous does not certify this key for ${claimed}`;
+    return { verdict: "reject", reason, blocked: false };
+  }
+  if (certification.standing === "retired") {
+    const reason = `this key was retired from ${claimed}'s account and is not accepted again`;
     return { verdict: "reject", reason, blocked: false };
   }
   if (certification.standing === "blocked") {
     const reason = `${claimed} is verified and its key changed: blocked`;
     return { verdict: "reject", reason, blocked: true };
   }
-  if (certification.standing === "changed") return { verdict: "hold" };
+  if (certification.standing === "changed") {
+    const { warning } = certification;
+    return warning === undefined ? { verdict: "hold" } : { verdict: "hold", warning };
+  }
   return { verdict: "accept" };
 }

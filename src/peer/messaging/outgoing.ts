@@ -3,7 +3,8 @@
  * recipient's trusted key and sent over the chat link, and resent until acknowledged. When the
  * recipient cannot be reached, the same signed envelope goes to its mailbox at the rendezvous
  * (queued) and is delivered when the recipient's receipt comes back. Messages to a user whose
- * key changed are held until /trust.
+ * key changed are held: not sent until the user trusts the key and resends them
+ * (contact_trust.ts).
  *
  * Every collaborator is a small interface (stores, encryptor, resolver, links, mail drop,
  * presence, clock, event sink), so this runs in tests on in-memory SQLite with fakes.
@@ -27,6 +28,7 @@ import { bodyContext } from "../store/body_context.ts";
 import type { ContactStore } from "../store/contacts.ts";
 import type { HistoryStore } from "../store/history.ts";
 import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
+import { isAccepted } from "../trust.ts";
 import type { LinkToken } from "./chat_links.ts";
 
 /** How long a resolved recipient (key, addresses) is reused before asking the rendezvous again. */
@@ -298,9 +300,9 @@ export class Outgoing {
       }
       return { retry: true, why: `cannot look ${to} up: ${(err as Error).message}` };
     }
-    if (user.standing === "changed" || user.standing === "blocked") {
+    if (!isAccepted(user.standing)) {
       stores.outbox.hold(to, this.ports.now());
-      this.keyChanged(to, user.standing === "blocked");
+      this.keyChanged(to, user.standing !== "changed", user.warning);
       return DONE;
     }
     // No addresses and no open link: offline, so mail at once — unless presence says it is
@@ -416,10 +418,18 @@ export class Outgoing {
     this.#report({ type: "failed", id, to, reason });
   }
 
-  /** `username`'s key changed (blocked when verified): forgets it and tells the user. */
-  keyChanged(username: string, blocked: boolean): void {
+  /**
+   * `username`'s key changed (blocked when verified, or a retired key): forgets it and tells the
+   * user, with `detail` when the key log says more.
+   */
+  keyChanged(username: string, blocked: boolean, detail?: string): void {
     this.forget(username);
-    this.ports.emit({ type: "key-changed", username, blocked });
+    this.ports.emit({
+      type: "key-changed",
+      username,
+      blocked,
+      ...(detail === undefined ? {} : { detail }),
+    });
   }
 
   /** Passes the event of one of our messages on, unless the message is quiet; settles it. */
@@ -434,7 +444,7 @@ export class Outgoing {
     const cached = this.#resolved.get(to);
     if (cached && this.ports.now() - cached.at < RESOLVE_TTL_MS) return cached.user;
     const user = await this.ports.resolver.resolve(to, this.ports.now());
-    if (user.standing === "trusted" || user.standing === "new") {
+    if (isAccepted(user.standing)) {
       this.#resolved.set(to, { user: { ...user, standing: "trusted" }, at: this.ports.now() });
     } else {
       this.#resolved.delete(to);

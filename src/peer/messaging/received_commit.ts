@@ -1,6 +1,6 @@
 /**
  * The one commit of a received message: the advanced ratchet session, the deleted one-time
- * prekey, the seen id, and what the message itself changes (a history line, settled outbox
+ * prekeys (X25519 and ML-KEM), the key agreement of a new session, the seen id, and what the message itself changes (a history line, settled outbox
  * entries), in one transaction — made before the message is acknowledged, so an Ack means
  * "stored".
  */
@@ -9,6 +9,8 @@ import { PrekeyKind } from "../../crypto/prekeys.ts";
 import { transaction } from "../../store/database.ts";
 import type { HistoryStore } from "../store/history.ts";
 import type { OwnKeyStore } from "../store/own_keys.ts";
+import type { OwnKemKeyStore } from "../store/own_kem_keys.ts";
+import type { ContactProtocolStore } from "../store/contact_protocols.ts";
 import type { RatchetSessionStore } from "../store/ratchet_sessions.ts";
 import type { Decrypted } from "./session_manager.ts";
 
@@ -17,7 +19,15 @@ export interface ReceivedStores {
   readonly db: DatabaseSync;
   readonly ratchetSessions: RatchetSessionStore;
   readonly ownKeys: OwnKeyStore;
+  readonly kemKeys: OwnKemKeyStore;
+  readonly protocols: ContactProtocolStore;
   readonly history: HistoryStore;
+}
+
+/** What a commit found. */
+export interface Committed {
+  /** The message started an X3DH session with a contact that had post-quantum keys before. */
+  readonly downgraded: boolean;
 }
 
 /** One decrypted message to commit. */
@@ -39,14 +49,20 @@ export function commitReceived(
   stores: ReceivedStores,
   received: Received,
   also: () => void = () => {},
-): void {
+): Committed {
   const { decrypted, now } = received;
-  transaction(stores.db, () => {
+  return transaction(stores.db, () => {
     stores.ratchetSessions.save({ ...decrypted.session, username: received.from });
     if (decrypted.usedOneTimePrekeyId !== undefined) {
       stores.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
     }
+    if (decrypted.usedKemOneTimePrekeyId !== undefined) {
+      stores.kemKeys.delete(PrekeyKind.KemOneTime, decrypted.usedKemOneTimePrekeyId);
+    }
+    const downgraded = decrypted.protocol !== undefined &&
+      stores.protocols.recordSession(received.from, decrypted.protocol, now);
     stores.history.markSeen(received.senderKey, received.messageId, now);
     also();
+    return { downgraded };
   });
 }

@@ -1,8 +1,8 @@
 /**
  * Turns plaintexts into ratchet messages for a contact and back, choosing or creating the Double
- * Ratchet session (X3DH as initiator with the contact's published bundle, or as responder on a
- * first message). Nothing is written here: every method returns the session to save and the
- * one-time prekey to delete, so the caller commits them in one transaction with the message —
+ * Ratchet session (PQXDH as initiator with the contact's published bundle — X3DH when it has no
+ * KEM prekey —, or as responder on a first message). Nothing is written here: every method
+ * returns the session to save and the one-time prekeys (EC and KEM) to delete, so the caller commits them in one transaction with the message —
  * or drops them when anything fails, leaving the stored state unchanged. The caller holds
  * `exclusive` for the peer from reading the session until that transaction commits.
  */
@@ -19,12 +19,14 @@ import {
   type RatchetState,
 } from "../../crypto/ratchet.ts";
 import { deserializeRatchetState, serializeRatchetState } from "../../crypto/ratchet_state.ts";
-import { initiate, type PrekeyBundle, respond } from "../../crypto/x3dh.ts";
+import { type HandshakeProtocol, initiate, type PqxdhBundle, respond } from "../../crypto/pqxdh.ts";
 import { PrekeyHeader as PrekeyHeaderCodec } from "../../proto/envelope.ts";
 import type { OwnKeyStore } from "../store/own_keys.ts";
+import type { OwnKemKeyStore } from "../store/own_kem_keys.ts";
 import type { RatchetSessionStore, StoredSession } from "../store/ratchet_sessions.ts";
 import { toHex } from "../../crypto/bytes.ts";
 import { KeyedMutex } from "../../net/keyed_mutex.ts";
+import { sendingSession } from "./session_choice.ts";
 
 /** Our long-term keys. */
 export interface LocalIdentity {
@@ -44,13 +46,20 @@ export interface Encrypted {
   readonly prekey?: PrekeyHeader;
   readonly message: RatchetMessage;
   readonly session: StoredSession;
+  /** Set when this call started the session: the key agreement it used. */
+  readonly protocol?: HandshakeProtocol;
 }
 
-/** The outcome of decrypting: the plaintext, the session to save, a one-time prekey to delete. */
+/**
+ * The outcome of decrypting: the plaintext, the session to save, the one-time prekeys to delete
+ * and, when this message started the session, the key agreement the sender used.
+ */
 export interface Decrypted {
   readonly plaintext: Uint8Array;
   readonly session: StoredSession;
   readonly usedOneTimePrekeyId?: number;
+  readonly usedKemOneTimePrekeyId?: number;
+  readonly protocol?: HandshakeProtocol;
 }
 
 /** An envelope no session can decrypt. */
@@ -77,6 +86,7 @@ export class SessionManager {
     private readonly self: LocalIdentity,
     private readonly ownKeys: OwnKeyStore,
     private readonly sessions: RatchetSessionStore,
+    private readonly kemKeys: OwnKemKeyStore,
   ) {}
 
   /**
@@ -95,19 +105,21 @@ export class SessionManager {
   }
 
   /**
-   * Encrypts `plaintext` for `peer` with its most recently used session, or a new one made from
-   * `bundle()` (X3DH as initiator) when there is none.
+   * Encrypts `plaintext` for `peer` with the session session_choice.ts picks, or a new one made
+   * from `bundle()` (PQXDH as initiator, X3DH when the bundle has no KEM prekey) when there is
+   * none.
    * @throws X3dhError when the bundle's signatures do not verify; RatchetError when the session
    * cannot send.
    */
   async encrypt(
     peer: Peer,
     plaintext: Uint8Array,
-    bundle: () => Promise<PrekeyBundle>,
+    bundle: () => Promise<PqxdhBundle>,
     now: number,
   ): Promise<Encrypted> {
-    let stored = this.sessions.list(peer.username, peer.identityKey)[0];
+    let stored = sendingSession(this.sessions.list(peer.username, peer.identityKey));
     let state: RatchetState;
+    let protocol: HandshakeProtocol | undefined;
     if (stored === undefined) {
       const started = await initiate(this.self, await bundle());
       state = await ratchetInitAlice(
@@ -122,7 +134,9 @@ export class SessionManager {
         ...(started.oneTimePrekeyId === undefined
           ? {}
           : { oneTimePrekeyId: started.oneTimePrekeyId }),
+        ...(started.protocol === "pqxdh" ? { pqxdh: started.pqxdh } : {}),
       };
+      protocol = started.protocol;
       stored = {
         username: peer.username,
         sessionId: await sessionIdOf(started.ephemeralPublic),
@@ -137,14 +151,17 @@ export class SessionManager {
     const result = await ratchetEncrypt(state, plaintext);
     const session = { ...stored, state: serializeRatchetState(result.state), updatedAt: now };
     const prekey = stored.prekeyHeader ? decodePrekeyHeader(stored.prekeyHeader) : undefined;
-    return prekey
-      ? { prekey, message: result.message, session }
-      : { message: result.message, session };
+    return {
+      ...(prekey ? { prekey } : {}),
+      message: result.message,
+      session,
+      ...(protocol ? { protocol } : {}),
+    };
   }
 
   /**
    * Decrypts an envelope from `peer` (whose signature the caller verified): with the session its
-   * X3DH header names (creating it as responder if new), else with each session in turn.
+   * X3DH/PQXDH header names (creating it as responder if new), else with each session in turn.
    * @throws UndecryptableError when no session decrypts it; the stored state is untouched.
    */
   async decrypt(peer: Peer, envelope: Envelope, now: number): Promise<Decrypted> {
@@ -184,7 +201,12 @@ export class SessionManager {
     const { prekeyHeader: _, ...rest } = stored;
     return {
       plaintext: result.plaintext,
-      session: { ...rest, state: serializeRatchetState(result.state), updatedAt: now },
+      session: {
+        ...rest,
+        state: serializeRatchetState(result.state),
+        updatedAt: now,
+        receivedAt: now,
+      },
     };
   }
 
@@ -205,13 +227,24 @@ export class SessionManager {
     if (header.oneTimePrekeyId !== undefined && oneTime === undefined) {
       throw new UndecryptableError(`one-time prekey ${header.oneTimePrekeyId} was already used`);
     }
+    const { pqxdh } = header;
+    const kemKind = pqxdh?.kemPrekeyOneTime ? PrekeyKind.KemOneTime : PrekeyKind.KemLastResort;
+    const kemPrekey = pqxdh && this.kemKeys.get(kemKind, pqxdh.kemPrekeyId);
+    if (pqxdh && kemPrekey === undefined) {
+      throw new UndecryptableError(
+        `${pqxdh.kemPrekeyOneTime ? "one-time" : "last-resort"} KEM prekey ` +
+          `${pqxdh.kemPrekeyId} is unknown, expired or already used`,
+      );
+    }
     let state: RatchetState;
+    let protocol: HandshakeProtocol;
     try {
       const secret = await respond(
         {
           ...this.self,
           signedPrekey: signed.pair,
           ...(oneTime ? { oneTimePrekey: oneTime.pair } : {}),
+          ...(kemPrekey ? { kemPrekey: kemPrekey.pair } : {}),
         },
         {
           identityKey: peer.identityKey,
@@ -220,8 +253,10 @@ export class SessionManager {
           ...(header.oneTimePrekeyId === undefined
             ? {}
             : { oneTimePrekeyId: header.oneTimePrekeyId }),
+          ...(pqxdh ? { pqxdh } : {}),
         },
       );
+      protocol = secret.protocol;
       state = ratchetInitBob(secret.sharedKey, signed.pair, secret.associatedData);
     } catch (err: unknown) {
       throw new UndecryptableError(err instanceof Error ? err.message : String(err), {
@@ -236,9 +271,14 @@ export class SessionManager {
       updatedAt: now,
     };
     const decrypted = await this.#advance(fresh, message, now);
-    return header.oneTimePrekeyId === undefined
-      ? decrypted
-      : { ...decrypted, usedOneTimePrekeyId: header.oneTimePrekeyId };
+    return {
+      ...decrypted,
+      protocol,
+      ...(header.oneTimePrekeyId === undefined
+        ? {}
+        : { usedOneTimePrekeyId: header.oneTimePrekeyId }),
+      ...(pqxdh?.kemPrekeyOneTime ? { usedKemOneTimePrekeyId: pqxdh.kemPrekeyId } : {}),
+    };
   }
 }
 
@@ -249,5 +289,6 @@ function decodePrekeyHeader(bytes: Uint8Array): PrekeyHeader {
     ephemeralKey: decoded.ephemeralKey,
     signedPrekeyId: decoded.signedPrekeyId,
     ...(decoded.oneTimePrekeyId === undefined ? {} : { oneTimePrekeyId: decoded.oneTimePrekeyId }),
+    ...(decoded.pqxdh ? { pqxdh: decoded.pqxdh } : {}),
   };
 }

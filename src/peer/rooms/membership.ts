@@ -53,7 +53,7 @@ export class Membership {
         { roomId: list.roomId, localName: roomName, status: "joined", list: signed, inviter: "" },
         ctx.now(),
       );
-      ctx.store.setChain(list.roomId, me, chain);
+      ctx.store.setChain(list.roomId, me, chain, 0);
     });
     return ctx.store.byName(roomName)!;
   }

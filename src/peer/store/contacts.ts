@@ -1,9 +1,10 @@
 /**
- * Pinned identity keys of other users (trust on first use), the verified mark, and a changed key
- * waiting for the user's /trust.
+ * Pinned identity keys of other users (trust on first use), the verified mark, a changed key
+ * waiting for the user's /trust, and the keys retired from each user's account.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared, selectAll, selectOne } from "../../store/database.ts";
+import { bytesEqual } from "../../crypto/bytes.ts";
+import { prepared, selectAll, selectOne, transaction } from "../../store/database.ts";
 
 /** A contact as stored. */
 export interface Contact {
@@ -14,6 +15,8 @@ export interface Contact {
   readonly verified: boolean;
   /** A different identity key the rendezvous now certifies, not yet trusted. */
   readonly pendingKey?: Uint8Array;
+  /** When the first key was pinned (ms since the Unix epoch). */
+  readonly firstSeen: number;
 }
 
 interface Row {
@@ -21,6 +24,7 @@ interface Row {
   identity_key: Uint8Array;
   verified: number;
   pending_key: Uint8Array | null;
+  first_seen: number;
 }
 
 /** The contacts table. */
@@ -31,7 +35,8 @@ export class ContactStore {
   get(username: string): Contact | undefined {
     const row = selectOne<Row>(
       this.db,
-      "SELECT username, identity_key, verified, pending_key FROM contacts WHERE username = ?",
+      `SELECT username, identity_key, verified, pending_key, first_seen FROM contacts
+       WHERE username = ?`,
       username,
     );
     if (!row) return undefined;
@@ -39,6 +44,7 @@ export class ContactStore {
       username: row.username,
       identityKey: new Uint8Array(row.identity_key),
       verified: Number(row.verified) === 1,
+      firstSeen: Number(row.first_seen),
     };
     return row.pending_key ? { ...contact, pendingKey: new Uint8Array(row.pending_key) } : contact;
   }
@@ -68,14 +74,40 @@ export class ContactStore {
       .run(pendingKey, now, username);
   }
 
-  /** Trusts the pending key: it becomes the pinned key, and the verified mark is cleared. */
-  acceptPending(username: string, now: number): boolean {
-    const result = prepared(
+  /**
+   * Trusts the pending key if it is still `pendingKey`: it becomes the pinned key, the old one is
+   * retired, and the verified mark is cleared. Returns whether it was trusted.
+   */
+  acceptPending(username: string, pendingKey: Uint8Array, now: number): boolean {
+    return transaction(this.db, () => {
+      const contact = this.get(username);
+      if (!contact?.pendingKey || !bytesEqual(contact.pendingKey, pendingKey)) return false;
+      prepared(
+        this.db,
+        `UPDATE contacts SET identity_key = pending_key, pending_key = NULL, verified = 0,
+           updated_at = ? WHERE username = ?`,
+      ).run(now, username);
+      this.retire(username, contact.identityKey, now);
+      return true;
+    });
+  }
+
+  /** Records that `identityKey` was retired from `username`'s account. */
+  retire(username: string, identityKey: Uint8Array, now: number): void {
+    prepared(
       this.db,
-      `UPDATE contacts SET identity_key = pending_key, pending_key = NULL, verified = 0,
-         updated_at = ? WHERE username = ? AND pending_key IS NOT NULL`,
-    ).run(now, username);
-    return Number(result.changes) === 1;
+      "INSERT OR IGNORE INTO retired_keys (username, identity_key, retired_at) VALUES (?, ?, ?)",
+    ).run(username, identityKey, now);
+  }
+
+  /** Whether `identityKey` was retired from `username`'s account. */
+  isRetired(username: string, identityKey: Uint8Array): boolean {
+    return selectOne<{ one: number }>(
+      this.db,
+      "SELECT 1 AS one FROM retired_keys WHERE username = ? AND identity_key = ?",
+      username,
+      identityKey,
+    ) !== undefined;
   }
 
   /** Marks the contact verified (or not). */

@@ -12,6 +12,7 @@ interface HistoryRow {
   outgoing: number;
   sent_at: number;
   body: Uint8Array;
+  untrusted: number;
 }
 
 /** One stored message. */
@@ -21,6 +22,8 @@ export interface HistoryEntry {
   readonly outgoing: boolean;
   readonly sentAt: number;
   readonly body: Uint8Array;
+  /** Received from a changed key not yet trusted as `peer`: it may not be from `peer`. */
+  readonly untrusted?: boolean;
 }
 
 /** Seen ids older than this are forgotten (the ratchet still refuses replays). */
@@ -34,9 +37,18 @@ export class HistoryStore {
   add(entry: HistoryEntry, now: number): void {
     prepared(
       this.db,
-      `INSERT OR IGNORE INTO history (message_id, peer, outgoing, sent_at, stored_at, body)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(entry.messageId, entry.peer, entry.outgoing ? 1 : 0, entry.sentAt, now, entry.body);
+      `INSERT OR IGNORE INTO history
+         (message_id, peer, outgoing, sent_at, stored_at, body, untrusted)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      entry.messageId,
+      entry.peer,
+      entry.outgoing ? 1 : 0,
+      entry.sentAt,
+      now,
+      entry.body,
+      entry.untrusted ? 1 : 0,
+    );
   }
 
   /** The last `limit` messages with `peer` (all peers when undefined), oldest first. */
@@ -59,6 +71,7 @@ export class HistoryStore {
       outgoing: Number(row.outgoing) === 1,
       sentAt: Number(row.sent_at),
       body: new Uint8Array(row.body),
+      ...(Number(row.untrusted) === 1 ? { untrusted: true } : {}),
     }));
   }
 

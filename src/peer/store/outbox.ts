@@ -3,7 +3,8 @@
  * acknowledges it. Bodies are sealed with the storage key by the caller.
  *
  *   pending   written, not yet encrypted for the recipient
- *   held      waiting for /trust after the recipient's key changed (re-encrypted after it)
+ *   held      waiting after the recipient's key changed: never sent until the user says
+ *             /resend (re-encrypted then, for the trusted key) or /discard (failed)
  *   sent      encrypted (envelope stored) and sent at least once; resent until acknowledged
  *   queued    accepted by the recipient's mailbox at the rendezvous; delivered when the
  *             recipient's receipt (or acknowledgement) arrives
@@ -142,6 +143,15 @@ export class OutboxStore {
        WHERE recipient = ? AND status IN ('pending', 'sent', 'queued')`,
     ).run(now, recipient);
     return Number(result.changes);
+  }
+
+  /** `recipient`'s held messages, oldest first. */
+  held(recipient: string): OutboxEntry[] {
+    return selectAll<Row>(
+      this.db,
+      "SELECT * FROM outbox WHERE recipient = ? AND status = 'held' ORDER BY seq",
+      recipient,
+    ).map(fromRow);
   }
 
   /** How many messages to `recipient` are held. */

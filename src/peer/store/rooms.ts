@@ -5,6 +5,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { prepared, selectAll, selectOne } from "../../store/database.ts";
+import { writeIfCurrent } from "./compare_and_set.ts";
 
 /** Where we stand in a room. */
 export type RoomStatus = "invited" | "joined" | "left";
@@ -29,6 +30,8 @@ export interface ChainRow {
   readonly chain?: Uint8Array;
   /** The generation of our own chain given to this member (0: none yet). */
   readonly sharedGeneration: number;
+  /** The version of `chain` (0: no chain yet); setChain succeeds only while it is unchanged. */
+  readonly version: number;
 }
 
 interface RawRoom {
@@ -108,7 +111,12 @@ export class RoomStore {
 
   /** The chain row of `member` in a room, or undefined. */
   chain(roomId: Uint8Array, member: string): ChainRow | undefined {
-    const row = selectOne<{ member: string; chain: Uint8Array | null; shared_generation: number }>(
+    const row = selectOne<{
+      member: string;
+      chain: Uint8Array | null;
+      shared_generation: number;
+      chain_version: number;
+    }>(
       this.db,
       "SELECT * FROM room_chains WHERE room_id = ? AND member = ?",
       roomId,
@@ -119,17 +127,50 @@ export class RoomStore {
       member: row.member,
       ...(row.chain === null ? {} : { chain: new Uint8Array(row.chain) }),
       sharedGeneration: Number(row.shared_generation),
+      version: Number(row.chain_version),
     };
   }
 
-  /** Stores `member`'s sealed chain (ours when `member` is our name). */
-  setChain(roomId: Uint8Array, member: string, chain: Uint8Array): void {
-    this.#setColumn("chain", roomId, member, chain);
+  /**
+   * Stores `member`'s sealed chain (ours when `member` is our name), derived from the chain of
+   * version `derivedFrom` (0: from none) — only while the row still has that version
+   * (compare-and-set), so two processes cannot both move one chain on from the same state.
+   * @throws StaleStateError when the row's chain moved on since `derivedFrom` was read.
+   */
+  setChain(roomId: Uint8Array, member: string, chain: Uint8Array, derivedFrom: number): void {
+    const what = `the sender key of ${member}`;
+    if (derivedFrom === 0) {
+      writeIfCurrent(
+        this.db,
+        what,
+        `INSERT INTO room_chains (room_id, member, chain, chain_version) VALUES (?, ?, ?, 1)
+         ON CONFLICT (room_id, member) DO UPDATE SET chain = excluded.chain, chain_version = 1
+         WHERE room_chains.chain_version = 0`,
+        roomId,
+        member,
+        chain,
+      );
+    } else {
+      writeIfCurrent(
+        this.db,
+        what,
+        `UPDATE room_chains SET chain = ?, chain_version = chain_version + 1
+         WHERE room_id = ? AND member = ? AND chain_version = ?`,
+        chain,
+        roomId,
+        member,
+        derivedFrom,
+      );
+    }
   }
 
   /** Notes that `member` has our chain of `generation`. */
   setShared(roomId: Uint8Array, member: string, generation: number): void {
-    this.#setColumn("shared_generation", roomId, member, generation);
+    prepared(
+      this.db,
+      `INSERT INTO room_chains (room_id, member, shared_generation) VALUES (?, ?, ?)
+       ON CONFLICT (room_id, member) DO UPDATE SET shared_generation = excluded.shared_generation`,
+    ).run(roomId, member, generation);
   }
 
   /** Forgets `member`'s chain and what we shared with it. */
@@ -143,19 +184,5 @@ export class RoomStore {
   /** Forgets every chain of a room (we left it). */
   dropChains(roomId: Uint8Array): void {
     prepared(this.db, "DELETE FROM room_chains WHERE room_id = ?").run(roomId);
-  }
-
-  /** Sets one column of `member`'s row in `room_chains`, adding the row when there is none. */
-  #setColumn(
-    column: "chain" | "shared_generation",
-    roomId: Uint8Array,
-    member: string,
-    value: Uint8Array | number,
-  ): void {
-    prepared(
-      this.db,
-      `INSERT INTO room_chains (room_id, member, ${column}) VALUES (?, ?, ?)
-       ON CONFLICT (room_id, member) DO UPDATE SET ${column} = excluded.${column}`,
-    ).run(roomId, member, value);
   }
 }

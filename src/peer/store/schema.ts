@@ -209,6 +209,70 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
   {
     version: 8,
     sql: `
+      -- Our ML-KEM-768 prekeys for PQXDH: kind 3 last-resort (the newest is published; a
+      -- replaced one answers late first messages until its grace period after replaced_at ends),
+      -- 4 one-time (deleted once used). seed is the 64-byte decapsulation seed d ‖ z, kept like
+      -- own_keys' X25519 private keys.
+      CREATE TABLE own_kem_keys (
+        kind INTEGER NOT NULL CHECK (kind IN (3, 4)),
+        id INTEGER NOT NULL,
+        seed BLOB NOT NULL,
+        public_key BLOB NOT NULL,
+        signature BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        replaced_at INTEGER,
+        PRIMARY KEY (kind, id)
+      ) STRICT;
+      -- Per contact: whether its bundles or sessions ever had post-quantum keys (so a later
+      -- bundle without them is a downgrade), and the key agreement of its newest session.
+      ALTER TABLE contacts ADD COLUMN pq_seen INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE contacts ADD COLUMN session_protocol TEXT
+        CHECK (session_protocol IN ('pqxdh', 'x3dh'));
+    `,
+  },
+  {
+    version: 9,
+    sql: `
+      -- The head of each contact's key log at the rendezvous, as last verified: how many entries,
+      -- the SHA-256 of the last one and of the first one (the account's creation, at created_at),
+      -- and the key it ends with. A later log must extend it.
+      CREATE TABLE key_log_heads (
+        username TEXT PRIMARY KEY,
+        length INTEGER NOT NULL,
+        head BLOB NOT NULL,
+        first_hash BLOB NOT NULL,
+        identity_key BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        checked_at INTEGER NOT NULL
+      ) STRICT;
+      -- Identity keys retired from a contact's account (it moved to another key): never again
+      -- accepted as that contact.
+      CREATE TABLE retired_keys (
+        username TEXT NOT NULL,
+        identity_key BLOB NOT NULL,
+        retired_at INTEGER NOT NULL,
+        PRIMARY KEY (username, identity_key)
+      ) STRICT;
+      -- A message received from a changed key not yet trusted as its sender (shown as such).
+      ALTER TABLE history ADD COLUMN untrusted INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 10,
+    sql: `
+      -- Compare-and-set for key material (compare_and_set.ts): a ratchet session or sender-key
+      -- chain is saved only while its row still has the version the new state was derived from,
+      -- so two processes on one profile cannot both use the same message key.
+      ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE room_chains ADD COLUMN chain_version INTEGER NOT NULL DEFAULT 0;
+      -- When a session last decrypted a message (0: never; the peer may not hold it yet): two
+      -- sessions both in use converge on one (session_choice.ts).
+      ALTER TABLE sessions ADD COLUMN received_at INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 11,
+    sql: `
       -- rooms.parent_list: the signed member list the current one replaced (NULL when unknown),
       -- so a member can check and rank a list an admin signed concurrently with the current one.
       ALTER TABLE rooms ADD COLUMN parent_list BLOB;

@@ -30,6 +30,7 @@ const message = {
   text: "hi\x1b[2J",
   sentAt: Date.UTC(2024, 0, 2, 3, 4, 5),
   keyChanged: false,
+  trusted: true,
   via: "mailbox" as const,
 };
 
@@ -37,6 +38,12 @@ Deno.test("listen --json prints one object per message", () => {
   const line = messageJson(message);
   assert.ok(!line.includes("\n"));
   assert.deepEqual(JSON.parse(line), message);
+});
+
+Deno.test("listen --json says trusted: false for a changed key not yet trusted", () => {
+  const untrusted = { ...message, keyChanged: true, trusted: false };
+  assert.equal(JSON.parse(messageJson(untrusted)).trusted, false);
+  assert.match(messageLine(untrusted), /alice\? \(UNTRUSTED new key\): /);
 });
 
 Deno.test("listen's human line cannot carry terminal escapes", () => {

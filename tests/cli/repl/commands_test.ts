@@ -48,15 +48,6 @@ Deno.test("repl: plain text goes to the /to target", () => {
   isUsage(parse("/to bob carol"), /Usage: \/to/);
 });
 
-Deno.test("repl: /verify and /trust", () => {
-  assert.deepEqual(parse("/verify bob"), { kind: "verify", user: "bob", confirm: false });
-  assert.deepEqual(parse("/verify bob YES"), { kind: "verify", user: "bob", confirm: true });
-  isUsage(parse("/verify bob maybe"), /Usage: \/verify <user> \[yes\]/);
-  isUsage(parse("/verify"), /Usage: \/verify/);
-  assert.deepEqual(parse("/trust bob"), { kind: "trust", user: "bob" });
-  isUsage(parse("/trust"), /Usage: \/trust <user>/);
-});
-
 Deno.test("repl: /history [user|#room] [n]", () => {
   assert.deepEqual(parse("/history"), { kind: "history", limit: HISTORY_DEFAULT });
   assert.deepEqual(parse("/history bob"), { kind: "history", user: "bob", limit: 20 });

@@ -85,7 +85,7 @@ Deno.test("registry: an unknown command gets a one-line hint, with close names",
 Deno.test("registry: completions of a command's name, from names and aliases", () => {
   const registry = replRegistry({ rooms: true, files: true });
   assert.deepEqual(registry.completions("/h"), ["/help", "/history"]);
-  assert.deepEqual(registry.completions("/WH"), ["/whisper", "/who"]);
+  assert.deepEqual(registry.completions("/WH"), ["/whisper", "/who", "/whois"]);
   assert.deepEqual(registry.completions("/to"), ["/to"]);
   assert.deepEqual(registry.completions("/zz"), []);
   assert.deepEqual(registry.completions("hello"), []);

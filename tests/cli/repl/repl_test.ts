@@ -7,11 +7,13 @@ import { MAX_TEXT_BYTES } from "../../../src/cli/peer_args.ts";
 import { FakeTerminal } from "./fake_terminal.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
 import type { HistoryLine } from "../../../src/peer/peer.ts";
+import type { SessionProtocol } from "../../../src/peer/store/contact_protocols.ts";
 
 class FakePeer implements ChatPeer {
   readonly username = "alice";
   readonly sent: { to: string; text: string }[] = [];
   readonly verified: string[] = [];
+  readonly trusted: string[] = [];
   readonly listeners = new Set<PeerListener>();
   onlineUsers = ["bob"];
   on(listener: PeerListener) {
@@ -32,11 +34,33 @@ class FakePeer implements ChatPeer {
     if (user !== "bob") return Promise.reject(new RangeError(`${user} is not a contact`));
     return Promise.resolve(Array(12).fill("12345").join(" "));
   }
-  markVerified(user: string) {
-    this.verified.push(user);
+  sessionProtocol(_user: string): SessionProtocol {
+    return "pqxdh";
   }
-  trust(user: string) {
-    return user === "bob" ? 2 : undefined;
+  markVerified(user: string, seen: string) {
+    this.verified.push(`${user} ${seen}`);
+  }
+  pendingKey(user: string) {
+    const fingerprint = Array(6).fill("54321").join(" ");
+    return user === "bob"
+      ? { fingerprint, safetyNumber: `${fingerprint} ${fingerprint}` }
+      : undefined;
+  }
+  trust(user: string, seen: string) {
+    this.trusted.push(`${user} ${seen}`);
+    return user === "bob" ? 1 : undefined;
+  }
+  heldMessages(_user: string) {
+    return Promise.resolve([{ id: "aa", text: "written for the old key", kind: "", writtenAt: 0 }]);
+  }
+  resendHeld(user: string) {
+    return user === "bob" ? 1 : undefined;
+  }
+  discardHeld(_user: string) {
+    return 1;
+  }
+  whois(_user: string): ReturnType<ChatPeer["whois"]> {
+    return Promise.reject(new RangeError("not in this test"));
   }
   readonly historyAsked: (string | undefined)[] = [];
   history(user: string | undefined, _limit: number): Promise<HistoryLine[]> {
@@ -76,10 +100,14 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
     h.type("plain words");
     h.type("/verify bob");
     await h.see(/12345 12345 12345 12345 12345 12345\n {2}12345/);
+    await h.see(/Session setup: PQXDH \(post-quantum, ML-KEM-768\)/);
     h.type("/verify bob yes");
     await h.see(/bob is verified/);
     h.type("/trust bob");
-    await h.see(/2 held message\(s\) released/);
+    await h.see(/bob's NEW key has the fingerprint 54321 54321/);
+    h.type("/trust bob yes");
+    await h.see(/Trusted bob's new key\.\n1 message\(s\) to bob written before the key change/);
+    await h.see(/\/resend bob sends them to the new key/);
     h.type("/trust carol");
     await h.see(/carol's key has not changed/);
     h.type("/verify carol");
@@ -92,7 +120,8 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
       { to: "bob", text: "hi there" },
       { to: "bob", text: "plain words" },
     ]);
-    assert.deepEqual(h.peer.verified, ["bob"]);
+    assert.deepEqual(h.peer.verified, [`bob ${Array(12).fill("12345").join(" ")}`]);
+    assert.deepEqual(h.peer.trusted, [`bob ${Array(6).fill("54321").join(" ")}`]);
   } finally {
     h.type("/quit");
     await h.repl.closed;
@@ -110,6 +139,7 @@ Deno.test("repl: events are shown; sending to someone offline says it is queued"
       text: "ping\x1b[2J",
       sentAt: Date.now(),
       keyChanged: false,
+      trusted: true,
       via: "direct",
     });
     await h.see(/\] bob: ping\ufffd\[2J\n/);
@@ -121,6 +151,30 @@ Deno.test("repl: events are shown; sending to someone offline says it is queued"
     await h.see(/carol is offline: queued in carol's mailbox at the rendezvous/);
     h.type("/list");
     await h.see(/Nobody else is online\./);
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
+  }
+});
+
+Deno.test("repl: a message from a key not trusted yet is shown behind its banner, not as bob's", async () => {
+  const h = harness();
+  try {
+    h.peer.emit({
+      type: "message",
+      id: "2",
+      from: "bob",
+      to: "alice",
+      text: "it's me, new laptop",
+      sentAt: Date.now(),
+      keyChanged: true,
+      trusted: false,
+      via: "mailbox",
+    });
+    await h.see(
+      /!!! WARNING: bob's identity key CHANGED.*\n!!! UNTRUSTED: the next message comes from a NEW key claiming to be bob.*\n\[\d\d:\d\d\] bob\?: it's me, new laptop\n/,
+    );
+    assert.doesNotMatch(h.screen(), /\] bob: it's me/);
   } finally {
     h.type("/quit");
     await h.repl.closed;
@@ -243,6 +297,7 @@ const message = (from: string, text: string, sentAt = new Date(2025, 5, 3, 12, 1
     text,
     sentAt,
     keyChanged: false,
+    trusted: true,
     via: "direct",
   }) as const;
 

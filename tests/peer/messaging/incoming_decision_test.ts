@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { newMessageId, sealEnvelope } from "../../../src/crypto/envelope.ts";
 import { bytesEqual } from "../../../src/crypto/bytes.ts";
-import { checkEnvelope, judgeSender } from "../../../src/peer/messaging/incoming_decision.ts";
+import {
+  type Certification,
+  checkEnvelope,
+  judgeSender,
+} from "../../../src/peer/messaging/incoming_decision.ts";
+import type { KeyStanding } from "../../../src/peer/trust.ts";
 import { flipBit, makeParty, type Party } from "../../crypto/parties.ts";
 
 const alice = await makeParty();
@@ -18,6 +23,11 @@ function sealFrom(from: Party, to: Uint8Array, messageId = newMessageId()): Prom
     messageId,
     timestamp: 1_700_000_000_000,
   });
+}
+
+/** A current certification of "alice" for `identityKey`. */
+function aliceCertified(identityKey: Uint8Array, standing: KeyStanding): Certification {
+  return { certified: true, username: "alice", identityKey, standing };
 }
 
 /** checkEnvelope as bob: from the linked `sender` (none for mail), with `seen` stored ids. */
@@ -72,12 +82,46 @@ Deno.test("checkEnvelope: a message id its sender already sent is a duplicate; a
   assert.equal((await asBob(sealed, alice.identityKey, seenFromOther)).verdict, "open");
 });
 
-Deno.test("judgeSender: the pinned key is accepted without asking the rendezvous", () => {
+Deno.test("judgeSender: even the pinned key needs a current certificate for the claimed name", () => {
   const claimed = "alice";
   const senderKey = alice.identityKey;
   assert.deepEqual(judgeSender({ claimed, senderKey, pinnedKey: alice.identityKey }), {
-    verdict: "accept",
+    verdict: "certify",
   });
+  // A certification of another name does not count for this one.
+  const ofBob = { ...aliceCertified(senderKey, "new"), username: "bob" };
+  assert.equal(
+    judgeSender({ claimed, senderKey, pinnedKey: senderKey, certification: ofBob }).verdict,
+    "certify",
+  );
+  const current = aliceCertified(senderKey, "trusted");
+  assert.deepEqual(
+    judgeSender({ claimed, senderKey, pinnedKey: senderKey, certification: current }),
+    { verdict: "accept" },
+  );
+});
+
+Deno.test("judgeSender: the pinned key, retired from the account (a stolen device), is rejected", () => {
+  // alice moved her account to a new key; the thief still has the old, pinned one.
+  const verdict = judgeSender({
+    claimed: "alice",
+    senderKey: mallory.identityKey,
+    pinnedKey: mallory.identityKey,
+    certification: aliceCertified(alice.identityKey, "changed"),
+  });
+  assert.equal(verdict.verdict, "reject");
+  assert.match(
+    verdict.verdict === "reject" ? verdict.reason : "",
+    /account moved to another key: this key was retired/,
+  );
+  // A rendezvous that certifies a retired key again does not get it accepted either.
+  const again = judgeSender({
+    claimed: "alice",
+    senderKey: mallory.identityKey,
+    certification: aliceCertified(mallory.identityKey, "retired"),
+  });
+  assert.equal(again.verdict, "reject");
+  assert.match(again.verdict === "reject" ? again.reason : "", /retired from alice's account/);
 });
 
 Deno.test("judgeSender: an unknown or different key needs the certificate first", () => {
@@ -93,7 +137,7 @@ Deno.test("judgeSender: a certified first key is accepted", () => {
   const verdict = judgeSender({
     claimed: "alice",
     senderKey: alice.identityKey,
-    certification: { certified: true, identityKey: alice.identityKey, standing: "new" },
+    certification: aliceCertified(alice.identityKey, "new"),
   });
   assert.equal(verdict.verdict, "accept");
 });
@@ -103,7 +147,7 @@ Deno.test("judgeSender: a certified key that is not the pinned one is held (key 
     claimed: "alice",
     senderKey: alice.identityKey,
     pinnedKey: mallory.identityKey,
-    certification: { certified: true, identityKey: alice.identityKey, standing: "changed" },
+    certification: aliceCertified(alice.identityKey, "changed"),
   });
   assert.deepEqual(verdict, { verdict: "hold" });
 });
@@ -113,7 +157,7 @@ Deno.test("judgeSender: a verified contact's changed key is blocked", () => {
     claimed: "alice",
     senderKey: alice.identityKey,
     pinnedKey: mallory.identityKey,
-    certification: { certified: true, identityKey: alice.identityKey, standing: "blocked" },
+    certification: aliceCertified(alice.identityKey, "blocked"),
   });
   assert.equal(verdict.verdict, "reject");
   assert.equal(verdict.verdict === "reject" && verdict.blocked, true);
@@ -123,7 +167,7 @@ Deno.test("judgeSender: mallory claiming to be alice is rejected (the rendezvous
   const verdict = judgeSender({
     claimed: "alice",
     senderKey: mallory.identityKey,
-    certification: { certified: true, identityKey: alice.identityKey, standing: "trusted" },
+    certification: aliceCertified(alice.identityKey, "trusted"),
   });
   assert.equal(verdict.verdict, "reject");
   assert.match(verdict.verdict === "reject" ? verdict.reason : "", /does not certify this key/);
@@ -133,7 +177,7 @@ Deno.test("judgeSender: a failed certificate lookup rejects", () => {
   const verdict = judgeSender({
     claimed: "alice",
     senderKey: alice.identityKey,
-    certification: { certified: false, reason: "E_NOT_FOUND" },
+    certification: { certified: false, username: "alice", reason: "E_NOT_FOUND" },
   });
   assert.equal(verdict.verdict, "reject");
   assert.match(verdict.verdict === "reject" ? verdict.reason : "", /cannot check alice/);

@@ -20,10 +20,14 @@ import { ContactStore } from "../../../src/peer/store/contacts.ts";
 import { HistoryStore } from "../../../src/peer/store/history.ts";
 import { OutboxStore } from "../../../src/peer/store/outbox.ts";
 import { type OwnKey, OwnKeyStore, publicForm } from "../../../src/peer/store/own_keys.ts";
+import { OwnKemKeyStore, publicKemForm } from "../../../src/peer/store/own_kem_keys.ts";
+import { generateKemKeyPair } from "../../../src/crypto/kem.ts";
+import { ContactProtocolStore } from "../../../src/peer/store/contact_protocols.ts";
 import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { type KeyStanding, peerIdOfKey } from "../../../src/peer/trust.ts";
 import { Ack, Content } from "../../../src/proto/chat.ts";
+import type { SignedKey } from "../../../src/proto/services.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 
 const NOW = 1_700_000_000_000;
@@ -39,6 +43,8 @@ function profileStores() {
     contacts: new ContactStore(db),
     ratchetSessions: new RatchetSessionStore(db),
     ownKeys: new OwnKeyStore(db),
+    kemKeys: new OwnKemKeyStore(db),
+    protocols: new ContactProtocolStore(db),
   };
 }
 
@@ -59,6 +65,15 @@ async function setup(
     await ownKey(bobKey, PrekeyKind.OneTime, 1),
   ];
   for (const key of [identityDh, signed, oneTime]) bob.ownKeys.add(key);
+  // Bob publishes PQXDH's KEM prekeys too, as every current peer does.
+  const kemPrekeys: SignedKey[] = [];
+  for (const kind of [PrekeyKind.KemLastResort, PrekeyKind.KemOneTime] as const) {
+    const pair = generateKemKeyPair();
+    const { signature } = await signPrekey(kind, 1, pair.publicKey, bobKey);
+    const key = { kind, id: 1, pair, signature, createdAt: NOW };
+    bob.kemKeys.add(key);
+    kemPrekeys.push(publicKemForm(key));
+  }
   const bobId = bobKey.publicKey.raw;
   /** The identity keys the fake rendezvous certifies, by username. */
   const certified = new Map<string, Uint8Array>();
@@ -77,9 +92,11 @@ async function setup(
         { identityKey: signer.publicKey, identityDh: await generateX25519KeyPair() },
         stores.ownKeys,
         stores.ratchetSessions,
+        stores.kemKeys,
       ),
       ratchetSessions: stores.ratchetSessions,
       outbox: stores.outbox,
+      protocols: stores.protocols,
       signer,
       bundles: {
         bundle: () =>
@@ -90,18 +107,27 @@ async function setup(
             ...(bob.ownKeys.get(PrekeyKind.OneTime, oneTime.id)
               ? { oneTimePrekey: publicForm(oneTime) }
               : {}),
+            kemLastResortPrekey: kemPrekeys[0]!,
+            ...(bob.kemKeys.get(PrekeyKind.KemOneTime, 1)
+              ? { kemOneTimePrekey: kemPrekeys[1]! }
+              : {}),
           }),
       },
       now: () => NOW,
+      emit: () => {},
     });
-    /** Seals `text` (of `kind`) for bob, as the sender's outbox would; `messageId` when given. */
+    /**
+     * Seals `text` (of `kind`) for bob, as the sender's outbox would; `messageId` when given;
+     * claiming to be sent at `sentAt` (the sender's clock).
+     */
     const seal = async (
       text: string,
       kind = "",
       payload = new Uint8Array(0),
       messageId = newMessageId(),
+      sentAt = NOW,
     ) => {
-      const content = Content.encode({ from: name, text, sentAt: BigInt(NOW), kind, payload });
+      const content = Content.encode({ from: name, text, sentAt: BigInt(sentAt), kind, payload });
       stores.outbox.add({
         messageId,
         recipient: "bob",
@@ -114,6 +140,7 @@ async function setup(
         username: "bob",
         identityKey: bobId,
         standing: "trusted" as const,
+        expiresAt: NOW + 86_400_000,
         peerId: peerIdOfKey(bobId),
         addresses: [],
       };
@@ -133,6 +160,7 @@ async function setup(
       { identityKey: bobId, identityDh: identityDh.pair },
       bob.ownKeys,
       bob.ratchetSessions,
+      bob.kemKeys,
     ),
     certifier: {
       resolve: (username) => {
@@ -141,7 +169,7 @@ async function setup(
         const identityKey = certified.get(username)!;
         // As Trust does: a first key is pinned.
         if (standing === "new") bob.contacts.pin(username, identityKey, NOW);
-        return Promise.resolve({ identityKey, standing });
+        return Promise.resolve({ identityKey, standing, expiresAt: NOW + 86_400_000 });
       },
     },
     reports: {
@@ -271,4 +299,27 @@ Deno.test("incoming: another sender cannot suppress alice's message by sending i
   assert.deepEqual(texts, ["mallory: decoy", "alice: the real message"], "both are shown");
   assert.equal(t.bob.history.recent("alice", 10).length, 1, "alice's line is stored");
   assert.equal(t.bob.history.recent("mallory", 10).length, 1);
+});
+
+Deno.test("incoming: a send time far ahead is not sorted by: shown at arrival, with a note", async () => {
+  const t = await setup();
+  const future = NOW + 3 * 365 * 24 * 60 * 60 * 1000;
+  const { envelope } = await t.seal(
+    "from the future",
+    "",
+    new Uint8Array(0),
+    newMessageId(),
+    future,
+  );
+  assert.equal((await t.incoming.onEnvelope(envelope, t.alicePeer)).result, Ack.Result.DELIVERED);
+  const event = t.events[0];
+  assert.equal(event?.type, "message");
+  assert.equal(event.type === "message" && event.sentAt, NOW, "shown at the time it arrived");
+  assert.match(event.type === "message" && event.clockNote || "", /2026-.*, over 24 h ahead/);
+  assert.equal(t.bob.history.recent("alice", 10)[0]?.sentAt, NOW, "sorted by the time it arrived");
+  const plain = await t.seal("on time", "", new Uint8Array(0), newMessageId(), NOW - 1000);
+  await t.incoming.onEnvelope(plain.envelope, t.alicePeer);
+  const second = t.events[1];
+  assert.equal(second?.type === "message" && second.sentAt, NOW - 1000);
+  assert.equal(second?.type === "message" && "clockNote" in second, false);
 });

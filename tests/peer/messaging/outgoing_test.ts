@@ -49,6 +49,7 @@ function world(fakes: {
     username: "bob",
     identityKey: bobKey,
     standing: "trusted",
+    expiresAt: Number.MAX_SAFE_INTEGER,
     peerId: bobPeer,
     addresses: fakes.addresses === false ? [] : [multiaddr("/ip4/127.0.0.1/tcp/1")],
   };

@@ -4,6 +4,10 @@ import { generateX25519KeyPair } from "../../../src/crypto/primitives.ts";
 import { commitReceived } from "../../../src/peer/messaging/received_commit.ts";
 import { HistoryStore } from "../../../src/peer/store/history.ts";
 import { OwnKeyStore } from "../../../src/peer/store/own_keys.ts";
+import { OwnKemKeyStore } from "../../../src/peer/store/own_kem_keys.ts";
+import { ContactProtocolStore } from "../../../src/peer/store/contact_protocols.ts";
+import { ContactStore } from "../../../src/peer/store/contacts.ts";
+import { generateKemKeyPair } from "../../../src/crypto/kem.ts";
 import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { openDatabase } from "../../../src/store/database.ts";
@@ -21,15 +25,26 @@ async function stores() {
     signature: new Uint8Array(64),
     createdAt: NOW,
   });
+  const kemKeys = new OwnKemKeyStore(db);
+  kemKeys.add({
+    kind: PrekeyKind.KemOneTime,
+    id: 43,
+    pair: generateKemKeyPair(),
+    signature: new Uint8Array(64),
+    createdAt: NOW,
+  });
+  new ContactStore(db).pin("alice", aliceKey, NOW);
   return {
     db,
     ownKeys,
+    kemKeys,
+    protocols: new ContactProtocolStore(db),
     ratchetSessions: new RatchetSessionStore(db),
     history: new HistoryStore(db),
   };
 }
 
-/** A first message from alice that used our one-time prekey 42. */
+/** A first message from alice (PQXDH) that used our one-time prekey 42 and KEM prekey 43. */
 const received = {
   senderKey: aliceKey,
   messageId: new Uint8Array(16).fill(9),
@@ -38,6 +53,8 @@ const received = {
   decrypted: {
     plaintext: Uint8Array.of(1),
     usedOneTimePrekeyId: 42,
+    usedKemOneTimePrekeyId: 43,
+    protocol: "pqxdh" as const,
     session: {
       username: "", // not bound yet: the commit binds it to the certified sender
       sessionId: new Uint8Array(16).fill(5),
@@ -63,6 +80,8 @@ Deno.test("commitReceived: session (bound to the sender), used prekey, seen id a
     const [session] = s.ratchetSessions.list("alice", aliceKey);
     assert.deepEqual(session?.state, Uint8Array.of(1, 2, 3));
     assert.equal(s.ownKeys.get(PrekeyKind.OneTime, 42), undefined);
+    assert.equal(s.kemKeys.get(PrekeyKind.KemOneTime, 43), undefined);
+    assert.equal(s.protocols.get("alice").protocol, "pqxdh");
     assert.equal(s.history.seen(aliceKey, received.messageId), true);
     assert.equal(s.history.recent("alice", 10).length, 1);
   } finally {
@@ -82,7 +101,30 @@ Deno.test("commitReceived: when the content's write fails nothing is committed (
     );
     assert.deepEqual(s.ratchetSessions.list("alice", aliceKey), []);
     assert.notEqual(s.ownKeys.get(PrekeyKind.OneTime, 42), undefined);
+    assert.notEqual(s.kemKeys.get(PrekeyKind.KemOneTime, 43), undefined);
+    assert.equal(s.protocols.get("alice").protocol, undefined);
     assert.equal(s.history.seen(aliceKey, received.messageId), false);
+  } finally {
+    s.db.close();
+  }
+});
+
+Deno.test("commitReceived: a new X3DH session from a contact that had PQXDH before is a downgrade", async () => {
+  const s = await stores();
+  try {
+    assert.deepEqual(commitReceived(s, received), { downgraded: false });
+    const x3dh = {
+      ...received,
+      messageId: new Uint8Array(16).fill(8),
+      decrypted: {
+        plaintext: Uint8Array.of(1),
+        protocol: "x3dh" as const,
+        // A new session: its own id (the same one again would be a stale insert).
+        session: { ...received.decrypted.session, sessionId: new Uint8Array(16).fill(6) },
+      },
+    };
+    assert.deepEqual(commitReceived(s, x3dh), { downgraded: true });
+    assert.deepEqual(s.protocols.get("alice"), { protocol: "x3dh", pqSeen: true });
   } finally {
     s.db.close();
   }

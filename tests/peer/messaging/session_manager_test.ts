@@ -11,6 +11,7 @@ import {
   sealEnvelope,
 } from "../../../src/crypto/envelope.ts";
 import { PrekeyKind } from "../../../src/crypto/prekeys.ts";
+import { toHex } from "../../../src/crypto/bytes.ts";
 import { safetyNumber } from "../../../src/crypto/safety_number.ts";
 import {
   type Decrypted,
@@ -19,10 +20,12 @@ import {
   UndecryptableError,
 } from "../../../src/peer/messaging/session_manager.ts";
 import { OwnKeyStore } from "../../../src/peer/store/own_keys.ts";
+import { OwnKemKeyStore } from "../../../src/peer/store/own_kem_keys.ts";
+import type { PqxdhBundle } from "../../../src/crypto/pqxdh.ts";
 import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { openDatabase } from "../../../src/store/database.ts";
-import { makeParty, type Party, text, untext } from "../../crypto/parties.ts";
+import { makeParty, makePqParty, type Party, text, untext } from "../../crypto/parties.ts";
 
 const NOW = 1_700_000_000_000;
 
@@ -31,15 +34,31 @@ interface Side {
   readonly username: string;
   readonly party: Party;
   readonly ownKeys: OwnKeyStore;
+  readonly kemKeys: OwnKemKeyStore;
   readonly sessions: RatchetSessionStore;
   readonly manager: SessionManager;
+  /** What it publishes: X3DH's bundle, or with `pq` also its KEM prekeys (ids 5 and 77). */
+  readonly bundle: PqxdhBundle;
 }
 
-async function side(username: string): Promise<Side> {
-  const party = await makeParty();
+async function side(username: string, { pq = false } = {}): Promise<Side> {
+  const pqParty = pq ? await makePqParty() : undefined;
+  const party = pqParty ?? await makeParty();
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
   const ownKeys = new OwnKeyStore(db);
+  const kemKeys = new OwnKemKeyStore(db);
   const sessions = new RatchetSessionStore(db);
+  if (pqParty) {
+    const published = pqParty.pqBundle({ oneTimeEc: true, oneTimeKem: true });
+    for (
+      const [kind, pair, key] of [
+        [PrekeyKind.KemLastResort, pqParty.kemLastResort, published.kemLastResortPrekey!],
+        [PrekeyKind.KemOneTime, pqParty.kemOneTime, published.kemOneTimePrekey!],
+      ] as const
+    ) {
+      kemKeys.add({ kind, id: key.id, pair, signature: key.signature, createdAt: NOW });
+    }
+  }
   for (
     const [kind, id, pair, key] of [
       [PrekeyKind.Signed, 7, party.signedPrekey, party.bundle.signedPrekey],
@@ -52,8 +71,10 @@ async function side(username: string): Promise<Side> {
     { identityKey: party.identityKey, identityDh: party.identityDh },
     ownKeys,
     sessions,
+    kemKeys,
   );
-  return { username, party, ownKeys, sessions, manager };
+  const bundle = pqParty?.pqBundle({ oneTimeEc: true, oneTimeKem: true }) ?? party.bundle;
+  return { username, party, ownKeys, kemKeys, sessions, manager, bundle };
 }
 
 /** How `from` names `to`: the contact the session layer sees. */
@@ -66,12 +87,12 @@ async function send(
   from: Side,
   to: Side,
   message: string,
-  { commit = true, now = NOW } = {},
+  { commit = true, now = NOW, bundle = to.bundle } = {},
 ): Promise<{ bytes: Uint8Array; encrypted: Encrypted }> {
   const encrypted = await from.manager.encrypt(
     contact(to),
     text(message),
-    () => Promise.resolve(to.party.bundle),
+    () => Promise.resolve(bundle),
     now,
   );
   const bytes = await sealEnvelope(from.party.signer, {
@@ -103,6 +124,9 @@ async function receive(
     me.sessions.save(decrypted.session);
     if (decrypted.usedOneTimePrekeyId !== undefined) {
       me.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
+    }
+    if (decrypted.usedKemOneTimePrekeyId !== undefined) {
+      me.kemKeys.delete(PrekeyKind.KemOneTime, decrypted.usedKemOneTimePrekeyId);
     }
   }
   return { text: untext(decrypted.plaintext), decrypted };
@@ -241,4 +265,95 @@ Deno.test("SessionManager.exclusive runs the tasks for one peer one at a time, i
   const failed = alice.manager.exclusive(key, () => Promise.reject(new RangeError("boom")));
   await assert.rejects(failed, RangeError);
   assert.equal(await alice.manager.exclusive(key, () => Promise.resolve("next")), "next");
+});
+
+Deno.test("SessionManager: two sides that start sessions at once and keep sending at once converge on one", async () => {
+  const alice = await side("alice");
+  const bob = await side("bob");
+  const used: [string, string][] = [];
+  for (let round = 0; round < 4; round++) {
+    const now = NOW + round * 1000;
+    // Both send before either receives the other's message.
+    const fromAlice = await send(alice, bob, `a${round}`, { now });
+    const fromBob = await send(bob, alice, `b${round}`, { now });
+    assert.equal(
+      (await receive(bob, alice, fromAlice.bytes, { now: now + 500 })).text,
+      `a${round}`,
+    );
+    assert.equal((await receive(alice, bob, fromBob.bytes, { now: now + 500 })).text, `b${round}`);
+    used.push([
+      toHex(fromAlice.encrypted.session.sessionId),
+      toHex(fromBob.encrypted.session.sessionId),
+    ]);
+  }
+  const [first, second, third, fourth] = used;
+  assert.notEqual(first![0], first![1], "both started a session of their own");
+  assert.notEqual(second![0], second![1], "each answered on the other's: they cross");
+  assert.equal(third![0], third![1], "both now hold both, and send with the same one");
+  assert.deepEqual(fourth, third, "and stay on it");
+  assert.equal(third![0], [first![0], first![1]].sort()[0], "the one with the lower id");
+});
+
+Deno.test("SessionManager: PQXDH when the bundle has KEM prekeys; the one-time KEM prekey serves one session, then the last-resort one is used", async () => {
+  const alice = await side("alice");
+  const carol = await side("carol");
+  const bob = await side("bob", { pq: true });
+
+  const first = await send(alice, bob, "hi bob, post-quantum");
+  assert.equal(first.encrypted.protocol, "pqxdh");
+  assert.equal(first.encrypted.prekey?.pqxdh?.kemPrekeyId, 77);
+  assert.equal(first.encrypted.prekey?.pqxdh?.kemPrekeyOneTime, true);
+  assert.equal(first.encrypted.prekey?.pqxdh?.kemCiphertext.length, 1088);
+  const again = await send(alice, bob, "again");
+  assert.equal(again.encrypted.protocol, undefined, "only the call that starts a session says");
+  assert.deepEqual(again.encrypted.prekey, first.encrypted.prekey, "repeated until a reply");
+
+  const got = await receive(bob, alice, first.bytes);
+  assert.equal(got.text, "hi bob, post-quantum");
+  assert.equal(got.decrypted.protocol, "pqxdh");
+  assert.equal(got.decrypted.usedKemOneTimePrekeyId, 77);
+  assert.equal(bob.kemKeys.get(PrekeyKind.KemOneTime, 77), undefined, "deleted once used");
+  assert.equal((await receive(bob, alice, again.bytes)).decrypted.protocol, undefined);
+  const reply = await send(bob, alice, "hello alice");
+  assert.equal(reply.encrypted.prekey, undefined);
+  assert.equal((await receive(alice, bob, reply.bytes)).text, "hello alice");
+
+  // carol got the same (now used) one-time KEM prekey from a stale bundle: refused, unchanged.
+  const { oneTimePrekey: _ec, ...withoutEcOneTime } = bob.bundle;
+  const stale = await send(carol, bob, "me too", { commit: false, bundle: withoutEcOneTime });
+  await assert.rejects(
+    receive(bob, carol, stale.bytes),
+    (err: unknown) =>
+      err instanceof UndecryptableError && /one-time KEM prekey 77/.test(err.message),
+  );
+  // With a bundle that has only the last-resort KEM prekey (the pool is empty), PQXDH still.
+  const { kemOneTimePrekey: _, oneTimePrekey: __, ...drained } = bob.bundle;
+  const encrypted = await carol.manager.encrypt(
+    contact(bob),
+    text("last resort"),
+    () => Promise.resolve(drained),
+    NOW,
+  );
+  assert.equal(encrypted.protocol, "pqxdh");
+  assert.equal(encrypted.prekey?.pqxdh?.kemPrekeyOneTime, false);
+  assert.equal(encrypted.prekey?.pqxdh?.kemPrekeyId, 5);
+});
+
+Deno.test("SessionManager: a bundle without KEM prekeys gives X3DH; a first message naming an unknown KEM prekey is undecryptable", async () => {
+  const alice = await side("alice", { pq: true });
+  const bob = await side("bob");
+  const first = await send(alice, bob, "classic");
+  assert.equal(first.encrypted.protocol, "x3dh");
+  assert.equal(first.encrypted.prekey?.pqxdh, undefined);
+  const got = await receive(bob, alice, first.bytes);
+  assert.equal(got.decrypted.protocol, "x3dh");
+  assert.equal(got.text, "classic");
+
+  const carol = await side("carol", { pq: true });
+  carol.kemKeys.delete(PrekeyKind.KemLastResort, 5); // expired past its grace period
+  carol.kemKeys.delete(PrekeyKind.KemOneTime, 77);
+  const late = await send(alice, carol, "late");
+  assert.equal(late.encrypted.protocol, "pqxdh");
+  await assert.rejects(receive(carol, alice, late.bytes), UndecryptableError);
+  assert.deepEqual(carol.sessions.list("alice", alice.party.identityKey), []);
 });
