@@ -4,6 +4,8 @@ import type { PrivateKey } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import { createNode, type NodeLimits, type TincanNode } from "../src/net/node.ts";
 import { type AccountOptions, login, registerAccount } from "../src/peer/clients/account.ts";
+import type { PeerOptions } from "../src/peer/peer.ts";
+import type { Profile } from "../src/peer/profile.ts";
 import { FREE_FAILURES } from "../src/rendezvous/throttle.ts";
 import { forEachBatched } from "./measure.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -15,6 +17,26 @@ import { Semaphore } from "./semaphore.ts";
 export const CHEAP_STRETCHING: AccountOptions = {
   keyStretching: { "argon2id-custom": { iterations: 1, memory: 256, parallelism: 1 } },
 };
+
+/**
+ * The options of a full bench peer (createPeer): registers on start, listens on loopback, cheap
+ * key stretching, the password derived from the name. Add `services` as needed.
+ */
+export function benchPeerOptions(
+  profile: Profile,
+  username: string,
+  rendezvous: string,
+): PeerOptions {
+  return {
+    profile,
+    username,
+    password: `bench-password-${username}`,
+    rendezvous,
+    register: true,
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    ...CHEAP_STRETCHING,
+  };
+}
 
 /** A client node and what it logs in with. */
 export interface BenchPeer {
@@ -50,13 +72,16 @@ export async function benchLogin(
   await loginSlots.with(() => login(peer.node, rendezvous, peer.username, peer.password, options));
 }
 
-/** Registers the peer's account at `rendezvous` and logs it in. */
+/** Registers the peer's account at `rendezvous` and logs it in, each in a LOGINS_IN_FLIGHT slot. */
 export async function registerAndLogin(
   peer: BenchPeer,
   rendezvous: Multiaddr,
   options: AccountOptions,
 ): Promise<void> {
-  await registerAccount(peer.node, rendezvous, peer.username, peer.password, options);
+  // Registrations in progress count against the address like logins (the rendezvous throttle).
+  await loginSlots.with(() =>
+    registerAccount(peer.node, rendezvous, peer.username, peer.password, options)
+  );
   await benchLogin(peer, rendezvous, options);
 }
 

@@ -8,6 +8,9 @@
  *    (bob verified the SHA-256, kept the file and his COMPLETED reply came back)
  *  - end to end: from offer() (alice hashes the file first) to the same file-complete
  *  - raw: one plain stream, the same bytes in writes of one chunk, until the sink's answer
+ *
+ * CPU time (both processes, from /proc) is taken over the data phase and the raw send: on this
+ * shared machine the rates follow the CPU share the bench gets, the CPU per MiB much less so.
  */
 import { join } from "node:path";
 import { configureLogging } from "../src/log.ts";
@@ -17,7 +20,8 @@ import type { ServiceFactory } from "../src/peer/service.ts";
 import { createPeer, type Peer } from "../src/peer/peer.ts";
 import { openProfile } from "../src/peer/profile.ts";
 import { sendBulk } from "./bulk.ts";
-import { CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
+import { benchPeerOptions, startClient, stopClients } from "./clients.ts";
+import { readCpuMs } from "./proc.ts";
 import { spawnServerProcess } from "./server_process.ts";
 
 /** What the file bench measured, in seconds for `bytes` bytes. */
@@ -27,6 +31,10 @@ export interface FileResult {
   readonly dataSeconds: number;
   readonly endToEndSeconds: number;
   readonly rawSeconds: number;
+  /** CPU milliseconds of the sender's and the recipient's process together, data phase. */
+  readonly dataCpuMs: number;
+  /** CPU milliseconds of the raw writer's and the sink's process together. */
+  readonly rawCpuMs: number;
 }
 
 /** Sends a `bytes`-byte file alice → bob, then the same bytes over a raw stream. */
@@ -38,8 +46,8 @@ export async function benchFiles(bytes: number): Promise<FileResult> {
     for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
     await Deno.writeFile(source, data);
     const full = await fileTransfer(dir, source);
-    const rawSeconds = await raw(bytes);
-    return { bytes, chunkBytes: DEFAULT_CHUNK_BYTES, ...full, rawSeconds };
+    const { rawSeconds, rawCpuMs } = await raw(bytes);
+    return { bytes, chunkBytes: DEFAULT_CHUNK_BYTES, ...full, rawSeconds, rawCpuMs };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -58,22 +66,22 @@ async function fileTransfer(dir: string, source: string) {
       "bob",
     ]);
     alice = createPeer({
-      profile,
-      username: "alice",
-      password: "bench-password-alice",
-      rendezvous: rendezvous.address.toString(),
-      register: true,
-      listen: ["/ip4/127.0.0.1/tcp/0"],
-      ...CHEAP_STRETCHING,
+      ...benchPeerOptions(profile, "alice", rendezvous.address.toString()),
       services: { files: fileService() },
     });
     await alice.start();
     const { files } = alice.services;
     let started = 0;
+    const bobPid = bob;
+    const cpu = () => Promise.all([readCpuMs(Deno.pid), bobPid.cpuMs()]).then(([a, b]) => a + b);
+    let cpuAtStart: Promise<number> = Promise.resolve(0);
     let settle: (outcome: { at: number; error?: string }) => void = () => {};
     const done = new Promise<{ at: number; error?: string }>((r) => settle = r);
     files.on((event) => {
-      if (event.type === "file-started") started = performance.now();
+      if (event.type === "file-started") {
+        started = performance.now();
+        cpuAtStart = cpu();
+      }
       if (event.type === "file-complete") settle({ at: performance.now() });
       if (event.type === "file-failed" || event.type === "file-rejected") {
         settle({ at: performance.now(), error: event.reason });
@@ -83,7 +91,9 @@ async function fileTransfer(dir: string, source: string) {
     await files.offer("bob", source);
     const outcome = await done;
     if (outcome.error !== undefined) throw new Error(`file bench: ${outcome.error}`);
+    const dataCpuMs = await cpu() - await cpuAtStart;
     return {
+      dataCpuMs,
       dataSeconds: (outcome.at - started) / 1000,
       endToEndSeconds: (outcome.at - offered) / 1000,
     };
@@ -96,12 +106,15 @@ async function fileTransfer(dir: string, source: string) {
   }
 }
 
-async function raw(bytes: number): Promise<number> {
+async function raw(bytes: number): Promise<{ rawSeconds: number; rawCpuMs: number }> {
   const server = await spawnServerProcess(new URL("./bulk_process.ts", import.meta.url));
   const client = await startClient("raw-bulk");
   try {
     await sendBulk(client.node, server.address, DEFAULT_CHUNK_BYTES * 8, DEFAULT_CHUNK_BYTES);
-    return await sendBulk(client.node, server.address, bytes, DEFAULT_CHUNK_BYTES);
+    const cpu = () => Promise.all([readCpuMs(Deno.pid), server.cpuMs()]).then(([a, b]) => a + b);
+    const before = await cpu();
+    const rawSeconds = await sendBulk(client.node, server.address, bytes, DEFAULT_CHUNK_BYTES);
+    return { rawSeconds, rawCpuMs: await cpu() - before };
   } finally {
     await stopClients([client]);
     await server.stop();

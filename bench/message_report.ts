@@ -3,6 +3,7 @@ import { DH_STEP, type StepCost } from "./message_costs.ts";
 import type { Latency, MessageResult } from "./messages.ts";
 import type { Row as PrimitiveRow } from "./primitives.ts";
 import type { Row, Section } from "./report.ts";
+import type { RoomResult } from "./rooms.ts";
 
 /** Which implementation src/crypto/primitives.ts uses for each measured operation. */
 const USED: Readonly<Record<string, "WebCrypto" | "noble">> = {
@@ -194,5 +195,57 @@ export function primitivesSection(rows: readonly PrimitiveRow[]): Section {
       "(used) = what src/crypto/primitives.ts calls; AES-GCM stays on WebCrypto because " +
       "noble's AES uses T-tables (timing leaks), whatever the speed",
     ],
+  };
+}
+
+/** The room fan-out against a single message's round trip in the same setup. */
+export function roomSection(r: RoomResult): Section {
+  const single = (p: "p50" | "p99") => ({
+    label: `single message round trip ${p}`,
+    value: r.roundTrip[p],
+  });
+  return {
+    title: `Room message to ${r.members} online members (${r.processes} member processes), ` +
+      "alice in the bench process, rendezvous in its own",
+    rows: [
+      {
+        label: "single message round trip: alice → member, its reply back, p50",
+        value: r.roundTrip.p50,
+        unit: "ms",
+      },
+      { label: "single message round trip, p99", value: r.roundTrip.p99, unit: "ms" },
+      {
+        label: `room message until all ${r.members} members have it, p50 of ${r.fanout.samples}`,
+        value: r.fanout.p50,
+        unit: "ms",
+        baseline: single("p50"),
+      },
+      {
+        label: `room message until all ${r.members} members have it, worst`,
+        value: r.fanout.p99,
+        unit: "ms",
+        baseline: single("p50"),
+      },
+      {
+        label: "room setup: members start, invited and joined one at a time",
+        value: r.setupSeconds,
+        unit: "s",
+      },
+    ],
+    notes: [
+      "fan-out: from alice's send until the last member's room-message event (each member " +
+      "logs its own time; one machine, one clock); the message is encrypted once with alice's " +
+      "sender key and goes to each member over its pairwise session",
+      "the round trip is the messages section's ping → pong, here to the first member",
+    ],
+  };
+}
+
+/** What is printed when the room bench could not finish. */
+export function roomFailedSection(err: Error): Section {
+  return {
+    title: "Room message to many online members: not measured in this run",
+    rows: [],
+    notes: [err.message],
   };
 }

@@ -19,7 +19,7 @@ import { configureLogging } from "../src/log.ts";
 import { Directory } from "../src/peer/directory.ts";
 import { createPeer, type Peer } from "../src/peer/peer.ts";
 import { openProfile, type Profile } from "../src/peer/profile.ts";
-import { CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
+import { benchPeerOptions, startClient, stopClients } from "./clients.ts";
 import { EchoSession } from "./echo.ts";
 import { ECHO_PREFIX, REPLY_PREFIX } from "./peer_process.ts";
 import { readCpuMs } from "./proc.ts";
@@ -103,15 +103,9 @@ export async function withChatPair<T>(work: (setup: MessageSetup) => Promise<T>)
       "bob",
     ]);
     aliceProfile = await openProfile(join(dir, "profile"));
-    alice = createPeer({
-      profile: aliceProfile,
-      username: "alice",
-      password: "bench-password-alice",
-      rendezvous: rendezvous.address.toString(),
-      register: true,
-      listen: ["/ip4/127.0.0.1/tcp/0"],
-      ...CHEAP_STRETCHING,
-    });
+    alice = createPeer(
+      benchPeerOptions(aliceProfile, "alice", rendezvous.address.toString()),
+    );
     await alice.start();
     const arrivals = new Arrivals();
     alice.on((event) => {

@@ -15,10 +15,16 @@ import { MAX_MAIL_PER_FETCH } from "../src/protocol/limits.ts";
 import { benchRendezvousMemory, CLIENT_LIMITS, type MemoryResult } from "./memory.ts";
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";
-import { messageSections, primitivesSection } from "./message_report.ts";
+import {
+  messageSections,
+  primitivesSection,
+  roomFailedSection,
+  roomSection,
+} from "./message_report.ts";
 import { benchPaste, type PasteResult } from "./paste.ts";
 import { benchPqxdh } from "./pqxdh.ts";
 import { benchPrimitives } from "./primitives.ts";
+import { benchRoomFanout } from "./rooms.ts";
 import { benchRawBaseline, ECHO_PAYLOAD_BYTES, type RawBaseline } from "./raw_baseline.ts";
 import type { Row, Section } from "./report.ts";
 import { spawnServerProcess } from "./server_process.ts";
@@ -32,6 +38,14 @@ export const PLAN = {
   memory: { batch: 50, timeoutMs: 5 * 60_000 },
   messages: { warmup: 30, roundTrips: 300, pipelinedTimeoutMs: 120_000 },
   messageCosts: { messages: 500 },
+  rooms: {
+    members: 50,
+    perProcess: 10,
+    messages: 5,
+    roundTrips: 20,
+    setupTimeoutMs: 6 * 60_000,
+    messageTimeoutMs: 60_000,
+  },
   mailbox: { depositors: [1, 4], recipients: 20, fill: 5000 },
   files: { bytes: 64 * 1024 * 1024 },
   primitives: { seconds: 1 },
@@ -76,6 +90,13 @@ export async function runBench(
     progress(`per-message costs in isolation (${PLAN.messageCosts.messages} messages)`);
     const costs = await benchMessageCosts(PLAN.messageCosts.messages);
     sections.push(...messageSections(messages, costs));
+    progress(
+      `room fan-out: ${PLAN.rooms.members} members in ` +
+        `${Math.ceil(PLAN.rooms.members / PLAN.rooms.perProcess)} processes (the room forms first)`,
+    );
+    // The room takes minutes to form on a loaded machine; its failure leaves the rest standing.
+    const room = await benchRoomFanout(PLAN.rooms).catch((err: unknown) => err as Error);
+    sections.push(room instanceof Error ? roomFailedSection(room) : roomSection(room));
   }
   if (wants("mailbox")) {
     progress(
@@ -307,6 +328,14 @@ function memorySection(m: MemoryResult): Section {
         value: m.restCpuPercent,
         unit: "% of a core",
       },
+      {
+        // The rendezvous's own pings dominate: one per peer per interval; the bench clients'
+        // pings (every CLIENT_LIMITS.pingIntervalMs) are counted in too.
+        label: "  … per keep-alive ping (rest CPU / pings sent and answered per second)",
+        value: m.restCpuPercent * 10 /
+          (m.peers * (1000 / NODE_LIMITS.pingIntervalMs + 1000 / CLIENT_LIMITS.pingIntervalMs!)),
+        unit: "ms",
+      },
     ],
     notes: [
       `bench clients ping every ${CLIENT_LIMITS.pingIntervalMs! / 1000} s (a real peer: ` +
@@ -377,10 +406,22 @@ function fileSection(f: FileResult): Section {
         unit: "MB/s",
         baseline: raw,
       },
+      {
+        label: "raw stream: CPU of both processes per MiB",
+        value: f.rawCpuMs / (f.bytes / 1024 ** 2),
+        unit: "ms/MiB",
+      },
+      {
+        label: "file data phase: CPU of both processes per MiB",
+        value: f.dataCpuMs / (f.bytes / 1024 ** 2),
+        unit: "ms/MiB",
+        baseline: { label: "raw stream", value: f.rawCpuMs / (f.bytes / 1024 ** 2) },
+      },
     ],
     notes: [
-      "data phase: AES-256-GCM seal (sender) and open (recipient) per chunk, pipelined; reads, " +
-      "writes, SHA-256 and credit per 1 MiB batch, with credit-based flow control; end to end adds hashing the file before the offer and " +
+      "data phase: ChaCha20-Poly1305 (node:crypto) seal (sender) and open (recipient) per " +
+      "chunk, pipelined; reads, SHA-256, writes (overlapping the next batch's opens) and credit " +
+      "per 1 MiB batch, with credit-based flow control; end to end adds hashing the file before the offer and " +
       "the offer/accept round trip over the ratchet",
     ],
   };

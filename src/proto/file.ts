@@ -11,6 +11,7 @@ export interface FileOffer {
   sha256: Uint8Array
   fileKey: Uint8Array
   chunkSize: number
+  chunkFormat: number
 }
 
 export namespace FileOffer {
@@ -53,6 +54,11 @@ export namespace FileOffer {
           w.uint32(obj.chunkSize)
         }
 
+        if ((obj.chunkFormat != null && obj.chunkFormat !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.chunkFormat)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -63,7 +69,8 @@ export namespace FileOffer {
           size: 0n,
           sha256: uint8ArrayAlloc(0),
           fileKey: uint8ArrayAlloc(0),
-          chunkSize: 0
+          chunkSize: 0,
+          chunkFormat: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -94,6 +101,10 @@ export namespace FileOffer {
             }
             case 6: {
               obj.chunkSize = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.chunkFormat = reader.uint32()
               break
             }
             default: {
@@ -153,6 +164,13 @@ export namespace FileOffer {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.chunkFormat`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -195,6 +213,11 @@ export namespace FileOffer {
     value: number
   }
 
+  export interface FileOfferChunkFormatFieldEvent {
+    field: '$.chunkFormat'
+    value: number
+  }
+
   export function encode (obj: Partial<FileOffer>): Uint8Array {
     return encodeMessage(obj, FileOffer.codec())
   }
@@ -203,7 +226,7 @@ export namespace FileOffer {
     return decodeMessage(buf, FileOffer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileOffer>): Generator<FileOfferTransferIdFieldEvent | FileOfferNameFieldEvent | FileOfferSizeFieldEvent | FileOfferSha256FieldEvent | FileOfferFileKeyFieldEvent | FileOfferChunkSizeFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileOffer>): Generator<FileOfferTransferIdFieldEvent | FileOfferNameFieldEvent | FileOfferSizeFieldEvent | FileOfferSha256FieldEvent | FileOfferFileKeyFieldEvent | FileOfferChunkSizeFieldEvent | FileOfferChunkFormatFieldEvent> {
     return streamMessage(buf, FileOffer.codec(), opts)
   }
 }
@@ -369,6 +392,7 @@ export interface FileRequest {
   transferId: Uint8Array
   fromChunk: bigint
   credit: number
+  chunkFormat: number
 }
 
 export namespace FileRequest {
@@ -396,6 +420,11 @@ export namespace FileRequest {
           w.uint32(obj.credit)
         }
 
+        if ((obj.chunkFormat != null && obj.chunkFormat !== 0)) {
+          w.uint32(32)
+          w.uint32(obj.chunkFormat)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -403,7 +432,8 @@ export namespace FileRequest {
         const obj: any = {
           transferId: uint8ArrayAlloc(0),
           fromChunk: 0n,
-          credit: 0
+          credit: 0,
+          chunkFormat: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -422,6 +452,10 @@ export namespace FileRequest {
             }
             case 3: {
               obj.credit = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.chunkFormat = reader.uint32()
               break
             }
             default: {
@@ -460,6 +494,13 @@ export namespace FileRequest {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.chunkFormat`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -487,6 +528,11 @@ export namespace FileRequest {
     value: number
   }
 
+  export interface FileRequestChunkFormatFieldEvent {
+    field: '$.chunkFormat'
+    value: number
+  }
+
   export function encode (obj: Partial<FileRequest>): Uint8Array {
     return encodeMessage(obj, FileRequest.codec())
   }
@@ -495,7 +541,7 @@ export namespace FileRequest {
     return decodeMessage(buf, FileRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileRequest>): Generator<FileRequestTransferIdFieldEvent | FileRequestFromChunkFieldEvent | FileRequestCreditFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileRequest>): Generator<FileRequestTransferIdFieldEvent | FileRequestFromChunkFieldEvent | FileRequestCreditFieldEvent | FileRequestChunkFormatFieldEvent> {
     return streamMessage(buf, FileRequest.codec(), opts)
   }
 }
@@ -506,6 +552,7 @@ export interface FileData {
   salt: Uint8Array
   index: bigint
   chunk: Uint8Array
+  chunkFormat: number
 }
 
 export namespace FileData {
@@ -563,6 +610,11 @@ export namespace FileData {
           w.bytes(obj.chunk)
         }
 
+        if ((obj.chunkFormat != null && obj.chunkFormat !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.chunkFormat)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -572,7 +624,8 @@ export namespace FileData {
           reason: '',
           salt: uint8ArrayAlloc(0),
           index: 0n,
-          chunk: uint8ArrayAlloc(0)
+          chunk: uint8ArrayAlloc(0),
+          chunkFormat: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -599,6 +652,10 @@ export namespace FileData {
             }
             case 5: {
               obj.chunk = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.chunkFormat = reader.uint32()
               break
             }
             default: {
@@ -651,6 +708,13 @@ export namespace FileData {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.chunkFormat`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -688,6 +752,11 @@ export namespace FileData {
     value: Uint8Array
   }
 
+  export interface FileDataChunkFormatFieldEvent {
+    field: '$.chunkFormat'
+    value: number
+  }
+
   export function encode (obj: Partial<FileData>): Uint8Array {
     return encodeMessage(obj, FileData.codec())
   }
@@ -696,7 +765,7 @@ export namespace FileData {
     return decodeMessage(buf, FileData.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileData>): Generator<FileDataStatusFieldEvent | FileDataReasonFieldEvent | FileDataSaltFieldEvent | FileDataIndexFieldEvent | FileDataChunkFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileData>): Generator<FileDataStatusFieldEvent | FileDataReasonFieldEvent | FileDataSaltFieldEvent | FileDataIndexFieldEvent | FileDataChunkFieldEvent | FileDataChunkFormatFieldEvent> {
     return streamMessage(buf, FileData.codec(), opts)
   }
 }

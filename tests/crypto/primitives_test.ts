@@ -3,6 +3,8 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import {
   aesGcmOpen,
   aesGcmSeal,
+  chacha20Poly1305Open,
+  chacha20Poly1305Seal,
   concat,
   DecryptionError,
   ed25519Verify,
@@ -112,6 +114,31 @@ Deno.test("AES-GCM refuses keys that are not 32 bytes and nonces that are not 12
     aesGcmOpen(new Uint8Array(24), nonce, new Uint8Array(16), text("")),
     RangeError,
   );
+});
+
+Deno.test("ChaCha20-Poly1305 refuses keys that are not 32 bytes, nonces not 12, input without a tag", () => {
+  const [key, nonce] = [new Uint8Array(32), new Uint8Array(12)];
+  assert.throws(
+    () => chacha20Poly1305Seal(new Uint8Array(16), nonce, text("x"), text("")),
+    /32 bytes/,
+  );
+  assert.throws(
+    () => chacha20Poly1305Seal(key, new Uint8Array(8), text("x"), text("")),
+    RangeError,
+  );
+  assert.throws(() => chacha20Poly1305Open(key, nonce, new Uint8Array(15), text("")), RangeError);
+  const sealed = chacha20Poly1305Seal(key, nonce, text("x"), text("ad"));
+  assert.deepEqual(chacha20Poly1305Open(key, nonce, sealed, text("ad")), text("x"));
+  assert.throws(() => chacha20Poly1305Open(key, nonce, sealed, text("da")), DecryptionError);
+});
+
+Deno.test("ChaCha20-Poly1305 round-trips a file-sized input into a plain Uint8Array", () => {
+  const [key, nonce] = [new Uint8Array(32).fill(1), new Uint8Array(12)];
+  const data = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 0xff);
+  const sealed = chacha20Poly1305Seal(key, nonce, data, text("ad"));
+  const opened = chacha20Poly1305Open(key, nonce, sealed, text("ad"));
+  assert.deepEqual(opened, data); // strict: the same prototype, not a Buffer
+  assert.equal(opened.byteLength, opened.buffer.byteLength);
 });
 
 Deno.test("ed25519Verify checks a libp2p key's signature through the Signer adapter", async () => {

@@ -13,6 +13,8 @@ import {
 import {
   aesGcmOpen,
   aesGcmSeal,
+  chacha20Poly1305Open,
+  chacha20Poly1305Seal,
   concat,
   DecryptionError,
   ed25519Verify,
@@ -114,6 +116,41 @@ Deno.test({
       }
     }
     assert.equal(total, 66);
+  },
+});
+
+Deno.test({
+  name: `wycheproof ChaCha20-Poly1305: valid cases seal and open, invalid ones throw${skipNote}`,
+  ignore,
+  async fn() {
+    let total = 0;
+    let badNonces = 0;
+    for (const group of await groups("chacha20_poly1305_test.json")) {
+      assert.equal(group.keySize, 256);
+      assert.equal(group.tagSize, 128);
+      for (const t of group.tests) {
+        total++;
+        const [key, iv, aad, msg] = [hex(t.key), hex(t.iv), hex(t.aad), hex(t.msg)];
+        const sealed = concat(hex(t.ct), hex(t.tag));
+        if (group.ivSize !== 96) {
+          assert.equal(t.result, "invalid", `tcId ${t.tcId}`);
+          assert.throws(() => chacha20Poly1305Open(key, iv, sealed, aad), RangeError);
+          assert.throws(() => chacha20Poly1305Seal(key, iv, msg, aad), RangeError);
+          badNonces++;
+        } else if (t.result === "invalid") {
+          assert.throws(
+            () => chacha20Poly1305Open(key, iv, sealed, aad),
+            DecryptionError,
+            `tcId ${t.tcId}`,
+          );
+        } else {
+          assert.deepEqual(chacha20Poly1305Seal(key, iv, msg, aad), sealed, `tcId ${t.tcId}`);
+          assert.deepEqual(chacha20Poly1305Open(key, iv, sealed, aad), msg, `tcId ${t.tcId}`);
+        }
+      }
+    }
+    assert.equal(total, 325);
+    assert.equal(badNonces, 9);
   },
 });
 

@@ -12,6 +12,7 @@ import {
   type FileTransfers,
 } from "../../src/peer/files/file_transfers.ts";
 import type { ServiceFactory } from "../../src/peer/service.ts";
+import { CHUNK_FORMAT } from "../../src/crypto/file_chunks.ts";
 import { FileOffer } from "../../src/proto/file.ts";
 import { FileTransferStore } from "../../src/peer/store/file_transfers.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
@@ -124,6 +125,7 @@ async function craftedOffer(
       sha256: hash,
       fileKey,
       chunkSize: 64 * 1024,
+      chunkFormat: CHUNK_FORMAT,
     }),
   );
   return toHex(transferId);

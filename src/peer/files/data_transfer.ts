@@ -1,21 +1,27 @@
 /**
  * The two ends of a /tincan/file/1.0.0 data stream, over framed I/O (net/framed.ts): the sender
  * streams sealed chunks within the credit the recipient grants; the recipient checks, stores and
- * hashes each chunk in order. Wire layout: src/proto/file.proto; chunk crypto: chunk_crypto.ts.
+ * hashes each chunk in order. Wire layout: src/proto/file.proto; chunk crypto: src/crypto/file_chunks.ts.
  */
 import type { Hash } from "node:crypto";
 import { checkLength, concat, DecryptionError, randomBytes } from "../../crypto/primitives.ts";
 import { ProtocolError } from "../../errors.ts";
 import type { FramedStream } from "../../net/framed.ts";
 import { FileData, type FileRequest } from "../../proto/file.ts";
-import { ChunkCipher, chunkCount, chunkLength } from "../../crypto/file_chunks.ts";
+import {
+  CHUNK_FORMAT,
+  ChunkCipher,
+  chunkCount,
+  chunkLength,
+  describeChunkFormat,
+  SALT_BYTES,
+} from "../../crypto/file_chunks.ts";
 import { DATA_READ_AHEAD_BYTES, WRITE_BATCH_BYTES } from "./constants.ts";
-import { SALT_BYTES } from "../../crypto/file_chunks.ts";
 
 /**
  * Chunks the sender reads and seals ahead of the one it is writing, and the recipient reads and
- * opens ahead of the one it is storing, so file and stream I/O overlap with the AES-GCM calls
- * (which Deno's WebCrypto runs on the JS thread). With 1 MiB chunks, deeper measured no faster.
+ * opens ahead of the one it is storing, so file and stream I/O overlap with the AEAD calls
+ * (which run on the JS thread). With 1 MiB chunks, deeper measured no faster.
  */
 const PIPELINE_CHUNKS = 2;
 const EMPTY = new Uint8Array(0);
@@ -70,7 +76,7 @@ export async function sendChunks(
   plan: SendPlan,
 ): Promise<void> {
   const salt = randomBytes(SALT_BYTES);
-  const cipher = await ChunkCipher.create(plan.fileKey, salt, plan.transferId);
+  const cipher = ChunkCipher.create(plan.fileKey, salt, plan.transferId);
   await framed.write(header(FileData.Status.OK, "", salt));
   let credit = plan.credit;
   let ended: Error | undefined;
@@ -126,6 +132,7 @@ export async function sendChunks(
       salt: EMPTY,
       index: BigInt(index),
       chunk,
+      chunkFormat: 0,
     });
     plan.onChunk(Math.min(plan.size, (index + 1) * plan.chunkSize));
   }
@@ -151,12 +158,15 @@ export interface ReceivePlan extends ChunkPlan {
 }
 
 /**
- * Recipient: asks for the chunks from `fromChunk`, then checks (AEAD, index, length), writes and
- * hashes each in order. Frames are read and opened up to PIPELINE_CHUNKS ahead; the plaintext is
- * written in batches of writeBatch() chunks, and each batch, once written, is reported to
- * `onChunk` and earns the sender that much credit again. On failure the stream is aborted.
- * @throws TransferRefusedError when the sender answers with an error status; ProtocolError for a
- * chunk that fails its check or comes out of order; whatever the stream or the file throws.
+ * Recipient: asks for the chunks from `fromChunk` in CHUNK_FORMAT, then checks (AEAD, index,
+ * length), hashes and writes each in order. Frames are read and opened up to PIPELINE_CHUNKS
+ * ahead; the plaintext is hashed and written in batches of writeBatch() chunks, and each batch,
+ * once written, is reported to `onChunk` and earns the sender that much credit again. A batch's
+ * write runs while the next batch is opened (one write in flight, so writes stay in order; the
+ * hash object of a failed stream is thrown away with it). On failure the stream is aborted.
+ * @throws TransferRefusedError when the sender answers with an error status or another chunk
+ * format; ProtocolError for a chunk that fails its check or comes out of order; whatever the
+ * stream or the file throws.
  */
 export async function receiveChunks(
   framed: FramedStream<FileData, FileRequest>,
@@ -167,17 +177,25 @@ export async function receiveChunks(
     transferId: plan.transferId,
     fromChunk: BigInt(plan.fromChunk),
     credit: creditWindow(plan.chunkSize),
+    chunkFormat: CHUNK_FORMAT,
   });
   const head = await framed.read();
   if (head.status !== FileData.Status.OK) {
     throw new TransferRefusedError(head.reason || `the sender answered ${head.status}`);
+  }
+  if (head.chunkFormat !== CHUNK_FORMAT) {
+    framed.abort(new ProtocolError("another chunk format"));
+    throw new TransferRefusedError(
+      `the sender seals ${describeChunkFormat(head.chunkFormat)}; this version reads only ` +
+        `${describeChunkFormat(CHUNK_FORMAT)}: update tincan`,
+    );
   }
   try {
     checkLength("a file stream salt", head.salt, SALT_BYTES);
   } catch (err: unknown) {
     throw new ProtocolError((err as Error).message);
   }
-  const cipher = await ChunkCipher.create(plan.fileKey, head.salt, plan.transferId);
+  const cipher = ChunkCipher.create(plan.fileKey, head.salt, plan.transferId);
   let reads: Promise<unknown> = Promise.resolve();
   const fetch = (index: number): Promise<Uint8Array> => {
     const frame = reads.then(() => framed.read());
@@ -190,20 +208,27 @@ export async function receiveChunks(
   let batch: Uint8Array[] = [];
   const ahead: Promise<Uint8Array>[] = [];
   let next = plan.fromChunk;
+  let writing: Promise<void> = Promise.resolve();
+  const store = async (bytes: Uint8Array, verified: number, chunks: number): Promise<void> => {
+    await writeAll(plan.file, bytes);
+    plan.onChunk(verified);
+    if (verified < total) {
+      await framed.write({ transferId: EMPTY, fromChunk: 0n, credit: chunks, chunkFormat: 0 });
+    }
+  };
   try {
     for (let index = plan.fromChunk; index < total; index++) {
       while (ahead.length < PIPELINE_CHUNKS && next < total) ahead.push(fetch(next++));
       batch.push(await ahead.shift()!);
       if (batch.length < perBatch && index + 1 < total) continue;
       const bytes = batch.length === 1 ? batch[0]! : concat(...batch);
-      await writeAll(plan.file, bytes);
       plan.hash.update(bytes);
-      plan.onChunk(index + 1);
-      if (index + 1 < total) {
-        await framed.write({ transferId: EMPTY, fromChunk: 0n, credit: batch.length });
-      }
+      await writing;
+      writing = store(bytes, index + 1, batch.length);
+      writing.catch(() => {}); // awaited before the next batch or after the last
       batch = [];
     }
+    await writing;
   } catch (err: unknown) {
     framed.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;
@@ -212,18 +237,18 @@ export async function receiveChunks(
 }
 
 /** The plaintext of data frame `frame`, checked to be chunk `index`, authentic and whole. */
-async function openFrame(
+function openFrame(
   cipher: ChunkCipher,
   plan: ChunkPlan,
   index: number,
   frame: FileData,
-): Promise<Uint8Array> {
+): Uint8Array {
   if (frame.index !== BigInt(index)) {
     throw new ProtocolError(`expected chunk ${index}, got chunk ${frame.index}`);
   }
   let plaintext: Uint8Array;
   try {
-    plaintext = await cipher.open(index, frame.chunk);
+    plaintext = cipher.open(index, frame.chunk);
   } catch (err: unknown) {
     if (err instanceof DecryptionError || err instanceof RangeError) {
       throw new ProtocolError(`chunk ${index} failed its integrity check`, { cause: err });
@@ -237,7 +262,8 @@ async function openFrame(
 }
 
 function header(status: FileData.Status, reason: string, salt: Uint8Array): FileData {
-  return { status, reason, salt, index: 0n, chunk: EMPTY };
+  const chunkFormat = status === FileData.Status.OK ? CHUNK_FORMAT : 0;
+  return { status, reason, salt, index: 0n, chunk: EMPTY, chunkFormat };
 }
 
 /**

@@ -8,7 +8,12 @@ import { checkLength, SHA256_BYTES } from "../../crypto/primitives.ts";
 import { FileOffer, FileReply } from "../../proto/file.ts";
 import type { TransferRow } from "../store/file_transfers.ts";
 import { toHex } from "../../crypto/bytes.ts";
-import { FILE_KEY_BYTES, TRANSFER_ID_BYTES } from "../../crypto/file_chunks.ts";
+import {
+  CHUNK_FORMAT,
+  describeChunkFormat,
+  FILE_KEY_BYTES,
+  TRANSFER_ID_BYTES,
+} from "../../crypto/file_chunks.ts";
 import { MAX_CHUNK_BYTES, MAX_NAME_BYTES, MIN_CHUNK_BYTES } from "./constants.ts";
 import { pickTransfer, type TransferContext } from "./transfer_context.ts";
 import type { Downloads } from "./downloads.ts";
@@ -45,8 +50,8 @@ export class IncomingTransfers {
 
   /**
    * An offer from `from`. Idempotent: a repeated offer changes nothing.
-   * @throws RangeError (which refuses the message) when the offer is malformed, its chunk size
-   * or name out of bounds, the file too big, or its transfer id taken by another transfer.
+   * @throws RangeError (which refuses the message) when the offer is malformed, in a chunk format
+   * other than CHUNK_FORMAT, its chunk size or name out of bounds, the file too big, or its transfer id taken by another transfer.
    */
   async onOffer(from: string, payload: Uint8Array): Promise<void> {
     const { ctx, options } = this;
@@ -131,6 +136,12 @@ export class IncomingTransfers {
       checkLength("a SHA-256", offer.sha256, SHA256_BYTES);
     } catch (err: unknown) {
       throw new RangeError(`malformed file offer: ${(err as Error).message}`);
+    }
+    if (offer.chunkFormat !== CHUNK_FORMAT) {
+      throw new RangeError(
+        `the offer uses ${describeChunkFormat(offer.chunkFormat)}; ${this.ctx.me} reads only ` +
+          `${describeChunkFormat(CHUNK_FORMAT)}: update tincan`,
+      );
     }
     const size = Number(offer.size);
     if (offer.chunkSize < MIN_CHUNK_BYTES || offer.chunkSize > MAX_CHUNK_BYTES) {

@@ -13,7 +13,12 @@ import { normalizeUsername } from "../../protocol/username.ts";
 import { fromHex } from "../../crypto/bytes.ts";
 import { chunkCount } from "../../crypto/file_chunks.ts";
 import { CREDIT_FRAMES, DEFAULT_CHUNK_BYTES } from "./constants.ts";
-import { FILE_KEY_BYTES, TRANSFER_ID_BYTES } from "../../crypto/file_chunks.ts";
+import {
+  CHUNK_FORMAT,
+  describeChunkFormat,
+  FILE_KEY_BYTES,
+  TRANSFER_ID_BYTES,
+} from "../../crypto/file_chunks.ts";
 import { OPEN_STATUSES, type TransferContext } from "./transfer_context.ts";
 import { refuse, sendChunks } from "./data_transfer.ts";
 import { FileTransferError } from "./errors.ts";
@@ -64,6 +69,7 @@ export class OutgoingTransfers {
       sha256,
       fileKey,
       chunkSize,
+      chunkFormat: CHUNK_FORMAT,
     });
     const messageId = await ctx.content.sendContent(
       peer,
@@ -128,6 +134,14 @@ export class OutgoingTransfers {
     if (!ctx.isOpen(row)) {
       const why = row.reason || row.status;
       return await refuse(framed, FileData.Status.E_UNAVAILABLE, `${row.name} is over: ${why}`);
+    }
+    if (request.chunkFormat !== CHUNK_FORMAT) {
+      return await refuse(
+        framed,
+        FileData.Status.E_BAD_REQUEST,
+        `${from} asked for ${describeChunkFormat(request.chunkFormat)}; ${ctx.me} sends only ` +
+          `${describeChunkFormat(CHUNK_FORMAT)}: update tincan`,
+      );
     }
     const total = chunkCount(row.size, row.chunkSize);
     const fromChunk = Number(request.fromChunk);

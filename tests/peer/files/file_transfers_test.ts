@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { toHex } from "../../../src/crypto/bytes.ts";
+import { CHUNK_FORMAT } from "../../../src/crypto/file_chunks.ts";
 import { randomBytes } from "../../../src/crypto/primitives.ts";
 import type { FileEvent } from "../../../src/peer/files/events.ts";
 import { FileTransfers } from "../../../src/peer/files/file_transfers.ts";
@@ -39,7 +40,7 @@ function bobsFiles(maxFileBytes?: number) {
   return { service, events, sent, close: () => db.close() };
 }
 
-function offer(size = 1000) {
+function offer(size = 1000, chunkFormat = CHUNK_FORMAT) {
   const transferId = randomBytes(16);
   const payload = FileOffer.encode({
     transferId,
@@ -48,6 +49,7 @@ function offer(size = 1000) {
     sha256: new Uint8Array(32).fill(1),
     fileKey: randomBytes(32),
     chunkSize: 64 * 1024,
+    chunkFormat,
   });
   const message: ContentMessage = { id: "m1", from: "alice", sentAt: NOW, text: "", payload };
   return { transferId, message };
@@ -90,6 +92,20 @@ Deno.test("files service: a too large or malformed offer is refused (the message
     await assert.rejects(Promise.resolve(handle(offer(501).message)), /accepts files up to/);
     const garbage = { ...offer().message, payload: Uint8Array.of(0xff, 0x01) };
     await assert.rejects(Promise.resolve(handle(garbage)), RangeError);
+    assert.deepEqual(service.pending(), []);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("files service: an offer in the old AES-GCM chunk format is refused by name", async () => {
+  const { service, close } = bobsFiles();
+  try {
+    const handle = service.contentHandlers[CONTENT_KINDS.file.offer]!;
+    await assert.rejects(
+      Promise.resolve(handle(offer(1000, 0).message)),
+      /chunk format 0 \(AES-256-GCM.*reads only chunk format 2/,
+    );
     assert.deepEqual(service.pending(), []);
   } finally {
     close();

@@ -1,0 +1,181 @@
+/**
+ * A room message to many online members against a single message's round trip, in one run.
+ *
+ * Who runs where: the rendezvous in a process of its own; the members (bench/
+ * room_members_process.ts) `perProcess` to a process; alice, the room's creator and sender, in
+ * the bench process. Alice creates the room and invites every member, each joins at once; then:
+ *
+ *  - fan-out: alice sends a room message; the time from the send until the last member's room
+ *    message event (each member logs when it had it, in epoch milliseconds), per message
+ *  - round trip: alice sends "ping i" to the first member, its reply's message event arrives at
+ *    alice — the single message's round trip the fan-out is compared with, same setup, same run
+ */
+import { join } from "node:path";
+import { configureLogging } from "../src/log.ts";
+import { createPeer, type Peer } from "../src/peer/peer.ts";
+import { openProfile } from "../src/peer/profile.ts";
+import { type Rooms, rooms } from "../src/peer/rooms/rooms.ts";
+import type { ServiceFactory } from "../src/peer/service.ts";
+import { benchPeerOptions } from "./clients.ts";
+import { type Latency, latency } from "./messages.ts";
+import { ECHO_PREFIX, REPLY_PREFIX } from "./peer_process.ts";
+import { memberName } from "./room_members_process.ts";
+import { type ServerProcess, spawnServerProcess } from "./server_process.ts";
+
+/** The shape of the room bench. */
+export interface RoomPlan {
+  readonly members: number;
+  readonly perProcess: number;
+  readonly messages: number;
+  readonly roundTrips: number;
+  /** Longest wait for the room to form (every member joined), and for one message's fan-out. */
+  readonly setupTimeoutMs: number;
+  readonly messageTimeoutMs: number;
+}
+
+/** What the room bench measured, in milliseconds. */
+export interface RoomResult {
+  readonly members: number;
+  readonly processes: number;
+  readonly setupSeconds: number;
+  /** Send until the last member had it, one sample per message. */
+  readonly fanout: Latency;
+  /** Send until the first member's reply arrived. */
+  readonly roundTrip: Latency;
+}
+
+const ROOM = "#bench";
+const PREFIX = "member";
+
+/** Runs the room bench with `plan`. */
+export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
+  const dir = await Deno.makeTempDir({ prefix: "tincan-bench-rooms-" });
+  const rendezvous = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url));
+  const processes: ServerProcess[] = [];
+  let alice: Peer<{ rooms: ServiceFactory<Rooms> }> | undefined;
+  const profile = await openProfile(join(dir, "alice"));
+  const logs: string[] = [];
+  try {
+    const setupStart = performance.now();
+    // One process after another: the rendezvous throttles registrations in flight per address.
+    for (let first = 0; first < plan.members; first += plan.perProcess) {
+      const log = join(dir, `members-${first}.log`);
+      logs.push(log);
+      processes.push(
+        await spawnServerProcess(new URL("./room_members_process.ts", import.meta.url), [
+          "--rendezvous",
+          rendezvous.address.toString(),
+          "--prefix",
+          PREFIX,
+          "--first",
+          String(first),
+          "--count",
+          String(Math.min(plan.perProcess, plan.members - first)),
+          "--log",
+          log,
+        ]),
+      );
+    }
+    alice = createPeer({
+      ...benchPeerOptions(profile, "alice", rendezvous.address.toString()),
+      services: { rooms: rooms() },
+    });
+    const replies = new Map<string, number>();
+    alice.on((event) => {
+      if (event.type === "message") replies.set(event.text, performance.now());
+    });
+    await alice.start();
+    const room = alice.services.rooms;
+    await room.create(ROOM);
+    const names = Array.from({ length: plan.members }, (_, i) => memberName(PREFIX, i));
+    // One member at a time: each join makes the newcomer look up and message every member so
+    // far (its sender key), and all of them at once overran the rendezvous's stream limits.
+    const setupEnd = performance.now() + plan.setupTimeoutMs;
+    const joined = (name: string) =>
+      room.members(ROOM).some((m) => m.username === name && m.joined);
+    for (const name of names) {
+      await retried(() => room.invite(name, ROOM), setupEnd, `inviting ${name}`);
+      await until(() => joined(name) || undefined, setupEnd, `${name}'s join`);
+    }
+    // The first message after the joins also waits for the members' chains to settle.
+    await fanout(room, logs, plan, "warm-up");
+    const setupSeconds = (performance.now() - setupStart) / 1000;
+    const fanouts: number[] = [];
+    for (let i = 0; i < plan.messages; i++) fanouts.push(await fanout(room, logs, plan, `m${i}`));
+    const trips: number[] = [];
+    for (let i = -3; i < plan.roundTrips; i++) {
+      const start = performance.now();
+      await alice.send(names[0]!, `${ECHO_PREFIX}${i}`);
+      const arrived = await until(
+        () => replies.get(`${REPLY_PREFIX}${i}`),
+        performance.now() + plan.messageTimeoutMs,
+        `${names[0]}'s reply`,
+      );
+      if (i >= 0) trips.push(arrived - start);
+    }
+    return {
+      members: plan.members,
+      processes: processes.length,
+      setupSeconds,
+      fanout: latency(fanouts),
+      roundTrip: latency(trips),
+    };
+  } finally {
+    await alice?.stop().catch(() => {});
+    profile.close();
+    await Promise.all(processes.map((p) => p.stop()));
+    await rendezvous.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    configureLogging("warn");
+  }
+}
+
+/** Sends room message `text`; milliseconds until the last member logged it. */
+async function fanout(room: Rooms, logs: readonly string[], plan: RoomPlan, text: string) {
+  const start = performance.timeOrigin + performance.now();
+  await room.send(ROOM, text);
+  const times = await until(
+    async () => {
+      const seen: number[] = [];
+      for (const log of logs) {
+        const lines = (await Deno.readTextFile(log).catch(() => "")).split("\n");
+        for (const line of lines) {
+          const [at, , got] = line.split(" ");
+          if (got === text) seen.push(Number(at));
+        }
+      }
+      return seen.length >= plan.members ? seen : undefined;
+    },
+    performance.now() + plan.messageTimeoutMs,
+    `room message ${text} at all ${plan.members} members`,
+  );
+  return Math.max(...times) - start;
+}
+
+/** Runs `attempt` until it succeeds, every 500 ms. @throws its last error after `end`. */
+async function retried(attempt: () => Promise<void>, end: number, what: string): Promise<void> {
+  while (true) {
+    try {
+      return await attempt();
+    } catch (err: unknown) {
+      if (performance.now() > end) {
+        throw new Error(`room bench: ${what} failed: ${(err as Error).message}`, { cause: err });
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/** Polls `probe` every 10 ms until it gives a value. @throws Error past `deadline`. */
+async function until<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  deadline: number,
+  what: string,
+): Promise<T> {
+  while (true) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`room bench: no ${what} in time`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

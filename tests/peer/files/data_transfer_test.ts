@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { streamPair } from "@libp2p/utils";
+import { CHUNK_FORMAT, ChunkCipher } from "../../../src/crypto/file_chunks.ts";
+import { randomBytes } from "../../../src/crypto/primitives.ts";
+import { ProtocolError } from "../../../src/errors.ts";
+import { FramedStream } from "../../../src/net/framed.ts";
+import { CREDIT_FRAMES, dataFrames } from "../../../src/peer/files/constants.ts";
+import {
+  receiveChunks,
+  sendChunks,
+  TransferRefusedError,
+} from "../../../src/peer/files/data_transfer.ts";
+import { FileData, FileRequest } from "../../../src/proto/file.ts";
+
+const CHUNK = 1024;
+
+/** A sender's and a recipient's framed ends of one data stream, and a temp dir for files. */
+async function stream(chunks: number) {
+  const [outbound, inbound] = await streamPair();
+  const recipient = new FramedStream(outbound, FileData, FileRequest, dataFrames(CHUNK, chunks));
+  const sender = new FramedStream(inbound, FileRequest, FileData, CREDIT_FRAMES);
+  const dir = await Deno.makeTempDir({ prefix: "tincan-data-transfer-" });
+  return { recipient, sender, dir };
+}
+
+function receivePlan(file: Deno.FsFile, size: number, transferId: Uint8Array, fileKey: Uint8Array) {
+  const verified: number[] = [];
+  const hash = createHash("sha256");
+  const plan = {
+    transferId,
+    fileKey,
+    file,
+    size,
+    chunkSize: CHUNK,
+    fromChunk: 0,
+    hash,
+    onChunk: (n: number) => verified.push(n),
+  };
+  return { plan, verified, hash };
+}
+
+Deno.test("data stream: every chunk arrives, in order, hashed and written, each batch reported", async () => {
+  const size = 3 * CHUNK + 500;
+  const { recipient, sender, dir } = await stream(4);
+  try {
+    const data = randomBytes(size);
+    await Deno.writeFile(join(dir, "src"), data);
+    const source = await Deno.open(join(dir, "src"), { read: true });
+    const target = await Deno.open(join(dir, "dst"), { write: true, create: true });
+    const transferId = randomBytes(16);
+    const fileKey = randomBytes(32);
+    const { plan, verified, hash } = receivePlan(target, size, transferId, fileKey);
+    const sending = (async () => {
+      const request = await sender.read();
+      assert.equal(request.chunkFormat, CHUNK_FORMAT);
+      await sendChunks(sender, {
+        transferId,
+        fileKey,
+        file: source,
+        size,
+        chunkSize: CHUNK,
+        fromChunk: Number(request.fromChunk),
+        credit: request.credit,
+        onChunk: () => {},
+      });
+    })();
+    await Promise.all([receiveChunks(recipient, plan), sending]);
+    source.close();
+    target.close();
+    assert.deepEqual(await Deno.readFile(join(dir, "dst")), data);
+    assert.deepEqual(
+      new Uint8Array(hash.digest()),
+      new Uint8Array(createHash("sha256").update(data).digest()),
+    );
+    assert.deepEqual(verified, [4]); // 1 KiB chunks: all four in one write batch
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Recipient against a hand-written sender that answers with `header` and then `chunks`. */
+async function receiveFrom(
+  header: Partial<FileData>,
+  chunks: (salt: Uint8Array, id: Uint8Array, key: Uint8Array) => FileData[],
+) {
+  const { recipient, sender, dir } = await stream(2);
+  const target = await Deno.open(join(dir, "dst"), { write: true, create: true });
+  try {
+    const transferId = randomBytes(16);
+    const fileKey = randomBytes(32);
+    const { plan, verified } = receivePlan(target, 2 * CHUNK, transferId, fileKey);
+    const salt = randomBytes(32);
+    const fake = (async () => {
+      await sender.read();
+      await sender.write({
+        status: FileData.Status.OK,
+        reason: "",
+        salt,
+        index: 0n,
+        chunk: new Uint8Array(),
+        chunkFormat: CHUNK_FORMAT,
+        ...header,
+      });
+      for (const frame of chunks(salt, transferId, fileKey)) await sender.write(frame);
+    })().catch(() => {});
+    const result = await receiveChunks(recipient, plan).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await fake;
+    return { result, verified };
+  } finally {
+    target.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function frame(index: number, chunk: Uint8Array): FileData {
+  return {
+    status: FileData.Status.OK,
+    reason: "",
+    salt: new Uint8Array(),
+    index: BigInt(index),
+    chunk,
+    chunkFormat: 0,
+  };
+}
+
+Deno.test("data stream: a sender in the old AES-GCM chunk format is refused by name, before any chunk", async () => {
+  const { result, verified } = await receiveFrom({ chunkFormat: 0 }, () => []);
+  assert.ok(result instanceof TransferRefusedError);
+  assert.match(result.message, /chunk format 0 \(AES-256-GCM/);
+  assert.deepEqual(verified, []);
+});
+
+Deno.test("data stream: a flipped bit, a truncated chunk, swapped chunks or another stream's chunk fail", async () => {
+  const cases: Record<string, (salt: Uint8Array, id: Uint8Array, key: Uint8Array) => FileData[]> = {
+    flipped: (salt, id, key) => {
+      const sealed = ChunkCipher.create(key, salt, id).seal(0, new Uint8Array(CHUNK));
+      sealed[100]! ^= 0x10;
+      return [frame(0, sealed)];
+    },
+    truncated: (salt, id, key) => {
+      const sealed = ChunkCipher.create(key, salt, id).seal(0, new Uint8Array(CHUNK));
+      return [frame(0, sealed.subarray(0, CHUNK))];
+    },
+    swapped: (salt, id, key) => {
+      const cipher = ChunkCipher.create(key, salt, id);
+      return [frame(0, cipher.seal(1, new Uint8Array(CHUNK)))];
+    },
+    "another stream": (_salt, id, key) => {
+      const earlier = ChunkCipher.create(key, randomBytes(32), id);
+      return [frame(0, earlier.seal(0, new Uint8Array(CHUNK)))];
+    },
+    "another transfer": (salt, _id, key) => {
+      const other = ChunkCipher.create(key, salt, randomBytes(16));
+      return [frame(0, other.seal(0, new Uint8Array(CHUNK)))];
+    },
+  };
+  for (const [name, chunks] of Object.entries(cases)) {
+    const { result, verified } = await receiveFrom({}, chunks);
+    assert.ok(result instanceof ProtocolError, name);
+    assert.match(result.message, /chunk 0 failed its integrity check/, name);
+    assert.deepEqual(verified, [], name);
+  }
+  const reordered = await receiveFrom({}, (salt, id, key) => {
+    const cipher = ChunkCipher.create(key, salt, id);
+    return [frame(1, cipher.seal(1, new Uint8Array(CHUNK)))];
+  });
+  assert.ok(reordered.result instanceof ProtocolError);
+  assert.match(reordered.result.message, /expected chunk 0, got chunk 1/);
+});
