@@ -14,6 +14,7 @@ export const SECTIONS = [
   "primitives",
   "startup",
   "pqxdh",
+  "relay",
   "paste",
 ] as const;
 /** One section of a bench run. */

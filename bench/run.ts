@@ -1,6 +1,6 @@
 /**
  * One bench run: the raw baseline, OPAQUE logins, DISCOVER, rendezvous memory, chat messages, the
- * crypto primitives and the post-quantum session setup, measured in that order in one process
+ * crypto primitives, the post-quantum session setup and the relay, measured in that order in one process
  * (servers and the far peer each in a child process), returned as report sections.
  */
 import type { BenchOptions, SectionName } from "./args.ts";
@@ -25,6 +25,7 @@ import { benchPaste, type PasteResult } from "./paste.ts";
 import { benchPqxdh } from "./pqxdh.ts";
 import { benchPrimitives } from "./primitives.ts";
 import { benchRoomFanout } from "./rooms.ts";
+import { benchRelay } from "./relay.ts";
 import { benchRawBaseline, ECHO_PAYLOAD_BYTES, type RawBaseline } from "./raw_baseline.ts";
 import type { Row, Section } from "./report.ts";
 import { spawnServerProcess } from "./server_process.ts";
@@ -126,6 +127,10 @@ export async function runBench(
   if (wants("paste")) {
     progress("paste handling in the chat's line editor: 1 KB, 10 KB, 100 KB");
     sections.push(pasteSection(benchPaste()));
+  }
+  if (wants("relay")) {
+    progress("relay: direct vs relayed in the namespace lab (needs root and nft)");
+    sections.push(await benchRelay());
   }
   return sections;
 }

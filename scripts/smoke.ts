@@ -121,7 +121,7 @@ export async function runSmoke(
     const sent = await run("tincan send-file", ["send-file", ...as("alice"), "--to", "bob", file]);
     sent.expect(sent.stdout.trim() === "complete", 'prints "complete"');
     const message = await run("tincan send", ["send", ...as("alice"), "--to", "bob", TEXT]);
-    message.expect(message.stdout.trim() === "delivered", 'prints "delivered"');
+    message.expect(message.stdout.trim() === "delivered (direct)", 'prints "delivered (direct)"');
 
     const heard = await listener.finished(timeoutMs);
     const lines = heard.stdout.trim().split("\n").map((line) => JSON.parse(line));

@@ -140,9 +140,9 @@ Deno.test({
         sent = { args, stdout: result.stdout, comment };
       }
       assert.ok(sent, "the script sends nothing");
-      // `# prints: delivered (queued if bob is offline)`: bob is listening, so "delivered".
-      const promised = /prints: (\w+)/.exec(sent.comment)?.[1];
-      assert.equal(promised, "delivered");
+      // `# prints: delivered (direct) …`: bob is listening on this machine, so "delivered (direct)".
+      const promised = /prints: (\w+ \(\w+\))/.exec(sent.comment)?.[1];
+      assert.equal(promised, "delivered (direct)");
       assert.equal(sent.stdout, `${promised}\n`);
 
       const [listener] = background;

@@ -4,7 +4,7 @@
  */
 import type { FileEvent } from "../peer/files/events.ts";
 import { files, type FileTransfers } from "../peer/files/file_transfers.ts";
-import { formatBytes } from "../peer/files/units.ts";
+import { formatBytes } from "../units.ts";
 import type { ServiceFactory } from "../peer/service.ts";
 import { progressBars } from "./file_progress.ts";
 import type { CliIO } from "./io.ts";

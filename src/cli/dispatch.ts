@@ -11,6 +11,7 @@ import { chat } from "./commands/chat.ts";
 import { listen } from "./commands/listen.ts";
 import { register } from "./commands/register.ts";
 import { rendezvous } from "./commands/rendezvous.ts";
+import { route } from "./commands/route.ts";
 import { send } from "./commands/send.ts";
 import { sendFile } from "./commands/send_file.ts";
 import { version } from "./commands/version.ts";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   send,
   sendFile,
   listen,
+  route,
   admin,
   version,
 ];

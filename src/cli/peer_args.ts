@@ -12,6 +12,7 @@ export const PEER_FLAGS = {
   user: { type: "string", short: "u" },
   profile: { type: "string" },
   rendezvous: { type: "string" },
+  listen: { type: "string", multiple: true },
 } as const;
 
 /** node:util parseArgs options of the commands that send something to one user. */
@@ -31,6 +32,8 @@ export const PEER_FLAGS_HELP =
                           (default $XDG_DATA_HOME/tincan/NAME or ~/.local/share/tincan/NAME)
   --rendezvous MULTIADDR  the rendezvous (default: TINCAN_RENDEZVOUS, else the one this
                           profile used last, else /ip4/127.0.0.1/tcp/4001)
+  --listen MULTIADDR      where to listen for other peers; repeatable (default every IPv4
+                          and IPv6 interface on a free port: /ip4/0.0.0.0/tcp/0, /ip6/::/tcp/0)
   -h, --help              show this help
 
 The password comes from TINCAN_PASSWORD, or is asked for on the terminal.`;
@@ -42,6 +45,8 @@ export interface PeerArgs {
   readonly profileDir: string;
   /** The --rendezvous flag, if given (the final choice needs the profile: chooseRendezvous). */
   readonly rendezvous: string | undefined;
+  /** The --listen flags, if given. */
+  readonly listen?: readonly string[];
 }
 
 /**
@@ -51,10 +56,17 @@ export interface PeerArgs {
  */
 export function parsePeerArgs(
   command: string,
-  values: { user?: string | undefined; profile?: string | undefined; rendezvous?: string },
+  values: {
+    user?: string | undefined;
+    profile?: string | undefined;
+    rendezvous?: string;
+    listen?: string[] | undefined;
+  },
   env: Env,
 ): PeerArgs {
+  const listen = values.listen?.map((a) => checkAddress(command, "--listen", a));
   return {
+    ...(listen?.length ? { listen } : {}),
     user: requireUser(command, values.user),
     profileDir: profileDir(command, values.user, values.profile, env),
     rendezvous: values.rendezvous === undefined

@@ -2,7 +2,7 @@
  * A transfer's progress as one line of text (bytes, percent, bar, rate, ETA): pure, so the CLI
  * only decides where and when to draw it. The rate is a moving estimate over recent samples.
  */
-import { formatBytes, formatDuration } from "../peer/files/units.ts";
+import { formatBytes, formatDuration } from "../units.ts";
 
 /** What one progress line shows. */
 export interface ProgressState {

@@ -94,6 +94,7 @@ export async function startCliPeer<F extends ServiceFactories = NoServices>(
       password,
       rendezvous,
       register: options.register,
+      ...(args.listen ? { listen: args.listen } : {}),
       ...(options.services ? { services: options.services(profile) } : {}),
     });
     if (options.onEvent) peer.on(options.onEvent);

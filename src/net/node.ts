@@ -1,6 +1,7 @@
 /**
  * Builds the libp2p node both roles use: TCP + Noise + Yamux + identify + ping, with explicit
- * connection and stream limits.
+ * connection and stream limits; a rendezvous adds the circuit relay v2 server, a peer the relay
+ * transport and DCUtR (a relayed connection upgraded to a direct one).
  */
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
@@ -10,7 +11,15 @@ import type { Libp2p, PrivateKey } from "@libp2p/interface";
 import { ping } from "@libp2p/ping";
 import type { Ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
+import {
+  type CircuitRelayServerComponents,
+  type CircuitRelayService,
+  circuitRelayTransport,
+} from "@libp2p/circuit-relay-v2";
+import { dcutr } from "@libp2p/dcutr";
+import type { ConnectionGater } from "@libp2p/interface";
 import { createLibp2p } from "libp2p";
+import { type NodeControls, nodeControls } from "./node_controls.ts";
 
 /** Connection limits of a node; see NODE_LIMITS for the defaults. */
 export interface NodeLimits {
@@ -45,10 +54,31 @@ export interface NodeOptions {
   readonly limits?: Partial<NodeLimits>;
   /** The identify agent string, e.g. "tincan/0.1.0 rendezvous home". */
   readonly agent: string;
+  /** The addresses announced instead of the listen addresses (a rendezvous's --announce). */
+  readonly announce?: readonly string[];
+  /** Serve circuit relay v2 with this service (a rendezvous: RendezvousRelay.server()). */
+  readonly relayServer?: (components: CircuitRelayServerComponents) => CircuitRelayService;
+  /** Dial and listen through relays, and upgrade relayed connections with DCUtR (a peer). */
+  readonly relayClient?: boolean;
+  /** Leave DCUtR out (benchmarks that measure the relay itself). */
+  readonly withoutDcutr?: boolean;
+  /** Decides reservations and relayed connections (the rendezvous's relay). */
+  readonly gater?: ConnectionGater;
+}
+
+/** The services of a tincan node; `relay` only on a rendezvous that relays. */
+export interface TincanServices extends Record<string, unknown> {
+  identify: Identify;
+  ping: Ping;
+  controls: NodeControls;
+  relay?: CircuitRelayService;
 }
 
 /** The libp2p node type both roles use. */
-export type TincanNode = Libp2p<{ identify: Identify; ping: Ping }>;
+export type TincanNode = Libp2p<TincanServices>;
+
+/** Time for a relay reservation made by listening on `<relay>/p2p-circuit`. */
+const RESERVATION_TIMEOUT_MS = 5_000;
 
 /** Creates and starts a node. */
 export async function createNode(options: NodeOptions): Promise<TincanNode> {
@@ -56,8 +86,14 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
   return await createLibp2p({
     privateKey: options.privateKey,
     nodeInfo: { userAgent: options.agent },
-    addresses: { listen: [...options.listen] },
-    transports: [tcp()],
+    addresses: {
+      listen: [...options.listen],
+      ...(options.announce?.length ? { announce: [...options.announce] } : {}),
+    },
+    transports: options.relayClient
+      ? [tcp(), circuitRelayTransport({ reservationCompletionTimeout: RESERVATION_TIMEOUT_MS })]
+      : [tcp()],
+    ...(options.gater ? { connectionGater: options.gater } : {}),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection })],
     connectionManager: {
@@ -70,6 +106,12 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
       pingInterval: limits.pingIntervalMs,
       abortConnectionOnPingFailure: true,
     },
-    services: { identify: identify(), ping: ping() },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      controls: nodeControls(),
+      ...(options.relayServer ? { relay: options.relayServer } : {}),
+      ...(options.relayClient && !options.withoutDcutr ? { dcutr: dcutr() } : {}),
+    },
   });
 }

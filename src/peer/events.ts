@@ -3,13 +3,19 @@
 /** Hex of a message id, as shown to users and in `listen --json`. */
 export type MessageIdHex = string;
 
+/**
+ * How a message was carried: a direct connection, a connection relayed by the rendezvous, or the
+ * rendezvous mailbox.
+ */
+export type Via = "direct" | "relayed" | "mailbox";
+
 export type PeerEvent =
   /**
-   * A message arrived, `via` a direct chat link or the rendezvous mailbox. `keyChanged` when the
-   * sender's key differs from the one pinned; `trusted` is false then: it is from a key not yet
-   * trusted as `from` (show it as such until /trust). `sentAt` is the sender's clock, or ours when
-   * that was far off (over a day ahead, over a year behind), and then `clockNote` says what it
-   * claimed.
+   * A message arrived, `via` a direct or relayed chat link or the rendezvous mailbox.
+   * `keyChanged` when the sender's key differs from the one pinned; `trusted` is false then: it
+   * is from a key not yet trusted as `from` (show it as such until /trust). `sentAt` is the
+   * sender's clock, or ours when that was far off (over a day ahead, over a year behind), and then
+   * `clockNote` says what it claimed.
    */
   | {
     type: "message";
@@ -21,12 +27,15 @@ export type PeerEvent =
     clockNote?: string;
     keyChanged: boolean;
     trusted: boolean;
-    via: "direct" | "mailbox";
+    via: Via;
   }
   /** The recipient's mailbox at the rendezvous accepted one of our messages (it is offline). */
   | { type: "queued"; id: MessageIdHex; to: string }
-  /** The recipient acknowledged one of our messages. */
-  | { type: "delivered"; id: MessageIdHex; to: string }
+  /**
+   * The recipient acknowledged one of our messages, on a link `via` a direct or relayed
+   * connection, or by a receipt after reading it from its mailbox.
+   */
+  | { type: "delivered"; id: MessageIdHex; to: string; via?: Via }
   /** One of our messages cannot be delivered. */
   | { type: "failed"; id: MessageIdHex; to: string; reason: string }
   /** Someone came online or went offline. */

@@ -22,7 +22,7 @@ import { ContactTrust, type HeldMessage, type Whois } from "./contact_trust.ts";
 import { Directory, KeyMismatchError } from "./directory.ts";
 import type { MessageIdHex, PeerEvent, PeerListener } from "./events.ts";
 import { MailDrop } from "./mail_drop.ts";
-import { ChatLinks } from "./messaging/chat_links.ts";
+import { ChatLinks, type ChatNode } from "./messaging/chat_links.ts";
 import { Incoming } from "./messaging/incoming.ts";
 import { markOutboxFailed, Outgoing } from "./messaging/outgoing.ts";
 import { RatchetEncryptor } from "./messaging/ratchet_encryptor.ts";
@@ -32,6 +32,8 @@ import { PrekeyManager } from "./prekey_manager.ts";
 import type { Profile } from "./profile.ts";
 import { connectRendezvous } from "./rendezvous_link.ts";
 import { RendezvousConnection } from "./rendezvous_connection.ts";
+import { Router } from "./route/router.ts";
+import { formatRoute, type RouteReport } from "./route/route_report.ts";
 import type {
   ContentHandler,
   ServedProtocol,
@@ -68,12 +70,21 @@ export interface PeerOptions<F extends ServiceFactories = NoServices> extends Ac
   readonly rendezvous: string;
   /** Register the account first when this profile has not registered it there yet. */
   readonly register?: boolean;
-  /** Where to listen for other peers; default all interfaces on a free port. */
+  /** Where to listen for other peers; default DEFAULT_PEER_LISTEN. */
   readonly listen?: readonly string[];
   readonly now?: () => number;
   /** The features this peer runs, by name (`peer.services.<name>`): rooms(), files(…) … */
   readonly services?: F;
 }
+
+/** Where a peer listens by default: every IPv4 and IPv6 interface, on free ports. */
+export const DEFAULT_PEER_LISTEN: readonly string[] = ["/ip4/0.0.0.0/tcp/0", "/ip6/::/tcp/0"];
+
+/** How long `route` may take to find a path (the dial policy's timeouts, and a margin). */
+const ROUTE_TIMEOUT_MS = 10_000;
+
+/** How messages to a user go now, and the same as lines for people (see route_report.ts). */
+export type Route = RouteReport & { readonly lines: readonly string[] };
 
 /** One line of history, decrypted. */
 export interface HistoryLine {
@@ -119,6 +130,7 @@ interface Running {
   readonly trust: Trust;
   readonly connection: RendezvousConnection;
   readonly stopPruning: () => void;
+  readonly router: Router;
 }
 
 /** A peer; make one with createPeer. */
@@ -181,8 +193,9 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         usernameOf: (peer) => this.usernameOf(peer),
       },
       streams: {
+        // Never on a relayed connection: file data waits for a direct one.
         openStream: (peer, protocol, signal) =>
-          this.#run.node.dialProtocol(peer, protocol, { signal }),
+          this.#run.router.openStream(peer, protocol, signal, false),
       },
       presence: { online: () => this.online() },
     };
@@ -239,8 +252,18 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     };
     const node = await createNode({
       privateKey: profile.identity,
-      listen: options.listen ?? ["/ip4/0.0.0.0/tcp/0"],
+      listen: options.listen ?? DEFAULT_PEER_LISTEN,
       agent: `tincan/${VERSION} peer`,
+      relayClient: true,
+    });
+    const router = new Router({
+      node,
+      usernameOf: (peer) => this.usernameOf(peer),
+      onUpgrade: (peer, username) => {
+        emit({ type: "notice", text: `the chat with ${username} is now direct (was relayed)` });
+        this.#resendTo(peer); // what the relayed link had not acknowledged goes again
+      },
+      log,
     });
     try {
       const rendezvous = await connectRendezvous(node, options.rendezvous, profile.db);
@@ -260,7 +283,13 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         (username) => fetchKeyLog(node, rendezvous.address, username),
       );
       const directory = new Directory(node, () => rendezvous.address, trust, rendezvousKey);
-      const links = new ChatLinks(node, log);
+      const chatNode: ChatNode = {
+        handle: (protocol, handler, handleOptions) => node.handle(protocol, handler, handleOptions),
+        dialProtocol: (peer, protocol, { signal }) =>
+          router.openStream(peer, protocol, signal, true),
+        carrier: (peer) => router.carrier(peer),
+      };
+      const links = new ChatLinks(chatNode, log);
       const mailDrop = new MailDrop(node, () => rendezvous.address, log);
       const online = this.#online;
       const outgoing = new Outgoing({
@@ -310,6 +339,10 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         incoming,
         mailDrop,
         online,
+        reachability: {
+          reserve: (target) => router.reserve(target),
+          announceable: (audience) => router.announceable(audience),
+        },
         emit,
         now,
         log,
@@ -325,15 +358,17 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         trust,
         connection,
         stopPruning,
+        router,
       };
       for (const [id, served] of this.#protocols) {
         const handler = guarded(log, (stream, conn) => served.handler(stream, conn.remotePeer));
         await node.handle(id, handler, { maxInboundStreams: served.maxInboundStreams });
       }
       await links.start({
-        onEnvelope: (bytes, from) => incoming.onEnvelope(bytes, from),
+        onEnvelope: (bytes, from, via) => incoming.onEnvelope(bytes, from, via),
         onAck: (ack, from) => incoming.onAck(ack, from),
         onLinkUp: (from) => this.#resendTo(from),
+        onLinkDown: (from) => this.#resendTo(from),
       });
       await connection.connect(options.register ?? false);
       outgoing.flushAll();
@@ -341,6 +376,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     } catch (err: unknown) {
       this.#running?.stopPruning();
       this.#running = undefined;
+      router.close();
       await Promise.resolve(node.stop()).catch(() => {});
       throw err;
     }
@@ -404,6 +440,20 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       throw new KeyMismatchError(`${name}'s identity key changed; /trust ${name} first`);
     }
     return user.peerId;
+  }
+
+  /**
+   * How messages to `username` go now — direct, relayed or queued — and why better paths failed;
+   * dials along the dial-order policy when no connection is open.
+   * @throws like resolvePeer.
+   */
+  async route(username: string): Promise<Route> {
+    const name = normalizeUsername(username);
+    const peerId = await this.resolvePeer(name);
+    const { router } = this.#run;
+    const signal = AbortSignal.timeout(ROUTE_TIMEOUT_MS);
+    const report = await router.report(name, peerId, this.#online.isOnline(name), signal);
+    return { ...report, lines: formatRoute(report, (id) => router.relayName(id)) };
   }
 
   /** The username whose trusted key is `peer`'s, or undefined for a stranger. */
@@ -549,6 +599,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     running.connection.stop();
     running.stopPruning();
     running.outgoing.close();
+    running.router.close();
     for (const service of Object.values<Service>(this.services)) {
       await service.stop?.().catch((err: unknown) => {
         this.#log.warn(`stopping a service failed: ${(err as Error).message}`);

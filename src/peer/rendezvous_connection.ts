@@ -32,12 +32,10 @@ export const PEER_NAMESPACE = "tincan/peers";
 /** Registrations are refreshed this often, well inside the 2 h default TTL. */
 export const ANNOUNCE_INTERVAL_MS = 60 * 60 * 1000;
 /**
- * The mailbox is read at login, and then this often while online: mail deposited by a sender
- * who did not yet know we were back arrives within this time.
+ * The mailbox is read at login, at once when the rendezvous pushes "mail waiting", and then this
+ * often while online, as a safety net (a push lost with a dropped presence stream).
  */
 export const MAIL_POLL_INTERVAL_MS = 30_000;
-/** The multiaddr code of /p2p/. */
-const P2P_CODE = 421;
 /** The pauses between attempts to reconnect to a lost rendezvous (before jitter). */
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30_000;
@@ -66,6 +64,11 @@ export interface RendezvousConnectionPorts {
   readonly mailDrop: Pick<MailDrop, "fetchAll">;
   /** Updated from the presence feed. */
   readonly online: OnlineUsers;
+  /** Our reachability: a relay slot reserved after each login, and the addresses to announce. */
+  readonly reachability: {
+    reserve(rendezvous: RendezvousTarget): Promise<void>;
+    announceable(rendezvous: Multiaddr): Multiaddr[];
+  };
   readonly emit: (event: PeerEvent) => void;
   readonly now: () => number;
   readonly log: Logger;
@@ -78,6 +81,9 @@ export class RendezvousConnection {
   #announcing?: ReturnType<typeof setInterval>;
   #polling?: ReturnType<typeof setInterval>;
   #stopping = false;
+  /** The mailbox read running now, and whether another was asked for meanwhile. */
+  #reading?: Promise<void> | undefined;
+  #readAgain = false;
 
   /** Nothing happens until `connect`. */
   constructor(private readonly ports: RendezvousConnectionPorts) {}
@@ -126,6 +132,7 @@ export class RendezvousConnection {
     }
     await this.#readMail(); // mail first, before anyone can reach us directly
     await ports.prekeys.publish((keys) => uploadPrekeys(ports.node, address, keys), ports.now());
+    await ports.reachability.reserve(ports.rendezvous);
     await this.#announce();
     await this.#watchPresence();
     void this.#readMail(); // what was mailed while we were announcing
@@ -179,15 +186,28 @@ export class RendezvousConnection {
     }
   }
 
-  /** Reads our mailbox until it is empty; failures are logged (the next poll tries again). */
-  async #readMail(): Promise<void> {
-    try {
-      await this.ports.mailDrop.fetchAll((mail) => this.#processMail(mail));
-    } catch (err: unknown) {
-      if (!this.#stopping) {
-        this.ports.log.warn(`reading the mailbox failed: ${(err as Error).message}`);
-      }
+  /**
+   * Reads our mailbox until it is empty; failures are logged (the next poll tries again). A call
+   * while a read runs joins it, and makes it read once more (the new mail may be past its fetch).
+   */
+  #readMail(): Promise<void> {
+    if (this.#reading) {
+      this.#readAgain = true;
+      return this.#reading;
     }
+    this.#reading = (async () => {
+      do {
+        this.#readAgain = false;
+        try {
+          await this.ports.mailDrop.fetchAll((mail) => this.#processMail(mail));
+        } catch (err: unknown) {
+          if (!this.#stopping) {
+            this.ports.log.warn(`reading the mailbox failed: ${(err as Error).message}`);
+          }
+        }
+      } while (this.#readAgain && !this.#stopping);
+    })().finally(() => this.#reading = undefined);
+    return this.#reading;
   }
 
   /**
@@ -230,7 +250,7 @@ export class RendezvousConnection {
     const { ports } = this;
     const record = await sealPeerRecord(
       ports.profile.identity,
-      ports.node.getMultiaddrs().map((a) => a.decapsulateCode(P2P_CODE)),
+      ports.reachability.announceable(ports.rendezvous.address),
       BigInt(ports.now()),
     );
     await this.#discovery?.close().catch(() => {});
@@ -244,7 +264,8 @@ export class RendezvousConnection {
     void (async () => {
       try {
         for await (const change of feed.events) {
-          this.#onPresence(change.username, change.online, change.peerId);
+          if (change.mailWaiting) void this.#readMail();
+          else this.#onPresence(change.username, change.online, change.peerId);
         }
       } catch (err: unknown) {
         this.ports.log.debug(`presence feed ended: ${(err as Error).message}`);

@@ -1533,6 +1533,7 @@ export interface PresenceEvent {
   peerId: string
   online: boolean
   at: bigint
+  mailWaiting: boolean
 }
 
 export namespace PresenceEvent {
@@ -1575,6 +1576,11 @@ export namespace PresenceEvent {
           w.uint64(obj.at)
         }
 
+        if ((obj.mailWaiting != null && obj.mailWaiting !== false)) {
+          w.uint32(56)
+          w.bool(obj.mailWaiting)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1585,7 +1591,8 @@ export namespace PresenceEvent {
           username: '',
           peerId: '',
           online: false,
-          at: 0n
+          at: 0n,
+          mailWaiting: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1616,6 +1623,10 @@ export namespace PresenceEvent {
             }
             case 6: {
               obj.at = reader.uint64()
+              break
+            }
+            case 7: {
+              obj.mailWaiting = reader.bool()
               break
             }
             default: {
@@ -1675,6 +1686,13 @@ export namespace PresenceEvent {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.mailWaiting`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1717,6 +1735,11 @@ export namespace PresenceEvent {
     value: bigint
   }
 
+  export interface PresenceEventMailWaitingFieldEvent {
+    field: '$.mailWaiting'
+    value: boolean
+  }
+
   export function encode (obj: Partial<PresenceEvent>): Uint8Array {
     return encodeMessage(obj, PresenceEvent.codec())
   }
@@ -1725,7 +1748,7 @@ export namespace PresenceEvent {
     return decodeMessage(buf, PresenceEvent.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceEvent>): Generator<PresenceEventStatusFieldEvent | PresenceEventStatusTextFieldEvent | PresenceEventUsernameFieldEvent | PresenceEventPeerIdFieldEvent | PresenceEventOnlineFieldEvent | PresenceEventAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceEvent>): Generator<PresenceEventStatusFieldEvent | PresenceEventStatusTextFieldEvent | PresenceEventUsernameFieldEvent | PresenceEventPeerIdFieldEvent | PresenceEventOnlineFieldEvent | PresenceEventAtFieldEvent | PresenceEventMailWaitingFieldEvent> {
     return streamMessage(buf, PresenceEvent.codec(), opts)
   }
 }

@@ -10,7 +10,9 @@ import { UsageError } from "../errors.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../log.ts";
 import { parseMultiaddr } from "../net/address.ts";
 import { parseArgs } from "node:util";
+import { parseSize } from "../units.ts";
 import { DEFAULT_COOLING_OFF_MS } from "./admin/policy.ts";
+import { DEFAULT_RELAY_LIMITS, type RelayLimits } from "./relay.ts";
 
 /** Where the HTTP side listens, and its TLS files when it speaks TLS itself. */
 export interface HttpConfig {
@@ -31,6 +33,10 @@ export interface RendezvousConfig {
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly coolingOffMs: number;
+  /** The addresses announced instead of the listen addresses (none: the listen addresses). */
+  readonly announce: string[];
+  /** The relay's limits (DEFAULT_RELAY_LIMITS for what is not given); false runs no relay. */
+  readonly relay: Partial<RelayLimits> | false;
 }
 
 export const DEFAULT_LISTEN = "/ip4/0.0.0.0/tcp/4001";
@@ -66,7 +72,49 @@ export const RENDEZVOUS_OPTIONS = {
     multiple: false,
     help: "days before a deleted account's name can be registered again (default 30)",
   },
+  announce: {
+    multiple: true,
+    help: "the public address peers reach this node at; repeatable (see the README)",
+  },
+  "no-relay": { multiple: false, boolean: true, help: "run no circuit relay" },
+  "relay-max-reservations": {
+    multiple: false,
+    help: `relay reservations in all (default ${DEFAULT_RELAY_LIMITS.maxReservations})`,
+  },
+  "relay-reservations-per-user": {
+    multiple: false,
+    help:
+      `relay reservations one user may hold (default ${DEFAULT_RELAY_LIMITS.reservationsPerUser})`,
+  },
+  "relay-duration": {
+    multiple: false,
+    help: `seconds one relayed connection may last (default ${
+      DEFAULT_RELAY_LIMITS.connectionDurationMs / 1000
+    })`,
+  },
+  "relay-data": {
+    multiple: false,
+    help: "bytes one relayed connection may carry (default 64MiB)",
+  },
+  "relay-bandwidth": {
+    multiple: false,
+    help: "total bytes per second relayed; new relayed connections wait above it (default 16MiB)",
+  },
 } as const;
+
+/** Options whose file value may be a number as well as a string. */
+const NUMERIC: ReadonlySet<string> = new Set([
+  "cooling-off-days",
+  "relay-max-reservations",
+  "relay-reservations-per-user",
+  "relay-duration",
+  "relay-data",
+  "relay-bandwidth",
+]);
+
+function isBoolean(flag: OptionName): boolean {
+  return "boolean" in RENDEZVOUS_OPTIONS[flag];
+}
 
 type OptionName = keyof typeof RENDEZVOUS_OPTIONS;
 type Raw = Partial<Record<OptionName, string | string[]>>;
@@ -75,7 +123,9 @@ type Raw = Partial<Record<OptionName, string | string[]>>;
 export const RENDEZVOUS_OPTIONS_HELP = [
   "  --config FILE             read options from a TOML (or .json) file; flags override it",
   ...Object.entries(RENDEZVOUS_OPTIONS).map(([flag, o]) =>
-    `  ${`--${flag} ${flag === "http" ? "[ADDR]" : "VALUE"}`.padEnd(26)}${o.help}`
+    `  ${
+      `--${flag}${"boolean" in o ? "" : flag === "http" ? " [ADDR]" : " VALUE"}`.padEnd(26)
+    }${o.help}`
   ),
 ].join("\n");
 
@@ -90,7 +140,10 @@ export function parseRendezvousConfig(
   const options = Object.fromEntries(
     Object.entries(RENDEZVOUS_OPTIONS).map((
       [flag, o],
-    ) => [flag, { type: "string" as const, multiple: o.multiple }]),
+    ) => [flag, {
+      type: "boolean" in o ? "boolean" as const : "string" as const,
+      multiple: o.multiple,
+    }]),
   );
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
@@ -106,6 +159,7 @@ export function parseRendezvousConfig(
   for (const flag of Object.keys(RENDEZVOUS_OPTIONS) as OptionName[]) {
     const value = values[flag];
     if (typeof value === "string") fromFlags[flag] = value;
+    else if (value === true) fromFlags[flag] = "true";
     else if (Array.isArray(value)) fromFlags[flag] = value.map(String);
   }
   if (fromFlags.listen?.length === 0) delete fromFlags.listen;
@@ -159,9 +213,10 @@ function readConfigFile(path: string, readFile: (path: string) => string): Raw {
       raw[name] = list;
     } else if (name === "http" && typeof value === "boolean") {
       if (value) raw.http = DEFAULT_HTTP;
-    } else if (
-      typeof value === "string" || (typeof value === "number" && name === "cooling-off-days")
-    ) {
+    } else if (isBoolean(name)) {
+      if (typeof value !== "boolean") throw bad(key, "must be true or false");
+      if (value) raw[name] = "true";
+    } else if (typeof value === "string" || (typeof value === "number" && NUMERIC.has(name))) {
       raw[name] = String(value);
     } else {
       throw bad(key, `must be a ${name === "http" ? "string (HOST:PORT) or true" : "string"}`);
@@ -227,7 +282,72 @@ function check(raw: Raw, help: boolean, configPath: string | undefined): Rendezv
     ...parseHttpAddress(address, where("http")),
     ...(certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : {}),
   };
-  return { help, listen, dataDir, name, http, logLevel, logFormat, coolingOffMs };
+  const announce = Array.isArray(raw.announce) ? raw.announce : [];
+  for (const address of announce) {
+    try {
+      parseMultiaddr(address);
+    } catch (err: unknown) {
+      throw new UsageError(`rendezvous: ${where("announce")} ${(err as Error).message}`);
+    }
+  }
+  const relay = relayLimits(one, where);
+  return {
+    help,
+    listen,
+    dataDir,
+    name,
+    http,
+    logLevel,
+    logFormat,
+    coolingOffMs,
+    announce,
+    relay,
+  };
+}
+
+/**
+ * The relay's limits from the relay options; false with no-relay.
+ * @throws UsageError for a bad count or size, or limits given with no-relay.
+ */
+function relayLimits(
+  one: (flag: OptionName) => string | undefined,
+  where: (flag: OptionName) => string,
+): Partial<RelayLimits> | false {
+  const count = (flag: OptionName, max: number): number | undefined => {
+    const value = one(flag);
+    if (value === undefined) return undefined;
+    const n = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+      throw new UsageError(
+        `rendezvous: ${where(flag)} must be a whole number from 1 to ${max} (got "${value}")`,
+      );
+    }
+    return n;
+  };
+  const size = (flag: OptionName): number | undefined => {
+    const value = one(flag);
+    if (value === undefined) return undefined;
+    try {
+      return parseSize(value);
+    } catch (err: unknown) {
+      throw new UsageError(`rendezvous: ${where(flag)}: ${(err as Error).message}`);
+    }
+  };
+  const durationS = count("relay-duration", 7 * 24 * 3600);
+  const limits: Partial<RelayLimits> = Object.fromEntries(
+    Object.entries({
+      maxReservations: count("relay-max-reservations", 1_000_000),
+      reservationsPerUser: count("relay-reservations-per-user", 1000),
+      connectionDurationMs: durationS === undefined ? undefined : durationS * 1000,
+      connectionDataBytes: size("relay-data"),
+      bandwidthBytesPerSecond: size("relay-bandwidth"),
+    }).filter(([, v]) => v !== undefined),
+  );
+  if (one("no-relay") === undefined) return limits;
+  if (Object.keys(limits).length > 0) {
+    throw new UsageError(`rendezvous: relay limits make no sense with ${where("no-relay")}`);
+  }
+  return false;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], where: string): T {

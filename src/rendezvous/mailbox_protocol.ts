@@ -16,6 +16,7 @@ import { MailboxFullError, type MailboxStore, SenderQuotaError } from "./store/m
 import { FRAMES, MAX_ACK_IDS, MAX_FETCH_BYTES, MAX_MAIL_PER_FETCH } from "../protocol/limits.ts";
 import { MAILBOX_LIMITS, type MailboxLimits } from "./constants.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
+import type { MailSignal } from "./mail_signal.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
 import { normalizeUsername } from "../protocol/username.ts";
@@ -30,6 +31,8 @@ export interface MailboxDeps {
   readonly limits?: Partial<MailboxLimits>;
   /** Frame limits of a request stream; FRAMES.mailbox unless given. */
   readonly frames?: FrameLimits;
+  /** Raised for the recipient once a deposit is committed (its presence stream pushes it). */
+  readonly mailSignal?: MailSignal;
   /** Operator hook: counts what this protocol answers. */
   readonly metrics: Metrics;
 }
@@ -167,6 +170,7 @@ async function deposit(
       maxBytesPerSender: limits.maxBytesPerSender,
     });
     deps.metrics.count("mailbox_deposits");
+    deps.mailSignal?.raise(recipient);
     return respond(MailboxStatus.OK, "", { id: BigInt(id) });
   } catch (err: unknown) {
     if (!(err instanceof MailboxFullError)) throw err;

@@ -10,6 +10,7 @@ import type { AdminActions } from "./admin/actions.ts";
 import type { OnlineUser, OperatorPort } from "./http/port.ts";
 import type { Metrics } from "./metrics.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
+import type { RelayCounters } from "./relay.ts";
 import type { StatsStore } from "./store/stats.ts";
 import type { AccountThrottle } from "./account_throttle.ts";
 
@@ -18,6 +19,10 @@ export interface OperatorParts {
   readonly name: string;
   readonly node: TincanNode;
   readonly loggedIn: LoggedInUsers;
+  /** The addresses given with --announce. */
+  readonly announce: readonly string[];
+  /** The relay, when the node runs one. */
+  readonly relay: { counters(): RelayCounters } | undefined;
   readonly metrics: Metrics;
   readonly stats: StatsStore;
   readonly admin: AdminActions;
@@ -44,6 +49,7 @@ export function operatorPort(parts: OperatorParts): OperatorPort {
       name: parts.name,
       peerId: parts.node.peerId.toString(),
       listen: parts.node.getMultiaddrs().map(String),
+      announce: parts.announce,
       version: VERSION,
       startedAt,
     }),
@@ -53,6 +59,7 @@ export function operatorPort(parts: OperatorParts): OperatorPort {
         since: user.since,
         kind: kindOf(user.peerId),
       })),
+    relay: () => parts.relay?.counters(),
     connectedPeers: () => parts.node.getPeers().length,
     healthy: () => parts.node.status === "started" && parts.stats.healthy(),
     throttles: (limit) => parts.throttle.blocked(parts.now(), limit),

@@ -2,7 +2,9 @@
  * /tincan/presence/1.0.0 — pushes online/offline events to logged-in peers: a status event, one
  * event per user online now, then every change until either side closes. A subscriber that falls
  * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed; one whose login a
- * newer login replaced gets a last event with status E_REPLACED (replaced_logins.ts).
+ * newer login replaced gets a last event with status E_REPLACED (replaced_logins.ts). When mail is
+ * deposited for the subscriber, a "mail waiting" event (its own username, mailWaiting set) is
+ * pushed too.
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
@@ -11,6 +13,7 @@ import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
 import { FRAMES } from "../protocol/limits.ts";
 import { MAX_PRESENCE_BACKLOG } from "./constants.ts";
 import type { LoggedInUsers, PresenceChange } from "./logged_in_users.ts";
+import type { MailSignal } from "./mail_signal.ts";
 import type { ReplacedLogins } from "./replaced_logins.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
@@ -23,6 +26,8 @@ export interface PresenceDeps {
   readonly log: Logger;
   /** Frame limits of the subscription request; FRAMES.presence unless given. */
   readonly frames?: FrameLimits;
+  /** Mail deposits, pushed to the recipient's subscriptions as "mail waiting" events. */
+  readonly mailSignal?: MailSignal;
   /** Operator hook: counts the open subscriptions. */
   readonly metrics: Metrics;
 }
@@ -35,10 +40,11 @@ function event(change: PresenceChange): PresenceEvent {
     peerId: change.peerId,
     online: change.online,
     at: BigInt(change.at),
+    mailWaiting: false,
   };
 }
 
-const NO_EVENT = { username: "", peerId: "", online: false, at: 0n };
+const NO_EVENT = { username: "", peerId: "", online: false, at: 0n, mailWaiting: false };
 
 type PresenceStream = FramedStream<PresenceRequest, PresenceEvent>;
 
@@ -51,8 +57,8 @@ export function presenceProtocol(deps: PresenceDeps) {
   const serve = requireLogin(
     deps.loggedIn,
     refuse,
-    (framed: PresenceStream, _username: string, connection: PresenceCaller) =>
-      feed(deps, framed, connection),
+    (framed: PresenceStream, username: string, connection: PresenceCaller) =>
+      feed(deps, framed, username, connection),
   );
   return async (stream: Stream, connection: PresenceCaller): Promise<void> => {
     const framed: PresenceStream = new FramedStream(
@@ -72,12 +78,13 @@ async function refuse(framed: PresenceStream): Promise<void> {
 }
 
 /**
- * Streams presence to the logged-in caller until either side closes, it logs out, or a newer
- * login replaces it (then a last E_REPLACED event says so).
+ * Streams presence (and "mail waiting" for `username`) to the logged-in caller until either side
+ * closes, it logs out, or a newer login replaces it (then a last E_REPLACED event says so).
  */
 async function feed(
   deps: PresenceDeps,
   framed: PresenceStream,
+  username: string,
   connection: PresenceCaller,
 ): Promise<void> {
   const { stream } = framed;
@@ -89,15 +96,24 @@ async function feed(
     ended = true;
     wake?.();
   };
-  const unsubscribe = deps.loggedIn.subscribe((change) => {
-    if (!change.online && change.peerId === peerId) return end();
-    backlog.push(event(change));
+  const push = (next: PresenceEvent) => {
+    backlog.push(next);
     if (backlog.length > MAX_PRESENCE_BACKLOG) {
       deps.log.warn(`presence subscriber ${peerId} fell behind; resetting its stream`);
       stream.abort(new Error("presence backlog overflow"));
       return end();
     }
     wake?.();
+  };
+  const unsubscribe = deps.loggedIn.subscribe((change) => {
+    if (!change.online && change.peerId === peerId) return end();
+    push(event(change));
+  });
+  const unsubscribeMail = deps.mailSignal?.subscribe(username, () => {
+    // One pending "mail waiting" is enough: the peer fetches everything that is waiting.
+    if (!backlog.some((e) => e.mailWaiting)) {
+      push({ ...NO_EVENT, status: Status.OK, statusText: "", username, peerId, mailWaiting: true });
+    }
   });
   // The subscriber closing its end (or the stream closing) ends the feed.
   stream.addEventListener("remoteCloseWrite", end);
@@ -134,6 +150,7 @@ async function feed(
     deps.metrics.presenceSubscribers(-1);
     stopListening();
     unsubscribe();
+    unsubscribeMail?.();
     stream.removeEventListener("remoteCloseWrite", end);
     stream.removeEventListener("close", end);
   }

@@ -30,6 +30,8 @@ import { presenceProtocol } from "./presence_protocol.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
 import { LoggedInUsers } from "./logged_in_users.ts";
+import { MailSignal } from "./mail_signal.ts";
+import { type RelayCounters, type RelayLimits, RendezvousRelay } from "./relay.ts";
 import { ReplacedLogins } from "./replaced_logins.ts";
 import { AccountThrottle } from "./account_throttle.ts";
 import { Metrics } from "./metrics.ts";
@@ -45,6 +47,10 @@ import { operatorPort } from "./operator_port.ts";
 export interface RendezvousOptions {
   readonly dataDir: string;
   readonly listen: readonly string[];
+  /** The addresses to announce instead of the listen addresses (public ones behind a NAT …). */
+  readonly announce?: readonly string[];
+  /** Relay limits (relay.ts DEFAULT_RELAY_LIMITS unless given); false runs no relay. */
+  readonly relay?: Partial<RelayLimits> | false;
   readonly name: string;
   /** The clock; tests move it. */
   readonly now?: () => number;
@@ -71,13 +77,15 @@ export interface Rendezvous {
   readonly node: TincanNode;
   /** Who is logged in now. */
   readonly loggedIn: LoggedInUsers;
+  /** The relay's counters (reservations, relayed bytes …); undefined without a relay. */
+  readonly relay: { counters(): RelayCounters } | undefined;
   /** The protocols' counters. */
   readonly metrics: Metrics;
   /** The operator's account actions on this node. */
   readonly admin: AdminActions;
   /** The HTTP side, when `http` was given. */
   readonly http: OperatorHttp | undefined;
-  /** Listen addresses, each ending in /p2p/<PeerId>. */
+  /** The announced (else listen) addresses, each ending in /p2p/<PeerId>. */
   multiaddrs(): string[];
   stop(): Promise<void>;
 }
@@ -109,6 +117,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const loggedIn = new LoggedInUsers();
   const table = new RegistrationTable(options.registrationLimits);
   const throttle = new AccountThrottle();
+  const mailSignal = new MailSignal();
+  const relay = options.relay === false ? undefined : new RendezvousRelay(loggedIn, options.relay);
   const metrics = new Metrics(now);
   const adminStore = new AccountAdminStore(db);
   const policy = accountPolicy(adminStore, options.coolingOffMs ?? DEFAULT_COOLING_OFF_MS);
@@ -120,6 +130,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       listen: options.listen,
       agent: `tincan/${VERSION} rendezvous ${options.name}`,
       ...(options.nodeLimits ? { limits: options.nodeLimits } : {}),
+      ...(options.announce ? { announce: options.announce } : {}),
+      ...(relay ? { relayServer: relay.server(), gater: relay.gater() } : {}),
     });
   } catch (err: unknown) {
     db.close();
@@ -171,6 +183,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       logins,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
+      mailSignal,
       metrics,
     }),
     mailbox: mailboxProtocol({
@@ -181,6 +194,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       now,
       ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
       frames: frames("mailbox"),
+      mailSignal,
       metrics,
     }),
   };
@@ -231,6 +245,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
           name: options.name,
           node,
           loggedIn,
+          announce: options.announce ?? [],
+          relay,
           metrics,
           stats: new StatsStore(db),
           admin,
@@ -252,6 +268,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     name: options.name,
     node,
     loggedIn,
+    relay,
     metrics,
     admin,
     http,

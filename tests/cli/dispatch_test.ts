@@ -71,6 +71,7 @@ Deno.test("the commands exist, each once", () => {
     "listen",
     "register",
     "rendezvous",
+    "route",
     "send",
     "send-file",
     "version",
@@ -79,7 +80,7 @@ Deno.test("the commands exist, each once", () => {
 });
 
 Deno.test("a missing --user is a usage error for every peer command", async () => {
-  for (const command of ["register", "whoami", "chat", "send", "listen", "send-file"]) {
+  for (const command of ["register", "whoami", "chat", "send", "listen", "send-file", "route"]) {
     const io = capture();
     assert.equal(await dispatch([command], io, env), 2, command);
     assert.match(io.stderr[0]!, new RegExp(`^tincan: ${command}: --user NAME is required`));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { formatProgress, RateMeter } from "../../src/cli/progress.ts";
-import { formatBytes, formatDuration, parseSize } from "../../src/peer/files/units.ts";
+import { formatBytes, formatDuration, parseSize } from "../../src/units.ts";
 
 Deno.test("the progress line shows bytes, percent, bar, rate and ETA", () => {
   const line = formatProgress({

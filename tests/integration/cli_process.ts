@@ -26,12 +26,19 @@ export function tincanArgv(args: readonly string[]): string[] {
   return [Deno.execPath(), "run", ...PERMISSIONS, MAIN, ...args];
 }
 
+/** Where a child runs: `within` wraps its argv (e.g. to run it in a network namespace). */
+export interface ChildPlace {
+  readonly within?: (argv: string[]) => string[];
+}
+
 /** Runs `tincan <args>` to completion. */
 export async function runTincan(
   args: readonly string[],
   env: Record<string, string> = childEnv(),
+  place: ChildPlace = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const [exe, ...rest] = tincanArgv(args);
+  const argv = tincanArgv(args);
+  const [exe, ...rest] = place.within ? place.within(argv) : argv;
   const out = await new Deno.Command(exe!, { args: rest, env, stdin: "null" }).output();
   const decoder = new TextDecoder();
   return {
@@ -56,9 +63,10 @@ export interface RunningTincan {
 export function spawnTincan(
   args: readonly string[],
   env: Record<string, string> = childEnv(),
-  options: { stdin?: boolean } = {},
+  options: { stdin?: boolean } & ChildPlace = {},
 ): RunningTincan {
-  const [exe, ...rest] = tincanArgv(args);
+  const argv = tincanArgv(args);
+  const [exe, ...rest] = options.within ? options.within(argv) : argv;
   const child = new Deno.Command(exe!, {
     args: rest,
     env,

@@ -61,6 +61,12 @@ Deno.test("operator HTTP: /healthz, and /metrics counts known actions and passes
     assert.ok(m.value("process_resident_memory_bytes") > 1_000_000);
     assert.ok(m.value("uptime_seconds") >= 0);
     assert.match(m.text, /^tincan_rendezvous_build_info\{version="[^"]+",name="test"\} 1$/m);
+    // The relay's figures (no reservation asked for here).
+    assert.equal(m.value("relay_reservations"), 0);
+    assert.equal(m.value("relay_reservations_refused_total"), 0);
+    assert.equal(m.value("relay_connections_total"), 0);
+    assert.equal(m.value("relay_connections_refused_total"), 0);
+    assert.equal(m.value("relay_bytes_total"), 0);
     if (await hasPromtool()) {
       const check = await promtoolCheck(m.text);
       assert.equal(check.code, 0, `promtool check metrics: ${check.output}`);
@@ -106,8 +112,13 @@ Deno.test("operator HTTP: the API needs the token's session, and a POST its CSRF
     const stats = await admin.call("GET", "/api/stats");
     assert.equal(stats.status, 200);
     assert.match(stats.headers.get("content-security-policy")!, /default-src 'none'/);
-    const body = await stats.json() as { node: { peerId: string } };
+    const body = await stats.json() as {
+      node: { peerId: string; announce: string[] };
+      relay: { reservations: number; relayedBytes: number } | null;
+    };
     assert.equal(body.node.peerId, rendezvous.node.peerId.toString());
+    assert.deepEqual(body.node.announce, []);
+    assert.deepEqual([body.relay?.reservations, body.relay?.relayedBytes], [0, 0]);
     const proxied = await fetch(`${url}/api/login`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-forwarded-proto": "https" },

@@ -163,7 +163,7 @@ tmuxTest(
     // alice → bob.
     await alice.type("/msg bob hello bob");
     await bob.waitForLine(/^\[\d\d:\d\d\] alice: hello bob$/);
-    await alice.waitForLine(/^ {2}✓ delivered to bob$/);
+    await alice.waitForLine(/^ {2}✓ delivered to bob \(direct\)$/);
 
     // bob is typing when a message arrives: it appears above, his partial line is redrawn.
     await bob.type("/to alice");

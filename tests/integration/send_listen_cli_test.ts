@@ -32,7 +32,7 @@ Deno.test({
 
       const first = await runTincan(["send", ...as("alice"), "--to", "bob", "hello", "bob"], env);
       assert.equal(first.code, 0, first.stderr);
-      assert.equal(first.stdout, "delivered\n");
+      assert.equal(first.stdout, "delivered (direct)\n");
       const second = await runTincan(["send", ...as("alice"), "--to", "bob", 'quote " é'], env);
       assert.equal(second.code, 0, second.stderr);
 

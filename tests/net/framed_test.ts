@@ -67,6 +67,7 @@ Deno.test("FramedStream round-trips messages in both directions", async () => {
       peerId: "12D3KooW",
       online: true,
       at: 1_700_000_000_000n,
+      mailWaiting: false,
     };
     await server.write(event);
     assert.deepEqual(await client.read(), event);
@@ -328,6 +329,7 @@ Deno.test("a burst of small frames within the limits is read in full", async () 
         peerId: "12D3KooW".padEnd(52, "y"),
         online: true,
         at: BigInt(i),
+        mailWaiting: false,
       }));
     await Promise.all(writes);
     for (let i = 0; i < count; i++) {

@@ -9,6 +9,7 @@ import {
   type RendezvousConfig,
 } from "../../src/rendezvous/config.ts";
 import { DEFAULT_COOLING_OFF_MS } from "../../src/rendezvous/admin/policy.ts";
+import { DEFAULT_RELAY_LIMITS, LIBP2P_RELAY_DEFAULTS } from "../../src/rendezvous/relay.ts";
 
 const noFile = (path: string): string => {
   throw new Deno.errors.NotFound(`no such file ${path}`);
@@ -31,6 +32,8 @@ Deno.test("rendezvous args: defaults", () => {
     logLevel: "info",
     logFormat: "text",
     coolingOffMs: DEFAULT_COOLING_OFF_MS,
+    announce: [],
+    relay: {},
   });
 });
 
@@ -123,6 +126,12 @@ http_key = "/etc/tincan/key.pem"
 log_level = "warn"
 log_format = "json"
 cooling_off_days = 14
+announce = ["/ip6/2001:db8::1/tcp/4001"]
+relay_max_reservations = 100
+relay_reservations_per_user = 2
+relay_duration = 3600
+relay_data = "1MiB"
+relay_bandwidth = "512KiB"
 `);
   assert.deepEqual(config, {
     help: false,
@@ -138,6 +147,14 @@ cooling_off_days = 14
     logLevel: "warn",
     logFormat: "json",
     coolingOffMs: 14 * 24 * 60 * 60 * 1000,
+    announce: ["/ip6/2001:db8::1/tcp/4001"],
+    relay: {
+      maxReservations: 100,
+      reservationsPerUser: 2,
+      connectionDurationMs: 3_600_000,
+      connectionDataBytes: 1 << 20,
+      bandwidthBytesPerSecond: 512 * 1024,
+    },
   });
 });
 
@@ -187,4 +204,75 @@ Deno.test("config file: bad values name the key and the file", () => {
     () => parseRendezvousConfig(["--config", "missing.toml"], noFile),
     /cannot read --config missing\.toml/,
   );
+});
+
+Deno.test("rendezvous args: --announce (repeatable) and the relay limits", () => {
+  const args = parseRendezvousArgs([
+    "--announce",
+    "/ip6/2001:db8::1/tcp/4001",
+    "--announce",
+    "/ip4/203.0.113.7/tcp/4001",
+    "--relay-max-reservations",
+    "100",
+    "--relay-reservations-per-user",
+    "2",
+    "--relay-duration",
+    "3600",
+    "--relay-data",
+    "1MiB",
+    "--relay-bandwidth",
+    "512KiB",
+  ]);
+  assert.ok(!args.help);
+  assert.deepEqual(args.announce, ["/ip6/2001:db8::1/tcp/4001", "/ip4/203.0.113.7/tcp/4001"]);
+  assert.deepEqual(args.relay, {
+    maxReservations: 100,
+    reservationsPerUser: 2,
+    connectionDurationMs: 3_600_000,
+    connectionDataBytes: 1 << 20,
+    bandwidthBytesPerSecond: 512 * 1024,
+  });
+});
+
+Deno.test("rendezvous args: --no-relay, and limits refused with it", () => {
+  const args = parseRendezvousArgs(["--no-relay"]);
+  assert.ok(!args.help);
+  assert.equal(args.relay, false);
+  assert.throws(() => parseRendezvousArgs(["--no-relay", "--relay-data", "1MiB"]), UsageError);
+  assert.throws(() => parseRendezvousArgs(["--announce", "nope"]), /--announce/);
+  assert.throws(() => parseRendezvousArgs(["--relay-duration", "0"]), UsageError);
+  assert.throws(() => parseRendezvousArgs(["--relay-data", "lots"]), /--relay-data/);
+});
+
+Deno.test("config file: no_relay, announce as one string; flags override the relay limits", () => {
+  assert.equal(withFile("no_relay = true").relay, false);
+  assert.deepEqual(withFile("no_relay = false").relay, {});
+  assert.deepEqual(withFile(`announce = "/ip4/203.0.113.7/tcp/4001"`).announce, [
+    "/ip4/203.0.113.7/tcp/4001",
+  ]);
+  assert.deepEqual(
+    withFile(`relay_duration = 60`, ["--relay-duration", "120"]).relay,
+    { connectionDurationMs: 120_000 },
+  );
+});
+
+Deno.test("config file: bad relay values name the key and the file", () => {
+  assert.throws(() => withFile(`no_relay = "yes"`), /rv\.toml: no_relay must be true or false/);
+  assert.throws(
+    () => withFile(`relay_duration = 0`),
+    /--relay-duration \(or relay_duration in rv\.toml\) must be a whole number/,
+  );
+  assert.throws(() => withFile(`relay_data = "lots"`), /relay_data in rv\.toml/);
+  assert.throws(() => withFile(`announce = ["nope"]`), /announce in rv\.toml/);
+  assert.throws(
+    () => withFile(`no_relay = true\nrelay_data = "1MiB"`),
+    /relay limits make no sense with --no-relay/,
+  );
+});
+
+Deno.test("relay defaults: a relayed chat lasts for hours, far beyond the library's 2 min / 128 KiB", () => {
+  assert.ok(
+    DEFAULT_RELAY_LIMITS.connectionDurationMs >= 60 * LIBP2P_RELAY_DEFAULTS.connectionDurationMs,
+  );
+  assert.ok(DEFAULT_RELAY_LIMITS.connectionDataBytes >= 64 * LIBP2P_RELAY_DEFAULTS.dataBytes);
 });

@@ -9,6 +9,7 @@ import { PresenceEvent, PresenceRequest, Status } from "../../src/proto/services
 import { FRAMES } from "../../src/protocol/limits.ts";
 import { MAX_PRESENCE_BACKLOG } from "../../src/rendezvous/constants.ts";
 import { LoggedInUsers } from "../../src/rendezvous/logged_in_users.ts";
+import { MailSignal } from "../../src/rendezvous/mail_signal.ts";
 import { presenceProtocol } from "../../src/rendezvous/presence_protocol.ts";
 import { Metrics } from "../../src/rendezvous/metrics.ts";
 import {
@@ -120,4 +121,37 @@ Deno.test("presence: a subscriber more than MAX_PRESENCE_BACKLOG events behind i
   await assert.rejects(async () => {
     while (await feed.client.readOrEnd() !== undefined) { /* drain what arrived first */ }
   });
+});
+
+Deno.test("presence: mail deposited for the subscriber is pushed as 'mail waiting', to it alone", async () => {
+  const loggedIn = new LoggedInUsers();
+  const mailSignal = new MailSignal();
+  const handler = presenceProtocol({
+    loggedIn,
+    logins: new ReplacedLogins(() => []),
+    log: memoryLog(),
+    mailSignal,
+    metrics: new Metrics(() => NOW),
+  });
+  const subscribe = async (username: string) => {
+    const caller = await testCaller();
+    loggedIn.login(username, caller.peerId, NOW);
+    const served = await serve(handler, caller, PresenceRequest, PresenceEvent);
+    await served.client.write({});
+    return served;
+  };
+  const alice = await subscribe("alice");
+  assert.equal((await alice.client.read()).status, Status.OK);
+  assert.equal((await alice.client.read()).username, "alice"); // the snapshot: alice online
+  const bob = await subscribe("bob");
+  assert.equal((await bob.client.read()).status, Status.OK);
+  mailSignal.raise("alice");
+  const waiting = await alice.client.read();
+  assert.equal(waiting.username, "bob"); // bob came online first
+  const push = await alice.client.read();
+  assert.deepEqual([push.mailWaiting, push.username, push.online], [true, "alice", false]);
+  // bob's feed has the snapshot only: alice's mail is not his business.
+  assert.equal((await bob.client.read()).username, "alice");
+  assert.equal((await bob.client.read()).username, "bob");
+  assert.equal(await stillPending(bob.client.read()), true);
 });

@@ -16,7 +16,7 @@ import { parseFlags } from "../parse.ts";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import type { ServiceFactory } from "../../peer/service.ts";
 import { acceptingFiles, LISTEN_FILES_HELP, reportFiles } from "../accept_files.ts";
-import { parseSize } from "../../peer/files/units.ts";
+import { parseSize } from "../../units.ts";
 import { UsageError } from "../../errors.ts";
 import {
   formatEvent,
@@ -37,8 +37,9 @@ offline), then each incoming message on stdout until Ctrl-C (or SIGTERM), then l
 Status lines (ready, key changes, lost connection) go to stderr.
 
 Human format:  [YYYY-MM-DD HH:MM:SS] alice: text
---json format: one object per line; "via" is "mailbox" or "direct"; "trusted" is false for a
-message from a changed key not yet trusted (it may not be from "from"):
+--json format: one object per line; "via" is how it was carried: "direct", "relayed"
+(through the rendezvous's relay) or "mailbox"; "trusted" is false for a message from a changed
+key not yet trusted (it may not be from "from"):
   {"type":"message","id":"<hex>","from":"alice","to":"bob","text":"…",
    "sentAt":<ms since 1970>,"keyChanged":false,"trusted":true,"via":"mailbox"}
   A sent time over a day ahead or over a year behind ours is replaced by the time the message

@@ -11,12 +11,16 @@ import { aborted } from "../signals.ts";
 
 /** `tincan rendezvous --help`. */
 export const RENDEZVOUS_HELP =
-  `Usage: tincan rendezvous [--config FILE] [--listen MULTIADDR]... [--data DIR] [--name NAME]
-                         [--http [ADDR]] [--log-level LEVEL] [--log-format text|json]
+  `Usage: tincan rendezvous [--config FILE] [--listen MULTIADDR]... [--announce MULTIADDR]...
+                         [--data DIR] [--name NAME] [--http [ADDR]] [--log-level LEVEL]
+                         [--log-format text|json] [--no-relay] [--relay-* VALUE]...
 
-Runs a rendezvous node: accounts (OPAQUE), presence, the libp2p rendezvous protocol
-and the key directory. When ready, prints each listen address (with /p2p/<PeerId>)
-on its own line on stdout; logs go to stderr. Stop it with Ctrl-C.
+Runs a rendezvous node: accounts (OPAQUE), presence, the libp2p rendezvous protocol,
+the key directory, and a circuit relay for logged-in peers behind NATs. When ready,
+prints each announced address (with /p2p/<PeerId>) on its own line on stdout; logs go
+to stderr. Stop it with Ctrl-C. Give --announce on a public server (e.g.
+/ip6/2001:db8::1/tcp/4001): without it only private and loopback listen addresses are
+advertised, and peers behind NATs get no usable relay address.
 With --http it also serves the operator's dashboard, /metrics, /healthz and the API;
 the admin token is printed once to stderr at the first start (kept in DIR/admin.token).
 
@@ -34,7 +38,7 @@ export type RendezvousArgs = Omit<RendezvousConfig, "help">;
 export function rendezvousCommand(readFile: (path: string) => string): Command<RendezvousArgs> {
   return {
     name: "rendezvous",
-    summary: "run a rendezvous node (accounts, presence, directory)",
+    summary: "run a rendezvous node (accounts, presence, directory, relay)",
     help: RENDEZVOUS_HELP,
     logLevel: "info",
     // Listening for the signals from the start: whoever reads the addresses may stop us at once.
@@ -62,6 +66,8 @@ export function rendezvousCommand(readFile: (path: string) => string): Command<R
         listen: config.listen,
         name: config.name,
         coolingOffMs: config.coolingOffMs,
+        announce: config.announce,
+        relay: config.relay,
         ...(http ? { http } : {}),
       });
       if (node.http) {

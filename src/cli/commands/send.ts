@@ -2,7 +2,7 @@
  * `tincan send`: send one message; exit once the recipient acknowledged it (delivered) or its
  * mailbox at the rendezvous accepted it (queued).
  */
-import { type PeerEvent } from "../../peer/events.ts";
+import type { PeerEvent, Via } from "../../peer/events.ts";
 import type { Peer } from "../../peer/peer.ts";
 import type { Command, CommandContext, Parsed } from "../command.ts";
 import { EXIT } from "../io.ts";
@@ -28,7 +28,8 @@ export const SEND_HELP =
   `Usage: tincan send --user NAME --to USER [--rendezvous MULTIADDR] [--timeout S] TEXT...
 
 Logs in, sends TEXT (the words joined by spaces) end-to-end encrypted to USER and logs out.
-Prints "delivered" and exits 0 once USER acknowledges it. When USER is offline (or does not
+Prints "delivered (direct)" or "delivered (relayed)" — how the message was carried, see
+\`tincan route\` — and exits 0 once USER acknowledges it. When USER is offline (or does not
 acknowledge in time) the same sealed message is left in USER's mailbox at the rendezvous:
 tincan prints "queued" and exits 0; USER gets it at the next login, and your outbox marks it
 delivered when USER's receipt comes back (seen the next time you log in).
@@ -66,7 +67,7 @@ export function parseSendArgs(args: readonly string[], env: Env): SendArgs {
 }
 
 type Outcome =
-  | { kind: "delivered" }
+  | { kind: "delivered"; via?: Via | undefined }
   | { kind: "queued" }
   | { kind: "unmailed"; reason: string }
   | { kind: "failed"; reason: string }
@@ -107,7 +108,9 @@ async function sendMessage(
     const settled = new Promise<Outcome>((resolve) => {
       wake = () => {
         for (const event of events) {
-          if (event.type === "delivered" && event.id === messageId) resolve({ kind: "delivered" });
+          if (event.type === "delivered" && event.id === messageId) {
+            resolve({ kind: "delivered", via: event.via });
+          }
           if (event.type === "queued" && event.id === messageId) resolve({ kind: "queued" });
           if (event.type === "failed" && event.id === messageId) {
             resolve({ kind: "failed", reason: event.reason });
@@ -164,7 +167,9 @@ async function sendMessage(
     profile.close();
   }
   if (outcome.kind === "delivered" || outcome.kind === "queued") {
-    io.out(outcome.kind);
+    io.out(
+      outcome.kind === "delivered" && outcome.via ? `delivered (${outcome.via})` : outcome.kind,
+    );
     return EXIT.ok;
   }
   if (outcome.kind === "failed") {

@@ -2,7 +2,7 @@
 import { UsageError } from "../../errors.ts";
 import type { FileEvent } from "../../peer/files/events.ts";
 import { files as fileService } from "../../peer/files/file_transfers.ts";
-import { formatBytes } from "../../peer/files/units.ts";
+import { formatBytes } from "../../units.ts";
 import { progressBars } from "../file_progress.ts";
 import type { Command, CommandContext, Parsed } from "../command.ts";
 import { EXIT } from "../io.ts";

@@ -5,7 +5,7 @@
  */
 import { FileTransferError } from "../../peer/files/errors.ts";
 import type { FileEvent, TransferInfo } from "../../peer/files/events.ts";
-import { formatBytes } from "../../peer/files/units.ts";
+import { formatBytes } from "../../units.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { sanitize, type Style } from "./format.ts";
 import {

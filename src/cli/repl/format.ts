@@ -170,7 +170,7 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
       return event.clockNote ? `${line}\n${clockNoteLine(event.from, event.clockNote, s)}` : line;
     }
     case "delivered":
-      return s.dim(s.green(`  ✓ delivered to ${event.to}`));
+      return s.dim(s.green(`  ✓ delivered to ${event.to}${event.via ? ` (${event.via})` : ""}`));
     case "queued":
       return s.dim(`  … ${event.to} is offline: queued in ${event.to}'s mailbox at the rendezvous`);
     case "failed":

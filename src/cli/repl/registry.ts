@@ -32,6 +32,7 @@ export type ChatPeer = Pick<
   | "discardHeld"
   | "whois"
   | "history"
+  | "route"
 >;
 
 /** One input line after its command word, tokenised once for every command. */

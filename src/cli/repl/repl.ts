@@ -36,13 +36,14 @@ import {
   type ReplRuntime,
 } from "./registry.ts";
 import { formatRoomEvent, ROOM_COMMANDS } from "./room_commands.ts";
+import { ROUTE_COMMANDS } from "./route_commands.ts";
 import { statusLine } from "./status_line.ts";
 import { type TerminalPort, TerminalUI } from "./terminal.ts";
 import { TRUST_COMMANDS } from "./trust_commands.ts";
 
 /** The REPL's command registry: the core commands, and those of the features it has. */
 export function replRegistry(features: { rooms: boolean; files: boolean }): ReplRegistry {
-  const entries: ReplEntry[] = [...CORE_COMMANDS, ...TRUST_COMMANDS];
+  const entries: ReplEntry[] = [...CORE_COMMANDS, ...TRUST_COMMANDS, ...ROUTE_COMMANDS];
   if (features.rooms) entries.push(...ROOM_COMMANDS);
   if (features.files) entries.push(...FILE_COMMANDS);
   return new ReplRegistry(entries);

@@ -13,6 +13,8 @@ export interface Presence {
   readonly peerId: string;
   readonly online: boolean;
   readonly at: number;
+  /** Not a presence change: mail for us was just deposited (fetch it now). */
+  readonly mailWaiting: boolean;
 }
 
 /** A subscription: its events, and a way to end it. */
@@ -58,6 +60,7 @@ export async function subscribePresence(
         peerId: event.peerId,
         online: event.online,
         at: Number(event.at),
+        mailWaiting: event.mailWaiting,
       };
     }
   }

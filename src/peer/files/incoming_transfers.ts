@@ -20,7 +20,7 @@ import type { Downloads } from "./downloads.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
 import { safeBaseName } from "./safe_name.ts";
-import { formatBytes } from "./units.ts";
+import { formatBytes } from "../../units.ts";
 
 /** The suffix of a partial file while it downloads. */
 export const PART_SUFFIX = ".tincan-part";

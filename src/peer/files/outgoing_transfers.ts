@@ -24,7 +24,7 @@ import { refuse, sendChunks } from "./data_transfer.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
 import { hashFile } from "./hash_file.ts";
-import { formatBytes } from "./units.ts";
+import { formatBytes } from "../../units.ts";
 
 /** Our offers and the data streams we serve for them. */
 export class OutgoingTransfers {

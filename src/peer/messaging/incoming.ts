@@ -24,7 +24,7 @@ import { Receipt } from "../../proto/mailbox.ts";
 import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import { MAX_RECEIPT_IDS } from "../../protocol/limits.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
-import type { MessageIdHex, PeerEvent } from "../events.ts";
+import type { MessageIdHex, PeerEvent, Via } from "../events.ts";
 import type { ContentHandler } from "../service.ts";
 import { bodyContext } from "../store/body_context.ts";
 import type { ContactStore } from "../store/contacts.ts";
@@ -89,7 +89,6 @@ export interface IncomingPorts {
 }
 
 /** Where an envelope came from. */
-type Via = "direct" | "mailbox";
 
 /** What receiving one opened envelope gave. */
 type Outcome =
@@ -113,8 +112,15 @@ export class Incoming {
     this.#certificates.forget(username);
   }
 
-  /** Processes one signed envelope from `from`; returns the Ack to send back. */
-  async onEnvelope(bytes: Uint8Array, from: PeerId): Promise<Ack> {
+  /**
+   * Processes one signed envelope from `from`, carried `via` a direct or relayed link; returns
+   * the Ack to send back.
+   */
+  async onEnvelope(
+    bytes: Uint8Array,
+    from: PeerId,
+    via: "direct" | "relayed" = "direct",
+  ): Promise<Ack> {
     const senderKey = from.publicKey?.raw;
     const rejected = (messageId: Uint8Array, reason: string): Ack => {
       this.ports.log.warn(`rejected a message from ${from}: ${reason}`);
@@ -128,7 +134,7 @@ export class Incoming {
     const { messageId } = checked.envelope;
     const delivered = { messageId, result: Ack.Result.DELIVERED, reason: "" };
     if (checked.verdict === "duplicate") return delivered; // a resend: ack again
-    const outcome = await this.#receive(checked.envelope, senderKey, "direct");
+    const outcome = await this.#receive(checked.envelope, senderKey, via);
     return outcome.result === "rejected" ? rejected(messageId, outcome.reason) : delivered;
   }
 

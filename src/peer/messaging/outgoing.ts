@@ -408,9 +408,13 @@ export class Outgoing {
     this.#quiet.delete(id);
   }
 
-  /** Our message `id` to `to` was delivered (incoming acknowledgement or receipt). */
+  /**
+   * Our message `id` to `to` was delivered (incoming acknowledgement on the link it was sent
+   * on, or a receipt after the mailbox).
+   */
   delivered(id: MessageIdHex, to: string): void {
-    this.#report({ type: "delivered", id, to });
+    // Not sent on a link (any more): it was mailed, and this is the recipient's receipt.
+    this.#report({ type: "delivered", id, to, via: this.#sentOn.get(id)?.via ?? "mailbox" });
   }
 
   /** Our message `id` to `to` cannot be delivered, for `reason`. */

@@ -1,7 +1,8 @@
 /**
  * The rendezvous' metric families for /metrics, read from the operator port at scrape time.
  * Counters come from the protocols' Metrics; gauges from the node, the database and the
- * process. Relay and federation figures join when those features land.
+ * process; the relay's from its counters, when the node runs a relay. Federation figures join
+ * when that feature lands.
  */
 import { type CounterName, COUNTERS } from "../metrics.ts";
 import type { MetricFamily } from "./exposition.ts";
@@ -13,14 +14,36 @@ function gauge(name: string, help: string, value: number): MetricFamily {
   return { name: PREFIX + name, help, type: "gauge", samples: [{ value }] };
 }
 
+function counter(name: string, help: string, value: number): MetricFamily {
+  return { name: `${PREFIX}${name}_total`, help, type: "counter", samples: [{ value }] };
+}
+
+/** The relay's families: none without a relay. */
+function relayMetrics(port: OperatorPort): MetricFamily[] {
+  const relay = port.relay();
+  if (relay === undefined) return [];
+  return [
+    gauge("relay_reservations", "Circuit relay reservations held now", relay.reservations),
+    counter(
+      "relay_reservations_refused",
+      "Relay reservations refused (not logged in, or over a limit)",
+      relay.refusedReservations,
+    ),
+    counter("relay_connections", "Relayed connections opened", relay.relayedConnections),
+    counter(
+      "relay_connections_refused",
+      "Relayed connections refused (source not logged in, or over the bandwidth)",
+      relay.refusedConnections,
+    ),
+    counter("relay_bytes", "Bytes carried over relayed connections", relay.relayedBytes),
+  ];
+}
+
 /** Every metric family, as of now; `loopLagMs` is the latest event-loop lag. */
 export function collectMetrics(port: OperatorPort, loopLagMs: number): MetricFamily[] {
-  const counters: MetricFamily[] = (Object.keys(COUNTERS) as CounterName[]).map((name) => ({
-    name: `${PREFIX}${name}_total`,
-    help: COUNTERS[name],
-    type: "counter",
-    samples: [{ value: port.metrics.value(name) }],
-  }));
+  const counters: MetricFamily[] = (Object.keys(COUNTERS) as CounterName[]).map((name) =>
+    counter(name, COUNTERS[name], port.metrics.value(name))
+  );
   const mail = port.stats.mailboxTotals();
   const accounts = port.stats.accounts();
   const prekeys = port.stats.oneTimePrekeysLeft();
@@ -28,6 +51,7 @@ export function collectMetrics(port: OperatorPort, loopLagMs: number): MetricFam
   const info = port.info();
   return [
     ...counters,
+    ...relayMetrics(port),
     gauge("connected_peers", "Peers with an open connection", port.connectedPeers()),
     gauge("logged_in_users", "Users logged in now", port.online().length),
     gauge("accounts", "Registered accounts", accounts.total),

@@ -6,6 +6,7 @@
 import type { AdminActions } from "../admin/actions.ts";
 import type { BlockedKey } from "../account_throttle.ts";
 import type { Metrics } from "../metrics.ts";
+import type { RelayCounters } from "../relay.ts";
 import type { StatsStore } from "../store/stats.ts";
 
 /** Facts about the node shown on the dashboard. */
@@ -13,6 +14,8 @@ export interface NodeInfo {
   readonly name: string;
   readonly peerId: string;
   readonly listen: readonly string[];
+  /** The addresses given with --announce (none: the listen addresses are advertised). */
+  readonly announce: readonly string[];
   readonly version: string;
   readonly startedAt: number;
 }
@@ -42,6 +45,8 @@ export interface OperatorPort {
   now(): number;
   info(): NodeInfo;
   online(): OnlineUser[];
+  /** The circuit relay's counters; undefined when the node runs no relay. */
+  relay(): RelayCounters | undefined;
   /** Distinct peers with an open connection. */
   connectedPeers(): number;
   /** Whether the node is started and its database answers. */

@@ -83,6 +83,7 @@ export async function startOperatorHttp(
       recentLogins: recentLogins.items(),
       mailbox: { ...mail, largest: port.stats.largestMailboxes(10) },
       prekeys: port.stats.oneTimePrekeysLeft() ?? null,
+      relay: port.relay() ?? null,
       throttles: port.throttles(100),
       errors: errors.items(),
       audit: port.admin.audit(20),

@@ -48,6 +48,10 @@ Deno.test("events become one line each (the key change loudly)", () => {
     "  ✓ delivered to bob",
   );
   assert.equal(
+    formatEvent({ type: "delivered", id: "01", to: "bob", via: "relayed" }, plain),
+    "  ✓ delivered to bob (relayed)",
+  );
+  assert.equal(
     formatEvent({ type: "failed", id: "01", to: "bob", reason: "gone" }, plain),
     "  ✗ not delivered to bob: gone",
   );

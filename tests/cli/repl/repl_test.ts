@@ -6,7 +6,7 @@ import { startRepl } from "../../../src/cli/repl/repl.ts";
 import { MAX_TEXT_BYTES } from "../../../src/cli/peer_args.ts";
 import { FakeTerminal } from "./fake_terminal.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
-import type { HistoryLine } from "../../../src/peer/peer.ts";
+import type { HistoryLine, Route } from "../../../src/peer/peer.ts";
 import type { SessionProtocol } from "../../../src/peer/store/contact_protocols.ts";
 
 class FakePeer implements ChatPeer {
@@ -66,6 +66,15 @@ class FakePeer implements ChatPeer {
   history(user: string | undefined, _limit: number): Promise<HistoryLine[]> {
     this.historyAsked.push(user);
     return Promise.resolve([{ id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old" }]);
+  }
+  route(user: string): Promise<Route> {
+    return Promise.resolve({
+      user,
+      attempts: [],
+      carrier: "queued",
+      why: `${user} is offline`,
+      lines: [`${user}: queued`],
+    });
   }
 }
 

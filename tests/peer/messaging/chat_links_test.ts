@@ -3,6 +3,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Connection, PeerId, StreamHandler } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { streamPair } from "@libp2p/utils";
+import { multiaddr } from "@multiformats/multiaddr";
 import { logger } from "../../../src/log.ts";
 import {
   type ChatHandlers,
@@ -11,10 +12,14 @@ import {
 } from "../../../src/peer/messaging/chat_links.ts";
 import { Ack } from "../../../src/proto/chat.ts";
 
-/** Nodes that reach each other through in-memory stream pairs. */
-function network() {
+/** The address a test connection comes from: not relayed. */
+const DIRECT = multiaddr("/ip4/127.0.0.1/tcp/1");
+
+/** Nodes that reach each other through in-memory stream pairs, from `remoteAddr`. */
+function network(remoteAddr = DIRECT) {
   const served = new Map<string, StreamHandler>();
-  return (me: PeerId): ChatNode => ({
+  return (me: PeerId, carrier: "direct" | "relayed" = "direct"): ChatNode => ({
+    carrier: () => carrier,
     handle(_protocol, handler) {
       served.set(me.toString(), handler);
       return Promise.resolve();
@@ -23,8 +28,8 @@ function network() {
       const handler = served.get(peer.toString());
       if (handler === undefined) throw new Error(`${peer} is unreachable`);
       const [outbound, inbound] = await streamPair();
-      // The far side sees who dialled it, as Noise would tell it.
-      void handler(inbound, { remotePeer: me } as Connection);
+      // The far side sees who dialled it, as Noise would tell it, over a direct connection.
+      void handler(inbound, { remotePeer: me, remoteAddr } as Connection);
       return outbound;
     },
   });
@@ -125,6 +130,38 @@ Deno.test("chat links: sending to an unreachable peer throws and leaves no link"
     await assert.rejects(alice.send(b, Uint8Array.of(1)), /unreachable/);
     assert.equal(alice.current(b), undefined);
   } finally {
+    await alice.close();
+  }
+});
+
+Deno.test("chat links: a link on a relayed connection says so, both ways, and its close is told", async () => {
+  const relayed = multiaddr(
+    "/ip6/3fff::10/tcp/4001/p2p/12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK/p2p-circuit",
+  );
+  const node = network(relayed);
+  const [a, b] = [await peerId(), await peerId()];
+  const alice = new ChatLinks(node(a, "relayed"), logger("test:alice"));
+  const bob = new ChatLinks(node(b, "relayed"), logger("test:bob"));
+  const vias: string[] = [];
+  const down: string[] = [];
+  const seen = recorder();
+  await alice.start({ ...seen.handlers, onLinkDown: (peer) => down.push(peer.toString()) });
+  await bob.start({
+    ...seen.handlers,
+    onEnvelope(bytes, from, via) {
+      vias.push(via);
+      return seen.handlers.onEnvelope(bytes, from, via);
+    },
+  });
+  try {
+    const token = await alice.send(b, Uint8Array.of(1, 2, 3));
+    assert.equal(token.via, "relayed");
+    await until("bob's envelope", () => vias.length === 1);
+    assert.deepEqual(vias, ["relayed"]);
+  } finally {
+    await bob.close();
+    await until("alice hears her link is down", () => down.length === 1);
+    assert.deepEqual(down, [b.toString()]);
     await alice.close();
   }
 });

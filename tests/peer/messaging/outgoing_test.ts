@@ -88,7 +88,7 @@ function world(fakes: {
       links: {
         send: fakes.send ?? ((_peer, envelope) => {
           sent.push(envelope);
-          link ??= {};
+          link ??= { via: "direct" };
           return Promise.resolve(link);
         }),
         current: () => link,
@@ -266,7 +266,8 @@ Deno.test("outgoing: a quiet message's events are not passed on; delivered settl
     assert.deepEqual(w.events, []);
     const loud = await w.outgoing.write("bob", "hi");
     w.outgoing.delivered(loud, "bob");
-    assert.deepEqual(w.events.at(-1), { type: "delivered", id: loud, to: "bob" });
+    // Never sent on a link (bob is unreachable): delivered by a receipt after the mailbox.
+    assert.deepEqual(w.events.at(-1), { type: "delivered", id: loud, to: "bob", via: "mailbox" });
   } finally {
     w.close();
   }

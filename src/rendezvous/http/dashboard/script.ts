@@ -101,6 +101,15 @@ export const DASHBOARD_JS = String.raw`"use strict";
       ["Heap", bytes(s.process.heapUsed)], ["Loop lag", s.process.loopLagMs.toFixed(1) + " ms"],
       ["Presence streams", s.counts.presenceSubscribers]];
     s.node.listen.forEach(function (a) { facts.push(["Listen", a]); });
+    s.node.announce.forEach(function (a) { facts.push(["Announce", a]); });
+    if (s.relay) {
+      facts.push(["Relay reservations", s.relay.reservations + " held · " +
+        s.relay.refusedReservations + " refused"]);
+      facts.push(["Relayed", s.relay.relayedConnections + " connections · " +
+        bytes(s.relay.relayedBytes)]);
+    } else {
+      facts.push(["Relay", "off"]);
+    }
     var items = [];
     facts.forEach(function (f) { items.push(el("dt", f[0]), el("dd", f[1])); });
     dl.replaceChildren.apply(dl, items);

@@ -1,4 +1,4 @@
-/** Byte sizes and durations for people: formatting and parsing, pure. */
+/** Byte sizes and durations for people: formatting and parsing, pure; shared by every side. */
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
 
