@@ -167,3 +167,68 @@ Deno.test({
     }
   },
 });
+
+/** The README's "Running a rendezvous" command, split into words. */
+function rendezvousCommand(): string[] {
+  const block = /## Running a rendezvous\s*```sh\n([\s\S]*?)\n```/.exec(readme);
+  assert.ok(block, "the README has no rendezvous command");
+  // One command, continued over lines with a trailing backslash.
+  return shellLine(block[1]!.replace(/\\\n\s*/g, " ")).words;
+}
+
+Deno.test({
+  name: "the README's rendezvous command runs as written (with its `--`), on a free port",
+  async fn() {
+    const words = rendezvousCommand();
+    assert.deepEqual(words.slice(0, 5), ["npx", "-y", `deno@${pinned}`, "task", "rendezvous"]);
+    const data = await Deno.makeTempDir({ prefix: "tincan-readme-rendezvous-" });
+    // The same words after `deno task rendezvous`, but on a free port and a throw-away data dir.
+    const args = words.slice(5).map((word, i, all) =>
+      all[i - 1] === "--listen"
+        ? word.replace("/ip4/0.0.0.0/", "/ip4/127.0.0.1/").replace("/ip6/::/", "/ip6/::1/")
+          .replace(/\/tcp\/\d+$/, "/tcp/0")
+        : all[i - 1] === "--data"
+        ? data
+        : word
+    );
+    assert.equal(args[0], "--", "the README passes the flags after `--`");
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["task", "rendezvous", ...args],
+      cwd: new URL(".", root).pathname,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let stdout = "";
+    let stderr = "";
+    const drained = Promise.all([
+      (async () => {
+        for await (const s of child.stdout.pipeThrough(new TextDecoderStream())) stdout += s;
+      })(),
+      (async () => {
+        for await (const s of child.stderr.pipeThrough(new TextDecoderStream())) stderr += s;
+      })(),
+    ]);
+    try {
+      await waitFor(
+        "the rendezvous to print its address",
+        () => /\/p2p\/\w+/.test(stdout) || stderr.includes("Unexpected argument"),
+        60_000,
+      );
+      assert.doesNotMatch(stderr, /Unexpected argument/);
+      // It prints the addresses it announces (the README's --announce), each with its /p2p/.
+      const announced = args.filter((_, i) => args[i - 1] === "--announce");
+      assert.ok(announced.length > 0, "the README's command announces its public addresses");
+      for (const address of announced) assert.ok(stdout.includes(`${address}/p2p/`), address);
+    } finally {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // already exited
+      }
+      await drained;
+      await child.status;
+      await Deno.remove(data, { recursive: true });
+    }
+  },
+});

@@ -26,6 +26,8 @@ export interface CommandContext {
   readonly signal: AbortSignal;
   /** The log level set for this run (chat routes log lines through its REPL at this level). */
   readonly logLevel: LogLevel;
+  /** --verbose: errors shown keep the library's own message after the explanation. */
+  readonly verbose: boolean;
 }
 
 /** One `tincan <name>` subcommand. */

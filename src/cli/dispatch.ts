@@ -45,7 +45,20 @@ Usage: tincan <command> [options]
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join("\n")}
 
+Every command also takes --verbose: errors keep the library's own words after the explanation.
+
 Run \`tincan <command> --help\` (or \`tincan help <command>\`) for a command's options.`;
+
+/**
+ * Takes the common --verbose flag out of a command's arguments (before any `--`): pure.
+ */
+export function takeVerbose(args: readonly string[]): { args: string[]; verbose: boolean } {
+  const end = args.indexOf("--");
+  const head = end < 0 ? args : args.slice(0, end);
+  const tail = end < 0 ? [] : args.slice(end);
+  const kept = head.filter((arg) => arg !== "--verbose");
+  return { args: [...kept, ...tail], verbose: kept.length !== head.length };
+}
 
 /** The command called `name`, if there is one. */
 export function findCommand(name: string): Command | undefined {
@@ -62,6 +75,7 @@ export async function runCommand(
   args: readonly string[],
   io: CliIO,
   env: Env,
+  verbose = false,
 ): Promise<number> {
   const parsed = command.parse(args, env);
   if (parsed.help) {
@@ -74,7 +88,7 @@ export async function runCommand(
   const signals = command.catchSignals ? abortOnSignals() : undefined;
   try {
     const signal = signals?.signal ?? new AbortController().signal;
-    return await command.run(parsed, { io, env, signal, logLevel });
+    return await command.run(parsed, { io, env, signal, logLevel, verbose });
   } finally {
     signals?.dispose();
   }
@@ -104,9 +118,10 @@ export async function dispatch(args: readonly string[], io: CliIO, env: Env): Pr
     io.err("Run `tincan --help` for the list of commands.");
     return EXIT.usage;
   }
+  const { args: commandArgs, verbose } = takeVerbose(rest);
   try {
-    return await runCommand(command, rest, io, env);
+    return await runCommand(command, commandArgs, io, env, verbose);
   } catch (err: unknown) {
-    return reportError(err, io, env, `Run \`tincan ${name} --help\` for usage.`);
+    return reportError(err, io, env, `Run \`tincan ${name} --help\` for usage.`, verbose);
   }
 }

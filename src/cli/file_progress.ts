@@ -25,22 +25,21 @@ export function progressBars(
     }
     const bar = bars.get(transfer.id);
     if (bar === undefined) return;
+    const draw = (doneBytes: number) =>
+      write(
+        "\r\x1b[2K" +
+          formatProgress({ label, doneBytes, totalBytes: transfer.size, rate: bar.meter.rate() }),
+      );
     if (event.type === "file-progress") {
       const at = now();
       bar.meter.add(at, event.doneBytes);
       bar.done = event.doneBytes;
       if (at - bar.drawn < REDRAW_MS && event.doneBytes < transfer.size) return;
       bar.drawn = at;
-      write(
-        "\r\x1b[2K" +
-          formatProgress({
-            label,
-            doneBytes: event.doneBytes,
-            totalBytes: transfer.size,
-            rate: bar.meter.rate(),
-          }),
-      );
+      draw(event.doneBytes);
     } else if (event.type !== "file-offered" && event.type !== "file-accepted") {
+      // A complete transfer ends its bar at 100 %, even when the last redraw was skipped.
+      if (event.type === "file-complete" && bar.done < transfer.size) draw(transfer.size);
       write("\n");
       bars.delete(transfer.id);
     }

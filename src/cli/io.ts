@@ -4,6 +4,7 @@
  */
 // deno-lint-ignore-file no-console
 import { RemoteError, UsageError } from "../errors.ts";
+import { describeError } from "./explain_error.ts";
 import type { Env } from "./peer_args.ts";
 
 /** The terminal input a command may read (the password prompt): Deno.stdin, or a stub. */
@@ -57,16 +58,23 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 /**
  * Prints `err` as one clear line (plus `helpHint` for usage errors, the stack with TINCAN_DEBUG
- * set) and returns the exit code.
+ * set): a library's raw message becomes a sentence, followed by the raw one with `verbose`.
+ * Returns the exit code.
  */
-export function reportError(err: unknown, io: CliIO, env: Env, helpHint: string): number {
+export function reportError(
+  err: unknown,
+  io: CliIO,
+  env: Env,
+  helpHint: string,
+  verbose = false,
+): number {
   if (err instanceof UsageError) {
     io.err(`tincan: ${err.message}`);
     io.err(helpHint);
     return EXIT.usage;
   }
   if (err instanceof RemoteError) {
-    io.err(`tincan: ${localRetryTime(err.message, err.retryAfterMs)}`);
+    io.err(`tincan: ${describeError(localRetryTime(err.message, err.retryAfterMs), verbose)}`);
     return EXIT.failure;
   }
   if (err instanceof Deno.errors.PermissionDenied) {
@@ -74,8 +82,8 @@ export function reportError(err: unknown, io: CliIO, env: Env, helpHint: string)
     return EXIT.failure;
   }
   if (err instanceof Error) {
-    io.err(`tincan: ${err.message}`);
-    if (env("TINCAN_DEBUG")) io.err(err.stack ?? "");
+    io.err(`tincan: ${describeError(err, verbose)}`);
+    if (env("TINCAN_DEBUG") || verbose) io.err(err.stack ?? "");
     return EXIT.failure;
   }
   io.err(`tincan: ${String(err)}`);

@@ -5,7 +5,15 @@ import { UsageError } from "../errors.ts";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /**
- * Parses `args` strictly against `options` (plus --help).
+ * `args` without a leading `--`: `deno task rendezvous -- --listen …` passes it on, and every
+ * command's parse drops it.
+ */
+export function withoutLeadingDashes(args: readonly string[]): string[] {
+  return args[0] === "--" ? args.slice(1) : [...args];
+}
+
+/**
+ * Parses `args` strictly against `options` (plus --help); a leading `--` is dropped.
  * @throws UsageError for unknown flags, missing values and unexpected positionals.
  */
 export function parseFlags<O extends Options>(
@@ -16,7 +24,7 @@ export function parseFlags<O extends Options>(
 ) {
   try {
     return parseArgs({
-      args: [...args],
+      args: withoutLeadingDashes(args),
       options: { ...options, help: { type: "boolean", short: "h" } },
       allowPositionals,
       strict: true,

@@ -10,10 +10,19 @@ import type { Env } from "./peer_args.ts";
 /** The longest password accepted from the terminal, in UTF-8 bytes; more input is ignored. */
 export const MAX_PASSWORD_BYTES = 1024;
 
+/**
+ * When the prompt is drawn again while it waits, in ms after it was first shown: on a first run
+ * Deno's npm download progress can clear the line the prompt is on a moment after the program
+ * started, which left a silent, hidden prompt. Redrawing is harmless (nothing typed is echoed).
+ */
+export const PROMPT_REDRAW_MS: readonly number[] = [250, 1000, 3000];
+
 /** What reading a password uses: the environment, stdin and stderr (tests pass stubs). */
 export interface PasswordSource {
   readonly env: Env;
   readonly io: Pick<CliIO, "stdin" | "errStream">;
+  /** When to redraw the prompt (default PROMPT_REDRAW_MS). */
+  readonly redrawMs?: readonly number[];
 }
 
 /**
@@ -32,9 +41,10 @@ export async function readPassword(
   if (!io.stdin.isTerminal()) {
     throw new UsageError("no password: set TINCAN_PASSWORD or run in a terminal");
   }
-  const password = await promptHidden(io, `Password for ${username}: `);
+  const redrawMs = source.redrawMs ?? PROMPT_REDRAW_MS;
+  const password = await promptHidden(io, `Password for ${username}: `, redrawMs);
   if (password === "") throw new UsageError("the password is empty");
-  if (options.confirm && await promptHidden(io, "Repeat the password: ") !== password) {
+  if (options.confirm && await promptHidden(io, "Repeat the password: ", redrawMs) !== password) {
     throw new UsageError("the two passwords differ");
   }
   return password;
@@ -50,9 +60,19 @@ export function dropLastGrapheme(text: string): string {
   return text.slice(0, last);
 }
 
-/** Shows `prompt`, reads one line in raw mode (no echo) and returns it. */
-async function promptHidden(io: PasswordSource["io"], prompt: string): Promise<string> {
+/**
+ * Shows `prompt`, reads one line in raw mode (no echo) and returns it; the prompt is drawn again
+ * (start of line, line cleared) at each of `redrawMs` until the line ends.
+ */
+async function promptHidden(
+  io: PasswordSource["io"],
+  prompt: string,
+  redrawMs: readonly number[],
+): Promise<string> {
   io.errStream.write(prompt);
+  const timers = redrawMs.map((ms) =>
+    setTimeout(() => io.errStream.write(`\r\x1b[2K${prompt}`), ms)
+  );
   io.stdin.setRaw(true);
   const decoder = new TextDecoder();
   const buffer = new Uint8Array(64);
@@ -77,6 +97,7 @@ async function promptHidden(io: PasswordSource["io"], prompt: string): Promise<s
       }
     }
   } finally {
+    timers.forEach(clearTimeout);
     io.stdin.setRaw(false);
     io.errStream.write("\n");
   }

@@ -29,7 +29,8 @@ export type SendTo = { readonly to: string; readonly timeoutMs: number } & PeerA
 export const PEER_FLAGS_HELP =
   `  -u, --user NAME         your username (3 to 32 of a-z, 0-9, "_", "-")
   --profile DIR           your profile directory
-                          (default $XDG_DATA_HOME/tincan/NAME or ~/.local/share/tincan/NAME)
+                          (default $XDG_DATA_HOME/tincan/NAME, on Windows
+                          %LOCALAPPDATA%\\tincan\\NAME, else ~/.local/share/tincan/NAME)
   --rendezvous MULTIADDR  the rendezvous (default: TINCAN_RENDEZVOUS, else the one this
                           profile used last, else /ip4/127.0.0.1/tcp/4001)
   --listen MULTIADDR      where to listen for other peers; repeatable (default every IPv4
@@ -71,7 +72,7 @@ export function parsePeerArgs(
     profileDir: profileDir(command, values.user, values.profile, env),
     rendezvous: values.rendezvous === undefined
       ? undefined
-      : checkAddress(command, "--rendezvous", values.rendezvous),
+      : checkRendezvousAddress(command, "--rendezvous", values.rendezvous),
   };
 }
 
@@ -146,6 +147,32 @@ export function checkAddress(command: string, flag: string, value: string): stri
   } catch (err: unknown) {
     throw new UsageError(`${command}: ${flag} ${(err as Error).message}`);
   }
+}
+
+const HOSTS = new Set(["ip4", "ip6", "dns", "dns4", "dns6"]);
+
+/**
+ * Checks that `value` of `flag` is a rendezvous address: a host (/ip4, /ip6, /dns…), /tcp with a
+ * port, and optionally /p2p/<PeerId> — nothing a dial would later refuse (/udp, no port …).
+ * Returns it.
+ * @throws UsageError naming the flag and saying what a good address looks like.
+ */
+export function checkRendezvousAddress(command: string, flag: string, value: string): string {
+  checkAddress(command, flag, value);
+  const parts = parseMultiaddr(value).getComponents();
+  const [host, tcp, p2p, ...rest] = parts;
+  const port = Number(tcp?.value);
+  const fine = host !== undefined && HOSTS.has(host.name) && tcp?.name === "tcp" &&
+    Number.isInteger(port) && port >= 1 && port <= 65535 &&
+    (p2p === undefined || p2p.name === "p2p") && rest.length === 0;
+  if (!fine) {
+    throw new UsageError(
+      `${command}: ${flag} ${value} is not a rendezvous address: it needs a host, TCP and a port, ` +
+        `like /ip4/203.0.113.7/tcp/4001 or /dns4/chat.example.org/tcp/4001, optionally ` +
+        `followed by /p2p/<PeerId>`,
+    );
+  }
+  return value;
 }
 
 /**

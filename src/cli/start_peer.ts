@@ -8,9 +8,16 @@ import type { PeerListener } from "../peer/events.ts";
 import { createPeer, type NoServices, type Peer } from "../peer/peer.ts";
 import type { ServiceFactories } from "../peer/service.ts";
 import { openProfile, type Profile } from "../peer/profile.ts";
-import { chooseRendezvous, RendezvousPinError, savedRendezvous } from "../peer/rendezvous_link.ts";
+import { LOCK_FILE, lockProfile } from "../peer/profile_lock.ts";
+import {
+  chooseRendezvous,
+  RendezvousPinError,
+  savedRendezvous,
+  saveRendezvous,
+} from "../peer/rendezvous_link.ts";
+import { registrations } from "../peer/rendezvous_connection.ts";
 import type { CliIO } from "./io.ts";
-import type { Env, PeerArgs } from "./peer_args.ts";
+import { checkRendezvousAddress, type Env, type PeerArgs } from "./peer_args.ts";
 import { readPassword } from "./password.ts";
 
 /** A profile directory with no identity in it. */
@@ -24,7 +31,9 @@ export interface CliPeer<F extends ServiceFactories = NoServices> {
   readonly profile: Profile;
   /** The rendezvous address used (as chosen, without the /p2p/ the pin adds). */
   readonly rendezvous: string;
-  /** Logs out, stops the node and closes the profile. */
+  /** This start registered the account (its first login there). */
+  readonly registered: boolean;
+  /** Logs out, stops the node, closes the profile and releases its lock. */
   stop(): Promise<void>;
 }
 
@@ -32,18 +41,25 @@ export interface CliPeer<F extends ServiceFactories = NoServices> {
 export interface StartOptions<F extends ServiceFactories = NoServices> {
   /** Register the account on first use (chat, register); others need an existing profile. */
   readonly register: boolean;
-  /** Ask for the password twice on a terminal; default: when the profile is new. */
+  /**
+   * Ask for the password twice on a terminal; default: when registering and this profile has
+   * never registered (a new profile is always asked twice).
+   */
   readonly confirmPassword?: boolean;
+  /** The command's name, written in the profile lock ("in use by process 1234 (tincan chat)"). */
+  readonly command?: string;
   readonly env: Env;
   /** Where the password prompt reads and writes, when TINCAN_PASSWORD is not set. */
   readonly io: CliIO;
   /**
    * Called with the chosen rendezvous address before connecting (chat starts its embedded
-   * rendezvous there).
+   * rendezvous there); may return the address to dial instead (that rendezvous by its /p2p/).
    */
-  readonly beforeConnect?: (rendezvous: string) => Promise<void>;
+  readonly beforeConnect?: (rendezvous: string) => Promise<string | undefined>;
   /** Receives the peer's events from the start (mail read at login included). */
   readonly onEvent?: PeerListener;
+  /** Called with the peer before it starts (to listen to its services from the start too). */
+  readonly beforeStart?: (peer: Peer<F>) => void;
   /** The peer's services (rooms, files), made for the opened profile. */
   readonly services?: (profile: Profile) => F;
 }
@@ -66,38 +82,54 @@ export async function requireProfile(dir: string, user: string): Promise<void> {
 }
 
 /**
- * Opens the profile, picks the rendezvous, reads the password and starts the peer.
- * @throws NoProfileError (without `register`) when there is no profile; RemoteError when the
+ * Opens the profile (holding its lock), picks the rendezvous, reads the password and starts the
+ * peer. A new profile is made only after its password was entered (twice) and kept only once its
+ * registration and first login succeeded. The rendezvous becomes the profile's default only
+ * after a successful login.
+ * @throws NoProfileError (without `register`) when there is no profile; ProfileInUseError when
+ * another process runs on it; UsageError for a bad or mistyped password; RemoteError when the
  * rendezvous refuses; RendezvousPinError; Error naming the rendezvous when it cannot be reached.
  */
 export async function startCliPeer<F extends ServiceFactories = NoServices>(
   args: PeerArgs,
   options: StartOptions<F>,
 ): Promise<CliPeer<F>> {
+  const envAddress = options.env("TINCAN_RENDEZVOUS") || undefined;
+  const fromEnv = envAddress &&
+    checkRendezvousAddress(options.command ?? "tincan", "TINCAN_RENDEZVOUS", envAddress);
   const isNew = await requireProfile(args.profileDir, args.user).then(() => false, (err) => {
     if (err instanceof NoProfileError && options.register) return true;
     throw err;
   });
-  const profile = await openProfile(args.profileDir);
+  // A new registration always asks twice, before anything is written.
+  const earlyPassword = isNew
+    ? await readPassword(options, args.user, { confirm: true })
+    : undefined;
+  const createdDir = isNew && !await exists(args.profileDir);
+  await Deno.mkdir(args.profileDir, { recursive: true, mode: 0o700 });
+  const lock = await lockProfile(args.profileDir, args.user, {
+    pid: Deno.pid,
+    command: `tincan ${options.command ?? ""}`.trim(),
+  });
+  let profile: Profile | undefined;
   try {
-    const rendezvous = chooseRendezvous(
-      args.rendezvous,
-      options.env("TINCAN_RENDEZVOUS"),
-      savedRendezvous(profile.db),
-    );
-    const confirm = options.confirmPassword ?? isNew;
-    const password = await readPassword(options, args.user, { confirm });
-    await options.beforeConnect?.(rendezvous);
+    profile = await openProfile(args.profileDir);
+    const before = registrations(profile.db, args.user);
+    const rendezvous = chooseRendezvous(args.rendezvous, fromEnv, savedRendezvous(profile.db));
+    const confirm = options.confirmPassword ?? (options.register && before.length === 0);
+    const password = earlyPassword ?? await readPassword(options, args.user, { confirm });
+    const dial = await options.beforeConnect?.(rendezvous) ?? rendezvous;
     const peer = createPeer<F>({
       profile,
       username: args.user,
       password,
-      rendezvous,
+      rendezvous: dial,
       register: options.register,
       ...(args.listen ? { listen: args.listen } : {}),
       ...(options.services ? { services: options.services(profile) } : {}),
     });
     if (options.onEvent) peer.on(options.onEvent);
+    options.beforeStart?.(peer);
     try {
       await peer.start();
     } catch (err: unknown) {
@@ -107,17 +139,53 @@ export async function startCliPeer<F extends ServiceFactories = NoServices>(
         { cause: err },
       );
     }
+    saveRendezvous(profile.db, rendezvous);
+    const opened = profile;
     return {
       peer,
-      profile,
+      profile: opened,
       rendezvous,
+      registered: registrations(opened.db, args.user).length > before.length,
       async stop() {
         await peer.stop().catch(() => {});
-        profile.close();
+        opened.close();
+        lock.release();
       },
     };
   } catch (err: unknown) {
-    profile.close();
+    const keep = !isNew || (profile !== undefined && registrations(profile.db, args.user).length);
+    profile?.close();
+    if (!keep) await discardNewProfile(args.profileDir, createdDir);
+    lock.release();
+    throw err;
+  }
+}
+
+/** The files a profile is made of (profile.ts), removed again when its registration failed. */
+const PROFILE_FILES = ["identity.key", "storage.key", "peer.db", "peer.db-wal", "peer.db-shm"];
+
+/**
+ * Removes the profile made by this run whose registration failed, so the next run starts afresh
+ * (and asks for the password twice again): the whole directory when this run created it, else
+ * the profile's own files. Never throws.
+ */
+async function discardNewProfile(dir: string, createdDir: boolean): Promise<void> {
+  if (createdDir) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    return;
+  }
+  for (const name of [...PROFILE_FILES, LOCK_FILE]) {
+    await Deno.remove(join(dir, name)).catch(() => {});
+  }
+}
+
+/** Whether `path` exists. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err: unknown) {
+    if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
 }

@@ -4,6 +4,7 @@
  * work. It lives as long as the chat that started it; then another chat takes it over.
  */
 import { join } from "node:path";
+import { dataHome, dataHomeHint } from "../peer/data_home.ts";
 import { DEFAULT_RENDEZVOUS } from "../peer/rendezvous_link.ts";
 import { type Rendezvous, startRendezvous } from "../rendezvous/server.ts";
 import type { Env } from "../cli/peer_args.ts";
@@ -12,19 +13,16 @@ const HOST = "127.0.0.1";
 const PORT = 4001;
 
 /**
- * Where the embedded rendezvous keeps its key and database: $XDG_DATA_HOME/tincan/rendezvous, or
- * ~/.local/share/tincan/rendezvous.
- * @throws TypeError when neither XDG_DATA_HOME nor HOME is set.
+ * Where the embedded rendezvous keeps its key and database: <data home>/tincan/rendezvous
+ * ($XDG_DATA_HOME, on Windows %LOCALAPPDATA%, else ~/.local/share: data_home.ts).
+ * @throws TypeError when the environment names no data home.
  */
-export function embeddedRendezvousDir(env: Env): string {
-  const dataHome = env("XDG_DATA_HOME") ||
-    (env("HOME") ? join(env("HOME")!, ".local", "share") : undefined);
-  if (dataHome === undefined) {
-    throw new TypeError(
-      "Cannot find a place for the local rendezvous: set XDG_DATA_HOME or HOME",
-    );
+export function embeddedRendezvousDir(env: Env, os: string = Deno.build.os): string {
+  const home = dataHome(env, os);
+  if (home === undefined) {
+    throw new TypeError(`Cannot find a place for the local rendezvous: ${dataHomeHint(os)}`);
   }
-  return join(dataHome, "tincan", "rendezvous");
+  return join(home, "tincan", "rendezvous");
 }
 
 /** Whether something accepts TCP connections at HOST:PORT (false only when refused). */

@@ -46,7 +46,7 @@ import { bodyContext } from "./store/body_context.ts";
 import { ContactStore } from "./store/contacts.ts";
 import { HistoryStore } from "./store/history.ts";
 import { KeyLogHeadStore } from "./store/key_log_heads.ts";
-import { OutboxStore } from "./store/outbox.ts";
+import { type OutboxStatus, OutboxStore } from "./store/outbox.ts";
 import { OwnKeyStore } from "./store/own_keys.ts";
 import { RatchetSessionStore } from "./store/ratchet_sessions.ts";
 import { pruneSeenPeriodically } from "./seen_pruning.ts";
@@ -95,6 +95,10 @@ export interface HistoryLine {
   readonly text: string;
   /** Set for a message received from a changed key not yet trusted as `peer`. */
   readonly untrusted?: true;
+  /** A broadcast (to everyone online then), not a direct message. */
+  readonly broadcast: boolean;
+  /** Ours: where it stands in the outbox (delivered, queued, failed …) and why it failed. */
+  readonly delivery?: { readonly status: OutboxStatus; readonly error?: string };
 }
 
 /**
@@ -579,13 +583,19 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         row.body,
         bodyContext("history", row.messageId),
       );
+      const content = Content.decode(plaintext);
+      const sent = row.outgoing ? this.#stores.outbox.get(row.messageId) : undefined;
       lines.push({
         id: toHex(row.messageId),
         peer: row.peer,
         outgoing: row.outgoing,
         sentAt: row.sentAt,
-        text: Content.decode(plaintext).text,
+        text: content.text,
+        broadcast: content.kind === CONTENT_KINDS.broadcast,
         ...(row.untrusted ? { untrusted: true } : {}),
+        ...(sent && {
+          delivery: { status: sent.status, ...(sent.error !== undefined && { error: sent.error }) },
+        }),
       });
     }
     return lines;

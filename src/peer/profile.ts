@@ -11,6 +11,7 @@ import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import type { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { loadOrCreateNodeKey } from "../net/node_key.ts";
+import { dataHome, dataHomeHint } from "./data_home.ts";
 import { openPrivateDatabase } from "../store/database.ts";
 import { PEER_MIGRATIONS } from "./store/schema.ts";
 
@@ -26,19 +27,22 @@ export interface Profile {
 }
 
 /**
- * The default profile directory of `username`: $XDG_DATA_HOME/tincan/<user>, or
- * ~/.local/share/tincan/<user> when XDG_DATA_HOME is unset.
- * @throws TypeError when neither XDG_DATA_HOME nor HOME is set.
+ * The default profile directory of `username`: <data home>/tincan/<user>, the data home being
+ * $XDG_DATA_HOME, on Windows %LOCALAPPDATA%, else ~/.local/share (data_home.ts).
+ * @throws TypeError when the environment names no data home.
  */
-export function defaultProfileDir(username: string, env: (name: string) => string | undefined) {
-  const dataHome = env("XDG_DATA_HOME") ||
-    (env("HOME") ? join(env("HOME")!, ".local", "share") : undefined);
-  if (dataHome === undefined) {
+export function defaultProfileDir(
+  username: string,
+  env: (name: string) => string | undefined,
+  os: string = Deno.build.os,
+) {
+  const home = dataHome(env, os);
+  if (home === undefined) {
     throw new TypeError(
-      "Cannot find a place for the profile: set XDG_DATA_HOME or HOME, or pass --profile",
+      `Cannot find a place for the profile: ${dataHomeHint(os)}, or pass --profile`,
     );
   }
-  return join(dataHome, "tincan", username);
+  return join(home, "tincan", username);
 }
 
 /** Opens the profile in `dir`, creating it (owner-only permissions) on first use. */

@@ -6,10 +6,12 @@
 import { CONTENT_KINDS } from "../protocol/ids.ts";
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
+import type { DatabaseSync } from "node:sqlite";
 import { verifyCertificate } from "../crypto/statements.ts";
 import { RemoteError } from "../errors.ts";
 import { sealPeerRecord } from "../net/peer_record.ts";
 import { Receipt, type Refusal } from "../proto/mailbox.ts";
+import { selectAll } from "../store/database.ts";
 import { getSetting, setSetting } from "../store/settings.ts";
 import { type AccountOptions, login, registerAccount } from "./clients/account.ts";
 import { uploadPrekeys } from "./clients/directory.ts";
@@ -39,6 +41,23 @@ export const MAIL_POLL_INTERVAL_MS = 30_000;
 /** The pauses between attempts to reconnect to a lost rendezvous (before jitter). */
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30_000;
+
+/** The setting that records `username`'s registration at the rendezvous `rendezvousId`. */
+const registeredSetting = (rendezvousId: string, username: string) =>
+  `registered:${rendezvousId}:${username}`;
+
+/**
+ * The PeerIds of the rendezvous where this profile registered `username` (and then logged in):
+ * none means the next registration is this profile's first.
+ */
+export function registrations(db: DatabaseSync, username: string): string[] {
+  const suffix = `:${username}`;
+  return selectAll<{ name: string }>(
+    db,
+    "SELECT name FROM settings WHERE substr(name, 1, 11) = 'registered:' ORDER BY name",
+  ).map((row) => row.name).filter((name) => name.endsWith(suffix))
+    .map((name) => name.slice("registered:".length, -suffix.length));
+}
 
 /** What the connection needs of the peer's options: the password and the account settings. */
 export interface RendezvousLoginOptions extends AccountOptions {
@@ -99,7 +118,7 @@ export class RendezvousConnection {
     const options = ports.login;
     const { db } = ports.profile;
     const { address, peerId } = ports.rendezvous;
-    const registered = `registered:${peerId}:${ports.username}`;
+    const registered = registeredSetting(peerId.toString(), ports.username);
     let taken = false;
     if (register && getSetting(db, registered) === undefined) {
       try {

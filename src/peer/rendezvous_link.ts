@@ -38,9 +38,22 @@ export function savedRendezvous(db: DatabaseSync): string | undefined {
   return getSetting(db, SAVED);
 }
 
+/** The PeerId pinned for the rendezvous at `address` (without /p2p/), if one was. */
+export function pinnedRendezvous(db: DatabaseSync, address: string): string | undefined {
+  return getSetting(db, PIN_PREFIX + parseMultiaddr(address).toString());
+}
+
+/**
+ * Saves `address` as the profile's rendezvous (the default of later runs): call it once a login
+ * there succeeded, so a failed try elsewhere never becomes the default.
+ */
+export function saveRendezvous(db: DatabaseSync, address: string): void {
+  setSetting(db, SAVED, address);
+}
+
 /**
  * Connects to the rendezvous at `address` and returns its PeerId, checking the pin when the
- * address has no /p2p/ part. Saves the address as the profile's rendezvous.
+ * address has no /p2p/ part. It does not save the address (saveRendezvous, after the login).
  * @throws RendezvousPinError when the PeerId differs from the one pinned for this address.
  */
 export async function connectRendezvous(
@@ -65,6 +78,5 @@ export async function connectRendezvous(
     }
     if (pinned === undefined) setSetting(db, pinName, peerId.toString());
   }
-  setSetting(db, SAVED, address);
   return { peerId, address: hasPeerId ? target : target.encapsulate(`/p2p/${peerId}`) };
 }

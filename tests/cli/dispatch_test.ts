@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import type { Command } from "../../src/cli/command.ts";
-import { COMMANDS, dispatch, findCommand, HELP, runCommand } from "../../src/cli/dispatch.ts";
+import {
+  COMMANDS,
+  dispatch,
+  findCommand,
+  HELP,
+  runCommand,
+  takeVerbose,
+} from "../../src/cli/dispatch.ts";
 import { configureLogging, type LogLevel } from "../../src/log.ts";
 import { PROTOCOL } from "../../src/protocol/ids.ts";
 import { VERSION } from "../../src/version.ts";
@@ -110,6 +117,28 @@ Deno.test("a failing command prints one line and exits 1; TINCAN_DEBUG adds the 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("--verbose is taken out of any command's arguments (not after --)", async () => {
+  assert.deepEqual(takeVerbose(["--user", "a", "--verbose", "x"]), {
+    args: ["--user", "a", "x"],
+    verbose: true,
+  });
+  assert.deepEqual(takeVerbose(["--", "--verbose"]), { args: ["--", "--verbose"], verbose: false });
+  const io = capture();
+  assert.equal(await dispatch(["version", "--verbose"], io, env), 0);
+  assert.match(HELP, /--verbose/);
+});
+
+Deno.test("a UDP or portless --rendezvous is refused before anything runs", async () => {
+  const io = capture();
+  const code = await dispatch(
+    ["send", "--user", "alice", "--rendezvous", "/ip4/127.0.0.1/udp/4001", "--to", "bob", "hi"],
+    io,
+    fakeEnv({ HOME: "/nonexistent" }),
+  );
+  assert.equal(code, 2);
+  assert.match(io.stderr[0]!, /is not a rendezvous address: it needs a host, TCP and a port/);
 });
 
 Deno.test("a command's logging() sets the level of its run; TINCAN_DEBUG still means debug", async () => {

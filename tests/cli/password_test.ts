@@ -70,3 +70,18 @@ Deno.test("dropLastGrapheme", () => {
   assert.equal(dropLastGrapheme("ab"), "a");
   assert.equal(dropLastGrapheme("a👍🏽"), "a");
 });
+
+Deno.test("password: a prompt still waiting is drawn again (Deno's download progress may clear it)", async () => {
+  const stdin = stubStdin(["secret\r"], true);
+  const read = stdin.read;
+  const slow = {
+    ...stdin,
+    read: (buffer: Uint8Array) =>
+      new Promise<number | null>((resolve) => setTimeout(() => resolve(read(buffer)), 60)),
+  };
+  const io = capture(slow);
+  const password = await readPassword({ env: fakeEnv(), io, redrawMs: [10, 5_000] }, "alice");
+  assert.equal(password, "secret");
+  // Drawn, drawn again once (the later redraw was cancelled when the line ended), then Enter.
+  assert.deepEqual(io.errText, ["Password for alice: ", "\r\x1b[2KPassword for alice: ", "\n"]);
+});

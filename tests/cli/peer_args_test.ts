@@ -44,3 +44,34 @@ Deno.test("peer args: counts and texts", () => {
   assert.throws(() => checkText("send", "  "), /empty/);
   assert.throws(() => checkText("send", "x".repeat(MAX_TEXT_BYTES + 1)), /limit/);
 });
+
+Deno.test("peer args: --rendezvous must be a host, TCP with a port, and at most a /p2p/", () => {
+  const ok = [
+    "/ip4/10.0.0.1/tcp/4001",
+    "/ip6/::1/tcp/4001",
+    "/dns4/chat.example.org/tcp/4001",
+    "/ip4/10.0.0.1/tcp/4001/p2p/12D3KooWHFrmLWTTDD4NodngtRMEVYgxrsDMp4F9fhWoPMNv4XFL",
+  ];
+  for (const rendezvous of ok) {
+    assert.equal(parsePeerArgs("chat", { user: "bob", rendezvous }, HOME).rendezvous, rendezvous);
+  }
+  const bad = [
+    "/ip4/10.0.0.1/udp/4001",
+    "/ip4/10.0.0.1",
+    "/ip4/10.0.0.1/tcp/0",
+    "/tcp/4001",
+    "/ip4/10.0.0.1/tcp/4001/ws",
+    "/p2p/12D3KooWHFrmLWTTDD4NodngtRMEVYgxrsDMp4F9fhWoPMNv4XFL",
+  ];
+  for (const rendezvous of bad) {
+    assert.throws(
+      () => parsePeerArgs("chat", { user: "bob", rendezvous }, HOME),
+      (err: unknown) =>
+        err instanceof UsageError &&
+        err.message.startsWith(
+          `chat: --rendezvous ${rendezvous} is not a rendezvous address: it needs a host, TCP and a port`,
+        ),
+      rendezvous,
+    );
+  }
+});

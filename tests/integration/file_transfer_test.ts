@@ -295,7 +295,7 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     cancelMidway(a, first);
     first.id = (await a.files.offer("bob", source)).id;
     const sent = await a.next("file-failed", (e) => e.transfer.id === first.id);
-    assert.equal(sent.reason, "alice cancelled it");
+    assert.equal(sent.reason, "you cancelled it", "alice is not told that alice cancelled it");
     const got = await b.next("file-failed", (e) => e.transfer.id === first.id);
     assert.match(got.reason, /alice cancelled it/);
     assert.deepEqual(inInbox(), [], "the partial file is deleted");
@@ -307,7 +307,7 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     second.id = (await a.files.offer("bob", source)).id;
     assert.equal(
       (await b.next("file-failed", (e) => e.transfer.id === second.id)).reason,
-      "bob cancelled it",
+      "you cancelled it",
     );
     assert.equal(
       (await a.next("file-failed", (e) => e.transfer.id === second.id)).reason,

@@ -64,3 +64,55 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a chat of another HOME does not take the local rendezvous over, says why, and restarts cleanly",
+  ignore: TAKEN,
+  async fn() {
+    const homeA = await Deno.makeTempDir({ prefix: "tincan-home-a-" });
+    const homeG = await Deno.makeTempDir({ prefix: "tincan-home-g-" });
+    const chat = (user: string, home: string) =>
+      spawnTincan(
+        ["chat", "--user", user],
+        childEnv({ XDG_DATA_HOME: home, HOME: home }),
+        { stdin: true },
+      );
+    const running: RunningTincan[] = [];
+    try {
+      const alice = chat("alice", homeA);
+      running.push(alice);
+      await waitFor("alice logged in", () => /Logged in as alice/.test(alice.stdout()), 60_000);
+      assert.match(alice.stderr(), /started one in this process/);
+      const gina = chat("gina", homeG);
+      running.push(gina);
+      await waitFor("gina logged in", () => /Logged in as gina/.test(gina.stdout()), 60_000);
+
+      await alice.type("/quit");
+      assert.equal((await alice.status).code, 0);
+      await waitFor(
+        "gina says she cannot take it over",
+        () => /cannot take it over: there is no local rendezvous data of yours/.test(gina.stderr()),
+        60_000,
+      );
+      assert.doesNotMatch(gina.stderr() + gina.stdout(), /started one in this process/);
+      await gina.type("/quit");
+      assert.equal((await gina.status).code, 0);
+
+      // Alone now, gina's next chat runs a rendezvous of her own: no pin error.
+      const again = chat("gina", homeG);
+      running.push(again);
+      await waitFor(
+        "gina's second chat logged in",
+        () => /Logged in as gina/.test(again.stdout()) || /pinned/.test(again.stderr()),
+        60_000,
+      );
+      assert.doesNotMatch(again.stderr(), /pinned/);
+      assert.match(again.stderr(), /started one in this process/);
+    } finally {
+      for (const process of running.reverse()) await process.kill().catch(() => {});
+      await Deno.remove(homeA, { recursive: true }).catch(() => {});
+      await Deno.remove(homeG, { recursive: true }).catch(() => {});
+    }
+  },
+});

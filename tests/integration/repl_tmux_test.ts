@@ -4,125 +4,16 @@
  * the panes and reads the screens.
  */
 import assert from "node:assert/strict";
-import { childEnv, tincanArgv } from "./cli_process.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
-
-async function tmuxAvailable(): Promise<boolean> {
-  try {
-    return (await new Deno.Command("tmux", { args: ["-V"], stdout: "null", stderr: "null" })
-      .output()).success;
-  } catch {
-    return false;
-  }
-}
+import { killTmux, Pane, tmuxAvailable } from "./tmux_pane.ts";
 
 const HAS_TMUX = await tmuxAvailable();
-/** A private tmux server, so the test never touches the user's sessions. */
-const SOCKET = `tincan-test-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-const SCREEN_WAIT_MS = 60_000;
 /** The status line at the bottom of a chat. */
 const STATUS = /^ \w+@127\.0\.0\.1:\d+ │ (connected|rendezvous lost, reconnecting…) │ → /;
 
-async function tmux(...args: string[]): Promise<string> {
-  const out = await new Deno.Command("tmux", { args: ["-L", SOCKET, ...args], stdin: "null" })
-    .output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    throw new Error(`tmux ${args[0]} failed: ${new TextDecoder().decode(out.stderr).trim()}`);
-  }
-  return text;
-}
-
-/** Single-quotes `s` for sh. */
-const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-
-/** One user's chat in a tmux session. */
-class Pane {
-  constructor(readonly name: string) {}
-
-  /** Starts `tincan chat` as `user`; after it exits the pane shows "[exited N]". */
-  static async start(user: string, profileDir: string, rendezvous: string): Promise<Pane> {
-    const pane = new Pane(`${user}-${crypto.randomUUID().slice(0, 8)}`);
-    const env = Object.entries(childEnv({ TERM: "xterm" })).map(([k, v]) => `${k}=${quote(v)}`);
-    const argv = tincanArgv([
-      "chat",
-      "--user",
-      user,
-      "--profile",
-      profileDir,
-      "--rendezvous",
-      rendezvous,
-    ]);
-    const command = `env ${env.join(" ")} ${argv.map(quote).join(" ")}; ` +
-      `echo "[exited $?]"; sleep 600`;
-    await tmux("new-session", "-d", "-s", pane.name, "-x", "120", "-y", "30", command);
-    return pane;
-  }
-
-  /** The screen and its scrollback, wrapped lines joined, trailing blanks trimmed. */
-  async screen(): Promise<string[]> {
-    const text = await tmux("capture-pane", "-p", "-J", "-S", "-500", "-t", this.name);
-    const lines = text.split("\n").map((l) => l.trimEnd());
-    while (lines.length > 0 && lines.at(-1) === "") lines.pop();
-    return lines;
-  }
-
-  /** Types `text` literally, then Enter unless `enter` is false. */
-  async type(text: string, enter = true): Promise<void> {
-    await tmux("send-keys", "-t", this.name, "-l", text);
-    if (enter) await tmux("send-keys", "-t", this.name, "Enter");
-  }
-
-  /** Presses tmux `keys` ("Enter", "Tab", "Up", "M-1", "C-c" …). */
-  async keys(...keys: string[]): Promise<void> {
-    await tmux("send-keys", "-t", this.name, ...keys);
-  }
-
-  /** Pastes `text` as a terminal does: bracketed (tmux paste-buffer -p). */
-  async paste(text: string, dir: string): Promise<void> {
-    const file = `${dir}/paste-${crypto.randomUUID().slice(0, 8)}`;
-    await Deno.writeTextFile(file, text);
-    await tmux("load-buffer", "-b", "paste", file);
-    await tmux("paste-buffer", "-p", "-d", "-b", "paste", "-t", this.name);
-  }
-
-  /** Copies everything the chat writes from now on (escape sequences included) to `file`. */
-  async record(file: string): Promise<void> {
-    await tmux("pipe-pane", "-o", "-t", this.name, `cat >> ${quote(file)}`);
-  }
-
-  /** Waits until `check` holds for the screen; returns that screen. */
-  async waitFor(what: string, check: (lines: string[]) => boolean): Promise<string[]> {
-    const deadline = Date.now() + SCREEN_WAIT_MS;
-    while (true) {
-      const lines = await this.screen();
-      if (check(lines)) return lines;
-      if (Date.now() > deadline) {
-        assert.fail(
-          `${this.name}: timed out waiting for ${what}; the screen:\n${lines.join("\n")}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-
-  /** Waits until a line matches `pattern`; returns that line. */
-  async waitForLine(pattern: RegExp): Promise<string> {
-    const lines = await this.waitFor(String(pattern), (ls) => ls.some((l) => pattern.test(l)));
-    return lines.findLast((l) => pattern.test(l))!;
-  }
-
-  /** The safety number printed by the last /verify. */
-  async safetyNumber(user: string): Promise<string> {
-    const header = `Safety number with ${user}:`;
-    const lines = await this.waitFor(`the safety number with ${user}`, (ls) => {
-      const at = ls.lastIndexOf(header);
-      return at >= 0 && ls.length > at + 2 && /^ {2}(\d{5} ){5}\d{5}$/.test(ls[at + 2]!);
-    });
-    const at = lines.lastIndexOf(header);
-    return `${lines[at + 1]!.trim()} ${lines[at + 2]!.trim()}`;
-  }
-}
+/** Starts `tincan chat` as `user` in a pane. */
+const chat = (user: string, profileDir: string, rendezvous: string) =>
+  Pane.start(user, ["chat", "--user", user, "--profile", profileDir, "--rendezvous", rendezvous]);
 
 /** A test with tmux, a rendezvous and a home directory, all stopped or removed after `body`. */
 function tmuxTest(what: string, body: (address: string, home: string) => Promise<void>): void {
@@ -137,7 +28,7 @@ function tmuxTest(what: string, body: (address: string, home: string) => Promise
       try {
         await body(address.toString(), home);
       } finally {
-        await tmux("kill-server").catch(() => {});
+        await killTmux();
         await stopAll(rendezvous);
         await Deno.remove(home, { recursive: true });
       }
@@ -148,8 +39,8 @@ function tmuxTest(what: string, body: (address: string, home: string) => Promise
 tmuxTest(
   "/list, /msg, redraw of partial input, /verify, a room and its /history, /quit",
   async (address, home) => {
-    const alice = await Pane.start("alice", `${home}/alice`, address);
-    const bob = await Pane.start("bob", `${home}/bob`, address);
+    const alice = await chat("alice", `${home}/alice`, address);
+    const bob = await chat("bob", `${home}/bob`, address);
     await alice.waitForLine(/^Logged in as alice at /);
     await bob.waitForLine(/^Logged in as bob at /);
 
@@ -219,10 +110,10 @@ tmuxTest(
 tmuxTest(
   "a 100 KB paste, Tab, unread count, notification, Alt-1, ↑ history across a restart, Ctrl-C during a paste",
   async (address, home) => {
-    const alice = await Pane.start("alice", `${home}/alice`, address);
+    const alice = await chat("alice", `${home}/alice`, address);
     const record = `${home}/alice.out`;
     await alice.record(record);
-    let bob = await Pane.start("bob", `${home}/bob`, address);
+    let bob = await chat("bob", `${home}/bob`, address);
     await alice.waitForLine(/^\* bob is online$/);
     await bob.waitForLine(/^\* alice is online$/);
 
@@ -265,7 +156,7 @@ tmuxTest(
     // ↑ recalls what bob typed, after a restart too.
     await bob.type("/quit");
     await bob.waitForLine(/^\[exited 0\]$/);
-    bob = await Pane.start("bob", `${home}/bob`, address);
+    bob = await chat("bob", `${home}/bob`, address);
     await bob.waitForLine(/^Logged in as bob at /);
     await bob.keys("Up");
     await bob.waitFor("the last line typed", (ls) => ls.at(-2) === "bob> /quit");

@@ -478,3 +478,31 @@ Deno.test("an admin cannot race their own removal: the removing list wins at eve
     await stop();
   }
 });
+
+Deno.test("joining a room: those already in it are not announced as joining; a later joiner is", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await member(address, "alice");
+  const bob = await member(address, "bob");
+  const carol = await member(address, "carol");
+  const joinedNotices = (m: Member) =>
+    m.events.flatMap((e) => e.type === "room-notice" && / joined$/.test(e.text) ? [e.text] : []);
+  try {
+    await inviteTwo("#ops", alice, bob, carol);
+    await bob.rooms.join("#ops");
+    await until("alice sees bob joined", () => joinedNotices(alice).includes("bob joined"));
+    await until(
+      "bob holds alice's key",
+      () => bob.rooms.members("#ops").find((x) => x.username === "alice")?.joined === true,
+    );
+    // A first chain's generation is in seconds: let carol's join fall in a later second.
+    await new Promise((r) => setTimeout(r, 1100));
+    await carol.rooms.join("#ops");
+    await until("bob sees carol joined", () => joinedNotices(bob).includes("carol joined"));
+    await until("carol holds everyone's keys", () => allJoined(carol, ["alice", "bob", "carol"]));
+    assert.deepEqual(joinedNotices(bob), ["carol joined"], "alice was there before bob");
+    // bob did join while carol was only invited; alice, who invited her, was there all along.
+    assert.ok(!joinedNotices(carol).includes("alice joined"), "alice was there before carol");
+  } finally {
+    await stopAll(alice.t, bob.t, carol.t, rendezvous);
+  }
+});

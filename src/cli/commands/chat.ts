@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { files } from "../../peer/files/file_transfers.ts";
 import type { Profile } from "../../peer/profile.ts";
 import { rooms } from "../../peer/rooms/rooms.ts";
-import type { Rendezvous } from "../../rendezvous/server.ts";
 import { configureLogging } from "../../log.ts";
 import type { Command, CommandContext, Parsed } from "../command.ts";
 import { EXIT } from "../io.ts";
-import { startEmbeddedRendezvous } from "../../embedded/local_rendezvous.ts";
+import { LocalRendezvousHost } from "../../embedded/takeover.ts";
+import { pinnedRendezvous } from "../../peer/rendezvous_link.ts";
 import {
   type Env,
   parsePeerArgs,
@@ -19,10 +19,12 @@ import {
 import { type CliPeer, startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 import { REPL_HELP, REPL_KEYS, type ReplHandle, startRepl } from "../repl/repl.ts";
-import { style, useColor } from "../repl/format.ts";
+import { AwayRecorder, awayReport } from "../repl/away.ts";
+import { formatEvent, style, useColor } from "../repl/format.ts";
 import { denoTerminal } from "../repl/deno_terminal.ts";
 import { INPUT_HISTORY_FILE } from "../repl/input_history.ts";
 import { notifyMode } from "../repl/notify.ts";
+import { DeliveryDeadline, withDeadline } from "../delivery_deadline.ts";
 
 /** `tincan chat --help`. */
 export const CHAT_HELP = `Usage: tincan chat --user NAME [--rendezvous MULTIADDR] [--profile DIR]
@@ -32,8 +34,12 @@ reads commands and messages; incoming messages appear above what you are typing.
 
 When the rendezvous is the local default /ip4/127.0.0.1/tcp/4001 and nothing listens there,
 chat starts one in this process (data in $XDG_DATA_HOME/tincan/rendezvous or
-~/.local/share/tincan/rendezvous), so two chats on one machine find each other. It stops
-when that chat exits.
+~/.local/share/tincan/rendezvous), so two chats on one machine find each other. When that
+chat exits, another chat with the same data directory takes it over (same PeerId); a chat of
+another user or HOME cannot, says so, and retries until it is back.
+
+Messages that came while you were away are shown first, under one marker line with the
+count per conversation. Only one tincan runs on a profile at a time.
 
 ${REPL_HELP.join("\n")}
 
@@ -45,10 +51,6 @@ Colours are off when NO_COLOR is set or stdout is not a terminal. A message in a
 are not looking at (or one that mentions you) rings the bell and sends a desktop notification
 escape: TINCAN_NOTIFY=off|bell|osc9|osc777 chooses (default OSC 777 on VTE, foot and urxvt,
 else OSC 9).`;
-
-/** Attempts, and the pause between them, to take the local rendezvous over. */
-const TAKEOVER_ATTEMPTS = 10;
-const TAKEOVER_PAUSE_MS = 500;
 
 /** Where accepted files go, inside the profile directory. */
 export const DOWNLOADS = "downloads";
@@ -78,73 +80,74 @@ export const chat: Command<PeerArgs> = {
 
 async function runChat(
   parsed: PeerArgs,
-  { io, env, signal, logLevel }: CommandContext,
+  { io, env, signal, logLevel, verbose }: CommandContext,
 ): Promise<number> {
-  let embedded: Rendezvous | undefined;
+  let repl: ReplHandle | undefined;
+  const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
+  // Notices go to stderr, but above the prompt once a terminal REPL runs (not onto it).
+  const say = (line: string) => repl && isTerminal ? repl.print(line) : io.err(line);
+  const host = new LocalRendezvousHost({ env, say });
+  let recorder: AwayRecorder | undefined;
   let started: CliPeer<ReturnType<typeof chatServices>>;
   try {
     started = await startCliPeer(parsed, {
       register: true,
+      command: "chat",
       env,
       io,
-      beforeConnect: async (address) => {
-        embedded = await startEmbeddedRendezvous(address, env, io.err);
-      },
+      beforeConnect: (address) => host.start(address),
       services: chatServices,
+      beforeStart: (peer) => {
+        recorder = new AwayRecorder({
+          on: (listener) => peer.on(listener),
+          rooms: peer.services.rooms,
+          files: peer.services.files,
+        });
+      },
     });
   } catch (err: unknown) {
-    await embedded?.stop().catch(() => {});
+    await host.stop();
     throw err;
   }
-  // What the chat tells the user: on stderr, except above the prompt while the terminal REPL
-  // runs (a line written to stderr then lands on the prompt line).
-  const isTerminal = io.stdin.isTerminal() && Deno.stdout.isTerminal();
-  let repl: ReplHandle | undefined;
-  const say = (line: string) => repl && isTerminal ? repl.print(line) : io.err(line);
-  // When the chat that ran the local rendezvous exits, the next one to notice runs it instead
-  // (same data directory, so the same PeerId), and everyone's peer logs in again by itself.
-  let takingOver = false;
-  const takeOver = async () => {
-    // The exiting chat may still hold the database for a moment: try a few times.
-    for (let attempt = 1; attempt <= TAKEOVER_ATTEMPTS && !embedded; attempt++) {
-      try {
-        const taken = await startEmbeddedRendezvous(started.rendezvous, env, say);
-        if (taken && embedded) await taken.stop();
-        else embedded ??= taken;
-        return;
-      } catch (err: unknown) {
-        if (attempt === TAKEOVER_ATTEMPTS) {
-          say(`tincan: cannot start the local rendezvous: ${(err as Error).message}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, TAKEOVER_PAUSE_MS));
-      }
-    }
-  };
-  const stopTakeover = started.peer.on((event) => {
-    if (event.type !== "notice" || event.rendezvous !== "lost" || embedded || takingOver) return;
-    takingOver = true;
-    void takeOver().finally(() => takingOver = false);
-  });
+  let deadline: DeliveryDeadline | undefined;
+  const stopTakeover = host.follow(
+    started.peer,
+    () => pinnedRendezvous(started.profile.db, started.rendezvous),
+  );
   try {
     const s = style(useColor(Deno.stdout.isTerminal(), env("NO_COLOR")));
+    if (started.registered) {
+      io.out(`Registered ${s.bold(parsed.user)} at ${started.rendezvous}: a new account.`);
+    }
     io.out(
       `Logged in as ${s.bold(parsed.user)} at ${started.rendezvous} ` +
         `(peer id ${started.profile.peerId}).`,
     );
     io.out("Type /help for commands, /to <user> to choose whom you talk to, /quit to leave.");
     io.out(`Files you /accept are saved in ${join(started.profile.dir, DOWNLOADS)}.`);
+    // What came during the login, shown first; from here on the REPL itself listens.
+    const { rooms } = started.peer.services;
+    const away = awayReport(
+      recorder?.stop() ?? [],
+      s,
+      (event) => event.type === "delivered" && rooms.sentByRooms(event.id),
+    );
+    deadline = new DeliveryDeadline(started.peer, (event) => say(formatEvent(event, s) ?? ""));
     const options = {
+      away,
+      verbose,
       color: useColor(Deno.stdout.isTerminal(), env("NO_COLOR")),
       signal,
-      rooms: started.peer.services.rooms,
+      rooms,
       files: started.peer.services.files,
       rendezvous: started.rendezvous,
       historyFile: join(started.profile.dir, INPUT_HISTORY_FILE),
       notify: notifyMode(env),
       inTmux: !!env("TMUX"),
     };
+    const peer = withDeadline(started.peer, deadline);
     repl = startRepl(
-      started.peer,
+      peer,
       isTerminal
         ? { ...options, terminal: denoTerminal(io.stdin) }
         : { ...options, input: process.stdin, output: process.stdout },
@@ -155,9 +158,10 @@ async function runChat(
     io.out("Logging out…");
   } finally {
     configureLogging(logLevel);
+    deadline?.stop();
     stopTakeover();
     await started.stop();
-    await embedded?.stop().catch(() => {});
+    await host.stop();
   }
   io.out("Bye.");
   return EXIT.ok;

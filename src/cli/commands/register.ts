@@ -42,7 +42,13 @@ export const register: Command<PeerArgs> = {
   help: REGISTER_HELP,
   parse: parseRegisterArgs,
   async run(args, { io, env }) {
-    const started = await startCliPeer(args, { register: true, confirmPassword: true, env, io });
+    const started = await startCliPeer(args, {
+      register: true,
+      confirmPassword: true,
+      command: "register",
+      env,
+      io,
+    });
     const peerId = started.profile.peerId.toString();
     await started.stop();
     io.out(`registered ${args.user} at ${started.rendezvous}`);

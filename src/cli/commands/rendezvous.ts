@@ -7,6 +7,7 @@ import {
 import { startRendezvous } from "../../rendezvous/server.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../io.ts";
+import { withoutLeadingDashes } from "../parse.ts";
 import { aborted } from "../signals.ts";
 
 /** `tincan rendezvous --help`. */
@@ -44,7 +45,7 @@ export function rendezvousCommand(readFile: (path: string) => string): Command<R
     // Listening for the signals from the start: whoever reads the addresses may stop us at once.
     catchSignals: true,
     parse(args) {
-      const { help, ...config } = parseRendezvousConfig(args, readFile);
+      const { help, ...config } = parseRendezvousConfig(withoutLeadingDashes(args), readFile);
       return help ? { help: true } : { ...config, help: false };
     },
     logging: (config) => ({ level: config.logLevel, format: config.logFormat }),

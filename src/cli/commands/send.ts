@@ -91,7 +91,7 @@ async function sendMessage(
   parsed: SendOptions,
   { io, env, signal }: CommandContext,
 ): Promise<number> {
-  const started = await startCliPeer(parsed, { register: false, env, io });
+  const started = await startCliPeer(parsed, { register: false, command: "send", env, io });
   const { peer, profile } = started;
   let outcome: Outcome;
   let id = "";

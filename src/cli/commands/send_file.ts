@@ -1,7 +1,14 @@
 /** `tincan send-file`: offer one file, wait until the recipient has it (or refuses), and exit. */
 import { UsageError } from "../../errors.ts";
 import type { FileEvent } from "../../peer/files/events.ts";
-import { files as fileService } from "../../peer/files/file_transfers.ts";
+import {
+  files as fileService,
+  type FileTransfers,
+  type TransferListing,
+} from "../../peer/files/file_transfers.ts";
+import { OPEN_STATUSES } from "../../peer/files/transfer_context.ts";
+import type { Peer } from "../../peer/peer.ts";
+import { resolve } from "node:path";
 import { formatBytes } from "../../units.ts";
 import { progressBars } from "../file_progress.ts";
 import type { Command, CommandContext, Parsed } from "../command.ts";
@@ -31,7 +38,9 @@ encrypted over your ratchet session). Once USER accepts (/accept in the chat, or
 \`tincan listen --accept-files DIR\`), the data flows over its own encrypted stream; a progress
 bar shows on a terminal. Prints "complete" and exits 0 once USER has verified the SHA-256 and
 kept the file; exits 1 when USER rejects it, it fails, or nobody accepts within the timeout.
-An interrupted transfer resumes where it stopped while both of you run tincan.
+An interrupted transfer resumes where it stopped while both of you run tincan. Interrupted
+(Ctrl-C) or timed out before USER accepted, the offer is withdrawn and USER is told; once the
+data flows it is kept, and running the same send-file again resumes it (never a second offer).
 
 Options:
   --to USER               the recipient
@@ -76,12 +85,33 @@ export const sendFile: Command<SendFileOptions> = {
   run: offerFile,
 };
 
+/**
+ * The open offer an earlier run made of the same file (`path`, `size`) to `to`, which a re-run
+ * resumes instead of offering the file twice: pure.
+ */
+export function earlierOffer(
+  transfers: readonly TransferListing[],
+  to: string,
+  path: string,
+  size: number,
+): TransferListing | undefined {
+  const source = resolve(path);
+  return transfers.findLast((t) =>
+    t.outgoing && t.peer === to && t.path === source && t.size === size &&
+    (OPEN_STATUSES as readonly string[]).includes(t.status)
+  );
+}
+
+/** How long a withdrawn offer waits for its withdrawal to reach the recipient (or its mailbox). */
+const WITHDRAW_WAIT_MS = 5_000;
+
 async function offerFile(
   parsed: SendFileOptions,
   { io, env, signal }: CommandContext,
 ): Promise<number> {
   const started = await startCliPeer(parsed, {
     register: false,
+    command: "send-file",
     env,
     io,
     services: () => ({ files: fileService() }),
@@ -90,6 +120,7 @@ async function offerFile(
     const { files } = started.peer.services;
     if (io.errStream.isTerminal()) files.on(progressBars((text) => io.errStream.write(text)));
     let id = "";
+    let accepted = false;
     let settle: (outcome: FileEvent | "timeout" | "interrupted") => void = () => {};
     const outcome = new Promise<FileEvent | "timeout" | "interrupted">((r) => settle = r);
     const timer: { id?: ReturnType<typeof setTimeout> } = {};
@@ -97,6 +128,7 @@ async function offerFile(
       if (event.transfer.id !== id) return;
       if (event.type === "file-accepted") {
         clearTimeout(timer.id);
+        accepted = true;
         io.err(`tincan: ${parsed.to} accepted ${event.transfer.name}`);
       }
       if (
@@ -104,20 +136,35 @@ async function offerFile(
         event.type === "file-rejected"
       ) settle(event);
     });
-    const offer = await files.offer(parsed.to, parsed.path);
+    const { size } = await Deno.stat(parsed.path).catch(() => ({ size: -1 }));
+    const earlier = earlierOffer(files.list(), parsed.to, parsed.path, size);
+    const offer = earlier ?? await files.offer(parsed.to, parsed.path);
     id = offer.id;
+    accepted = earlier?.status === "accepted";
     io.err(
-      `tincan: offered ${offer.name} (${formatBytes(offer.size)}) to ${parsed.to}; ` +
-        `waiting for ${parsed.to} to accept`,
+      earlier
+        ? `tincan: resuming the offer of ${offer.name} to ${parsed.to} an earlier run made ` +
+          `(${accepted ? `${parsed.to} accepted it; sending` : `waiting for ${parsed.to}`})`
+        : `tincan: offered ${offer.name} (${formatBytes(offer.size)}) to ${parsed.to}; ` +
+          `waiting for ${parsed.to} to accept`,
     );
-    timer.id = setTimeout(() => settle("timeout"), parsed.timeoutMs);
+    if (!accepted) timer.id = setTimeout(() => settle("timeout"), parsed.timeoutMs);
     void aborted(signal).then(() => settle("interrupted"));
     const result = await outcome;
     clearTimeout(timer.id);
-    if (result === "timeout") {
-      throw new Error(`${parsed.to} did not accept within ${parsed.timeoutMs / 1000} s`);
+    if (result === "timeout" || result === "interrupted") {
+      const why = result === "timeout"
+        ? `${parsed.to} did not accept within ${parsed.timeoutMs / 1000} s`
+        : "interrupted";
+      if (accepted) {
+        // The data was flowing: kept, so the same command resumes it.
+        throw new Error(
+          `${why}: ${offer.name} is not complete; run the same send-file again to resume it`,
+        );
+      }
+      await withdraw(started.peer, files, id, parsed.to);
+      throw new Error(`${why}: the offer of ${offer.name} is withdrawn (${parsed.to} is told)`);
     }
-    if (result === "interrupted") throw new Error("interrupted");
     if (result.type === "file-complete") {
       io.out("complete");
       return EXIT.ok;
@@ -126,5 +173,32 @@ async function offerFile(
     throw new Error(`${offer.name} was not delivered to ${parsed.to}: ${reason}`);
   } finally {
     await started.stop();
+  }
+}
+
+/**
+ * Cancels our offer `id` so that no one accepts it once we are gone, and waits (a little) until
+ * the withdrawal reached `to` or `to`'s mailbox; never throws.
+ */
+async function withdraw(
+  peer: Pick<Peer, "on">,
+  files: Pick<FileTransfers, "cancel">,
+  id: string,
+  to: string,
+): Promise<void> {
+  let done = () => {};
+  const sent = new Promise<void>((resolve) => done = resolve);
+  const stop = peer.on((event) => {
+    if ((event.type === "delivered" || event.type === "queued") && event.to === to) done();
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await files.cancel(id);
+    await Promise.race([sent, new Promise((r) => timer = setTimeout(r, WITHDRAW_WAIT_MS))]);
+  } catch {
+    // settled meanwhile: nothing to withdraw
+  } finally {
+    clearTimeout(timer);
+    stop();
   }
 }

@@ -79,6 +79,16 @@ export class Conversations {
     return { notify: !this.#muted.has(name) && (away || mention), mention };
   }
 
+  /**
+   * Counts `count` messages of conversation `name` that came while the chat was not running
+   * (shown at login): unread unless it is the current one; no notification.
+   */
+  unreadWhileAway(name: string, count: number): void {
+    this.#add(name);
+    if (name === this.#current || count <= 0) return;
+    this.#unread.set(name, (this.#unread.get(name) ?? 0) + count);
+  }
+
   /** Mutes `name` (no notifications; unread still counted) or unmutes it; true when now muted. */
   toggleMute(name: string): boolean {
     this.#add(name);

@@ -7,7 +7,7 @@ import { FileTransferError } from "../../peer/files/errors.ts";
 import type { FileEvent, TransferInfo } from "../../peer/files/events.ts";
 import { formatBytes } from "../../units.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
-import { sanitize, type Style } from "./format.ts";
+import { explained, sanitize, type Style } from "./format.ts";
 import {
   type ArgKind,
   defineEntry,
@@ -224,7 +224,7 @@ export function formatFileEvent(event: FileEvent, s: Style): string | undefined 
     case "file-interrupted":
       return s.yellow(
         `${name(t)} ${t.outgoing ? "to" : "from"} ${who} was interrupted: ` +
-          `${sanitize(event.reason)}${t.outgoing ? "" : "; it resumes when possible"}`,
+          `${sanitize(explained(event.reason))}${t.outgoing ? "" : "; it resumes when possible"}`,
       );
     case "file-complete":
       return s.green(
@@ -234,7 +234,9 @@ export function formatFileEvent(event: FileEvent, s: Style): string | undefined 
       );
     case "file-failed":
       return s.red(
-        `${name(t)} ${t.outgoing ? "to" : "from"} ${who} failed: ${sanitize(event.reason)}`,
+        `${name(t)} ${t.outgoing ? "to" : "from"} ${who} failed: ${
+          sanitize(explained(event.reason))
+        }`,
       );
   }
 }
@@ -249,7 +251,7 @@ export function fileEventLines(s: Style): (event: FileEvent) => string | undefin
     const { id, size } = event.transfer;
     if (event.type === "file-progress") {
       const quarter = size <= 0 ? 4 : Math.floor((event.doneBytes / size) * 4);
-      if (quarter >= 4 || quarter <= (shown.get(id) ?? 0)) return undefined;
+      if (quarter <= (shown.get(id) ?? 0)) return undefined;
       shown.set(id, quarter);
     } else if (event.type !== "file-started") {
       shown.delete(id);

@@ -5,6 +5,7 @@
 import type { PeerEvent } from "../../peer/events.ts";
 import type { HistoryLine } from "../../peer/peer.ts";
 import type { SessionProtocol } from "../../peer/store/contact_protocols.ts";
+import { explainMessage } from "../explain_error.ts";
 
 /** Text decorations; identity functions when colours are off. */
 export interface Style {
@@ -57,6 +58,9 @@ export function sanitize(text: string): string {
   // deno-lint-ignore no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "\ufffd");
 }
+
+/** `reason` with a library's raw words replaced by a sentence (explain_error.ts). */
+export const explained = (reason: string): string => explainMessage(reason) ?? reason;
 
 const pad = (n: number) => String(n).padStart(2, "0");
 
@@ -174,7 +178,7 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
     case "queued":
       return s.dim(`  … ${event.to} is offline: queued in ${event.to}'s mailbox at the rendezvous`);
     case "failed":
-      return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(event.reason)}`);
+      return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(explained(event.reason))}`);
     case "presence":
       return s.dim(`* ${event.username} ${event.online ? "is online" : "went offline"}`);
     case "key-changed": {
@@ -223,13 +227,32 @@ export function untrustedName(username: string): string {
   return `${username}? (UNTRUSTED new key)`;
 }
 
-/** One line of /history. */
+/** What /history says after one of our messages, by its outbox state. */
+export function deliveryNote(delivery: NonNullable<HistoryLine["delivery"]>, s: Style): string {
+  switch (delivery.status) {
+    case "delivered":
+      return s.green("✓ delivered");
+    case "queued":
+      return s.dim("… queued");
+    case "failed":
+      return s.red(`✗ failed${delivery.error ? `: ${sanitize(explained(delivery.error))}` : ""}`);
+    case "held":
+      return s.yellow("held: their key changed");
+    case "pending":
+    case "sent":
+      return s.dim("… sending");
+  }
+}
+
+/** One line of /history: ours end with their delivery state; broadcasts say so. */
 export function formatHistoryLine(line: HistoryLine, self: string, s: Style): string {
   const from = line.outgoing ? self : line.untrusted ? untrustedName(line.peer) : line.peer;
-  const to = line.outgoing ? line.peer : self;
-  return `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${
+  const to = line.broadcast ? "everyone" : line.outgoing ? line.peer : self;
+  const text = `${s.dim(`[${timestamp(line.sentAt)}]`)} ${s.bold(from)} → ${to}: ${
     messageBody(line.text)
   }`;
+  const via = line.broadcast && line.outgoing ? ` ${s.dim(`(to ${line.peer})`)}` : "";
+  return line.delivery ? `${text}${via}  ${deliveryNote(line.delivery, s)}` : `${text}${via}`;
 }
 
 /** The /verify answer: the safety number, the session's key agreement, what to do with them. */

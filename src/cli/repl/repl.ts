@@ -8,7 +8,9 @@ import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import type { Rooms } from "../../peer/rooms/rooms.ts";
+import { describeError } from "../explain_error.ts";
 import { MAX_TEXT_BYTES } from "../peer_args.ts";
+import type { AwayReport } from "./away.ts";
 import { CORE_COMMANDS } from "./commands.ts";
 import { Conversations } from "./conversations.ts";
 import { FILE_COMMANDS, fileEventLines, shortId } from "./file_commands.ts";
@@ -26,6 +28,7 @@ import {
 import { loadInputHistory, MAX_INPUT_HISTORY, saveInputLine } from "./input_history.ts";
 import type { EditorAction } from "./line_editor.ts";
 import { notification, type NotifyMode } from "./notify.ts";
+import { QuitGuard } from "./quit_guard.ts";
 import { Receipts } from "./receipts.ts";
 import {
   type ChatPeer,
@@ -57,7 +60,7 @@ export const REPL_KEYS: readonly string[] = [
   "Keys (in a terminal):",
   "  Enter send · Alt-Enter new line · ↑/↓ input history (kept across restarts) · Tab complete",
   "  Alt-1…9 switch conversation · Ctrl-A/E start/end · Ctrl-W/U/K delete word/to start/to end",
-  "  Ctrl-L clear · Ctrl-C or Ctrl-D (empty line) quit",
+  "  Ctrl-L clear · Ctrl-C or Ctrl-D (empty line) quit (Ctrl-C twice while a file moves)",
 ];
 
 /** How the REPL talks to the user: a pipe (plain lines), or a terminal (the line editor). */
@@ -82,6 +85,13 @@ export type ReplOptions = ReplIO & {
   readonly notify?: NotifyMode;
   /** Running inside tmux (notification escapes are wrapped for it). */
   readonly inTmux?: boolean;
+  /** --verbose: errors keep the library's own words after the explanation. */
+  readonly verbose?: boolean;
+  /**
+   * What came while the user was away (during the login): shown first, its counts seeding the
+   * unread counts of the status line.
+   */
+  readonly away?: AwayReport;
   /** The clock (tests pass their own). */
   readonly now?: () => number;
 };
@@ -225,12 +235,17 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
       registry.parse(line, { self, target: conversations.current }),
       runtime,
     ).catch((err: unknown) => {
-      print(
-        s.red(`Error: ${sanitize(err instanceof Error ? err.message : String(err))}`),
-      );
+      print(s.red(`Error: ${sanitize(describeError(err, options.verbose ?? false))}`));
     });
     running.add(task);
     void task.finally(() => running.delete(task));
+  };
+  // Ctrl-C quits, but warns first while files are being sent or received.
+  const quitGuard = new QuitGuard(() => files?.list() ?? []);
+  const interrupt = () => {
+    const decision = quitGuard.press();
+    if (decision.quit) close();
+    else print(s.yellow(decision.warning));
   };
 
   // The closures above use `view` only once it exists (events and input come after this).
@@ -285,7 +300,8 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
       case "unhandled": {
         const event = action.event;
         if (event.type !== "key") return;
-        if (event.name === "ctrl-c" || event.name === "ctrl-d") return close();
+        if (event.name === "ctrl-c") return interrupt();
+        if (event.name === "ctrl-d") return close();
         if (event.name === "ctrl-l") return view.clear();
         if (event.alt && /^[1-9]$/.test(event.name)) {
           const name = conversations.byNumber(Number(event.name));
@@ -345,6 +361,13 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     (lines) => lines.forEach((l) => known.add(l.peer)),
     () => {},
   );
+
+  // What came while away: shown first; its conversations start with their unread counts.
+  for (const [name, unread] of options.away?.summary.unread ?? []) {
+    conversations.unreadWhileAway(name, unread);
+    if (!name.startsWith("#")) known.add(name);
+  }
+  if (options.away?.lines.length) print(options.away.lines.join("\n"));
 
   if (options.signal?.aborted) queueMicrotask(close);
   else options.signal?.addEventListener("abort", close, { once: true });

@@ -1,6 +1,6 @@
 /**
  * Calling a transfer off, from either side and at any point before it settles: the transfer
- * fails with a reason that names who cancelled it, its data stream (if one runs) is reset, an
+ * fails with a reason that names who cancelled it ("you" on the side that did), its data stream (if one runs) is reset, an
  * incoming partial file is deleted, and the other side hears it (a FileReply CANCELLED over the
  * ratchet, through the outbox, so it arrives even when that side is offline now).
  */
@@ -24,7 +24,7 @@ export class Cancellation {
   async cancel(id?: string): Promise<TransferInfo> {
     const { ctx } = this;
     const row = this.#open(id);
-    const reason = `${ctx.me} cancelled it`;
+    const reason = "you cancelled it"; // the other side reads "<our name> cancelled it"
     const settled = ctx.settle(row, OPEN_STATUSES, "failed", {
       reason,
       reply: FileReply.Result.CANCELLED,

@@ -27,6 +27,7 @@ import { normalizeUsername } from "../../protocol/username.ts";
 import type { MessageIdHex, PeerEvent, Via } from "../events.ts";
 import type { ContentHandler } from "../service.ts";
 import { bodyContext } from "../store/body_context.ts";
+import { keptInHistory } from "../store/history.ts";
 import type { ContactStore } from "../store/contacts.ts";
 import type { OutboxStore } from "../store/outbox.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
@@ -382,7 +383,20 @@ export class Incoming {
       const why = err instanceof Error ? err.message : String(err);
       return { result: "rejected", reason: `${content.kind}: ${why}` };
     }
-    this.#commit(received);
+    const { stores } = this.ports;
+    const { messageId, from } = received;
+    const body = keptInHistory(content.kind) // a broadcast
+      ? await sealAtRest(
+        stores.storageKey,
+        received.decrypted.plaintext,
+        bodyContext("history", messageId),
+      )
+      : undefined;
+    this.#commit(received, () => {
+      if (body) {
+        stores.history.add({ messageId, peer: from, outgoing: false, sentAt, body }, received.now);
+      }
+    });
     return undefined;
   }
 

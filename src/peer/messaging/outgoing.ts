@@ -26,7 +26,7 @@ import type { ResolvedUser } from "../directory.ts";
 import type { MessageIdHex, PeerEvent } from "../events.ts";
 import { bodyContext } from "../store/body_context.ts";
 import type { ContactStore } from "../store/contacts.ts";
-import type { HistoryStore } from "../store/history.ts";
+import { type HistoryStore, keptInHistory } from "../store/history.ts";
 import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
 import { isAccepted } from "../trust.ts";
 import type { LinkToken } from "./chat_links.ts";
@@ -209,7 +209,7 @@ export class Outgoing {
         status: held ? "held" : "pending",
         createdAt: now,
       });
-      if (kind === "") {
+      if (keptInHistory(kind)) {
         stores.history.add(
           { messageId, peer: to, outgoing: true, sentAt: now, body: historyBody },
           now,

@@ -137,7 +137,7 @@ export class SenderKeys {
     const previous = await this.load(roomId, from);
     if (previous && previous.chain.generation >= chain.generation) return; // a resend or older
     await this.save(roomId, from, chain, previous?.version ?? 0);
-    if (previous === undefined) {
+    if (previous === undefined && await this.#joinedAfterUs(row, from, chain)) {
       this.ctx.emit({ type: "room-notice", room: row.localName, text: `${from} joined` });
     }
     if (row.status !== "joined") return;
@@ -145,6 +145,18 @@ export class SenderKeys {
     if ((store.chain(roomId, from)?.sharedGeneration ?? 0) < own.chain.generation) {
       await this.share(row, own.chain, [from]);
     }
+  }
+
+  /**
+   * Whether `from`, whose first chain we just received, joined after us (worth a "joined"
+   * notice) rather than being in the room already and answering our own join: not the member
+   * who invited us, and a chain no older than ours (a first chain's generation is its
+   * creation time, in seconds).
+   */
+  async #joinedAfterUs(row: RoomRow, from: string, chain: ReceiverChain): Promise<boolean> {
+    if (from === row.inviter) return false;
+    const mine = await this.load(row.roomId, this.ctx.me);
+    return mine === undefined || chain.generation >= mine.chain.generation;
   }
 
   /** A new chain whose generation is above `previous`'s and, after a restart, above any before. */

@@ -3,7 +3,13 @@
  * by the caller; the seen ids detect duplicates and replays across restarts.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import { prepared, selectAll, selectOne } from "../../store/database.ts";
+
+/** Whether messages of content `kind` are kept in the history: chat messages and broadcasts. */
+export function keptInHistory(kind: string): boolean {
+  return kind === "" || kind === CONTENT_KINDS.broadcast;
+}
 
 /** A history row as stored. */
 interface HistoryRow {

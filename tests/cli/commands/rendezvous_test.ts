@@ -22,6 +22,11 @@ Deno.test("rendezvous command: its arguments are the checked config", () => {
   }
 });
 
+Deno.test("rendezvous command: a leading -- is dropped (deno task rendezvous -- --listen …)", () => {
+  const args = ["--listen", "/ip6/::1/tcp/1"];
+  assert.deepEqual(command.parse(["--", ...args], env), command.parse(args, env));
+});
+
 Deno.test("rendezvous command: --help is a help request, bad input a UsageError", () => {
   assert.deepEqual(command.parse(["--help"], env), { help: true });
   assert.deepEqual(command.parse(["-h"], env), { help: true });

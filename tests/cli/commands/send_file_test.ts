@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../../src/errors.ts";
-import { parseSendFileArgs } from "../../../src/cli/commands/send_file.ts";
+import { resolve } from "node:path";
+import { earlierOffer, parseSendFileArgs } from "../../../src/cli/commands/send_file.ts";
 import { parseListenArgs } from "../../../src/cli/commands/listen.ts";
 
 const env = (name: string) => name === "HOME" ? "/home/test" : undefined;
@@ -28,4 +29,25 @@ Deno.test("listen takes --accept-files DIR and --max-file-size SIZE", () => {
     () => parseListenArgs(["--user", "bob", "--max-file-size", "lots"], env),
     /--max-file-size/,
   );
+});
+
+Deno.test("earlierOffer: the open offer of the same file to the same user, else none", () => {
+  const base = {
+    id: "aa",
+    peer: "bob",
+    outgoing: true,
+    name: "a.txt",
+    size: 10,
+    sha256: "00",
+    path: resolve("a.txt"),
+    status: "offered" as const,
+    reason: "",
+  };
+  assert.equal(earlierOffer([base], "bob", "a.txt", 10)?.id, "aa");
+  assert.equal(earlierOffer([{ ...base, status: "accepted" }], "bob", "a.txt", 10)?.id, "aa");
+  assert.equal(earlierOffer([{ ...base, status: "failed" }], "bob", "a.txt", 10), undefined);
+  assert.equal(earlierOffer([base], "carol", "a.txt", 10), undefined);
+  assert.equal(earlierOffer([base], "bob", "a.txt", 11), undefined, "the file changed");
+  assert.equal(earlierOffer([{ ...base, outgoing: false }], "bob", "a.txt", 10), undefined);
+  assert.equal(earlierOffer([base, { ...base, id: "bb" }], "bob", "./a.txt", 10)?.id, "bb");
 });

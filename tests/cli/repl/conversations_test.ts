@@ -30,6 +30,21 @@ Deno.test("conversations: a mention notifies even in the current one; /mute sile
   assert.equal(c.arrived("#dev", "alice", "alice says").mention, false, "not your own lines");
 });
 
+Deno.test("conversations: unread while away, counted without a notification", () => {
+  const c = new Conversations("alice");
+  c.select("#dev");
+  c.unreadWhileAway("bob", 2);
+  c.unreadWhileAway("#dev", 1);
+  c.unreadWhileAway("carol", 0);
+  assert.deepEqual(c.view().map((v) => [v.number, v.name, v.unread]), [
+    [1, "#dev", 0],
+    [2, "bob", 2],
+    [3, "carol", 0],
+  ]);
+  c.arrived("bob", "bob", "more");
+  assert.equal(c.view()[1]!.unread, 3);
+});
+
 Deno.test("mentions: the name as a word, with or without @", () => {
   assert.ok(mentions("hey Alice!", "alice"));
   assert.ok(mentions("@alice: x", "alice"));

@@ -147,7 +147,7 @@ Deno.test("formatFileEvent: complete, rejected, resumed and fresh starts", () =>
   );
 });
 
-Deno.test("fileEventLines: progress only at each new quarter", () => {
+Deno.test("fileEventLines: progress only at each new quarter, up to 100 %", () => {
   const lines = fileEventLines(s);
   const transfer = info({ size: 100 });
   const progress = (doneBytes: number): FileEvent => ({
@@ -163,6 +163,7 @@ Deno.test("fileEventLines: progress only at each new quarter", () => {
     "51%",
     "-",
     "76%",
-    "-",
+    "100%",
   ]);
+  assert.equal(lines(progress(100)), undefined, "100 % once");
 });

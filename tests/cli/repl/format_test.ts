@@ -96,13 +96,21 @@ Deno.test("a message from a changed, untrusted key is behind a banner, not shown
 
 Deno.test("history lines and safety numbers", () => {
   const line = formatHistoryLine(
-    { id: "01", peer: "bob", outgoing: true, sentAt: 0, text: "yo" },
+    { id: "01", peer: "bob", outgoing: true, sentAt: 0, text: "yo", broadcast: false },
     "alice",
     plain,
   );
   assert.match(line, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] alice → bob: yo$/);
   const untrusted = formatHistoryLine(
-    { id: "02", peer: "bob", outgoing: false, sentAt: 0, text: "new laptop", untrusted: true },
+    {
+      id: "02",
+      peer: "bob",
+      outgoing: false,
+      sentAt: 0,
+      text: "new laptop",
+      broadcast: false,
+      untrusted: true,
+    },
     "alice",
     plain,
   );
@@ -112,6 +120,31 @@ Deno.test("history lines and safety numbers", () => {
   assert.equal(lines[1], "  00000 00001 00002 00003 00004 00005");
   assert.equal(lines[2], "  00006 00007 00008 00009 00010 00011");
   assert.match(lines[3]!, /\/verify bob yes/);
+});
+
+Deno.test("history lines: ours end with their delivery state; broadcasts say so", () => {
+  const ours = { id: "01", peer: "bob", outgoing: true, sentAt: 0, text: "yo", broadcast: false };
+  const at = (line: Parameters<typeof formatHistoryLine>[0]) =>
+    formatHistoryLine(line, "alice", plain).replace(/^\[[^\]]+\] /, "");
+  assert.equal(at({ ...ours, delivery: { status: "delivered" } }), "alice → bob: yo  ✓ delivered");
+  assert.equal(at({ ...ours, delivery: { status: "queued" } }), "alice → bob: yo  … queued");
+  assert.equal(at({ ...ours, delivery: { status: "sent" } }), "alice → bob: yo  … sending");
+  assert.equal(
+    at({ ...ours, delivery: { status: "failed", error: "no user \x1b[2Jnobody" } }),
+    "alice → bob: yo  ✗ failed: no user \ufffd[2Jnobody",
+  );
+  assert.equal(
+    at({ ...ours, delivery: { status: "held" } }),
+    "alice → bob: yo  held: their key changed",
+  );
+  assert.equal(
+    at({ ...ours, broadcast: true, delivery: { status: "delivered" } }),
+    "alice → everyone: yo (to bob)  ✓ delivered",
+  );
+  assert.equal(
+    at({ ...ours, outgoing: false, peer: "carol", broadcast: true }),
+    "carol → everyone: yo",
+  );
 });
 
 Deno.test("chat lines: yours with its recipient, /me, several lines indented, a date line", () => {

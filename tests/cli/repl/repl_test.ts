@@ -2,12 +2,14 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import type { ChatPeer } from "../../../src/cli/repl/registry.ts";
-import { startRepl } from "../../../src/cli/repl/repl.ts";
+import { type ReplOptions, startRepl } from "../../../src/cli/repl/repl.ts";
 import { MAX_TEXT_BYTES } from "../../../src/cli/peer_args.ts";
 import { FakeTerminal } from "./fake_terminal.ts";
 import type { PeerEvent, PeerListener } from "../../../src/peer/events.ts";
 import type { HistoryLine, Route } from "../../../src/peer/peer.ts";
 import type { SessionProtocol } from "../../../src/peer/store/contact_protocols.ts";
+import type { FileTransfers, TransferListing } from "../../../src/peer/files/file_transfers.ts";
+import type { ReplFiles } from "../../../src/cli/repl/registry.ts";
 
 class FakePeer implements ChatPeer {
   readonly username = "alice";
@@ -65,7 +67,9 @@ class FakePeer implements ChatPeer {
   readonly historyAsked: (string | undefined)[] = [];
   history(user: string | undefined, _limit: number): Promise<HistoryLine[]> {
     this.historyAsked.push(user);
-    return Promise.resolve([{ id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old" }]);
+    return Promise.resolve([
+      { id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old", broadcast: false },
+    ]);
   }
   route(user: string): Promise<Route> {
     return Promise.resolve({
@@ -270,11 +274,15 @@ Deno.test("repl: /history shows the current conversation; /w lists and switches;
   }
 });
 
+/** What a terminal harness may add to the REPL's options. */
+type ExtraOptions = Pick<ReplOptions, "away" | "files" | "verbose">;
+
 /** The REPL on a fake terminal. */
-function terminalHarness() {
+function terminalHarness(extra: ExtraOptions = {}) {
   const peer = new FakePeer();
   const term = new FakeTerminal();
   const repl = startRepl(peer, {
+    ...extra,
     terminal: term,
     color: false,
     rendezvous: "/ip4/127.0.0.1/tcp/4001",
@@ -358,4 +366,74 @@ Deno.test("repl on a terminal: a 100 KB paste is refused with the limit; Ctrl-C 
   assert.equal(h.term.raw, false);
   assert.deepEqual(h.peer.sent, []);
   h.term.end();
+});
+
+Deno.test("repl on a terminal: what came while away is shown first and counted unread", async () => {
+  const h = terminalHarness({
+    away: {
+      summary: { total: 3, unread: new Map([["bob", 2], ["#dev", 1]]) },
+      lines: ["— 3 messages while you were away (bob 2, #dev 1) —", "[11:00] bob: hi", "— now —"],
+    },
+  });
+  try {
+    await h.see(/— 3 messages while you were away \(bob 2, #dev 1\) —\r\n\[11:00\] bob: hi/);
+    await h.see(/→ nobody \(\/to <user>\) │ \[1:bob 2\] \[2:#dev/); // 80 columns
+    // Alt-1 reads bob's; #dev stays unread.
+    h.term.type("\x1b1");
+    await h.see(/→ 1:bob │ \[2:#dev 1\]/);
+    h.term.type("/w\r");
+    await h.see(/2:#dev/);
+  } finally {
+    await h.quit();
+  }
+});
+
+/** File transfers where one file is being sent: only list() answers. */
+function movingFiles(): ReplFiles & Pick<FileTransfers, "on"> {
+  const moving: TransferListing = {
+    id: "aa",
+    peer: "bob",
+    outgoing: true,
+    name: "big.iso",
+    size: 10,
+    sha256: "00",
+    path: "/big.iso",
+    status: "accepted",
+    reason: "",
+  };
+  const refuse = () => Promise.reject(new Error("not in this test"));
+  return {
+    list: () => [moving],
+    pending: () => [],
+    on: () => () => {},
+    offer: refuse,
+    accept: refuse,
+    reject: () => {
+      throw new Error("not in this test");
+    },
+    cancel: refuse,
+  };
+}
+
+Deno.test("repl on a terminal: Ctrl-C mid-transfer warns first; a second one quits", async () => {
+  const h = terminalHarness({ files: movingFiles() });
+  await h.see(/alice> /);
+  h.term.type("\x03");
+  await h.see(/A transfer is running \(big\.iso to bob\): press Ctrl-C again to quit anyway/);
+  await h.quit();
+  assert.equal(h.term.raw, false);
+});
+
+Deno.test("repl on a terminal: a library error is explained; --verbose adds the detail", async () => {
+  for (const verbose of [false, true]) {
+    const h = terminalHarness({ verbose });
+    h.peer.safetyNumber = () => Promise.reject(new Error("bad frame: The stream has been reset"));
+    try {
+      h.term.type("/verify bob\r");
+      await h.see(/Error: the connection was cut off halfway/);
+      assert.equal(/detail: bad frame/.test(h.term.text()), verbose);
+    } finally {
+      await h.quit();
+    }
+  }
 });
