@@ -8,7 +8,14 @@
  * Wire layout: SignedMemberList { body, signer, signature } (src/proto/room.proto): `body` an
  * encoded MemberListBody, `signer` the signing admin's username, `signature` its Ed25519
  * signature over "tincan-member-list-v1" ‖ 0x00 ‖ body, checked with the signer's key as listed
- * in the list being replaced (or, for a first list seen, in the list itself).
+ * in the list being replaced (or, for a first list seen, in the list itself). A body names the
+ * list it replaces by `previous`, the SHA-256 of its signed bytes.
+ *
+ * Concurrent lists (two admins each sign version n+1 of the same version n) are ranked by one
+ * rule every member applies alike (concurrentWinner): a list whose signer the other list removes
+ * as admin loses (an admin cannot race their own removal), unless each removes the other's
+ * signer; otherwise the list whose signed bytes have the lower SHA-256 wins. The losing admin
+ * re-proposes its change on top of the winner as version n+2 (rebaseMemberList).
  */
 import { MemberListBody, SignedMemberList } from "../proto/room.ts";
 import { bytesEqual } from "./bytes.ts";
@@ -17,6 +24,8 @@ import {
   concat,
   ED25519_PUBLIC_BYTES,
   ed25519Verify,
+  SHA256_BYTES,
+  sha256Hash,
   SIGNATURE_BYTES,
   type Signer,
 } from "./primitives.ts";
@@ -58,6 +67,8 @@ export interface MemberList {
   readonly members: readonly RoomMember[];
   /** ms since the epoch. */
   readonly issuedAt: number;
+  /** listHash of the list this one replaces; empty for version 1 (and older lists). */
+  readonly previous: Uint8Array;
 }
 
 /** A checked list with who signed it and its encoding as received. */
@@ -92,6 +103,9 @@ function problem(list: MemberList): string | undefined {
   const outsider = list.admins.find((a) => !names.has(a));
   if (outsider !== undefined) return `its admin ${outsider} is not a member`;
   if (!USERNAME.test(list.creator)) return "its creator is not a username";
+  if (list.previous.length !== 0 && list.previous.length !== SHA256_BYTES) {
+    return "its previous hash is not 32 bytes";
+  }
   return undefined;
 }
 
@@ -127,6 +141,7 @@ export async function signMemberList(
     admins: [...list.admins],
     members: list.members.map((m) => ({ username: m.username, identityKey: m.identityKey })),
     issuedAt: BigInt(list.issuedAt),
+    previous: list.previous,
   });
   const signature = await signer.sign(signedBytes(body));
   checkLength("an Ed25519 signature", signature, SIGNATURE_BYTES);
@@ -162,6 +177,7 @@ function decode(bytes: Uint8Array): { signed: SignedMemberList; list: MemberList
     admins: body.admins,
     members: body.members.map((m) => ({ username: m.username, identityKey: m.identityKey })),
     issuedAt: Number(body.issuedAt),
+    previous: body.previous,
   };
   const bad = problem(list);
   if (bad) throw new MemberListError(`Rejected a member list: ${bad}`);
@@ -216,4 +232,164 @@ export async function openMemberList(
     throw new MemberListError(`Rejected a member list: it is not signed by ${signed.signer}`);
   }
   return { list, signer: signed.signer, bytes };
+}
+
+/** The hash a later list names this signed list by (its `previous`): SHA-256 of its bytes. */
+export function listHash(signed: Uint8Array): Uint8Array {
+  return sha256Hash(signed);
+}
+
+/** Whether `list` takes away `admin`'s right to sign (removes it as admin or member). */
+function demotes(list: MemberList, admin: string): boolean {
+  return !list.admins.includes(admin);
+}
+
+/** -1, 0 or 1 as `a` sorts before, with or after `b`, byte by byte. */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  }
+  return Math.sign(a.length - b.length);
+}
+
+/**
+ * Of two checked concurrent lists (the same version, replacing the same list), the one every
+ * member keeps: the one that removes the other's signer as admin when only one does, else the
+ * one whose signed bytes have the lower listHash. Symmetric: the order of `a` and `b` does not
+ * matter.
+ */
+export function concurrentWinner(a: SignedList, b: SignedList): SignedList {
+  const aVoids = demotes(b.list, a.signer);
+  const bVoids = demotes(a.list, b.signer);
+  if (aVoids !== bVoids) return aVoids ? b : a;
+  return compareBytes(listHash(a.bytes), listHash(b.bytes)) <= 0 ? a : b;
+}
+
+/** What a receiver does with a list, given the list it holds (see chooseMemberList). */
+export type ListChoice =
+  /** Keep `opened` (it replaces `parent`, the signed list to store beside it). */
+  | { readonly take: true; readonly opened: SignedList; readonly parent: Uint8Array }
+  /**
+   * Keep the list held: the one received is the same, older, lost to the one held, or
+   * `unplaced`: it replaces a list we do not know, so it cannot be ranked.
+   */
+  | { readonly take: false; readonly why: "same" | "older" | "lost" | "unplaced" };
+
+/** The lists a receiver holds of one room: the current one and the one it replaced, if known. */
+export interface HeldLists {
+  readonly current: Uint8Array;
+  readonly parent?: Uint8Array;
+}
+
+/**
+ * Decides on the signed list `bytes`, sent with `sentParent` (the list it replaces), given the
+ * lists `held`:
+ * - newer, replacing our current list (or skipping versions, or from before `previous`): taken
+ *   when signed by an admin of our current list (openMemberList);
+ * - the same version, replacing the same list as ours (concurrent): checked against that parent
+ *   (ours, or `sentParent` when its hash is the one our list names) and ranked by
+ *   concurrentWinner;
+ * - one version newer but replacing a list concurrent with ours: `sentParent` is ranked against
+ *   ours as above; taken when `sentParent` wins and `bytes` is signed by one of its admins;
+ * - one version newer, replacing a list we do not know and sent without it: unplaced (when
+ *   signed by an admin of ours; else refused);
+ * - otherwise older, lost or unplaced: kept out.
+ * Forks are resolved one version deep: a list concurrent with an older version of ours is older.
+ * @throws MemberListError when it is malformed, for another room, or not signed by an admin of
+ * the list it replaces.
+ */
+export async function chooseMemberList(
+  held: HeldLists,
+  bytes: Uint8Array,
+  sentParent?: Uint8Array,
+): Promise<ListChoice> {
+  const current = peekMemberList(held.current);
+  const incoming = peekMemberList(bytes).list;
+  if (!bytesEqual(incoming.roomId, current.list.roomId)) {
+    throw new MemberListError("Rejected a member list: it is for another room");
+  }
+  if (bytesEqual(bytes, held.current)) return { take: false, why: "same" };
+  const version = current.list.version;
+  const currentHash = listHash(held.current);
+  const forked = incoming.previous.length > 0 && !bytesEqual(incoming.previous, currentHash);
+  if (incoming.version > version + 1 || (incoming.version === version + 1 && !forked)) {
+    return { take: true, opened: await openMemberList(bytes, current.list), parent: held.current };
+  }
+  if (incoming.version === version && forked) {
+    const rival = await openAgainstParent(bytes, current.list.previous, [held.parent, sentParent]);
+    if (rival === undefined) return { take: false, why: "unplaced" };
+    return concurrentWinner(current, rival.opened) === current
+      ? { take: false, why: "lost" }
+      : rival;
+  }
+  if (incoming.version === version + 1 && sentParent !== undefined) {
+    if (!bytesEqual(listHash(sentParent), incoming.previous)) {
+      throw new MemberListError("Rejected a member list: it was sent with another list's parent");
+    }
+    const rival = await openAgainstParent(sentParent, current.list.previous, [held.parent]);
+    if (rival === undefined) return { take: false, why: "unplaced" };
+    if (concurrentWinner(current, rival.opened) === current) return { take: false, why: "lost" };
+    return {
+      take: true,
+      opened: await openMemberList(bytes, rival.opened.list),
+      parent: sentParent,
+    };
+  }
+  if (incoming.version === version + 1) {
+    await openMemberList(bytes, current.list); // refuses a list no admin of ours signed
+    return { take: false, why: "unplaced" };
+  }
+  return { take: false, why: "older" };
+}
+
+/**
+ * Opens `bytes`, concurrent with a list of ours that replaced the list hashed `parentHash`,
+ * against that parent, found among `candidates` by its hash; undefined when none is.
+ * @throws MemberListError when `bytes` is not signed by an admin of that parent or does not
+ * replace it.
+ */
+async function openAgainstParent(
+  bytes: Uint8Array,
+  parentHash: Uint8Array,
+  candidates: readonly (Uint8Array | undefined)[],
+): Promise<{ take: true; opened: SignedList; parent: Uint8Array } | undefined> {
+  const parent = parentHash.length === 0
+    ? undefined
+    : candidates.find((c) => c !== undefined && bytesEqual(listHash(c), parentHash));
+  if (parent === undefined) return undefined;
+  const opened = await openMemberList(bytes, peekMemberList(parent).list);
+  if (!bytesEqual(opened.list.previous, parentHash)) {
+    throw new MemberListError("Rejected a member list: it does not replace the list ours does");
+  }
+  return { take: true, opened, parent };
+}
+
+/**
+ * Our change from `parent` to `mine` (a list we signed that lost to the concurrent `winner`),
+ * made again on top of `winner` as its next version, issued at `issuedAt`: the members we added
+ * or removed and the admins we named or dropped. Undefined when `me` is no admin of `winner` or
+ * nothing of our change is left to make.
+ */
+export function rebaseMemberList(
+  parent: MemberList,
+  mine: MemberList,
+  winner: MemberList,
+  me: string,
+  issuedAt: number,
+): MemberList | undefined {
+  if (!winner.admins.includes(me)) return undefined;
+  const had = (list: MemberList, name: string) => memberKey(list, name) !== undefined;
+  const added = mine.members.filter((m) => !had(parent, m.username) && !had(winner, m.username));
+  const removed = new Set(
+    parent.members.filter((m) => !had(mine, m.username)).map((m) => m.username),
+  );
+  const members = [...winner.members.filter((m) => !removed.has(m.username)), ...added];
+  const named = mine.admins.filter((a) => !parent.admins.includes(a));
+  const dropped = new Set(parent.admins.filter((a) => !mine.admins.includes(a)));
+  const admins = [...new Set([...winner.admins.filter((a) => !dropped.has(a)), ...named])]
+    .filter((a) => members.some((m) => m.username === a));
+  const same = members.length === winner.members.length && added.length === 0 &&
+    admins.length === winner.admins.length && admins.every((a) => winner.admins.includes(a));
+  if (same || admins.length === 0) return undefined;
+  return { ...winner, version: winner.version + 1, admins, members, issuedAt };
 }

@@ -152,6 +152,11 @@ export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
   return hmac(sha256, key, data);
 }
 
+/** SHA-256 of `data` (32 bytes out). */
+export function sha256Hash(data: Uint8Array): Uint8Array {
+  return sha256(data);
+}
+
 /** SHA-512 of `data` (64 bytes out). */
 export function sha512(data: Uint8Array): Uint8Array {
   return nobleSha512(data);

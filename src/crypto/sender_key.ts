@@ -17,7 +17,8 @@
  * before it looks at anything else. A chain is replaced (a new `generation`) whenever a member is
  * removed, so a removed member, who holds only old chains, cannot read later messages. Within a
  * chain the receiver skips at most MAX_SENDER_SKIP keys per message, keeps at most
- * MAX_SKIPPED_SENDER_KEYS of them, and refuses an iteration it has already used (a duplicate).
+ * MAX_SKIPPED_SENDER_KEYS of them, forgets each SKIPPED_KEY_MAX_AGE_MS after it was skipped (the
+ * Double Ratchet's rule, ratchet.ts), and refuses an iteration it has already used (a duplicate).
  */
 import { SenderChainState, SenderKeyMessageBody, SignedSenderKeyMessage } from "../proto/room.ts";
 import { bytesEqual } from "./bytes.ts";
@@ -38,6 +39,7 @@ import {
   type Signer,
   TAG_BYTES,
 } from "./primitives.ts";
+import { SKIPPED_KEY_MAX_AGE_MS } from "./ratchet.ts";
 
 /** Bytes of a room id. */
 export const ROOM_ID_BYTES = 16;
@@ -80,6 +82,8 @@ export interface SenderChain {
 export interface SkippedSenderKey {
   readonly iteration: number;
   readonly messageKey: Uint8Array;
+  /** When it was skipped (ms since the epoch), for expiry; 0 for a key kept before expiry. */
+  readonly skippedAt: number;
 }
 
 /** What a receiver keeps of another member's chain. */
@@ -234,9 +238,11 @@ export function peekRoomMessage(bytes: Uint8Array): RoomMessageHeader {
 
 /**
  * Checks and decrypts a room message from the member whose identity key is `senderKey` (taken
- * from the room's signed member list) with that member's chain `state`. Returns the plaintext and
- * the new state to store; `state` itself is unchanged, also when this throws.
- * @throws DuplicateRoomMessageError when the iteration was already used; SenderKeyError when the
+ * from the room's signed member list) with that member's chain `state`, at `now` (ms since the
+ * epoch: stamps the keys it skips and forgets those older than SKIPPED_KEY_MAX_AGE_MS). Returns
+ * the plaintext and the new state to store; `state` itself is unchanged, also when this throws.
+ * @throws DuplicateRoomMessageError when the iteration was already used (or its skipped key
+ * expired); SenderKeyError when the
  * message is malformed, not signed by `senderKey`, for another room or generation, too far
  * ahead, or does not decrypt.
  */
@@ -245,6 +251,7 @@ export async function openRoomMessage(
   roomId: Uint8Array,
   senderKey: Uint8Array,
   bytes: Uint8Array,
+  now: number,
 ): Promise<{ state: ReceiverChain; plaintext: Uint8Array }> {
   checkLength("a room id", roomId, ROOM_ID_BYTES);
   checkLength("a sender key", senderKey, ED25519_PUBLIC_BYTES);
@@ -264,17 +271,18 @@ export async function openRoomMessage(
     );
   }
   const { iteration } = body;
+  const live = state.skipped.filter((s) => now - s.skippedAt < SKIPPED_KEY_MAX_AGE_MS);
   let messageKey: Uint8Array;
   let next: ReceiverChain;
   if (iteration < state.iteration) {
-    const found = state.skipped.find((s) => s.iteration === iteration);
+    const found = live.find((s) => s.iteration === iteration);
     if (found === undefined) {
       throw new DuplicateRoomMessageError(
-        `Rejected a room message: iteration ${iteration} was already received`,
+        `Rejected a room message: iteration ${iteration} was already received or its key expired`,
       );
     }
     messageKey = found.messageKey;
-    next = { ...state, skipped: state.skipped.filter((s) => s !== found) };
+    next = { ...state, skipped: live.filter((s) => s !== found) };
   } else {
     if (iteration - state.iteration > MAX_SENDER_SKIP) {
       throw new SenderKeyError(
@@ -283,10 +291,10 @@ export async function openRoomMessage(
       );
     }
     let chainKey = state.chainKey;
-    const skipped = [...state.skipped];
+    const skipped = [...live];
     for (let i = state.iteration; i < iteration; i++) {
       const s = step(chainKey);
-      skipped.push({ iteration: i, messageKey: s.messageKey });
+      skipped.push({ iteration: i, messageKey: s.messageKey, skippedAt: now });
       chainKey = s.next;
     }
     const s = step(chainKey);
@@ -314,7 +322,9 @@ export function encodeChain(chain: SenderChain | ReceiverChain): Uint8Array {
     generation: chain.generation,
     iteration: chain.iteration,
     chainKey: chain.chainKey,
-    skipped: "skipped" in chain ? chain.skipped.map((s) => ({ ...s })) : [],
+    skipped: "skipped" in chain
+      ? chain.skipped.map((s) => ({ ...s, skippedAt: BigInt(s.skippedAt) }))
+      : [],
   });
 }
 
@@ -346,10 +356,17 @@ export function chainFromState(state: SenderChainState): ReceiverChain {
   if (state.skipped.some((s) => s.messageKey.length !== SHA256_BYTES)) {
     throw new SenderKeyError("Rejected a sender chain: a skipped key is not 32 bytes");
   }
+  if (state.skipped.some((s) => s.skippedAt > BigInt(Number.MAX_SAFE_INTEGER))) {
+    throw new SenderKeyError("Rejected a sender chain: a skipped key's time is out of range");
+  }
   return {
     generation: state.generation,
     iteration: state.iteration,
     chainKey: state.chainKey,
-    skipped: state.skipped.map((s) => ({ iteration: s.iteration, messageKey: s.messageKey })),
+    skipped: state.skipped.map((s) => ({
+      iteration: s.iteration,
+      messageKey: s.messageKey,
+      skippedAt: Number(s.skippedAt),
+    })),
   };
 }

@@ -13,7 +13,9 @@ export type PeerEvent =
   /**
    * A message arrived, `via` a direct or relayed chat link or the rendezvous mailbox.
    * `keyChanged` when the sender's key differs from the one pinned; `trusted` is false then: it
-   * is from a key not yet trusted as `from` (show it as such until /trust).
+   * is from a key not yet trusted as `from` (show it as such until /trust). `sentAt` is the
+   * sender's clock, or ours when that was far off (over a day ahead, over a year behind), and then
+   * `clockNote` says what it claimed.
    */
   | {
     type: "message";
@@ -22,6 +24,7 @@ export type PeerEvent =
     to: string;
     text: string;
     sentAt: number;
+    clockNote?: string;
     keyChanged: boolean;
     trusted: boolean;
     via: Via;

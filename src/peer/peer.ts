@@ -51,6 +51,7 @@ import { KeyLogHeadStore } from "./store/key_log_heads.ts";
 import { type OutboxStatus, OutboxStore } from "./store/outbox.ts";
 import { OwnKeyStore } from "./store/own_keys.ts";
 import { RatchetSessionStore } from "./store/ratchet_sessions.ts";
+import { pruneSeenPeriodically } from "./seen_pruning.ts";
 import { OwnKemKeyStore } from "./store/own_kem_keys.ts";
 import {
   ContactProtocolStore,
@@ -135,6 +136,7 @@ interface Running {
   readonly incoming: Incoming;
   readonly trust: Trust;
   readonly connection: RendezvousConnection;
+  readonly stopPruning: () => void;
   readonly router: Router;
   readonly resets: ResetAnswers;
 }
@@ -372,6 +374,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         now,
         log,
       });
+      const stopPruning = pruneSeenPeriodically(stores.history, now, log);
       this.#running = {
         node,
         directory,
@@ -381,6 +384,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         incoming,
         trust,
         connection,
+        stopPruning,
         router,
         resets,
       };
@@ -402,6 +406,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       outgoing.flushAll();
       for (const service of Object.values<Service>(this.services)) service.started?.();
     } catch (err: unknown) {
+      this.#running?.stopPruning();
       this.#running = undefined;
       router.close();
       await Promise.resolve(node.stop()).catch(() => {});
@@ -637,6 +642,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     if (running === undefined) return;
     this.#running = undefined;
     running.connection.stop();
+    running.stopPruning();
     running.outgoing.close();
     running.router.close();
     for (const service of Object.values<Service>(this.services)) {

@@ -125,6 +125,7 @@ export interface MemberListBody {
   admins: string[]
   members: RoomMember[]
   issuedAt: bigint
+  previous: Uint8Array
 }
 
 export namespace MemberListBody {
@@ -181,6 +182,11 @@ export namespace MemberListBody {
           w.uint64(obj.issuedAt)
         }
 
+        if ((obj.previous != null && obj.previous.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.previous)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -193,7 +199,8 @@ export namespace MemberListBody {
           creator: '',
           admins: [],
           members: [],
-          issuedAt: 0n
+          issuedAt: 0n,
+          previous: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -242,6 +249,10 @@ export namespace MemberListBody {
             }
             case 8: {
               obj.issuedAt = reader.uint64()
+              break
+            }
+            case 9: {
+              obj.previous = reader.bytes()
               break
             }
             default: {
@@ -339,6 +350,13 @@ export namespace MemberListBody {
               }
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.previous`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -399,6 +417,11 @@ export namespace MemberListBody {
     value: bigint
   }
 
+  export interface MemberListBodyPreviousFieldEvent {
+    field: '$.previous'
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<MemberListBody>): Uint8Array {
     return encodeMessage(obj, MemberListBody.codec())
   }
@@ -407,7 +430,7 @@ export namespace MemberListBody {
     return decodeMessage(buf, MemberListBody.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberListBody>): Generator<MemberListBodyFormatFieldEvent | MemberListBodyRoomIdFieldEvent | MemberListBodyNameFieldEvent | MemberListBodyVersionFieldEvent | MemberListBodyCreatorFieldEvent | MemberListBodyAdminsFieldEvent | MemberListBodyMembersUsernameFieldEvent | MemberListBodyMembersIdentityKeyFieldEvent | MemberListBodyIssuedAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MemberListBody>): Generator<MemberListBodyFormatFieldEvent | MemberListBodyRoomIdFieldEvent | MemberListBodyNameFieldEvent | MemberListBodyVersionFieldEvent | MemberListBodyCreatorFieldEvent | MemberListBodyAdminsFieldEvent | MemberListBodyMembersUsernameFieldEvent | MemberListBodyMembersIdentityKeyFieldEvent | MemberListBodyIssuedAtFieldEvent | MemberListBodyPreviousFieldEvent> {
     return streamMessage(buf, MemberListBody.codec(), opts)
   }
 }
@@ -843,6 +866,7 @@ export namespace SignedSenderKeyMessage {
 export interface SkippedSenderKey {
   iteration: number
   messageKey: Uint8Array
+  skippedAt: bigint
 }
 
 export namespace SkippedSenderKey {
@@ -865,13 +889,19 @@ export namespace SkippedSenderKey {
           w.bytes(obj.messageKey)
         }
 
+        if ((obj.skippedAt != null && obj.skippedAt !== 0n)) {
+          w.uint32(24)
+          w.uint64(obj.skippedAt)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           iteration: 0,
-          messageKey: uint8ArrayAlloc(0)
+          messageKey: uint8ArrayAlloc(0),
+          skippedAt: 0n
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -886,6 +916,10 @@ export namespace SkippedSenderKey {
             }
             case 2: {
               obj.messageKey = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.skippedAt = reader.uint64()
               break
             }
             default: {
@@ -917,6 +951,13 @@ export namespace SkippedSenderKey {
               }
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.skippedAt`,
+                value: reader.uint64()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -939,6 +980,11 @@ export namespace SkippedSenderKey {
     value: Uint8Array
   }
 
+  export interface SkippedSenderKeySkippedAtFieldEvent {
+    field: '$.skippedAt'
+    value: bigint
+  }
+
   export function encode (obj: Partial<SkippedSenderKey>): Uint8Array {
     return encodeMessage(obj, SkippedSenderKey.codec())
   }
@@ -947,7 +993,7 @@ export namespace SkippedSenderKey {
     return decodeMessage(buf, SkippedSenderKey.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SkippedSenderKey>): Generator<SkippedSenderKeyIterationFieldEvent | SkippedSenderKeyMessageKeyFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SkippedSenderKey>): Generator<SkippedSenderKeyIterationFieldEvent | SkippedSenderKeyMessageKeyFieldEvent | SkippedSenderKeySkippedAtFieldEvent> {
     return streamMessage(buf, SkippedSenderKey.codec(), opts)
   }
 }
@@ -1127,6 +1173,12 @@ export namespace SenderChainState {
     index: number
   }
 
+  export interface SenderChainStateSkippedSkippedAtFieldEvent {
+    field: '$.skipped[].skippedAt'
+    value: bigint
+    index: number
+  }
+
   export function encode (obj: Partial<SenderChainState>): Uint8Array {
     return encodeMessage(obj, SenderChainState.codec())
   }
@@ -1135,13 +1187,14 @@ export namespace SenderChainState {
     return decodeMessage(buf, SenderChainState.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SenderChainState>): Generator<SenderChainStateGenerationFieldEvent | SenderChainStateIterationFieldEvent | SenderChainStateChainKeyFieldEvent | SenderChainStateSkippedIterationFieldEvent | SenderChainStateSkippedMessageKeyFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<SenderChainState>): Generator<SenderChainStateGenerationFieldEvent | SenderChainStateIterationFieldEvent | SenderChainStateChainKeyFieldEvent | SenderChainStateSkippedIterationFieldEvent | SenderChainStateSkippedMessageKeyFieldEvent | SenderChainStateSkippedSkippedAtFieldEvent> {
     return streamMessage(buf, SenderChainState.codec(), opts)
   }
 }
 
 export interface RoomListUpdate {
   list?: SignedMemberList
+  previous?: SignedMemberList
 }
 
 export namespace RoomListUpdate {
@@ -1159,6 +1212,11 @@ export namespace RoomListUpdate {
           SignedMemberList.codec().encode(obj.list, w)
         }
 
+        if (obj.previous != null) {
+          w.uint32(18)
+          SignedMemberList.codec().encode(obj.previous, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1174,6 +1232,12 @@ export namespace RoomListUpdate {
             case 1: {
               obj.list = SignedMemberList.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.list
+              })
+              break
+            }
+            case 2: {
+              obj.previous = SignedMemberList.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.previous
               })
               break
             }
@@ -1195,6 +1259,13 @@ export namespace RoomListUpdate {
             case 1: {
               yield * SignedMemberList.codec().stream(reader, reader.uint32(), `${prefix}.list`, {
                 limits: opts.limits?.list
+              })
+
+              break
+            }
+            case 2: {
+              yield * SignedMemberList.codec().stream(reader, reader.uint32(), `${prefix}.previous`, {
+                limits: opts.limits?.previous
               })
 
               break
@@ -1226,6 +1297,21 @@ export namespace RoomListUpdate {
     value: Uint8Array
   }
 
+  export interface RoomListUpdatePreviousBodyFieldEvent {
+    field: '$.previous.body'
+    value: Uint8Array
+  }
+
+  export interface RoomListUpdatePreviousSignerFieldEvent {
+    field: '$.previous.signer'
+    value: string
+  }
+
+  export interface RoomListUpdatePreviousSignatureFieldEvent {
+    field: '$.previous.signature'
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<RoomListUpdate>): Uint8Array {
     return encodeMessage(obj, RoomListUpdate.codec())
   }
@@ -1234,7 +1320,7 @@ export namespace RoomListUpdate {
     return decodeMessage(buf, RoomListUpdate.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RoomListUpdate>): Generator<RoomListUpdateListBodyFieldEvent | RoomListUpdateListSignerFieldEvent | RoomListUpdateListSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RoomListUpdate>): Generator<RoomListUpdateListBodyFieldEvent | RoomListUpdateListSignerFieldEvent | RoomListUpdateListSignatureFieldEvent | RoomListUpdatePreviousBodyFieldEvent | RoomListUpdatePreviousSignerFieldEvent | RoomListUpdatePreviousSignatureFieldEvent> {
     return streamMessage(buf, RoomListUpdate.codec(), opts)
   }
 }
@@ -1371,6 +1457,12 @@ export namespace RoomSenderKey {
     index: number
   }
 
+  export interface RoomSenderKeyChainSkippedSkippedAtFieldEvent {
+    field: '$.chain.skipped[].skippedAt'
+    value: bigint
+    index: number
+  }
+
   export function encode (obj: Partial<RoomSenderKey>): Uint8Array {
     return encodeMessage(obj, RoomSenderKey.codec())
   }
@@ -1379,7 +1471,7 @@ export namespace RoomSenderKey {
     return decodeMessage(buf, RoomSenderKey.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RoomSenderKey>): Generator<RoomSenderKeyListBodyFieldEvent | RoomSenderKeyListSignerFieldEvent | RoomSenderKeyListSignatureFieldEvent | RoomSenderKeyChainGenerationFieldEvent | RoomSenderKeyChainIterationFieldEvent | RoomSenderKeyChainChainKeyFieldEvent | RoomSenderKeyChainSkippedIterationFieldEvent | RoomSenderKeyChainSkippedMessageKeyFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RoomSenderKey>): Generator<RoomSenderKeyListBodyFieldEvent | RoomSenderKeyListSignerFieldEvent | RoomSenderKeyListSignatureFieldEvent | RoomSenderKeyChainGenerationFieldEvent | RoomSenderKeyChainIterationFieldEvent | RoomSenderKeyChainChainKeyFieldEvent | RoomSenderKeyChainSkippedIterationFieldEvent | RoomSenderKeyChainSkippedMessageKeyFieldEvent | RoomSenderKeyChainSkippedSkippedAtFieldEvent> {
     return streamMessage(buf, RoomSenderKey.codec(), opts)
   }
 }

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { openAtRest } from "../../src/crypto/at_rest.ts";
-import { type MemberList, peekMemberList, signMemberList } from "../../src/crypto/member_list.ts";
+import {
+  listHash,
+  type MemberList,
+  peekMemberList,
+  signMemberList,
+} from "../../src/crypto/member_list.ts";
 import { concat, signerFromPrivateKey } from "../../src/crypto/primitives.ts";
 import {
   decodeChain,
@@ -9,6 +14,7 @@ import {
   SenderKeyError,
 } from "../../src/crypto/sender_key.ts";
 import { RoomListUpdate, SignedMemberList } from "../../src/proto/room.ts";
+import { listUpdate } from "../../src/peer/rooms/member_lists.ts";
 import { type RoomEvent, type Rooms, rooms } from "../../src/peer/rooms/rooms.ts";
 import { RoomStore } from "../../src/peer/store/rooms.ts";
 import type { ServiceFactory } from "../../src/peer/service.ts";
@@ -67,9 +73,14 @@ async function heldChain(m: Member, sender: string): Promise<ReceiverChain> {
   return decodeChain(await openAtRest(m.t.profile.storageKey, sealed, context));
 }
 
-function currentList(m: Member): MemberList {
+function currentList(m: Member, room = "#ops"): MemberList {
   const store = new RoomStore(m.t.profile.db);
-  return peekMemberList(store.byName("#ops")!.list).list;
+  return peekMemberList(store.byName(room)!.list).list;
+}
+
+/** The signed list `m` holds for `room`. */
+function heldBytes(m: Member, room: string): Uint8Array {
+  return new RoomStore(m.t.profile.db).byName(room)!.list;
 }
 
 /** Alice creates `room` and invites bob and carol, who wait for the invitation (no join yet). */
@@ -192,12 +203,21 @@ Deno.test("a three-member room: in-order delivery, a kicked member cannot read, 
     // Even with the ciphertext and her old copy of alice's chain, carol cannot read it …
     const leaked = captured.at(-1)!;
     await assert.rejects(
-      openRoomMessage(carolsCopy, currentList(alice).roomId, carolSigner.publicKey, leaked),
+      openRoomMessage(
+        carolsCopy,
+        currentList(alice).roomId,
+        carolSigner.publicKey,
+        leaked,
+        Date.now(),
+      ),
       SenderKeyError,
     );
     const aliceKey = signerFromPrivateKey(alice.t.profile.identity).publicKey;
     const roomId = currentList(alice).roomId;
-    await assert.rejects(openRoomMessage(carolsCopy, roomId, aliceKey, leaked), /uses chain/);
+    await assert.rejects(
+      openRoomMessage(carolsCopy, roomId, aliceKey, leaked, Date.now()),
+      /uses chain/,
+    );
     const newGeneration = (await heldChain(bob, "alice")).generation;
     await assert.rejects(
       openRoomMessage(
@@ -205,6 +225,7 @@ Deno.test("a three-member room: in-order delivery, a kicked member cannot read, 
         roomId,
         aliceKey,
         leaked,
+        Date.now(),
       ),
       /does not decrypt/,
     );
@@ -296,6 +317,165 @@ Deno.test("room messages are kept for /history #room: both directions, across a 
   } finally {
     await stopAll(alice.t, bob.t, carol.t, rendezvous);
     await Deno.remove(bobDir, { recursive: true }).catch(() => {});
+  }
+});
+
+/** A rendezvous with alice, bob, carol and dave as members (no rooms yet). */
+async function four() {
+  const { rendezvous, address } = await withRendezvous();
+  const [alice, bob, carol, dave] = [
+    await member(address, "alice"),
+    await member(address, "bob"),
+    await member(address, "carol"),
+    await member(address, "dave"),
+  ];
+  const stop = () => stopAll(alice.t, bob.t, carol.t, dave.t, rendezvous);
+  return { alice, bob, carol, dave, stop };
+}
+
+Deno.test("an admin cannot vouch for a member key the rendezvous does not certify", async () => {
+  const { alice, bob, stop } = await four();
+  try {
+    await alice.rooms.create("#ops");
+    await alice.rooms.invite("bob", "#ops");
+    await until("bob's invitation", () => bob.events.some((e) => e.type === "room-invite"));
+    // Alice (a hostile or mistaken admin) lists carol with a key that is not carol's: hers.
+    const aliceSigner = signerFromPrivateKey(alice.t.profile.identity);
+    const held = heldBytes(alice, "#ops");
+    const list = currentList(alice);
+    const fakeCarol = { username: "carol", identityKey: aliceSigner.publicKey };
+    const update = await signMemberList(aliceSigner, "alice", {
+      ...list,
+      version: list.version + 1,
+      members: [...list.members, fakeCarol],
+      previous: listHash(held),
+    });
+    const id = await alice.t.peer.sendContent("bob", "room/members", listUpdate(update, held));
+    const failed = await alice.t.next("failed", (f) => f.id === id);
+    assert.match(failed.reason, /not the one we know for carol/);
+    assert.deepEqual(bob.rooms.members("#ops").map((m) => m.username).sort(), ["alice", "bob"]);
+    // The same in an invitation (the first list bob sees of a room).
+    const bobKey = currentList(bob).members.find((m) => m.username === "bob")!;
+    const invitation = await signMemberList(aliceSigner, "alice", {
+      ...list,
+      roomId: crypto.getRandomValues(new Uint8Array(16)),
+      name: "#lab",
+      members: [...list.members.filter((m) => m.username !== "bob"), bobKey, fakeCarol],
+    });
+    const inviteId = await alice.t.peer.sendContent("bob", "room/invite", listUpdate(invitation));
+    const refused = await alice.t.next("failed", (f) => f.id === inviteId);
+    assert.match(refused.reason, /not the one we know for carol/);
+    assert.deepEqual(bob.rooms.rooms().map((r) => r.name), ["#ops"]);
+    // Carol's real key is accepted.
+    await alice.rooms.invite("carol", "#ops");
+    await until("bob sees carol invited", () => bob.rooms.members("#ops").length === 3);
+  } finally {
+    await stop();
+  }
+});
+
+/**
+ * #ops with alice and bob as admins and carol a member, all joined; alice's and bob's sends are
+ * held until `open()` is called, and `signed` records who tried to send (so signed a list).
+ */
+async function twoAdmins(alice: Member, bob: Member, carol: Member) {
+  await inviteTwo("#ops", alice, bob, carol);
+  await bob.rooms.join("#ops");
+  await carol.rooms.join("#ops");
+  for (const m of [alice, bob, carol]) {
+    await until("joined", () => allJoined(m, ["alice", "bob", "carol"]));
+  }
+  // Alice makes bob an admin too (no command does that: sign and store it by hand).
+  const aliceSigner = signerFromPrivateKey(alice.t.profile.identity);
+  const held = heldBytes(alice, "#ops");
+  const list = currentList(alice);
+  const twoAdmins = await signMemberList(aliceSigner, "alice", {
+    ...list,
+    version: list.version + 1,
+    admins: ["alice", "bob"],
+    previous: listHash(held),
+  });
+  new RoomStore(alice.t.profile.db).setList(list.roomId, twoAdmins, held, Date.now());
+  for (const to of ["bob", "carol"]) {
+    await alice.t.peer.sendContent(to, "room/members", listUpdate(twoAdmins, held));
+  }
+  await until("bob is an admin", () => currentList(bob).admins.includes("bob"));
+  await until("carol sees it", () => currentList(carol).admins.includes("bob"));
+
+  // Nothing leaves alice or bob until the test opens the gate.
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => open = resolve);
+  const signed = new Set<string>();
+  for (const m of [alice, bob]) {
+    const send = m.t.peer.sendContent.bind(m.t.peer);
+    m.t.peer.sendContent = async (to, kind, payload, text) => {
+      signed.add(m.t.peer.username);
+      await gate;
+      return await send(to, kind, payload, text);
+    };
+  }
+  return { open, signed, version: list.version + 2 };
+}
+
+Deno.test("two admins change a room at once: every member ends with the same list, both changes made", async () => {
+  const { alice, bob, carol, dave, stop } = await four();
+  try {
+    const { open, signed, version } = await twoAdmins(alice, bob, carol);
+    // Both sign the next version before either sees the other's: alice invites dave while bob
+    // removes carol.
+    const invite = alice.rooms.invite("dave", "#ops");
+    const kick = bob.rooms.kick("carol", "#ops");
+    await until("both signed", () => signed.size === 2);
+    assert.equal(currentList(alice).version, version);
+    assert.equal(currentList(bob).version, version);
+    open();
+    await Promise.all([invite, kick]);
+
+    // Whichever list won, its loser's admin made its change again: dave in, carol out.
+    const settled = () =>
+      [alice, bob].every((m) =>
+        currentList(m).version === version + 1 &&
+        currentList(m).members.map((x) => x.username).sort().join() === "alice,bob,dave"
+      );
+    await until("alice and bob settle", settled, 30_000);
+    await until("dave holds the same list", () => {
+      const row = new RoomStore(dave.t.profile.db).byName("#ops");
+      return row !== undefined && currentList(dave).version === version + 1;
+    }, 30_000);
+    const final = heldBytes(alice, "#ops");
+    assert.deepEqual(heldBytes(bob, "#ops"), final);
+    assert.deepEqual(heldBytes(dave, "#ops"), final);
+    await until("carol learns she was removed", () => carol.rooms.rooms()[0]!.status === "left");
+    await dave.rooms.join("#ops");
+    for (const m of [alice, bob, dave]) {
+      await until("dave joined", () => allJoined(m, ["alice", "bob", "dave"]));
+    }
+    await bob.rooms.send("#ops", "settled");
+    await until("dave reads bob", () => texts(dave, "bob").includes("settled"));
+  } finally {
+    await stop();
+  }
+});
+
+Deno.test("an admin cannot race their own removal: the removing list wins at every member", async () => {
+  const { alice, bob, carol, stop } = await four();
+  try {
+    const { open, signed, version } = await twoAdmins(alice, bob, carol);
+    // Alice removes bob; bob, at the same moment, invites dave (say, an accomplice).
+    const kick = alice.rooms.kick("bob", "#ops");
+    const invite = bob.rooms.invite("dave", "#ops");
+    await until("both signed", () => signed.size === 2);
+    open();
+    await Promise.all([kick, invite]);
+    await until("carol holds alice's list", () => currentList(carol).version === version);
+    await until("bob learns he was removed", () => bob.rooms.rooms()[0]!.status === "left");
+    assert.deepEqual(heldBytes(carol, "#ops"), heldBytes(alice, "#ops"));
+    assert.deepEqual(currentList(carol).members.map((m) => m.username).sort(), ["alice", "carol"]);
+    await alice.rooms.send("#ops", "bob is out");
+    await until("carol reads it", () => texts(carol, "alice").includes("bob is out"));
+    assert.ok(!texts(bob, "alice").includes("bob is out"));
+  } finally {
+    await stop();
   }
 });
 

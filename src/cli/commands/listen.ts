@@ -47,6 +47,8 @@ Human format:  [YYYY-MM-DD HH:MM:SS] alice: text
 key not yet trusted (it may not be from "from"):
   {"type":"message","id":"<hex>","from":"alice","to":"bob","text":"…",
    "sentAt":<ms since 1970>,"keyChanged":false,"trusted":true,"via":"mailbox"}
+  A sent time over a day ahead or over a year behind ours is replaced by the time the message
+  arrived, and "clockNote" (after the text in the human format) says what the sender's clock said.
 
 Options:
   --json                  one JSON object per message
@@ -110,6 +112,7 @@ export function messageJson(m: ReceivedMessage): string {
     to: m.to,
     text: m.text,
     sentAt: m.sentAt,
+    ...(m.clockNote === undefined ? {} : { clockNote: m.clockNote }),
     keyChanged: m.keyChanged,
     trusted: m.trusted,
     via: m.via,
@@ -119,7 +122,8 @@ export function messageJson(m: ReceivedMessage): string {
 /** The human line of a message (text made safe for a terminal). */
 export function messageLine(m: ReceivedMessage): string {
   const from = m.trusted ? m.from : untrustedName(m.from);
-  return `[${timestamp(m.sentAt)}] ${from}: ${sanitize(m.text)}`;
+  const line = `[${timestamp(m.sentAt)}] ${from}: ${sanitize(m.text)}`;
+  return m.clockNote === undefined ? line : `${line} (${sanitize(m.clockNote)})`;
 }
 
 /** Time for the acknowledgement of the last message to leave before logging out. */

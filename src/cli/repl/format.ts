@@ -140,6 +140,11 @@ export function keyChangedLine(username: string, blocked: boolean, s: Style): st
   ));
 }
 
+/** The note under a message whose send time was far off (so it is shown as it arrived). */
+export function clockNoteLine(from: string, note: string, s: Style): string {
+  return s.dim(s.yellow(`  ! shown as it arrived: ${sanitize(from)}'s message — ${note}`));
+}
+
 /**
  * A message from a key not yet trusted as its sender: behind a banner, and not shown as from
  * the contact (`bob?`), since it may be from someone else.
@@ -163,8 +168,10 @@ export function untrustedMessageLines(
 export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   switch (event.type) {
     case "message": {
-      if (!event.trusted) return untrustedMessageLines(event, s);
-      return chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s);
+      const line = event.trusted
+        ? chatLine({ sentAt: event.sentAt, from: event.from, text: event.text }, s)
+        : untrustedMessageLines(event, s);
+      return event.clockNote ? `${line}\n${clockNoteLine(event.from, event.clockNote, s)}` : line;
     }
     case "delivered":
       return s.dim(s.green(`  ✓ delivered to ${event.to}${event.via ? ` (${event.via})` : ""}`));

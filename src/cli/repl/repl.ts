@@ -17,6 +17,7 @@ import { FILE_COMMANDS, fileEventLines, shortId } from "./file_commands.ts";
 import {
   type ChatLine,
   chatLine,
+  clockNoteLine,
   dateLine,
   day,
   formatEvent,
@@ -334,7 +335,9 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
         const { sentAt, from, text } = event;
         // From a key not trusted as `from` yet: behind its banner, not as `from`'s own line.
         const shown = event.trusted ? undefined : untrustedMessageLines(event, s);
-        return arrived(from, { sentAt, from, text }, shown);
+        arrived(from, { sentAt, from, text }, shown);
+        if (event.clockNote) print(clockNoteLine(from, event.clockNote, s));
+        return;
       }
       case "delivered":
       case "queued":

@@ -32,6 +32,8 @@ import type { ContactStore } from "../store/contacts.ts";
 import type { OutboxStore } from "../store/outbox.ts";
 import { peerIdOfKey } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
+import { retryIfStale, StaleStateError } from "../store/compare_and_set.ts";
+import { checkSendTime } from "./clock_check.ts";
 import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
 import { ResetWindow } from "./session_reset.ts";
 import { sessionProtocolEvent } from "./session_protocol_event.ts";
@@ -247,7 +249,9 @@ export class Incoming {
     for (;;) {
       const pass = await this.ports.sessions.exclusive(
         senderKey,
-        () => this.#pass(envelope, senderKey, via, certification),
+        // A commit made stale by another process on this profile (it moved the session on):
+        // this pass starts again from the stored session (maybe to find the message seen).
+        () => retryIfStale(() => this.#pass(envelope, senderKey, via, certification)),
       );
       if (pass.result !== "certify") return pass;
       certification = await this.#certify(pass.claimed);
@@ -305,7 +309,9 @@ export class Incoming {
       reports.keyChanged(from, false, judged.warning);
     }
     const received = { senderKey, messageId: envelope.messageId, from, decrypted, now };
-    const sentAt = Number(content.sentAt);
+    // The sender's clock is its word: a time far off is not sorted by (clock_check.ts).
+    const clock = checkSendTime(Number(content.sentAt), now);
+    const sentAt = clock.sentAt;
     if (content.kind === CONTENT_KINDS.receipt) {
       const refused = this.#applyReceipt(content.payload, received, keyChanged);
       return refused ?? { result: "stored", from, kind: content.kind };
@@ -341,6 +347,7 @@ export class Incoming {
       to: this.ports.username,
       text: content.text,
       sentAt,
+      ...(clock.note === undefined ? {} : { clockNote: clock.note }),
       keyChanged,
       trusted: !keyChanged,
       via,
@@ -417,6 +424,7 @@ export class Incoming {
         payload: content.payload,
       });
     } catch (err: unknown) {
+      if (err instanceof StaleStateError) throw err; // not the message's fault: #receive retries
       const why = err instanceof Error ? err.message : String(err);
       return { result: "rejected", reason: `${content.kind}: ${why}` };
     }

@@ -14,6 +14,7 @@ import type { PeerEvent } from "../events.ts";
 import type { ContactProtocolStore } from "../store/contact_protocols.ts";
 import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
 import type { RatchetSessionStore } from "../store/ratchet_sessions.ts";
+import { retryIfStale } from "../store/compare_and_set.ts";
 import type { Encryptor } from "./outgoing.ts";
 import type { SessionManager } from "./session_manager.ts";
 import { sessionProtocolEvent } from "./session_protocol_event.ts";
@@ -48,7 +49,8 @@ export class RatchetEncryptor implements Encryptor {
   /**
    * Encrypts and signs `content` as `entry` for `user`; saves the session and the envelope.
    * @throws X3dhError when the bundle's signatures do not verify; KeyMismatchError when the key
-   * changed; RatchetError when the session cannot send.
+   * changed; RatchetError when the session cannot send; StaleStateError when another process
+   * moved the session on twice while we encrypted.
    */
   async encrypt(entry: OutboxEntry, content: Uint8Array, user: ResolvedUser): Promise<Uint8Array> {
     const { db, sessions, ratchetSessions, outbox, protocols, signer, bundles } = this.ports;
@@ -60,35 +62,39 @@ export class RatchetEncryptor implements Encryptor {
       : await bundles.bundle(user.username, user.identityKey, this.ports.now());
     // Exclusive from reading the session to saving it: an envelope arriving from this peer
     // meanwhile must not ratchet the same stored state (one of the two updates would be lost).
-    const sealed = await sessions.exclusive(user.identityKey, async () => {
-      const now = this.ports.now();
-      const encrypted = await sessions.encrypt(
-        peer,
-        content,
-        () =>
-          bundle ? Promise.resolve(bundle) : bundles.bundle(user.username, user.identityKey, now),
-        now,
-      );
-      const envelope = await sealEnvelope(signer, {
-        sender: signer.publicKey,
-        recipient: user.identityKey,
-        messageId: entry.messageId,
-        timestamp: entry.createdAt,
-        ...(encrypted.prekey ? { prekey: encrypted.prekey } : {}),
-        ratchetHeader: encrypted.message.header,
-        ciphertext: encrypted.message.ciphertext,
-      });
-      const { protocol } = encrypted;
-      const downgraded = transaction(db, () => {
-        ratchetSessions.save(encrypted.session);
-        outbox.setEnvelope(entry.messageId, envelope, now);
-        return protocol !== undefined && protocols.recordSession(user.username, protocol, now);
-      });
-      return {
-        envelope,
-        event: protocol && sessionProtocolEvent(user.username, protocol, downgraded),
-      };
-    });
+    // Another process on this profile is not held off by that: its save makes ours stale (the
+    // session is saved by compare-and-set), so the envelope we made is dropped, never sent under
+    // a message key the other may have used too, and we encrypt once more from the stored state.
+    const sealed = await sessions.exclusive(user.identityKey, () =>
+      retryIfStale(async () => {
+        const now = this.ports.now();
+        const encrypted = await sessions.encrypt(
+          peer,
+          content,
+          () =>
+            bundle ? Promise.resolve(bundle) : bundles.bundle(user.username, user.identityKey, now),
+          now,
+        );
+        const envelope = await sealEnvelope(signer, {
+          sender: signer.publicKey,
+          recipient: user.identityKey,
+          messageId: entry.messageId,
+          timestamp: entry.createdAt,
+          ...(encrypted.prekey ? { prekey: encrypted.prekey } : {}),
+          ratchetHeader: encrypted.message.header,
+          ciphertext: encrypted.message.ciphertext,
+        });
+        const { protocol } = encrypted;
+        const downgraded = transaction(db, () => {
+          ratchetSessions.save(encrypted.session);
+          outbox.setEnvelope(entry.messageId, envelope, now);
+          return protocol !== undefined && protocols.recordSession(user.username, protocol, now);
+        });
+        return {
+          envelope,
+          event: protocol && sessionProtocolEvent(user.username, protocol, downgraded),
+        };
+      }));
     if (sealed.event) this.ports.emit(sealed.event);
     return sealed.envelope;
   }

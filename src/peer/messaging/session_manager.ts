@@ -26,6 +26,7 @@ import type { OwnKemKeyStore } from "../store/own_kem_keys.ts";
 import type { RatchetSessionStore, StoredSession } from "../store/ratchet_sessions.ts";
 import { toHex } from "../../crypto/bytes.ts";
 import { KeyedMutex } from "../../net/keyed_mutex.ts";
+import { sendingSession } from "./session_choice.ts";
 
 /** Our long-term keys. */
 export interface LocalIdentity {
@@ -104,8 +105,9 @@ export class SessionManager {
   }
 
   /**
-   * Encrypts `plaintext` for `peer` with its most recently used session, or a new one made from
-   * `bundle()` (PQXDH as initiator, X3DH when the bundle has no KEM prekey) when there is none.
+   * Encrypts `plaintext` for `peer` with the session session_choice.ts picks, or a new one made
+   * from `bundle()` (PQXDH as initiator, X3DH when the bundle has no KEM prekey) when there is
+   * none.
    * @throws X3dhError when the bundle's signatures do not verify; RatchetError when the session
    * cannot send.
    */
@@ -115,7 +117,7 @@ export class SessionManager {
     bundle: () => Promise<PqxdhBundle>,
     now: number,
   ): Promise<Encrypted> {
-    let stored = this.sessions.list(peer.username, peer.identityKey)[0];
+    let stored = sendingSession(this.sessions.list(peer.username, peer.identityKey));
     let state: RatchetState;
     let protocol: HandshakeProtocol | undefined;
     if (stored === undefined) {
@@ -200,7 +202,12 @@ export class SessionManager {
     const { prekeyHeader: _, ...rest } = stored;
     return {
       plaintext: result.plaintext,
-      session: { ...rest, state: serializeRatchetState(result.state), updatedAt: now },
+      session: {
+        ...rest,
+        state: serializeRatchetState(result.state),
+        updatedAt: now,
+        receivedAt: now,
+      },
     };
   }
 

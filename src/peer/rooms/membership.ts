@@ -14,7 +14,7 @@ import type { ContentMessage } from "../service.ts";
 import type { RoomContext } from "./room_context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import { checkRoomName } from "./input.ts";
-import { listUpdate, type MemberLists } from "./member_lists.ts";
+import { type MemberLists, usernames } from "./member_lists.ts";
 import type { SenderKeys } from "./sender_keys.ts";
 import type { RoomRow } from "../store/rooms.ts";
 
@@ -44,6 +44,7 @@ export class Membership {
       admins: [me],
       members: [{ username: me, identityKey: ctx.signer.publicKey }],
       issuedAt: ctx.now(),
+      previous: new Uint8Array(0),
     };
     const signed = await signMemberList(ctx.signer, me, list);
     const chain = await this.keys.first(list.roomId);
@@ -52,7 +53,7 @@ export class Membership {
         { roomId: list.roomId, localName: roomName, status: "joined", list: signed, inviter: "" },
         ctx.now(),
       );
-      ctx.store.setChain(list.roomId, me, chain);
+      ctx.store.setChain(list.roomId, me, chain, 0);
     });
     return ctx.store.byName(roomName)!;
   }
@@ -76,8 +77,7 @@ export class Membership {
       members: [...current.members, { username: name, identityKey }],
       issuedAt: ctx.now(),
     };
-    const signed = await this.lists.publish(row, next, usernames(current));
-    await ctx.content.sendContent(name, CONTENT_KINDS.room.invite, listUpdate(signed));
+    await this.lists.publish(row, next, usernames(current), [name]);
   }
 
   /**
@@ -185,9 +185,4 @@ function without(list: MemberList, name: string, issuedAt: number): MemberList {
     members: list.members.filter((m) => m.username !== name),
     issuedAt,
   };
-}
-
-/** The usernames of `list`'s members. */
-function usernames(list: MemberList): string[] {
-  return list.members.map((m) => m.username);
 }

@@ -19,6 +19,7 @@ import { decodeOr, RoomError } from "./errors.ts";
 import { checkRoomText } from "./input.ts";
 import { RoomHistory } from "../store/room_history.ts";
 import type { SenderKeys } from "./sender_keys.ts";
+import { retryIfStale } from "../store/compare_and_set.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -36,13 +37,18 @@ export class RoomMessaging {
     const { ctx, keys } = this;
     const row = ctx.joined(room);
     const plaintext = checkRoomText(text);
-    const chain = await keys.own(row);
-    const sealed = await sealRoomMessage(ctx.signer, row.roomId, chain, plaintext);
-    const messageId = RoomHistory.sentId();
-    const body = await ctx.history.seal(row.roomId, messageId, text);
-    const sentAt = ctx.now();
-    await keys.save(row.roomId, ctx.me, sealed.chain, () => {
-      ctx.history.add({ roomId: row.roomId, messageId, sender: ctx.me, sentAt, body }, sentAt);
+    // Stale when another process on this profile moved our chain on meanwhile: what we sealed
+    // may share its message key, so it is dropped and sealed again from the stored chain.
+    const sealed = await retryIfStale(async () => {
+      const own = await keys.own(row);
+      const next = await sealRoomMessage(ctx.signer, row.roomId, own.chain, plaintext);
+      const messageId = RoomHistory.sentId();
+      const body = await ctx.history.seal(row.roomId, messageId, text);
+      const sentAt = ctx.now();
+      await keys.save(row.roomId, ctx.me, next.chain, own.version, () => {
+        ctx.history.add({ roomId: row.roomId, messageId, sender: ctx.me, sentAt, body }, sentAt);
+      });
+      return next;
     });
     const ids: MessageIdHex[] = [];
     for (const to of ctx.joinedMembers(row, ctx.listOf(row))) {
@@ -55,7 +61,8 @@ export class RoomMessaging {
    * "room/message": decrypts with the sender's chain and shows it. A duplicate is accepted and
    * not shown.
    * @throws RoomError when we are not in its room, the sender is not or has given us no chain,
-   * or the text is not UTF-8; SenderKeyError when it does not open.
+   * or the text is not UTF-8; SenderKeyError when it does not open; StaleStateError when another
+   * process on this profile moved the sender's chain on meanwhile (the message is redelivered).
    */
   async receive(message: ContentMessage): Promise<void> {
     const { ctx, keys } = this;
@@ -71,7 +78,7 @@ export class RoomMessaging {
     if (state === undefined) throw new RoomError(`we hold no sender key of ${from}`);
     let opened;
     try {
-      opened = await openRoomMessage(state, row.roomId, key, message.payload);
+      opened = await openRoomMessage(state.chain, row.roomId, key, message.payload, ctx.now());
     } catch (err: unknown) {
       if (err instanceof DuplicateRoomMessageError) return;
       throw err;
@@ -84,7 +91,7 @@ export class RoomMessaging {
     }
     const messageId = fromHex(message.id);
     const body = await ctx.history.seal(row.roomId, messageId, text);
-    await keys.save(row.roomId, from, opened.state, () => {
+    await keys.save(row.roomId, from, opened.state, state.version, () => {
       const entry = { roomId: row.roomId, messageId, sender: from, sentAt: message.sentAt, body };
       ctx.history.add(entry, ctx.now());
     });

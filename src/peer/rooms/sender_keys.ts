@@ -26,6 +26,12 @@ const encoder = new TextEncoder();
 const CHAIN_CONTEXT = encoder.encode("room-chain");
 const MAX_U32 = 0xffffffff;
 
+/** A chain as stored, with its row's version: a chain derived from it is saved against that. */
+export interface StoredChain<T extends SenderChain> {
+  readonly chain: T;
+  readonly version: number;
+}
+
 /** Applies a signed member list a member sent along with its chain (gossip). */
 export type ApplyList = (list: Uint8Array, from: string) => Promise<void>;
 
@@ -34,27 +40,34 @@ export class SenderKeys {
   /** `ctx` is shared with the other room parts. */
   constructor(private readonly ctx: RoomContext) {}
 
-  /** `member`'s chain in `roomId` as stored, opened; undefined when we hold none. */
-  async load(roomId: Uint8Array, member: string): Promise<ReceiverChain | undefined> {
-    const stored = this.ctx.store.chain(roomId, member)?.chain;
-    return stored && decodeChain(
-      await openAtRest(this.ctx.profile.storageKey, stored, chainContext(roomId, member)),
+  /** `member`'s chain in `roomId` as stored, opened, and its version; undefined when none. */
+  async load(roomId: Uint8Array, member: string): Promise<StoredChain<ReceiverChain> | undefined> {
+    const row = this.ctx.store.chain(roomId, member);
+    if (row?.chain === undefined) return undefined;
+    const opened = await openAtRest(
+      this.ctx.profile.storageKey,
+      row.chain,
+      chainContext(roomId, member),
     );
+    return { chain: decodeChain(opened), version: row.version };
   }
 
   /**
    * Seals `chain` and stores it as `member`'s in `roomId` (ours when `member` is us), in one
-   * transaction with the writes of `alongside` (the message the chain moved on for).
+   * transaction with the writes of `alongside` (the message the chain moved on for) — only while
+   * the stored chain is still of version `derivedFrom` (0: none), the one `chain` came from.
+   * @throws StaleStateError when another process moved the stored chain on meanwhile.
    */
   async save(
     roomId: Uint8Array,
     member: string,
     chain: SenderChain | ReceiverChain,
+    derivedFrom: number,
     alongside?: () => void,
   ): Promise<void> {
     const sealed = await this.#seal(roomId, member, chain);
     transaction(this.ctx.profile.db, () => {
-      this.ctx.store.setChain(roomId, member, sealed);
+      this.ctx.store.setChain(roomId, member, sealed, derivedFrom);
       alongside?.();
     });
   }
@@ -64,21 +77,22 @@ export class SenderKeys {
     return await this.#seal(roomId, this.ctx.me, this.#next(undefined));
   }
 
-  /** Our chain in `row`, started (and stored) when we hold none yet. */
-  async own(row: RoomRow): Promise<SenderChain> {
+  /** Our chain in `row` and its version, started (and stored) when we hold none yet. */
+  async own(row: RoomRow): Promise<StoredChain<SenderChain>> {
     const me = this.ctx.me;
     const stored = await this.load(row.roomId, me);
     if (stored !== undefined) return stored;
     const chain = this.#next(undefined);
-    await this.save(row.roomId, me, chain);
-    return chain;
+    await this.save(row.roomId, me, chain, 0);
+    return { chain, version: 1 };
   }
 
   /** Starts a new chain of ours in `row` (a new generation) and gives it to `to`. */
   async rotate(row: RoomRow, to: readonly string[]): Promise<void> {
     const me = this.ctx.me;
-    const chain = this.#next(await this.load(row.roomId, me));
-    await this.save(row.roomId, me, chain);
+    const current = await this.load(row.roomId, me);
+    const chain = this.#next(current?.chain);
+    await this.save(row.roomId, me, chain, current?.version ?? 0);
     await this.share(row, chain, to);
   }
 
@@ -121,15 +135,15 @@ export class SenderKeys {
     }
     const chain = chainFromState(update.chain);
     const previous = await this.load(roomId, from);
-    if (previous && previous.generation >= chain.generation) return; // a resend or older chain
-    await this.save(roomId, from, chain);
+    if (previous && previous.chain.generation >= chain.generation) return; // a resend or older
+    await this.save(roomId, from, chain, previous?.version ?? 0);
     if (previous === undefined && await this.#joinedAfterUs(row, from, chain)) {
       this.ctx.emit({ type: "room-notice", room: row.localName, text: `${from} joined` });
     }
     if (row.status !== "joined") return;
     const own = await this.own(row);
-    if ((store.chain(roomId, from)?.sharedGeneration ?? 0) < own.generation) {
-      await this.share(row, own, [from]);
+    if ((store.chain(roomId, from)?.sharedGeneration ?? 0) < own.chain.generation) {
+      await this.share(row, own.chain, [from]);
     }
   }
 
@@ -142,7 +156,7 @@ export class SenderKeys {
   async #joinedAfterUs(row: RoomRow, from: string, chain: ReceiverChain): Promise<boolean> {
     if (from === row.inviter) return false;
     const mine = await this.load(row.roomId, this.ctx.me);
-    return mine === undefined || chain.generation >= mine.generation;
+    return mine === undefined || chain.generation >= mine.chain.generation;
   }
 
   /** A new chain whose generation is above `previous`'s and, after a restart, above any before. */

@@ -1,11 +1,12 @@
 /**
  * Double Ratchet sessions with each contact. A contact may have a few sessions (both sides
- * started one at once, or a key change); the most recently used one sends. The cap is per
- * (username, identity key), so sessions from a changed, untrusted key cannot evict the live
+ * started one at once, or a key change); session_choice.ts picks the one that sends. The cap is
+ * per (username, identity key), so sessions from a changed, untrusted key cannot evict the live
  * ones; sessions of keys that are neither the pinned nor the pending key are dropped.
  */
 import type { DatabaseSync } from "node:sqlite";
 import { prepared, selectAll } from "../../store/database.ts";
+import { writeIfCurrent } from "./compare_and_set.ts";
 
 /** Most sessions kept per (contact, identity key); the least recently used are dropped. */
 export const MAX_SESSIONS_PER_KEY = 4;
@@ -21,6 +22,13 @@ export interface StoredSession {
   /** An encoded PrekeyHeader to repeat until the contact replies (sessions we started). */
   readonly prekeyHeader?: Uint8Array;
   readonly updatedAt: number;
+  /** When this session last decrypted a message; absent (or 0) when it never did. */
+  readonly receivedAt?: number;
+  /**
+   * The stored version this session's state was derived from (as read by `list`); absent for a
+   * session not stored yet. A save succeeds only while the row still has it.
+   */
+  readonly version?: number;
 }
 
 interface Row {
@@ -30,6 +38,8 @@ interface Row {
   state: Uint8Array;
   prekey_header: Uint8Array | null;
   updated_at: number;
+  received_at: number;
+  version: number;
 }
 
 function fromRow(row: Row): StoredSession {
@@ -39,6 +49,8 @@ function fromRow(row: Row): StoredSession {
     identityKey: new Uint8Array(row.identity_key),
     state: new Uint8Array(row.state),
     updatedAt: Number(row.updated_at),
+    receivedAt: Number(row.received_at),
+    version: Number(row.version),
   };
   return row.prekey_header
     ? { ...session, prekeyHeader: new Uint8Array(row.prekey_header) }
@@ -60,25 +72,55 @@ export class RatchetSessionStore {
   }
 
   /**
-   * Inserts or replaces a session, then drops the least recently used of its (username, identity
-   * key) beyond MAX_SESSIONS_PER_KEY, and the sessions of `username`'s other keys unless they are
-   * its pinned or pending key.
+   * Stores a session: a new one (no `version`) is inserted (one the peer started, already
+   * decrypting, marks the others not in use), a stored one is updated only while its row still
+   * has `version` (compare-and-set); then drops the least recently used of its
+   * (username, identity key) beyond MAX_SESSIONS_PER_KEY, and the sessions of `username`'s other
+   * keys unless they are its pinned or pending key.
+   * @throws StaleStateError when the session is already stored (a new one) or its row moved on
+   * since `version` was read: another process used this state, and what was derived from it
+   * (an envelope, a decrypted message) must be dropped.
    */
   save(session: StoredSession): void {
-    prepared(
-      this.db,
-      `INSERT INTO sessions (username, session_id, identity_key, state, prekey_header, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (username, session_id) DO UPDATE SET state = excluded.state,
-         prekey_header = excluded.prekey_header, updated_at = excluded.updated_at`,
-    ).run(
-      session.username,
-      session.sessionId,
-      session.identityKey,
-      session.state,
-      session.prekeyHeader ?? null,
-      session.updatedAt,
-    );
+    const what = `the session with ${session.username}`;
+    if (session.version === undefined) {
+      writeIfCurrent(
+        this.db,
+        what,
+        `INSERT INTO sessions (username, session_id, identity_key, state, prekey_header, updated_at,
+           received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username, session_id) DO NOTHING`,
+        session.username,
+        session.sessionId,
+        session.identityKey,
+        session.state,
+        session.prekeyHeader ?? null,
+        session.updatedAt,
+        session.receivedAt ?? 0,
+      );
+      // A new session that already decrypted is one the peer started: it may have lost the
+      // others, so they no longer count as in use (session_choice.ts) until they decrypt again.
+      if (session.receivedAt) {
+        prepared(
+          this.db,
+          `UPDATE sessions SET received_at = 0
+           WHERE username = ? AND identity_key = ? AND session_id != ?`,
+        ).run(session.username, session.identityKey, session.sessionId);
+      }
+    } else {
+      writeIfCurrent(
+        this.db,
+        what,
+        `UPDATE sessions SET state = ?, prekey_header = ?, updated_at = ?, received_at = ?,
+           version = version + 1 WHERE username = ? AND session_id = ? AND version = ?`,
+        session.state,
+        session.prekeyHeader ?? null,
+        session.updatedAt,
+        session.receivedAt ?? 0,
+        session.username,
+        session.sessionId,
+        session.version,
+      );
+    }
     const { username, identityKey } = session;
     prepared(
       this.db,

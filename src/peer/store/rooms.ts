@@ -5,6 +5,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { prepared, selectAll, selectOne } from "../../store/database.ts";
+import { writeIfCurrent } from "./compare_and_set.ts";
 
 /** Where we stand in a room. */
 export type RoomStatus = "invited" | "joined" | "left";
@@ -16,6 +17,8 @@ export interface RoomRow {
   readonly status: RoomStatus;
   /** The latest SignedMemberList accepted. */
   readonly list: Uint8Array;
+  /** The SignedMemberList `list` replaced, when known (to rank a concurrent list). */
+  readonly parent?: Uint8Array;
   /** Who invited us ("" for a room we created). */
   readonly inviter: string;
 }
@@ -27,6 +30,8 @@ export interface ChainRow {
   readonly chain?: Uint8Array;
   /** The generation of our own chain given to this member (0: none yet). */
   readonly sharedGeneration: number;
+  /** The version of `chain` (0: no chain yet); setChain succeeds only while it is unchanged. */
+  readonly version: number;
 }
 
 interface RawRoom {
@@ -34,6 +39,7 @@ interface RawRoom {
   local_name: string;
   status: RoomStatus;
   list: Uint8Array;
+  parent_list: Uint8Array | null;
   inviter: string;
 }
 
@@ -43,6 +49,7 @@ function toRoom(row: RawRoom): RoomRow {
     localName: row.local_name,
     status: row.status,
     list: new Uint8Array(row.list),
+    ...(row.parent_list === null ? {} : { parent: new Uint8Array(row.parent_list) }),
     inviter: row.inviter,
   };
 }
@@ -72,18 +79,25 @@ export class RoomStore {
   add(room: RoomRow, now: number): void {
     prepared(
       this.db,
-      `INSERT INTO rooms (room_id, local_name, status, list, inviter, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(room.roomId, room.localName, room.status, room.list, room.inviter, now);
+      `INSERT INTO rooms (room_id, local_name, status, list, parent_list, inviter, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      room.roomId,
+      room.localName,
+      room.status,
+      room.list,
+      room.parent ?? null,
+      room.inviter,
+      now,
+    );
   }
 
-  /** Replaces a room's member list. */
-  setList(roomId: Uint8Array, list: Uint8Array, now: number): void {
-    prepared(this.db, "UPDATE rooms SET list = ?, updated_at = ? WHERE room_id = ?").run(
-      list,
-      now,
-      roomId,
-    );
+  /** Replaces a room's member list with `list`, which replaced `parent` (when known). */
+  setList(roomId: Uint8Array, list: Uint8Array, parent: Uint8Array | undefined, now: number): void {
+    prepared(
+      this.db,
+      "UPDATE rooms SET list = ?, parent_list = ?, updated_at = ? WHERE room_id = ?",
+    ).run(list, parent ?? null, now, roomId);
   }
 
   /** Sets where we stand in a room. */
@@ -97,7 +111,12 @@ export class RoomStore {
 
   /** The chain row of `member` in a room, or undefined. */
   chain(roomId: Uint8Array, member: string): ChainRow | undefined {
-    const row = selectOne<{ member: string; chain: Uint8Array | null; shared_generation: number }>(
+    const row = selectOne<{
+      member: string;
+      chain: Uint8Array | null;
+      shared_generation: number;
+      chain_version: number;
+    }>(
       this.db,
       "SELECT * FROM room_chains WHERE room_id = ? AND member = ?",
       roomId,
@@ -108,17 +127,50 @@ export class RoomStore {
       member: row.member,
       ...(row.chain === null ? {} : { chain: new Uint8Array(row.chain) }),
       sharedGeneration: Number(row.shared_generation),
+      version: Number(row.chain_version),
     };
   }
 
-  /** Stores `member`'s sealed chain (ours when `member` is our name). */
-  setChain(roomId: Uint8Array, member: string, chain: Uint8Array): void {
-    this.#setColumn("chain", roomId, member, chain);
+  /**
+   * Stores `member`'s sealed chain (ours when `member` is our name), derived from the chain of
+   * version `derivedFrom` (0: from none) — only while the row still has that version
+   * (compare-and-set), so two processes cannot both move one chain on from the same state.
+   * @throws StaleStateError when the row's chain moved on since `derivedFrom` was read.
+   */
+  setChain(roomId: Uint8Array, member: string, chain: Uint8Array, derivedFrom: number): void {
+    const what = `the sender key of ${member}`;
+    if (derivedFrom === 0) {
+      writeIfCurrent(
+        this.db,
+        what,
+        `INSERT INTO room_chains (room_id, member, chain, chain_version) VALUES (?, ?, ?, 1)
+         ON CONFLICT (room_id, member) DO UPDATE SET chain = excluded.chain, chain_version = 1
+         WHERE room_chains.chain_version = 0`,
+        roomId,
+        member,
+        chain,
+      );
+    } else {
+      writeIfCurrent(
+        this.db,
+        what,
+        `UPDATE room_chains SET chain = ?, chain_version = chain_version + 1
+         WHERE room_id = ? AND member = ? AND chain_version = ?`,
+        chain,
+        roomId,
+        member,
+        derivedFrom,
+      );
+    }
   }
 
   /** Notes that `member` has our chain of `generation`. */
   setShared(roomId: Uint8Array, member: string, generation: number): void {
-    this.#setColumn("shared_generation", roomId, member, generation);
+    prepared(
+      this.db,
+      `INSERT INTO room_chains (room_id, member, shared_generation) VALUES (?, ?, ?)
+       ON CONFLICT (room_id, member) DO UPDATE SET shared_generation = excluded.shared_generation`,
+    ).run(roomId, member, generation);
   }
 
   /** Forgets `member`'s chain and what we shared with it. */
@@ -132,19 +184,5 @@ export class RoomStore {
   /** Forgets every chain of a room (we left it). */
   dropChains(roomId: Uint8Array): void {
     prepared(this.db, "DELETE FROM room_chains WHERE room_id = ?").run(roomId);
-  }
-
-  /** Sets one column of `member`'s row in `room_chains`, adding the row when there is none. */
-  #setColumn(
-    column: "chain" | "shared_generation",
-    roomId: Uint8Array,
-    member: string,
-    value: Uint8Array | number,
-  ): void {
-    prepared(
-      this.db,
-      `INSERT INTO room_chains (room_id, member, ${column}) VALUES (?, ?, ?)
-       ON CONFLICT (room_id, member) DO UPDATE SET ${column} = excluded.${column}`,
-    ).run(roomId, member, value);
   }
 }

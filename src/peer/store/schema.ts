@@ -284,4 +284,25 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 11,
+    sql: `
+      -- Compare-and-set for key material (compare_and_set.ts): a ratchet session or sender-key
+      -- chain is saved only while its row still has the version the new state was derived from,
+      -- so two processes on one profile cannot both use the same message key.
+      ALTER TABLE sessions ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE room_chains ADD COLUMN chain_version INTEGER NOT NULL DEFAULT 0;
+      -- When a session last decrypted a message (0: never; the peer may not hold it yet): two
+      -- sessions both in use converge on one (session_choice.ts).
+      ALTER TABLE sessions ADD COLUMN received_at INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 12,
+    sql: `
+      -- rooms.parent_list: the signed member list the current one replaced (NULL when unknown),
+      -- so a member can check and rank a list an admin signed concurrently with the current one.
+      ALTER TABLE rooms ADD COLUMN parent_list BLOB;
+    `,
+  },
 ];

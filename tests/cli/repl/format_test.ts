@@ -14,6 +14,18 @@ import type { SessionProtocol } from "../../../src/peer/store/contact_protocols.
 
 const plain = style(false);
 
+/** A direct message event, for the tests of how one is shown. */
+const HI_FROM_BOB = {
+  type: "message",
+  id: "01",
+  from: "bob",
+  to: "alice",
+  text: "hi",
+  keyChanged: false,
+  trusted: true,
+  via: "direct",
+} as const;
+
 Deno.test("colours only on a terminal without NO_COLOR", () => {
   assert.equal(useColor(true, undefined), true);
   assert.equal(useColor(true, ""), true);
@@ -29,17 +41,7 @@ Deno.test("text from others cannot move the cursor or reorder the line", () => {
 });
 
 Deno.test("events become one line each (the key change loudly)", () => {
-  const message = formatEvent({
-    type: "message",
-    id: "01",
-    from: "bob",
-    to: "alice",
-    text: "hi",
-    sentAt: Date.now(),
-    keyChanged: false,
-    trusted: true,
-    via: "direct",
-  }, plain);
+  const message = formatEvent({ ...HI_FROM_BOB, sentAt: Date.now() }, plain);
   assert.match(message!, /^\[\d\d:\d\d\] bob: hi$/);
   assert.equal(
     formatEvent({ type: "delivered", id: "01", to: "bob" }, plain),
@@ -161,6 +163,18 @@ Deno.test("chat lines: yours with its recipient, /me, several lines indented, a 
   );
   assert.equal(dateLine(at, plain), "--- Tuesday, 2025-06-03 ---");
   assert.equal(messageBody("a\r\nb"), "a\n    b");
+});
+
+Deno.test("a message whose send time was far off carries its note on a second line", () => {
+  const message = formatEvent({
+    ...HI_FROM_BOB,
+    sentAt: Date.now(),
+    clockNote: "the sender's clock said 2031-01-01T00:00:00.000Z, over 24 h ahead",
+  }, plain);
+  assert.match(
+    message!,
+    /^\[\d\d:\d\d\] bob: hi\n {2}! shown as it arrived: bob's message — the sender's clock said 2031-/,
+  );
 });
 
 Deno.test("an X3DH session is said plainly, a downgrade loudly; /verify names the key agreement", () => {

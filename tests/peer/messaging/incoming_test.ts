@@ -116,14 +116,18 @@ async function setup(
       now: () => NOW,
       emit: () => {},
     });
-    /** Seals `text` (of `kind`) for bob, as the sender's outbox would; `messageId` when given. */
+    /**
+     * Seals `text` (of `kind`) for bob, as the sender's outbox would; `messageId` when given;
+     * claiming to be sent at `sentAt` (the sender's clock).
+     */
     const seal = async (
       text: string,
       kind = "",
       payload = new Uint8Array(0),
       messageId = newMessageId(),
+      sentAt = NOW,
     ) => {
-      const content = Content.encode({ from: name, text, sentAt: BigInt(NOW), kind, payload });
+      const content = Content.encode({ from: name, text, sentAt: BigInt(sentAt), kind, payload });
       stores.outbox.add({
         messageId,
         recipient: "bob",
@@ -328,4 +332,27 @@ Deno.test("incoming: an envelope for a session bob lost is answered SESSION_RESE
     t.alicePeer.publicKey!.raw,
     "its sender is to be asked to reset",
   );
+});
+
+Deno.test("incoming: a send time far ahead is not sorted by: shown at arrival, with a note", async () => {
+  const t = await setup();
+  const future = NOW + 3 * 365 * 24 * 60 * 60 * 1000;
+  const { envelope } = await t.seal(
+    "from the future",
+    "",
+    new Uint8Array(0),
+    newMessageId(),
+    future,
+  );
+  assert.equal((await t.incoming.onEnvelope(envelope, t.alicePeer)).result, Ack.Result.DELIVERED);
+  const event = t.events[0];
+  assert.equal(event?.type, "message");
+  assert.equal(event.type === "message" && event.sentAt, NOW, "shown at the time it arrived");
+  assert.match(event.type === "message" && event.clockNote || "", /2026-.*, over 24 h ahead/);
+  assert.equal(t.bob.history.recent("alice", 10)[0]?.sentAt, NOW, "sorted by the time it arrived");
+  const plain = await t.seal("on time", "", new Uint8Array(0), newMessageId(), NOW - 1000);
+  await t.incoming.onEnvelope(plain.envelope, t.alicePeer);
+  const second = t.events[1];
+  assert.equal(second?.type === "message" && second.sentAt, NOW - 1000);
+  assert.equal(second?.type === "message" && "clockNote" in second, false);
 });

@@ -119,7 +119,8 @@ Deno.test("commitReceived: a new X3DH session from a contact that had PQXDH befo
       decrypted: {
         plaintext: Uint8Array.of(1),
         protocol: "x3dh" as const,
-        session: received.decrypted.session,
+        // A new session: its own id (the same one again would be a stale insert).
+        session: { ...received.decrypted.session, sessionId: new Uint8Array(16).fill(6) },
       },
     };
     assert.deepEqual(commitReceived(s, x3dh), { downgraded: true });

@@ -11,6 +11,7 @@ import {
   sealEnvelope,
 } from "../../../src/crypto/envelope.ts";
 import { PrekeyKind } from "../../../src/crypto/prekeys.ts";
+import { toHex } from "../../../src/crypto/bytes.ts";
 import { safetyNumber } from "../../../src/crypto/safety_number.ts";
 import {
   type Decrypted,
@@ -264,6 +265,33 @@ Deno.test("SessionManager.exclusive runs the tasks for one peer one at a time, i
   const failed = alice.manager.exclusive(key, () => Promise.reject(new RangeError("boom")));
   await assert.rejects(failed, RangeError);
   assert.equal(await alice.manager.exclusive(key, () => Promise.resolve("next")), "next");
+});
+
+Deno.test("SessionManager: two sides that start sessions at once and keep sending at once converge on one", async () => {
+  const alice = await side("alice");
+  const bob = await side("bob");
+  const used: [string, string][] = [];
+  for (let round = 0; round < 4; round++) {
+    const now = NOW + round * 1000;
+    // Both send before either receives the other's message.
+    const fromAlice = await send(alice, bob, `a${round}`, { now });
+    const fromBob = await send(bob, alice, `b${round}`, { now });
+    assert.equal(
+      (await receive(bob, alice, fromAlice.bytes, { now: now + 500 })).text,
+      `a${round}`,
+    );
+    assert.equal((await receive(alice, bob, fromBob.bytes, { now: now + 500 })).text, `b${round}`);
+    used.push([
+      toHex(fromAlice.encrypted.session.sessionId),
+      toHex(fromBob.encrypted.session.sessionId),
+    ]);
+  }
+  const [first, second, third, fourth] = used;
+  assert.notEqual(first![0], first![1], "both started a session of their own");
+  assert.notEqual(second![0], second![1], "each answered on the other's: they cross");
+  assert.equal(third![0], third![1], "both now hold both, and send with the same one");
+  assert.deepEqual(fourth, third, "and stay on it");
+  assert.equal(third![0], [first![0], first![1]].sort()[0], "the one with the lower id");
 });
 
 Deno.test("SessionManager: PQXDH when the bundle has KEM prekeys; the one-time KEM prekey serves one session, then the last-resort one is used", async () => {

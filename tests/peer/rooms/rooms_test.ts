@@ -57,6 +57,7 @@ async function invitation(): Promise<Uint8Array> {
       { username: "bob", identityKey: bobIdentity.publicKey.raw },
     ],
     issuedAt: NOW,
+    previous: new Uint8Array(0),
   };
   return listUpdate(await signMemberList(aliceSigner, "alice", list));
 }

@@ -1,8 +1,11 @@
 /**
- * The session cap: per (username, identity key), so a changed, untrusted key (a rogue rendezvous
- * certifying its own key for bob) cannot evict bob's live sessions by starting many of its own.
+ * The sessions table: its compare-and-set across two connections to one peer.db (two processes),
+ * and the session cap — per (username, identity key), so a changed, untrusted key (a rogue
+ * rendezvous certifying its own key for bob) cannot evict bob's live sessions by starting many of
+ * its own.
  */
 import assert from "node:assert/strict";
+import { StaleStateError } from "../../../src/peer/store/compare_and_set.ts";
 import { ContactStore } from "../../../src/peer/store/contacts.ts";
 import {
   MAX_SESSIONS_PER_KEY,
@@ -11,6 +14,7 @@ import {
 } from "../../../src/peer/store/ratchet_sessions.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { openDatabase } from "../../../src/store/database.ts";
+import { withTwoConnections } from "./two_processes.ts";
 
 const NOW = 1_700_000_000_000;
 const BOB = new Uint8Array(32).fill(1);
@@ -58,5 +62,46 @@ Deno.test("RatchetSessionStore: each key keeps its most recent sessions; others'
   sessions.save(session(BOB, 7));
   assert.equal(sessions.list("bob", OTHER).length, 0);
   assert.equal(sessions.list("bob", BOB).length, MAX_SESSIONS_PER_KEY);
+  db.close();
+});
+
+Deno.test("sessions: a save derived from a version the row no longer has is refused", async () => {
+  await withTwoConnections((one, two) => {
+    const a = new RatchetSessionStore(one);
+    const b = new RatchetSessionStore(two);
+    const fresh = {
+      username: "bob",
+      sessionId: Uint8Array.of(1),
+      identityKey: Uint8Array.of(2),
+      state: Uint8Array.of(0),
+      updatedAt: 1,
+    };
+    a.save(fresh);
+    assert.throws(() => b.save(fresh), StaleStateError, "a new session is inserted once");
+    const [readByA] = a.list("bob", fresh.identityKey);
+    const [readByB] = b.list("bob", fresh.identityKey);
+    a.save({ ...readByA!, state: Uint8Array.of(1), updatedAt: 2 });
+    assert.throws(
+      () => b.save({ ...readByB!, state: Uint8Array.of(9), updatedAt: 2 }),
+      StaleStateError,
+    );
+    const [stored] = b.list("bob", fresh.identityKey);
+    assert.deepEqual(stored!.state, Uint8Array.of(1));
+    b.save({ ...stored!, state: Uint8Array.of(2), updatedAt: 3 });
+    assert.deepEqual(a.list("bob", fresh.identityKey)[0]!.state, Uint8Array.of(2));
+  });
+});
+
+Deno.test("RatchetSessionStore: a new session the peer started marks the others not in use", () => {
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  const sessions = new RatchetSessionStore(db);
+  sessions.save({ ...session(BOB, 1), receivedAt: NOW + 1 });
+  sessions.save(session(BOB, 2)); // ours, never decrypted: changes nothing
+  assert.equal(sessions.list("bob", BOB).find((s) => s.sessionId[0] === 1)!.receivedAt, NOW + 1);
+  sessions.save({ ...session(BOB, 3), receivedAt: NOW + 3 }); // the peer started afresh
+  assert.deepEqual(
+    sessions.list("bob", BOB).map((s) => [s.sessionId[0], s.receivedAt]),
+    [[3, NOW + 3], [2, 0], [1, 0]],
+  );
   db.close();
 });
