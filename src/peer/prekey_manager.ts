@@ -81,7 +81,7 @@ export class PrekeyManager {
       const [fresh] = await this.#createKem(PrekeyKind.KemLastResort, 1, now);
       lastResort = fresh!;
     }
-    this.#keys.deleteOlderThan(PrekeyKind.Signed, now - SIGNED_PREKEY_GRACE_MS);
+    this.#keys.deleteReplacedBefore(PrekeyKind.Signed, now - SIGNED_PREKEY_GRACE_MS);
     this.#keys.deleteOlderThan(PrekeyKind.OneTime, now - ONE_TIME_MAX_AGE_MS);
     this.#kemKeys.deleteReplacedBefore(PrekeyKind.KemLastResort, now - SIGNED_PREKEY_GRACE_MS);
     this.#kemKeys.deleteCreatedBefore(PrekeyKind.KemOneTime, now - ONE_TIME_MAX_AGE_MS);

@@ -217,3 +217,23 @@ Deno.test("PrekeyManager: only the one-time KEM keys lost also replaces both poo
     t.db.close();
   }
 });
+
+Deno.test("PrekeyManager: a replaced signed prekey answers for the grace period after its replacement, not after its creation", async () => {
+  const t = await setup();
+  const rendezvous = new FakeRendezvous();
+  try {
+    await t.manager.publish(rendezvous.upload, NOW);
+    const first = rendezvous.uploads[0]!.signedPrekey!;
+    const rotatedAt = NOW + SIGNED_PREKEY_ROTATION_MS;
+    await t.manager.publish(rendezvous.upload, rotatedAt);
+    assert.notEqual(rendezvous.uploads.at(-1)!.signedPrekey!.id, first.id, "rotated");
+    // Created 3 weeks ago, replaced 2 weeks ago less a moment: a late first message still opens.
+    await t.manager.publish(rendezvous.upload, rotatedAt + SIGNED_PREKEY_GRACE_MS - 1);
+    assert.ok(t.ownKeys.get(PrekeyKind.Signed, first.id), "kept two weeks after its replacement");
+    await t.manager.publish(rendezvous.upload, rotatedAt + SIGNED_PREKEY_GRACE_MS + 1);
+    assert.equal(t.ownKeys.get(PrekeyKind.Signed, first.id), undefined, "then deleted");
+    assert.ok(t.ownKeys.newest(PrekeyKind.Signed), "the current one is never deleted");
+  } finally {
+    t.db.close();
+  }
+});

@@ -108,6 +108,22 @@ export class OwnKeyStore {
     return Number(result.changes);
   }
 
+  /**
+   * Deletes keys of `kind` that a newer key replaced before `before` — a key is replaced when the
+   * next one is created — so a replaced key lives on for the whole grace period after its
+   * replacement, not after its own creation. The newest key is never deleted. Returns how many.
+   */
+  deleteReplacedBefore(kind: PrekeyKind, before: number): number {
+    const result = prepared(
+      this.db,
+      `DELETE FROM own_keys AS old WHERE old.kind = ? AND EXISTS (
+         SELECT 1 FROM own_keys AS next
+         WHERE next.kind = old.kind AND next.created_at > old.created_at AND next.created_at < ?
+       )`,
+    ).run(kind, before);
+    return Number(result.changes);
+  }
+
   /** How many keys of `kind` are stored. */
   count(kind: PrekeyKind): number {
     const row = selectOne<{ n: number }>(
