@@ -11,7 +11,7 @@ import { generateKemKeyPair, type KemKeyPairSource } from "../crypto/kem.ts";
 import { PrekeyKind, signPrekey } from "../crypto/prekeys.ts";
 import { generateX25519KeyPair, type X25519KeyPair } from "../crypto/primitives.ts";
 import { MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD } from "../protocol/limits.ts";
-import { transaction } from "../store/database.ts";
+import { checkpointWal, transaction } from "../store/database.ts";
 import { type OwnKey, type OwnKeyStore, publicForm } from "./store/own_keys.ts";
 import {
   type KemPrekeyKind,
@@ -85,6 +85,7 @@ export class PrekeyManager {
     this.#keys.deleteOlderThan(PrekeyKind.OneTime, now - ONE_TIME_MAX_AGE_MS);
     this.#kemKeys.deleteReplacedBefore(PrekeyKind.KemLastResort, now - SIGNED_PREKEY_GRACE_MS);
     this.#kemKeys.deleteCreatedBefore(PrekeyKind.KemOneTime, now - ONE_TIME_MAX_AGE_MS);
+    checkpointWal(this.db); // the deleted private keys leave the WAL too
     const longTerm = { identityDhKey: publicForm(identityDh), signedPrekey: publicForm(signed) };
     const lastResortPrekey = publicKemForm(lastResort);
     let left = await upload({

@@ -12,7 +12,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { loadOrCreateNodeKey } from "../net/node_key.ts";
 import { dataHome, dataHomeHint } from "./data_home.ts";
-import { openPrivateDatabase } from "../store/database.ts";
+import { checkpointWal, openPrivateDatabase } from "../store/database.ts";
 import { PEER_MIGRATIONS } from "./store/schema.ts";
 import {
   describeProblems,
@@ -82,7 +82,10 @@ export async function openProfileFiles(dir: string): Promise<Profile> {
     peerId: peerIdFromPrivateKey(identity),
     db,
     storageKey,
-    close: () => db.close(),
+    close: () => {
+      checkpointWal(db); // nothing deleted stays readable in peer.db-wal
+      db.close();
+    },
   };
 }
 

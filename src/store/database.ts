@@ -26,6 +26,9 @@ export function openDatabase(path: string, migrations: readonly Migration[]): Da
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("PRAGMA busy_timeout = 5000");
+    // Deleted rows (used one-time prekeys, old chain keys, acknowledged mail) are overwritten,
+    // not left readable in free pages; checkpointWal moves the WAL's copies out too.
+    db.exec("PRAGMA secure_delete = ON");
     migrate(db, migrations);
   } catch (err: unknown) {
     db.close();
@@ -130,4 +133,13 @@ export function selectAll<T extends RowShape<T>>(
   ...params: SQLInputValue[]
 ): T[] {
   return prepared(db, sql).all(...params) as T[];
+}
+
+/**
+ * Writes the WAL into the database and truncates it, so that what secure_delete overwrote is not
+ * still readable in the WAL file (key material deleted since the last checkpoint). Cheap when
+ * little changed; call it after deleting keys and before closing.
+ */
+export function checkpointWal(db: DatabaseSync): void {
+  db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
