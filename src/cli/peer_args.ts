@@ -1,5 +1,6 @@
 /** The flags every peer command shares (--user, --profile, --rendezvous): pure parsing. */
 import { UsageError } from "../errors.ts";
+import { parseFlags } from "./parse.ts";
 import { parseMultiaddr } from "../net/address.ts";
 import { defaultProfileDir } from "../peer/profile.ts";
 import { normalizeUsername } from "../protocol/username.ts";
@@ -209,4 +210,18 @@ export function checkText(command: string, text: string): string {
     );
   }
   return text;
+}
+
+/**
+ * Parses the arguments of a command that takes only the shared flags (chat, register).
+ * @throws UsageError for unknown flags, a missing or bad --user, or a bad --rendezvous.
+ */
+export function parseOnlyPeerArgs(
+  command: string,
+  args: readonly string[],
+  env: Env,
+): { readonly help: true } | (PeerArgs & { readonly help: false }) {
+  const { values } = parseFlags(command, args, PEER_FLAGS);
+  if (values.help) return { help: true };
+  return { help: false, ...parsePeerArgs(command, values, env) };
 }

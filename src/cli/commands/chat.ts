@@ -9,15 +9,8 @@ import type { Command, CommandContext, Parsed } from "../command.ts";
 import { EXIT } from "../io.ts";
 import { LocalRendezvousHost } from "../../embedded/takeover.ts";
 import { pinnedRendezvous } from "../../peer/rendezvous_link.ts";
-import {
-  type Env,
-  parsePeerArgs,
-  PEER_FLAGS,
-  PEER_FLAGS_HELP,
-  type PeerArgs,
-} from "../peer_args.ts";
+import { type Env, parseOnlyPeerArgs, PEER_FLAGS_HELP, type PeerArgs } from "../peer_args.ts";
 import { type CliPeer, startCliPeer } from "../start_peer.ts";
-import { parseFlags } from "../parse.ts";
 import { REPL_HELP, REPL_KEYS, type ReplHandle, startRepl } from "../repl/repl.ts";
 import { AwayRecorder, awayReport } from "../repl/away.ts";
 import { formatEvent, style, useColor } from "../repl/format.ts";
@@ -63,9 +56,7 @@ export type ChatArgs = Parsed<PeerArgs>;
  * @throws UsageError for unknown flags, a missing or bad --user, or a bad --rendezvous.
  */
 export function parseChatArgs(args: readonly string[], env: Env): ChatArgs {
-  const { values } = parseFlags("chat", args, PEER_FLAGS);
-  if (values.help) return { help: true };
-  return { help: false, ...parsePeerArgs("chat", values, env) };
+  return parseOnlyPeerArgs("chat", args, env);
 }
 
 /** `tincan chat`: runs the chat until the user quits (/quit, Ctrl-C, Ctrl-D or SIGTERM). */

@@ -1,15 +1,8 @@
 /** `tincan register`: create the account at a rendezvous, bound to this profile's identity. */
 import type { Command, Parsed } from "../command.ts";
 import { EXIT } from "../io.ts";
-import {
-  type Env,
-  parsePeerArgs,
-  PEER_FLAGS,
-  PEER_FLAGS_HELP,
-  type PeerArgs,
-} from "../peer_args.ts";
+import { type Env, parseOnlyPeerArgs, PEER_FLAGS_HELP, type PeerArgs } from "../peer_args.ts";
 import { startCliPeer } from "../start_peer.ts";
-import { parseFlags } from "../parse.ts";
 
 /** `tincan register --help`. */
 export const REGISTER_HELP =
@@ -30,9 +23,7 @@ export type RegisterArgs = Parsed<PeerArgs>;
  * @throws UsageError for unknown flags, a missing or bad --user, or a bad --rendezvous.
  */
 export function parseRegisterArgs(args: readonly string[], env: Env): RegisterArgs {
-  const { values } = parseFlags("register", args, PEER_FLAGS);
-  if (values.help) return { help: true };
-  return { help: false, ...parsePeerArgs("register", values, env) };
+  return parseOnlyPeerArgs("register", args, env);
 }
 
 /** `tincan register`: registers (or logs in to check an existing registration) and logs out. */
