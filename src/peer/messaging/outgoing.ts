@@ -11,7 +11,6 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { PeerId } from "@libp2p/interface";
-import { openAtRest, sealAtRest } from "../../crypto/at_rest.ts";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
 import { newMessageId } from "../../crypto/envelope.ts";
 import { StatementError } from "../../crypto/statements.ts";
@@ -24,7 +23,7 @@ import { Content } from "../../proto/chat.ts";
 import { transaction } from "../../store/database.ts";
 import type { ResolvedUser } from "../directory.ts";
 import type { MessageIdHex, PeerEvent } from "../events.ts";
-import { bodyContext } from "../store/body_context.ts";
+import { openOutboxBody, sealOutgoingBody } from "../store/outbox_body.ts";
 import type { ContactStore } from "../store/contacts.ts";
 import { type HistoryStore, keptInHistory } from "../store/history.ts";
 import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
@@ -205,28 +204,19 @@ export class Outgoing {
     });
     if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
     if (quiet) this.#quiet.add(toHex(messageId));
-    const outboxBody = await sealAtRest(
-      stores.storageKey,
-      content,
-      bodyContext("outbox", messageId),
-    );
-    const historyBody = await sealAtRest(
-      stores.storageKey,
-      content,
-      bodyContext("history", messageId),
-    );
+    const body = await sealOutgoingBody(stores.storageKey, content, messageId);
     const held = stores.contacts.get(to)?.pendingKey !== undefined;
     transaction(stores.db, () => {
       stores.outbox.add({
         messageId,
         recipient: to,
-        body: outboxBody,
+        body,
         status: held ? "held" : "pending",
         createdAt: now,
       });
       if (keptInHistory(kind)) {
         stores.history.add(
-          { messageId, peer: to, outgoing: true, sentAt: now, body: historyBody },
+          { messageId, peer: to, outgoing: true, sentAt: now, body },
           now,
         );
       }
@@ -327,7 +317,8 @@ export class Outgoing {
     if (noRoute && mail?.isOnline(to) && attempt < ONLINE_WITHOUT_ADDRESSES_RETRIES) {
       return { retry: true, why: `${to} is online but has not announced its addresses yet` };
     }
-    let unreachable = mail !== undefined && noRoute;
+    const unreachable = mail !== undefined && noRoute;
+    const sends: { entry: OutboxEntry; envelope: Uint8Array; sent: Promise<void> }[] = [];
     for (const entry of entries) {
       let envelope = entry.envelope;
       if (envelope === undefined) {
@@ -352,14 +343,22 @@ export class Outgoing {
       }
       const sentOn = this.#sentOn.get(id);
       if (sentOn !== undefined && sentOn === links.current(user.peerId)) continue;
+      // Not awaited one by one: the envelopes encrypted while a frame is being written go
+      // together in the next frame (chat_links.ts). A failure is handled below, in order.
+      const sent = links.send(user.peerId, envelope).then((link) => {
+        this.#sentOn.set(id, link);
+      });
+      sent.catch(() => {});
+      sends.push({ entry, envelope, sent });
+    }
+    for (const { entry, envelope, sent } of sends) {
       try {
-        this.#sentOn.set(id, await links.send(user.peerId, envelope));
+        await sent;
       } catch (err: unknown) {
         this.forget(to); // its addresses or key may have changed: ask the directory next time
         const why = `cannot reach ${to}: ${(err as Error).message}`;
         if (mail === undefined) return { retry: true, why };
         this.ports.log.debug(`${why}; mailing instead`);
-        unreachable = true;
         const mailed = await this.#mail(entry, envelope);
         if (mailed.retry) return mailed;
       }
@@ -535,11 +534,7 @@ export class Outgoing {
     this.#written.delete(id);
     if (written !== undefined) return written;
     try {
-      return await openAtRest(
-        stores.storageKey,
-        entry.body,
-        bodyContext("outbox", entry.messageId),
-      );
+      return await openOutboxBody(stores.storageKey, entry.body, entry.messageId);
     } catch (err: unknown) {
       this.#failAll(
         [entry],

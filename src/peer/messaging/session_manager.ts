@@ -162,11 +162,20 @@ export class SessionManager {
   /**
    * Decrypts an envelope from `peer` (whose signature the caller verified): with the session its
    * X3DH/PQXDH header names (creating it as responder if new), else with each session in turn.
+   * `unsaved` are sessions advanced by earlier messages of a batch and not committed yet: they
+   * stand in for their stored versions.
    * @throws UndecryptableError when no session decrypts it; the stored state is untouched.
    */
-  async decrypt(peer: Peer, envelope: Envelope, now: number): Promise<Decrypted> {
+  async decrypt(
+    peer: Peer,
+    envelope: Envelope,
+    now: number,
+    unsaved: readonly StoredSession[] = [],
+  ): Promise<Decrypted> {
     const message = { header: envelope.ratchetHeader, ciphertext: envelope.ciphertext };
-    const existing = this.sessions.list(peer.username, peer.identityKey);
+    const existing = this.sessions.list(peer.username, peer.identityKey).map((stored) =>
+      unsaved.find((s) => bytesEqual(s.sessionId, stored.sessionId)) ?? stored
+    );
     if (envelope.prekey) {
       const sessionId = await sessionIdOf(envelope.prekey.ephemeralKey);
       const known = existing.find((s) => bytesEqual(s.sessionId, sessionId));
