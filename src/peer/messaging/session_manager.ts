@@ -107,7 +107,8 @@ export class SessionManager {
   /**
    * Encrypts `plaintext` for `peer` with the session session_choice.ts picks, or a new one made
    * from `bundle()` (PQXDH as initiator, X3DH when the bundle has no KEM prekey) when there is
-   * none.
+   * none. `unsaved` is the session an earlier message of a batch advanced and that is not
+   * committed yet: it is used instead of the stored ones.
    * @throws X3dhError when the bundle's signatures do not verify; RatchetError when the session
    * cannot send.
    */
@@ -116,8 +117,9 @@ export class SessionManager {
     plaintext: Uint8Array,
     bundle: () => Promise<PqxdhBundle>,
     now: number,
+    unsaved?: StoredSession,
   ): Promise<Encrypted> {
-    let stored = sendingSession(this.sessions.list(peer.username, peer.identityKey));
+    let stored = unsaved ?? sendingSession(this.sessions.list(peer.username, peer.identityKey));
     let state: RatchetState;
     let protocol: HandshakeProtocol | undefined;
     if (stored === undefined) {

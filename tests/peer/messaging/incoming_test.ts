@@ -147,7 +147,38 @@ async function setup(
       };
       return { id: toHex(messageId), envelope: await encryptor.encrypt(entry, content, user) };
     };
-    return { peer: peerIdFromPrivateKey(key), publicKey: signer.publicKey, seal };
+    /** Seals `texts` for bob together, as one flush does (encryptAll). */
+    const sealAll = async (texts: readonly string[]) => {
+      const items = texts.map((text) => {
+        const messageId = newMessageId();
+        const content = Content.encode({ from: name, text, sentAt: BigInt(NOW) });
+        stores.outbox.add({
+          messageId,
+          recipient: "bob",
+          body: content,
+          status: "pending",
+          createdAt: NOW,
+        });
+        return { entry: stores.outbox.get(messageId)!, content };
+      });
+      const user = {
+        username: "bob",
+        identityKey: bobId,
+        standing: "trusted" as const,
+        expiresAt: NOW + 86_400_000,
+        peerId: peerIdOfKey(bobId),
+        addresses: [],
+      };
+      return await encryptor.encryptAll(items, user);
+    };
+    return {
+      peer: peerIdFromPrivateKey(key),
+      publicKey: signer.publicKey,
+      seal,
+      sealAll,
+      db: stores.db,
+      outbox: stores.outbox,
+    };
   };
   const alice = await sender("alice");
   const certifications: string[] = [];
@@ -185,12 +216,16 @@ async function setup(
   });
   const alicePeer = alice.peer;
   const seal = alice.seal;
+  const sealAll = alice.sealAll;
   return {
     incoming,
     sender,
     alicePeer,
     aliceKey: alice.publicKey,
     seal,
+    sealAll,
+    aliceDb: alice.db,
+    aliceOutbox: alice.outbox,
     bob,
     events,
     reports,
@@ -466,4 +501,24 @@ Deno.test("incoming: a frame of Acks settles only the messages it lists, in one 
   assert.deepEqual(t.bob.outbox.undelivered("alice").map((e) => toHex(e.messageId)), [
     toHex(ids[1]!),
   ], "the one not acknowledged is still to be resent");
+});
+
+Deno.test("incoming: messages encrypted together by the sender (one transaction) decrypt in order, as one frame", async () => {
+  const t = await setup();
+  const senderTransactions = countTransactions(t.aliceDb);
+  const texts = ["p", "q", "r", "s"];
+  const envelopes = await t.sealAll(texts); // a first session: X3DH, then three more on it
+  assert.equal(senderTransactions.count, 1, "the session once, every envelope, in one commit");
+  assert.equal(t.aliceOutbox.undelivered("bob").every((e) => e.envelope !== undefined), true);
+  const acks = await t.incoming.onEnvelopes(envelopes, t.alicePeer);
+  assert.deepEqual(acks.map((a) => a.result), texts.map(() => Ack.Result.DELIVERED));
+  assert.deepEqual(
+    t.events.flatMap((e) => e.type === "message" ? [e.text] : []),
+    texts,
+  );
+  const more = await t.sealAll(["t", "u"]); // on the stored session, which was saved once
+  assert.deepEqual(
+    (await t.incoming.onEnvelopes(more, t.alicePeer)).map((a) => a.result),
+    [Ack.Result.DELIVERED, Ack.Result.DELIVERED],
+  );
 });

@@ -80,10 +80,12 @@ function world(fakes: {
         storageKey: new Uint8Array(32).fill(7),
       },
       encryptor: {
-        encrypt(entry, content) {
-          const envelope = Uint8Array.of(...entry.messageId, content.length);
-          outbox.setEnvelope(entry.messageId, envelope, NOW);
-          return Promise.resolve(envelope);
+        encryptAll(items) {
+          return Promise.resolve(items.map(({ entry, content }) => {
+            const envelope = Uint8Array.of(...entry.messageId, content.length);
+            outbox.setEnvelope(entry.messageId, envelope, NOW);
+            return envelope;
+          }));
         },
       },
       resolver: {
