@@ -98,6 +98,8 @@ export async function runBench(
       batched: await benchMessageCosts(PLAN.messageCosts.messages, PLAN.messageCosts.batch),
     };
     sections.push(...messageSections(messages, costs));
+  }
+  if (wants("rooms")) {
     progress(
       `room fan-out: ${PLAN.rooms.members} members in ` +
         `${Math.ceil(PLAN.rooms.members / PLAN.rooms.perProcess)} processes (the room forms first)`,
