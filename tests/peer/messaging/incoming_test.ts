@@ -117,6 +117,26 @@ async function setup(
       now: () => NOW,
       emit: () => {},
     });
+    /** Bob as the sender's directory resolves him. */
+    const bobUser = {
+      username: "bob",
+      identityKey: bobId,
+      standing: "trusted" as const,
+      expiresAt: NOW + 86_400_000,
+      peerId: peerIdOfKey(bobId),
+      addresses: [],
+    };
+    /** Writes `content` to the sender's outbox as message `messageId`; returns the entry. */
+    const queued = (messageId: Uint8Array, content: Uint8Array) => {
+      stores.outbox.add({
+        messageId,
+        recipient: "bob",
+        body: content,
+        status: "pending",
+        createdAt: NOW,
+      });
+      return { entry: stores.outbox.get(messageId)!, content };
+    };
     /**
      * Seals `text` (of `kind`) for bob, as the sender's outbox would; `messageId` when given;
      * claiming to be sent at `sentAt` (the sender's clock).
@@ -129,47 +149,15 @@ async function setup(
       sentAt = NOW,
     ) => {
       const content = Content.encode({ from: name, text, sentAt: BigInt(sentAt), kind, payload });
-      stores.outbox.add({
-        messageId,
-        recipient: "bob",
-        body: content,
-        status: "pending",
-        createdAt: NOW,
-      });
-      const entry = stores.outbox.get(messageId)!;
-      const user = {
-        username: "bob",
-        identityKey: bobId,
-        standing: "trusted" as const,
-        expiresAt: NOW + 86_400_000,
-        peerId: peerIdOfKey(bobId),
-        addresses: [],
-      };
-      return { id: toHex(messageId), envelope: await encryptor.encrypt(entry, content, user) };
+      const { entry } = queued(messageId, content);
+      return { id: toHex(messageId), envelope: await encryptor.encrypt(entry, content, bobUser) };
     };
     /** Seals `texts` for bob together, as one flush does (encryptAll). */
     const sealAll = async (texts: readonly string[]) => {
-      const items = texts.map((text) => {
-        const messageId = newMessageId();
-        const content = Content.encode({ from: name, text, sentAt: BigInt(NOW) });
-        stores.outbox.add({
-          messageId,
-          recipient: "bob",
-          body: content,
-          status: "pending",
-          createdAt: NOW,
-        });
-        return { entry: stores.outbox.get(messageId)!, content };
-      });
-      const user = {
-        username: "bob",
-        identityKey: bobId,
-        standing: "trusted" as const,
-        expiresAt: NOW + 86_400_000,
-        peerId: peerIdOfKey(bobId),
-        addresses: [],
-      };
-      return await encryptor.encryptAll(items, user);
+      const items = texts.map((text) =>
+        queued(newMessageId(), Content.encode({ from: name, text, sentAt: BigInt(NOW) }))
+      );
+      return await encryptor.encryptAll(items, bobUser);
     };
     return {
       peer: peerIdFromPrivateKey(key),
