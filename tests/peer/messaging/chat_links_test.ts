@@ -15,6 +15,7 @@ import { FramedStream } from "../../../src/net/framed.ts";
 import { Ack, ChatFrame } from "../../../src/proto/chat.ts";
 import {
   CHAT_FRAME_VERSION,
+  MAX_ACK_REASON_LENGTH,
   MAX_CHAT_FRAME_BYTES,
   MAX_ENVELOPES_PER_FRAME,
 } from "../../../src/protocol/limits.ts";
@@ -260,3 +261,33 @@ Deno.test("chat links: a frame of the old single-envelope format (or any other v
 });
 
 type Raw = Awaited<ReturnType<typeof rawStream>>;
+
+Deno.test("chat links: an Ack's reason is cut to MAX_ACK_REASON_LENGTH, so a frame of Acks stays in bounds", async () => {
+  const node = network();
+  const [a, b] = [await peerId(), await peerId()];
+  const alice = new ChatLinks(node(a), logger("test:alice"));
+  const bob = new ChatLinks(node(b), logger("test:bob"));
+  const aliceSeen = recorder();
+  const reasons: string[] = [];
+  await alice.start({
+    ...aliceSeen.handlers,
+    onAcks: (acks) => reasons.push(...acks.map((x) => x.reason)),
+  });
+  await bob.start({
+    ...recorder().handlers,
+    onEnvelopes: (frame) =>
+      Promise.resolve(frame.map((bytes) => ({
+        messageId: bytes,
+        result: Ack.Result.REJECTED,
+        reason: "x".repeat(5000),
+      }))),
+  });
+  try {
+    await alice.send(b, Uint8Array.of(7));
+    await until("the refusal", () => reasons.length === 1);
+    assert.equal(reasons[0], "x".repeat(MAX_ACK_REASON_LENGTH));
+  } finally {
+    await alice.close();
+    await bob.close();
+  }
+});
