@@ -9,6 +9,7 @@ export const SECTIONS = [
   "discover",
   "memory",
   "messages",
+  "rooms",
   "mailbox",
   "files",
   "primitives",

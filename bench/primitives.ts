@@ -1,9 +1,11 @@
 // deno-lint-ignore-file no-console
 /**
- * Micro-benchmark of the per-message primitives: WebCrypto against @noble, one operation at a
- * time on one core, as the ratchet uses them (a fresh key for every HMAC and AES-GCM call, so the
- * WebCrypto side pays its key import each time). Run: `deno run bench/primitives.ts`.
+ * Micro-benchmark of the per-message primitives: WebCrypto against @noble (and node:crypto for
+ * AES-GCM), one operation at a time on one core, as the ratchet uses them (a fresh key for every
+ * HMAC and AES-GCM call, so the WebCrypto side pays its key import each time).
+ * Run: `deno run bench/primitives.ts`.
  */
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { ed25519, x25519 as nobleX25519 } from "@noble/curves/ed25519.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
@@ -15,6 +17,8 @@ export interface Row {
   readonly op: string;
   readonly webcryptoOpsPerSec: number;
   readonly nobleOpsPerSec: number;
+  /** node:crypto, for the operations it offers. */
+  readonly nodeOpsPerSec?: number;
   readonly ratio: number;
 }
 
@@ -44,7 +48,7 @@ export async function opsPerSecond(op: Op, seconds: number): Promise<number> {
   return ops / ((now - start) / 1000);
 }
 
-async function pairs(): Promise<Array<[string, Op, Op]>> {
+async function pairs(): Promise<Array<[string, Op, Op, Op?]>> {
   const message = random(MESSAGE_BYTES);
   const key32 = random(32);
   const nonce = random(12);
@@ -128,6 +132,10 @@ async function pairs(): Promise<Array<[string, Op, Op]>> {
         return await subtle.encrypt({ name: "AES-GCM", iv: nonce }, key, message);
       },
       () => gcm(key32, nonce).encrypt(message),
+      () => {
+        const cipher = createCipheriv("aes-256-gcm", key32, nonce, { authTagLength: 16 });
+        return [cipher.update(message), cipher.final(), cipher.getAuthTag()];
+      },
     ],
     [
       "AES-256-GCM open 100 B (fresh key)",
@@ -136,6 +144,11 @@ async function pairs(): Promise<Array<[string, Op, Op]>> {
         return await subtle.decrypt({ name: "AES-GCM", iv: nonce }, key, aesCiphertext);
       },
       () => gcm(key32, nonce).decrypt(aesCiphertext),
+      () => {
+        const decipher = createDecipheriv("aes-256-gcm", key32, nonce, { authTagLength: 16 });
+        decipher.setAuthTag(aesCiphertext.subarray(MESSAGE_BYTES));
+        return [decipher.update(aesCiphertext.subarray(0, MESSAGE_BYTES)), decipher.final()];
+      },
     ],
   ];
 }
@@ -143,13 +156,14 @@ async function pairs(): Promise<Array<[string, Op, Op]>> {
 /** Measures every per-message primitive with WebCrypto and with @noble, `seconds` each side. */
 export async function benchPrimitives(seconds = 1): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const [op, webcrypto, noble] of await pairs()) {
+  for (const [op, webcrypto, noble, node] of await pairs()) {
     const webcryptoOpsPerSec = await opsPerSecond(webcrypto, seconds);
     const nobleOpsPerSec = await opsPerSecond(noble, seconds);
     rows.push({
       op,
       webcryptoOpsPerSec,
       nobleOpsPerSec,
+      ...(node === undefined ? {} : { nodeOpsPerSec: await opsPerSecond(node, seconds) }),
       ratio: webcryptoOpsPerSec / nobleOpsPerSec,
     });
   }
@@ -158,11 +172,12 @@ export async function benchPrimitives(seconds = 1): Promise<Row[]> {
 
 /** The rows as a plain-text table. */
 export function formatRows(rows: readonly Row[]): string {
-  const header = ["operation", "WebCrypto ops/s", "noble ops/s", "WebCrypto/noble"];
+  const header = ["operation", "WebCrypto ops/s", "noble ops/s", "node ops/s", "WebCrypto/noble"];
   const body = rows.map((r) => [
     r.op,
     Math.round(r.webcryptoOpsPerSec).toString(),
     Math.round(r.nobleOpsPerSec).toString(),
+    r.nodeOpsPerSec === undefined ? "-" : Math.round(r.nodeOpsPerSec).toString(),
     r.ratio.toFixed(2),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));

@@ -38,7 +38,7 @@ export const PLAN = {
   discover: { registered: 100, limit: 10, clients: [1, 4] },
   memory: { batch: 50, timeoutMs: 5 * 60_000 },
   messages: { warmup: 30, roundTrips: 300, pipelinedTimeoutMs: 120_000 },
-  messageCosts: { messages: 500 },
+  messageCosts: { messages: 512, batch: 32 },
   rooms: {
     members: 50,
     perProcess: 10,
@@ -88,9 +88,18 @@ export async function runBench(
       `chat messages: ${plan.roundTrips} round trips, ${plan.pipelined} pipelined, raw echo`,
     );
     const messages = await benchMessages(plan);
-    progress(`per-message costs in isolation (${PLAN.messageCosts.messages} messages)`);
-    const costs = await benchMessageCosts(PLAN.messageCosts.messages);
+    progress(
+      `per-message costs in isolation (${PLAN.messageCosts.messages} messages, 1 and ` +
+        `${PLAN.messageCosts.batch} per frame)`,
+    );
+    const costs = {
+      batch: PLAN.messageCosts.batch,
+      single: await benchMessageCosts(PLAN.messageCosts.messages, 1),
+      batched: await benchMessageCosts(PLAN.messageCosts.messages, PLAN.messageCosts.batch),
+    };
     sections.push(...messageSections(messages, costs));
+  }
+  if (wants("rooms")) {
     progress(
       `room fan-out: ${PLAN.rooms.members} members in ` +
         `${Math.ceil(PLAN.rooms.members / PLAN.rooms.perProcess)} processes (the room forms first)`,

@@ -1,11 +1,13 @@
 /**
  * Thin, length-checked wrappers over the primitives the end-to-end layer uses.
  *
- * X25519, Ed25519 and AES-256-GCM run on WebCrypto; ChaCha20-Poly1305 (bulk file data only) on
- * node:crypto, which bench/files.ts measured faster than WebCrypto's AES-GCM for 1 MiB chunks;
- * HMAC-SHA-256, HKDF-SHA-256 and SHA-512 run on @noble/hashes, which bench/primitives.ts measured 3-7x faster than WebCrypto for the small,
- * fresh-key inputs of a ratchet (WebCrypto pays an async key import on every call). AES stays on
- * WebCrypto although noble's is ~1.5-2x faster: noble's AES uses T-tables, which leak timing.
+ * X25519 and Ed25519 run on WebCrypto; AES-256-GCM (ratchet messages, bodies at rest) and
+ * ChaCha20-Poly1305 (bulk file data only) on node:crypto: bench/files.ts measured it faster than
+ * WebCrypto's AES-GCM for 1 MiB chunks, and bench/primitives.ts 2-4x faster for the 100-byte,
+ * fresh-key seals of a ratchet (synchronous: no key import, no trip through the op queue; the
+ * RustCrypto AES behind it is constant-time). HMAC-SHA-256, HKDF-SHA-256 and SHA-512 run on
+ * @noble/hashes, which bench/primitives.ts measured 3-7x faster than WebCrypto for the small,
+ * fresh-key inputs of a ratchet. noble's AES is not used: it uses T-tables, which leak timing.
  *
  * Keys are plain bytes so that sessions serialize trivially: an X25519 key pair is its raw
  * 32-byte private scalar and its raw 32-byte public u-coordinate.
@@ -162,27 +164,23 @@ export function sha512(data: Uint8Array): Uint8Array {
   return nobleSha512(data);
 }
 
-async function aesKey(key: Uint8Array, usage: KeyUsage): Promise<CryptoKey> {
-  checkLength("an AES-256 key", key, AES_KEY_BYTES);
-  return await subtle.importKey("raw", own(key), "AES-GCM", false, [usage]);
-}
-
 /**
- * AES-256-GCM encryption. Output layout: `ciphertext ‖ tag`, where the ciphertext is as long as
- * the plaintext and the tag is 16 bytes; the nonce is NOT included. Never seal twice under the
- * same key and nonce: the ratchet derives both from a one-use message key.
+ * AES-256-GCM encryption, on node:crypto (synchronous; the Promise is kept for callers). Output
+ * layout: `ciphertext ‖ tag`, where the ciphertext is as long as the plaintext and the tag is 16
+ * bytes; the nonce is NOT included. Never seal twice under the same key and nonce: the ratchet
+ * derives both from a one-use message key.
  * @throws RangeError when the key is not 32 bytes or the nonce not 12.
  */
+// deno-lint-ignore require-await -- async so that bad lengths reject, as WebCrypto's did
 export async function aesGcmSeal(
   key: Uint8Array,
   nonce: Uint8Array,
   plaintext: Uint8Array,
   associatedData: Uint8Array,
 ): Promise<Uint8Array> {
+  checkLength("an AES-256 key", key, AES_KEY_BYTES);
   checkLength("an AES-GCM nonce", nonce, NONCE_BYTES);
-  const cryptoKey = await aesKey(key, "encrypt");
-  const params = { name: "AES-GCM", iv: own(nonce), additionalData: own(associatedData) };
-  return new Uint8Array(await subtle.encrypt(params, cryptoKey, own(plaintext)));
+  return aeadSeal("aes-256-gcm", key, nonce, plaintext, associatedData);
 }
 
 /**
@@ -190,23 +188,19 @@ export async function aesGcmSeal(
  * @throws RangeError when the key is not 32 bytes, the nonce not 12 or `sealed` is shorter than
  * a tag; DecryptionError when authentication fails.
  */
+// deno-lint-ignore require-await -- async so that failures reject, as WebCrypto's did
 export async function aesGcmOpen(
   key: Uint8Array,
   nonce: Uint8Array,
   sealed: Uint8Array,
   associatedData: Uint8Array,
 ): Promise<Uint8Array> {
+  checkLength("an AES-256 key", key, AES_KEY_BYTES);
   checkLength("an AES-GCM nonce", nonce, NONCE_BYTES);
   if (sealed.length < TAG_BYTES) {
     throw new RangeError(`AES-GCM input must hold a ${TAG_BYTES}-byte tag, got ${sealed.length}`);
   }
-  const cryptoKey = await aesKey(key, "decrypt");
-  const params = { name: "AES-GCM", iv: own(nonce), additionalData: own(associatedData) };
-  try {
-    return new Uint8Array(await subtle.decrypt(params, cryptoKey, own(sealed)));
-  } catch (err: unknown) {
-    throw new DecryptionError("AES-GCM authentication failed", { cause: err });
-  }
+  return aeadOpen("aes-256-gcm", key, nonce, sealed, associatedData);
 }
 
 /**
@@ -221,15 +215,7 @@ export function chacha20Poly1305Seal(
   associatedData: Uint8Array,
 ): Uint8Array {
   checkChachaKeyAndNonce(key, nonce);
-  const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(associatedData, { plaintextLength: plaintext.length });
-  const sealed = new Uint8Array(plaintext.length + TAG_BYTES);
-  const head = cipher.update(plaintext);
-  sealed.set(head);
-  const tail = cipher.final();
-  sealed.set(tail, head.length);
-  sealed.set(cipher.getAuthTag(), plaintext.length);
-  return sealed;
+  return aeadSeal("chacha20-poly1305", key, nonce, plaintext, associatedData);
 }
 
 /**
@@ -249,8 +235,54 @@ export function chacha20Poly1305Open(
       `ChaCha20-Poly1305 input must hold a ${TAG_BYTES}-byte tag, got ${sealed.length}`,
     );
   }
+  return aeadOpen("chacha20-poly1305", key, nonce, sealed, associatedData);
+}
+
+type AeadAlgorithm = "aes-256-gcm" | "chacha20-poly1305";
+
+const AEAD_NAMES: Readonly<Record<AeadAlgorithm, string>> = {
+  "aes-256-gcm": "AES-GCM",
+  "chacha20-poly1305": "ChaCha20-Poly1305",
+};
+
+/** node:crypto AEAD sealing, 16-byte tag appended; key and nonce lengths checked by the caller. */
+function aeadSeal(
+  algorithm: AeadAlgorithm,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
+  const options = { authTagLength: TAG_BYTES };
+  const cipher = algorithm === "aes-256-gcm"
+    ? createCipheriv(algorithm, key, nonce, options)
+    : createCipheriv(algorithm, key, nonce, options);
+  cipher.setAAD(associatedData, { plaintextLength: plaintext.length });
+  const sealed = new Uint8Array(plaintext.length + TAG_BYTES);
+  const head = cipher.update(plaintext);
+  sealed.set(head);
+  const tail = cipher.final();
+  sealed.set(tail, head.length);
+  sealed.set(cipher.getAuthTag(), plaintext.length);
+  return sealed;
+}
+
+/**
+ * node:crypto AEAD opening of `ciphertext ‖ tag` (at least a tag long, checked by the caller).
+ * @throws DecryptionError when authentication fails.
+ */
+function aeadOpen(
+  algorithm: AeadAlgorithm,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
   const length = sealed.length - TAG_BYTES;
-  const decipher = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
+  const options = { authTagLength: TAG_BYTES };
+  const decipher = algorithm === "aes-256-gcm"
+    ? createDecipheriv(algorithm, key, nonce, options)
+    : createDecipheriv(algorithm, key, nonce, options);
   decipher.setAAD(associatedData, { plaintextLength: length });
   decipher.setAuthTag(sealed.subarray(length));
   let head: Uint8Array;
@@ -259,7 +291,7 @@ export function chacha20Poly1305Open(
     head = decipher.update(sealed.subarray(0, length));
     tail = decipher.final();
   } catch (err: unknown) {
-    throw new DecryptionError("ChaCha20-Poly1305 authentication failed", { cause: err });
+    throw new DecryptionError(`${AEAD_NAMES[algorithm]} authentication failed`, { cause: err });
   }
   // A large Buffer has an ArrayBuffer of its own: a plain view of it saves copying a file chunk.
   // A small one may share node's Buffer pool, so it is copied out.

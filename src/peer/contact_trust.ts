@@ -7,13 +7,12 @@
  */
 import { toHex } from "../crypto/bytes.ts";
 import { fingerprintDigits, safetyNumber } from "../crypto/safety_number.ts";
-import { openAtRest } from "../crypto/at_rest.ts";
+import { openOutboxBody } from "./store/outbox_body.ts";
 import { Content } from "../proto/chat.ts";
 import type { Directory } from "./directory.ts";
 import type { MessageIdHex } from "./events.ts";
 import type { KeyLogProblem } from "./key_log.ts";
 import type { Outgoing } from "./messaging/outgoing.ts";
-import { bodyContext } from "./store/body_context.ts";
 import type { ContactStore } from "./store/contacts.ts";
 import type { OutboxStore } from "./store/outbox.ts";
 import type { KeyStanding, Trust } from "./trust.ts";
@@ -170,11 +169,7 @@ export class ContactTrust {
   async held(username: string): Promise<HeldMessage[]> {
     const held: HeldMessage[] = [];
     for (const entry of this.ports.outbox.held(username)) {
-      const plaintext = await openAtRest(
-        this.ports.storageKey,
-        entry.body,
-        bodyContext("outbox", entry.messageId),
-      );
+      const plaintext = await openOutboxBody(this.ports.storageKey, entry.body, entry.messageId);
       const content = Content.decode(plaintext);
       held.push({
         id: toHex(entry.messageId),

@@ -393,12 +393,12 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         await node.handle(id, handler, { maxInboundStreams: served.maxInboundStreams });
       }
       await links.start({
-        onEnvelope: (bytes, from, via) =>
-          incoming.onEnvelope(bytes, from, via).catch((err: unknown) => {
+        onEnvelopes: (envelopes, from, via) =>
+          incoming.onEnvelopes(envelopes, from, via).catch((err: unknown) => {
             storage.check(err); // a damaged database stops the peer
             throw err;
           }),
-        onAck: (ack, from) => incoming.onAck(ack, from),
+        onAcks: (acks, from) => incoming.onAcks(acks, from),
         onLinkUp: (from) => this.#resendTo(from),
         onLinkDown: (from) => this.#resendTo(from),
       });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { openAtRest } from "../crypto/at_rest.ts";
 import { selectAll, selectOne } from "../store/database.ts";
 import { bodyContext } from "./store/body_context.ts";
+import { openOutboxBody } from "./store/outbox_body.ts";
 
 /** The files of a profile. */
 export const PROFILE_FILES = {
@@ -144,7 +145,9 @@ async function opensSomeBody(db: DatabaseSync, key: Uint8Array): Promise<boolean
   for (const row of rows) {
     const messageId = new Uint8Array(row.message_id);
     try {
-      await openAtRest(key, new Uint8Array(row.body), bodyContext(row.table, messageId));
+      const body = new Uint8Array(row.body);
+      if (row.table === "outbox") await openOutboxBody(key, body, messageId);
+      else await openAtRest(key, body, bodyContext(row.table, messageId));
       return true;
     } catch {
       // try the next one

@@ -8,6 +8,26 @@
 /** Largest signed envelope, in bytes (chat links, the mailbox, one chat frame). */
 export const MAX_ENVELOPE_BYTES = 128 * 1024;
 
+/** The chat frame format both sides speak (src/proto/chat.proto); other versions are refused. */
+export const CHAT_FRAME_VERSION = 2;
+/**
+ * Envelopes one chat frame carries at most: a sender batches what is pending for one peer up to
+ * this, and the receiver commits them together and answers with one frame of as many Acks. A
+ * frame with more is refused before anything in it is processed.
+ */
+export const MAX_ENVELOPES_PER_FRAME = 64;
+/**
+ * Largest chat frame body, in bytes: room for one envelope of MAX_ENVELOPE_BYTES and a little
+ * framing; a sender stops adding envelopes to a batch before it would pass this. A frame of
+ * MAX_ENVELOPES_PER_FRAME Acks (id, result, reason of MAX_ACK_REASON_LENGTH) takes at most 60 KiB.
+ */
+export const MAX_CHAT_FRAME_BYTES = MAX_ENVELOPE_BYTES + 1024;
+/**
+ * UTF-16 code units of an Ack's reason that are sent (at most 3 bytes of UTF-8 each): longer
+ * reasons are cut, so a frame of Acks stays within MAX_CHAT_FRAME_BYTES.
+ */
+export const MAX_ACK_REASON_LENGTH = 300;
+
 /** Spec: a default TTL of 2 h is implied when none is set. */
 export const DEFAULT_TTL_SECONDS = 2 * 60 * 60;
 /** Spec: a minimum acceptable TTL of 2 h. */

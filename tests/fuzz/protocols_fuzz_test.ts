@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import type { TincanNode } from "../../src/net/node.ts";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { ChatFrame } from "../../src/proto/chat.ts";
+import { CHAT_FRAME_VERSION } from "../../src/protocol/limits.ts";
 import { FileRequest } from "../../src/proto/file.ts";
 import { MailboxRequest } from "../../src/proto/mailbox.ts";
 import { Message } from "../../src/proto/rendezvous.ts";
@@ -174,7 +175,11 @@ Deno.test({
     const stranger = await clientNode();
     try {
       const target = bob.peer.node.getMultiaddrs()[0]!;
-      const chatSeed = ChatFrame.encode({ envelope: new Uint8Array(64) });
+      const chatSeed = ChatFrame.encode({
+        version: CHAT_FRAME_VERSION,
+        envelopes: [new Uint8Array(64)],
+        acks: [],
+      });
       const fileSeed = FileRequest.encode({
         transferId: new Uint8Array(16),
         fromChunk: 0n,

@@ -9,6 +9,7 @@ import { CHAT_FRAMES } from "../../src/peer/messaging/chat_links.ts";
 import { FramedStream } from "../../src/net/framed.ts";
 import type { TincanNode } from "../../src/net/node.ts";
 import { Ack, ChatFrame } from "../../src/proto/chat.ts";
+import { CHAT_FRAME_VERSION } from "../../src/protocol/limits.ts";
 import { OutboxStore } from "../../src/peer/store/outbox.ts";
 import { clientNode, stopAll, within, withRendezvous } from "./harness.ts";
 import { startPeer, type TestPeer } from "./peer_harness.ts";
@@ -23,10 +24,10 @@ async function rawChat(node: TincanNode, to: TestPeer): Promise<ChatStream> {
 
 /** Sends `envelope` on `chat` and returns the acknowledgement that answers it. */
 async function exchange(chat: ChatStream, envelope: Uint8Array): Promise<Ack> {
-  await chat.write({ envelope });
+  await chat.write({ version: CHAT_FRAME_VERSION, envelopes: [envelope], acks: [] });
   const frame = await within("an acknowledgement", chat.read());
-  assert.ok(frame.ack, "the answer is an acknowledgement");
-  return frame.ack;
+  assert.equal(frame.acks.length, 1, "the answer is an acknowledgement");
+  return frame.acks[0]!;
 }
 
 /** The envelope alice stored for message `id`. */

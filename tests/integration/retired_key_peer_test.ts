@@ -84,8 +84,8 @@ Deno.test("a key retired from alice's account (a stolen laptop) is refused as al
     const acks: Ack[] = [];
     const links = new ChatLinks(thief, logger("thief"));
     await links.start({
-      onEnvelope: () => Promise.reject(new Error("the thief reads nothing")),
-      onAck: (ack) => void acks.push(ack),
+      onEnvelopes: () => Promise.reject(new Error("the thief reads nothing")),
+      onAcks: (frame) => void acks.push(...frame),
       onLinkUp: () => {},
     });
     await links.send(peerIdFromPrivateKey(bob.profile.identity), envelope);

@@ -1,25 +1,47 @@
 /**
  * /tincan/chat/1.0.0 — one long-lived stream per pair of peers, used by both sides, carrying
- * signed envelopes and acknowledgements. Frames on one stream are handled in order; a peer
- * answers each envelope with an Ack once it has stored it (or rejected it). Chat runs on relayed
- * ("limited") connections too: it is small, and the relay's limits are sized for hours of it.
+ * signed envelopes and acknowledgements in versioned frames (chat.proto, CHAT_FRAME_VERSION).
+ * Envelopes waiting for the same peer while a frame is being written go together in the next
+ * one (frame_batch.ts: at most MAX_ENVELOPES_PER_FRAME, at most MAX_CHAT_FRAME_BYTES). Frames on
+ * one stream are handled in order; a peer answers each frame of envelopes with one frame of Acks,
+ * one per envelope, once it has stored them (or rejected them). A frame of another version, too
+ * large, or with too many envelopes closes the stream unanswered: its envelopes stay in the
+ * sender's outbox and go again. Chat runs on relayed ("limited") connections too: it is small,
+ * and the relay's limits are sized for hours of it.
  */
 import { PROTOCOL } from "../../protocol/ids.ts";
 import type { Connection, PeerId, Stream, StreamHandler } from "@libp2p/interface";
-import { MAX_ENVELOPE_BYTES } from "../../protocol/limits.ts";
+import {
+  CHAT_FRAME_VERSION,
+  MAX_ACK_REASON_LENGTH,
+  MAX_CHAT_FRAME_BYTES,
+  MAX_ENVELOPES_PER_FRAME,
+} from "../../protocol/limits.ts";
+import { ProtocolError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { FramedStream } from "../../net/framed.ts";
 import { guarded } from "../../net/serve.ts";
 import { isRelayed } from "../../net/address_scope.ts";
 import { Ack, ChatFrame } from "../../proto/chat.ts";
 import { DIAL_TIMEOUT_MS } from "../../net/dial.ts";
+import { takeBatch } from "./frame_batch.ts";
 
-/** Chat frames: an envelope plus a little framing; no deadline between frames (idle is fine). */
+/** Chat frames: up to MAX_CHAT_FRAME_BYTES; no deadline between frames (idle is fine). */
 export const CHAT_FRAMES = {
-  maxFrameBytes: MAX_ENVELOPE_BYTES + 1024,
+  maxFrameBytes: MAX_CHAT_FRAME_BYTES,
   readTimeoutMs: 2 ** 31 - 1,
   maxFrames: Infinity,
 } as const;
+
+/** What one chat frame may carry: more envelopes or Acks than this and it is refused whole. */
+export const CHAT_FRAME_COUNTS = {
+  limits: { envelopes: MAX_ENVELOPES_PER_FRAME, acks: MAX_ENVELOPES_PER_FRAME },
+} as const;
+
+/** A chat stream with the chat frame bounds (size, deadline, envelope and Ack counts). */
+export function chatStream(stream: Stream): FramedStream<ChatFrame, ChatFrame> {
+  return new FramedStream(stream, ChatFrame, ChatFrame, CHAT_FRAMES, CHAT_FRAME_COUNTS);
+}
 
 /** Chat streams one connection may open to us at once. */
 const MAX_CHAT_STREAMS_PER_CONNECTION = 4;
@@ -27,12 +49,13 @@ const MAX_CHAT_STREAMS_PER_CONNECTION = 4;
 /** What the links do with what arrives. */
 export interface ChatHandlers {
   /**
-   * Processes an envelope from `from`, carried `via` a direct or relayed connection, and returns
-   * the acknowledgement to send back.
+   * Processes the envelopes of one frame from `from`, carried `via` a direct or relayed
+   * connection, and returns the acknowledgements to send back (one per envelope, in order), each
+   * given only once what it acknowledges is stored.
    */
-  onEnvelope(envelope: Uint8Array, from: PeerId, via: Carrier): Promise<Ack>;
-  /** An acknowledgement of one of our envelopes arrived from `from`. */
-  onAck(ack: Ack, from: PeerId): void;
+  onEnvelopes(envelopes: readonly Uint8Array[], from: PeerId, via: Carrier): Promise<Ack[]>;
+  /** Acknowledgements of our envelopes arrived from `from` (one frame's worth). */
+  onAcks(acks: readonly Ack[], from: PeerId): void;
   /** A chat stream with `peer` opened (either side): time to resend what is unacknowledged. */
   onLinkUp(peer: PeerId): void;
   /**
@@ -76,11 +99,29 @@ export interface LinkToken {
   readonly via: Carrier;
 }
 
-type Link = { framed: ChatStream; writes: Promise<unknown>; readonly via: Carrier };
+/** An envelope waiting for the link's next frame, and who waits for it to be written. */
+interface Queued {
+  readonly envelope: Uint8Array;
+  readonly written: () => void;
+  readonly failed: (err: unknown) => void;
+}
+
+type Link = {
+  readonly framed: ChatStream;
+  /** The last write on the stream: the next one starts after it. */
+  writes: Promise<unknown>;
+  readonly via: Carrier;
+  /** Envelopes for the next frame. */
+  readonly queue: Queued[];
+  /** Whether a write of queued envelopes is under way (it takes what is queued meanwhile). */
+  draining: boolean;
+};
 
 /** The chat streams of this node, by peer. */
 export class ChatLinks {
   readonly #links = new Map<string, Link>();
+  /** Streams being opened, by peer: concurrent sends share one. */
+  readonly #opening = new Map<string, Promise<Link>>();
   #handlers?: ChatHandlers;
 
   constructor(
@@ -119,21 +160,49 @@ export class ChatLinks {
   }
 
   /**
-   * Sends one envelope to `peer`, opening the chat stream when there is none. Returns the link
-   * used: an envelope needs sending again only once that link is gone.
+   * Sends one envelope to `peer`, opening the chat stream when there is none; envelopes sent
+   * while a frame is being written go together in the next frame. Resolves once its frame is
+   * written, with the link used: an envelope needs sending again only once that link is gone.
    * @throws when the peer cannot be reached or the stream fails.
    */
   async send(peer: PeerId, envelope: Uint8Array): Promise<LinkToken> {
-    const link = this.#live(peer) ?? await this.#open(peer);
-    const write = link.writes.then(() => link.framed.write({ envelope }));
-    link.writes = write.catch(() => {});
+    const link = this.#live(peer) ?? await this.#opened(peer);
     try {
-      await write;
+      await new Promise<void>((written, failed) => {
+        link.queue.push({ envelope, written, failed });
+        this.#drain(link);
+      });
     } catch (err: unknown) {
       if (this.#links.get(peer.toString()) === link) this.#links.delete(peer.toString());
       throw err;
     }
     return link;
+  }
+
+  /** Writes what is queued on `link`, a frame at a time, unless a write already does. */
+  #drain(link: Link): void {
+    if (link.draining) return;
+    link.draining = true;
+    const run = async () => {
+      try {
+        while (link.queue.length > 0) {
+          const batch = takeBatch(link.queue, (q) => q.envelope.length);
+          try {
+            await link.framed.write({
+              version: CHAT_FRAME_VERSION,
+              envelopes: batch.map((q) => q.envelope),
+              acks: [],
+            });
+            for (const q of batch) q.written();
+          } catch (err: unknown) {
+            for (const q of batch) q.failed(err);
+          }
+        }
+      } finally {
+        link.draining = false;
+      }
+    };
+    link.writes = link.writes.then(run);
   }
 
   /**
@@ -142,8 +211,8 @@ export class ChatLinks {
    * @throws when the peer cannot be reached or the stream fails.
    */
   async sendAck(peer: PeerId, ack: Ack): Promise<void> {
-    const link = this.#live(peer) ?? await this.#open(peer);
-    const write = link.writes.then(() => link.framed.write({ envelope: new Uint8Array(0), ack }));
+    const link = this.#live(peer) ?? await this.#opened(peer);
+    const write = link.writes.then(() => link.framed.write(ackFrame([ack])));
     link.writes = write.catch(() => {});
     await write;
   }
@@ -152,6 +221,17 @@ export class ChatLinks {
   async close(): Promise<void> {
     await Promise.all([...this.#links.values()].map((link) => link.framed.close()));
     this.#links.clear();
+  }
+
+  /** The link being opened to `peer`, or a new one. */
+  #opened(peer: PeerId): Promise<Link> {
+    const key = peer.toString();
+    let opening = this.#opening.get(key);
+    if (opening === undefined) {
+      opening = this.#open(peer).finally(() => this.#opening.delete(key));
+      this.#opening.set(key, opening);
+    }
+    return opening;
   }
 
   async #open(peer: PeerId): Promise<Link> {
@@ -165,18 +245,17 @@ export class ChatLinks {
     // here, as the peer aborts ours, would leave neither side a working link.
     const existing = this.#live(peer);
     const link = existing ?? this.#adopt(stream, peer, via);
-    const framed = existing
-      ? new FramedStream<ChatFrame, ChatFrame>(stream, ChatFrame, ChatFrame, CHAT_FRAMES)
-      : link.framed;
+    const framed = existing ? chatStream(stream) : link.framed;
     this.#read(framed, peer, via).catch((err: unknown) => {
       this.log.debug(`chat stream to ${peer} ended: ${(err as Error).message}`);
+      framed.abort(err instanceof Error ? err : new Error(String(err)));
     });
     return link;
   }
 
   #adopt(stream: Stream, peer: PeerId, via: Carrier): Link {
-    const framed: ChatStream = new FramedStream(stream, ChatFrame, ChatFrame, CHAT_FRAMES);
-    const link: Link = { framed, writes: Promise.resolve(), via };
+    const framed = chatStream(stream);
+    const link: Link = { framed, writes: Promise.resolve(), via, queue: [], draining: false };
     this.#links.set(peer.toString(), link);
     stream.addEventListener("close", () => {
       if (this.#links.get(peer.toString()) !== link) return;
@@ -193,9 +272,7 @@ export class ChatLinks {
     const via: Carrier = connection.limits !== undefined || isRelayed(connection.remoteAddr)
       ? "relayed"
       : "direct";
-    const framed = this.#live(peer)
-      ? new FramedStream<ChatFrame, ChatFrame>(stream, ChatFrame, ChatFrame, CHAT_FRAMES)
-      : this.#adopt(stream, peer, via).framed;
+    const framed = this.#live(peer) ? chatStream(stream) : this.#adopt(stream, peer, via).framed;
     await this.#read(framed, peer, via);
   }
 
@@ -203,12 +280,32 @@ export class ChatLinks {
     while (true) {
       const frame = await framed.readOrEnd();
       if (frame === undefined) break;
-      if (frame.ack) this.handlers.onAck(frame.ack, peer);
-      if (frame.envelope && frame.envelope.length > 0) {
-        const ack = await this.handlers.onEnvelope(frame.envelope, peer, via);
-        await framed.write({ envelope: new Uint8Array(0), ack });
+      if (frame.version !== CHAT_FRAME_VERSION) {
+        const why = `${peer} sent a chat frame of version ${frame.version}; this peer speaks ` +
+          `version ${CHAT_FRAME_VERSION} only (version 0 is the single-envelope format of ` +
+          "tincan before batched frames): closing the stream, nothing in it is acknowledged";
+        this.log.warn(why);
+        throw new ProtocolError(why);
+      }
+      if (frame.acks.length > 0) this.handlers.onAcks(frame.acks, peer);
+      if (frame.envelopes.length > 0) {
+        const acks = await this.handlers.onEnvelopes(frame.envelopes, peer, via);
+        await framed.write(ackFrame(acks));
       }
     }
     await framed.close();
   }
+}
+
+/** A frame of acknowledgements, their reasons cut to MAX_ACK_REASON_LENGTH. */
+function ackFrame(acks: readonly Ack[]): ChatFrame {
+  return {
+    version: CHAT_FRAME_VERSION,
+    envelopes: [],
+    acks: acks.map((ack) =>
+      ack.reason.length > MAX_ACK_REASON_LENGTH
+        ? { ...ack, reason: ack.reason.slice(0, MAX_ACK_REASON_LENGTH) }
+        : ack
+    ),
+  };
 }

@@ -6,7 +6,9 @@
  * an expiry, sender_certificates.ts) — the pinned key too, which may have been retired from the
  * account since (incoming_decision.ts).
  * Then session, content and the seen id are committed in one transaction (received_commit.ts)
- * before the Ack is sent (or the mail acknowledged), so an Ack always means "stored". A receipt
+ * before the Ack is sent (or the mail acknowledged), so an Ack always means "stored". The chat
+ * messages of one frame from a contact on an established session are committed together, in one
+ * transaction (a group commit; see onEnvelopes). A receipt
  * (CONTENT_KINDS.receipt) marks our mailed messages delivered. Content of other kinds goes to the
  * handler its service registered; a kind without one is rejected.
  *
@@ -17,6 +19,7 @@
 import type { PeerId } from "@libp2p/interface";
 import { sealAtRest } from "../../crypto/at_rest.ts";
 import { bytesEqual, toHex } from "../../crypto/bytes.ts";
+import { transaction } from "../../store/database.ts";
 import type { Envelope } from "../../crypto/envelope.ts";
 import type { Logger } from "../../log.ts";
 import { Ack, Content } from "../../proto/chat.ts";
@@ -34,7 +37,8 @@ import { peerIdOfKey } from "../trust.ts";
 import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
 import { retryIfStale, StaleStateError } from "../store/compare_and_set.ts";
 import { checkSendTime } from "./clock_check.ts";
-import { commitReceived, type Received, type ReceivedStores } from "./received_commit.ts";
+import { commitAllReceived, type Received, type ReceivedStores } from "./received_commit.ts";
+import type { StoredSession } from "../store/ratchet_sessions.ts";
 import { ResetWindow } from "./session_reset.ts";
 import { sessionProtocolEvent } from "./session_protocol_event.ts";
 import { SenderCertificates, type SenderCertifier } from "./sender_certificates.ts";
@@ -108,8 +112,31 @@ type Outcome =
   /** Validly signed, but no session of ours decrypts it: the sender should start a new one. */
   | { readonly result: "reset"; readonly reason: string };
 
-/** One pass under the sender's lock: done, or the claimed sender needs certifying first. */
-type Pass = Outcome | { readonly result: "certify"; readonly claimed: string };
+/** What a received message writes in its commit, and the event to emit once it is committed. */
+interface Deferred {
+  readonly received: Received;
+  readonly also?: () => void;
+  readonly event?: PeerEvent;
+}
+
+/**
+ * One pass under the sender's lock: done; the claimed sender needs certifying first; ready to
+ * commit (a chat message: the caller commits it, alone or with the rest of its batch); or, in a
+ * batch, a message to process alone (nothing was written or reported for it yet).
+ */
+type Pass =
+  | Outcome
+  | { readonly result: "certify"; readonly claimed: string }
+  | { readonly result: "ready"; readonly deferred: Deferred; readonly outcome: Outcome }
+  | { readonly result: "alone" };
+
+/** The messages of a batch decrypted so far and not committed yet. */
+interface Batch {
+  /** The sessions they advanced, by session id hex, in their latest state. */
+  readonly unsaved: Map<string, StoredSession>;
+  /** Their ids (hex): a second copy in the same frame is a duplicate. */
+  readonly ids: Set<string>;
+}
 
 /** Handles what arrives on chat links and from the mailbox. */
 export class Incoming {
@@ -128,32 +155,70 @@ export class Incoming {
 
   /**
    * Processes one signed envelope from `from`, carried `via` a direct or relayed link; returns
-   * the Ack to send back.
+   * the Ack to send back (onEnvelopes with one envelope).
    */
   async onEnvelope(
     bytes: Uint8Array,
     from: PeerId,
     via: "direct" | "relayed" = "direct",
   ): Promise<Ack> {
+    return (await this.onEnvelopes([bytes], from, via))[0]!;
+  }
+
+  /**
+   * Processes the envelopes of one chat frame from `from`, carried `via` a direct or relayed
+   * link, in order; returns their Acks, in the same order. Each signature is verified. The chat
+   * messages of a contact on an established session are decrypted one after another under the
+   * sender's lock and committed in ONE transaction; anything else (a first message, a sender to
+   * certify, a receipt, another feature's content, a key change) is processed alone, once what
+   * came before it is committed. So every Ack is made after the commit of what it acknowledges.
+   */
+  async onEnvelopes(
+    frames: readonly Uint8Array[],
+    from: PeerId,
+    via: "direct" | "relayed" = "direct",
+  ): Promise<Ack[]> {
     const senderKey = from.publicKey?.raw;
     const rejected = (messageId: Uint8Array, reason: string): Ack => {
       this.ports.log.warn(`rejected a message from ${from}: ${reason}`);
       return { messageId, result: Ack.Result.REJECTED, reason };
     };
     if (senderKey === undefined || from.type !== "Ed25519") {
-      return rejected(new Uint8Array(0), "the sender has no Ed25519 identity");
+      return frames.map(() => rejected(new Uint8Array(0), "the sender has no Ed25519 identity"));
     }
-    const checked = await this.#check(bytes, senderKey);
-    if (checked.verdict === "reject") return rejected(new Uint8Array(0), checked.reason);
-    const { messageId } = checked.envelope;
-    const delivered = { messageId, result: Ack.Result.DELIVERED, reason: "" };
-    if (checked.verdict === "duplicate") return delivered; // a resend: ack again
-    const outcome = await this.#receive(checked.envelope, senderKey, via);
-    if (outcome.result === "reset") {
-      this.#toldReset(senderKey, outcome.reason);
-      return { messageId, result: Ack.Result.SESSION_RESET, reason: outcome.reason };
+    const delivered = (messageId: Uint8Array): Ack => ({
+      messageId,
+      result: Ack.Result.DELIVERED,
+      reason: "",
+    });
+    const acks: Ack[] = [];
+    const opened: { readonly index: number; readonly envelope: Envelope }[] = [];
+    for (const [index, bytes] of frames.entries()) {
+      const checked = await this.#check(bytes, senderKey);
+      if (checked.verdict === "reject") acks[index] = rejected(new Uint8Array(0), checked.reason);
+      else if (checked.verdict === "duplicate") acks[index] = delivered(checked.envelope.messageId);
+      else opened.push({ index, envelope: checked.envelope });
     }
-    return outcome.result === "rejected" ? rejected(messageId, outcome.reason) : delivered;
+    for (let next = 0; next < opened.length;) {
+      const rest = opened.slice(next);
+      const outcomes = await this.#receiveBatch(rest.map((o) => o.envelope), senderKey, via);
+      if (outcomes.length < rest.length) {
+        outcomes.push(await this.#receive(rest[outcomes.length]!.envelope, senderKey, via));
+      }
+      for (const [k, outcome] of outcomes.entries()) {
+        const { index, envelope: { messageId } } = rest[k]!;
+        if (outcome.result === "reset") {
+          this.#toldReset(senderKey, outcome.reason);
+          acks[index] = { messageId, result: Ack.Result.SESSION_RESET, reason: outcome.reason };
+        } else if (outcome.result === "rejected") {
+          acks[index] = rejected(messageId, outcome.reason);
+        } else {
+          acks[index] = delivered(messageId);
+        }
+      }
+      next += outcomes.length;
+    }
+    return acks;
   }
 
   /** Tells the user, once per sender per SESSION_RESET_WINDOW_MS, that a sender must reset. */
@@ -208,25 +273,45 @@ export class Incoming {
     return { messageId, from: outcome.from, delivered: true, receipt };
   }
 
-  /** Applies an acknowledgement from `from` to our outbox. */
+  /** Applies an acknowledgement from `from` to our outbox (onAcks with one). */
   onAck(ack: Ack, from: PeerId): void {
+    this.onAcks([ack], from);
+  }
+
+  /**
+   * Applies the acknowledgements of one frame from `from` to our outbox, in one transaction;
+   * their outcomes are reported once it is committed. An Ack for a message that is not ours to
+   * `from`, or already settled, changes nothing.
+   */
+  onAcks(acks: readonly Ack[], from: PeerId): void {
     const { stores, reports } = this.ports;
-    const entry = stores.outbox.get(ack.messageId);
-    if (entry === undefined || entry.status === "delivered" || entry.status === "failed") return;
-    const contact = stores.contacts.get(entry.recipient);
     const fromKey = from.publicKey?.raw;
-    if (!contact || !fromKey || !bytesEqual(contact.identityKey, fromKey)) return;
-    const id = toHex(ack.messageId);
-    if (ack.result === Ack.Result.SESSION_RESET) {
-      void reports.sessionReset?.(id, entry.recipient, ack.reason || "no reason given");
-    } else if (ack.result === Ack.Result.DELIVERED) {
-      stores.outbox.setStatus(ack.messageId, "delivered", this.ports.now());
-      reports.delivered(id, entry.recipient);
-    } else {
-      const reason = `${entry.recipient} rejected it: ${ack.reason || "no reason given"}`;
-      stores.outbox.setStatus(ack.messageId, "failed", this.ports.now(), reason);
-      reports.failed(id, entry.recipient, reason);
-    }
+    if (fromKey === undefined) return;
+    const settled: (() => void)[] = [];
+    transaction(stores.db, () => {
+      for (const ack of acks) {
+        const entry = stores.outbox.get(ack.messageId);
+        if (entry === undefined || entry.status === "delivered" || entry.status === "failed") {
+          continue;
+        }
+        const contact = stores.contacts.get(entry.recipient);
+        if (!contact || !bytesEqual(contact.identityKey, fromKey)) continue;
+        const id = toHex(ack.messageId);
+        const to = entry.recipient;
+        if (ack.result === Ack.Result.SESSION_RESET) {
+          const reason = ack.reason || "no reason given";
+          settled.push(() => void reports.sessionReset?.(id, to, reason));
+        } else if (ack.result === Ack.Result.DELIVERED) {
+          stores.outbox.setStatus(ack.messageId, "delivered", this.ports.now());
+          settled.push(() => reports.delivered(id, to));
+        } else {
+          const reason = `${to} rejected it: ${ack.reason || "no reason given"}`;
+          stores.outbox.setStatus(ack.messageId, "failed", this.ports.now(), reason);
+          settled.push(() => reports.failed(id, to, reason));
+        }
+      }
+    });
+    for (const report of settled) report();
   }
 
   #check(bytes: Uint8Array, sender: Uint8Array | undefined) {
@@ -251,25 +336,77 @@ export class Incoming {
         senderKey,
         // A commit made stale by another process on this profile (it moved the session on):
         // this pass starts again from the stored session (maybe to find the message seen).
-        () => retryIfStale(() => this.#pass(envelope, senderKey, via, certification)),
+        () =>
+          retryIfStale(async () => {
+            const pass = await this.#pass(envelope, senderKey, via, certification);
+            if (pass.result !== "ready") return pass;
+            this.#commitAll([pass.deferred]);
+            return pass.outcome;
+          }),
       );
+      if (pass.result === "alone") throw new TypeError("a message passed alone was deferred");
       if (pass.result !== "certify") return pass;
       certification = await this.#certify(pass.claimed);
     }
+  }
+
+  /**
+   * Decrypts and judges, under the sender's lock, the longest run of `envelopes` that are chat
+   * messages of a contact on its established sessions, and commits them in one transaction.
+   * Returns the outcomes of that run (empty when the first must be processed alone, or the sender
+   * is not a contact); the caller processes the next one alone.
+   */
+  async #receiveBatch(
+    envelopes: readonly Envelope[],
+    senderKey: Uint8Array,
+    via: Via,
+  ): Promise<Outcome[]> {
+    const known = this.ports.stores.contacts.byKey(senderKey)?.username;
+    if (known === undefined || envelopes.length < 2) return [];
+    const certification = await this.#certify(known);
+    return await this.ports.sessions.exclusive(senderKey, () =>
+      retryIfStale(async () => {
+        const batch: Batch = { unsaved: new Map(), ids: new Set() };
+        const deferred: Deferred[] = [];
+        const outcomes: Outcome[] = [];
+        for (const envelope of envelopes) {
+          const pass = await this.#pass(envelope, senderKey, via, certification, batch);
+          if (pass.result === "alone" || pass.result === "certify") break;
+          if (pass.result === "ready") {
+            const { session } = pass.deferred.received.decrypted;
+            batch.unsaved.set(toHex(session.sessionId), session);
+            batch.ids.add(toHex(envelope.messageId));
+            deferred.push(pass.deferred);
+            outcomes.push(pass.outcome);
+          } else {
+            outcomes.push(pass);
+          }
+        }
+        this.#commitAll(deferred);
+        return outcomes;
+      }));
   }
 
   #certify(username: string): Promise<Certification> {
     return this.#certificates.certify(username, this.ports.now());
   }
 
+  /**
+   * Decrypts and judges one envelope; a chat message comes back ready to commit. In a `batch`,
+   * nothing is written or reported: a message that would need more than a chat message's commit
+   * (a new session, a sender to certify or to hold, a receipt, another feature's content) comes
+   * back "alone", for the caller to process on its own.
+   */
   async #pass(
     envelope: Envelope,
     senderKey: Uint8Array,
     via: Via,
     certification: Certification | undefined,
+    batch?: Batch,
   ): Promise<Pass> {
     const { stores, sessions, reports } = this.ports;
     if (stores.history.seen(senderKey, envelope.messageId)) return { result: "duplicate" };
+    if (batch?.ids.has(toHex(envelope.messageId))) return { result: "duplicate" };
     const now = this.ports.now();
     const known = stores.contacts.byKey(senderKey);
     let decrypted: Decrypted;
@@ -278,11 +415,13 @@ export class Incoming {
         { username: known?.username ?? UNKNOWN_SENDER, identityKey: senderKey },
         envelope,
         now,
+        batch ? [...batch.unsaved.values()] : [],
       );
     } catch (err: unknown) {
       if (err instanceof UndecryptableError) return { result: "reset", reason: err.message };
       throw err;
     }
+    if (batch && decrypted.session.version === undefined) return { result: "alone" };
     let content: Content;
     let from: string;
     try {
@@ -298,6 +437,7 @@ export class Incoming {
       ...(pinnedKey === undefined ? {} : { pinnedKey }),
       ...(certification === undefined ? {} : { certification }),
     });
+    if (batch && (judged.verdict !== "accept" || content.kind !== "")) return { result: "alone" };
     if (judged.verdict === "certify") return { result: "certify", claimed: from };
     if (judged.verdict === "reject") {
       if (judged.blocked) reports.keyChanged(from, true);
@@ -330,7 +470,7 @@ export class Incoming {
       decrypted.plaintext,
       bodyContext("history", envelope.messageId),
     );
-    this.#commit(received, () => {
+    const also = () => {
       stores.history.add({
         messageId: envelope.messageId,
         peer: from,
@@ -339,8 +479,8 @@ export class Incoming {
         body,
         ...(keyChanged ? { untrusted: true } : {}),
       }, now);
-    });
-    this.ports.emit({
+    };
+    const event: PeerEvent = {
       type: "message",
       id: toHex(envelope.messageId),
       from,
@@ -351,8 +491,9 @@ export class Incoming {
       keyChanged,
       trusted: !keyChanged,
       via,
-    });
-    return { result: "stored", from, kind: content.kind };
+    };
+    const outcome: Outcome = { result: "stored", from, kind: content.kind };
+    return { result: "ready", deferred: { received, also, event }, outcome };
   }
 
   /**
@@ -445,11 +586,24 @@ export class Incoming {
     return undefined;
   }
 
-  /** commitReceived, then tells the user when the message started an X3DH session. */
-  #commit(received: Received, also?: () => void): void {
-    const { downgraded } = commitReceived(this.ports.stores, received, also);
-    const { protocol } = received.decrypted;
-    const event = protocol && sessionProtocolEvent(received.from, protocol, downgraded);
-    if (event) this.ports.emit(event);
+  /** Commits one received message (a receipt, another feature's content) alone. */
+  #commit(received: Received, also: () => void): void {
+    this.#commitAll([{ received, also }]);
+  }
+
+  /**
+   * Commits `deferred` in one transaction (commitAllReceived), then emits, in order, the event
+   * of each and, when one started a session, the session's key agreement.
+   */
+  #commitAll(deferred: readonly Deferred[]): void {
+    if (deferred.length === 0) return;
+    const committed = commitAllReceived(this.ports.stores, deferred);
+    for (const [i, { received, event }] of deferred.entries()) {
+      const { protocol } = received.decrypted;
+      const told = protocol &&
+        sessionProtocolEvent(received.from, protocol, committed[i]!.downgraded);
+      if (told) this.ports.emit(told);
+      if (event) this.ports.emit(event);
+    }
   }
 }

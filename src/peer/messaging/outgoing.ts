@@ -11,7 +11,6 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { PeerId } from "@libp2p/interface";
-import { openAtRest, sealAtRest } from "../../crypto/at_rest.ts";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
 import { newMessageId } from "../../crypto/envelope.ts";
 import { StatementError } from "../../crypto/statements.ts";
@@ -21,10 +20,11 @@ import type { Logger } from "../../log.ts";
 import { backoffDelay } from "../../net/backoff.ts";
 import { KeyedMutex } from "../../net/keyed_mutex.ts";
 import { Content } from "../../proto/chat.ts";
+import { MAX_ENVELOPES_PER_FRAME } from "../../protocol/limits.ts";
 import { transaction } from "../../store/database.ts";
 import type { ResolvedUser } from "../directory.ts";
 import type { MessageIdHex, PeerEvent } from "../events.ts";
-import { bodyContext } from "../store/body_context.ts";
+import { openOutboxBody, sealOutgoingBody } from "../store/outbox_body.ts";
 import type { ContactStore } from "../store/contacts.ts";
 import { type HistoryStore, keptInHistory } from "../store/history.ts";
 import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
@@ -56,14 +56,21 @@ export interface OutgoingStores {
   readonly storageKey: Uint8Array;
 }
 
-/** Turns an outbox entry into the signed envelope for its recipient. */
+/** An outbox entry to encrypt, and its plaintext. */
+export interface ToEncrypt {
+  readonly entry: OutboxEntry;
+  readonly content: Uint8Array;
+}
+
+/** Turns outbox entries into the signed envelopes for their recipient. */
 export interface Encryptor {
   /**
-   * Encrypts `content` (the entry's plaintext) for `user` and signs the envelope; saves the
-   * advanced session and the envelope in the outbox in one transaction. Returns the envelope.
-   * @throws X3dhError or StatementError when no secure session can be started.
+   * Encrypts each of `items` for `user`, in order, and signs the envelopes; saves the advanced
+   * session and the envelopes in the outbox in ONE transaction. Returns the envelopes, in order.
+   * @throws X3dhError or StatementError when no secure session can be started (nothing is
+   * saved).
    */
-  encrypt(entry: OutboxEntry, content: Uint8Array, user: ResolvedUser): Promise<Uint8Array>;
+  encryptAll(items: readonly ToEncrypt[], user: ResolvedUser): Promise<Uint8Array[]>;
   /**
    * Drops every session with `username` (a session reset): the next message starts a new one.
    * Absent in encryptors that keep no sessions.
@@ -205,28 +212,19 @@ export class Outgoing {
     });
     if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
     if (quiet) this.#quiet.add(toHex(messageId));
-    const outboxBody = await sealAtRest(
-      stores.storageKey,
-      content,
-      bodyContext("outbox", messageId),
-    );
-    const historyBody = await sealAtRest(
-      stores.storageKey,
-      content,
-      bodyContext("history", messageId),
-    );
+    const body = await sealOutgoingBody(stores.storageKey, content, messageId);
     const held = stores.contacts.get(to)?.pendingKey !== undefined;
     transaction(stores.db, () => {
       stores.outbox.add({
         messageId,
         recipient: to,
-        body: outboxBody,
+        body,
         status: held ? "held" : "pending",
         createdAt: now,
       });
       if (keptInHistory(kind)) {
         stores.history.add(
-          { messageId, peer: to, outgoing: true, sentAt: now, body: historyBody },
+          { messageId, peer: to, outgoing: true, sentAt: now, body },
           now,
         );
       }
@@ -327,44 +325,83 @@ export class Outgoing {
     if (noRoute && mail?.isOnline(to) && attempt < ONLINE_WITHOUT_ADDRESSES_RETRIES) {
       return { retry: true, why: `${to} is online but has not announced its addresses yet` };
     }
-    let unreachable = mail !== undefined && noRoute;
-    for (const entry of entries) {
-      let envelope = entry.envelope;
-      if (envelope === undefined) {
-        const content = await this.#content(entry);
-        if (content === undefined) continue; // it cannot be opened: failed, the rest flow
-        try {
-          envelope = await this.ports.encryptor.encrypt(entry, content, user);
-          this.#encryptedAt.set(toHex(entry.messageId), this.ports.now());
-        } catch (err: unknown) {
-          if (err instanceof X3dhError || err instanceof StatementError) {
-            this.#failAll([entry], `cannot start a secure session: ${err.message}`);
-            return DONE;
-          }
-          throw err;
+    const unreachable = mail !== undefined && noRoute;
+    const sends: { entry: OutboxEntry; envelope: Uint8Array; sent: Promise<void> }[] = [];
+    for (let at = 0; at < entries.length; at += MAX_ENVELOPES_PER_FRAME) {
+      const chunk = entries.slice(at, at + MAX_ENVELOPES_PER_FRAME);
+      const { envelopes, stopAt } = await this.#envelopes(chunk, user);
+      for (const entry of chunk) {
+        if (entry === stopAt) return DONE; // no secure session: it failed, the rest wait
+        const envelope = envelopes.get(toHex(entry.messageId));
+        if (envelope === undefined) continue; // it cannot be opened: failed, the rest flow
+        const id = toHex(entry.messageId);
+        if (unreachable) {
+          const mailed = await this.#mail(entry, envelope);
+          if (mailed.retry) return mailed;
+          continue;
         }
+        const sentOn = this.#sentOn.get(id);
+        if (sentOn !== undefined && sentOn === links.current(user.peerId)) continue;
+        // Not awaited one by one: the envelopes made while a frame is being written go
+        // together in the next frame (chat_links.ts). A failure is handled below, in order.
+        const sent = links.send(user.peerId, envelope).then((link) => {
+          this.#sentOn.set(id, link);
+        });
+        sent.catch(() => {});
+        sends.push({ entry, envelope, sent });
       }
-      const id = toHex(entry.messageId);
-      if (unreachable) {
-        const mailed = await this.#mail(entry, envelope);
-        if (mailed.retry) return mailed;
-        continue;
-      }
-      const sentOn = this.#sentOn.get(id);
-      if (sentOn !== undefined && sentOn === links.current(user.peerId)) continue;
+    }
+    for (const { entry, envelope, sent } of sends) {
       try {
-        this.#sentOn.set(id, await links.send(user.peerId, envelope));
+        await sent;
       } catch (err: unknown) {
         this.forget(to); // its addresses or key may have changed: ask the directory next time
         const why = `cannot reach ${to}: ${(err as Error).message}`;
         if (mail === undefined) return { retry: true, why };
         this.ports.log.debug(`${why}; mailing instead`);
-        unreachable = true;
         const mailed = await this.#mail(entry, envelope);
         if (mailed.retry) return mailed;
       }
     }
     return DONE;
+  }
+
+  /**
+   * The envelopes of `chunk`, by id: the stored ones, and the others encrypted together (one
+   * lock, one transaction). An entry whose body cannot be opened fails alone and has none. When
+   * no secure session can be started, the first entry to encrypt fails and is `stopAt`.
+   */
+  async #envelopes(
+    chunk: readonly OutboxEntry[],
+    user: ResolvedUser,
+  ): Promise<{ envelopes: Map<MessageIdHex, Uint8Array>; stopAt?: OutboxEntry }> {
+    const envelopes = new Map<MessageIdHex, Uint8Array>();
+    const items: ToEncrypt[] = [];
+    for (const entry of chunk) {
+      if (entry.envelope !== undefined) envelopes.set(toHex(entry.messageId), entry.envelope);
+      else {
+        const content = await this.#content(entry);
+        if (content !== undefined) items.push({ entry, content });
+      }
+    }
+    if (items.length === 0) return { envelopes };
+    let encrypted: Uint8Array[];
+    try {
+      encrypted = await this.ports.encryptor.encryptAll(items, user);
+    } catch (err: unknown) {
+      if (err instanceof X3dhError || err instanceof StatementError) {
+        const stopAt = items[0]!.entry;
+        this.#failAll([stopAt], `cannot start a secure session: ${err.message}`);
+        return { envelopes, stopAt };
+      }
+      throw err;
+    }
+    const now = this.ports.now();
+    for (const [i, { entry }] of items.entries()) {
+      envelopes.set(toHex(entry.messageId), encrypted[i]!);
+      this.#encryptedAt.set(toHex(entry.messageId), now);
+    }
+    return { envelopes };
   }
 
   /**
@@ -535,11 +572,7 @@ export class Outgoing {
     this.#written.delete(id);
     if (written !== undefined) return written;
     try {
-      return await openAtRest(
-        stores.storageKey,
-        entry.body,
-        bodyContext("outbox", entry.messageId),
-      );
+      return await openOutboxBody(stores.storageKey, entry.body, entry.messageId);
     } catch (err: unknown) {
       this.#failAll(
         [entry],

@@ -1,10 +1,12 @@
 /**
  * The one commit of a received message: the advanced ratchet session, the deleted one-time
- * prekeys (X25519 and ML-KEM), the key agreement of a new session, the seen id, and what the message itself changes (a history line, settled outbox
- * entries), in one transaction — made before the message is acknowledged, so an Ack means
- * "stored".
+ * prekeys (X25519 and ML-KEM), the key agreement of a new session, the seen id, and what the
+ * message itself changes (a history line, settled outbox entries), in one transaction — made
+ * before the message is acknowledged, so an Ack means "stored". The messages of one chat frame
+ * are committed together (commitAllReceived).
  */
 import type { DatabaseSync } from "node:sqlite";
+import { toHex } from "../../crypto/bytes.ts";
 import { PrekeyKind } from "../../crypto/prekeys.ts";
 import { transaction } from "../../store/database.ts";
 import type { HistoryStore } from "../store/history.ts";
@@ -50,19 +52,41 @@ export function commitReceived(
   received: Received,
   also: () => void = () => {},
 ): Committed {
-  const { decrypted, now } = received;
+  return commitAllReceived(stores, [{ received, also }])[0]!;
+}
+
+/**
+ * Commits several messages from one sender in ONE transaction (a group commit): each message's
+ * seen id, prekey deletions and `also`, and each session once, in the state the last of them
+ * left it (a session a batch advanced several times is saved once, compare-and-set against the
+ * version it was read at). Nothing is written when any part throws.
+ * @throws StaleStateError when another process moved a session on since it was read.
+ */
+export function commitAllReceived(
+  stores: ReceivedStores,
+  batch: readonly { readonly received: Received; readonly also?: () => void }[],
+): Committed[] {
+  const sessions = new Map<string, Received>();
+  for (const { received } of batch) {
+    sessions.set(toHex(received.decrypted.session.sessionId), received);
+  }
   return transaction(stores.db, () => {
-    stores.ratchetSessions.save({ ...decrypted.session, username: received.from });
-    if (decrypted.usedOneTimePrekeyId !== undefined) {
-      stores.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
+    for (const received of sessions.values()) {
+      stores.ratchetSessions.save({ ...received.decrypted.session, username: received.from });
     }
-    if (decrypted.usedKemOneTimePrekeyId !== undefined) {
-      stores.kemKeys.delete(PrekeyKind.KemOneTime, decrypted.usedKemOneTimePrekeyId);
-    }
-    const downgraded = decrypted.protocol !== undefined &&
-      stores.protocols.recordSession(received.from, decrypted.protocol, now);
-    stores.history.markSeen(received.senderKey, received.messageId, now);
-    also();
-    return { downgraded };
+    return batch.map(({ received, also }) => {
+      const { decrypted, now } = received;
+      if (decrypted.usedOneTimePrekeyId !== undefined) {
+        stores.ownKeys.delete(PrekeyKind.OneTime, decrypted.usedOneTimePrekeyId);
+      }
+      if (decrypted.usedKemOneTimePrekeyId !== undefined) {
+        stores.kemKeys.delete(PrekeyKind.KemOneTime, decrypted.usedKemOneTimePrekeyId);
+      }
+      const downgraded = decrypted.protocol !== undefined &&
+        stores.protocols.recordSession(received.from, decrypted.protocol, now);
+      stores.history.markSeen(received.senderKey, received.messageId, now);
+      also?.();
+      return { downgraded };
+    });
   });
 }

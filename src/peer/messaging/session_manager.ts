@@ -107,7 +107,8 @@ export class SessionManager {
   /**
    * Encrypts `plaintext` for `peer` with the session session_choice.ts picks, or a new one made
    * from `bundle()` (PQXDH as initiator, X3DH when the bundle has no KEM prekey) when there is
-   * none.
+   * none. `unsaved` is the session an earlier message of a batch advanced and that is not
+   * committed yet: it is used instead of the stored ones.
    * @throws X3dhError when the bundle's signatures do not verify; RatchetError when the session
    * cannot send.
    */
@@ -116,8 +117,9 @@ export class SessionManager {
     plaintext: Uint8Array,
     bundle: () => Promise<PqxdhBundle>,
     now: number,
+    unsaved?: StoredSession,
   ): Promise<Encrypted> {
-    let stored = sendingSession(this.sessions.list(peer.username, peer.identityKey));
+    let stored = unsaved ?? sendingSession(this.sessions.list(peer.username, peer.identityKey));
     let state: RatchetState;
     let protocol: HandshakeProtocol | undefined;
     if (stored === undefined) {
@@ -162,11 +164,20 @@ export class SessionManager {
   /**
    * Decrypts an envelope from `peer` (whose signature the caller verified): with the session its
    * X3DH/PQXDH header names (creating it as responder if new), else with each session in turn.
+   * `unsaved` are sessions advanced by earlier messages of a batch and not committed yet: they
+   * stand in for their stored versions.
    * @throws UndecryptableError when no session decrypts it; the stored state is untouched.
    */
-  async decrypt(peer: Peer, envelope: Envelope, now: number): Promise<Decrypted> {
+  async decrypt(
+    peer: Peer,
+    envelope: Envelope,
+    now: number,
+    unsaved: readonly StoredSession[] = [],
+  ): Promise<Decrypted> {
     const message = { header: envelope.ratchetHeader, ciphertext: envelope.ciphertext };
-    const existing = this.sessions.list(peer.username, peer.identityKey);
+    const existing = this.sessions.list(peer.username, peer.identityKey).map((stored) =>
+      unsaved.find((s) => bytesEqual(s.sessionId, stored.sessionId)) ?? stored
+    );
     if (envelope.prekey) {
       const sessionId = await sessionIdOf(envelope.prekey.ephemeralKey);
       const known = existing.find((s) => bytesEqual(s.sessionId, sessionId));

@@ -6,11 +6,19 @@ import { streamPair } from "@libp2p/utils";
 import { multiaddr } from "@multiformats/multiaddr";
 import { logger } from "../../../src/log.ts";
 import {
+  CHAT_FRAMES,
   type ChatHandlers,
   ChatLinks,
   type ChatNode,
 } from "../../../src/peer/messaging/chat_links.ts";
-import { Ack } from "../../../src/proto/chat.ts";
+import { FramedStream } from "../../../src/net/framed.ts";
+import { Ack, ChatFrame } from "../../../src/proto/chat.ts";
+import {
+  CHAT_FRAME_VERSION,
+  MAX_ACK_REASON_LENGTH,
+  MAX_CHAT_FRAME_BYTES,
+  MAX_ENVELOPES_PER_FRAME,
+} from "../../../src/protocol/limits.ts";
 
 /** The address a test connection comes from: not relayed. */
 const DIRECT = multiaddr("/ip4/127.0.0.1/tcp/1");
@@ -44,23 +52,28 @@ function recorder() {
   const envelopes: { bytes: number[]; from: string }[] = [];
   const acks: { id: number[]; from: string }[] = [];
   const linksUp: string[] = [];
+  /** Envelopes in each frame that arrived, and Acks in each frame of Acks. */
+  const frames: number[] = [];
+  const ackFrames: number[] = [];
   const handlers: ChatHandlers = {
-    onEnvelope(bytes, from) {
-      envelopes.push({ bytes: [...bytes], from: from.toString() });
-      return Promise.resolve({
+    onEnvelopes(frame, from) {
+      frames.push(frame.length);
+      for (const bytes of frame) envelopes.push({ bytes: [...bytes], from: from.toString() });
+      return Promise.resolve(frame.map((bytes) => ({
         messageId: bytes.subarray(0, 2),
         result: Ack.Result.DELIVERED,
         reason: "",
-      });
+      })));
     },
-    onAck(ack, from) {
-      acks.push({ id: [...ack.messageId], from: from.toString() });
+    onAcks(frame, from) {
+      ackFrames.push(frame.length);
+      for (const ack of frame) acks.push({ id: [...ack.messageId], from: from.toString() });
     },
     onLinkUp(peer) {
       linksUp.push(peer.toString());
     },
   };
-  return { handlers, envelopes, acks, linksUp };
+  return { handlers, envelopes, acks, linksUp, frames, ackFrames };
 }
 
 /** Alice's and bob's links on one in-memory network, started with recorders. */
@@ -148,9 +161,9 @@ Deno.test("chat links: a link on a relayed connection says so, both ways, and it
   await alice.start({ ...seen.handlers, onLinkDown: (peer) => down.push(peer.toString()) });
   await bob.start({
     ...seen.handlers,
-    onEnvelope(bytes, from, via) {
+    onEnvelopes(frame, from, via) {
       vias.push(via);
-      return seen.handlers.onEnvelope(bytes, from, via);
+      return seen.handlers.onEnvelopes(frame, from, via);
     },
   });
   try {
@@ -163,5 +176,118 @@ Deno.test("chat links: a link on a relayed connection says so, both ways, and it
     await until("alice hears her link is down", () => down.length === 1);
     assert.deepEqual(down, [b.toString()]);
     await alice.close();
+  }
+});
+
+Deno.test("chat links: envelopes sent while a frame is written go in one frame, answered by one frame of Acks", async () => {
+  const { b, alice, bob, aliceSeen, bobSeen } = await linkedPair();
+  try {
+    await alice.send(b, Uint8Array.of(0, 0));
+    await until("the first ack", () => aliceSeen.acks.length === 1);
+    const sends = Array.from({ length: 10 }, (_, i) => alice.send(b, Uint8Array.of(1, i)));
+    await Promise.all(sends);
+    await until("ten more acks", () => aliceSeen.acks.length === 11);
+    assert.deepEqual(bobSeen.frames, [1, 10]);
+    assert.deepEqual(aliceSeen.ackFrames, [1, 10], "one Ack frame answers each frame");
+    assert.deepEqual(
+      aliceSeen.acks.map((a) => a.id),
+      [[0, 0], ...Array.from({ length: 10 }, (_, i) => [1, i])],
+      "in the order sent",
+    );
+  } finally {
+    await alice.close();
+    await bob.close();
+  }
+});
+
+/** A raw chat stream from `node` to `to`'s links, reading frames up to `maxFrameBytes`. */
+async function rawStream(node: ChatNode, to: PeerId, maxFrameBytes = MAX_CHAT_FRAME_BYTES * 2) {
+  const stream = await node.dialProtocol(to, "/tincan/chat/1.0.0", {
+    signal: AbortSignal.timeout(5000),
+    runOnLimitedConnection: true,
+  });
+  return new FramedStream(stream, ChatFrame, ChatFrame, { ...CHAT_FRAMES, maxFrameBytes });
+}
+
+/** Bob's links, and a raw stream to them from mallory. */
+async function bobAndRawStream() {
+  const node = network();
+  const [m, b] = [await peerId(), await peerId()];
+  const bob = new ChatLinks(node(b), logger("test:bob"));
+  const bobSeen = recorder();
+  await bob.start(bobSeen.handlers);
+  return { bob, bobSeen, raw: await rawStream(node(m), b) };
+}
+
+Deno.test("chat links: a frame with more than MAX_ENVELOPES_PER_FRAME envelopes is refused whole, unanswered", async () => {
+  const { bob, bobSeen, raw } = await bobAndRawStream();
+  try {
+    const envelopes = Array.from({ length: MAX_ENVELOPES_PER_FRAME + 1 }, () => new Uint8Array(8));
+    await raw.write({ version: CHAT_FRAME_VERSION, envelopes, acks: [] });
+    await assert.rejects(raw.read());
+    assert.deepEqual(bobSeen.envelopes, [], "nothing in it was processed, so nothing acknowledged");
+  } finally {
+    await bob.close();
+  }
+});
+
+Deno.test("chat links: a frame over MAX_CHAT_FRAME_BYTES is refused whole, unanswered", async () => {
+  const { bob, bobSeen, raw } = await bobAndRawStream();
+  try {
+    const half = new Uint8Array(Math.ceil(MAX_CHAT_FRAME_BYTES / 2));
+    await raw.write({ version: CHAT_FRAME_VERSION, envelopes: [half, half], acks: [] });
+    await assert.rejects(raw.read());
+    assert.deepEqual(bobSeen.envelopes, []);
+  } finally {
+    await bob.close();
+  }
+});
+
+Deno.test("chat links: a frame of the old single-envelope format (or any other version) is refused", async () => {
+  const oldFormat = Uint8Array.of(5, 0x0a, 3, 1, 2, 3); // length 5; field 1 = one envelope [1, 2, 3]
+  const nextVersion = { version: CHAT_FRAME_VERSION + 1, envelopes: [Uint8Array.of(1)], acks: [] };
+  for (
+    const send of [(raw: Raw) => raw.stream.send(oldFormat), (raw: Raw) => raw.write(nextVersion)]
+  ) {
+    const { bob, bobSeen, raw } = await bobAndRawStream();
+    try {
+      await send(raw);
+      await assert.rejects(raw.read());
+      assert.deepEqual(bobSeen.envelopes, []);
+    } finally {
+      await bob.close();
+    }
+  }
+});
+
+type Raw = Awaited<ReturnType<typeof rawStream>>;
+
+Deno.test("chat links: an Ack's reason is cut to MAX_ACK_REASON_LENGTH, so a frame of Acks stays in bounds", async () => {
+  const node = network();
+  const [a, b] = [await peerId(), await peerId()];
+  const alice = new ChatLinks(node(a), logger("test:alice"));
+  const bob = new ChatLinks(node(b), logger("test:bob"));
+  const aliceSeen = recorder();
+  const reasons: string[] = [];
+  await alice.start({
+    ...aliceSeen.handlers,
+    onAcks: (acks) => reasons.push(...acks.map((x) => x.reason)),
+  });
+  await bob.start({
+    ...recorder().handlers,
+    onEnvelopes: (frame) =>
+      Promise.resolve(frame.map((bytes) => ({
+        messageId: bytes,
+        result: Ack.Result.REJECTED,
+        reason: "x".repeat(5000),
+      }))),
+  });
+  try {
+    await alice.send(b, Uint8Array.of(7));
+    await until("the refusal", () => reasons.length === 1);
+    assert.equal(reasons[0], "x".repeat(MAX_ACK_REASON_LENGTH));
+  } finally {
+    await alice.close();
+    await bob.close();
   }
 });

@@ -29,6 +29,7 @@ import { type KeyStanding, peerIdOfKey } from "../../../src/peer/trust.ts";
 import { Ack, Content } from "../../../src/proto/chat.ts";
 import type { SignedKey } from "../../../src/proto/services.ts";
 import { openDatabase } from "../../../src/store/database.ts";
+import type { DatabaseSync } from "node:sqlite";
 
 const NOW = 1_700_000_000_000;
 
@@ -116,6 +117,26 @@ async function setup(
       now: () => NOW,
       emit: () => {},
     });
+    /** Bob as the sender's directory resolves him. */
+    const bobUser = {
+      username: "bob",
+      identityKey: bobId,
+      standing: "trusted" as const,
+      expiresAt: NOW + 86_400_000,
+      peerId: peerIdOfKey(bobId),
+      addresses: [],
+    };
+    /** Writes `content` to the sender's outbox as message `messageId`; returns the entry. */
+    const queued = (messageId: Uint8Array, content: Uint8Array) => {
+      stores.outbox.add({
+        messageId,
+        recipient: "bob",
+        body: content,
+        status: "pending",
+        createdAt: NOW,
+      });
+      return { entry: stores.outbox.get(messageId)!, content };
+    };
     /**
      * Seals `text` (of `kind`) for bob, as the sender's outbox would; `messageId` when given;
      * claiming to be sent at `sentAt` (the sender's clock).
@@ -128,25 +149,24 @@ async function setup(
       sentAt = NOW,
     ) => {
       const content = Content.encode({ from: name, text, sentAt: BigInt(sentAt), kind, payload });
-      stores.outbox.add({
-        messageId,
-        recipient: "bob",
-        body: content,
-        status: "pending",
-        createdAt: NOW,
-      });
-      const entry = stores.outbox.get(messageId)!;
-      const user = {
-        username: "bob",
-        identityKey: bobId,
-        standing: "trusted" as const,
-        expiresAt: NOW + 86_400_000,
-        peerId: peerIdOfKey(bobId),
-        addresses: [],
-      };
-      return { id: toHex(messageId), envelope: await encryptor.encrypt(entry, content, user) };
+      const { entry } = queued(messageId, content);
+      return { id: toHex(messageId), envelope: await encryptor.encrypt(entry, content, bobUser) };
     };
-    return { peer: peerIdFromPrivateKey(key), publicKey: signer.publicKey, seal };
+    /** Seals `texts` for bob together, as one flush does (encryptAll). */
+    const sealAll = async (texts: readonly string[]) => {
+      const items = texts.map((text) =>
+        queued(newMessageId(), Content.encode({ from: name, text, sentAt: BigInt(NOW) }))
+      );
+      return await encryptor.encryptAll(items, bobUser);
+    };
+    return {
+      peer: peerIdFromPrivateKey(key),
+      publicKey: signer.publicKey,
+      seal,
+      sealAll,
+      db: stores.db,
+      outbox: stores.outbox,
+    };
   };
   const alice = await sender("alice");
   const certifications: string[] = [];
@@ -184,12 +204,16 @@ async function setup(
   });
   const alicePeer = alice.peer;
   const seal = alice.seal;
+  const sealAll = alice.sealAll;
   return {
     incoming,
     sender,
     alicePeer,
     aliceKey: alice.publicKey,
     seal,
+    sealAll,
+    aliceDb: alice.db,
+    aliceOutbox: alice.outbox,
     bob,
     events,
     reports,
@@ -355,4 +379,134 @@ Deno.test("incoming: a send time far ahead is not sorted by: shown at arrival, w
   const second = t.events[1];
   assert.equal(second?.type === "message" && second.sentAt, NOW - 1000);
   assert.equal(second?.type === "message" && "clockNote" in second, false);
+});
+
+/** Counts the transactions begun on `db` from now on. */
+function countTransactions(db: DatabaseSync): { readonly count: number } {
+  const counter = { count: 0 };
+  const exec = db.exec.bind(db);
+  db.exec = (sql: string) => {
+    if (sql.startsWith("BEGIN")) counter.count++;
+    return exec(sql);
+  };
+  return counter;
+}
+
+const texts = (events: PeerEvent[]) => events.flatMap((e) => e.type === "message" ? [e.text] : []);
+
+Deno.test("incoming: a frame of chat messages is committed in ONE transaction, an Ack for each in order", async () => {
+  const t = await setup();
+  await t.incoming.onEnvelope((await t.seal("first")).envelope, t.alicePeer);
+  const sealed = [];
+  for (let i = 0; i < 5; i++) sealed.push(await t.seal(`batched ${i}`));
+  const transactions = countTransactions(t.bob.db);
+  const acks = await t.incoming.onEnvelopes(sealed.map((s) => s.envelope), t.alicePeer);
+  assert.equal(transactions.count, 1, "one group commit");
+  assert.deepEqual(acks.map((a) => a.result), sealed.map(() => Ack.Result.DELIVERED));
+  assert.deepEqual(acks.map((a) => toHex(a.messageId)), sealed.map((s) => s.id));
+  assert.deepEqual(texts(t.events), ["first", ...sealed.map((_, i) => `batched ${i}`)]);
+  for (const { id } of sealed) assert.equal(t.bob.history.seen(t.aliceKey, fromHex(id)), true);
+  assert.equal(t.bob.history.recent("alice", 10).length, 6);
+  // The session was saved once, in the state after the last: the next message decrypts.
+  const next = await t.seal("after the batch");
+  assert.equal(
+    (await t.incoming.onEnvelope(next.envelope, t.alicePeer)).result,
+    Ack.Result.DELIVERED,
+  );
+});
+
+Deno.test("incoming: a first message in a frame is committed alone, the rest together", async () => {
+  const t = await setup();
+  const sealed = [];
+  for (let i = 0; i < 4; i++) sealed.push(await t.seal(`m${i}`));
+  const transactions = countTransactions(t.bob.db);
+  const acks = await t.incoming.onEnvelopes(sealed.map((s) => s.envelope), t.alicePeer);
+  assert.deepEqual(acks.map((a) => a.result), sealed.map(() => Ack.Result.DELIVERED));
+  assert.equal(transactions.count, 2, "the new session alone, then the other three");
+  assert.deepEqual(texts(t.events), ["m0", "m1", "m2", "m3"]);
+});
+
+Deno.test("incoming: a copy in the same frame, and the frame again after a crash between commit and Ack, are stored once", async () => {
+  const t = await setup();
+  await t.incoming.onEnvelope((await t.seal("first")).envelope, t.alicePeer);
+  const [a, b] = [await t.seal("a"), await t.seal("b")];
+  const frame = [a.envelope, b.envelope, a.envelope];
+  const acks = await t.incoming.onEnvelopes(frame, t.alicePeer);
+  assert.deepEqual(acks.map((x) => toHex(x.messageId)), [a.id, b.id, a.id]);
+  assert.deepEqual(acks.map((x) => x.result), frame.map(() => Ack.Result.DELIVERED));
+  // Bob crashed after the commit, before his Ack went out: alice sends the frame again.
+  const again = await t.incoming.onEnvelopes(frame, t.alicePeer);
+  assert.deepEqual(again.map((x) => x.result), frame.map(() => Ack.Result.DELIVERED));
+  assert.deepEqual(texts(t.events), ["first", "a", "b"], "each shown once");
+  assert.equal(t.bob.history.recent("alice", 10).length, 3, "each stored once");
+});
+
+Deno.test("incoming: a tampered envelope in a frame is rejected alone; the others are stored", async () => {
+  const t = await setup();
+  await t.incoming.onEnvelope((await t.seal("first")).envelope, t.alicePeer);
+  const sealed = [await t.seal("x"), await t.seal("y"), await t.seal("z")];
+  const tampered = sealed[1]!.envelope.slice();
+  tampered[tampered.length - 20]! ^= 0x80;
+  const acks = await t.incoming.onEnvelopes(
+    [sealed[0]!.envelope, tampered, sealed[2]!.envelope],
+    t.alicePeer,
+  );
+  assert.deepEqual(acks.map((a) => a.result), [
+    Ack.Result.DELIVERED,
+    Ack.Result.REJECTED,
+    Ack.Result.DELIVERED,
+  ]);
+  assert.deepEqual(texts(t.events), ["first", "x", "z"]);
+  assert.equal(t.bob.history.seen(t.aliceKey, fromHex(sealed[1]!.id)), false);
+});
+
+Deno.test("incoming: a frame of Acks settles only the messages it lists, in one transaction", async () => {
+  const t = await setup();
+  t.bob.contacts.pin("alice", t.aliceKey, NOW);
+  const ids = [newMessageId(), newMessageId(), newMessageId()];
+  for (const messageId of ids) {
+    t.bob.outbox.add({
+      messageId,
+      recipient: "alice",
+      body: new Uint8Array(1),
+      status: "pending",
+      createdAt: NOW,
+    });
+    t.bob.outbox.setEnvelope(messageId, new Uint8Array(1), NOW);
+  }
+  const stranger = await t.sender("mallory");
+  const transactions = countTransactions(t.bob.db);
+  const ack = (messageId: Uint8Array) => ({ messageId, result: Ack.Result.DELIVERED, reason: "" });
+  t.incoming.onAcks([ack(ids[2]!)], stranger.peer); // not alice: changes nothing
+  t.incoming.onAcks([ack(ids[0]!), ack(ids[2]!)], t.alicePeer);
+  assert.equal(transactions.count, 2);
+  assert.deepEqual(ids.map((id) => t.bob.outbox.get(id)?.status), [
+    "delivered",
+    "sent",
+    "delivered",
+  ]);
+  assert.deepEqual(t.reports, [`delivered ${toHex(ids[0]!)}`, `delivered ${toHex(ids[2]!)}`]);
+  assert.deepEqual(t.bob.outbox.undelivered("alice").map((e) => toHex(e.messageId)), [
+    toHex(ids[1]!),
+  ], "the one not acknowledged is still to be resent");
+});
+
+Deno.test("incoming: messages encrypted together by the sender (one transaction) decrypt in order, as one frame", async () => {
+  const t = await setup();
+  const senderTransactions = countTransactions(t.aliceDb);
+  const texts = ["p", "q", "r", "s"];
+  const envelopes = await t.sealAll(texts); // a first session: X3DH, then three more on it
+  assert.equal(senderTransactions.count, 1, "the session once, every envelope, in one commit");
+  assert.equal(t.aliceOutbox.undelivered("bob").every((e) => e.envelope !== undefined), true);
+  const acks = await t.incoming.onEnvelopes(envelopes, t.alicePeer);
+  assert.deepEqual(acks.map((a) => a.result), texts.map(() => Ack.Result.DELIVERED));
+  assert.deepEqual(
+    t.events.flatMap((e) => e.type === "message" ? [e.text] : []),
+    texts,
+  );
+  const more = await t.sealAll(["t", "u"]); // on the stored session, which was saved once
+  assert.deepEqual(
+    (await t.incoming.onEnvelopes(more, t.alicePeer)).map((a) => a.result),
+    [Ack.Result.DELIVERED, Ack.Result.DELIVERED],
+  );
 });

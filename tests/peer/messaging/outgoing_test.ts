@@ -17,12 +17,16 @@ import { OutboxStore } from "../../../src/peer/store/outbox.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { peerIdOfKey } from "../../../src/peer/trust.ts";
 import { openDatabase } from "../../../src/store/database.ts";
+import { newMessageId } from "../../../src/crypto/envelope.ts";
+import { Content } from "../../../src/proto/chat.ts";
+import type { DatabaseSync } from "node:sqlite";
 
 const bobKey = (await generateKeyPair("Ed25519")).publicKey.raw;
 const bobPeer = peerIdOfKey(bobKey);
 const NOW = 1_700_000_000_000;
 
 interface World {
+  readonly db: DatabaseSync;
   readonly outgoing: Outgoing;
   readonly outbox: OutboxStore;
   readonly events: PeerEvent[];
@@ -56,6 +60,7 @@ function world(fakes: {
     addresses: fakes.addresses === false ? [] : [multiaddr("/ip4/127.0.0.1/tcp/1")],
   };
   const w: World = {
+    db,
     outbox,
     events,
     sent,
@@ -75,10 +80,12 @@ function world(fakes: {
         storageKey: new Uint8Array(32).fill(7),
       },
       encryptor: {
-        encrypt(entry, content) {
-          const envelope = Uint8Array.of(...entry.messageId, content.length);
-          outbox.setEnvelope(entry.messageId, envelope, NOW);
-          return Promise.resolve(envelope);
+        encryptAll(items) {
+          return Promise.resolve(items.map(({ entry, content }) => {
+            const envelope = Uint8Array.of(...entry.messageId, content.length);
+            outbox.setEnvelope(entry.messageId, envelope, NOW);
+            return envelope;
+          }));
         },
       },
       resolver: {
@@ -370,6 +377,80 @@ Deno.test("outgoing: a session reset resends everything unacknowledged once; a s
     await w.outgoing.sessionReset(two, "carol", "x");
     await w.outgoing.sessionReset("00".repeat(16), "bob", "x");
     assert.equal(w.outbox.get(fromHex(two))?.status, "sent");
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: a flush hands every envelope to the link without waiting for each write (they share frames)", async () => {
+  const writes: (() => void)[] = [];
+  const link = { via: "direct" as const };
+  const w = world({
+    send: (_peer, envelope) =>
+      new Promise((resolve) => {
+        w.sent.push(envelope);
+        writes.push(() => resolve(link));
+      }),
+  });
+  try {
+    // Three messages already in the outbox (written before a restart): one flush sends them.
+    const ids: string[] = [];
+    for (const [i, text] of ["one", "two", "three"].entries()) {
+      const messageId = newMessageId();
+      const content = Content.encode({
+        from: "alice",
+        text,
+        sentAt: BigInt(NOW),
+        kind: "",
+        payload: new Uint8Array(0),
+      });
+      w.outbox.add({
+        messageId,
+        recipient: "bob",
+        body: await sealAtRest(
+          new Uint8Array(32).fill(7),
+          content,
+          bodyContext("history", messageId),
+        ),
+        status: "pending",
+        createdAt: NOW + i,
+      });
+      ids.push(toHex(messageId));
+    }
+    const flushed = w.outgoing.flush("bob");
+    const deadline = Date.now() + 2000;
+    while (w.sent.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    assert.equal(writes.length, 3, "all three handed over before the first write finished");
+    for (const written of writes) written();
+    assert.deepEqual(await flushed, { retry: false });
+    assert.deepEqual(w.sent.map((e) => toHex(e.subarray(0, 16))), ids, "in order");
+    for (const id of ids) assert.equal(w.outbox.get(fromHex(id))?.status, "sent");
+  } finally {
+    w.close();
+  }
+});
+
+Deno.test("outgoing: a body is sealed once for outbox and history; older outbox bodies still open", async () => {
+  const w = world();
+  try {
+    const id = await w.outgoing.write("bob", "sealed once");
+    const history = new HistoryStore(w.db).recent("bob", 1)[0]!;
+    assert.deepEqual(w.outbox.get(fromHex(id))!.body, history.body);
+    // A message written before: its outbox body sealed with the outbox context.
+    const older = fromHex("0123456789abcdef0123456789abcdef");
+    w.outbox.add({
+      messageId: older,
+      recipient: "bob",
+      body: await sealAtRest(
+        new Uint8Array(32).fill(7),
+        Uint8Array.of(1),
+        bodyContext("outbox", older),
+      ),
+      status: "pending",
+      createdAt: NOW - 1,
+    });
+    assert.deepEqual(await w.outgoing.flush("bob"), { retry: false });
+    assert.equal(w.outbox.get(older)?.status, "sent");
   } finally {
     w.close();
   }
