@@ -55,6 +55,10 @@ const EMPTY: Omit<DirectoryResponse, "status"> = {
   peerRecords: [],
   keyLog: [],
   oneTimePrekeysLeft: 0,
+  online: [],
+  nextCursor: "",
+  serverName: "",
+  servers: [],
 };
 
 function respond(

@@ -50,6 +50,7 @@ function respond(
     more: false,
     deleted: 0,
     retryAfterMs: 0n,
+    forwards: [],
     ...extra,
   };
 }

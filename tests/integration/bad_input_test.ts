@@ -38,7 +38,7 @@ import {
 } from "./harness.ts";
 
 /** The rendezvous protocols (the peer-to-peer ones are tested elsewhere). */
-type ProtocolName = Exclude<keyof typeof PROTOCOL, "chat" | "file">;
+type ProtocolName = Exclude<keyof typeof PROTOCOL, "chat" | "file" | "federation">;
 
 /** How each protocol's answer is decoded to its status name. */
 const STATUS_OF: Record<ProtocolName, (frame: Uint8Array) => string> = {
