@@ -14,6 +14,7 @@ import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { lookupUser } from "../../src/peer/clients/directory.ts";
 import { DiscoveryClient } from "../../src/peer/clients/discovery.ts";
 import { subscribePresence } from "../../src/peer/clients/presence.ts";
+import { FederationResponse } from "../../src/proto/federation.ts";
 import { MailboxResponse } from "../../src/proto/mailbox.ts";
 import { Message } from "../../src/proto/rendezvous.ts";
 import {
@@ -38,7 +39,7 @@ import {
 } from "./harness.ts";
 
 /** The rendezvous protocols (the peer-to-peer ones are tested elsewhere). */
-type ProtocolName = Exclude<keyof typeof PROTOCOL, "chat" | "file" | "federation">;
+type ProtocolName = Exclude<keyof typeof PROTOCOL, "chat" | "file">;
 
 /** How each protocol's answer is decoded to its status name. */
 const STATUS_OF: Record<ProtocolName, (frame: Uint8Array) => string> = {
@@ -52,6 +53,7 @@ const STATUS_OF: Record<ProtocolName, (frame: Uint8Array) => string> = {
   directory: (frame) => DirectoryResponse.decode(frame).status,
   presence: (frame) => PresenceEvent.decode(frame).status,
   mailbox: (frame) => MailboxResponse.decode(frame).status,
+  federation: (frame) => FederationResponse.decode(frame).status,
 };
 
 /** What the server did with a stream: answered with a status, or closed or reset it. */
