@@ -501,3 +501,49 @@ Deno.test("federation: with --no-federated-list, work shows home's users no one"
     await stopAll(alice.node, homeNode, workNode);
   }
 });
+
+Deno.test("federation: three nodes — other lists home, home does not list other: refused both ways, home and work unaffected", async () => {
+  const home = await planNode("home");
+  const work = await planNode("work");
+  const other = await planNode("other");
+  const homeNode = (await withRendezvous(federatedOptions(home, [work]))).rendezvous;
+  const workNode = (await withRendezvous(federatedOptions(work, [home]))).rendezvous;
+  const otherNode = (await withRendezvous(federatedOptions(other, [home, work]))).rendezvous;
+  const alice = await user(home, "alice");
+  const bob = await user(work, "bob");
+  const carol = await user(other, "carol");
+  try {
+    const fromOther = await askDirectory(carol.node, other.address, {
+      type: DirectoryRequest.Type.LOOKUP,
+      username: "alice",
+      server: "home",
+    });
+    assert.equal(fromOther.status, Status.E_REMOTE_UNAVAILABLE);
+    assert.match(fromOther.statusText, /home refuses this node/);
+    const mail = await askMailbox(carol.node, other.address, {
+      type: MailboxRequest.Type.DEPOSIT,
+      recipient: "alice",
+      server: "home",
+      envelope: await testEnvelope(carol.key, alice.key.publicKey.raw),
+    });
+    assert.equal(mail.status, MailboxStatus.OK);
+    assert.equal(mail.queuedFor, "home", "held at other until home lists it (it never does here)");
+    assert.ok(homeNode.metrics.value("federation_refused") >= 2);
+    assert.equal(homeNode.metrics.value("mailbox_deposits"), 0, "nothing of other's got in");
+
+    const toOther = await askDirectory(alice.node, home.address, {
+      type: DirectoryRequest.Type.LOOKUP,
+      username: "carol",
+      server: "other",
+    });
+    assert.equal(toOther.status, Status.E_UNKNOWN_SERVER);
+    const fine = await askDirectory(alice.node, home.address, {
+      type: DirectoryRequest.Type.LOOKUP,
+      username: "bob",
+      server: "work",
+    });
+    assert.equal(fine.status, Status.OK, fine.statusText);
+  } finally {
+    await stopAll(alice.node, bob.node, carol.node, homeNode, workNode, otherNode);
+  }
+});
