@@ -368,6 +368,7 @@ export interface FederationResponse {
   online: RemoteUser[]
   nextCursor: string
   mailId: bigint
+  presence?: PresenceUpdate
 }
 
 export namespace FederationResponse {
@@ -427,6 +428,11 @@ export namespace FederationResponse {
         if ((obj.mailId != null && obj.mailId !== 0n)) {
           w.uint32(72)
           w.uint64(obj.mailId)
+        }
+
+        if (obj.presence != null) {
+          w.uint32(82)
+          PresenceUpdate.codec().encode(obj.presence, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -495,6 +501,12 @@ export namespace FederationResponse {
             }
             case 9: {
               obj.mailId = reader.uint64()
+              break
+            }
+            case 10: {
+              obj.presence = PresenceUpdate.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.presence
+              })
               break
             }
             default: {
@@ -599,6 +611,13 @@ export namespace FederationResponse {
               }
               break
             }
+            case 10: {
+              yield * PresenceUpdate.codec().stream(reader, reader.uint32(), `${prefix}.presence`, {
+                limits: opts.limits?.presence
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -664,6 +683,26 @@ export namespace FederationResponse {
     value: bigint
   }
 
+  export interface FederationResponsePresenceUsernameFieldEvent {
+    field: '$.presence.username'
+    value: string
+  }
+
+  export interface FederationResponsePresenceOnlineFieldEvent {
+    field: '$.presence.online'
+    value: boolean
+  }
+
+  export interface FederationResponsePresencePeerIdFieldEvent {
+    field: '$.presence.peerId'
+    value: string
+  }
+
+  export interface FederationResponsePresenceAtFieldEvent {
+    field: '$.presence.at'
+    value: bigint
+  }
+
   export function encode (obj: Partial<FederationResponse>): Uint8Array {
     return encodeMessage(obj, FederationResponse.codec())
   }
@@ -672,7 +711,7 @@ export namespace FederationResponse {
     return decodeMessage(buf, FederationResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FederationResponse>): Generator<FederationResponseStatusFieldEvent | FederationResponseStatusTextFieldEvent | FederationResponseRetryAfterMsFieldEvent | FederationResponseNameFieldEvent | FederationResponseBundleFieldEvent | FederationResponseKeyLogFieldEvent | FederationResponseOnlineUsernameFieldEvent | FederationResponseOnlineSinceFieldEvent | FederationResponseNextCursorFieldEvent | FederationResponseMailIdFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FederationResponse>): Generator<FederationResponseStatusFieldEvent | FederationResponseStatusTextFieldEvent | FederationResponseRetryAfterMsFieldEvent | FederationResponseNameFieldEvent | FederationResponseBundleFieldEvent | FederationResponseKeyLogFieldEvent | FederationResponseOnlineUsernameFieldEvent | FederationResponseOnlineSinceFieldEvent | FederationResponseNextCursorFieldEvent | FederationResponseMailIdFieldEvent | FederationResponsePresenceUsernameFieldEvent | FederationResponsePresenceOnlineFieldEvent | FederationResponsePresencePeerIdFieldEvent | FederationResponsePresenceAtFieldEvent> {
     return streamMessage(buf, FederationResponse.codec(), opts)
   }
 }

@@ -63,6 +63,9 @@ export const MAX_ONE_TIME_PREKEYS_PER_UPLOAD = 200;
 /** Signed peer records one lookup returns. */
 export const MAX_PEER_RECORDS_PER_LOOKUP = 8;
 
+/** Key-log entries one answer carries at most (a peer's lookup, a federated node's KEY_LOG). */
+export const MAX_KEY_LOG_ENTRIES = 10_000;
+
 /** Mails one FETCH answer carries at most. */
 export const MAX_MAIL_PER_FETCH = 100;
 /** Envelope bytes one FETCH answer carries at most (one larger envelope still goes alone). */

@@ -122,6 +122,7 @@ async function answer(
           remote.node,
           request.username,
           request.withoutOneTimePrekey,
+          self,
         )
         : await userBundle(deps, request.username, request.withoutOneTimePrekey);
     case DirectoryRequest.Type.KEY_LOG:

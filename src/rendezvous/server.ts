@@ -232,6 +232,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       frames: frames("presence"),
       mailSignal,
       metrics,
+      remote: federation.presence,
     }),
     mailbox: mailboxProtocol({
       accounts,

@@ -18,10 +18,12 @@ import type { LoggedInUsers } from "../logged_in_users.ts";
 import type { ForwardQueueStore } from "../store/forward_queue.ts";
 import { directoryResponse, type UserDirectoryDeps } from "../user_directory.ts";
 import type { FederatedNode } from "./federated_node.ts";
-import { federationProtocol, type ServeSubscription } from "./federation_protocol.ts";
+import { federationProtocol } from "./federation_protocol.ts";
+import { presenceSubscriptions } from "./presence_subscriptions.ts";
+import { RemotePresence, type RemotePresenceFeed } from "./remote_presence.ts";
 import { type FederationPort, UnknownServerError } from "./federation_port.ts";
 import { Forwarder, type RemoteDeposit, type RemoteDepositAnswer } from "./forwarder.ts";
-import { FederationLinks, type LinkState, type LinkTiming } from "./links.ts";
+import { FederationLinks, LINK_TIMING, type LinkState, type LinkTiming } from "./links.ts";
 import { RemoteDirectory } from "./remote_directory.ts";
 import { Vouches } from "./vouches.ts";
 
@@ -41,7 +43,6 @@ export interface FederationDeps extends UserDirectoryDeps, AcceptMailDeps {
   readonly mailboxLimits: MailboxLimits;
   readonly limits: FederationLimits;
   readonly linkTiming?: LinkTiming;
-  readonly subscriptions?: ServeSubscription;
   /** Frame limits of an inbound request stream; FRAMES.federation unless given. */
   readonly frames?: FrameLimits;
 }
@@ -62,6 +63,7 @@ export class Federation implements FederationPort {
   readonly #vouches: Vouches;
   readonly #directory: RemoteDirectory;
   readonly #forwarder: Forwarder;
+  readonly #presence: RemotePresence;
 
   constructor(deps: FederationDeps) {
     this.name = normalizeServerName(deps.name);
@@ -82,23 +84,37 @@ export class Federation implements FederationPort {
       deps.now,
     );
     this.#forwarder = new Forwarder({ ...deps, links: this.links });
+    this.#presence = new RemotePresence(
+      this.links,
+      deps.loggedIn,
+      deps.log,
+      deps.linkTiming ?? LINK_TIMING,
+    );
     this.handler = federationProtocol({
       ...deps,
       name: this.name,
       listed: (name) => this.links.node(name),
       heard: (name) => this.links.heard(name),
+      subscriptions: presenceSubscriptions(deps.loggedIn, deps.log),
     });
+  }
+
+  /** The presence of the remote users each local user is interested in (its presence stream). */
+  get presence(): RemotePresenceFeed {
+    return this.#presence;
   }
 
   /** Starts the links' prober and the forwarding of queued mail. */
   start(): void {
     this.links.start();
     this.#forwarder.start();
+    this.#presence.start();
   }
 
   /** Stops them; queued mail stays queued. */
   async stop(): Promise<void> {
     this.links.stop();
+    this.#presence.stop();
     await this.#forwarder.stop();
   }
 
@@ -122,8 +138,18 @@ export class Federation implements FederationPort {
     return node;
   }
 
-  lookup(node: FederatedNode, username: string, without: boolean): Promise<DirectoryResponse> {
-    return this.#directory.lookup(node, username, without);
+  async lookup(
+    node: FederatedNode,
+    username: string,
+    without: boolean,
+    asker: string,
+  ): Promise<DirectoryResponse> {
+    const found = await this.#directory.lookup(node, username, without);
+    // A lookup is the start of a conversation: the asker wants to know when that user is online.
+    if (found.status === Status.OK) {
+      this.#presence.interested(asker, node.name, username.toLowerCase());
+    }
+    return found;
   }
 
   keyLog(node: FederatedNode, username: string): Promise<DirectoryResponse> {

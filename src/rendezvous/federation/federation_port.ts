@@ -20,10 +20,12 @@ export interface FederationPort {
    * @throws UnknownServerError for a server not listed (or not a valid name).
    */
   remote(server: string | undefined): FederatedNode | undefined;
+  /** `username`'s bundle at `node`; `asker`, the local user asking, is then told of its presence. */
   lookup(
     node: FederatedNode,
     username: string,
     withoutOneTimePrekey: boolean,
+    asker: string,
   ): Promise<DirectoryResponse>;
   keyLog(node: FederatedNode, username: string): Promise<DirectoryResponse>;
   listOnline(node: FederatedNode, cursor: string, limit: number): Promise<DirectoryResponse>;

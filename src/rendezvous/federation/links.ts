@@ -8,12 +8,12 @@
  */
 import type { Logger } from "../../log.ts";
 import { openStream } from "../../net/dial.ts";
-import { FramedStream } from "../../net/framed.ts";
+import { FramedStream, type FrameLimits } from "../../net/framed.ts";
 import type { TincanNode } from "../../net/node.ts";
 import { backoffDelay } from "../../net/backoff.ts";
 import { FederationRequest, FederationResponse, FederationStatus } from "../../proto/federation.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
-import { FRAMES, MAX_ONLINE_PAGE } from "../../protocol/limits.ts";
+import { FRAMES, MAX_KEY_LOG_ENTRIES, MAX_ONLINE_PAGE } from "../../protocol/limits.ts";
 import type { FederatedNode } from "./federated_node.ts";
 
 /** A link's state, as /servers shows it. */
@@ -143,35 +143,59 @@ export class FederationLinks {
    * @throws LinkError when it is not listed, cannot be reached, times out or breaks the protocol.
    */
   async request(name: string, request: OutgoingRequest): Promise<FederationResponse> {
+    const { framed, first } = await this.#start(name, request, FRAMES.federationResponse);
+    await framed.close();
+    return first;
+  }
+
+  /**
+   * Opens a long-lived stream to `name` with `request` (SUBSCRIBE) and reads its first answer;
+   * the caller reads what follows and closes the stream.
+   * @throws LinkError as `request` does, or when the first answer is not OK.
+   */
+  async open(
+    name: string,
+    request: OutgoingRequest,
+  ): Promise<FramedStream<FederationResponse, FederationRequest>> {
+    const { framed, first } = await this.#start(name, request, FRAMES.federationPresence);
+    if (first.status !== FederationStatus.OK) {
+      await framed.close();
+      throw new LinkError(`${name} answered ${first.status}: ${first.statusText}`);
+    }
+    return framed;
+  }
+
+  /** Dials `name`, sends `request`, reads the first answer and records how the link is. */
+  async #start(
+    name: string,
+    request: OutgoingRequest,
+    limits: FrameLimits,
+  ): Promise<
+    { framed: FramedStream<FederationResponse, FederationRequest>; first: FederationResponse }
+  > {
     const link = this.#links.get(name);
     if (link === undefined) throw new LinkError(`${name} is not a federated node`);
-    let response: FederationResponse;
+    let framed: FramedStream<FederationResponse, FederationRequest> | undefined;
+    let first: FederationResponse;
     try {
       const stream = await openStream(this.libp2p, link.status.node.address, PROTOCOL.federation);
-      const framed = new FramedStream<FederationResponse, FederationRequest>(
-        stream,
-        FederationResponse,
-        FederationRequest,
-        FRAMES.federationResponse,
-        { limits: { online: MAX_ONLINE_PAGE, keyLog: 10_000 } },
-      );
-      try {
-        await framed.write({ ...EMPTY_REQUEST, ...request, from: this.self });
-        response = await framed.read();
-      } finally {
-        await framed.close();
-      }
+      framed = new FramedStream(stream, FederationResponse, FederationRequest, limits, {
+        limits: { online: MAX_ONLINE_PAGE, keyLog: MAX_KEY_LOG_ENTRIES },
+      });
+      await framed.write({ ...EMPTY_REQUEST, ...request, from: this.self });
+      first = await framed.read(AbortSignal.timeout(FRAMES.federationResponse.readTimeoutMs));
     } catch (err: unknown) {
       const reason = err instanceof Error ? err.message : String(err);
+      framed?.abort(err instanceof Error ? err : new Error(reason));
       this.#mark(name, reason);
       throw new LinkError(`cannot reach ${name}: ${reason}`, { cause: err });
     }
-    if (response.status === FederationStatus.E_NOT_AUTHORIZED) {
-      this.#mark(name, `${name} refuses this node: ${response.statusText}`);
+    if (first.status === FederationStatus.E_NOT_AUTHORIZED) {
+      this.#mark(name, `${name} refuses this node: ${first.statusText}`);
     } else {
       this.#mark(name, undefined);
     }
-    return response;
+    return { framed, first };
   }
 
   /** Records the outcome of an exchange with `name`: up (no error) or down with `error`. */
