@@ -22,6 +22,8 @@ import { DirectoryRequest, DirectoryResponse, Status } from "../../src/proto/ser
 import { PROTOCOL } from "../../src/protocol/ids.ts";
 import { FRAMES } from "../../src/protocol/limits.ts";
 import { parseFederatedNode } from "../../src/rendezvous/federation/federated_node.ts";
+import { federationResponse } from "../../src/rendezvous/federation/federation_response.ts";
+import { directoryResponse } from "../../src/rendezvous/user_directory.ts";
 import { askDirectory, federatedOptions, planNode } from "./federation_helpers.ts";
 import { freePort } from "./rendezvous_process.ts";
 import { loggedInClient, stopAll, withRendezvous } from "./harness.ts";
@@ -29,30 +31,8 @@ import { loggedInClient, stopAll, withRendezvous } from "./harness.ts";
 /** What the hostile node answers a LOOKUP of `username` with. */
 type Forge = (username: string) => Promise<DirectoryResponse>;
 
-const EMPTY_FEDERATION: FederationResponse = {
-  status: FederationStatus.OK,
-  statusText: "",
-  retryAfterMs: 0n,
-  name: "work",
-  bundle: new Uint8Array(0),
-  keyLog: [],
-  online: [],
-  nextCursor: "",
-  mailId: 0n,
-};
-
-const EMPTY_DIRECTORY: DirectoryResponse = {
-  status: Status.OK,
-  statusText: "",
-  certificate: new Uint8Array(0),
-  peerRecords: [],
-  keyLog: [],
-  oneTimePrekeysLeft: 0,
-  online: [],
-  nextCursor: "",
-  serverName: "",
-  servers: [],
-};
+const EMPTY_FEDERATION = federationResponse(FederationStatus.OK, "", { name: "work" });
+const EMPTY_DIRECTORY = directoryResponse(Status.OK);
 
 function certificateFor(username: string, identityKey: Uint8Array, signer: PrivateKey) {
   const now = Date.now();

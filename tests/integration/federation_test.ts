@@ -73,18 +73,7 @@ async function federationRequest(
 ): Promise<FederationResponse> {
   const stream = await node.dialProtocol(to.address, PROTOCOL.federation);
   const framed = new FramedStream(stream, FederationResponse, FederationRequest, CLIENT_FRAMES);
-  await framed.write({
-    type: FederationRequest.Type.HELLO,
-    from: "",
-    username: "",
-    withoutOneTimePrekey: false,
-    envelope: new Uint8Array(0),
-    senderCertificate: new Uint8Array(0),
-    cursor: "",
-    limit: 0,
-    usernames: [],
-    ...request,
-  });
+  await framed.write({ ...FederationRequest.decode(new Uint8Array(0)), ...request });
   const response = await framed.read();
   await framed.close();
   return response;

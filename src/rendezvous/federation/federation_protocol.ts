@@ -32,6 +32,7 @@ import { userBundle, type UserDirectoryDeps, userKeyLog } from "../user_director
 import { authorizeCaller } from "./authorize.ts";
 import type { FederatedNode } from "./federated_node.ts";
 import { asFederationStatus } from "./statuses.ts";
+import { federationResponse } from "./federation_response.ts";
 import { RemoteRate } from "./remote_rate.ts";
 
 /** Serves a SUBSCRIBE stream after its OK; resolves when the stream ends. */
@@ -60,24 +61,7 @@ export interface FederationProtocolDeps extends UserDirectoryDeps, AcceptMailDep
   readonly frames?: FrameLimits;
 }
 
-const EMPTY: Omit<FederationResponse, "status"> = {
-  statusText: "",
-  retryAfterMs: 0n,
-  name: "",
-  bundle: new Uint8Array(0),
-  keyLog: [],
-  online: [],
-  nextCursor: "",
-  mailId: 0n,
-};
-
-function respond(
-  status: FederationStatus,
-  statusText = "",
-  extra: Partial<FederationResponse> = {},
-): FederationResponse {
-  return { ...EMPTY, status, statusText, ...extra };
-}
+const respond = federationResponse;
 
 /** Creates the handler of /tincan/federation/1.0.0. */
 export function federationProtocol(deps: FederationProtocolDeps) {

@@ -50,17 +50,8 @@ export type OutgoingRequest = Omit<Partial<FederationRequest>, "from"> & {
   readonly type: FederationRequest.Type;
 };
 
-const EMPTY_REQUEST: FederationRequest = {
-  type: FederationRequest.Type.HELLO,
-  from: "",
-  username: "",
-  withoutOneTimePrekey: false,
-  envelope: new Uint8Array(0),
-  senderCertificate: new Uint8Array(0),
-  cursor: "",
-  limit: 0,
-  usernames: [],
-};
+/** A request with every field at its default (what an empty frame decodes to). */
+const EMPTY_REQUEST: FederationRequest = FederationRequest.decode(new Uint8Array(0));
 
 interface Link {
   status: LinkStatus;

@@ -9,27 +9,16 @@ import type { Logger } from "../../log.ts";
 import type { FramedStream } from "../../net/framed.ts";
 import {
   type FederationRequest,
-  FederationResponse,
+  type FederationResponse,
   FederationStatus,
   type PresenceUpdate,
 } from "../../proto/federation.ts";
+import { federationResponse } from "./federation_response.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import { MAX_PRESENCE_BACKLOG } from "../constants.ts";
 import type { LoggedInUsers } from "../logged_in_users.ts";
 import type { FederatedNode } from "./federated_node.ts";
 import type { ServeSubscription } from "./federation_protocol.ts";
-
-const UPDATE: Omit<FederationResponse, "presence"> = {
-  status: FederationStatus.OK,
-  statusText: "",
-  retryAfterMs: 0n,
-  name: "",
-  bundle: new Uint8Array(0),
-  keyLog: [],
-  online: [],
-  nextCursor: "",
-  mailId: 0n,
-};
 
 /** Serves SUBSCRIBE streams from the presence of `loggedIn`. */
 export function presenceSubscriptions(loggedIn: LoggedInUsers, log: Logger): ServeSubscription {
@@ -95,7 +84,7 @@ export function presenceSubscriptions(loggedIn: LoggedInUsers, log: Logger): Ser
           wake = undefined;
           continue;
         }
-        await framed.write({ ...UPDATE, presence: next });
+        await framed.write(federationResponse(FederationStatus.OK, "", { presence: next }));
       }
     } finally {
       unsubscribe();
