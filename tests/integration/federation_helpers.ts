@@ -104,3 +104,29 @@ export async function askMailbox(
   await framed.close();
   return response;
 }
+
+/** `who` looks up `username` at `server` through its home at `home`. */
+export async function lookupAt(
+  who: TincanNode,
+  home: Multiaddr,
+  username: string,
+  server: string,
+): Promise<DirectoryResponse> {
+  return await askDirectory(who, home, { type: DirectoryRequest.Type.LOOKUP, username, server });
+}
+
+/** `who` deposits `envelope` for `recipient` at `server` through its home at `home`. */
+export async function depositAt(
+  who: TincanNode,
+  home: Multiaddr,
+  recipient: string,
+  server: string,
+  envelope: Uint8Array,
+): Promise<MailboxResponse> {
+  return await askMailbox(who, home, {
+    type: MailboxRequest.Type.DEPOSIT,
+    recipient,
+    server,
+    envelope,
+  });
+}

@@ -11,7 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import { newMessageId } from "../../src/crypto/envelope.ts";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { ForwardState, MailboxRequest, MailboxStatus } from "../../src/proto/mailbox.ts";
-import { askMailbox, type NodePlan, planNode } from "./federation_helpers.ts";
+import { askMailbox, depositAt, type NodePlan, planNode } from "./federation_helpers.ts";
 import { clientNode, FAST, stopAll, waitFor } from "./harness.ts";
 import { mailCount, testEnvelope } from "./mailbox_helpers.ts";
 import { type RendezvousProcess, spawnRendezvous } from "./rendezvous_process.ts";
@@ -49,12 +49,7 @@ Deno.test("federation: mail for bob@work survives kill -9 of work, then of home,
     assert.equal((await workProcess.kill("SIGKILL")).signal, "SIGKILL");
     const messageId = newMessageId();
     const envelope = await testEnvelope(aliceKey, bobKey.publicKey.raw, 64, messageId);
-    const sent = await askMailbox(aliceNode, home.address, {
-      type: MailboxRequest.Type.DEPOSIT,
-      recipient: "bob",
-      server: "work",
-      envelope,
-    });
+    const sent = await depositAt(aliceNode, home.address, "bob", "work", envelope);
     assert.equal(sent.status, MailboxStatus.OK, sent.statusText);
     assert.equal(sent.queuedFor, "work");
 

@@ -32,7 +32,9 @@ import { CLIENT_FRAMES } from "../rendezvous/protocol_harness.ts";
 import {
   askDirectory,
   askMailbox,
+  depositAt,
   federatedOptions,
+  lookupAt,
   type NodePlan,
   planNode,
 } from "./federation_helpers.ts";
@@ -98,11 +100,7 @@ Deno.test("federation: alice@home looks up bob@work: vouched, signed by work, on
     await publish(bob, work, [1, 2]);
     const seen: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const found = await askDirectory(alice.node, home.address, {
-        type: DirectoryRequest.Type.LOOKUP,
-        username: "Bob",
-        server: "WORK",
-      });
+      const found = await lookupAt(alice.node, home.address, "Bob", "WORK");
       assert.equal(found.status, Status.OK, found.statusText);
       const vouch = await verifyServerVouch(found.vouch!, home.key.publicKey, "work", Date.now());
       assert.deepEqual(new Uint8Array(vouch.key), new Uint8Array(work.key.publicKey.raw));
@@ -130,26 +128,14 @@ Deno.test("federation: alice@home looks up bob@work: vouched, signed by work, on
     assert.equal((await verifyKeyLog(log.keyLog, "bob", work.key.publicKey)).length, 1);
     assert.ok(log.vouch);
 
-    const nobody = await askDirectory(alice.node, home.address, {
-      type: DirectoryRequest.Type.LOOKUP,
-      username: "carol",
-      server: "work",
-    });
+    const nobody = await lookupAt(alice.node, home.address, "carol", "work");
     assert.equal(nobody.status, Status.E_NOT_FOUND);
     assert.match(nobody.statusText, /no user carol at work/);
-    const nowhere = await askDirectory(alice.node, home.address, {
-      type: DirectoryRequest.Type.LOOKUP,
-      username: "bob",
-      server: "nowhere",
-    });
+    const nowhere = await lookupAt(alice.node, home.address, "bob", "nowhere");
     assert.equal(nowhere.status, Status.E_UNKNOWN_SERVER);
     assert.match(nowhere.statusText, /does not federate with nowhere \(it federates with work\)/);
     // bob@home typed on home is home's own bob: not found here, and no vouch
-    const local = await askDirectory(alice.node, home.address, {
-      type: DirectoryRequest.Type.LOOKUP,
-      username: "alice",
-      server: "Home",
-    });
+    const local = await lookupAt(alice.node, home.address, "alice", "Home");
     assert.equal(local.status, Status.OK);
     assert.equal(local.vouch, undefined);
   } finally {
@@ -196,11 +182,7 @@ Deno.test("federation: home listing work with another PeerId never reaches it, a
   const alice = await user(home, "alice");
   await user(work, "bob").then((bob) => bob.node.stop());
   try {
-    const found = await askDirectory(alice.node, home.address, {
-      type: DirectoryRequest.Type.LOOKUP,
-      username: "bob",
-      server: "work",
-    });
+    const found = await lookupAt(alice.node, home.address, "bob", "work");
     assert.equal(found.status, Status.E_REMOTE_UNAVAILABLE, found.statusText);
     assert.equal(found.certificate.length, 0);
     const servers = await askDirectory(alice.node, home.address, {
@@ -222,11 +204,7 @@ Deno.test("federation: when work does not list home, home's users get E_REMOTE_U
   const workNode = (await withRendezvous(federatedOptions(work, []))).rendezvous;
   const alice = await user(home, "alice");
   try {
-    const found = await askDirectory(alice.node, home.address, {
-      type: DirectoryRequest.Type.LOOKUP,
-      username: "bob",
-      server: "work",
-    });
+    const found = await lookupAt(alice.node, home.address, "bob", "work");
     assert.equal(found.status, Status.E_REMOTE_UNAVAILABLE);
     assert.match(found.statusText, /work refuses this node/);
     assert.ok(workNode.metrics.value("federation_refused") >= 1);
@@ -243,12 +221,7 @@ Deno.test("federation: mail for bob@work is forwarded once, receipts come back t
     const messageId = newMessageId();
     const envelope = await testEnvelope(alice.key, bob.key.publicKey.raw, 64, messageId);
     for (let i = 0; i < 2; i++) {
-      const sent = await askMailbox(alice.node, home.address, {
-        type: MailboxRequest.Type.DEPOSIT,
-        recipient: "bob",
-        server: "work",
-        envelope,
-      });
+      const sent = await depositAt(alice.node, home.address, "bob", "work", envelope);
       assert.equal(sent.status, MailboxStatus.OK, sent.statusText);
       assert.equal(sent.queuedFor, undefined, "work took it at once");
     }
@@ -270,47 +243,40 @@ Deno.test("federation: mail for bob@work is forwarded once, receipts come back t
 
     // bob's receipt for alice@home goes to work, which forwards it to home
     const receipt = await testEnvelope(bob.key, alice.key.publicKey.raw);
-    const back = await askMailbox(bob.node, work.address, {
-      type: MailboxRequest.Type.DEPOSIT,
-      recipient: "alice",
-      server: "home",
-      envelope: receipt,
-    });
+    const back = await depositAt(bob.node, work.address, "alice", "home", receipt);
     assert.equal(back.status, MailboxStatus.OK, back.statusText);
     const aliceMail = await MailboxClient.open(alice.node, home.address);
     assert.equal((await aliceMail.fetch()).mail.length, 1);
     await aliceMail.close();
 
     // work's verdicts come back: bob's key is not the recipient, carol does not exist
-    const wrongKey = await askMailbox(alice.node, home.address, {
-      type: MailboxRequest.Type.DEPOSIT,
-      recipient: "bob",
-      server: "work",
-      envelope: await testEnvelope(alice.key, alice.key.publicKey.raw),
-    });
+    const wrongKey = await depositAt(
+      alice.node,
+      home.address,
+      "bob",
+      "work",
+      await testEnvelope(alice.key, alice.key.publicKey.raw),
+    );
     assert.equal(wrongKey.status, MailboxStatus.E_WRONG_RECIPIENT);
     assert.match(wrongKey.statusText, /^work refused: /);
-    const nobody = await askMailbox(alice.node, home.address, {
-      type: MailboxRequest.Type.DEPOSIT,
-      recipient: "carol",
-      server: "work",
-      envelope: await testEnvelope(alice.key, bob.key.publicKey.raw),
-    });
+    const nobody = await depositAt(
+      alice.node,
+      home.address,
+      "carol",
+      "work",
+      await testEnvelope(alice.key, bob.key.publicKey.raw),
+    );
     assert.equal(nobody.status, MailboxStatus.E_NOT_FOUND);
-    const unknown = await askMailbox(alice.node, home.address, {
-      type: MailboxRequest.Type.DEPOSIT,
-      recipient: "bob",
-      server: "other",
-      envelope,
-    });
+    const unknown = await depositAt(alice.node, home.address, "bob", "other", envelope);
     assert.equal(unknown.status, MailboxStatus.E_UNKNOWN_SERVER);
     // an envelope alice did not sign is refused at home
-    const forged = await askMailbox(alice.node, home.address, {
-      type: MailboxRequest.Type.DEPOSIT,
-      recipient: "bob",
-      server: "work",
-      envelope: await testEnvelope(bob.key, bob.key.publicKey.raw),
-    });
+    const forged = await depositAt(
+      alice.node,
+      home.address,
+      "bob",
+      "work",
+      await testEnvelope(bob.key, bob.key.publicKey.raw),
+    );
     assert.equal(forged.status, MailboxStatus.E_INVALID_SIGNATURE);
   } finally {
     await stopAll(alice.node, bob.node, homeNode, workNode);
@@ -327,12 +293,7 @@ Deno.test("federation: mail for bob@work waits at home while work is down, and i
     await workNode.stop();
     const messageId = newMessageId();
     const envelope = await testEnvelope(alice.key, bob.key.publicKey.raw, 64, messageId);
-    const sent = await askMailbox(alice.node, home.address, {
-      type: MailboxRequest.Type.DEPOSIT,
-      recipient: "bob",
-      server: "work",
-      envelope,
-    });
+    const sent = await depositAt(alice.node, home.address, "bob", "work", envelope);
     assert.equal(sent.status, MailboxStatus.OK, sent.statusText);
     assert.equal(sent.queuedFor, "work");
     const queued = await askMailbox(alice.node, home.address, {
@@ -376,12 +337,13 @@ Deno.test("federation: a remote flooding mail meets its rate here, and the sende
     let last = "";
     let retryAfterMs = 0n;
     for (let i = 0; i < 5; i++) {
-      const sent = await askMailbox(alice.node, home.address, {
-        type: MailboxRequest.Type.DEPOSIT,
-        recipient: "bob",
-        server: "work",
-        envelope: await testEnvelope(alice.key, bob.key.publicKey.raw),
-      });
+      const sent = await depositAt(
+        alice.node,
+        home.address,
+        "bob",
+        "work",
+        await testEnvelope(alice.key, bob.key.publicKey.raw),
+      );
       statuses.push(sent.status);
       last = sent.statusText;
       retryAfterMs = sent.retryAfterMs;
@@ -411,12 +373,13 @@ Deno.test("federation: the mail of one remote's users here is capped, whoever se
   try {
     const statuses: MailboxStatus[] = [];
     for (const sender of [alice, carol, alice]) {
-      const sent = await askMailbox(sender.node, home.address, {
-        type: MailboxRequest.Type.DEPOSIT,
-        recipient: "bob",
-        server: "work",
-        envelope: await testEnvelope(sender.key, bob.key.publicKey.raw),
-      });
+      const sent = await depositAt(
+        sender.node,
+        home.address,
+        "bob",
+        "work",
+        await testEnvelope(sender.key, bob.key.publicKey.raw),
+      );
       statuses.push(sent.status);
     }
     assert.deepEqual(statuses, [MailboxStatus.OK, MailboxStatus.OK, MailboxStatus.E_REMOTE_QUOTA]);
@@ -426,12 +389,13 @@ Deno.test("federation: the mail of one remote's users here is capped, whoever se
     assert.equal(mail.length, 2);
     await bobMail.acknowledge(mail.map((m) => m.id));
     await bobMail.close();
-    const again = await askMailbox(alice.node, home.address, {
-      type: MailboxRequest.Type.DEPOSIT,
-      recipient: "bob",
-      server: "work",
-      envelope: await testEnvelope(alice.key, bob.key.publicKey.raw),
-    });
+    const again = await depositAt(
+      alice.node,
+      home.address,
+      "bob",
+      "work",
+      await testEnvelope(alice.key, bob.key.publicKey.raw),
+    );
     assert.equal(again.status, MailboxStatus.OK, "room again once bob fetched his mail");
   } finally {
     await stopAll(alice.node, carol.node, bob.node, homeNode, workNode);
@@ -502,35 +466,24 @@ Deno.test("federation: three nodes — other lists home, home does not list othe
   const bob = await user(work, "bob");
   const carol = await user(other, "carol");
   try {
-    const fromOther = await askDirectory(carol.node, other.address, {
-      type: DirectoryRequest.Type.LOOKUP,
-      username: "alice",
-      server: "home",
-    });
+    const fromOther = await lookupAt(carol.node, other.address, "alice", "home");
     assert.equal(fromOther.status, Status.E_REMOTE_UNAVAILABLE);
     assert.match(fromOther.statusText, /home refuses this node/);
-    const mail = await askMailbox(carol.node, other.address, {
-      type: MailboxRequest.Type.DEPOSIT,
-      recipient: "alice",
-      server: "home",
-      envelope: await testEnvelope(carol.key, alice.key.publicKey.raw),
-    });
+    const mail = await depositAt(
+      carol.node,
+      other.address,
+      "alice",
+      "home",
+      await testEnvelope(carol.key, alice.key.publicKey.raw),
+    );
     assert.equal(mail.status, MailboxStatus.OK);
     assert.equal(mail.queuedFor, "home", "held at other until home lists it (it never does here)");
     assert.ok(homeNode.metrics.value("federation_refused") >= 2);
     assert.equal(homeNode.metrics.value("mailbox_deposits"), 0, "nothing of other's got in");
 
-    const toOther = await askDirectory(alice.node, home.address, {
-      type: DirectoryRequest.Type.LOOKUP,
-      username: "carol",
-      server: "other",
-    });
+    const toOther = await lookupAt(alice.node, home.address, "carol", "other");
     assert.equal(toOther.status, Status.E_UNKNOWN_SERVER);
-    const fine = await askDirectory(alice.node, home.address, {
-      type: DirectoryRequest.Type.LOOKUP,
-      username: "bob",
-      server: "work",
-    });
+    const fine = await lookupAt(alice.node, home.address, "bob", "work");
     assert.equal(fine.status, Status.OK, fine.statusText);
   } finally {
     await stopAll(alice.node, bob.node, carol.node, homeNode, workNode, otherNode);
