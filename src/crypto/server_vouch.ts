@@ -12,6 +12,7 @@ import type { PrivateKey, PublicKey } from "@libp2p/interface";
 import { ServerVouch } from "../proto/federation.ts";
 import { checkValidity, openStatement, signStatement, StatementError } from "./statements.ts";
 
+/** The domain string of server vouches: a vouch cannot pass for another kind of statement. */
 export const SERVER_VOUCH_DOMAIN = "tincan-server-vouch-v1";
 
 /** Signs `vouch` with the home's node key; returns the encoded SignedStatement. */

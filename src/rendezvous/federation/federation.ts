@@ -118,6 +118,7 @@ export class Federation implements FederationPort {
     await this.#forwarder.stop();
   }
 
+  /** The listed node `server` names (FederationPort.remote). */
   remote(server: string | undefined): FederatedNode | undefined {
     if (server === undefined || server === "") return undefined;
     let name: string;
@@ -138,6 +139,7 @@ export class Federation implements FederationPort {
     return node;
   }
 
+  /** A remote user's bundle, vouched; the asker then hears of its presence. */
   async lookup(
     node: FederatedNode,
     username: string,
@@ -152,14 +154,17 @@ export class Federation implements FederationPort {
     return found;
   }
 
+  /** A remote user's key log, checked and vouched. */
   keyLog(node: FederatedNode, username: string): Promise<DirectoryResponse> {
     return this.#directory.keyLog(node, username);
   }
 
+  /** One page of who is online at `node`. */
   listOnline(node: FederatedNode, cursor: string, limit: number): Promise<DirectoryResponse> {
     return this.#directory.listOnline(node, cursor, limit);
   }
 
+  /** This node's name and its federated nodes with their link state. */
   async servers(): Promise<DirectoryResponse> {
     const servers: FederatedServer[] = [];
     for (const status of this.links.statuses()) {
@@ -176,10 +181,12 @@ export class Federation implements FederationPort {
     return directoryResponse(Status.OK, "", { serverName: this.name, servers });
   }
 
+  /** Mail for a user of `node`, forwarded or queued. */
   deposit(node: FederatedNode, deposit: RemoteDeposit): Promise<RemoteDepositAnswer> {
     return this.#forwarder.deposit(node, deposit);
   }
 
+  /** Where `sender`'s mail for remote users stands. */
   forwardStatus(sender: string, messageIds: readonly Uint8Array[]): ForwardState[] {
     return this.#forwarder.status(sender, messageIds);
   }

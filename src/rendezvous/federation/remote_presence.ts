@@ -111,6 +111,7 @@ export class RemotePresence implements RemotePresenceFeed {
     }
   }
 
+  /** See RemotePresenceFeed.subscribe. */
   subscribe(local: string, listener: (change: PresenceChange) => void): () => void {
     const listeners = this.#listeners.get(local) ?? new Set();
     this.#listeners.set(local, listeners);
