@@ -489,3 +489,39 @@ Deno.test("federation: three nodes — other lists home, home does not list othe
     await stopAll(alice.node, bob.node, carol.node, homeNode, workNode, otherNode);
   }
 });
+
+Deno.test("federation: mail queued while work was down and refused by it later is FAILED in FORWARD_STATUS, with why", async () => {
+  const limits = { federationLimits: { maxMailPerRemote: 1 } };
+  const { home, work, homeNode, workNode } = await homeAndWork(limits);
+  const alice = await user(home, "alice");
+  const bob = await user(work, "bob");
+  let restarted: Rendezvous | undefined;
+  try {
+    const fill = await testEnvelope(alice.key, bob.key.publicKey.raw);
+    assert.equal((await depositAt(alice.node, home.address, "bob", "work", fill)).status, "OK");
+    await bob.node.stop();
+    await workNode.stop();
+    const messageId = newMessageId();
+    const late = await testEnvelope(alice.key, bob.key.publicKey.raw, 64, messageId);
+    const queued = await depositAt(alice.node, home.address, "bob", "work", late);
+    assert.equal(queued.queuedFor, "work");
+    restarted = (await withRendezvous(federatedOptions(work, [home], limits))).rendezvous;
+    let state: ForwardState | undefined;
+    await waitFor("work's verdict", async () => {
+      const answer = await askMailbox(alice.node, home.address, {
+        type: MailboxRequest.Type.FORWARD_STATUS,
+        forwardQuery: { messageIds: [messageId] },
+      });
+      state = answer.forwards[0];
+      return state?.state !== ForwardState.State.QUEUED;
+    });
+    assert.equal(state?.state, ForwardState.State.FAILED);
+    assert.equal(state?.status, MailboxStatus.E_REMOTE_QUOTA);
+    assert.match(state?.statusText ?? "", /^work refused: this node holds 1 messages/);
+    assert.ok((state?.retryAfterMs ?? 0n) > 0n);
+    assert.equal(state?.server, "work");
+    assert.equal(state?.recipient, "bob");
+  } finally {
+    await stopAll(alice.node, homeNode, restarted);
+  }
+});
