@@ -498,7 +498,10 @@ Deno.test("federation: mail queued while work was down and refused by it later i
   let restarted: Rendezvous | undefined;
   try {
     const fill = await testEnvelope(alice.key, bob.key.publicKey.raw);
-    assert.equal((await depositAt(alice.node, home.address, "bob", "work", fill)).status, "OK");
+    assert.equal(
+      (await depositAt(alice.node, home.address, "bob", "work", fill)).status,
+      MailboxStatus.OK,
+    );
     await bob.node.stop();
     await workNode.stop();
     const messageId = newMessageId();

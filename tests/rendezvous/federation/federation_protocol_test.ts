@@ -19,6 +19,7 @@ import { Certifier } from "../../../src/rendezvous/certifier.ts";
 import { FEDERATION_LIMITS, MAILBOX_LIMITS } from "../../../src/rendezvous/constants.ts";
 import { parseFederatedNode } from "../../../src/rendezvous/federation/federated_node.ts";
 import { federationProtocol } from "../../../src/rendezvous/federation/federation_protocol.ts";
+import { presenceSubscriptions } from "../../../src/rendezvous/federation/presence_subscriptions.ts";
 import { LoggedInUsers } from "../../../src/rendezvous/logged_in_users.ts";
 import { Metrics } from "../../../src/rendezvous/metrics.ts";
 import { RegistrationTable } from "../../../src/rendezvous/registrations.ts";
@@ -60,6 +61,7 @@ async function work(limits: Partial<typeof FEDERATION_LIMITS> = {}, showOnline =
     mailboxLimits: MAILBOX_LIMITS,
     limits: { ...FEDERATION_LIMITS, ...limits },
     showOnline,
+    subscriptions: presenceSubscriptions(loggedIn, log),
   });
   const ask = async (caller: TestCaller, request: Partial<FederationRequest>) => {
     const served = await serve(handler, caller, FederationRequest, FederationResponse);
@@ -70,7 +72,7 @@ async function work(limits: Partial<typeof FEDERATION_LIMITS> = {}, showOnline =
   };
   const member = async (username: string, online = true) =>
     addMember(stores.accounts, loggedIn, username, await testCaller(), { online, now: NOW });
-  return { stores, workKey, home, metrics, log, ask, member, handler };
+  return { stores, loggedIn, workKey, home, metrics, log, ask, member, handler };
 }
 
 /** `username`'s certificate for `key`, signed by `signer` (home's node key). */
@@ -259,12 +261,35 @@ Deno.test("federation protocol: LIST_ONLINE pages who is online, or no one when 
   assert.deepEqual((await hidden.ask(hidden.home, { type: LIST_ONLINE })).online, []);
 });
 
-Deno.test("federation protocol: SUBSCRIBE without presence is E_UNAVAILABLE; junk and unknown types reset or refuse", async () => {
+Deno.test("federation protocol: SUBSCRIBE tells who of the names asked is online, then each change, and nothing else", async () => {
   const w = await work();
-  assert.equal(
-    (await w.ask(w.home, { type: SUBSCRIBE, usernames: ["bob"] })).status,
-    FederationStatus.E_UNAVAILABLE,
-  );
+  const bob = await w.member("bob");
+  await w.member("carol");
+  const served = await serve(w.handler, w.home, FederationRequest, FederationResponse);
+  await served.client.write({
+    ...EMPTY,
+    from: "home",
+    type: SUBSCRIBE,
+    usernames: ["Bob", "dave", "x"],
+  });
+  assert.equal((await served.client.read()).status, FederationStatus.OK);
+  const first = (await served.client.read()).presence;
+  assert.deepEqual(first, { username: "bob", online: true, peerId: bob.peerId, at: BigInt(NOW) });
+  await w.member("erin"); // online now, but not asked for
+  const dave = await testCaller();
+  w.loggedIn.login("dave", dave.peerId, NOW + 5);
+  w.loggedIn.logout(bob.peerId, NOW + 6);
+  const updates = [(await served.client.read()).presence, (await served.client.read()).presence];
+  assert.deepEqual(updates.map((u) => [u?.username, u?.online, u?.at]), [
+    ["dave", true, BigInt(NOW + 5)],
+    ["bob", false, BigInt(NOW + 6)],
+  ]);
+  await served.client.close();
+  await served.done;
+});
+
+Deno.test("federation protocol: junk and unknown types reset the stream", async () => {
+  const w = await work();
   const served = await serve(w.handler, w.home, FederationRequest, FederationResponse);
   await assertResetBy(served, TYPE_99_FRAME);
 });
