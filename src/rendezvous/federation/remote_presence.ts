@@ -26,6 +26,10 @@ export interface RemotePresenceFeed {
    * (their username qualified, `bob@work`), first those online now; returns an unsubscribe.
    */
   subscribe(local: string, listener: (change: PresenceChange) => void): () => void;
+  /** `local` is interested in `username` at `server` (both case-folded) until it logs out. */
+  interested(local: string, server: string, username: string): void;
+  /** Ends every interest of `local`. */
+  forget(local: string): void;
 }
 
 /** Wait this long after an interest changes before subscribing again (batches changes). */
@@ -77,7 +81,7 @@ export class RemotePresence implements RemotePresenceFeed {
     }
   }
 
-  /** `local` is interested in `username` at `server` (both case-folded). */
+  /** See RemotePresenceFeed.interested. */
   interested(local: string, server: string, username: string): void {
     const users = this.#interest.get(server) ?? new Map<string, Set<string>>();
     this.#interest.set(server, users);
@@ -97,7 +101,7 @@ export class RemotePresence implements RemotePresenceFeed {
     if (known !== undefined) this.#emit(server, known, [local]);
   }
 
-  /** Ends every interest of `local`. */
+  /** See RemotePresenceFeed.forget. */
   forget(local: string): void {
     for (const [server, users] of this.#interest) {
       let changed = false;
