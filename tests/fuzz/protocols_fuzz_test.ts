@@ -14,6 +14,7 @@ import type { TincanNode } from "../../src/net/node.ts";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { ChatFrame } from "../../src/proto/chat.ts";
 import { FileRequest } from "../../src/proto/file.ts";
+import { FederationRequest } from "../../src/proto/federation.ts";
 import { MailboxRequest } from "../../src/proto/mailbox.ts";
 import { Message } from "../../src/proto/rendezvous.ts";
 import { AccountRequest, DirectoryRequest, PresenceRequest } from "../../src/proto/services.ts";
@@ -114,6 +115,12 @@ const RENDEZVOUS_SEEDS = {
     envelope: new Uint8Array(0),
     limit: 10,
     ids: [],
+  }),
+  federation: FederationRequest.encode({
+    ...FederationRequest.decode(new Uint8Array(0)),
+    type: FederationRequest.Type.LOOKUP,
+    from: "work",
+    username: "alice",
   }),
 } as const;
 
