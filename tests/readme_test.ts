@@ -232,3 +232,19 @@ Deno.test({
     }
   },
 });
+
+Deno.test("the README's two federation configs are valid and list each other by name and PeerId", () => {
+  const configs = [...readme.matchAll(/```toml\n(# (home|work)\.toml[\s\S]*?)```/g)].map(
+    ([, text, name]) => ({
+      name: name!,
+      config: parseRendezvousConfig(["--config", `${name}.toml`], () => text!),
+    }),
+  );
+  assert.deepEqual(configs.map((c) => c.name), ["home", "work"]);
+  const [home, work] = configs.map((c) => c.config);
+  assert.deepEqual(home!.federate.map((n) => n.name), ["work"]);
+  assert.deepEqual(work!.federate.map((n) => n.name), ["home"]);
+  // each lists the other at the address the other announces
+  assert.ok(home!.federate[0]!.address.toString().startsWith(work!.announce[0]!));
+  assert.ok(work!.federate[0]!.address.toString().startsWith(home!.announce[0]!));
+});

@@ -85,17 +85,29 @@ export async function verifyCertificate(
   if (certificate.identityKey.length !== 32) {
     throw new StatementError("certificate identity key is not 32 bytes");
   }
-  if (BigInt(now) < certificate.issuedAt - 60_000n) {
-    throw new StatementError("certificate is issued in the future");
+  checkValidity(certificate, now, "certificate", `certificate for ${certificate.username}`);
+  return certificate;
+}
+
+/**
+ * Checks that a statement valid from `issuedAt` (less a minute of clock skew) until just before
+ * `expiresAt` is valid at `now`.
+ * @throws StatementError saying `what` is issued in the future, or `whose` expired when.
+ */
+export function checkValidity(
+  span: { readonly issuedAt: bigint; readonly expiresAt: bigint },
+  now: number,
+  what: string,
+  whose: string,
+): void {
+  if (BigInt(now) < span.issuedAt - 60_000n) {
+    throw new StatementError(`${what} is issued in the future`);
   }
-  if (BigInt(now) >= certificate.expiresAt) {
+  if (BigInt(now) >= span.expiresAt) {
     throw new StatementError(
-      `certificate for ${certificate.username} expired at ${
-        new Date(Number(certificate.expiresAt)).toISOString()
-      }`,
+      `${whose} expired at ${new Date(Number(span.expiresAt)).toISOString()}`,
     );
   }
-  return certificate;
 }
 
 /** SHA-256 of an encoded statement, the link of the key-log hash chain. */

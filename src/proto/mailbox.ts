@@ -11,12 +11,14 @@ export enum MailboxStatus {
   E_INVALID_SIGNATURE = 'E_INVALID_SIGNATURE',
   E_NOT_FOUND = 'E_NOT_FOUND',
   E_WRONG_RECIPIENT = 'E_WRONG_RECIPIENT',
+  E_UNKNOWN_SERVER = 'E_UNKNOWN_SERVER',
   E_NOT_AUTHORIZED = 'E_NOT_AUTHORIZED',
   E_INTERNAL = 'E_INTERNAL',
   E_UNAVAILABLE = 'E_UNAVAILABLE',
   E_TOO_LARGE = 'E_TOO_LARGE',
   E_MAILBOX_FULL = 'E_MAILBOX_FULL',
-  E_SENDER_QUOTA = 'E_SENDER_QUOTA'
+  E_SENDER_QUOTA = 'E_SENDER_QUOTA',
+  E_REMOTE_QUOTA = 'E_REMOTE_QUOTA'
 }
 
 enum __MailboxStatusValues {
@@ -26,12 +28,14 @@ enum __MailboxStatusValues {
   E_INVALID_SIGNATURE = 103,
   E_NOT_FOUND = 104,
   E_WRONG_RECIPIENT = 105,
+  E_UNKNOWN_SERVER = 106,
   E_NOT_AUTHORIZED = 202,
   E_INTERNAL = 300,
   E_UNAVAILABLE = 400,
   E_TOO_LARGE = 401,
   E_MAILBOX_FULL = 402,
-  E_SENDER_QUOTA = 403
+  E_SENDER_QUOTA = 403,
+  E_REMOTE_QUOTA = 404
 }
 
 export namespace MailboxStatus {
@@ -46,19 +50,23 @@ export interface MailboxRequest {
   envelope: Uint8Array
   limit: number
   ids: bigint[]
+  server?: string
+  forwardQuery?: ForwardQuery
 }
 
 export namespace MailboxRequest {
   export enum Type {
     DEPOSIT = 'DEPOSIT',
     FETCH = 'FETCH',
-    ACK = 'ACK'
+    ACK = 'ACK',
+    FORWARD_STATUS = 'FORWARD_STATUS'
   }
 
   enum __TypeValues {
     DEPOSIT = 0,
     FETCH = 1,
-    ACK = 2
+    ACK = 2,
+    FORWARD_STATUS = 3
   }
 
   export namespace Type {
@@ -103,6 +111,16 @@ export namespace MailboxRequest {
           }
         }
 
+        if (obj.server != null) {
+          w.uint32(50)
+          w.string(obj.server)
+        }
+
+        if (obj.forwardQuery != null) {
+          w.uint32(58)
+          ForwardQuery.codec().encode(obj.forwardQuery, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -143,6 +161,16 @@ export namespace MailboxRequest {
               }
 
               obj.ids.push(reader.uint64())
+              break
+            }
+            case 6: {
+              obj.server = reader.string()
+              break
+            }
+            case 7: {
+              obj.forwardQuery = ForwardQuery.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.forwardQuery
+              })
               break
             }
             default: {
@@ -207,6 +235,20 @@ export namespace MailboxRequest {
 
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.server`,
+                value: reader.string()
+              }
+              break
+            }
+            case 7: {
+              yield * ForwardQuery.codec().stream(reader, reader.uint32(), `${prefix}.forwardQuery`, {
+                limits: opts.limits?.forwardQuery
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -245,6 +287,17 @@ export namespace MailboxRequest {
     value: bigint
   }
 
+  export interface MailboxRequestServerFieldEvent {
+    field: '$.server'
+    value: string
+  }
+
+  export interface MailboxRequestForwardQueryMessageIdsFieldEvent {
+    field: '$.forwardQuery.messageIds[]'
+    index: number
+    value: Uint8Array
+  }
+
   export function encode (obj: Partial<MailboxRequest>): Uint8Array {
     return encodeMessage(obj, MailboxRequest.codec())
   }
@@ -253,8 +306,116 @@ export namespace MailboxRequest {
     return decodeMessage(buf, MailboxRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailboxRequest>): Generator<MailboxRequestTypeFieldEvent | MailboxRequestRecipientFieldEvent | MailboxRequestEnvelopeFieldEvent | MailboxRequestLimitFieldEvent | MailboxRequestIdsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailboxRequest>): Generator<MailboxRequestTypeFieldEvent | MailboxRequestRecipientFieldEvent | MailboxRequestEnvelopeFieldEvent | MailboxRequestLimitFieldEvent | MailboxRequestIdsFieldEvent | MailboxRequestServerFieldEvent | MailboxRequestForwardQueryMessageIdsFieldEvent> {
     return streamMessage(buf, MailboxRequest.codec(), opts)
+  }
+}
+
+export interface ForwardQuery {
+  messageIds: Uint8Array[]
+}
+
+export namespace ForwardQuery {
+  let _codec: Codec<ForwardQuery>
+
+  export const codec = (): Codec<ForwardQuery> => {
+    if (_codec == null) {
+      _codec = message<ForwardQuery>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.messageIds != null && obj.messageIds.length > 0) {
+          for (const value of obj.messageIds) {
+            w.uint32(10)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          messageIds: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.messageIds != null && obj.messageIds.length === opts.limits.messageIds) {
+                throw new MaxLengthError('Decode error - repeated field "messageIds" had too many elements')
+              }
+
+              obj.messageIds.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          messageIds: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.messageIds != null && obj.messageIds === opts.limits.messageIds) {
+                throw new MaxLengthError('Streaming decode error - repeated field "messageIds" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.messageIds[]`,
+                index: obj.messageIds,
+                value: reader.bytes()
+              }
+
+              obj.messageIds++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ForwardQueryMessageIdsFieldEvent {
+    field: '$.messageIds[]'
+    index: number
+    value: Uint8Array
+  }
+
+  export function encode (obj: Partial<ForwardQuery>): Uint8Array {
+    return encodeMessage(obj, ForwardQuery.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ForwardQuery>): ForwardQuery {
+    return decodeMessage(buf, ForwardQuery.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ForwardQuery>): Generator<ForwardQueryMessageIdsFieldEvent> {
+    return streamMessage(buf, ForwardQuery.codec(), opts)
   }
 }
 
@@ -401,6 +562,8 @@ export interface MailboxResponse {
   more: boolean
   deleted: number
   retryAfterMs: bigint
+  queuedFor?: string
+  forwards: ForwardState[]
 }
 
 export namespace MailboxResponse {
@@ -450,6 +613,18 @@ export namespace MailboxResponse {
           w.uint64(obj.retryAfterMs)
         }
 
+        if (obj.queuedFor != null) {
+          w.uint32(66)
+          w.string(obj.queuedFor)
+        }
+
+        if (obj.forwards != null && obj.forwards.length > 0) {
+          for (const value of obj.forwards) {
+            w.uint32(74)
+            ForwardState.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -461,7 +636,8 @@ export namespace MailboxResponse {
           mail: [],
           more: false,
           deleted: 0,
-          retryAfterMs: 0n
+          retryAfterMs: 0n,
+          forwards: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -504,6 +680,20 @@ export namespace MailboxResponse {
               obj.retryAfterMs = reader.uint64()
               break
             }
+            case 8: {
+              obj.queuedFor = reader.string()
+              break
+            }
+            case 9: {
+              if (opts.limits?.forwards != null && obj.forwards.length === opts.limits.forwards) {
+                throw new MaxLengthError('Decode error - repeated field "forwards" had too many elements')
+              }
+
+              obj.forwards.push(ForwardState.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.forwards$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -514,7 +704,8 @@ export namespace MailboxResponse {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          mail: 0
+          mail: 0,
+          forwards: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -583,6 +774,31 @@ export namespace MailboxResponse {
               }
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.queuedFor`,
+                value: reader.string()
+              }
+              break
+            }
+            case 9: {
+              if (opts.limits?.forwards != null && obj.forwards === opts.limits.forwards) {
+                throw new MaxLengthError('Streaming decode error - repeated field "forwards" had too many elements')
+              }
+
+              for (const evt of ForwardState.codec().stream(reader, reader.uint32(), `${prefix}.forwards[]`, {
+                limits: opts.limits?.forwards$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.forwards
+                }
+              }
+
+              obj.forwards++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -643,6 +859,59 @@ export namespace MailboxResponse {
     value: bigint
   }
 
+  export interface MailboxResponseQueuedForFieldEvent {
+    field: '$.queuedFor'
+    value: string
+  }
+
+  export interface MailboxResponseForwardsMessageIdFieldEvent {
+    field: '$.forwards[].messageId'
+    value: Uint8Array
+    index: number
+  }
+
+  export interface MailboxResponseForwardsStateFieldEvent {
+    field: '$.forwards[].state'
+    value: ForwardState.State
+    index: number
+  }
+
+  export interface MailboxResponseForwardsServerFieldEvent {
+    field: '$.forwards[].server'
+    value: string
+    index: number
+  }
+
+  export interface MailboxResponseForwardsRecipientFieldEvent {
+    field: '$.forwards[].recipient'
+    value: string
+    index: number
+  }
+
+  export interface MailboxResponseForwardsStatusFieldEvent {
+    field: '$.forwards[].status'
+    value: MailboxStatus
+    index: number
+  }
+
+  export interface MailboxResponseForwardsStatusTextFieldEvent {
+    field: '$.forwards[].statusText'
+    value: string
+    index: number
+  }
+
+  export interface MailboxResponseForwardsRetryAfterMsFieldEvent {
+    field: '$.forwards[].retryAfterMs'
+    value: bigint
+    index: number
+  }
+
+  export interface MailboxResponseForwardsAttemptsFieldEvent {
+    field: '$.forwards[].attempts'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<MailboxResponse>): Uint8Array {
     return encodeMessage(obj, MailboxResponse.codec())
   }
@@ -651,8 +920,278 @@ export namespace MailboxResponse {
     return decodeMessage(buf, MailboxResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailboxResponse>): Generator<MailboxResponseStatusFieldEvent | MailboxResponseStatusTextFieldEvent | MailboxResponseIdFieldEvent | MailboxResponseMailIdFieldEvent | MailboxResponseMailEnvelopeFieldEvent | MailboxResponseMailDepositedAtFieldEvent | MailboxResponseMoreFieldEvent | MailboxResponseDeletedFieldEvent | MailboxResponseRetryAfterMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<MailboxResponse>): Generator<MailboxResponseStatusFieldEvent | MailboxResponseStatusTextFieldEvent | MailboxResponseIdFieldEvent | MailboxResponseMailIdFieldEvent | MailboxResponseMailEnvelopeFieldEvent | MailboxResponseMailDepositedAtFieldEvent | MailboxResponseMoreFieldEvent | MailboxResponseDeletedFieldEvent | MailboxResponseRetryAfterMsFieldEvent | MailboxResponseQueuedForFieldEvent | MailboxResponseForwardsMessageIdFieldEvent | MailboxResponseForwardsStateFieldEvent | MailboxResponseForwardsServerFieldEvent | MailboxResponseForwardsRecipientFieldEvent | MailboxResponseForwardsStatusFieldEvent | MailboxResponseForwardsStatusTextFieldEvent | MailboxResponseForwardsRetryAfterMsFieldEvent | MailboxResponseForwardsAttemptsFieldEvent> {
     return streamMessage(buf, MailboxResponse.codec(), opts)
+  }
+}
+
+export interface ForwardState {
+  messageId: Uint8Array
+  state: ForwardState.State
+  server: string
+  recipient: string
+  status: MailboxStatus
+  statusText: string
+  retryAfterMs: bigint
+  attempts: number
+}
+
+export namespace ForwardState {
+  export enum State {
+    UNKNOWN = 'UNKNOWN',
+    QUEUED = 'QUEUED',
+    DELIVERED = 'DELIVERED',
+    FAILED = 'FAILED'
+  }
+
+  enum __StateValues {
+    UNKNOWN = 0,
+    QUEUED = 1,
+    DELIVERED = 2,
+    FAILED = 3
+  }
+
+  export namespace State {
+    export const codec = (): Codec<State> => {
+      return enumeration<State>(__StateValues)
+    }
+  }
+
+  let _codec: Codec<ForwardState>
+
+  export const codec = (): Codec<ForwardState> => {
+    if (_codec == null) {
+      _codec = message<ForwardState>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.messageId != null && obj.messageId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.messageId)
+        }
+
+        if (obj.state != null && __StateValues[obj.state] !== 0) {
+          w.uint32(16)
+          ForwardState.State.codec().encode(obj.state, w)
+        }
+
+        if ((obj.server != null && obj.server !== '')) {
+          w.uint32(26)
+          w.string(obj.server)
+        }
+
+        if ((obj.recipient != null && obj.recipient !== '')) {
+          w.uint32(34)
+          w.string(obj.recipient)
+        }
+
+        if (obj.status != null && __MailboxStatusValues[obj.status] !== 0) {
+          w.uint32(40)
+          MailboxStatus.codec().encode(obj.status, w)
+        }
+
+        if ((obj.statusText != null && obj.statusText !== '')) {
+          w.uint32(50)
+          w.string(obj.statusText)
+        }
+
+        if ((obj.retryAfterMs != null && obj.retryAfterMs !== 0n)) {
+          w.uint32(56)
+          w.uint64(obj.retryAfterMs)
+        }
+
+        if ((obj.attempts != null && obj.attempts !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.attempts)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          messageId: uint8ArrayAlloc(0),
+          state: State.UNKNOWN,
+          server: '',
+          recipient: '',
+          status: MailboxStatus.OK,
+          statusText: '',
+          retryAfterMs: 0n,
+          attempts: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.messageId = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.state = ForwardState.State.codec().decode(reader)
+              break
+            }
+            case 3: {
+              obj.server = reader.string()
+              break
+            }
+            case 4: {
+              obj.recipient = reader.string()
+              break
+            }
+            case 5: {
+              obj.status = MailboxStatus.codec().decode(reader)
+              break
+            }
+            case 6: {
+              obj.statusText = reader.string()
+              break
+            }
+            case 7: {
+              obj.retryAfterMs = reader.uint64()
+              break
+            }
+            case 8: {
+              obj.attempts = reader.uint32()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.messageId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.state`,
+                value: ForwardState.State.codec().decode(reader)
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.server`,
+                value: reader.string()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.recipient`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.status`,
+                value: MailboxStatus.codec().decode(reader)
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.statusText`,
+                value: reader.string()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.retryAfterMs`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.attempts`,
+                value: reader.uint32()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ForwardStateMessageIdFieldEvent {
+    field: '$.messageId'
+    value: Uint8Array
+  }
+
+  export interface ForwardStateStateFieldEvent {
+    field: '$.state'
+    value: ForwardState.State
+  }
+
+  export interface ForwardStateServerFieldEvent {
+    field: '$.server'
+    value: string
+  }
+
+  export interface ForwardStateRecipientFieldEvent {
+    field: '$.recipient'
+    value: string
+  }
+
+  export interface ForwardStateStatusFieldEvent {
+    field: '$.status'
+    value: MailboxStatus
+  }
+
+  export interface ForwardStateStatusTextFieldEvent {
+    field: '$.statusText'
+    value: string
+  }
+
+  export interface ForwardStateRetryAfterMsFieldEvent {
+    field: '$.retryAfterMs'
+    value: bigint
+  }
+
+  export interface ForwardStateAttemptsFieldEvent {
+    field: '$.attempts'
+    value: number
+  }
+
+  export function encode (obj: Partial<ForwardState>): Uint8Array {
+    return encodeMessage(obj, ForwardState.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ForwardState>): ForwardState {
+    return decodeMessage(buf, ForwardState.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ForwardState>): Generator<ForwardStateMessageIdFieldEvent | ForwardStateStateFieldEvent | ForwardStateServerFieldEvent | ForwardStateRecipientFieldEvent | ForwardStateStatusFieldEvent | ForwardStateStatusTextFieldEvent | ForwardStateRetryAfterMsFieldEvent | ForwardStateAttemptsFieldEvent> {
+    return streamMessage(buf, ForwardState.codec(), opts)
   }
 }
 

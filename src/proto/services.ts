@@ -13,13 +13,16 @@ export enum Status {
   E_USERNAME_TAKEN = 'E_USERNAME_TAKEN',
   E_INVALID_SIGNATURE = 'E_INVALID_SIGNATURE',
   E_NOT_FOUND = 'E_NOT_FOUND',
+  E_UNKNOWN_SERVER = 'E_UNKNOWN_SERVER',
   E_LOGIN_FAILED = 'E_LOGIN_FAILED',
   E_THROTTLED = 'E_THROTTLED',
   E_NOT_AUTHORIZED = 'E_NOT_AUTHORIZED',
   E_KEY_RETIRED = 'E_KEY_RETIRED',
   E_REPLACED = 'E_REPLACED',
   E_INTERNAL = 'E_INTERNAL',
-  E_UNAVAILABLE = 'E_UNAVAILABLE'
+  E_REMOTE_INVALID = 'E_REMOTE_INVALID',
+  E_UNAVAILABLE = 'E_UNAVAILABLE',
+  E_REMOTE_UNAVAILABLE = 'E_REMOTE_UNAVAILABLE'
 }
 
 enum __StatusValues {
@@ -29,13 +32,16 @@ enum __StatusValues {
   E_USERNAME_TAKEN = 102,
   E_INVALID_SIGNATURE = 103,
   E_NOT_FOUND = 104,
+  E_UNKNOWN_SERVER = 106,
   E_LOGIN_FAILED = 200,
   E_THROTTLED = 201,
   E_NOT_AUTHORIZED = 202,
   E_KEY_RETIRED = 203,
   E_REPLACED = 204,
   E_INTERNAL = 300,
-  E_UNAVAILABLE = 400
+  E_REMOTE_INVALID = 301,
+  E_UNAVAILABLE = 400,
+  E_REMOTE_UNAVAILABLE = 405
 }
 
 export namespace Status {
@@ -549,19 +555,26 @@ export interface DirectoryRequest {
   withoutOneTimePrekey: boolean
   kemPrekeys?: KemPrekeyUpload
   replaceOneTimePrekeys?: boolean
+  server?: string
+  cursor?: string
+  limit?: number
 }
 
 export namespace DirectoryRequest {
   export enum Type {
     UPLOAD_PREKEYS = 'UPLOAD_PREKEYS',
     LOOKUP = 'LOOKUP',
-    KEY_LOG = 'KEY_LOG'
+    KEY_LOG = 'KEY_LOG',
+    LIST_ONLINE = 'LIST_ONLINE',
+    SERVERS = 'SERVERS'
   }
 
   enum __TypeValues {
     UPLOAD_PREKEYS = 0,
     LOOKUP = 1,
-    KEY_LOG = 2
+    KEY_LOG = 2,
+    LIST_ONLINE = 3,
+    SERVERS = 4
   }
 
   export namespace Type {
@@ -619,6 +632,21 @@ export namespace DirectoryRequest {
         if (obj.replaceOneTimePrekeys != null) {
           w.uint32(64)
           w.bool(obj.replaceOneTimePrekeys)
+        }
+
+        if (obj.server != null) {
+          w.uint32(74)
+          w.string(obj.server)
+        }
+
+        if (obj.cursor != null) {
+          w.uint32(82)
+          w.string(obj.cursor)
+        }
+
+        if (obj.limit != null) {
+          w.uint32(88)
+          w.uint32(obj.limit)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -680,6 +708,18 @@ export namespace DirectoryRequest {
             }
             case 8: {
               obj.replaceOneTimePrekeys = reader.bool()
+              break
+            }
+            case 9: {
+              obj.server = reader.string()
+              break
+            }
+            case 10: {
+              obj.cursor = reader.string()
+              break
+            }
+            case 11: {
+              obj.limit = reader.uint32()
               break
             }
             default: {
@@ -765,6 +805,27 @@ export namespace DirectoryRequest {
               yield {
                 field: `${prefix}.replaceOneTimePrekeys`,
                 value: reader.bool()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.server`,
+                value: reader.string()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.cursor`,
+                value: reader.string()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.limit`,
+                value: reader.uint32()
               }
               break
             }
@@ -881,6 +942,21 @@ export namespace DirectoryRequest {
     value: boolean
   }
 
+  export interface DirectoryRequestServerFieldEvent {
+    field: '$.server'
+    value: string
+  }
+
+  export interface DirectoryRequestCursorFieldEvent {
+    field: '$.cursor'
+    value: string
+  }
+
+  export interface DirectoryRequestLimitFieldEvent {
+    field: '$.limit'
+    value: number
+  }
+
   export function encode (obj: Partial<DirectoryRequest>): Uint8Array {
     return encodeMessage(obj, DirectoryRequest.codec())
   }
@@ -889,7 +965,7 @@ export namespace DirectoryRequest {
     return decodeMessage(buf, DirectoryRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestTypeFieldEvent | DirectoryRequestUsernameFieldEvent | DirectoryRequestIdentityDhKeyIdFieldEvent | DirectoryRequestIdentityDhKeyPublicKeyFieldEvent | DirectoryRequestIdentityDhKeySignatureFieldEvent | DirectoryRequestSignedPrekeyIdFieldEvent | DirectoryRequestSignedPrekeyPublicKeyFieldEvent | DirectoryRequestSignedPrekeySignatureFieldEvent | DirectoryRequestOneTimePrekeysIdFieldEvent | DirectoryRequestOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestOneTimePrekeysSignatureFieldEvent | DirectoryRequestWithoutOneTimePrekeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyIdFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyPublicKeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeySignatureFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysIdFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysSignatureFieldEvent | DirectoryRequestReplaceOneTimePrekeysFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryRequest>): Generator<DirectoryRequestTypeFieldEvent | DirectoryRequestUsernameFieldEvent | DirectoryRequestIdentityDhKeyIdFieldEvent | DirectoryRequestIdentityDhKeyPublicKeyFieldEvent | DirectoryRequestIdentityDhKeySignatureFieldEvent | DirectoryRequestSignedPrekeyIdFieldEvent | DirectoryRequestSignedPrekeyPublicKeyFieldEvent | DirectoryRequestSignedPrekeySignatureFieldEvent | DirectoryRequestOneTimePrekeysIdFieldEvent | DirectoryRequestOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestOneTimePrekeysSignatureFieldEvent | DirectoryRequestWithoutOneTimePrekeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyIdFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeyPublicKeyFieldEvent | DirectoryRequestKemPrekeysLastResortPrekeySignatureFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysIdFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysPublicKeyFieldEvent | DirectoryRequestKemPrekeysOneTimePrekeysSignatureFieldEvent | DirectoryRequestReplaceOneTimePrekeysFieldEvent | DirectoryRequestServerFieldEvent | DirectoryRequestCursorFieldEvent | DirectoryRequestLimitFieldEvent> {
     return streamMessage(buf, DirectoryRequest.codec(), opts)
   }
 }
@@ -1066,6 +1142,11 @@ export interface DirectoryResponse {
   kemLastResortPrekey?: SignedKey
   kemOneTimePrekey?: SignedKey
   kemOneTimePrekeysLeft?: number
+  vouch?: Uint8Array
+  online: OnlineUser[]
+  nextCursor: string
+  serverName: string
+  servers: FederatedServer[]
 }
 
 export namespace DirectoryResponse {
@@ -1142,6 +1223,35 @@ export namespace DirectoryResponse {
           w.uint32(obj.kemOneTimePrekeysLeft)
         }
 
+        if (obj.vouch != null) {
+          w.uint32(106)
+          w.bytes(obj.vouch)
+        }
+
+        if (obj.online != null && obj.online.length > 0) {
+          for (const value of obj.online) {
+            w.uint32(114)
+            OnlineUser.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.nextCursor != null && obj.nextCursor !== '')) {
+          w.uint32(122)
+          w.string(obj.nextCursor)
+        }
+
+        if ((obj.serverName != null && obj.serverName !== '')) {
+          w.uint32(130)
+          w.string(obj.serverName)
+        }
+
+        if (obj.servers != null && obj.servers.length > 0) {
+          for (const value of obj.servers) {
+            w.uint32(138)
+            FederatedServer.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1152,7 +1262,11 @@ export namespace DirectoryResponse {
           certificate: uint8ArrayAlloc(0),
           peerRecords: [],
           keyLog: [],
-          oneTimePrekeysLeft: 0
+          oneTimePrekeysLeft: 0,
+          online: [],
+          nextCursor: '',
+          serverName: '',
+          servers: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1227,6 +1341,38 @@ export namespace DirectoryResponse {
               obj.kemOneTimePrekeysLeft = reader.uint32()
               break
             }
+            case 13: {
+              obj.vouch = reader.bytes()
+              break
+            }
+            case 14: {
+              if (opts.limits?.online != null && obj.online.length === opts.limits.online) {
+                throw new MaxLengthError('Decode error - repeated field "online" had too many elements')
+              }
+
+              obj.online.push(OnlineUser.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.online$
+              }))
+              break
+            }
+            case 15: {
+              obj.nextCursor = reader.string()
+              break
+            }
+            case 16: {
+              obj.serverName = reader.string()
+              break
+            }
+            case 17: {
+              if (opts.limits?.servers != null && obj.servers.length === opts.limits.servers) {
+                throw new MaxLengthError('Decode error - repeated field "servers" had too many elements')
+              }
+
+              obj.servers.push(FederatedServer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.servers$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1238,7 +1384,9 @@ export namespace DirectoryResponse {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           peerRecords: 0,
-          keyLog: 0
+          keyLog: 0,
+          online: 0,
+          servers: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1345,6 +1493,63 @@ export namespace DirectoryResponse {
                 field: `${prefix}.kemOneTimePrekeysLeft`,
                 value: reader.uint32()
               }
+              break
+            }
+            case 13: {
+              yield {
+                field: `${prefix}.vouch`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 14: {
+              if (opts.limits?.online != null && obj.online === opts.limits.online) {
+                throw new MaxLengthError('Streaming decode error - repeated field "online" had too many elements')
+              }
+
+              for (const evt of OnlineUser.codec().stream(reader, reader.uint32(), `${prefix}.online[]`, {
+                limits: opts.limits?.online$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.online
+                }
+              }
+
+              obj.online++
+
+              break
+            }
+            case 15: {
+              yield {
+                field: `${prefix}.nextCursor`,
+                value: reader.string()
+              }
+              break
+            }
+            case 16: {
+              yield {
+                field: `${prefix}.serverName`,
+                value: reader.string()
+              }
+              break
+            }
+            case 17: {
+              if (opts.limits?.servers != null && obj.servers === opts.limits.servers) {
+                throw new MaxLengthError('Streaming decode error - repeated field "servers" had too many elements')
+              }
+
+              for (const evt of FederatedServer.codec().stream(reader, reader.uint32(), `${prefix}.servers[]`, {
+                limits: opts.limits?.servers$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.servers
+                }
+              }
+
+              obj.servers++
+
               break
             }
             default: {
@@ -1471,6 +1676,75 @@ export namespace DirectoryResponse {
     value: number
   }
 
+  export interface DirectoryResponseVouchFieldEvent {
+    field: '$.vouch'
+    value: Uint8Array
+  }
+
+  export interface DirectoryResponseOnlineUsernameFieldEvent {
+    field: '$.online[].username'
+    value: string
+    index: number
+  }
+
+  export interface DirectoryResponseOnlineSinceFieldEvent {
+    field: '$.online[].since'
+    value: bigint
+    index: number
+  }
+
+  export interface DirectoryResponseNextCursorFieldEvent {
+    field: '$.nextCursor'
+    value: string
+  }
+
+  export interface DirectoryResponseServerNameFieldEvent {
+    field: '$.serverName'
+    value: string
+  }
+
+  export interface DirectoryResponseServersNameFieldEvent {
+    field: '$.servers[].name'
+    value: string
+    index: number
+  }
+
+  export interface DirectoryResponseServersPeerIdFieldEvent {
+    field: '$.servers[].peerId'
+    value: string
+    index: number
+  }
+
+  export interface DirectoryResponseServersStateFieldEvent {
+    field: '$.servers[].state'
+    value: FederatedServer.LinkState
+    index: number
+  }
+
+  export interface DirectoryResponseServersLastErrorFieldEvent {
+    field: '$.servers[].lastError'
+    value: string
+    index: number
+  }
+
+  export interface DirectoryResponseServersSinceFieldEvent {
+    field: '$.servers[].since'
+    value: bigint
+    index: number
+  }
+
+  export interface DirectoryResponseServersQueuedMailFieldEvent {
+    field: '$.servers[].queuedMail'
+    value: number
+    index: number
+  }
+
+  export interface DirectoryResponseServersVouchFieldEvent {
+    field: '$.servers[].vouch'
+    value: Uint8Array
+    index: number
+  }
+
   export function encode (obj: Partial<DirectoryResponse>): Uint8Array {
     return encodeMessage(obj, DirectoryResponse.codec())
   }
@@ -1479,8 +1753,365 @@ export namespace DirectoryResponse {
     return decodeMessage(buf, DirectoryResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryResponse>): Generator<DirectoryResponseStatusFieldEvent | DirectoryResponseStatusTextFieldEvent | DirectoryResponseCertificateFieldEvent | DirectoryResponseIdentityDhKeyIdFieldEvent | DirectoryResponseIdentityDhKeyPublicKeyFieldEvent | DirectoryResponseIdentityDhKeySignatureFieldEvent | DirectoryResponseSignedPrekeyIdFieldEvent | DirectoryResponseSignedPrekeyPublicKeyFieldEvent | DirectoryResponseSignedPrekeySignatureFieldEvent | DirectoryResponseOneTimePrekeyIdFieldEvent | DirectoryResponseOneTimePrekeyPublicKeyFieldEvent | DirectoryResponseOneTimePrekeySignatureFieldEvent | DirectoryResponsePeerRecordsFieldEvent | DirectoryResponseKeyLogFieldEvent | DirectoryResponseOneTimePrekeysLeftFieldEvent | DirectoryResponseKemLastResortPrekeyIdFieldEvent | DirectoryResponseKemLastResortPrekeyPublicKeyFieldEvent | DirectoryResponseKemLastResortPrekeySignatureFieldEvent | DirectoryResponseKemOneTimePrekeyIdFieldEvent | DirectoryResponseKemOneTimePrekeyPublicKeyFieldEvent | DirectoryResponseKemOneTimePrekeySignatureFieldEvent | DirectoryResponseKemOneTimePrekeysLeftFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DirectoryResponse>): Generator<DirectoryResponseStatusFieldEvent | DirectoryResponseStatusTextFieldEvent | DirectoryResponseCertificateFieldEvent | DirectoryResponseIdentityDhKeyIdFieldEvent | DirectoryResponseIdentityDhKeyPublicKeyFieldEvent | DirectoryResponseIdentityDhKeySignatureFieldEvent | DirectoryResponseSignedPrekeyIdFieldEvent | DirectoryResponseSignedPrekeyPublicKeyFieldEvent | DirectoryResponseSignedPrekeySignatureFieldEvent | DirectoryResponseOneTimePrekeyIdFieldEvent | DirectoryResponseOneTimePrekeyPublicKeyFieldEvent | DirectoryResponseOneTimePrekeySignatureFieldEvent | DirectoryResponsePeerRecordsFieldEvent | DirectoryResponseKeyLogFieldEvent | DirectoryResponseOneTimePrekeysLeftFieldEvent | DirectoryResponseKemLastResortPrekeyIdFieldEvent | DirectoryResponseKemLastResortPrekeyPublicKeyFieldEvent | DirectoryResponseKemLastResortPrekeySignatureFieldEvent | DirectoryResponseKemOneTimePrekeyIdFieldEvent | DirectoryResponseKemOneTimePrekeyPublicKeyFieldEvent | DirectoryResponseKemOneTimePrekeySignatureFieldEvent | DirectoryResponseKemOneTimePrekeysLeftFieldEvent | DirectoryResponseVouchFieldEvent | DirectoryResponseOnlineUsernameFieldEvent | DirectoryResponseOnlineSinceFieldEvent | DirectoryResponseNextCursorFieldEvent | DirectoryResponseServerNameFieldEvent | DirectoryResponseServersNameFieldEvent | DirectoryResponseServersPeerIdFieldEvent | DirectoryResponseServersStateFieldEvent | DirectoryResponseServersLastErrorFieldEvent | DirectoryResponseServersSinceFieldEvent | DirectoryResponseServersQueuedMailFieldEvent | DirectoryResponseServersVouchFieldEvent> {
     return streamMessage(buf, DirectoryResponse.codec(), opts)
+  }
+}
+
+export interface OnlineUser {
+  username: string
+  since: bigint
+}
+
+export namespace OnlineUser {
+  let _codec: Codec<OnlineUser>
+
+  export const codec = (): Codec<OnlineUser> => {
+    if (_codec == null) {
+      _codec = message<OnlineUser>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.username != null && obj.username !== '')) {
+          w.uint32(10)
+          w.string(obj.username)
+        }
+
+        if ((obj.since != null && obj.since !== 0n)) {
+          w.uint32(16)
+          w.uint64(obj.since)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          username: '',
+          since: 0n
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.username = reader.string()
+              break
+            }
+            case 2: {
+              obj.since = reader.uint64()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.username`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.since`,
+                value: reader.uint64()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface OnlineUserUsernameFieldEvent {
+    field: '$.username'
+    value: string
+  }
+
+  export interface OnlineUserSinceFieldEvent {
+    field: '$.since'
+    value: bigint
+  }
+
+  export function encode (obj: Partial<OnlineUser>): Uint8Array {
+    return encodeMessage(obj, OnlineUser.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OnlineUser>): OnlineUser {
+    return decodeMessage(buf, OnlineUser.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OnlineUser>): Generator<OnlineUserUsernameFieldEvent | OnlineUserSinceFieldEvent> {
+    return streamMessage(buf, OnlineUser.codec(), opts)
+  }
+}
+
+export interface FederatedServer {
+  name: string
+  peerId: string
+  state: FederatedServer.LinkState
+  lastError: string
+  since: bigint
+  queuedMail: number
+  vouch: Uint8Array
+}
+
+export namespace FederatedServer {
+  export enum LinkState {
+    DOWN = 'DOWN',
+    UP = 'UP',
+    CONNECTING = 'CONNECTING'
+  }
+
+  enum __LinkStateValues {
+    DOWN = 0,
+    UP = 1,
+    CONNECTING = 2
+  }
+
+  export namespace LinkState {
+    export const codec = (): Codec<LinkState> => {
+      return enumeration<LinkState>(__LinkStateValues)
+    }
+  }
+
+  let _codec: Codec<FederatedServer>
+
+  export const codec = (): Codec<FederatedServer> => {
+    if (_codec == null) {
+      _codec = message<FederatedServer>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(10)
+          w.string(obj.name)
+        }
+
+        if ((obj.peerId != null && obj.peerId !== '')) {
+          w.uint32(18)
+          w.string(obj.peerId)
+        }
+
+        if (obj.state != null && __LinkStateValues[obj.state] !== 0) {
+          w.uint32(24)
+          FederatedServer.LinkState.codec().encode(obj.state, w)
+        }
+
+        if ((obj.lastError != null && obj.lastError !== '')) {
+          w.uint32(34)
+          w.string(obj.lastError)
+        }
+
+        if ((obj.since != null && obj.since !== 0n)) {
+          w.uint32(40)
+          w.uint64(obj.since)
+        }
+
+        if ((obj.queuedMail != null && obj.queuedMail !== 0)) {
+          w.uint32(48)
+          w.uint32(obj.queuedMail)
+        }
+
+        if ((obj.vouch != null && obj.vouch.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.vouch)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          name: '',
+          peerId: '',
+          state: LinkState.DOWN,
+          lastError: '',
+          since: 0n,
+          queuedMail: 0,
+          vouch: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.name = reader.string()
+              break
+            }
+            case 2: {
+              obj.peerId = reader.string()
+              break
+            }
+            case 3: {
+              obj.state = FederatedServer.LinkState.codec().decode(reader)
+              break
+            }
+            case 4: {
+              obj.lastError = reader.string()
+              break
+            }
+            case 5: {
+              obj.since = reader.uint64()
+              break
+            }
+            case 6: {
+              obj.queuedMail = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.vouch = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.state`,
+                value: FederatedServer.LinkState.codec().decode(reader)
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.lastError`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.since`,
+                value: reader.uint64()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.queuedMail`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.vouch`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface FederatedServerNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface FederatedServerPeerIdFieldEvent {
+    field: '$.peerId'
+    value: string
+  }
+
+  export interface FederatedServerStateFieldEvent {
+    field: '$.state'
+    value: FederatedServer.LinkState
+  }
+
+  export interface FederatedServerLastErrorFieldEvent {
+    field: '$.lastError'
+    value: string
+  }
+
+  export interface FederatedServerSinceFieldEvent {
+    field: '$.since'
+    value: bigint
+  }
+
+  export interface FederatedServerQueuedMailFieldEvent {
+    field: '$.queuedMail'
+    value: number
+  }
+
+  export interface FederatedServerVouchFieldEvent {
+    field: '$.vouch'
+    value: Uint8Array
+  }
+
+  export function encode (obj: Partial<FederatedServer>): Uint8Array {
+    return encodeMessage(obj, FederatedServer.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FederatedServer>): FederatedServer {
+    return decodeMessage(buf, FederatedServer.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FederatedServer>): Generator<FederatedServerNameFieldEvent | FederatedServerPeerIdFieldEvent | FederatedServerStateFieldEvent | FederatedServerLastErrorFieldEvent | FederatedServerSinceFieldEvent | FederatedServerQueuedMailFieldEvent | FederatedServerVouchFieldEvent> {
+    return streamMessage(buf, FederatedServer.codec(), opts)
   }
 }
 

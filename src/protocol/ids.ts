@@ -19,6 +19,8 @@ export const PROTOCOL = {
   chat: "/tincan/chat/1.0.0",
   /** Encrypted, chunked, resumable file data (peer). */
   file: "/tincan/file/1.0.0",
+  /** Node to node, between listed rendezvous only: lookups, forwarded mail, presence (rendezvous). */
+  federation: "/tincan/federation/1.0.0",
 } as const;
 
 /**

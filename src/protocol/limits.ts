@@ -70,12 +70,21 @@ export const FRAMES = {
   mailbox: { maxFrameBytes: MAX_ENVELOPE_BYTES + 1024, readTimeoutMs: 60_000, maxFrames: 100_000 },
   /** A FETCH answer carries up to MAX_MAIL_PER_FETCH mails or MAX_FETCH_BYTES. */
   mailboxResponse: { maxFrameBytes: 2 * 1024 * 1024, readTimeoutMs: 10_000, maxFrames: 100_000 },
+  /** Node to node: a request carries at most one envelope and the sender's certificate. */
+  federation: { maxFrameBytes: MAX_ENVELOPE_BYTES + 4096, readTimeoutMs: 10_000, maxFrames: 1 },
+  /** A LOOKUP answer embeds a directory answer (PQXDH keys, peer records, key log). */
+  federationResponse: { maxFrameBytes: 256 * 1024, readTimeoutMs: 10_000, maxFrames: 1 },
+  /** SUBSCRIBE: the stream stays open and carries one PresenceUpdate per change. */
+  federationPresence: { maxFrameBytes: 1024, readTimeoutMs: 2 ** 31 - 1, maxFrames: Infinity },
 } as const;
 
 /** One-time prekeys one upload may carry. */
 export const MAX_ONE_TIME_PREKEYS_PER_UPLOAD = 200;
 /** Signed peer records one lookup returns. */
 export const MAX_PEER_RECORDS_PER_LOOKUP = 8;
+
+/** Key-log entries one answer carries at most (a peer's lookup, a federated node's KEY_LOG). */
+export const MAX_KEY_LOG_ENTRIES = 10_000;
 
 /** Mails one FETCH answer carries at most. */
 export const MAX_MAIL_PER_FETCH = 100;
@@ -85,3 +94,10 @@ export const MAX_FETCH_BYTES = 1024 * 1024;
 export const MAX_ACK_IDS = 1000;
 /** Message ids one receipt (CONTENT_KINDS.receipt) may carry. */
 export const MAX_RECEIPT_IDS = 1000;
+
+/** Message ids one mailbox FORWARD_STATUS request may ask about. */
+export const MAX_FORWARD_STATUS_IDS = 1000;
+/** Users one LIST_ONLINE page (peer to home, and home to remote) carries at most. */
+export const MAX_ONLINE_PAGE = 100;
+/** Users one federation SUBSCRIBE may name. */
+export const MAX_SUBSCRIBE_USERS = 1000;

@@ -13,6 +13,11 @@ import { parseArgs } from "node:util";
 import { parseSize } from "../units.ts";
 import { DEFAULT_COOLING_OFF_MS } from "./admin/policy.ts";
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from "./relay.ts";
+import {
+  checkFederatedNodes,
+  type FederatedNode,
+  parseFederatedNode,
+} from "./federation/federated_node.ts";
 
 /** Where the HTTP side listens, and its TLS files when it speaks TLS itself. */
 export interface HttpConfig {
@@ -37,6 +42,10 @@ export interface RendezvousConfig {
   readonly announce: string[];
   /** The relay's limits (DEFAULT_RELAY_LIMITS for what is not given); false runs no relay. */
   readonly relay: Partial<RelayLimits> | false;
+  /** The nodes this one federates with (each must list this one too). */
+  readonly federate: FederatedNode[];
+  /** Whether federated nodes may list the users online here (`/list NAME` there). */
+  readonly federatedList: boolean;
 }
 
 export const DEFAULT_LISTEN = "/ip4/0.0.0.0/tcp/4001";
@@ -77,6 +86,15 @@ export const RENDEZVOUS_OPTIONS = {
     help: "the public address peers reach this node at; repeatable (see the README)",
   },
   "no-relay": { multiple: false, boolean: true, help: "run no circuit relay" },
+  federate: {
+    multiple: true,
+    help: "federate with NAME=MULTIADDR/p2p/PEERID (that node must list this one); repeatable",
+  },
+  "no-federated-list": {
+    multiple: false,
+    boolean: true,
+    help: "do not show federated nodes who is online here",
+  },
   "relay-max-reservations": {
     multiple: false,
     help: `relay reservations in all (default ${DEFAULT_RELAY_LIMITS.maxReservations})`,
@@ -291,6 +309,7 @@ function check(raw: Raw, help: boolean, configPath: string | undefined): Rendezv
     }
   }
   const relay = relayLimits(one, where);
+  const federate = federatedNodes(Array.isArray(raw.federate) ? raw.federate : [], name, where);
   return {
     help,
     listen,
@@ -302,7 +321,28 @@ function check(raw: Raw, help: boolean, configPath: string | undefined): Rendezv
     coolingOffMs,
     announce,
     relay,
+    federate,
+    federatedList: one("no-federated-list") === undefined,
   };
+}
+
+/**
+ * The federate entries, parsed and checked as one list.
+ * @throws UsageError naming the entry that is wrong and why.
+ */
+function federatedNodes(
+  entries: readonly string[],
+  self: string,
+  where: (flag: OptionName) => string,
+): FederatedNode[] {
+  try {
+    const nodes = entries.map(parseFederatedNode);
+    checkFederatedNodes(nodes, self);
+    return nodes;
+  } catch (err: unknown) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new UsageError(`rendezvous: ${where("federate")}: ${err.message}`);
+  }
 }
 
 /**

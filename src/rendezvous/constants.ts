@@ -59,3 +59,40 @@ export const MAILBOX_LIMITS: MailboxLimits = {
  * Each takes about 1.4 KB of SQLite pages: some 280 KB a user at the cap (bench/pqxdh.ts).
  */
 export const MAX_KEM_ONE_TIME_PREKEYS_STORED = 2 * MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD;
+
+/** Server vouches this rendezvous signs for its peers are valid this long. */
+export const VOUCH_LIFETIME_MS = 60 * 60 * 1000;
+
+/** Federation quotas at the receiving node, per federated node that forwards mail here. */
+export interface FederationLimits {
+  /** Envelopes from one federated node's users all mailboxes here hold at most. */
+  readonly maxMailPerRemote: number;
+  /** Bytes of those envelopes. */
+  readonly maxBytesPerRemote: number;
+  /** Forwarded deposits one federated node may make per minute, on average. */
+  readonly depositsPerMinute: number;
+  /** Forwarded deposits one federated node may make at once before the rate applies. */
+  readonly depositBurst: number;
+  /** At the sender's home: envelopes one local user may have waiting to be forwarded. */
+  readonly maxQueuedPerSender: number;
+  /** How long a deposit for a remote user waits for the remote's verdict before "queued". */
+  readonly forwardWaitMs: number;
+  /** The backoff of forwarding retries. */
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+  /** How long the outcome of forwarded mail is kept for FORWARD_STATUS. */
+  readonly recordTtlMs: number;
+}
+
+/** The default federation quotas. */
+export const FEDERATION_LIMITS: FederationLimits = {
+  maxMailPerRemote: 20_000,
+  maxBytesPerRemote: 100 * 1024 * 1024,
+  depositsPerMinute: 600,
+  depositBurst: 200,
+  maxQueuedPerSender: 1_000,
+  forwardWaitMs: 5_000,
+  retryMinMs: 2_000,
+  retryMaxMs: 5 * 60 * 1000,
+  recordTtlMs: 7 * 24 * 60 * 60 * 1000,
+};

@@ -11,6 +11,11 @@
  * dropped, so lookups give a bundle for X3DH. An upload with `kemPrekeys` must carry the
  * last-resort KEM prekey (the current one again when it has not rotated). A KEM prekey id uploaded
  * again with the same key is stored once; with another key, while stored, it is E_BAD_REQUEST.
+ *
+ * Federation (FEDERATION_CONTRACT.md): LOOKUP and KEY_LOG naming a federated `server` are asked
+ * of that node through this one (federation/remote_directory.ts) and carry this node's vouch for
+ * its key; LIST_ONLINE lists who is online here or at a federated node; SERVERS lists the
+ * federated nodes and their links.
  */
 import type { Stream } from "@libp2p/interface";
 import { isValidKemPublicKey } from "../crypto/kem.ts";
@@ -25,14 +30,21 @@ import {
   FRAMES,
   MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
-  MAX_PEER_RECORDS_PER_LOOKUP,
+  MAX_ONLINE_PAGE,
 } from "../protocol/limits.ts";
 import { MAX_KEM_ONE_TIME_PREKEYS_STORED, MAX_ONE_TIME_PREKEYS_STORED } from "./constants.ts";
 import type { RegistrationTable } from "./registrations.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
-import { normalizeUsername } from "../protocol/username.ts";
+import { directoryResponse, userBundle, userKeyLog } from "./user_directory.ts";
+import { onlinePage } from "./online_page.ts";
+import type { FederatedNode } from "./federation/federated_node.ts";
+import {
+  type FederationPort,
+  remoteNode,
+  UnknownServerError,
+} from "./federation/federation_port.ts";
 
 /** What the directory protocol works with. */
 export interface DirectoryDeps {
@@ -47,23 +59,11 @@ export interface DirectoryDeps {
   readonly frames?: FrameLimits;
   /** Operator hook: counts what this protocol answers. */
   readonly metrics: Metrics;
+  /** Lookups and listings of users at federated nodes; without it, only this node's. */
+  readonly federation?: FederationPort;
 }
 
-const EMPTY: Omit<DirectoryResponse, "status"> = {
-  statusText: "",
-  certificate: new Uint8Array(0),
-  peerRecords: [],
-  keyLog: [],
-  oneTimePrekeysLeft: 0,
-};
-
-function respond(
-  status: Status,
-  statusText = "",
-  extra: Partial<DirectoryResponse> = {},
-): DirectoryResponse {
-  return { ...EMPTY, status, statusText, ...extra };
-}
+const respond = directoryResponse;
 
 /** Creates the handler of /tincan/directory/1.0.0. */
 export function directoryProtocol(deps: DirectoryDeps) {
@@ -101,42 +101,46 @@ async function answer(
   if (request.type === DirectoryRequest.Type.UPLOAD_PREKEYS) {
     return await upload(deps, connection, self, request);
   }
-  let username: string;
+  if (request.type === DirectoryRequest.Type.SERVERS) {
+    return deps.federation
+      ? await deps.federation.servers()
+      : respond(Status.OK, "", { serverName: "", servers: [] });
+  }
+  let node: FederatedNode | undefined;
   try {
-    username = normalizeUsername(request.username);
+    node = remoteNode(deps.federation, request.server);
   } catch (err: unknown) {
-    return respond(Status.E_INVALID_USERNAME, (err as RangeError).message);
+    if (!(err instanceof UnknownServerError)) throw err;
+    return respond(Status.E_UNKNOWN_SERVER, err.message);
   }
-  const account = deps.accounts.get(username);
-  if (account === undefined) return respond(Status.E_NOT_FOUND, `no user ${username} here`);
-  if (request.type === DirectoryRequest.Type.KEY_LOG) {
-    return respond(Status.OK, "", {
-      keyLog: deps.accounts.keyLog(username).map((row) => row.statement),
-    });
+  const federation = deps.federation;
+  const remote = node && federation ? { node, federation } : undefined;
+  switch (request.type) {
+    case DirectoryRequest.Type.LOOKUP:
+      return remote
+        ? await remote.federation.lookup(
+          remote.node,
+          request.username,
+          request.withoutOneTimePrekey,
+          self,
+        )
+        : await userBundle(deps, request.username, request.withoutOneTimePrekey);
+    case DirectoryRequest.Type.KEY_LOG:
+      return remote
+        ? await remote.federation.keyLog(remote.node, request.username)
+        : userKeyLog(deps, request.username);
+    case DirectoryRequest.Type.LIST_ONLINE: {
+      const cursor = request.cursor ?? "";
+      const limit = request.limit ?? MAX_ONLINE_PAGE;
+      return remote ? await remote.federation.listOnline(remote.node, cursor, limit) : respond(
+        Status.OK,
+        "",
+        onlinePage(deps.loggedIn.online(), cursor, limit, MAX_ONLINE_PAGE),
+      );
+    }
+    default:
+      return respond(Status.E_BAD_REQUEST, `unknown request ${request.type}`);
   }
-  if (request.type !== DirectoryRequest.Type.LOOKUP) {
-    return respond(Status.E_BAD_REQUEST, `unknown request ${request.type}`);
-  }
-  deps.metrics.count("directory_lookups");
-  const published = deps.prekeys.published(username);
-  const consume = published !== undefined && !request.withoutOneTimePrekey;
-  // Each take is one DELETE … RETURNING, with no await before the answer's counts: a key is never
-  // handed out twice, however lookups interleave.
-  const oneTimePrekey = consume ? deps.prekeys.takeOneTime(username) : undefined;
-  const kemOneTimePrekey = consume ? deps.prekeys.takeKemOneTime(username) : undefined;
-  const online = deps.loggedIn.byUsername(username);
-  const peerRecords = online
-    ? deps.table.registrationsOf(online.peerId).map((r) => r.signedPeerRecord)
-    : [];
-  return respond(Status.OK, "", {
-    certificate: await deps.certifier.certificate(username, account.identityKey, deps.now()),
-    ...(published ?? {}),
-    ...(oneTimePrekey ? { oneTimePrekey } : {}),
-    ...(kemOneTimePrekey ? { kemOneTimePrekey } : {}),
-    peerRecords: unique(peerRecords).slice(0, MAX_PEER_RECORDS_PER_LOOKUP),
-    oneTimePrekeysLeft: deps.prekeys.oneTimeCount(username),
-    kemOneTimePrekeysLeft: deps.prekeys.kemOneTimeCount(username),
-  });
 }
 
 async function upload(
@@ -216,14 +220,4 @@ function notSigned(kind: PrekeyKind, key: SignedKey): string {
       "(FIPS 203 section 7.2)";
   }
   return `${PrekeyKind[kind]} key ${key.id} is not signed by your identity key`;
-}
-
-function unique(records: Uint8Array[]): Uint8Array[] {
-  const seen = new Set<string>();
-  return records.filter((r) => {
-    const key = r.toString();
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

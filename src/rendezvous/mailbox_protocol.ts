@@ -4,22 +4,34 @@
  * addressed to the recipient account's current identity key (so junk cannot be mailed), commits
  * it, then answers OK. A logged-in user fetches its own mail in deposit order and acknowledges
  * it by id; only acknowledged mail is deleted. Many requests per stream, answered in order.
+ * A deposit naming a federated `server` goes to that node through the forwarding queue
+ * (federation/forwarder.ts); FORWARD_STATUS tells a sender where such deposits stand.
  */
 import type { Stream } from "@libp2p/interface";
-import { bytesEqual } from "../crypto/bytes.ts";
-import { EnvelopeError, openEnvelope } from "../crypto/envelope.ts";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { MailboxRequest, MailboxResponse, MailboxStatus } from "../proto/mailbox.ts";
 import type { AccountStore } from "./store/accounts.ts";
-import { MailboxFullError, type MailboxStore, SenderQuotaError } from "./store/mailbox.ts";
-import { FRAMES, MAX_ACK_IDS, MAX_FETCH_BYTES, MAX_MAIL_PER_FETCH } from "../protocol/limits.ts";
+import type { MailboxStore } from "./store/mailbox.ts";
+import { acceptMail } from "./accept_mail.ts";
+import {
+  FRAMES,
+  MAX_ACK_IDS,
+  MAX_FETCH_BYTES,
+  MAX_FORWARD_STATUS_IDS,
+  MAX_MAIL_PER_FETCH,
+} from "../protocol/limits.ts";
+import type { FederatedNode } from "./federation/federated_node.ts";
+import {
+  type FederationPort,
+  remoteNode,
+  UnknownServerError,
+} from "./federation/federation_port.ts";
 import { MAILBOX_LIMITS, type MailboxLimits } from "./constants.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
 import type { MailSignal } from "./mail_signal.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
-import { normalizeUsername } from "../protocol/username.ts";
 
 /** What the mailbox protocol works with. */
 export interface MailboxDeps {
@@ -35,6 +47,8 @@ export interface MailboxDeps {
   readonly mailSignal?: MailSignal;
   /** Operator hook: counts what this protocol answers. */
   readonly metrics: Metrics;
+  /** Deposits for users of federated nodes; without it, only this node's users get mail. */
+  readonly federation?: FederationPort;
 }
 
 function respond(
@@ -50,6 +64,7 @@ function respond(
     more: false,
     deleted: 0,
     retryAfterMs: 0n,
+    forwards: [],
     ...extra,
   };
 }
@@ -69,7 +84,7 @@ export function mailboxProtocol(deps: MailboxDeps) {
       MailboxRequest,
       MailboxResponse,
       deps.frames ?? FRAMES.mailbox,
-      { limits: { ids: MAX_ACK_IDS } },
+      { limits: { ids: MAX_ACK_IDS, forwardQuery: { messageIds: MAX_FORWARD_STATUS_IDS } } },
     );
     while (true) {
       const request = await framed.readOrEnd();
@@ -108,6 +123,13 @@ async function answer(
       const deleted = deps.mailbox.acknowledge(self, ids);
       return respond(MailboxStatus.OK, "", { deleted });
     }
+    case MailboxRequest.Type.FORWARD_STATUS: {
+      const ids = request.forwardQuery?.messageIds ?? [];
+      if (deps.federation === undefined) {
+        return respond(MailboxStatus.E_BAD_REQUEST, "this rendezvous forwards no mail");
+      }
+      return respond(MailboxStatus.OK, "", { forwards: deps.federation.forwardStatus(self, ids) });
+    }
     default:
       return respond(MailboxStatus.E_BAD_REQUEST, `unknown request ${request.type}`);
   }
@@ -120,66 +142,24 @@ async function deposit(
   self: string,
   request: MailboxRequest,
 ): Promise<MailboxResponse> {
-  let recipient: string;
-  try {
-    recipient = normalizeUsername(request.recipient);
-  } catch (err: unknown) {
-    return respond(MailboxStatus.E_INVALID_USERNAME, (err as RangeError).message);
-  }
-  const size = request.envelope.length;
-  if (size > limits.maxEnvelopeBytes) {
-    return respond(
-      MailboxStatus.E_TOO_LARGE,
-      `the message is ${size} bytes; the mailbox takes at most ${limits.maxEnvelopeBytes}`,
-    );
-  }
-  const account = deps.accounts.get(recipient);
-  if (account === undefined) return respond(MailboxStatus.E_NOT_FOUND, `no user ${recipient} here`);
   const depositorKey = connection.remotePeer.publicKey?.raw;
   if (depositorKey === undefined) {
     return respond(MailboxStatus.E_INVALID_SIGNATURE, "the depositor has no identity key");
   }
-  let messageId: Uint8Array;
+  const mail = { recipient: request.recipient, sender: self, senderKey: depositorKey };
+  let node: FederatedNode | undefined;
   try {
-    const envelope = await openEnvelope(request.envelope, depositorKey);
-    if (!bytesEqual(envelope.recipient, account.identityKey)) {
-      return respond(
-        MailboxStatus.E_WRONG_RECIPIENT,
-        `the message is not for ${recipient}'s current identity key (it changed?)`,
-      );
-    }
-    messageId = envelope.messageId;
+    node = remoteNode(deps.federation, request.server);
   } catch (err: unknown) {
-    if (!(err instanceof EnvelopeError)) throw err;
-    return respond(MailboxStatus.E_INVALID_SIGNATURE, err.message);
+    if (!(err instanceof UnknownServerError)) throw err;
+    return respond(MailboxStatus.E_UNKNOWN_SERVER, err.message);
   }
-  const now = deps.now();
-  try {
-    const id = deps.mailbox.deposit({
-      recipient,
-      sender: self,
-      senderKey: depositorKey,
-      messageId,
-      envelope: request.envelope,
-      now,
-      expiresAt: now + limits.ttlMs,
-    }, {
-      maxMail: limits.maxMailPerRecipient,
-      maxBytes: limits.maxBytesPerRecipient,
-      maxMailPerSender: limits.maxMailPerSender,
-      maxBytesPerSender: limits.maxBytesPerSender,
-    });
-    deps.metrics.count("mailbox_deposits");
-    deps.mailSignal?.raise(recipient);
-    return respond(MailboxStatus.OK, "", { id: BigInt(id) });
-  } catch (err: unknown) {
-    if (!(err instanceof MailboxFullError)) throw err;
-    deps.log.debug(`refused mail from ${self}: ${err.message}`);
-    const status = err instanceof SenderQuotaError
-      ? MailboxStatus.E_SENDER_QUOTA
-      : MailboxStatus.E_MAILBOX_FULL;
-    return respond(status, `${err.message}; retry later`, {
-      retryAfterMs: BigInt(limits.fullRetryAfterMs),
+  if (node !== undefined && deps.federation !== undefined) {
+    return respond(MailboxStatus.OK, "", {
+      ...await deps.federation.deposit(node, { ...mail, envelope: request.envelope }),
     });
   }
+  return respond(MailboxStatus.OK, "", {
+    ...await acceptMail(deps, limits, { ...mail, envelope: request.envelope }),
+  });
 }

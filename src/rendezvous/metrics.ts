@@ -16,6 +16,13 @@ export const COUNTERS = {
   directory_lookups: "Directory lookups answered",
   mailbox_deposits: "Envelopes deposited in a mailbox",
   mailbox_fetches: "Mailbox fetches answered",
+  federation_refused:
+    "Federation requests refused: the caller is not listed, or not with its PeerId",
+  federation_invalid: "Federated nodes' answers that did not verify (certificate, key log, keys)",
+  federation_lookups: "Lookups of local users answered for federated nodes",
+  federation_mail_forwarded: "Envelopes forwarded to a federated node and accepted there",
+  federation_mail_received: "Envelopes a federated node forwarded into a mailbox here",
+  federation_quota_refusals: "Envelopes from a federated node refused by its rate or quota here",
 } as const;
 
 /** A counter's name. */

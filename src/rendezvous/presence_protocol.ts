@@ -4,7 +4,8 @@
  * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed; one whose login a
  * newer login replaced gets a last event with status E_REPLACED (replaced_logins.ts). When mail is
  * deposited for the subscriber, a "mail waiting" event (its own username, mailWaiting set) is
- * pushed too.
+ * pushed too, and so are the presence changes of the remote users (`bob@work`) the subscriber
+ * is interested in (federation/remote_presence.ts).
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
@@ -17,6 +18,7 @@ import type { MailSignal } from "./mail_signal.ts";
 import type { ReplacedLogins } from "./replaced_logins.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
+import type { RemotePresenceFeed } from "./federation/remote_presence.ts";
 
 /** What the presence protocol works with. */
 export interface PresenceDeps {
@@ -30,6 +32,8 @@ export interface PresenceDeps {
   readonly mailSignal?: MailSignal;
   /** Operator hook: counts the open subscriptions. */
   readonly metrics: Metrics;
+  /** Federation: the remote users (`bob@work`) the subscriber is interested in, pushed too. */
+  readonly remote?: RemotePresenceFeed;
 }
 
 function event(change: PresenceChange): PresenceEvent {
@@ -109,6 +113,7 @@ async function feed(
     if (!change.online && change.peerId === peerId) return end();
     push(event(change));
   });
+  const unsubscribeRemote = deps.remote?.subscribe(username, (change) => push(event(change)));
   const unsubscribeMail = deps.mailSignal?.subscribe(username, () => {
     // One pending "mail waiting" is enough: the peer fetches everything that is waiting.
     if (!backlog.some((e) => e.mailWaiting)) {
@@ -150,6 +155,7 @@ async function feed(
     deps.metrics.presenceSubscribers(-1);
     stopListening();
     unsubscribe();
+    unsubscribeRemote?.();
     unsubscribeMail?.();
     stream.removeEventListener("remoteCloseWrite", end);
     stream.removeEventListener("close", end);

@@ -22,7 +22,16 @@ import { VERSION } from "../version.ts";
 import { accountProtocol } from "./account_protocol.ts";
 import { Certifier } from "./certifier.ts";
 import { FRAMES } from "../protocol/limits.ts";
-import { type MailboxLimits } from "./constants.ts";
+import {
+  FEDERATION_LIMITS,
+  type FederationLimits,
+  MAILBOX_LIMITS,
+  type MailboxLimits,
+} from "./constants.ts";
+import { Federation } from "./federation/federation.ts";
+import type { FederatedNode } from "./federation/federated_node.ts";
+import type { LinkTiming } from "./federation/links.ts";
+import { ForwardQueueStore } from "./store/forward_queue.ts";
 import { PROTOCOL } from "../protocol/ids.ts";
 import { directoryProtocol } from "./directory_protocol.ts";
 import { mailboxProtocol } from "./mailbox_protocol.ts";
@@ -69,6 +78,14 @@ export interface RendezvousOptions {
   readonly http?: HttpOptions;
   /** How long a deleted account's name cannot be registered; DEFAULT_COOLING_OFF_MS unless given. */
   readonly coolingOffMs?: number;
+  /** The nodes this one federates with (each must list this one, under `name`). */
+  readonly federate?: readonly FederatedNode[];
+  /** Whether federated nodes may list who is online here (default true). */
+  readonly federatedList?: boolean;
+  /** Federation quotas and timings; constants.ts FEDERATION_LIMITS unless given. */
+  readonly federationLimits?: Partial<FederationLimits>;
+  /** How often federation links are checked; links.ts LINK_TIMING unless given. */
+  readonly linkTiming?: LinkTiming;
 }
 
 /** A running rendezvous. */
@@ -85,6 +102,8 @@ export interface Rendezvous {
   readonly admin: AdminActions;
   /** The HTTP side, when `http` was given. */
   readonly http: OperatorHttp | undefined;
+  /** Federation: the links to the listed nodes and this node's folded name. */
+  readonly federation: Federation;
   /** The announced (else listen) addresses, each ending in /p2p/<PeerId>. */
   multiaddrs(): string[];
   stop(): Promise<void>;
@@ -97,6 +116,8 @@ const STREAMS_PER_CONNECTION = {
   directory: 8,
   presence: 2,
   mailbox: 4,
+  // A federated node runs lookups for many of its users at once over one connection.
+  federation: 64,
 };
 const PURGE_INTERVAL_MS = 60_000;
 
@@ -142,6 +163,31 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     options.readTimeoutMs === undefined
       ? FRAMES[name]
       : { ...FRAMES[name], readTimeoutMs: options.readTimeoutMs };
+  const mailboxLimits: MailboxLimits = { ...MAILBOX_LIMITS, ...options.mailboxLimits };
+  const federationLimits: FederationLimits = { ...FEDERATION_LIMITS, ...options.federationLimits };
+  const forwardQueue = new ForwardQueueStore(db);
+  const federation = new Federation({
+    libp2p: node,
+    key: privateKey,
+    name: options.name,
+    nodes: options.federate ?? [],
+    showOnline: options.federatedList ?? true,
+    queue: forwardQueue,
+    accounts,
+    prekeys,
+    mailbox,
+    certifier,
+    loggedIn,
+    table,
+    log: logger("rendezvous:federation"),
+    now,
+    metrics,
+    mailSignal,
+    mailboxLimits,
+    limits: federationLimits,
+    ...(options.linkTiming ? { linkTiming: options.linkTiming } : {}),
+    frames: frames("federation"),
+  });
   const logins = new ReplacedLogins((peerId) => node.getConnections(peerIdFromString(peerId)));
   const handlers = {
     account: accountProtocol({
@@ -177,6 +223,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       now,
       frames: frames("directory"),
       metrics,
+      federation,
     }),
     presence: presenceProtocol({
       loggedIn,
@@ -185,6 +232,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       frames: frames("presence"),
       mailSignal,
       metrics,
+      remote: federation.presence,
     }),
     mailbox: mailboxProtocol({
       accounts,
@@ -192,11 +240,13 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       loggedIn,
       log: logger("rendezvous:mailbox"),
       now,
-      ...(options.mailboxLimits ? { limits: options.mailboxLimits } : {}),
+      limits: mailboxLimits,
       frames: frames("mailbox"),
       mailSignal,
       metrics,
+      federation,
     }),
+    federation: federation.handler,
   };
   for (const name of Object.keys(handlers) as (keyof typeof handlers)[]) {
     const handler = guarded(logger(`rendezvous:${name}`), handlers[name]);
@@ -206,7 +256,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       onInboundBytes ? tapInbound(PROTOCOL[name], handler, onInboundBytes) : handler,
       {
         maxInboundStreams: STREAMS_PER_CONNECTION[name],
-        maxOutboundStreams: 1,
+        // Only federation opens streams of its protocol from here (to federated nodes).
+        maxOutboundStreams: name === "federation" ? STREAMS_PER_CONNECTION.federation : 1,
       },
     );
   }
@@ -220,6 +271,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     table.purgeExpired(now());
     const purged = mailbox.purgeExpired(now());
     if (purged > 0) log.info(`purged ${purged} expired mails`);
+    const expired = forwardQueue.purge(now(), now() - federationLimits.recordTtlMs);
+    if (expired > 0) log.info(`${expired} mails for federated nodes expired unforwarded`);
   };
   purgeExpired();
   const purge = setInterval(purgeExpired, PURGE_INTERVAL_MS);
@@ -263,6 +316,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     }
   }
 
+  federation.start();
   log.info(`rendezvous ${options.name} is ${serverId}`);
   return {
     name: options.name,
@@ -272,9 +326,11 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     metrics,
     admin,
     http,
+    federation,
     multiaddrs: () => node.getMultiaddrs().map(String),
     stop: async () => {
       clearInterval(purge);
+      await federation.stop();
       enforcer.stop();
       await http?.stop();
       await node.stop();

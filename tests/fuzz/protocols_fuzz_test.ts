@@ -15,6 +15,7 @@ import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { ChatFrame } from "../../src/proto/chat.ts";
 import { CHAT_FRAME_VERSION } from "../../src/protocol/limits.ts";
 import { FileRequest } from "../../src/proto/file.ts";
+import { FederationRequest } from "../../src/proto/federation.ts";
 import { MailboxRequest } from "../../src/proto/mailbox.ts";
 import { Message } from "../../src/proto/rendezvous.ts";
 import { AccountRequest, DirectoryRequest, PresenceRequest } from "../../src/proto/services.ts";
@@ -115,6 +116,12 @@ const RENDEZVOUS_SEEDS = {
     envelope: new Uint8Array(0),
     limit: 10,
     ids: [],
+  }),
+  federation: FederationRequest.encode({
+    ...FederationRequest.decode(new Uint8Array(0)),
+    type: FederationRequest.Type.LOOKUP,
+    from: "work",
+    username: "alice",
   }),
 } as const;
 

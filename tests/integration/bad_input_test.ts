@@ -14,6 +14,7 @@ import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { lookupUser } from "../../src/peer/clients/directory.ts";
 import { DiscoveryClient } from "../../src/peer/clients/discovery.ts";
 import { subscribePresence } from "../../src/peer/clients/presence.ts";
+import { FederationResponse } from "../../src/proto/federation.ts";
 import { MailboxResponse } from "../../src/proto/mailbox.ts";
 import { Message } from "../../src/proto/rendezvous.ts";
 import {
@@ -52,6 +53,7 @@ const STATUS_OF: Record<ProtocolName, (frame: Uint8Array) => string> = {
   directory: (frame) => DirectoryResponse.decode(frame).status,
   presence: (frame) => PresenceEvent.decode(frame).status,
   mailbox: (frame) => MailboxResponse.decode(frame).status,
+  federation: (frame) => FederationResponse.decode(frame).status,
 };
 
 /** What the server did with a stream: answered with a status, or closed or reset it. */

@@ -10,6 +10,12 @@ import {
 } from "../../src/rendezvous/config.ts";
 import { DEFAULT_COOLING_OFF_MS } from "../../src/rendezvous/admin/policy.ts";
 import { DEFAULT_RELAY_LIMITS, LIBP2P_RELAY_DEFAULTS } from "../../src/rendezvous/relay.ts";
+import { parseFederatedNode } from "../../src/rendezvous/federation/federated_node.ts";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+
+const WORK_ID = peerIdFromPrivateKey(await generateKeyPair("Ed25519")).toString();
+const LAB_ID = peerIdFromPrivateKey(await generateKeyPair("Ed25519")).toString();
 
 const noFile = (path: string): string => {
   throw new Deno.errors.NotFound(`no such file ${path}`);
@@ -34,6 +40,8 @@ Deno.test("rendezvous args: defaults", () => {
     coolingOffMs: DEFAULT_COOLING_OFF_MS,
     announce: [],
     relay: {},
+    federate: [],
+    federatedList: true,
   });
 });
 
@@ -132,6 +140,8 @@ relay_reservations_per_user = 2
 relay_duration = 3600
 relay_data = "1MiB"
 relay_bandwidth = "512KiB"
+federate = ["work=/ip4/192.0.2.1/tcp/4001/p2p/${WORK_ID}"]
+no_federated_list = true
 `);
   assert.deepEqual(config, {
     help: false,
@@ -155,7 +165,69 @@ relay_bandwidth = "512KiB"
       connectionDataBytes: 1 << 20,
       bandwidthBytesPerSecond: 512 * 1024,
     },
+    federate: [parseFederatedNode(`work=/ip4/192.0.2.1/tcp/4001/p2p/${WORK_ID}`)],
+    federatedList: false,
   });
+});
+
+Deno.test("federation: --federate repeats, and the file's federate list reads the same", () => {
+  const entries = [
+    `work=/ip4/192.0.2.1/tcp/4001/p2p/${WORK_ID}`,
+    `Lab=/dns4/lab.example/tcp/4001/p2p/${LAB_ID}`,
+  ];
+  const flags = parseRendezvousArgs([
+    "--name",
+    "home",
+    ...entries.flatMap((e) => ["--federate", e]),
+  ]);
+  const file = withFile(`name = "home"\nfederate = ${JSON.stringify(entries)}`);
+  assert.deepEqual(flags.federate.map((n) => n.name), ["work", "lab"]);
+  assert.deepEqual(flags.federate.map((n) => n.peerId.toString()), [WORK_ID, LAB_ID]);
+  assert.equal(flags.federate[1]!.address.toString(), `/dns4/lab.example/tcp/4001/p2p/${LAB_ID}`);
+  assert.deepEqual(file.federate, flags.federate);
+  assert.equal(flags.federatedList, true);
+  assert.equal(parseRendezvousArgs(["--no-federated-list"]).federatedList, false);
+  // flags replace the file's list, as for every repeatable option
+  const both = withFile(`federate = ${JSON.stringify(entries)}`, ["--federate", entries[0]!]);
+  assert.deepEqual(both.federate.map((n) => n.name), ["work"]);
+});
+
+Deno.test("federation: a bad --federate entry is a usage error that says what is wrong", () => {
+  const bad: [string[], RegExp][] = [
+    [["--federate", "work"], /--federate: "work" must be NAME=MULTIADDR\/p2p\/PEERID/],
+    [["--federate", "work=/ip4/192.0.2.1/tcp/4001"], /work: the address must end in \/p2p\//],
+    [["--federate", "work=not-an-address"], /work: "not-an-address" is not a valid multiaddr/],
+    [["--federate", "wo rk=/ip4/192.0.2.1/tcp/1/p2p/" + WORK_ID], /Invalid server name/],
+    [["--federate", "work=/ip4/192.0.2.1/tcp/1/p2p/QmNotAPeer"], /is not a PeerId/],
+    [
+      [
+        "--federate",
+        `work=/ip4/192.0.2.1/tcp/1/p2p/${WORK_ID}`,
+        "--federate",
+        `WORK=/ip4/192.0.2.2/tcp/1/p2p/${LAB_ID}`,
+      ],
+      /work is listed twice/,
+    ],
+    [
+      [
+        "--federate",
+        `work=/ip4/192.0.2.1/tcp/1/p2p/${WORK_ID}`,
+        "--federate",
+        `lab=/ip4/192.0.2.2/tcp/1/p2p/${WORK_ID}`,
+      ],
+      /listed for two federated nodes/,
+    ],
+    [["--name", "home", "--federate", `Home=/ip4/192.0.2.1/tcp/1/p2p/${WORK_ID}`], /own name/],
+  ];
+  for (const [args, message] of bad) {
+    assert.throws(() => parseRendezvousArgs(args), (err: unknown) => {
+      assert.ok(err instanceof UsageError, `${args.join(" ")}: ${err}`);
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+  assert.throws(() => withFile(`federate = "work"`), /federate \(or federate in rv.toml\)/);
+  assert.throws(() => withFile(`federate = [1]`), /federate must be a string or a list of strings/);
 });
 
 Deno.test("config file: JSON when the name ends in .json; http = true is the default address", () => {

@@ -515,3 +515,41 @@ Deno.test("directory: more one-time KEM prekeys than an upload may carry reset t
   await assert.rejects(over.done, ProtocolError);
   assert.equal(d.stores.prekeys.published("alice"), undefined);
 });
+
+Deno.test("directory: LIST_ONLINE pages who is online here, by username", async () => {
+  const d = await directory();
+  const alice = await d.member("alice");
+  await d.member("carol");
+  await d.member("bob");
+  await d.member("offline", false);
+  const first = await d.ask(alice, {
+    ...NOTHING,
+    type: DirectoryRequest.Type.LIST_ONLINE,
+    limit: 2,
+  });
+  assert.equal(first.status, Status.OK);
+  assert.deepEqual(first.online.map((u) => u.username), ["alice", "bob"]);
+  assert.equal(first.online[0]!.since, BigInt(NOW));
+  const rest = await d.ask(alice, {
+    ...NOTHING,
+    type: DirectoryRequest.Type.LIST_ONLINE,
+    cursor: first.nextCursor,
+  });
+  assert.deepEqual(rest.online.map((u) => u.username), ["carol"]);
+  assert.equal(rest.nextCursor, "");
+});
+
+Deno.test("directory: a node that federates with none answers a named server E_UNKNOWN_SERVER", async () => {
+  const d = await directory();
+  const alice = await d.member("alice");
+  for (const type of [DirectoryRequest.Type.LOOKUP, DirectoryRequest.Type.KEY_LOG]) {
+    const answer = await d.ask(alice, { ...lookup("bob"), type, server: "work" });
+    assert.equal(answer.status, Status.E_UNKNOWN_SERVER);
+    assert.match(answer.statusText, /federates with no server \(asked for work\)/);
+  }
+  // an empty server is this node
+  assert.equal((await d.ask(alice, { ...lookup("alice"), server: "" })).status, Status.OK);
+  const servers = await d.ask(alice, { ...NOTHING, type: DirectoryRequest.Type.SERVERS });
+  assert.equal(servers.status, Status.OK);
+  assert.deepEqual(servers.servers, []);
+});

@@ -176,3 +176,25 @@ Deno.test("mailbox: bad frames and an ACK with too many ids reset the stream", a
   });
   await assert.rejects(tooMany.done, ProtocolError);
 });
+
+Deno.test("mailbox: a deposit for a named server, or FORWARD_STATUS, on a node that federates with none", async () => {
+  const m = mailbox();
+  const alice = await m.member("alice");
+  const bob = await m.member("bob");
+  const aliceMail = await m.open(alice);
+  const remote = await aliceMail.ask({
+    type: DEPOSIT,
+    recipient: "bob",
+    server: "work",
+    envelope: await testEnvelope(alice.key, bob.key.publicKey.raw),
+  });
+  assert.equal(remote.status, MailboxStatus.E_UNKNOWN_SERVER);
+  assert.equal(m.stores.mailbox.usage("bob").count, 0, "not taken as local mail");
+  const status = await aliceMail.ask({
+    type: MailboxRequest.Type.FORWARD_STATUS,
+    forwardQuery: { messageIds: [new Uint8Array(16)] },
+  });
+  assert.equal(status.status, MailboxStatus.E_BAD_REQUEST);
+  await aliceMail.client.close();
+  await aliceMail.done;
+});

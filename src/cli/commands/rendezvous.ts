@@ -15,6 +15,7 @@ export const RENDEZVOUS_HELP =
   `Usage: tincan rendezvous [--config FILE] [--listen MULTIADDR]... [--announce MULTIADDR]...
                          [--data DIR] [--name NAME] [--http [ADDR]] [--log-level LEVEL]
                          [--log-format text|json] [--no-relay] [--relay-* VALUE]...
+                         [--federate NAME=MULTIADDR/p2p/PEERID]...
 
 Runs a rendezvous node: accounts (OPAQUE), presence, the libp2p rendezvous protocol,
 the key directory, and a circuit relay for logged-in peers behind NATs. When ready,
@@ -22,6 +23,9 @@ prints each announced address (with /p2p/<PeerId>) on its own line on stdout; lo
 to stderr. Stop it with Ctrl-C. Give --announce on a public server (e.g.
 /ip6/2001:db8::1/tcp/4001): without it only private and loopback listen addresses are
 advertised, and peers behind NATs get no usable relay address.
+With --federate it federates with the rendezvous nodes listed (each must list this
+one, under this one's --name): their users and ours can look each other up and mail
+each other as bob@NAME (see the README, "Federation").
 With --http it also serves the operator's dashboard, /metrics, /healthz and the API;
 the admin token is printed once to stderr at the first start (kept in DIR/admin.token).
 
@@ -69,6 +73,8 @@ export function rendezvousCommand(readFile: (path: string) => string): Command<R
         coolingOffMs: config.coolingOffMs,
         announce: config.announce,
         relay: config.relay,
+        federate: config.federate,
+        federatedList: config.federatedList,
         ...(http ? { http } : {}),
       });
       if (node.http) {

@@ -2,7 +2,7 @@
 import { FramedStream } from "../../net/framed.ts";
 import type { TincanNode } from "../../net/node.ts";
 import { DirectoryRequest, DirectoryResponse, type SignedKey } from "../../proto/services.ts";
-import { FRAMES, MAX_PEER_RECORDS_PER_LOOKUP } from "../../protocol/limits.ts";
+import { FRAMES, MAX_KEY_LOG_ENTRIES, MAX_PEER_RECORDS_PER_LOOKUP } from "../../protocol/limits.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
 import { openStream, type Target } from "../../net/dial.ts";
 import { expectOk } from "./expect_ok.ts";
@@ -47,9 +47,6 @@ export interface UserRecord {
   readonly kemOneTimePrekeysLeft?: number;
   readonly peerRecords: Uint8Array[];
 }
-
-/** Maximum key-log entries a client accepts in one answer. */
-export const MAX_KEY_LOG_ENTRIES = 10_000;
 
 async function ask(
   node: TincanNode,

@@ -31,6 +31,12 @@ export interface MailboxQuota {
   readonly maxBytes: number;
   readonly maxMailPerSender: number;
   readonly maxBytesPerSender: number;
+  /** Federation: mail forwarded from the users of federated node `server`, in all mailboxes. */
+  readonly remote?: {
+    readonly server: string;
+    readonly maxMail: number;
+    readonly maxBytes: number;
+  };
 }
 
 /** A deposit that would take the recipient's mailbox over its quota (until it is fetched). */
@@ -43,6 +49,11 @@ export class SenderQuotaError extends MailboxFullError {
   override name = "SenderQuotaError";
 }
 
+/** A forwarded deposit that would take one federated node's mail here over its quota. */
+export class RemoteQuotaError extends MailboxFullError {
+  override name = "RemoteQuotaError";
+}
+
 /** The mailbox table. */
 export class MailboxStore {
   constructor(private readonly db: DatabaseSync) {}
@@ -52,7 +63,8 @@ export class MailboxStore {
    * the same sender key for the same recipient is stored once: a repeated deposit returns the
    * first one's id. Another sender's message with that id is another message.
    * @throws SenderQuotaError when the sender's mail in the recipient's mailbox would exceed its
-   * share of `quota`; MailboxFullError when the recipient's mail would exceed `quota`.
+   * share of `quota`; RemoteQuotaError when the mail from `quota.remote`'s users would exceed
+   * its share; MailboxFullError when the recipient's mail would exceed `quota`.
    */
   deposit(deposit: Deposit, quota: MailboxQuota): number {
     return transaction(this.db, () => {
@@ -74,6 +86,17 @@ export class MailboxStore {
             `from ${deposit.sender}, the most it takes from one sender (${quota.maxMailPerSender} ` +
             `messages, ${quota.maxBytesPerSender} bytes) until ${deposit.recipient} fetches them`,
         );
+      }
+      if (quota.remote) {
+        const { server, maxMail, maxBytes } = quota.remote;
+        const theirs = this.remoteUsage(server);
+        if (theirs.count + 1 > maxMail || theirs.bytes + deposit.envelope.length > maxBytes) {
+          throw new RemoteQuotaError(
+            `this node holds ${theirs.count} messages (${theirs.bytes} bytes) from ${server}, ` +
+              `the most it takes from one federated node (${maxMail} messages, ${maxBytes} ` +
+              "bytes) until its users fetch them",
+          );
+        }
       }
       const usage = this.usage(deposit.recipient);
       if (usage.count + 1 > quota.maxMail) {
@@ -123,6 +146,16 @@ export class MailboxStore {
       "SELECT count, bytes FROM mailbox_sender_usage WHERE recipient = ? AND sender = ?",
       recipient,
       sender,
+    );
+    return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
+  }
+
+  /** How many envelopes and bytes from users of federated node `server` all mailboxes hold. */
+  remoteUsage(server: string): { count: number; bytes: number } {
+    const row = selectOne<{ count: number; bytes: number }>(
+      this.db,
+      "SELECT count, bytes FROM mailbox_remote_usage WHERE server = ?",
+      server,
     );
     return { count: Number(row?.count ?? 0), bytes: Number(row?.bytes ?? 0) };
   }

@@ -170,4 +170,54 @@ export const RENDEZVOUS_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- Federation (issue 12), at the sender's home: envelopes local users deposited for users
+      -- homed at federated nodes, held until that node's mailbox accepted them. A row is
+      -- committed before its deposit is answered; its envelope is dropped (set NULL) only once
+      -- the remote answered, and the outcome is kept for FORWARD_STATUS for a while.
+      CREATE TABLE forward_queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        server TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        sender_key BLOB NOT NULL,
+        message_id BLOB NOT NULL,
+        envelope BLOB,
+        size INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'delivered', 'failed')),
+        status TEXT NOT NULL DEFAULT '',
+        status_text TEXT NOT NULL DEFAULT '',
+        retry_after_ms INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        deposited_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX forward_by_message
+        ON forward_queue (sender_key, message_id, server, recipient);
+      CREATE INDEX forward_due ON forward_queue (server, state, next_attempt_at);
+      CREATE INDEX forward_by_sender ON forward_queue (sender, state);
+      -- At the recipient's home: mail from users of each federated node (a sender named
+      -- user@server) now in this node's mailboxes, kept by triggers, for the per-remote quota.
+      CREATE TABLE mailbox_remote_usage (
+        server TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL
+      ) STRICT;
+      CREATE TRIGGER mailbox_remote_counted AFTER INSERT ON mailbox
+        WHEN instr(NEW.sender, '@') > 0 BEGIN
+        INSERT INTO mailbox_remote_usage (server, count, bytes)
+          VALUES (substr(NEW.sender, instr(NEW.sender, '@') + 1), 1, NEW.size)
+          ON CONFLICT (server) DO UPDATE SET count = count + 1, bytes = bytes + NEW.size;
+      END;
+      CREATE TRIGGER mailbox_remote_uncounted AFTER DELETE ON mailbox
+        WHEN instr(OLD.sender, '@') > 0 BEGIN
+        UPDATE mailbox_remote_usage SET count = count - 1, bytes = bytes - OLD.size
+          WHERE server = substr(OLD.sender, instr(OLD.sender, '@') + 1);
+      END;
+    `,
+  },
 ];

@@ -4,6 +4,7 @@ import { openDatabase } from "../../../src/store/database.ts";
 import {
   MailboxFullError,
   MailboxStore,
+  RemoteQuotaError,
   SenderQuotaError,
 } from "../../../src/rendezvous/store/mailbox.ts";
 import { RENDEZVOUS_MIGRATIONS } from "../../../src/rendezvous/store/schema.ts";
@@ -199,5 +200,43 @@ Deno.test("mailbox: mail stored before per-sender quotas is counted per sender a
     }
   } finally {
     Deno.removeSync(path);
+  }
+});
+
+Deno.test("mailbox: mail from one federated node's users is counted together and capped, across mailboxes", () => {
+  const db = withAccounts("bob", "carol");
+  try {
+    const box = new MailboxStore(db);
+    const remote = { server: "home", maxMail: 2, maxBytes: 1000 };
+    const fromHome = (recipient: string, n: number, sender: string) => ({
+      ...mail(recipient, n),
+      sender,
+      senderKey: new Uint8Array(32).fill(n),
+    });
+    const quota = { ...QUOTA, remote };
+    const first = box.deposit(fromHome("bob", 1, "alice@home"), quota);
+    box.deposit(fromHome("carol", 2, "dave@home"), quota);
+    assert.deepEqual(box.remoteUsage("home"), { count: 2, bytes: 20 });
+    assert.throws(() => box.deposit(fromHome("bob", 3, "erin@home"), quota), (err: unknown) => {
+      assert.ok(err instanceof RemoteQuotaError);
+      assert.ok(err instanceof MailboxFullError, "a caller catching MailboxFullError sees it too");
+      assert.match(err.message, /holds 2 messages \(20 bytes\) from home/);
+      return true;
+    });
+    // another node's users and local users are not counted against home
+    box.deposit(fromHome("bob", 4, "frank@lab"), {
+      ...QUOTA,
+      remote: { ...remote, server: "lab" },
+    });
+    box.deposit(mail("bob", 5), QUOTA);
+    assert.deepEqual(box.remoteUsage("home"), { count: 2, bytes: 20 });
+    assert.deepEqual(box.remoteUsage("lab"), { count: 1, bytes: 10 });
+    // a repeat of stored mail is no new mail
+    assert.equal(box.deposit(fromHome("bob", 1, "alice@home"), quota), first);
+    box.acknowledge("bob", [first]);
+    assert.deepEqual(box.remoteUsage("home"), { count: 1, bytes: 10 });
+    box.deposit(fromHome("bob", 3, "erin@home"), quota);
+  } finally {
+    db.close();
   }
 });

@@ -1,0 +1,195 @@
+/**
+ * A hostile federated node: a real libp2p node that `home` lists as `work`, answering home's
+ * federation requests with tampered data — a certificate signed by home (a user work does not
+ * home), a certificate for another user, one signed by some other key, a prekey its user did not
+ * sign, a key log in another's name. Home must refuse each (E_REMOTE_INVALID, logged and
+ * counted) and never pass it to its peer; what work answers rightly still goes through.
+ */
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { PrivateKey, Stream } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import assert from "node:assert/strict";
+import { PrekeyKind, signPrekey } from "../../src/crypto/prekeys.ts";
+import { issueCertificate, signKeyLogEntry } from "../../src/crypto/statements.ts";
+import { FramedStream } from "../../src/net/framed.ts";
+import { createNode, type TincanNode } from "../../src/net/node.ts";
+import {
+  FederationRequest,
+  FederationResponse,
+  FederationStatus,
+} from "../../src/proto/federation.ts";
+import { DirectoryRequest, DirectoryResponse, Status } from "../../src/proto/services.ts";
+import { PROTOCOL } from "../../src/protocol/ids.ts";
+import { FRAMES } from "../../src/protocol/limits.ts";
+import { parseFederatedNode } from "../../src/rendezvous/federation/federated_node.ts";
+import { federationResponse } from "../../src/rendezvous/federation/federation_response.ts";
+import { directoryResponse } from "../../src/rendezvous/user_directory.ts";
+import { askDirectory, federatedOptions, planNode } from "./federation_helpers.ts";
+import { freePort } from "./rendezvous_process.ts";
+import { loggedInClient, stopAll, withRendezvous } from "./harness.ts";
+
+/** What the hostile node answers a LOOKUP of `username` with. */
+type Forge = (username: string) => Promise<DirectoryResponse>;
+
+const EMPTY_FEDERATION = federationResponse(FederationStatus.OK, "", { name: "work" });
+const EMPTY_DIRECTORY = directoryResponse(Status.OK);
+
+function certificateFor(username: string, identityKey: Uint8Array, signer: PrivateKey) {
+  const now = Date.now();
+  return issueCertificate({
+    username,
+    identityKey,
+    issuedAt: BigInt(now),
+    expiresAt: BigInt(now + 3_600_000),
+    keyChanged: false,
+    keyLogLength: 1n,
+  }, signer);
+}
+
+/** A node listening on `port` with `key`, answering federation requests with `forge`. */
+async function hostileNode(
+  key: PrivateKey,
+  port: number,
+  forge: { current: Forge; keyLog: (username: string) => Promise<Uint8Array[]> },
+): Promise<TincanNode> {
+  const node = await createNode({
+    privateKey: key,
+    listen: [`/ip4/127.0.0.1/tcp/${port}`],
+    agent: "hostile",
+  });
+  await node.handle(PROTOCOL.federation, async (stream: Stream) => {
+    const framed = new FramedStream(
+      stream,
+      FederationRequest,
+      FederationResponse,
+      FRAMES.federation,
+    );
+    const request = await framed.read();
+    let response = EMPTY_FEDERATION;
+    if (request.type === FederationRequest.Type.LOOKUP) {
+      response = {
+        ...EMPTY_FEDERATION,
+        bundle: DirectoryResponse.encode(await forge.current(request.username)),
+      };
+    } else if (request.type === FederationRequest.Type.KEY_LOG) {
+      response = { ...EMPTY_FEDERATION, keyLog: await forge.keyLog(request.username) };
+    }
+    await framed.write(response);
+    await framed.close();
+  });
+  return node;
+}
+
+Deno.test("federation: a hostile remote's forged bundles and key logs never reach home's peer", async () => {
+  const home = await planNode("home");
+  const workKey = await generateKeyPair("Ed25519");
+  const port = freePort();
+  const workEntry = `work=/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdFromPrivateKey(workKey)}`;
+  const homeNode = (await withRendezvous({
+    ...federatedOptions(home, []),
+    federate: [parseFederatedNode(workEntry)],
+  })).rendezvous;
+  const alice = await loggedInClient(home.address, "alice");
+  const bobKey = await generateKeyPair("Ed25519");
+  const stranger = await generateKeyPair("Ed25519");
+  const bob = bobKey.publicKey.raw;
+  const honest: Forge = async (username) => ({
+    ...EMPTY_DIRECTORY,
+    certificate: await certificateFor(username, bob, workKey),
+    signedPrekey: await signPrekey(PrekeyKind.Signed, 1, new Uint8Array(32).fill(1), bobKey),
+  });
+  const forge = {
+    current: honest,
+    keyLog: async (username: string) => [
+      await signKeyLogEntry({
+        username,
+        seq: 0n,
+        identityKey: bob,
+        at: BigInt(Date.now()),
+        previousHash: new Uint8Array(0),
+      }, workKey),
+    ],
+  };
+  const work = await hostileNode(workKey, port, forge);
+  const lookup = (username: string) =>
+    askDirectory(alice, home.address, {
+      type: DirectoryRequest.Type.LOOKUP,
+      username,
+      server: "work",
+    });
+  try {
+    const fine = await lookup("bob");
+    assert.equal(fine.status, Status.OK, fine.statusText);
+    assert.ok(fine.vouch);
+
+    const aliceAtHome = await askDirectory(alice, home.address, {
+      type: DirectoryRequest.Type.LOOKUP,
+      username: "alice",
+      withoutOneTimePrekey: true,
+    });
+    const attacks: [string, Forge, RegExp][] = [
+      [
+        "home's certificate of alice, replayed as alice@work (a user work does not home)",
+        () => Promise.resolve({ ...EMPTY_DIRECTORY, certificate: aliceAtHome.certificate }),
+        /does not verify/,
+      ],
+      [
+        "a certificate for another user",
+        async () => ({
+          ...EMPTY_DIRECTORY,
+          certificate: await certificateFor("mallory", bob, workKey),
+        }),
+        /with a certificate for mallory/,
+      ],
+      [
+        "a certificate signed by a key that is not work's",
+        async (username) => ({
+          ...EMPTY_DIRECTORY,
+          certificate: await certificateFor(username, bob, stranger),
+        }),
+        /does not verify/,
+      ],
+      [
+        "a one-time prekey bob did not sign",
+        async (username) => ({
+          ...(await honest(username)),
+          oneTimePrekey: await signPrekey(PrekeyKind.OneTime, 7, new Uint8Array(32), stranger),
+        }),
+        /OneTime key not signed by bob/,
+      ],
+      [
+        "a bundle that is not OK",
+        async (username) => ({ ...(await honest(username)), status: Status.E_NOT_FOUND }),
+        /status E_NOT_FOUND/,
+      ],
+    ];
+    for (const [what, attack, message] of attacks) {
+      forge.current = attack;
+      const answer = await lookup("bob");
+      assert.equal(answer.status, Status.E_REMOTE_INVALID, what);
+      assert.match(answer.statusText, message, what);
+      assert.equal(answer.certificate.length, 0, `${what}: nothing of it reaches alice`);
+      assert.equal(answer.vouch, undefined, what);
+    }
+    assert.equal(homeNode.metrics.value("federation_invalid"), attacks.length);
+
+    forge.keyLog = async () => [
+      await signKeyLogEntry({
+        username: "mallory",
+        seq: 0n,
+        identityKey: bob,
+        at: BigInt(Date.now()),
+        previousHash: new Uint8Array(0),
+      }, workKey),
+    ];
+    const log = await askDirectory(alice, home.address, {
+      type: DirectoryRequest.Type.KEY_LOG,
+      username: "bob",
+      server: "work",
+    });
+    assert.equal(log.status, Status.E_REMOTE_INVALID);
+    assert.deepEqual(log.keyLog, []);
+  } finally {
+    await stopAll(alice, work, homeNode);
+  }
+});
