@@ -116,7 +116,8 @@ const STREAMS_PER_CONNECTION = {
   directory: 8,
   presence: 2,
   mailbox: 4,
-  federation: 16,
+  // A federated node runs lookups for many of its users at once over one connection.
+  federation: 64,
 };
 const PURGE_INTERVAL_MS = 60_000;
 
@@ -254,7 +255,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       onInboundBytes ? tapInbound(PROTOCOL[name], handler, onInboundBytes) : handler,
       {
         maxInboundStreams: STREAMS_PER_CONNECTION[name],
-        maxOutboundStreams: 1,
+        // Only federation opens streams of its protocol from here (to federated nodes).
+        maxOutboundStreams: name === "federation" ? STREAMS_PER_CONNECTION.federation : 1,
       },
     );
   }

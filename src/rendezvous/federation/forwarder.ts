@@ -15,7 +15,7 @@ import { backoffDelay } from "../../net/backoff.ts";
 import { FederationRequest, FederationStatus } from "../../proto/federation.ts";
 import { ForwardState, MailboxStatus } from "../../proto/mailbox.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
-import { bytesEqual } from "../../crypto/bytes.ts";
+import { bytesEqual, toHex } from "../../crypto/bytes.ts";
 import type { DepositAnswer } from "../accept_mail.ts";
 import type { Certifier } from "../certifier.ts";
 import type { FederationLimits, MailboxLimits } from "../constants.ts";
@@ -68,9 +68,13 @@ export class Forwarder {
 
   constructor(private readonly deps: ForwarderDeps) {}
 
-  /** Forwards what is due for every node now, and whenever a node's link comes up. */
+  /** Forwards what is due for every node now, and all queued for a node whenever its link comes up. */
   start(): void {
-    this.#unsubscribe = this.deps.links.onUp((name) => this.#schedule(name, 0));
+    this.#unsubscribe = this.deps.links.onUp((name) => {
+      this.deps.queue.makeDue(name, this.deps.now());
+      this.#linkFailures.delete(name);
+      this.#schedule(name, 0);
+    });
     for (const { node } of this.deps.links.statuses()) this.#schedule(node.name, 0);
   }
 
@@ -138,7 +142,7 @@ export class Forwarder {
   status(sender: string, messageIds: readonly Uint8Array[]): ForwardState[] {
     const rows = this.deps.queue.bySender(sender, messageIds);
     return messageIds.map((messageId) => {
-      const row = rows.get(messageId.toString());
+      const row = rows.get(toHex(messageId));
       const base = {
         messageId,
         server: row?.server ?? "",

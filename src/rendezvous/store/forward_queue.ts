@@ -5,6 +5,7 @@
  * with the remote's status) is kept for FORWARD_STATUS until it is purged.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { toHex } from "../../crypto/bytes.ts";
 import { prepared, selectAll, selectOne, transaction } from "../../store/database.ts";
 
 /** Where a queued envelope stands. */
@@ -189,6 +190,15 @@ export class ForwardQueueStore {
     return Number(row?.n ?? 0);
   }
 
+  /** Makes every envelope queued for `server` due at `now` (its link just came up). */
+  makeDue(server: string, now: number): void {
+    prepared(
+      this.db,
+      `UPDATE forward_queue SET next_attempt_at = ?
+       WHERE server = ? AND state = 'queued' AND next_attempt_at > ?`,
+    ).run(now, server, now);
+  }
+
   /** The remote's mailbox took row `id`: its envelope is dropped, the outcome kept. */
   delivered(id: number, now: number): void {
     prepared(
@@ -220,7 +230,7 @@ export class ForwardQueueStore {
     ).run(nextAttemptAt, now, id);
   }
 
-  /** `sender`'s rows for these message ids (any server), the latest for each id. */
+  /** `sender`'s rows for these message ids (any server), the latest for each, by id in hex. */
   bySender(sender: string, messageIds: readonly Uint8Array[]): Map<string, ForwardRow> {
     const found = new Map<string, ForwardRow>();
     for (const messageId of messageIds) {
@@ -230,7 +240,7 @@ export class ForwardQueueStore {
         sender,
         messageId,
       );
-      for (const row of rows) found.set(row.message_id.toString(), toRow(row));
+      for (const row of rows) found.set(toHex(row.message_id), toRow(row));
     }
     return found;
   }

@@ -1,0 +1,106 @@
+/**
+ * Helpers of the federation tests: rendezvous nodes that list each other (their keys made before
+ * they start, so each knows the other's PeerId), and raw directory and mailbox requests with the
+ * federation fields a peer client does not send yet.
+ */
+import type { PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { join } from "node:path";
+import { FramedStream } from "../../src/net/framed.ts";
+import { loadOrCreateNodeKey } from "../../src/net/node_key.ts";
+import type { TincanNode } from "../../src/net/node.ts";
+import { MailboxRequest, MailboxResponse } from "../../src/proto/mailbox.ts";
+import { DirectoryRequest, DirectoryResponse } from "../../src/proto/services.ts";
+import { PROTOCOL } from "../../src/protocol/ids.ts";
+import { FRAMES } from "../../src/protocol/limits.ts";
+import {
+  type FederatedNode,
+  parseFederatedNode,
+} from "../../src/rendezvous/federation/federated_node.ts";
+import type { RendezvousOptions } from "../../src/rendezvous/server.ts";
+import { CLIENT_FRAMES } from "../rendezvous/protocol_harness.ts";
+import { freePort } from "./rendezvous_process.ts";
+
+/** A rendezvous-to-be: its data directory (with its node key already made), port and address. */
+export interface NodePlan {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly port: number;
+  readonly key: PrivateKey;
+  /** /ip4/127.0.0.1/tcp/<port>/p2p/<PeerId>. */
+  readonly address: Multiaddr;
+  /** How other nodes list it. */
+  readonly entry: string;
+  readonly listed: FederatedNode;
+}
+
+/** Plans a node named `name`: a fresh data directory holding its node key, and a free port. */
+export async function planNode(name: string): Promise<NodePlan> {
+  const dataDir = await Deno.makeTempDir({ prefix: `tincan-fed-${name}-` });
+  const key = await loadOrCreateNodeKey(join(dataDir, "node.key"));
+  const port = freePort();
+  const address = multiaddr(`/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdFromPrivateKey(key)}`);
+  const entry = `${name}=${address}`;
+  return { name, dataDir, port, key, address, entry, listed: parseFederatedNode(entry) };
+}
+
+/** withRendezvous options that run `plan` federating with `others`. */
+export function federatedOptions(
+  plan: NodePlan,
+  others: readonly NodePlan[],
+  extra: Partial<RendezvousOptions> = {},
+): Partial<RendezvousOptions> {
+  return {
+    dataDir: plan.dataDir,
+    name: plan.name,
+    listen: [`/ip4/127.0.0.1/tcp/${plan.port}`],
+    federate: others.map((o) => o.listed),
+    linkTiming: { checkMs: 60_000, retryMinMs: 100, retryMaxMs: 500 },
+    ...extra,
+    federationLimits: { retryMinMs: 100, retryMaxMs: 500, ...extra.federationLimits },
+  };
+}
+
+const NO_DIRECTORY_FIELDS: DirectoryRequest = {
+  type: DirectoryRequest.Type.LOOKUP,
+  username: "",
+  oneTimePrekeys: [],
+  withoutOneTimePrekey: false,
+};
+
+/** One raw directory request to `rendezvous`, answered with any status. */
+export async function askDirectory(
+  node: TincanNode,
+  rendezvous: Multiaddr,
+  request: Partial<DirectoryRequest>,
+): Promise<DirectoryResponse> {
+  const stream = await node.dialProtocol(rendezvous, PROTOCOL.directory);
+  const framed = new FramedStream(stream, DirectoryResponse, DirectoryRequest, CLIENT_FRAMES);
+  await framed.write({ ...NO_DIRECTORY_FIELDS, ...request });
+  const response = await framed.read();
+  await framed.close();
+  return response;
+}
+
+const NO_MAILBOX_FIELDS: MailboxRequest = {
+  type: MailboxRequest.Type.DEPOSIT,
+  recipient: "",
+  envelope: new Uint8Array(0),
+  limit: 0,
+  ids: [],
+};
+
+/** One raw mailbox request to `rendezvous`, answered with any status. */
+export async function askMailbox(
+  node: TincanNode,
+  rendezvous: Multiaddr,
+  request: Partial<MailboxRequest>,
+): Promise<MailboxResponse> {
+  const stream = await node.dialProtocol(rendezvous, PROTOCOL.mailbox);
+  const framed = new FramedStream(stream, MailboxResponse, MailboxRequest, FRAMES.mailboxResponse);
+  await framed.write({ ...NO_MAILBOX_FIELDS, ...request });
+  const response = await framed.read();
+  await framed.close();
+  return response;
+}

@@ -1,0 +1,65 @@
+/** `tincan rendezvous` as a child process on loopback, for tests that kill it with SIGKILL. */
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { MAIN, PERMISSIONS } from "./cli_process.ts";
+
+/** A TCP port free on loopback now. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** A running rendezvous process: its first address, and how to stop it. */
+export interface RendezvousProcess {
+  readonly address: Multiaddr;
+  /** Sends `signal` and waits for the exit. */
+  kill(signal: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Starts `tincan rendezvous --data dataDir --listen /ip4/127.0.0.1/tcp/<port> --name name` with
+ * `extra` arguments; resolves once it printed its address.
+ */
+export async function spawnRendezvous(
+  dataDir: string,
+  port: number,
+  name: string,
+  extra: readonly string[] = [],
+): Promise<RendezvousProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...PERMISSIONS,
+      MAIN,
+      "rendezvous",
+      "--data",
+      dataDir,
+      "--listen",
+      `/ip4/127.0.0.1/tcp/${port}`,
+      "--name",
+      name,
+      ...extra,
+    ],
+    stdout: "piped",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const deadline = Date.now() + 30_000;
+  while (!buffer.includes("\n")) {
+    if (Date.now() > deadline) throw new Error("the rendezvous printed no address within 30 s");
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the rendezvous exited before printing its address");
+    buffer += value;
+  }
+  const address: Multiaddr = multiaddr(buffer.split("\n")[0]!);
+  const kill = async (signal: Deno.Signal) => {
+    child.kill(signal);
+    const status = await child.status;
+    await reader.cancel().catch(() => {});
+    return status;
+  };
+  return { address, kill };
+}
