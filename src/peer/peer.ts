@@ -88,6 +88,8 @@ export interface PeerOptions<F extends ServiceFactories = NoServices> extends Ac
   /** Where to listen for other peers; default DEFAULT_PEER_LISTEN. */
   readonly listen?: readonly string[];
   readonly now?: () => number;
+  /** How often mail held at our home for another node is asked about; FORWARD_POLL_MS unless given. */
+  readonly forwardPollMs?: number;
   /** The features this peer runs, by name (`peer.services.<name>`): rooms(), files(…) … */
   readonly services?: F;
 }
@@ -409,6 +411,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         },
         now,
         log,
+        ...(options.forwardPollMs === undefined ? {} : { intervalMs: options.forwardPollMs }),
       });
       const connection = new RendezvousConnection({
         username: this.username,
