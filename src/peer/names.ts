@@ -24,6 +24,17 @@ export function normalizeName(input: string): string {
 }
 
 /**
+ * The stored form of a typed name on the node named `home` (`bob@<home>` is `bob`); when the
+ * home is not known, folded and checked only (normalizeName).
+ * @throws RangeError when the username or server name breaks its rules.
+ */
+export function canonicalName(input: string, home: string | undefined): string {
+  if (home === undefined) return normalizeName(input);
+  const { username, server } = parseQualifiedName(input, home);
+  return server === undefined ? username : `${username}@${server}`;
+}
+
+/**
  * The username part of a stored name (`bob` of `bob@work`): what the user is called at its home,
  * and what fingerprints and safety numbers bind, so both ends of a chat across nodes compute the
  * same ones.
@@ -52,8 +63,8 @@ export class HomeName {
    * @throws RangeError for a bad name, or a remote name while the home's name is unknown.
    */
   canonical(input: string): string {
-    const name = this.parse(input);
-    return name.server === undefined ? name.username : `${name.username}@${name.server}`;
+    if (this.#name !== undefined) return canonicalName(input, this.#name);
+    return this.parse(input).username;
   }
 
   /**
