@@ -8,9 +8,6 @@
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import { join } from "node:path";
-import { newMessageId, sealEnvelope } from "../src/crypto/envelope.ts";
-import { signerFromPrivateKey } from "../src/crypto/primitives.ts";
-import { HEADER_BYTES } from "../src/crypto/ratchet.ts";
 import { loadOrCreateNodeKey } from "../src/net/node_key.ts";
 import { MailboxClient } from "../src/peer/clients/mailbox.ts";
 import { createPeer, type Peer } from "../src/peer/peer.ts";
@@ -24,7 +21,7 @@ import {
   loggedInClients,
   stopClients,
 } from "./clients.ts";
-import { MAIL_CIPHERTEXT_BYTES } from "./mailbox.ts";
+import { envelopeFor } from "./mailbox.ts";
 import { measureForDuration, type Measurement } from "./measure.ts";
 import { type Latency, latency } from "./messages.ts";
 
@@ -185,36 +182,28 @@ export async function benchFederation(options: {
 /** ms from `alice.send(to)` to its acknowledgement (a first message: lookup, session, dial). */
 async function firstMessage(alice: Peer, to: string): Promise<number> {
   const started = performance.now();
-  let id: string | undefined;
-  const delivered = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no receipt from ${to} within 30 s`)), 30_000);
-    const stop = alice.on((event) => {
-      if (event.type === "delivered" && event.id === id) {
-        clearTimeout(timer);
-        stop();
-        resolve();
-      }
-      if (event.type === "failed" && event.id === id) {
-        clearTimeout(timer);
-        stop();
-        reject(new Error(`the first message to ${to} failed: ${event.reason}`));
-      }
-    });
+  // Outcomes by message id: the acknowledgement may come before `send` returns the id.
+  const outcomes = new Map<string, string | undefined>();
+  let heard = () => {};
+  const stop = alice.on((event) => {
+    if (event.type === "delivered") outcomes.set(event.id, undefined);
+    if (event.type === "failed") outcomes.set(event.id, event.reason);
+    heard();
   });
-  id = await alice.send(to, "first");
-  await delivered;
-  return performance.now() - started;
-}
-
-/** A signed chat-sized envelope from `from` to `to` (as the mailbox bench deposits). */
-async function envelopeFor(from: BenchPeer, to: BenchPeer): Promise<Uint8Array> {
-  const signer = signerFromPrivateKey(from.key);
-  return await sealEnvelope(signer, {
-    sender: signer.publicKey,
-    recipient: to.key.publicKey.raw,
-    messageId: newMessageId(),
-    timestamp: Date.now(),
-    ratchetHeader: new Uint8Array(HEADER_BYTES),
-    ciphertext: crypto.getRandomValues(new Uint8Array(MAIL_CIPHERTEXT_BYTES)),
-  });
+  try {
+    const id = await alice.send(to, "first");
+    const deadline = Date.now() + 30_000;
+    while (!outcomes.has(id)) {
+      if (Date.now() > deadline) throw new Error(`no receipt from ${to} within 30 s`);
+      await new Promise<void>((resolve) => {
+        heard = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+    const failure = outcomes.get(id);
+    if (failure !== undefined) throw new Error(`the first message to ${to} failed: ${failure}`);
+    return performance.now() - started;
+  } finally {
+    stop();
+  }
 }
