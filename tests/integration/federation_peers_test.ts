@@ -1,8 +1,11 @@
 /**
  * Peers across federated rendezvous nodes: alice@home and bob@work chat directly and by mail,
- * with receipts back across, in rooms, and across a key change; `/servers` and `/list work`.
+ * with receipts back across, and across a key change; `/servers` and `/list work`; rooms refuse
+ * remote members for now.
  */
 import assert from "node:assert/strict";
+import { RoomError } from "../../src/peer/rooms/errors.ts";
+import { rooms } from "../../src/peer/rooms/rooms.ts";
 import type { Rendezvous } from "../../src/rendezvous/server.ts";
 import { federatedOptions, type NodePlan, planNode } from "./federation_helpers.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
@@ -152,5 +155,20 @@ Deno.test("federation peers: an unknown server and an unknown user are clear fai
     ]);
   } finally {
     await stopAll(alice, bob, homeNode, workNode);
+  }
+});
+
+Deno.test("federation peers: inviting bob@work to a room says rooms across servers are not there yet", async () => {
+  const { home, homeNode, workNode } = await twoNodes();
+  const alice = await startPeer(home.address, "alice", { services: { rooms: rooms() } });
+  try {
+    await alice.peer.services.rooms.create("#ops");
+    await assert.rejects(
+      alice.peer.services.rooms.invite("bob@work", "#ops"),
+      (err: unknown) =>
+        err instanceof RoomError && /bob@work is a user of another server/.test(err.message),
+    );
+  } finally {
+    await stopAll(alice, homeNode, workNode);
   }
 });

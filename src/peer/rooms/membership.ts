@@ -170,6 +170,12 @@ export class Membership {
     const { ctx } = this;
     const row = ctx.joined(room);
     const name = normalizeName(user);
+    if (name.includes("@")) {
+      // Member lists name users as their signer's home does: not yet meaningful across nodes.
+      throw new RoomError(
+        `${name} is a user of another server: rooms across servers are not there yet`,
+      );
+    }
     const current = ctx.listOf(row);
     ctx.requireAdmin(current, row);
     return { row, name, current };
