@@ -17,6 +17,7 @@ export const SECTIONS = [
   "pqxdh",
   "relay",
   "paste",
+  "federation",
 ] as const;
 /** One section of a bench run. */
 export type SectionName = typeof SECTIONS[number];

@@ -23,6 +23,19 @@ import { spawnServerProcess } from "./server_process.ts";
 /** Ciphertext bytes of a bench envelope: a short chat message with its protobuf framing. */
 export const MAIL_CIPHERTEXT_BYTES = 100;
 
+/** A signed chat-sized envelope from `from` to `to`, as the mailbox benches deposit. */
+export async function envelopeFor(from: BenchPeer, to: BenchPeer): Promise<Uint8Array> {
+  const signer = signerFromPrivateKey(from.key);
+  return await sealEnvelope(signer, {
+    sender: signer.publicKey,
+    recipient: to.key.publicKey.raw,
+    messageId: newMessageId(),
+    timestamp: Date.now(),
+    ratchetHeader: new Uint8Array(HEADER_BYTES),
+    ciphertext: crypto.getRandomValues(new Uint8Array(MAIL_CIPHERTEXT_BYTES)),
+  });
+}
+
 /** The mailbox figures of one run. */
 export interface MailboxResult {
   /** Bytes of each deposited envelope (and of each raw echo). */
@@ -62,17 +75,6 @@ export async function benchMailbox(options: {
       CHEAP_STRETCHING,
     );
     peers.push(...recipients);
-    const envelopeFor = async (from: BenchPeer, to: BenchPeer) => {
-      const signer = signerFromPrivateKey(from.key);
-      return await sealEnvelope(signer, {
-        sender: signer.publicKey,
-        recipient: to.key.publicKey.raw,
-        messageId: newMessageId(),
-        timestamp: Date.now(),
-        ratchetHeader: new Uint8Array(HEADER_BYTES),
-        ciphertext: crypto.getRandomValues(new Uint8Array(MAIL_CIPHERTEXT_BYTES)),
-      });
-    };
     const envelopeBytes = (await envelopeFor(senders[0]!, recipients[0]!)).length;
 
     // Raw: the same bytes echoed on one long-lived stream per client.

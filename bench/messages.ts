@@ -28,6 +28,9 @@ import { fetchKeyLog } from "../src/peer/clients/directory.ts";
 import { ContactStore } from "../src/peer/store/contacts.ts";
 import { KeyLogHeadStore } from "../src/peer/store/key_log_heads.ts";
 import { Trust } from "../src/peer/trust.ts";
+import { Issuers } from "../src/peer/federation/issuers.ts";
+import { HomeName } from "../src/peer/names.ts";
+import { ServerKeyStore } from "../src/peer/store/server_keys.ts";
 
 /** Latency percentiles, in milliseconds. */
 export interface Latency {
@@ -205,18 +208,20 @@ async function timeResolve(setup: MessageSetup, count: number): Promise<Latency>
   const rendezvousKey = peerIdFromString(
     setup.rendezvous.address.getComponents().at(-1)!.value!,
   ).publicKey!;
+  const names = new HomeName();
+  const issuers = new Issuers({
+    homeKey: rendezvousKey,
+    names,
+    store: new ServerKeyStore(setup.aliceProfile.db),
+    onChange: () => {},
+  });
   const trust = new Trust(
     new ContactStore(setup.aliceProfile.db),
     new KeyLogHeadStore(setup.aliceProfile.db),
-    rendezvousKey,
+    issuers,
     (username) => fetchKeyLog(setup.alice.node, setup.rendezvous.address, username),
   );
-  const directory = new Directory(
-    setup.alice.node,
-    () => setup.rendezvous.address,
-    trust,
-    rendezvousKey,
-  );
+  const directory = new Directory(setup.alice.node, () => setup.rendezvous.address, trust, names);
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
     const start = performance.now();

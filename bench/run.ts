@@ -6,6 +6,7 @@
 import type { BenchOptions, SectionName } from "./args.ts";
 import { LOGINS_IN_FLIGHT } from "./clients.ts";
 import { benchDiscover } from "./discover.ts";
+import { benchFederation, type FederationResult } from "./federation.ts";
 import { benchFiles, type FileResult } from "./files.ts";
 import { benchLoginCapacity, benchLoginsEndToEnd } from "./logins.ts";
 import { benchMailbox, type MailboxResult } from "./mailbox.ts";
@@ -52,6 +53,7 @@ export const PLAN = {
   primitives: { seconds: 1 },
   startup: { runs: 10 },
   pqxdh: { seconds: 1 },
+  federation: { contacts: 5, recipients: 20 },
 } as const;
 
 /** Runs the sections `options.only` names (all by default); `progress` hears what is starting. */
@@ -141,7 +143,55 @@ export async function runBench(
     progress("relay: direct vs relayed in the namespace lab (needs root and nft)");
     sections.push(await benchRelay());
   }
+  if (wants("federation")) {
+    progress(
+      `federation: ${PLAN.federation.contacts} first messages to local and to remote contacts, ` +
+        "local vs forwarded deposits",
+    );
+    const plan = { ...PLAN.federation, seconds: options.seconds };
+    sections.push(federationSection(await benchFederation(plan)));
+  }
   return sections;
+}
+
+function federationSection(f: FederationResult): Section {
+  const local = (p: "p50" | "p99") => ({
+    label: `local first message ${p}`,
+    value: f.firstLocal[p],
+  });
+  return {
+    title: "Federation: home and work listing each other, in the bench process on loopback",
+    rows: [
+      { label: "first message to a local contact, p50", value: f.firstLocal.p50, unit: "ms" },
+      { label: "first message to a local contact, p99", value: f.firstLocal.p99, unit: "ms" },
+      {
+        label: "first message to a remote contact (bob@work), p50",
+        value: f.firstRemote.p50,
+        unit: "ms",
+        baseline: local("p50"),
+      },
+      {
+        label: "first message to a remote contact (bob@work), p99",
+        value: f.firstRemote.p99,
+        unit: "ms",
+        baseline: local("p99"),
+      },
+      rateRow("local deposits at home, 1 depositor", f.localDeposits, "deposits/s"),
+      rateRow(
+        "deposits at home for work, forwarded before the answer, 1 depositor",
+        f.forwardedDeposits,
+        "deposits/s",
+        { label: "local deposits/s", value: perSecond(f.localDeposits) },
+      ),
+    ],
+    notes: [
+      "a first message: send → the recipient's acknowledgement, with the lookup (through home " +
+      "and the vouch, for bob@work), a new PQXDH session and the direct dial; " +
+      `${f.firstLocal.samples} contacts each`,
+      `a forwarded deposit is committed at home, forwarded to work and committed there before ` +
+      `home answers; ${f.queuedAtHome} were only queued at home (work slow) during the run`,
+    ],
+  };
 }
 
 function pasteSection(results: readonly PasteResult[]): Section {

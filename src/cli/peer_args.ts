@@ -4,6 +4,7 @@ import { parseFlags } from "./parse.ts";
 import { parseMultiaddr } from "../net/address.ts";
 import { defaultProfileDir } from "../peer/profile.ts";
 import { normalizeUsername } from "../protocol/username.ts";
+import { normalizeName } from "../peer/names.ts";
 
 /** Reads an environment variable; commands pass `Deno.env.get`, tests pass a map. */
 export type Env = (name: string) => string | undefined;
@@ -93,8 +94,22 @@ export function requireUser(command: string, user: string | undefined): string {
  * @throws UsageError when it breaks the username rules.
  */
 export function checkUsername(command: string, name: string): string {
+  return usage(command, () => normalizeUsername(name));
+}
+
+/**
+ * The folded form of a user named on the command line: `bob`, or `bob@work` for a user of a
+ * federated server.
+ * @throws UsageError when it breaks the username or server name rules.
+ */
+export function checkUserName(command: string, name: string): string {
+  return usage(command, () => normalizeName(name));
+}
+
+/** `check()`, its RangeError a UsageError of `command`. */
+function usage(command: string, check: () => string): string {
   try {
-    return normalizeUsername(name);
+    return check();
   } catch (err: unknown) {
     throw new UsageError(`${command}: ${(err as Error).message}`);
   }
@@ -111,7 +126,7 @@ export function checkRecipient(
   what: string,
 ): string {
   if (to === undefined || to === "") throw new UsageError(`${command}: --to USER is required`);
-  const name = checkUsername(command, to);
+  const name = checkUserName(command, to);
   if (name === self) throw new UsageError(`${command}: you cannot send ${what} to yourself`);
   return name;
 }

@@ -10,6 +10,7 @@ import { fingerprintDigits, safetyNumber } from "../crypto/safety_number.ts";
 import { openOutboxBody } from "./store/outbox_body.ts";
 import { Content } from "../proto/chat.ts";
 import type { Directory } from "./directory.ts";
+import { homedUsername } from "./names.ts";
 import type { MessageIdHex } from "./events.ts";
 import type { KeyLogProblem } from "./key_log.ts";
 import type { Outgoing } from "./messaging/outgoing.ts";
@@ -92,9 +93,13 @@ function digitsOf(typed: string): string {
   return typed.replace(/[\s-]/g, "");
 }
 
-/** A key's fingerprint: `username`'s 30 digits, grouped in fives. */
+/**
+ * A key's fingerprint: `username`'s 30 digits, grouped in fives. Another node's `bob@work` has
+ * the fingerprint `bob` sees for himself (the username as homed).
+ */
 export function keyFingerprint(username: string, identityKey: Uint8Array): string {
-  return fingerprintDigits({ username, identityKey }).match(/\d{5}/g)!.join(" ");
+  return fingerprintDigits({ username: homedUsername(username), identityKey })
+    .match(/\d{5}/g)!.join(" ");
 }
 
 /** Trust decisions about contacts, and what /whois shows. */
@@ -103,7 +108,7 @@ export class ContactTrust {
 
   /** The safety number with `username`'s key `identityKey`. */
   #number(username: string, identityKey: Uint8Array): string {
-    return safetyNumber(this.ports.self, { username, identityKey });
+    return safetyNumber(this.ports.self, { username: homedUsername(username), identityKey });
   }
 
   /**

@@ -1,19 +1,20 @@
 /**
  * What a peer knows about other users from the rendezvous directory: a verified certificate
- * judged against the pinned key, and the addresses from their signed peer records.
+ * judged against the pinned key, and the addresses from their signed peer records. A remote user
+ * `bob@work` is looked up through our home, which asks `work` and vouches for its key
+ * (federation/issuers.ts); the rest is the same as for a local user.
  */
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
-import type { PublicKey } from "@libp2p/interface";
 import { bytesEqual } from "../crypto/bytes.ts";
 import type { PqxdhBundle } from "../crypto/pqxdh.ts";
-import { verifyCertificate } from "../crypto/statements.ts";
 import { openPeerRecord, PeerRecordError } from "../net/peer_record.ts";
 import type { TincanNode } from "../net/node.ts";
 import type { Target } from "../net/dial.ts";
 import type { Certificate } from "../proto/certificate.ts";
-import { lookupUser } from "./clients/directory.ts";
+import { lookupUser, type UserRecord } from "./clients/directory.ts";
 import type { KeyLogCheck } from "./key_log.ts";
+import type { HomeName } from "./names.ts";
 import { isAccepted, type Judgement, peerIdOfKey, type Trust } from "./trust.ts";
 
 /** A user resolved through the directory. */
@@ -35,7 +36,7 @@ export class Directory {
     private readonly node: TincanNode,
     private readonly rendezvous: () => Target,
     private readonly trust: Trust,
-    private readonly rendezvousKey: PublicKey,
+    private readonly names: HomeName,
   ) {}
 
   /**
@@ -43,11 +44,14 @@ export class Directory {
    * @throws RemoteError E_NOT_FOUND for an unknown user; StatementError for a bad certificate.
    */
   async whois(username: string, now: number): Promise<UserKeyLog> {
-    const record = await lookupUser(this.node, this.rendezvous(), username, {
-      withoutOneTimePrekey: true,
-    });
-    const user = await this.#judge(username, record.certificate, record.peerRecords, now);
-    const certificate = await verifyCertificate(record.certificate, this.rendezvousKey, now);
+    const record = await this.#lookup(username, true);
+    const user = await this.#judge(username, record, now);
+    const certificate = await this.trust.certificate(
+      username,
+      record.certificate,
+      now,
+      record.vouch,
+    );
     return { user, certificate, log: await this.trust.keyLog(username, certificate, now) };
   }
 
@@ -57,10 +61,8 @@ export class Directory {
    * @throws RemoteError E_NOT_FOUND for an unknown user; StatementError for a bad certificate.
    */
   async resolve(username: string, now: number): Promise<ResolvedUser> {
-    const record = await lookupUser(this.node, this.rendezvous(), username, {
-      withoutOneTimePrekey: true,
-    });
-    return await this.#judge(username, record.certificate, record.peerRecords, now);
+    const record = await this.#lookup(username, true);
+    return await this.#judge(username, record, now);
   }
 
   /**
@@ -70,8 +72,8 @@ export class Directory {
    * @throws UntrustedKeyError when the certified key is no longer `identityKey`.
    */
   async bundle(username: string, identityKey: Uint8Array, now: number): Promise<PqxdhBundle> {
-    const record = await lookupUser(this.node, this.rendezvous(), username);
-    const judged = await this.#judge(username, record.certificate, record.peerRecords, now);
+    const record = await this.#lookup(username, false);
+    const judged = await this.#judge(username, record, now);
     if (!isAccepted(judged.standing) || !bytesEqual(judged.identityKey, identityKey)) {
       throw new KeyMismatchError(`${username}'s identity key changed; /trust ${username} first`);
     }
@@ -88,13 +90,18 @@ export class Directory {
     };
   }
 
-  async #judge(
-    username: string,
-    certificate: Uint8Array,
-    peerRecords: Uint8Array[],
-    now: number,
-  ): Promise<ResolvedUser> {
-    const judged = await this.trust.judgeCertificate(username, certificate, now);
+  /** Looks `name` up at our home, or through it at the node that homes it. */
+  #lookup(name: string, withoutOneTimePrekey: boolean): Promise<UserRecord> {
+    const { username, server } = this.names.parse(name);
+    return lookupUser(this.node, this.rendezvous(), username, {
+      withoutOneTimePrekey,
+      ...(server === undefined ? {} : { server }),
+    });
+  }
+
+  async #judge(username: string, record: UserRecord, now: number): Promise<ResolvedUser> {
+    const { certificate, peerRecords, vouch } = record;
+    const judged = await this.trust.judgeCertificate(username, certificate, now, vouch);
     const peerId = peerIdOfKey(judged.identityKey);
     const addresses: Multiaddr[] = [];
     for (const bytes of peerRecords) {

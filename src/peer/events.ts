@@ -29,8 +29,15 @@ export type PeerEvent =
     trusted: boolean;
     via: Via;
   }
-  /** The recipient's mailbox at the rendezvous accepted one of our messages (it is offline). */
-  | { type: "queued"; id: MessageIdHex; to: string }
+  /**
+   * The recipient's mailbox at the rendezvous accepted one of our messages (it is offline); or,
+   * with `queuedFor`, our home holds it for the recipient's node `queuedFor` (unreachable now),
+   * to forward it later ("queued for work"): a later `forwarded` event says it reached that
+   * node's mailbox, or a failed event why not.
+   */
+  | { type: "queued"; id: MessageIdHex; to: string; queuedFor?: string }
+  /** Our home forwarded one of our messages to the mailbox at the recipient's node. */
+  | { type: "forwarded"; id: MessageIdHex; to: string; server: string }
   /**
    * The recipient acknowledged one of our messages, on a link `via` a direct or relayed
    * connection, or by a receipt after reading it from its mailbox.

@@ -33,7 +33,10 @@ export type KeyLogCheck =
 
 /** What a key log is checked against. */
 export interface KeyLogFacts {
+  /** The name shown (`bob`, or `bob@work`). */
   readonly username: string;
+  /** The username the log's entries name, when not `username` (`bob` for `bob@work`). */
+  readonly loggedAs?: string;
   /** The log's signed statements, oldest first, as the rendezvous sent them. */
   readonly statements: readonly Uint8Array[];
   /** The verified certificate the log must record. */
@@ -42,6 +45,7 @@ export interface KeyLogFacts {
   readonly seen?: KeyLogHead | undefined;
   /** The key we pinned for the user, if any: it must be in the log. */
   readonly pinnedKey?: Uint8Array | undefined;
+  /** The key of the node that signs the log (our home's, or the federated node's). */
   readonly rendezvousKey: PublicKey;
   readonly now: number;
 }
@@ -51,7 +55,7 @@ export async function checkKeyLog(facts: KeyLogFacts): Promise<KeyLogCheck> {
   const { username, statements, certificate, seen, pinnedKey } = facts;
   let entries: KeyLogEntry[];
   try {
-    entries = await verifyKeyLog(statements, username, facts.rendezvousKey);
+    entries = await verifyKeyLog(statements, facts.loggedAs ?? username, facts.rendezvousKey);
   } catch (err: unknown) {
     if (!(err instanceof StatementError)) throw err;
     const message = `the rendezvous's key log for ${username} does not verify: ${err.message}`;

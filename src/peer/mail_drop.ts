@@ -7,6 +7,7 @@ import { RemoteError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { TincanNode } from "../net/node.ts";
 import type { Target } from "../net/dial.ts";
+import type { ForwardState } from "../proto/mailbox.ts";
 import { type FetchedMail, MailboxClient } from "./clients/mailbox.ts";
 
 /** Batches read in one fetch at most (the mailbox holds at most 10,000 mails of 100 a batch). */
@@ -30,17 +31,35 @@ export class MailDrop {
   ) {}
 
   /**
-   * Leaves `envelope` in `recipient`'s mailbox; resolves once the rendezvous committed it. A
-   * broken stream is reopened once.
-   * @throws RemoteError when the mailbox refuses (E_MAILBOX_FULL, E_TOO_LARGE …); an Error when
-   * the rendezvous cannot be reached.
+   * Leaves `envelope` in `recipient`'s mailbox (at the federated node `server` when given);
+   * resolves once the rendezvous committed it — `queuedFor` names the node when our home holds it
+   * for later forwarding. A broken stream is reopened once.
+   * @throws RemoteError when the mailbox refuses (E_MAILBOX_FULL, E_TOO_LARGE, E_REMOTE_QUOTA …);
+   * an Error when the rendezvous cannot be reached.
    */
-  async deposit(recipient: string, envelope: Uint8Array): Promise<void> {
+  async deposit(
+    recipient: string,
+    envelope: Uint8Array,
+    server?: string,
+  ): Promise<{ queuedFor?: string }> {
+    const { queuedFor } = await this.#withClient((c) => c.depositAt(recipient, envelope, server));
+    return queuedFor === undefined ? {} : { queuedFor };
+  }
+
+  /**
+   * Where our mail for remote users with these ids stands at our home (one state per id).
+   * @throws RemoteError when the rendezvous refuses; an Error when it cannot be reached.
+   */
+  async forwardStatus(messageIds: readonly Uint8Array[]): Promise<ForwardState[]> {
+    return await this.#withClient((client) => client.forwardStatus(messageIds));
+  }
+
+  /** Runs `request` on the reused stream; a broken stream is reopened once. */
+  async #withClient<T>(request: (client: MailboxClient) => Promise<T>): Promise<T> {
     for (let attempt = 0;; attempt++) {
       const client = await this.#client();
       try {
-        await client.deposit(recipient, envelope);
-        return;
+        return await request(client);
       } catch (err: unknown) {
         if (err instanceof RemoteError) throw err;
         if (this.#depositor) void this.#depositor.then((c) => c.close()).catch(() => {});

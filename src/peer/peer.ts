@@ -11,13 +11,25 @@ import { type Signer, signerFromPrivateKey } from "../crypto/primitives.ts";
 import { safetyNumber } from "../crypto/safety_number.ts";
 import { type Logger, logger } from "../log.ts";
 import { createNode, type TincanNode } from "../net/node.ts";
+import type { Target } from "../net/dial.ts";
 import { guarded } from "../net/serve.ts";
 import { Content } from "../proto/chat.ts";
 import { CONTENT_KINDS } from "../protocol/ids.ts";
+import { normalizeServerName } from "../protocol/qualified_name.ts";
 import { normalizeUsername } from "../protocol/username.ts";
 import { VERSION } from "../version.ts";
 import type { AccountOptions } from "./clients/account.ts";
-import { fetchKeyLog } from "./clients/directory.ts";
+import {
+  fetchKeyLog,
+  listOnline,
+  listServers,
+  type OnlinePage,
+  type ServerList,
+} from "./clients/directory.ts";
+import { ForwardWatch } from "./federation/forward_watch.ts";
+import { Issuers } from "./federation/issuers.ts";
+import { homedUsername, HomeName } from "./names.ts";
+import { ServerKeyStore } from "./store/server_keys.ts";
 import { ContactTrust, type HeldMessage, type Whois } from "./contact_trust.ts";
 import { Directory, KeyMismatchError } from "./directory.ts";
 import type { MessageIdHex, PeerEvent, PeerListener } from "./events.ts";
@@ -76,6 +88,8 @@ export interface PeerOptions<F extends ServiceFactories = NoServices> extends Ac
   /** Where to listen for other peers; default DEFAULT_PEER_LISTEN. */
   readonly listen?: readonly string[];
   readonly now?: () => number;
+  /** How often mail held at our home for another node is asked about; FORWARD_POLL_MS unless given. */
+  readonly forwardPollMs?: number;
   /** The features this peer runs, by name (`peer.services.<name>`): rooms(), files(…) … */
   readonly services?: F;
 }
@@ -139,6 +153,10 @@ interface Running {
   readonly stopPruning: () => void;
   readonly router: Router;
   readonly resets: ResetAnswers;
+  readonly issuers: Issuers;
+  readonly forwards: ForwardWatch;
+  /** Our home's address. */
+  readonly home: () => Target;
 }
 
 /** A peer; make one with createPeer. */
@@ -157,6 +175,8 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
   readonly #handlers = new Map<string, ContentHandler>();
   readonly #protocols = new Map<string, ServedProtocol>();
   readonly #contactTrust: ContactTrust;
+  /** Our home's name (learned after login) and the names of other nodes' users. */
+  readonly #names = new HomeName();
   #running: Running | undefined = undefined;
   #starting = false;
   /** A full disk is waited out; a damaged database stops the peer. */
@@ -264,6 +284,8 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       if (event.type === "presence" && event.online) {
         this.#running?.incoming.recertify(event.username);
       }
+      // Held at our home for another node: ask later where it stands.
+      if (event.type === "queued" && event.queuedFor !== undefined) this.#running?.forwards.poke();
       this.#emit(event);
     };
     const storage = this.#storage;
@@ -293,13 +315,29 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         stores.ratchetSessions,
         stores.kemKeys,
       );
+      const names = this.#names;
+      const issuers = new Issuers({
+        homeKey: rendezvousKey,
+        names,
+        store: new ServerKeyStore(profile.db),
+        onChange: (server, fingerprint) =>
+          emit({
+            type: "notice",
+            text: `WARNING: your rendezvous now vouches a different key for server ${server} ` +
+              `(${fingerprint}): nothing from ${server} is accepted until you check it with ` +
+              `its operator and /trust-server ${server} ${fingerprint}`,
+          }),
+      });
       const trust = new Trust(
         stores.contacts,
         new KeyLogHeadStore(profile.db),
-        rendezvousKey,
-        (username) => fetchKeyLog(node, rendezvous.address, username),
+        issuers,
+        (name) => {
+          const { username, server } = names.parse(name);
+          return fetchKeyLog(node, rendezvous.address, username, server);
+        },
       );
-      const directory = new Directory(node, () => rendezvous.address, trust, rendezvousKey);
+      const directory = new Directory(node, () => rendezvous.address, trust, names);
       const chatNode: ChatNode = {
         handle: (protocol, handler, handleOptions) => node.handle(protocol, handler, handleOptions),
         dialProtocol: (peer, protocol, { signal }) =>
@@ -311,6 +349,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       const online = this.#online;
       const outgoing = new Outgoing({
         username: this.username,
+        senderName: (to) => names.isRemote(to) ? names.seenElsewhere(this.username) : this.username,
         stores: { db: profile.db, storageKey: profile.storageKey, ...stores },
         encryptor: new RatchetEncryptor({
           db: profile.db,
@@ -326,7 +365,10 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         resolver: directory,
         links,
         mail: {
-          deposit: (to, envelope) => mailDrop.deposit(to, envelope),
+          deposit: (to, envelope) => {
+            const { username, server } = names.parse(to);
+            return mailDrop.deposit(username, envelope, server);
+          },
           isOnline: (username) => online.isOnline(username),
         },
         now,
@@ -340,6 +382,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         sessions,
         certifier: directory,
         reports: outgoing,
+        nameOf: (claimed) => names.canonical(claimed),
         handlers: this.#handlers,
         now,
         emit,
@@ -352,6 +395,23 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         sendAck: (peer, ack) => links.sendAck(peer, ack),
         now,
         log,
+      });
+      const forwards = new ForwardWatch({
+        outbox: stores.outbox,
+        status: (ids) => mailDrop.forwardStatus(ids),
+        forwarded: (id, to, server) => emit({ type: "forwarded", id, to, server }),
+        failed: (id, to, reason) => outgoing.failed(id, to, reason),
+        retry: (to, afterMs) => {
+          emit({
+            type: "notice",
+            text: `${to}'s server cannot take your message now; it is deposited again in ` +
+              `${Math.ceil(afterMs / 1000)} s`,
+          });
+          setTimeout(() => void this.#running?.outgoing.flush(to), afterMs);
+        },
+        now,
+        log,
+        ...(options.forwardPollMs === undefined ? {} : { intervalMs: options.forwardPollMs }),
       });
       const connection = new RendezvousConnection({
         username: this.username,
@@ -369,6 +429,16 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
           announceable: (audience) => router.announceable(audience),
         },
         emit,
+        loggedIn: async () => {
+          try {
+            names.set((await listServers(node, rendezvous.address)).home);
+          } catch (err: unknown) {
+            log.warn(
+              `the rendezvous did not say its name (no federation): ${(err as Error).message}`,
+            );
+          }
+          forwards.poke();
+        },
         storage,
         resets,
         now,
@@ -387,6 +457,9 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         stopPruning,
         router,
         resets,
+        issuers,
+        forwards,
+        home: () => rendezvous.address,
       };
       for (const [id, served] of this.#protocols) {
         const handler = guarded(log, (stream, conn) => served.handler(stream, conn.remotePeer));
@@ -436,12 +509,66 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     return this.#online.online();
   }
 
+  /** Our home rendezvous's name, once it said it after login (undefined: no federation). */
+  get home(): string | undefined {
+    return this.#names.name;
+  }
+
+  /**
+   * The stored form of a typed name: `bob`, or `bob@work` (`bob@<home>` is `bob`).
+   * @throws RangeError for a bad name.
+   */
+  nameOf(input: string): string {
+    return this.#names.canonical(input);
+  }
+
+  /**
+   * Our home's name and the nodes it federates with, with their link state (for /servers).
+   * @throws RemoteError when the rendezvous refuses; an Error when it cannot be reached.
+   */
+  async servers(): Promise<ServerList> {
+    const run = this.#run;
+    return await listServers(run.node, run.home());
+  }
+
+  /**
+   * One page of the users online at the federated node `server` (our home when undefined or our
+   * home's name), from `cursor` on; names are shown as typed here (`bob@work`).
+   * @throws RemoteError E_UNKNOWN_SERVER for a node our home does not federate with,
+   * E_REMOTE_UNAVAILABLE when it cannot be reached.
+   */
+  async listOnline(server: string | undefined, cursor = ""): Promise<OnlinePage> {
+    const run = this.#run;
+    const folded = server === undefined ? undefined : normalizeServerName(server);
+    const remote = folded === this.#names.name ? undefined : folded;
+    const page = await listOnline(run.node, run.home(), remote, cursor);
+    return {
+      online: page.online.map((u) => ({
+        ...u,
+        username: remote === undefined ? u.username : `${u.username}@${remote}`,
+      })),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  /** The fingerprint of the changed key our home now vouches for `server`, if any. */
+  pendingServerKey(server: string): string | undefined {
+    return this.#run.issuers.pending(normalizeServerName(server));
+  }
+
+  /**
+   * Trusts the changed key of `server` if `fingerprint` is the one shown; returns whether it did.
+   */
+  trustServer(server: string, fingerprint: string): boolean {
+    return this.#run.issuers.trust(normalizeServerName(server), fingerprint, this.#now());
+  }
+
   /**
    * Sends `text` to `to`; returns the message id. Delivery is reported by a delivered or failed
    * event; until then the message waits in the outbox and is resent as needed.
    */
   async send(to: string, text: string): Promise<MessageIdHex> {
-    return await this.#run.outgoing.write(normalizeUsername(to), text);
+    return await this.#run.outgoing.write(this.#names.canonical(to), text);
   }
 
   /**
@@ -456,7 +583,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     text = "",
   ): Promise<MessageIdHex> {
     if (kind === "") throw new RangeError('kind "" is a chat message: use send()');
-    return await this.#run.outgoing.write(normalizeUsername(to), text, kind, payload);
+    return await this.#run.outgoing.write(this.#names.canonical(to), text, kind, payload);
   }
 
   /**
@@ -466,7 +593,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * and is not trusted yet.
    */
   async resolvePeer(username: string): Promise<PeerId> {
-    const name = normalizeUsername(username);
+    const name = this.#names.canonical(username);
     const user = await this.#run.directory.resolve(name, this.#now());
     if (!isAccepted(user.standing)) {
       throw new KeyMismatchError(`${name}'s identity key changed; /trust ${name} first`);
@@ -480,7 +607,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * @throws like resolvePeer.
    */
   async route(username: string): Promise<Route> {
-    const name = normalizeUsername(username);
+    const name = this.#names.canonical(username);
     const peerId = await this.resolvePeer(name);
     const { router } = this.#run;
     const signal = AbortSignal.timeout(ROUTE_TIMEOUT_MS);
@@ -535,7 +662,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * @throws RangeError when `username` is not a contact yet.
    */
   async safetyNumber(username: string): Promise<string> {
-    const name = normalizeUsername(username);
+    const name = this.#names.canonical(username);
     const { contacts } = this.#stores;
     let contact = contacts.get(name);
     if (contact === undefined) {
@@ -545,7 +672,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     if (contact === undefined) throw new RangeError(`${name} is not a contact`);
     return safetyNumber(
       { username: this.username, identityKey: this.#signer.publicKey },
-      { username: name, identityKey: contact.identityKey },
+      { username: homedUsername(name), identityKey: contact.identityKey },
     );
   }
 
@@ -554,7 +681,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * "x3dh-downgraded" (it did before: see the x3dh-session event), or "none" (no session yet).
    */
   sessionProtocol(username: string): SessionProtocol {
-    return sessionProtocolOf(this.#stores.protocols.get(normalizeUsername(username)));
+    return sessionProtocolOf(this.#stores.protocols.get(this.#names.canonical(username)));
   }
 
   /**
@@ -564,12 +691,12 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * `username` is not a contact.
    */
   markVerified(username: string, safetyNumber: string): void {
-    this.#contactTrust.markVerified(normalizeUsername(username), safetyNumber);
+    this.#contactTrust.markVerified(this.#names.canonical(username), safetyNumber);
   }
 
   /** The fingerprint and safety number of `username`'s changed key awaiting /trust, if any. */
   pendingKey(username: string): { fingerprint: string; safetyNumber: string } | undefined {
-    return this.#contactTrust.pending(normalizeUsername(username));
+    return this.#contactTrust.pending(this.#names.canonical(username));
   }
 
   /**
@@ -579,12 +706,12 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * @throws FingerprintMismatchError when `seen` is not the pending key's (it changed again).
    */
   trust(username: string, seen: string): number | undefined {
-    return this.#contactTrust.trust(normalizeUsername(username), seen);
+    return this.#contactTrust.trust(this.#names.canonical(username), seen);
   }
 
   /** The messages to `username` held since its key changed, oldest first. */
   heldMessages(username: string): Promise<HeldMessage[]> {
-    return this.#contactTrust.held(normalizeUsername(username));
+    return this.#contactTrust.held(this.#names.canonical(username));
   }
 
   /**
@@ -592,12 +719,12 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * the key change is not trusted.
    */
   resendHeld(username: string): number | undefined {
-    return this.#contactTrust.resendHeld(normalizeUsername(username));
+    return this.#contactTrust.resendHeld(this.#names.canonical(username));
   }
 
   /** Gives up the held messages to `username` (reported failed); returns how many. */
   discardHeld(username: string): number {
-    return this.#contactTrust.discardHeld(normalizeUsername(username));
+    return this.#contactTrust.discardHeld(this.#names.canonical(username));
   }
 
   /**
@@ -605,12 +732,12 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    * @throws RemoteError E_NOT_FOUND for an unknown user; StatementError for a bad certificate.
    */
   whois(username: string): Promise<Whois> {
-    return this.#contactTrust.whois(normalizeUsername(username));
+    return this.#contactTrust.whois(this.#names.canonical(username));
   }
 
   /** The last `limit` messages with `peer` (all when undefined), oldest first. */
   async history(peer: string | undefined, limit: number): Promise<HistoryLine[]> {
-    const rows = this.#stores.history.recent(peer && normalizeUsername(peer), limit);
+    const rows = this.#stores.history.recent(peer && this.#names.canonical(peer), limit);
     const lines: HistoryLine[] = [];
     for (const row of rows) {
       const plaintext = await openAtRest(
@@ -642,6 +769,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     if (running === undefined) return;
     this.#running = undefined;
     running.connection.stop();
+    running.forwards.stop();
     running.stopPruning();
     running.outgoing.close();
     running.router.close();

@@ -91,6 +91,8 @@ export interface RendezvousConnectionPorts {
     announceable(rendezvous: Multiaddr): Multiaddr[];
   };
   readonly emit: (event: PeerEvent) => void;
+  /** Called after each login, before the mail is read (the peer learns its home's name). */
+  readonly loggedIn?: () => Promise<void>;
   /** Tells a full disk (mail then waits at the rendezvous) from a damaged one (fatal). */
   readonly storage: Pick<StorageGuard, "check" | "full" | "writable">;
   /** SESSION_RESET answers to mail no session decrypts, sent once their senders are reachable. */
@@ -158,6 +160,7 @@ export class RendezvousConnection {
         text: "this device's key is new for your account: your contacts will see a key change",
       });
     }
+    await ports.loggedIn?.();
     await this.#readMail(); // mail first, before anyone can reach us directly
     await ports.prekeys.publish((keys) => uploadPrekeys(ports.node, address, keys), ports.now());
     await ports.reachability.reserve(ports.rendezvous);

@@ -7,11 +7,13 @@
  * that account.
  */
 import { publicKeyFromRaw } from "@libp2p/crypto/keys";
-import type { PeerId, PublicKey } from "@libp2p/interface";
+import type { PeerId } from "@libp2p/interface";
 import { peerIdFromPublicKey } from "@libp2p/peer-id";
 import { bytesEqual } from "../crypto/bytes.ts";
 import { verifyCertificate } from "../crypto/statements.ts";
 import type { Certificate } from "../proto/certificate.ts";
+import type { FetchedKeyLog } from "./clients/directory.ts";
+import type { Issuer } from "./federation/issuers.ts";
 import { checkKeyLog, type KeyLogCheck, retiredKeys } from "./key_log.ts";
 import type { Contact, ContactStore } from "./store/contacts.ts";
 import type { KeyLogHeadStore } from "./store/key_log_heads.ts";
@@ -68,38 +70,44 @@ export function peerIdOfKey(identityKey: Uint8Array): PeerId {
 }
 
 /**
- * Fetches `username`'s signed key log from the rendezvous, oldest first.
+ * Fetches the signed key log of `name` (`bob`, or `bob@work` through our home), oldest first.
  * @throws RemoteError when the rendezvous refuses.
  */
-export type KeyLogSource = (username: string) => Promise<Uint8Array[]>;
+export type KeyLogSource = (name: string) => Promise<FetchedKeyLog>;
+
+/** Who signs the statements for a name (federation/issuers.ts). */
+export interface IssuerSource {
+  /**
+   * @throws StatementError when a remote name's vouch is missing or bad, or its server's key
+   * changed.
+   */
+  of(name: string, vouch: Uint8Array | undefined, now: number): Promise<Issuer>;
+}
 
 /** Applies certificates (and the key logs behind them) to the contact store. */
 export class Trust {
   constructor(
     private readonly contacts: ContactStore,
     private readonly heads: KeyLogHeadStore,
-    private readonly rendezvousKey: PublicKey,
+    private readonly issuers: IssuerSource,
     private readonly keyLogs: KeyLogSource,
   ) {}
 
   /**
-   * Verifies a certificate for `username`, checks it against the key log (fetched when the
-   * certificate is not the one the last verified head ends with), and judges its key, pinning a
-   * first key and recording a changed one as pending.
-   * @throws StatementError when the certificate does not verify; UntrustedKeyError when it is for
-   * another user; RemoteError when the key log cannot be fetched.
+   * Verifies a certificate for `username` (a remote `bob@work`'s with the key our home's
+   * `vouch` names for `work`), checks it against the key log (fetched when the certificate is not
+   * the one the last verified head ends with), and judges its key, pinning a first key and
+   * recording a changed one as pending.
+   * @throws StatementError when the certificate or vouch does not verify; UntrustedKeyError when
+   * it is for another user; RemoteError when the key log cannot be fetched.
    */
   async judgeCertificate(
     username: string,
     certificate: Uint8Array,
     now: number,
+    vouch?: Uint8Array,
   ): Promise<Judgement> {
-    const cert = await verifyCertificate(certificate, this.rendezvousKey, now);
-    if (cert.username !== username) {
-      throw new UntrustedKeyError(
-        `the rendezvous sent a certificate for ${cert.username}, not ${username}`,
-      );
-    }
+    const cert = await this.certificate(username, certificate, now, vouch);
     const warning = await this.#checkLog(username, cert, now);
     const contact = this.contacts.get(username);
     const retired = this.contacts.isRetired(username, cert.identityKey);
@@ -121,6 +129,28 @@ export class Trust {
       ? `the rendezvous certifies for ${username} a key that ${username}'s account retired`
       : warning;
     return why === undefined ? judged : { ...judged, warning: why };
+  }
+
+  /**
+   * Verifies `certificate` as `name`'s: signed by its issuer, for its username there.
+   * @throws StatementError when it (or the vouch) does not verify; UntrustedKeyError when it is
+   * for another user.
+   */
+  async certificate(
+    name: string,
+    certificate: Uint8Array,
+    now: number,
+    vouch?: Uint8Array,
+  ): Promise<Certificate> {
+    const issuer = await this.issuers.of(name, vouch, now);
+    const cert = await verifyCertificate(certificate, issuer.key, now);
+    if (cert.username !== issuer.username) {
+      throw new UntrustedKeyError(
+        `${issuer.server ?? "the rendezvous"} sent a certificate for ${cert.username}, not ` +
+          issuer.username,
+      );
+    }
+    return cert;
   }
 
   /**
@@ -148,13 +178,16 @@ export class Trust {
    */
   async keyLog(username: string, cert: Certificate, now: number): Promise<KeyLogCheck> {
     const contact = this.contacts.get(username);
+    const log = await this.keyLogs(username);
+    const issuer = await this.issuers.of(username, log.vouch, now);
     return await checkKeyLog({
       username,
-      statements: await this.keyLogs(username),
+      loggedAs: issuer.username,
+      statements: log.statements,
       certificate: cert,
       seen: this.heads.get(username),
       pinnedKey: contact?.identityKey,
-      rendezvousKey: this.rendezvousKey,
+      rendezvousKey: issuer.key,
       now,
     });
   }

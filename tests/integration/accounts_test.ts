@@ -186,7 +186,7 @@ Deno.test("accounts: a login from a new key is a key change, logged and certifie
     assertBytes(cert.identityKey, newNode.peerId.publicKey!.raw);
 
     const log = await verifyKeyLog(
-      await fetchKeyLog(watcher, address, "alice"),
+      (await fetchKeyLog(watcher, address, "alice")).statements,
       "alice",
       serverKey,
     );
@@ -226,7 +226,7 @@ Deno.test("accounts: an identity key bound to one account cannot take another", 
     await remoteError(login(bob, address, "alice", "pw-alice", FAST), Status.E_NOT_AUTHORIZED);
     assert.equal(rendezvous.loggedIn.usernameOf(bob.peerId.toString()), "bob");
     assert.equal(rendezvous.loggedIn.byUsername("alice"), undefined);
-    const aliceLog = await fetchKeyLog(bob, address, "alice");
+    const aliceLog = (await fetchKeyLog(bob, address, "alice")).statements;
     assert.equal(aliceLog.length, 1);
     await remoteError(fetchKeyLog(bob, address, "alice2"), Status.E_NOT_FOUND);
   } finally {
@@ -258,7 +258,7 @@ Deno.test("accounts: a restarted rendezvous keeps its PeerId, accounts and key l
     assert.equal(result.keyChanged, false);
     await verifyCertificate(result.certificate, serverKey, Date.now());
     const log = await verifyKeyLog(
-      await fetchKeyLog(aliceNew, second.address, "alice"),
+      (await fetchKeyLog(aliceNew, second.address, "alice")).statements,
       "alice",
       serverKey,
     );
@@ -322,7 +322,7 @@ Deno.test("accounts: a login overtaken by a key change binds its key again, cons
     const cert = await verifyCertificate(back.certificate, serverKey, Date.now());
     assertBytes(cert.identityKey, oldNode.peerId.publicKey!.raw);
     const log = await verifyKeyLog(
-      await fetchKeyLog(watcher, address, "alice"),
+      (await fetchKeyLog(watcher, address, "alice")).statements,
       "alice",
       serverKey,
     );

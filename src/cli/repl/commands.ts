@@ -6,7 +6,8 @@
  */
 import { UsageError } from "../../errors.ts";
 import { checkRoomName, RoomError } from "../../peer/rooms/rooms.ts";
-import { normalizeUsername } from "../../protocol/username.ts";
+import { canonicalName } from "../../peer/names.ts";
+import { normalizeServerName } from "../../protocol/qualified_name.ts";
 import { checkText } from "../peer_args.ts";
 import { formatHistoryLine } from "./format.ts";
 import {
@@ -24,7 +25,7 @@ import { formatRoomHistoryLine } from "./room_commands.ts";
 /** What one core command line asks for. */
 export type ReplCommand =
   | { readonly kind: "help" }
-  | { readonly kind: "list" }
+  | { readonly kind: "list"; readonly server?: string }
   | { readonly kind: "send"; readonly to: string; readonly text: string }
   | { readonly kind: "me"; readonly text: string }
   | { readonly kind: "to"; readonly user: string }
@@ -67,14 +68,29 @@ function core(
 
 /** A command without arguments. */
 const bare =
-  (kind: "help" | "list" | "quit" | "clear") =>
+  (kind: "help" | "quit" | "clear") =>
   ({ args }: ReplInput, _: ReplContext, usage: () => ReplUsage) =>
     args.length === 0 ? { kind } : usage();
 
 /** The core commands, in /help order. */
 export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
   core("help", ["?"], "/help", "this list", bare("help")),
-  core("list", ["who"], "/list", "who is online", bare("list")),
+  core(
+    "list",
+    ["who"],
+    "/list [server]",
+    "who is online (here, or at a federated server)",
+    ({ args }, _, usage) => {
+      if (args.length === 0) return { kind: "list" };
+      if (args.length > 1) return usage();
+      try {
+        return { kind: "list", server: normalizeServerName(args[0]!) };
+      } catch (err: unknown) {
+        return usage((err as Error).message);
+      }
+    },
+    ["server"],
+  ),
   core("msg", ["whisper"], "/msg <user> <text>", "send one message", (input, ctx, usage) => {
     const [user, ...words] = input.args;
     if (user?.startsWith("#")) return undefined; // a room: room_commands.ts
@@ -125,7 +141,7 @@ export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
     [],
     "/history [user|#room] [n]",
     `the last n messages (default ${HISTORY_DEFAULT}) of the current conversation or the one named`,
-    ({ args }, _ctx, usage) => history(args, usage),
+    ({ args }, ctx, usage) => history(args, ctx, usage),
     ["target"],
   ),
   core(
@@ -161,7 +177,7 @@ export function withUser<P>(
 ): P | ReplUsage {
   let user: string;
   try {
-    user = normalizeUsername(input);
+    user = canonicalName(input, ctx.home);
   } catch (err: unknown) {
     return usage((err as Error).message);
   }
@@ -169,7 +185,11 @@ export function withUser<P>(
   return then(user);
 }
 
-function history(args: readonly string[], usage: (why?: string) => ReplUsage): Parsed {
+function history(
+  args: readonly string[],
+  ctx: ReplContext,
+  usage: (why?: string) => ReplUsage,
+): Parsed {
   let who: { user: string } | { room: string } | undefined;
   let limit = HISTORY_DEFAULT;
   const rest = [...args];
@@ -178,7 +198,7 @@ function history(args: readonly string[], usage: (why?: string) => ReplUsage): P
     try {
       who = name.startsWith("#")
         ? { room: checkRoomName(name) }
-        : { user: normalizeUsername(name) };
+        : { user: canonicalName(name, ctx.home) };
     } catch (err: unknown) {
       return usage((err as Error).message);
     }
@@ -205,6 +225,9 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
     case "help":
       return repl.print(repl.help().join("\n"));
     case "list": {
+      if (command.server !== undefined && command.server !== peer.home) {
+        return repl.print(await listRemote(peer, command.server));
+      }
       const online = peer.online();
       return repl.print(online.length ? `Online: ${online.join(", ")}` : "Nobody else is online.");
     }
@@ -275,6 +298,27 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
     case "quit":
       return repl.quit();
   }
+}
+
+/** Most pages of /list <server> (of MAX_ONLINE_PAGE names each) shown at once. */
+const MAX_LIST_PAGES = 10;
+
+/**
+ * The users online at the federated `server`, page by page, as one text.
+ * @throws the peer's errors (unknown server, unreachable …).
+ */
+async function listRemote(peer: ReplRuntime["peer"], server: string): Promise<string> {
+  const names: string[] = [];
+  let cursor = "";
+  for (let page = 0; page < MAX_LIST_PAGES; page++) {
+    const got = await peer.listOnline(server, cursor);
+    names.push(...got.online.map((u) => u.username));
+    cursor = got.nextCursor;
+    if (cursor === "") break;
+  }
+  if (names.length === 0) return `Nobody is online at ${server} (or ${server} shows no one).`;
+  const more = cursor === "" ? "" : ` … and more`;
+  return `Online at ${server}: ${names.join(", ")}${more}`;
 }
 
 /**

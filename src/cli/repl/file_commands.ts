@@ -6,7 +6,7 @@
 import { FileTransferError } from "../../peer/files/errors.ts";
 import type { FileEvent, TransferInfo } from "../../peer/files/events.ts";
 import { formatBytes } from "../../units.ts";
-import { normalizeUsername } from "../../protocol/username.ts";
+import { normalizeName } from "../../peer/names.ts";
 import { explained, sanitize, type Style } from "./format.ts";
 import {
   type ArgKind,
@@ -83,7 +83,7 @@ export const FILE_COMMANDS: readonly ReplEntry<FileCommand>[] = [
       if (input.args.length < 2) return usage();
       let user: string;
       try {
-        user = normalizeUsername(input.args[0]!);
+        user = normalizeName(input.args[0]!);
       } catch (err: unknown) {
         return usage((err as Error).message);
       }

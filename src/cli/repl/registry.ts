@@ -33,6 +33,11 @@ export type ChatPeer = Pick<
   | "whois"
   | "history"
   | "route"
+  | "home"
+  | "servers"
+  | "listOnline"
+  | "pendingServerKey"
+  | "trustServer"
 >;
 
 /** One input line after its command word, tokenised once for every command. */
@@ -47,6 +52,8 @@ export interface ReplInput {
 export interface ReplContext {
   readonly self: string;
   readonly target?: string | undefined;
+  /** Our home rendezvous's name, when known: `bob@<home>` is typed for `bob`. */
+  readonly home?: string | undefined;
 }
 
 /** A one-line hint for input that cannot be run. */
@@ -92,8 +99,11 @@ export interface ReplRuntime {
   help(): readonly string[];
 }
 
-/** What a command's argument names, for Tab: a user, a #room, either, or a file transfer id. */
-export type ArgKind = "user" | "room" | "target" | "file";
+/**
+ * What a command's argument names, for Tab: a user, a #room, either, a file transfer id, or a
+ * federated server.
+ */
+export type ArgKind = "user" | "room" | "target" | "file" | "server";
 
 /** The names Tab completes arguments from. */
 export interface CompletionNames {
@@ -102,6 +112,8 @@ export interface CompletionNames {
   readonly rooms: readonly string[];
   /** Short ids of file transfers. */
   readonly files: readonly string[];
+  /** Our home and the nodes it federates with (/servers). */
+  readonly servers?: readonly string[];
 }
 
 /** One slash command. */
@@ -245,6 +257,7 @@ export class ReplRegistry {
     if (kinds.has("user") || kinds.has("target")) pool.push(...names.users);
     if (kinds.has("room") || kinds.has("target")) pool.push(...names.rooms);
     if (kinds.has("file")) pool.push(...names.files);
+    if (kinds.has("server")) pool.push(...names.servers ?? []);
     return { start, candidates: matching(word, pool) };
   }
 

@@ -43,10 +43,16 @@ import { ROUTE_COMMANDS } from "./route_commands.ts";
 import { statusLine } from "./status_line.ts";
 import { type TerminalPort, TerminalUI } from "./terminal.ts";
 import { TRUST_COMMANDS } from "./trust_commands.ts";
+import { FEDERATION_COMMANDS } from "./federation_commands.ts";
 
 /** The REPL's command registry: the core commands, and those of the features it has. */
 export function replRegistry(features: { rooms: boolean; files: boolean }): ReplRegistry {
-  const entries: ReplEntry[] = [...CORE_COMMANDS, ...TRUST_COMMANDS, ...ROUTE_COMMANDS];
+  const entries: ReplEntry[] = [
+    ...CORE_COMMANDS,
+    ...TRUST_COMMANDS,
+    ...ROUTE_COMMANDS,
+    ...FEDERATION_COMMANDS,
+  ];
   if (features.rooms) entries.push(...ROOM_COMMANDS);
   if (features.files) entries.push(...FILE_COMMANDS);
   return new ReplRegistry(entries);
@@ -141,10 +147,17 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
     const target = conversations.current;
     return target ? `${self} → ${target}> ` : `${self}> `;
   };
+  // The servers Tab completes: our home and the nodes it federates with, asked once.
+  let servers: string[] = [];
+  void Promise.resolve().then(() => peer.servers()).then(
+    (list) => servers = [list.home, ...list.servers.map((s) => s.name)],
+    () => {}, // no federation: nothing to complete
+  );
   const names = (): CompletionNames => ({
     users: [...new Set([...peer.online(), ...known])].filter((u) => u !== self),
     rooms: rooms?.rooms().map((r) => r.name) ?? [],
     files: files?.list().map(shortId) ?? [],
+    servers,
   });
 
   const print = (text: string) => {
@@ -232,7 +245,7 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
 
   const runLine = (line: string) => {
     const task = registry.run(
-      registry.parse(line, { self, target: conversations.current }),
+      registry.parse(line, { self, target: conversations.current, home: peer.home }),
       runtime,
     ).catch((err: unknown) => {
       print(s.red(`Error: ${sanitize(describeError(err, options.verbose ?? false))}`));

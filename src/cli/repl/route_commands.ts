@@ -1,5 +1,5 @@
 /** The chat's /route command: how messages to a user go right now, and why (route_report.ts). */
-import { checkUsername } from "../peer_args.ts";
+import { checkUserName } from "../peer_args.ts";
 import { UsageError } from "../../errors.ts";
 import { defineEntry, type ReplEntry } from "./registry.ts";
 
@@ -18,7 +18,7 @@ export const ROUTE_COMMANDS: readonly ReplEntry<RouteCommand>[] = [
       const user = args[0] ?? (ctx.target?.startsWith("#") ? undefined : ctx.target);
       if (user === undefined || args.length > 1) return usage();
       try {
-        return { user: checkUsername("route", user) };
+        return { user: checkUserName("route", user) };
       } catch (err: unknown) {
         if (err instanceof UsageError) return usage(err.message);
         throw err;

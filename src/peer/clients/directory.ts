@@ -1,8 +1,19 @@
 /** The client side of /tincan/directory/1.0.0: publish prekeys, look up a user, fetch a key log. */
 import { FramedStream } from "../../net/framed.ts";
 import type { TincanNode } from "../../net/node.ts";
-import { DirectoryRequest, DirectoryResponse, type SignedKey } from "../../proto/services.ts";
-import { FRAMES, MAX_KEY_LOG_ENTRIES, MAX_PEER_RECORDS_PER_LOOKUP } from "../../protocol/limits.ts";
+import {
+  DirectoryRequest,
+  DirectoryResponse,
+  type FederatedServer,
+  type OnlineUser,
+  type SignedKey,
+} from "../../proto/services.ts";
+import {
+  FRAMES,
+  MAX_KEY_LOG_ENTRIES,
+  MAX_ONLINE_PAGE,
+  MAX_PEER_RECORDS_PER_LOOKUP,
+} from "../../protocol/limits.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
 import { openStream, type Target } from "../../net/dial.ts";
 import { expectOk } from "./expect_ok.ts";
@@ -46,7 +57,23 @@ export interface UserRecord {
   /** One-time KEM prekeys left; undefined from a rendezvous without PQXDH. */
   readonly kemOneTimePrekeysLeft?: number;
   readonly peerRecords: Uint8Array[];
+  /** For another node's user: our home's ServerVouch for that node (its key signs the rest). */
+  readonly vouch?: Uint8Array;
 }
+
+/** A key log as fetched: its statements, oldest first, and the vouch for a remote user's. */
+export interface FetchedKeyLog {
+  readonly statements: Uint8Array[];
+  readonly vouch?: Uint8Array;
+}
+
+/** The federation fields of a request for a user homed at `server` (absent: our home). */
+function at(server: string | undefined): { server?: string } {
+  return server === undefined ? {} : { server };
+}
+
+/** Most federated nodes a client accepts in one SERVERS answer. */
+const MAX_SERVERS_LISTED = 1_000;
 
 async function ask(
   node: TincanNode,
@@ -60,7 +87,14 @@ async function ask(
     DirectoryResponse,
     DirectoryRequest,
     { ...FRAMES.directory, maxFrameBytes: 4 * 1024 * 1024 },
-    { limits: { peerRecords: MAX_PEER_RECORDS_PER_LOOKUP, keyLog: MAX_KEY_LOG_ENTRIES } },
+    {
+      limits: {
+        peerRecords: MAX_PEER_RECORDS_PER_LOOKUP,
+        keyLog: MAX_KEY_LOG_ENTRIES,
+        online: MAX_ONLINE_PAGE,
+        servers: MAX_SERVERS_LISTED,
+      },
+    },
   );
   try {
     await framed.write(request);
@@ -103,15 +137,17 @@ export async function uploadPrekeys(
 }
 
 /**
- * Looks up `username`: certificate, keys (consuming one one-time prekey and one one-time KEM
- * prekey unless `withoutOneTimePrekey`), peer records.
- * @throws RemoteError E_NOT_FOUND when there is no such user.
+ * Looks up `username` (at the federated node `options.server`, through our home, when given):
+ * certificate, keys (consuming one one-time prekey and one one-time KEM prekey unless
+ * `withoutOneTimePrekey`), peer records, and for a remote user the vouch.
+ * @throws RemoteError E_NOT_FOUND when there is no such user; E_UNKNOWN_SERVER,
+ * E_REMOTE_UNAVAILABLE, E_REMOTE_INVALID for a remote one.
  */
 export async function lookupUser(
   node: TincanNode,
   rendezvous: Target,
   username: string,
-  options: { withoutOneTimePrekey?: boolean } = {},
+  options: { withoutOneTimePrekey?: boolean; server?: string } = {},
 ): Promise<UserRecord> {
   const response = await ask(
     node,
@@ -121,8 +157,9 @@ export async function lookupUser(
       username,
       ...NO_KEYS,
       withoutOneTimePrekey: options.withoutOneTimePrekey ?? false,
+      ...at(options.server),
     },
-    `look up ${username}`,
+    `look up ${options.server === undefined ? username : `${username}@${options.server}`}`,
   );
   return {
     certificate: response.certificate,
@@ -135,20 +172,82 @@ export async function lookupUser(
       ? {}
       : { kemOneTimePrekeysLeft: response.kemOneTimePrekeysLeft }),
     peerRecords: response.peerRecords,
+    ...(response.vouch === undefined ? {} : { vouch: response.vouch }),
   };
 }
 
-/** Fetches the signed key log of `username`, oldest first (verify with verifyKeyLog). */
+/**
+ * Fetches the signed key log of `username` (at the federated node `server` when given), oldest
+ * first (verify with verifyKeyLog, with the key the vouch names for a remote user).
+ * @throws RemoteError when the rendezvous refuses.
+ */
 export async function fetchKeyLog(
   node: TincanNode,
   rendezvous: Target,
   username: string,
-): Promise<Uint8Array[]> {
+  server?: string,
+): Promise<FetchedKeyLog> {
   const response = await ask(
     node,
     rendezvous,
-    { type: DirectoryRequest.Type.KEY_LOG, username, ...NO_KEYS },
-    `fetch the key log of ${username}`,
+    { type: DirectoryRequest.Type.KEY_LOG, username, ...NO_KEYS, ...at(server) },
+    `fetch the key log of ${server === undefined ? username : `${username}@${server}`}`,
   );
-  return response.keyLog;
+  return {
+    statements: response.keyLog,
+    ...(response.vouch === undefined ? {} : { vouch: response.vouch }),
+  };
+}
+
+/** Our home's name and the nodes it federates with (SERVERS). */
+export interface ServerList {
+  readonly home: string;
+  readonly servers: readonly FederatedServer[];
+}
+
+/**
+ * Asks our home its own name and its federated nodes with their link state.
+ * @throws RemoteError when the rendezvous refuses.
+ */
+export async function listServers(node: TincanNode, rendezvous: Target): Promise<ServerList> {
+  const response = await ask(
+    node,
+    rendezvous,
+    { type: DirectoryRequest.Type.SERVERS, username: "", ...NO_KEYS },
+    "list the federated servers",
+  );
+  return { home: response.serverName, servers: response.servers };
+}
+
+/** One page of the users online at a node. */
+export interface OnlinePage {
+  readonly online: readonly OnlineUser[];
+  /** Pass as `cursor` for the next page; "" after the last. */
+  readonly nextCursor: string;
+}
+
+/**
+ * Lists the users online at the federated node `server` (our home's when undefined), one page
+ * from `cursor` on.
+ * @throws RemoteError E_UNKNOWN_SERVER, E_REMOTE_UNAVAILABLE …
+ */
+export async function listOnline(
+  node: TincanNode,
+  rendezvous: Target,
+  server: string | undefined,
+  cursor = "",
+): Promise<OnlinePage> {
+  const response = await ask(
+    node,
+    rendezvous,
+    {
+      type: DirectoryRequest.Type.LIST_ONLINE,
+      username: "",
+      ...NO_KEYS,
+      ...at(server),
+      ...(cursor === "" ? {} : { cursor }),
+    },
+    `list who is online at ${server ?? "this rendezvous"}`,
+  );
+  return { online: response.online, nextCursor: response.nextCursor };
 }

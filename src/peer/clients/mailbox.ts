@@ -4,8 +4,8 @@
  */
 import { FramedStream } from "../../net/framed.ts";
 import type { TincanNode } from "../../net/node.ts";
-import { MailboxRequest, MailboxResponse } from "../../proto/mailbox.ts";
-import { FRAMES, MAX_MAIL_PER_FETCH } from "../../protocol/limits.ts";
+import { type ForwardState, MailboxRequest, MailboxResponse } from "../../proto/mailbox.ts";
+import { FRAMES, MAX_FORWARD_STATUS_IDS, MAX_MAIL_PER_FETCH } from "../../protocol/limits.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
 import { openStream, type Target } from "../../net/dial.ts";
 import { expectOk } from "./expect_ok.ts";
@@ -38,7 +38,7 @@ export class MailboxClient {
     const stream = await openStream(node, rendezvous, PROTOCOL.mailbox);
     return new MailboxClient(
       new FramedStream(stream, MailboxResponse, MailboxRequest, FRAMES.mailboxResponse, {
-        limits: { mail: MAX_MAIL_PER_FETCH },
+        limits: { mail: MAX_MAIL_PER_FETCH, forwards: MAX_FORWARD_STATUS_IDS },
       }),
     );
   }
@@ -48,11 +48,49 @@ export class MailboxClient {
    * @throws RemoteError E_MAILBOX_FULL, E_TOO_LARGE, E_WRONG_RECIPIENT, E_NOT_FOUND, …
    */
   async deposit(recipient: string, envelope: Uint8Array): Promise<bigint> {
+    return (await this.depositAt(recipient, envelope, undefined)).id;
+  }
+
+  /**
+   * Leaves `envelope` in `recipient`'s mailbox at the federated node `server` (through our home;
+   * undefined: at our home); resolves once it is committed — there, or (`queuedFor`) in our home's
+   * forwarding queue for that node. Returns the mail's id (0 when queued at our home).
+   * @throws RemoteError E_MAILBOX_FULL, E_TOO_LARGE, E_WRONG_RECIPIENT, E_NOT_FOUND,
+   * E_REMOTE_QUOTA, E_UNKNOWN_SERVER …
+   */
+  async depositAt(
+    recipient: string,
+    envelope: Uint8Array,
+    server: string | undefined,
+  ): Promise<{ id: bigint; queuedFor?: string }> {
     const response = await this.#ask(
-      { ...EMPTY, type: MailboxRequest.Type.DEPOSIT, recipient, envelope },
-      `leave a message in ${recipient}'s mailbox`,
+      {
+        ...EMPTY,
+        type: MailboxRequest.Type.DEPOSIT,
+        recipient,
+        envelope,
+        ...(server === undefined ? {} : { server }),
+      },
+      `leave a message in ${server === undefined ? recipient : `${recipient}@${server}`}'s mailbox`,
     );
-    return response.id;
+    return { id: response.id, ...(response.queuedFor ? { queuedFor: response.queuedFor } : {}) };
+  }
+
+  /**
+   * Where our mail for remote users with these message ids stands at our home, one state per id
+   * in order (at most MAX_FORWARD_STATUS_IDS).
+   * @throws RemoteError when the rendezvous refuses.
+   */
+  async forwardStatus(messageIds: readonly Uint8Array[]): Promise<ForwardState[]> {
+    const response = await this.#ask(
+      {
+        ...EMPTY,
+        type: MailboxRequest.Type.FORWARD_STATUS,
+        forwardQuery: { messageIds: [...messageIds] },
+      },
+      "ask where forwarded mail stands",
+    );
+    return response.forwards;
   }
 
   /**

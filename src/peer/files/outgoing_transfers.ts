@@ -9,7 +9,7 @@ import { basename, resolve } from "node:path";
 import { randomBytes } from "../../crypto/primitives.ts";
 import { FramedStream } from "../../net/framed.ts";
 import { FileData, FileOffer, FileReply, FileRequest } from "../../proto/file.ts";
-import { normalizeUsername } from "../../protocol/username.ts";
+import { normalizeName } from "../names.ts";
 import { fromHex } from "../../crypto/bytes.ts";
 import { chunkCount } from "../../crypto/file_chunks.ts";
 import { CREDIT_FRAMES, DEFAULT_CHUNK_BYTES } from "./constants.ts";
@@ -41,7 +41,7 @@ export class OutgoingTransfers {
    */
   async offer(to: string, path: string): Promise<TransferInfo> {
     const { ctx } = this;
-    const peer = normalizeUsername(to);
+    const peer = normalizeName(to);
     if (peer === ctx.me) {
       throw new FileTransferError("you cannot send a file to yourself");
     }

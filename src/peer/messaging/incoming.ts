@@ -94,6 +94,12 @@ export interface IncomingPorts {
   readonly sessions: Pick<SessionManager, "decrypt" | "exclusive">;
   readonly certifier: SenderCertifier;
   readonly reports: DeliveryReports;
+  /**
+   * The stored name of a content's claimed sender (`alice@home` from another node is `alice` at
+   * `home`, and stays `alice@home` elsewhere); normalizeUsername unless given.
+   * @throws RangeError for a name that breaks the rules.
+   */
+  readonly nameOf?: (claimed: string) => string;
   /** The content handlers of the peer's services, by kind. */
   readonly handlers: ReadonlyMap<string, ContentHandler>;
   readonly now: () => number;
@@ -426,7 +432,7 @@ export class Incoming {
     let from: string;
     try {
       content = Content.decode(decrypted.plaintext);
-      from = normalizeUsername(content.from);
+      from = this.ports.nameOf?.(content.from) ?? normalizeUsername(content.from);
     } catch {
       return { result: "rejected", reason: "the message content is malformed" };
     }

@@ -101,10 +101,11 @@ export interface LinkSender {
 /** Where messages go when their recipient cannot be reached directly. */
 export interface MailDeposit {
   /**
-   * Leaves a signed envelope in `to`'s mailbox; resolves once the rendezvous committed it.
+   * Leaves a signed envelope in `to`'s mailbox; resolves once the rendezvous committed it — in
+   * the mailbox, or (`queuedFor`, for another node's user) in our home's forwarding queue.
    * @throws RemoteError when the mailbox refuses it; an Error when it cannot be reached.
    */
-  deposit(to: string, envelope: Uint8Array): Promise<void>;
+  deposit(to: string, envelope: Uint8Array): Promise<{ readonly queuedFor?: string }>;
 }
 
 /** What presence says. */
@@ -115,8 +116,10 @@ export interface Presence {
 
 /** Everything Outgoing works with. */
 export interface OutgoingPorts {
-  /** Our username (the sender named in every content). */
+  /** Our username. */
   readonly username: string;
+  /** The sender named in the content of a message to `to` (`alice@home` for another node's). */
+  readonly senderName?: (to: string) => string;
   readonly stores: OutgoingStores;
   readonly encryptor: Encryptor;
   readonly resolver: RecipientResolver;
@@ -144,6 +147,7 @@ const DONE: FlushOutcome = { retry: false };
  * would not help.
  */
 const FINAL_MAILBOX_REFUSALS = new Set([
+  "E_UNKNOWN_SERVER",
   "E_TOO_LARGE",
   "E_NOT_FOUND",
   "E_INVALID_USERNAME",
@@ -154,9 +158,14 @@ const FINAL_MAILBOX_REFUSALS = new Set([
  * until the recipient fetches. The message waits in the outbox (the user is told) and is
  * deposited again after the pause the rendezvous names, or FULL_MAILBOX_RETRY_MS.
  */
-const FULL_MAILBOX_REFUSALS = new Set(["E_MAILBOX_FULL", "E_SENDER_QUOTA"]);
+const FULL_MAILBOX_REFUSALS = new Set(["E_MAILBOX_FULL", "E_SENDER_QUOTA", "E_REMOTE_QUOTA"]);
 /** The pause before depositing again in a full mailbox when the rendezvous names none. */
 export const FULL_MAILBOX_RETRY_MS = 10 * 60_000;
+
+/** The `queuedFor` of a queued event, when our home holds the message for another node. */
+function queuedAt(queuedFor: string | undefined): { queuedFor?: string } {
+  return queuedFor === undefined ? {} : { queuedFor };
+}
 
 /** Sends and resends what is in the outbox, one recipient at a time. */
 export class Outgoing {
@@ -204,7 +213,7 @@ export class Outgoing {
     const now = this.ports.now();
     const messageId = newMessageId();
     const content = Content.encode({
-      from: this.ports.username,
+      from: this.ports.senderName?.(to) ?? this.ports.username,
       text,
       sentAt: BigInt(now),
       kind,
@@ -306,7 +315,11 @@ export class Outgoing {
       user = await this.#resolve(to);
     } catch (err: unknown) {
       if (err instanceof RemoteError && err.status === "E_NOT_FOUND") {
-        return this.#failAll(entries, `there is no user ${to} at this rendezvous`);
+        const where = to.includes("@") ? "" : " at this rendezvous";
+        return this.#failAll(entries, `there is no user ${to}${where}`);
+      }
+      if (err instanceof RemoteError && err.status === "E_UNKNOWN_SERVER") {
+        return this.#failAll(entries, err.message);
       }
       if (err instanceof StatementError) {
         return this.#failAll(entries, `${to}'s certificate does not verify: ${err.message}`);
@@ -416,10 +429,10 @@ export class Outgoing {
     const entry = stores.outbox.get(messageId);
     if (entry?.envelope === undefined || mail === undefined) return false;
     if (entry.status !== "sent") return entry.status === "queued";
-    await mail.deposit(entry.recipient, entry.envelope);
+    const { queuedFor } = await mail.deposit(entry.recipient, entry.envelope);
     this.#sentOn.delete(id);
     if (stores.outbox.queue(messageId, this.ports.now())) {
-      this.#report({ type: "queued", id, to: entry.recipient });
+      this.#report({ type: "queued", id, to: entry.recipient, ...queuedAt(queuedFor) });
     }
     return true;
   }
@@ -428,8 +441,9 @@ export class Outgoing {
   async #mail(entry: OutboxEntry, envelope: Uint8Array): Promise<FlushOutcome> {
     const { stores } = this.ports;
     const id = toHex(entry.messageId);
+    let queuedFor: string | undefined;
     try {
-      await this.ports.mail!.deposit(entry.recipient, envelope);
+      ({ queuedFor } = await this.ports.mail!.deposit(entry.recipient, envelope));
     } catch (err: unknown) {
       if (err instanceof RemoteError && FINAL_MAILBOX_REFUSALS.has(err.status)) {
         this.#failAll([entry], `the rendezvous mailbox refused it: ${err.message}`);
@@ -437,10 +451,13 @@ export class Outgoing {
       }
       if (err instanceof RemoteError && FULL_MAILBOX_REFUSALS.has(err.status)) {
         const notBeforeMs = err.retryAfterMs ?? FULL_MAILBOX_RETRY_MS;
+        const what = err.status === "E_REMOTE_QUOTA"
+          ? `${entry.recipient}'s server takes no more mail from this rendezvous now`
+          : `${entry.recipient}'s mailbox is full`;
         this.ports.emit({
           type: "notice",
-          text: `${entry.recipient}'s mailbox is full (${err.message}); your message waits and ` +
-            `is tried again in ${Math.ceil(notBeforeMs / 60_000)} min`,
+          text: `${what} (${err.message}); your message waits and is tried again in ` +
+            `${Math.ceil(notBeforeMs / 60_000)} min`,
         });
         return { retry: true, why: `${entry.recipient}'s mailbox is full`, notBeforeMs };
       }
@@ -451,7 +468,7 @@ export class Outgoing {
     }
     this.#sentOn.delete(id);
     if (stores.outbox.queue(entry.messageId, this.ports.now())) {
-      this.#report({ type: "queued", id, to: entry.recipient });
+      this.#report({ type: "queued", id, to: entry.recipient, ...queuedAt(queuedFor) });
     }
     return DONE;
   }

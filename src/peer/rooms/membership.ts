@@ -8,7 +8,7 @@ import { memberKey, type MemberList, signMemberList } from "../../crypto/member_
 import { randomBytes } from "../../crypto/primitives.ts";
 import { ROOM_ID_BYTES } from "../../crypto/sender_key.ts";
 import { RoomLeave } from "../../proto/room.ts";
-import { normalizeUsername } from "../../protocol/username.ts";
+import { normalizeName } from "../names.ts";
 import { transaction } from "../../store/database.ts";
 import type { ContentMessage } from "../service.ts";
 import type { RoomContext } from "./room_context.ts";
@@ -169,7 +169,13 @@ export class Membership {
   #asAdmin(user: string, room: string): { row: RoomRow; name: string; current: MemberList } {
     const { ctx } = this;
     const row = ctx.joined(room);
-    const name = normalizeUsername(user);
+    const name = normalizeName(user);
+    if (name.includes("@")) {
+      // Member lists name users as their signer's home does: not yet meaningful across nodes.
+      throw new RoomError(
+        `${name} is a user of another server: rooms across servers are not there yet`,
+      );
+    }
     const current = ctx.listOf(row);
     ctx.requireAdmin(current, row);
     return { row, name, current };

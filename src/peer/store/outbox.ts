@@ -92,6 +92,19 @@ export class OutboxStore {
     ).map((r) => r.recipient);
   }
 
+  /**
+   * Queued messages to other nodes' users (`user@server`), oldest first, at most `limit`: their
+   * deposit may still wait at our home to be forwarded.
+   */
+  queuedRemote(limit: number): OutboxEntry[] {
+    return selectAll<Row>(
+      this.db,
+      `SELECT * FROM outbox WHERE status = 'queued' AND instr(recipient, '@') > 0
+       ORDER BY seq LIMIT ?`,
+      limit,
+    ).map(fromRow);
+  }
+
   /** Stores the envelope of a pending message and marks it sent. */
   setEnvelope(messageId: Uint8Array, envelope: Uint8Array, now: number): void {
     prepared(

@@ -305,4 +305,18 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE rooms ADD COLUMN parent_list BLOB;
     `,
   },
+  {
+    version: 13,
+    sql: `
+      -- Federation: the key pinned (trust on first use) for each federated rendezvous node whose
+      -- users we talk to, as our home vouched for it; a different key later waits here for /trust.
+      CREATE TABLE server_keys (
+        name TEXT PRIMARY KEY,
+        server_key BLOB NOT NULL,
+        pending_key BLOB,
+        first_seen INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

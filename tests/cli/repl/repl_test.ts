@@ -1,5 +1,6 @@
 /** The REPL over in-memory streams and a fake peer: no terminal, no network. */
 import assert from "node:assert/strict";
+import { FederatedServer } from "../../../src/proto/services.ts";
 import { PassThrough } from "node:stream";
 import type { ChatPeer } from "../../../src/cli/repl/registry.ts";
 import { type ReplOptions, startRepl } from "../../../src/cli/repl/repl.ts";
@@ -71,6 +72,39 @@ class FakePeer implements ChatPeer {
       { id: "1", peer: "bob", outgoing: false, sentAt: 0, text: "old", broadcast: false },
     ]);
   }
+  readonly home = "home";
+  servers(): ReturnType<ChatPeer["servers"]> {
+    return Promise.resolve({
+      home: "home",
+      servers: [{
+        name: "work",
+        peerId: "12D3KooW",
+        state: FederatedServer.LinkState.DOWN,
+        lastError: "connection refused",
+        since: 0n,
+        queuedMail: 2,
+        vouch: new Uint8Array(0),
+      }],
+    });
+  }
+  readonly listed: string[] = [];
+  listOnline(server: string | undefined, cursor = ""): ReturnType<ChatPeer["listOnline"]> {
+    this.listed.push(`${server} ${cursor}`);
+    if (server === "nowhere") {
+      return Promise.reject(new RangeError("nowhere is not a server home federates with"));
+    }
+    return Promise.resolve(
+      cursor === ""
+        ? { online: [{ username: "bob@work", since: 0n }], nextCursor: "bob" }
+        : { online: [{ username: "carol@work", since: 0n }], nextCursor: "" },
+    );
+  }
+  pendingServerKey(server: string) {
+    return server === "work" ? "11111 22222" : undefined;
+  }
+  trustServer(server: string, fingerprint: string) {
+    return server === "work" && fingerprint === "11111 22222";
+  }
   route(user: string): Promise<Route> {
     return Promise.resolve({
       user,
@@ -135,6 +169,35 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
     ]);
     assert.deepEqual(h.peer.verified, [`bob ${Array(12).fill("12345").join(" ")}`]);
     assert.deepEqual(h.peer.trusted, [`bob ${Array(6).fill("54321").join(" ")}`]);
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
+  }
+});
+
+Deno.test("repl: /servers, /list <server> paged, /trust-server, and bob@home is bob", async () => {
+  const h = harness();
+  try {
+    await h.see(/alice> /);
+    h.type("/servers");
+    await h.see(/home federates with:\n {2}work {2}down \(connection refused\), 2 mail waiting/);
+    h.type("/list WORK");
+    await h.see(/Online at work: bob@work, carol@work/);
+    assert.deepEqual(h.peer.listed, ["work ", "work bob"]);
+    h.type("/list nowhere");
+    await h.see(/nowhere is not a server home federates with/);
+    h.type("/list home");
+    await h.see(/Online: bob\n/);
+    h.type("/trust-server work");
+    await h.see(/work's new key: 11111 22222/);
+    h.type("/trust-server work 11111 22222");
+    await h.see(/Trusted work's new key/);
+    h.type("/msg bob@HOME hi");
+    h.type("/msg bob@work hello");
+    for (let i = 0; i < 400 && h.peer.sent.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.deepEqual(h.peer.sent.map((m) => m.to), ["bob", "bob@work"]);
   } finally {
     h.type("/quit");
     await h.repl.closed;

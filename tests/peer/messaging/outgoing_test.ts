@@ -39,7 +39,7 @@ interface World {
 /** Outgoing on in-memory SQLite, with fakes for the encryptor, resolver, links and mail. */
 function world(fakes: {
   send?: (peer: PeerId, envelope: Uint8Array) => Promise<LinkToken>;
-  deposit?: (to: string, envelope: Uint8Array) => Promise<void>;
+  deposit?: (to: string, envelope: Uint8Array) => Promise<{ queuedFor?: string }>;
   resolve?: () => Promise<ResolvedUser>;
   addresses?: boolean;
   online?: boolean;
@@ -106,7 +106,7 @@ function world(fakes: {
         mail: {
           deposit: fakes.deposit ?? ((_to, envelope) => {
             mailed.push(envelope);
-            return Promise.resolve();
+            return Promise.resolve({});
           }),
           isOnline: () => fakes.online ?? false,
         },
