@@ -300,9 +300,13 @@ export class Outgoing {
     this.#retries.set(to, { timer, attempt });
   }
 
-  /** Forgets what is known of `to` (its key changed or was trusted): the next flush asks again. */
+  /**
+   * The next flush of `to` asks the directory again (it came or went, or its key was trusted).
+   * What was known is kept only to mail `to` while its home node cannot be reached (#resolve).
+   */
   forget(to: string): void {
-    this.#resolved.delete(to);
+    const known = this.#resolved.get(to);
+    if (known !== undefined) this.#resolved.set(to, { user: known.user, at: -Infinity });
   }
 
   /** One attempt at sending `to`'s undelivered messages; says whether to try again later. */
@@ -462,7 +466,7 @@ export class Outgoing {
         return { retry: true, why: `${entry.recipient}'s mailbox is full`, notBeforeMs };
       }
       if (err instanceof RemoteError && err.status === "E_WRONG_RECIPIENT") {
-        this.forget(entry.recipient);
+        this.#resolved.delete(entry.recipient); // its key changed: what we knew is wrong now
       }
       return { retry: true, why: `cannot mail ${entry.recipient}: ${(err as Error).message}` };
     }
@@ -548,7 +552,7 @@ export class Outgoing {
    * user, with `detail` when the key log says more.
    */
   keyChanged(username: string, blocked: boolean, detail?: string): void {
-    this.forget(username);
+    this.#resolved.delete(username);
     this.ports.emit({
       type: "key-changed",
       username,
@@ -564,11 +568,23 @@ export class Outgoing {
     if (!quiet) this.ports.emit(event);
   }
 
-  /** `to` from the directory, reused for RESOLVE_TTL_MS while its key stays trusted. */
+  /**
+   * `to` from the directory, reused for RESOLVE_TTL_MS while its key stays trusted. When `to`'s
+   * home node cannot be reached (E_REMOTE_UNAVAILABLE), the key verified last time is used with
+   * no addresses: the message is mailed, and our home holds it for that node ("queued for work");
+   * should the key have changed there meanwhile, that node refuses it and the message fails.
+   */
   async #resolve(to: string): Promise<ResolvedUser> {
     const cached = this.#resolved.get(to);
     if (cached && this.ports.now() - cached.at < RESOLVE_TTL_MS) return cached.user;
-    const user = await this.ports.resolver.resolve(to, this.ports.now());
+    let user: ResolvedUser;
+    try {
+      user = await this.ports.resolver.resolve(to, this.ports.now());
+    } catch (err: unknown) {
+      const unreachable = err instanceof RemoteError && err.status === "E_REMOTE_UNAVAILABLE";
+      if (unreachable && cached !== undefined) return { ...cached.user, addresses: [] };
+      throw err;
+    }
     if (isAccepted(user.standing)) {
       this.#resolved.set(to, { user: { ...user, standing: "trusted" }, at: this.ports.now() });
     } else {
