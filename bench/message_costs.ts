@@ -80,12 +80,12 @@ export async function benchMessageCosts(count: number, warmup = 50): Promise<Ste
       outbox: new OutboxStore(aliceDb),
       history: new HistoryStore(aliceDb),
       contacts: new ContactStore(aliceDb),
-      sessions: new RatchetSessionStore(aliceDb),
+      sessions: new RatchetSessionStore(aliceDb, storageKey),
     };
     const b = {
       history: new HistoryStore(bobDb),
       contacts: new ContactStore(bobDb),
-      sessions: new RatchetSessionStore(bobDb),
+      sessions: new RatchetSessionStore(bobDb, storageKey),
     };
     a.contacts.pin("bob", bobId, now);
     b.contacts.pin("alice", aliceId, now);

@@ -6,11 +6,13 @@
  * HMAC-SHA-256, HKDF-SHA-256 and SHA-512 run on @noble/hashes, which bench/primitives.ts measured 3-7x faster than WebCrypto for the small,
  * fresh-key inputs of a ratchet (WebCrypto pays an async key import on every call). AES stays on
  * WebCrypto although noble's is ~1.5-2x faster: noble's AES uses T-tables, which leak timing.
+ * AES-256-GCM also has a synchronous form on node:crypto (same bytes), for data sealed at rest
+ * inside SQLite transactions, which cannot await.
  *
  * Keys are plain bytes so that sessions serialize trivially: an X25519 key pair is its raw
  * 32-byte private scalar and its raw 32-byte public u-coordinate.
  */
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { type CipherGCM, createCipheriv, createDecipheriv, type DecipherGCM } from "node:crypto";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha512 as nobleSha512 } from "@noble/hashes/sha2.js";
@@ -209,6 +211,24 @@ export async function aesGcmOpen(
   }
 }
 
+/** An AEAD node:crypto runs synchronously here (16-byte tags): its name and its two directions. */
+interface NodeAead {
+  readonly name: string;
+  cipher(key: Uint8Array, nonce: Uint8Array): CipherGCM;
+  decipher(key: Uint8Array, nonce: Uint8Array): DecipherGCM;
+}
+const TAG = { authTagLength: TAG_BYTES };
+const CHACHA20_POLY1305: NodeAead = {
+  name: "ChaCha20-Poly1305",
+  cipher: (key, nonce) => createCipheriv("chacha20-poly1305", key, nonce, TAG),
+  decipher: (key, nonce) => createDecipheriv("chacha20-poly1305", key, nonce, TAG),
+};
+const AES_256_GCM: NodeAead = {
+  name: "AES-GCM",
+  cipher: (key, nonce) => createCipheriv("aes-256-gcm", key, nonce, TAG),
+  decipher: (key, nonce) => createDecipheriv("aes-256-gcm", key, nonce, TAG),
+};
+
 /**
  * ChaCha20-Poly1305 (RFC 8439) encryption: `ciphertext ‖ tag (16)`, synchronous, on node:crypto.
  * As with {@link aesGcmSeal}, callers must never reuse a key and nonce pair.
@@ -220,16 +240,7 @@ export function chacha20Poly1305Seal(
   plaintext: Uint8Array,
   associatedData: Uint8Array,
 ): Uint8Array {
-  checkChachaKeyAndNonce(key, nonce);
-  const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(associatedData, { plaintextLength: plaintext.length });
-  const sealed = new Uint8Array(plaintext.length + TAG_BYTES);
-  const head = cipher.update(plaintext);
-  sealed.set(head);
-  const tail = cipher.final();
-  sealed.set(tail, head.length);
-  sealed.set(cipher.getAuthTag(), plaintext.length);
-  return sealed;
+  return nodeAeadSeal(CHACHA20_POLY1305, key, nonce, plaintext, associatedData);
 }
 
 /**
@@ -243,14 +254,71 @@ export function chacha20Poly1305Open(
   sealed: Uint8Array,
   associatedData: Uint8Array,
 ): Uint8Array {
-  checkChachaKeyAndNonce(key, nonce);
+  return nodeAeadOpen(CHACHA20_POLY1305, key, nonce, sealed, associatedData);
+}
+
+/**
+ * AES-256-GCM encryption as {@link aesGcmSeal} (same layout, interchangeable), but synchronous,
+ * on node:crypto: for a store that seals inside an SQLite transaction (at_rest.ts).
+ * @throws RangeError when the key is not 32 bytes or the nonce not 12.
+ */
+export function aesGcmSealSync(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
+  return nodeAeadSeal(AES_256_GCM, key, nonce, plaintext, associatedData);
+}
+
+/**
+ * AES-256-GCM decryption of `ciphertext ‖ tag` as {@link aesGcmOpen}, but synchronous.
+ * @throws RangeError when the key is not 32 bytes, the nonce not 12 or `sealed` is shorter than
+ * a tag; DecryptionError when authentication fails.
+ */
+export function aesGcmOpenSync(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
+  return nodeAeadOpen(AES_256_GCM, key, nonce, sealed, associatedData);
+}
+
+function nodeAeadSeal(
+  aead: NodeAead,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
+  checkKeyAndNonce(aead, key, nonce);
+  const cipher = aead.cipher(key, nonce);
+  cipher.setAAD(associatedData, { plaintextLength: plaintext.length });
+  const sealed = new Uint8Array(plaintext.length + TAG_BYTES);
+  const head = cipher.update(plaintext);
+  sealed.set(head);
+  const tail = cipher.final();
+  sealed.set(tail, head.length);
+  sealed.set(cipher.getAuthTag(), plaintext.length);
+  return sealed;
+}
+
+function nodeAeadOpen(
+  aead: NodeAead,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
+  checkKeyAndNonce(aead, key, nonce);
   if (sealed.length < TAG_BYTES) {
     throw new RangeError(
-      `ChaCha20-Poly1305 input must hold a ${TAG_BYTES}-byte tag, got ${sealed.length}`,
+      `${aead.name} input must hold a ${TAG_BYTES}-byte tag, got ${sealed.length}`,
     );
   }
   const length = sealed.length - TAG_BYTES;
-  const decipher = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
+  const decipher = aead.decipher(key, nonce);
   decipher.setAAD(associatedData, { plaintextLength: length });
   decipher.setAuthTag(sealed.subarray(length));
   let head: Uint8Array;
@@ -259,7 +327,7 @@ export function chacha20Poly1305Open(
     head = decipher.update(sealed.subarray(0, length));
     tail = decipher.final();
   } catch (err: unknown) {
-    throw new DecryptionError("ChaCha20-Poly1305 authentication failed", { cause: err });
+    throw new DecryptionError(`${aead.name} authentication failed`, { cause: err });
   }
   // A large Buffer has an ArrayBuffer of its own: a plain view of it saves copying a file chunk.
   // A small one may share node's Buffer pool, so it is copied out.
@@ -269,9 +337,9 @@ export function chacha20Poly1305Open(
   return concat(head, tail);
 }
 
-function checkChachaKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
-  checkLength("a ChaCha20-Poly1305 key", key, AES_KEY_BYTES);
-  checkLength("a ChaCha20-Poly1305 nonce", nonce, NONCE_BYTES);
+function checkKeyAndNonce(aead: NodeAead, key: Uint8Array, nonce: Uint8Array): void {
+  checkLength(`the ${aead.name} key`, key, AES_KEY_BYTES);
+  checkLength(`the ${aead.name} nonce`, nonce, NONCE_BYTES);
 }
 
 /**
