@@ -1,7 +1,8 @@
 /**
  * Inspects a profile directory without changing it: whether each of its files is there, readable,
  * and consistent with the others — the identity key, the storage key (does it open the sealed
- * bodies in peer.db?), and peer.db (not empty, migrated, passing SQLite's quick_check). Used at
+ * bodies and keys in peer.db?), and peer.db (not empty, migrated, passing SQLite's quick_check,
+ * every sealed private key and ratchet state opening). Used at
  * every start (a damaged profile refuses to start) and by `tincan profile check`.
  */
 import { privateKeyFromProtobuf } from "@libp2p/crypto/keys";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { openAtRest } from "../crypto/at_rest.ts";
 import { selectAll, selectOne } from "../store/database.ts";
 import { bodyContext } from "./store/body_context.ts";
+import { unopenedKeys } from "./store/sealed_keys.ts";
 
 /** The files of a profile. */
 export const PROFILE_FILES = {
@@ -38,6 +40,8 @@ export interface ProfileInspection {
 
 /** How many sealed bodies are tried against the storage key (the newest of each table). */
 const SAMPLED_BODIES = 4;
+/** How many damaged keys a finding names. */
+const NAMED_KEYS = 3;
 
 /** Reads `path`, or undefined when it does not exist. */
 async function readIfThere(path: string): Promise<Uint8Array | undefined> {
@@ -108,12 +112,28 @@ async function databaseFindings(
     );
     if (version === 0) return [{ file, ok: false, state: "it is empty (no tables)" }];
     const findings: ProfileFinding[] = [{ file, ok: true, state: "ok" }];
-    if (storageKey !== undefined && !(await opensSomeBody(db, storageKey))) {
+    if (storageKey === undefined) return findings;
+    const wrongKey = !(await opensSomeBody(db, storageKey));
+    if (wrongKey) {
       findings.push({
         file: PROFILE_FILES.storageKey,
         ok: false,
         state: "it does not open the messages in peer.db (it is not the key they were sealed with)",
       });
+    }
+    const keys = unopenedKeys(db, storageKey);
+    if (keys.unopened.length === 0) return findings;
+    if (keys.unopened.length === keys.total) {
+      if (!wrongKey) {
+        findings.push({
+          file: PROFILE_FILES.storageKey,
+          ok: false,
+          state: "it does not open the keys in peer.db (it is not the key they were sealed with, " +
+            "or they are all damaged)",
+        });
+      }
+    } else {
+      findings[0] = { file, ok: false, state: `it is damaged: ${damagedKeys(keys.unopened)}` };
     }
     return findings;
   } catch (err: unknown) {
@@ -121,6 +141,15 @@ async function databaseFindings(
   } finally {
     db.close();
   }
+}
+
+/** The sealed keys that do not open, in one phrase (the first few, and how many more). */
+function damagedKeys(unopened: readonly string[]): string {
+  const named = unopened.slice(0, NAMED_KEYS).join(", ");
+  const more = unopened.length - NAMED_KEYS;
+  return `${named}${more > 0 ? ` and ${more} more` : ""} ${
+    unopened.length === 1 ? "does" : "do"
+  } not open with storage.key`;
 }
 
 /**

@@ -43,15 +43,23 @@ export class SealedColumn {
    * altered, copied from another row, or sealed with another storage key.
    */
   open(rowKey: Uint8Array, sealed: Uint8Array, what: string): Uint8Array {
-    try {
-      return openAtRestSync(this.storageKey, sealed, rowContext(this.#label, rowKey));
-    } catch (err: unknown) {
-      if (!(err instanceof DecryptionError) && !(err instanceof RangeError)) throw err;
+    const plaintext = this.tryOpen(rowKey, sealed);
+    if (plaintext === undefined) {
       throw new DecryptionError(
         `Cannot open ${what} (${this.#label} in peer.db): it is damaged, was copied from ` +
           "another row, or was sealed with another storage.key",
-        { cause: err },
       );
+    }
+    return plaintext;
+  }
+
+  /** The plaintext of `sealed` in the row keyed `rowKey`, or undefined when it does not open. */
+  tryOpen(rowKey: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+    try {
+      return openAtRestSync(this.storageKey, sealed, rowContext(this.#label, rowKey));
+    } catch (err: unknown) {
+      if (err instanceof DecryptionError || err instanceof RangeError) return undefined;
+      throw err;
     }
   }
 }
