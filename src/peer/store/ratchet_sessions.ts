@@ -9,7 +9,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { toHex } from "../../crypto/bytes.ts";
 import { concat } from "../../crypto/primitives.ts";
-import { prepared, selectAll } from "../../store/database.ts";
+import { prepared, selectAll, selectOne } from "../../store/database.ts";
 import { writeIfCurrent } from "./compare_and_set.ts";
 import { SealedColumn } from "./sealed_column.ts";
 
@@ -84,6 +84,16 @@ export class RatchetSessionStore {
       username,
       identityKey,
     ).map((row) => this.#fromRow(row));
+  }
+
+  /** Whether any session with `username` agreed with `identityKey` is stored (none is opened). */
+  has(username: string, identityKey: Uint8Array): boolean {
+    return selectOne<{ one: number }>(
+      this.db,
+      "SELECT 1 AS one FROM sessions WHERE username = ? AND identity_key = ? LIMIT 1",
+      username,
+      identityKey,
+    ) !== undefined;
   }
 
   /**

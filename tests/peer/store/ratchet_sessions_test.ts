@@ -39,8 +39,11 @@ Deno.test("RatchetSessionStore: sessions from a changed key do not evict the pin
   const contacts = new ContactStore(db);
   const sessions = new RatchetSessionStore(db, STORAGE_KEY);
   contacts.pin("bob", BOB, NOW);
+  assert.equal(sessions.has("bob", BOB), false);
   sessions.save(session(BOB, 1));
   sessions.save(session(BOB, 2));
+  assert.equal(sessions.has("bob", BOB), true);
+  assert.equal(sessions.has("bob", MALLORY), false);
   // The attack: the rendezvous certifies Mallory's key for bob; every first message from it
   // starts a new session, more than the cap.
   contacts.setPending("bob", MALLORY, NOW);

@@ -61,28 +61,27 @@ async function assertStillWorks(profile: Profile, old: OldProfile): Promise<void
   assert.equal(new TextDecoder().decode(plaintext), "hello from before");
 }
 
+/** Opens old's profile, asserts it still works (then runs `more` on it), and closes it. */
+async function reopen(old: OldProfile, more: (profile: Profile) => void = () => {}): Promise<void> {
+  const profile = await openProfile(old.dir);
+  try {
+    await assertStillWorks(profile, old);
+    more(profile);
+  } finally {
+    profile.close();
+  }
+}
+
 Deno.test("a profile from before sealing: opened once, its keys and sessions are sealed and still work", async () => {
   const old = await oldProfile();
   try {
     for (const [what, secret] of secretsOf(old)) {
       assert.equal(await onDisk(old.dbPath, secret), true, `the test can see ${what}`);
     }
-    const profile = await openProfile(old.dir);
-    try {
-      assert.equal(keysSealed(profile.db), true);
-      await assertStillWorks(profile, old);
-    } finally {
-      profile.close();
-    }
+    await reopen(old, (profile) => assert.equal(keysSealed(profile.db), true));
     await assertNotOnDisk(old);
     // Opening again seals nothing twice.
-    const again = await openProfile(old.dir);
-    try {
-      assert.equal(sealExistingKeys(again.db, again.storageKey), 0);
-      await assertStillWorks(again, old);
-    } finally {
-      again.close();
-    }
+    await reopen(old, (again) => assert.equal(sealExistingKeys(again.db, again.storageKey), 0));
   } finally {
     await Deno.remove(old.dir, { recursive: true });
   }
@@ -106,12 +105,7 @@ Deno.test("sealing a profile is one transaction: a failure midway leaves every r
     assert.deepEqual(selectAll(db, "SELECT private_key FROM own_keys ORDER BY rowid"), before);
     assert.equal(keysSealed(db), false);
     db.close();
-    const profile = await openProfile(old.dir);
-    try {
-      await assertStillWorks(profile, old);
-    } finally {
-      profile.close();
-    }
+    await reopen(old);
   } finally {
     await Deno.remove(old.dir, { recursive: true });
   }
@@ -127,13 +121,9 @@ Deno.test("a process killed while sealing a profile: the next open seals it all"
       stderr: "piped",
     }).output();
     assert.equal(run.signal, "SIGKILL", new TextDecoder().decode(run.stderr));
-    const profile = await openProfile(old.dir);
-    try {
-      await assertStillWorks(profile, old);
+    await reopen(old, (profile) => {
       assert.deepEqual(unopenedKeys(profile.db, profile.storageKey).unopened, []);
-    } finally {
-      profile.close();
-    }
+    });
     await assertNotOnDisk(old);
   } finally {
     await Deno.remove(old.dir, { recursive: true });
