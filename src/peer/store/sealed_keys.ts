@@ -15,7 +15,7 @@ import { sessionName, sessionRow, sessionStates } from "./ratchet_sessions.ts";
 import type { SealedColumn } from "./sealed_column.ts";
 
 /** The setting that says whether the key columns are sealed yet: "plaintext" or "sealed". */
-export const KEYS_AT_REST_SETTING = "keys-at-rest";
+const KEYS_AT_REST_SETTING = "keys-at-rest";
 
 /** One stored value of a sealed key column, with what its row is keyed by. */
 interface KeyRow {
