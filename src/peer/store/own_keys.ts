@@ -126,15 +126,11 @@ export class OwnKeyStore {
 
   /** Deletes keys of `kind` created before `before`, except the newest. Returns how many. */
   deleteOlderThan(kind: PrekeyKind, before: number): number {
-    const newest = selectOne<{ id: number }>(
-      this.db,
-      "SELECT id FROM own_keys WHERE kind = ? ORDER BY created_at DESC, id DESC LIMIT 1",
-      kind,
-    );
+    const newest = this.newest(kind);
     const result = prepared(
       this.db,
       "DELETE FROM own_keys WHERE kind = ? AND created_at < ? AND id != ?",
-    ).run(kind, before, newest === undefined ? -1 : Number(newest.id));
+    ).run(kind, before, newest?.id ?? -1);
     return Number(result.changes);
   }
 
