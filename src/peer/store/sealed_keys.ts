@@ -8,7 +8,8 @@
  * `tincan profile check` opens every sealed value (unopenedKeys) to name the damaged ones.
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared, selectAll, selectOne, transaction } from "../../store/database.ts";
+import { prepared, selectAll, transaction } from "../../store/database.ts";
+import { getSetting, setSetting } from "../../store/settings.ts";
 import { ownKemSeeds } from "./own_kem_keys.ts";
 import { ownKeyName, ownKeyRow, ownPrivateKeys } from "./own_keys.ts";
 import { sessionName, sessionRow, sessionStates } from "./ratchet_sessions.ts";
@@ -59,13 +60,8 @@ const KEY_COLUMNS: readonly KeyColumn[] = [
 
 /** Whether the key columns of `db` are sealed ("sealed"), else they may hold plaintext. */
 export function keysSealed(db: DatabaseSync): boolean {
-  const row = selectOne<{ value: string }>(
-    db,
-    "SELECT value FROM settings WHERE name = ?",
-    KEYS_AT_REST_SETTING,
-  );
   // No setting at all: a schema from before sealing (not migrated yet), so plaintext.
-  return row?.value === "sealed";
+  return getSetting(db, KEYS_AT_REST_SETTING) === "sealed";
 }
 
 /** Options of sealExistingKeys. */
@@ -99,11 +95,7 @@ export function sealExistingKeys(
         options.onSealed?.(++count);
       }
     }
-    prepared(
-      db,
-      `INSERT INTO settings (name, value) VALUES (?, 'sealed')
-       ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
-    ).run(KEYS_AT_REST_SETTING);
+    setSetting(db, KEYS_AT_REST_SETTING, "sealed");
     return count;
   });
 }
