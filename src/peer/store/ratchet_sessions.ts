@@ -54,9 +54,12 @@ export function sessionStates(storageKey: Uint8Array): SealedColumn {
   return new SealedColumn(storageKey, "sessions", "state");
 }
 
-/** The row key of session `sessionId` with `username`: sessionId (16 bytes) ‖ username. */
+/**
+ * The row key of session `sessionId` with `username`: username ‖ 0x00 ‖ sessionId (a username
+ * holds no NUL, so no two rows share one).
+ */
 export function sessionRow(username: string, sessionId: Uint8Array): Uint8Array {
-  return concat(sessionId, encoder.encode(username));
+  return concat(encoder.encode(username), Uint8Array.of(0), sessionId);
 }
 
 /** What the state of session `sessionId` with `username` is called in messages. */
