@@ -81,7 +81,8 @@ const STEPS = {
     kind: "SQLite reads",
   },
   loadSession: {
-    label: "encrypt: sessions.list + deserialize ratchet state, once per frame",
+    label:
+      "encrypt: sessions.list (opens the sealed state) + deserialize ratchet state, once per frame",
     side: "sender",
     kind: "SQLite reads",
   },
@@ -182,12 +183,12 @@ export async function benchMessageCosts(
       outbox: new OutboxStore(aliceDb),
       history: new HistoryStore(aliceDb),
       contacts: new ContactStore(aliceDb),
-      sessions: new RatchetSessionStore(aliceDb),
+      sessions: new RatchetSessionStore(aliceDb, storageKey),
     };
     const b = {
       history: new HistoryStore(bobDb),
       contacts: new ContactStore(bobDb),
-      sessions: new RatchetSessionStore(bobDb),
+      sessions: new RatchetSessionStore(bobDb, storageKey),
     };
     a.contacts.pin("bob", bobId, now);
     b.contacts.pin("alice", aliceId, now);

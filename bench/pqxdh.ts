@@ -483,7 +483,7 @@ async function endToEndSection(rounds: number): Promise<Section> {
       await start("carol"),
       await start("dave"),
     ];
-    const keys = new OwnKeyStore(dave.profile.db);
+    const keys = new OwnKeyStore(dave.profile.db, dave.profile.storageKey);
     await uploadPrekeys(dave.peer.node, multiaddr(address), {
       identityDhKey: publicForm(keys.get(PrekeyKind.IdentityDh, 0)!),
       signedPrekey: publicForm(keys.newest(PrekeyKind.Signed)!),

@@ -178,9 +178,7 @@ export async function aesGcmSeal(
   plaintext: Uint8Array,
   associatedData: Uint8Array,
 ): Promise<Uint8Array> {
-  checkLength("an AES-256 key", key, AES_KEY_BYTES);
-  checkLength("an AES-GCM nonce", nonce, NONCE_BYTES);
-  return aeadSeal("aes-256-gcm", key, nonce, plaintext, associatedData);
+  return aesGcmSealSync(key, nonce, plaintext, associatedData);
 }
 
 /**
@@ -195,6 +193,36 @@ export async function aesGcmOpen(
   sealed: Uint8Array,
   associatedData: Uint8Array,
 ): Promise<Uint8Array> {
+  return aesGcmOpenSync(key, nonce, sealed, associatedData);
+}
+
+/**
+ * {@link aesGcmSeal} returning at once: for a store that seals inside an SQLite transaction,
+ * which cannot await (at_rest.ts).
+ * @throws RangeError when the key is not 32 bytes or the nonce not 12.
+ */
+export function aesGcmSealSync(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
+  checkLength("an AES-256 key", key, AES_KEY_BYTES);
+  checkLength("an AES-GCM nonce", nonce, NONCE_BYTES);
+  return aeadSeal("aes-256-gcm", key, nonce, plaintext, associatedData);
+}
+
+/**
+ * {@link aesGcmOpen} returning at once (see {@link aesGcmSealSync}).
+ * @throws RangeError when the key is not 32 bytes, the nonce not 12 or `sealed` is shorter than
+ * a tag; DecryptionError when authentication fails.
+ */
+export function aesGcmOpenSync(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  sealed: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array {
   checkLength("an AES-256 key", key, AES_KEY_BYTES);
   checkLength("an AES-GCM nonce", nonce, NONCE_BYTES);
   if (sealed.length < TAG_BYTES) {

@@ -193,15 +193,15 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       emit: (event) => this.#emit(event),
       stop: () => void this.stop(),
     });
-    const { db } = options.profile;
+    const { db, storageKey } = options.profile;
     this.#signer = signerFromPrivateKey(options.profile.identity);
     this.#stores = {
       outbox: new OutboxStore(db),
       history: new HistoryStore(db),
       contacts: new ContactStore(db),
-      ratchetSessions: new RatchetSessionStore(db),
-      ownKeys: new OwnKeyStore(db),
-      kemKeys: new OwnKemKeyStore(db),
+      ratchetSessions: new RatchetSessionStore(db, storageKey),
+      ownKeys: new OwnKeyStore(db, storageKey),
+      kemKeys: new OwnKemKeyStore(db, storageKey),
       protocols: new ContactProtocolStore(db),
     };
     this.#contactTrust = new ContactTrust({

@@ -3,7 +3,8 @@
  * (which is also the libp2p PeerId) and the peer database.
  *
  *   <dir>/identity.key   libp2p protobuf Ed25519 private key, mode 0600
- *   <dir>/storage.key    32 random bytes that seal message bodies at rest, mode 0600
+ *   <dir>/storage.key    32 random bytes that seal message bodies, private keys and ratchet
+ *                        states at rest in peer.db, mode 0600
  *   <dir>/peer.db        SQLite: settings, keys, contacts, sessions, outbox, history; mode 0600
  */
 import type { PeerId, PrivateKey } from "@libp2p/interface";
@@ -14,6 +15,7 @@ import { loadOrCreateNodeKey } from "../net/node_key.ts";
 import { dataHome, dataHomeHint } from "./data_home.ts";
 import { checkpointWal, openPrivateDatabase } from "../store/database.ts";
 import { PEER_MIGRATIONS } from "./store/schema.ts";
+import { sealExistingKeys } from "./store/sealed_keys.ts";
 import {
   describeProblems,
   inspectProfile,
@@ -28,7 +30,7 @@ export interface Profile {
   readonly identity: PrivateKey;
   readonly peerId: PeerId;
   readonly db: DatabaseSync;
-  /** The key that seals message bodies in peer.db (crypto/at_rest.ts). */
+  /** The key that seals message bodies, keys and ratchet states in peer.db (crypto/at_rest.ts). */
   readonly storageKey: Uint8Array;
   close(): void;
 }
@@ -76,6 +78,14 @@ export async function openProfileFiles(dir: string): Promise<Profile> {
   const storageKey = await loadOrCreateSecret(join(dir, PROFILE_FILES.storageKey));
   const dbPath = join(dir, PROFILE_FILES.database);
   const db = await openPrivateDatabase(dbPath, PEER_MIGRATIONS);
+  try {
+    // A profile from before keys were sealed: seal them now, and leave no plaintext copy in the
+    // WAL or in the database file's old pages (secure_delete overwrote those).
+    if (sealExistingKeys(db, storageKey) > 0) checkpointWal(db);
+  } catch (err: unknown) {
+    db.close();
+    throw err;
+  }
   return {
     dir,
     identity,

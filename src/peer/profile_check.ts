@@ -1,8 +1,9 @@
 /**
  * Inspects a profile directory without changing it: whether each of its files is there, readable,
  * and consistent with the others — the identity key, the storage key (does it open the sealed
- * bodies in peer.db?), and peer.db (not empty, migrated, passing SQLite's quick_check). Used at
- * every start (a damaged profile refuses to start) and by `tincan profile check`.
+ * bodies and keys in peer.db?), and peer.db (not empty, migrated, passing SQLite's quick_check,
+ * every sealed private key and ratchet state opening). Used at every start (a damaged profile
+ * refuses to start) and by `tincan profile check`.
  */
 import { privateKeyFromProtobuf } from "@libp2p/crypto/keys";
 import { DatabaseSync } from "node:sqlite";
@@ -11,6 +12,7 @@ import { openAtRest } from "../crypto/at_rest.ts";
 import { selectAll, selectOne } from "../store/database.ts";
 import { bodyContext } from "./store/body_context.ts";
 import { openOutboxBody } from "./store/outbox_body.ts";
+import { unopenedKeys } from "./store/sealed_keys.ts";
 
 /** The files of a profile. */
 export const PROFILE_FILES = {
@@ -39,6 +41,8 @@ export interface ProfileInspection {
 
 /** How many sealed bodies are tried against the storage key (the newest of each table). */
 const SAMPLED_BODIES = 4;
+/** How many damaged keys a finding names. */
+const NAMED_KEYS = 3;
 
 /** Reads `path`, or undefined when it does not exist. */
 async function readIfThere(path: string): Promise<Uint8Array | undefined> {
@@ -108,20 +112,59 @@ async function databaseFindings(
       selectOne<{ user_version: number }>(db, "PRAGMA user_version")?.user_version,
     );
     if (version === 0) return [{ file, ok: false, state: "it is empty (no tables)" }];
-    const findings: ProfileFinding[] = [{ file, ok: true, state: "ok" }];
-    if (storageKey !== undefined && !(await opensSomeBody(db, storageKey))) {
+    const ok: ProfileFinding = { file, ok: true, state: "ok" };
+    if (storageKey === undefined) return [ok];
+    const wrongKey = !(await opensSomeBody(db, storageKey));
+    const keys = keyFinding(db, storageKey, wrongKey);
+    const findings = [keys?.file === file ? keys : ok];
+    if (wrongKey) {
       findings.push({
         file: PROFILE_FILES.storageKey,
         ok: false,
         state: "it does not open the messages in peer.db (it is not the key they were sealed with)",
       });
     }
+    if (keys !== undefined && keys.file !== file) findings.push(keys);
     return findings;
   } catch (err: unknown) {
     return [{ file, ok: false, state: `it is damaged: ${(err as Error).message}` }];
   } finally {
     db.close();
   }
+}
+
+/**
+ * What is wrong when a sealed key in `db` does not open with `storageKey`: some not opening is a
+ * damaged peer.db, naming them; none opening is the wrong storage.key (unless `wrongKey` said so
+ * already). Undefined when they all open.
+ */
+function keyFinding(
+  db: DatabaseSync,
+  storageKey: Uint8Array,
+  wrongKey: boolean,
+): ProfileFinding | undefined {
+  const keys = unopenedKeys(db, storageKey);
+  if (keys.unopened.length === 0) return undefined;
+  if (keys.unopened.length < keys.total) {
+    const state = `it is damaged: ${damagedKeys(keys.unopened)}`;
+    return { file: PROFILE_FILES.database, ok: false, state };
+  }
+  if (wrongKey) return undefined;
+  return {
+    file: PROFILE_FILES.storageKey,
+    ok: false,
+    state: "it does not open the keys in peer.db (it is not the key they were sealed with, " +
+      "or they are all damaged)",
+  };
+}
+
+/** The sealed keys that do not open, in one phrase (the first few, and how many more). */
+function damagedKeys(unopened: readonly string[]): string {
+  const named = unopened.slice(0, NAMED_KEYS).join(", ");
+  const more = unopened.length - NAMED_KEYS;
+  return `${named}${more > 0 ? ` and ${more} more` : ""} ${
+    unopened.length === 1 ? "does" : "do"
+  } not open with storage.key`;
 }
 
 /**

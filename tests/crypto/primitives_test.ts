@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import {
   aesGcmOpen,
+  aesGcmOpenSync,
   aesGcmSeal,
+  aesGcmSealSync,
   chacha20Poly1305Open,
   chacha20Poly1305Seal,
   concat,
@@ -102,6 +104,35 @@ Deno.test("aesGcmOpen fails with DecryptionError on any altered input", async ()
   await assert.rejects(aesGcmOpen(flipBit(key, 0), nonce, sealed, ad), DecryptionError);
   await assert.rejects(aesGcmOpen(key, flipBit(nonce, 95), sealed, ad), DecryptionError);
   await assert.rejects(aesGcmOpen(key, nonce, sealed.subarray(0, 15), ad), RangeError);
+});
+
+Deno.test("aesGcmSealSync and aesGcmOpenSync make and open the same bytes as the WebCrypto forms", async () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const ad = text("header");
+  for (const length of [0, 1, 16, 33, 5000]) {
+    const plaintext = crypto.getRandomValues(new Uint8Array(length));
+    const sealed = aesGcmSealSync(key, nonce, plaintext, ad);
+    assert.deepEqual(sealed, await aesGcmSeal(key, nonce, plaintext, ad));
+    assert.deepEqual(aesGcmOpenSync(key, nonce, sealed, ad), plaintext);
+    assert.deepEqual(await aesGcmOpen(key, nonce, sealed, ad), plaintext);
+  }
+});
+
+Deno.test("aesGcmOpenSync fails with DecryptionError on any altered input", () => {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const ad = text("header");
+  const sealed = aesGcmSealSync(key, nonce, text("hello"), ad);
+  for (let bit = 0; bit < sealed.length * 8; bit += 13) {
+    assert.throws(() => aesGcmOpenSync(key, nonce, flipBit(sealed, bit), ad), DecryptionError);
+  }
+  assert.throws(() => aesGcmOpenSync(key, nonce, sealed, flipBit(ad, 3)), DecryptionError);
+  assert.throws(() => aesGcmOpenSync(flipBit(key, 0), nonce, sealed, ad), DecryptionError);
+  assert.throws(() => aesGcmOpenSync(key, flipBit(nonce, 95), sealed, ad), DecryptionError);
+  assert.throws(() => aesGcmOpenSync(key, nonce, sealed.subarray(0, 15), ad), RangeError);
+  assert.throws(() => aesGcmSealSync(new Uint8Array(16), nonce, text("x"), ad), /32 bytes/);
+  assert.throws(() => aesGcmSealSync(key, new Uint8Array(16), text("x"), ad), RangeError);
 });
 
 Deno.test("AES-GCM refuses keys that are not 32 bytes and nonces that are not 12", async () => {

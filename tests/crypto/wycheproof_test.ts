@@ -12,7 +12,9 @@ import {
 } from "../../src/crypto/kem.ts";
 import {
   aesGcmOpen,
+  aesGcmOpenSync,
   aesGcmSeal,
+  aesGcmSealSync,
   chacha20Poly1305Open,
   chacha20Poly1305Seal,
   concat,
@@ -109,9 +111,13 @@ Deno.test({
         const sealed = concat(hex(t.ct), hex(t.tag));
         if (t.result === "invalid") {
           await assert.rejects(aesGcmOpen(key, iv, sealed, aad), DecryptionError, `tcId ${t.tcId}`);
+          assert.throws(() => aesGcmOpenSync(key, iv, sealed, aad), DecryptionError, `${t.tcId}`);
         } else {
           assert.deepEqual(await aesGcmSeal(key, iv, hex(t.msg), aad), sealed, `tcId ${t.tcId}`);
           assert.deepEqual(await aesGcmOpen(key, iv, sealed, aad), hex(t.msg), `tcId ${t.tcId}`);
+          // The synchronous form (at-rest sealing) makes and opens the same bytes.
+          assert.deepEqual(aesGcmSealSync(key, iv, hex(t.msg), aad), sealed, `tcId ${t.tcId}`);
+          assert.deepEqual(aesGcmOpenSync(key, iv, sealed, aad), hex(t.msg), `tcId ${t.tcId}`);
         }
       }
     }

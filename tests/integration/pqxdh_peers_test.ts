@@ -17,7 +17,7 @@ import { startPeer, type TestPeer } from "./peer_harness.ts";
 
 /** The one-time ML-KEM prekeys `peer` still holds locally. */
 function kemOneTimeHeld(peer: TestPeer): number {
-  return new OwnKemKeyStore(peer.profile.db).count(PrekeyKind.KemOneTime);
+  return new OwnKemKeyStore(peer.profile.db, peer.profile.storageKey).count(PrekeyKind.KemOneTime);
 }
 
 /** `from` sends `text` to `to`; resolves once `to` has it. */
@@ -88,7 +88,7 @@ Deno.test("PQXDH: a peer that uploads without KEM prekeys (an older version) get
   const alice = await startPeer(address, "alice");
   try {
     // Bob's keys as a version without PQXDH uploads them: the rendezvous drops his KEM prekeys.
-    const keys = new OwnKeyStore(bob.profile.db);
+    const keys = new OwnKeyStore(bob.profile.db, bob.profile.storageKey);
     const left = await uploadPrekeys(bob.peer.node, address, {
       identityDhKey: publicForm(keys.get(PrekeyKind.IdentityDh, 0)!),
       signedPrekey: publicForm(keys.newest(PrekeyKind.Signed)!),

@@ -47,13 +47,13 @@ Deno.test("a key retired from alice's account (a stolen laptop) is refused as al
     stolen = await openProfile(oldDir);
     const now = Date.now();
     const signer = signerFromPrivateKey(stolen.identity);
-    const ownKeys = new OwnKeyStore(stolen.db);
-    const kemKeys = new OwnKemKeyStore(stolen.db);
+    const ownKeys = new OwnKeyStore(stolen.db, stolen.storageKey);
+    const kemKeys = new OwnKemKeyStore(stolen.db, stolen.storageKey);
     const prekeys = new PrekeyManager(stolen.identity, { ownKeys, kemKeys }, stolen.db);
     const sessions = new SessionManager(
       { identityKey: signer.publicKey, identityDh: await prekeys.identityDh(now) },
       ownKeys,
-      new RatchetSessionStore(stolen.db),
+      new RatchetSessionStore(stolen.db, stolen.storageKey),
       kemKeys,
     );
     const bobKey = bob.profile.peerId.publicKey!.raw;

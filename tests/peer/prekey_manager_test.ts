@@ -21,6 +21,9 @@ import { OwnKeyStore } from "../../src/peer/store/own_keys.ts";
 import { PEER_MIGRATIONS } from "../../src/peer/store/schema.ts";
 import { openDatabase } from "../../src/store/database.ts";
 
+/** The storage key the stores here seal keys and states with. */
+const STORAGE_KEY = new Uint8Array(32).fill(7);
+
 const NOW = 1_700_000_000_000;
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -45,7 +48,10 @@ class FakeRendezvous {
 async function setup() {
   const identity = await generateKeyPair("Ed25519");
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
-  const stores = { ownKeys: new OwnKeyStore(db), kemKeys: new OwnKemKeyStore(db) };
+  const stores = {
+    ownKeys: new OwnKeyStore(db, STORAGE_KEY),
+    kemKeys: new OwnKemKeyStore(db, STORAGE_KEY),
+  };
   return { identity, db, ...stores, manager: new PrekeyManager(identity, stores, db) };
 }
 
@@ -154,7 +160,10 @@ Deno.test("PrekeyManager: a rendezvous without PQXDH gets the last-resort key bu
 Deno.test("PrekeyManager: two profiles of one identity (a copied profile) name their KEM prekeys by different ids", async () => {
   const first = await setup();
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
-  const stores = { ownKeys: new OwnKeyStore(db), kemKeys: new OwnKemKeyStore(db) };
+  const stores = {
+    ownKeys: new OwnKeyStore(db, STORAGE_KEY),
+    kemKeys: new OwnKemKeyStore(db, STORAGE_KEY),
+  };
   const copy = new PrekeyManager(first.identity, stores, db);
   try {
     const [a, b] = [new FakeRendezvous(), new FakeRendezvous()];
@@ -176,7 +185,10 @@ Deno.test("PrekeyManager: a repaired profile (its one-time keys lost) replaces b
   const first = await setup();
   const rendezvous = new FakeRendezvous();
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
-  const stores = { ownKeys: new OwnKeyStore(db), kemKeys: new OwnKemKeyStore(db) };
+  const stores = {
+    ownKeys: new OwnKeyStore(db, STORAGE_KEY),
+    kemKeys: new OwnKemKeyStore(db, STORAGE_KEY),
+  };
   const repaired = new PrekeyManager(first.identity, stores, db);
   try {
     await first.manager.publish(rendezvous.upload, NOW);

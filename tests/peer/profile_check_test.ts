@@ -6,6 +6,11 @@ import { describeProblems, inspectProfile } from "../../src/peer/profile_check.t
 import { ProfileError } from "../../src/peer/profile_errors.ts";
 import { bodyContext } from "../../src/peer/store/body_context.ts";
 import { HistoryStore } from "../../src/peer/store/history.ts";
+import { OwnKeyStore } from "../../src/peer/store/own_keys.ts";
+import { PrekeyKind } from "../../src/crypto/prekeys.ts";
+import { generateX25519KeyPair } from "../../src/crypto/primitives.ts";
+import { selectAll } from "../../src/store/database.ts";
+import { DatabaseSync } from "node:sqlite";
 import { checkpoint, damagePages } from "./profile_damage.ts";
 
 /** A profile in a fresh directory with one history message, closed; returns the directory. */
@@ -94,6 +99,67 @@ Deno.test("a storage.key that opens none of the stored messages is refused", asy
   try {
     await Deno.writeFile(join(dir, "storage.key"), crypto.getRandomValues(new Uint8Array(32)));
     await assertRefused(dir, /storage\.key: it does not open the messages in peer\.db/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A profile in a fresh directory with our keys (identity-DH, two one-time prekeys), closed. */
+async function profileWithKeys(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "tincan-profile-check-" });
+  const profile = await openProfile(dir);
+  const keys = new OwnKeyStore(profile.db, profile.storageKey);
+  for (
+    const [kind, id] of [[PrekeyKind.IdentityDh, 0], [PrekeyKind.OneTime, 1], [
+      PrekeyKind.OneTime,
+      2,
+    ]]
+  ) {
+    keys.add({
+      kind: kind!,
+      id: id!,
+      pair: await generateX25519KeyPair(),
+      signature: new Uint8Array(64),
+      createdAt: 1,
+    });
+  }
+  profile.close();
+  return dir;
+}
+
+Deno.test("a damaged sealed private key is found at start and by profile check, by name", async () => {
+  const dir = await profileWithKeys();
+  try {
+    const db = new DatabaseSync(join(dir, "peer.db"));
+    // One bit of one-time prekey 2's sealed private key flipped (a bad sector, an editor).
+    const [row] = selectAll<{ private_key: Uint8Array }>(
+      db,
+      `SELECT private_key FROM own_keys WHERE kind = ${PrekeyKind.OneTime} AND id = 2`,
+    );
+    const damaged = new Uint8Array(row!.private_key);
+    damaged[30]! ^= 0x10;
+    db.prepare(`UPDATE own_keys SET private_key = ? WHERE kind = ${PrekeyKind.OneTime} AND id = 2`)
+      .run(damaged);
+    checkpoint(db);
+    db.close();
+    const inspection = await inspectProfile(dir);
+    assert.equal(inspection.state, "damaged");
+    assert.equal(
+      describeProblems(inspection),
+      "peer.db: it is damaged: the private key of one-time prekey 2 (own_keys.private_key) " +
+        "does not open with storage.key",
+    );
+    await assertRefused(dir, /peer\.db: it is damaged: the private key of one-time prekey 2/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a storage.key that opens none of the sealed keys is refused (no messages yet)", async () => {
+  const dir = await profileWithKeys();
+  try {
+    await Deno.writeFile(join(dir, "storage.key"), crypto.getRandomValues(new Uint8Array(32)));
+    await assertRefused(dir, /storage\.key: it does not open the keys in peer\.db/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -5,18 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { checkpointWal, openPrivateDatabase } from "../../src/store/database.ts";
-
-/** Whether `needle` occurs in any of the database's files. */
-async function onDisk(path: string, needle: Uint8Array): Promise<boolean> {
-  for (const file of [path, `${path}-wal`]) {
-    const bytes = await Deno.readFile(file).catch(() => new Uint8Array(0));
-    outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
-      for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
-      return true;
-    }
-  }
-  return false;
-}
+import { onDisk } from "./on_disk.ts";
 
 Deno.test("a deleted secret is overwritten in the database and gone from the WAL after a checkpoint", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tincan-secure-delete-" });

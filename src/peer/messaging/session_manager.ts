@@ -101,7 +101,7 @@ export class SessionManager {
 
   /** Whether a session with `peer` exists (else encrypting needs the peer's bundle). */
   hasSession(peer: Peer): boolean {
-    return this.sessions.list(peer.username, peer.identityKey).length > 0;
+    return this.sessions.has(peer.username, peer.identityKey);
   }
 
   /**

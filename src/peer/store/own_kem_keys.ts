@@ -1,13 +1,16 @@
 /**
  * Our own ML-KEM-768 prekeys in the peer database (PQXDH): last-resort prekeys (the newest is
  * published; a replaced one is kept for a grace period counted from its replacement) and
- * one-time prekeys (deleted once used). Ids are random, drawn by PrekeyManager.
+ * one-time prekeys (deleted once used). Ids are random, drawn by PrekeyManager. Seeds are sealed
+ * with the storage key, bound to their row (sealed_column.ts).
  */
 import type { DatabaseSync } from "node:sqlite";
 import type { KemKeyPair } from "../../crypto/kem.ts";
 import type { PrekeyKind } from "../../crypto/prekeys.ts";
 import type { SignedKey } from "../../proto/services.ts";
 import { prepared, selectOne } from "../../store/database.ts";
+import { ownKeyName, ownKeyRow } from "./own_keys.ts";
+import { SealedColumn } from "./sealed_column.ts";
 
 /** The KEM prekey kinds. */
 export type KemPrekeyKind = PrekeyKind.KemLastResort | PrekeyKind.KemOneTime;
@@ -33,15 +36,9 @@ interface Row {
   replaced_at: number | null;
 }
 
-function fromRow(row: Row): OwnKemKey {
-  const key: OwnKemKey = {
-    kind: Number(row.kind) as KemPrekeyKind,
-    id: Number(row.id),
-    pair: { seed: new Uint8Array(row.seed), publicKey: new Uint8Array(row.public_key) },
-    signature: new Uint8Array(row.signature),
-    createdAt: Number(row.created_at),
-  };
-  return row.replaced_at === null ? key : { ...key, replacedAt: Number(row.replaced_at) };
+/** The sealed seed column of own_kem_keys (rows keyed by ownKeyRow, as own_keys). */
+export function ownKemSeeds(storageKey: Uint8Array): SealedColumn {
+  return new SealedColumn(storageKey, "own_kem_keys", "seed");
 }
 
 /** The public, signed form of a KEM prekey, as published. */
@@ -51,9 +48,14 @@ export function publicKemForm(key: OwnKemKey): SignedKey {
 
 /** The own_kem_keys table. */
 export class OwnKemKeyStore {
-  constructor(private readonly db: DatabaseSync) {}
+  readonly #seeds: SealedColumn;
 
-  /** Stores a key. */
+  /** The own_kem_keys table of `db`, its seeds sealed with `storageKey`. */
+  constructor(private readonly db: DatabaseSync, storageKey: Uint8Array) {
+    this.#seeds = ownKemSeeds(storageKey);
+  }
+
+  /** Stores a key (its seed sealed). */
   add(key: OwnKemKey): void {
     prepared(
       this.db,
@@ -62,7 +64,7 @@ export class OwnKemKeyStore {
     ).run(
       key.kind,
       key.id,
-      key.pair.seed,
+      this.#seeds.seal(ownKeyRow(key.kind, key.id), key.pair.seed),
       key.pair.publicKey,
       key.signature,
       key.createdAt,
@@ -70,7 +72,10 @@ export class OwnKemKeyStore {
     );
   }
 
-  /** The key of `kind` with `id`, or undefined (unknown, used, or past its grace period). */
+  /**
+   * The key of `kind` with `id`, or undefined (unknown, used, or past its grace period).
+   * @throws DecryptionError when its sealed seed does not open (sealed_column.ts).
+   */
   get(kind: KemPrekeyKind, id: number): OwnKemKey | undefined {
     const row = selectOne<Row>(
       this.db,
@@ -78,10 +83,13 @@ export class OwnKemKeyStore {
       kind,
       id,
     );
-    return row && fromRow(row);
+    return row && this.#fromRow(row);
   }
 
-  /** The published (not replaced) key of `kind` made last, or undefined. */
+  /**
+   * The published (not replaced) key of `kind` made last, or undefined.
+   * @throws DecryptionError when its sealed seed does not open (sealed_column.ts).
+   */
   current(kind: KemPrekeyKind): OwnKemKey | undefined {
     const row = selectOne<Row>(
       this.db,
@@ -89,7 +97,7 @@ export class OwnKemKeyStore {
          ORDER BY created_at DESC, id DESC LIMIT 1`,
       kind,
     );
-    return row && fromRow(row);
+    return row && this.#fromRow(row);
   }
 
   /** Marks every published key of `kind` but `keep` replaced at `now`. */
@@ -131,5 +139,23 @@ export class OwnKemKeyStore {
       kind,
     );
     return Number(row?.n ?? 0);
+  }
+
+  #fromRow(row: Row): OwnKemKey {
+    const kind = Number(row.kind) as KemPrekeyKind;
+    const id = Number(row.id);
+    const seed = this.#seeds.open(
+      ownKeyRow(kind, id),
+      new Uint8Array(row.seed),
+      `the seed of ${ownKeyName(kind, id)}`,
+    );
+    const key: OwnKemKey = {
+      kind,
+      id,
+      pair: { seed, publicKey: new Uint8Array(row.public_key) },
+      signature: new Uint8Array(row.signature),
+      createdAt: Number(row.created_at),
+    };
+    return row.replaced_at === null ? key : { ...key, replacedAt: Number(row.replaced_at) };
   }
 }

@@ -1,12 +1,14 @@
 /**
  * Our own X25519 keys in the peer database: the identity-DH key, signed prekeys (the newest is
  * published; older ones are kept for a grace period) and one-time prekeys (deleted once used).
+ * Private keys are sealed with the storage key, bound to their row (sealed_column.ts).
  */
 import type { DatabaseSync } from "node:sqlite";
 import { PrekeyKind } from "../../crypto/prekeys.ts";
 import type { X25519KeyPair } from "../../crypto/primitives.ts";
 import type { SignedKey } from "../../proto/services.ts";
 import { prepared, selectOne } from "../../store/database.ts";
+import { SealedColumn, textRowKey } from "./sealed_column.ts";
 
 /** One of our keys with its signature. */
 export interface OwnKey {
@@ -26,17 +28,29 @@ interface Row {
   created_at: number;
 }
 
-function fromRow(row: Row): OwnKey {
-  return {
-    kind: Number(row.kind) as PrekeyKind,
-    id: Number(row.id),
-    pair: {
-      privateKey: new Uint8Array(row.private_key),
-      publicKey: new Uint8Array(row.public_key),
-    },
-    signature: new Uint8Array(row.signature),
-    createdAt: Number(row.created_at),
-  };
+/** The names of our key kinds (X25519 and ML-KEM), for messages. */
+const KIND_NAMES: Readonly<Record<number, string>> = {
+  [PrekeyKind.IdentityDh]: "identity-DH key",
+  [PrekeyKind.Signed]: "signed prekey",
+  [PrekeyKind.OneTime]: "one-time prekey",
+  [PrekeyKind.KemLastResort]: "last-resort KEM prekey",
+  [PrekeyKind.KemOneTime]: "one-time KEM prekey",
+};
+
+/** Our key `id` of `kind` as messages name it ("signed prekey 3", "the identity-DH key"). */
+export function ownKeyName(kind: number, id: number): string {
+  if (kind === PrekeyKind.IdentityDh) return "the identity-DH key";
+  return `${KIND_NAMES[kind] ?? `key of kind ${kind}`} ${id}`;
+}
+
+/** The row key "kind:id" of our key `id` of `kind`, which its sealed secret is bound to. */
+export function ownKeyRow(kind: number, id: number): Uint8Array {
+  return textRowKey(kind, id);
+}
+
+/** The sealed private_key column of own_keys (rows keyed by ownKeyRow). */
+export function ownPrivateKeys(storageKey: Uint8Array): SealedColumn {
+  return new SealedColumn(storageKey, "own_keys", "private_key");
 }
 
 /** The public, signed form of a key, as published. */
@@ -46,17 +60,26 @@ export function publicForm(key: OwnKey): SignedKey {
 
 /** The own_keys table. */
 export class OwnKeyStore {
-  constructor(private readonly db: DatabaseSync) {}
+  readonly #privateKeys: SealedColumn;
 
-  /** Stores a key. */
+  /** The own_keys table of `db`, its private keys sealed with `storageKey`. */
+  constructor(private readonly db: DatabaseSync, storageKey: Uint8Array) {
+    this.#privateKeys = ownPrivateKeys(storageKey);
+  }
+
+  /** Stores a key (its private key sealed). */
   add(key: OwnKey): void {
+    const sealed = this.#privateKeys.seal(ownKeyRow(key.kind, key.id), key.pair.privateKey);
     prepared(
       this.db,
       "INSERT INTO own_keys (kind, id, private_key, public_key, signature, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    ).run(key.kind, key.id, key.pair.privateKey, key.pair.publicKey, key.signature, key.createdAt);
+    ).run(key.kind, key.id, sealed, key.pair.publicKey, key.signature, key.createdAt);
   }
 
-  /** The key of `kind` with `id`, or undefined. */
+  /**
+   * The key of `kind` with `id`, or undefined.
+   * @throws DecryptionError when its sealed private key does not open (sealed_column.ts).
+   */
   get(kind: PrekeyKind, id: number): OwnKey | undefined {
     const row = selectOne<Row>(
       this.db,
@@ -64,17 +87,20 @@ export class OwnKeyStore {
       kind,
       id,
     );
-    return row && fromRow(row);
+    return row && this.#fromRow(row);
   }
 
-  /** The newest key of `kind`, or undefined. */
+  /**
+   * The newest key of `kind`, or undefined.
+   * @throws DecryptionError when its sealed private key does not open (sealed_column.ts).
+   */
   newest(kind: PrekeyKind): OwnKey | undefined {
     const row = selectOne<Row>(
       this.db,
       "SELECT * FROM own_keys WHERE kind = ? ORDER BY created_at DESC, id DESC LIMIT 1",
       kind,
     );
-    return row && fromRow(row);
+    return row && this.#fromRow(row);
   }
 
   /** The next unused id of `kind` (ids only grow, so a used one-time prekey id never returns). */
@@ -132,5 +158,24 @@ export class OwnKeyStore {
       kind,
     );
     return Number(row?.n ?? 0);
+  }
+
+  #fromRow(row: Row): OwnKey {
+    const kind = Number(row.kind) as PrekeyKind;
+    const id = Number(row.id);
+    return {
+      kind,
+      id,
+      pair: {
+        privateKey: this.#privateKeys.open(
+          ownKeyRow(kind, id),
+          new Uint8Array(row.private_key),
+          `the private key of ${ownKeyName(kind, id)}`,
+        ),
+        publicKey: new Uint8Array(row.public_key),
+      },
+      signature: new Uint8Array(row.signature),
+      createdAt: Number(row.created_at),
+    };
   }
 }

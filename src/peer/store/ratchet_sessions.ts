@@ -2,11 +2,18 @@
  * Double Ratchet sessions with each contact. A contact may have a few sessions (both sides
  * started one at once, or a key change); session_choice.ts picks the one that sends. The cap is
  * per (username, identity key), so sessions from a changed, untrusted key cannot evict the live
- * ones; sessions of keys that are neither the pinned nor the pending key are dropped.
+ * ones; sessions of keys that are neither the pinned nor the pending key are dropped. States are
+ * sealed with the storage key, bound to their row (sealed_column.ts); a save compares the row's
+ * version, never the sealed bytes (each seal is fresh).
  */
 import type { DatabaseSync } from "node:sqlite";
-import { prepared, selectAll } from "../../store/database.ts";
+import { toHex } from "../../crypto/bytes.ts";
+import { concat } from "../../crypto/primitives.ts";
+import { prepared, selectAll, selectOne } from "../../store/database.ts";
 import { writeIfCurrent } from "./compare_and_set.ts";
+import { SealedColumn } from "./sealed_column.ts";
+
+const encoder = new TextEncoder();
 
 /** Most sessions kept per (contact, identity key); the least recently used are dropped. */
 export const MAX_SESSIONS_PER_KEY = 4;
@@ -17,7 +24,7 @@ export interface StoredSession {
   readonly sessionId: Uint8Array;
   /** The contact's identity key this session was agreed with. */
   readonly identityKey: Uint8Array;
-  /** serializeRatchetState bytes. */
+  /** serializeRatchetState bytes (sealed in the table). */
   readonly state: Uint8Array;
   /** An encoded PrekeyHeader to repeat until the contact replies (sessions we started). */
   readonly prekeyHeader?: Uint8Array;
@@ -42,33 +49,54 @@ interface Row {
   version: number;
 }
 
-function fromRow(row: Row): StoredSession {
-  const session = {
-    username: row.username,
-    sessionId: new Uint8Array(row.session_id),
-    identityKey: new Uint8Array(row.identity_key),
-    state: new Uint8Array(row.state),
-    updatedAt: Number(row.updated_at),
-    receivedAt: Number(row.received_at),
-    version: Number(row.version),
-  };
-  return row.prekey_header
-    ? { ...session, prekeyHeader: new Uint8Array(row.prekey_header) }
-    : session;
+/** The sealed state column of sessions (rows keyed by sessionRow). */
+export function sessionStates(storageKey: Uint8Array): SealedColumn {
+  return new SealedColumn(storageKey, "sessions", "state");
+}
+
+/**
+ * The row key of session `sessionId` with `username`: username ‖ 0x00 ‖ sessionId (a username
+ * holds no NUL, so no two rows share one).
+ */
+export function sessionRow(username: string, sessionId: Uint8Array): Uint8Array {
+  return concat(encoder.encode(username), Uint8Array.of(0), sessionId);
+}
+
+/** What the state of session `sessionId` with `username` is called in messages. */
+export function sessionName(username: string, sessionId: Uint8Array): string {
+  return `the ratchet state of session ${toHex(sessionId.subarray(0, 4))}… with ${username}`;
 }
 
 /** The sessions table. */
 export class RatchetSessionStore {
-  constructor(private readonly db: DatabaseSync) {}
+  readonly #states: SealedColumn;
 
-  /** The sessions with `username` agreed with `identityKey`, most recently used first. */
+  /** The sessions table of `db`, its states sealed with `storageKey`. */
+  constructor(private readonly db: DatabaseSync, storageKey: Uint8Array) {
+    this.#states = sessionStates(storageKey);
+  }
+
+  /**
+   * The sessions with `username` agreed with `identityKey`, most recently used first.
+   * @throws DecryptionError when a sealed state does not open (sealed_column.ts).
+   */
   list(username: string, identityKey: Uint8Array): StoredSession[] {
     return selectAll<Row>(
       this.db,
       "SELECT * FROM sessions WHERE username = ? AND identity_key = ? ORDER BY updated_at DESC, rowid DESC",
       username,
       identityKey,
-    ).map(fromRow);
+    ).map((row) => this.#fromRow(row));
+  }
+
+  /** Whether any session with `username` agreed with `identityKey` is stored (none is opened). */
+  has(username: string, identityKey: Uint8Array): boolean {
+    return selectOne<{ one: number }>(
+      this.db,
+      "SELECT 1 AS one FROM sessions WHERE username = ? AND identity_key = ? LIMIT 1",
+      username,
+      identityKey,
+    ) !== undefined;
   }
 
   /**
@@ -83,6 +111,10 @@ export class RatchetSessionStore {
    */
   save(session: StoredSession): void {
     const what = `the session with ${session.username}`;
+    const state = this.#states.seal(
+      sessionRow(session.username, session.sessionId),
+      session.state,
+    );
     if (session.version === undefined) {
       writeIfCurrent(
         this.db,
@@ -92,7 +124,7 @@ export class RatchetSessionStore {
         session.username,
         session.sessionId,
         session.identityKey,
-        session.state,
+        state,
         session.prekeyHeader ?? null,
         session.updatedAt,
         session.receivedAt ?? 0,
@@ -112,7 +144,7 @@ export class RatchetSessionStore {
         what,
         `UPDATE sessions SET state = ?, prekey_header = ?, updated_at = ?, received_at = ?,
            version = version + 1 WHERE username = ? AND session_id = ? AND version = ?`,
-        session.state,
+        state,
         session.prekeyHeader ?? null,
         session.updatedAt,
         session.receivedAt ?? 0,
@@ -139,5 +171,25 @@ export class RatchetSessionStore {
   /** Drops every session with `username` (after a key change). */
   deleteAll(username: string): void {
     prepared(this.db, "DELETE FROM sessions WHERE username = ?").run(username);
+  }
+
+  #fromRow(row: Row): StoredSession {
+    const sessionId = new Uint8Array(row.session_id);
+    const session = {
+      username: row.username,
+      sessionId,
+      identityKey: new Uint8Array(row.identity_key),
+      state: this.#states.open(
+        sessionRow(row.username, sessionId),
+        new Uint8Array(row.state),
+        sessionName(row.username, sessionId),
+      ),
+      updatedAt: Number(row.updated_at),
+      receivedAt: Number(row.received_at),
+      version: Number(row.version),
+    };
+    return row.prekey_header
+      ? { ...session, prekeyHeader: new Uint8Array(row.prekey_header) }
+      : session;
   }
 }

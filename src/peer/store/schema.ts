@@ -317,6 +317,18 @@ export const PEER_MIGRATIONS: readonly Migration[] = [
         first_seen INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
       ) STRICT;
+      `,
+  },
+  {
+    version: 14,
+    sql: `
+      -- Secret keys are sealed at rest with the profile's storage key from here on, like message
+      -- bodies: own_keys.private_key, own_kem_keys.seed and sessions.state (store/sealed_keys.ts).
+      -- SQL cannot encrypt, so this only marks the rows written before as plaintext; the profile
+      -- opener seals them once, in one transaction, and sets this to 'sealed'. (An older tincan
+      -- refuses this schema version rather than read sealed keys as plaintext ones.)
+      INSERT INTO settings (name, value) VALUES ('keys-at-rest', 'plaintext')
+        ON CONFLICT (name) DO UPDATE SET value = 'plaintext';
     `,
   },
 ];

@@ -31,6 +31,9 @@ import type { SignedKey } from "../../../src/proto/services.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 import type { DatabaseSync } from "node:sqlite";
 
+/** The storage key the stores here seal keys and states with. */
+const STORAGE_KEY = new Uint8Array(32).fill(2);
+
 const NOW = 1_700_000_000_000;
 
 /** One side's stores on its own in-memory database. */
@@ -38,13 +41,13 @@ function profileStores() {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
   return {
     db,
-    storageKey: new Uint8Array(32).fill(2),
+    storageKey: STORAGE_KEY,
     outbox: new OutboxStore(db),
     history: new HistoryStore(db),
     contacts: new ContactStore(db),
-    ratchetSessions: new RatchetSessionStore(db),
-    ownKeys: new OwnKeyStore(db),
-    kemKeys: new OwnKemKeyStore(db),
+    ratchetSessions: new RatchetSessionStore(db, STORAGE_KEY),
+    ownKeys: new OwnKeyStore(db, STORAGE_KEY),
+    kemKeys: new OwnKemKeyStore(db, STORAGE_KEY),
     protocols: new ContactProtocolStore(db),
   };
 }

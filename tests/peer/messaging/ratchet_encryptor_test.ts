@@ -22,6 +22,9 @@ import { peerIdOfKey } from "../../../src/peer/trust.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 import { makeParty, type Party, text } from "../../crypto/parties.ts";
 
+/** The storage key the stores here seal keys and states with. */
+const STORAGE_KEY = new Uint8Array(32).fill(7);
+
 const NOW = 1_700_000_000_000;
 
 /** A signer whose signatures wait until `parties` signers are signing at once. */
@@ -43,13 +46,13 @@ function barrierSigners(signer: Signer, parties: number): Signer[] {
 /** One "process" of alice's profile: its own connection, stores and SessionManager. */
 function process(path: string, alice: Party, bob: Party, signer: Signer) {
   const db = openDatabase(path, PEER_MIGRATIONS);
-  const ratchetSessions = new RatchetSessionStore(db);
+  const ratchetSessions = new RatchetSessionStore(db, STORAGE_KEY);
   const outbox = new OutboxStore(db);
   const sessions = new SessionManager(
     { identityKey: alice.identityKey, identityDh: alice.identityDh },
-    new OwnKeyStore(db),
+    new OwnKeyStore(db, STORAGE_KEY),
     ratchetSessions,
-    new OwnKemKeyStore(db),
+    new OwnKemKeyStore(db, STORAGE_KEY),
   );
   const encryptor = new RatchetEncryptor({
     db,

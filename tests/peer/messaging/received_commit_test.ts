@@ -12,12 +12,15 @@ import { RatchetSessionStore } from "../../../src/peer/store/ratchet_sessions.ts
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 
+/** The storage key the stores here seal keys and states with. */
+const STORAGE_KEY = new Uint8Array(32).fill(7);
+
 const NOW = 1_700_000_000_000;
 const aliceKey = new Uint8Array(32).fill(1);
 
 async function stores() {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
-  const ownKeys = new OwnKeyStore(db);
+  const ownKeys = new OwnKeyStore(db, STORAGE_KEY);
   ownKeys.add({
     kind: PrekeyKind.OneTime,
     id: 42,
@@ -25,7 +28,7 @@ async function stores() {
     signature: new Uint8Array(64),
     createdAt: NOW,
   });
-  const kemKeys = new OwnKemKeyStore(db);
+  const kemKeys = new OwnKemKeyStore(db, STORAGE_KEY);
   kemKeys.add({
     kind: PrekeyKind.KemOneTime,
     id: 43,
@@ -39,7 +42,7 @@ async function stores() {
     ownKeys,
     kemKeys,
     protocols: new ContactProtocolStore(db),
-    ratchetSessions: new RatchetSessionStore(db),
+    ratchetSessions: new RatchetSessionStore(db, STORAGE_KEY),
     history: new HistoryStore(db),
   };
 }

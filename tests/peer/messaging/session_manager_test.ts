@@ -27,6 +27,9 @@ import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 import { makeParty, makePqParty, type Party, text, untext } from "../../crypto/parties.ts";
 
+/** The storage key the stores here seal keys and states with. */
+const STORAGE_KEY = new Uint8Array(32).fill(7);
+
 const NOW = 1_700_000_000_000;
 
 /** One side: its keys, its stores (as in its profile) and its SessionManager. */
@@ -45,9 +48,9 @@ async function side(username: string, { pq = false } = {}): Promise<Side> {
   const pqParty = pq ? await makePqParty() : undefined;
   const party = pqParty ?? await makeParty();
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
-  const ownKeys = new OwnKeyStore(db);
-  const kemKeys = new OwnKemKeyStore(db);
-  const sessions = new RatchetSessionStore(db);
+  const ownKeys = new OwnKeyStore(db, STORAGE_KEY);
+  const kemKeys = new OwnKemKeyStore(db, STORAGE_KEY);
+  const sessions = new RatchetSessionStore(db, STORAGE_KEY);
   if (pqParty) {
     const published = pqParty.pqBundle({ oneTimeEc: true, oneTimeKem: true });
     for (

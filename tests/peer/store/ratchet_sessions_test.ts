@@ -16,6 +16,9 @@ import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 import { withTwoConnections } from "./two_processes.ts";
 
+/** The storage key the stores here seal keys and states with. */
+const STORAGE_KEY = new Uint8Array(32).fill(7);
+
 const NOW = 1_700_000_000_000;
 const BOB = new Uint8Array(32).fill(1);
 const MALLORY = new Uint8Array(32).fill(2);
@@ -34,10 +37,13 @@ function session(identityKey: Uint8Array, n: number): StoredSession {
 Deno.test("RatchetSessionStore: sessions from a changed key do not evict the pinned key's", () => {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
   const contacts = new ContactStore(db);
-  const sessions = new RatchetSessionStore(db);
+  const sessions = new RatchetSessionStore(db, STORAGE_KEY);
   contacts.pin("bob", BOB, NOW);
+  assert.equal(sessions.has("bob", BOB), false);
   sessions.save(session(BOB, 1));
   sessions.save(session(BOB, 2));
+  assert.equal(sessions.has("bob", BOB), true);
+  assert.equal(sessions.has("bob", MALLORY), false);
   // The attack: the rendezvous certifies Mallory's key for bob; every first message from it
   // starts a new session, more than the cap.
   contacts.setPending("bob", MALLORY, NOW);
@@ -50,7 +56,7 @@ Deno.test("RatchetSessionStore: sessions from a changed key do not evict the pin
 Deno.test("RatchetSessionStore: each key keeps its most recent sessions; others' keys are dropped", () => {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
   const contacts = new ContactStore(db);
-  const sessions = new RatchetSessionStore(db);
+  const sessions = new RatchetSessionStore(db, STORAGE_KEY);
   contacts.pin("bob", BOB, NOW);
   for (let n = 1; n <= MAX_SESSIONS_PER_KEY + 2; n++) sessions.save(session(BOB, n));
   assert.deepEqual(
@@ -67,8 +73,8 @@ Deno.test("RatchetSessionStore: each key keeps its most recent sessions; others'
 
 Deno.test("sessions: a save derived from a version the row no longer has is refused", async () => {
   await withTwoConnections((one, two) => {
-    const a = new RatchetSessionStore(one);
-    const b = new RatchetSessionStore(two);
+    const a = new RatchetSessionStore(one, STORAGE_KEY);
+    const b = new RatchetSessionStore(two, STORAGE_KEY);
     const fresh = {
       username: "bob",
       sessionId: Uint8Array.of(1),
@@ -94,7 +100,7 @@ Deno.test("sessions: a save derived from a version the row no longer has is refu
 
 Deno.test("RatchetSessionStore: a new session the peer started marks the others not in use", () => {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
-  const sessions = new RatchetSessionStore(db);
+  const sessions = new RatchetSessionStore(db, STORAGE_KEY);
   sessions.save({ ...session(BOB, 1), receivedAt: NOW + 1 });
   sessions.save(session(BOB, 2)); // ours, never decrypted: changes nothing
   assert.equal(sessions.list("bob", BOB).find((s) => s.sessionId[0] === 1)!.receivedAt, NOW + 1);
