@@ -47,12 +47,18 @@ export async function spawnServerProcess(
 ): Promise<ServerProcess> {
   const profileDir = Deno.env.get(CPU_PROFILE_ENV);
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--expose-gc", ...profile, fileURLToPath(script), ...args],
+  const child = denoCommand([
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc",
+    ...profile,
+    fileURLToPath(script),
+    ...args,
+  ], {
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
-  }).spawn();
+  });
   const lines = readLines(child.stdout);
   const stdin = child.stdin.getWriter();
   const encoder = new TextEncoder();
@@ -93,6 +99,21 @@ export async function spawnServerProcess(
       }
     },
   };
+}
+
+/**
+ * A Deno subprocess with its soft open-file limit raised to the hard one (through `sh`, which
+ * `exec`s Deno, so the pid is Deno's): a server holding thousands of connections needs a
+ * descriptor for each.
+ */
+export function denoCommand(
+  args: readonly string[],
+  options: Omit<Deno.CommandOptions, "args">,
+): Deno.ChildProcess {
+  return new Deno.Command("sh", {
+    ...options,
+    args: ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', Deno.execPath(), ...args],
+  }).spawn();
 }
 
 function killQuietly(child: Deno.ChildProcess): void {

@@ -1,0 +1,251 @@
+/**
+ * The rendezvous at scale: `peers` simulated peers spread over client processes
+ * (scale_worker_process.ts) join one rendezvous in its own process, stage by stage, and the
+ * rendezvous's memory is sampled after each stage (after a full GC), so the cost of each part of a
+ * logged-in peer shows: its raw libp2p connection, its login, its rendezvous-protocol stream, its
+ * presence stream. The raw baseline is the same connections to a plain libp2p node. Then: the
+ * rendezvous's CPU at rest, and how long `watchers` followers of one user take to hear it go online.
+ */
+import { join } from "node:path";
+import { login } from "../src/peer/clients/account.ts";
+import { LOGINS_IN_FLIGHT } from "./clients.ts";
+import {
+  type BenchPeer,
+  CHEAP_STRETCHING,
+  registerAndLogin,
+  startClient,
+  stopClients,
+} from "./clients.ts";
+import { type Latency, latency } from "./messages.ts";
+import {
+  type JoinStep,
+  joinSteps,
+  type StageCost,
+  stageCosts,
+  type StageMemory,
+} from "./scale_figures.ts";
+import { PRESENCE_BY_INTEREST } from "./scale_presence.ts";
+import { wallClockMs } from "./scale_protocol.ts";
+import { ScaleWorkers } from "./scale_workers.ts";
+import { type ServerProcess, spawnServerProcess } from "./server_process.ts";
+
+/** How the scale bench runs. */
+export interface ScaleOptions {
+  readonly peers: number;
+  /** Client processes the peers are spread over. */
+  readonly processes: number;
+  /** Followers of the user whose presence latency is measured (at most `peers`). */
+  readonly watchers: number;
+  /** Times the user goes online (and offline again) for the latency figures. */
+  readonly rounds: number;
+  /** Time over which the rendezvous's CPU at rest is measured. */
+  readonly restSeconds: number;
+  /** Peers per step of the join-rate figures. */
+  readonly joinStep: number;
+  readonly progress?: (message: string) => void;
+}
+
+/** What the scale bench found. */
+export interface ScaleResult {
+  readonly peers: number;
+  readonly processes: number;
+  readonly watchers: number;
+  /** Peers holding a presence stream: all of them, or only the watchers under broadcast. */
+  readonly subscribers: number;
+  /** A plain libp2p node: idle, then with every peer connected. */
+  readonly raw: readonly StageCost[];
+  /** The rendezvous: idle, connected, logged in, registered, subscribed. */
+  readonly stages: readonly StageMemory[];
+  readonly costs: readonly StageCost[];
+  readonly joinSeconds: number;
+  readonly joins: readonly JoinStep[];
+  /** Rendezvous CPU during the logins, ms. */
+  readonly joinCpuMs: number;
+  /** Rendezvous CPU with everyone joined and nothing happening, % of a core. */
+  readonly restCpuPercent: number;
+  /** From the user's login starting to each watcher hearing it online, ms. */
+  readonly online: Latency;
+  /** From the user's connection closing to each watcher hearing it offline, ms. */
+  readonly offline: Latency;
+  /** The user's own login, start to answer (the baseline of `online`), ms. */
+  readonly login: Latency;
+  /** Watchers that did not hear a change within COLLECT_TIMEOUT_MS, over all rounds. */
+  readonly missed: number;
+  /** RSS of all client processes at the end, KiB. */
+  readonly clientRssKiB: number;
+}
+
+const SETTLE_MS = 2_000;
+const COLLECT_TIMEOUT_MS = 60_000;
+const TARGET = "scale-target";
+
+/**
+ * Runs the scale bench.
+ * @throws Error when a worker or a server fails; every process it started is stopped first.
+ */
+export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
+  const progress = options.progress ?? (() => {});
+  const watchers = Math.min(options.watchers, options.peers);
+  const dataDir = await Deno.makeTempDir({ prefix: "tincan-bench-scale-" });
+  let workers: ScaleWorkers | undefined;
+  let server: ServerProcess | undefined;
+  let target: BenchPeer | undefined;
+  try {
+    progress(`starting ${options.peers} client nodes in ${options.processes} processes`);
+    workers = await ScaleWorkers.spawn({
+      peers: options.peers,
+      processes: options.processes,
+      prefix: "scale",
+      // Every worker logs in from 127.0.0.1: the rendezvous's per-address throttle is shared.
+      slots: Math.max(1, Math.floor(LOGINS_IN_FLIGHT / options.processes)),
+    });
+    progress("raw baseline: the same connections to a plain libp2p node");
+    const raw = await rawConnections(workers);
+
+    server = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url), [
+      "--data-dir",
+      join(dataDir, "rendezvous"),
+    ]);
+    const to = server.address.toString();
+    const stages: StageMemory[] = [await stage(server, "idle", 0)];
+    progress("rendezvous: connecting");
+    await workers.all({ do: "connect", to });
+    stages.push(
+      await stage(server, "libp2p connection (Noise, Yamux, identify, ping)", workers.peers),
+    );
+
+    progress("rendezvous: registering and logging in");
+    const cpuBefore = await server.cpuMs();
+    const start = wallClockMs();
+    const logins = await workers.all({ do: "login", to });
+    const joinSeconds = (wallClockMs() - start) / 1000;
+    const joinCpuMs = await server.cpuMs() - cpuBefore;
+    const joinedAt = logins.flatMap((r) => r.done === "login" ? r.joinedAt : []);
+    stages.push(await stage(server, "+ login", workers.peers));
+
+    progress("rendezvous: REGISTER over a kept rendezvous-protocol stream");
+    await workers.all({ do: "register", to });
+    stages.push(await stage(server, "+ rendezvous stream, REGISTER", workers.peers));
+
+    target = await startClient(TARGET);
+    await registerAndLogin(target, server.address, CHEAP_STRETCHING);
+    await target.node.hangUp(server.address);
+    const subscribers = PRESENCE_BY_INTEREST ? options.peers : watchers;
+    progress(`rendezvous: ${subscribers} presence subscriptions (${watchers} follow ${TARGET})`);
+    const shares = share(workers, subscribers);
+    const watching = share(workers, watchers);
+    await workers.each((w) => ({
+      do: "presence",
+      to,
+      subscribers: shares.get(w.prefix)!,
+      watchers: watching.get(w.prefix)!,
+      user: TARGET,
+    }));
+    stages.push(await stage(server, "+ presence stream", subscribers));
+
+    progress(`rendezvous at rest for ${options.restSeconds} s`);
+    const restCpuPercent = await cpuPercentOver(server, options.restSeconds * 1000);
+
+    progress(`presence latency: ${TARGET} online/offline ${options.rounds} times`);
+    const online: number[] = [];
+    const offline: number[] = [];
+    const loginMs: number[] = [];
+    let missed = 0;
+    const round = async (isOnline: boolean, change: () => Promise<void>, into: number[]) => {
+      await workers!.each((w) => ({
+        do: "arm",
+        watchers: watching.get(w.prefix)!,
+        user: TARGET,
+        online: isOnline,
+      }));
+      const t0 = wallClockMs();
+      await change();
+      const heard = await workers!.each((w) => ({
+        do: "collect",
+        watchers: watching.get(w.prefix)!,
+        timeoutMs: COLLECT_TIMEOUT_MS,
+      }));
+      const times = heard.flatMap((r) => r.done === "collect" ? r.seenAt : []);
+      missed += watchers - times.length;
+      into.push(...times.map((t) => t - t0));
+    };
+    for (let r = 0; r < options.rounds; r++) {
+      await round(true, async () => {
+        const t0 = wallClockMs();
+        await login(target!.node, server!.address, TARGET, target!.password, CHEAP_STRETCHING);
+        loginMs.push(wallClockMs() - t0);
+      }, online);
+      await round(false, () => target!.node.hangUp(server!.address), offline);
+    }
+    const clientRssKiB = await workers.rssKiB();
+    return {
+      peers: options.peers,
+      processes: options.processes,
+      watchers,
+      subscribers,
+      raw,
+      stages,
+      costs: stageCosts(stages),
+      joinSeconds,
+      joins: joinSteps(joinedAt, start, options.joinStep),
+      joinCpuMs,
+      restCpuPercent,
+      online: latency(online),
+      offline: latency(offline),
+      login: latency(loginMs),
+      missed,
+      clientRssKiB,
+    };
+  } finally {
+    if (target) await stopClients([target]);
+    await workers?.stop();
+    await server?.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** The rendezvous's memory after a settle and a full GC; `peers` divides its difference. */
+async function stage(server: ServerProcess, name: string, peers: number): Promise<StageMemory> {
+  await sleep(SETTLE_MS);
+  const heap = await server.collectGarbage();
+  const { rssKiB } = await server.memory();
+  return { stage: name, peers, rssKiB, heapUsed: heap.heapUsed, external: heap.external };
+}
+
+/** Every peer connected to a plain libp2p node (no tincan protocols): what each connection costs. */
+async function rawConnections(workers: ScaleWorkers): Promise<StageCost[]> {
+  const echo = await spawnServerProcess(new URL("./echo_process.ts", import.meta.url));
+  try {
+    const to = echo.address.toString();
+    const idle = await stage(echo, "idle", 0);
+    await workers.all({ do: "connect", to });
+    const connected = await stage(echo, "raw libp2p connection", workers.peers);
+    await workers.all({ do: "hangup", to });
+    return stageCosts([idle, connected]);
+  } finally {
+    await echo.stop();
+  }
+}
+
+/** `total` (at most all peers) divided evenly among the workers, by worker prefix. */
+function share(workers: ScaleWorkers, total: number): Map<string, number> {
+  const shares = new Map<string, number>();
+  let left = total;
+  workers.workers.forEach((w, i) => {
+    const n = Math.min(w.count, Math.ceil(left / (workers.workers.length - i)));
+    shares.set(w.prefix, n);
+    left -= n;
+  });
+  return shares;
+}
+
+async function cpuPercentOver(server: ServerProcess, ms: number): Promise<number> {
+  const before = await server.cpuMs();
+  const start = performance.now();
+  await sleep(ms);
+  return (await server.cpuMs() - before) / (performance.now() - start) * 100;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
