@@ -63,31 +63,26 @@ export async function startClient(
 export const LOGINS_IN_FLIGHT = FREE_FAILURES;
 const loginSlots = new Semaphore(LOGINS_IN_FLIGHT);
 
-/** Logs the peer in, waiting for one of the `slots` (the process's LOGINS_IN_FLIGHT). */
+/** Logs the peer in, waiting for one of the LOGINS_IN_FLIGHT slots. */
 export async function benchLogin(
   peer: BenchPeer,
   rendezvous: Multiaddr,
   options: AccountOptions,
-  slots: Semaphore = loginSlots,
 ): Promise<void> {
-  await slots.with(() => login(peer.node, rendezvous, peer.username, peer.password, options));
+  await loginSlots.with(() => login(peer.node, rendezvous, peer.username, peer.password, options));
 }
 
-/**
- * Registers the peer's account at `rendezvous` and logs it in, each in one of the `slots` (the
- * process's LOGINS_IN_FLIGHT; processes that share an address divide them).
- */
+/** Registers the peer's account at `rendezvous` and logs it in, each in a LOGINS_IN_FLIGHT slot. */
 export async function registerAndLogin(
   peer: BenchPeer,
   rendezvous: Multiaddr,
   options: AccountOptions,
-  slots: Semaphore = loginSlots,
 ): Promise<void> {
   // Registrations in progress count against the address like logins (the rendezvous throttle).
-  await slots.with(() =>
+  await loginSlots.with(() =>
     registerAccount(peer.node, rendezvous, peer.username, peer.password, options)
   );
-  await benchLogin(peer, rendezvous, options, slots);
+  await benchLogin(peer, rendezvous, options);
 }
 
 /** Starts `count` clients named `${prefix}-<i>`, registered and logged in, `batch` at a time. */

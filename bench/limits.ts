@@ -4,6 +4,6 @@ import type { NodeLimits } from "../src/net/node.ts";
 /** Node limits raised so that one host may open thousands of connections quickly. */
 export const BENCH_NODE_LIMITS: Partial<NodeLimits> = {
   inboundConnectionsPerSecondPerHost: 100_000,
-  maxConnections: 10_000,
+  maxConnections: 20_000,
   maxPendingConnections: 1_000,
 };

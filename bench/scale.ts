@@ -25,7 +25,7 @@ import {
   type StageMemory,
 } from "./scale_figures.ts";
 import { PRESENCE_BY_INTEREST } from "./scale_presence.ts";
-import { wallClockMs } from "./scale_protocol.ts";
+import { type ScaleReply, wallClockMs } from "./scale_protocol.ts";
 import { ScaleWorkers } from "./scale_workers.ts";
 import { type ServerProcess, spawnServerProcess } from "./server_process.ts";
 
@@ -42,6 +42,8 @@ export interface ScaleOptions {
   readonly restSeconds: number;
   /** Peers per step of the join-rate figures. */
   readonly joinStep: number;
+  /** Wait before each memory sample (SETTLE_MS unless given; tests shorten it). */
+  readonly settleMs?: number;
   readonly progress?: (message: string) => void;
 }
 
@@ -61,6 +63,10 @@ export interface ScaleResult {
   readonly joins: readonly JoinStep[];
   /** Rendezvous CPU during the logins, ms. */
   readonly joinCpuMs: number;
+  /** Dials, registrations or logins to the rendezvous that failed (timed out) and were retried. */
+  readonly retries: number;
+  /** Time for every subscriber to open its presence stream and hear everyone online. */
+  readonly subscribeSeconds: number;
   /** Rendezvous CPU with everyone joined and nothing happening, % of a core. */
   readonly restCpuPercent: number;
   /** From the user's login starting to each watcher hearing it online, ms. */
@@ -73,9 +79,12 @@ export interface ScaleResult {
   readonly missed: number;
   /** RSS of all client processes at the end, KiB. */
   readonly clientRssKiB: number;
+  /** The processes it ran (client processes and servers), all ended when it returns. */
+  readonly pids: readonly number[];
 }
 
-const SETTLE_MS = 2_000;
+/** Time for the servers to finish what a stage started before their memory is sampled. */
+export const SETTLE_MS = 2_000;
 const COLLECT_TIMEOUT_MS = 60_000;
 const TARGET = "scale-target";
 
@@ -86,6 +95,9 @@ const TARGET = "scale-target";
 export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
   const progress = options.progress ?? (() => {});
   const watchers = Math.min(options.watchers, options.peers);
+  const settleMs = options.settleMs ?? SETTLE_MS;
+  const stage = (server: ServerProcess, name: string, peers: number) =>
+    sample(server, name, peers, settleMs);
   const dataDir = await Deno.makeTempDir({ prefix: "tincan-bench-scale-" });
   let workers: ScaleWorkers | undefined;
   let server: ServerProcess | undefined;
@@ -100,16 +112,18 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
       slots: Math.max(1, Math.floor(LOGINS_IN_FLIGHT / options.processes)),
     });
     progress("raw baseline: the same connections to a plain libp2p node");
-    const raw = await rawConnections(workers);
+    const pids = workers.workers.map((w) => w.pid);
+    const raw = await rawConnections(workers, settleMs, pids);
 
     server = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url), [
       "--data-dir",
       join(dataDir, "rendezvous"),
     ]);
+    pids.push(server.pid);
     const to = server.address.toString();
     const stages: StageMemory[] = [await stage(server, "idle", 0)];
     progress("rendezvous: connecting");
-    await workers.all({ do: "connect", to });
+    let retries = retriesOf(await workers.all({ do: "connect", to }));
     stages.push(
       await stage(server, "libp2p connection (Noise, Yamux, identify, ping)", workers.peers),
     );
@@ -121,6 +135,7 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     const joinSeconds = (wallClockMs() - start) / 1000;
     const joinCpuMs = await server.cpuMs() - cpuBefore;
     const joinedAt = logins.flatMap((r) => r.done === "login" ? r.joinedAt : []);
+    retries += retriesOf(logins);
     stages.push(await stage(server, "+ login", workers.peers));
 
     progress("rendezvous: REGISTER over a kept rendezvous-protocol stream");
@@ -132,15 +147,21 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     await target.node.hangUp(server.address);
     const subscribers = PRESENCE_BY_INTEREST ? options.peers : watchers;
     progress(`rendezvous: ${subscribers} presence subscriptions (${watchers} follow ${TARGET})`);
+    const subscribeStart = performance.now();
     const shares = share(workers, subscribers);
     const watching = share(workers, watchers);
-    await workers.each((w) => ({
-      do: "presence",
-      to,
-      subscribers: shares.get(w.prefix)!,
-      watchers: watching.get(w.prefix)!,
-      user: TARGET,
-    }));
+    // Under broadcast each subscription is answered with everyone online: one at a time in all,
+    // or those dumps pile up and a new subscription's first event misses its read timeout.
+    await (PRESENCE_BY_INTEREST ? workers.each.bind(workers) : workers.inTurn.bind(workers))(
+      (w) => ({
+        do: "presence",
+        to,
+        subscribers: shares.get(w.prefix)!,
+        watchers: watching.get(w.prefix)!,
+        user: TARGET,
+      }),
+    );
+    const subscribeSeconds = (performance.now() - subscribeStart) / 1000;
     stages.push(await stage(server, "+ presence stream", subscribers));
 
     progress(`rendezvous at rest for ${options.restSeconds} s`);
@@ -189,12 +210,15 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
       joinSeconds,
       joins: joinSteps(joinedAt, start, options.joinStep),
       joinCpuMs,
+      retries,
+      subscribeSeconds,
       restCpuPercent,
       online: latency(online),
       offline: latency(offline),
       login: latency(loginMs),
       missed,
       clientRssKiB,
+      pids,
     };
   } finally {
     if (target) await stopClients([target]);
@@ -205,26 +229,41 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
 }
 
 /** The rendezvous's memory after a settle and a full GC; `peers` divides its difference. */
-async function stage(server: ServerProcess, name: string, peers: number): Promise<StageMemory> {
-  await sleep(SETTLE_MS);
+async function sample(
+  server: ServerProcess,
+  name: string,
+  peers: number,
+  settleMs: number,
+): Promise<StageMemory> {
+  await sleep(settleMs);
   const heap = await server.collectGarbage();
   const { rssKiB } = await server.memory();
   return { stage: name, peers, rssKiB, heapUsed: heap.heapUsed, external: heap.external };
 }
 
 /** Every peer connected to a plain libp2p node (no tincan protocols): what each connection costs. */
-async function rawConnections(workers: ScaleWorkers): Promise<StageCost[]> {
+async function rawConnections(
+  workers: ScaleWorkers,
+  settleMs: number,
+  pids: number[],
+): Promise<StageCost[]> {
   const echo = await spawnServerProcess(new URL("./echo_process.ts", import.meta.url));
+  pids.push(echo.pid);
   try {
     const to = echo.address.toString();
-    const idle = await stage(echo, "idle", 0);
+    const idle = await sample(echo, "idle", 0, settleMs);
     await workers.all({ do: "connect", to });
-    const connected = await stage(echo, "raw libp2p connection", workers.peers);
+    const connected = await sample(echo, "raw libp2p connection", workers.peers, settleMs);
     await workers.all({ do: "hangup", to });
     return stageCosts([idle, connected]);
   } finally {
     await echo.stop();
   }
+}
+
+/** The retries the workers' connect or login replies report, summed. */
+function retriesOf(replies: readonly ScaleReply[]): number {
+  return replies.reduce((sum, r) => sum + ("retries" in r ? r.retries : 0), 0);
 }
 
 /** `total` (at most all peers) divided evenly among the workers, by worker prefix. */

@@ -35,6 +35,13 @@ export function scaleSection(r: ScaleResult): Section {
       unit: "joins/s",
     })),
     {
+      label: `${r.subscribers} presence subscriptions opened (one at a time${
+        PRESENCE_BY_INTEREST ? " per process" : ""
+      })`,
+      value: r.subscribers / r.subscribeSeconds,
+      unit: "subs/s",
+    },
+    {
       label: `rendezvous CPU at rest, ${r.peers} logged in`,
       value: r.restCpuPercent,
       unit: "% of a core",
@@ -59,6 +66,7 @@ export function scaleSection(r: ScaleResult): Section {
           "presence row is per subscriber",
       `latency: from the user's login starting (a new connection) to each watcher's event, ` +
       `${r.online.samples / r.watchers} rounds pooled; ${r.missed} events missed`,
+      `${r.retries} dials, registrations or logins to the rendezvous timed out and were retried`,
       `client processes' RSS at the end: ${(r.clientRssKiB / 1024).toFixed(0)} MiB`,
     ],
   };

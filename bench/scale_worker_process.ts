@@ -6,19 +6,16 @@
  * (ScaleReply) when the command is done; it stops its nodes and exits when stdin closes.
  * Usage: scale_worker_process.ts --prefix P --count N [--slots S]
  */
-import { multiaddr } from "@multiformats/multiaddr";
+import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { parseArgs } from "node:util";
 import { configureLogging } from "../src/log.ts";
 import { sealPeerRecord } from "../src/net/peer_record.ts";
 import { DiscoveryClient } from "../src/peer/clients/discovery.ts";
 import { readLines } from "./child_loop.ts";
-import {
-  type BenchPeer,
-  CHEAP_STRETCHING,
-  registerAndLogin,
-  startClient,
-  stopClients,
-} from "./clients.ts";
+import { RemoteError } from "../src/errors.ts";
+import { login, registerAccount } from "../src/peer/clients/account.ts";
+import { Status } from "../src/proto/services.ts";
+import { type BenchPeer, CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
 import { CLIENT_LIMITS } from "./memory.ts";
 import { forEachBatched } from "./measure.ts";
@@ -34,8 +31,14 @@ interface SimulatedPeer {
   presence?: PresenceWatch;
 }
 
-/** Nodes started or dialled at once. */
-const CONNECT_CONCURRENCY = 50;
+/** Dials (and logins, REGISTERs) in flight at once per process: more time out on a loaded machine. */
+const CONNECT_CONCURRENCY = 4;
+/**
+ * Presence subscriptions opened at once: one, because under broadcast each is answered with
+ * everyone online, and a new subscription's first event (due within its read timeout) waits
+ * behind every dump this process is still decoding.
+ */
+const SUBSCRIBE_CONCURRENCY = 1;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -88,10 +91,11 @@ async function run(
   switch (command.do) {
     case "connect": {
       const to = multiaddr(command.to);
+      let retries = 0;
       await forEachBatched(peers, CONNECT_CONCURRENCY, async ({ peer }) => {
-        await peer.node.dial(to, { signal: AbortSignal.timeout(60_000) });
+        retries += await withRetries(() => peer.node.dial(to).then(() => {}));
       });
-      return { done: "connect" };
+      return { done: "connect", retries };
     }
     case "hangup": {
       const to = multiaddr(command.to);
@@ -101,11 +105,12 @@ async function run(
     case "login": {
       const to = multiaddr(command.to);
       const joinedAt: number[] = [];
+      let retries = 0;
       await forEachBatched(peers, CONNECT_CONCURRENCY, async ({ peer }) => {
-        await registerAndLogin(peer, to, CHEAP_STRETCHING, slots);
+        retries += await join(peer, to, slots);
         joinedAt.push(wallClockMs());
       });
-      return { done: "login", joinedAt };
+      return { done: "login", joinedAt, retries };
     }
     case "register": {
       const to = multiaddr(command.to);
@@ -119,7 +124,8 @@ async function run(
     case "presence": {
       const to = multiaddr(command.to);
       const subscribers = peers.slice(0, command.subscribers);
-      await forEachBatched(subscribers, CONNECT_CONCURRENCY, async (p, i) => {
+      await forEachBatched(subscribers, SUBSCRIBE_CONCURRENCY, async (p, i) => {
+        const t0 = performance.now();
         p.presence = await watchPresence(
           p.peer.node,
           to,
@@ -146,6 +152,50 @@ async function run(
     case "memory":
       return { done: "memory", usage: Deno.memoryUsage() };
   }
+}
+
+/** Attempts at one step of one peer (a dial, a registration + login) before the bench gives up. */
+const ATTEMPTS = 3;
+
+/**
+ * Runs `work` until it succeeds, at most ATTEMPTS times: on the loaded machine a dial or a login
+ * now and then times out. Waits as long as a throttled answer asks. Returns the failed attempts.
+ * @throws the last attempt's error.
+ */
+async function withRetries(work: () => Promise<void>): Promise<number> {
+  for (let failed = 0;; failed++) {
+    try {
+      await work();
+      return failed;
+    } catch (err: unknown) {
+      if (failed + 1 >= ATTEMPTS) throw err;
+      if (err instanceof RemoteError && err.retryAfterMs !== undefined) {
+        await new Promise((resolve) => setTimeout(resolve, err.retryAfterMs));
+      }
+    }
+  }
+}
+
+/**
+ * Registers `peer` and logs it in, each in one of `slots`, with retries; returns the failed
+ * attempts.
+ */
+async function join(peer: BenchPeer, to: Multiaddr, slots: Semaphore): Promise<number> {
+  let registered = false;
+  return await withRetries(async () => {
+    if (!registered) {
+      try {
+        await slots.with(() =>
+          registerAccount(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING)
+        );
+      } catch (err: unknown) {
+        // A registration that went through although its answer was lost is done.
+        if (!(err instanceof RemoteError && err.status === Status.E_USERNAME_TAKEN)) throw err;
+      }
+      registered = true;
+    }
+    await slots.with(() => login(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING));
+  });
 }
 
 if (import.meta.main) {

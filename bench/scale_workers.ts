@@ -68,6 +68,13 @@ export class ScaleWorkers {
     return await Promise.all(this.workers.map((w) => w.send(command(w))));
   }
 
+  /** Sends `command(worker)` to one worker after another, each after the last one's reply. */
+  async inTurn(command: (worker: ScaleWorker) => ScaleCommand): Promise<ScaleReply[]> {
+    const replies: ScaleReply[] = [];
+    for (const w of this.workers) replies.push(await w.send(command(w)));
+    return replies;
+  }
+
   /** Sends `command` to every worker at once. */
   async all(command: ScaleCommand): Promise<ScaleReply[]> {
     return await this.each(() => command);
