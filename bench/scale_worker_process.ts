@@ -125,7 +125,6 @@ async function run(
       const to = multiaddr(command.to);
       const subscribers = peers.slice(0, command.subscribers);
       await forEachBatched(subscribers, SUBSCRIBE_CONCURRENCY, async (p, i) => {
-        const t0 = performance.now();
         p.presence = await watchPresence(
           p.peer.node,
           to,

@@ -54,7 +54,7 @@ Deno.test("a peer identifies the nodes it connects to, and keeps them after they
       "b has identified a",
     );
     await a.hangUp(b.peerId);
-    await until(async () => b.getConnections(a.peerId).length === 0, "the connection closed");
+    await until(() => Promise.resolve(b.getConnections(a.peerId).length === 0), "it is gone");
     assert.ok(await b.peerStore.has(a.peerId));
   } finally {
     await a.stop();
