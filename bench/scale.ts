@@ -63,7 +63,7 @@ export interface ScaleResult {
   readonly joins: readonly JoinStep[];
   /** Rendezvous CPU during the logins, ms. */
   readonly joinCpuMs: number;
-  /** Dials, registrations or logins to the rendezvous that failed (timed out) and were retried. */
+  /** Steps (dials, logins, REGISTERs, subscriptions) that failed and were retried, re-logins too. */
   readonly retries: number;
   /** Time for every subscriber to open its presence stream and hear everyone online. */
   readonly subscribeSeconds: number;
@@ -139,7 +139,7 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     stages.push(await stage(server, "+ login", workers.peers));
 
     progress("rendezvous: REGISTER over a kept rendezvous-protocol stream");
-    await workers.all({ do: "register", to });
+    retries += retriesOf(await workers.all({ do: "register", to }));
     stages.push(await stage(server, "+ rendezvous stream, REGISTER", workers.peers));
 
     target = await startClient(TARGET);
@@ -152,16 +152,18 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     const watching = share(workers, watchers);
     // Under broadcast each subscription is answered with everyone online: one at a time in all,
     // or those dumps pile up and a new subscription's first event misses its read timeout.
-    await (PRESENCE_BY_INTEREST ? workers.each.bind(workers) : workers.inTurn.bind(workers))(
-      (w) => ({
-        do: "presence",
-        to,
-        subscribers: shares.get(w.prefix)!,
-        watchers: watching.get(w.prefix)!,
-        user: TARGET,
-      }),
-    );
+    const subscribed =
+      await (PRESENCE_BY_INTEREST ? workers.each.bind(workers) : workers.inTurn.bind(workers))(
+        (w) => ({
+          do: "presence",
+          to,
+          subscribers: shares.get(w.prefix)!,
+          watchers: watching.get(w.prefix)!,
+          user: TARGET,
+        }),
+      );
     const subscribeSeconds = (performance.now() - subscribeStart) / 1000;
+    retries += retriesOf(subscribed);
     stages.push(await stage(server, "+ presence stream", subscribers));
 
     progress(`rendezvous at rest for ${options.restSeconds} s`);

@@ -39,9 +39,9 @@ export type ScaleCommand =
 /** A scale worker's answer. */
 export type ScaleReply =
   | { readonly done: "start"; readonly count: number }
-  | { readonly done: "hangup" | "register" | "presence" | "arm" }
-  /** Dials that failed (timed out) and were tried again. */
-  | { readonly done: "connect"; readonly retries: number }
+  | { readonly done: "hangup" | "arm" }
+  /** Steps that failed (timed out, or found the peer's connection dropped) and were tried again. */
+  | { readonly done: "connect" | "register" | "presence"; readonly retries: number }
   /** The wall-clock time (wallClockMs) each login completed; attempts that failed and were retried. */
   | { readonly done: "login"; readonly joinedAt: readonly number[]; readonly retries: number }
   /** The wall-clock times the watchers that heard the change heard it (the rest timed out). */

@@ -66,7 +66,8 @@ export function scaleSection(r: ScaleResult): Section {
           "presence row is per subscriber",
       `latency: from the user's login starting (a new connection) to each watcher's event, ` +
       `${r.online.samples / r.watchers} rounds pooled; ${r.missed} events missed`,
-      `${r.retries} dials, registrations or logins to the rendezvous timed out and were retried`,
+      `${r.retries} steps (dials, logins, REGISTERs, subscriptions) timed out or found their ` +
+      "connection dropped (a keep-alive ping missed on the loaded machine) and were retried",
       `client processes' RSS at the end: ${(r.clientRssKiB / 1024).toFixed(0)} MiB`,
     ],
   };

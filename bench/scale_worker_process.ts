@@ -114,24 +114,28 @@ async function run(
     }
     case "register": {
       const to = multiaddr(command.to);
+      let retries = 0;
       await forEachBatched(peers, CONNECT_CONCURRENCY, async (p) => {
-        p.discovery = await DiscoveryClient.open(p.peer.node, to);
-        const record = await sealPeerRecord(p.peer.key, [benchAddress(p.index)], 1n);
-        await p.discovery.register(BENCH_NAMESPACE, record);
+        retries += await loggedIn(p.peer, to, slots, async () => {
+          await p.discovery?.close().catch(() => {});
+          p.discovery = await DiscoveryClient.open(p.peer.node, to);
+          const record = await sealPeerRecord(p.peer.key, [benchAddress(p.index)], 1n);
+          await p.discovery.register(BENCH_NAMESPACE, record);
+        });
       });
-      return { done: "register" };
+      return { done: "register", retries };
     }
     case "presence": {
       const to = multiaddr(command.to);
       const subscribers = peers.slice(0, command.subscribers);
+      let retries = 0;
       await forEachBatched(subscribers, SUBSCRIBE_CONCURRENCY, async (p, i) => {
-        p.presence = await watchPresence(
-          p.peer.node,
-          to,
-          i < command.watchers ? [command.user] : [],
-        );
+        const follow = i < command.watchers ? [command.user] : [];
+        retries += await loggedIn(p.peer, to, slots, async () => {
+          p.presence = await watchPresence(p.peer.node, to, follow);
+        });
       });
-      return { done: "presence" };
+      return { done: "presence", retries };
     }
     case "arm": {
       for (const p of peers.slice(0, command.watchers)) {
@@ -195,6 +199,30 @@ async function join(peer: BenchPeer, to: Multiaddr, slots: Semaphore): Promise<n
     }
     await slots.with(() => login(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING));
   });
+}
+
+/**
+ * Runs `step` with retries; when the rendezvous says the peer is not logged in (its connection was
+ * dropped: on a loaded machine a keep-alive ping can time out), logs it in again first.
+ */
+async function loggedIn(
+  peer: BenchPeer,
+  to: Multiaddr,
+  slots: Semaphore,
+  step: () => Promise<void>,
+): Promise<number> {
+  let relogins = 0;
+  const failed = await withRetries(async () => {
+    try {
+      await step();
+    } catch (err: unknown) {
+      if (err instanceof RemoteError && err.status === Status.E_NOT_AUTHORIZED) {
+        relogins += 1 + await join(peer, to, slots);
+      }
+      throw err;
+    }
+  });
+  return failed + relogins;
 }
 
 if (import.meta.main) {
