@@ -8,14 +8,15 @@
  */
 import { join } from "node:path";
 import { login } from "../src/peer/clients/account.ts";
-import { LOGINS_IN_FLIGHT } from "./clients.ts";
 import {
   type BenchPeer,
   CHEAP_STRETCHING,
+  LOGINS_IN_FLIGHT,
   registerAndLogin,
   startClient,
   stopClients,
 } from "./clients.ts";
+import { cpuPercentOver } from "./measure.ts";
 import { type Latency, latency } from "./messages.ts";
 import {
   type JoinStep,
@@ -278,13 +279,6 @@ function share(workers: ScaleWorkers, total: number): Map<string, number> {
     left -= n;
   });
   return shares;
-}
-
-async function cpuPercentOver(server: ServerProcess, ms: number): Promise<number> {
-  const before = await server.cpuMs();
-  const start = performance.now();
-  await sleep(ms);
-  return (await server.cpuMs() - before) / (performance.now() - start) * 100;
 }
 
 function sleep(ms: number): Promise<void> {

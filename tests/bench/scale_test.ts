@@ -6,22 +6,22 @@ Deno.test({
   sanitizeResources: false,
   fn: async () => {
     const result = await benchScale({
-      peers: 20,
+      peers: 8,
       processes: 2,
-      watchers: 10,
+      watchers: 4,
       rounds: 1,
       restSeconds: 0.2,
-      joinStep: 10,
+      joinStep: 4,
       settleMs: 50,
     });
-    assert.equal(result.peers, 20);
-    assert.deepEqual(result.joins.map((s) => s.upTo), [10, 20]);
-    assert.deepEqual(result.stages.map((s) => s.peers), [0, 20, 20, 20, result.subscribers]);
+    assert.equal(result.peers, 8);
+    assert.deepEqual(result.joins.map((s) => s.upTo), [4, 8]);
+    assert.deepEqual(result.stages.map((s) => s.peers), [0, 8, 8, 8, result.subscribers]);
     assert.equal(result.costs.length, 4);
     assert.equal(result.raw.length, 1);
     assert.equal(result.missed, 0);
-    assert.equal(result.online.samples, 10);
-    assert.equal(result.offline.samples, 10);
+    assert.equal(result.online.samples, 4);
+    assert.equal(result.offline.samples, 4);
     assert.equal(result.pids.length, 4);
     for (const pid of result.pids) {
       const status = await Deno.stat(`/proc/${pid}`).then(() => "running", () => "gone");
