@@ -158,11 +158,14 @@ async function run(
 }
 
 /** Attempts at one step of one peer (a dial, a registration + login) before the bench gives up. */
-const ATTEMPTS = 3;
+const ATTEMPTS = 6;
+/** Pause after a failed attempt, times the attempts failed so far. */
+const RETRY_PAUSE_MS = 1_000;
 
 /**
  * Runs `work` until it succeeds, at most ATTEMPTS times: on the loaded machine a dial or a login
- * now and then times out. Waits as long as a throttled answer asks. Returns the failed attempts.
+ * now and then times out. Waits in between as long as a throttled answer asks, else a little
+ * longer each time. Returns the failed attempts.
  * @throws the last attempt's error.
  */
 async function withRetries(work: () => Promise<void>): Promise<number> {
@@ -172,9 +175,10 @@ async function withRetries(work: () => Promise<void>): Promise<number> {
       return failed;
     } catch (err: unknown) {
       if (failed + 1 >= ATTEMPTS) throw err;
-      if (err instanceof RemoteError && err.retryAfterMs !== undefined) {
-        await new Promise((resolve) => setTimeout(resolve, err.retryAfterMs));
-      }
+      const pause = err instanceof RemoteError && err.retryAfterMs !== undefined
+        ? err.retryAfterMs
+        : RETRY_PAUSE_MS * (failed + 1);
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 }
