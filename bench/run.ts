@@ -39,7 +39,7 @@ export const PLAN = {
   loginCapacity: { clients: LOGINS_IN_FLIGHT },
   discover: { registered: 100, limit: 10, clients: [1, 4] },
   memory: { batch: 50, timeoutMs: 5 * 60_000 },
-  scale: { watchers: 1000, rounds: 5, restSeconds: 30, joinStep: 1000 },
+  scale: { watchers: 1000, rounds: 5, restSeconds: 30, joinStep: 1000, pingIntervalMs: 60_000 },
   messages: { warmup: 30, roundTrips: 300, pipelinedTimeoutMs: 120_000 },
   messageCosts: { messages: 500 },
   rooms: {
