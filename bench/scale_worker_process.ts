@@ -3,7 +3,8 @@
  * One client process of the scale bench (scale.ts): it holds `--count` simulated peers (a libp2p
  * node each, cheap key stretching) and takes them through the bench's stages on command. Its
  * protocol: one JSON command a line on stdin (ScaleCommand), one JSON reply a line on stdout
- * (ScaleReply) when the command is done; it stops its nodes and exits when stdin closes.
+ * (ScaleReply) when the command is done; it stops its nodes and exits when stdin closes, even in
+ * the middle of a command.
  * Usage: scale_worker_process.ts --prefix P --count N [--slots S]
  */
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
@@ -68,13 +69,18 @@ async function main(): Promise<void> {
   const reply = (r: ScaleReply) => console.log(JSON.stringify(r));
   reply({ done: "start", count: peers.length });
   try {
+    // Commands run one after another; stdin closing (the bench ended, or died) stops the worker
+    // at once, even in the middle of a command.
+    let queue = Promise.resolve();
     for await (const line of readLines(Deno.stdin.readable)) {
       const command = JSON.parse(line) as ScaleCommand;
-      try {
-        reply(await run(command, peers, slots));
-      } catch (err: unknown) {
-        reply({ done: "error", message: err instanceof Error ? err.message : String(err) });
-      }
+      queue = queue.then(async () => {
+        try {
+          reply(await run(command, peers, slots));
+        } catch (err: unknown) {
+          reply({ done: "error", message: err instanceof Error ? err.message : String(err) });
+        }
+      });
     }
   } finally {
     await Promise.all(peers.map((p) => p.presence?.close().catch(() => {})));
