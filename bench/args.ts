@@ -8,6 +8,7 @@ export const SECTIONS = [
   "logins",
   "discover",
   "memory",
+  "scale",
   "messages",
   "rooms",
   "mailbox",
@@ -28,8 +29,10 @@ export interface BenchOptions {
   readonly only: ReadonlySet<SectionName> | undefined;
   /** Messages alice sends back to back in the pipelined message measurement. */
   readonly messages: number;
-  /** Logged-in peers connected for the memory measurement. */
+  /** Logged-in peers connected for the memory and scale measurements. */
   readonly peers: number;
+  /** Client processes the scale measurement spreads its peers over. */
+  readonly processes: number;
   /** Length of each timed throughput measurement, in seconds. */
   readonly seconds: number;
   readonly help: boolean;
@@ -37,10 +40,11 @@ export interface BenchOptions {
 
 /** Help text of `deno task bench`. */
 export const BENCH_USAGE =
-  `Usage: deno task bench [--only SECTIONS] [--peers N] [--seconds S] [--messages M]
+  `Usage: deno task bench [--only SECTIONS] [--peers N] [--processes K] [--seconds S] [--messages M]
 
   --only SECTIONS  comma-separated sections to run (default all): ${SECTIONS.join(", ")}
-  --peers N        logged-in peers for the rendezvous memory measurement (default 1000)
+  --peers N        logged-in peers for the rendezvous memory and scale measurements (default 1000)
+  --processes K    client processes the scale measurement spreads its peers over (default 4)
   --seconds S      length of each timed throughput measurement (default 3)
   --messages M     messages sent back to back in the pipelined chat measurement (default 2000)
   -h, --help       this text`;
@@ -57,6 +61,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
       options: {
         only: { type: "string" },
         peers: { type: "string", default: "1000" },
+        processes: { type: "string", default: "4" },
         messages: { type: "string", default: "2000" },
         seconds: { type: "string", default: "3" },
         help: { type: "boolean", short: "h", default: false },
@@ -71,6 +76,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     only: parsed.values.only === undefined ? undefined : sectionNames(parsed.values.only),
     messages: positiveInteger("--messages", parsed.values.messages),
     peers: positiveInteger("--peers", parsed.values.peers),
+    processes: positiveInteger("--processes", parsed.values.processes),
     seconds: positiveNumber("--seconds", parsed.values.seconds),
     help: parsed.values.help,
   };

@@ -2,9 +2,12 @@
 /**
  * The stdio protocol of a bench server process: it prints each listen multiaddr on a line of its
  * own, answers a "gc" line on stdin with a line "gc <JSON of Deno.memoryUsage()>" on stdout (after
- * a full garbage collection when V8 runs with --expose-gc), and stops when stdin closes or on
- * SIGTERM.
+ * a full garbage collection when V8 runs with --expose-gc), answers "snapshot <path>" by writing
+ * a V8 heap snapshot there (summarize it with bench/heap_summary.ts) and replying "snapshot
+ * <path>", and stops when stdin closes or on SIGTERM.
  */
+
+import v8 from "node:v8";
 
 /** Serves the stdio protocol until stdin closes or SIGTERM; then runs `stop` and exits. */
 export async function serveStdio(
@@ -25,10 +28,22 @@ export async function serveStdio(
   for await (const line of readLines(Deno.stdin.readable)) {
     if (line === "gc") {
       collectGarbage();
-      console.log(`gc ${JSON.stringify(Deno.memoryUsage())}`);
+      console.log(`gc ${JSON.stringify({ ...Deno.memoryUsage(), spaces: heapSpaces() })}`);
+    } else if (line.startsWith("snapshot ")) {
+      collectGarbage();
+      console.log(`snapshot ${v8.writeHeapSnapshot(line.slice("snapshot ".length))}`);
     }
   }
   return await shutdown();
+}
+
+/** V8's heap spaces (old, new, large objects …): bytes reserved and used, by space name. */
+function heapSpaces(): Record<string, { size: number; used: number }> {
+  return Object.fromEntries(
+    v8.getHeapSpaceStatistics()
+      .filter((s) => s.space_size > 0)
+      .map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]),
+  );
 }
 
 function collectGarbage(): void {

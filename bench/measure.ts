@@ -94,6 +94,14 @@ async function timed(server: CpuSource | undefined, run: () => Promise<number>) 
   return serverCpuMs === undefined ? { ops, seconds } : { ops, seconds, serverCpuMs };
 }
 
+/** The CPU `source` uses over the next `ms` milliseconds, as a percentage of one core. */
+export async function cpuPercentOver(source: CpuSource, ms: number): Promise<number> {
+  const before = await source.cpuMs();
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return (await source.cpuMs() - before) / (performance.now() - start) * 100;
+}
+
 /** Runs `work(0) … work(n-1)` concurrently; rejects with the first failure. */
 export async function runWorkers(n: number, work: (worker: number) => Promise<void>) {
   await Promise.all(Array.from({ length: n }, (_, w) => work(w)));

@@ -18,6 +18,7 @@ import {
   stopClients,
 } from "./clients.ts";
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
+import { cpuPercentOver } from "./measure.ts";
 import type { Memory } from "./proc.ts";
 import { type HeapUsage, type ServerProcess, spawnServerProcess } from "./server_process.ts";
 
@@ -114,13 +115,6 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     await stopClients(joined.map((j) => j.peer));
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
-}
-
-async function cpuPercentOver(server: ServerProcess, ms: number): Promise<number> {
-  const before = await server.cpuMs();
-  const start = performance.now();
-  await sleep(ms);
-  return (await server.cpuMs() - before) / (performance.now() - start) * 100;
 }
 
 async function sample(server: ServerProcess): Promise<MemorySample> {

@@ -27,6 +27,8 @@ import { benchPqxdh } from "./pqxdh.ts";
 import { benchPrimitives } from "./primitives.ts";
 import { benchRoomFanout } from "./rooms.ts";
 import { benchRelay } from "./relay.ts";
+import { benchScale } from "./scale.ts";
+import { scaleSection } from "./scale_report.ts";
 import { benchRawBaseline, ECHO_PAYLOAD_BYTES, type RawBaseline } from "./raw_baseline.ts";
 import type { Row, Section } from "./report.ts";
 import { spawnServerProcess } from "./server_process.ts";
@@ -38,6 +40,7 @@ export const PLAN = {
   loginCapacity: { clients: LOGINS_IN_FLIGHT },
   discover: { registered: 100, limit: 10, clients: [1, 4] },
   memory: { batch: 50, timeoutMs: 5 * 60_000 },
+  scale: { watchers: 1000, rounds: 5, restSeconds: 30, joinStep: 1000, pingIntervalMs: 60_000 },
   messages: { warmup: 30, roundTrips: 300, pipelinedTimeoutMs: 120_000 },
   messageCosts: { messages: 512, batch: 32 },
   rooms: {
@@ -83,6 +86,16 @@ export async function runBench(
       progress: (joined, seconds) => progress(`  ${joined} peers joined (${seconds.toFixed(0)} s)`),
     });
     sections.push(memorySection(memory));
+  }
+  if (wants("scale")) {
+    progress(`rendezvous at scale: ${options.peers} peers in ${options.processes} processes`);
+    const scale = await benchScale({
+      ...PLAN.scale,
+      peers: options.peers,
+      processes: options.processes,
+      progress: (message) => progress(`  ${message}`),
+    });
+    sections.push(scaleSection(scale));
   }
   if (wants("messages")) {
     const plan = { ...PLAN.messages, pipelined: options.messages };

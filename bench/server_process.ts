@@ -12,6 +12,8 @@ export interface HeapUsage {
   readonly heapUsed: number;
   readonly heapTotal: number;
   readonly external: number;
+  /** V8's heap spaces that hold anything: bytes reserved and used, by space name. */
+  readonly spaces?: Readonly<Record<string, { readonly size: number; readonly used: number }>>;
 }
 
 /** A running server process. */
@@ -21,6 +23,8 @@ export interface ServerProcess {
   readonly address: Multiaddr;
   /** Asks it for a full garbage collection; returns its heap figures after it. */
   collectGarbage(): Promise<HeapUsage>;
+  /** Asks it to write a V8 heap snapshot (after a full GC) to `path`; resolves when written. */
+  heapSnapshot(path: string): Promise<void>;
   memory(): Promise<Memory>;
   cpuMs(): Promise<number>;
   /** Closes its stdin, waits for it to exit (SIGKILL after `STOP_TIMEOUT_MS`). */
@@ -30,6 +34,7 @@ export interface ServerProcess {
 const START_TIMEOUT_MS = 60_000;
 const REPLY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
+const SNAPSHOT_TIMEOUT_MS = 300_000;
 
 /**
  * Environment variable naming a directory: when set, every server process writes a V8 CPU profile
@@ -47,12 +52,18 @@ export async function spawnServerProcess(
 ): Promise<ServerProcess> {
   const profileDir = Deno.env.get(CPU_PROFILE_ENV);
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--expose-gc", ...profile, fileURLToPath(script), ...args],
+  const child = denoCommand([
+    "run",
+    "-A",
+    "--v8-flags=--expose-gc",
+    ...profile,
+    fileURLToPath(script),
+    ...args,
+  ], {
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
-  }).spawn();
+  });
   const lines = readLines(child.stdout);
   const stdin = child.stdin.getWriter();
   const encoder = new TextEncoder();
@@ -81,6 +92,14 @@ export async function spawnServerProcess(
         if (line.startsWith("gc ")) return JSON.parse(line.slice(3)) as HeapUsage;
       }
     },
+    heapSnapshot: async (path) => {
+      await stdin.write(encoder.encode(`snapshot ${path}\n`));
+      while (
+        !(await nextLine("writing a heap snapshot", SNAPSHOT_TIMEOUT_MS)).startsWith("snapshot ")
+      ) {
+        // other output
+      }
+    },
     memory: () => readMemory(child.pid),
     cpuMs: () => readCpuMs(child.pid),
     stop: async () => {
@@ -93,6 +112,21 @@ export async function spawnServerProcess(
       }
     },
   };
+}
+
+/**
+ * A Deno subprocess with its soft open-file limit raised to the hard one (through `sh`, which
+ * `exec`s Deno, so the pid is Deno's): a server holding thousands of connections needs a
+ * descriptor for each.
+ */
+export function denoCommand(
+  args: readonly string[],
+  options: Omit<Deno.CommandOptions, "args">,
+): Deno.ChildProcess {
+  return new Deno.Command("sh", {
+    ...options,
+    args: ["-c", 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', Deno.execPath(), ...args],
+  }).spawn();
 }
 
 function killQuietly(child: Deno.ChildProcess): void {

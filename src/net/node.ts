@@ -20,6 +20,7 @@ import { dcutr } from "@libp2p/dcutr";
 import type { ConnectionGater } from "@libp2p/interface";
 import { createLibp2p } from "libp2p";
 import { type NodeControls, nodeControls } from "./node_controls.ts";
+import { libp2pLogger } from "./quiet_logger.ts";
 
 /** Connection limits of a node; see NODE_LIMITS for the defaults. */
 export interface NodeLimits {
@@ -37,9 +38,13 @@ export interface NodeLimits {
   readonly pingIntervalMs: number;
 }
 
-/** Defaults sized for a rendezvous serving a few thousand users. */
+/**
+ * Defaults sized for a rendezvous serving ten thousand users (bench/scale.ts): one connection each,
+ * with headroom for reconnects whose old connection has not timed out yet. The process needs an
+ * open-file limit (`ulimit -n`) above maxConnections.
+ */
 export const NODE_LIMITS: NodeLimits = {
-  maxConnections: 5000,
+  maxConnections: 12_000,
   inboundConnectionsPerSecondPerHost: 20,
   maxPendingConnections: 200,
   upgradeTimeoutMs: 10_000,
@@ -60,6 +65,12 @@ export interface NodeOptions {
   readonly relayServer?: (components: CircuitRelayServerComponents) => CircuitRelayService;
   /** Dial and listen through relays, and upgrade relayed connections with DCUtR (a peer). */
   readonly relayClient?: boolean;
+  /**
+   * A rendezvous serving many clients: it never dials them back, so it does not identify them
+   * when they connect and forgets them (peer store) when they leave, and their streams get
+   * yamux's smallest receive window (SERVER_STREAM_WINDOW_BYTES).
+   */
+  readonly server?: boolean;
   /** Leave DCUtR out (benchmarks that measure the relay itself). */
   readonly withoutDcutr?: boolean;
   /** Decides reservations and relayed connections (the rendezvous's relay). */
@@ -80,11 +91,21 @@ export type TincanNode = Libp2p<TincanServices>;
 /** Time for a relay reservation made by listening on `<relay>/p2p-circuit`. */
 const RESERVATION_TIMEOUT_MS = 5_000;
 
+/**
+ * A server's per-stream receive window: the yamux spec's initial 256 KiB, not grown towards
+ * yamux's 16 MiB default. A window is credit, not an allocation, but it bounds what a client may
+ * make the server buffer on a stream it does not read yet; rendezvous frames are small, and a
+ * relayed chat needs no more (file data never crosses the relay).
+ */
+export const SERVER_STREAM_WINDOW_BYTES = 256 * 1024;
+
 /** Creates and starts a node. */
 export async function createNode(options: NodeOptions): Promise<TincanNode> {
   const limits = { ...NODE_LIMITS, ...options.limits };
-  return await createLibp2p({
+  const logger = libp2pLogger();
+  const node: TincanNode = await createLibp2p({
     privateKey: options.privateKey,
+    ...(logger ? { logger } : {}),
     nodeInfo: { userAgent: options.agent },
     addresses: {
       listen: [...options.listen],
@@ -95,7 +116,12 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
       : [tcp()],
     ...(options.gater ? { connectionGater: options.gater } : {}),
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection })],
+    streamMuxers: [yamux({
+      maxInboundStreams: limits.maxInboundStreamsPerConnection,
+      ...(options.server
+        ? { streamOptions: { maxStreamWindowSize: SERVER_STREAM_WINDOW_BYTES } }
+        : {}),
+    })],
     connectionManager: {
       maxConnections: limits.maxConnections,
       inboundConnectionThreshold: limits.inboundConnectionsPerSecondPerHost,
@@ -107,11 +133,28 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
       abortConnectionOnPingFailure: true,
     },
     services: {
-      identify: identify(),
+      // A server answers its clients' identify (they learn their observed address from it) but
+      // does not ask them: their listen addresses and protocols are of no use to it.
+      identify: identify(options.server ? { runOnConnectionOpen: false } : {}),
       ping: ping(),
       controls: nodeControls(),
       ...(options.relayServer ? { relay: options.relayServer } : {}),
       ...(options.relayClient && !options.withoutDcutr ? { dcutr: dcutr() } : {}),
     },
+  });
+  if (options.server) forgetPeersOnDisconnect(node);
+  return node;
+}
+
+/**
+ * Deletes a peer's peer-store entry (what identify pushes, relay tags) once its last connection
+ * closes: libp2p keeps entries for hours, so a server's store would grow with every client that
+ * ever connected.
+ */
+function forgetPeersOnDisconnect(node: TincanNode): void {
+  node.addEventListener("peer:disconnect", ({ detail: peerId }) => {
+    node.peerStore.delete(peerId).catch(() => {
+      // stopping: the store is going away anyway
+    });
   });
 }

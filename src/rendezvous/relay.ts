@@ -36,9 +36,9 @@ export interface RelayLimits {
   readonly bandwidthBytesPerSecond: number;
 }
 
-/** tincan's defaults: hours of chat per relayed connection, a few thousand users per relay. */
+/** tincan's defaults: hours of chat per relayed connection, a reservation for each of ten thousand users (NODE_LIMITS.maxConnections). */
 export const DEFAULT_RELAY_LIMITS: RelayLimits = {
-  maxReservations: 4096,
+  maxReservations: 12_000,
   reservationsPerUser: 4,
   connectionDurationMs: 24 * 60 * 60 * 1000,
   connectionDataBytes: 64 * 1024 * 1024,

@@ -150,6 +150,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
       privateKey,
       listen: options.listen,
       agent: `tincan/${VERSION} rendezvous ${options.name}`,
+      server: true,
       ...(options.nodeLimits ? { limits: options.nodeLimits } : {}),
       ...(options.announce ? { announce: options.announce } : {}),
       ...(relay ? { relayServer: relay.server(), gater: relay.gater() } : {}),

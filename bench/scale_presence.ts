@@ -1,0 +1,63 @@
+/**
+ * The scale bench's presence watcher: a peer's presence subscription that notes when it hears one
+ * user go online or offline. The one place that knows the presence model: on main presence is
+ * broadcast (every subscriber hears every login, `follow` is not sent); with presence by interest
+ * a watcher follows `follow` and hears only them, and PRESENCE_BY_INTEREST says so.
+ */
+import type { Multiaddr } from "@multiformats/multiaddr";
+import type { TincanNode } from "../src/net/node.ts";
+import { subscribePresence } from "../src/peer/clients/presence.ts";
+import { wallClockMs } from "./scale_protocol.ts";
+
+/** Whether a subscriber hears only the users it follows (else every login: broadcast). */
+export const PRESENCE_BY_INTEREST = false;
+
+/** One peer's presence subscription, watching for one change at a time. */
+export interface PresenceWatch {
+  /** Forget what was heard; note the next time `user` is heard to be `online` (or offline). */
+  arm(user: string, online: boolean): void;
+  /** The wall-clock time (wallClockMs) the armed change was heard; undefined if `signal` fires first. */
+  seen(signal: AbortSignal): Promise<number | undefined>;
+  close(): Promise<void>;
+}
+
+/** Subscribes `node` to presence at `rendezvous`, following `follow` where the model has it. */
+export async function watchPresence(
+  node: TincanNode,
+  rendezvous: Multiaddr,
+  _follow: readonly string[],
+): Promise<PresenceWatch> {
+  const feed = await subscribePresence(node, rendezvous);
+  let armed: { user: string; online: boolean } | undefined;
+  let heardAt: number | undefined;
+  let heard: (() => void) | undefined;
+  void (async () => {
+    try {
+      for await (const event of feed.events) {
+        if (armed?.user === event.username && armed.online === event.online && !event.mailWaiting) {
+          heardAt ??= wallClockMs();
+          heard?.();
+        }
+      }
+    } catch {
+      // the feed ended (the node stopped): seen() then times out
+    }
+  })();
+  return {
+    arm(user, online) {
+      armed = { user, online };
+      heardAt = undefined;
+    },
+    async seen(signal) {
+      if (heardAt === undefined && !signal.aborted) {
+        await new Promise<void>((resolve) => {
+          heard = resolve;
+          signal.addEventListener("abort", () => resolve(), { once: true });
+        });
+        heard = undefined;
+      }
+      return heardAt;
+    },
+    close: () => feed.close(),
+  };
+}
