@@ -15,6 +15,7 @@ import {
 } from "../../src/crypto/sender_key.ts";
 import { RoomListUpdate, SignedMemberList } from "../../src/proto/room.ts";
 import { listUpdate } from "../../src/peer/rooms/member_lists.ts";
+import { localList, qualifiedList, qualifiedName } from "../../src/peer/rooms/list_names.ts";
 import { type RoomEvent, type Rooms, rooms } from "../../src/peer/rooms/rooms.ts";
 import { RoomStore } from "../../src/peer/store/rooms.ts";
 import type { ServiceFactory } from "../../src/peer/service.ts";
@@ -73,9 +74,21 @@ async function heldChain(m: Member, sender: string): Promise<ReceiverChain> {
   return decodeChain(await openAtRest(m.t.profile.storageKey, sealed, context));
 }
 
+/** The list `m` holds for `room`, in the names `m` shows (`bob`, not `bob@test`). */
 function currentList(m: Member, room = "#ops"): MemberList {
   const store = new RoomStore(m.t.profile.db);
-  return peekMemberList(store.byName(room)!.list).list;
+  const home = m.t.peer.home;
+  return localList(peekMemberList(store.byName(room)!.list, home).list, home);
+}
+
+/** `list` (in the names `m` shows) signed by `m`, its names qualified as the peer signs them. */
+async function signAs(m: Member, list: MemberList): Promise<Uint8Array> {
+  const home = m.t.peer.home;
+  return await signMemberList(
+    signerFromPrivateKey(m.t.profile.identity),
+    qualifiedName(m.t.peer.username, home),
+    qualifiedList(list, home),
+  );
 }
 
 /** The signed list `m` holds for `room`. */
@@ -137,7 +150,7 @@ Deno.test("a three-member room: in-order delivery, a kicked member cannot read, 
     const carolSigner = signerFromPrivateKey(carol.t.profile.identity);
     const forge = async (next: MemberList) =>
       RoomListUpdate.encode({
-        list: SignedMemberList.decode(await signMemberList(carolSigner, "carol", next)),
+        list: SignedMemberList.decode(await signAs(carol, next)),
       });
     const asAdmin = { ...list, admins: [...list.admins, "carol"], version: list.version + 1 };
     const withoutBob = await forge({
@@ -155,7 +168,7 @@ Deno.test("a three-member room: in-order delivery, a kicked member cannot read, 
     ];
     for (const id of forgedIds) {
       const failed = await carol.t.next("failed", (f) => f.id === id);
-      assert.match(failed.reason, /carol is not a room admin/);
+      assert.match(failed.reason, /carol@test is not a room admin/);
     }
     assert.deepEqual(bob.rooms.members("#ops").map((m) => m.username).sort(), everyone);
     assert.equal(currentList(bob).version, list.version);
@@ -163,7 +176,7 @@ Deno.test("a three-member room: in-order delivery, a kicked member cannot read, 
     // The stale-list replay is refused too.
     const old = RoomListUpdate.encode({
       list: SignedMemberList.decode(
-        await signMemberList(signerFromPrivateKey(alice.t.profile.identity), "alice", {
+        await signAs(alice, {
           ...list,
           version: 1,
           members: list.members.filter((m) => m.username === "alice"),
@@ -344,7 +357,7 @@ Deno.test("an admin cannot vouch for a member key the rendezvous does not certif
     const held = heldBytes(alice, "#ops");
     const list = currentList(alice);
     const fakeCarol = { username: "carol", identityKey: aliceSigner.publicKey };
-    const update = await signMemberList(aliceSigner, "alice", {
+    const update = await signAs(alice, {
       ...list,
       version: list.version + 1,
       members: [...list.members, fakeCarol],
@@ -356,7 +369,7 @@ Deno.test("an admin cannot vouch for a member key the rendezvous does not certif
     assert.deepEqual(bob.rooms.members("#ops").map((m) => m.username).sort(), ["alice", "bob"]);
     // The same in an invitation (the first list bob sees of a room).
     const bobKey = currentList(bob).members.find((m) => m.username === "bob")!;
-    const invitation = await signMemberList(aliceSigner, "alice", {
+    const invitation = await signAs(alice, {
       ...list,
       roomId: crypto.getRandomValues(new Uint8Array(16)),
       name: "#lab",
@@ -386,10 +399,9 @@ async function twoAdmins(alice: Member, bob: Member, carol: Member) {
     await until("joined", () => allJoined(m, ["alice", "bob", "carol"]));
   }
   // Alice makes bob an admin too (no command does that: sign and store it by hand).
-  const aliceSigner = signerFromPrivateKey(alice.t.profile.identity);
   const held = heldBytes(alice, "#ops");
   const list = currentList(alice);
-  const twoAdmins = await signMemberList(aliceSigner, "alice", {
+  const twoAdmins = await signAs(alice, {
     ...list,
     version: list.version + 1,
     admins: ["alice", "bob"],

@@ -17,7 +17,9 @@ const bobIdentity = await generateKeyPair("Ed25519");
 const mallory = signerFromPrivateKey(await generateKeyPair("Ed25519"));
 
 /** Bob's rooms on in-memory SQLite, with recording fakes for the ports. */
-function bobsRooms(options: { pinned?: (username: string) => PeerId; online?: string[] } = {}) {
+function bobsRooms(
+  options: { pinned?: (username: string) => PeerId; online?: string[]; home?: string } = {},
+) {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
   const sent: { to: string; kind: string; text: string | undefined }[] = [];
   const service = new Rooms({
@@ -35,10 +37,11 @@ function bobsRooms(options: { pinned?: (username: string) => PeerId; online?: st
         Promise.resolve(options.pinned?.(username) ?? peerIdOfKey(aliceSigner.publicKey)),
     },
     presence: { online: () => options.online ?? [] },
+    home: () => options.home,
   });
   const events: RoomEvent[] = [];
   service.on((event) => events.push(event));
-  return { service, events, sent, close: () => db.close() };
+  return { service, events, sent, db, close: () => db.close() };
 }
 
 function message(kind: string, payload: Uint8Array, text = ""): ContentMessage {
