@@ -6,48 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { peekMemberList } from "../../src/crypto/member_list.ts";
-import { type RoomEvent, type Rooms, rooms } from "../../src/peer/rooms/rooms.ts";
-import type { ServiceFactory } from "../../src/peer/service.ts";
 import { RoomStore } from "../../src/peer/store/rooms.ts";
-import type { Multiaddr } from "@multiformats/multiaddr";
 import { twoNodes } from "./federation_helpers.ts";
 import { stopAll } from "./harness.ts";
-import { startPeer, type TestPeer } from "./peer_harness.ts";
-
-interface Member {
-  readonly t: TestPeer<{ rooms: ServiceFactory<Rooms> }>;
-  readonly rooms: Rooms;
-  readonly events: RoomEvent[];
-}
-
-async function member(address: Multiaddr, name: string, profileDir?: string): Promise<Member> {
-  const events: RoomEvent[] = [];
-  const t = await startPeer(address, name, {
-    ...(profileDir === undefined ? {} : { profileDir }),
-    services: { rooms: rooms() },
-    beforeStart: (peer) => peer.services.rooms.on((e) => events.push(e)),
-  });
-  return { t, rooms: t.peer.services.rooms, events };
-}
-
-async function until(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-function texts(m: Member, from: string): string[] {
-  return m.events.flatMap((e) => e.type === "room-message" && e.from === from ? [e.text] : []);
-}
-
-/** Whether `m` shows exactly `names` as the members of #ops, all joined. */
-function allJoined(m: Member, names: string[]): boolean {
-  const members = m.rooms.members("#ops");
-  return members.length === names.length &&
-    names.every((n) => members.find((x) => x.username === n)?.joined === true);
-}
+import { allJoined, type Member, member, texts, until } from "./room_members.ts";
 
 /** The names #ops's signed list (held by `m`) gives its members. */
 function signedNames(m: Member): string[] {
@@ -118,7 +80,7 @@ Deno.test("federation rooms: an offline bob@work reads the room by forwarded mai
   const { home, work, homeNode, workNode } = await twoNodes();
   const alice = await member(home.address, "alice");
   const bobDir = await Deno.makeTempDir({ prefix: "tincan-bob-" });
-  let bob = await member(work.address, "bob", bobDir);
+  let bob = await member(work.address, "bob", { profileDir: bobDir });
   try {
     await alice.rooms.create("#ops");
     await alice.rooms.invite("bob@work", "#ops");
@@ -131,7 +93,7 @@ Deno.test("federation rooms: an offline bob@work reads the room by forwarded mai
     const [id] = await alice.rooms.send("#ops", "while you were out");
     const queued = await alice.t.next("queued", (q) => q.id === id, 30_000);
     assert.equal(queued.queuedFor, undefined, "work's mailbox took it");
-    bob = await member(work.address, "bob", bobDir);
+    bob = await member(work.address, "bob", { profileDir: bobDir });
     await until(
       "bob reads it from his mailbox",
       () => texts(bob, "alice@home").includes("while you were out"),

@@ -16,49 +16,9 @@ import {
 import { RoomListUpdate, SignedMemberList } from "../../src/proto/room.ts";
 import { listUpdate } from "../../src/peer/rooms/member_lists.ts";
 import { localList, qualifiedList, qualifiedName } from "../../src/peer/rooms/list_names.ts";
-import { type RoomEvent, type Rooms, rooms } from "../../src/peer/rooms/rooms.ts";
 import { RoomStore } from "../../src/peer/store/rooms.ts";
-import type { ServiceFactory } from "../../src/peer/service.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
-import { startPeer, type TestPeer } from "./peer_harness.ts";
-
-interface Member {
-  readonly t: TestPeer<{ rooms: ServiceFactory<Rooms> }>;
-  readonly rooms: Rooms;
-  readonly events: RoomEvent[];
-}
-
-async function member(
-  address: Parameters<typeof startPeer>[0],
-  name: string,
-  options: { profileDir?: string } = {},
-): Promise<Member> {
-  const events: RoomEvent[] = [];
-  const t = await startPeer(address, name, {
-    ...options,
-    services: { rooms: rooms() },
-    beforeStart: (peer) => peer.services.rooms.on((e) => events.push(e)),
-  });
-  return { t, rooms: t.peer.services.rooms, events };
-}
-
-async function until(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function texts(m: Member, from: string): string[] {
-  return m.events.flatMap((e) => e.type === "room-message" && e.from === from ? [e.text] : []);
-}
-
-function allJoined(m: Member, names: string[]): boolean {
-  const members = m.rooms.members("#ops");
-  return names.every((n) => members.find((x) => x.username === n)?.joined === true) &&
-    members.length === names.length;
-}
+import { allJoined, type Member, member, texts, until } from "./room_members.ts";
 
 /** The chain `m` holds for `sender` in #ops, opened from its store. */
 async function heldChain(m: Member, sender: string): Promise<ReceiverChain> {
