@@ -6,7 +6,7 @@
  * member who is not an admin cannot either, and an older list cannot be replayed.
  *
  * Wire layout: SignedMemberList { body, signer, signature } (src/proto/room.proto): `body` an
- * encoded MemberListBody, `signer` the signing admin's username, `signature` its Ed25519
+ * encoded MemberListBody, `signer` the signing admin's name, `signature` its Ed25519
  * signature over "tincan-member-list-v1" ‖ 0x00 ‖ body, checked with the signer's key as listed
  * in the list being replaced (or, for a first list seen, in the list itself). A body names the
  * list it replaces by `previous`, the SHA-256 of its signed bytes.
@@ -16,6 +16,13 @@
  * as admin loses (an admin cannot race their own removal), unless each removes the other's
  * signer; otherwise the list whose signed bytes have the lower SHA-256 wins. The losing admin
  * re-proposes its change on top of the winner as version n+2 (rebaseMemberList).
+ *
+ * Names: format 2 (rooms across federated nodes) names every member, admin, creator and signer
+ * as `user@server`, qualified with the user's home, so members on every node agree on who is
+ * meant. Format 1 (lists made before federation, or by a peer whose rendezvous says no name)
+ * names bare usernames, all of one home: read with `home` (the reader's own, which was every
+ * member's), its names are qualified with it, so an old room's chain continues in format 2.
+ * The format a list is signed in follows from its names (all bare: 1; all qualified: 2).
  */
 import { MemberListBody, SignedMemberList } from "../proto/room.ts";
 import { bytesEqual } from "./bytes.ts";
@@ -31,8 +38,10 @@ import {
 } from "./primitives.ts";
 import { ROOM_ID_BYTES } from "./sender_key.ts";
 
-/** The member-list format this module writes and reads. */
-export const MEMBER_LIST_FORMAT = 1;
+/** The member-list format of bare usernames (lists made before federation). */
+export const MEMBER_LIST_FORMAT_LOCAL = 1;
+/** The member-list format of qualified names (`user@server`), written whenever names are. */
+export const MEMBER_LIST_FORMAT = 2;
 /** Most members a room may have. */
 export const MAX_ROOM_MEMBERS = 256;
 /** A room name: "#" and 1-32 of [a-z0-9_-]. */
@@ -40,14 +49,16 @@ export const ROOM_NAME = /^#[a-z0-9_-]{1,32}$/;
 
 const DOMAIN = new TextEncoder().encode("tincan-member-list-v1");
 const USERNAME = /^[a-z0-9_-]{3,32}$/;
+const QUALIFIED = /^[a-z0-9_-]{3,32}@[a-z0-9._-]{1,64}$/;
 
 /** A member list that is malformed, forged, for another room, or older than the current one. */
 export class MemberListError extends Error {
   override name = "MemberListError";
 }
 
-/** One member: a username and the identity key the admin vouches for. */
+/** One member: a name and the identity key the admin vouches for. */
 export interface RoomMember {
+  /** A bare username (format 1) or `user@server` (format 2). */
   readonly username: string;
   /** The raw Ed25519 identity key. */
   readonly identityKey: Uint8Array;
@@ -82,8 +93,15 @@ function signedBytes(body: Uint8Array): Uint8Array {
   return concat(DOMAIN, Uint8Array.of(0), body);
 }
 
-/** The reason `list` is malformed, or undefined. */
-function problem(list: MemberList): string | undefined {
+/** The format `list`'s names make: 2 when its creator is qualified, else 1. */
+function formatOf(list: MemberList): number {
+  return list.creator.includes("@") ? MEMBER_LIST_FORMAT : MEMBER_LIST_FORMAT_LOCAL;
+}
+
+/** The reason `list`, of `format`, is malformed, or undefined. */
+function problem(list: MemberList, format: number): string | undefined {
+  const name = format === MEMBER_LIST_FORMAT ? QUALIFIED : USERNAME;
+  const what = format === MEMBER_LIST_FORMAT ? "a qualified name (user@server)" : "a username";
   if (list.roomId.length !== ROOM_ID_BYTES) return "its room id is not 16 bytes";
   if (!ROOM_NAME.test(list.name)) return `its name "${list.name}" is not a room name`;
   if (!Number.isSafeInteger(list.version) || list.version < 1) return "its version is not ≥ 1";
@@ -93,7 +111,7 @@ function problem(list: MemberList): string | undefined {
   }
   const names = new Set<string>();
   for (const m of list.members) {
-    if (!USERNAME.test(m.username)) return `"${m.username}" is not a username`;
+    if (!name.test(m.username)) return `"${m.username.slice(0, 100)}" is not ${what}`;
     if (m.identityKey.length !== ED25519_PUBLIC_BYTES) return `${m.username}'s key is not 32 bytes`;
     if (names.has(m.username)) return `${m.username} is listed twice`;
     names.add(m.username);
@@ -102,7 +120,7 @@ function problem(list: MemberList): string | undefined {
   if (new Set(list.admins).size !== list.admins.length) return "an admin is listed twice";
   const outsider = list.admins.find((a) => !names.has(a));
   if (outsider !== undefined) return `its admin ${outsider} is not a member`;
-  if (!USERNAME.test(list.creator)) return "its creator is not a username";
+  if (!name.test(list.creator)) return `its creator is not ${what}`;
   if (list.previous.length !== 0 && list.previous.length !== SHA256_BYTES) {
     return "its previous hash is not 32 bytes";
   }
@@ -124,7 +142,8 @@ export async function signMemberList(
   signerName: string,
   list: MemberList,
 ): Promise<Uint8Array> {
-  const bad = problem(list);
+  const format = formatOf(list);
+  const bad = problem(list, format);
   if (bad) throw new RangeError(`Cannot sign the member list: ${bad}`);
   const key = memberKey(list, signerName);
   if (
@@ -133,7 +152,7 @@ export async function signMemberList(
     throw new RangeError(`Cannot sign the member list: ${signerName} is not an admin in it`);
   }
   const body = MemberListBody.encode({
-    format: MEMBER_LIST_FORMAT,
+    format,
     roomId: list.roomId,
     name: list.name,
     version: BigInt(list.version),
@@ -148,7 +167,14 @@ export async function signMemberList(
   return SignedMemberList.encode({ body, signer: signerName, signature });
 }
 
-function decode(bytes: Uint8Array): { signed: SignedMemberList; list: MemberList } {
+/**
+ * Decodes and checks `bytes`; a format-1 list read with `home` has its names (and signer)
+ * qualified with it.
+ */
+function decode(
+  bytes: Uint8Array,
+  home: string | undefined,
+): { signed: SignedMemberList; list: MemberList } {
   let signed: SignedMemberList;
   let body: MemberListBody;
   try {
@@ -160,7 +186,7 @@ function decode(bytes: Uint8Array): { signed: SignedMemberList; list: MemberList
   if (!bytesEqual(SignedMemberList.encode(signed), bytes)) {
     throw new MemberListError("Rejected a member list: it is not canonically encoded");
   }
-  if (body.format !== MEMBER_LIST_FORMAT) {
+  if (body.format !== MEMBER_LIST_FORMAT && body.format !== MEMBER_LIST_FORMAT_LOCAL) {
     throw new MemberListError(`Rejected a member list: format ${body.format} is not supported`);
   }
   if (body.version > BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -179,18 +205,43 @@ function decode(bytes: Uint8Array): { signed: SignedMemberList; list: MemberList
     issuedAt: Number(body.issuedAt),
     previous: body.previous,
   };
-  const bad = problem(list);
+  const bad = problem(list, body.format);
   if (bad) throw new MemberListError(`Rejected a member list: ${bad}`);
-  return { signed, list };
+  if (body.format === MEMBER_LIST_FORMAT) {
+    if (!QUALIFIED.test(signed.signer)) {
+      throw new MemberListError("Rejected a member list: its signer is not a qualified name");
+    }
+    return { signed, list };
+  }
+  if (home === undefined) return { signed, list };
+  return {
+    signed: { ...signed, signer: qualify(signed.signer, home) },
+    list: qualified(list, home),
+  };
+}
+
+/** `name`, a bare username of the node named `home`, as `name@home`. */
+function qualify(name: string, home: string): string {
+  return `${name}@${home}`;
+}
+
+/** The format-1 `list`, whose names are all of the node named `home`, with qualified names. */
+function qualified(list: MemberList, home: string): MemberList {
+  return {
+    ...list,
+    creator: qualify(list.creator, home),
+    admins: list.admins.map((a) => qualify(a, home)),
+    members: list.members.map((m) => ({ ...m, username: qualify(m.username, home) })),
+  };
 }
 
 /**
  * Reads a signed list without checking its signature (to show an invitation, or to find the
- * room it belongs to).
+ * room it belongs to); a format-1 list read with `home` (the reader's) has qualified names.
  * @throws MemberListError when it is malformed.
  */
-export function peekMemberList(bytes: Uint8Array): SignedList {
-  const { signed, list } = decode(bytes);
+export function peekMemberList(bytes: Uint8Array, home?: string): SignedList {
+  const { signed, list } = decode(bytes, home);
   return { list, signer: signed.signer, bytes };
 }
 
@@ -201,13 +252,15 @@ export function peekMemberList(bytes: Uint8Array): SignedList {
  * - without (the first list a receiver sees, from an invitation): signed by an admin of the list
  *   itself, with the key it lists, and version 1 only by its creator. The caller must then check
  *   that key against the one it pins for the signer (the list vouches for everyone else).
+ * A format-1 list read with `home` (the reader's) has qualified names, as peekMemberList.
  * @throws MemberListError saying why it is refused.
  */
 export async function openMemberList(
   bytes: Uint8Array,
   current?: MemberList,
+  home?: string,
 ): Promise<SignedList> {
-  const { signed, list } = decode(bytes);
+  const { signed, list } = decode(bytes, home);
   const authority = current ?? list;
   if (current !== undefined) {
     if (!bytesEqual(list.roomId, current.roomId)) {
@@ -295,6 +348,7 @@ export interface HeldLists {
  *   signed by an admin of ours; else refused);
  * - otherwise older, lost or unplaced: kept out.
  * Forks are resolved one version deep: a list concurrent with an older version of ours is older.
+ * Format-1 lists are read with `home`, as peekMemberList.
  * @throws MemberListError when it is malformed, for another room, or not signed by an admin of
  * the list it replaces.
  */
@@ -302,9 +356,10 @@ export async function chooseMemberList(
   held: HeldLists,
   bytes: Uint8Array,
   sentParent?: Uint8Array,
+  home?: string,
 ): Promise<ListChoice> {
-  const current = peekMemberList(held.current);
-  const incoming = peekMemberList(bytes).list;
+  const current = peekMemberList(held.current, home);
+  const incoming = peekMemberList(bytes, home).list;
   if (!bytesEqual(incoming.roomId, current.list.roomId)) {
     throw new MemberListError("Rejected a member list: it is for another room");
   }
@@ -313,10 +368,17 @@ export async function chooseMemberList(
   const currentHash = listHash(held.current);
   const forked = incoming.previous.length > 0 && !bytesEqual(incoming.previous, currentHash);
   if (incoming.version > version + 1 || (incoming.version === version + 1 && !forked)) {
-    return { take: true, opened: await openMemberList(bytes, current.list), parent: held.current };
+    return {
+      take: true,
+      opened: await openMemberList(bytes, current.list, home),
+      parent: held.current,
+    };
   }
   if (incoming.version === version && forked) {
-    const rival = await openAgainstParent(bytes, current.list.previous, [held.parent, sentParent]);
+    const rival = await openAgainstParent(bytes, current.list.previous, [
+      held.parent,
+      sentParent,
+    ], home);
     if (rival === undefined) return { take: false, why: "unplaced" };
     return concurrentWinner(current, rival.opened) === current
       ? { take: false, why: "lost" }
@@ -326,17 +388,17 @@ export async function chooseMemberList(
     if (!bytesEqual(listHash(sentParent), incoming.previous)) {
       throw new MemberListError("Rejected a member list: it was sent with another list's parent");
     }
-    const rival = await openAgainstParent(sentParent, current.list.previous, [held.parent]);
+    const rival = await openAgainstParent(sentParent, current.list.previous, [held.parent], home);
     if (rival === undefined) return { take: false, why: "unplaced" };
     if (concurrentWinner(current, rival.opened) === current) return { take: false, why: "lost" };
     return {
       take: true,
-      opened: await openMemberList(bytes, rival.opened.list),
+      opened: await openMemberList(bytes, rival.opened.list, home),
       parent: sentParent,
     };
   }
   if (incoming.version === version + 1) {
-    await openMemberList(bytes, current.list); // refuses a list no admin of ours signed
+    await openMemberList(bytes, current.list, home); // refuses a list no admin of ours signed
     return { take: false, why: "unplaced" };
   }
   return { take: false, why: "older" };
@@ -344,7 +406,8 @@ export async function chooseMemberList(
 
 /**
  * Opens `bytes`, concurrent with a list of ours that replaced the list hashed `parentHash`,
- * against that parent, found among `candidates` by its hash; undefined when none is.
+ * against that parent, found among `candidates` by its hash; undefined when none is. Format-1
+ * lists are read with `home`.
  * @throws MemberListError when `bytes` is not signed by an admin of that parent or does not
  * replace it.
  */
@@ -352,12 +415,13 @@ async function openAgainstParent(
   bytes: Uint8Array,
   parentHash: Uint8Array,
   candidates: readonly (Uint8Array | undefined)[],
+  home: string | undefined,
 ): Promise<{ take: true; opened: SignedList; parent: Uint8Array } | undefined> {
   const parent = parentHash.length === 0
     ? undefined
     : candidates.find((c) => c !== undefined && bytesEqual(listHash(c), parentHash));
   if (parent === undefined) return undefined;
-  const opened = await openMemberList(bytes, peekMemberList(parent).list);
+  const opened = await openMemberList(bytes, peekMemberList(parent, home).list, home);
   if (!bytesEqual(opened.list.previous, parentHash)) {
     throw new MemberListError("Rejected a member list: it does not replace the list ours does");
   }

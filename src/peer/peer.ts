@@ -233,6 +233,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
           this.#run.router.openStream(peer, protocol, signal, false),
       },
       presence: { online: () => this.online() },
+      home: () => this.#names.name,
     };
     const services: Record<string, Service> = {};
     for (const [name, factory] of Object.entries(options.services ?? {})) {

@@ -82,6 +82,8 @@ export interface ServicePorts {
   readonly users: UserResolver;
   readonly streams: StreamOpener;
   readonly presence: OnlineList;
+  /** Our home's name, once the rendezvous said it (undefined before, or when it never does). */
+  readonly home: () => string | undefined;
 }
 
 /** What a service declares to the peer that runs it. */

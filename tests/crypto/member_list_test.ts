@@ -13,7 +13,8 @@ import {
   signMemberList,
 } from "../../src/crypto/member_list.ts";
 import { toHex } from "../../src/crypto/bytes.ts";
-import { type Signer, signerFromPrivateKey } from "../../src/crypto/primitives.ts";
+import { concat, type Signer, signerFromPrivateKey } from "../../src/crypto/primitives.ts";
+import { MemberListBody, SignedMemberList } from "../../src/proto/room.ts";
 import { flipBit } from "./parties.ts";
 
 async function signer(): Promise<Signer> {
@@ -258,4 +259,81 @@ Deno.test("concurrent lists: a list built on the loser, or with a forged parent,
     chooseMemberList({ current: a, parent }, carolList, parent),
     /carol is not a room admin/,
   );
+});
+
+/** `list` with every name qualified as `name@server`. */
+function at(list: MemberList, server: (name: string) => string): MemberList {
+  const q = (name: string) => `${name}@${server(name)}`;
+  return {
+    ...list,
+    creator: q(list.creator),
+    admins: list.admins.map(q),
+    members: list.members.map((m) => ({ ...m, username: q(m.username) })),
+  };
+}
+
+const homes = (name: string) => name === "bob" ? "work" : "home";
+
+Deno.test("format 2: a list naming members of several nodes, qualified, is signed and opened as such", async () => {
+  const { alice, v1, v2 } = await setup();
+  const first = await openMemberList(await signMemberList(alice, "alice@home", at(v1, homes)));
+  assert.equal(first.signer, "alice@home");
+  const signed = await signMemberList(alice, "alice@home", at(v2, homes));
+  const second = await openMemberList(signed, first.list, "work");
+  assert.deepEqual(second.list.members.map((m) => m.username), [
+    "alice@home",
+    "bob@work",
+    "carol@home",
+  ]);
+  assert.deepEqual(peekMemberList(signed, "anywhere").list, at(v2, homes), "read alike anywhere");
+});
+
+Deno.test("format 2: a list mixing bare and qualified names cannot be signed, nor a bare signer", async () => {
+  const { alice, bob, v2 } = await setup();
+  const mixed = {
+    ...at(v2, homes),
+    members: [...at(v2, homes).members.slice(0, 2), v2.members[2]!],
+  };
+  await assert.rejects(signMemberList(alice, "alice@home", mixed), /"carol" is not a qualified/);
+  await assert.rejects(
+    signMemberList(alice, "alice@home", { ...at(v2, homes), creator: "alice" }),
+    RangeError,
+  );
+  // Signed as bob (qualified) in a format-2 list where bob is no admin.
+  await assert.rejects(signMemberList(bob, "bob@work", at(v2, homes)), /not an admin/);
+});
+
+Deno.test("format 1 (bare names, made before federation) reads with the reader's home qualified, so its chain goes on in format 2", async () => {
+  const { alice, v2 } = await setup();
+  const old = await signMemberList(alice, "alice", v2);
+  assert.deepEqual(peekMemberList(old).list, v2, "without a home: as signed");
+  const read = await openMemberList(old, undefined, "home");
+  assert.equal(read.signer, "alice@home");
+  assert.deepEqual(read.list, at(v2, () => "home"));
+  // The next version, in format 2, is checked against the old list read with the home.
+  const next = await signMemberList(alice, "alice@home", {
+    ...at(v2, () => "home"),
+    version: 3,
+    previous: listHash(old),
+  });
+  const choice = await chooseMemberList({ current: old }, next, undefined, "home");
+  assert.ok(choice.take);
+  assert.equal(choice.opened.signer, "alice@home");
+  // Without the home the old names do not match: refused, not misread.
+  await assert.rejects(chooseMemberList({ current: old }, next), /alice@home is not a room admin/);
+});
+
+Deno.test("a member list of an unknown format is refused", async () => {
+  const { alice, v1 } = await setup();
+  const signed = SignedMemberList.decode(await signMemberList(alice, "alice", v1));
+  const body = MemberListBody.decode(signed.body);
+  const future = MemberListBody.encode({ ...body, format: 3 });
+  const bytes = SignedMemberList.encode({
+    ...signed,
+    body: future,
+    signature: await alice.sign(
+      concat(new TextEncoder().encode("tincan-member-list-v1"), Uint8Array.of(0), future),
+    ),
+  });
+  assert.throws(() => peekMemberList(bytes), /format 3 is not supported/);
 });

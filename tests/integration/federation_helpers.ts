@@ -18,7 +18,8 @@ import {
   type FederatedNode,
   parseFederatedNode,
 } from "../../src/rendezvous/federation/federated_node.ts";
-import type { RendezvousOptions } from "../../src/rendezvous/server.ts";
+import type { Rendezvous, RendezvousOptions } from "../../src/rendezvous/server.ts";
+import { withRendezvous } from "./harness.ts";
 import { CLIENT_FRAMES } from "../rendezvous/protocol_harness.ts";
 import { freePort } from "./rendezvous_process.ts";
 
@@ -129,4 +130,15 @@ export async function depositAt(
     server,
     envelope,
   });
+}
+
+/** `home` and `work`, started in this process and listing each other. */
+export async function twoNodes(): Promise<
+  { home: NodePlan; work: NodePlan; homeNode: Rendezvous; workNode: Rendezvous }
+> {
+  const home = await planNode("home");
+  const work = await planNode("work");
+  const homeNode = (await withRendezvous(federatedOptions(home, [work]))).rendezvous;
+  const workNode = (await withRendezvous(federatedOptions(work, [home]))).rendezvous;
+  return { home, work, homeNode, workNode };
 }

@@ -1,26 +1,13 @@
 /**
  * Peers across federated rendezvous nodes: alice@home and bob@work chat directly and by mail,
- * with receipts back across, and across a key change; `/servers` and `/list work`; rooms refuse
- * remote members for now.
+ * with receipts back across, and across a key change; `/servers` and `/list work`. Rooms across
+ * nodes: federation_rooms_test.ts.
  */
 import assert from "node:assert/strict";
-import { RoomError } from "../../src/peer/rooms/errors.ts";
-import { rooms } from "../../src/peer/rooms/rooms.ts";
 import type { Rendezvous } from "../../src/rendezvous/server.ts";
-import { federatedOptions, type NodePlan, planNode } from "./federation_helpers.ts";
+import { federatedOptions, twoNodes } from "./federation_helpers.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
 import { startPeer } from "./peer_harness.ts";
-
-/** `home` and `work`, listing each other. */
-async function twoNodes(): Promise<
-  { home: NodePlan; work: NodePlan; homeNode: Rendezvous; workNode: Rendezvous }
-> {
-  const home = await planNode("home");
-  const work = await planNode("work");
-  const homeNode = (await withRendezvous(federatedOptions(home, [work]))).rendezvous;
-  const workNode = (await withRendezvous(federatedOptions(work, [home]))).rendezvous;
-  return { home, work, homeNode, workNode };
-}
 
 Deno.test("federation peers: alice@home and bob@work chat directly, names qualified on each side", async () => {
   const { home, work, homeNode, workNode } = await twoNodes();
@@ -155,20 +142,5 @@ Deno.test("federation peers: an unknown server and an unknown user are clear fai
     ]);
   } finally {
     await stopAll(alice, bob, homeNode, workNode);
-  }
-});
-
-Deno.test("federation peers: inviting bob@work to a room says rooms across servers are not there yet", async () => {
-  const { home, homeNode, workNode } = await twoNodes();
-  const alice = await startPeer(home.address, "alice", { services: { rooms: rooms() } });
-  try {
-    await alice.peer.services.rooms.create("#ops");
-    await assert.rejects(
-      alice.peer.services.rooms.invite("bob@work", "#ops"),
-      (err: unknown) =>
-        err instanceof RoomError && /bob@work is a user of another server/.test(err.message),
-    );
-  } finally {
-    await stopAll(alice, homeNode, workNode);
   }
 });

@@ -15,49 +15,10 @@ import {
 } from "../../src/crypto/sender_key.ts";
 import { RoomListUpdate, SignedMemberList } from "../../src/proto/room.ts";
 import { listUpdate } from "../../src/peer/rooms/member_lists.ts";
-import { type RoomEvent, type Rooms, rooms } from "../../src/peer/rooms/rooms.ts";
+import { localList, qualifiedList, qualifiedName } from "../../src/peer/rooms/list_names.ts";
 import { RoomStore } from "../../src/peer/store/rooms.ts";
-import type { ServiceFactory } from "../../src/peer/service.ts";
 import { stopAll, withRendezvous } from "./harness.ts";
-import { startPeer, type TestPeer } from "./peer_harness.ts";
-
-interface Member {
-  readonly t: TestPeer<{ rooms: ServiceFactory<Rooms> }>;
-  readonly rooms: Rooms;
-  readonly events: RoomEvent[];
-}
-
-async function member(
-  address: Parameters<typeof startPeer>[0],
-  name: string,
-  options: { profileDir?: string } = {},
-): Promise<Member> {
-  const events: RoomEvent[] = [];
-  const t = await startPeer(address, name, {
-    ...options,
-    services: { rooms: rooms() },
-    beforeStart: (peer) => peer.services.rooms.on((e) => events.push(e)),
-  });
-  return { t, rooms: t.peer.services.rooms, events };
-}
-
-async function until(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function texts(m: Member, from: string): string[] {
-  return m.events.flatMap((e) => e.type === "room-message" && e.from === from ? [e.text] : []);
-}
-
-function allJoined(m: Member, names: string[]): boolean {
-  const members = m.rooms.members("#ops");
-  return names.every((n) => members.find((x) => x.username === n)?.joined === true) &&
-    members.length === names.length;
-}
+import { allJoined, type Member, member, texts, until } from "./room_members.ts";
 
 /** The chain `m` holds for `sender` in #ops, opened from its store. */
 async function heldChain(m: Member, sender: string): Promise<ReceiverChain> {
@@ -73,9 +34,21 @@ async function heldChain(m: Member, sender: string): Promise<ReceiverChain> {
   return decodeChain(await openAtRest(m.t.profile.storageKey, sealed, context));
 }
 
+/** The list `m` holds for `room`, in the names `m` shows (`bob`, not `bob@test`). */
 function currentList(m: Member, room = "#ops"): MemberList {
   const store = new RoomStore(m.t.profile.db);
-  return peekMemberList(store.byName(room)!.list).list;
+  const home = m.t.peer.home;
+  return localList(peekMemberList(store.byName(room)!.list, home).list, home);
+}
+
+/** `list` (in the names `m` shows) signed by `m`, its names qualified as the peer signs them. */
+async function signAs(m: Member, list: MemberList): Promise<Uint8Array> {
+  const home = m.t.peer.home;
+  return await signMemberList(
+    signerFromPrivateKey(m.t.profile.identity),
+    qualifiedName(m.t.peer.username, home),
+    qualifiedList(list, home),
+  );
 }
 
 /** The signed list `m` holds for `room`. */
@@ -137,7 +110,7 @@ Deno.test("a three-member room: in-order delivery, a kicked member cannot read, 
     const carolSigner = signerFromPrivateKey(carol.t.profile.identity);
     const forge = async (next: MemberList) =>
       RoomListUpdate.encode({
-        list: SignedMemberList.decode(await signMemberList(carolSigner, "carol", next)),
+        list: SignedMemberList.decode(await signAs(carol, next)),
       });
     const asAdmin = { ...list, admins: [...list.admins, "carol"], version: list.version + 1 };
     const withoutBob = await forge({
@@ -155,7 +128,7 @@ Deno.test("a three-member room: in-order delivery, a kicked member cannot read, 
     ];
     for (const id of forgedIds) {
       const failed = await carol.t.next("failed", (f) => f.id === id);
-      assert.match(failed.reason, /carol is not a room admin/);
+      assert.match(failed.reason, /carol@test is not a room admin/);
     }
     assert.deepEqual(bob.rooms.members("#ops").map((m) => m.username).sort(), everyone);
     assert.equal(currentList(bob).version, list.version);
@@ -163,7 +136,7 @@ Deno.test("a three-member room: in-order delivery, a kicked member cannot read, 
     // The stale-list replay is refused too.
     const old = RoomListUpdate.encode({
       list: SignedMemberList.decode(
-        await signMemberList(signerFromPrivateKey(alice.t.profile.identity), "alice", {
+        await signAs(alice, {
           ...list,
           version: 1,
           members: list.members.filter((m) => m.username === "alice"),
@@ -344,7 +317,7 @@ Deno.test("an admin cannot vouch for a member key the rendezvous does not certif
     const held = heldBytes(alice, "#ops");
     const list = currentList(alice);
     const fakeCarol = { username: "carol", identityKey: aliceSigner.publicKey };
-    const update = await signMemberList(aliceSigner, "alice", {
+    const update = await signAs(alice, {
       ...list,
       version: list.version + 1,
       members: [...list.members, fakeCarol],
@@ -356,7 +329,7 @@ Deno.test("an admin cannot vouch for a member key the rendezvous does not certif
     assert.deepEqual(bob.rooms.members("#ops").map((m) => m.username).sort(), ["alice", "bob"]);
     // The same in an invitation (the first list bob sees of a room).
     const bobKey = currentList(bob).members.find((m) => m.username === "bob")!;
-    const invitation = await signMemberList(aliceSigner, "alice", {
+    const invitation = await signAs(alice, {
       ...list,
       roomId: crypto.getRandomValues(new Uint8Array(16)),
       name: "#lab",
@@ -386,10 +359,9 @@ async function twoAdmins(alice: Member, bob: Member, carol: Member) {
     await until("joined", () => allJoined(m, ["alice", "bob", "carol"]));
   }
   // Alice makes bob an admin too (no command does that: sign and store it by hand).
-  const aliceSigner = signerFromPrivateKey(alice.t.profile.identity);
   const held = heldBytes(alice, "#ops");
   const list = currentList(alice);
-  const twoAdmins = await signMemberList(aliceSigner, "alice", {
+  const twoAdmins = await signAs(alice, {
     ...list,
     version: list.version + 1,
     admins: ["alice", "bob"],

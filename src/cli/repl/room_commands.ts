@@ -11,7 +11,7 @@ import {
   type RoomHistoryLine,
   type Rooms,
 } from "../../peer/rooms/rooms.ts";
-import { normalizeUsername } from "../../protocol/username.ts";
+import { normalizeName } from "../../peer/names.ts";
 import { chatLine, clock, messageBody, sanitize, type Style, timestamp } from "./format.ts";
 import {
   type ArgKind,
@@ -74,7 +74,7 @@ const userAndRoom = (kind: "invite" | "kick") =>
   if (args.length !== 2) return usage();
   let user: string;
   try {
-    user = normalizeUsername(args[0]!);
+    user = normalizeName(args[0]!);
   } catch (err: unknown) {
     return usage((err as Error).message);
   }

@@ -10,6 +10,10 @@
  * for a key the certificate does not. Two admins' concurrent lists are ranked alike by every
  * member (crypto/member_list.ts chooseMemberList); an admin whose list lost signs its change
  * again on top of the winner.
+ *
+ * Lists are signed with every name qualified (`bob@work`, `alice@home`) and read into the names
+ * this peer shows (list_names.ts, RoomContext.peek/sign), so rooms span federated nodes and
+ * everything here works in local names.
  */
 import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import { bytesEqual } from "../../crypto/bytes.ts";
@@ -19,9 +23,7 @@ import {
   memberKey,
   type MemberList,
   openMemberList,
-  peekMemberList,
   rebaseMemberList,
-  signMemberList,
 } from "../../crypto/member_list.ts";
 import { RoomListUpdate, SignedMemberList } from "../../proto/room.ts";
 import type { ContentMessage } from "../service.ts";
@@ -30,6 +32,7 @@ import type { RoomContext } from "./room_context.ts";
 import { decodeOr, RoomError } from "./errors.ts";
 import type { SenderKeys } from "./sender_keys.ts";
 import type { RoomRow } from "../store/rooms.ts";
+import { localSignedList } from "./list_names.ts";
 
 /** The member lists of a peer's rooms. */
 export class MemberLists {
@@ -47,10 +50,7 @@ export class MemberLists {
     invited: readonly string[] = [],
   ): Promise<Uint8Array> {
     const { ctx } = this;
-    const signed = await signMemberList(ctx.signer, ctx.me, {
-      ...next,
-      previous: listHash(row.list),
-    });
+    const signed = await ctx.sign({ ...next, previous: listHash(row.list) });
     ctx.store.setList(row.roomId, signed, row.list, ctx.now());
     const payload = listUpdate(signed, row.list);
     for (const name of to) {
@@ -92,12 +92,13 @@ export class MemberLists {
   ): Promise<void> {
     const { ctx } = this;
     const me = ctx.me;
-    const peeked = peekMemberList(bytes);
+    const peeked = ctx.peek(bytes);
     const row = ctx.store.get(peeked.list.roomId);
     if (row === undefined) return await this.#firstList(bytes, from, sentParent);
     const current = ctx.listOf(row);
     const held = { current: row.list, ...(row.parent ? { parent: row.parent } : {}) };
-    const choice = await chooseMemberList(held, bytes, strict ? sentParent : undefined);
+    const home = ctx.home();
+    const choice = await chooseMemberList(held, bytes, strict ? sentParent : undefined, home);
     if (!choice.take) {
       if (!strict || choice.why === "same" || choice.why === "lost") return;
       throw new RoomError(
@@ -106,7 +107,7 @@ export class MemberLists {
           : `the list of ${row.localName} replaces one we do not know (sent without it)`,
       );
     }
-    const { list, signer } = choice.opened;
+    const { list, signer } = localSignedList(choice.opened, home);
     await this.#checkKeys(list, current);
     const now = ctx.now();
     const room = row.localName;
@@ -148,11 +149,11 @@ export class MemberLists {
    */
   async #repropose(row: RoomRow, updated: RoomRow, list: MemberList): Promise<void> {
     const { ctx } = this;
-    const ours = peekMemberList(row.list);
+    const ours = ctx.peek(row.list);
     if (ours.signer !== ctx.me || row.parent === undefined || row.status !== "joined") return;
     if (ctx.listOf(updated).version > ours.list.version + 1) return;
     if (updated.parent !== undefined && bytesEqual(updated.parent, row.list)) return; // ours stands
-    const parent = peekMemberList(row.parent).list;
+    const parent = ctx.peek(row.parent).list;
     const next = rebaseMemberList(parent, ours.list, list, ctx.me, ctx.now());
     if (next === undefined) return;
     const invited = next.members.map((m) => m.username).filter((n) => !memberKey(list, n));
@@ -192,7 +193,8 @@ export class MemberLists {
   /** The first list of a room we do not know (sent with `sentParent`): an invitation. */
   async #firstList(bytes: Uint8Array, from: string, sentParent?: Uint8Array): Promise<void> {
     const { ctx } = this;
-    const { list, signer } = await openMemberList(bytes);
+    const home = ctx.home();
+    const { list, signer } = localSignedList(await openMemberList(bytes, undefined, home), home);
     await this.#checkKeys(list, undefined);
     ctx.requireMe(list);
     const localName = this.#localName(list);

@@ -4,11 +4,11 @@
  * (member_lists.ts); a change that removes someone starts new chains (sender_keys.ts).
  */
 import { CONTENT_KINDS } from "../../protocol/ids.ts";
-import { memberKey, type MemberList, signMemberList } from "../../crypto/member_list.ts";
+import { memberKey, type MemberList } from "../../crypto/member_list.ts";
 import { randomBytes } from "../../crypto/primitives.ts";
 import { ROOM_ID_BYTES } from "../../crypto/sender_key.ts";
 import { RoomLeave } from "../../proto/room.ts";
-import { normalizeName } from "../names.ts";
+import { canonicalName } from "../names.ts";
 import { transaction } from "../../store/database.ts";
 import type { ContentMessage } from "../service.ts";
 import type { RoomContext } from "./room_context.ts";
@@ -46,7 +46,7 @@ export class Membership {
       issuedAt: ctx.now(),
       previous: new Uint8Array(0),
     };
-    const signed = await signMemberList(ctx.signer, me, list);
+    const signed = await ctx.sign(list);
     const chain = await this.keys.first(list.roomId);
     transaction(ctx.profile.db, () => {
       ctx.store.add(
@@ -60,9 +60,10 @@ export class Membership {
 
   /**
    * Adds `user` to `room` (we must be its admin): signs a new member list, sends it to the
-   * members and the invitation to `user`, who accepts with /join.
+   * members and the invitation to `user` (`bob`, or `bob@work` of another node), who accepts
+   * with /join.
    * @throws RoomError when we are not an admin of a room we joined, or `user` is a member;
-   * RemoteError/KeyMismatchError when `user` cannot be resolved.
+   * RangeError for a bad name; RemoteError/KeyMismatchError when `user` cannot be resolved.
    */
   async invite(user: string, room: string): Promise<void> {
     const { ctx } = this;
@@ -169,13 +170,7 @@ export class Membership {
   #asAdmin(user: string, room: string): { row: RoomRow; name: string; current: MemberList } {
     const { ctx } = this;
     const row = ctx.joined(room);
-    const name = normalizeName(user);
-    if (name.includes("@")) {
-      // Member lists name users as their signer's home does: not yet meaningful across nodes.
-      throw new RoomError(
-        `${name} is a user of another server: rooms across servers are not there yet`,
-      );
-    }
+    const name = canonicalName(user, ctx.home());
     const current = ctx.listOf(row);
     ctx.requireAdmin(current, row);
     return { row, name, current };

@@ -13,6 +13,8 @@ export interface RoomPorts {
   readonly content: ContentSender;
   /** Finds the trusted key of a member. */
   readonly users: Pick<UserResolver, "resolvePeer">;
+  /** Our home's name, once the rendezvous said it (undefined before, or when it never does). */
+  readonly home: () => string | undefined;
   /** Who a broadcast goes to. */
   readonly presence: OnlineList;
 }

@@ -3,11 +3,18 @@
  * clock and the event sink, with the room look-ups and membership checks each part makes.
  */
 import { bytesEqual } from "../../crypto/bytes.ts";
-import { memberKey, type MemberList, peekMemberList } from "../../crypto/member_list.ts";
+import {
+  memberKey,
+  type MemberList,
+  peekMemberList,
+  type SignedList,
+  signMemberList,
+} from "../../crypto/member_list.ts";
 import { type Signer, signerFromPrivateKey } from "../../crypto/primitives.ts";
 import { transaction } from "../../store/database.ts";
 import type { ContentSender, UserResolver } from "../service.ts";
 import { RoomError } from "./errors.ts";
+import { localSignedList, qualifiedList, qualifiedName } from "./list_names.ts";
 import type { RoomEvent } from "./events.ts";
 import { checkRoomName } from "./input.ts";
 import { RoomHistory } from "../store/room_history.ts";
@@ -31,6 +38,8 @@ export class RoomContext {
   readonly now: () => number;
   /** The profile's database (rooms, chains) and storage key (sealed chains). */
   readonly profile: RoomPorts["profile"];
+  /** Our home's name, once the rendezvous said it: signed lists qualify names with it. */
+  readonly home: () => string | undefined;
 
   /** `content` is the rooms' own sender (it tracks what rooms sent); `emit` tells the user. */
   constructor(
@@ -47,6 +56,7 @@ export class RoomContext {
     this.users = ports.users;
     this.now = ports.now;
     this.profile = profile;
+    this.home = ports.home;
   }
 
   /**
@@ -73,9 +83,31 @@ export class RoomContext {
     return row;
   }
 
-  /** The stored list of `row` (checked when it was stored). */
+  /** The stored list of `row` (checked when it was stored), in the names we show. */
   listOf(row: RoomRow): MemberList {
-    return peekMemberList(row.list).list;
+    return this.peek(row.list).list;
+  }
+
+  /**
+   * The signed list `bytes` unchecked, its names as we show them (list_names.ts).
+   * @throws MemberListError when it is malformed.
+   */
+  peek(bytes: Uint8Array): SignedList {
+    const home = this.home();
+    return localSignedList(peekMemberList(bytes, home), home);
+  }
+
+  /**
+   * Signs `list` (in the names we show) as us, every name qualified with its home.
+   * @throws RangeError when the list is malformed or we are not an admin in it.
+   */
+  async sign(list: MemberList): Promise<Uint8Array> {
+    const home = this.home();
+    return await signMemberList(
+      this.signer,
+      qualifiedName(this.me, home),
+      qualifiedList(list, home),
+    );
   }
 
   /** The other members of `list`. */

@@ -53,6 +53,20 @@ Deno.test("room commands parse; other lines are left to the chat parser", () => 
   assert.equal(parseRoomLine("/invite #ops", undefined)?.kind, "usage");
 });
 
+Deno.test("room commands take another node's user: /invite Bob@Work #ops", () => {
+  assert.deepEqual(parseRoomLine("/invite Bob@Work #ops", undefined), {
+    kind: "invite",
+    user: "bob@work",
+    room: "#ops",
+  });
+  assert.deepEqual(parseRoomLine("/kick bob@work #ops", undefined), {
+    kind: "kick",
+    user: "bob@work",
+    room: "#ops",
+  });
+  assert.equal(parseRoomLine("/invite bob@a@b #ops", undefined)?.kind, "usage");
+});
+
 Deno.test("room events are shown on one line, with other users' text made safe", () => {
   const s = style(false);
   const line = formatRoomEvent(

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { PeerId } from "@libp2p/interface";
-import { type MemberList, signMemberList } from "../../../src/crypto/member_list.ts";
+import {
+  type MemberList,
+  peekMemberList,
+  signMemberList,
+} from "../../../src/crypto/member_list.ts";
 import { randomBytes, signerFromPrivateKey } from "../../../src/crypto/primitives.ts";
 import { listUpdate } from "../../../src/peer/rooms/member_lists.ts";
 import { RoomError, type RoomEvent, Rooms } from "../../../src/peer/rooms/rooms.ts";
 import type { ContentMessage } from "../../../src/peer/service.ts";
+import { RoomStore } from "../../../src/peer/store/rooms.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { peerIdOfKey } from "../../../src/peer/trust.ts";
 import { CONTENT_KINDS } from "../../../src/protocol/ids.ts";
@@ -17,7 +22,9 @@ const bobIdentity = await generateKeyPair("Ed25519");
 const mallory = signerFromPrivateKey(await generateKeyPair("Ed25519"));
 
 /** Bob's rooms on in-memory SQLite, with recording fakes for the ports. */
-function bobsRooms(options: { pinned?: (username: string) => PeerId; online?: string[] } = {}) {
+function bobsRooms(
+  options: { pinned?: (username: string) => PeerId; online?: string[]; home?: string } = {},
+) {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
   const sent: { to: string; kind: string; text: string | undefined }[] = [];
   const service = new Rooms({
@@ -35,31 +42,33 @@ function bobsRooms(options: { pinned?: (username: string) => PeerId; online?: st
         Promise.resolve(options.pinned?.(username) ?? peerIdOfKey(aliceSigner.publicKey)),
     },
     presence: { online: () => options.online ?? [] },
+    home: () => options.home,
   });
   const events: RoomEvent[] = [];
   service.on((event) => events.push(event));
-  return { service, events, sent, close: () => db.close() };
+  return { service, events, sent, db, close: () => db.close() };
 }
 
 function message(kind: string, payload: Uint8Array, text = ""): ContentMessage {
   return { id: `${kind}-1`, from: "alice", sentAt: NOW, text, payload };
 }
 
-async function invitation(): Promise<Uint8Array> {
+/** Alice's invitation of bob to #ops, naming them `names` (bare by default: format 1). */
+async function invitation(names = { alice: "alice", bob: "bob" }): Promise<Uint8Array> {
   const list: MemberList = {
     roomId: randomBytes(16),
     name: "#ops",
     version: 1,
-    creator: "alice",
-    admins: ["alice"],
+    creator: names.alice,
+    admins: [names.alice],
     members: [
-      { username: "alice", identityKey: aliceSigner.publicKey },
-      { username: "bob", identityKey: bobIdentity.publicKey.raw },
+      { username: names.alice, identityKey: aliceSigner.publicKey },
+      { username: names.bob, identityKey: bobIdentity.publicKey.raw },
     ],
     issuedAt: NOW,
     previous: new Uint8Array(0),
   };
-  return listUpdate(await signMemberList(aliceSigner, "alice", list));
+  return listUpdate(await signMemberList(aliceSigner, names.alice, list));
 }
 
 Deno.test("rooms service: declares the room kinds and broadcasts, nothing else", () => {
@@ -132,6 +141,75 @@ Deno.test("rooms service: a broadcast received is shown; one sent goes to everyo
       { to: "carol", kind: CONTENT_KINDS.broadcast, text: "hi" },
     ]);
     assert.equal(service.sentByRooms("id-1"), true);
+  } finally {
+    close();
+  }
+});
+
+/** The names the list bob holds for `room` gives its members, as signed. */
+function signedNames(db: ConstructorParameters<typeof RoomStore>[0], room: string): string[] {
+  const row = new RoomStore(db).byName(room)!;
+  return peekMemberList(row.list).list.members.map((m) => m.username);
+}
+
+Deno.test("rooms service: with its home known, a room's list is signed with qualified names and shown in local ones", async () => {
+  const { service, db, sent, close } = bobsRooms({
+    home: "work",
+    pinned: () => peerIdOfKey(aliceSigner.publicKey),
+  });
+  try {
+    await service.create("#ops");
+    await service.invite("carol@WORK", "#ops");
+    await service.invite("alice@home", "#ops");
+    assert.deepEqual(signedNames(db, "#ops"), ["bob@work", "carol@work", "alice@home"]);
+    assert.deepEqual(service.members("#ops").map((m) => m.username), [
+      "bob",
+      "carol",
+      "alice@home",
+    ]);
+    assert.deepEqual(
+      sent.filter((s) => s.kind === CONTENT_KINDS.room.invite).map((s) => s.to),
+      ["carol", "alice@home"],
+      "sent to the names the peer keys its contacts by",
+    );
+    await assert.rejects(service.invite("carol", "#ops"), /carol is already in #ops/);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("rooms service: before the home said its name, lists are signed with bare names (format 1)", async () => {
+  const { service, db, close } = bobsRooms();
+  try {
+    await service.create("#ops");
+    assert.deepEqual(signedNames(db, "#ops"), ["bob"]);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("rooms service: an invitation from alice@home names bob@work; bob at work shows alice@home", async () => {
+  const { service, events, close } = bobsRooms({ home: "work" });
+  try {
+    const handle = service.contentHandlers[CONTENT_KINDS.room.invite]!;
+    const update = await invitation({ alice: "alice@home", bob: "bob@work" });
+    await handle({ ...message(CONTENT_KINDS.room.invite, update), from: "alice@home" });
+    assert.deepEqual(events, [{ type: "room-invite", room: "#ops", from: "alice@home" }]);
+    assert.deepEqual(service.members("#ops").map((m) => m.username), ["alice@home", "bob"]);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("rooms service: an old invitation (format 1, bare names) still works at the same home", async () => {
+  const { service, events, close } = bobsRooms({ home: "home" });
+  try {
+    const handle = service.contentHandlers[CONTENT_KINDS.room.invite]!;
+    await handle(message(CONTENT_KINDS.room.invite, await invitation()));
+    assert.deepEqual(events, [{ type: "room-invite", room: "#ops", from: "alice" }]);
+    assert.deepEqual(service.members("#ops").map((m) => m.username), ["alice", "bob"]);
+    await service.join("#ops");
+    assert.equal(service.rooms()[0]?.status, "joined");
   } finally {
     close();
   }
