@@ -27,6 +27,7 @@ import { PROTOCOL } from "../protocol/ids.ts";
 import { directoryProtocol } from "./directory_protocol.ts";
 import { mailboxProtocol } from "./mailbox_protocol.ts";
 import { presenceProtocol } from "./presence_protocol.ts";
+import { PresenceInterest, type PresenceWatcher } from "./presence_interest.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
 import { LoggedInUsers } from "./logged_in_users.ts";
@@ -63,6 +64,11 @@ export interface RendezvousOptions {
    * per-protocol defaults are in constants.ts FRAMES. Tests shorten it.
    */
   readonly readTimeoutMs?: number;
+  /**
+   * A presence subscriber silent this long is taken for dead and dropped
+   * (PRESENCE_HEARTBEAT.silenceMs unless given). Tests shorten it.
+   */
+  readonly presenceSilenceMs?: number;
   /** Sees every byte the protocol handlers read, after Noise; tests check what the server sees. */
   readonly onInboundBytes?: InboundObserver;
   /** The operator's HTTP side (dashboard, /metrics, API); off unless given. */
@@ -115,6 +121,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const mailbox = new MailboxStore(db);
   const certifier = new Certifier(privateKey, accounts);
   const loggedIn = new LoggedInUsers();
+  // Who follows whom; federation will follow local users here for remote watchers.
+  const interest = new PresenceInterest<PresenceWatcher>();
   const table = new RegistrationTable(options.registrationLimits);
   const throttle = new AccountThrottle();
   const mailSignal = new MailSignal();
@@ -180,11 +188,14 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     }),
     presence: presenceProtocol({
       loggedIn,
+      interest,
       logins,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
+      ...(options.presenceSilenceMs ? { silenceMs: options.presenceSilenceMs } : {}),
       mailSignal,
       metrics,
+      now,
     }),
     mailbox: mailboxProtocol({
       accounts,

@@ -19,7 +19,13 @@ import { clientNode, FAST, stopAll, waitFor, within, withRendezvous } from "./ha
 async function presence(node: TincanNode, address: Multiaddr) {
   const stream = await node.dialProtocol(address, PROTOCOL.presence);
   const framed = new FramedStream(stream, PresenceEvent, PresenceRequest, FRAMES.presenceEvent);
-  await framed.write({});
+  await framed.write({
+    type: PresenceRequest.Type.FOLLOW,
+    usernames: [],
+    cursor: "",
+    limit: 0,
+    away: "",
+  });
   assert.equal((await framed.read()).status, Status.OK);
   return {
     /** The last event before the stream ended. */

@@ -67,7 +67,10 @@ Deno.test("FramedStream round-trips messages in both directions", async () => {
       peerId: "12D3KooW",
       online: true,
       at: 1_700_000_000_000n,
-      mailWaiting: false,
+      type: PresenceEvent.Type.CHANGE,
+      away: "",
+      users: [],
+      nextCursor: "",
     };
     await server.write(event);
     assert.deepEqual(await client.read(), event);
@@ -81,8 +84,20 @@ Deno.test("FramedStream reads an empty message (a zero-length frame)", async () 
   try {
     const client = new FramedStream(outbound, PresenceEvent, PresenceRequest, LIMITS);
     const server = new FramedStream(inbound, PresenceRequest, PresenceEvent, LIMITS);
-    await client.write({});
-    assert.deepEqual(await server.read(), {});
+    await client.write({
+      type: PresenceRequest.Type.FOLLOW,
+      usernames: [],
+      cursor: "",
+      limit: 0,
+      away: "",
+    });
+    assert.deepEqual(await server.read(), {
+      type: PresenceRequest.Type.FOLLOW,
+      usernames: [],
+      cursor: "",
+      limit: 0,
+      away: "",
+    });
   } finally {
     closeAll(outbound, inbound);
   }
@@ -329,7 +344,10 @@ Deno.test("a burst of small frames within the limits is read in full", async () 
         peerId: "12D3KooW".padEnd(52, "y"),
         online: true,
         at: BigInt(i),
-        mailWaiting: false,
+        type: PresenceEvent.Type.CHANGE,
+        away: "",
+        users: [],
+        nextCursor: "",
       }));
     await Promise.all(writes);
     for (let i = 0; i < count; i++) {

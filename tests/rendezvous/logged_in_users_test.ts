@@ -61,3 +61,48 @@ Deno.test("LoggedInUsers.subscribe returns a function that stops the listener", 
   users.login("bob", "p2", 0);
   assert.deepEqual(seen, ["alice"]);
 });
+
+Deno.test("LoggedInUsers: an away text is told to the subscribers and ends at logout", () => {
+  const users = new LoggedInUsers();
+  users.login("bob", "p1", 10);
+  const seen: string[] = [];
+  users.subscribe((c) => seen.push(`${c.username} ${c.online} ${c.away}`));
+  assert.equal(users.setAway("p1", "gone fishing", 20), true);
+  assert.equal(users.awayOf("bob"), "gone fishing");
+  users.reannounce("p1", 25);
+  assert.equal(users.setAway("p1", "", 30), true);
+  assert.equal(users.setAway("nobody", "x", 40), false, "only a logged-in PeerId");
+  users.setAway("p1", "again", 50);
+  users.logout("p1", 60);
+  assert.equal(users.awayOf("bob"), "");
+  users.login("bob", "p1", 70);
+  assert.deepEqual(seen, [
+    "bob true gone fishing",
+    "bob true gone fishing",
+    "bob true ",
+    "bob true again",
+    "bob false ",
+    "bob true ",
+  ]);
+});
+
+Deno.test("LoggedInUsers: page() pages through everyone online, sorted, after a cursor", () => {
+  const users = new LoggedInUsers();
+  ["dave", "alice", "carol", "bob"].forEach((name, i) => users.login(name, `p${i}`, i));
+  users.setAway("p2", "lunch", 9);
+  assert.deepEqual(users.page("", 3), {
+    users: [
+      { username: "alice", away: "" },
+      { username: "bob", away: "" },
+      { username: "carol", away: "lunch" },
+    ],
+    next: "carol",
+  });
+  assert.deepEqual(users.page("carol", 3), { users: [{ username: "dave", away: "" }], next: "" });
+  assert.deepEqual(users.page("bob", 2).users.map((u) => u.username), ["carol", "dave"]);
+  assert.equal(users.page("bob", 2).next, "", "the last page has no cursor");
+  assert.deepEqual(users.page("zed", 5), { users: [], next: "" });
+  users.logout("p1", 10); // alice leaves; bob joins the listing later
+  users.login("aaron", "p9", 11);
+  assert.deepEqual(users.page("", 2).users.map((u) => u.username), ["aaron", "bob"]);
+});
