@@ -1,5 +1,5 @@
 /**
- * The chat REPL's core commands — /help, /list, /msg, /me, /to, /w, /history, /mute, /clear,
+ * The chat REPL's core commands — /help, /msg, /me, /to, /w, /history, /mute, /clear,
  * /quit — as registry entries: each parses its words purely (bad input becomes a one-line usage
  * hint, never an exception) and runs on the peer. The trust commands (/verify, /trust …) are in
  * trust_commands.ts.
@@ -24,7 +24,6 @@ import { formatRoomHistoryLine } from "./room_commands.ts";
 /** What one core command line asks for. */
 export type ReplCommand =
   | { readonly kind: "help" }
-  | { readonly kind: "list" }
   | { readonly kind: "send"; readonly to: string; readonly text: string }
   | { readonly kind: "me"; readonly text: string }
   | { readonly kind: "to"; readonly user: string }
@@ -67,14 +66,13 @@ function core(
 
 /** A command without arguments. */
 const bare =
-  (kind: "help" | "list" | "quit" | "clear") =>
+  (kind: "help" | "quit" | "clear") =>
   ({ args }: ReplInput, _: ReplContext, usage: () => ReplUsage) =>
     args.length === 0 ? { kind } : usage();
 
 /** The core commands, in /help order. */
 export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
   core("help", ["?"], "/help", "this list", bare("help")),
-  core("list", ["who"], "/list", "who is online", bare("list")),
   core("msg", ["whisper"], "/msg <user> <text>", "send one message", (input, ctx, usage) => {
     const [user, ...words] = input.args;
     if (user?.startsWith("#")) return undefined; // a room: room_commands.ts
@@ -204,10 +202,6 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
   switch (command.kind) {
     case "help":
       return repl.print(repl.help().join("\n"));
-    case "list": {
-      const online = peer.online();
-      return repl.print(online.length ? `Online: ${online.join(", ")}` : "Nobody else is online.");
-    }
     case "send":
       return await sendTo(repl, command.to, command.text);
     case "me": {
@@ -282,6 +276,8 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
  * @throws the peer's errors.
  */
 async function sendTo(repl: ReplRuntime, user: string, text: string): Promise<void> {
+  // Follow whom we write to (a contact from now on): "bob is online" comes before our line.
+  await repl.peer.follow([user]).catch(() => {});
   repl.sending();
   let id: string;
   try {

@@ -40,13 +40,19 @@ import {
 } from "./registry.ts";
 import { formatRoomEvent, ROOM_COMMANDS } from "./room_commands.ts";
 import { ROUTE_COMMANDS } from "./route_commands.ts";
+import { presenceCommands } from "./presence_commands.ts";
 import { statusLine } from "./status_line.ts";
 import { type TerminalPort, TerminalUI } from "./terminal.ts";
 import { TRUST_COMMANDS } from "./trust_commands.ts";
 
 /** The REPL's command registry: the core commands, and those of the features it has. */
 export function replRegistry(features: { rooms: boolean; files: boolean }): ReplRegistry {
-  const entries: ReplEntry[] = [...CORE_COMMANDS, ...TRUST_COMMANDS, ...ROUTE_COMMANDS];
+  const entries: ReplEntry[] = [
+    ...CORE_COMMANDS,
+    ...presenceCommands(),
+    ...TRUST_COMMANDS,
+    ...ROUTE_COMMANDS,
+  ];
   if (features.rooms) entries.push(...ROOM_COMMANDS);
   if (features.files) entries.push(...FILE_COMMANDS);
   return new ReplRegistry(entries);
@@ -225,6 +231,7 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
       return muted;
     },
     clear: () => view.clear(),
+    unread: (conversation) => conversations.unread(conversation),
     knows: (user) => known.has(user) || peer.online().includes(user),
     quit: close,
     help: () => options.terminal ? [...registry.help(), ...REPL_KEYS] : registry.help(),

@@ -20,10 +20,8 @@ Deno.test("repl: simple commands and blank lines", () => {
   assert.deepEqual(parse(""), { kind: "none" });
   assert.deepEqual(parse("   "), { kind: "none" });
   assert.deepEqual(parse("/help"), { kind: "help" });
-  assert.deepEqual(parse("/list"), { kind: "list" });
   assert.deepEqual(parse("/quit"), { kind: "quit" });
   assert.deepEqual(parse("/EXIT"), { kind: "quit" });
-  isUsage(parse("/list now"), /^Usage: \/list$/);
 });
 
 Deno.test("repl: /msg and /whisper keep the text's own spacing", () => {
