@@ -365,7 +365,9 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       });
       const resets = new ResetAnswers({
         store: new SessionResetStore(profile.db),
-        nameOf: (peer) => this.usernameOf(peer) ?? online.usernameOn(peer.toString()),
+        nameOf: (peer) =>
+          this.usernameOf(peer) ?? online.usernameOn(peer.toString()) ??
+            this.#running?.connection.who(peer.toString()),
         certifiedKey: async (username) => (await directory.resolve(username, now())).identityKey,
         sendAck: (peer, ack) => links.sendAck(peer, ack),
         now,

@@ -248,6 +248,16 @@ export class RendezvousConnection {
     return await this.#presence.list(cursor, limit);
   }
 
+  /**
+   * The username logged in on `peerId` at the rendezvous (undefined when nobody is, or we are
+   * not connected); that user is followed from then on.
+   */
+  async who(peerId: string): Promise<string | undefined> {
+    const name = await this.#presence?.who(peerId).catch(() => undefined);
+    if (name !== undefined) await this.follow([name]).catch(() => {});
+    return name;
+  }
+
   /** Stops reconnecting, mail polling and address refreshing (the first step of Peer.stop). */
   stop(): void {
     this.#stopping = true;

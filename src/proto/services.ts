@@ -1488,6 +1488,7 @@ export interface PresenceRequest {
   cursor: string
   limit: number
   away: string
+  peerId: string
 }
 
 export namespace PresenceRequest {
@@ -1496,7 +1497,8 @@ export namespace PresenceRequest {
     UNFOLLOW = 'UNFOLLOW',
     LIST = 'LIST',
     HEARTBEAT = 'HEARTBEAT',
-    AWAY = 'AWAY'
+    AWAY = 'AWAY',
+    WHO = 'WHO'
   }
 
   enum __TypeValues {
@@ -1504,7 +1506,8 @@ export namespace PresenceRequest {
     UNFOLLOW = 1,
     LIST = 2,
     HEARTBEAT = 3,
-    AWAY = 4
+    AWAY = 4,
+    WHO = 5
   }
 
   export namespace Type {
@@ -1549,6 +1552,11 @@ export namespace PresenceRequest {
           w.string(obj.away)
         }
 
+        if ((obj.peerId != null && obj.peerId !== '')) {
+          w.uint32(50)
+          w.string(obj.peerId)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1558,7 +1566,8 @@ export namespace PresenceRequest {
           usernames: [],
           cursor: '',
           limit: 0,
-          away: ''
+          away: '',
+          peerId: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1589,6 +1598,10 @@ export namespace PresenceRequest {
             }
             case 5: {
               obj.away = reader.string()
+              break
+            }
+            case 6: {
+              obj.peerId = reader.string()
               break
             }
             default: {
@@ -1653,6 +1666,13 @@ export namespace PresenceRequest {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1691,6 +1711,11 @@ export namespace PresenceRequest {
     value: string
   }
 
+  export interface PresenceRequestPeerIdFieldEvent {
+    field: '$.peerId'
+    value: string
+  }
+
   export function encode (obj: Partial<PresenceRequest>): Uint8Array {
     return encodeMessage(obj, PresenceRequest.codec())
   }
@@ -1699,7 +1724,7 @@ export namespace PresenceRequest {
     return decodeMessage(buf, PresenceRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceRequest>): Generator<PresenceRequestTypeFieldEvent | PresenceRequestUsernamesFieldEvent | PresenceRequestCursorFieldEvent | PresenceRequestLimitFieldEvent | PresenceRequestAwayFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceRequest>): Generator<PresenceRequestTypeFieldEvent | PresenceRequestUsernamesFieldEvent | PresenceRequestCursorFieldEvent | PresenceRequestLimitFieldEvent | PresenceRequestAwayFieldEvent | PresenceRequestPeerIdFieldEvent> {
     return streamMessage(buf, PresenceRequest.codec(), opts)
   }
 }

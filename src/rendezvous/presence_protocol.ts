@@ -335,6 +335,8 @@ function serveRequest(
     }
     case RequestType.HEARTBEAT:
       return reply();
+    case RequestType.WHO:
+      return { ...reply(), username: loggedIn.usernameOf(request.peerId) ?? "" };
     case RequestType.AWAY:
       loggedIn.setAway(peerId, checkAwayText(request.away), (deps.now ?? Date.now)());
       return reply();

@@ -25,6 +25,7 @@ async function presence(node: TincanNode, address: Multiaddr) {
     cursor: "",
     limit: 0,
     away: "",
+    peerId: "",
   });
   assert.equal((await framed.read()).status, Status.OK);
   return {

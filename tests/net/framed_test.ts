@@ -90,6 +90,7 @@ Deno.test("FramedStream reads an empty message (a zero-length frame)", async () 
       cursor: "",
       limit: 0,
       away: "",
+      peerId: "",
     });
     assert.deepEqual(await server.read(), {
       type: PresenceRequest.Type.FOLLOW,
@@ -97,6 +98,7 @@ Deno.test("FramedStream reads an empty message (a zero-length frame)", async () 
       cursor: "",
       limit: 0,
       away: "",
+      peerId: "",
     });
   } finally {
     closeAll(outbound, inbound);

@@ -32,7 +32,7 @@ import {
 const NOW = 1_700_000_000_000;
 const { Type } = PresenceRequest;
 const EventType = PresenceEvent.Type;
-const BLANK = { usernames: [], cursor: "", limit: 0, away: "" };
+const BLANK = { usernames: [], cursor: "", limit: 0, away: "", peerId: "" };
 
 function presence(options: { silenceMs?: number; mailSignal?: MailSignal } = {}) {
   const loggedIn = new LoggedInUsers();
@@ -216,6 +216,20 @@ Deno.test("presence: a subscriber silent past the limit has its connection dropp
   await feed.done;
   assert.match(aborted[0]?.message ?? "", /no presence heartbeat within 200 ms/);
   assert.ok(p.log.lines.some((line) => /silent for 200 ms; dropping its connection/.test(line)));
+});
+
+Deno.test("presence: WHO names the user logged in on a PeerId, or nobody", async () => {
+  const p = presence();
+  const alice = await p.member("alice");
+  const bob = await p.member("bob");
+  const feed = await p.subscribe(alice);
+  await feed.next();
+  await feed.send({ type: Type.WHO, peerId: bob.peerId });
+  assert.equal((await feed.client.read()).username, "bob");
+  p.loggedIn.logout(bob.peerId, NOW);
+  await feed.send({ type: Type.WHO, peerId: bob.peerId });
+  const nobody = await feed.client.read();
+  assert.deepEqual([nobody.status, nobody.username], [Status.OK, ""]);
 });
 
 Deno.test("presence: the subscriber closing its stream ends the feed", async () => {

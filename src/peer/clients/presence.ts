@@ -54,13 +54,15 @@ export interface PresenceFeed {
    * @throws RemoteError E_BAD_REQUEST when the text breaks the rules (away_text.ts).
    */
   setAway(text: string): Promise<void>;
+  /** The username logged in on `peerId`, or undefined when nobody is. */
+  who(peerId: string): Promise<string | undefined>;
   /** Says we are alive; resolves when the rendezvous answered. */
   heartbeat(): Promise<void>;
   close(): Promise<void>;
 }
 
 type Request = Pick<PresenceRequest, "type"> & Partial<PresenceRequest>;
-const BLANK_REQUEST = { usernames: [], cursor: "", limit: 0, away: "" };
+const BLANK_REQUEST = { usernames: [], cursor: "", limit: 0, away: "", peerId: "" };
 
 /** What one request waits for: its reply, or the end of the feed. */
 interface Pending {
@@ -186,6 +188,10 @@ export async function subscribePresence(
     },
     setAway: async (away) => {
       await request({ type: PresenceRequest.Type.AWAY, away }, "set the away text");
+    },
+    who: async (peerId) => {
+      const reply = await request({ type: PresenceRequest.Type.WHO, peerId }, "ask who is online");
+      return reply.username === "" ? undefined : reply.username;
     },
     heartbeat: async () => {
       await request({ type: PresenceRequest.Type.HEARTBEAT }, "keep the presence feed alive");
