@@ -3,6 +3,7 @@ import type { Stream } from "@libp2p/interface";
 import { lpStream, streamPair } from "@libp2p/utils";
 import { ProtocolError } from "../../src/errors.ts";
 import { FramedStream, type FrameLimits, READ_AHEAD_BYTES } from "../../src/net/framed.ts";
+import { presenceRequest } from "../../src/peer/clients/presence.ts";
 import {
   AccountRequest,
   PresenceEvent,
@@ -84,14 +85,7 @@ Deno.test("FramedStream reads an empty message (a zero-length frame)", async () 
   try {
     const client = new FramedStream(outbound, PresenceEvent, PresenceRequest, LIMITS);
     const server = new FramedStream(inbound, PresenceRequest, PresenceEvent, LIMITS);
-    await client.write({
-      type: PresenceRequest.Type.FOLLOW,
-      usernames: [],
-      cursor: "",
-      limit: 0,
-      away: "",
-      peerId: "",
-    });
+    await client.write(presenceRequest({ type: PresenceRequest.Type.FOLLOW }));
     assert.deepEqual(await server.read(), {
       type: PresenceRequest.Type.FOLLOW,
       usernames: [],

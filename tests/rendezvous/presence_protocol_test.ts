@@ -5,6 +5,7 @@
  * too many followed users, a subscriber that falls too far behind).
  */
 import { ReplacedLogins } from "../../src/rendezvous/replaced_logins.ts";
+import { presenceRequest } from "../../src/peer/clients/presence.ts";
 import assert from "node:assert/strict";
 import { PresenceEvent, PresenceRequest, Status } from "../../src/proto/services.ts";
 import {
@@ -32,7 +33,6 @@ import {
 const NOW = 1_700_000_000_000;
 const { Type } = PresenceRequest;
 const EventType = PresenceEvent.Type;
-const BLANK = { usernames: [], cursor: "", limit: 0, away: "", peerId: "" };
 
 function presence(options: { silenceMs?: number; mailSignal?: MailSignal } = {}) {
   const loggedIn = new LoggedInUsers();
@@ -56,7 +56,7 @@ function presence(options: { silenceMs?: number; mailSignal?: MailSignal } = {})
   const subscribe = async (caller: TestCaller, follow: string[] = []) => {
     const served = await serve(handler, caller, PresenceRequest, PresenceEvent);
     const send = (request: Partial<PresenceRequest> & Pick<PresenceRequest, "type">) =>
-      served.client.write({ ...BLANK, ...request });
+      served.client.write(presenceRequest(request));
     await send({ type: Type.FOLLOW, usernames: follow });
     const next = async () => {
       const event = await served.client.read();
@@ -259,7 +259,7 @@ Deno.test("presence: a first request other than FOLLOW is refused", async () => 
   const p = presence();
   const alice = await p.member("alice");
   const served = await serve(p.handler, alice, PresenceRequest, PresenceEvent);
-  await served.client.write({ ...BLANK, type: Type.LIST, limit: 10 });
+  await served.client.write(presenceRequest({ type: Type.LIST, limit: 10 }));
   const refused = await served.client.read();
   assert.equal(refused.status, Status.E_BAD_REQUEST);
   await served.done;

@@ -62,7 +62,11 @@ export interface PresenceFeed {
 }
 
 type Request = Pick<PresenceRequest, "type"> & Partial<PresenceRequest>;
-const BLANK_REQUEST = { usernames: [], cursor: "", limit: 0, away: "", peerId: "" };
+
+/** A whole PresenceRequest from the fields `request` gives (the others empty). */
+export function presenceRequest(request: Request): PresenceRequest {
+  return { usernames: [], cursor: "", limit: 0, away: "", peerId: "", ...request };
+}
 
 /** What one request waits for: its reply, or the end of the feed. */
 interface Pending {
@@ -110,7 +114,7 @@ export async function subscribePresence(
       pending.push({ resolve, reject });
     }).then((reply) => expectOk(reply, action));
     writing = writing.then(() =>
-      framed.write({ ...BLANK_REQUEST, ...message }).catch((err: unknown) => finish(err))
+      framed.write(presenceRequest(message)).catch((err: unknown) => finish(err))
     );
     return answer;
   };
