@@ -4,6 +4,9 @@
  * the last connection to that PeerId closes.
  */
 
+/** How out of date a LIST page may be: the sorted listing is rebuilt at most this often. */
+export const LIST_STALE_MS = 1000;
+
 /** A logged-in user: who, on which PeerId, since when. */
 export interface LoggedInUser {
   readonly username: string;
@@ -38,8 +41,10 @@ export class LoggedInUsers {
   readonly #listeners = new Set<(change: PresenceChange) => void>();
   /** Away texts by username: in memory only, dropped at logout. */
   readonly #away = new Map<string, string>();
-  /** The usernames online, sorted, for paging; rebuilt after a login or logout. */
-  #sorted: string[] | undefined;
+  /** The usernames online, sorted, for paging; when it was sorted; whether it is out of date. */
+  #sorted: string[] = [];
+  #sortedAt = -Infinity;
+  #stale = false;
 
   /**
    * Logs `peerId` in as `username`. A previous login of the same user from another PeerId, or
@@ -60,7 +65,7 @@ export class LoggedInUsers {
     const user = { username, peerId, since: now };
     this.#byPeer.set(peerId, user);
     this.#byUser.set(username, user);
-    this.#sorted = undefined;
+    this.#stale = true;
     this.#emit({ username, peerId, online: true, at: now, away: "" });
     return sameUser?.peerId;
   }
@@ -91,10 +96,16 @@ export class LoggedInUsers {
 
   /**
    * Up to `limit` users online after `cursor` (a username; "" = from the first), sorted by
-   * username. Sorting happens once per change of who is online, not per page.
+   * username, as of at most LIST_STALE_MS before `now`: a login costs nothing here, and the
+   * sort (O(N log N)) runs at most once per LIST_STALE_MS however many pages are asked for.
    */
-  page(cursor: string, limit: number): OnlinePage {
-    const sorted = this.#sorted ??= [...this.#byUser.keys()].sort();
+  page(cursor: string, limit: number, now: number): OnlinePage {
+    if (this.#stale && now - this.#sortedAt >= LIST_STALE_MS) {
+      this.#sorted = [...this.#byUser.keys()].sort();
+      this.#sortedAt = now;
+      this.#stale = false;
+    }
+    const sorted = this.#sorted;
     let lo = 0;
     let hi = sorted.length;
     while (lo < hi) { // the first username after the cursor
@@ -103,7 +114,9 @@ export class LoggedInUsers {
       else hi = mid;
     }
     const names = sorted.slice(lo, lo + limit);
-    const users = names.map((username) => ({ username, away: this.awayOf(username) }));
+    // A name that left since the sort is skipped (a page may then be short; its cursor holds).
+    const users = names.filter((username) => this.#byUser.has(username))
+      .map((username) => ({ username, away: this.awayOf(username) }));
     const next = lo + limit < sorted.length ? names[names.length - 1]! : "";
     return { users, next };
   }
@@ -145,7 +158,7 @@ export class LoggedInUsers {
     this.#byPeer.delete(user.peerId);
     this.#byUser.delete(user.username);
     this.#away.delete(user.username);
-    this.#sorted = undefined;
+    this.#stale = true;
     this.#emit({ username: user.username, peerId: user.peerId, online: false, at: now, away: "" });
   }
 

@@ -330,7 +330,7 @@ function serveRequest(
       if (request.limit < 1 || request.limit > MAX_LIST_PAGE) {
         throw new RangeError(`A page of ${request.limit} users: ask for 1 to ${MAX_LIST_PAGE}`);
       }
-      const page = loggedIn.page(request.cursor, request.limit);
+      const page = loggedIn.page(request.cursor, request.limit, (deps.now ?? Date.now)());
       return { ...reply(), users: [...page.users], nextCursor: page.next };
     }
     case RequestType.HEARTBEAT:

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { LoggedInUsers, type PresenceChange } from "../../src/rendezvous/logged_in_users.ts";
+import {
+  LIST_STALE_MS,
+  LoggedInUsers,
+  type PresenceChange,
+} from "../../src/rendezvous/logged_in_users.ts";
 
 function watch(users: LoggedInUsers): string[] {
   const seen: string[] = [];
@@ -90,7 +94,7 @@ Deno.test("LoggedInUsers: page() pages through everyone online, sorted, after a 
   const users = new LoggedInUsers();
   ["dave", "alice", "carol", "bob"].forEach((name, i) => users.login(name, `p${i}`, i));
   users.setAway("p2", "lunch", 9);
-  assert.deepEqual(users.page("", 3), {
+  assert.deepEqual(users.page("", 3, 100), {
     users: [
       { username: "alice", away: "" },
       { username: "bob", away: "" },
@@ -98,11 +102,20 @@ Deno.test("LoggedInUsers: page() pages through everyone online, sorted, after a 
     ],
     next: "carol",
   });
-  assert.deepEqual(users.page("carol", 3), { users: [{ username: "dave", away: "" }], next: "" });
-  assert.deepEqual(users.page("bob", 2).users.map((u) => u.username), ["carol", "dave"]);
-  assert.equal(users.page("bob", 2).next, "", "the last page has no cursor");
-  assert.deepEqual(users.page("zed", 5), { users: [], next: "" });
-  users.logout("p1", 10); // alice leaves; bob joins the listing later
-  users.login("aaron", "p9", 11);
-  assert.deepEqual(users.page("", 2).users.map((u) => u.username), ["aaron", "bob"]);
+  assert.deepEqual(users.page("carol", 3, 100), {
+    users: [{ username: "dave", away: "" }],
+    next: "",
+  });
+  assert.deepEqual(users.page("bob", 2, 100).users.map((u) => u.username), ["carol", "dave"]);
+  assert.equal(users.page("bob", 2, 100).next, "", "the last page has no cursor");
+  assert.deepEqual(users.page("zed", 5, 100), { users: [], next: "" });
+  users.logout("p1", 200); // alice leaves; aaron comes
+  users.login("aaron", "p9", 201);
+  const stale = users.page("", 2, 100 + LIST_STALE_MS - 1);
+  assert.deepEqual(stale.users.map((u) => u.username), ["bob"], "alice skipped, aaron not yet");
+  assert.deepEqual(
+    users.page("", 2, 100 + LIST_STALE_MS).users.map((u) => u.username),
+    ["aaron", "bob"],
+    "sorted again once the listing is LIST_STALE_MS old",
+  );
 });
