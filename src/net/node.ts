@@ -9,7 +9,8 @@
  * src/protocol/limits.ts: the rendezvous drops a peer silent for 29 s, a peer reconnects when a
  * heartbeat goes unanswered); a link between two peers is dropped when the rendezvous reports
  * the other offline. TCP keep-alive stays on, its first probe after tcpKeepAliveMs idle where
- * the runtime honours the delay; Yamux's own keep-alive ping (every 30 s) measures round trips.
+ * the runtime honours the delay. Yamux's keep-alive ping is off too (it measured round trips,
+ * never dropped a connection).
  */
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
@@ -108,7 +109,11 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
       : [tcpTransport],
     ...(options.gater ? { connectionGater: options.gater } : {}),
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection })],
+    // Yamux's keep-alive ping (every 30 s, both ways) only measures round trips — it never drops
+    // a dead connection — so it is off: a frame each way per connection for nothing.
+    streamMuxers: [
+      yamux({ maxInboundStreams: limits.maxInboundStreamsPerConnection, enableKeepAlive: false }),
+    ],
     connectionManager: {
       maxConnections: limits.maxConnections,
       inboundConnectionThreshold: limits.inboundConnectionsPerSecondPerHost,
