@@ -20,6 +20,7 @@ const mallory = signerFromPrivateKey(await generateKeyPair("Ed25519"));
 function bobsRooms(options: { pinned?: (username: string) => PeerId; online?: string[] } = {}) {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
   const sent: { to: string; kind: string; text: string | undefined }[] = [];
+  const followed: string[] = [];
   const service = new Rooms({
     username: "bob",
     profile: { db, storageKey: new Uint8Array(32).fill(3), identity: bobIdentity },
@@ -34,11 +35,14 @@ function bobsRooms(options: { pinned?: (username: string) => PeerId; online?: st
       resolvePeer: (username) =>
         Promise.resolve(options.pinned?.(username) ?? peerIdOfKey(aliceSigner.publicKey)),
     },
-    presence: { online: () => options.online ?? [] },
+    presence: {
+      everyone: () => Promise.resolve(options.online ?? []),
+      follow: (names) => void followed.push(...names),
+    },
   });
   const events: RoomEvent[] = [];
   service.on((event) => events.push(event));
-  return { service, events, sent, close: () => db.close() };
+  return { service, events, sent, followed, close: () => db.close() };
 }
 
 function message(kind: string, payload: Uint8Array, text = ""): ContentMessage {
@@ -75,12 +79,13 @@ Deno.test("rooms service: declares the room kinds and broadcasts, nothing else",
 });
 
 Deno.test("rooms service: an invitation fed as content is stored as invited and announced", async () => {
-  const { service, events, close } = bobsRooms();
+  const { service, events, followed, close } = bobsRooms();
   try {
     const handle = service.contentHandlers[CONTENT_KINDS.room.invite]!;
     await handle(message(CONTENT_KINDS.room.invite, await invitation()));
     assert.deepEqual(service.rooms().map((r) => [r.name, r.status]), [["#ops", "invited"]]);
     assert.deepEqual(events, [{ type: "room-invite", room: "#ops", from: "alice" }]);
+    assert.deepEqual(followed, ["alice"], "the room's members are followed (not bob himself)");
   } finally {
     close();
   }
