@@ -1,9 +1,9 @@
 /**
  * Presence for federated nodes, the callee side of SUBSCRIBE: a listed node names the users here
- * its own users are interested in; this node tells it which of them are online now, then each
- * time one comes, goes or changes its away text, until the stream closes. It learns of no one else. One subscription per
- * node: a new SUBSCRIBE replaces the old one. A subscriber that falls MAX_PRESENCE_BACKLOG
- * updates behind is reset.
+ * its own users are interested in; this node tells it which of them are online now (with their
+ * away text), then each time one comes, goes or changes its away text, until the stream closes.
+ * It learns of no one else. One subscription per node: a new SUBSCRIBE replaces the old one. A
+ * subscriber that falls MAX_PRESENCE_BACKLOG updates behind is reset.
  */
 import type { Logger } from "../../log.ts";
 import type { FramedStream } from "../../net/framed.ts";

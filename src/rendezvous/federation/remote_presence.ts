@@ -150,6 +150,8 @@ export class RemotePresence implements RemotePresenceFeed {
       const remote = splitRemote(name);
       if (remote === undefined || this.interest.watchersOf(name).size > 0) continue;
       if (this.#wanted.get(remote.server)?.delete(remote.username)) {
+        // no one here hears of it now: what was known of it is no more kept up to date
+        this.#subscriptions.get(remote.server)?.online.delete(remote.username);
         this.#schedule(remote.server, RESUBSCRIBE_DELAY_MS);
       }
     }
