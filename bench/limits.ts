@@ -7,15 +7,3 @@ export const BENCH_NODE_LIMITS: Partial<NodeLimits> = {
   maxConnections: 20_000,
   maxPendingConnections: 1_000,
 };
-
-/**
- * BENCH_NODE_LIMITS, with the keep-alive ping every `pingIntervalMs` (a decimal string, from a
- * server process's command line) when given.
- * @throws RangeError when it is not a positive number.
- */
-export function benchNodeLimits(pingIntervalMs: string | undefined): Partial<NodeLimits> {
-  if (pingIntervalMs === undefined) return BENCH_NODE_LIMITS;
-  const ms = Number(pingIntervalMs);
-  if (!(ms > 0)) throw new RangeError(`--ping-interval-ms must be positive, not ${pingIntervalMs}`);
-  return { ...BENCH_NODE_LIMITS, pingIntervalMs: ms };
-}

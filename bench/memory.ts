@@ -2,14 +2,16 @@
  * Rendezvous memory per peer: the RSS of a rendezvous in its own process, idle and then with
  * `peers` client nodes connected, each registered, logged in, registered in the rendezvous
  * namespace with a signed peer record (its rendezvous stream kept open) and subscribed to
- * presence, as a real peer is. Peers join in batches; after each batch the bench waits until
- * every peer has heard of every other, so the presence fan-out never piles up.
+ * presence, as a real peer is: following its contacts (here the FOLLOWED_NEIGHBOURS peers on
+ * either side of it in joining order) and sending the presence heartbeat. Peers join in batches;
+ * after each batch the bench waits until every peer has heard of each followed peer online, so
+ * the presence fan-out never piles up.
  */
 import { join } from "node:path";
-import type { NodeLimits } from "../src/net/node.ts";
 import { sealPeerRecord } from "../src/net/peer_record.ts";
 import { DiscoveryClient } from "../src/peer/clients/discovery.ts";
 import { type PresenceFeed, subscribePresence } from "../src/peer/clients/presence.ts";
+import { startHeartbeat } from "../src/peer/presence_heartbeat.ts";
 import {
   type BenchPeer,
   CHEAP_STRETCHING,
@@ -57,7 +59,9 @@ export interface MemoryOptions {
 }
 
 interface JoinedPeer {
+  readonly index: number;
   readonly peer: BenchPeer;
+  stopHeartbeat?: () => void;
   discovery?: DiscoveryClient;
   /** Online events received on the presence feed. */
   online: number;
@@ -66,14 +70,13 @@ interface JoinedPeer {
 }
 
 const SETTLE_MS = 2_000;
-/** Time over which the server's CPU use at rest (keep-alive pings) is measured. */
-const REST_MS = 8_000;
 /**
- * The bench's client nodes ping the rendezvous every 60 s instead of every 4 s: a thousand real
- * peers are a thousand machines, here they share the bench's one JavaScript thread. The
- * rendezvous still pings every peer at its own (production) interval.
+ * Time over which the server's CPU use at rest (presence heartbeats) is measured: longer than
+ * one heartbeat interval, so every peer beats in it at least once.
  */
-export const CLIENT_LIMITS: Partial<NodeLimits> = { pingIntervalMs: 60_000 };
+const REST_MS = 30_000;
+/** Each peer follows this many peers before it and after it in joining order (its contacts). */
+export const FOLLOWED_NEIGHBOURS = 10;
 const PROGRESS_EVERY_PEERS = 200;
 
 /**
@@ -111,6 +114,7 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     };
   } finally {
     await server?.stop();
+    joined.forEach((j) => j.stopHeartbeat?.());
     await Promise.all(joined.map((j) => j.discovery?.close().catch(() => {})));
     await stopClients(joined.map((j) => j.peer));
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
@@ -134,7 +138,7 @@ async function joinAll(
     const last = Math.min(first + options.batch, options.peers);
     const batch = Array.from(
       { length: last - first },
-      (_, k) => joinOne(server, first + k, joined),
+      (_, k) => joinOne(server, first + k, options.peers, joined),
     );
     await untilDeadline(
       Promise.all(batch),
@@ -142,7 +146,7 @@ async function joinAll(
       () => `${joined.length} of ${options.peers} peers had started joining`,
       options.timeoutMs,
     );
-    await waitForPresence(joined, deadline, options.timeoutMs);
+    await waitForPresence(joined, options.peers, deadline, options.timeoutMs);
     if (last % PROGRESS_EVERY_PEERS === 0 || last === options.peers) {
       options.progress?.(last, (performance.now() - start) / 1000);
     }
@@ -150,9 +154,14 @@ async function joinAll(
 }
 
 /** Starts peer `i`, logs it in, registers it in the namespace, subscribes it to presence. */
-async function joinOne(server: ServerProcess, i: number, joined: JoinedPeer[]): Promise<void> {
-  const peer = await startClient(`mem-${i}`, CLIENT_LIMITS);
-  const entry: JoinedPeer = { peer, online: 0 };
+async function joinOne(
+  server: ServerProcess,
+  i: number,
+  peers: number,
+  joined: JoinedPeer[],
+): Promise<void> {
+  const peer = await startClient(`mem-${i}`);
+  const entry: JoinedPeer = { index: i, peer, online: 0 };
   joined.push(entry);
   const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
     try {
@@ -171,8 +180,12 @@ async function joinOne(server: ServerProcess, i: number, joined: JoinedPeer[]): 
   await step("REGISTER", () => discovery.register(BENCH_NAMESPACE, record));
   const feed = await step(
     "subscribe to presence",
-    () => subscribePresence(peer.node, server.address),
+    () => subscribePresence(peer.node, server.address, followedBy(i, peers).map((j) => `mem-${j}`)),
   );
+  entry.stopHeartbeat = startHeartbeat({
+    beat: () => feed.heartbeat(),
+    onDead: (reason) => entry.ended = `heartbeat: ${reason.message}`,
+  });
   void countOnlineEvents(entry, feed);
 }
 
@@ -185,13 +198,25 @@ async function countOnlineEvents(entry: JoinedPeer, feed: PresenceFeed): Promise
   }
 }
 
-/** Waits until every joined peer has heard that every joined peer is online. */
+/** The peers peer `i` of `peers` follows: its FOLLOWED_NEIGHBOURS neighbours on either side. */
+function followedBy(i: number, peers: number): number[] {
+  const first = Math.max(0, i - FOLLOWED_NEIGHBOURS);
+  const last = Math.min(peers - 1, i + FOLLOWED_NEIGHBOURS);
+  return Array.from({ length: last - first + 1 }, (_, k) => first + k).filter((j) => j !== i);
+}
+
+/** Waits until every joined peer has heard that each joined peer it follows is online. */
 async function waitForPresence(
   joined: readonly JoinedPeer[],
+  peers: number,
   deadline: AbortSignal,
   timeoutMs: number,
 ): Promise<void> {
-  const expected = joined.length * joined.length;
+  const present = new Set(joined.map((j) => j.index));
+  const expected = joined.reduce(
+    (sum, j) => sum + followedBy(j.index, peers).filter((k) => present.has(k)).length,
+    0,
+  );
   const received = () => joined.reduce((sum, j) => sum + j.online, 0);
   while (received() < expected) {
     if (deadline.aborted) {

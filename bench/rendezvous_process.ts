@@ -1,18 +1,18 @@
 /**
  * A rendezvous in a process of its own, so the bench can read its RSS and CPU time from /proc.
- * Usage: rendezvous_process.ts [--data-dir DIR] [--ping-interval-ms MS]; without a data directory
+ * Usage: rendezvous_process.ts [--data-dir DIR]; without a data directory
  * it uses a temporary one and removes it on exit. It speaks the stdio protocol of child_loop.ts.
  */
 import { parseArgs } from "node:util";
 import { configureLogging } from "../src/log.ts";
 import { startRendezvous } from "../src/rendezvous/server.ts";
 import { serveStdio } from "./child_loop.ts";
-import { benchNodeLimits } from "./limits.ts";
+import { BENCH_NODE_LIMITS } from "./limits.ts";
 
 async function main(): Promise<never> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { "data-dir": { type: "string" }, "ping-interval-ms": { type: "string" } },
+    options: { "data-dir": { type: "string" } },
   });
   configureLogging("warn");
   const ownDir = values["data-dir"] === undefined;
@@ -21,7 +21,7 @@ async function main(): Promise<never> {
     dataDir,
     listen: ["/ip4/127.0.0.1/tcp/0"],
     name: "bench",
-    nodeLimits: benchNodeLimits(values["ping-interval-ms"]),
+    nodeLimits: BENCH_NODE_LIMITS,
   });
   return await serveStdio(rendezvous.multiaddrs(), async () => {
     await rendezvous.stop();

@@ -11,9 +11,8 @@ import { benchFiles, type FileResult } from "./files.ts";
 import { benchLoginCapacity, benchLoginsEndToEnd } from "./logins.ts";
 import { benchMailbox, type MailboxResult } from "./mailbox.ts";
 import { type Measurement, perSecond, serverCpuMsPerOp, serverCpuPercent } from "./measure.ts";
-import { NODE_LIMITS } from "../src/net/node.ts";
-import { MAX_MAIL_PER_FETCH } from "../src/protocol/limits.ts";
-import { benchRendezvousMemory, CLIENT_LIMITS, type MemoryResult } from "./memory.ts";
+import { MAX_MAIL_PER_FETCH, PRESENCE_HEARTBEAT } from "../src/protocol/limits.ts";
+import { benchRendezvousMemory, FOLLOWED_NEIGHBOURS, type MemoryResult } from "./memory.ts";
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";
 import {
@@ -40,7 +39,7 @@ export const PLAN = {
   loginCapacity: { clients: LOGINS_IN_FLIGHT },
   discover: { registered: 100, limit: 10, clients: [1, 4] },
   memory: { batch: 50, timeoutMs: 5 * 60_000 },
-  scale: { watchers: 1000, rounds: 5, restSeconds: 30, joinStep: 1000, pingIntervalMs: 60_000 },
+  scale: { watchers: 1000, rounds: 5, restSeconds: 30, joinStep: 1000 },
   messages: { warmup: 30, roundTrips: 300, pipelinedTimeoutMs: 120_000 },
   messageCosts: { messages: 512, batch: 32 },
   rooms: {
@@ -401,25 +400,23 @@ function memorySection(m: MemoryResult): Section {
         serverCpuPercent: m.serverCpuMs / (m.joinSeconds * 10),
       },
       {
-        label: `server CPU at rest with ${m.peers} peers (keep-alive pings)`,
+        label: `server CPU at rest with ${m.peers} peers (presence heartbeats)`,
         value: m.restCpuPercent,
         unit: "% of a core",
       },
       {
-        // The rendezvous's own pings dominate: one per peer per interval; the bench clients'
-        // pings (every CLIENT_LIMITS.pingIntervalMs) are counted in too.
-        label: "  … per keep-alive ping (rest CPU / pings sent and answered per second)",
-        value: m.restCpuPercent * 10 /
-          (m.peers * (1000 / NODE_LIMITS.pingIntervalMs + 1000 / CLIENT_LIMITS.pingIntervalMs!)),
+        // One heartbeat per peer per PRESENCE_HEARTBEAT.intervalMs (jittered), each answered.
+        label: "  … per heartbeat (rest CPU / heartbeats answered per second)",
+        value: m.restCpuPercent * 10 / (m.peers * (1000 / PRESENCE_HEARTBEAT.intervalMs)),
         unit: "ms",
       },
     ],
     notes: [
-      `bench clients ping every ${CLIENT_LIMITS.pingIntervalMs! / 1000} s (a real peer: ` +
-      `every ${NODE_LIMITS.pingIntervalMs / 1000} s); the rendezvous pings each peer every ` +
-      `${NODE_LIMITS.pingIntervalMs / 1000} s`,
-      `peers joined ${PLAN.memory.batch} at a time, each batch's presence fan-out ` +
-      `(N² online events in all) delivered before the next`,
+      `every peer sends a presence heartbeat every ${PRESENCE_HEARTBEAT.intervalMs / 1000} s ` +
+      `± ${PRESENCE_HEARTBEAT.jitter * 100} %; no libp2p ping (connection monitor off)`,
+      `peers joined ${PLAN.memory.batch} at a time, each following its ` +
+      `${2 * FOLLOWED_NEIGHBOURS} neighbours in joining order; each batch's presence ` +
+      `delivered before the next`,
       "each peer keeps its /rendezvous/1.0.0 stream and its presence stream open",
     ],
   };

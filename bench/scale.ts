@@ -7,7 +7,6 @@
  * rendezvous's CPU at rest, and how long `watchers` followers of one user take to hear it go online.
  */
 import { join } from "node:path";
-import { NODE_LIMITS } from "../src/net/node.ts";
 import { login } from "../src/peer/clients/account.ts";
 import {
   type BenchPeer,
@@ -44,11 +43,6 @@ export interface ScaleOptions {
   readonly restSeconds: number;
   /** Peers per step of the join-rate figures. */
   readonly joinStep: number;
-  /**
-   * The servers' keep-alive ping interval; the production one (NODE_LIMITS) unless given. On a
-   * loaded machine the bench's starved clients miss 4-second pings and lose their connections.
-   */
-  readonly pingIntervalMs?: number;
   /** Wait before each memory sample (SETTLE_MS unless given; tests shorten it). */
   readonly settleMs?: number;
   readonly progress?: (message: string) => void;
@@ -86,8 +80,6 @@ export interface ScaleResult {
   readonly missed: number;
   /** RSS of all client processes at the end, KiB. */
   readonly clientRssKiB: number;
-  /** The servers' keep-alive ping interval in this run. */
-  readonly pingIntervalMs: number;
   /** The processes it ran (client processes and servers), all ended when it returns. */
   readonly pids: readonly number[];
 }
@@ -123,12 +115,11 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     });
     progress("raw baseline: the same connections to a plain libp2p node");
     const pids = workers.workers.map((w) => w.pid);
-    const raw = await rawConnections(workers, settleMs, pids, pingArgs(options));
+    const raw = await rawConnections(workers, settleMs, pids);
 
     server = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url), [
       "--data-dir",
       join(dataDir, "rendezvous"),
-      ...pingArgs(options),
     ]);
     pids.push(server.pid);
     const to = server.address.toString();
@@ -136,7 +127,7 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     progress("rendezvous: connecting");
     let retries = retriesOf(await workers.all({ do: "connect", to }));
     stages.push(
-      await stage(server, "libp2p connection (Noise, Yamux, identify, ping)", workers.peers),
+      await stage(server, "libp2p connection (Noise, Yamux, identify)", workers.peers),
     );
 
     progress("rendezvous: registering and logging in");
@@ -240,7 +231,6 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
       login: latency(loginMs),
       missed,
       clientRssKiB,
-      pingIntervalMs: options.pingIntervalMs ?? NODE_LIMITS.pingIntervalMs,
       pids,
     };
   } finally {
@@ -269,9 +259,8 @@ async function rawConnections(
   workers: ScaleWorkers,
   settleMs: number,
   pids: number[],
-  pingArgs: readonly string[],
 ): Promise<StageCost[]> {
-  const echo = await spawnServerProcess(new URL("./echo_process.ts", import.meta.url), pingArgs);
+  const echo = await spawnServerProcess(new URL("./echo_process.ts", import.meta.url), []);
   pids.push(echo.pid);
   try {
     const to = echo.address.toString();
@@ -288,12 +277,6 @@ async function rawConnections(
 /** The retries the workers' connect or login replies report, summed. */
 function retriesOf(replies: readonly ScaleReply[]): number {
   return replies.reduce((sum, r) => sum + ("retries" in r ? r.retries : 0), 0);
-}
-
-function pingArgs(options: ScaleOptions): string[] {
-  return options.pingIntervalMs === undefined
-    ? []
-    : ["--ping-interval-ms", String(options.pingIntervalMs)];
 }
 
 /** `total` (at most all peers) divided evenly among the workers, by worker prefix. */

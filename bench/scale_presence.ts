@@ -1,8 +1,7 @@
 /**
  * The scale bench's presence watcher: a peer's presence subscription that notes when it hears one
- * user go online or offline. The one place that knows the presence model: on main presence is
- * broadcast (every subscriber hears every login, `follow` is not sent); with presence by interest
- * a watcher follows `follow` and hears only them, and PRESENCE_BY_INTEREST says so.
+ * user go online or offline. The one place that knows the presence model: presence by interest
+ * (/tincan/presence/2.0.0), where a watcher follows `follow` and hears only them.
  */
 import type { Multiaddr } from "@multiformats/multiaddr";
 import type { TincanNode } from "../src/net/node.ts";
@@ -10,7 +9,7 @@ import { subscribePresence } from "../src/peer/clients/presence.ts";
 import { wallClockMs } from "./scale_protocol.ts";
 
 /** Whether a subscriber hears only the users it follows (else every login: broadcast). */
-export const PRESENCE_BY_INTEREST = false;
+export const PRESENCE_BY_INTEREST = true;
 
 /** One peer's presence subscription, watching for one change at a time. */
 export interface PresenceWatch {
@@ -25,9 +24,9 @@ export interface PresenceWatch {
 export async function watchPresence(
   node: TincanNode,
   rendezvous: Multiaddr,
-  _follow: readonly string[],
+  follow: readonly string[],
 ): Promise<PresenceWatch> {
-  const feed = await subscribePresence(node, rendezvous);
+  const feed = await subscribePresence(node, rendezvous, follow);
   let armed: { user: string; online: boolean } | undefined;
   let heardAt: number | undefined;
   let heard: (() => void) | undefined;

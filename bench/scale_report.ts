@@ -1,5 +1,4 @@
 /** The scale bench's report section: memory per peer by stage, join rate, CPU at rest, presence. */
-import { NODE_LIMITS } from "../src/net/node.ts";
 import type { Row, Section } from "./report.ts";
 import type { ScaleResult } from "./scale.ts";
 import type { StageCost } from "./scale_figures.ts";
@@ -68,10 +67,9 @@ export function scaleSection(r: ScaleResult): Section {
       `latency: from the user's login starting (a new connection) to each watcher's event, ` +
       `${r.online.samples / r.watchers} rounds pooled; ${r.missed} events missed`,
       `${r.retries} steps (dials, logins, REGISTERs, subscriptions) timed out or found their ` +
-      "connection dropped (a keep-alive ping missed on the loaded machine) and were retried",
-      `the servers ping every connection every ${r.pingIntervalMs / 1000} s (production: ` +
-      `${NODE_LIMITS.pingIntervalMs / 1000} s, which the starved bench clients miss on a loaded ` +
-      "machine); the CPU at rest includes those pings",
+      "connection dropped on the loaded machine and were retried",
+      "liveness: no libp2p pings; every subscribed peer sends the presence heartbeat (20 s ± 20 %), " +
+      "which the CPU at rest includes",
       `client processes' RSS at the end: ${(r.clientRssKiB / 1024).toFixed(0)} MiB`,
     ],
   };

@@ -18,7 +18,6 @@ import { login, registerAccount } from "../src/peer/clients/account.ts";
 import { Status } from "../src/proto/services.ts";
 import { type BenchPeer, CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
-import { CLIENT_LIMITS } from "./memory.ts";
 import { forEachBatched } from "./measure.ts";
 import { type ScaleCommand, type ScaleReply, wallClockMs } from "./scale_protocol.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -59,7 +58,7 @@ async function main(): Promise<void> {
   const peers: SimulatedPeer[] = [];
   for (let i = 0; i < Number(values.count); i++) {
     peers.push({
-      peer: await startClient(`${values.prefix}-${i}`, CLIENT_LIMITS),
+      peer: await startClient(`${values.prefix}-${i}`),
       index: first + i,
     });
   }

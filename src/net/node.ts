@@ -2,6 +2,15 @@
  * Builds the libp2p node both roles use: TCP + Noise + Yamux + identify + ping, with explicit
  * connection and stream limits; a rendezvous adds the circuit relay v2 server, a peer the relay
  * transport and DCUtR (a relayed connection upgraded to a direct one).
+ *
+ * Liveness: libp2p's connection monitor (a ping stream to every connection every few seconds)
+ * is off — at 1,000 peers it cost a rendezvous about a fifth of a core. A peer's link to its
+ * rendezvous is watched by the presence stream's heartbeat instead (PRESENCE_HEARTBEAT in
+ * src/protocol/limits.ts: the rendezvous drops a peer silent for 29 s, a peer reconnects when a
+ * heartbeat goes unanswered); a link between two peers is dropped when the rendezvous reports
+ * the other offline. TCP keep-alive stays on, its first probe after tcpKeepAliveMs idle where
+ * the runtime honours the delay. Yamux's keep-alive ping is off too (it measured round trips,
+ * never dropped a connection).
  */
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
@@ -34,8 +43,8 @@ export interface NodeLimits {
   readonly upgradeTimeoutMs: number;
   /** Streams one connection may open to us at once. */
   readonly maxInboundStreamsPerConnection: number;
-  /** Interval of the keep-alive ping; a dead connection is dropped after a failed ping. */
-  readonly pingIntervalMs: number;
+  /** Idle time before a TCP connection's first keep-alive probe (SO_KEEPALIVE). */
+  readonly tcpKeepAliveMs: number;
 }
 
 /**
@@ -49,7 +58,7 @@ export const NODE_LIMITS: NodeLimits = {
   maxPendingConnections: 200,
   upgradeTimeoutMs: 10_000,
   maxInboundStreamsPerConnection: 64,
-  pingIntervalMs: 4_000,
+  tcpKeepAliveMs: 25_000,
 };
 
 /** What a tincan node is built from. */
@@ -103,6 +112,8 @@ export const SERVER_STREAM_WINDOW_BYTES = 256 * 1024;
 export async function createNode(options: NodeOptions): Promise<TincanNode> {
   const limits = { ...NODE_LIMITS, ...options.limits };
   const logger = libp2pLogger();
+  const socket = { keepAlive: true, keepAliveInitialDelay: limits.tcpKeepAliveMs };
+  const tcpTransport = tcp({ dialOpts: socket, listenOpts: socket });
   const node: TincanNode = await createLibp2p({
     privateKey: options.privateKey,
     ...(logger ? { logger } : {}),
@@ -112,12 +123,18 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
       ...(options.announce?.length ? { announce: [...options.announce] } : {}),
     },
     transports: options.relayClient
-      ? [tcp(), circuitRelayTransport({ reservationCompletionTimeout: RESERVATION_TIMEOUT_MS })]
-      : [tcp()],
+      ? [
+        tcpTransport,
+        circuitRelayTransport({ reservationCompletionTimeout: RESERVATION_TIMEOUT_MS }),
+      ]
+      : [tcpTransport],
     ...(options.gater ? { connectionGater: options.gater } : {}),
     connectionEncrypters: [noise()],
+    // Yamux's keep-alive ping (every 30 s, both ways) only measures round trips — it never drops
+    // a dead connection — so it is off: a frame each way per connection for nothing.
     streamMuxers: [yamux({
       maxInboundStreams: limits.maxInboundStreamsPerConnection,
+      enableKeepAlive: false,
       ...(options.server
         ? { streamOptions: { maxStreamWindowSize: SERVER_STREAM_WINDOW_BYTES } }
         : {}),
@@ -128,10 +145,7 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
       maxIncomingPendingConnections: limits.maxPendingConnections,
       inboundUpgradeTimeout: limits.upgradeTimeoutMs,
     },
-    connectionMonitor: {
-      pingInterval: limits.pingIntervalMs,
-      abortConnectionOnPingFailure: true,
-    },
+    connectionMonitor: { enabled: false },
     services: {
       // A server answers its clients' identify (they learn their observed address from it) but
       // does not ask them: their listen addresses and protocols are of no use to it.

@@ -46,7 +46,15 @@ export type PeerEvent =
   /** One of our messages cannot be delivered. */
   | { type: "failed"; id: MessageIdHex; to: string; reason: string }
   /** Someone came online or went offline. */
-  | { type: "presence"; username: string; online: boolean }
+  | {
+    type: "presence";
+    username: string;
+    online: boolean;
+    /** Its away text, when it came online away or (awayChanged) set or cleared it. */
+    away?: string;
+    /** Only the away text changed ("" when the user is back). */
+    awayChanged?: true;
+  }
   /**
    * A contact's identity key changed; messages to them are held until /trust (blocked if
    * verified). `detail` says what else is wrong (the account re-created, the key log rewritten …).

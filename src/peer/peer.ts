@@ -5,6 +5,7 @@
  * with createPeer, listen to its events with `on`, then `start` it.
  */
 import type { PeerId } from "@libp2p/interface";
+import { peerIdFromString } from "@libp2p/peer-id";
 import { openAtRest } from "../crypto/at_rest.ts";
 import { bytesEqual, toHex } from "../crypto/bytes.ts";
 import { type Signer, signerFromPrivateKey } from "../crypto/primitives.ts";
@@ -23,8 +24,8 @@ import {
   fetchKeyLog,
   listOnline,
   listServers,
-  type OnlinePage,
   type ServerList,
+  type ServerOnlinePage,
 } from "./clients/directory.ts";
 import { ForwardWatch } from "./federation/forward_watch.ts";
 import { Issuers } from "./federation/issuers.ts";
@@ -45,6 +46,8 @@ import { PrekeyManager } from "./prekey_manager.ts";
 import type { Profile } from "./profile.ts";
 import { connectRendezvous } from "./rendezvous_link.ts";
 import { RendezvousConnection } from "./rendezvous_connection.ts";
+import type { OnlinePage } from "./clients/presence.ts";
+import { MAX_FOLLOWED, MAX_LIST_PAGE } from "../protocol/limits.ts";
 import { Router } from "./route/router.ts";
 import { formatRoute, type RouteReport } from "./route/route_report.ts";
 import { StorageGuard } from "./storage_guard.ts";
@@ -159,6 +162,17 @@ interface Running {
   readonly home: () => Target;
 }
 
+/** A contact as /contacts lists it. */
+export interface ContactListing {
+  readonly username: string;
+  /** Online now; undefined when its presence is not followed (beyond MAX_FOLLOWED). */
+  readonly online: boolean | undefined;
+  /** Its away text ("" when not away or offline). */
+  readonly away: string;
+  /** Verified (safety numbers compared), not verified, or a changed key waiting for /trust. */
+  readonly trust: "verified" | "unverified" | "key-changed";
+}
+
 /** A peer; make one with createPeer. */
 export class Peer<F extends ServiceFactories = ServiceFactories> {
   /** This peer's username (normalized). */
@@ -232,7 +246,10 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         openStream: (peer, protocol, signal) =>
           this.#run.router.openStream(peer, protocol, signal, false),
       },
-      presence: { online: () => this.online() },
+      presence: {
+        everyone: () => this.everyoneOnline(),
+        follow: (names) => this.#followQuietly(names),
+      },
       home: () => this.#names.name,
     };
     const services: Record<string, Service> = {};
@@ -337,6 +354,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
           const { username, server } = names.parse(name);
           return fetchKeyLog(node, rendezvous.address, username, server);
         },
+        (name) => this.#followQuietly([name]),
       );
       const directory = new Directory(node, () => rendezvous.address, trust, names);
       const chatNode: ChatNode = {
@@ -391,7 +409,9 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
       });
       const resets = new ResetAnswers({
         store: new SessionResetStore(profile.db),
-        nameOf: (peer) => this.usernameOf(peer) ?? online.usernameOn(peer.toString()),
+        nameOf: (peer) =>
+          this.usernameOf(peer) ?? online.usernameOn(peer.toString()) ??
+            this.#running?.connection.who(peer.toString()),
         certifiedKey: async (username) => (await directory.resolve(username, now())).identityKey,
         sendAck: (peer, ack) => links.sendAck(peer, ack),
         now,
@@ -425,6 +445,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         incoming,
         mailDrop,
         online,
+        dropLinks: (peerId) => void node.hangUp(peerIdFromString(peerId)).catch(() => {}),
         reachability: {
           reserve: (target) => router.reserve(target),
           announceable: (audience) => router.announceable(audience),
@@ -476,6 +497,15 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
         onLinkUp: (from) => this.#resendTo(from),
         onLinkDown: (from) => this.#resendTo(from),
       });
+      // Our interest, declared at each login: the contacts (rooms add their members).
+      const contacts = stores.contacts.usernames();
+      await connection.follow(contacts.slice(0, MAX_FOLLOWED));
+      if (contacts.length > MAX_FOLLOWED) {
+        emit({
+          type: "notice",
+          text: `you have ${contacts.length} contacts; presence is shown for ${MAX_FOLLOWED}`,
+        });
+      }
       await connection.connect(options.register ?? false);
       outgoing.flushAll();
       for (const service of Object.values<Service>(this.services)) service.started?.();
@@ -505,7 +535,10 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Everyone online at the rendezvous now (usernames, sorted). */
+  /**
+   * The users we follow (contacts, room members, and those given to follow()) who are online
+   * now (usernames, sorted). Everyone online is listOnline's, one page at a time.
+   */
   online(): string[] {
     return this.#online.online();
   }
@@ -534,11 +567,12 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
 
   /**
    * One page of the users online at the federated node `server` (our home when undefined or our
-   * home's name), from `cursor` on; names are shown as typed here (`bob@work`).
+   * home's name), from `cursor` on, through the directory; names are shown as typed here
+   * (`bob@work`). For our home, listOnline() pages through the presence stream.
    * @throws RemoteError E_UNKNOWN_SERVER for a node our home does not federate with,
    * E_REMOTE_UNAVAILABLE when it cannot be reached.
    */
-  async listOnline(server: string | undefined, cursor = ""): Promise<OnlinePage> {
+  async listOnlineAt(server: string | undefined, cursor = ""): Promise<ServerOnlinePage> {
     const run = this.#run;
     const folded = server === undefined ? undefined : normalizeServerName(server);
     const remote = folded === this.#names.name ? undefined : folded;
@@ -562,6 +596,86 @@ export class Peer<F extends ServiceFactories = ServiceFactories> {
    */
   trustServer(server: string, fingerprint: string): boolean {
     return this.#run.issuers.trust(normalizeServerName(server), fingerprint, this.#now());
+  }
+
+  /**
+   * Follows the presence of `names` too (for this and later logins): their online, offline and
+   * away changes become presence events, and online() includes them. Resolves once the
+   * rendezvous took them (their current state is known then).
+   * @throws RangeError when that would make us follow more than MAX_FOLLOWED users; TypeError
+   * when the peer is not started.
+   */
+  async follow(names: readonly string[]): Promise<void> {
+    await this.#run.connection.follow(names.map((name) => this.#names.canonical(name)));
+  }
+
+  /** follow() for services and contacts: a failure is logged, not thrown. */
+  #followQuietly(names: readonly string[]): void {
+    if (this.#running === undefined) return;
+    this.follow(names).catch((err: unknown) => {
+      this.#log.warn(`cannot follow ${names.join(", ")}: ${(err as Error).message}`);
+    });
+  }
+
+  /** The away text of `username` ("" when not away), or undefined when it is not followed online. */
+  awayOf(username: string): string | undefined {
+    return this.#online.awayOf(username);
+  }
+
+  /**
+   * One page (at most `limit`, ≤ MAX_LIST_PAGE) of everyone online at the rendezvous, sorted by
+   * username, after `cursor` (the previous page's `next`).
+   * @throws RemoteError when not connected to the rendezvous.
+   */
+  async listOnline(cursor?: string, limit: number = MAX_LIST_PAGE): Promise<OnlinePage> {
+    return await this.#run.connection.list(cursor, limit);
+  }
+
+  /**
+   * Everyone online at the rendezvous but us (usernames, sorted), read page by page.
+   * @throws RemoteError when not connected to the rendezvous.
+   */
+  async everyoneOnline(): Promise<string[]> {
+    const names: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.listOnline(cursor);
+      names.push(...page.users.map((u) => u.username).filter((u) => u !== this.username));
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return names;
+  }
+
+  /**
+   * Sets our away text at the rendezvous, shown to those who follow us ("" clears it); it lasts
+   * until we log out (and is set again after a reconnect).
+   * @throws RangeError when it is longer than MAX_AWAY_CHARS or has control characters.
+   */
+  async setAway(text: string): Promise<void> {
+    await this.#run.connection.setAway(text);
+  }
+
+  /** The contacts (everyone we talked to), sorted, with their presence and trust state. */
+  contacts(): ContactListing[] {
+    const followed = new Set(this.#running?.connection.followed() ?? []);
+    const listing: ContactListing[] = [];
+    for (const username of this.#stores.contacts.usernames()) {
+      const contact = this.#stores.contacts.get(username);
+      if (contact === undefined) continue;
+      const away = this.#online.awayOf(username);
+      listing.push({
+        username,
+        online: followed.has(username) ? away !== undefined : undefined,
+        away: away ?? "",
+        trust: contact.pendingKey ? "key-changed" : contact.verified ? "verified" : "unverified",
+      });
+    }
+    return listing;
+  }
+
+  /** Our away text ("" when not away). */
+  get away(): string {
+    return this.#running?.connection.away ?? "";
   }
 
   /**

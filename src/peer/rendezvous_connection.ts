@@ -29,7 +29,15 @@ import type { Outgoing } from "./messaging/outgoing.ts";
 import type { PrekeyManager } from "./prekey_manager.ts";
 import type { StorageGuard } from "./storage_guard.ts";
 import type { ResetAnswers } from "./messaging/reset_answers.ts";
-import { type PresenceFeed, subscribePresence } from "./clients/presence.ts";
+import {
+  type OnlinePage,
+  type Presence,
+  type PresenceFeed,
+  subscribePresence,
+} from "./clients/presence.ts";
+import { startHeartbeat } from "./presence_heartbeat.ts";
+import { checkAwayText } from "../protocol/away_text.ts";
+import { MAX_FOLLOWED } from "../protocol/limits.ts";
 
 /** The rendezvous namespace peers register their addresses in. */
 export const PEER_NAMESPACE = "tincan/peers";
@@ -85,6 +93,11 @@ export interface RendezvousConnectionPorts {
   readonly mailDrop: Pick<MailDrop, "fetchAll">;
   /** Updated from the presence feed. */
   readonly online: OnlineUsers;
+  /**
+   * Drops our connections to `peerId` (the rendezvous says it went offline: a link to it may be
+   * dead without either side knowing, as when its machine vanished).
+   */
+  readonly dropLinks: (peerId: string) => void;
   /** Our reachability: a relay slot reserved after each login, and the addresses to announce. */
   readonly reachability: {
     reserve(rendezvous: RendezvousTarget): Promise<void>;
@@ -106,7 +119,11 @@ type Receipts = Map<string, { delivered: Uint8Array[]; refused: Refusal[]; mailI
 
 /** The connection to the rendezvous; Peer connects it and stops it. */
 export class RendezvousConnection {
-  #presence?: PresenceFeed;
+  #presence?: PresenceFeed | undefined;
+  #stopHeartbeat?: () => void;
+  /** The users we follow (declared again at each login), and our away text ("" = not away). */
+  readonly #followed = new Set<string>();
+  #away = "";
   #discovery?: DiscoveryClient;
   #announcing?: ReturnType<typeof setInterval>;
   #polling?: ReturnType<typeof setInterval>;
@@ -177,9 +194,77 @@ export class RendezvousConnection {
     }, ANNOUNCE_INTERVAL_MS);
   }
 
+  /**
+   * Follows the presence of `names` too (kept for every later login); resolves once the
+   * rendezvous took them, at once when we are not connected.
+   * @throws RangeError when that would make us follow more than MAX_FOLLOWED users.
+   */
+  async follow(names: readonly string[]): Promise<void> {
+    const added = [...new Set(names)].filter((n) =>
+      n !== this.ports.username && !this.#followed.has(n)
+    );
+    if (added.length === 0) return;
+    if (this.#followed.size + added.length > MAX_FOLLOWED) {
+      throw new RangeError(
+        `Cannot follow ${this.#followed.size + added.length} users' presence: at most ` +
+          `${MAX_FOLLOWED} (contacts and room members)`,
+      );
+    }
+    added.forEach((name) => this.#followed.add(name));
+    await this.#presence?.follow(added).catch((err: unknown) => {
+      this.ports.log.debug(`following ${added.length} users failed: ${(err as Error).message}`);
+    });
+  }
+
+  /** The users we follow, sorted. */
+  followed(): string[] {
+    return [...this.#followed].sort();
+  }
+
+  /**
+   * Sets our away text at the rendezvous ("" clears it); kept and set again after a reconnect.
+   * @throws RangeError when the text is too long or has control characters; RemoteError when
+   * the rendezvous refuses it.
+   */
+  async setAway(text: string): Promise<void> {
+    const away = checkAwayText(text);
+    this.#away = away;
+    await this.#presence?.setAway(away);
+  }
+
+  /** Our away text ("" when not away). */
+  get away(): string {
+    return this.#away;
+  }
+
+  /**
+   * One page of everyone online at the rendezvous (sorted by username) after `cursor`.
+   * @throws RemoteError when we are not connected to the rendezvous, or it refuses.
+   */
+  async list(cursor: string | undefined, limit: number): Promise<OnlinePage> {
+    if (this.#presence === undefined) {
+      throw new RemoteError(
+        "Cannot list who is online: not connected to the rendezvous",
+        "E_UNAVAILABLE",
+      );
+    }
+    return await this.#presence.list(cursor, limit);
+  }
+
+  /**
+   * The username logged in on `peerId` at the rendezvous (undefined when nobody is, or we are
+   * not connected); that user is followed from then on.
+   */
+  async who(peerId: string): Promise<string | undefined> {
+    const name = await this.#presence?.who(peerId).catch(() => undefined);
+    if (name !== undefined) await this.follow([name]).catch(() => {});
+    return name;
+  }
+
   /** Stops reconnecting, mail polling and address refreshing (the first step of Peer.stop). */
   stop(): void {
     this.#stopping = true;
+    this.#stopHeartbeat?.();
     clearInterval(this.#announcing);
     clearInterval(this.#polling);
   }
@@ -325,13 +410,27 @@ export class RendezvousConnection {
   }
 
   async #watchPresence(): Promise<void> {
-    const feed = await subscribePresence(this.ports.node, this.ports.rendezvous.address);
+    const { ports } = this;
+    const declared = this.followed();
+    const feed = await subscribePresence(ports.node, ports.rendezvous.address, declared);
+    // Those followed while the subscription was on its way.
+    await feed.follow(this.followed().filter((name) => !declared.includes(name)));
+    if (this.#away !== "") await feed.setAway(this.#away);
     this.#presence = feed;
+    this.#stopHeartbeat?.();
+    const stopHeartbeat = this.#stopHeartbeat = startHeartbeat({
+      beat: () => feed.heartbeat(),
+      onDead: (reason) => {
+        ports.log.info(`the rendezvous stopped answering: ${reason.message}; reconnecting`);
+        for (const c of ports.node.getConnections(ports.rendezvous.peerId)) c.abort(reason);
+        void feed.close();
+      },
+    });
     void (async () => {
       try {
         for await (const change of feed.events) {
           if (change.mailWaiting) void this.#readMail();
-          else this.#onPresence(change.username, change.online, change.peerId);
+          else this.#onPresence(change);
         }
       } catch (err: unknown) {
         this.ports.log.debug(`presence feed ended: ${(err as Error).message}`);
@@ -345,6 +444,9 @@ export class RendezvousConnection {
           });
           return;
         }
+      } finally {
+        stopHeartbeat();
+        if (this.#presence === feed) this.#presence = undefined;
       }
       if (this.#stopping) return;
       this.ports.online.clear();
@@ -357,18 +459,24 @@ export class RendezvousConnection {
     })();
   }
 
-  #onPresence(username: string, online: boolean, peerId: string): void {
+  #onPresence({ username, online, peerId, away }: Presence): void {
     const { ports } = this;
     if (username === ports.username) return;
     if (online) {
-      if (ports.online.arrived(username, peerId)) {
-        ports.emit({ type: "presence", username, online });
+      const arrival = ports.online.arrived(username, peerId, away);
+      if (arrival === "away") {
+        ports.emit({ type: "presence", username, online, away, awayChanged: true });
+        return;
+      }
+      if (arrival === "arrived") {
+        ports.emit({ type: "presence", username, online, ...(away ? { away } : {}) });
       }
       void ports.resets.deliver(); // it may be a sender waiting to be asked for a session reset
       ports.outgoing.forget(username); // it may be back with new addresses or a new key
       void ports.outgoing.flush(username);
     } else if (ports.online.left(username, peerId)) {
       ports.emit({ type: "presence", username, online });
+      ports.dropLinks(peerId);
       // What it did not acknowledge goes to its mailbox.
       ports.outgoing.forget(username);
       void ports.outgoing.flush(username);

@@ -64,10 +64,15 @@ export interface StreamOpener {
   openStream(peer: PeerId, protocol: string, signal: AbortSignal): Promise<Stream>;
 }
 
-/** Who is online at the rendezvous. */
+/** Presence at the rendezvous, as a service sees it. */
 export interface OnlineList {
-  /** Everyone online now but us (usernames, sorted). */
-  online(): string[];
+  /**
+   * Everyone online now but us (usernames, sorted), read from the rendezvous page by page.
+   * @throws RemoteError when the peer is not connected to the rendezvous.
+   */
+  everyone(): Promise<string[]>;
+  /** Follows the presence of `names` too (room members); failures are logged, never thrown. */
+  follow(names: readonly string[]): void;
 }
 
 /** What the peer hands each service factory; a service keeps only the ports it uses. */

@@ -91,6 +91,8 @@ export class Trust {
     private readonly heads: KeyLogHeadStore,
     private readonly issuers: IssuerSource,
     private readonly keyLogs: KeyLogSource,
+    /** Told of each new contact (a first key pinned): the peer follows its presence. */
+    private readonly onPinned: (username: string) => void = () => {},
   ) {}
 
   /**
@@ -112,7 +114,10 @@ export class Trust {
     const contact = this.contacts.get(username);
     const retired = this.contacts.isRetired(username, cert.identityKey);
     const standing = judgeKey(contact, cert.identityKey, retired);
-    if (standing === "new") this.contacts.pin(username, cert.identityKey, now);
+    if (standing === "new") {
+      this.contacts.pin(username, cert.identityKey, now);
+      this.onPinned(username);
+    }
     if (
       (standing === "changed" || standing === "blocked") &&
       !(contact?.pendingKey && bytesEqual(contact.pendingKey, cert.identityKey))

@@ -703,6 +703,11 @@ export namespace FederationResponse {
     value: bigint
   }
 
+  export interface FederationResponsePresenceAwayFieldEvent {
+    field: '$.presence.away'
+    value: string
+  }
+
   export function encode (obj: Partial<FederationResponse>): Uint8Array {
     return encodeMessage(obj, FederationResponse.codec())
   }
@@ -711,7 +716,7 @@ export namespace FederationResponse {
     return decodeMessage(buf, FederationResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FederationResponse>): Generator<FederationResponseStatusFieldEvent | FederationResponseStatusTextFieldEvent | FederationResponseRetryAfterMsFieldEvent | FederationResponseNameFieldEvent | FederationResponseBundleFieldEvent | FederationResponseKeyLogFieldEvent | FederationResponseOnlineUsernameFieldEvent | FederationResponseOnlineSinceFieldEvent | FederationResponseNextCursorFieldEvent | FederationResponseMailIdFieldEvent | FederationResponsePresenceUsernameFieldEvent | FederationResponsePresenceOnlineFieldEvent | FederationResponsePresencePeerIdFieldEvent | FederationResponsePresenceAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FederationResponse>): Generator<FederationResponseStatusFieldEvent | FederationResponseStatusTextFieldEvent | FederationResponseRetryAfterMsFieldEvent | FederationResponseNameFieldEvent | FederationResponseBundleFieldEvent | FederationResponseKeyLogFieldEvent | FederationResponseOnlineUsernameFieldEvent | FederationResponseOnlineSinceFieldEvent | FederationResponseNextCursorFieldEvent | FederationResponseMailIdFieldEvent | FederationResponsePresenceUsernameFieldEvent | FederationResponsePresenceOnlineFieldEvent | FederationResponsePresencePeerIdFieldEvent | FederationResponsePresenceAtFieldEvent | FederationResponsePresenceAwayFieldEvent> {
     return streamMessage(buf, FederationResponse.codec(), opts)
   }
 }
@@ -833,6 +838,7 @@ export interface PresenceUpdate {
   online: boolean
   peerId: string
   at: bigint
+  away: string
 }
 
 export namespace PresenceUpdate {
@@ -865,6 +871,11 @@ export namespace PresenceUpdate {
           w.uint64(obj.at)
         }
 
+        if ((obj.away != null && obj.away !== '')) {
+          w.uint32(42)
+          w.string(obj.away)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -873,7 +884,8 @@ export namespace PresenceUpdate {
           username: '',
           online: false,
           peerId: '',
-          at: 0n
+          at: 0n,
+          away: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -896,6 +908,10 @@ export namespace PresenceUpdate {
             }
             case 4: {
               obj.at = reader.uint64()
+              break
+            }
+            case 5: {
+              obj.away = reader.string()
               break
             }
             default: {
@@ -941,6 +957,13 @@ export namespace PresenceUpdate {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.away`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -973,6 +996,11 @@ export namespace PresenceUpdate {
     value: bigint
   }
 
+  export interface PresenceUpdateAwayFieldEvent {
+    field: '$.away'
+    value: string
+  }
+
   export function encode (obj: Partial<PresenceUpdate>): Uint8Array {
     return encodeMessage(obj, PresenceUpdate.codec())
   }
@@ -981,7 +1009,7 @@ export namespace PresenceUpdate {
     return decodeMessage(buf, PresenceUpdate.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceUpdate>): Generator<PresenceUpdateUsernameFieldEvent | PresenceUpdateOnlineFieldEvent | PresenceUpdatePeerIdFieldEvent | PresenceUpdateAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PresenceUpdate>): Generator<PresenceUpdateUsernameFieldEvent | PresenceUpdateOnlineFieldEvent | PresenceUpdatePeerIdFieldEvent | PresenceUpdateAtFieldEvent | PresenceUpdateAwayFieldEvent> {
     return streamMessage(buf, PresenceUpdate.codec(), opts)
   }
 }

@@ -11,8 +11,8 @@ export const PROTOCOL = {
   rendezvous: "/rendezvous/1.0.0",
   /** User lookup and prekey upload (rendezvous). */
   directory: "/tincan/directory/1.0.0",
-  /** Pushed online/offline events (rendezvous). */
-  presence: "/tincan/presence/1.0.0",
+  /** Presence by interest: online/offline of followed users, /list pages, heartbeats (rendezvous). */
+  presence: "/tincan/presence/2.0.0",
   /** Sealed mail for offline users (rendezvous). */
   mailbox: "/tincan/mailbox/1.0.0",
   /** One long-lived stream per pair of peers: envelopes and acknowledgements (peer). */

@@ -64,8 +64,13 @@ export const FRAMES = {
   rendezvousResponse: { maxFrameBytes: 4 * 1024 * 1024, readTimeoutMs: 10_000, maxFrames: 10_000 },
   /** A request may be an upload of a full pool: see MAX_DIRECTORY_REQUEST_BYTES. */
   directory: { maxFrameBytes: MAX_DIRECTORY_REQUEST_BYTES, readTimeoutMs: 10_000, maxFrames: 1 },
-  presence: { maxFrameBytes: 1024, readTimeoutMs: 10_000, maxFrames: 1 },
-  presenceEvent: { maxFrameBytes: 1024, readTimeoutMs: 2 ** 31 - 1, maxFrames: Infinity },
+  /**
+   * The first request (the subscription) is due within readTimeoutMs; later ones within
+   * PRESENCE_HEARTBEAT.silenceMs. A FOLLOW of MAX_FOLLOW_PER_REQUEST names of 32 bytes fits.
+   */
+  presence: { maxFrameBytes: 16 * 1024, readTimeoutMs: 10_000, maxFrames: Infinity },
+  /** A LIST reply carries MAX_LIST_PAGE entries of a name and an away text (≤ 4 bytes a char). */
+  presenceEvent: { maxFrameBytes: 256 * 1024, readTimeoutMs: 2 ** 31 - 1, maxFrames: Infinity },
   /** A request carries at most one envelope and a little framing. */
   mailbox: { maxFrameBytes: MAX_ENVELOPE_BYTES + 1024, readTimeoutMs: 60_000, maxFrames: 100_000 },
   /** A FETCH answer carries up to MAX_MAIL_PER_FETCH mails or MAX_FETCH_BYTES. */
@@ -101,3 +106,27 @@ export const MAX_FORWARD_STATUS_IDS = 1000;
 export const MAX_ONLINE_PAGE = 100;
 /** Users one federation SUBSCRIBE may name. */
 export const MAX_SUBSCRIBE_USERS = 1000;
+/** Users one peer may follow at its rendezvous (its contacts and its rooms' members). */
+export const MAX_FOLLOWED = 1000;
+/** Usernames one FOLLOW or UNFOLLOW request carries at most. */
+export const MAX_FOLLOW_PER_REQUEST = 256;
+/** Users one LIST page carries at most. */
+export const MAX_LIST_PAGE = 200;
+/** Characters of an away text (/away), at most. */
+export const MAX_AWAY_CHARS = 200;
+
+/**
+ * Liveness on the presence stream (instead of libp2p's ping of every connection every 4 s): the
+ * peer sends a request at least every intervalMs ± jitter and expects each answered within
+ * replyTimeoutMs; the rendezvous drops a connection that sent nothing for silenceMs, so a
+ * silently dropped peer is offline to its watchers between silenceMs − maxIntervalMs and
+ * silenceMs after it stopped (5–29 s, plus the rendezvous's own scheduling).
+ */
+export const PRESENCE_HEARTBEAT = {
+  intervalMs: 20_000,
+  jitter: 0.2,
+  /** intervalMs × (1 + jitter): the longest pause between two requests. */
+  maxIntervalMs: 24_000,
+  replyTimeoutMs: 10_000,
+  silenceMs: 29_000,
+} as const;

@@ -1,141 +1,238 @@
 /**
- * /tincan/presence/1.0.0 — pushes online/offline events to logged-in peers: a status event, one
- * event per user online now, then every change until either side closes. A subscriber that falls
- * MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed; one whose login a
- * newer login replaced gets a last event with status E_REPLACED (replaced_logins.ts). When mail is
- * deposited for the subscriber, a "mail waiting" event (its own username, mailWaiting set) is
- * pushed too, and so are the presence changes of the remote users (`bob@work`) the subscriber
- * is interested in (federation/remote_presence.ts).
+ * /tincan/presence/2.0.0 — presence by interest (services.proto). A logged-in peer declares the
+ * users it follows (FOLLOW / UNFOLLOW, bounded by MAX_FOLLOWED) and is pushed their online,
+ * offline and away changes only; everyone online is a LIST away, one bounded page at a time. A
+ * change is delivered through the interest index (presence_interest.ts) to the watchers of that
+ * user, so a login costs O(its followers). The stream is also the peer's liveness: a subscriber
+ * silent for PRESENCE_HEARTBEAT.silenceMs is taken for dead and its connection dropped (its user
+ * goes offline). A subscriber that falls MAX_PRESENCE_BACKLOG events behind is reset; one that
+ * logs out is closed; one whose login a newer login replaced gets a last CHANGE with status
+ * E_REPLACED (replaced_logins.ts); mail deposited for it is pushed as MAIL_WAITING. With
+ * federation, a peer may follow remote users (`bob@work`) too: the remote-presence manager
+ * (federation/remote_presence.ts) subscribes at their nodes and delivers their changes to their
+ * watchers here; the remote users its user looked up are followed as well.
  */
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
-import { FRAMES } from "../protocol/limits.ts";
+import { checkAwayText } from "../protocol/away_text.ts";
+import {
+  FRAMES,
+  MAX_FOLLOW_PER_REQUEST,
+  MAX_LIST_PAGE,
+  PRESENCE_HEARTBEAT,
+} from "../protocol/limits.ts";
+import { formatQualifiedName, parseQualifiedName } from "../protocol/qualified_name.ts";
+import { normalizeUsername } from "../protocol/username.ts";
 import { MAX_PRESENCE_BACKLOG } from "./constants.ts";
+import type { RemotePresenceFeed } from "./federation/remote_presence.ts";
 import type { LoggedInUsers, PresenceChange } from "./logged_in_users.ts";
 import type { MailSignal } from "./mail_signal.ts";
+import { PresenceInterest, type PresenceWatcher } from "./presence_interest.ts";
 import type { ReplacedLogins } from "./replaced_logins.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
-import type { RemotePresenceFeed } from "./federation/remote_presence.ts";
 
 /** What the presence protocol works with. */
 export interface PresenceDeps {
   readonly loggedIn: LoggedInUsers;
+  /**
+   * Who follows whom; a new index unless given (federation's remote-presence manager shares it:
+   * it delivers the changes of remote users, `bob@work`, to their watchers in it).
+   */
+  readonly interest?: PresenceInterest<PresenceWatcher>;
   /** Where a stream registers to be told that its login was replaced. */
   readonly logins: ReplacedLogins;
   readonly log: Logger;
-  /** Frame limits of the subscription request; FRAMES.presence unless given. */
+  /** Frame limits of the requests; FRAMES.presence unless given (its deadline: the first one). */
   readonly frames?: FrameLimits;
+  /** A subscriber silent this long is dropped; PRESENCE_HEARTBEAT.silenceMs unless given. */
+  readonly silenceMs?: number;
   /** Mail deposits, pushed to the recipient's subscriptions as "mail waiting" events. */
   readonly mailSignal?: MailSignal;
   /** Operator hook: counts the open subscriptions. */
   readonly metrics: Metrics;
-  /** Federation: the remote users (`bob@work`) the subscriber is interested in, pushed too. */
+  /** The clock of away changes; Date.now unless given. */
+  readonly now?: () => number;
+  /** Federation: follows remote users (`bob@work`) at their nodes; without it, local names only. */
   readonly remote?: RemotePresenceFeed;
 }
 
-function event(change: PresenceChange): PresenceEvent {
+/** Replies the writer may owe one subscriber before it is taken for hostile and reset. */
+const MAX_UNSENT_REPLIES = 32;
+
+const BLANK = {
+  status: Status.OK,
+  statusText: "",
+  username: "",
+  peerId: "",
+  online: false,
+  at: 0n,
+  away: "",
+  users: [],
+  nextCursor: "",
+};
+
+function changeEvent(change: PresenceChange): PresenceEvent {
   return {
-    status: Status.OK,
-    statusText: "",
+    ...BLANK,
+    type: EventType.CHANGE,
     username: change.username,
     peerId: change.peerId,
     online: change.online,
     at: BigInt(change.at),
-    mailWaiting: false,
+    away: change.away,
   };
 }
 
-const NO_EVENT = { username: "", peerId: "", online: false, at: 0n, mailWaiting: false };
+function reply(status = Status.OK, statusText = ""): PresenceEvent {
+  return { ...BLANK, type: EventType.REPLY, status, statusText };
+}
+
+const EventType = PresenceEvent.Type;
+const RequestType = PresenceRequest.Type;
 
 type PresenceStream = FramedStream<PresenceRequest, PresenceEvent>;
 
-/** What presence needs of a connection: who is at the other end, and which connection it is. */
-export type PresenceCaller = Caller & Pick<Connection, "id">;
+/** What presence needs of a connection: who is at the other end, which one, and how to drop it. */
+export type PresenceCaller = Caller & Pick<Connection, "id" | "abort">;
 
-/** Creates the handler of /tincan/presence/1.0.0. */
+/** Creates the handler of /tincan/presence/2.0.0. */
 export function presenceProtocol(deps: PresenceDeps) {
-  // The request has no fields: what is served is the stream it came on.
+  const interest = deps.interest ?? new PresenceInterest<PresenceWatcher>();
+  /** The subscriptions by PeerId, ended when that PeerId's login ends. */
+  const own = new Map<string, Set<() => void>>();
+  // One listener for all subscriptions: a change costs O(watchers of that user).
+  deps.loggedIn.subscribe((change) => {
+    if (!change.online) own.get(change.peerId)?.forEach((end) => end());
+    for (const watcher of interest.watchersOf(change.username)) watcher.deliver(change);
+  });
+  const frames = deps.frames ?? FRAMES.presence;
+  const silenceMs = deps.silenceMs ?? PRESENCE_HEARTBEAT.silenceMs;
   const serve = requireLogin(
     deps.loggedIn,
     refuse,
-    (framed: PresenceStream, username: string, connection: PresenceCaller) =>
-      feed(deps, framed, username, connection),
+    (first: Subscription, username: string, connection: PresenceCaller) =>
+      feed({ ...deps, interest, own, silenceMs }, first, username, connection),
   );
   return async (stream: Stream, connection: PresenceCaller): Promise<void> => {
-    const framed: PresenceStream = new FramedStream(
-      stream,
-      PresenceRequest,
-      PresenceEvent,
-      deps.frames ?? FRAMES.presence,
-    );
-    await framed.read();
-    await serve(framed, connection);
+    // Each read has its own deadline (the first: frames.readTimeoutMs; then silenceMs).
+    const framed: PresenceStream = new FramedStream(stream, PresenceRequest, PresenceEvent, {
+      ...frames,
+      readTimeoutMs: Math.max(frames.readTimeoutMs, silenceMs) + 1000,
+      maxFrames: Infinity,
+    });
+    const request = await framed.read(AbortSignal.timeout(frames.readTimeoutMs));
+    await serve({ framed, request }, connection);
   };
 }
 
-async function refuse(framed: PresenceStream): Promise<void> {
-  await framed.write({ ...NO_EVENT, status: Status.E_NOT_AUTHORIZED, statusText: LOG_IN_FIRST });
+/** The stream and its first request. */
+interface Subscription {
+  readonly framed: PresenceStream;
+  readonly request: PresenceRequest;
+}
+
+async function refuse({ framed }: Subscription): Promise<void> {
+  await framed.write(reply(Status.E_NOT_AUTHORIZED, LOG_IN_FIRST));
   await framed.close();
 }
 
+type FeedDeps = PresenceDeps & {
+  readonly interest: PresenceInterest<PresenceWatcher>;
+  readonly own: Map<string, Set<() => void>>;
+  readonly silenceMs: number;
+};
+
 /**
- * Streams presence (and "mail waiting" for `username`) to the logged-in caller until either side
- * closes, it logs out, or a newer login replaces it (then a last E_REPLACED event says so).
+ * Serves one subscription: answers its requests in order, pushes the changes of the users it
+ * follows (and "mail waiting" for `username`) until either side closes, it logs out, falls
+ * silent, or a newer login replaces it (then a last E_REPLACED event says so).
  */
 async function feed(
-  deps: PresenceDeps,
-  framed: PresenceStream,
+  deps: FeedDeps,
+  { framed, request: first }: Subscription,
   username: string,
   connection: PresenceCaller,
 ): Promise<void> {
   const { stream } = framed;
   const peerId = connection.remotePeer.toString();
-  const backlog: PresenceEvent[] = [{ ...NO_EVENT, status: Status.OK, statusText: "" }];
+  const backlog: PresenceEvent[] = [];
+  let unsentReplies = 0;
+  let reset = false;
+  let reading = Promise.resolve();
   let wake: (() => void) | undefined;
   let ended = false;
+  const stopReading = new AbortController();
   const end = () => {
     ended = true;
+    stopReading.abort();
     wake?.();
   };
   const push = (next: PresenceEvent) => {
     backlog.push(next);
-    if (backlog.length > MAX_PRESENCE_BACKLOG) {
+    if (next.type === EventType.REPLY) unsentReplies++;
+    if (backlog.length > MAX_PRESENCE_BACKLOG || unsentReplies > MAX_UNSENT_REPLIES) {
       deps.log.warn(`presence subscriber ${peerId} fell behind; resetting its stream`);
-      stream.abort(new Error("presence backlog overflow"));
-      return end();
+      reset = true;
+      end();
+      // Reset once the pending read has stopped: a reset under a pending read can reach the
+      // subscriber as a plain close.
+      void reading.then(() => stream.abort(new Error("presence backlog overflow")));
+      return;
     }
     wake?.();
   };
-  const unsubscribe = deps.loggedIn.subscribe((change) => {
-    if (!change.online && change.peerId === peerId) return end();
-    push(event(change));
-  });
-  const unsubscribeRemote = deps.remote?.subscribe(username, (change) => push(event(change)));
+  const watcher: PresenceWatcher = { deliver: (change) => push(changeEvent(change)) };
+  let ends = deps.own.get(peerId);
+  if (ends === undefined) deps.own.set(peerId, ends = new Set());
+  ends.add(end);
   const unsubscribeMail = deps.mailSignal?.subscribe(username, () => {
     // One pending "mail waiting" is enough: the peer fetches everything that is waiting.
-    if (!backlog.some((e) => e.mailWaiting)) {
-      push({ ...NO_EVENT, status: Status.OK, statusText: "", username, peerId, mailWaiting: true });
+    if (!backlog.some((e) => e.type === EventType.MAIL_WAITING)) {
+      push({ ...BLANK, type: EventType.MAIL_WAITING, username, peerId });
     }
   });
   // The subscriber closing its end (or the stream closing) ends the feed.
   stream.addEventListener("remoteCloseWrite", end);
   stream.addEventListener("close", end);
-  for (const user of deps.loggedIn.online()) {
-    backlog.push(event({ ...user, online: true, at: user.since }));
-  }
   let replaced: { event: PresenceEvent; written: () => void } | undefined;
   const stopListening = deps.logins.listen(
     connection.id,
     (statusText) =>
       new Promise<void>((written) => {
-        replaced = { event: { ...NO_EVENT, status: Status.E_REPLACED, statusText }, written };
+        replaced = {
+          event: { ...changeEvent(NO_CHANGE), status: Status.E_REPLACED, statusText },
+          written,
+        };
         wake?.();
       }),
   );
+  const answer = (request: PresenceRequest): PresenceEvent => {
+    try {
+      return serveRequest(deps, watcher, peerId, request, push);
+    } catch (err: unknown) {
+      if (!(err instanceof RangeError)) throw err;
+      return reply(Status.E_BAD_REQUEST, err.message);
+    }
+  };
+  const firstReply = first.type === RequestType.FOLLOW
+    ? answer(first)
+    : reply(Status.E_BAD_REQUEST, "the first presence request must be a FOLLOW");
+  const refused = firstReply.status !== Status.OK;
+  push(firstReply);
   deps.metrics.presenceSubscribers(1);
+  // The remote users our user looked up are followed too (after the first reply).
+  const detachRemote = refused ? undefined : deps.remote?.attach(username, watcher);
+  if (!refused) {
+    reading = readRequests(deps, framed, connection, answer, {
+      push,
+      end,
+      ended: () => ended,
+      stopped: stopReading.signal,
+    });
+  }
   try {
     while (!ended) {
       if (replaced !== undefined) {
@@ -149,16 +246,133 @@ async function feed(
         wake = undefined;
         continue;
       }
+      if (next.type === EventType.REPLY) unsentReplies--;
       await framed.write(next);
+      if (next === firstReply && refused) break; // a refused subscription ends with its reply
     }
   } finally {
+    end();
     deps.metrics.presenceSubscribers(-1);
+    detachRemote?.();
+    const followed = [...deps.interest.following(watcher)];
+    deps.interest.forget(watcher);
+    deps.remote?.unfollowed(followed);
+    ends.delete(end);
+    if (ends.size === 0) deps.own.delete(peerId);
     stopListening();
-    unsubscribe();
-    unsubscribeRemote?.();
     unsubscribeMail?.();
     stream.removeEventListener("remoteCloseWrite", end);
     stream.removeEventListener("close", end);
   }
-  if (stream.status === "open") await framed.close();
+  if (!reset && stream.status === "open") await framed.close();
+  await reading;
+}
+
+const NO_CHANGE: PresenceChange = { username: "", peerId: "", online: false, at: 0, away: "" };
+
+/**
+ * Reads requests until the feed ends and answers each through `queue.push`. A subscriber silent
+ * for `deps.silenceMs` is taken for dead: its whole connection is dropped, which logs it out.
+ */
+async function readRequests(
+  deps: FeedDeps,
+  framed: PresenceStream,
+  connection: PresenceCaller,
+  answer: (request: PresenceRequest) => PresenceEvent,
+  queue: {
+    push(event: PresenceEvent): void;
+    end(): void;
+    ended(): boolean;
+    readonly stopped: AbortSignal;
+  },
+): Promise<void> {
+  while (!queue.ended()) {
+    const silence = AbortSignal.timeout(deps.silenceMs);
+    let request;
+    try {
+      request = await framed.readOrEnd(AbortSignal.any([silence, queue.stopped]));
+    } catch (err: unknown) {
+      if (queue.ended()) return;
+      if (silence.aborted) {
+        deps.log.info(
+          `presence subscriber ${connection.remotePeer} silent for ${deps.silenceMs} ms; ` +
+            `dropping its connection`,
+        );
+        connection.abort(new Error(`no presence heartbeat within ${deps.silenceMs} ms`));
+      } else {
+        deps.log.debug(`presence request refused: ${(err as Error).message}`);
+        framed.abort(err instanceof Error ? err : new Error(String(err)));
+      }
+      return queue.end();
+    }
+    if (request === undefined) return queue.end();
+    queue.push(answer(request));
+  }
+}
+
+/**
+ * Serves one request; pushes what comes before its reply (the CHANGEs of newly followed users
+ * online now) and returns the reply.
+ * @throws RangeError when the request breaks a limit (answered E_BAD_REQUEST).
+ */
+function serveRequest(
+  deps: FeedDeps,
+  watcher: PresenceWatcher,
+  peerId: string,
+  request: PresenceRequest,
+  push: (event: PresenceEvent) => void,
+): PresenceEvent {
+  const { loggedIn } = deps;
+  switch (request.type) {
+    case RequestType.FOLLOW: {
+      const names = checkNames(request.usernames, deps.remote?.home);
+      const added = deps.interest.follow(watcher, names);
+      for (const name of added) {
+        const user = loggedIn.byUsername(name);
+        if (user) {
+          const away = loggedIn.awayOf(name);
+          push(changeEvent({ ...user, online: true, at: user.since, away }));
+        }
+      }
+      for (const known of deps.remote?.followed(added) ?? []) push(changeEvent(known));
+      return reply();
+    }
+    case RequestType.UNFOLLOW: {
+      const names = checkNames(request.usernames, deps.remote?.home);
+      deps.interest.unfollow(watcher, names);
+      deps.remote?.unfollowed(names);
+      return reply();
+    }
+    case RequestType.LIST: {
+      if (request.limit < 1 || request.limit > MAX_LIST_PAGE) {
+        throw new RangeError(`A page of ${request.limit} users: ask for 1 to ${MAX_LIST_PAGE}`);
+      }
+      const page = loggedIn.page(request.cursor, request.limit, (deps.now ?? Date.now)());
+      return { ...reply(), users: [...page.users], nextCursor: page.next };
+    }
+    case RequestType.HEARTBEAT:
+      return reply();
+    case RequestType.WHO:
+      return { ...reply(), username: loggedIn.usernameOf(request.peerId) ?? "" };
+    case RequestType.AWAY:
+      loggedIn.setAway(peerId, checkAwayText(request.away), (deps.now ?? Date.now)());
+      return reply();
+    default:
+      throw new RangeError(`Unknown presence request type ${request.type}`);
+  }
+}
+
+/**
+ * The usernames of a FOLLOW or UNFOLLOW, each a valid username, case-folded; with federation
+ * (`home` is this node's name) also `bob@work` (and `bob@<home>` is `bob`).
+ * @throws RangeError when there are too many or one is not a username.
+ */
+function checkNames(names: readonly string[], home: string | undefined): string[] {
+  if (names.length > MAX_FOLLOW_PER_REQUEST) {
+    throw new RangeError(
+      `${names.length} usernames in one request: at most ${MAX_FOLLOW_PER_REQUEST}`,
+    );
+  }
+  if (home === undefined) return names.map(normalizeUsername);
+  return names.map((name) => formatQualifiedName(parseQualifiedName(name, home), home));
 }

@@ -36,6 +36,7 @@ import { PROTOCOL } from "../protocol/ids.ts";
 import { directoryProtocol } from "./directory_protocol.ts";
 import { mailboxProtocol } from "./mailbox_protocol.ts";
 import { presenceProtocol } from "./presence_protocol.ts";
+import { PresenceInterest, type PresenceWatcher } from "./presence_interest.ts";
 import { type RegistrationLimits, RegistrationTable } from "./registrations.ts";
 import { rendezvousProtocol } from "./rendezvous_protocol.ts";
 import { LoggedInUsers } from "./logged_in_users.ts";
@@ -72,6 +73,11 @@ export interface RendezvousOptions {
    * per-protocol defaults are in constants.ts FRAMES. Tests shorten it.
    */
   readonly readTimeoutMs?: number;
+  /**
+   * A presence subscriber silent this long is taken for dead and dropped
+   * (PRESENCE_HEARTBEAT.silenceMs unless given). Tests shorten it.
+   */
+  readonly presenceSilenceMs?: number;
   /** Sees every byte the protocol handlers read, after Noise; tests check what the server sees. */
   readonly onInboundBytes?: InboundObserver;
   /** The operator's HTTP side (dashboard, /metrics, API); off unless given. */
@@ -136,6 +142,8 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
   const mailbox = new MailboxStore(db);
   const certifier = new Certifier(privateKey, accounts);
   const loggedIn = new LoggedInUsers();
+  // Who follows whom, local users and (federation) remote ones (`bob@work`).
+  const interest = new PresenceInterest<PresenceWatcher>();
   const table = new RegistrationTable(options.registrationLimits);
   const throttle = new AccountThrottle();
   const mailSignal = new MailSignal();
@@ -179,6 +187,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     mailbox,
     certifier,
     loggedIn,
+    interest,
     table,
     log: logger("rendezvous:federation"),
     now,
@@ -228,12 +237,15 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     }),
     presence: presenceProtocol({
       loggedIn,
+      interest,
       logins,
       log: logger("rendezvous:presence"),
       frames: frames("presence"),
+      ...(options.presenceSilenceMs ? { silenceMs: options.presenceSilenceMs } : {}),
       mailSignal,
       metrics,
       remote: federation.presence,
+      now,
     }),
     mailbox: mailboxProtocol({
       accounts,

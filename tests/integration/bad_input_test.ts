@@ -185,9 +185,13 @@ Deno.test("bad input: malformed, oversize and unknown frames on every protocol",
       await probe(member, address, "account", { frame: enumField(2 ** 31 + 5, alice) }),
       "account type out of int32",
     );
-    // Presence requests have no fields; unknown ones are skipped, as protobuf says.
+    assertClosed(
+      await probe(member, address, "presence", { frame: enumField(99) }),
+      "presence type 99",
+    );
+    // Fields outside the schema are skipped, as protobuf says (field 15, a varint: tag 0x78).
     assertRefused(
-      await probe(stranger, address, "presence", { frame: enumField(99) }),
+      await probe(stranger, address, "presence", { frame: Uint8Array.of(0x78, 0x01) }),
       "presence unknown field",
       "E_NOT_AUTHORIZED",
     );

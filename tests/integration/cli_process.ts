@@ -50,6 +50,8 @@ export async function runTincan(
 
 /** A running `tincan <args>` whose output is collected as it comes. */
 export interface RunningTincan {
+  /** The child's process id (to signal it directly, e.g. SIGSTOP). */
+  readonly pid: number;
   stdout(): string;
   stderr(): string;
   readonly status: Promise<Deno.CommandStatus>;
@@ -85,6 +87,7 @@ export function spawnTincan(
   ]);
   const status = drained.then(() => child.status);
   return {
+    pid: child.pid,
     stdout: () => stdout,
     stderr: () => stderr,
     status,

@@ -135,9 +135,9 @@ Deno.test("federation peers: an unknown server and an unknown user are clear fai
     const servers = await alice.peer.servers();
     assert.equal(servers.home, "home");
     assert.deepEqual(servers.servers.map((s) => s.name), ["work"]);
-    const page = await alice.peer.listOnline("work");
+    const page = await alice.peer.listOnlineAt("work");
     assert.deepEqual(page.online.map((u) => u.username), ["bob@work"]);
-    assert.deepEqual((await alice.peer.listOnline("home")).online.map((u) => u.username), [
+    assert.deepEqual((await alice.peer.listOnlineAt("home")).online.map((u) => u.username), [
       "alice",
     ]);
   } finally {

@@ -145,6 +145,7 @@ Deno.test("simultaneous first messages: both arrive, and both ways keep working"
   const alice = await startPeer(address, "alice");
   const bob = await startPeer(address, "bob");
   try {
+    await alice.peer.follow(["bob"]); // presence is by interest: strangers hear nothing
     await alice.next("presence", (p) => p.username === "bob" && p.online);
     const [toBob, toAlice] = await Promise.all([
       alice.peer.send("bob", "hi bob, first!"),

@@ -15,6 +15,7 @@ Deno.test("history: our messages show delivered, queued or failed; broadcasts ar
   try {
     const carol = await startPeer(address, "carol", { profileDir: carolDir });
     await carol.stop();
+    await alice.peer.follow(["bob"]); // presence is by interest: strangers hear nothing
     await waitFor("bob online for alice", () => alice.peer.online().includes("bob"));
 
     const delivered = await alice.peer.send("bob", "direct hello");

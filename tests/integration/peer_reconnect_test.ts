@@ -9,6 +9,7 @@ Deno.test("peers log in again by themselves after the rendezvous restarts", asyn
   const bob = await startPeer(first.address, "bob");
   let second: Awaited<ReturnType<typeof withRendezvous>> | undefined;
   try {
+    await alice.peer.follow(["bob"]); // presence is by interest: strangers hear nothing
     await alice.next("presence", (p) => p.username === "bob" && p.online);
     await first.rendezvous.stop();
     await alice.next("notice", (n) => /lost the connection/.test(n.text));

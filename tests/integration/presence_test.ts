@@ -1,4 +1,7 @@
-/** /tincan/presence/1.0.0 against a real rendezvous: snapshot, live online and offline events. */
+/**
+ * /tincan/presence/2.0.0 against a real rendezvous: the followed users online now, then their
+ * online and offline events — and none about users not followed; /list pages; away texts.
+ */
 import assert from "node:assert/strict";
 import { type Presence, subscribePresence } from "../../src/peer/clients/presence.ts";
 import { Status } from "../../src/proto/services.ts";
@@ -29,12 +32,13 @@ async function next(
   );
 }
 
-Deno.test("presence: a snapshot, then logins and disconnects as they happen", async () => {
+Deno.test("presence: the followed online now, then logins and disconnects as they happen", async () => {
   const { rendezvous, address } = await withRendezvous();
   const alice = await loggedInClient(address, "alice");
   const bob = await loggedInClient(address, "bob");
+  const dave = await loggedInClient(address, "dave"); // online, but not followed
   let carol: Awaited<ReturnType<typeof loggedInClient>> | undefined;
-  const feed = await subscribePresence(alice, address);
+  const feed = await subscribePresence(alice, address, ["alice", "bob", "carol"]);
   const events = feed.events[Symbol.asyncIterator]();
   try {
     const snapshot = [
@@ -59,9 +63,12 @@ Deno.test("presence: a snapshot, then logins and disconnects as they happen", as
     const offline = await next(events, "bob offline", (e) => e.username === "bob" && !e.online);
     assert.equal(offline.peerId, bob.peerId.toString());
     assert.equal(rendezvous.loggedIn.byUsername("bob"), undefined);
+    const page = await feed.list(undefined, 2);
+    assert.deepEqual(page.users.map((u) => u.username), ["alice", "carol"]);
+    assert.deepEqual((await feed.list(page.next, 2)).users.map((u) => u.username), ["dave"]);
   } finally {
     await feed.close().catch(() => {});
-    await stopAll(alice, bob, carol, rendezvous);
+    await stopAll(alice, bob, carol, dave, rendezvous);
   }
 });
 
@@ -70,7 +77,7 @@ Deno.test("presence: one subscriber sees another subscriber go offline", async (
   const alice = await loggedInClient(address, "alice");
   const bob = await loggedInClient(address, "bob");
   const aliceFeed = await subscribePresence(alice, address);
-  const bobFeed = await subscribePresence(bob, address);
+  const bobFeed = await subscribePresence(bob, address, ["alice"]);
   const bobEvents = bobFeed.events[Symbol.asyncIterator]();
   try {
     await alice.stop();
@@ -96,5 +103,39 @@ Deno.test("presence: a peer that is not logged in is refused", async () => {
     assert.match(err.message, /log in first/);
   } finally {
     await stopAll(stranger, rendezvous);
+  }
+});
+
+Deno.test("presence: a peer that follows nobody hears nothing of logins, away texts, logouts", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const eve = await loggedInClient(address, "eve"); // follows no one
+  const alice = await loggedInClient(address, "alice"); // follows bob
+  const eveFeed = await subscribePresence(eve, address);
+  const aliceFeed = await subscribePresence(alice, address, ["bob"]);
+  const aliceEvents = aliceFeed.events[Symbol.asyncIterator]();
+  const eveSeen: Presence[] = [];
+  const eveReading = (async () => {
+    for await (const event of eveFeed.events) eveSeen.push(event);
+  })().catch(() => {});
+  let bob: Awaited<ReturnType<typeof loggedInClient>> | undefined;
+  try {
+    bob = await loggedInClient(address, "bob");
+    await next(aliceEvents, "bob online", (e) => e.username === "bob" && e.online);
+    const bobFeed = await subscribePresence(bob, address);
+    await bobFeed.setAway("gone fishing");
+    const away = await next(aliceEvents, "bob away", (e) => e.away === "gone fishing");
+    assert.equal(away.username, "bob");
+    await bobFeed.close();
+    await bob.stop();
+    await next(aliceEvents, "bob offline", (e) => e.username === "bob" && !e.online);
+    // eve's feed was open all along and is still served: a request round trip proves that
+    // everything the rendezvous sent her before it has arrived.
+    await eveFeed.heartbeat();
+    assert.deepEqual(eveSeen, [], "nothing about bob reached eve");
+  } finally {
+    await eveFeed.close().catch(() => {});
+    await aliceFeed.close().catch(() => {});
+    await eveReading;
+    await stopAll(eve, alice, bob, rendezvous);
   }
 });

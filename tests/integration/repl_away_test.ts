@@ -35,10 +35,11 @@ Deno.test({
       // A first start registers, and says so.
       await bob.waitForLine(/^Registered bob at .*: a new account\.$/);
       await bob.waitForLine(/^Logged in as bob at /);
-      await alice.waitForLine(/^\* bob is online$/);
       await alice.type("/create #dev");
       await alice.waitForLine(/^Created #dev\./);
       await alice.type("/invite bob #dev");
+      // Presence is by interest: alice follows bob once he is in her room.
+      await alice.waitForLine(/^\* bob is online$/);
       await bob.waitForLine(/^\* alice invited you to #dev/);
       await bob.type("/join #dev");
       await alice.waitForLine(/^\* #dev: bob joined$/);

@@ -44,17 +44,17 @@ tmuxTest(
     await alice.waitForLine(/^Logged in as alice at /);
     await bob.waitForLine(/^Logged in as bob at /);
 
-    // Both see each other.
-    await alice.waitForLine(/^\* bob is online$/);
+    // Both see each other in /list (everyone online, asked of the rendezvous).
     await alice.type("/list");
     await alice.waitForLine(/^Online: bob$/);
     await bob.type("/list");
     await bob.waitForLine(/^Online: alice$/);
 
-    // alice → bob.
+    // alice → bob; now contacts, each follows the other's presence.
     await alice.type("/msg bob hello bob");
     await bob.waitForLine(/^\[\d\d:\d\d\] alice: hello bob$/);
     await alice.waitForLine(/^ {2}✓ delivered to bob \(direct\)$/);
+    await alice.waitForLine(/^\* bob is online$/);
 
     // bob is typing when a message arrives: it appears above, his partial line is redrawn.
     await bob.type("/to alice");
@@ -114,6 +114,10 @@ tmuxTest(
     const record = `${home}/alice.out`;
     await alice.record(record);
     let bob = await chat("bob", `${home}/bob`, address);
+    // Presence is by interest: a first message makes them contacts, who follow each other.
+    await bob.waitForLine(/^Logged in as bob at /);
+    await alice.type("/msg bob hi");
+    await bob.waitForLine(/^\[\d\d:\d\d\] alice: hi$/);
     await alice.waitForLine(/^\* bob is online$/);
     await bob.waitForLine(/^\* alice is online$/);
 
@@ -170,5 +174,48 @@ tmuxTest(
     await bob.waitForLine(/^\[exited 0\]$/);
     await alice.type("/quit");
     await alice.waitForLine(/^\[exited 0\]$/);
+  },
+);
+
+tmuxTest(
+  "/away and /contacts: away text to followers, in /list and /contacts",
+  async (address, home) => {
+    const alice = await chat("alice", `${home}/alice`, address);
+    const bob = await chat("bob", `${home}/bob`, address);
+    await alice.waitForLine(/^Logged in as alice at /);
+    await bob.waitForLine(/^Logged in as bob at /);
+    await alice.type("/contacts");
+    await alice.waitForLine(/^No contacts yet: \/msg someone to start\.$/);
+
+    // A first message makes them contacts: each follows the other from then on.
+    await alice.type("/msg bob hi bob");
+    await bob.waitForLine(/^\[\d\d:\d\d\] alice: hi bob$/);
+    await alice.waitForLine(/^\* bob is online$/);
+    await bob.waitForLine(/^\* alice is online$/);
+
+    await bob.type("/away gone fishing");
+    await bob.waitForLine(/^You are away: gone fishing$/);
+    await alice.waitForLine(/^\* bob is away: gone fishing$/);
+    await alice.type("/list");
+    await alice.waitForLine(/^Online: bob \(away: gone fishing\)$/);
+    await bob.type(`/away ${"x".repeat(201)}`);
+    await bob.waitForLine(/Away text too long: 201 characters, at most 200/);
+
+    // Two messages alice has not read yet.
+    await bob.type("/msg alice one");
+    await bob.type("/msg alice two");
+    await alice.waitForLine(/^\[\d\d:\d\d\] bob: two$/);
+    await alice.type("/contacts");
+    await alice.waitForLine(/^Contacts \(1\):$/);
+    await alice.waitForLine(/^ {2}bob {2}online, away: gone fishing · not verified · 2 unread$/);
+
+    await bob.type("/away");
+    await bob.waitForLine(/^You are back \(no away text\)\.$/);
+    await alice.waitForLine(/^\* bob is back$/);
+    await bob.type("/quit");
+    await alice.waitForLine(/^\* bob went offline$/);
+    await alice.type("/contacts");
+    await alice.waitForLine(/^ {2}bob {2}offline · not verified · 2 unread$/);
+    await alice.type("/quit");
   },
 );

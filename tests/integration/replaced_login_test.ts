@@ -10,6 +10,7 @@ import { FramedStream } from "../../src/net/framed.ts";
 import type { TincanNode } from "../../src/net/node.ts";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { MailboxClient } from "../../src/peer/clients/mailbox.ts";
+import { presenceRequest } from "../../src/peer/clients/presence.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../../src/proto/services.ts";
 import { FRAMES } from "../../src/protocol/limits.ts";
 import { PROTOCOL } from "../../src/protocol/ids.ts";
@@ -19,7 +20,7 @@ import { clientNode, FAST, stopAll, waitFor, within, withRendezvous } from "./ha
 async function presence(node: TincanNode, address: Multiaddr) {
   const stream = await node.dialProtocol(address, PROTOCOL.presence);
   const framed = new FramedStream(stream, PresenceEvent, PresenceRequest, FRAMES.presenceEvent);
-  await framed.write({});
+  await framed.write(presenceRequest({ type: PresenceRequest.Type.FOLLOW }));
   assert.equal((await framed.read()).status, Status.OK);
   return {
     /** The last event before the stream ended. */

@@ -3,6 +3,7 @@ import type { Stream } from "@libp2p/interface";
 import { lpStream, streamPair } from "@libp2p/utils";
 import { ProtocolError } from "../../src/errors.ts";
 import { FramedStream, type FrameLimits, READ_AHEAD_BYTES } from "../../src/net/framed.ts";
+import { presenceRequest } from "../../src/peer/clients/presence.ts";
 import {
   AccountRequest,
   PresenceEvent,
@@ -67,7 +68,10 @@ Deno.test("FramedStream round-trips messages in both directions", async () => {
       peerId: "12D3KooW",
       online: true,
       at: 1_700_000_000_000n,
-      mailWaiting: false,
+      type: PresenceEvent.Type.CHANGE,
+      away: "",
+      users: [],
+      nextCursor: "",
     };
     await server.write(event);
     assert.deepEqual(await client.read(), event);
@@ -81,8 +85,15 @@ Deno.test("FramedStream reads an empty message (a zero-length frame)", async () 
   try {
     const client = new FramedStream(outbound, PresenceEvent, PresenceRequest, LIMITS);
     const server = new FramedStream(inbound, PresenceRequest, PresenceEvent, LIMITS);
-    await client.write({});
-    assert.deepEqual(await server.read(), {});
+    await client.write(presenceRequest({ type: PresenceRequest.Type.FOLLOW }));
+    assert.deepEqual(await server.read(), {
+      type: PresenceRequest.Type.FOLLOW,
+      usernames: [],
+      cursor: "",
+      limit: 0,
+      away: "",
+      peerId: "",
+    });
   } finally {
     closeAll(outbound, inbound);
   }
@@ -329,7 +340,10 @@ Deno.test("a burst of small frames within the limits is read in full", async () 
         peerId: "12D3KooW".padEnd(52, "y"),
         online: true,
         at: BigInt(i),
-        mailWaiting: false,
+        type: PresenceEvent.Type.CHANGE,
+        away: "",
+        users: [],
+        nextCursor: "",
       }));
     await Promise.all(writes);
     for (let i = 0; i < count; i++) {

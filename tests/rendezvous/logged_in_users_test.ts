@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { LoggedInUsers, type PresenceChange } from "../../src/rendezvous/logged_in_users.ts";
+import {
+  LIST_STALE_MS,
+  LoggedInUsers,
+  type PresenceChange,
+} from "../../src/rendezvous/logged_in_users.ts";
 
 function watch(users: LoggedInUsers): string[] {
   const seen: string[] = [];
@@ -60,4 +64,58 @@ Deno.test("LoggedInUsers.subscribe returns a function that stops the listener", 
   stop();
   users.login("bob", "p2", 0);
   assert.deepEqual(seen, ["alice"]);
+});
+
+Deno.test("LoggedInUsers: an away text is told to the subscribers and ends at logout", () => {
+  const users = new LoggedInUsers();
+  users.login("bob", "p1", 10);
+  const seen: string[] = [];
+  users.subscribe((c) => seen.push(`${c.username} ${c.online} ${c.away}`));
+  assert.equal(users.setAway("p1", "gone fishing", 20), true);
+  assert.equal(users.awayOf("bob"), "gone fishing");
+  users.reannounce("p1", 25);
+  assert.equal(users.setAway("p1", "", 30), true);
+  assert.equal(users.setAway("nobody", "x", 40), false, "only a logged-in PeerId");
+  users.setAway("p1", "again", 50);
+  users.logout("p1", 60);
+  assert.equal(users.awayOf("bob"), "");
+  users.login("bob", "p1", 70);
+  assert.deepEqual(seen, [
+    "bob true gone fishing",
+    "bob true gone fishing",
+    "bob true ",
+    "bob true again",
+    "bob false ",
+    "bob true ",
+  ]);
+});
+
+Deno.test("LoggedInUsers: page() pages through everyone online, sorted, after a cursor", () => {
+  const users = new LoggedInUsers();
+  ["dave", "alice", "carol", "bob"].forEach((name, i) => users.login(name, `p${i}`, i));
+  users.setAway("p2", "lunch", 9);
+  assert.deepEqual(users.page("", 3, 100), {
+    users: [
+      { username: "alice", away: "" },
+      { username: "bob", away: "" },
+      { username: "carol", away: "lunch" },
+    ],
+    next: "carol",
+  });
+  assert.deepEqual(users.page("carol", 3, 100), {
+    users: [{ username: "dave", away: "" }],
+    next: "",
+  });
+  assert.deepEqual(users.page("bob", 2, 100).users.map((u) => u.username), ["carol", "dave"]);
+  assert.equal(users.page("bob", 2, 100).next, "", "the last page has no cursor");
+  assert.deepEqual(users.page("zed", 5, 100), { users: [], next: "" });
+  users.logout("p1", 200); // alice leaves; aaron comes
+  users.login("aaron", "p9", 201);
+  const stale = users.page("", 2, 100 + LIST_STALE_MS - 1);
+  assert.deepEqual(stale.users.map((u) => u.username), ["bob"], "alice skipped, aaron not yet");
+  assert.deepEqual(
+    users.page("", 2, 100 + LIST_STALE_MS).users.map((u) => u.username),
+    ["aaron", "bob"],
+    "sorted again once the listing is LIST_STALE_MS old",
+  );
 });

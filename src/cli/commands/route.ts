@@ -61,6 +61,7 @@ export const route: Command<RouteOptions> = {
     const started = await startCliPeer(args, { register: false, env, io });
     try {
       const { peer } = started;
+      await peer.follow([args.to]); // known online or not once it resolves
       const until = Date.now() + PRESENCE_WAIT_MS;
       while (!peer.online().includes(args.to) && Date.now() < until) {
         await new Promise((resolve) => setTimeout(resolve, 50));

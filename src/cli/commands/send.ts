@@ -103,6 +103,8 @@ async function sendMessage(
       events.push(event);
       wake();
     });
+    // Follow the recipient first: its presence says whether it was online when we gave up.
+    await peer.follow([parsed.to]).catch(() => {});
     id = await peer.send(parsed.to, parsed.text);
     const messageId = id;
     const settled = new Promise<Outcome>((resolve) => {

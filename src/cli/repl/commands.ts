@@ -1,5 +1,5 @@
 /**
- * The chat REPL's core commands — /help, /list, /msg, /me, /to, /w, /history, /mute, /clear,
+ * The chat REPL's core commands — /help, /msg, /me, /to, /w, /history, /mute, /clear,
  * /quit — as registry entries: each parses its words purely (bad input becomes a one-line usage
  * hint, never an exception) and runs on the peer. The trust commands (/verify, /trust …) are in
  * trust_commands.ts.
@@ -7,7 +7,6 @@
 import { UsageError } from "../../errors.ts";
 import { checkRoomName, RoomError } from "../../peer/rooms/rooms.ts";
 import { canonicalName } from "../../peer/names.ts";
-import { normalizeServerName } from "../../protocol/qualified_name.ts";
 import { checkText } from "../peer_args.ts";
 import { formatHistoryLine } from "./format.ts";
 import {
@@ -25,7 +24,6 @@ import { formatRoomHistoryLine } from "./room_commands.ts";
 /** What one core command line asks for. */
 export type ReplCommand =
   | { readonly kind: "help" }
-  | { readonly kind: "list"; readonly server?: string }
   | { readonly kind: "send"; readonly to: string; readonly text: string }
   | { readonly kind: "me"; readonly text: string }
   | { readonly kind: "to"; readonly user: string }
@@ -75,22 +73,6 @@ const bare =
 /** The core commands, in /help order. */
 export const CORE_COMMANDS: readonly ReplEntry<ReplCommand>[] = [
   core("help", ["?"], "/help", "this list", bare("help")),
-  core(
-    "list",
-    ["who"],
-    "/list [server]",
-    "who is online (here, or at a federated server)",
-    ({ args }, _, usage) => {
-      if (args.length === 0) return { kind: "list" };
-      if (args.length > 1) return usage();
-      try {
-        return { kind: "list", server: normalizeServerName(args[0]!) };
-      } catch (err: unknown) {
-        return usage((err as Error).message);
-      }
-    },
-    ["server"],
-  ),
   core("msg", ["whisper"], "/msg <user> <text>", "send one message", (input, ctx, usage) => {
     const [user, ...words] = input.args;
     if (user?.startsWith("#")) return undefined; // a room: room_commands.ts
@@ -224,13 +206,6 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
   switch (command.kind) {
     case "help":
       return repl.print(repl.help().join("\n"));
-    case "list": {
-      if (command.server !== undefined && command.server !== peer.home) {
-        return repl.print(await listRemote(peer, command.server));
-      }
-      const online = peer.online();
-      return repl.print(online.length ? `Online: ${online.join(", ")}` : "Nobody else is online.");
-    }
     case "send":
       return await sendTo(repl, command.to, command.text);
     case "me": {
@@ -300,32 +275,13 @@ async function runCore(command: ReplCommand, repl: ReplRuntime): Promise<void> {
   }
 }
 
-/** Most pages of /list <server> (of MAX_ONLINE_PAGE names each) shown at once. */
-const MAX_LIST_PAGES = 10;
-
-/**
- * The users online at the federated `server`, page by page, as one text.
- * @throws the peer's errors (unknown server, unreachable …).
- */
-async function listRemote(peer: ReplRuntime["peer"], server: string): Promise<string> {
-  const names: string[] = [];
-  let cursor = "";
-  for (let page = 0; page < MAX_LIST_PAGES; page++) {
-    const got = await peer.listOnline(server, cursor);
-    names.push(...got.online.map((u) => u.username));
-    cursor = got.nextCursor;
-    if (cursor === "") break;
-  }
-  if (names.length === 0) return `Nobody is online at ${server} (or ${server} shows no one).`;
-  const more = cursor === "" ? "" : ` … and more`;
-  return `Online at ${server}: ${names.join(", ")}${more}`;
-}
-
 /**
  * Sends `text` to `user` and tells the REPL (which shows your line and its receipts).
  * @throws the peer's errors.
  */
 async function sendTo(repl: ReplRuntime, user: string, text: string): Promise<void> {
+  // Follow whom we write to (a contact from now on): "bob is online" comes before our line.
+  await repl.peer.follow([user]).catch(() => {});
   repl.sending();
   let id: string;
   try {

@@ -106,6 +106,11 @@ export class Conversations {
     if (this.#current === name) this.#current = undefined;
   }
 
+  /** Unread messages in `name` (0 when none, or no such conversation). */
+  unread(name: string): number {
+    return this.#unread.get(name) ?? 0;
+  }
+
   /** Every conversation, in window order. */
   view(): ConversationView[] {
     return this.#order.map((name, i) => ({

@@ -164,6 +164,14 @@ export function untrustedMessageLines(
   return `${keyChangedLine(who, false, s)}\n${banner}\n${line}`;
 }
 
+/** What a presence event says of its user: "is online", "is away: gone fishing", "is back" … */
+function presenceText(event: Extract<PeerEvent, { type: "presence" }>): string {
+  const away = event.away ? sanitize(event.away) : "";
+  if (!event.online) return "went offline";
+  if (event.awayChanged) return away ? `is away: ${away}` : "is back";
+  return away ? `is online (away: ${away})` : "is online";
+}
+
 /** One line for a peer event, or undefined for events not shown. */
 export function formatEvent(event: PeerEvent, s: Style): string | undefined {
   switch (event.type) {
@@ -180,7 +188,7 @@ export function formatEvent(event: PeerEvent, s: Style): string | undefined {
     case "failed":
       return s.red(`  ✗ not delivered to ${event.to}: ${sanitize(explained(event.reason))}`);
     case "presence":
-      return s.dim(`* ${event.username} ${event.online ? "is online" : "went offline"}`);
+      return s.dim(`* ${event.username} ${presenceText(event)}`);
     case "key-changed": {
       const line = keyChangedLine(event.username, event.blocked, s);
       return event.detail === undefined

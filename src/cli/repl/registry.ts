@@ -21,6 +21,10 @@ export type ChatPeer = Pick<
   | "username"
   | "on"
   | "online"
+  | "follow"
+  | "listOnline"
+  | "setAway"
+  | "contacts"
   | "send"
   | "safetyNumber"
   | "sessionProtocol"
@@ -35,7 +39,7 @@ export type ChatPeer = Pick<
   | "route"
   | "home"
   | "servers"
-  | "listOnline"
+  | "listOnlineAt"
   | "pendingServerKey"
   | "trustServer"
 >;
@@ -91,6 +95,8 @@ export interface ReplRuntime {
   toggleMute(target: string): boolean;
   /** Clears the screen. */
   clear(): void;
+  /** Unread messages in `conversation` (a user or a #room). */
+  unread(conversation: string): number;
   /** Whether `user` is online or known to the chat (a contact, in history, seen in events). */
   knows(user: string): boolean;
   /** Ends the REPL. */

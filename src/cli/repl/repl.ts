@@ -40,6 +40,7 @@ import {
 } from "./registry.ts";
 import { formatRoomEvent, ROOM_COMMANDS } from "./room_commands.ts";
 import { ROUTE_COMMANDS } from "./route_commands.ts";
+import { presenceCommands } from "./presence_commands.ts";
 import { statusLine } from "./status_line.ts";
 import { type TerminalPort, TerminalUI } from "./terminal.ts";
 import { TRUST_COMMANDS } from "./trust_commands.ts";
@@ -49,6 +50,7 @@ import { FEDERATION_COMMANDS } from "./federation_commands.ts";
 export function replRegistry(features: { rooms: boolean; files: boolean }): ReplRegistry {
   const entries: ReplEntry[] = [
     ...CORE_COMMANDS,
+    ...presenceCommands(),
     ...TRUST_COMMANDS,
     ...ROUTE_COMMANDS,
     ...FEDERATION_COMMANDS,
@@ -238,6 +240,7 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
       return muted;
     },
     clear: () => view.clear(),
+    unread: (conversation) => conversations.unread(conversation),
     knows: (user) => known.has(user) || peer.online().includes(user),
     quit: close,
     help: () => options.terminal ? [...registry.help(), ...REPL_KEYS] : registry.help(),

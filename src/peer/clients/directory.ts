@@ -220,7 +220,7 @@ export async function listServers(node: TincanNode, rendezvous: Target): Promise
 }
 
 /** One page of the users online at a node. */
-export interface OnlinePage {
+export interface ServerOnlinePage {
   readonly online: readonly OnlineUser[];
   /** Pass as `cursor` for the next page; "" after the last. */
   readonly nextCursor: string;
@@ -236,7 +236,7 @@ export async function listOnline(
   rendezvous: Target,
   server: string | undefined,
   cursor = "",
-): Promise<OnlinePage> {
+): Promise<ServerOnlinePage> {
   const response = await ask(
     node,
     rendezvous,

@@ -3,7 +3,7 @@
  * stream; mail that no session decrypts came through the rendezvous, so its answer waits in the
  * profile (store/session_resets.ts) until its sender can be reached: the sender's username is
  * found (a contact, or who presence says is on that key), its certified key checked against the
- * one that signed the mail, and the answers sent on a chat link. Tried after each mail read, when
+ *  one that signed the mail, and the answers sent on a chat link. Tried after each mail read, when
  * someone comes online and when a chat link comes up.
  */
 import type { PeerId } from "@libp2p/interface";
@@ -16,8 +16,11 @@ import { peerIdOfKey } from "../trust.ts";
 /** What the answers need. */
 export interface ResetAnswerPorts {
   readonly store: SessionResetStore;
-  /** The username of the user on `peer` (a contact, or online on it), if known. */
-  nameOf(peer: PeerId): string | undefined;
+  /**
+   * The username of the user on `peer` (a contact, or online on it: the rendezvous may be
+   * asked), if known.
+   */
+  nameOf(peer: PeerId): string | undefined | Promise<string | undefined>;
   /**
    * The key the rendezvous certifies for `username` (its addresses are then known for dialing).
    * @throws when it cannot be looked up.
@@ -60,7 +63,7 @@ export class ResetAnswers {
     }
     for (const key of senders) {
       const peer = peerIdOfKey(key);
-      const name = this.ports.nameOf(peer);
+      const name = await this.ports.nameOf(peer);
       if (name === undefined) continue;
       try {
         if (!bytesEqual(await this.ports.certifiedKey(name), key)) continue;

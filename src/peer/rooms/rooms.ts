@@ -59,6 +59,7 @@ export class Rooms implements Service {
   readonly #messaging: RoomMessaging;
   readonly #broadcast: Broadcast;
   readonly #lock = new KeyedMutex<"rooms">();
+  readonly #presence: RoomPorts["presence"];
   /** Ids of the pairwise messages rooms sent lately (the REPL does not list their receipts). */
   readonly #sent = new Set<MessageIdHex>();
 
@@ -75,18 +76,19 @@ export class Rooms implements Service {
     const keys = new SenderKeys(ctx);
     const lists = new MemberLists(ctx, keys);
     this.#ctx = ctx;
+    this.#presence = ports.presence;
     this.#membership = new Membership(ctx, lists, keys);
     this.#messaging = new RoomMessaging(ctx, keys);
     this.#broadcast = new Broadcast(tracked, ports.presence, (event) => this.#emit(event));
     const locked = (handler: (m: ContentMessage) => Promise<void>): ContentHandler => (m) =>
-      this.#exclusive(() => handler(m));
+      this.#exclusive(() => handler(m), true);
     this.contentHandlers = {
       [CONTENT_KINDS.room.invite]: locked((m) => lists.onUpdate(m, true)),
       [CONTENT_KINDS.room.members]: locked((m) => lists.onUpdate(m, false)),
       [CONTENT_KINDS.room.senderKey]: locked(
         (m) => keys.receive(m, (list, from) => lists.receive(list, from, false, false)),
       ),
-      [CONTENT_KINDS.room.message]: locked((m) => this.#messaging.receive(m)),
+      [CONTENT_KINDS.room.message]: (m) => this.#exclusive(() => this.#messaging.receive(m)),
       [CONTENT_KINDS.room.leave]: locked((m) => this.#membership.onLeave(m)),
       [CONTENT_KINDS.broadcast]: (m) => this.#broadcast.receive(m),
     };
@@ -108,7 +110,10 @@ export class Rooms implements Service {
    * @throws RoomError when the name is not a room name or we already have a room by that name.
    */
   create(name: string): Promise<RoomInfo> {
-    return this.#exclusive(async () => roomInfo(this.#ctx, await this.#membership.create(name)));
+    return this.#exclusive(
+      async () => roomInfo(this.#ctx, await this.#membership.create(name)),
+      true,
+    );
   }
 
   /**
@@ -118,7 +123,7 @@ export class Rooms implements Service {
    * RemoteError/KeyMismatchError when `user` cannot be resolved.
    */
   invite(user: string, room: string): Promise<void> {
-    return this.#exclusive(() => this.#membership.invite(user, room));
+    return this.#exclusive(() => this.#membership.invite(user, room), true);
   }
 
   /**
@@ -127,7 +132,7 @@ export class Rooms implements Service {
    * @throws RoomError when there is no invitation to `room`.
    */
   join(room: string): Promise<void> {
-    return this.#exclusive(() => this.#membership.join(room));
+    return this.#exclusive(() => this.#membership.join(room), true);
   }
 
   /**
@@ -146,7 +151,7 @@ export class Rooms implements Service {
    * @throws RoomError when we are not an admin, or `user` is not a member or is us.
    */
   kick(user: string, room: string): Promise<void> {
-    return this.#exclusive(() => this.#membership.kick(user, room));
+    return this.#exclusive(() => this.#membership.kick(user, room), true);
   }
 
   /**
@@ -188,9 +193,32 @@ export class Rooms implements Service {
     return await this.#ctx.history.recent(this.#ctx.room(room).roomId, limit);
   }
 
-  /** Runs `work` after all room work before it (one at a time). */
-  #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return this.#lock.run("rooms", work);
+  /** The peer is logged in: follow the presence of our rooms' members. */
+  started(): void {
+    this.#followMembers();
+  }
+
+  /**
+   * Runs `work` after all room work before it (one at a time); when it may change who is in
+   * our rooms, follows the members' presence afterwards.
+   */
+  async #exclusive<T>(work: () => Promise<T>, changesMembers = false): Promise<T> {
+    try {
+      return await this.#lock.run("rooms", work);
+    } finally {
+      if (changesMembers) this.#followMembers();
+    }
+  }
+
+  /** Follows everyone in the rooms we joined or are invited to (the peer skips those followed). */
+  #followMembers(): void {
+    const names = new Set<string>();
+    for (const row of this.#ctx.store.all()) {
+      if (row.status === "left") continue;
+      for (const member of roomMembers(this.#ctx, row)) names.add(member.username);
+    }
+    names.delete(this.#ctx.me);
+    if (names.size > 0) this.#presence.follow([...names]);
   }
 
   #emit(event: RoomEvent): void {

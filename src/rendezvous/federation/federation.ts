@@ -15,6 +15,7 @@ import type { AcceptMailDeps } from "../accept_mail.ts";
 import type { Certifier } from "../certifier.ts";
 import type { FederationLimits, MailboxLimits } from "../constants.ts";
 import type { LoggedInUsers } from "../logged_in_users.ts";
+import type { PresenceInterest, PresenceWatcher } from "../presence_interest.ts";
 import type { ForwardQueueStore } from "../store/forward_queue.ts";
 import { directoryResponse, type UserDirectoryDeps } from "../user_directory.ts";
 import type { FederatedNode } from "./federated_node.ts";
@@ -39,6 +40,8 @@ export interface FederationDeps extends UserDirectoryDeps, AcceptMailDeps {
   readonly queue: ForwardQueueStore;
   readonly certifier: Certifier;
   readonly loggedIn: LoggedInUsers;
+  /** Who follows whom: local watchers of remote users (`bob@work`) are in it too. */
+  readonly interest: PresenceInterest<PresenceWatcher>;
   readonly log: Logger;
   readonly mailboxLimits: MailboxLimits;
   readonly limits: FederationLimits;
@@ -85,8 +88,10 @@ export class Federation implements FederationPort {
     );
     this.#forwarder = new Forwarder({ ...deps, links: this.links });
     this.#presence = new RemotePresence(
+      this.name,
       this.links,
       deps.loggedIn,
+      deps.interest,
       deps.log,
       deps.linkTiming ?? LINK_TIMING,
     );
@@ -99,7 +104,7 @@ export class Federation implements FederationPort {
     });
   }
 
-  /** The presence of the remote users each local user is interested in (its presence stream). */
+  /** The presence of the remote users local watchers follow (for the presence protocol). */
   get presence(): RemotePresenceFeed {
     return this.#presence;
   }
@@ -147,7 +152,7 @@ export class Federation implements FederationPort {
     asker: string,
   ): Promise<DirectoryResponse> {
     const found = await this.#directory.lookup(node, username, without);
-    // A lookup is the start of a conversation: the asker wants to know when that user is online.
+    // A lookup is the start of a conversation: the asker's presence streams follow that user.
     if (found.status === Status.OK) {
       this.#presence.interested(asker, node.name, username.toLowerCase());
     }

@@ -1,9 +1,9 @@
 /**
  * Presence for federated nodes, the callee side of SUBSCRIBE: a listed node names the users here
- * its own users are interested in; this node tells it which of them are online now, then each
- * time one comes or goes, until the stream closes. It learns of no one else. One subscription per
- * node: a new SUBSCRIBE replaces the old one. A subscriber that falls MAX_PRESENCE_BACKLOG
- * updates behind is reset.
+ * its own users are interested in; this node tells it which of them are online now (with their
+ * away text), then each time one comes, goes or changes its away text, until the stream closes.
+ * It learns of no one else. One subscription per node: a new SUBSCRIBE replaces the old one. A
+ * subscriber that falls MAX_PRESENCE_BACKLOG updates behind is reset.
  */
 import type { Logger } from "../../log.ts";
 import type { FramedStream } from "../../net/framed.ts";
@@ -61,17 +61,19 @@ export function presenceSubscriptions(loggedIn: LoggedInUsers, log: Logger): Ser
         online: change.online,
         peerId: change.peerId,
         at: BigInt(change.at),
+        away: change.away,
       });
     });
-    for (const user of loggedIn.online()) {
-      if (watched.has(user.username)) {
-        backlog.push({
-          username: user.username,
-          online: true,
-          peerId: user.peerId,
-          at: BigInt(user.since),
-        });
-      }
+    for (const username of watched) {
+      const user = loggedIn.byUsername(username);
+      if (user === undefined) continue;
+      backlog.push({
+        username,
+        online: true,
+        peerId: user.peerId,
+        at: BigInt(user.since),
+        away: loggedIn.awayOf(username),
+      });
     }
     const { stream } = framed;
     stream.addEventListener("remoteCloseWrite", end);

@@ -1,11 +1,12 @@
 /**
- * Presence of remote users for local ones, the home side: a local user is interested in
- * `bob@work` (it looked bob up: it talks to him); the home subscribes at `work` to the users its
- * logged-in users are interested in — that set and nothing more, one SUBSCRIBE stream per node,
- * replaced when the set changes — and passes each update to the local users who asked. An
- * interest ends when its local user logs out. When a stream breaks, the remote users it reported
- * online are reported offline (nothing is known of them now) and it is opened again with backoff,
- * or as soon as the link is up again.
+ * Presence of remote users for local ones, the home side: a local watcher (a peer's presence
+ * stream) follows `bob@work` in the interest index (presence_interest.ts) — by a FOLLOW, or because
+ * its user looked bob up (it talks to him; that interest lasts until the user logs out). The home
+ * subscribes at `work` to the union of the remote users its watchers follow — that set and nothing
+ * more, one SUBSCRIBE stream per node, replaced when the set changes — and delivers each update
+ * to the watchers of that user only. When a stream breaks, the remote users it reported online
+ * are reported offline (nothing is known of them now) and it is opened again with backoff, or as
+ * soon as the link is up again.
  */
 import type { Logger } from "../../log.ts";
 import { backoffDelay } from "../../net/backoff.ts";
@@ -17,19 +18,25 @@ import {
 } from "../../proto/federation.ts";
 import { MAX_SUBSCRIBE_USERS } from "../../protocol/limits.ts";
 import type { LoggedInUsers, PresenceChange } from "../logged_in_users.ts";
+import type { PresenceInterest, PresenceWatcher } from "../presence_interest.ts";
 import type { FederationLinks, LinkTiming } from "./links.ts";
 
-/** Which remote users' presence local users get: the narrow interface presence streams use. */
+/** What presence streams tell of remote interests: the narrow interface presence_protocol uses. */
 export interface RemotePresenceFeed {
+  /** This node's case-folded name: `bob@<home>` is the local `bob`. */
+  readonly home: string;
   /**
-   * Calls `listener` with the presence changes of the remote users `local` is interested in
-   * (their username qualified, `bob@work`), first those online now; returns an unsubscribe.
+   * `watcher`, a presence stream of local user `local`, is open: it follows the remote users
+   * `local` looked up (and those it looks up later); returns what to call when it ends.
    */
-  subscribe(local: string, listener: (change: PresenceChange) => void): () => void;
-  /** `local` is interested in `username` at `server` (both case-folded) until it logs out. */
-  interested(local: string, server: string, username: string): void;
-  /** Ends every interest of `local`. */
-  forget(local: string): void;
+  attach(local: string, watcher: PresenceWatcher): () => void;
+  /**
+   * A watcher started following `names` in the interest index: the remote ones (`bob@work`) are
+   * subscribed to at their nodes. Returns the changes of those known online now (for it).
+   */
+  followed(names: readonly string[]): PresenceChange[];
+  /** Watchers stopped following `names`: remote users no one follows now are dropped. */
+  unfollowed(names: readonly string[]): void;
 }
 
 /** Wait this long after an interest changes before subscribing again (batches changes). */
@@ -43,29 +50,34 @@ interface Subscription {
   readonly online: Map<string, PresenceUpdate>;
 }
 
-/** Subscriptions at federated nodes for the local users' interests. */
+/** Subscriptions at federated nodes for the local watchers' remote interests. */
 export class RemotePresence implements RemotePresenceFeed {
-  /** server → remote username → local users interested. */
-  readonly #interest = new Map<string, Map<string, Set<string>>>();
-  readonly #listeners = new Map<string, Set<(change: PresenceChange) => void>>();
+  /** server → the remote usernames some local watcher follows (what SUBSCRIBE names). */
+  readonly #wanted = new Map<string, Set<string>>();
+  /** local user → the remote users (`bob@work`) it looked up, until it logs out. */
+  readonly #lookups = new Map<string, Set<string>>();
+  /** local user → its open presence streams. */
+  readonly #attached = new Map<string, Set<PresenceWatcher>>();
   readonly #subscriptions = new Map<string, Subscription>();
   #stopped = false;
   #unsubscribe: (() => void)[] = [];
 
   constructor(
+    readonly home: string,
     private readonly links: FederationLinks,
     private readonly loggedIn: LoggedInUsers,
+    private readonly interest: PresenceInterest<PresenceWatcher>,
     private readonly log: Logger,
     private readonly retry: Pick<LinkTiming, "retryMinMs" | "retryMaxMs">,
   ) {}
 
-  /** Subscribes again when a link comes up, and ends interests of users who log out. */
+  /** Subscribes again when a link comes up, and ends the lookups of users who log out. */
   start(): void {
     this.#unsubscribe = [
       this.links.onUp((server) => this.#schedule(server, 0)),
       this.loggedIn.subscribe((change) => {
         if (!change.online && this.loggedIn.byUsername(change.username) === undefined) {
-          this.forget(change.username);
+          this.#lookups.delete(change.username);
         }
       }),
     ];
@@ -81,56 +93,80 @@ export class RemotePresence implements RemotePresenceFeed {
     }
   }
 
-  /** See RemotePresenceFeed.interested. */
+  /**
+   * `local` looked up `username` at `server` (both case-folded): its presence streams, open now
+   * or later until it logs out, follow `username@server`.
+   */
   interested(local: string, server: string, username: string): void {
-    const users = this.#interest.get(server) ?? new Map<string, Set<string>>();
-    this.#interest.set(server, users);
-    const locals = users.get(username);
-    if (locals?.has(local)) return;
-    if (locals === undefined && users.size >= MAX_SUBSCRIBE_USERS) {
-      this.log.warn(`presence at ${server}: at the most users one subscription names`);
-      return;
-    }
-    const known = this.#subscriptions.get(server)?.online.get(username);
-    if (locals === undefined) {
-      users.set(username, new Set([local]));
-      this.#schedule(server, RESUBSCRIBE_DELAY_MS);
-    } else {
-      locals.add(local);
-    }
-    if (known !== undefined) this.#emit(server, known, [local]);
+    const name = `${username}@${server}`;
+    const names = this.#lookups.get(local) ?? new Set<string>();
+    this.#lookups.set(local, names);
+    if (names.has(name)) return;
+    names.add(name);
+    for (const watcher of this.#attached.get(local) ?? []) this.#follow(watcher, [name]);
   }
 
-  /** See RemotePresenceFeed.forget. */
-  forget(local: string): void {
-    for (const [server, users] of this.#interest) {
-      let changed = false;
-      for (const [username, locals] of users) {
-        if (locals.delete(local) && locals.size === 0) {
-          users.delete(username);
-          changed = true;
-        }
-      }
-      if (changed) this.#schedule(server, RESUBSCRIBE_DELAY_MS);
-    }
-  }
-
-  /** See RemotePresenceFeed.subscribe. */
-  subscribe(local: string, listener: (change: PresenceChange) => void): () => void {
-    const listeners = this.#listeners.get(local) ?? new Set();
-    this.#listeners.set(local, listeners);
-    listeners.add(listener);
-    for (const [server, users] of this.#interest) {
-      const online = this.#subscriptions.get(server)?.online;
-      for (const [username, locals] of users) {
-        const update = online?.get(username);
-        if (update !== undefined && locals.has(local)) listener(change(server, update));
-      }
-    }
+  /** See RemotePresenceFeed.attach. */
+  attach(local: string, watcher: PresenceWatcher): () => void {
+    const watchers = this.#attached.get(local) ?? new Set<PresenceWatcher>();
+    this.#attached.set(local, watchers);
+    watchers.add(watcher);
+    this.#follow(watcher, [...this.#lookups.get(local) ?? []]);
     return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0) this.#listeners.delete(local);
+      watchers.delete(watcher);
+      if (watchers.size === 0 && this.#attached.get(local) === watchers) {
+        this.#attached.delete(local);
+      }
     };
+  }
+
+  /** See RemotePresenceFeed.followed. */
+  followed(names: readonly string[]): PresenceChange[] {
+    const known: PresenceChange[] = [];
+    for (const name of names) {
+      const remote = splitRemote(name);
+      if (remote === undefined) continue;
+      const { server, username } = remote;
+      if (this.links.node(server) === undefined) continue; // not federated with: nothing to hear
+      const wanted = this.#wanted.get(server) ?? new Set<string>();
+      this.#wanted.set(server, wanted);
+      if (!wanted.has(username)) {
+        if (wanted.size >= MAX_SUBSCRIBE_USERS) {
+          this.log.warn(`presence at ${server}: at the most users one subscription names`);
+          continue;
+        }
+        wanted.add(username);
+        this.#schedule(server, RESUBSCRIBE_DELAY_MS);
+      }
+      const update = this.#subscriptions.get(server)?.online.get(username);
+      if (update !== undefined) known.push(change(server, update));
+    }
+    return known;
+  }
+
+  /** See RemotePresenceFeed.unfollowed. */
+  unfollowed(names: readonly string[]): void {
+    for (const name of names) {
+      const remote = splitRemote(name);
+      if (remote === undefined || this.interest.watchersOf(name).size > 0) continue;
+      if (this.#wanted.get(remote.server)?.delete(remote.username)) {
+        // no one here hears of it now: what was known of it is no more kept up to date
+        this.#subscriptions.get(remote.server)?.online.delete(remote.username);
+        this.#schedule(remote.server, RESUBSCRIBE_DELAY_MS);
+      }
+    }
+  }
+
+  /** Makes `watcher` follow `names` (lookups), and tells it of those known online now. */
+  #follow(watcher: PresenceWatcher, names: readonly string[]): void {
+    let added: string[];
+    try {
+      added = this.interest.follow(watcher, names);
+    } catch (err: unknown) {
+      if (!(err instanceof RangeError)) throw err;
+      return this.log.warn(`cannot follow looked-up ${names.join(", ")}: ${err.message}`);
+    }
+    for (const known of this.followed(added)) watcher.deliver(known);
   }
 
   #subscription(server: string): Subscription {
@@ -156,7 +192,7 @@ export class RemotePresence implements RemotePresenceFeed {
   async #resubscribe(server: string, subscription: Subscription): Promise<void> {
     subscription.framed?.abort(new Error("resubscribing"));
     subscription.framed = undefined;
-    const usernames = [...(this.#interest.get(server)?.keys() ?? [])];
+    const usernames = [...(this.#wanted.get(server) ?? [])];
     if (usernames.length === 0 || this.#stopped) return this.#lost(server, subscription);
     let framed: FramedStream<FederationResponse, FederationRequest>;
     try {
@@ -177,14 +213,14 @@ export class RemotePresence implements RemotePresenceFeed {
         const frame = await framed.readOrEnd();
         const update = frame?.presence;
         if (update === undefined) break;
-        const wanted = this.#interest.get(server)?.get(update.username);
-        if (wanted === undefined) continue; // no one here asked (any more)
+        // no one here asks (any more)
+        if (!this.#wanted.get(server)?.has(update.username)) continue;
         if (update.online) {
           reported.set(update.username, update);
         } else {
           reported.delete(update.username);
         }
-        this.#emit(server, update, [...wanted]);
+        this.#emit(server, update);
       }
     } catch (err: unknown) {
       this.log.debug(`presence at ${server} broke: ${err instanceof Error ? err.message : err}`);
@@ -199,14 +235,11 @@ export class RemotePresence implements RemotePresenceFeed {
   #lost(server: string, subscription: Subscription): void {
     const gone = [...subscription.online.values()];
     subscription.online.clear();
-    for (const update of gone) {
-      const locals = this.#interest.get(server)?.get(update.username);
-      if (locals) this.#emit(server, { ...update, online: false }, [...locals]);
-    }
+    for (const update of gone) this.#emit(server, { ...update, online: false, away: "" });
   }
 
   #retryLater(server: string, subscription: Subscription): void {
-    if ((this.#interest.get(server)?.size ?? 0) === 0) return;
+    if ((this.#wanted.get(server)?.size ?? 0) === 0) return;
     const delay = backoffDelay(subscription.failures, {
       minMs: this.retry.retryMinMs,
       maxMs: this.retry.retryMaxMs,
@@ -215,11 +248,17 @@ export class RemotePresence implements RemotePresenceFeed {
     this.#schedule(server, delay);
   }
 
-  #emit(server: string, update: PresenceUpdate, locals: readonly string[]): void {
-    for (const local of locals) {
-      for (const listener of this.#listeners.get(local) ?? []) listener(change(server, update));
-    }
+  /** Delivers `update` to the local watchers of that remote user. */
+  #emit(server: string, update: PresenceUpdate): void {
+    const remote = change(server, update);
+    for (const watcher of this.interest.watchersOf(remote.username)) watcher.deliver(remote);
   }
+}
+
+/** `bob@work` as its server and username; undefined for a local name. */
+function splitRemote(name: string): { server: string; username: string } | undefined {
+  const at = name.indexOf("@");
+  return at < 0 ? undefined : { username: name.slice(0, at), server: name.slice(at + 1) };
 }
 
 function change(server: string, update: PresenceUpdate): PresenceChange {
@@ -228,5 +267,6 @@ function change(server: string, update: PresenceUpdate): PresenceChange {
     peerId: update.peerId,
     online: update.online,
     at: Number(update.at),
+    away: update.online ? update.away : "",
   };
 }

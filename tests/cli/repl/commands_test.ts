@@ -20,12 +20,8 @@ Deno.test("repl: simple commands and blank lines", () => {
   assert.deepEqual(parse(""), { kind: "none" });
   assert.deepEqual(parse("   "), { kind: "none" });
   assert.deepEqual(parse("/help"), { kind: "help" });
-  assert.deepEqual(parse("/list"), { kind: "list" });
   assert.deepEqual(parse("/quit"), { kind: "quit" });
   assert.deepEqual(parse("/EXIT"), { kind: "quit" });
-  // A word after /list names a federated server (issue 12); two words are still a usage error.
-  assert.deepEqual(parse("/list Work"), { kind: "list", server: "work" });
-  isUsage(parse("/list now please"), /^Usage: \/list \[server\]$/);
 });
 
 Deno.test("repl: /msg and /whisper keep the text's own spacing", () => {

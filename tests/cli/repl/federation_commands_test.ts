@@ -3,7 +3,7 @@ import { replRegistry } from "../../../src/cli/repl/repl.ts";
 
 Deno.test("repl: /servers and /trust-server are in /help; Tab completes servers for /list", () => {
   const registry = replRegistry({ rooms: false, files: false });
-  for (const usage of ["/servers", "/trust-server <server> [fingerprint]", "/list [server]"]) {
+  for (const usage of ["/servers", "/trust-server <server> [fingerprint]", "/list [more|server]"]) {
     assert.ok(registry.help().some((line) => line.startsWith(`  ${usage} `)), usage);
   }
   const names = { users: ["bob", "wendy"], rooms: [], files: [], servers: ["home", "work"] };

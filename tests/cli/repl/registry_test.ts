@@ -95,7 +95,10 @@ Deno.test("registry: completions of a command's name, from names and aliases", (
     assert.ok(all.includes(word), word);
   }
   assert.equal(new Set(all).size, all.length);
-  assert.deepEqual(replRegistry({ rooms: false, files: false }).completions("/c"), ["/clear"]);
+  assert.deepEqual(replRegistry({ rooms: false, files: false }).completions("/c"), [
+    "/clear",
+    "/contacts",
+  ]);
 });
 
 Deno.test("registry: /help is built from the entries, with their aliases", () => {

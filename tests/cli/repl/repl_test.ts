@@ -29,6 +29,35 @@ class FakePeer implements ChatPeer {
   online() {
     return this.onlineUsers;
   }
+  /** Away texts of those online, and ours. */
+  readonly awayTexts = new Map<string, string>();
+  listOnline(cursor: string | undefined, limit: number): ReturnType<ChatPeer["listOnline"]> {
+    const all = [this.username, ...this.onlineUsers].sort().filter((u) => !cursor || u > cursor);
+    const users = all.slice(0, limit).map((username) => ({
+      username,
+      away: this.awayTexts.get(username) ?? "",
+    }));
+    return Promise.resolve({
+      users,
+      next: all.length > limit ? users.at(-1)!.username : undefined,
+    });
+  }
+  readonly followed: string[] = [];
+  follow(names: readonly string[]) {
+    this.followed.push(...names);
+    return Promise.resolve();
+  }
+  setAway(text: string) {
+    if (text.length > 200) return Promise.reject(new RangeError("Away text too long"));
+    this.awayTexts.set(this.username, text);
+    return Promise.resolve();
+  }
+  contacts(): ReturnType<ChatPeer["contacts"]> {
+    return [
+      { username: "bob", online: true, away: this.awayTexts.get("bob") ?? "", trust: "verified" },
+      { username: "carol", online: false, away: "", trust: "key-changed" },
+    ];
+  }
   send(to: string, text: string) {
     this.sent.push({ to, text });
     return Promise.resolve(`id${this.sent.length}`);
@@ -88,7 +117,7 @@ class FakePeer implements ChatPeer {
     });
   }
   readonly listed: string[] = [];
-  listOnline(server: string | undefined, cursor = ""): ReturnType<ChatPeer["listOnline"]> {
+  listOnlineAt(server: string | undefined, cursor = ""): ReturnType<ChatPeer["listOnlineAt"]> {
     this.listed.push(`${server} ${cursor}`);
     if (server === "nowhere") {
       return Promise.reject(new RangeError("nowhere is not a server home federates with"));
@@ -167,6 +196,7 @@ Deno.test("repl: commands run against the peer and answer on the output", async 
       { to: "bob", text: "hi there" },
       { to: "bob", text: "plain words" },
     ]);
+    assert.deepEqual(h.peer.followed, ["bob", "bob"], "whom we write to is followed");
     assert.deepEqual(h.peer.verified, [`bob ${Array(12).fill("12345").join(" ")}`]);
     assert.deepEqual(h.peer.trusted, [`bob ${Array(6).fill("54321").join(" ")}`]);
   } finally {
@@ -330,6 +360,10 @@ Deno.test("repl: /history shows the current conversation; /w lists and switches;
     await h.see(/alice → carol> alice → carol> /);
     // The first /history: everyone's (the start-up read of names is the first call).
     assert.deepEqual(h.peer.historyAsked.slice(1), [undefined, "bob"]);
+    // A send first follows its recipient (a round trip to the rendezvous): wait for it.
+    for (let i = 0; i < 200 && h.peer.sent.at(-1)?.text !== "/me waves"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     assert.deepEqual(h.peer.sent.at(-1), { to: "carol", text: "/me waves" });
   } finally {
     h.type("/quit");
@@ -498,5 +532,77 @@ Deno.test("repl on a terminal: a library error is explained; --verbose adds the 
     } finally {
       await h.quit();
     }
+  }
+});
+
+Deno.test("repl: /away sets and clears the away text; watchers' away lines; /list shows it", async () => {
+  const h = harness();
+  try {
+    h.type("/away gone fishing");
+    await h.see(/You are away: gone fishing/);
+    assert.equal(h.peer.awayTexts.get("alice"), "gone fishing");
+    h.type("/away");
+    await h.see(/You are back \(no away text\)\./);
+    assert.equal(h.peer.awayTexts.get("alice"), "");
+    h.type(`/away ${"x".repeat(201)}`);
+    await h.see(/Away text too long/);
+    h.peer.emit({
+      type: "presence",
+      username: "bob",
+      online: true,
+      away: "lunch",
+      awayChanged: true,
+    });
+    await h.see(/\* bob is away: lunch/);
+    h.peer.emit({ type: "presence", username: "bob", online: true, away: "", awayChanged: true });
+    await h.see(/\* bob is back/);
+    h.peer.emit({ type: "presence", username: "dave", online: true, away: "on a train" });
+    await h.see(/\* dave is online \(away: on a train\)/);
+    h.peer.awayTexts.set("bob", "in a meeting");
+    h.type("/list");
+    await h.see(/Online: bob \(away: in a meeting\)/);
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
+  }
+});
+
+Deno.test("repl: /list pages through everyone online; /list more gives the next page", async () => {
+  const h = harness();
+  try {
+    h.peer.onlineUsers = Array.from({ length: 60 }, (_, i) => `user${String(i).padStart(2, "0")}`);
+    h.type("/list");
+    await h.see(/Online: user00, .*user48\n… more online: \/list more/);
+    h.type("/list more");
+    await h.see(/Online: user49, .*user59\n/);
+    h.type("/list more");
+    await h.see(/No more: \/list starts again\./);
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
+  }
+});
+
+Deno.test("repl: /contacts lists the contacts with presence, away, trust and unread", async () => {
+  const h = harness();
+  try {
+    h.peer.awayTexts.set("bob", "gone fishing");
+    h.peer.emit({
+      type: "message",
+      id: "9",
+      from: "bob",
+      to: "alice",
+      text: "are you there?",
+      sentAt: Date.now(),
+      keyChanged: false,
+      trusted: true,
+      via: "direct",
+    });
+    h.type("/contacts");
+    await h.see(/Contacts \(2\):\n {2}bob {4}online, away: gone fishing · verified · 1 unread\n/);
+    await h.see(/ {2}carol {2}offline · key changed: \/trust\n/);
+  } finally {
+    h.type("/quit");
+    await h.repl.closed;
   }
 });

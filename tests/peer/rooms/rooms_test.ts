@@ -27,6 +27,7 @@ function bobsRooms(
 ) {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
   const sent: { to: string; kind: string; text: string | undefined }[] = [];
+  const followed: string[] = [];
   const service = new Rooms({
     username: "bob",
     profile: { db, storageKey: new Uint8Array(32).fill(3), identity: bobIdentity },
@@ -41,12 +42,15 @@ function bobsRooms(
       resolvePeer: (username) =>
         Promise.resolve(options.pinned?.(username) ?? peerIdOfKey(aliceSigner.publicKey)),
     },
-    presence: { online: () => options.online ?? [] },
+    presence: {
+      everyone: () => Promise.resolve(options.online ?? []),
+      follow: (names) => void followed.push(...names),
+    },
     home: () => options.home,
   });
   const events: RoomEvent[] = [];
   service.on((event) => events.push(event));
-  return { service, events, sent, db, close: () => db.close() };
+  return { service, events, sent, followed, db, close: () => db.close() };
 }
 
 function message(kind: string, payload: Uint8Array, text = ""): ContentMessage {
@@ -84,12 +88,13 @@ Deno.test("rooms service: declares the room kinds and broadcasts, nothing else",
 });
 
 Deno.test("rooms service: an invitation fed as content is stored as invited and announced", async () => {
-  const { service, events, close } = bobsRooms();
+  const { service, events, followed, close } = bobsRooms();
   try {
     const handle = service.contentHandlers[CONTENT_KINDS.room.invite]!;
     await handle(message(CONTENT_KINDS.room.invite, await invitation()));
     assert.deepEqual(service.rooms().map((r) => [r.name, r.status]), [["#ops", "invited"]]);
     assert.deepEqual(events, [{ type: "room-invite", room: "#ops", from: "alice" }]);
+    assert.deepEqual(followed, ["alice"], "the room's members are followed (not bob himself)");
   } finally {
     close();
   }

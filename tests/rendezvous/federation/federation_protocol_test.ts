@@ -274,7 +274,13 @@ Deno.test("federation protocol: SUBSCRIBE tells who of the names asked is online
   });
   assert.equal((await served.client.read()).status, FederationStatus.OK);
   const first = (await served.client.read()).presence;
-  assert.deepEqual(first, { username: "bob", online: true, peerId: bob.peerId, at: BigInt(NOW) });
+  assert.deepEqual(first, {
+    username: "bob",
+    online: true,
+    peerId: bob.peerId,
+    at: BigInt(NOW),
+    away: "",
+  });
   await w.member("erin"); // online now, but not asked for
   const dave = await testCaller();
   w.loggedIn.login("dave", dave.peerId, NOW + 5);
