@@ -2,7 +2,7 @@
  * A hostile federated node: a real libp2p node that `home` lists as `work`, answering home's
  * federation requests with tampered data — a certificate signed by home (a user work does not
  * home), a certificate for another user, one signed by some other key, a prekey its user did not
- * sign, a key log in another's name. Home must refuse each (E_REMOTE_INVALID, logged and
+ * sign, a one-time prekey it already handed out (a replay), a key log in another's name. Home must refuse each (E_REMOTE_INVALID, logged and
  * counted) and never pass it to its peer; what work answers rightly still goes through.
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
@@ -122,6 +122,18 @@ Deno.test("federation: a hostile remote's forged bundles and key logs never reac
     assert.equal(fine.status, Status.OK, fine.statusText);
     assert.ok(fine.vouch);
 
+    // One-time prekeys, each handed out once — until the node replays one it already handed out.
+    let next = 100;
+    const oneTime = (id: number) =>
+      signPrekey(PrekeyKind.OneTime, id, new Uint8Array(32).fill(id), bobKey);
+    forge.current = async (username) => ({
+      ...(await honest(username)),
+      oneTimePrekey: await oneTime(next++),
+    });
+    const first = await lookup("bob");
+    assert.equal(first.status, Status.OK, first.statusText);
+    assert.equal((await lookup("bob")).status, Status.OK, "a fresh one-time prekey is fine");
+
     const aliceAtHome = await askDirectory(alice, home.address, {
       type: DirectoryRequest.Type.LOOKUP,
       username: "alice",
@@ -156,6 +168,11 @@ Deno.test("federation: a hostile remote's forged bundles and key logs never reac
           oneTimePrekey: await signPrekey(PrekeyKind.OneTime, 7, new Uint8Array(32), stranger),
         }),
         /OneTime key not signed by bob/,
+      ],
+      [
+        "a one-time prekey work already handed out (a replay)",
+        async (username) => ({ ...(await honest(username)), oneTimePrekey: await oneTime(100) }),
+        /replayed a OneTime prekey of bob it already handed out/,
       ],
       [
         "a bundle that is not OK",

@@ -16,6 +16,7 @@ import type { Certifier } from "../certifier.ts";
 import type { FederationLimits, MailboxLimits } from "../constants.ts";
 import type { LoggedInUsers } from "../logged_in_users.ts";
 import type { ForwardQueueStore } from "../store/forward_queue.ts";
+import type { RemotePrekeysStore } from "../store/remote_prekeys.ts";
 import { directoryResponse, type UserDirectoryDeps } from "../user_directory.ts";
 import type { FederatedNode } from "./federated_node.ts";
 import { federationProtocol } from "./federation_protocol.ts";
@@ -37,6 +38,8 @@ export interface FederationDeps extends UserDirectoryDeps, AcceptMailDeps {
   /** Whether federated nodes may see who is online here. */
   readonly showOnline: boolean;
   readonly queue: ForwardQueueStore;
+  /** The one-time prekeys remote lookups handed out, to catch a replay. */
+  readonly remotePrekeys: RemotePrekeysStore;
   readonly certifier: Certifier;
   readonly loggedIn: LoggedInUsers;
   readonly log: Logger;
@@ -82,6 +85,8 @@ export class Federation implements FederationPort {
       deps.log,
       deps.metrics,
       deps.now,
+      deps.remotePrekeys,
+      deps.limits.prekeyMemory,
     );
     this.#forwarder = new Forwarder({ ...deps, links: this.links });
     this.#presence = new RemotePresence(
