@@ -10,6 +10,8 @@ import type { PrivateKey, Stream } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import assert from "node:assert/strict";
 import { PrekeyKind, signPrekey } from "../../src/crypto/prekeys.ts";
+import { RemoteError } from "../../src/errors.ts";
+import { lookupUser } from "../../src/peer/clients/directory.ts";
 import { issueCertificate, signKeyLogEntry } from "../../src/crypto/statements.ts";
 import { FramedStream } from "../../src/net/framed.ts";
 import { createNode, type TincanNode } from "../../src/net/node.ts";
@@ -20,7 +22,7 @@ import {
 } from "../../src/proto/federation.ts";
 import { DirectoryRequest, DirectoryResponse, Status } from "../../src/proto/services.ts";
 import { PROTOCOL } from "../../src/protocol/ids.ts";
-import { FRAMES } from "../../src/protocol/limits.ts";
+import { FEDERATION_REQUEST_DEADLINE_MS, FRAMES } from "../../src/protocol/limits.ts";
 import { parseFederatedNode } from "../../src/rendezvous/federation/federated_node.ts";
 import { federationResponse } from "../../src/rendezvous/federation/federation_response.ts";
 import { directoryResponse } from "../../src/rendezvous/user_directory.ts";
@@ -207,6 +209,51 @@ Deno.test("federation: a hostile remote's forged bundles and key logs never reac
     assert.equal(log.status, Status.E_REMOTE_INVALID);
     assert.deepEqual(log.keyLog, []);
   } finally {
+    await stopAll(alice, work, homeNode);
+  }
+});
+
+Deno.test("federation: a remote that takes the stream and never answers is E_REMOTE_UNAVAILABLE before the peer's read timeout", async () => {
+  const home = await planNode("home");
+  const workKey = await generateKeyPair("Ed25519");
+  const port = freePort();
+  const workEntry = `work=/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdFromPrivateKey(workKey)}`;
+  const homeNode = (await withRendezvous({
+    ...federatedOptions(home, []),
+    federate: [parseFederatedNode(workEntry)],
+  })).rendezvous;
+  const alice = await loggedInClient(home.address, "alice");
+  const held: Stream[] = [];
+  const work = await createNode({
+    privateKey: workKey,
+    listen: [`/ip4/127.0.0.1/tcp/${port}`],
+    agent: "silent",
+  });
+  // Reads nothing and answers nothing: a remote that drops what it is sent.
+  await work.handle(PROTOCOL.federation, (stream: Stream) => {
+    held.push(stream);
+  });
+  try {
+    // The peer's own directory client, with the peer's read timeout (FRAMES.directory).
+    const started = performance.now();
+    const refused = await lookupUser(alice, home.address, "bob", { server: "work" }).then(
+      () => assert.fail("a lookup at a silent remote cannot succeed"),
+      (err: unknown) => err,
+    );
+    const took = performance.now() - started;
+    assert.ok(refused instanceof RemoteError, String(refused));
+    assert.equal(refused.status, "E_REMOTE_UNAVAILABLE", refused.message);
+    assert.match(
+      refused.message,
+      new RegExp(`no answer within ${FEDERATION_REQUEST_DEADLINE_MS} ms`),
+    );
+    assert.ok(took < FRAMES.directory.readTimeoutMs - 2_000, `answered after ${took} ms`);
+    const servers = await askDirectory(alice, home.address, {
+      type: DirectoryRequest.Type.SERVERS,
+    });
+    assert.match(servers.servers[0]?.lastError ?? "", /no answer within/);
+  } finally {
+    for (const stream of held) stream.abort(new Error("test over"));
     await stopAll(alice, work, homeNode);
   }
 });

@@ -13,7 +13,12 @@ import type { TincanNode } from "../../net/node.ts";
 import { backoffDelay } from "../../net/backoff.ts";
 import { FederationRequest, FederationResponse, FederationStatus } from "../../proto/federation.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
-import { FRAMES, MAX_KEY_LOG_ENTRIES, MAX_ONLINE_PAGE } from "../../protocol/limits.ts";
+import {
+  FEDERATION_REQUEST_DEADLINE_MS,
+  FRAMES,
+  MAX_KEY_LOG_ENTRIES,
+  MAX_ONLINE_PAGE,
+} from "../../protocol/limits.ts";
 import type { FederatedNode } from "./federated_node.ts";
 
 /** A link's state, as /servers shows it. */
@@ -131,7 +136,8 @@ export class FederationLinks {
   /**
    * Sends `request` to the node named `name` and returns its answer (any status). A refusal
    * (E_NOT_AUTHORIZED: it does not list us, or not with our PeerId) marks the link down.
-   * @throws LinkError when it is not listed, cannot be reached, times out or breaks the protocol.
+   * @throws LinkError when it is not listed, cannot be reached, does not answer within
+   *   FEDERATION_REQUEST_DEADLINE_MS, or breaks the protocol.
    */
   async request(name: string, request: OutgoingRequest): Promise<FederationResponse> {
     const { framed, first } = await this.#start(name, request, FRAMES.federationResponse);
@@ -168,15 +174,25 @@ export class FederationLinks {
     if (link === undefined) throw new LinkError(`${name} is not a federated node`);
     let framed: FramedStream<FederationResponse, FederationRequest> | undefined;
     let first: FederationResponse;
+    const deadline = AbortSignal.timeout(FEDERATION_REQUEST_DEADLINE_MS);
     try {
-      const stream = await openStream(this.libp2p, link.status.node.address, PROTOCOL.federation);
+      const stream = await openStream(
+        this.libp2p,
+        link.status.node.address,
+        PROTOCOL.federation,
+        deadline,
+      );
       framed = new FramedStream(stream, FederationResponse, FederationRequest, limits, {
         limits: { online: MAX_ONLINE_PAGE, keyLog: MAX_KEY_LOG_ENTRIES },
       });
-      await framed.write({ ...EMPTY_REQUEST, ...request, from: this.self });
-      first = await framed.read(AbortSignal.timeout(FRAMES.federationResponse.readTimeoutMs));
+      await framed.write({ ...EMPTY_REQUEST, ...request, from: this.self }, deadline);
+      first = await framed.read(deadline);
     } catch (err: unknown) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = deadline.aborted
+        ? `no answer within ${FEDERATION_REQUEST_DEADLINE_MS} ms`
+        : err instanceof Error
+        ? err.message
+        : String(err);
       framed?.abort(err instanceof Error ? err : new Error(reason));
       this.#mark(name, reason);
       throw new LinkError(`cannot reach ${name}: ${reason}`, { cause: err });
