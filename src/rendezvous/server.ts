@@ -302,6 +302,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
           loggedIn,
           announce: options.announce ?? [],
           relay,
+          federation,
           metrics,
           stats: new StatsStore(db),
           admin,

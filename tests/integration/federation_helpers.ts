@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { FramedStream } from "../../src/net/framed.ts";
 import { loadOrCreateNodeKey } from "../../src/net/node_key.ts";
 import type { TincanNode } from "../../src/net/node.ts";
+import { FederationRequest, FederationResponse } from "../../src/proto/federation.ts";
 import { MailboxRequest, MailboxResponse } from "../../src/proto/mailbox.ts";
 import { DirectoryRequest, DirectoryResponse } from "../../src/proto/services.ts";
 import { PROTOCOL } from "../../src/protocol/ids.ts";
@@ -129,4 +130,18 @@ export async function depositAt(
     server,
     envelope,
   });
+}
+
+/** Sends one raw federation request to the rendezvous at `to` from `node`, as a node calling itself `from`. */
+export async function federationRequest(
+  node: TincanNode,
+  to: Multiaddr,
+  request: Partial<FederationRequest>,
+): Promise<FederationResponse> {
+  const stream = await node.dialProtocol(to, PROTOCOL.federation);
+  const framed = new FramedStream(stream, FederationResponse, FederationRequest, CLIENT_FRAMES);
+  await framed.write({ ...FederationRequest.decode(new Uint8Array(0)), ...request });
+  const response = await framed.read();
+  await framed.close();
+  return response;
 }

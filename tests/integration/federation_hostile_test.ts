@@ -191,6 +191,7 @@ Deno.test("federation: a hostile remote's forged bundles and key logs never reac
       assert.equal(answer.vouch, undefined, what);
     }
     assert.equal(homeNode.metrics.value("federation_invalid"), attacks.length);
+    assert.equal(homeNode.federation.nodes()[0]?.refused, attacks.length, "work's tally");
 
     forge.keyLog = async () => [
       await signKeyLogEntry({

@@ -31,6 +31,11 @@ export interface LinkStatus {
   /** Why it is down ("" when it is not). */
   readonly lastError: string;
   readonly since: number;
+  /**
+   * What this node refused of that node's: its answers that did not verify, its mail over its
+   * rate or quota, requests in its name from another PeerId.
+   */
+  readonly refused: number;
 }
 
 /** A federated node could not be asked: unreachable, timed out, broke the protocol, refused us. */
@@ -81,7 +86,7 @@ export class FederationLinks {
   ) {
     for (const listed of nodes) {
       this.#links.set(listed.name, {
-        status: { node: listed, state: "connecting", lastError: "", since: now() },
+        status: { node: listed, state: "connecting", lastError: "", since: now(), refused: 0 },
         failures: 0,
         timer: undefined,
       });
@@ -131,6 +136,12 @@ export class FederationLinks {
   /** `name` made an authenticated request to us: its link is up. */
   heard(name: string): void {
     this.#mark(name, undefined);
+  }
+
+  /** This node refused something of `name`'s (LinkStatus.refused). */
+  refused(name: string): void {
+    const link = this.#links.get(name);
+    if (link !== undefined) link.status = { ...link.status, refused: link.status.refused + 1 };
   }
 
   /**
@@ -213,7 +224,7 @@ export class FederationLinks {
     const state: LinkState = error === undefined ? "up" : "down";
     if (state !== was || (error ?? "") !== link.status.lastError) {
       link.status = {
-        node: link.status.node,
+        ...link.status,
         state,
         lastError: error ?? "",
         since: state === was ? link.status.since : this.now(),

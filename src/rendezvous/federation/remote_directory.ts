@@ -161,6 +161,7 @@ export class RemoteDirectory {
   #invalid(node: FederatedNode, why: string): DirectoryResponse {
     this.log.warn(`federated node ${node.name} answered what does not verify: ${why}`);
     this.metrics.count("federation_invalid");
+    this.links.refused(node.name);
     return directoryResponse(
       Status.E_REMOTE_INVALID,
       `${node.name} answered what does not verify: ${why}`,
