@@ -5,44 +5,32 @@
  * real libp2p node answering each DEPOSIT after a delay and counting how many are in flight.
  */
 import { generateKeyPair } from "@libp2p/crypto/keys";
-import type { Stream } from "@libp2p/interface";
-import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import assert from "node:assert/strict";
 import { newMessageId } from "../../src/crypto/envelope.ts";
 import { toHex } from "../../src/crypto/bytes.ts";
-import { FramedStream } from "../../src/net/framed.ts";
-import { createNode } from "../../src/net/node.ts";
-import {
-  FederationRequest,
-  FederationResponse,
-  FederationStatus,
-} from "../../src/proto/federation.ts";
+import type { TincanNode } from "../../src/net/node.ts";
+import { FederationRequest, FederationStatus } from "../../src/proto/federation.ts";
 import { ForwardState, MailboxRequest, MailboxStatus } from "../../src/proto/mailbox.ts";
-import { PROTOCOL } from "../../src/protocol/ids.ts";
-import { FRAMES } from "../../src/protocol/limits.ts";
-import { parseFederatedNode } from "../../src/rendezvous/federation/federated_node.ts";
 import { FORWARDS_IN_FLIGHT } from "../../src/rendezvous/federation/forwarder.ts";
 import { federationResponse } from "../../src/rendezvous/federation/federation_response.ts";
-import { askMailbox, depositAt, federatedOptions, planNode } from "./federation_helpers.ts";
-import { loggedInClient, stopAll, waitFor, withRendezvous } from "./harness.ts";
+import {
+  askMailbox,
+  depositAt,
+  federationAnswers,
+  homeListingStandIn,
+  standInNode,
+} from "./federation_helpers.ts";
+import { loggedInClient, stopAll, waitFor } from "./harness.ts";
 import { testEnvelope } from "./mailbox_helpers.ts";
-import { freePort } from "./rendezvous_process.ts";
 
 const ANSWER_AFTER_MS = 150;
 const BACKLOG = 16;
 
 Deno.test("federation: a backlog for work is forwarded several at a time, each envelope once", async () => {
-  const home = await planNode("home");
-  const workKey = await generateKeyPair("Ed25519");
-  const port = freePort();
-  const workEntry = `work=/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdFromPrivateKey(workKey)}`;
-  const homeNode = (await withRendezvous({
-    ...federatedOptions(home, []),
-    federate: [parseFederatedNode(workEntry)],
-  })).rendezvous;
+  const { home, homeNode, workKey, port } = await homeListingStandIn();
   const aliceKey = await generateKeyPair("Ed25519");
   const alice = await loggedInClient(home.address, "alice", "pw-alice", aliceKey);
-  let work: Awaited<ReturnType<typeof createNode>> | undefined;
+  let work: TincanNode | undefined;
   try {
     // work is down: every deposit is queued at home.
     await waitFor("the link to work to be down", () => homeNode.federation.links.isDown("work"));
@@ -66,30 +54,22 @@ Deno.test("federation: a backlog for work is forwarded several at a time, each e
     let inFlight = 0;
     let most = 0;
     const received = new Map<string, number>();
-    work = await createNode({
-      privateKey: workKey,
-      listen: [`/ip4/127.0.0.1/tcp/${port}`],
-      agent: "slow work",
-    });
-    await work.handle(PROTOCOL.federation, async (stream: Stream) => {
-      const framed = new FramedStream(
-        stream,
-        FederationRequest,
-        FederationResponse,
-        FRAMES.federation,
-      );
-      const request = await framed.read();
-      if (request.type === FederationRequest.Type.DEPOSIT) {
-        inFlight++;
-        most = Math.max(most, inFlight);
-        const key = toHex(request.envelope);
-        received.set(key, (received.get(key) ?? 0) + 1);
-        await new Promise((resolve) => setTimeout(resolve, ANSWER_AFTER_MS));
-        inFlight--;
-      }
-      await framed.write(federationResponse(FederationStatus.OK, "", { name: "work" }));
-      await framed.close();
-    });
+    work = await standInNode(
+      workKey,
+      port,
+      "slow work",
+      federationAnswers(async (request) => {
+        if (request.type === FederationRequest.Type.DEPOSIT) {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          const key = toHex(request.envelope);
+          received.set(key, (received.get(key) ?? 0) + 1);
+          await new Promise((resolve) => setTimeout(resolve, ANSWER_AFTER_MS));
+          inFlight--;
+        }
+        return federationResponse(FederationStatus.OK, "", { name: "work" });
+      }),
+    );
     const started = performance.now();
     await waitFor("the backlog to reach work", async () => {
       const state = await askMailbox(alice, home.address, {
