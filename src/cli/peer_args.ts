@@ -4,7 +4,7 @@ import { parseFlags } from "./parse.ts";
 import { parseMultiaddr } from "../net/address.ts";
 import { defaultProfileDir } from "../peer/profile.ts";
 import { normalizeUsername } from "../protocol/username.ts";
-import { normalizeName } from "../peer/names.ts";
+import { canonicalName, normalizeName } from "../peer/names.ts";
 
 /** Reads an environment variable; commands pass `Deno.env.get`, tests pass a map. */
 export type Env = (name: string) => string | undefined;
@@ -126,7 +126,25 @@ export function checkRecipient(
   what: string,
 ): string {
   if (to === undefined || to === "") throw new UsageError(`${command}: --to USER is required`);
-  const name = checkUserName(command, to);
+  return notSelf(command, checkUserName(command, to), self, what);
+}
+
+/**
+ * The --to recipient of `command` as stored once the home's name `home` is known after login
+ * (`alice@<home>` is `alice`), and not `self`: what checkRecipient cannot tell before login.
+ * @throws UsageError when it names `self` (or is not a valid name).
+ */
+export function checkRecipientAtHome(
+  command: string,
+  to: string,
+  self: string,
+  home: string | undefined,
+  what: string,
+): string {
+  return notSelf(command, usage(command, () => canonicalName(to, home)), self, what);
+}
+
+function notSelf(command: string, name: string, self: string, what: string): string {
   if (name === self) throw new UsageError(`${command}: you cannot send ${what} to yourself`);
   return name;
 }

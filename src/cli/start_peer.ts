@@ -18,7 +18,12 @@ import {
 import { registrations } from "../peer/rendezvous_connection.ts";
 import { ProfileError } from "../peer/profile_errors.ts";
 import type { CliIO } from "./io.ts";
-import { checkRendezvousAddress, type Env, type PeerArgs } from "./peer_args.ts";
+import {
+  checkRecipientAtHome,
+  checkRendezvousAddress,
+  type Env,
+  type PeerArgs,
+} from "./peer_args.ts";
 import { readPassword } from "./password.ts";
 
 /** A profile directory with no identity in it. */
@@ -188,6 +193,26 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch (err: unknown) {
     if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/**
+ * The recipient `to` of `command` as stored now that `started` knows its home's name
+ * (`alice@<home>` is `alice`); when that is its own user, stops the peer and throws.
+ * @throws UsageError when `to` names the user itself, as `--to <self>` is refused before login.
+ */
+export async function recipientAtHome<F extends ServiceFactories>(
+  started: CliPeer<F>,
+  command: string,
+  to: string,
+  self: string,
+  what: string,
+): Promise<string> {
+  try {
+    return checkRecipientAtHome(command, to, self, started.peer.home, what);
+  } catch (err: unknown) {
+    await started.stop();
     throw err;
   }
 }

@@ -9,13 +9,15 @@ export type Target = Multiaddr | PeerId;
 /** Time allowed to connect and negotiate a protocol. */
 export const DIAL_TIMEOUT_MS = 10_000;
 
-/** Opens a stream of `protocol` to `target`. */
+/** Opens a stream of `protocol` to `target`, within DIAL_TIMEOUT_MS (and before `signal`). */
 export async function openStream(
   node: TincanNode,
   target: Target,
   protocol: string,
+  signal?: AbortSignal,
 ): Promise<Stream> {
+  const timeout = AbortSignal.timeout(DIAL_TIMEOUT_MS);
   return await node.dialProtocol(target, protocol, {
-    signal: AbortSignal.timeout(DIAL_TIMEOUT_MS),
+    signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
   });
 }

@@ -83,6 +83,13 @@ export const FRAMES = {
   federationPresence: { maxFrameBytes: 1024, readTimeoutMs: 2 ** 31 - 1, maxFrames: Infinity },
 } as const;
 
+/**
+ * The whole of one request a home makes to a federated node — dial, send, first answer — ends by
+ * this deadline: shorter than the 10 s a peer waits for its home's answer, so a remote that
+ * accepts the stream and never answers (or drops packets) is E_REMOTE_UNAVAILABLE in time.
+ */
+export const FEDERATION_REQUEST_DEADLINE_MS = 5_000;
+
 /** One-time prekeys one upload may carry. */
 export const MAX_ONE_TIME_PREKEYS_PER_UPLOAD = 200;
 /** Signed peer records one lookup returns. */

@@ -3,6 +3,7 @@
  * src/protocol/limits.ts.
  */
 import { MAX_ENVELOPE_BYTES, MAX_KEM_ONE_TIME_PREKEYS_PER_UPLOAD } from "../protocol/limits.ts";
+import type { PrekeyMemory } from "./store/remote_prekeys.ts";
 
 /** Registrations in all, across peers: the server answers E_UNAVAILABLE past it. */
 export const MAX_REGISTRATIONS_TOTAL = 200_000;
@@ -82,6 +83,8 @@ export interface FederationLimits {
   readonly retryMaxMs: number;
   /** How long the outcome of forwarded mail is kept for FORWARD_STATUS. */
   readonly recordTtlMs: number;
+  /** How long, and how many per remote user, one-time prekeys from remote lookups are kept. */
+  readonly prekeyMemory: PrekeyMemory;
 }
 
 /** The default federation quotas. */
@@ -95,4 +98,5 @@ export const FEDERATION_LIMITS: FederationLimits = {
   retryMinMs: 2_000,
   retryMaxMs: 5 * 60 * 1000,
   recordTtlMs: 7 * 24 * 60 * 60 * 1000,
+  prekeyMemory: { keepMs: 30 * 24 * 60 * 60 * 1000, maxPerUser: 10_000 },
 };

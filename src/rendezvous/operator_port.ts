@@ -1,12 +1,13 @@
 /**
  * Builds the HTTP side's operator port from the parts of a running rendezvous: the node (peers,
- * connection kinds), who is logged in, the counters, the database totals, the account actions
- * and the account throttle.
+ * connection kinds), who is logged in, the counters, the database totals, the account actions,
+ * the account throttle and the federated nodes.
  */
 import { peerIdFromString } from "@libp2p/peer-id";
 import type { TincanNode } from "../net/node.ts";
 import { VERSION } from "../version.ts";
 import type { AdminActions } from "./admin/actions.ts";
+import type { FederatedNodeStatus } from "./federation/federation.ts";
 import type { OnlineUser, OperatorPort } from "./http/port.ts";
 import type { Metrics } from "./metrics.ts";
 import type { LoggedInUsers } from "./logged_in_users.ts";
@@ -23,6 +24,8 @@ export interface OperatorParts {
   readonly announce: readonly string[];
   /** The relay, when the node runs one. */
   readonly relay: { counters(): RelayCounters } | undefined;
+  /** The federation, for its nodes' state. */
+  readonly federation: { nodes(): FederatedNodeStatus[] };
   readonly metrics: Metrics;
   readonly stats: StatsStore;
   readonly admin: AdminActions;
@@ -60,6 +63,7 @@ export function operatorPort(parts: OperatorParts): OperatorPort {
         kind: kindOf(user.peerId),
       })),
     relay: () => parts.relay?.counters(),
+    federation: () => parts.federation.nodes(),
     connectedPeers: () => parts.node.getPeers().length,
     healthy: () => parts.node.status === "started" && parts.stats.healthy(),
     throttles: (limit) => parts.throttle.blocked(parts.now(), limit),

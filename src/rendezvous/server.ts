@@ -32,6 +32,7 @@ import { Federation } from "./federation/federation.ts";
 import type { FederatedNode } from "./federation/federated_node.ts";
 import type { LinkTiming } from "./federation/links.ts";
 import { ForwardQueueStore } from "./store/forward_queue.ts";
+import { RemotePrekeysStore } from "./store/remote_prekeys.ts";
 import { PROTOCOL } from "../protocol/ids.ts";
 import { directoryProtocol } from "./directory_protocol.ts";
 import { mailboxProtocol } from "./mailbox_protocol.ts";
@@ -182,6 +183,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
     nodes: options.federate ?? [],
     showOnline: options.federatedList ?? true,
     queue: forwardQueue,
+    remotePrekeys: new RemotePrekeysStore(db),
     accounts,
     prekeys,
     mailbox,
@@ -313,6 +315,7 @@ export async function startRendezvous(options: RendezvousOptions): Promise<Rende
           loggedIn,
           announce: options.announce ?? [],
           relay,
+          federation,
           metrics,
           stats: new StatsStore(db),
           admin,

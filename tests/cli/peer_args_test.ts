@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { checkText, MAX_TEXT_BYTES, parseCount, parsePeerArgs } from "../../src/cli/peer_args.ts";
+import {
+  checkRecipientAtHome,
+  checkText,
+  MAX_TEXT_BYTES,
+  parseCount,
+  parsePeerArgs,
+} from "../../src/cli/peer_args.ts";
 import { UsageError } from "../../src/errors.ts";
 import { fakeEnv } from "./env.ts";
 
@@ -74,4 +80,14 @@ Deno.test("peer args: --rendezvous must be a host, TCP with a port, and at most 
       rendezvous,
     );
   }
+});
+
+Deno.test("peer args: --to yourself in qualified form is refused once the home's name is known", () => {
+  const at = (to: string, home: string | undefined) =>
+    checkRecipientAtHome("send", to, "alice", home, "a message");
+  assert.throws(() => at("alice@home", "home"), /send: you cannot send a message to yourself/);
+  assert.throws(() => at("ALICE@Home", "home"), UsageError);
+  assert.equal(at("alice@work", "home"), "alice@work");
+  assert.equal(at("bob@home", "home"), "bob");
+  assert.equal(at("alice@home", undefined), "alice@home", "no federation: nothing to fold");
 });

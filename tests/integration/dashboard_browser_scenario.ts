@@ -1,6 +1,7 @@
 /**
  * The dashboard scenario in a real browser (Debian's chromium, driven by playwright-core): log in
- * with the token, see a user come online within 2 s of the login, disable that user (whose next
+ * with the token, see a user come online within 2 s of the login, the federated nodes' table
+ * (name, PeerId, link down with its error, queued, refused), disable that user (whose next
  * login is refused), delete an account, a wrong token refused, a request without the CSRF token
  * refused; a screenshot saved to the path given as the first argument. playwright-core needs
  * more permissions than the test task grants, so dashboard_browser_test.ts runs this script
@@ -11,12 +12,14 @@ import { chromium } from "playwright-core";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { clientNode, FAST, loggedInClient, remoteError, stopAll, waitFor } from "./harness.ts";
 import { assertLoginDisabled, withOperatorRendezvous } from "./operator_helpers.ts";
+import { federationRequest } from "./federation_helpers.ts";
+import { FederationStatus } from "../../src/proto/federation.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT = Deno.args[0] ?? "dashboard.png";
 
 {
-  const { rendezvous, address, url, token } = await withOperatorRendezvous();
+  const { rendezvous, address, url, token, work } = await withOperatorRendezvous();
   const profile = await Deno.makeTempDir({ prefix: "tincan-chromium-" });
   const alice = await loggedInClient(address, "alice");
   const frank = await loggedInClient(address, "frank");
@@ -69,6 +72,24 @@ const SCREENSHOT = Deno.args[0] ?? "dashboard.png";
       "the chart to have points",
       async () => (await page.getAttribute("#chart polyline.connected", "points") ?? "") !== "",
     );
+
+    // The federated node `work` (never running): its PeerId, its link down with the error, no
+    // mail queued; a request in its name from another PeerId counts as refused (within a
+    // snapshot, 5 s).
+    const impostor = await clientNode();
+    try {
+      const refused = await federationRequest(impostor, address, { from: "work" });
+      assert.equal(refused.status, FederationStatus.E_NOT_AUTHORIZED);
+    } finally {
+      await stopAll(impostor);
+    }
+    const workRow = "#federation tr:has(td:text-is('work'))";
+    await page.waitForSelector(`${workRow} td:has-text('${work.peerId}')`, { timeout: 5000 });
+    await page.waitForSelector(`${workRow} .failed:has-text('down')`, { timeout: 8000 });
+    await page.waitForSelector(`${workRow} td:nth-child(5):text-is('1')`, { timeout: 8000 });
+    const cells = await page.$$eval(`${workRow} td`, (tds) => tds.map((td) => td.textContent));
+    assert.match(cells[5] ?? "", /cannot reach work|ECONNREFUSED|connect/i, "the last error");
+    assert.equal(cells[3], "0", "nothing queued for work");
 
     // A request without the CSRF token is refused (the cookie alone is not enough).
     const status = await page.evaluate(() =>

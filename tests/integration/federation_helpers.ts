@@ -3,13 +3,15 @@
  * they start, so each knows the other's PeerId), and raw directory and mailbox requests with the
  * federation fields a peer client does not send yet.
  */
-import type { PrivateKey } from "@libp2p/interface";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { PrivateKey, Stream } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { join } from "node:path";
-import { FramedStream } from "../../src/net/framed.ts";
+import { FramedStream, type MessageCodec } from "../../src/net/framed.ts";
 import { loadOrCreateNodeKey } from "../../src/net/node_key.ts";
-import type { TincanNode } from "../../src/net/node.ts";
+import { createNode, type TincanNode } from "../../src/net/node.ts";
+import { FederationRequest, FederationResponse } from "../../src/proto/federation.ts";
 import { MailboxRequest, MailboxResponse } from "../../src/proto/mailbox.ts";
 import { DirectoryRequest, DirectoryResponse } from "../../src/proto/services.ts";
 import { PROTOCOL } from "../../src/protocol/ids.ts";
@@ -19,9 +21,9 @@ import {
   parseFederatedNode,
 } from "../../src/rendezvous/federation/federated_node.ts";
 import type { Rendezvous, RendezvousOptions } from "../../src/rendezvous/server.ts";
-import { withRendezvous } from "./harness.ts";
 import { CLIENT_FRAMES } from "../rendezvous/protocol_harness.ts";
 import { freePort } from "./rendezvous_process.ts";
+import { withRendezvous } from "./harness.ts";
 
 /** A rendezvous-to-be: its data directory (with its node key already made), port and address. */
 export interface NodePlan {
@@ -76,9 +78,24 @@ export async function askDirectory(
   rendezvous: Multiaddr,
   request: Partial<DirectoryRequest>,
 ): Promise<DirectoryResponse> {
-  const stream = await node.dialProtocol(rendezvous, PROTOCOL.directory);
-  const framed = new FramedStream(stream, DirectoryResponse, DirectoryRequest, CLIENT_FRAMES);
-  await framed.write({ ...NO_DIRECTORY_FIELDS, ...request });
+  return await exchange(node, rendezvous, PROTOCOL.directory, DirectoryResponse, DirectoryRequest, {
+    ...NO_DIRECTORY_FIELDS,
+    ...request,
+  });
+}
+
+/** Opens a `protocol` stream to `to`, writes `message`, and returns the one answer. */
+async function exchange<In, Out>(
+  node: TincanNode,
+  to: Multiaddr,
+  protocol: string,
+  incoming: MessageCodec<In>,
+  outgoing: MessageCodec<Out>,
+  message: Out,
+): Promise<In> {
+  const stream = await node.dialProtocol(to, protocol);
+  const framed = new FramedStream(stream, incoming, outgoing, CLIENT_FRAMES);
+  await framed.write(message);
   const response = await framed.read();
   await framed.close();
   return response;
@@ -141,4 +158,66 @@ export async function twoNodes(): Promise<
   const homeNode = (await withRendezvous(federatedOptions(home, [work]))).rendezvous;
   const workNode = (await withRendezvous(federatedOptions(work, [home]))).rendezvous;
   return { home, work, homeNode, workNode };
+}
+
+/** Sends one raw federation request to the rendezvous at `to` from `node`, as a node calling itself `from`. */
+export async function federationRequest(
+  node: TincanNode,
+  to: Multiaddr,
+  request: Partial<FederationRequest>,
+): Promise<FederationResponse> {
+  return await exchange(node, to, PROTOCOL.federation, FederationResponse, FederationRequest, {
+    ...FederationRequest.decode(new Uint8Array(0)),
+    ...request,
+  });
+}
+
+/**
+ * `home` running in this process, listing as `work` a node the test runs itself (standInNode),
+ * with the key and port it is listed with; nothing listens there until the test starts it.
+ */
+export async function homeListingStandIn(): Promise<
+  { home: NodePlan; homeNode: Rendezvous; workKey: PrivateKey; port: number }
+> {
+  const home = await planNode("home");
+  const workKey = await generateKeyPair("Ed25519");
+  const port = freePort();
+  const workEntry = `work=/ip4/127.0.0.1/tcp/${port}/p2p/${peerIdFromPrivateKey(workKey)}`;
+  const homeNode = (await withRendezvous({
+    ...federatedOptions(home, []),
+    federate: [parseFederatedNode(workEntry)],
+  })).rendezvous;
+  return { home, homeNode, workKey, port };
+}
+
+/** A bare libp2p node with `key` on `port`, serving /tincan/federation/1.0.0 with `serve`. */
+export async function standInNode(
+  key: PrivateKey,
+  port: number,
+  agent: string,
+  serve: (stream: Stream) => void | Promise<void>,
+): Promise<TincanNode> {
+  const node = await createNode({
+    privateKey: key,
+    listen: [`/ip4/127.0.0.1/tcp/${port}`],
+    agent,
+  });
+  await node.handle(PROTOCOL.federation, serve);
+  return node;
+}
+
+/** A federation stream handler reading one request and writing what `answer` makes of it. */
+export function federationAnswers(
+  answer: (request: FederationRequest) => Promise<FederationResponse>,
+): (stream: Stream) => Promise<void> {
+  return async (stream) => {
+    const framed = new FramedStream(
+      stream,
+      FederationRequest,
+      FederationResponse,
+      FRAMES.federation,
+    );
+    await framed.write(await answer(await framed.read()));
+    await framed.close();
+  };
 }

@@ -13,27 +13,21 @@ import { PrekeyKind, signPrekey } from "../../src/crypto/prekeys.ts";
 import { verifyServerVouch } from "../../src/crypto/server_vouch.ts";
 import { verifyCertificate, verifyKeyLog } from "../../src/crypto/statements.ts";
 import { newMessageId } from "../../src/crypto/envelope.ts";
-import { FramedStream } from "../../src/net/framed.ts";
 import type { TincanNode } from "../../src/net/node.ts";
 import { login, registerAccount } from "../../src/peer/clients/account.ts";
 import { uploadPrekeys } from "../../src/peer/clients/directory.ts";
 import { MailboxClient } from "../../src/peer/clients/mailbox.ts";
-import {
-  FederationRequest,
-  FederationResponse,
-  FederationStatus,
-} from "../../src/proto/federation.ts";
+import { FederationRequest, FederationStatus } from "../../src/proto/federation.ts";
 import { ForwardState, MailboxRequest, MailboxStatus } from "../../src/proto/mailbox.ts";
 import { DirectoryRequest, FederatedServer, Status } from "../../src/proto/services.ts";
-import { PROTOCOL } from "../../src/protocol/ids.ts";
 import { parseFederatedNode } from "../../src/rendezvous/federation/federated_node.ts";
 import type { Rendezvous } from "../../src/rendezvous/server.ts";
-import { CLIENT_FRAMES } from "../rendezvous/protocol_harness.ts";
 import {
   askDirectory,
   askMailbox,
   depositAt,
   federatedOptions,
+  federationRequest,
   lookupAt,
   type NodePlan,
   planNode,
@@ -65,20 +59,6 @@ async function publish(who: User, plan: NodePlan, ids: readonly number[]): Promi
       ids.map((id) => signPrekey(PrekeyKind.OneTime, id, x25519(), who.key)),
     ),
   });
-}
-
-/** Sends one raw federation request to `to` from `node`, as a node calling itself `from`. */
-async function federationRequest(
-  node: TincanNode,
-  to: NodePlan,
-  request: Partial<FederationRequest>,
-): Promise<FederationResponse> {
-  const stream = await node.dialProtocol(to.address, PROTOCOL.federation);
-  const framed = new FramedStream(stream, FederationResponse, FederationRequest, CLIENT_FRAMES);
-  await framed.write({ ...FederationRequest.decode(new Uint8Array(0)), ...request });
-  const response = await framed.read();
-  await framed.close();
-  return response;
 }
 
 /** home and work, listing each other, running in this process. */
@@ -148,10 +128,10 @@ Deno.test("federation: a node that is not listed, or claims a listed name with a
   const stranger = await clientNode();
   try {
     for (const from of ["other", "work", "home", ""]) {
-      const answer = await federationRequest(stranger, home, { from });
+      const answer = await federationRequest(stranger, home.address, { from });
       assert.equal(answer.status, FederationStatus.E_NOT_AUTHORIZED, from);
     }
-    const impostor = await federationRequest(stranger, home, {
+    const impostor = await federationRequest(stranger, home.address, {
       type: FederationRequest.Type.LOOKUP,
       from: "work",
       username: "alice",
@@ -159,8 +139,13 @@ Deno.test("federation: a node that is not listed, or claims a listed name with a
     assert.equal(impostor.status, FederationStatus.E_NOT_AUTHORIZED);
     assert.match(impostor.statusText, /work is listed here with PeerId .*, not /);
     assert.equal(homeNode.metrics.value("federation_refused"), 5);
+    assert.equal(
+      homeNode.federation.nodes()[0]?.refused,
+      2,
+      "the requests in work's name, shown for work on the dashboard",
+    );
     // work itself is answered
-    const hello = await federationRequest(workNode.node, home, { from: "work" });
+    const hello = await federationRequest(workNode.node, home.address, { from: "work" });
     assert.equal(hello.status, FederationStatus.OK);
     assert.equal(hello.name, "home");
     assert.equal(homeNode.metrics.value("federation_refused"), 5);

@@ -7,13 +7,33 @@ import type { TincanNode } from "../../src/net/node.ts";
 import { login } from "../../src/peer/clients/account.ts";
 import { FAST, remoteError, withRendezvous } from "./harness.ts";
 import { join } from "node:path";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import {
+  type FederatedNode,
+  parseFederatedNode,
+} from "../../src/rendezvous/federation/federated_node.ts";
+import { freePort } from "./rendezvous_process.ts";
 
-/** A rendezvous whose HTTP side listens on a free loopback port; its URL and admin token. */
+/**
+ * A rendezvous whose HTTP side listens on a free loopback port; its URL and admin token. It
+ * federates with `work`, a node that never runs (a free port, a fresh PeerId): its link is down.
+ */
 export async function withOperatorRendezvous() {
-  const started = await withRendezvous({ http: { hostname: "127.0.0.1", port: 0 } });
+  const work = await unreachableNode("work");
+  const started = await withRendezvous({
+    http: { hostname: "127.0.0.1", port: 0 },
+    federate: [work],
+  });
   const url = started.rendezvous.http!.url;
   const token = (await Deno.readTextFile(join(started.dataDir, ADMIN_TOKEN_FILE))).trim();
-  return { ...started, url, token };
+  return { ...started, url, token, work };
+}
+
+/** A federated node named `name` that nothing answers for. */
+async function unreachableNode(name: string): Promise<FederatedNode> {
+  const peerId = peerIdFromPrivateKey(await generateKeyPair("Ed25519"));
+  return parseFederatedNode(`${name}=/ip4/127.0.0.1/tcp/${freePort()}/p2p/${peerId}`);
 }
 
 /** An admin signed in through POST /api/login: its cookie and CSRF token. */

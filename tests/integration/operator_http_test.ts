@@ -67,6 +67,11 @@ Deno.test("operator HTTP: /healthz, and /metrics counts known actions and passes
     assert.equal(m.value("relay_connections_total"), 0);
     assert.equal(m.value("relay_connections_refused_total"), 0);
     assert.equal(m.value("relay_bytes_total"), 0);
+    // The federated node work (never running), one sample each, labelled with its name.
+    assert.match(m.text, /^tincan_rendezvous_federation_link_up\{node="work"\} 0$/m);
+    assert.match(m.text, /^tincan_rendezvous_federation_queued_forwards\{node="work"\} 0$/m);
+    assert.match(m.text, /^tincan_rendezvous_federation_node_refused_total\{node="work"\} 0$/m);
+    assert.equal(m.value("federation_refused_total"), 0);
     if (await hasPromtool()) {
       const check = await promtoolCheck(m.text);
       assert.equal(check.code, 0, `promtool check metrics: ${check.output}`);

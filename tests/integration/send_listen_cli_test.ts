@@ -51,6 +51,16 @@ Deno.test({
         assert.ok(Math.abs(line.sentAt - Date.now()) < 120_000);
       }
 
+      // Oneself in qualified form (this rendezvous is named "test") is oneself: refused the same
+      // way as --to alice, once the login said the home's name, and nothing is sent.
+      const self = await runTincan(["send", ...as("alice"), "--to", "alice", "hi"], env);
+      const qualified = await runTincan(["send", ...as("alice"), "--to", "Alice@Test", "hi"], env);
+      assert.equal(self.code, 2, self.stderr);
+      assert.equal(qualified.code, self.code, qualified.stderr);
+      assert.equal(qualified.stdout, "");
+      assert.equal(qualified.stderr, self.stderr);
+      assert.match(qualified.stderr, /^tincan: send: you cannot send a message to yourself/);
+
       const unknown = await runTincan(["send", ...as("alice"), "--to", "zed", "hi"], env);
       assert.equal(unknown.code, 1);
       assert.equal(unknown.stdout, "");

@@ -195,6 +195,7 @@ Deno.test("the rendezvous schema creates its tables", () => {
       "mailbox_sender_usage",
       "mailbox_usage",
       "one_time_prekeys",
+      "remote_prekeys_seen",
       "retired_keys",
       "settings",
       "sqlite_sequence",

@@ -10,7 +10,7 @@ import {
   type PeerArgs,
 } from "../peer_args.ts";
 import { parseFlags } from "../parse.ts";
-import { startCliPeer } from "../start_peer.ts";
+import { recipientAtHome, startCliPeer } from "../start_peer.ts";
 
 /** `tincan route --help`. */
 export const ROUTE_HELP =
@@ -57,8 +57,10 @@ export const route: Command<RouteOptions> = {
   summary: "how messages to a user go now: direct, relayed or queued",
   help: ROUTE_HELP,
   parse: parseRouteArgs,
-  async run(args, { io, env }) {
-    const started = await startCliPeer(args, { register: false, env, io });
+  async run(given, { io, env }) {
+    const started = await startCliPeer(given, { register: false, env, io });
+    const to = await recipientAtHome(started, "route", given.to, given.user, "a route");
+    const args = { ...given, to };
     try {
       const { peer } = started;
       await peer.follow([args.to]); // known online or not once it resolves

@@ -17,7 +17,7 @@ import {
   type SendTo,
 } from "../peer_args.ts";
 import { aborted } from "../signals.ts";
-import { startCliPeer } from "../start_peer.ts";
+import { recipientAtHome, startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 
 /** How long `send` waits for the acknowledgement by default, in seconds. */
@@ -88,10 +88,12 @@ export const send: Command<SendOptions> = {
 };
 
 async function sendMessage(
-  parsed: SendOptions,
+  given: SendOptions,
   { io, env, signal }: CommandContext,
 ): Promise<number> {
-  const started = await startCliPeer(parsed, { register: false, command: "send", env, io });
+  const started = await startCliPeer(given, { register: false, command: "send", env, io });
+  const to = await recipientAtHome(started, "send", given.to, given.user, "a message");
+  const parsed = { ...given, to };
   const { peer, profile } = started;
   let outcome: Outcome;
   let id = "";

@@ -23,7 +23,7 @@ import {
   type SendTo,
 } from "../peer_args.ts";
 import { aborted } from "../signals.ts";
-import { startCliPeer } from "../start_peer.ts";
+import { recipientAtHome, startCliPeer } from "../start_peer.ts";
 import { parseFlags } from "../parse.ts";
 
 /** How long send-file waits for the recipient to accept, by default, in seconds. */
@@ -106,16 +106,18 @@ export function earlierOffer(
 const WITHDRAW_WAIT_MS = 5_000;
 
 async function offerFile(
-  parsed: SendFileOptions,
+  given: SendFileOptions,
   { io, env, signal }: CommandContext,
 ): Promise<number> {
-  const started = await startCliPeer(parsed, {
+  const started = await startCliPeer(given, {
     register: false,
     command: "send-file",
     env,
     io,
     services: () => ({ files: fileService() }),
   });
+  const to = await recipientAtHome(started, "send-file", given.to, given.user, "a file");
+  const parsed = { ...given, to };
   try {
     const { files } = started.peer.services;
     if (io.errStream.isTerminal()) files.on(progressBars((text) => io.errStream.write(text)));

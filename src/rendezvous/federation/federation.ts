@@ -17,6 +17,7 @@ import type { FederationLimits, MailboxLimits } from "../constants.ts";
 import type { LoggedInUsers } from "../logged_in_users.ts";
 import type { PresenceInterest, PresenceWatcher } from "../presence_interest.ts";
 import type { ForwardQueueStore } from "../store/forward_queue.ts";
+import type { RemotePrekeysStore } from "../store/remote_prekeys.ts";
 import { directoryResponse, type UserDirectoryDeps } from "../user_directory.ts";
 import type { FederatedNode } from "./federated_node.ts";
 import { federationProtocol } from "./federation_protocol.ts";
@@ -24,7 +25,13 @@ import { presenceSubscriptions } from "./presence_subscriptions.ts";
 import { RemotePresence, type RemotePresenceFeed } from "./remote_presence.ts";
 import { type FederationPort, UnknownServerError } from "./federation_port.ts";
 import { Forwarder, type RemoteDeposit, type RemoteDepositAnswer } from "./forwarder.ts";
-import { FederationLinks, LINK_TIMING, type LinkState, type LinkTiming } from "./links.ts";
+import {
+  FederationLinks,
+  LINK_TIMING,
+  type LinkState,
+  type LinkStatus,
+  type LinkTiming,
+} from "./links.ts";
 import { RemoteDirectory } from "./remote_directory.ts";
 import { Vouches } from "./vouches.ts";
 
@@ -38,6 +45,8 @@ export interface FederationDeps extends UserDirectoryDeps, AcceptMailDeps {
   /** Whether federated nodes may see who is online here. */
   readonly showOnline: boolean;
   readonly queue: ForwardQueueStore;
+  /** The one-time prekeys remote lookups handed out, to catch a replay. */
+  readonly remotePrekeys: RemotePrekeysStore;
   readonly certifier: Certifier;
   readonly loggedIn: LoggedInUsers;
   /** Who follows whom: local watchers of remote users (`bob@work`) are in it too. */
@@ -55,6 +64,21 @@ const LINK_STATE: Record<LinkState, FederatedServer.LinkState> = {
   down: FederatedServer.LinkState.DOWN,
   connecting: FederatedServer.LinkState.CONNECTING,
 };
+
+/** A federated node as SERVERS and the operator's dashboard show it. */
+export interface FederatedNodeStatus {
+  readonly name: string;
+  readonly peerId: string;
+  readonly state: LinkState;
+  /** Why the link is down ("" when it is not). */
+  readonly lastError: string;
+  /** Since when the link is in its state. */
+  readonly since: number;
+  /** Envelopes waiting here to be forwarded to it. */
+  readonly queuedMail: number;
+  /** What this node refused of it (LinkStatus.refused). */
+  readonly refused: number;
+}
 
 /** One rendezvous's federation. */
 export class Federation implements FederationPort {
@@ -85,6 +109,8 @@ export class Federation implements FederationPort {
       deps.log,
       deps.metrics,
       deps.now,
+      deps.remotePrekeys,
+      deps.limits.prekeyMemory,
     );
     this.#forwarder = new Forwarder({ ...deps, links: this.links });
     this.#presence = new RemotePresence(
@@ -100,6 +126,7 @@ export class Federation implements FederationPort {
       name: this.name,
       listed: (name) => this.links.node(name),
       heard: (name) => this.links.heard(name),
+      refused: (name) => this.links.refused(name),
       subscriptions: presenceSubscriptions(deps.loggedIn, deps.log),
     });
   }
@@ -169,17 +196,35 @@ export class Federation implements FederationPort {
     return this.#directory.listOnline(node, cursor, limit);
   }
 
-  /** This node's name and its federated nodes with their link state. */
+  /** Each federated node, its link, the mail queued for it and what was refused of it. */
+  nodes(): FederatedNodeStatus[] {
+    return this.links.statuses().map((status) => this.#status(status));
+  }
+
+  #status(status: LinkStatus): FederatedNodeStatus {
+    return {
+      name: status.node.name,
+      peerId: status.node.peerId.toString(),
+      state: status.state,
+      lastError: status.lastError,
+      since: status.since,
+      queuedMail: this.#forwarder.queued(status.node.name),
+      refused: status.refused,
+    };
+  }
+
+  /** This node's name and its federated nodes with their link state (SERVERS). */
   async servers(): Promise<DirectoryResponse> {
     const servers: FederatedServer[] = [];
     for (const status of this.links.statuses()) {
+      const node = this.#status(status);
       servers.push({
-        name: status.node.name,
-        peerId: status.node.peerId.toString(),
-        state: LINK_STATE[status.state],
-        lastError: status.lastError,
-        since: BigInt(status.since),
-        queuedMail: this.#forwarder.queued(status.node.name),
+        name: node.name,
+        peerId: node.peerId,
+        state: LINK_STATE[node.state],
+        lastError: node.lastError,
+        since: BigInt(node.since),
+        queuedMail: node.queuedMail,
         vouch: await this.#vouches.for(status.node),
       });
     }

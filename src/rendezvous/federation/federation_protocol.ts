@@ -50,6 +50,8 @@ export interface FederationProtocolDeps extends UserDirectoryDeps, AcceptMailDep
   readonly listed: (name: string) => FederatedNode | undefined;
   /** An authorized request from `name` arrived (its link is up). */
   readonly heard?: (name: string) => void;
+  /** This node refused a request in the name of the listed node `name` (its tally, for the operator). */
+  readonly refused?: (name: string) => void;
   readonly loggedIn: LoggedInUsers;
   readonly log: Logger;
   readonly mailboxLimits: MailboxLimits;
@@ -80,6 +82,8 @@ export function federationProtocol(deps: FederationProtocolDeps) {
     if ("refused" in authorization) {
       deps.log.warn(`refused a federation request: ${authorization.refused}`);
       deps.metrics.count("federation_refused");
+      const claimed = request.from.toLowerCase();
+      if (deps.listed(claimed) !== undefined) deps.refused?.(claimed);
       await framed.write(respond(FederationStatus.E_NOT_AUTHORIZED, authorization.refused));
       await framed.close();
       return;
@@ -154,6 +158,7 @@ async function deposit(
   const wait = rate.take(node.name, now);
   if (wait !== undefined) {
     deps.metrics.count("federation_quota_refusals");
+    deps.refused?.(node.name);
     return respond(
       FederationStatus.E_REMOTE_QUOTA,
       `${node.name} forwards more than ${deps.limits.depositsPerMinute} messages a minute here`,
@@ -189,6 +194,7 @@ async function deposit(
   if (taken.status === MailboxStatus.OK) deps.metrics.count("federation_mail_received");
   if (taken.status === MailboxStatus.E_REMOTE_QUOTA) {
     deps.metrics.count("federation_quota_refusals");
+    deps.refused?.(node.name);
   }
   return respond(asFederationStatus(taken.status), taken.statusText, {
     mailId: taken.id,

@@ -57,6 +57,13 @@ export type RemoteDepositAnswer = DepositAnswer & { readonly queuedFor?: string 
 /** Envelopes forwarded in one drain before the next is scheduled. */
 const DRAIN_BATCH = 50;
 
+/**
+ * Forwards in flight at once per node while draining its queue: each waits a round trip and the
+ * remote's commit, so one at a time caps a backlog at one envelope per round trip. Each row still
+ * leaves the queue only on its own answer.
+ */
+export const FORWARDS_IN_FLIGHT = 8;
+
 /** Forwards queued mail to the federated nodes. */
 export class Forwarder {
   readonly #attempts = new Map<number, Promise<void>>();
@@ -253,7 +260,10 @@ export class Forwarder {
     );
   }
 
-  /** Forwards what is due for `server`, oldest first, until none is or its link goes down. */
+  /**
+   * Forwards what is due for `server`, oldest first, FORWARDS_IN_FLIGHT at a time, until none
+   * is or its link goes down.
+   */
   async #drain(server: string): Promise<void> {
     if (this.#draining.has(server)) return;
     this.#draining.add(server);
@@ -261,20 +271,26 @@ export class Forwarder {
       while (!this.#stopped) {
         const due = this.deps.queue.due(server, this.deps.now(), DRAIN_BATCH);
         if (due.length === 0) break;
-        for (const row of due) {
-          if (this.#stopped) return;
-          await this.#attempt(row);
-          if (this.deps.links.isDown(server)) {
-            // Wait for the link (onUp), or try again after a backoff of drains that failed.
-            const failures = (this.#linkFailures.get(server) ?? 0) + 1;
-            this.#linkFailures.set(server, failures);
-            const { retryMinMs, retryMaxMs } = this.deps.limits;
-            this.#schedule(
-              server,
-              backoffDelay(failures - 1, { minMs: retryMinMs, maxMs: retryMaxMs }),
-            );
-            return;
+        let next = 0;
+        let down = false;
+        const lane = async () => {
+          while (!this.#stopped && !down && next < due.length) {
+            await this.#attempt(due[next++]!);
+            if (this.deps.links.isDown(server)) down = true;
           }
+        };
+        await Promise.all(Array.from({ length: Math.min(FORWARDS_IN_FLIGHT, due.length) }, lane));
+        if (this.#stopped) return;
+        if (down) {
+          // Wait for the link (onUp), or try again after a backoff of drains that failed.
+          const failures = (this.#linkFailures.get(server) ?? 0) + 1;
+          this.#linkFailures.set(server, failures);
+          const { retryMinMs, retryMaxMs } = this.deps.limits;
+          this.#schedule(
+            server,
+            backoffDelay(failures - 1, { minMs: retryMinMs, maxMs: retryMaxMs }),
+          );
+          return;
         }
       }
       this.#linkFailures.delete(server);

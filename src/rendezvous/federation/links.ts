@@ -13,7 +13,12 @@ import type { TincanNode } from "../../net/node.ts";
 import { backoffDelay } from "../../net/backoff.ts";
 import { FederationRequest, FederationResponse, FederationStatus } from "../../proto/federation.ts";
 import { PROTOCOL } from "../../protocol/ids.ts";
-import { FRAMES, MAX_KEY_LOG_ENTRIES, MAX_ONLINE_PAGE } from "../../protocol/limits.ts";
+import {
+  FEDERATION_REQUEST_DEADLINE_MS,
+  FRAMES,
+  MAX_KEY_LOG_ENTRIES,
+  MAX_ONLINE_PAGE,
+} from "../../protocol/limits.ts";
 import type { FederatedNode } from "./federated_node.ts";
 
 /** A link's state, as /servers shows it. */
@@ -26,6 +31,11 @@ export interface LinkStatus {
   /** Why it is down ("" when it is not). */
   readonly lastError: string;
   readonly since: number;
+  /**
+   * What this node refused of that node's: its answers that did not verify, its mail over its
+   * rate or quota, requests in its name from another PeerId.
+   */
+  readonly refused: number;
 }
 
 /** A federated node could not be asked: unreachable, timed out, broke the protocol, refused us. */
@@ -76,7 +86,7 @@ export class FederationLinks {
   ) {
     for (const listed of nodes) {
       this.#links.set(listed.name, {
-        status: { node: listed, state: "connecting", lastError: "", since: now() },
+        status: { node: listed, state: "connecting", lastError: "", since: now(), refused: 0 },
         failures: 0,
         timer: undefined,
       });
@@ -128,10 +138,17 @@ export class FederationLinks {
     this.#mark(name, undefined);
   }
 
+  /** This node refused something of `name`'s (LinkStatus.refused). */
+  refused(name: string): void {
+    const link = this.#links.get(name);
+    if (link !== undefined) link.status = { ...link.status, refused: link.status.refused + 1 };
+  }
+
   /**
    * Sends `request` to the node named `name` and returns its answer (any status). A refusal
    * (E_NOT_AUTHORIZED: it does not list us, or not with our PeerId) marks the link down.
-   * @throws LinkError when it is not listed, cannot be reached, times out or breaks the protocol.
+   * @throws LinkError when it is not listed, cannot be reached, does not answer within
+   *   FEDERATION_REQUEST_DEADLINE_MS, or breaks the protocol.
    */
   async request(name: string, request: OutgoingRequest): Promise<FederationResponse> {
     const { framed, first } = await this.#start(name, request, FRAMES.federationResponse);
@@ -168,15 +185,25 @@ export class FederationLinks {
     if (link === undefined) throw new LinkError(`${name} is not a federated node`);
     let framed: FramedStream<FederationResponse, FederationRequest> | undefined;
     let first: FederationResponse;
+    const deadline = AbortSignal.timeout(FEDERATION_REQUEST_DEADLINE_MS);
     try {
-      const stream = await openStream(this.libp2p, link.status.node.address, PROTOCOL.federation);
+      const stream = await openStream(
+        this.libp2p,
+        link.status.node.address,
+        PROTOCOL.federation,
+        deadline,
+      );
       framed = new FramedStream(stream, FederationResponse, FederationRequest, limits, {
         limits: { online: MAX_ONLINE_PAGE, keyLog: MAX_KEY_LOG_ENTRIES },
       });
-      await framed.write({ ...EMPTY_REQUEST, ...request, from: this.self });
-      first = await framed.read(AbortSignal.timeout(FRAMES.federationResponse.readTimeoutMs));
+      await framed.write({ ...EMPTY_REQUEST, ...request, from: this.self }, deadline);
+      first = await framed.read(deadline);
     } catch (err: unknown) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = deadline.aborted
+        ? `no answer within ${FEDERATION_REQUEST_DEADLINE_MS} ms`
+        : err instanceof Error
+        ? err.message
+        : String(err);
       framed?.abort(err instanceof Error ? err : new Error(reason));
       this.#mark(name, reason);
       throw new LinkError(`cannot reach ${name}: ${reason}`, { cause: err });
@@ -197,7 +224,7 @@ export class FederationLinks {
     const state: LinkState = error === undefined ? "up" : "down";
     if (state !== was || (error ?? "") !== link.status.lastError) {
       link.status = {
-        node: link.status.node,
+        ...link.status,
         state,
         lastError: error ?? "",
         since: state === was ? link.status.since : this.now(),

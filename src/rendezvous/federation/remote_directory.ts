@@ -2,8 +2,10 @@
  * The home side of remote lookups: a local peer asks its home about `bob@work`; the home asks
  * `work` (one hop), checks the answer (remote_bundle.ts, verifyKeyLog) and gives its peer the
  * answer with its vouch for `work`'s key. What `work` answered wrongly is E_REMOTE_INVALID,
- * logged and counted; `work` unreachable or refusing this node is E_REMOTE_UNAVAILABLE.
+ * logged and counted — so is a one-time prekey `work` already handed this home (a replay);
+ * `work` unreachable or refusing this node is E_REMOTE_UNAVAILABLE.
  */
+import { PrekeyKind } from "../../crypto/prekeys.ts";
 import { StatementError, verifyKeyLog } from "../../crypto/statements.ts";
 import type { Logger } from "../../log.ts";
 import {
@@ -15,6 +17,7 @@ import { type DirectoryResponse, Status } from "../../proto/services.ts";
 import { MAX_ONLINE_PAGE } from "../../protocol/limits.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
 import type { Metrics } from "../metrics.ts";
+import type { PrekeyMemory, RemotePrekeysStore, SeenPrekey } from "../store/remote_prekeys.ts";
 import { directoryResponse } from "../user_directory.ts";
 import type { FederatedNode } from "./federated_node.ts";
 import { type FederationLinks, LinkError } from "./links.ts";
@@ -29,6 +32,8 @@ export class RemoteDirectory {
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly now: () => number,
+    private readonly seen: RemotePrekeysStore,
+    private readonly memory: PrekeyMemory,
   ) {}
 
   /** `username`'s bundle at `node` (one one-time prekey consumed there unless told not to). */
@@ -45,6 +50,20 @@ export class RemoteDirectory {
         username,
         this.now(),
       );
+      const oneTime: SeenPrekey[] = [];
+      if (bundle.oneTimePrekey) {
+        oneTime.push({ kind: PrekeyKind.OneTime, publicKey: bundle.oneTimePrekey.publicKey });
+      }
+      if (bundle.kemOneTimePrekey) {
+        oneTime.push({ kind: PrekeyKind.KemOneTime, publicKey: bundle.kemOneTimePrekey.publicKey });
+      }
+      const replayed = this.seen.claim(node.name, username, oneTime, this.now(), this.memory);
+      if (replayed !== undefined) {
+        throw new StatementError(
+          `${node.name} replayed a ${PrekeyKind[replayed.kind]} prekey of ${username} ` +
+            "it already handed out",
+        );
+      }
       return { ...bundle, vouch: await this.vouches.for(node) };
     }, { withoutOneTimePrekey });
   }
@@ -142,6 +161,7 @@ export class RemoteDirectory {
   #invalid(node: FederatedNode, why: string): DirectoryResponse {
     this.log.warn(`federated node ${node.name} answered what does not verify: ${why}`);
     this.metrics.count("federation_invalid");
+    this.links.refused(node.name);
     return directoryResponse(
       Status.E_REMOTE_INVALID,
       `${node.name} answered what does not verify: ${why}`,

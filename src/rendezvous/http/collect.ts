@@ -1,9 +1,10 @@
 /**
  * The rendezvous' metric families for /metrics, read from the operator port at scrape time.
  * Counters come from the protocols' Metrics; gauges from the node, the database and the
- * process; the relay's from its counters, when the node runs a relay. Federation figures join
- * when that feature lands.
+ * process; the relay's from its counters, when the node runs a relay; each federated node's
+ * link, queue and refusals, labelled with its name.
  */
+import type { FederatedNodeStatus } from "../federation/federation.ts";
 import { type CounterName, COUNTERS } from "../metrics.ts";
 import type { MetricFamily } from "./exposition.ts";
 import type { OperatorPort } from "./port.ts";
@@ -39,6 +40,34 @@ function relayMetrics(port: OperatorPort): MetricFamily[] {
   ];
 }
 
+/** The federated nodes' families, one sample per node: none without federation. */
+function federationMetrics(port: OperatorPort): MetricFamily[] {
+  const nodes = port.federation();
+  if (nodes.length === 0) return [];
+  const each = (value: (node: FederatedNodeStatus) => number) =>
+    nodes.map((node) => ({ labels: { node: node.name }, value: value(node) }));
+  return [
+    {
+      name: PREFIX + "federation_link_up",
+      help: "Whether the link to a federated node is up (1) or not (0)",
+      type: "gauge",
+      samples: each((node) => node.state === "up" ? 1 : 0),
+    },
+    {
+      name: PREFIX + "federation_queued_forwards",
+      help: "Envelopes waiting here to be forwarded to a federated node",
+      type: "gauge",
+      samples: each((node) => node.queuedMail),
+    },
+    {
+      name: PREFIX + "federation_node_refused_total",
+      help: "What was refused of a federated node: invalid answers, mail over quota, wrong PeerId",
+      type: "counter",
+      samples: each((node) => node.refused),
+    },
+  ];
+}
+
 /** Every metric family, as of now; `loopLagMs` is the latest event-loop lag. */
 export function collectMetrics(port: OperatorPort, loopLagMs: number): MetricFamily[] {
   const counters: MetricFamily[] = (Object.keys(COUNTERS) as CounterName[]).map((name) =>
@@ -52,6 +81,7 @@ export function collectMetrics(port: OperatorPort, loopLagMs: number): MetricFam
   return [
     ...counters,
     ...relayMetrics(port),
+    ...federationMetrics(port),
     gauge("connected_peers", "Peers with an open connection", port.connectedPeers()),
     gauge("logged_in_users", "Users logged in now", port.online().length),
     gauge("accounts", "Registered accounts", accounts.total),

@@ -4,6 +4,7 @@
  * public keys only: nothing here reaches a password record or an envelope.
  */
 import type { AdminActions } from "../admin/actions.ts";
+import type { FederatedNodeStatus } from "../federation/federation.ts";
 import type { BlockedKey } from "../account_throttle.ts";
 import type { Metrics } from "../metrics.ts";
 import type { RelayCounters } from "../relay.ts";
@@ -47,6 +48,8 @@ export interface OperatorPort {
   online(): OnlineUser[];
   /** The circuit relay's counters; undefined when the node runs no relay. */
   relay(): RelayCounters | undefined;
+  /** The federated nodes as SERVERS shows them (none when the node federates with none). */
+  federation(): FederatedNodeStatus[];
   /** Distinct peers with an open connection. */
   connectedPeers(): number;
   /** Whether the node is started and its database answers. */

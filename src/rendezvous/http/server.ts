@@ -84,6 +84,7 @@ export async function startOperatorHttp(
       mailbox: { ...mail, largest: port.stats.largestMailboxes(10) },
       prekeys: port.stats.oneTimePrekeysLeft() ?? null,
       relay: port.relay() ?? null,
+      federation: port.federation(),
       throttles: port.throttles(100),
       errors: errors.items(),
       audit: port.admin.audit(20),

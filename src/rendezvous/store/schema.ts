@@ -220,4 +220,22 @@ export const RENDEZVOUS_MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- Federation (issue 12), at the asker's home: the one-time prekeys (classic and KEM) each
+      -- federated node handed out for its users in remote lookups, so that a node replaying one
+      -- it already handed out is caught. Pruned by age and bounded per remote user.
+      CREATE TABLE remote_prekeys_seen (
+        server TEXT NOT NULL,
+        username TEXT NOT NULL,
+        kind INTEGER NOT NULL,
+        public_key BLOB NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (server, username, kind, public_key)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX remote_prekeys_by_age ON remote_prekeys_seen (seen_at);
+      CREATE INDEX remote_prekeys_by_user ON remote_prekeys_seen (server, username, seen_at);
+    `,
+  },
 ];

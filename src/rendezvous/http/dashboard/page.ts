@@ -59,6 +59,9 @@ export const DASHBOARD_HTML = `<!doctype html>
     <section class="panel"><h2>Largest mailboxes</h2>
       <table><thead><tr><th>User</th><th>Envelopes</th><th>Bytes</th></tr></thead><tbody id="mailboxes"></tbody></table>
     </section>
+    <section class="panel wide"><h2>Federated nodes</h2>
+      <table><thead><tr><th>Node</th><th>PeerId</th><th>Link</th><th>Queued</th><th>Refused</th><th>Last error</th></tr></thead><tbody id="federation"></tbody></table>
+    </section>
     <section class="panel"><h2>Errors in the log</h2><ul id="errors"></ul></section>
     <section class="panel"><h2>Node</h2><dl id="node"></dl></section>
     <section class="panel wide"><h2>Audit log</h2>

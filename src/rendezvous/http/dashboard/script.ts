@@ -118,6 +118,11 @@ export const DASHBOARD_JS = String.raw`"use strict";
     state.history = s.history;
     $("mail").textContent = s.mailbox.count + " · " + bytes(s.mailbox.bytes);
     fill("mailboxes", s.mailbox.largest.map(function (m) { return row([m.recipient, m.count, bytes(m.bytes)]); }));
+    fill("federation", s.federation.map(function (n) {
+      return row([n.name, el("code", n.peerId), el("span", n.state + " " + ago(n.since),
+        n.state === "up" ? "ok" : n.state === "down" ? "failed" : ""),
+        n.queuedMail, n.refused, n.lastError]);
+    }));
     fill("throttles", s.throttles.map(function (t) {
       var button = el("button", "Clear");
       button.addEventListener("click", function () {
