@@ -9,11 +9,12 @@ import { createHash, type Hash } from "node:crypto";
 import { bytesEqual } from "../../crypto/bytes.ts";
 import { backoffDelay } from "../../net/backoff.ts";
 import { FramedStream } from "../../net/framed.ts";
-import { FileData, FileReply, FileRequest } from "../../proto/file.ts";
+import { FileReply, FileRequest } from "../../proto/file.ts";
 import type { TransferRow } from "../store/file_transfers.ts";
 import { DIAL_TIMEOUT_MS } from "../../net/dial.ts";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
 import { chunkCount } from "../../crypto/file_chunks.ts";
+import { DataFrameCodec } from "./chunk_frame.ts";
 import { dataFrames, RETRY_MAX_MS, RETRY_MIN_MS } from "./constants.ts";
 import type { TransferContext } from "./transfer_context.ts";
 import { readExactly, receiveChunks, TransferRefusedError } from "./data_transfer.ts";
@@ -108,7 +109,7 @@ export class Downloads {
         signal.addEventListener("abort", abort, { once: true });
         const framed = new FramedStream(
           stream,
-          FileData,
+          DataFrameCodec,
           FileRequest,
           dataFrames(row.chunkSize, total - verified),
         );

@@ -20,6 +20,7 @@ import {
   TRANSFER_ID_BYTES,
 } from "../../crypto/file_chunks.ts";
 import { OPEN_STATUSES, type TransferContext } from "./transfer_context.ts";
+import { CHUNK_FRAME_VERSION, DataFrameCodec, describeFrameVersion } from "./chunk_frame.ts";
 import { refuse, sendChunks } from "./data_transfer.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
@@ -123,7 +124,7 @@ export class OutgoingTransfers {
   async serve(stream: Stream, remote: PeerId): Promise<void> {
     const { ctx } = this;
     const from = ctx.users.usernameOf(remote);
-    const framed = new FramedStream(stream, FileRequest, FileData, CREDIT_FRAMES);
+    const framed = new FramedStream(stream, FileRequest, DataFrameCodec, CREDIT_FRAMES);
     const request = await framed.read();
     const row = request.transferId.length === TRANSFER_ID_BYTES
       ? ctx.store.get(request.transferId)
@@ -141,6 +142,14 @@ export class OutgoingTransfers {
         FileData.Status.E_BAD_REQUEST,
         `${from} asked for ${describeChunkFormat(request.chunkFormat)}; ${ctx.me} sends only ` +
           `${describeChunkFormat(CHUNK_FORMAT)}: update tincan`,
+      );
+    }
+    if (request.frameVersion !== CHUNK_FRAME_VERSION) {
+      return await refuse(
+        framed,
+        FileData.Status.E_BAD_REQUEST,
+        `${from} asked for ${describeFrameVersion(request.frameVersion)}; ${ctx.me} sends only ` +
+          `${describeFrameVersion(CHUNK_FRAME_VERSION)}: update tincan`,
       );
     }
     const total = chunkCount(row.size, row.chunkSize);
