@@ -281,7 +281,7 @@ export function chacha20Poly1305SealInto(
 ): void {
   checkChachaKeyAndNonce(key, nonce);
   checkLength("a ChaCha20-Poly1305 output", out, plaintext.length + TAG_BYTES);
-  aeadSealInto("chacha20-poly1305", key, nonce, plaintext, associatedData, out);
+  aeadSealInto("chacha20-poly1305", out, key, nonce, plaintext, associatedData);
 }
 
 type AeadAlgorithm = "aes-256-gcm" | "chacha20-poly1305";
@@ -291,27 +291,26 @@ const AEAD_NAMES: Readonly<Record<AeadAlgorithm, string>> = {
   "chacha20-poly1305": "ChaCha20-Poly1305",
 };
 
-/** node:crypto AEAD sealing, 16-byte tag appended; key and nonce lengths checked by the caller. */
-function aeadSeal(
-  algorithm: AeadAlgorithm,
+/** What a node:crypto AEAD seal takes besides the algorithm (lengths checked by the caller). */
+type AeadSealArgs = [
   key: Uint8Array,
   nonce: Uint8Array,
   plaintext: Uint8Array,
   associatedData: Uint8Array,
-): Uint8Array {
-  const sealed = new Uint8Array(plaintext.length + TAG_BYTES);
-  aeadSealInto(algorithm, key, nonce, plaintext, associatedData, sealed);
+];
+
+/** node:crypto AEAD sealing, 16-byte tag appended. */
+function aeadSeal(algorithm: AeadAlgorithm, ...args: AeadSealArgs): Uint8Array {
+  const sealed = new Uint8Array(args[2].length + TAG_BYTES);
+  aeadSealInto(algorithm, sealed, ...args);
   return sealed;
 }
 
 /** aeadSeal into `out` (plaintext + 16 bytes long, checked by the caller). */
 function aeadSealInto(
   algorithm: AeadAlgorithm,
-  key: Uint8Array,
-  nonce: Uint8Array,
-  plaintext: Uint8Array,
-  associatedData: Uint8Array,
   out: Uint8Array,
+  ...[key, nonce, plaintext, associatedData]: AeadSealArgs
 ): void {
   const options = { authTagLength: TAG_BYTES };
   const cipher = algorithm === "aes-256-gcm"

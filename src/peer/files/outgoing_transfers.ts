@@ -136,20 +136,14 @@ export class OutgoingTransfers {
       const why = row.reason || row.status;
       return await refuse(framed, FileData.Status.E_UNAVAILABLE, `${row.name} is over: ${why}`);
     }
-    if (request.chunkFormat !== CHUNK_FORMAT) {
+    const [asked, sent] = request.chunkFormat !== CHUNK_FORMAT
+      ? [describeChunkFormat(request.chunkFormat), describeChunkFormat(CHUNK_FORMAT)]
+      : [describeFrameVersion(request.frameVersion), describeFrameVersion(CHUNK_FRAME_VERSION)];
+    if (request.chunkFormat !== CHUNK_FORMAT || request.frameVersion !== CHUNK_FRAME_VERSION) {
       return await refuse(
         framed,
         FileData.Status.E_BAD_REQUEST,
-        `${from} asked for ${describeChunkFormat(request.chunkFormat)}; ${ctx.me} sends only ` +
-          `${describeChunkFormat(CHUNK_FORMAT)}: update tincan`,
-      );
-    }
-    if (request.frameVersion !== CHUNK_FRAME_VERSION) {
-      return await refuse(
-        framed,
-        FileData.Status.E_BAD_REQUEST,
-        `${from} asked for ${describeFrameVersion(request.frameVersion)}; ${ctx.me} sends only ` +
-          `${describeFrameVersion(CHUNK_FRAME_VERSION)}: update tincan`,
+        `${from} asked for ${asked}; ${ctx.me} sends only ${sent}: update tincan`,
       );
     }
     const total = chunkCount(row.size, row.chunkSize);
