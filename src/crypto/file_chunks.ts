@@ -12,7 +12,7 @@
  *
  *   nonce = 0x00000000 ‖ index as uint64 big-endian                 (12 bytes)
  *   AD    = transferId (16 bytes) ‖ index as uint64 big-endian       (24 bytes)
- *   sealed chunk (FileData.chunk) = ciphertext ‖ Poly1305 tag (16)   (plaintext length + 16)
+ *   sealed chunk = ciphertext ‖ Poly1305 tag (16)                   (plaintext length + 16)
  *
  * The nonce and AD bind a chunk to its place, the AD to its transfer and the key to its stream: a
  * flipped bit, a truncated, reordered or replayed chunk (from another transfer or stream) fails
@@ -25,6 +25,7 @@
 import {
   chacha20Poly1305Open,
   chacha20Poly1305Seal,
+  chacha20Poly1305SealInto,
   checkLength,
   hkdfSha256,
   NONCE_BYTES,
@@ -130,6 +131,16 @@ export class ChunkCipher {
    */
   seal(index: number, plaintext: Uint8Array): Uint8Array {
     return sealChunk(this.key, this.transferId, index, plaintext);
+  }
+
+  /**
+   * Seals chunk `index` into `out` (exactly plaintext + 16 bytes), the same bytes as `seal`: the
+   * sender seals straight into a chunk frame.
+   * @throws RangeError for a bad index or `out` of the wrong length.
+   */
+  sealInto(index: number, plaintext: Uint8Array, out: Uint8Array): void {
+    const ad = chunkAd(this.transferId, index);
+    chacha20Poly1305SealInto(this.key, chunkNonce(index), plaintext, ad, out);
   }
 
   /**

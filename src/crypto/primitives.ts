@@ -266,6 +266,24 @@ export function chacha20Poly1305Open(
   return aeadOpen("chacha20-poly1305", key, nonce, sealed, associatedData);
 }
 
+/**
+ * ChaCha20-Poly1305 encryption as {@link chacha20Poly1305Seal}, written into `out` (exactly
+ * plaintext + 16 bytes: `ciphertext ‖ tag`) instead of a new array, so a caller that frames the
+ * result copies it once.
+ * @throws RangeError when the key is not 32 bytes, the nonce not 12 or `out` the wrong length.
+ */
+export function chacha20Poly1305SealInto(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  associatedData: Uint8Array,
+  out: Uint8Array,
+): void {
+  checkChachaKeyAndNonce(key, nonce);
+  checkLength("a ChaCha20-Poly1305 output", out, plaintext.length + TAG_BYTES);
+  aeadSealInto("chacha20-poly1305", out, key, nonce, plaintext, associatedData);
+}
+
 type AeadAlgorithm = "aes-256-gcm" | "chacha20-poly1305";
 
 const AEAD_NAMES: Readonly<Record<AeadAlgorithm, string>> = {
@@ -273,26 +291,37 @@ const AEAD_NAMES: Readonly<Record<AeadAlgorithm, string>> = {
   "chacha20-poly1305": "ChaCha20-Poly1305",
 };
 
-/** node:crypto AEAD sealing, 16-byte tag appended; key and nonce lengths checked by the caller. */
-function aeadSeal(
-  algorithm: AeadAlgorithm,
+/** What a node:crypto AEAD seal takes besides the algorithm (lengths checked by the caller). */
+type AeadSealArgs = [
   key: Uint8Array,
   nonce: Uint8Array,
   plaintext: Uint8Array,
   associatedData: Uint8Array,
-): Uint8Array {
+];
+
+/** node:crypto AEAD sealing, 16-byte tag appended. */
+function aeadSeal(algorithm: AeadAlgorithm, ...args: AeadSealArgs): Uint8Array {
+  const sealed = new Uint8Array(args[2].length + TAG_BYTES);
+  aeadSealInto(algorithm, sealed, ...args);
+  return sealed;
+}
+
+/** aeadSeal into `out` (plaintext + 16 bytes long, checked by the caller). */
+function aeadSealInto(
+  algorithm: AeadAlgorithm,
+  out: Uint8Array,
+  ...[key, nonce, plaintext, associatedData]: AeadSealArgs
+): void {
   const options = { authTagLength: TAG_BYTES };
   const cipher = algorithm === "aes-256-gcm"
     ? createCipheriv(algorithm, key, nonce, options)
     : createCipheriv(algorithm, key, nonce, options);
   cipher.setAAD(associatedData, { plaintextLength: plaintext.length });
-  const sealed = new Uint8Array(plaintext.length + TAG_BYTES);
   const head = cipher.update(plaintext);
-  sealed.set(head);
+  out.set(head);
   const tail = cipher.final();
-  sealed.set(tail, head.length);
-  sealed.set(cipher.getAuthTag(), plaintext.length);
-  return sealed;
+  out.set(tail, head.length);
+  out.set(cipher.getAuthTag(), plaintext.length);
 }
 
 /**

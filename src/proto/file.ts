@@ -393,6 +393,7 @@ export interface FileRequest {
   fromChunk: bigint
   credit: number
   chunkFormat: number
+  frameVersion: number
 }
 
 export namespace FileRequest {
@@ -425,6 +426,11 @@ export namespace FileRequest {
           w.uint32(obj.chunkFormat)
         }
 
+        if ((obj.frameVersion != null && obj.frameVersion !== 0)) {
+          w.uint32(40)
+          w.uint32(obj.frameVersion)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -433,7 +439,8 @@ export namespace FileRequest {
           transferId: uint8ArrayAlloc(0),
           fromChunk: 0n,
           credit: 0,
-          chunkFormat: 0
+          chunkFormat: 0,
+          frameVersion: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -456,6 +463,10 @@ export namespace FileRequest {
             }
             case 4: {
               obj.chunkFormat = reader.uint32()
+              break
+            }
+            case 5: {
+              obj.frameVersion = reader.uint32()
               break
             }
             default: {
@@ -501,6 +512,13 @@ export namespace FileRequest {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.frameVersion`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -533,6 +551,11 @@ export namespace FileRequest {
     value: number
   }
 
+  export interface FileRequestFrameVersionFieldEvent {
+    field: '$.frameVersion'
+    value: number
+  }
+
   export function encode (obj: Partial<FileRequest>): Uint8Array {
     return encodeMessage(obj, FileRequest.codec())
   }
@@ -541,7 +564,7 @@ export namespace FileRequest {
     return decodeMessage(buf, FileRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileRequest>): Generator<FileRequestTransferIdFieldEvent | FileRequestFromChunkFieldEvent | FileRequestCreditFieldEvent | FileRequestChunkFormatFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileRequest>): Generator<FileRequestTransferIdFieldEvent | FileRequestFromChunkFieldEvent | FileRequestCreditFieldEvent | FileRequestChunkFormatFieldEvent | FileRequestFrameVersionFieldEvent> {
     return streamMessage(buf, FileRequest.codec(), opts)
   }
 }
@@ -553,6 +576,7 @@ export interface FileData {
   index: bigint
   chunk: Uint8Array
   chunkFormat: number
+  frameVersion: number
 }
 
 export namespace FileData {
@@ -615,6 +639,11 @@ export namespace FileData {
           w.uint32(obj.chunkFormat)
         }
 
+        if ((obj.frameVersion != null && obj.frameVersion !== 0)) {
+          w.uint32(56)
+          w.uint32(obj.frameVersion)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -625,7 +654,8 @@ export namespace FileData {
           salt: uint8ArrayAlloc(0),
           index: 0n,
           chunk: uint8ArrayAlloc(0),
-          chunkFormat: 0
+          chunkFormat: 0,
+          frameVersion: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -656,6 +686,10 @@ export namespace FileData {
             }
             case 6: {
               obj.chunkFormat = reader.uint32()
+              break
+            }
+            case 7: {
+              obj.frameVersion = reader.uint32()
               break
             }
             default: {
@@ -715,6 +749,13 @@ export namespace FileData {
               }
               break
             }
+            case 7: {
+              yield {
+                field: `${prefix}.frameVersion`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -757,6 +798,11 @@ export namespace FileData {
     value: number
   }
 
+  export interface FileDataFrameVersionFieldEvent {
+    field: '$.frameVersion'
+    value: number
+  }
+
   export function encode (obj: Partial<FileData>): Uint8Array {
     return encodeMessage(obj, FileData.codec())
   }
@@ -765,7 +811,7 @@ export namespace FileData {
     return decodeMessage(buf, FileData.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileData>): Generator<FileDataStatusFieldEvent | FileDataReasonFieldEvent | FileDataSaltFieldEvent | FileDataIndexFieldEvent | FileDataChunkFieldEvent | FileDataChunkFormatFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FileData>): Generator<FileDataStatusFieldEvent | FileDataReasonFieldEvent | FileDataSaltFieldEvent | FileDataIndexFieldEvent | FileDataChunkFieldEvent | FileDataChunkFormatFieldEvent | FileDataFrameVersionFieldEvent> {
     return streamMessage(buf, FileData.codec(), opts)
   }
 }

@@ -100,6 +100,13 @@ Deno.test("a ChunkCipher seals and opens exactly as sealChunk and openChunk do",
   assert.deepEqual(sealed, sealChunk(key, transferId, 2, data.subarray(1000, 2000)));
   assert.deepEqual(cipher.open(2, sealed), data.subarray(1000, 2000));
   assert.deepEqual(openChunk(key, transferId, 2, sealed), data.subarray(1000, 2000));
+  const into = new Uint8Array(sealed.length);
+  cipher.sealInto(2, data.subarray(1000, 2000), into);
+  assert.deepEqual(into, sealed);
+  assert.throws(
+    () => cipher.sealInto(2, data.subarray(1000, 2000), new Uint8Array(1000)),
+    RangeError,
+  );
 });
 
 Deno.test("a ChunkCipher refuses a tampered, reordered, foreign or truncated chunk", () => {

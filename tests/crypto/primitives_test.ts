@@ -7,6 +7,7 @@ import {
   aesGcmSealSync,
   chacha20Poly1305Open,
   chacha20Poly1305Seal,
+  chacha20Poly1305SealInto,
   concat,
   DecryptionError,
   ed25519Verify,
@@ -170,6 +171,19 @@ Deno.test("ChaCha20-Poly1305 round-trips a file-sized input into a plain Uint8Ar
   const opened = chacha20Poly1305Open(key, nonce, sealed, text("ad"));
   assert.deepEqual(opened, data); // strict: the same prototype, not a Buffer
   assert.equal(opened.byteLength, opened.buffer.byteLength);
+});
+
+Deno.test("ChaCha20-Poly1305 sealed into a given array is the same bytes; a wrong-sized one is refused", () => {
+  const [key, nonce] = [new Uint8Array(32).fill(2), new Uint8Array(12)];
+  const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 13) & 0xff);
+  const frame = new Uint8Array(3 + data.length + 16);
+  chacha20Poly1305SealInto(key, nonce, data, text("ad"), frame.subarray(3));
+  assert.deepEqual(frame.subarray(3), chacha20Poly1305Seal(key, nonce, data, text("ad")));
+  assert.deepEqual(frame.subarray(0, 3), new Uint8Array(3));
+  assert.throws(
+    () => chacha20Poly1305SealInto(key, nonce, data, text("ad"), new Uint8Array(data.length)),
+    RangeError,
+  );
 });
 
 Deno.test("ed25519Verify checks a libp2p key's signature through the Signer adapter", async () => {

@@ -44,6 +44,12 @@ export const DATA_READ_AHEAD_BYTES = 8 * 1024 * 1024;
  */
 export const WRITE_BATCH_BYTES = 1024 * 1024;
 
+/**
+ * Verified bytes a download gathers before it saves its progress (and when its stream ends, done
+ * or not): a crash, not an interrupted stream, may repeat this much.
+ */
+export const SAVE_PROGRESS_BYTES = 8 * 1024 * 1024;
+
 /** Framing of the data (sender → recipient) for `chunks` chunks of at most `chunkBytes`. */
 export function dataFrames(chunkBytes: number, chunks: number) {
   return {

@@ -1,10 +1,17 @@
 /**
  * The two ends of a /tincan/file/1.0.0 data stream, over framed I/O (net/framed.ts): the sender
  * streams sealed chunks within the credit the recipient grants; the recipient checks, stores and
- * hashes each chunk in order. Wire layout: src/proto/file.proto; chunk crypto: src/crypto/file_chunks.ts.
+ * hashes each chunk in order. Wire layout: src/proto/file.proto and chunk_frame.ts; chunk crypto:
+ * src/crypto/file_chunks.ts.
  */
 import type { Hash } from "node:crypto";
-import { checkLength, concat, DecryptionError, randomBytes } from "../../crypto/primitives.ts";
+import {
+  checkLength,
+  concat,
+  DecryptionError,
+  randomBytes,
+  TAG_BYTES,
+} from "../../crypto/primitives.ts";
 import { ProtocolError } from "../../errors.ts";
 import type { FramedStream } from "../../net/framed.ts";
 import { FileData, type FileRequest } from "../../proto/file.ts";
@@ -16,6 +23,15 @@ import {
   describeChunkFormat,
   SALT_BYTES,
 } from "../../crypto/file_chunks.ts";
+import {
+  CHUNK_FRAME_VERSION,
+  type ChunkFrame,
+  type DataFrame,
+  decodeChunkFrame,
+  describeFrameVersion,
+  encodeChunkFrame,
+  isChunkFrame,
+} from "./chunk_frame.ts";
 import { DATA_READ_AHEAD_BYTES, WRITE_BATCH_BYTES } from "./constants.ts";
 
 /**
@@ -72,7 +88,7 @@ export interface SendPlan extends ChunkPlan {
  * the stream or the file throws.
  */
 export async function sendChunks(
-  framed: FramedStream<FileRequest, FileData>,
+  framed: FramedStream<FileRequest, DataFrame>,
   plan: SendPlan,
 ): Promise<void> {
   const salt = randomBytes(SALT_BYTES);
@@ -100,7 +116,7 @@ export async function sendChunks(
   const perRead = writeBatch(plan.chunkSize);
   let block: Promise<Uint8Array> = Promise.resolve(EMPTY);
   let blockFirst = plan.fromChunk;
-  const produce = (index: number): Promise<Uint8Array> => {
+  const produce = (index: number): Promise<ChunkFrame> => {
     if ((index - plan.fromChunk) % perRead === 0) {
       const end = Math.min(plan.size, (index + perRead) * plan.chunkSize);
       const previous = block.catch(() => {});
@@ -109,9 +125,15 @@ export async function sendChunks(
     }
     const start = (index - blockFirst) * plan.chunkSize;
     const length = chunkLength(plan.size, plan.chunkSize, index);
-    return block.then((bytes) => cipher.seal(index, bytes.subarray(start, start + length)));
+    return block.then((bytes) =>
+      encodeChunkFrame(
+        index,
+        length + TAG_BYTES,
+        (into) => cipher.sealInto(index, bytes.subarray(start, start + length), into),
+      )
+    );
   };
-  const ahead: Promise<Uint8Array>[] = [];
+  const ahead: Promise<ChunkFrame>[] = [];
   let next = plan.fromChunk;
   for (let index = plan.fromChunk; index < total; index++) {
     while (ahead.length < PIPELINE_CHUNKS && next < total) {
@@ -126,14 +148,7 @@ export async function sendChunks(
     }
     const chunk = await ahead.shift()!;
     credit--;
-    await framed.write({
-      status: FileData.Status.OK,
-      reason: "",
-      salt: EMPTY,
-      index: BigInt(index),
-      chunk,
-      chunkFormat: 0,
-    });
+    await framed.write(chunk);
     plan.onChunk(Math.min(plan.size, (index + 1) * plan.chunkSize));
   }
   await framed.close();
@@ -141,7 +156,7 @@ export async function sendChunks(
 
 /** Sender: refuses the request with `status` and `reason`, and closes. */
 export async function refuse(
-  framed: FramedStream<FileRequest, FileData>,
+  framed: FramedStream<FileRequest, DataFrame>,
   status: FileData.Status,
   reason: string,
 ): Promise<void> {
@@ -169,7 +184,7 @@ export interface ReceivePlan extends ChunkPlan {
  * stream or the file throws.
  */
 export async function receiveChunks(
-  framed: FramedStream<FileData, FileRequest>,
+  framed: FramedStream<DataFrame, FileRequest>,
   plan: ReceivePlan,
 ): Promise<void> {
   const total = chunkCount(plan.size, plan.chunkSize);
@@ -178,8 +193,13 @@ export async function receiveChunks(
     fromChunk: BigInt(plan.fromChunk),
     credit: creditWindow(plan.chunkSize),
     chunkFormat: CHUNK_FORMAT,
+    frameVersion: CHUNK_FRAME_VERSION,
   });
   const head = await framed.read();
+  if (isChunkFrame(head)) {
+    framed.abort(new ProtocolError("a chunk before the header"));
+    throw new ProtocolError("the sender sent a chunk frame before its header");
+  }
   if (head.status !== FileData.Status.OK) {
     throw new TransferRefusedError(head.reason || `the sender answered ${head.status}`);
   }
@@ -188,6 +208,13 @@ export async function receiveChunks(
     throw new TransferRefusedError(
       `the sender seals ${describeChunkFormat(head.chunkFormat)}; this version reads only ` +
         `${describeChunkFormat(CHUNK_FORMAT)}: update tincan`,
+    );
+  }
+  if (head.frameVersion !== CHUNK_FRAME_VERSION) {
+    framed.abort(new ProtocolError("another chunk frame version"));
+    throw new TransferRefusedError(
+      `the sender frames chunks in ${describeFrameVersion(head.frameVersion)}; this version ` +
+        `reads only ${describeFrameVersion(CHUNK_FRAME_VERSION)}: update tincan`,
     );
   }
   try {
@@ -213,7 +240,13 @@ export async function receiveChunks(
     await writeAll(plan.file, bytes);
     plan.onChunk(verified);
     if (verified < total) {
-      await framed.write({ transferId: EMPTY, fromChunk: 0n, credit: chunks, chunkFormat: 0 });
+      await framed.write({
+        transferId: EMPTY,
+        fromChunk: 0n,
+        credit: chunks,
+        chunkFormat: 0,
+        frameVersion: 0,
+      });
     }
   };
   try {
@@ -241,14 +274,13 @@ function openFrame(
   cipher: ChunkCipher,
   plan: ChunkPlan,
   index: number,
-  frame: FileData,
+  frame: DataFrame,
 ): Uint8Array {
-  if (frame.index !== BigInt(index)) {
-    throw new ProtocolError(`expected chunk ${index}, got chunk ${frame.index}`);
-  }
+  if (!isChunkFrame(frame)) throw new ProtocolError(`expected chunk ${index}, got a header`);
+  const sealed = decodeChunkFrame(frame, index, plan.chunkSize + TAG_BYTES);
   let plaintext: Uint8Array;
   try {
-    plaintext = cipher.open(index, frame.chunk);
+    plaintext = cipher.open(index, sealed);
   } catch (err: unknown) {
     if (err instanceof DecryptionError || err instanceof RangeError) {
       throw new ProtocolError(`chunk ${index} failed its integrity check`, { cause: err });
@@ -262,8 +294,10 @@ function openFrame(
 }
 
 function header(status: FileData.Status, reason: string, salt: Uint8Array): FileData {
-  const chunkFormat = status === FileData.Status.OK ? CHUNK_FORMAT : 0;
-  return { status, reason, salt, index: 0n, chunk: EMPTY, chunkFormat };
+  const ok = status === FileData.Status.OK;
+  const chunkFormat = ok ? CHUNK_FORMAT : 0;
+  const frameVersion = ok ? CHUNK_FRAME_VERSION : 0;
+  return { status, reason, salt, index: 0n, chunk: EMPTY, chunkFormat, frameVersion };
 }
 
 /**

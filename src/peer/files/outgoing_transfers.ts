@@ -20,6 +20,7 @@ import {
   TRANSFER_ID_BYTES,
 } from "../../crypto/file_chunks.ts";
 import { OPEN_STATUSES, type TransferContext } from "./transfer_context.ts";
+import { CHUNK_FRAME_VERSION, DataFrameCodec, describeFrameVersion } from "./chunk_frame.ts";
 import { refuse, sendChunks } from "./data_transfer.ts";
 import { FileTransferError } from "./errors.ts";
 import type { TransferInfo } from "./events.ts";
@@ -123,7 +124,7 @@ export class OutgoingTransfers {
   async serve(stream: Stream, remote: PeerId): Promise<void> {
     const { ctx } = this;
     const from = ctx.users.usernameOf(remote);
-    const framed = new FramedStream(stream, FileRequest, FileData, CREDIT_FRAMES);
+    const framed = new FramedStream(stream, FileRequest, DataFrameCodec, CREDIT_FRAMES);
     const request = await framed.read();
     const row = request.transferId.length === TRANSFER_ID_BYTES
       ? ctx.store.get(request.transferId)
@@ -135,12 +136,14 @@ export class OutgoingTransfers {
       const why = row.reason || row.status;
       return await refuse(framed, FileData.Status.E_UNAVAILABLE, `${row.name} is over: ${why}`);
     }
-    if (request.chunkFormat !== CHUNK_FORMAT) {
+    const [asked, sent] = request.chunkFormat !== CHUNK_FORMAT
+      ? [describeChunkFormat(request.chunkFormat), describeChunkFormat(CHUNK_FORMAT)]
+      : [describeFrameVersion(request.frameVersion), describeFrameVersion(CHUNK_FRAME_VERSION)];
+    if (request.chunkFormat !== CHUNK_FORMAT || request.frameVersion !== CHUNK_FRAME_VERSION) {
       return await refuse(
         framed,
         FileData.Status.E_BAD_REQUEST,
-        `${from} asked for ${describeChunkFormat(request.chunkFormat)}; ${ctx.me} sends only ` +
-          `${describeChunkFormat(CHUNK_FORMAT)}: update tincan`,
+        `${from} asked for ${asked}; ${ctx.me} sends only ${sent}: update tincan`,
       );
     }
     const total = chunkCount(row.size, row.chunkSize);

@@ -3,9 +3,16 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { streamPair } from "@libp2p/utils";
 import { CHUNK_FORMAT, ChunkCipher } from "../../../src/crypto/file_chunks.ts";
-import { randomBytes } from "../../../src/crypto/primitives.ts";
+import { randomBytes, TAG_BYTES } from "../../../src/crypto/primitives.ts";
 import { ProtocolError } from "../../../src/errors.ts";
 import { FramedStream } from "../../../src/net/framed.ts";
+import {
+  CHUNK_FRAME_VERSION,
+  type ChunkFrame,
+  type DataFrame,
+  DataFrameCodec,
+  encodeChunkFrame,
+} from "../../../src/peer/files/chunk_frame.ts";
 import { CREDIT_FRAMES, dataFrames } from "../../../src/peer/files/constants.ts";
 import {
   receiveChunks,
@@ -19,8 +26,13 @@ const CHUNK = 1024;
 /** A sender's and a recipient's framed ends of one data stream, and a temp dir for files. */
 async function stream(chunks: number) {
   const [outbound, inbound] = await streamPair();
-  const recipient = new FramedStream(outbound, FileData, FileRequest, dataFrames(CHUNK, chunks));
-  const sender = new FramedStream(inbound, FileRequest, FileData, CREDIT_FRAMES);
+  const recipient = new FramedStream(
+    outbound,
+    DataFrameCodec,
+    FileRequest,
+    dataFrames(CHUNK, chunks),
+  );
+  const sender = new FramedStream(inbound, FileRequest, DataFrameCodec, CREDIT_FRAMES);
   const dir = await Deno.makeTempDir({ prefix: "tincan-data-transfer-" });
   return { recipient, sender, dir };
 }
@@ -55,6 +67,7 @@ Deno.test("data stream: every chunk arrives, in order, hashed and written, each 
     const sending = (async () => {
       const request = await sender.read();
       assert.equal(request.chunkFormat, CHUNK_FORMAT);
+      assert.equal(request.frameVersion, CHUNK_FRAME_VERSION);
       await sendChunks(sender, {
         transferId,
         fileKey,
@@ -83,7 +96,7 @@ Deno.test("data stream: every chunk arrives, in order, hashed and written, each 
 /** Recipient against a hand-written sender that answers with `header` and then `chunks`. */
 async function receiveFrom(
   header: Partial<FileData>,
-  chunks: (salt: Uint8Array, id: Uint8Array, key: Uint8Array) => FileData[],
+  chunks: (salt: Uint8Array, id: Uint8Array, key: Uint8Array) => DataFrame[],
 ) {
   const { recipient, sender, dir } = await stream(2);
   const target = await Deno.open(join(dir, "dst"), { write: true, create: true });
@@ -101,6 +114,7 @@ async function receiveFrom(
         index: 0n,
         chunk: new Uint8Array(),
         chunkFormat: CHUNK_FORMAT,
+        frameVersion: CHUNK_FRAME_VERSION,
         ...header,
       });
       for (const frame of chunks(salt, transferId, fileKey)) await sender.write(frame);
@@ -117,15 +131,8 @@ async function receiveFrom(
   }
 }
 
-function frame(index: number, chunk: Uint8Array): FileData {
-  return {
-    status: FileData.Status.OK,
-    reason: "",
-    salt: new Uint8Array(),
-    index: BigInt(index),
-    chunk,
-    chunkFormat: 0,
-  };
+function frame(index: number, chunk: Uint8Array): ChunkFrame {
+  return encodeChunkFrame(index, chunk.length, (into) => into.set(chunk));
 }
 
 Deno.test("data stream: a sender in the old AES-GCM chunk format is refused by name, before any chunk", async () => {
@@ -135,30 +142,69 @@ Deno.test("data stream: a sender in the old AES-GCM chunk format is refused by n
   assert.deepEqual(verified, []);
 });
 
-Deno.test("data stream: a flipped bit, a truncated chunk, swapped chunks or another stream's chunk fail", async () => {
-  const cases: Record<string, (salt: Uint8Array, id: Uint8Array, key: Uint8Array) => FileData[]> = {
-    flipped: (salt, id, key) => {
-      const sealed = ChunkCipher.create(key, salt, id).seal(0, new Uint8Array(CHUNK));
-      sealed[100]! ^= 0x10;
-      return [frame(0, sealed)];
-    },
-    truncated: (salt, id, key) => {
-      const sealed = ChunkCipher.create(key, salt, id).seal(0, new Uint8Array(CHUNK));
-      return [frame(0, sealed.subarray(0, CHUNK))];
-    },
-    swapped: (salt, id, key) => {
-      const cipher = ChunkCipher.create(key, salt, id);
-      return [frame(0, cipher.seal(1, new Uint8Array(CHUNK)))];
-    },
-    "another stream": (_salt, id, key) => {
-      const earlier = ChunkCipher.create(key, randomBytes(32), id);
-      return [frame(0, earlier.seal(0, new Uint8Array(CHUNK)))];
-    },
-    "another transfer": (salt, _id, key) => {
-      const other = ChunkCipher.create(key, salt, randomBytes(16));
-      return [frame(0, other.seal(0, new Uint8Array(CHUNK)))];
-    },
+Deno.test("data stream: a sender in the old protobuf chunk frames is refused by name, before any chunk", async () => {
+  const { result, verified } = await receiveFrom({ frameVersion: 0 }, () => []);
+  assert.ok(result instanceof TransferRefusedError);
+  assert.match(result.message, /chunk frame version 0 \(protobuf FileData frames/);
+  assert.deepEqual(verified, []);
+});
+
+Deno.test("data stream: a chunk frame in another version, oversized, or a second header fails", async () => {
+  const sealedOf = (salt: Uint8Array, id: Uint8Array, key: Uint8Array) =>
+    ChunkCipher.create(key, salt, id).seal(0, new Uint8Array(CHUNK));
+  const cases: Record<
+    string,
+    [(s: Uint8Array, i: Uint8Array, k: Uint8Array) => DataFrame[], RegExp]
+  > = {
+    "another version": [(salt, id, key) => {
+      const f = frame(0, sealedOf(salt, id, key));
+      f.bytes[0] = 2;
+      return [f];
+    }, /chunk frame version 2/],
+    oversized: [() => [frame(0, new Uint8Array(CHUNK + TAG_BYTES + 1))], /sealed bytes/],
+    "a second header": [(salt) => [{
+      status: FileData.Status.OK,
+      reason: "",
+      salt,
+      index: 0n,
+      chunk: new Uint8Array(CHUNK + TAG_BYTES),
+      chunkFormat: CHUNK_FORMAT,
+      frameVersion: 0,
+    }], /expected chunk 0, got a header/],
   };
+  for (const [name, [chunks, message]] of Object.entries(cases)) {
+    const { result, verified } = await receiveFrom({}, chunks);
+    assert.ok(result instanceof ProtocolError, name);
+    assert.match(result.message, message, name);
+    assert.deepEqual(verified, [], name);
+  }
+});
+
+Deno.test("data stream: a flipped bit, a truncated chunk, swapped chunks or another stream's chunk fail", async () => {
+  const cases: Record<string, (salt: Uint8Array, id: Uint8Array, key: Uint8Array) => DataFrame[]> =
+    {
+      flipped: (salt, id, key) => {
+        const sealed = ChunkCipher.create(key, salt, id).seal(0, new Uint8Array(CHUNK));
+        sealed[100]! ^= 0x10;
+        return [frame(0, sealed)];
+      },
+      truncated: (salt, id, key) => {
+        const sealed = ChunkCipher.create(key, salt, id).seal(0, new Uint8Array(CHUNK));
+        return [frame(0, sealed.subarray(0, CHUNK))];
+      },
+      swapped: (salt, id, key) => {
+        const cipher = ChunkCipher.create(key, salt, id);
+        return [frame(0, cipher.seal(1, new Uint8Array(CHUNK)))];
+      },
+      "another stream": (_salt, id, key) => {
+        const earlier = ChunkCipher.create(key, randomBytes(32), id);
+        return [frame(0, earlier.seal(0, new Uint8Array(CHUNK)))];
+      },
+      "another transfer": (salt, _id, key) => {
+        const other = ChunkCipher.create(key, salt, randomBytes(16));
+        return [frame(0, other.seal(0, new Uint8Array(CHUNK)))];
+      },
+    };
   for (const [name, chunks] of Object.entries(cases)) {
     const { result, verified } = await receiveFrom({}, chunks);
     assert.ok(result instanceof ProtocolError, name);

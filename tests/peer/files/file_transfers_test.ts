@@ -1,14 +1,23 @@
 import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
-import { toHex } from "../../../src/crypto/bytes.ts";
+import { join } from "node:path";
+import { streamPair } from "@libp2p/utils";
+import { fromHex, toHex } from "../../../src/crypto/bytes.ts";
 import { CHUNK_FORMAT } from "../../../src/crypto/file_chunks.ts";
 import { randomBytes } from "../../../src/crypto/primitives.ts";
+import { FramedStream } from "../../../src/net/framed.ts";
+import {
+  CHUNK_FRAME_VERSION,
+  DataFrameCodec,
+  isChunkFrame,
+} from "../../../src/peer/files/chunk_frame.ts";
+import { dataFrames } from "../../../src/peer/files/constants.ts";
 import type { FileEvent } from "../../../src/peer/files/events.ts";
 import { FileTransfers } from "../../../src/peer/files/file_transfers.ts";
 import type { ContentMessage } from "../../../src/peer/service.ts";
 import { PEER_MIGRATIONS } from "../../../src/peer/store/schema.ts";
 import { peerIdOfKey } from "../../../src/peer/trust.ts";
-import { FileOffer, FileReply } from "../../../src/proto/file.ts";
+import { FileData, FileOffer, FileReply, FileRequest } from "../../../src/proto/file.ts";
 import { CONTENT_KINDS, PROTOCOL } from "../../../src/protocol/ids.ts";
 import { openDatabase } from "../../../src/store/database.ts";
 
@@ -26,7 +35,7 @@ function bobsFiles(maxFileBytes?: number) {
     content: {
       sendContent: (to, kind, payload) => {
         sent.push({ to, kind, payload });
-        return Promise.resolve(`id-${sent.length}`);
+        return Promise.resolve(sent.length.toString(16).padStart(32, "0")); // a message id
       },
     },
     users: {
@@ -138,5 +147,44 @@ Deno.test("files service: a malformed reply is refused", async () => {
     await assert.rejects(async () => await handle(message), /malformed file reply/);
   } finally {
     close();
+  }
+});
+
+Deno.test("files service: a data request in the old chunk frames (or old chunk format) is refused by name", async () => {
+  const { service, close } = bobsFiles();
+  const dir = await Deno.makeTempDir({ prefix: "tincan-files-serve-" });
+  try {
+    await Deno.writeFile(join(dir, "notes.txt"), randomBytes(3000));
+    const offered = await service.offer("alice", join(dir, "notes.txt"));
+    const old = [
+      { chunkFormat: CHUNK_FORMAT, frameVersion: 0, refused: /chunk frame version 0 \(protobuf/ },
+      {
+        chunkFormat: 0,
+        frameVersion: CHUNK_FRAME_VERSION,
+        refused: /chunk format 0 \(AES-256-GCM/,
+      },
+    ];
+    for (const { chunkFormat, frameVersion, refused } of old) {
+      const [outbound, inbound] = await streamPair();
+      const serving = service.protocols[PROTOCOL.file]!.handler(inbound, alicePeer);
+      const alice = new FramedStream(outbound, DataFrameCodec, FileRequest, dataFrames(1024, 4));
+      await alice.write({
+        transferId: fromHex(offered.id),
+        fromChunk: 0n,
+        credit: 4,
+        chunkFormat,
+        frameVersion,
+      });
+      const header = await alice.read();
+      assert.ok(!isChunkFrame(header));
+      assert.equal(header.status, FileData.Status.E_BAD_REQUEST);
+      assert.match(header.reason, refused);
+      assert.match(header.reason, /update tincan/);
+      await serving;
+    }
+  } finally {
+    await service.stop();
+    close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
