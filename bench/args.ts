@@ -35,18 +35,23 @@ export interface BenchOptions {
   readonly processes: number;
   /** Length of each timed throughput measurement, in seconds. */
   readonly seconds: number;
+  /** The servers' keep-alive ping interval in the scale measurement, in seconds. */
+  readonly pingSeconds: number;
   readonly help: boolean;
 }
 
 /** Help text of `deno task bench`. */
 export const BENCH_USAGE =
   `Usage: deno task bench [--only SECTIONS] [--peers N] [--processes K] [--seconds S] [--messages M]
+                        [--ping-seconds P]
 
   --only SECTIONS  comma-separated sections to run (default all): ${SECTIONS.join(", ")}
   --peers N        logged-in peers for the rendezvous memory and scale measurements (default 1000)
   --processes K    client processes the scale measurement spreads its peers over (default 4)
   --seconds S      length of each timed throughput measurement (default 3)
   --messages M     messages sent back to back in the pipelined chat measurement (default 2000)
+  --ping-seconds P the servers' keep-alive ping interval in the scale measurement (default 60;
+                   at 10,000 peers on a loaded machine libp2p's ping burst drops connections)
   -h, --help       this text`;
 
 /**
@@ -64,6 +69,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
         processes: { type: "string", default: "4" },
         messages: { type: "string", default: "2000" },
         seconds: { type: "string", default: "3" },
+        "ping-seconds": { type: "string", default: "60" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -78,6 +84,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions {
     peers: positiveInteger("--peers", parsed.values.peers),
     processes: positiveInteger("--processes", parsed.values.processes),
     seconds: positiveNumber("--seconds", parsed.values.seconds),
+    pingSeconds: positiveNumber("--ping-seconds", parsed.values["ping-seconds"]),
     help: parsed.values.help,
   };
 }

@@ -40,7 +40,7 @@ export const PLAN = {
   loginCapacity: { clients: LOGINS_IN_FLIGHT },
   discover: { registered: 100, limit: 10, clients: [1, 4] },
   memory: { batch: 50, timeoutMs: 5 * 60_000 },
-  scale: { watchers: 1000, rounds: 5, restSeconds: 30, joinStep: 1000, pingIntervalMs: 60_000 },
+  scale: { watchers: 1000, rounds: 5, restSeconds: 30, joinStep: 1000 },
   messages: { warmup: 30, roundTrips: 300, pipelinedTimeoutMs: 120_000 },
   messageCosts: { messages: 512, batch: 32 },
   rooms: {
@@ -93,6 +93,7 @@ export async function runBench(
       ...PLAN.scale,
       peers: options.peers,
       processes: options.processes,
+      pingIntervalMs: options.pingSeconds * 1000,
       progress: (message) => progress(`  ${message}`),
     });
     sections.push(scaleSection(scale));
