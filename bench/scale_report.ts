@@ -71,7 +71,8 @@ export function scaleSection(r: ScaleResult): Section {
       "connection dropped (a keep-alive ping missed on the loaded machine) and were retried",
       `the servers ping every connection every ${r.pingIntervalMs / 1000} s (production: ` +
       `${NODE_LIMITS.pingIntervalMs / 1000} s, which the starved bench clients miss on a loaded ` +
-      "machine); the CPU at rest includes those pings",
+      "machine; libp2p pings every connection in one tick with a 5 s timeout, and at 10,000 " +
+      "that burst outlasts it: --ping-seconds); the CPU at rest includes those in its window",
       `client processes' RSS at the end: ${(r.clientRssKiB / 1024).toFixed(0)} MiB`,
     ],
   };
