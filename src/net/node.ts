@@ -28,6 +28,7 @@ import {
 import { dcutr } from "@libp2p/dcutr";
 import type { ConnectionGater } from "@libp2p/interface";
 import { createLibp2p } from "libp2p";
+import { linearConnectionList } from "./connection_list.ts";
 import { type NodeControls, nodeControls } from "./node_controls.ts";
 import { libp2pLogger } from "./quiet_logger.ts";
 
@@ -91,6 +92,7 @@ export interface TincanServices extends Record<string, unknown> {
   identify: Identify;
   ping: Ping;
   controls: NodeControls;
+  connectionList: object;
   relay?: CircuitRelayService;
 }
 
@@ -152,6 +154,8 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
       identify: identify(options.server ? { runOnConnectionOpen: false } : {}),
       ping: ping(),
       controls: nodeControls(),
+      // libp2p lists connections in quadratic time; at 10,000 that stalls the accept path.
+      connectionList: linearConnectionList(),
       ...(options.relayServer ? { relay: options.relayServer } : {}),
       ...(options.relayClient && !options.withoutDcutr ? { dcutr: dcutr() } : {}),
     },

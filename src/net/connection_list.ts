@@ -1,0 +1,36 @@
+/**
+ * A libp2p service that makes the connection manager list its connections in linear time.
+ * libp2p 3.3.11's `getConnections()` builds the list with `conns = conns.concat(c)` once per peer,
+ * which copies the growing array each time: quadratic in the open connections. It runs twice for
+ * every inbound connection (the accept check and the pruner) and on every keep-alive tick, so a
+ * rendezvous with 10,000 clients spent ≈ 0.7 s of its event loop per new connection (measured:
+ * 24 ms per call at 1,000 connections, 760 ms at 10,000), accepted about one a second and, its
+ * loop blocked, missed its clients' pings until they dropped it (bench/scale.ts, README "Rendezvous
+ * at scale"). The service replaces that one method on the manager's instance with a linear one over
+ * the same map; everything else stays libp2p's.
+ */
+
+/** The part of libp2p's connection manager the service touches (C: Connection, P: PeerId). */
+export interface ConnectionListPart<C, P> {
+  getConnections(peerId?: P): C[];
+  getConnectionsMap(): { values(): Iterable<C[]> };
+}
+
+/** What libp2p passes the service (its components, by name). */
+export interface ConnectionListComponents<C, P> {
+  readonly connectionManager: ConnectionListPart<C, P>;
+}
+
+/** The service factory, for createLibp2p's services; the service itself has no methods. */
+export function linearConnectionList<C, P>(): (
+  components: ConnectionListComponents<C, P>,
+) => object {
+  return ({ connectionManager }) => {
+    const perPeer = connectionManager.getConnections.bind(connectionManager);
+    connectionManager.getConnections = (peerId?: P): C[] =>
+      peerId === undefined
+        ? [...connectionManager.getConnectionsMap().values()].flat()
+        : perPeer(peerId);
+    return {};
+  };
+}
