@@ -8,7 +8,7 @@
  * Every member key a list adds (or changes) must be the key we know for that user — pinned, or
  * for a stranger certified by the rendezvous — or the list is refused: an admin cannot vouch
  * for a key the certificate does not. Two admins' concurrent lists are ranked alike by every
- * member (crypto/member_list.ts chooseMemberList); an admin whose list lost signs its change
+ * member (crypto/member_list_choice.ts chooseMemberList); an admin whose list lost signs its change
  * again on top of the winner.
  *
  * Lists are signed with every name qualified (`bob@work`, `alice@home`) and read into the names
@@ -17,14 +17,8 @@
  */
 import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import { bytesEqual } from "../../crypto/bytes.ts";
-import {
-  chooseMemberList,
-  listHash,
-  memberKey,
-  type MemberList,
-  openMemberList,
-  rebaseMemberList,
-} from "../../crypto/member_list.ts";
+import { listHash, memberKey, type MemberList, openMemberList } from "../../crypto/member_list.ts";
+import { chooseMemberList, rebaseMemberList } from "../../crypto/member_list_choice.ts";
 import { RoomListUpdate, SignedMemberList } from "../../proto/room.ts";
 import type { ContentMessage } from "../service.ts";
 import { toHex } from "../../crypto/bytes.ts";
