@@ -15,7 +15,7 @@ import {
   savedRendezvous,
   saveRendezvous,
 } from "../peer/rendezvous_link.ts";
-import { registrations } from "../peer/rendezvous_connection.ts";
+import { registrations } from "../peer/registrations.ts";
 import { ProfileError } from "../peer/profile_errors.ts";
 import type { CliIO } from "./io.ts";
 import {

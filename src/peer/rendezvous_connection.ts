@@ -1,17 +1,13 @@
 /**
  * A running peer's connection to its rendezvous (the login lifecycle): register and log in, check our certificate,
- * publish prekeys, announce our addresses (and refresh them), follow presence, poll the mailbox,
- * and reconnect with backoff when the rendezvous is lost.
+ * publish prekeys, announce our addresses (and refresh them), follow presence, poll the mailbox
+ * (mail_reader.ts), and reconnect with backoff when the rendezvous is lost.
  */
-import { CONTENT_KINDS } from "../protocol/ids.ts";
 import type { PeerId } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
-import type { DatabaseSync } from "node:sqlite";
 import { verifyCertificate } from "../crypto/statements.ts";
 import { RemoteError } from "../errors.ts";
 import { sealPeerRecord } from "../net/peer_record.ts";
-import { Receipt, type Refusal } from "../proto/mailbox.ts";
-import { selectAll } from "../store/database.ts";
 import { getSetting, setSetting } from "../store/settings.ts";
 import { type AccountOptions, login, registerAccount } from "./clients/account.ts";
 import { uploadPrekeys } from "./clients/directory.ts";
@@ -24,7 +20,6 @@ import type { OnlineUsers } from "./online_users.ts";
 import { DiscoveryClient } from "./clients/discovery.ts";
 import { type Incoming } from "./messaging/incoming.ts";
 import type { MailDrop } from "./mail_drop.ts";
-import type { FetchedMail } from "./clients/mailbox.ts";
 import type { Outgoing } from "./messaging/outgoing.ts";
 import type { PrekeyManager } from "./prekey_manager.ts";
 import type { StorageGuard } from "./storage_guard.ts";
@@ -37,7 +32,9 @@ import {
 } from "./clients/presence.ts";
 import { startHeartbeat } from "./presence_heartbeat.ts";
 import { checkAwayText } from "../protocol/away_text.ts";
-import { MAX_FOLLOWED } from "../protocol/limits.ts";
+import { ASKED_SOURCE, type FollowChange, FollowedUsers } from "./followed_users.ts";
+import { MailReader } from "./mail_reader.ts";
+import { registeredSetting } from "./registrations.ts";
 
 /** The rendezvous namespace peers register their addresses in. */
 export const PEER_NAMESPACE = "tincan/peers";
@@ -51,23 +48,6 @@ export const MAIL_POLL_INTERVAL_MS = 30_000;
 /** The pauses between attempts to reconnect to a lost rendezvous (before jitter). */
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30_000;
-
-/** The setting that records `username`'s registration at the rendezvous `rendezvousId`. */
-const registeredSetting = (rendezvousId: string, username: string) =>
-  `registered:${rendezvousId}:${username}`;
-
-/**
- * The PeerIds of the rendezvous where this profile registered `username` (and then logged in):
- * none means the next registration is this profile's first.
- */
-export function registrations(db: DatabaseSync, username: string): string[] {
-  const suffix = `:${username}`;
-  return selectAll<{ name: string }>(
-    db,
-    "SELECT name FROM settings WHERE substr(name, 1, 11) = 'registered:' ORDER BY name",
-  ).map((row) => row.name).filter((name) => name.endsWith(suffix))
-    .map((name) => name.slice("registered:".length, -suffix.length));
-}
 
 /** What the connection needs of the peer's options: the password and the account settings. */
 export interface RendezvousLoginOptions extends AccountOptions {
@@ -114,26 +94,24 @@ export interface RendezvousConnectionPorts {
   readonly log: Logger;
 }
 
-/** The receipts to write after a batch of mail, by sender, with the ids of that sender's mail. */
-type Receipts = Map<string, { delivered: Uint8Array[]; refused: Refusal[]; mailIds: bigint[] }>;
-
 /** The connection to the rendezvous; Peer connects it and stops it. */
 export class RendezvousConnection {
   #presence?: PresenceFeed | undefined;
   #stopHeartbeat?: () => void;
-  /** The users we follow (declared again at each login), and our away text ("" = not away). */
-  readonly #followed = new Set<string>();
+  /** The users we follow, by source (declared again at each login), and our away text. */
+  readonly #followed: FollowedUsers;
   #away = "";
   #discovery?: DiscoveryClient;
   #announcing?: ReturnType<typeof setInterval>;
   #polling?: ReturnType<typeof setInterval>;
   #stopping = false;
-  /** The mailbox read running now, and whether another was asked for meanwhile. */
-  #reading?: Promise<void> | undefined;
-  #readAgain = false;
+  readonly #mail: MailReader;
 
   /** Nothing happens until `connect`. */
-  constructor(private readonly ports: RendezvousConnectionPorts) {}
+  constructor(private readonly ports: RendezvousConnectionPorts) {
+    this.#followed = new FollowedUsers(ports.username);
+    this.#mail = new MailReader({ ...ports, stopping: () => this.#stopping });
+  }
 
   /**
    * Registers (when asked, once per profile and rendezvous), logs in, checks our own
@@ -178,14 +156,14 @@ export class RendezvousConnection {
       });
     }
     await ports.loggedIn?.();
-    await this.#readMail(); // mail first, before anyone can reach us directly
+    await this.#mail.read(); // mail first, before anyone can reach us directly
     await ports.prekeys.publish((keys) => uploadPrekeys(ports.node, address, keys), ports.now());
     await ports.reachability.reserve(ports.rendezvous);
     await this.#announce();
     await this.#watchPresence();
-    void this.#readMail(); // what was mailed while we were announcing
+    void this.#mail.read(); // what was mailed while we were announcing
     clearInterval(this.#polling);
-    this.#polling = setInterval(() => void this.#readMail(), MAIL_POLL_INTERVAL_MS);
+    this.#polling = setInterval(() => void this.#mail.read(), MAIL_POLL_INTERVAL_MS);
     clearInterval(this.#announcing);
     this.#announcing = setInterval(() => {
       this.#announce().catch((err: unknown) => {
@@ -195,30 +173,43 @@ export class RendezvousConnection {
   }
 
   /**
-   * Follows the presence of `names` too (kept for every later login); resolves once the
-   * rendezvous took them, at once when we are not connected.
+   * Follows the presence of `names` too, for `source` (ASKED_SOURCE unless given; kept for every
+   * later login); resolves once the rendezvous took them, at once when we are not connected.
    * @throws RangeError when that would make us follow more than MAX_FOLLOWED users.
    */
-  async follow(names: readonly string[]): Promise<void> {
-    const added = [...new Set(names)].filter((n) =>
-      n !== this.ports.username && !this.#followed.has(n)
-    );
-    if (added.length === 0) return;
-    if (this.#followed.size + added.length > MAX_FOLLOWED) {
-      throw new RangeError(
-        `Cannot follow ${this.#followed.size + added.length} users' presence: at most ` +
-          `${MAX_FOLLOWED} (contacts and room members)`,
-      );
-    }
-    added.forEach((name) => this.#followed.add(name));
-    await this.#presence?.follow(added).catch((err: unknown) => {
-      this.ports.log.debug(`following ${added.length} users failed: ${(err as Error).message}`);
-    });
+  async follow(names: readonly string[], source: string = ASKED_SOURCE): Promise<void> {
+    await this.#declare({ added: this.#followed.add(source, names), removed: [] });
+  }
+
+  /**
+   * Makes what `source` follows exactly `names` (a service's users, such as the members of our
+   * rooms): those it drops are unfollowed unless another source still follows them. Resolves
+   * once the rendezvous took the change, at once when we are not connected.
+   * @throws RangeError when that would make us follow more than MAX_FOLLOWED users.
+   */
+  async setFollowed(source: string, names: readonly string[]): Promise<void> {
+    await this.#declare(this.#followed.set(source, names));
+  }
+
+  /**
+   * Tells the rendezvous whom `change` follows and unfollows (both asked at once: it answers in
+   * order); a failure is logged. The unfollowed are no longer online() for us.
+   */
+  async #declare({ added, removed }: FollowChange): Promise<void> {
+    removed.forEach((name) => this.ports.online.forget(name));
+    const feed = this.#presence;
+    const failed = (what: string, names: readonly string[]) => (err: unknown) => {
+      this.ports.log.debug(`${what} ${names.length} users failed: ${(err as Error).message}`);
+    };
+    await Promise.all([
+      removed.length > 0 && feed?.unfollow(removed).catch(failed("unfollowing", removed)),
+      added.length > 0 && feed?.follow(added).catch(failed("following", added)),
+    ]);
   }
 
   /** The users we follow, sorted. */
   followed(): string[] {
-    return [...this.#followed].sort();
+    return this.#followed.all();
   }
 
   /**
@@ -302,101 +293,6 @@ export class RendezvousConnection {
     }
   }
 
-  /**
-   * Reads our mailbox until it is empty; failures are logged (the next poll tries again). A call
-   * while a read runs joins it, and makes it read once more (the new mail may be past its fetch).
-   */
-  #readMail(): Promise<void> {
-    if (this.#reading) {
-      this.#readAgain = true;
-      return this.#reading;
-    }
-    this.#reading = (async () => {
-      do {
-        this.#readAgain = false;
-        try {
-          await this.ports.mailDrop.fetchAll((mail) => this.#processMail(mail));
-        } catch (err: unknown) {
-          if (!this.#stopping) {
-            this.ports.log.warn(`reading the mailbox failed: ${(err as Error).message}`);
-          }
-        }
-      } while (this.#readAgain && !this.#stopping);
-      void this.ports.resets.deliver();
-    })().finally(() => this.#reading = undefined);
-    return this.#reading;
-  }
-
-  /**
-   * Processes fetched mail in order, then writes one receipt to each sender (through the outbox,
-   * so it survives a restart) before the batch is acknowledged. Returns the ids processed.
-   */
-  async #processMail(mail: readonly FetchedMail[]): Promise<bigint[]> {
-    const receipts: Receipts = new Map();
-    const done: bigint[] = [];
-    const { storage } = this.ports;
-    let failure: { err: unknown } | undefined;
-    try {
-      for (const m of mail) {
-        if (this.#stopping) break;
-        let outcome;
-        try {
-          outcome = await this.ports.incoming.onMail(m.envelope);
-        } catch (err: unknown) {
-          // A full disk: this mail and the rest stay at the rendezvous for the next read.
-          if (storage.check(err) !== "full") throw err;
-          storage.full(mail.length - done.length);
-          break;
-        }
-        done.push(m.id);
-        if (outcome.resetBy !== undefined && outcome.messageId !== undefined) {
-          this.ports.resets.add(outcome.resetBy, outcome.messageId, outcome.reason ?? "");
-          continue; // its sender is asked to reset the session, not told it was refused
-        }
-        if (outcome.from === undefined || outcome.messageId === undefined || outcome.receipt) {
-          continue;
-        }
-        let receipt = receipts.get(outcome.from);
-        if (receipt === undefined) {
-          receipts.set(outcome.from, receipt = { delivered: [], refused: [], mailIds: [] });
-        }
-        receipt.mailIds.push(m.id);
-        if (outcome.delivered) receipt.delivered.push(outcome.messageId);
-        else receipt.refused.push({ messageId: outcome.messageId, reason: outcome.reason ?? "" });
-      }
-    } catch (err: unknown) {
-      failure = { err };
-    }
-    await this.#writeReceipts(receipts, mail.length, done);
-    if (failure) throw failure.err;
-    if (done.length === mail.length) storage.writable();
-    return done;
-  }
-
-  /**
-   * Writes one receipt to each sender (through the outbox, so it survives a restart). When the
-   * disk is full, that sender's mail is taken out of `done`: it stays at the rendezvous and is
-   * read again (as duplicates, which get their receipt then).
-   */
-  async #writeReceipts(receipts: Receipts, fetched: number, done: bigint[]): Promise<void> {
-    const { storage } = this.ports;
-    for (const [to, { delivered, refused, mailIds }] of receipts) {
-      try {
-        await this.ports.outgoing.write(
-          to,
-          "",
-          CONTENT_KINDS.receipt,
-          Receipt.encode({ delivered, refused }),
-          true,
-        );
-      } catch (err: unknown) {
-        if (storage.check(err) !== "full") throw err;
-        for (const id of mailIds) done.splice(done.indexOf(id), 1);
-        storage.full(fetched - done.length);
-      }
-    }
-  }
-
   async #announce(): Promise<void> {
     const { ports } = this;
     const record = await sealPeerRecord(
@@ -429,7 +325,7 @@ export class RendezvousConnection {
     void (async () => {
       try {
         for await (const change of feed.events) {
-          if (change.mailWaiting) void this.#readMail();
+          if (change.mailWaiting) void this.#mail.read();
           else this.#onPresence(change);
         }
       } catch (err: unknown) {
@@ -461,7 +357,8 @@ export class RendezvousConnection {
 
   #onPresence({ username, online, peerId, away }: Presence): void {
     const { ports } = this;
-    if (username === ports.username) return;
+    // Ourselves, or one just unfollowed whose change crossed our UNFOLLOW.
+    if (username === ports.username || !this.#followed.has(username)) return;
     if (online) {
       const arrival = ports.online.arrived(username, peerId, away);
       if (arrival === "away") {

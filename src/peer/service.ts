@@ -71,8 +71,12 @@ export interface OnlineList {
    * @throws RemoteError when the peer is not connected to the rendezvous.
    */
   everyone(): Promise<string[]>;
-  /** Follows the presence of `names` too (room members); failures are logged, never thrown. */
-  follow(names: readonly string[]): void;
+  /**
+   * Makes the users this service follows the presence of exactly `names` (all its rooms'
+   * members): those it no longer names are unfollowed unless a contact or another service still
+   * needs them. Failures are logged, never thrown; going over MAX_FOLLOWED is shown as a notice.
+   */
+  setFollowed(names: readonly string[]): void;
 }
 
 /** What the peer hands each service factory; a service keeps only the ports it uses. */

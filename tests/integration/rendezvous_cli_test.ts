@@ -1,54 +1,15 @@
 /** Runs the real `tincan rendezvous` command as a process, as an operator would. */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
-const PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys=networkInterfaces",
-];
+import { spawnRendezvous } from "./rendezvous_process.ts";
 
 /** Starts the command, returns its first stdout lines (the addresses) and a stop function. */
 async function start(dataDir: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...PERMISSIONS,
-      MAIN,
-      "rendezvous",
-      "--data",
-      dataDir,
-      "--listen",
-      "/ip4/127.0.0.1/tcp/0",
-      "--name",
-      "cli-test",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  const deadline = AbortSignal.timeout(30_000);
-  while (!buffer.includes("\n")) {
-    if (deadline.aborted) throw new Error("the rendezvous printed no address within 30 s");
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-  }
-  const addresses = buffer.split("\n").filter((l) => l !== "");
+  const child = await spawnRendezvous(dataDir, 0, "cli-test", [], { stderr: true });
   const stop = async () => {
-    child.kill("SIGTERM");
-    const status = await child.status;
-    reader.releaseLock();
-    await child.stdout.cancel().catch(() => {});
-    const stderr = await new Response(child.stderr).text();
-    return { status, stderr };
+    const status = await child.kill("SIGTERM");
+    return { status, stderr: await child.stderr() };
   };
-  return { addresses, stop };
+  return { addresses: child.addresses, stop };
 }
 
 Deno.test("tincan rendezvous prints its addresses with /p2p/, keeps its PeerId and exits on SIGTERM", async () => {

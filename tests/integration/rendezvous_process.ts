@@ -1,4 +1,4 @@
-/** `tincan rendezvous` as a child process on loopback, for tests that kill it with SIGKILL. */
+/** `tincan rendezvous` as a child process on loopback, for tests that stop it or kill it. */
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { MAIN, PERMISSIONS } from "./cli_process.ts";
 
@@ -13,19 +13,25 @@ export function freePort(): number {
 /** A running rendezvous process: its first address, and how to stop it. */
 export interface RendezvousProcess {
   readonly address: Multiaddr;
+  /** Every address line it printed before it was taken as started. */
+  readonly addresses: readonly string[];
   /** Sends `signal` and waits for the exit. */
   kill(signal: Deno.Signal): Promise<Deno.CommandStatus>;
+  /** What it wrote to stderr, once it exited ("" unless spawned with `stderr`). */
+  stderr(): Promise<string>;
 }
 
 /**
  * Starts `tincan rendezvous --data dataDir --listen /ip4/127.0.0.1/tcp/<port> --name name` with
- * `extra` arguments; resolves once it printed its address.
+ * `extra` arguments (port 0: a free one); resolves once it printed its address. Its stderr is
+ * kept for `stderr()` when `options.stderr`, else dropped.
  */
 export async function spawnRendezvous(
   dataDir: string,
   port: number,
   name: string,
   extra: readonly string[] = [],
+  options: { readonly stderr?: boolean } = {},
 ): Promise<RendezvousProcess> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -42,7 +48,7 @@ export async function spawnRendezvous(
       ...extra,
     ],
     stdout: "piped",
-    stderr: "null",
+    stderr: options.stderr ? "piped" : "null",
     stdin: "null",
   }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -54,12 +60,13 @@ export async function spawnRendezvous(
     if (done) throw new Error("the rendezvous exited before printing its address");
     buffer += value;
   }
-  const address: Multiaddr = multiaddr(buffer.split("\n")[0]!);
+  const addresses = buffer.split("\n").filter((line) => line !== "");
   const kill = async (signal: Deno.Signal) => {
     child.kill(signal);
     const status = await child.status;
     await reader.cancel().catch(() => {});
     return status;
   };
-  return { address, kill };
+  const stderr = async () => options.stderr ? await new Response(child.stderr).text() : "";
+  return { address: multiaddr(addresses[0]!), addresses, kill, stderr };
 }

@@ -141,7 +141,7 @@ export class Rooms implements Service {
    * @throws RoomError when we are not in `room`.
    */
   leave(room: string): Promise<void> {
-    return this.#exclusive(() => this.#membership.leave(room));
+    return this.#exclusive(() => this.#membership.leave(room), true);
   }
 
   /**
@@ -210,7 +210,10 @@ export class Rooms implements Service {
     }
   }
 
-  /** Follows everyone in the rooms we joined or are invited to (the peer skips those followed). */
+  /**
+   * Follows everyone in the rooms we joined or are invited to, and only them (the members of a
+   * room we left are unfollowed, unless they are contacts or in another room of ours).
+   */
   #followMembers(): void {
     const names = new Set<string>();
     for (const row of this.#ctx.store.all()) {
@@ -218,7 +221,7 @@ export class Rooms implements Service {
       for (const member of roomMembers(this.#ctx, row)) names.add(member.username);
     }
     names.delete(this.#ctx.me);
-    if (names.size > 0) this.#presence.follow([...names]);
+    this.#presence.setFollowed([...names]);
   }
 
   #emit(event: RoomEvent): void {

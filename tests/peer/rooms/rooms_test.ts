@@ -44,7 +44,7 @@ function bobsRooms(
     },
     presence: {
       everyone: () => Promise.resolve(options.online ?? []),
-      follow: (names) => void followed.push(...names),
+      setFollowed: (names) => void followed.splice(0, followed.length, ...names),
     },
     home: () => options.home,
   });
@@ -95,6 +95,8 @@ Deno.test("rooms service: an invitation fed as content is stored as invited and 
     assert.deepEqual(service.rooms().map((r) => [r.name, r.status]), [["#ops", "invited"]]);
     assert.deepEqual(events, [{ type: "room-invite", room: "#ops", from: "alice" }]);
     assert.deepEqual(followed, ["alice"], "the room's members are followed (not bob himself)");
+    await service.leave("#ops");
+    assert.deepEqual(followed, [], "declined: its members are no longer followed");
   } finally {
     close();
   }
