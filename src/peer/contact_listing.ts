@@ -5,7 +5,10 @@ import type { ContactStore } from "./store/contacts.ts";
 /** A contact as /contacts lists it. */
 export interface ContactListing {
   readonly username: string;
-  /** Online now; undefined when its presence is not followed (beyond MAX_FOLLOWED). */
+  /**
+   * Online now; undefined when its presence is not followed (never talked to and in none of our
+   * rooms, or beyond MAX_FOLLOWED).
+   */
   readonly online: boolean | undefined;
   /** Its away text ("" when not away or offline). */
   readonly away: string;

@@ -147,6 +147,7 @@ export class Peer<F extends ServiceFactories = ServiceFactories> extends PeerCor
    * event; until then the message waits in the outbox and is resent as needed.
    */
   async send(to: string, text: string): Promise<MessageIdHex> {
+    this.followContact(to); // one we talk to
     return await this.run.outgoing.write(this.names.canonical(to), text);
   }
 

@@ -171,7 +171,7 @@ export abstract class PeerCore<F extends ServiceFactories> {
       setRunning: (running) => this.#running = running,
       usernameOf: (peer) => this.usernameOf(peer),
       resendTo: (peer) => this.#resendTo(peer),
-      followContact: (name) => this.#followQuietly(CONTACTS_SOURCE, [name]),
+      followContact: (name) => this.followContact(name),
     });
   }
 
@@ -190,6 +190,11 @@ export abstract class PeerCore<F extends ServiceFactories> {
   on(listener: PeerListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Follows the presence of `username`, one we talk to; failures are not thrown. */
+  protected followContact(username: string): void {
+    this.#followQuietly(CONTACTS_SOURCE, [username]);
   }
 
   /**

@@ -87,7 +87,7 @@ export interface PeerCore {
   usernameOf(peer: PeerId): string | undefined;
   /** Resends what is unacknowledged for the contact on `peer` (a chat link came up). */
   resendTo(peer: PeerId): void;
-  /** Follows a new contact's presence (its first key was pinned); failures are not thrown. */
+  /** Follows the presence of one we talk to (a message came or went); failures are not thrown. */
   followContact(username: string): void;
 }
 
@@ -108,6 +108,8 @@ export async function startRunningPeer(peer: PeerCore): Promise<void> {
     if (event.type === "presence" && event.online) {
       peer.running()?.incoming.recertify(event.username);
     }
+    // Someone we talk to: a contact whose presence we follow.
+    if (event.type === "message") peer.followContact(event.from);
     // Held at our home for another node: ask later where it stands.
     if (event.type === "queued" && event.queuedFor !== undefined) peer.running()?.forwards.poke();
     peer.emit(event);
@@ -158,7 +160,6 @@ export async function startRunningPeer(peer: PeerCore): Promise<void> {
         const { username, server } = names.parse(name);
         return fetchKeyLog(node, rendezvous.address, username, server);
       },
-      (name) => peer.followContact(name),
     );
     const directory = new Directory(node, () => rendezvous.address, trust, names);
     const chatNode: ChatNode = {
@@ -299,8 +300,8 @@ export async function startRunningPeer(peer: PeerCore): Promise<void> {
       onLinkUp: (from) => peer.resendTo(from),
       onLinkDown: (from) => peer.resendTo(from),
     });
-    // Our interest, declared at each login: the contacts (rooms add their members).
-    const contacts = stores.contacts.usernames();
+    // Our interest, declared at each login: those we talked to (rooms add their members).
+    const contacts = stores.history.peers();
     await connection.follow(contacts.slice(0, MAX_FOLLOWED), CONTACTS_SOURCE);
     if (contacts.length > MAX_FOLLOWED) {
       emit({

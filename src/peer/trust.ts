@@ -91,8 +91,6 @@ export class Trust {
     private readonly heads: KeyLogHeadStore,
     private readonly issuers: IssuerSource,
     private readonly keyLogs: KeyLogSource,
-    /** Told of each new contact (a first key pinned): the peer follows its presence. */
-    private readonly onPinned: (username: string) => void = () => {},
   ) {}
 
   /**
@@ -116,7 +114,6 @@ export class Trust {
     const standing = judgeKey(contact, cert.identityKey, retired);
     if (standing === "new") {
       this.contacts.pin(username, cert.identityKey, now);
-      this.onPinned(username);
     }
     if (
       (standing === "changed" || standing === "blocked") &&

@@ -29,6 +29,17 @@ const SKIP = !ISOLATED && await portTaken()
     "would talk to that process)"
   : "";
 
+/**
+ * This Deno's cache, for the chats: their HOME is a fresh directory (so is the cache under it,
+ * which would be downloaded again, and cannot be inside a namespace with no way out).
+ */
+const DENO_DIR: string = JSON.parse(
+  new TextDecoder().decode(
+    (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stderr: "null" }).output())
+      .stdout,
+  ),
+).denoDir;
+
 /** Runs `fn` with the place the chats run in (a fresh namespace, or nowhere special). */
 async function isolated(fn: (place: ChildPlace) => Promise<void>): Promise<void> {
   if (!ISOLATED) return await fn({});
@@ -48,7 +59,7 @@ Deno.test({
   fn: () =>
     isolated(async (place) => {
       const home = await Deno.makeTempDir({ prefix: "tincan-home-" });
-      const env = childEnv({ XDG_DATA_HOME: home, HOME: home });
+      const env = childEnv({ XDG_DATA_HOME: home, HOME: home, DENO_DIR });
       const chat = (user: string) =>
         spawnTincan(["chat", "--user", user], env, { stdin: true, ...place });
       const running: RunningTincan[] = [];
@@ -102,7 +113,7 @@ Deno.test({
       const chat = (user: string, home: string) =>
         spawnTincan(
           ["chat", "--user", user],
-          childEnv({ XDG_DATA_HOME: home, HOME: home }),
+          childEnv({ XDG_DATA_HOME: home, HOME: home, DENO_DIR }),
           { stdin: true, ...place },
         );
       const running: RunningTincan[] = [];

@@ -68,6 +68,12 @@ export class HistoryStore {
     );
   }
 
+  /** Everyone we exchanged a message or broadcast with (the people we talked to), sorted. */
+  peers(): string[] {
+    return selectAll<{ peer: string }>(this.db, "SELECT DISTINCT peer FROM history ORDER BY peer")
+      .map((row) => row.peer);
+  }
+
   /** The last `limit` messages with `peer` (all peers when undefined), oldest first. */
   recent(peer: string | undefined, limit: number): HistoryEntry[] {
     const rows = peer === undefined
