@@ -63,7 +63,7 @@ export interface RunningPeer {
 }
 
 /** The parts of a Peer that live for its whole life, which `startRunningPeer` wires in. */
-export interface PeerCore {
+export interface PeerInternals {
   readonly options: PeerOptions<ServiceFactories>;
   /** Our username (normalized). */
   readonly username: string;
@@ -98,7 +98,7 @@ export interface PeerCore {
  * parts go to `peer.setRunning` as soon as they exist. On failure the node is stopped again.
  * @throws as Peer.start.
  */
-export async function startRunningPeer(peer: PeerCore): Promise<void> {
+export async function startRunningPeer(peer: PeerInternals): Promise<void> {
   const { options, stores, names, online, storage } = peer;
   const { profile } = options;
   const now = peer.now;
