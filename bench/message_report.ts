@@ -27,6 +27,7 @@ export interface MessageCosts {
 export function messageSections(m: MessageResult, costs: MessageCosts): Section[] {
   return [
     roundTripSection(m),
+    criticalPathSection(m),
     pipelinedSection(m),
     costSection(m, costs),
     costKindSection(costs),
@@ -91,6 +92,35 @@ function roundTripSection(m: MessageResult): Section {
       "Directory.resolve row) at most once a minute, so lookups are off the measured path",
       "bob replies from his message event; both peers run their own JavaScript thread, on the " +
       "2 cores the rendezvous and the other bench agents share",
+    ],
+  };
+}
+
+/**
+ * The traced round trips' timeline: each step's mean time from alice's send, and the time since
+ * the step before it (a row per step, in order; "start … end" pairs bracket a call).
+ */
+function criticalPathSection(m: MessageResult): Section {
+  const { rounds, steps } = m.timeline;
+  let previous = 0;
+  const rows: Row[] = steps.map((s) => {
+    const since = s.meanMs - previous;
+    previous = s.meanMs;
+    return {
+      label: `${s.side.padEnd(5)} ${s.step} (+${since.toFixed(3)})`,
+      value: s.meanMs,
+      unit: "ms",
+    };
+  });
+  return {
+    title: `Round trip critical path: ${rounds} traced ping → pong, mean time of each step from ` +
+      "alice's send (+ms since the step before)",
+    rows,
+    notes: [
+      "both processes stamp with the machine's clock; each traced call's promise adds a microtask, " +
+      "so the traced round trip is a little slower than the untraced figures above",
+      'the time between bob\'s "write frame … end" and alice\'s "read frame" (and back) is the ' +
+      "network, libp2p (noise, yamux) and the receiver's event loop getting to it",
     ],
   };
 }
