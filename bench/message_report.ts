@@ -7,9 +7,10 @@ import type { RoomResult } from "./rooms.ts";
 
 /** Which implementation src/crypto/primitives.ts uses for each measured operation. */
 const USED: Readonly<Record<string, "WebCrypto" | "noble" | "node:crypto">> = {
-  "Ed25519 sign": "WebCrypto",
-  "Ed25519 verify (raw key)": "WebCrypto",
-  "X25519 (raw keys)": "WebCrypto",
+  "Ed25519 sign": "node:crypto",
+  "Ed25519 verify (raw key)": "node:crypto",
+  "X25519 (raw keys)": "node:crypto",
+  "X25519 key pair (raw bytes out)": "node:crypto",
   "HMAC-SHA-256 (fresh key)": "noble",
   "HKDF-SHA-256 -> 64 B (fresh key)": "noble",
   "AES-256-GCM seal 100 B (fresh key)": "node:crypto",
@@ -213,8 +214,8 @@ function costSection(m: MessageResult, all: MessageCosts): Section {
       },
     ],
     notes: [
-      "each step is timed on its own with performance.now(), awaited one at a time; WebCrypto " +
-      "calls are async ops, so their time includes a trip through Deno's op queue",
+      "each step is timed on its own with performance.now(), awaited one at a time (the crypto " +
+      "is synchronous node:crypto and noble; only the awaits around it are async)",
       "in the full stack a message also costs its share of the chat-stream frames (libp2p per " +
       "frame row); alice's first encryption reuses the content in memory instead of reopening it",
     ],
@@ -257,12 +258,12 @@ function costKindSection(all: MessageCosts): Section {
         baseline: { label: "1 per frame", value: total(all.single.steps) },
       },
       {
-        label: "Ed25519 sign alone (WebCrypto), per call",
+        label: "Ed25519 sign alone (node:crypto, key imported once), per call",
         value: all.batched.primitives.signMicroseconds,
         unit: "µs",
       },
       {
-        label: "Ed25519 verify alone (WebCrypto, key imported per call), per call",
+        label: "Ed25519 verify alone (node:crypto, imported key cached), per call",
         value: all.batched.primitives.verifyMicroseconds,
         unit: "µs",
       },
@@ -279,7 +280,7 @@ function costKindSection(all: MessageCosts): Section {
 /** The primitives micro-benchmark, WebCrypto ÷ noble, with the one tincan uses marked. */
 export function primitivesSection(rows: readonly PrimitiveRow[]): Section {
   return {
-    title: "Primitives, one 100-byte operation at a time: WebCrypto against @noble",
+    title: "Primitives, one 100-byte operation at a time: WebCrypto against @noble and node:crypto",
     rows: rows.flatMap((r): Row[] => [
       {
         label: `${r.op}: WebCrypto${USED[r.op] === "WebCrypto" ? " (used)" : ""}`,
@@ -300,8 +301,9 @@ export function primitivesSection(rows: readonly PrimitiveRow[]): Section {
       }]),
     ]),
     notes: [
-      "(used) = what src/crypto/primitives.ts calls; AES-GCM runs on node:crypto (synchronous, " +
-      "constant-time RustCrypto AES), never on noble, whose AES uses T-tables (timing leaks)",
+      "(used) = what src/crypto/primitives.ts calls; AES-GCM, Ed25519 and X25519 run on " +
+      "node:crypto (synchronous, no trip through WebCrypto's op queue; constant-time RustCrypto " +
+      "AES and dalek curves), never on noble's AES, which uses T-tables (timing leaks)",
     ],
   };
 }
