@@ -8,9 +8,8 @@
  * Then session, content and the seen id are committed in one transaction (received_commit.ts)
  * before the Ack is sent (or the mail acknowledged), so an Ack always means "stored". The chat
  * messages of one frame from a contact on an established session are committed together, in one
- * transaction (a group commit; see onEnvelopes). A receipt
- * (CONTENT_KINDS.receipt) marks our mailed messages delivered. Content of other kinds goes to the
- * handler its service registered; a kind without one is rejected.
+ * transaction (a group commit; see onEnvelopes). A receipt marks our mailed messages delivered
+ * (apply_receipt.ts); other kinds go to their service's handler (other_content.ts).
  *
  * Decrypting holds the sender's lock (each decryption ratchets the stored session); asking the
  * rendezvous for a certificate does not: a message whose sender must be certified is decrypted,
