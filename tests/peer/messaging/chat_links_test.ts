@@ -76,12 +76,18 @@ function recorder() {
   return { handlers, envelopes, acks, linksUp, frames, ackFrames };
 }
 
-/** Alice's and bob's links on one in-memory network, started with recorders. */
-async function linkedPair() {
+/** Alice's and bob's links on one in-memory network, not started. */
+async function unstartedPair() {
   const node = network();
   const [a, b] = [await peerId(), await peerId()];
   const alice = new ChatLinks(node(a), logger("test:alice"));
   const bob = new ChatLinks(node(b), logger("test:bob"));
+  return { a, b, alice, bob };
+}
+
+/** Alice's and bob's links on one in-memory network, started with recorders. */
+async function linkedPair() {
+  const { a, b, alice, bob } = await unstartedPair();
   const aliceSeen = recorder();
   const bobSeen = recorder();
   await alice.start(aliceSeen.handlers);
@@ -201,10 +207,7 @@ Deno.test("chat links: envelopes sent while a frame is written go in one frame, 
 });
 
 Deno.test("chat links: a reply sent from the handler of a frame goes in one frame with its Acks", async () => {
-  const node = network();
-  const [a, b] = [await peerId(), await peerId()];
-  const alice = new ChatLinks(node(a), logger("test:alice"));
-  const bob = new ChatLinks(node(b), logger("test:bob"));
+  const { b, alice, bob } = await unstartedPair();
   const aliceSeen = recorder();
   const bobSeen = recorder();
   const frames: { acks: number; envelopes: number }[] = [];
@@ -320,10 +323,7 @@ Deno.test("chat links: a frame of the old single-envelope format (or any other v
 type Raw = Awaited<ReturnType<typeof rawStream>>;
 
 Deno.test("chat links: an Ack's reason is cut to MAX_ACK_REASON_LENGTH, so a frame of Acks stays in bounds", async () => {
-  const node = network();
-  const [a, b] = [await peerId(), await peerId()];
-  const alice = new ChatLinks(node(a), logger("test:alice"));
-  const bob = new ChatLinks(node(b), logger("test:bob"));
+  const { b, alice, bob } = await unstartedPair();
   const aliceSeen = recorder();
   const reasons: string[] = [];
   await alice.start({
