@@ -4,15 +4,20 @@
  * own, answers a "gc" line on stdin with a line "gc <JSON of Deno.memoryUsage()>" on stdout (after
  * a full garbage collection when V8 runs with --expose-gc), answers "snapshot <path>" by writing
  * a V8 heap snapshot there (summarize it with bench/heap_summary.ts) and replying "snapshot
- * <path>", and stops when stdin closes or on SIGTERM.
+ * <path>", answers any other line `answer` knows with the line it returns, and stops when stdin
+ * closes or on SIGTERM.
  */
 
 import v8 from "node:v8";
 
-/** Serves the stdio protocol until stdin closes or SIGTERM; then runs `stop` and exits. */
+/**
+ * Serves the stdio protocol until stdin closes or SIGTERM; then runs `stop` and exits. `answer`
+ * replies to the process's own commands (undefined: not one of them).
+ */
 export async function serveStdio(
   addresses: readonly string[],
   stop: () => Promise<void>,
+  answer: (line: string) => string | undefined = () => undefined,
 ): Promise<never> {
   for (const address of addresses) console.log(address);
   let stopping: Promise<never> | undefined;
@@ -32,6 +37,9 @@ export async function serveStdio(
     } else if (line.startsWith("snapshot ")) {
       collectGarbage();
       console.log(`snapshot ${v8.writeHeapSnapshot(line.slice("snapshot ".length))}`);
+    } else {
+      const reply = answer(line);
+      if (reply !== undefined) console.log(reply);
     }
   }
   return await shutdown();

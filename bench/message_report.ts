@@ -7,9 +7,10 @@ import type { RoomResult } from "./rooms.ts";
 
 /** Which implementation src/crypto/primitives.ts uses for each measured operation. */
 const USED: Readonly<Record<string, "WebCrypto" | "noble" | "node:crypto">> = {
-  "Ed25519 sign": "WebCrypto",
-  "Ed25519 verify (raw key)": "WebCrypto",
-  "X25519 (raw keys)": "WebCrypto",
+  "Ed25519 sign": "node:crypto",
+  "Ed25519 verify (raw key)": "node:crypto",
+  "X25519 (raw keys)": "node:crypto",
+  "X25519 key pair (raw bytes out)": "node:crypto",
   "HMAC-SHA-256 (fresh key)": "noble",
   "HKDF-SHA-256 -> 64 B (fresh key)": "noble",
   "AES-256-GCM seal 100 B (fresh key)": "node:crypto",
@@ -27,6 +28,7 @@ export interface MessageCosts {
 export function messageSections(m: MessageResult, costs: MessageCosts): Section[] {
   return [
     roundTripSection(m),
+    criticalPathSection(m),
     pipelinedSection(m),
     costSection(m, costs),
     costKindSection(costs),
@@ -91,6 +93,35 @@ function roundTripSection(m: MessageResult): Section {
       "Directory.resolve row) at most once a minute, so lookups are off the measured path",
       "bob replies from his message event; both peers run their own JavaScript thread, on the " +
       "2 cores the rendezvous and the other bench agents share",
+    ],
+  };
+}
+
+/**
+ * The traced round trips' timeline: each step's mean time from alice's send, and the time since
+ * the step before it (a row per step, in order; "start … end" pairs bracket a call).
+ */
+function criticalPathSection(m: MessageResult): Section {
+  const { rounds, steps } = m.timeline;
+  let previous = 0;
+  const rows: Row[] = steps.map((s) => {
+    const since = s.meanMs - previous;
+    previous = s.meanMs;
+    return {
+      label: `${s.side.padEnd(5)} ${s.step} (+${since.toFixed(3)})`,
+      value: s.meanMs,
+      unit: "ms",
+    };
+  });
+  return {
+    title: `Round trip critical path: ${rounds} traced ping → pong, mean time of each step from ` +
+      "alice's send (+ms since the step before)",
+    rows,
+    notes: [
+      "both processes stamp with the machine's clock; each traced call's promise adds a microtask, " +
+      "so the traced round trip is a little slower than the untraced figures above",
+      'the time between bob\'s "write frame … end" and alice\'s "read frame" (and back) is the ' +
+      "network, libp2p (noise, yamux) and the receiver's event loop getting to it",
     ],
   };
 }
@@ -183,8 +214,8 @@ function costSection(m: MessageResult, all: MessageCosts): Section {
       },
     ],
     notes: [
-      "each step is timed on its own with performance.now(), awaited one at a time; WebCrypto " +
-      "calls are async ops, so their time includes a trip through Deno's op queue",
+      "each step is timed on its own with performance.now(), awaited one at a time (the crypto " +
+      "is synchronous node:crypto and noble; only the awaits around it are async)",
       "in the full stack a message also costs its share of the chat-stream frames (libp2p per " +
       "frame row); alice's first encryption reuses the content in memory instead of reopening it",
     ],
@@ -227,12 +258,12 @@ function costKindSection(all: MessageCosts): Section {
         baseline: { label: "1 per frame", value: total(all.single.steps) },
       },
       {
-        label: "Ed25519 sign alone (WebCrypto), per call",
+        label: "Ed25519 sign alone (node:crypto, key imported once), per call",
         value: all.batched.primitives.signMicroseconds,
         unit: "µs",
       },
       {
-        label: "Ed25519 verify alone (WebCrypto, key imported per call), per call",
+        label: "Ed25519 verify alone (node:crypto, imported key cached), per call",
         value: all.batched.primitives.verifyMicroseconds,
         unit: "µs",
       },
@@ -249,7 +280,7 @@ function costKindSection(all: MessageCosts): Section {
 /** The primitives micro-benchmark, WebCrypto ÷ noble, with the one tincan uses marked. */
 export function primitivesSection(rows: readonly PrimitiveRow[]): Section {
   return {
-    title: "Primitives, one 100-byte operation at a time: WebCrypto against @noble",
+    title: "Primitives, one 100-byte operation at a time: WebCrypto against @noble and node:crypto",
     rows: rows.flatMap((r): Row[] => [
       {
         label: `${r.op}: WebCrypto${USED[r.op] === "WebCrypto" ? " (used)" : ""}`,
@@ -270,8 +301,9 @@ export function primitivesSection(rows: readonly PrimitiveRow[]): Section {
       }]),
     ]),
     notes: [
-      "(used) = what src/crypto/primitives.ts calls; AES-GCM runs on node:crypto (synchronous, " +
-      "constant-time RustCrypto AES), never on noble, whose AES uses T-tables (timing leaks)",
+      "(used) = what src/crypto/primitives.ts calls; AES-GCM, Ed25519 and X25519 run on " +
+      "node:crypto (synchronous, no trip through WebCrypto's op queue; constant-time RustCrypto " +
+      "AES and dalek curves), never on noble's AES, which uses T-tables (timing leaks)",
     ],
   };
 }

@@ -10,6 +10,8 @@
  *    message event; and alice's send until her delivered event (bob's Ack, sent once bob stored it)
  *  - pipelined: alice sends `pipelined` messages without waiting, until all are delivered (an Ack
  *    means bob has stored the message and emitted its message event)
+ *  - traced round trips: the same, once more, with every messaging step stamped on both sides
+ *    (messages_trace.ts): the critical path, step by step
  *  - raw: one long-lived echo stream, round trips of one frame the size of a chat envelope, and the
  *    same number of frames pipelined
  */
@@ -23,6 +25,15 @@ import { benchPeerOptions, startClient, stopClients } from "./clients.ts";
 import { EchoSession } from "./echo.ts";
 import { ECHO_PREFIX, REPLY_PREFIX } from "./peer_process.ts";
 import { readCpuMs } from "./proc.ts";
+import {
+  installMessageTrace,
+  roundTimeline,
+  type Stamp,
+  stamp,
+  startTrace,
+  takeStamps,
+  type TimelineStep,
+} from "./messages_trace.ts";
 import { type ServerProcess, spawnServerProcess } from "./server_process.ts";
 import { fetchKeyLog } from "../src/peer/clients/directory.ts";
 import { ContactStore } from "../src/peer/store/contacts.ts";
@@ -71,6 +82,8 @@ export interface MessageResult {
   /** Directory.resolve of bob by alice (lookup on a fresh stream + certificate check), alone. */
   readonly resolve: Latency;
   readonly rawPipelined: { readonly messages: number; readonly seconds: number };
+  /** The traced round trips: each step's mean time from alice's send, on either side. */
+  readonly timeline: { readonly rounds: number; readonly steps: readonly TimelineStep[] };
 }
 
 /** The shape of the message bench. */
@@ -104,6 +117,7 @@ export async function withChatPair<T>(work: (setup: MessageSetup) => Promise<T>)
       rendezvous.address.toString(),
       "--username",
       "bob",
+      "--trace",
     ]);
     aliceProfile = await openProfile(join(dir, "profile"));
     alice = createPeer(
@@ -112,9 +126,13 @@ export async function withChatPair<T>(work: (setup: MessageSetup) => Promise<T>)
     await alice.start();
     const arrivals = new Arrivals();
     alice.on((event) => {
-      if (event.type === "delivered") arrivals.arrive(`delivered ${event.id}`);
-      else if (event.type === "message") arrivals.arrive(`message ${event.text}`);
-      else if (event.type === "failed") arrivals.fail(`delivered ${event.id}`, event.reason);
+      if (event.type === "delivered") {
+        stamp("delivered event");
+        arrivals.arrive(`delivered ${event.id}`);
+      } else if (event.type === "message") {
+        stamp("message event (the reply)");
+        arrivals.arrive(`message ${event.text}`);
+      } else if (event.type === "failed") arrivals.fail(`delivered ${event.id}`, event.reason);
     });
     return await work({ rendezvous, bob, alice, aliceProfile, arrivals });
   } finally {
@@ -141,6 +159,7 @@ export async function benchMessages(plan: MessagePlan): Promise<MessageResult> {
     }
     const roundTripCpuMs = minus(await cpuSplit(setup), cpuBefore);
     const envelopeBytes = lastEnvelopeBytes(setup.aliceProfile);
+    const timeline = await tracedRoundTrips(setup, plan.roundTrips);
     const pipelined = await pipeline(setup, plan);
     // Alice's flushes of the burst are queued behind each other: one more round trip, queued
     // behind them all, means they are done before anything stops.
@@ -153,6 +172,7 @@ export async function benchMessages(plan: MessagePlan): Promise<MessageResult> {
       ack: latency(acks),
       roundTripCpuMs,
       pipelined,
+      timeline,
     };
   });
   const raw = await rawEcho(full.envelopeBytes, plan);
@@ -172,6 +192,20 @@ async function roundTrip(
     replied,
   ]);
   return { reply: reply - start, ack: delivered - start };
+}
+
+/** The step each traced round starts at: alice's Peer.send, as Outgoing.write. */
+const ROUND_START = "Outgoing.write (seal body, outbox+history txn) start";
+
+/** `count` more round trips with every messaging step stamped, both sides merged by time. */
+async function tracedRoundTrips(setup: MessageSetup, count: number) {
+  installMessageTrace();
+  await setup.bob.ask("trace", "tracing");
+  startTrace("alice");
+  for (let i = 0; i < count; i++) await roundTrip(setup, `traced-${i}`);
+  const alice = takeStamps();
+  const bob = JSON.parse(await setup.bob.ask("stamps", "stamps ")) as Stamp[];
+  return roundTimeline([...alice, ...bob], "alice", ROUND_START);
 }
 
 async function pipeline(setup: MessageSetup, plan: MessagePlan): Promise<Pipelined> {

@@ -3,9 +3,10 @@
  * own, the far end of the message benchmarks: it answers every message whose text starts with
  * ECHO_PREFIX at once with a message of the same text (REPLY_PREFIX in place of ECHO_PREFIX) and
  * only stores (and acknowledges) the others. It speaks the stdio protocol of child_loop.ts,
- * printing its listen address first.
+ * printing its listen address first. With --trace it can stamp its messaging steps
+ * (messages_trace.ts): "trace" starts, and "stamps" stops and is answered with "stamps <JSON>".
  *
- * Usage: peer_process.ts --rendezvous ADDR --username NAME
+ * Usage: peer_process.ts --rendezvous ADDR --username NAME [--trace]
  */
 import { parseArgs } from "node:util";
 import { configureLogging } from "../src/log.ts";
@@ -13,6 +14,7 @@ import { createPeer } from "../src/peer/peer.ts";
 import { openProfile } from "../src/peer/profile.ts";
 import { serveStdio } from "./child_loop.ts";
 import { CHEAP_STRETCHING } from "./clients.ts";
+import { installMessageTrace, stamp, startTrace, takeStamps } from "./messages_trace.ts";
 
 /** A message starting with this is answered at once. */
 export const ECHO_PREFIX = "ping ";
@@ -22,12 +24,18 @@ export const REPLY_PREFIX = "pong ";
 async function main(): Promise<never> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { rendezvous: { type: "string" }, username: { type: "string" } },
+    options: {
+      rendezvous: { type: "string" },
+      username: { type: "string" },
+      trace: { type: "boolean", default: false },
+    },
   });
   if (values.rendezvous === undefined || values.username === undefined) {
     throw new TypeError("peer_process.ts needs --rendezvous ADDR and --username NAME");
   }
+  const username = values.username;
   configureLogging("warn");
+  if (values.trace) installMessageTrace();
   const dir = await Deno.makeTempDir({ prefix: `tincan-bench-${values.username}-` });
   const profile = await openProfile(dir);
   const peer = createPeer({
@@ -42,6 +50,7 @@ async function main(): Promise<never> {
   await peer.start();
   peer.on((event) => {
     if (event.type === "message" && event.text.startsWith(ECHO_PREFIX)) {
+      stamp("message event (sends the reply)");
       void peer.send(event.from, REPLY_PREFIX + event.text.slice(ECHO_PREFIX.length));
     }
   });
@@ -49,6 +58,11 @@ async function main(): Promise<never> {
     await peer.stop();
     profile.close();
     await Deno.remove(dir, { recursive: true });
+  }, (line) => {
+    if (line === "stamps") return `stamps ${JSON.stringify(takeStamps())}`;
+    if (line !== "trace" || !values.trace) return undefined;
+    startTrace(username);
+    return "tracing";
   });
 }
 

@@ -27,6 +27,8 @@ export interface ServerProcess {
   heapSnapshot(path: string): Promise<void>;
   memory(): Promise<Memory>;
   cpuMs(): Promise<number>;
+  /** Sends the command `line`; returns the rest of its reply, the first line after `prefix`. */
+  ask(line: string, prefix: string): Promise<string>;
   /** Closes its stdin, waits for it to exit (SIGKILL after `STOP_TIMEOUT_MS`). */
   stop(): Promise<void>;
 }
@@ -98,6 +100,13 @@ export async function spawnServerProcess(
         !(await nextLine("writing a heap snapshot", SNAPSHOT_TIMEOUT_MS)).startsWith("snapshot ")
       ) {
         // other output
+      }
+    },
+    ask: async (line, prefix) => {
+      await stdin.write(encoder.encode(`${line}\n`));
+      while (true) {
+        const reply = await nextLine(`answering ${line}`, REPLY_TIMEOUT_MS);
+        if (reply.startsWith(prefix)) return reply.slice(prefix.length);
       }
     },
     memory: () => readMemory(child.pid),

@@ -14,6 +14,7 @@ import {
   generateX25519KeyPair,
   hkdfSha256,
   hmacSha256,
+  MAX_CACHED_VERIFY_KEYS,
   signerFromPrivateKey,
   TAG_BYTES,
   x25519,
@@ -205,4 +206,39 @@ Deno.test("ed25519Verify checks a libp2p key's signature through the Signer adap
 Deno.test("signerFromPrivateKey refuses a key that is not Ed25519", async () => {
   const key = await generateKeyPair("secp256k1");
   assert.throws(() => signerFromPrivateKey(key), RangeError);
+});
+
+Deno.test("the node:crypto signer makes libp2p's own signatures (deterministic RFC 8032)", async () => {
+  const key = await generateKeyPair("Ed25519");
+  const signer = signerFromPrivateKey(key);
+  assert.deepEqual(signer.publicKey, key.publicKey.raw);
+  for (const data of [new Uint8Array(0), text("signed bytes"), new Uint8Array(5000).fill(7)]) {
+    assert.deepEqual(await signer.sign(data), new Uint8Array(await key.sign(data)));
+  }
+});
+
+Deno.test("signerFromPrivateKey refuses a seed that does not give the key's public key", async () => {
+  const key = await generateKeyPair("Ed25519");
+  const other = await generateKeyPair("Ed25519");
+  const raw = concat(other.raw.subarray(0, 32), key.publicKey.raw);
+  assert.throws(() => signerFromPrivateKey({ raw, publicKey: key.publicKey }), RangeError);
+});
+
+Deno.test("ed25519Verify stays right for more signers than it keeps keys imported for", async () => {
+  const signers = await Promise.all(
+    Array.from(
+      { length: MAX_CACHED_VERIFY_KEYS + 8 },
+      async () => signerFromPrivateKey(await generateKeyPair("Ed25519")),
+    ),
+  );
+  const data = text("many signers");
+  const signatures = await Promise.all(signers.map((s) => s.sign(data)));
+  // Twice round, so that the first keys were dropped from the cache and are imported again.
+  for (let round = 0; round < 2; round++) {
+    for (const [i, signer] of signers.entries()) {
+      assert.equal(await ed25519Verify(signer.publicKey, data, signatures[i]!), true);
+      const next = signatures[(i + 1) % signatures.length]!;
+      assert.equal(await ed25519Verify(signer.publicKey, data, next), false);
+    }
+  }
 });

@@ -81,7 +81,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: `wycheproof ed25519: every verdict matches${skipNote}`,
+  name: `wycheproof ed25519 (node:crypto, strict RFC 8032): every verdict matches${skipNote}`,
   ignore,
   async fn() {
     let total = 0;

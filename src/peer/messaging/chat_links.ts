@@ -3,8 +3,12 @@
  * signed envelopes and acknowledgements in versioned frames (chat.proto, CHAT_FRAME_VERSION).
  * Envelopes waiting for the same peer while a frame is being written go together in the next
  * one (frame_batch.ts: at most MAX_ENVELOPES_PER_FRAME, at most MAX_CHAT_FRAME_BYTES). Frames on
- * one stream are handled in order; a peer answers each frame of envelopes with one frame of Acks,
- * one per envelope, once it has stored them (or rejected them). A frame of another version, too
+ * one stream are handled in order; a peer answers each frame of envelopes with Acks, one per
+ * envelope, once it has stored them (or rejected them). On the stream that is also its link to
+ * the sender, the Acks go in the next frame it writes there: with the reply a message event
+ * writes at once (queued within the same turn of the event loop), else alone after that turn —
+ * so a reply costs one frame instead of two, and a lone Ack waits one turn at most. A frame may
+ * thus carry Acks and envelopes; the Acks are applied first. A frame of another version, too
  * large, or with too many envelopes closes the stream unanswered: its envelopes stay in the
  * sender's outbox and go again. Chat runs on relayed ("limited") connections too: it is small,
  * and the relay's limits are sized for hours of it.
@@ -23,6 +27,7 @@ import { FramedStream } from "../../net/framed.ts";
 import { guarded } from "../../net/serve.ts";
 import { isRelayed } from "../../net/address_scope.ts";
 import { Ack, ChatFrame } from "../../proto/chat.ts";
+import { setImmediate } from "node:timers";
 import { DIAL_TIMEOUT_MS } from "../../net/dial.ts";
 import { takeBatch } from "./frame_batch.ts";
 
@@ -106,6 +111,13 @@ interface Queued {
   readonly failed: (err: unknown) => void;
 }
 
+/** The Acks of one frame received, waiting for the link's next frame, and who waits for them. */
+interface QueuedAcks {
+  readonly acks: readonly Ack[];
+  readonly written: () => void;
+  readonly failed: (err: unknown) => void;
+}
+
 type Link = {
   readonly framed: ChatStream;
   /** The last write on the stream: the next one starts after it. */
@@ -113,6 +125,12 @@ type Link = {
   readonly via: Carrier;
   /** Envelopes for the next frame. */
   readonly queue: Queued[];
+  /** Acks for the next frame (of one frame received at a time: its reader waits for them). */
+  readonly acks: QueuedAcks[];
+  /** Frames of envelopes read on this stream and not answered yet (their Acks are coming). */
+  answering: number;
+  /** Whether a write waits for the end of this turn of the event loop (see #drain). */
+  deferred: boolean;
   /** Whether a write of queued envelopes is under way (it takes what is queued meanwhile). */
   draining: boolean;
 };
@@ -179,23 +197,38 @@ export class ChatLinks {
     return link;
   }
 
-  /** Writes what is queued on `link`, a frame at a time, unless a write already does. */
-  #drain(link: Link): void {
+  /**
+   * Writes what is queued on `link` — its Acks and as many envelopes as fit beside them — a frame
+   * at a time, unless a write already does. While a frame read on the link is being answered, the
+   * write waits for the end of this turn of the event loop (`now` = that turn is over), so that
+   * an envelope sent from that frame's handlers goes with its Acks.
+   */
+  #drain(link: Link, now = false): void {
     if (link.draining) return;
+    if (link.answering > 0 && !now) {
+      if (!link.deferred) {
+        link.deferred = true;
+        setImmediate(() => {
+          link.deferred = false;
+          this.#drain(link, true);
+        });
+      }
+      return;
+    }
     link.draining = true;
     const run = async () => {
       try {
-        while (link.queue.length > 0) {
-          const batch = takeBatch(link.queue, (q) => q.envelope.length);
+        while (link.queue.length > 0 || link.acks.length > 0) {
+          const answers = link.acks.splice(0, link.acks.length);
+          const acks = ackFrame(answers.flatMap((a) => a.acks));
+          const reserved = acks.acks.length === 0 ? 0 : ChatFrame.encode(acks).length;
+          const batch = takeBatch(link.queue, (q) => q.envelope.length, reserved);
+          const waiting = [...answers, ...batch];
           try {
-            await link.framed.write({
-              version: CHAT_FRAME_VERSION,
-              envelopes: batch.map((q) => q.envelope),
-              acks: [],
-            });
-            for (const q of batch) q.written();
+            await link.framed.write({ ...acks, envelopes: batch.map((q) => q.envelope) });
+            for (const w of waiting) w.written();
           } catch (err: unknown) {
-            for (const q of batch) q.failed(err);
+            for (const w of waiting) w.failed(err);
           }
         }
       } finally {
@@ -203,6 +236,39 @@ export class ChatLinks {
       }
     };
     link.writes = link.writes.then(run);
+  }
+
+  /**
+   * Processes the `envelopes` of a frame from `peer` read on `framed` and answers with their Acks:
+   * in the next frame of `peer`'s link when `framed` is that link's stream (after this turn of
+   * the event loop, so that a reply queued meanwhile goes with them), else in a frame of their
+   * own. Resolves once written.
+   * @throws when processing or the stream fails.
+   */
+  async #answer(
+    framed: ChatStream,
+    peer: PeerId,
+    envelopes: readonly Uint8Array[],
+    via: Carrier,
+  ): Promise<void> {
+    const link = this.#links.get(peer.toString());
+    if (link?.framed !== framed) {
+      await framed.write(ackFrame(await this.handlers.onEnvelopes(envelopes, peer, via)));
+      return;
+    }
+    link.answering++;
+    let acks: Ack[];
+    try {
+      acks = await this.handlers.onEnvelopes(envelopes, peer, via);
+    } catch (err: unknown) {
+      link.answering--;
+      throw err;
+    }
+    await new Promise<void>((written, failed) => {
+      link.acks.push({ acks, written, failed });
+      link.answering--;
+      setImmediate(() => this.#drain(link, true));
+    });
   }
 
   /**
@@ -255,7 +321,16 @@ export class ChatLinks {
 
   #adopt(stream: Stream, peer: PeerId, via: Carrier): Link {
     const framed = chatStream(stream);
-    const link: Link = { framed, writes: Promise.resolve(), via, queue: [], draining: false };
+    const link: Link = {
+      framed,
+      writes: Promise.resolve(),
+      via,
+      queue: [],
+      acks: [],
+      answering: 0,
+      deferred: false,
+      draining: false,
+    };
     this.#links.set(peer.toString(), link);
     stream.addEventListener("close", () => {
       if (this.#links.get(peer.toString()) !== link) return;
@@ -288,10 +363,7 @@ export class ChatLinks {
         throw new ProtocolError(why);
       }
       if (frame.acks.length > 0) this.handlers.onAcks(frame.acks, peer);
-      if (frame.envelopes.length > 0) {
-        const acks = await this.handlers.onEnvelopes(frame.envelopes, peer, via);
-        await framed.write(ackFrame(acks));
-      }
+      if (frame.envelopes.length > 0) await this.#answer(framed, peer, frame.envelopes, via);
     }
     await framed.close();
   }

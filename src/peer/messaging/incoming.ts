@@ -8,9 +8,8 @@
  * Then session, content and the seen id are committed in one transaction (received_commit.ts)
  * before the Ack is sent (or the mail acknowledged), so an Ack always means "stored". The chat
  * messages of one frame from a contact on an established session are committed together, in one
- * transaction (a group commit; see onEnvelopes). A receipt
- * (CONTENT_KINDS.receipt) marks our mailed messages delivered. Content of other kinds goes to the
- * handler its service registered; a kind without one is rejected.
+ * transaction (a group commit; see onEnvelopes). A receipt marks our mailed messages delivered
+ * (apply_receipt.ts); other kinds go to their service's handler (other_content.ts).
  *
  * Decrypting holds the sender's lock (each decryption ratchets the stored session); asking the
  * rendezvous for a certificate does not: a message whose sender must be certified is decrypted,
@@ -18,131 +17,30 @@
  */
 import type { PeerId } from "@libp2p/interface";
 import { sealAtRest } from "../../crypto/at_rest.ts";
-import { bytesEqual, toHex } from "../../crypto/bytes.ts";
-import { transaction } from "../../store/database.ts";
+import { toHex } from "../../crypto/bytes.ts";
 import type { Envelope } from "../../crypto/envelope.ts";
-import type { Logger } from "../../log.ts";
 import { Ack, Content } from "../../proto/chat.ts";
-import { Receipt } from "../../proto/mailbox.ts";
 import { CONTENT_KINDS } from "../../protocol/ids.ts";
-import { MAX_RECEIPT_IDS } from "../../protocol/limits.ts";
 import { normalizeUsername } from "../../protocol/username.ts";
-import type { MessageIdHex, PeerEvent, Via } from "../events.ts";
-import type { ContentHandler } from "../service.ts";
+import type { PeerEvent, Via } from "../events.ts";
 import { bodyContext } from "../store/body_context.ts";
-import { keptInHistory } from "../store/history.ts";
-import type { ContactStore } from "../store/contacts.ts";
-import type { OutboxStore } from "../store/outbox.ts";
+import { retryIfStale } from "../store/compare_and_set.ts";
 import { peerIdOfKey } from "../trust.ts";
-import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
-import { retryIfStale, StaleStateError } from "../store/compare_and_set.ts";
+import { applyAcks } from "./apply_acks.ts";
+import { applyReceipt } from "./apply_receipt.ts";
 import { checkSendTime } from "./clock_check.ts";
-import { commitAllReceived, type Received, type ReceivedStores } from "./received_commit.ts";
-import type { StoredSession } from "../store/ratchet_sessions.ts";
-import { ResetWindow } from "./session_reset.ts";
+import { type Certification, checkEnvelope, judgeSender } from "./incoming_decision.ts";
+import type { IncomingPorts, MailOutcome } from "./incoming_ports.ts";
+import type { Batch, Deferred, Outcome, Pass } from "./incoming_pass.ts";
+import { deliverOther } from "./other_content.ts";
+import { commitAllReceived, type Received } from "./received_commit.ts";
+import { SenderCertificates } from "./sender_certificates.ts";
 import { sessionProtocolEvent } from "./session_protocol_event.ts";
-import { SenderCertificates, type SenderCertifier } from "./sender_certificates.ts";
-import { type Decrypted, type SessionManager, UndecryptableError } from "./session_manager.ts";
+import { ResetWindow } from "./session_reset.ts";
+import { type Decrypted, UndecryptableError } from "./session_manager.ts";
 
 /** A username no session has been bound to yet; replaced by the certified one. */
 const UNKNOWN_SENDER = "";
-
-/** What processing one mail gave. */
-export interface MailOutcome {
-  /** The message id, when the envelope could be read. */
-  readonly messageId?: Uint8Array;
-  /** The sender's certified username, when known: a receipt goes back to it. */
-  readonly from?: string;
-  /** Stored (or already had it); else refused for `reason`. */
-  readonly delivered: boolean;
-  readonly reason?: string;
-  /** The mail was itself a receipt (it gets none back). */
-  readonly receipt?: boolean;
-  /**
-   * No session decrypts it: the key that signed it, whose owner is to be asked for a session
-   * reset (reset_answers.ts) instead of a refusal in the receipt.
-   */
-  readonly resetBy?: Uint8Array;
-}
-
-/** The stores incoming messages are checked against and committed to. */
-export interface IncomingStores extends ReceivedStores {
-  readonly outbox: OutboxStore;
-  readonly contacts: Pick<ContactStore, "get" | "byKey">;
-  /** Seals history bodies at rest. */
-  readonly storageKey: Uint8Array;
-}
-
-/** Where the outcomes of our own messages go (the outgoing side). */
-export interface DeliveryReports {
-  /** Our message `id` to `to` was delivered. */
-  delivered(id: MessageIdHex, to: string): void;
-  /** Our message `id` to `to` failed for `reason`. */
-  failed(id: MessageIdHex, to: string, reason: string): void;
-  /** `username`'s key changed (blocked when it was verified); `detail` says what else is wrong. */
-  keyChanged(username: string, blocked: boolean, detail?: string): void;
-  /** `to` has no session that decrypts our message `id` (session_reset.ts). */
-  sessionReset?(id: MessageIdHex, to: string, reason: string): Promise<void>;
-}
-
-/** Everything Incoming works with. */
-export interface IncomingPorts {
-  readonly username: string;
-  /** Our identity key: the recipient every envelope must name. */
-  readonly identityKey: Uint8Array;
-  readonly stores: IncomingStores;
-  readonly sessions: Pick<SessionManager, "decrypt" | "exclusive">;
-  readonly certifier: SenderCertifier;
-  readonly reports: DeliveryReports;
-  /**
-   * The stored name of a content's claimed sender (`alice@home` from another node is `alice` at
-   * `home`, and stays `alice@home` elsewhere); normalizeUsername unless given.
-   * @throws RangeError for a name that breaks the rules.
-   */
-  readonly nameOf?: (claimed: string) => string;
-  /** The content handlers of the peer's services, by kind. */
-  readonly handlers: ReadonlyMap<string, ContentHandler>;
-  readonly now: () => number;
-  /** Receives the messages that arrive. */
-  readonly emit: (event: PeerEvent) => void;
-  readonly log: Logger;
-}
-
-/** Where an envelope came from. */
-
-/** What receiving one opened envelope gave. */
-type Outcome =
-  | { readonly result: "stored"; readonly from: string; readonly kind: string }
-  | { readonly result: "duplicate" }
-  | { readonly result: "rejected"; readonly reason: string }
-  /** Validly signed, but no session of ours decrypts it: the sender should start a new one. */
-  | { readonly result: "reset"; readonly reason: string };
-
-/** What a received message writes in its commit, and the event to emit once it is committed. */
-interface Deferred {
-  readonly received: Received;
-  readonly also?: () => void;
-  readonly event?: PeerEvent;
-}
-
-/**
- * One pass under the sender's lock: done; the claimed sender needs certifying first; ready to
- * commit (a chat message: the caller commits it, alone or with the rest of its batch); or, in a
- * batch, a message to process alone (nothing was written or reported for it yet).
- */
-type Pass =
-  | Outcome
-  | { readonly result: "certify"; readonly claimed: string }
-  | { readonly result: "ready"; readonly deferred: Deferred; readonly outcome: Outcome }
-  | { readonly result: "alone" };
-
-/** The messages of a batch decrypted so far and not committed yet. */
-interface Batch {
-  /** The sessions they advanced, by session id hex, in their latest state. */
-  readonly unsaved: Map<string, StoredSession>;
-  /** Their ids (hex): a second copy in the same frame is a duplicate. */
-  readonly ids: Set<string>;
-}
 
 /** Handles what arrives on chat links and from the mailbox. */
 export class Incoming {
@@ -284,40 +182,10 @@ export class Incoming {
     this.onAcks([ack], from);
   }
 
-  /**
-   * Applies the acknowledgements of one frame from `from` to our outbox, in one transaction;
-   * their outcomes are reported once it is committed. An Ack for a message that is not ours to
-   * `from`, or already settled, changes nothing.
-   */
+  /** Applies the acknowledgements of one frame from `from` to our outbox (apply_acks.ts). */
   onAcks(acks: readonly Ack[], from: PeerId): void {
-    const { stores, reports } = this.ports;
     const fromKey = from.publicKey?.raw;
-    if (fromKey === undefined) return;
-    const settled: (() => void)[] = [];
-    transaction(stores.db, () => {
-      for (const ack of acks) {
-        const entry = stores.outbox.get(ack.messageId);
-        if (entry === undefined || entry.status === "delivered" || entry.status === "failed") {
-          continue;
-        }
-        const contact = stores.contacts.get(entry.recipient);
-        if (!contact || !bytesEqual(contact.identityKey, fromKey)) continue;
-        const id = toHex(ack.messageId);
-        const to = entry.recipient;
-        if (ack.result === Ack.Result.SESSION_RESET) {
-          const reason = ack.reason || "no reason given";
-          settled.push(() => void reports.sessionReset?.(id, to, reason));
-        } else if (ack.result === Ack.Result.DELIVERED) {
-          stores.outbox.setStatus(ack.messageId, "delivered", this.ports.now());
-          settled.push(() => reports.delivered(id, to));
-        } else {
-          const reason = `${to} rejected it: ${ack.reason || "no reason given"}`;
-          stores.outbox.setStatus(ack.messageId, "failed", this.ports.now(), reason);
-          settled.push(() => reports.failed(id, to, reason));
-        }
-      }
-    });
-    for (const report of settled) report();
+    if (fromKey !== undefined) applyAcks(this.ports, acks, fromKey);
   }
 
   #check(bytes: Uint8Array, sender: Uint8Array | undefined) {
@@ -459,8 +327,11 @@ export class Incoming {
     const clock = checkSendTime(Number(content.sentAt), now);
     const sentAt = clock.sentAt;
     if (content.kind === CONTENT_KINDS.receipt) {
-      const refused = this.#applyReceipt(content.payload, received, keyChanged);
-      return refused ?? { result: "stored", from, kind: content.kind };
+      const commit = (also: () => void) => this.#commit(received, also);
+      const refused = applyReceipt(this.ports, content.payload, received, keyChanged, commit);
+      return refused === undefined
+        ? { result: "stored", from, kind: content.kind }
+        : { result: "rejected", reason: refused };
     }
     if (content.kind !== "") {
       if (keyChanged) {
@@ -468,8 +339,11 @@ export class Incoming {
         const reason = `${this.ports.username} has not trusted ${from}'s new key yet`;
         return { result: "rejected", reason };
       }
-      const refused = await this.#deliverOther(content, received, sentAt);
-      return refused ?? { result: "stored", from, kind: content.kind };
+      const commit = (also: () => void) => this.#commit(received, also);
+      const refused = await deliverOther(this.ports, content, received, sentAt, commit);
+      return refused === undefined
+        ? { result: "stored", from, kind: content.kind }
+        : { result: "rejected", reason: refused };
     }
     const body = await sealAtRest(
       stores.storageKey,
@@ -500,96 +374,6 @@ export class Incoming {
     };
     const outcome: Outcome = { result: "stored", from, kind: content.kind };
     return { result: "ready", deferred: { received, also, event }, outcome };
-  }
-
-  /**
-   * Marks the messages a receipt names delivered (or failed, when refused), if they were ours to
-   * its sender, in the commit of the receipt. A receipt from a key that is not the pinned one
-   * changes nothing but the session. Returns the rejection of a malformed receipt.
-   */
-  #applyReceipt(
-    payload: Uint8Array,
-    received: Received,
-    keyChanged: boolean,
-  ): Outcome | undefined {
-    const { stores, reports } = this.ports;
-    const { from, now } = received;
-    let receipt: Receipt;
-    try {
-      receipt = Receipt.decode(payload, {
-        limits: { delivered: MAX_RECEIPT_IDS, refused: MAX_RECEIPT_IDS },
-      });
-    } catch {
-      return { result: "rejected", reason: "the receipt is malformed" };
-    }
-    const settled: { id: MessageIdHex; reason?: string }[] = [];
-    const settle = (messageId: Uint8Array, reason?: string) => {
-      const entry = stores.outbox.get(messageId);
-      if (keyChanged || entry === undefined || entry.recipient !== from) return;
-      if (entry.status === "delivered" || entry.status === "failed") return;
-      if (reason === undefined) {
-        stores.outbox.setStatus(messageId, "delivered", now);
-        settled.push({ id: toHex(messageId) });
-      } else {
-        const why = `${from} refused it: ${reason || "no reason given"}`;
-        stores.outbox.setStatus(messageId, "failed", now, why);
-        settled.push({ id: toHex(messageId), reason: why });
-      }
-    };
-    this.#commit(received, () => {
-      for (const messageId of receipt.delivered) settle(messageId);
-      for (const refusal of receipt.refused) settle(refusal.messageId, refusal.reason);
-    });
-    for (const { id, reason } of settled) {
-      if (reason === undefined) reports.delivered(id, from);
-      else reports.failed(id, from, reason);
-    }
-    return undefined;
-  }
-
-  /**
-   * Hands another feature's content (rooms, files …) to its handler, then commits. A kind with
-   * no handler, or a handler that throws, rejects the message; a handler may run twice for the
-   * same id (a crash between it and the commit), so handlers are idempotent by message id.
-   * Returns the rejection, if any.
-   */
-  async #deliverOther(
-    content: Content,
-    received: Received,
-    sentAt: number,
-  ): Promise<Outcome | undefined> {
-    const handler = this.ports.handlers.get(content.kind);
-    if (handler === undefined) {
-      return { result: "rejected", reason: `this peer does not handle "${content.kind}" messages` };
-    }
-    try {
-      await handler({
-        id: toHex(received.messageId),
-        from: received.from,
-        sentAt,
-        text: content.text,
-        payload: content.payload,
-      });
-    } catch (err: unknown) {
-      if (err instanceof StaleStateError) throw err; // not the message's fault: #receive retries
-      const why = err instanceof Error ? err.message : String(err);
-      return { result: "rejected", reason: `${content.kind}: ${why}` };
-    }
-    const { stores } = this.ports;
-    const { messageId, from } = received;
-    const body = keptInHistory(content.kind) // a broadcast
-      ? await sealAtRest(
-        stores.storageKey,
-        received.decrypted.plaintext,
-        bodyContext("history", messageId),
-      )
-      : undefined;
-    this.#commit(received, () => {
-      if (body) {
-        stores.history.add({ messageId, peer: from, outgoing: false, sentAt, body }, received.now);
-      }
-    });
-    return undefined;
   }
 
   /** Commits one received message (a receipt, another feature's content) alone. */

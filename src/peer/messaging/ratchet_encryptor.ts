@@ -16,7 +16,7 @@ import type { ContactProtocolStore } from "../store/contact_protocols.ts";
 import type { OutboxEntry, OutboxStore } from "../store/outbox.ts";
 import type { RatchetSessionStore } from "../store/ratchet_sessions.ts";
 import { retryIfStale } from "../store/compare_and_set.ts";
-import type { Encryptor, ToEncrypt } from "./outgoing.ts";
+import type { Encryptor, ToEncrypt } from "./outgoing_ports.ts";
 import type { Encrypted, SessionManager } from "./session_manager.ts";
 import { sessionProtocolEvent } from "./session_protocol_event.ts";
 

@@ -154,12 +154,15 @@ export class RatchetSessionStore {
       );
     }
     const { username, identityKey } = session;
-    prepared(
-      this.db,
-      `DELETE FROM sessions WHERE username = ? AND identity_key = ? AND rowid NOT IN (
-         SELECT rowid FROM sessions WHERE username = ? AND identity_key = ?
-         ORDER BY updated_at DESC, rowid DESC LIMIT ?)`,
-    ).run(username, identityKey, username, identityKey, MAX_SESSIONS_PER_KEY);
+    // Only an insert can pass the cap (an update adds no row): a message's save skips this.
+    if (session.version === undefined) {
+      prepared(
+        this.db,
+        `DELETE FROM sessions WHERE username = ? AND identity_key = ? AND rowid NOT IN (
+           SELECT rowid FROM sessions WHERE username = ? AND identity_key = ?
+           ORDER BY updated_at DESC, rowid DESC LIMIT ?)`,
+      ).run(username, identityKey, username, identityKey, MAX_SESSIONS_PER_KEY);
+    }
     prepared(
       this.db,
       `DELETE FROM sessions WHERE username = ? AND identity_key != ? AND NOT EXISTS (

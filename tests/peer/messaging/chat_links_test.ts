@@ -76,12 +76,18 @@ function recorder() {
   return { handlers, envelopes, acks, linksUp, frames, ackFrames };
 }
 
-/** Alice's and bob's links on one in-memory network, started with recorders. */
-async function linkedPair() {
+/** Alice's and bob's links on one in-memory network, not started. */
+async function unstartedPair() {
   const node = network();
   const [a, b] = [await peerId(), await peerId()];
   const alice = new ChatLinks(node(a), logger("test:alice"));
   const bob = new ChatLinks(node(b), logger("test:bob"));
+  return { a, b, alice, bob };
+}
+
+/** Alice's and bob's links on one in-memory network, started with recorders. */
+async function linkedPair() {
+  const { a, b, alice, bob } = await unstartedPair();
   const aliceSeen = recorder();
   const bobSeen = recorder();
   await alice.start(aliceSeen.handlers);
@@ -200,6 +206,60 @@ Deno.test("chat links: envelopes sent while a frame is written go in one frame, 
   }
 });
 
+Deno.test("chat links: a reply sent from the handler of a frame goes in one frame with its Acks", async () => {
+  const { b, alice, bob } = await unstartedPair();
+  const aliceSeen = recorder();
+  const bobSeen = recorder();
+  const frames: { acks: number; envelopes: number }[] = [];
+  await alice.start({
+    ...aliceSeen.handlers,
+    onAcks: (acks, from) => {
+      frames.push({ acks: acks.length, envelopes: 0 });
+      aliceSeen.handlers.onAcks(acks, from);
+    },
+    onEnvelopes: (envelopes, from, via) => {
+      frames.at(-1)!.envelopes = envelopes.length; // its Acks were applied first
+      return aliceSeen.handlers.onEnvelopes(envelopes, from, via);
+    },
+  });
+  await bob.start({
+    ...bobSeen.handlers,
+    onEnvelopes: async (envelopes, from, via) => {
+      const acks = await bobSeen.handlers.onEnvelopes(envelopes, from, via);
+      // As a message event does: the reply is sent once the frame is stored, without waiting.
+      for (const e of envelopes) void bob.send(from, Uint8Array.of(9, ...e));
+      return acks;
+    },
+  });
+  try {
+    await alice.send(b, Uint8Array.of(1));
+    await until("bob's reply", () => aliceSeen.envelopes.length === 1);
+    assert.deepEqual(aliceSeen.acks, [{ id: [1], from: b.toString() }]);
+    assert.deepEqual(aliceSeen.envelopes, [{ bytes: [9, 1], from: b.toString() }]);
+    assert.deepEqual(frames, [{ acks: 1, envelopes: 1 }], "the Ack and the reply in one frame");
+    await until("alice's Ack of the reply", () => bobSeen.acks.length === 1);
+  } finally {
+    await alice.close();
+    await bob.close();
+  }
+});
+
+Deno.test("chat links: an Ack with no reply to go with it is sent alone, in order", async () => {
+  const { b, alice, bob, aliceSeen } = await linkedPair();
+  try {
+    for (let i = 0; i < 3; i++) {
+      await alice.send(b, Uint8Array.of(i, i));
+      await until(`ack ${i}`, () => aliceSeen.acks.length === i + 1);
+    }
+    assert.deepEqual(aliceSeen.acks.map((x) => x.id), [[0, 0], [1, 1], [2, 2]]);
+    assert.deepEqual(aliceSeen.ackFrames, [1, 1, 1]);
+    assert.deepEqual(aliceSeen.envelopes, []);
+  } finally {
+    await alice.close();
+    await bob.close();
+  }
+});
+
 /** A raw chat stream from `node` to `to`'s links, reading frames up to `maxFrameBytes`. */
 async function rawStream(node: ChatNode, to: PeerId, maxFrameBytes = MAX_CHAT_FRAME_BYTES * 2) {
   const stream = await node.dialProtocol(to, "/tincan/chat/1.0.0", {
@@ -263,10 +323,7 @@ Deno.test("chat links: a frame of the old single-envelope format (or any other v
 type Raw = Awaited<ReturnType<typeof rawStream>>;
 
 Deno.test("chat links: an Ack's reason is cut to MAX_ACK_REASON_LENGTH, so a frame of Acks stays in bounds", async () => {
-  const node = network();
-  const [a, b] = [await peerId(), await peerId()];
-  const alice = new ChatLinks(node(a), logger("test:alice"));
-  const bob = new ChatLinks(node(b), logger("test:bob"));
+  const { b, alice, bob } = await unstartedPair();
   const aliceSeen = recorder();
   const reasons: string[] = [];
   await alice.start({

@@ -27,3 +27,12 @@ Deno.test("frame batch: stops before MAX_CHAT_FRAME_BYTES; a largest envelope st
   assert.deepEqual(sizes(large), [MAX_ENVELOPE_BYTES]);
   assert.deepEqual(sizes(large), [2000]);
 });
+
+Deno.test("frame batch: bytes reserved for a frame's Acks leave less room, maybe none", () => {
+  const queue = [60_000, 60_000];
+  assert.deepEqual(takeBatch(queue, (n) => n, 20_000), [60_000], "one fits beside the Acks");
+  assert.deepEqual(queue, [60_000]);
+  const large = [MAX_ENVELOPE_BYTES];
+  assert.deepEqual(takeBatch(large, (n) => n, 2000), [], "the Acks go first, alone");
+  assert.deepEqual(takeBatch(large, (n) => n), [MAX_ENVELOPE_BYTES], "then it goes alone");
+});

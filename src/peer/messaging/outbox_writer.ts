@@ -1,0 +1,78 @@
+/**
+ * Writing a new outgoing message: its body sealed at rest once, and the same sealed value stored
+ * in the outbox and (for a chat message) the history, in one transaction. The content stays in
+ * memory until it is encrypted, so it is not read back and opened again (up to
+ * MAX_WRITTEN_IN_MEMORY messages; beyond, or after a restart, it is).
+ */
+import { toHex } from "../../crypto/bytes.ts";
+import { transaction } from "../../store/database.ts";
+import type { MessageIdHex } from "../events.ts";
+import { keptInHistory } from "../store/history.ts";
+import type { OutboxEntry } from "../store/outbox.ts";
+import { openOutboxBody, sealOutgoingBody } from "../store/outbox_body.ts";
+import type { OutgoingStores } from "./outgoing_ports.ts";
+
+/** Contents kept in memory between writing and encrypting; beyond, they are read back. */
+const MAX_WRITTEN_IN_MEMORY = 10_000;
+
+/** A new message to write. */
+export interface NewMessage {
+  readonly messageId: Uint8Array;
+  readonly to: string;
+  /** The encoded Content. */
+  readonly content: Uint8Array;
+  /** Its content kind ("" for chat): whether it goes in the history too. */
+  readonly kind: string;
+  readonly now: number;
+}
+
+/** The outbox side of new messages, and their contents until encrypted. */
+export class OutboxWriter {
+  /** Contents written by this process and not yet encrypted, by message id. */
+  readonly #written = new Map<MessageIdHex, Uint8Array>();
+
+  constructor(private readonly stores: OutgoingStores) {}
+
+  /**
+   * Stores `message` in the outbox (held when its recipient's key changed and is not trusted
+   * yet, else pending) and, for a chat message, in the history; returns whether it is held.
+   */
+  async write(message: NewMessage): Promise<{ held: boolean }> {
+    const { stores } = this;
+    const { messageId, to, content, kind, now } = message;
+    if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
+    const body = await sealOutgoingBody(stores.storageKey, content, messageId);
+    const held = stores.contacts.get(to)?.pendingKey !== undefined;
+    transaction(stores.db, () => {
+      stores.outbox.add({
+        messageId,
+        recipient: to,
+        body,
+        status: held ? "held" : "pending",
+        createdAt: now,
+      });
+      if (keptInHistory(kind)) {
+        stores.history.add({ messageId, peer: to, outgoing: true, sentAt: now, body }, now);
+      }
+    });
+    return { held };
+  }
+
+  /**
+   * The content of `entry` to encrypt: the one written, from memory, else its stored body
+   * opened.
+   * @throws DecryptionError when the stored body does not open (another storage key, damage).
+   */
+  async content(entry: OutboxEntry): Promise<Uint8Array> {
+    const id = toHex(entry.messageId);
+    const written = this.#written.get(id);
+    this.#written.delete(id);
+    if (written !== undefined) return written;
+    return await openOutboxBody(this.stores.storageKey, entry.body, entry.messageId);
+  }
+
+  /** Forgets the content of the message `id` (it is settled). */
+  forget(id: MessageIdHex): void {
+    this.#written.delete(id);
+  }
+}
