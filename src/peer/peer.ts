@@ -18,7 +18,7 @@ import type { HeldMessage, Whois } from "./contact_trust.ts";
 import type { MessageIdHex, PeerEvent } from "./events.ts";
 import { ASKED_SOURCE } from "./followed_users.ts";
 import { type HistoryLine, readHistory } from "./history_lines.ts";
-import { markOutboxFailed } from "./messaging/outgoing.ts";
+import { markOutboxFailed } from "./messaging/outbox_failure.ts";
 import { homedUsername } from "./names.ts";
 import { PeerCore } from "./peer_core.ts";
 import type { NoServices, PeerOptions } from "./peer_options.ts";

@@ -31,7 +31,6 @@ import { RetrySchedule } from "./retry_schedule.ts";
 import { ResetTracker } from "./reset_tracker.ts";
 
 // For the peer's wiring, which takes it from here (src/peer/peer.ts).
-export { markOutboxFailed } from "./outbox_failure.ts";
 
 /**
  * Flushes that wait for a recipient who is online but has no addresses yet (it is still
