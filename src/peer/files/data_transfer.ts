@@ -44,8 +44,9 @@ export class TransferRefusedError extends Error {
 /**
  * Chunks the recipient lets the sender have in flight: as many as fit in the recipient's framed
  * read buffer (one frame plus DATA_READ_AHEAD_BYTES, see dataFrames), so a fast sender never
- * overflows it. Credit comes back only once a chunk is written, so the chunks being opened and
- * written count against the same window.
+ * overflows it. Credit comes back once a batch of chunks is opened and copied into one of the
+ * recipient's two batch buffers: what waits for the disk is bounded by those buffers, not by the
+ * window, so a file write overlaps the next chunks' transit instead of holding them back.
  */
 export function creditWindow(chunkBytes: number): number {
   return 1 + Math.floor(DATA_READ_AHEAD_BYTES / (chunkBytes + 256 + 16));
@@ -173,10 +174,11 @@ export interface ReceivePlan extends ChunkPlan {
 /**
  * Recipient: asks for the chunks from `fromChunk` in CHUNK_FORMAT, then checks (AEAD, index,
  * length), hashes and writes each in order. Frames are read and opened up to PIPELINE_CHUNKS
- * ahead; the plaintext is hashed and written in batches of writeBatch() chunks, and each batch,
- * once written, is reported to `onChunk` and earns the sender that much credit again. A batch's
- * write runs while the next batch is opened (one write in flight, so writes stay in order; the
- * hash object of a failed stream is thrown away with it). On failure the stream is aborted.
+ * ahead; the plaintext is gathered into batches of writeBatch() chunks (two buffers used in
+ * turn), each of which earns the sender that much credit again once gathered, is hashed, and once
+ * written is reported to `onChunk`. A batch's write runs while the next batch is opened (one write
+ * in flight, so writes stay in order; the hash object of a failed stream is thrown away with it).
+ * On failure the stream is aborted.
  * @throws TransferRefusedError when the sender answers with an error status or another chunk
  * format; ProtocolError for a chunk that fails its check or comes out of order; whatever the
  * stream or the file throws.
@@ -239,18 +241,9 @@ export async function receiveChunks(
   const ahead: Promise<Uint8Array[]>[] = [];
   let next = plan.fromChunk;
   let writing: Promise<void> = Promise.resolve();
-  const store = async (bytes: Uint8Array, verified: number, chunks: number): Promise<void> => {
+  const store = async (bytes: Uint8Array, verified: number): Promise<void> => {
     await writeAll(plan.file, bytes);
     plan.onChunk(verified);
-    if (verified < total) {
-      await framed.write({
-        transferId: EMPTY,
-        fromChunk: 0n,
-        credit: chunks,
-        chunkFormat: 0,
-        frameVersion: 0,
-      });
-    }
   };
   try {
     for (let index = plan.fromChunk; index < total; index++) {
@@ -261,10 +254,21 @@ export async function receiveChunks(
         filled += piece.length;
       }
       if (++batchChunks < perBatch && index + 1 < total) continue;
+      if (index + 1 < total) {
+        // The batch's frames are consumed: the sender may send as much again while it is
+        // hashed and written (the two buffers bound what waits for the disk).
+        await framed.write({
+          transferId: EMPTY,
+          fromChunk: 0n,
+          credit: batchChunks,
+          chunkFormat: 0,
+          frameVersion: 0,
+        });
+      }
       const bytes = buffer.subarray(0, filled);
       plan.hash.update(bytes);
       await writing; // the write of the other buffer
-      writing = store(bytes, index + 1, batchChunks);
+      writing = store(bytes, index + 1);
       writing.catch(() => {}); // awaited before the next batch or after the last
       batches++;
       filled = 0;
