@@ -25,20 +25,26 @@ import { FileData, FileRequest } from "../../../src/proto/file.ts";
 const CHUNK = 1024;
 
 /** A sender's and a recipient's framed ends of one data stream, and a temp dir for files. */
-async function stream(chunks: number) {
+async function stream(chunks: number, chunkSize = CHUNK) {
   const [outbound, inbound] = await streamPair();
   const recipient = new FramedStream(
     outbound,
     DataFrameCodec,
     FileRequest,
-    dataFrames(CHUNK, chunks),
+    dataFrames(chunkSize, chunks),
   );
   const sender = new FramedStream(inbound, FileRequest, DataFrameCodec, CREDIT_FRAMES);
   const dir = await Deno.makeTempDir({ prefix: "tincan-data-transfer-" });
   return { recipient, sender, dir };
 }
 
-function receivePlan(file: Deno.FsFile, size: number, transferId: Uint8Array, fileKey: Uint8Array) {
+function receivePlan(
+  file: Deno.FsFile,
+  size: number,
+  transferId: Uint8Array,
+  fileKey: Uint8Array,
+  chunkSize = CHUNK,
+) {
   const verified: number[] = [];
   const hash = createHash("sha256");
   const plan = {
@@ -46,7 +52,7 @@ function receivePlan(file: Deno.FsFile, size: number, transferId: Uint8Array, fi
     fileKey,
     file,
     size,
-    chunkSize: CHUNK,
+    chunkSize,
     fromChunk: 0,
     hash,
     onChunk: (n: number) => verified.push(n),
@@ -89,6 +95,45 @@ Deno.test("data stream: every chunk arrives, in order, hashed and written, each 
       new Uint8Array(createHash("sha256").update(data).digest()),
     );
     assert.deepEqual(verified, [4]); // 1 KiB chunks: all four in one write batch
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("data stream: many read blocks and write batches (the reused buffers taken in turn) arrive whole", async () => {
+  const chunkSize = 256 * 1024; // 4 chunks per read block and per write batch
+  const size = 21 * chunkSize - 123; // 21 chunks: 6 blocks, 6 batches, the last short
+  const { recipient, sender, dir } = await stream(21, chunkSize);
+  try {
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 31 + (i >> 10)) & 0xff; // no two blocks alike
+    await Deno.writeFile(join(dir, "src"), data);
+    const source = await Deno.open(join(dir, "src"), { read: true });
+    const target = await Deno.open(join(dir, "dst"), { write: true, create: true });
+    const [transferId, fileKey] = [randomBytes(16), randomBytes(32)];
+    const { plan, verified, hash } = receivePlan(target, size, transferId, fileKey, chunkSize);
+    const sending = (async () => {
+      const request = await sender.read();
+      await sendChunks(sender, {
+        transferId,
+        fileKey,
+        file: source,
+        size,
+        chunkSize,
+        fromChunk: Number(request.fromChunk),
+        credit: request.credit,
+        onChunk: () => {},
+      });
+    })();
+    await Promise.all([receiveChunks(recipient, plan), sending]);
+    source.close();
+    target.close();
+    assert.deepEqual(await Deno.readFile(join(dir, "dst")), data);
+    assert.deepEqual(
+      new Uint8Array(hash.digest()),
+      new Uint8Array(createHash("sha256").update(data).digest()),
+    );
+    assert.deepEqual(verified, [4, 8, 12, 16, 20, 21]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
