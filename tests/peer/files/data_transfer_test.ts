@@ -60,60 +60,24 @@ function receivePlan(
   return { plan, verified, hash };
 }
 
-Deno.test("data stream: every chunk arrives, in order, hashed and written, each batch reported", async () => {
-  const size = 3 * CHUNK + 500;
-  const { recipient, sender, dir } = await stream(4);
+/**
+ * Sends `data` through sendChunks and receiveChunks in chunks of `chunkSize`, checks the file and
+ * its hash arrived whole, and returns the verified counts reported.
+ */
+async function transferWhole(data: Uint8Array, chunkSize: number): Promise<number[]> {
+  const size = data.length;
+  const { recipient, sender, dir } = await stream(Math.ceil(size / chunkSize), chunkSize);
   try {
-    const data = randomBytes(size);
     await Deno.writeFile(join(dir, "src"), data);
     const source = await Deno.open(join(dir, "src"), { read: true });
     const target = await Deno.open(join(dir, "dst"), { write: true, create: true });
     const transferId = randomBytes(16);
     const fileKey = randomBytes(32);
-    const { plan, verified, hash } = receivePlan(target, size, transferId, fileKey);
+    const { plan, verified, hash } = receivePlan(target, size, transferId, fileKey, chunkSize);
     const sending = (async () => {
       const request = await sender.read();
       assert.equal(request.chunkFormat, CHUNK_FORMAT);
       assert.equal(request.frameVersion, CHUNK_FRAME_VERSION);
-      await sendChunks(sender, {
-        transferId,
-        fileKey,
-        file: source,
-        size,
-        chunkSize: CHUNK,
-        fromChunk: Number(request.fromChunk),
-        credit: request.credit,
-        onChunk: () => {},
-      });
-    })();
-    await Promise.all([receiveChunks(recipient, plan), sending]);
-    source.close();
-    target.close();
-    assert.deepEqual(await Deno.readFile(join(dir, "dst")), data);
-    assert.deepEqual(
-      new Uint8Array(hash.digest()),
-      new Uint8Array(createHash("sha256").update(data).digest()),
-    );
-    assert.deepEqual(verified, [4]); // 1 KiB chunks: all four in one write batch
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("data stream: many read blocks and write batches (the reused buffers taken in turn) arrive whole", async () => {
-  const chunkSize = 256 * 1024; // 4 chunks per read block and per write batch
-  const size = 21 * chunkSize - 123; // 21 chunks: 6 blocks, 6 batches, the last short
-  const { recipient, sender, dir } = await stream(21, chunkSize);
-  try {
-    const data = new Uint8Array(size);
-    for (let i = 0; i < size; i++) data[i] = (i * 31 + (i >> 10)) & 0xff; // no two blocks alike
-    await Deno.writeFile(join(dir, "src"), data);
-    const source = await Deno.open(join(dir, "src"), { read: true });
-    const target = await Deno.open(join(dir, "dst"), { write: true, create: true });
-    const [transferId, fileKey] = [randomBytes(16), randomBytes(32)];
-    const { plan, verified, hash } = receivePlan(target, size, transferId, fileKey, chunkSize);
-    const sending = (async () => {
-      const request = await sender.read();
       await sendChunks(sender, {
         transferId,
         fileKey,
@@ -133,10 +97,23 @@ Deno.test("data stream: many read blocks and write batches (the reused buffers t
       new Uint8Array(hash.digest()),
       new Uint8Array(createHash("sha256").update(data).digest()),
     );
-    assert.deepEqual(verified, [4, 8, 12, 16, 20, 21]);
+    return verified;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("data stream: every chunk arrives, in order, hashed and written, each batch reported", async () => {
+  const verified = await transferWhole(randomBytes(3 * CHUNK + 500), CHUNK);
+  assert.deepEqual(verified, [4]); // 1 KiB chunks: all four in one write batch
+});
+
+Deno.test("data stream: many read blocks and write batches (the reused buffers taken in turn) arrive whole", async () => {
+  const chunkSize = 256 * 1024; // 4 chunks per read block and per write batch
+  const size = 21 * chunkSize - 123; // 21 chunks: 6 blocks, 6 batches, the last short
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 31 + (i >> 10)) & 0xff; // no two blocks alike
+  assert.deepEqual(await transferWhole(data, chunkSize), [4, 8, 12, 16, 20, 21]);
 });
 
 /** Recipient against a hand-written sender that answers with `header` and then `chunks`. */
