@@ -41,19 +41,38 @@ export interface FileResult {
 export async function benchFiles(bytes: number): Promise<FileResult> {
   const dir = await Deno.makeTempDir({ prefix: "tincan-bench-files-" });
   try {
-    const source = join(dir, "payload.bin");
-    const data = new Uint8Array(bytes);
-    for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
-    await Deno.writeFile(source, data);
-    const full = await fileTransfer(dir, source);
+    const source = await writePayload(dir, bytes);
+    const { dataSeconds, endToEndSeconds, dataCpuMs } = await fileTransfer(dir, source);
     const { rawSeconds, rawCpuMs } = await raw(bytes);
-    return { bytes, chunkBytes: DEFAULT_CHUNK_BYTES, ...full, rawSeconds, rawCpuMs };
+    return {
+      bytes,
+      chunkBytes: DEFAULT_CHUNK_BYTES,
+      dataSeconds,
+      endToEndSeconds,
+      dataCpuMs,
+      rawSeconds,
+      rawCpuMs,
+    };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
-async function fileTransfer(dir: string, source: string) {
+/** The data phase of one transfer, with each side's CPU milliseconds over it. */
+export interface DataPhase {
+  readonly dataSeconds: number;
+  readonly endToEndSeconds: number;
+  readonly dataCpuMs: number;
+  readonly senderCpuMs: number;
+  readonly recipientCpuMs: number;
+}
+
+/**
+ * Offers `source` alice → bob (a recipient process of its own, with a rendezvous process), and
+ * times it from bob's opening of the data stream to alice's file-complete.
+ * @throws Error when the transfer fails.
+ */
+export async function fileTransfer(dir: string, source: string): Promise<DataPhase> {
   const rendezvous = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url));
   let bob;
   let alice: Peer<{ files: ServiceFactory<FileTransfers> }> | undefined;
@@ -73,8 +92,8 @@ async function fileTransfer(dir: string, source: string) {
     const { files } = alice.services;
     let started = 0;
     const bobPid = bob;
-    const cpu = () => Promise.all([readCpuMs(Deno.pid), bobPid.cpuMs()]).then(([a, b]) => a + b);
-    let cpuAtStart: Promise<number> = Promise.resolve(0);
+    const cpu = () => Promise.all([readCpuMs(Deno.pid), bobPid.cpuMs()]);
+    let cpuAtStart: Promise<number[]> = Promise.resolve([0, 0]);
     let settle: (outcome: { at: number; error?: string }) => void = () => {};
     const done = new Promise<{ at: number; error?: string }>((r) => settle = r);
     files.on((event) => {
@@ -91,9 +110,18 @@ async function fileTransfer(dir: string, source: string) {
     await files.offer("bob", source);
     const outcome = await done;
     if (outcome.error !== undefined) throw new Error(`file bench: ${outcome.error}`);
-    const dataCpuMs = await cpu() - await cpuAtStart;
+    const [[sender, recipient], [senderAtStart, recipientAtStart]] = await Promise.all([
+      cpu(),
+      cpuAtStart,
+    ]);
+    const [senderCpuMs, recipientCpuMs] = [
+      sender! - senderAtStart!,
+      recipient! - recipientAtStart!,
+    ];
     return {
-      dataCpuMs,
+      dataCpuMs: senderCpuMs + recipientCpuMs,
+      senderCpuMs,
+      recipientCpuMs,
       dataSeconds: (outcome.at - started) / 1000,
       endToEndSeconds: (outcome.at - offered) / 1000,
     };
@@ -104,6 +132,15 @@ async function fileTransfer(dir: string, source: string) {
     await rendezvous.stop();
     configureLogging("warn");
   }
+}
+
+/** Writes `bytes` random bytes to payload.bin in `dir`, and returns its path. */
+export async function writePayload(dir: string, bytes: number): Promise<string> {
+  const source = join(dir, "payload.bin");
+  const data = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+  await Deno.writeFile(source, data);
+  return source;
 }
 
 async function raw(bytes: number): Promise<{ rawSeconds: number; rawCpuMs: number }> {

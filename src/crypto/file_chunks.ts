@@ -24,8 +24,9 @@
  */
 import {
   chacha20Poly1305Open,
+  chacha20Poly1305OpenPieces,
   chacha20Poly1305Seal,
-  chacha20Poly1305SealInto,
+  chacha20Poly1305SealPieces,
   checkLength,
   hkdfSha256,
   NONCE_BYTES,
@@ -39,6 +40,12 @@ export const TRANSFER_ID_BYTES = 16;
 export const FILE_KEY_BYTES = 32;
 /** Bytes of the per-stream salt the chunk key is derived with. */
 export const SALT_BYTES = 32;
+
+/**
+ * Ciphertext bytes per piece the sender seals at a time: 64 KiB pieces stay in the CPU's cache
+ * and measured about a quarter faster per MiB than one 1 MiB call (bench/files.ts).
+ */
+export const SEAL_PIECE_BYTES = 64 * 1024;
 
 const INFO = new TextEncoder().encode("tincan-file-v2 chunk key");
 
@@ -134,13 +141,13 @@ export class ChunkCipher {
   }
 
   /**
-   * Seals chunk `index` into `out` (exactly plaintext + 16 bytes), the same bytes as `seal`: the
-   * sender seals straight into a chunk frame.
-   * @throws RangeError for a bad index or `out` of the wrong length.
+   * Seals chunk `index` as `seal` does, in pieces: the ciphertext in pieces of at most
+   * SEAL_PIECE_BYTES, then the tag, so the sender frames it without copying.
+   * @throws RangeError for a bad index.
    */
-  sealInto(index: number, plaintext: Uint8Array, out: Uint8Array): void {
+  sealPieces(index: number, plaintext: Uint8Array): Uint8Array[] {
     const ad = chunkAd(this.transferId, index);
-    chacha20Poly1305SealInto(this.key, chunkNonce(index), plaintext, ad, out);
+    return chacha20Poly1305SealPieces(this.key, chunkNonce(index), plaintext, ad, SEAL_PIECE_BYTES);
   }
 
   /**
@@ -150,6 +157,17 @@ export class ChunkCipher {
    */
   open(index: number, sealed: Uint8Array): Uint8Array {
     return openChunk(this.key, this.transferId, index, sealed);
+  }
+
+  /**
+   * Opens chunk `index` given as ciphertext pieces (any split, e.g. as it came off the stream)
+   * and its tag: the plaintext in pieces of the same lengths, so nothing is joined first.
+   * @throws DecryptionError when it was altered, or sealed for another index, transfer or key;
+   * RangeError for a bad index or a tag that is not 16 bytes.
+   */
+  openPieces(index: number, ciphertext: readonly Uint8Array[], tag: Uint8Array): Uint8Array[] {
+    const ad = chunkAd(this.transferId, index);
+    return chacha20Poly1305OpenPieces(this.key, chunkNonce(index), ciphertext, tag, ad);
   }
 }
 

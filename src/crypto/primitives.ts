@@ -300,21 +300,66 @@ export function chacha20Poly1305Open(
 }
 
 /**
- * ChaCha20-Poly1305 encryption as {@link chacha20Poly1305Seal}, written into `out` (exactly
- * plaintext + 16 bytes: `ciphertext ‖ tag`) instead of a new array, so a caller that frames the
- * result copies it once.
- * @throws RangeError when the key is not 32 bytes, the nonce not 12 or `out` the wrong length.
+ * ChaCha20-Poly1305 encryption as {@link chacha20Poly1305Seal}, returned in pieces instead of one
+ * array: the ciphertext in pieces of at most `pieceBytes`, then the tag. A caller that sends the
+ * result as a list copies nothing, and the cipher runs over cache-sized pieces. The pieces are
+ * node Buffers, which may share node's Buffer pool: read them, never transfer their ArrayBuffer.
+ * @throws RangeError when the key is not 32 bytes, the nonce not 12 or `pieceBytes` not ≥ 1.
  */
-export function chacha20Poly1305SealInto(
+export function chacha20Poly1305SealPieces(
   key: Uint8Array,
   nonce: Uint8Array,
   plaintext: Uint8Array,
   associatedData: Uint8Array,
-  out: Uint8Array,
-): void {
+  pieceBytes: number,
+): Uint8Array[] {
   checkChachaKeyAndNonce(key, nonce);
-  checkLength("a ChaCha20-Poly1305 output", out, plaintext.length + TAG_BYTES);
-  aeadSealInto("chacha20-poly1305", out, key, nonce, plaintext, associatedData);
+  if (!Number.isSafeInteger(pieceBytes) || pieceBytes < 1) {
+    throw new RangeError(`a piece size must be a whole number ≥ 1, not ${pieceBytes}`);
+  }
+  const cipher = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(associatedData, { plaintextLength: plaintext.length });
+  const pieces: Uint8Array[] = [];
+  for (let at = 0; at < plaintext.length; at += pieceBytes) {
+    pieces.push(cipher.update(plaintext.subarray(at, at + pieceBytes)));
+  }
+  const tail = cipher.final();
+  if (tail.length > 0) pieces.push(tail);
+  pieces.push(cipher.getAuthTag());
+  return pieces;
+}
+
+/**
+ * ChaCha20-Poly1305 decryption of a ciphertext given in pieces (any split) and its tag: the
+ * plaintext in pieces of the same lengths, released only once the tag checks. The pieces are
+ * node Buffers, as with {@link chacha20Poly1305SealPieces}.
+ * @throws RangeError when the key is not 32 bytes, the nonce not 12 or the tag not 16;
+ * DecryptionError when authentication fails.
+ */
+export function chacha20Poly1305OpenPieces(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  ciphertext: readonly Uint8Array[],
+  tag: Uint8Array,
+  associatedData: Uint8Array,
+): Uint8Array[] {
+  checkChachaKeyAndNonce(key, nonce);
+  checkLength("a ChaCha20-Poly1305 tag", tag, TAG_BYTES);
+  let length = 0;
+  for (const piece of ciphertext) length += piece.length;
+  const options = { authTagLength: TAG_BYTES };
+  const decipher = createDecipheriv("chacha20-poly1305", key, nonce, options);
+  decipher.setAAD(associatedData, { plaintextLength: length });
+  decipher.setAuthTag(tag);
+  const pieces: Uint8Array[] = [];
+  try {
+    for (const piece of ciphertext) pieces.push(decipher.update(piece));
+    const tail = decipher.final();
+    if (tail.length > 0) pieces.push(tail);
+  } catch (err: unknown) {
+    throw new DecryptionError("ChaCha20-Poly1305 authentication failed", { cause: err });
+  }
+  return pieces;
 }
 
 type AeadAlgorithm = "aes-256-gcm" | "chacha20-poly1305";

@@ -4,7 +4,7 @@
  * Anything outside those bounds is a ProtocolError; the caller answers with a status or a reset.
  */
 import type { Stream } from "@libp2p/interface";
-import { pbStream, type ProtobufStream } from "@libp2p/utils";
+import { type LengthPrefixedStream, lpStream } from "@libp2p/utils";
 import type { DecodeOptions } from "protons-runtime";
 import type { Uint8ArrayList } from "uint8arraylist";
 import { ProtocolError } from "../errors.ts";
@@ -16,9 +16,12 @@ import { ProtocolError } from "../errors.ts";
  */
 export const READ_AHEAD_BYTES = 1024 * 1024;
 
-/** A protons-generated message codec. */
+/**
+ * A protons-generated message codec, or one of its own (file data frames) whose encoding may be
+ * a list of pieces, written as they are.
+ */
 export interface MessageCodec<T> {
-  encode(message: NoInfer<T>): Uint8Array;
+  encode(message: NoInfer<T>): Uint8Array | Uint8ArrayList;
   decode(bytes: Uint8Array | Uint8ArrayList, options?: DecodeOptions<T>): T;
 }
 
@@ -39,7 +42,7 @@ export interface FrameLimits {
 
 /** Reads messages of type `In` and writes messages of type `Out` on one stream. */
 export class FramedStream<In, Out> {
-  readonly #pb: ProtobufStream<Stream>;
+  readonly #lp: LengthPrefixedStream<Stream>;
   #framesRead = 0;
 
   constructor(
@@ -49,7 +52,7 @@ export class FramedStream<In, Out> {
     private readonly limits: FrameLimits,
     private readonly decodeLimits: DecodeOptions<In> = {},
   ) {
-    this.#pb = pbStream(stream, {
+    this.#lp = lpStream(stream, {
       maxDataLength: limits.maxFrameBytes,
       maxBufferSize: limits.maxFrameBytes + 16 + (limits.readAheadBytes ?? READ_AHEAD_BYTES),
       lengthDecoder: boundedLength(varintLength(limits.maxFrameBytes)),
@@ -69,7 +72,8 @@ export class FramedStream<In, Out> {
     const deadline = AbortSignal.timeout(this.limits.readTimeoutMs);
     const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
-      return await this.#pb.read(this.incoming, { ...this.decodeLimits, signal: combined });
+      const frame = await this.#lp.read({ signal: combined });
+      return this.incoming.decode(frame, this.decodeLimits);
     } catch (err: unknown) {
       if (deadline.aborted) {
         throw new ProtocolError(`no frame within ${this.limits.readTimeoutMs} ms`, { cause: err });
@@ -97,7 +101,7 @@ export class FramedStream<In, Out> {
 
   /** Writes one message, waiting for the stream to accept it. */
   async write(message: Out, signal?: AbortSignal): Promise<void> {
-    await this.#pb.write(message, this.outgoing, signal ? { signal } : {});
+    await this.#lp.write(this.outgoing.encode(message), signal ? { signal } : {});
   }
 
   /** Closes the stream gracefully, or aborts it when that fails. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { DecryptionError } from "../../src/crypto/primitives.ts";
+import { concat, DecryptionError } from "../../src/crypto/primitives.ts";
 import {
   CHUNK_FORMAT,
   chunkAd,
@@ -12,6 +12,7 @@ import {
   chunkNonce,
   describeChunkFormat,
   openChunk,
+  SEAL_PIECE_BYTES,
   sealChunk,
   streamKey,
 } from "../../src/crypto/file_chunks.ts";
@@ -100,13 +101,39 @@ Deno.test("a ChunkCipher seals and opens exactly as sealChunk and openChunk do",
   assert.deepEqual(sealed, sealChunk(key, transferId, 2, data.subarray(1000, 2000)));
   assert.deepEqual(cipher.open(2, sealed), data.subarray(1000, 2000));
   assert.deepEqual(openChunk(key, transferId, 2, sealed), data.subarray(1000, 2000));
-  const into = new Uint8Array(sealed.length);
-  cipher.sealInto(2, data.subarray(1000, 2000), into);
-  assert.deepEqual(into, sealed);
-  assert.throws(
-    () => cipher.sealInto(2, data.subarray(1000, 2000), new Uint8Array(1000)),
-    RangeError,
+  const pieces = cipher.sealPieces(2, data.subarray(1000, 2000));
+  assert.deepEqual(concat(...pieces), sealed);
+  const ciphertext = sealed.subarray(0, 1000);
+  const split = [ciphertext.subarray(0, 1), ciphertext.subarray(1, 700), ciphertext.subarray(700)];
+  assert.deepEqual(
+    concat(...cipher.openPieces(2, split, sealed.subarray(1000))),
+    data.subarray(1000, 2000),
   );
+});
+
+Deno.test("a ChunkCipher seals a chunk in SEAL_PIECE_BYTES pieces and opens it in any split", () => {
+  const cipher = ChunkCipher.create(fileKey, salt, transferId);
+  const data = Uint8Array.from({ length: 2 * SEAL_PIECE_BYTES + 5 }, (_, i) => (i * 11) & 0xff);
+  const pieces = cipher.sealPieces(4, data);
+  assert.deepEqual(pieces.map((p) => p.length), [SEAL_PIECE_BYTES, SEAL_PIECE_BYTES, 5, 16]);
+  const sealed = concat(...pieces);
+  assert.deepEqual(sealed, cipher.seal(4, data));
+  const tag = sealed.subarray(data.length);
+  const opened = cipher.openPieces(
+    4,
+    [sealed.subarray(0, 3), sealed.subarray(3, data.length)],
+    tag,
+  );
+  assert.deepEqual(opened.map((p) => p.length), [3, data.length - 3]);
+  assert.deepEqual(concat(...opened), data);
+  const flipped = sealed.slice(0, data.length);
+  flipped[SEAL_PIECE_BYTES + 1]! ^= 1;
+  assert.throws(() => cipher.openPieces(4, [flipped], tag), DecryptionError);
+  assert.throws(
+    () => cipher.openPieces(5, [sealed.subarray(0, data.length)], tag),
+    DecryptionError,
+  );
+  assert.throws(() => cipher.openPieces(4, [flipped], tag.subarray(1)), RangeError);
 });
 
 Deno.test("a ChunkCipher refuses a tampered, reordered, foreign or truncated chunk", () => {

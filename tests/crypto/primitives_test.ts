@@ -6,8 +6,9 @@ import {
   aesGcmSeal,
   aesGcmSealSync,
   chacha20Poly1305Open,
+  chacha20Poly1305OpenPieces,
   chacha20Poly1305Seal,
-  chacha20Poly1305SealInto,
+  chacha20Poly1305SealPieces,
   concat,
   DecryptionError,
   ed25519Verify,
@@ -174,15 +175,28 @@ Deno.test("ChaCha20-Poly1305 round-trips a file-sized input into a plain Uint8Ar
   assert.equal(opened.byteLength, opened.buffer.byteLength);
 });
 
-Deno.test("ChaCha20-Poly1305 sealed into a given array is the same bytes; a wrong-sized one is refused", () => {
+Deno.test("ChaCha20-Poly1305 sealed and opened in pieces is the same bytes; bad input is refused", () => {
   const [key, nonce] = [new Uint8Array(32).fill(2), new Uint8Array(12)];
   const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 13) & 0xff);
-  const frame = new Uint8Array(3 + data.length + 16);
-  chacha20Poly1305SealInto(key, nonce, data, text("ad"), frame.subarray(3));
-  assert.deepEqual(frame.subarray(3), chacha20Poly1305Seal(key, nonce, data, text("ad")));
-  assert.deepEqual(frame.subarray(0, 3), new Uint8Array(3));
+  const sealed = chacha20Poly1305Seal(key, nonce, data, text("ad"));
+  const pieces = chacha20Poly1305SealPieces(key, nonce, data, text("ad"), 2048);
+  assert.deepEqual(pieces.map((p) => p.length), [2048, 2048, 904, 16]);
+  assert.deepEqual(concat(...pieces), sealed);
+  assert.throws(() => chacha20Poly1305SealPieces(key, nonce, data, text("ad"), 0), RangeError);
+  const tag = sealed.subarray(data.length);
+  const split = [1, 63, 64, 1000, 3872].reduce<Uint8Array[]>((parts, n) => {
+    const at = parts.reduce((sum, p) => sum + p.length, 0);
+    return [...parts, sealed.subarray(at, at + n)];
+  }, []);
+  const opened = chacha20Poly1305OpenPieces(key, nonce, split, tag, text("ad"));
+  assert.deepEqual(opened.map((p) => p.length), [1, 63, 64, 1000, 3872]);
+  assert.deepEqual(concat(...opened), data);
   assert.throws(
-    () => chacha20Poly1305SealInto(key, nonce, data, text("ad"), new Uint8Array(data.length)),
+    () => chacha20Poly1305OpenPieces(key, nonce, split, tag, text("other")),
+    DecryptionError,
+  );
+  assert.throws(
+    () => chacha20Poly1305OpenPieces(key, nonce, split, tag.subarray(1), text("ad")),
     RangeError,
   );
 });

@@ -16,7 +16,9 @@ import {
   aesGcmSeal,
   aesGcmSealSync,
   chacha20Poly1305Open,
+  chacha20Poly1305OpenPieces,
   chacha20Poly1305Seal,
+  chacha20Poly1305SealPieces,
   concat,
   DecryptionError,
   ed25519Verify,
@@ -34,6 +36,12 @@ const present = (() => {
 })();
 const ignore = !present;
 const skipNote = ignore ? ` (skipped: ${FOLDER.pathname} is missing)` : "";
+
+/** `bytes` cut in three uneven pieces (some empty when it is short), as a stream may deliver it. */
+function thirds(bytes: Uint8Array): Uint8Array[] {
+  const [a, b] = [Math.floor(bytes.length / 3), Math.floor((2 * bytes.length) / 3) + 1];
+  return [bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)];
+}
 
 interface Case {
   tcId: number;
@@ -142,6 +150,8 @@ Deno.test({
           assert.equal(t.result, "invalid", `tcId ${t.tcId}`);
           assert.throws(() => chacha20Poly1305Open(key, iv, sealed, aad), RangeError);
           assert.throws(() => chacha20Poly1305Seal(key, iv, msg, aad), RangeError);
+          assert.throws(() => chacha20Poly1305SealPieces(key, iv, msg, aad, 7), RangeError);
+          assert.throws(() => chacha20Poly1305OpenPieces(key, iv, [], hex(t.tag), aad), RangeError);
           badNonces++;
         } else if (t.result === "invalid") {
           assert.throws(
@@ -149,9 +159,18 @@ Deno.test({
             DecryptionError,
             `tcId ${t.tcId}`,
           );
+          assert.throws(
+            () => chacha20Poly1305OpenPieces(key, iv, thirds(hex(t.ct)), hex(t.tag), aad),
+            DecryptionError,
+            `tcId ${t.tcId} in pieces`,
+          );
         } else {
           assert.deepEqual(chacha20Poly1305Seal(key, iv, msg, aad), sealed, `tcId ${t.tcId}`);
           assert.deepEqual(chacha20Poly1305Open(key, iv, sealed, aad), msg, `tcId ${t.tcId}`);
+          const pieces = chacha20Poly1305SealPieces(key, iv, msg, aad, 7);
+          assert.deepEqual(concat(...pieces), sealed, `tcId ${t.tcId} sealed in pieces`);
+          const opened = chacha20Poly1305OpenPieces(key, iv, thirds(hex(t.ct)), hex(t.tag), aad);
+          assert.deepEqual(concat(...opened), msg, `tcId ${t.tcId} opened in pieces`);
         }
       }
     }

@@ -4,11 +4,12 @@
  *
  *   version (1 byte, = CHUNK_FRAME_VERSION) ‖ chunk index (uint64 big-endian) ‖ ciphertext ‖ tag
  *
- * A chunk frame is written and read as it is, with no protobuf copy of its 1 MiB: the sender
- * seals straight into it, the recipient opens the sealed part in place. A FileData starts with a
+ * A chunk frame is written and read as a list of pieces, never joined into one array: the sender
+ * frames the sealed pieces as the cipher returned them, the recipient opens the ciphertext in the
+ * pieces the stream delivered. A FileData starts with a
  * field tag (≥ 0x08), so a first byte below 0x08 marks a chunk frame. Pure: bytes in, bytes out.
  */
-import type { Uint8ArrayList } from "uint8arraylist";
+import { Uint8ArrayList } from "uint8arraylist";
 import { TAG_BYTES } from "../../crypto/primitives.ts";
 import { ProtocolError } from "../../errors.ts";
 import type { MessageCodec } from "../../net/framed.ts";
@@ -21,9 +22,19 @@ export const CHUNK_FRAME_HEADER_BYTES = 9;
 /** The smallest first byte of an encoded FileData (field 1, the lowest, as a varint tag). */
 const FIRST_FIELD_TAG = 0x08;
 
-/** One chunk frame, whole (`bytes`), as written or as read (not yet checked). */
+/**
+ * One chunk frame, whole (`bytes`), as written or as read (not yet checked): a list of pieces
+ * (the header and the sealed pieces when written, the stream's own buffers when read), never
+ * joined into one array.
+ */
 export interface ChunkFrame {
-  readonly bytes: Uint8Array;
+  readonly bytes: Uint8ArrayList;
+}
+
+/** The sealed part of a chunk frame: the ciphertext in the pieces it came in, and the tag. */
+export interface SealedChunk {
+  readonly ciphertext: Uint8Array[];
+  readonly tag: Uint8Array;
 }
 
 /** What travels sender → recipient on a data stream: the header, then chunk frames. */
@@ -42,63 +53,70 @@ export function isChunkFrame(frame: DataFrame): frame is ChunkFrame {
 }
 
 /**
- * A chunk frame for chunk `index` whose sealed part (`sealedBytes` long) `seal` fills in place.
- * @throws RangeError for an index that is not a whole number ≥ 0; whatever `seal` throws.
+ * The chunk frame for chunk `index` sealed as `sealed` (ciphertext ‖ tag, in any pieces): the
+ * pieces are framed as they are, not copied.
+ * @throws RangeError for an index that is not a whole number ≥ 0.
  */
-export function encodeChunkFrame(
-  index: number,
-  sealedBytes: number,
-  seal: (into: Uint8Array) => void,
-): ChunkFrame {
+export function encodeChunkFrame(index: number, sealed: readonly Uint8Array[]): ChunkFrame {
   if (!Number.isSafeInteger(index) || index < 0) {
     throw new RangeError(`a chunk index must be a whole number ≥ 0, not ${index}`);
   }
-  const bytes = new Uint8Array(CHUNK_FRAME_HEADER_BYTES + sealedBytes);
-  bytes[0] = CHUNK_FRAME_VERSION;
-  new DataView(bytes.buffer).setBigUint64(1, BigInt(index));
-  seal(bytes.subarray(CHUNK_FRAME_HEADER_BYTES));
-  return { bytes };
+  const header = new Uint8Array(CHUNK_FRAME_HEADER_BYTES);
+  header[0] = CHUNK_FRAME_VERSION;
+  new DataView(header.buffer).setBigUint64(1, BigInt(index));
+  return { bytes: new Uint8ArrayList(header, ...sealed) };
 }
 
 /**
  * The sealed part of chunk frame `frame`, checked to be in this version's layout, to name chunk
- * `index` and to hold at most `maxSealedBytes` (and at least a tag).
+ * `index` and to hold at most `maxSealedBytes` (and at least a tag). The ciphertext pieces are
+ * views of the frame's, not copies.
  * @throws ProtocolError when the frame is short, in another version, for another chunk, or too big.
  */
 export function decodeChunkFrame(
   frame: ChunkFrame,
   index: number,
   maxSealedBytes: number,
-): Uint8Array {
+): SealedChunk {
   const { bytes } = frame;
-  if (bytes.length < CHUNK_FRAME_HEADER_BYTES) {
-    throw new ProtocolError(`a chunk frame of ${bytes.length} bytes is shorter than its header`);
-  }
-  if (bytes[0] !== CHUNK_FRAME_VERSION) {
+  if (bytes.byteLength < CHUNK_FRAME_HEADER_BYTES) {
     throw new ProtocolError(
-      `chunk frame version ${bytes[0]}; this version reads only ${CHUNK_FRAME_VERSION}`,
+      `a chunk frame of ${bytes.byteLength} bytes is shorter than its header`,
     );
   }
-  const got = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(1);
+  const header = bytes.subarray(0, CHUNK_FRAME_HEADER_BYTES);
+  if (header[0] !== CHUNK_FRAME_VERSION) {
+    throw new ProtocolError(
+      `chunk frame version ${header[0]}; this version reads only ${CHUNK_FRAME_VERSION}`,
+    );
+  }
+  const got = new DataView(header.buffer, header.byteOffset, header.byteLength).getBigUint64(1);
   if (got !== BigInt(index)) throw new ProtocolError(`expected chunk ${index}, got chunk ${got}`);
-  const sealed = bytes.subarray(CHUNK_FRAME_HEADER_BYTES);
-  if (sealed.length < TAG_BYTES || sealed.length > maxSealedBytes) {
+  const sealedBytes = bytes.byteLength - CHUNK_FRAME_HEADER_BYTES;
+  if (sealedBytes < TAG_BYTES || sealedBytes > maxSealedBytes) {
     throw new ProtocolError(
-      `chunk ${index} has ${sealed.length} sealed bytes, not ${TAG_BYTES}…${maxSealedBytes}`,
+      `chunk ${index} has ${sealedBytes} sealed bytes, not ${TAG_BYTES}…${maxSealedBytes}`,
     );
   }
-  return sealed;
+  const tagAt = bytes.byteLength - TAG_BYTES;
+  return {
+    ciphertext: [...bytes.sublist(CHUNK_FRAME_HEADER_BYTES, tagAt)],
+    tag: bytes.subarray(tagAt),
+  };
 }
 
 /**
  * The codec of a data stream's frames, sender → recipient, for FramedStream: a chunk frame is
- * written as it is and read as one contiguous array; the header is a FileData.
+ * written and read as its list of pieces; the header is a FileData.
  */
 export const DataFrameCodec: MessageCodec<DataFrame> = {
   encode: (frame) => isChunkFrame(frame) ? frame.bytes : FileData.encode(frame),
   decode: (data: Uint8Array | Uint8ArrayList) => {
-    const bytes = data instanceof Uint8Array ? data : data.subarray();
-    if (bytes.length > 0 && bytes[0]! < FIRST_FIELD_TAG) return { bytes };
-    return FileData.decode(bytes);
+    const empty = data.byteLength === 0;
+    const first = empty ? FIRST_FIELD_TAG : data instanceof Uint8Array ? data[0]! : data.get(0);
+    if (first < FIRST_FIELD_TAG) {
+      return { bytes: data instanceof Uint8Array ? new Uint8ArrayList(data) : data };
+    }
+    return FileData.decode(data);
   },
 };

@@ -5,13 +5,7 @@
  * src/crypto/file_chunks.ts.
  */
 import type { Hash } from "node:crypto";
-import {
-  checkLength,
-  concat,
-  DecryptionError,
-  randomBytes,
-  TAG_BYTES,
-} from "../../crypto/primitives.ts";
+import { checkLength, DecryptionError, randomBytes, TAG_BYTES } from "../../crypto/primitives.ts";
 import { ProtocolError } from "../../errors.ts";
 import type { FramedStream } from "../../net/framed.ts";
 import { FileData, type FileRequest } from "../../proto/file.ts";
@@ -50,8 +44,9 @@ export class TransferRefusedError extends Error {
 /**
  * Chunks the recipient lets the sender have in flight: as many as fit in the recipient's framed
  * read buffer (one frame plus DATA_READ_AHEAD_BYTES, see dataFrames), so a fast sender never
- * overflows it. Credit comes back only once a chunk is written, so the chunks being opened and
- * written count against the same window.
+ * overflows it. Credit comes back once a batch of chunks is opened and copied into one of the
+ * recipient's two batch buffers: what waits for the disk is bounded by those buffers, not by the
+ * window, so a file write overlaps the next chunks' transit instead of holding them back.
  */
 export function creditWindow(chunkBytes: number): number {
   return 1 + Math.floor(DATA_READ_AHEAD_BYTES / (chunkBytes + 256 + 16));
@@ -112,25 +107,29 @@ export async function sendChunks(
 
   const total = chunkCount(plan.size, plan.chunkSize);
   await plan.file.seek(plan.fromChunk * plan.chunkSize, Deno.SeekMode.Start);
-  // The file is read writeBatch() chunks at a time (fewer, larger reads), in order.
+  // The file is read writeBatch() chunks at a time (fewer, larger reads), in order, into one of
+  // PIPELINE_CHUNKS + 1 buffers used in turn: a block is sealed as soon as it is read, and the
+  // sealed pieces are the cipher's own, so a buffer is free again before the next read into it.
   const perRead = writeBatch(plan.chunkSize);
+  const buffers: Uint8Array[] = [];
   let block: Promise<Uint8Array> = Promise.resolve(EMPTY);
   let blockFirst = plan.fromChunk;
+  let reads = 0;
   const produce = (index: number): Promise<ChunkFrame> => {
     if ((index - plan.fromChunk) % perRead === 0) {
       const end = Math.min(plan.size, (index + perRead) * plan.chunkSize);
+      const length = end - index * plan.chunkSize;
+      const slot = reads++ % (PIPELINE_CHUNKS + 1);
+      buffers[slot] ??= new Uint8Array(Math.min(plan.size, perRead * plan.chunkSize));
+      const into = buffers[slot]!.subarray(0, length);
       const previous = block.catch(() => {});
-      block = previous.then(() => readExactly(plan.file, end - index * plan.chunkSize));
+      block = previous.then(() => readExactly(plan.file, into));
       blockFirst = index;
     }
     const start = (index - blockFirst) * plan.chunkSize;
     const length = chunkLength(plan.size, plan.chunkSize, index);
     return block.then((bytes) =>
-      encodeChunkFrame(
-        index,
-        length + TAG_BYTES,
-        (into) => cipher.sealInto(index, bytes.subarray(start, start + length), into),
-      )
+      encodeChunkFrame(index, cipher.sealPieces(index, bytes.subarray(start, start + length)))
     );
   };
   const ahead: Promise<ChunkFrame>[] = [];
@@ -175,10 +174,11 @@ export interface ReceivePlan extends ChunkPlan {
 /**
  * Recipient: asks for the chunks from `fromChunk` in CHUNK_FORMAT, then checks (AEAD, index,
  * length), hashes and writes each in order. Frames are read and opened up to PIPELINE_CHUNKS
- * ahead; the plaintext is hashed and written in batches of writeBatch() chunks, and each batch,
- * once written, is reported to `onChunk` and earns the sender that much credit again. A batch's
- * write runs while the next batch is opened (one write in flight, so writes stay in order; the
- * hash object of a failed stream is thrown away with it). On failure the stream is aborted.
+ * ahead; the plaintext is gathered into batches of writeBatch() chunks (two buffers used in
+ * turn), each of which earns the sender that much credit again once gathered, is hashed, and once
+ * written is reported to `onChunk`. A batch's write runs while the next batch is opened (one write
+ * in flight, so writes stay in order; the hash object of a failed stream is thrown away with it).
+ * On failure the stream is aborted.
  * @throws TransferRefusedError when the sender answers with an error status or another chunk
  * format; ProtocolError for a chunk that fails its check or comes out of order; whatever the
  * stream or the file throws.
@@ -224,7 +224,7 @@ export async function receiveChunks(
   }
   const cipher = ChunkCipher.create(plan.fileKey, head.salt, plan.transferId);
   let reads: Promise<unknown> = Promise.resolve();
-  const fetch = (index: number): Promise<Uint8Array> => {
+  const fetch = (index: number): Promise<Uint8Array[]> => {
     const frame = reads.then(() => framed.read());
     reads = frame.catch(() => {});
     const opened = frame.then((f) => openFrame(cipher, plan, index, f));
@@ -232,34 +232,47 @@ export async function receiveChunks(
     return opened;
   };
   const perBatch = writeBatch(plan.chunkSize);
-  let batch: Uint8Array[] = [];
-  const ahead: Promise<Uint8Array>[] = [];
+  // A batch's plaintext is gathered into one of two buffers used in turn (one being written, one
+  // being filled), so a batch is one hash update and one write, and nothing new is allocated.
+  const buffers = [0, 1].map(() => new Uint8Array(Math.min(plan.size, perBatch * plan.chunkSize)));
+  let batches = 0;
+  let filled = 0;
+  let batchChunks = 0;
+  const ahead: Promise<Uint8Array[]>[] = [];
   let next = plan.fromChunk;
   let writing: Promise<void> = Promise.resolve();
-  const store = async (bytes: Uint8Array, verified: number, chunks: number): Promise<void> => {
+  const store = async (bytes: Uint8Array, verified: number): Promise<void> => {
     await writeAll(plan.file, bytes);
     plan.onChunk(verified);
-    if (verified < total) {
-      await framed.write({
-        transferId: EMPTY,
-        fromChunk: 0n,
-        credit: chunks,
-        chunkFormat: 0,
-        frameVersion: 0,
-      });
-    }
   };
   try {
     for (let index = plan.fromChunk; index < total; index++) {
       while (ahead.length < PIPELINE_CHUNKS && next < total) ahead.push(fetch(next++));
-      batch.push(await ahead.shift()!);
-      if (batch.length < perBatch && index + 1 < total) continue;
-      const bytes = batch.length === 1 ? batch[0]! : concat(...batch);
+      const buffer = buffers[batches % 2]!;
+      for (const piece of await ahead.shift()!) {
+        buffer.set(piece, filled);
+        filled += piece.length;
+      }
+      if (++batchChunks < perBatch && index + 1 < total) continue;
+      if (index + 1 < total) {
+        // The batch's frames are consumed: the sender may send as much again while it is
+        // hashed and written (the two buffers bound what waits for the disk).
+        await framed.write({
+          transferId: EMPTY,
+          fromChunk: 0n,
+          credit: batchChunks,
+          chunkFormat: 0,
+          frameVersion: 0,
+        });
+      }
+      const bytes = buffer.subarray(0, filled);
       plan.hash.update(bytes);
-      await writing;
-      writing = store(bytes, index + 1, batch.length);
+      await writing; // the write of the other buffer
+      writing = store(bytes, index + 1);
       writing.catch(() => {}); // awaited before the next batch or after the last
-      batch = [];
+      batches++;
+      filled = 0;
+      batchChunks = 0;
     }
     await writing;
   } catch (err: unknown) {
@@ -269,26 +282,30 @@ export async function receiveChunks(
   await framed.close();
 }
 
-/** The plaintext of data frame `frame`, checked to be chunk `index`, authentic and whole. */
+/**
+ * The plaintext of data frame `frame` (in the pieces it came in), checked to be chunk `index`,
+ * authentic and whole.
+ */
 function openFrame(
   cipher: ChunkCipher,
   plan: ChunkPlan,
   index: number,
   frame: DataFrame,
-): Uint8Array {
+): Uint8Array[] {
   if (!isChunkFrame(frame)) throw new ProtocolError(`expected chunk ${index}, got a header`);
-  const sealed = decodeChunkFrame(frame, index, plan.chunkSize + TAG_BYTES);
-  let plaintext: Uint8Array;
+  const { ciphertext, tag } = decodeChunkFrame(frame, index, plan.chunkSize + TAG_BYTES);
+  let plaintext: Uint8Array[];
   try {
-    plaintext = cipher.open(index, sealed);
+    plaintext = cipher.openPieces(index, ciphertext, tag);
   } catch (err: unknown) {
     if (err instanceof DecryptionError || err instanceof RangeError) {
       throw new ProtocolError(`chunk ${index} failed its integrity check`, { cause: err });
     }
     throw err;
   }
-  if (plaintext.length !== chunkLength(plan.size, plan.chunkSize, index)) {
-    throw new ProtocolError(`chunk ${index} has ${plaintext.length} bytes`);
+  const length = plaintext.reduce((n, piece) => n + piece.length, 0);
+  if (length !== chunkLength(plan.size, plan.chunkSize, index)) {
+    throw new ProtocolError(`chunk ${index} has ${length} bytes`);
   }
   return plaintext;
 }
@@ -301,18 +318,17 @@ function header(status: FileData.Status, reason: string, salt: Uint8Array): File
 }
 
 /**
- * Reads exactly `length` bytes from the current position of `file`.
+ * Fills `into` from the current position of `file`, and returns it.
  * @throws RangeError when the file ends first (it shrank since it was offered).
  */
-export async function readExactly(file: Deno.FsFile, length: number): Promise<Uint8Array> {
-  const buffer = new Uint8Array(length);
+export async function readExactly(file: Deno.FsFile, into: Uint8Array): Promise<Uint8Array> {
   let filled = 0;
-  while (filled < length) {
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) throw new RangeError(`the file ended ${length - filled} bytes early`);
+  while (filled < into.length) {
+    const n = await file.read(into.subarray(filled));
+    if (n === null) throw new RangeError(`the file ended ${into.length - filled} bytes early`);
     filled += n;
   }
-  return buffer;
+  return into;
 }
 
 /** Writes all of `bytes` at the current position of `file`. */

@@ -204,8 +204,12 @@ async function verifiedPrefix(
   await file.truncate(bytes);
   await file.seek(0, Deno.SeekMode.Start);
   const hash = createHash("sha256");
+  const buffer = new Uint8Array(Math.min(4 * 1024 * 1024, bytes));
   for (let done = 0; done < bytes;) {
-    const piece = await readExactly(file, Math.min(4 * 1024 * 1024, bytes - done));
+    const piece = await readExactly(
+      file,
+      buffer.subarray(0, Math.min(buffer.length, bytes - done)),
+    );
     hash.update(piece);
     done += piece.length;
   }

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { Uint8ArrayList } from "uint8arraylist";
+import { concat } from "../../../src/crypto/primitives.ts";
 import { ProtocolError } from "../../../src/errors.ts";
 import {
   CHUNK_FRAME_HEADER_BYTES,
   CHUNK_FRAME_VERSION,
+  type ChunkFrame,
   DataFrameCodec,
   decodeChunkFrame,
   describeFrameVersion,
@@ -14,7 +17,18 @@ import { FileData } from "../../../src/proto/file.ts";
 const SEALED = Uint8Array.from({ length: 40 }, (_, i) => i);
 
 function encoded(index: number, sealed = SEALED): Uint8Array {
-  return encodeChunkFrame(index, sealed.length, (into) => into.set(sealed)).bytes;
+  return encodeChunkFrame(index, [sealed]).bytes.subarray();
+}
+
+/** `bytes` as a stream may deliver them: a list of uneven pieces. */
+function delivered(bytes: Uint8Array, cuts: number[]): ChunkFrame {
+  const list = new Uint8ArrayList();
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    list.append(bytes.subarray(at, cut));
+    at = cut;
+  }
+  return { bytes: list };
 }
 
 Deno.test("chunk frame: version ‖ index (uint64 big-endian) ‖ sealed chunk, and back", () => {
@@ -24,9 +38,28 @@ Deno.test("chunk frame: version ‖ index (uint64 big-endian) ‖ sealed chunk, 
     Uint8Array.of(CHUNK_FRAME_VERSION, 0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05),
   );
   assert.deepEqual(bytes.subarray(CHUNK_FRAME_HEADER_BYTES), SEALED);
-  const sealed = decodeChunkFrame({ bytes }, 0x0102030405, SEALED.length);
-  assert.deepEqual(sealed, SEALED);
-  assert.equal(sealed.buffer, bytes.buffer); // a view, not a copy
+  const { ciphertext, tag } = decodeChunkFrame(
+    { bytes: new Uint8ArrayList(bytes) },
+    0x0102030405,
+    SEALED.length,
+  );
+  assert.deepEqual(concat(...ciphertext, tag), SEALED);
+  assert.deepEqual(tag, SEALED.subarray(SEALED.length - 16));
+  assert.equal(ciphertext[0]!.buffer, bytes.buffer); // a view, not a copy
+});
+
+Deno.test("chunk frame: the sealed pieces are framed as they are, and read back in any split", () => {
+  const pieces = [SEALED.subarray(0, 10), SEALED.subarray(10)];
+  const frame = encodeChunkFrame(5, pieces);
+  const framed = [...frame.bytes];
+  assert.equal(framed[1], pieces[0]); // not copied
+  assert.equal(framed[2], pieces[1]);
+  const bytes = frame.bytes.subarray();
+  // cut inside the header, inside the ciphertext and inside the tag
+  const { ciphertext, tag } = decodeChunkFrame(delivered(bytes, [4, 20, 40]), 5, SEALED.length);
+  assert.deepEqual(concat(...ciphertext), SEALED.subarray(0, SEALED.length - 16));
+  assert.deepEqual(tag, SEALED.subarray(SEALED.length - 16));
+  assert.ok(ciphertext.length >= 2);
 });
 
 Deno.test("chunk frame: a truncated header, another version, another index or too many bytes fail", () => {
@@ -40,18 +73,24 @@ Deno.test("chunk frame: a truncated header, another version, another index or to
     ["oversized", bytes, 7, SEALED.length - 1, /40 sealed bytes, not 16…39/],
   ];
   for (const [name, frame, index, max, message] of refused) {
-    assert.throws(() => decodeChunkFrame({ bytes: frame }, index, max), ProtocolError, name);
-    assert.throws(() => decodeChunkFrame({ bytes: frame }, index, max), message, name);
+    const list = () => ({ bytes: new Uint8ArrayList(frame) });
+    assert.throws(() => decodeChunkFrame(list(), index, max), ProtocolError, name);
+    assert.throws(() => decodeChunkFrame(list(), index, max), message, name);
+    const split = () => delivered(frame, [1, Math.min(3, frame.length)]);
+    assert.throws(() => decodeChunkFrame(split(), index, max), message, `${name}, in pieces`);
   }
-  assert.throws(() => encodeChunkFrame(-1, 16, () => {}), RangeError);
+  assert.throws(() => encodeChunkFrame(-1, [new Uint8Array(16)]), RangeError);
 });
 
 Deno.test("chunk frame: the codec writes a chunk frame as it is and tells it from the header", () => {
-  const frame = encodeChunkFrame(3, SEALED.length, (into) => into.set(SEALED));
+  const frame = encodeChunkFrame(3, [SEALED]);
   assert.equal(DataFrameCodec.encode(frame), frame.bytes); // no copy
   const read = DataFrameCodec.decode(frame.bytes);
   assert.ok(isChunkFrame(read));
-  assert.deepEqual(read.bytes, frame.bytes);
+  assert.equal(read.bytes, frame.bytes); // the list as it came, not joined
+  const whole = DataFrameCodec.decode(frame.bytes.subarray());
+  assert.ok(isChunkFrame(whole));
+  assert.deepEqual(whole.bytes.subarray(), frame.bytes.subarray());
   const header: FileData = {
     status: FileData.Status.E_UNKNOWN,
     reason: "no such transfer",

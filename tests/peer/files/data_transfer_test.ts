@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Uint8ArrayList } from "uint8arraylist";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { streamPair } from "@libp2p/utils";
@@ -24,20 +25,26 @@ import { FileData, FileRequest } from "../../../src/proto/file.ts";
 const CHUNK = 1024;
 
 /** A sender's and a recipient's framed ends of one data stream, and a temp dir for files. */
-async function stream(chunks: number) {
+async function stream(chunks: number, chunkSize = CHUNK) {
   const [outbound, inbound] = await streamPair();
   const recipient = new FramedStream(
     outbound,
     DataFrameCodec,
     FileRequest,
-    dataFrames(CHUNK, chunks),
+    dataFrames(chunkSize, chunks),
   );
   const sender = new FramedStream(inbound, FileRequest, DataFrameCodec, CREDIT_FRAMES);
   const dir = await Deno.makeTempDir({ prefix: "tincan-data-transfer-" });
   return { recipient, sender, dir };
 }
 
-function receivePlan(file: Deno.FsFile, size: number, transferId: Uint8Array, fileKey: Uint8Array) {
+function receivePlan(
+  file: Deno.FsFile,
+  size: number,
+  transferId: Uint8Array,
+  fileKey: Uint8Array,
+  chunkSize = CHUNK,
+) {
   const verified: number[] = [];
   const hash = createHash("sha256");
   const plan = {
@@ -45,7 +52,7 @@ function receivePlan(file: Deno.FsFile, size: number, transferId: Uint8Array, fi
     fileKey,
     file,
     size,
-    chunkSize: CHUNK,
+    chunkSize,
     fromChunk: 0,
     hash,
     onChunk: (n: number) => verified.push(n),
@@ -53,17 +60,20 @@ function receivePlan(file: Deno.FsFile, size: number, transferId: Uint8Array, fi
   return { plan, verified, hash };
 }
 
-Deno.test("data stream: every chunk arrives, in order, hashed and written, each batch reported", async () => {
-  const size = 3 * CHUNK + 500;
-  const { recipient, sender, dir } = await stream(4);
+/**
+ * Sends `data` through sendChunks and receiveChunks in chunks of `chunkSize`, checks the file and
+ * its hash arrived whole, and returns the verified counts reported.
+ */
+async function transferWhole(data: Uint8Array, chunkSize: number): Promise<number[]> {
+  const size = data.length;
+  const { recipient, sender, dir } = await stream(Math.ceil(size / chunkSize), chunkSize);
   try {
-    const data = randomBytes(size);
     await Deno.writeFile(join(dir, "src"), data);
     const source = await Deno.open(join(dir, "src"), { read: true });
     const target = await Deno.open(join(dir, "dst"), { write: true, create: true });
     const transferId = randomBytes(16);
     const fileKey = randomBytes(32);
-    const { plan, verified, hash } = receivePlan(target, size, transferId, fileKey);
+    const { plan, verified, hash } = receivePlan(target, size, transferId, fileKey, chunkSize);
     const sending = (async () => {
       const request = await sender.read();
       assert.equal(request.chunkFormat, CHUNK_FORMAT);
@@ -73,7 +83,7 @@ Deno.test("data stream: every chunk arrives, in order, hashed and written, each 
         fileKey,
         file: source,
         size,
-        chunkSize: CHUNK,
+        chunkSize,
         fromChunk: Number(request.fromChunk),
         credit: request.credit,
         onChunk: () => {},
@@ -87,10 +97,23 @@ Deno.test("data stream: every chunk arrives, in order, hashed and written, each 
       new Uint8Array(hash.digest()),
       new Uint8Array(createHash("sha256").update(data).digest()),
     );
-    assert.deepEqual(verified, [4]); // 1 KiB chunks: all four in one write batch
+    return verified;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("data stream: every chunk arrives, in order, hashed and written, each batch reported", async () => {
+  const verified = await transferWhole(randomBytes(3 * CHUNK + 500), CHUNK);
+  assert.deepEqual(verified, [4]); // 1 KiB chunks: all four in one write batch
+});
+
+Deno.test("data stream: many read blocks and write batches (the reused buffers taken in turn) arrive whole", async () => {
+  const chunkSize = 256 * 1024; // 4 chunks per read block and per write batch
+  const size = 21 * chunkSize - 123; // 21 chunks: 6 blocks, 6 batches, the last short
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 31 + (i >> 10)) & 0xff; // no two blocks alike
+  assert.deepEqual(await transferWhole(data, chunkSize), [4, 8, 12, 16, 20, 21]);
 });
 
 /** Recipient against a hand-written sender that answers with `header` and then `chunks`. */
@@ -132,7 +155,7 @@ async function receiveFrom(
 }
 
 function frame(index: number, chunk: Uint8Array): ChunkFrame {
-  return encodeChunkFrame(index, chunk.length, (into) => into.set(chunk));
+  return encodeChunkFrame(index, [chunk]);
 }
 
 Deno.test("data stream: a sender in the old AES-GCM chunk format is refused by name, before any chunk", async () => {
@@ -157,9 +180,9 @@ Deno.test("data stream: a chunk frame in another version, oversized, or a second
     [(s: Uint8Array, i: Uint8Array, k: Uint8Array) => DataFrame[], RegExp]
   > = {
     "another version": [(salt, id, key) => {
-      const f = frame(0, sealedOf(salt, id, key));
-      f.bytes[0] = 2;
-      return [f];
+      const sealed = frame(0, sealedOf(salt, id, key)).bytes.subarray();
+      sealed[0] = 2;
+      return [{ bytes: new Uint8ArrayList(sealed) }];
     }, /chunk frame version 2/],
     oversized: [() => [frame(0, new Uint8Array(CHUNK + TAG_BYTES + 1))], /sealed bytes/],
     "a second header": [(salt) => [{
