@@ -28,6 +28,7 @@ import {
 import { dcutr } from "@libp2p/dcutr";
 import type { ConnectionGater } from "@libp2p/interface";
 import { createLibp2p } from "libp2p";
+import { coalescedWrites } from "./coalesced_writes.ts";
 import { linearConnectionList } from "./connection_list.ts";
 import { type NodeControls, nodeControls } from "./node_controls.ts";
 import { libp2pLogger } from "./quiet_logger.ts";
@@ -115,7 +116,8 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
   const limits = { ...NODE_LIMITS, ...options.limits };
   const logger = libp2pLogger();
   const socket = { keepAlive: true, keepAliveInitialDelay: limits.tcpKeepAliveMs };
-  const tcpTransport = tcp({ dialOpts: socket, listenOpts: socket });
+  // One socket write per send, not one per buffer (a Noise frame is two): coalesced_writes.ts.
+  const tcpTransport = coalescedWrites(tcp({ dialOpts: socket, listenOpts: socket }));
   const node: TincanNode = await createLibp2p({
     privateKey: options.privateKey,
     ...(logger ? { logger } : {}),
