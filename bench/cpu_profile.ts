@@ -2,9 +2,12 @@
 /**
  * Summarizes a V8 CPU profile (`deno run --cpu-prof`, or TINCAN_BENCH_CPU_PROF for the bench's
  * server processes): self time by origin (each npm package, each src/ folder, Deno's runtime,
- * garbage collection, idle) and the functions with the most self time.
+ * garbage collection, idle), by part of a rendezvous's work (each sample charged to the nearest
+ * frame of its stack that names a part: a socket write made for Noise is TCP's, a signature made
+ * for a certificate is Ed25519's), and the functions with the most self time. `--per N` divides
+ * the parts by N (the peers of a scale run).
  *
- * Usage: deno run --allow-read bench/cpu_profile.ts FILE.cpuprofile [--top N]
+ * Usage: deno run --allow-read bench/cpu_profile.ts FILE.cpuprofile [--top N] [--per N]
  */
 import { parseArgs } from "node:util";
 
@@ -18,6 +21,7 @@ export interface CpuProfile {
       readonly lineNumber: number;
     };
     readonly hitCount?: number;
+    readonly children?: readonly number[];
   }[];
   readonly startTime: number;
   readonly endTime: number;
@@ -37,7 +41,59 @@ export interface ProfileSummary {
   /** Sampled time not idle. */
   readonly busyMs: number;
   readonly byOrigin: Share[];
+  /** Self time charged to the nearest part (PARTS) on each sample's stack. */
+  readonly byPart: Share[];
   readonly byFunction: Share[];
+}
+
+/**
+ * The parts of a rendezvous's work: each names npm packages (`npm`), paths in this repository
+ * (`own`) or other URL fragments (`urls`: wasm modules); the first that matches a frame names it.
+ * Frames that match none (Deno's runtime, natives) are charged to their caller.
+ */
+export const PARTS: readonly {
+  readonly part: string;
+  readonly npm?: readonly string[];
+  readonly own?: readonly string[];
+  readonly urls?: readonly string[];
+}[] = [
+  { part: "SQLite (stores)", own: ["src/store/", "src/rendezvous/store/"] },
+  { part: "OPAQUE (wasm)", npm: ["@serenity-kit/opaque"], urls: ["opaque.wasm"] },
+  {
+    part: "Noise (X25519 node:crypto, ChaCha20-Poly1305 wasm, HKDF)",
+    npm: ["@chainsafe/libp2p-noise", "@chainsafe/as-chacha20poly1305", "@noble/hashes"],
+  },
+  { part: "Ed25519 signatures (@libp2p/crypto)", npm: ["@libp2p/crypto"] },
+  { part: "TCP socket reads and writes", npm: ["@libp2p/tcp"] },
+  { part: "Yamux", npm: ["@chainsafe/libp2p-yamux"] },
+  {
+    part: "identify + peer store",
+    npm: ["@libp2p/identify", "@libp2p/peer-store", "@libp2p/peer-record", "datastore-core"],
+  },
+  {
+    part: "presence (protocol, interest index, logged-in table)",
+    own: ["src/rendezvous/presence_", "src/rendezvous/logged_in_users"],
+  },
+  { part: "mail (mailbox, accept, signal)", own: ["src/rendezvous/mail", "src/rendezvous/accept"] },
+  { part: "framed protobuf I/O (src/net, src/proto)", own: ["src/net/", "src/proto/"] },
+  { part: "other rendezvous code (src/)", own: ["src/"] },
+  {
+    part: "libp2p streams, multistream-select, connection manager",
+    npm: ["libp2p", "@libp2p/utils", "@libp2p/multistream-select", "uint8arraylist"],
+  },
+];
+
+/** The part of `url` (PARTS), or undefined when it names none. */
+export function partOf(url: string): string | undefined {
+  const npm = /\/npm\/[^/]+\/((?:@[^/]+\/)?[^/@]+)\//.exec(url)?.[1];
+  const own = npm === undefined && url.startsWith("file://")
+    ? /\/((?:src|bench)\/.*)$/.exec(url)?.[1]
+    : undefined;
+  return PARTS.find((p) =>
+    (npm !== undefined && p.npm?.includes(npm)) ||
+    (own !== undefined && p.own?.some((prefix) => own.startsWith(prefix))) ||
+    p.urls?.some((fragment) => url.includes(fragment))
+  )?.part;
 }
 
 /** Where a function's code comes from: an npm package, a src/ or bench/ folder, the runtime. */
@@ -58,6 +114,21 @@ export function summarize(profile: CpuProfile): ProfileSummary {
   const msPerHit = totalHits === 0 ? 0 : wallMs / totalHits;
   const origins = new Map<string, number>();
   const functions = new Map<string, number>();
+  const parts = new Map<string, number>();
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  }
+  const nearestPart = (id: number, functionName: string): string => {
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const part = partOf(nodes.get(at)!.callFrame.url);
+      if (part !== undefined) return part;
+    }
+    return functionName === "(garbage collector)" || functionName === "(program)"
+      ? functionName
+      : "(runtime, event loop, timers)";
+  };
   let idle = 0;
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0;
@@ -71,6 +142,8 @@ export function summarize(profile: CpuProfile): ProfileSummary {
     origins.set(origin, (origins.get(origin) ?? 0) + hits);
     const name = `${functionName || "(anonymous)"} ${origin}:${lineNumber + 1}`;
     functions.set(name, (functions.get(name) ?? 0) + hits);
+    const part = nearestPart(node.id, functionName);
+    parts.set(part, (parts.get(part) ?? 0) + hits);
   }
   const busyHits = totalHits - idle;
   const shares = (map: Map<string, number>) =>
@@ -83,15 +156,23 @@ export function summarize(profile: CpuProfile): ProfileSummary {
     wallMs,
     busyMs: busyHits * msPerHit,
     byOrigin: shares(origins),
+    byPart: shares(parts),
     byFunction: shares(functions),
   };
 }
 
-function format(summary: ProfileSummary, top: number): string {
+function format(summary: ProfileSummary, top: number, per: number): string {
   const line = (s: Share) =>
     `  ${s.ms.toFixed(0).padStart(7)} ms  ${s.percentOfBusy.toFixed(1).padStart(5)} %  ${s.name}`;
+  const perLine = (s: Share) =>
+    `  ${(s.ms / per).toFixed(3).padStart(8)} ms  ${
+      s.percentOfBusy.toFixed(1).padStart(5)
+    } %  ${s.name}`;
   return [
-    `wall ${summary.wallMs.toFixed(0)} ms, busy (not idle) ${summary.busyMs.toFixed(0)} ms`,
+    `wall ${summary.wallMs.toFixed(0)} ms, busy (not idle) ${summary.busyMs.toFixed(0)} ms` +
+    (per === 1 ? "" : ` = ${(summary.busyMs / per).toFixed(2)} ms per ${per}th`),
+    `by part (nearest part on the stack)${per === 1 ? "" : `, per one of ${per}`}:`,
+    ...summary.byPart.map(perLine),
     "self time by origin:",
     ...summary.byOrigin.slice(0, top).map(line),
     "self time by function:",
@@ -102,13 +183,17 @@ function format(summary: ProfileSummary, top: number): string {
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
     args: Deno.args,
-    options: { top: { type: "string", default: "25" } },
+    options: { top: { type: "string", default: "25" }, per: { type: "string", default: "1" } },
     allowPositionals: true,
   });
   for (const file of positionals) {
     console.log(
       `${file}\n${
-        format(summarize(JSON.parse(await Deno.readTextFile(file))), Number(values.top))
+        format(
+          summarize(JSON.parse(await Deno.readTextFile(file))),
+          Number(values.top),
+          Number(values.per),
+        )
       }\n`,
     );
   }

@@ -107,6 +107,14 @@ async function run(
       await forEachBatched(peers, CONNECT_CONCURRENCY, ({ peer }) => peer.node.hangUp(to));
       return { done: "hangup" };
     }
+    case "account": {
+      const to = multiaddr(command.to);
+      let retries = 0;
+      await forEachBatched(peers, CONNECT_CONCURRENCY, async ({ peer }) => {
+        retries += await registerOnce(peer, to, slots);
+      });
+      return { done: "account", retries };
+    }
     case "login": {
       const to = multiaddr(command.to);
       const joinedAt: number[] = [];
@@ -155,7 +163,11 @@ async function run(
           p.presence?.seen(AbortSignal.timeout(command.timeoutMs)) ?? Promise.resolve(undefined)
         ),
       );
-      return { done: "collect", seenAt: seen.filter((t): t is number => t !== undefined) };
+      return {
+        done: "collect",
+        seenAt: seen.filter((t): t is number => t !== undefined),
+        dead: peers.filter((p) => p.presence?.dead !== undefined).length,
+      };
     }
     case "memory":
       return { done: "memory", usage: Deno.memoryUsage() };
@@ -188,26 +200,26 @@ async function withRetries(work: () => Promise<void>): Promise<number> {
   }
 }
 
-/**
- * Registers `peer` and logs it in, each in one of `slots`, with retries; returns the failed
- * attempts.
- */
-async function join(peer: BenchPeer, to: Multiaddr, slots: Semaphore): Promise<number> {
-  let registered = false;
+/** Registers `peer`'s account in one of `slots`, with retries; returns the failed attempts. */
+async function registerOnce(peer: BenchPeer, to: Multiaddr, slots: Semaphore): Promise<number> {
   return await withRetries(async () => {
-    if (!registered) {
-      try {
-        await slots.with(() =>
-          registerAccount(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING)
-        );
-      } catch (err: unknown) {
-        // A registration that went through although its answer was lost is done.
-        if (!(err instanceof RemoteError && err.status === Status.E_USERNAME_TAKEN)) throw err;
-      }
-      registered = true;
+    try {
+      await slots.with(() =>
+        registerAccount(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING)
+      );
+    } catch (err: unknown) {
+      // A registration that went through although its answer was lost is done.
+      if (!(err instanceof RemoteError && err.status === Status.E_USERNAME_TAKEN)) throw err;
     }
-    await slots.with(() => login(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING));
   });
+}
+
+/** Logs `peer` in (its account registered) in one of `slots`, with retries; returns the failed attempts. */
+async function join(peer: BenchPeer, to: Multiaddr, slots: Semaphore): Promise<number> {
+  return await withRetries(() =>
+    slots.with(() => login(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING))
+      .then(() => {})
+  );
 }
 
 /**
