@@ -7,6 +7,7 @@ import type { Stream } from "@libp2p/interface";
 import { pbStream, type ProtobufStream } from "@libp2p/utils";
 import type { DecodeOptions } from "protons-runtime";
 import type { Uint8ArrayList } from "uint8arraylist";
+import { deadline } from "./deadline.ts";
 import { ProtocolError } from "../errors.ts";
 
 /**
@@ -66,16 +67,18 @@ export class FramedStream<In, Out> {
       throw new ProtocolError(`more than ${this.limits.maxFrames} frames on one stream`);
     }
     this.#framesRead++;
-    const deadline = AbortSignal.timeout(this.limits.readTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const late = deadline(this.limits.readTimeoutMs);
+    const combined = signal ? AbortSignal.any([signal, late.signal]) : late.signal;
     try {
       return await this.#pb.read(this.incoming, { ...this.decodeLimits, signal: combined });
     } catch (err: unknown) {
-      if (deadline.aborted) {
+      if (late.signal.aborted) {
         throw new ProtocolError(`no frame within ${this.limits.readTimeoutMs} ms`, { cause: err });
       }
       if (signal?.aborted) throw err;
       throw new ProtocolError(`bad frame: ${describe(err)}`, { cause: err });
+    } finally {
+      late.clear();
     }
   }
 
@@ -102,10 +105,13 @@ export class FramedStream<In, Out> {
 
   /** Closes the stream gracefully, or aborts it when that fails. */
   async close(): Promise<void> {
+    const late = deadline(this.limits.readTimeoutMs);
     try {
-      await this.stream.close({ signal: AbortSignal.timeout(this.limits.readTimeoutMs) });
+      await this.stream.close({ signal: late.signal });
     } catch (err: unknown) {
       this.stream.abort(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      late.clear();
     }
   }
 
