@@ -26,6 +26,18 @@ export interface CpuProfile {
   readonly startTime: number;
   readonly endTime: number;
   readonly samples?: readonly number[];
+  /** Microseconds from each sample to the one before it (the first: from startTime). */
+  readonly timeDeltas?: readonly number[];
+}
+
+/** A stretch of busy samples between idle gaps: one stage of a bench, say. */
+export interface Segment {
+  /** From the profile's start, ms. */
+  readonly startMs: number;
+  readonly wallMs: number;
+  readonly busyMs: number;
+  /** Its busy time by part (PARTS), largest first. */
+  readonly byPart: Share[];
 }
 
 /** Self time of one origin or function, in milliseconds and as a share of the busy time. */
@@ -107,14 +119,8 @@ export function originOf(url: string, functionName: string): string {
   return url;
 }
 
-/** Self time by origin and by function. */
-export function summarize(profile: CpuProfile): ProfileSummary {
-  const wallMs = (profile.endTime - profile.startTime) / 1000;
-  const totalHits = profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0);
-  const msPerHit = totalHits === 0 ? 0 : wallMs / totalHits;
-  const origins = new Map<string, number>();
-  const functions = new Map<string, number>();
-  const parts = new Map<string, number>();
+/** The part (PARTS) each profile node's samples are charged to: the nearest one on its stack. */
+function partsByNode(profile: CpuProfile): Map<number, string> {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) {
@@ -125,10 +131,75 @@ export function summarize(profile: CpuProfile): ProfileSummary {
       const part = partOf(nodes.get(at)!.callFrame.url);
       if (part !== undefined) return part;
     }
-    return functionName === "(garbage collector)" || functionName === "(program)"
+    return functionName === "(garbage collector)" || functionName === "(program)" ||
+        functionName === "(idle)"
       ? functionName
       : "(runtime, event loop, timers)";
   };
+  return new Map(profile.nodes.map((n) => [n.id, nearestPart(n.id, n.callFrame.functionName)]));
+}
+
+/** Busy time within an idle stretch that ends it (less is a timer's blip). */
+const GAP_BUSY_MS = 20;
+
+/**
+ * Splits the profile's timeline at idle stretches of at least `gapMs` (a bench settles between
+ * its stages), and charges each busy stretch's samples to parts.
+ */
+export function segments(profile: CpuProfile, gapMs: number): Segment[] {
+  const part = partsByNode(profile);
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const found: Segment[] = [];
+  let at = 0;
+  let current: { startMs: number; endMs: number; parts: Map<string, number> } | undefined;
+  let idleSince: number | undefined;
+  let gapBusy = 0;
+  const close = () => {
+    if (current === undefined) return;
+    const busyMs = [...current.parts.values()].reduce((a, b) => a + b, 0);
+    found.push({
+      startMs: current.startMs,
+      wallMs: current.endMs - current.startMs,
+      busyMs,
+      byPart: [...current.parts].sort((a, b) => b[1] - a[1]).map(([name, ms]) => ({
+        name,
+        ms,
+        percentOfBusy: busyMs === 0 ? 0 : 100 * ms / busyMs,
+      })),
+    });
+    current = undefined;
+  };
+  samples.forEach((id, i) => {
+    // A sample lasts until the next one (the last: as long as the one before it).
+    const ms = (deltas[i + 1] ?? deltas[i] ?? 0) / 1000;
+    at += (deltas[i] ?? 0) / 1000;
+    const name = part.get(id) ?? "(runtime, event loop, timers)";
+    if (name === "(idle)") {
+      idleSince ??= at;
+      if (at - idleSince >= gapMs) close();
+      return;
+    }
+    // A timer's blip inside a gap does not end it; GAP_BUSY_MS of work does.
+    gapBusy = idleSince === undefined ? 0 : gapBusy + ms;
+    if (gapBusy > GAP_BUSY_MS) idleSince = undefined;
+    current ??= { startMs: at, endMs: at, parts: new Map() };
+    current.endMs = at + ms;
+    current.parts.set(name, (current.parts.get(name) ?? 0) + ms);
+  });
+  close();
+  return found;
+}
+
+/** Self time by origin, by part and by function. */
+export function summarize(profile: CpuProfile): ProfileSummary {
+  const wallMs = (profile.endTime - profile.startTime) / 1000;
+  const totalHits = profile.nodes.reduce((n, node) => n + (node.hitCount ?? 0), 0);
+  const msPerHit = totalHits === 0 ? 0 : wallMs / totalHits;
+  const origins = new Map<string, number>();
+  const functions = new Map<string, number>();
+  const parts = new Map<string, number>();
+  const partOfNode = partsByNode(profile);
   let idle = 0;
   for (const node of profile.nodes) {
     const hits = node.hitCount ?? 0;
@@ -142,7 +213,7 @@ export function summarize(profile: CpuProfile): ProfileSummary {
     origins.set(origin, (origins.get(origin) ?? 0) + hits);
     const name = `${functionName || "(anonymous)"} ${origin}:${lineNumber + 1}`;
     functions.set(name, (functions.get(name) ?? 0) + hits);
-    const part = nearestPart(node.id, functionName);
+    const part = partOfNode.get(node.id)!;
     parts.set(part, (parts.get(part) ?? 0) + hits);
   }
   const busyHits = totalHits - idle;
@@ -180,21 +251,39 @@ function format(summary: ProfileSummary, top: number, per: number): string {
   ].join("\n");
 }
 
+function formatSegments(found: readonly Segment[], per: number): string {
+  return found.map((seg, i) =>
+    [
+      `segment ${i + 1}: from ${(seg.startMs / 1000).toFixed(1)} s, ${
+        (seg.wallMs / 1000).toFixed(1)
+      } s wall, ${seg.busyMs.toFixed(0)} ms busy${
+        per === 1 ? "" : ` = ${(seg.busyMs / per).toFixed(2)} ms per ${per}th`
+      }`,
+      ...seg.byPart.filter((s) => s.percentOfBusy >= 1).map((s) =>
+        `  ${(s.ms / per).toFixed(3).padStart(8)} ms  ${
+          s.percentOfBusy.toFixed(1).padStart(5)
+        } %  ${s.name}`
+      ),
+    ].join("\n")
+  ).join("\n");
+}
+
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
     args: Deno.args,
-    options: { top: { type: "string", default: "25" }, per: { type: "string", default: "1" } },
+    options: {
+      top: { type: "string", default: "25" },
+      per: { type: "string", default: "1" },
+      "segments-gap-ms": { type: "string" },
+    },
     allowPositionals: true,
   });
   for (const file of positionals) {
-    console.log(
-      `${file}\n${
-        format(
-          summarize(JSON.parse(await Deno.readTextFile(file))),
-          Number(values.top),
-          Number(values.per),
-        )
-      }\n`,
-    );
+    const profile: CpuProfile = JSON.parse(await Deno.readTextFile(file));
+    const per = Number(values.per);
+    console.log(`${file}\n${format(summarize(profile), Number(values.top), per)}\n`);
+    if (values["segments-gap-ms"] !== undefined) {
+      console.log(formatSegments(segments(profile, Number(values["segments-gap-ms"])), per));
+    }
   }
 }

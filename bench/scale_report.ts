@@ -85,7 +85,7 @@ export function scaleSection(r: ScaleResult): Section {
       `${r.deadHeartbeats} subscriptions had lost their heartbeat by the last round`,
       "rendezvous CPU per stage: /proc CPU time over the stage and a settle after it, divided by " +
       "the peers it served; the share of each part of the code is in the CPU profile " +
-      "(TINCAN_BENCH_CPU_PROF=DIR, then bench/cpu_profile.ts --parts)",
+      "(TINCAN_BENCH_CPU_PROF=DIR, then bench/cpu_profile.ts --per PEERS --segments-gap-ms 1500)",
       `${r.retries} steps (dials, logins, REGISTERs, subscriptions) timed out or found their ` +
       "connection dropped on the loaded machine and were retried",
       "liveness: no libp2p pings; every subscribed peer sends the presence heartbeat (20 s ± 20 %), " +
