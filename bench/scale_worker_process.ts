@@ -18,6 +18,7 @@ import { login, registerAccount } from "../src/peer/clients/account.ts";
 import { Status } from "../src/proto/services.ts";
 import { type BenchPeer, CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
+import { BENCH_SOCKET_INACTIVITY_MS } from "./limits.ts";
 import { forEachBatched } from "./measure.ts";
 import { type ScaleCommand, type ScaleReply, wallClockMs } from "./scale_protocol.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -58,7 +59,9 @@ async function main(): Promise<void> {
   const peers: SimulatedPeer[] = [];
   for (let i = 0; i < Number(values.count); i++) {
     peers.push({
-      peer: await startClient(`${values.prefix}-${i}`),
+      peer: await startClient(`${values.prefix}-${i}`, {
+        socketInactivityTimeoutMs: BENCH_SOCKET_INACTIVITY_MS,
+      }),
       index: first + i,
     });
   }

@@ -47,6 +47,12 @@ export interface NodeLimits {
   readonly maxInboundStreamsPerConnection: number;
   /** Idle time before a TCP connection's first keep-alive probe (SO_KEEPALIVE). */
   readonly tcpKeepAliveMs: number;
+  /**
+   * Time without a byte either way after which a TCP connection is closed (@libp2p/tcp's socket
+   * inactivity timeout, both directions). A peer's link to its rendezvous carries the presence
+   * heartbeat well within it.
+   */
+  readonly socketInactivityTimeoutMs: number;
 }
 
 /**
@@ -61,6 +67,8 @@ export const NODE_LIMITS: NodeLimits = {
   upgradeTimeoutMs: 10_000,
   maxInboundStreamsPerConnection: 64,
   tcpKeepAliveMs: 25_000,
+  // @libp2p/tcp's own default, made explicit.
+  socketInactivityTimeoutMs: 120_000,
 };
 
 /** What a tincan node is built from. */
@@ -117,7 +125,12 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
   const logger = libp2pLogger();
   const socket = { keepAlive: true, keepAliveInitialDelay: limits.tcpKeepAliveMs };
   // One socket write per send, not one per buffer (a Noise frame is two): coalesced_writes.ts.
-  const tcpTransport = coalescedWrites(tcp({ dialOpts: socket, listenOpts: socket }));
+  const tcpTransport = coalescedWrites(tcp({
+    dialOpts: socket,
+    listenOpts: socket,
+    inboundSocketInactivityTimeout: limits.socketInactivityTimeoutMs,
+    outboundSocketInactivityTimeout: limits.socketInactivityTimeoutMs,
+  }));
   const node: TincanNode = await createLibp2p({
     privateKey: options.privateKey,
     ...(logger ? { logger } : {}),
