@@ -75,10 +75,10 @@ export interface ScaleResult {
   readonly subscribeSeconds: number;
   /** Rendezvous CPU with everyone joined and nothing happening, % of a core. */
   readonly restCpuPercent: number;
-  /** From the user's login starting to each watcher hearing it online, ms. */
-  readonly online: Latency;
-  /** From the user's connection closing to each watcher hearing it offline, ms. */
-  readonly offline: Latency;
+  /** From the user's login starting to each watcher hearing it online, ms; none if none heard. */
+  readonly online: Latency | undefined;
+  /** From the user's connection closing to each watcher hearing it offline, ms; none if none heard. */
+  readonly offline: Latency | undefined;
   /** The user's own login, start to answer (the baseline of `online`), ms. */
   readonly login: Latency;
   /** Watchers that did not hear a change within COLLECT_TIMEOUT_MS, over all rounds. */
@@ -281,8 +281,9 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
       retries,
       subscribeSeconds: subscribed.seconds,
       restCpuPercent,
-      online: latency(online),
-      offline: latency(offline),
+      // A run whose watchers all lost their connections still reports its other figures.
+      online: online.length === 0 ? undefined : latency(online),
+      offline: offline.length === 0 ? undefined : latency(offline),
       login: latency(loginMs),
       missed,
       deadHeartbeats,

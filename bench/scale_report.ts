@@ -62,11 +62,19 @@ export function scaleSection(r: ScaleResult): Section {
       value: r.restCpuPercent,
       unit: "% of a core",
     },
-    latencyRow(`${r.watchers} watchers hear a user go online, p50`, r.online.p50, r.login.p50),
-    latencyRow(`${r.watchers} watchers hear a user go online, p99`, r.online.p99, r.login.p50),
+    ...(r.online
+      ? [
+        latencyRow(`${r.watchers} watchers hear a user go online, p50`, r.online.p50, r.login.p50),
+        latencyRow(`${r.watchers} watchers hear a user go online, p99`, r.online.p99, r.login.p50),
+      ]
+      : []),
     { label: `  … the user's own login (connect + OPAQUE), p50`, value: r.login.p50, unit: "ms" },
-    { label: "  … heard offline after it hangs up, p50", value: r.offline.p50, unit: "ms" },
-    { label: "  … heard offline after it hangs up, p99", value: r.offline.p99, unit: "ms" },
+    ...(r.offline
+      ? [
+        { label: "  … heard offline after it hangs up, p50", value: r.offline.p50, unit: "ms" },
+        { label: "  … heard offline after it hangs up, p99", value: r.offline.p99, unit: "ms" },
+      ]
+      : []),
   ];
   return {
     title: `Rendezvous at scale: ${r.peers} peers in ${r.processes} client processes, ` +
@@ -81,7 +89,7 @@ export function scaleSection(r: ScaleResult): Section {
           `${r.subscribers} watchers subscribe (10,000 subscribers would be 10^8 events); the ` +
           "presence row is per subscriber",
       `latency: from the user's login starting (a new connection) to each watcher's event, ` +
-      `${r.online.samples / r.watchers} rounds pooled; ${r.missed} events missed; ` +
+      `${(r.online?.samples ?? 0) / r.watchers} rounds pooled; ${r.missed} events missed; ` +
       `${r.deadHeartbeats} subscriptions had lost their heartbeat by the last round`,
       "rendezvous CPU per stage: /proc CPU time over the stage and a settle after it, divided by " +
       "the peers it served; the share of each part of the code is in the CPU profile " +

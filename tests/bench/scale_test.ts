@@ -26,8 +26,8 @@ Deno.test({
       ["connect", "register", "log", "REGISTER", "presence"],
     );
     for (const c of result.stageCpu) assert.ok(c.msPerPeer > 0, `${c.stage}: ${c.msPerPeer} ms`);
-    assert.equal(result.online.samples, 4);
-    assert.equal(result.offline.samples, 4);
+    assert.equal(result.online?.samples, 4);
+    assert.equal(result.offline?.samples, 4);
     assert.equal(result.pids.length, 4);
     for (const pid of result.pids) {
       const status = await Deno.stat(`/proc/${pid}`).then(() => "running", () => "gone");
