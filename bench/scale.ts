@@ -60,6 +60,11 @@ export interface ScaleResult {
   /** The rendezvous: idle, connected, logged in, registered, subscribed. */
   readonly stages: readonly StageMemory[];
   readonly costs: readonly StageCost[];
+  /** Rendezvous CPU time of each stage divided by the peers it took through it (not wall time). */
+  readonly stageCpu: readonly StageCpu[];
+  /** Time for every peer to register its account. */
+  readonly accountSeconds: number;
+  /** Time for every peer (registered) to log in: the join. */
   readonly joinSeconds: number;
   readonly joins: readonly JoinStep[];
   /** Rendezvous CPU during the logins, ms. */
@@ -70,18 +75,26 @@ export interface ScaleResult {
   readonly subscribeSeconds: number;
   /** Rendezvous CPU with everyone joined and nothing happening, % of a core. */
   readonly restCpuPercent: number;
-  /** From the user's login starting to each watcher hearing it online, ms. */
-  readonly online: Latency;
-  /** From the user's connection closing to each watcher hearing it offline, ms. */
-  readonly offline: Latency;
+  /** From the user's login starting to each watcher hearing it online, ms; none if none heard. */
+  readonly online: Latency | undefined;
+  /** From the user's connection closing to each watcher hearing it offline, ms; none if none heard. */
+  readonly offline: Latency | undefined;
   /** The user's own login, start to answer (the baseline of `online`), ms. */
   readonly login: Latency;
   /** Watchers that did not hear a change within COLLECT_TIMEOUT_MS, over all rounds. */
   readonly missed: number;
+  /** Subscriptions whose heartbeat went unanswered (their connection dropped) by the last round. */
+  readonly deadHeartbeats: number;
   /** RSS of all client processes at the end, KiB. */
   readonly clientRssKiB: number;
   /** The processes it ran (client processes and servers), all ended when it returns. */
   readonly pids: readonly number[];
+}
+
+/** The rendezvous's CPU time for one stage, per peer. */
+export interface StageCpu {
+  readonly stage: string;
+  readonly msPerPeer: number;
 }
 
 /** Time for the servers to finish what a stage started before their memory is sampled. */
@@ -124,24 +137,60 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     pids.push(server.pid);
     const to = server.address.toString();
     const stages: StageMemory[] = [await stage(server, "idle", 0)];
+    const stageCpu: StageCpu[] = [];
+    // The server's CPU time over `work` and a settle after it, per peer it served (the memory
+    // samples' GC falls outside it); `seconds` is the work's wall time.
+    const cpuOf = async <T>(name: string, peers: number, work: () => Promise<T>) => {
+      const before = await server!.cpuMs();
+      const t0 = performance.now();
+      const result = await work();
+      const seconds = (performance.now() - t0) / 1000;
+      await sleep(settleMs);
+      stageCpu.push({ stage: name, msPerPeer: (await server!.cpuMs() - before) / peers });
+      return { result, seconds };
+    };
     progress("rendezvous: connecting");
-    let retries = retriesOf(await workers.all({ do: "connect", to }));
+    let retries = retriesOf(
+      (await cpuOf(
+        "connect (TCP accept, Noise, Yamux; identify answered)",
+        workers.peers,
+        () => workers!.all({ do: "connect", to }),
+      )).result,
+    );
     stages.push(
       await stage(server, "libp2p connection (Noise, Yamux, identify)", workers.peers),
     );
 
-    progress("rendezvous: registering and logging in");
+    progress("rendezvous: registering accounts");
+    const accounts = await cpuOf(
+      "register an account (OPAQUE registration, key log, certificate)",
+      workers.peers,
+      () => workers!.all({ do: "account", to }),
+    );
+    retries += retriesOf(accounts.result);
+
+    progress("rendezvous: logging in");
     const cpuBefore = await server.cpuMs();
     const start = wallClockMs();
     const logins = await workers.all({ do: "login", to });
     const joinSeconds = (wallClockMs() - start) / 1000;
     const joinCpuMs = await server.cpuMs() - cpuBefore;
+    stageCpu.push({
+      stage: "log in (OPAQUE login, certificate, logged-in table)",
+      msPerPeer: joinCpuMs / workers.peers,
+    });
     const joinedAt = logins.flatMap((r) => r.done === "login" ? r.joinedAt : []);
     retries += retriesOf(logins);
-    stages.push(await stage(server, "+ login", workers.peers));
+    stages.push(await stage(server, "+ account, login", workers.peers));
 
     progress("rendezvous: REGISTER over a kept rendezvous-protocol stream");
-    retries += retriesOf(await workers.all({ do: "register", to }));
+    retries += retriesOf(
+      (await cpuOf(
+        "REGISTER (rendezvous stream, signed peer record)",
+        workers.peers,
+        () => workers!.all({ do: "register", to }),
+      )).result,
+    );
     stages.push(await stage(server, "+ rendezvous stream, REGISTER", workers.peers));
 
     target = await startClient(TARGET);
@@ -149,23 +198,25 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     await target.node.hangUp(server.address);
     const subscribers = PRESENCE_BY_INTEREST ? options.peers : watchers;
     progress(`rendezvous: ${subscribers} presence subscriptions (${watchers} follow ${TARGET})`);
-    const subscribeStart = performance.now();
     const shares = share(workers, subscribers);
     const watching = share(workers, watchers);
     // Under broadcast each subscription is answered with everyone online: one at a time in all,
     // or those dumps pile up and a new subscription's first event misses its read timeout.
-    const subscribed =
-      await (PRESENCE_BY_INTEREST ? workers.each.bind(workers) : workers.inTurn.bind(workers))(
-        (w) => ({
-          do: "presence",
-          to,
-          subscribers: shares.get(w.prefix)!,
-          watchers: watching.get(w.prefix)!,
-          user: TARGET,
-        }),
-      );
-    const subscribeSeconds = (performance.now() - subscribeStart) / 1000;
-    retries += retriesOf(subscribed);
+    const subscribed = await cpuOf(
+      "presence subscription (FOLLOW, mail check)",
+      subscribers,
+      () =>
+        (PRESENCE_BY_INTEREST ? workers!.each.bind(workers) : workers!.inTurn.bind(workers))(
+          (w) => ({
+            do: "presence",
+            to,
+            subscribers: shares.get(w.prefix)!,
+            watchers: watching.get(w.prefix)!,
+            user: TARGET,
+          }),
+        ),
+    );
+    retries += retriesOf(subscribed.result);
     stages.push(await stage(server, "+ presence stream", subscribers));
 
     progress(`rendezvous at rest for ${options.restSeconds} s`);
@@ -176,6 +227,7 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     const offline: number[] = [];
     const loginMs: number[] = [];
     let missed = 0;
+    let deadHeartbeats = 0;
     const round = async (isOnline: boolean, change: () => Promise<void>, into: number[]) => {
       await workers!.each((w) => ({
         do: "arm",
@@ -191,6 +243,7 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
         timeoutMs: COLLECT_TIMEOUT_MS,
       }));
       const times = heard.flatMap((r) => r.done === "collect" ? r.seenAt : []);
+      deadHeartbeats = heard.reduce((n, r) => n + (r.done === "collect" ? r.dead : 0), 0);
       missed += watchers - times.length;
       into.push(...times.map((t) => t - t0));
     };
@@ -220,16 +273,20 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
       raw,
       stages,
       costs: stageCosts(stages),
+      stageCpu,
+      accountSeconds: accounts.seconds,
       joinSeconds,
       joins: joinSteps(joinedAt, start, options.joinStep),
       joinCpuMs,
       retries,
-      subscribeSeconds,
+      subscribeSeconds: subscribed.seconds,
       restCpuPercent,
-      online: latency(online),
-      offline: latency(offline),
+      // A run whose watchers all lost their connections still reports its other figures.
+      online: online.length === 0 ? undefined : latency(online),
+      offline: offline.length === 0 ? undefined : latency(offline),
       login: latency(loginMs),
       missed,
+      deadHeartbeats,
       clientRssKiB,
       pids,
     };

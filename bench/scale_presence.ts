@@ -6,6 +6,7 @@
 import type { Multiaddr } from "@multiformats/multiaddr";
 import type { TincanNode } from "../src/net/node.ts";
 import { subscribePresence } from "../src/peer/clients/presence.ts";
+import { startHeartbeat } from "../src/peer/presence_heartbeat.ts";
 import { wallClockMs } from "./scale_protocol.ts";
 
 /** Whether a subscriber hears only the users it follows (else every login: broadcast). */
@@ -17,10 +18,16 @@ export interface PresenceWatch {
   arm(user: string, online: boolean): void;
   /** The wall-clock time (wallClockMs) the armed change was heard; undefined if `signal` fires first. */
   seen(signal: AbortSignal): Promise<number | undefined>;
+  /** Why its heartbeat stopped (unanswered in time, the stream failed); undefined while it beats. */
+  readonly dead: string | undefined;
   close(): Promise<void>;
 }
 
-/** Subscribes `node` to presence at `rendezvous`, following `follow` where the model has it. */
+/**
+ * Subscribes `node` to presence at `rendezvous`, following `follow` where the model has it, and
+ * keeps the subscription alive with the presence heartbeat (the rendezvous drops a peer silent for
+ * PRESENCE_HEARTBEAT.silenceMs).
+ */
 export async function watchPresence(
   node: TincanNode,
   rendezvous: Multiaddr,
@@ -30,6 +37,11 @@ export async function watchPresence(
   let armed: { user: string; online: boolean } | undefined;
   let heardAt: number | undefined;
   let heard: (() => void) | undefined;
+  let dead: string | undefined;
+  const stopHeartbeat = startHeartbeat({
+    beat: () => feed.heartbeat(),
+    onDead: (reason) => dead = reason.message,
+  });
   void (async () => {
     try {
       for await (const event of feed.events) {
@@ -57,6 +69,12 @@ export async function watchPresence(
       }
       return heardAt;
     },
-    close: () => feed.close(),
+    get dead() {
+      return dead;
+    },
+    close: () => {
+      stopHeartbeat();
+      return feed.close();
+    },
   };
 }

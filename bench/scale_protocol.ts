@@ -9,7 +9,9 @@ export type ScaleCommand =
   | { readonly do: "connect"; readonly to: string }
   /** Close every peer's connections to `to`. */
   | { readonly do: "hangup"; readonly to: string }
-  /** Register every peer's account at the rendezvous `to` and log it in. */
+  /** Register every peer's account at the rendezvous `to` (OPAQUE registration). */
+  | { readonly do: "account"; readonly to: string }
+  /** Log every peer in at the rendezvous `to` (its account registered before). */
   | { readonly do: "login"; readonly to: string }
   /** Open every peer's rendezvous-protocol stream and REGISTER its signed peer record. */
   | { readonly do: "register"; readonly to: string }
@@ -41,11 +43,14 @@ export type ScaleReply =
   | { readonly done: "start"; readonly count: number }
   | { readonly done: "hangup" | "arm" }
   /** Steps that failed (timed out, or found the peer's connection dropped) and were tried again. */
-  | { readonly done: "connect" | "register" | "presence"; readonly retries: number }
+  | { readonly done: "connect" | "account" | "register" | "presence"; readonly retries: number }
   /** The wall-clock time (wallClockMs) each login completed; attempts that failed and were retried. */
   | { readonly done: "login"; readonly joinedAt: readonly number[]; readonly retries: number }
-  /** The wall-clock times the watchers that heard the change heard it (the rest timed out). */
-  | { readonly done: "collect"; readonly seenAt: readonly number[] }
+  /**
+   * The wall-clock times the watchers that heard the change heard it (the rest timed out); how
+   * many of the worker's subscriptions had lost their heartbeat by then.
+   */
+  | { readonly done: "collect"; readonly seenAt: readonly number[]; readonly dead: number }
   | { readonly done: "memory"; readonly usage: Deno.MemoryUsage }
   | { readonly done: "error"; readonly message: string };
 

@@ -22,8 +22,24 @@ export function scaleSection(r: ScaleResult): Section {
     },
     { label: "  the same, summed from the stages above", value: perPeer, unit: "KiB/peer" },
     { label: `rendezvous RSS with ${r.peers} peers`, value: last.rssKiB / 1024, unit: "MiB" },
+    ...r.stageCpu.map((c) => ({
+      label: `rendezvous CPU per peer: ${c.stage}`,
+      value: c.msPerPeer,
+      unit: "ms",
+    })),
     {
-      label: "join rate (register + log in), whole run",
+      label: "  … a join (connect + log in): joins/s one core sustains at that CPU",
+      value: 1000 / joinCpuMs(r),
+      unit: "joins/s",
+      serverCpuMsPerOp: joinCpuMs(r),
+    },
+    {
+      label: "accounts registered, whole run",
+      value: r.peers / r.accountSeconds,
+      unit: "accounts/s",
+    },
+    {
+      label: "join rate (log in, connected and registered), whole run",
       value: r.peers / r.joinSeconds,
       unit: "joins/s",
       serverCpuMsPerOp: r.joinCpuMs / r.peers,
@@ -46,11 +62,19 @@ export function scaleSection(r: ScaleResult): Section {
       value: r.restCpuPercent,
       unit: "% of a core",
     },
-    latencyRow(`${r.watchers} watchers hear a user go online, p50`, r.online.p50, r.login.p50),
-    latencyRow(`${r.watchers} watchers hear a user go online, p99`, r.online.p99, r.login.p50),
+    ...(r.online
+      ? [
+        latencyRow(`${r.watchers} watchers hear a user go online, p50`, r.online.p50, r.login.p50),
+        latencyRow(`${r.watchers} watchers hear a user go online, p99`, r.online.p99, r.login.p50),
+      ]
+      : []),
     { label: `  … the user's own login (connect + OPAQUE), p50`, value: r.login.p50, unit: "ms" },
-    { label: "  … heard offline after it hangs up, p50", value: r.offline.p50, unit: "ms" },
-    { label: "  … heard offline after it hangs up, p99", value: r.offline.p99, unit: "ms" },
+    ...(r.offline
+      ? [
+        { label: "  … heard offline after it hangs up, p50", value: r.offline.p50, unit: "ms" },
+        { label: "  … heard offline after it hangs up, p99", value: r.offline.p99, unit: "ms" },
+      ]
+      : []),
   ];
   return {
     title: `Rendezvous at scale: ${r.peers} peers in ${r.processes} client processes, ` +
@@ -65,7 +89,11 @@ export function scaleSection(r: ScaleResult): Section {
           `${r.subscribers} watchers subscribe (10,000 subscribers would be 10^8 events); the ` +
           "presence row is per subscriber",
       `latency: from the user's login starting (a new connection) to each watcher's event, ` +
-      `${r.online.samples / r.watchers} rounds pooled; ${r.missed} events missed`,
+      `${(r.online?.samples ?? 0) / r.watchers} rounds pooled; ${r.missed} events missed; ` +
+      `${r.deadHeartbeats} subscriptions had lost their heartbeat by the last round`,
+      "rendezvous CPU per stage: /proc CPU time over the stage and a settle after it, divided by " +
+      "the peers it served; the share of each part of the code is in the CPU profile " +
+      "(TINCAN_BENCH_CPU_PROF=DIR, then bench/cpu_profile.ts --per PEERS --segments-gap-ms 1500)",
       `${r.retries} steps (dials, logins, REGISTERs, subscriptions) timed out or found their ` +
       "connection dropped on the loaded machine and were retried",
       "liveness: no libp2p pings; every subscribed peer sends the presence heartbeat (20 s ± 20 %), " +
@@ -73,6 +101,12 @@ export function scaleSection(r: ScaleResult): Section {
       `client processes' RSS at the end: ${(r.clientRssKiB / 1024).toFixed(0)} MiB`,
     ],
   };
+}
+
+/** Rendezvous CPU of one join: its connection and its login (the account exists). */
+function joinCpuMs(r: ScaleResult): number {
+  const of = (prefix: string) => r.stageCpu.find((c) => c.stage.startsWith(prefix))?.msPerPeer ?? 0;
+  return of("connect") + of("log in");
 }
 
 function peersOf(r: ScaleResult, cost: StageCost): number {

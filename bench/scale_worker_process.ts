@@ -18,6 +18,7 @@ import { login, registerAccount } from "../src/peer/clients/account.ts";
 import { Status } from "../src/proto/services.ts";
 import { type BenchPeer, CHEAP_STRETCHING, startClient, stopClients } from "./clients.ts";
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
+import { BENCH_SOCKET_INACTIVITY_MS } from "./limits.ts";
 import { forEachBatched } from "./measure.ts";
 import { type ScaleCommand, type ScaleReply, wallClockMs } from "./scale_protocol.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -58,7 +59,9 @@ async function main(): Promise<void> {
   const peers: SimulatedPeer[] = [];
   for (let i = 0; i < Number(values.count); i++) {
     peers.push({
-      peer: await startClient(`${values.prefix}-${i}`),
+      peer: await startClient(`${values.prefix}-${i}`, {
+        socketInactivityTimeoutMs: BENCH_SOCKET_INACTIVITY_MS,
+      }),
       index: first + i,
     });
   }
@@ -106,6 +109,14 @@ async function run(
       const to = multiaddr(command.to);
       await forEachBatched(peers, CONNECT_CONCURRENCY, ({ peer }) => peer.node.hangUp(to));
       return { done: "hangup" };
+    }
+    case "account": {
+      const to = multiaddr(command.to);
+      let retries = 0;
+      await forEachBatched(peers, CONNECT_CONCURRENCY, async ({ peer }) => {
+        retries += await registerOnce(peer, to, slots);
+      });
+      return { done: "account", retries };
     }
     case "login": {
       const to = multiaddr(command.to);
@@ -155,7 +166,11 @@ async function run(
           p.presence?.seen(AbortSignal.timeout(command.timeoutMs)) ?? Promise.resolve(undefined)
         ),
       );
-      return { done: "collect", seenAt: seen.filter((t): t is number => t !== undefined) };
+      return {
+        done: "collect",
+        seenAt: seen.filter((t): t is number => t !== undefined),
+        dead: peers.filter((p) => p.presence?.dead !== undefined).length,
+      };
     }
     case "memory":
       return { done: "memory", usage: Deno.memoryUsage() };
@@ -188,26 +203,26 @@ async function withRetries(work: () => Promise<void>): Promise<number> {
   }
 }
 
-/**
- * Registers `peer` and logs it in, each in one of `slots`, with retries; returns the failed
- * attempts.
- */
-async function join(peer: BenchPeer, to: Multiaddr, slots: Semaphore): Promise<number> {
-  let registered = false;
+/** Registers `peer`'s account in one of `slots`, with retries; returns the failed attempts. */
+async function registerOnce(peer: BenchPeer, to: Multiaddr, slots: Semaphore): Promise<number> {
   return await withRetries(async () => {
-    if (!registered) {
-      try {
-        await slots.with(() =>
-          registerAccount(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING)
-        );
-      } catch (err: unknown) {
-        // A registration that went through although its answer was lost is done.
-        if (!(err instanceof RemoteError && err.status === Status.E_USERNAME_TAKEN)) throw err;
-      }
-      registered = true;
+    try {
+      await slots.with(() =>
+        registerAccount(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING)
+      );
+    } catch (err: unknown) {
+      // A registration that went through although its answer was lost is done.
+      if (!(err instanceof RemoteError && err.status === Status.E_USERNAME_TAKEN)) throw err;
     }
-    await slots.with(() => login(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING));
   });
+}
+
+/** Logs `peer` in (its account registered) in one of `slots`, with retries; returns the failed attempts. */
+async function join(peer: BenchPeer, to: Multiaddr, slots: Semaphore): Promise<number> {
+  return await withRetries(() =>
+    slots.with(() => login(peer.node, to, peer.username, peer.password, CHEAP_STRETCHING))
+      .then(() => {})
+  );
 }
 
 /**

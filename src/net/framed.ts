@@ -7,6 +7,7 @@ import type { Stream } from "@libp2p/interface";
 import { type LengthPrefixedStream, lpStream } from "@libp2p/utils";
 import type { DecodeOptions } from "protons-runtime";
 import type { Uint8ArrayList } from "uint8arraylist";
+import { deadline } from "./deadline.ts";
 import { ProtocolError } from "../errors.ts";
 
 /**
@@ -69,17 +70,19 @@ export class FramedStream<In, Out> {
       throw new ProtocolError(`more than ${this.limits.maxFrames} frames on one stream`);
     }
     this.#framesRead++;
-    const deadline = AbortSignal.timeout(this.limits.readTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const late = deadline(this.limits.readTimeoutMs);
+    const combined = signal ? AbortSignal.any([signal, late.signal]) : late.signal;
     try {
       const frame = await this.#lp.read({ signal: combined });
       return this.incoming.decode(frame, this.decodeLimits);
     } catch (err: unknown) {
-      if (deadline.aborted) {
+      if (late.signal.aborted) {
         throw new ProtocolError(`no frame within ${this.limits.readTimeoutMs} ms`, { cause: err });
       }
       if (signal?.aborted) throw err;
       throw new ProtocolError(`bad frame: ${describe(err)}`, { cause: err });
+    } finally {
+      late.clear();
     }
   }
 
@@ -106,10 +109,13 @@ export class FramedStream<In, Out> {
 
   /** Closes the stream gracefully, or aborts it when that fails. */
   async close(): Promise<void> {
+    const late = deadline(this.limits.readTimeoutMs);
     try {
-      await this.stream.close({ signal: AbortSignal.timeout(this.limits.readTimeoutMs) });
+      await this.stream.close({ signal: late.signal });
     } catch (err: unknown) {
       this.stream.abort(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      late.clear();
     }
   }
 

@@ -28,6 +28,7 @@ import {
 import { dcutr } from "@libp2p/dcutr";
 import type { ConnectionGater } from "@libp2p/interface";
 import { createLibp2p } from "libp2p";
+import { coalescedWrites } from "./coalesced_writes.ts";
 import { linearConnectionList } from "./connection_list.ts";
 import { type NodeControls, nodeControls } from "./node_controls.ts";
 import { libp2pLogger } from "./quiet_logger.ts";
@@ -46,6 +47,12 @@ export interface NodeLimits {
   readonly maxInboundStreamsPerConnection: number;
   /** Idle time before a TCP connection's first keep-alive probe (SO_KEEPALIVE). */
   readonly tcpKeepAliveMs: number;
+  /**
+   * Time without a byte either way after which a TCP connection is closed (@libp2p/tcp's socket
+   * inactivity timeout, both directions). A peer's link to its rendezvous carries the presence
+   * heartbeat well within it.
+   */
+  readonly socketInactivityTimeoutMs: number;
 }
 
 /**
@@ -60,6 +67,8 @@ export const NODE_LIMITS: NodeLimits = {
   upgradeTimeoutMs: 10_000,
   maxInboundStreamsPerConnection: 64,
   tcpKeepAliveMs: 25_000,
+  // @libp2p/tcp's own default, made explicit.
+  socketInactivityTimeoutMs: 120_000,
 };
 
 /** What a tincan node is built from. */
@@ -115,7 +124,13 @@ export async function createNode(options: NodeOptions): Promise<TincanNode> {
   const limits = { ...NODE_LIMITS, ...options.limits };
   const logger = libp2pLogger();
   const socket = { keepAlive: true, keepAliveInitialDelay: limits.tcpKeepAliveMs };
-  const tcpTransport = tcp({ dialOpts: socket, listenOpts: socket });
+  // One socket write per send, not one per buffer (a Noise frame is two): coalesced_writes.ts.
+  const tcpTransport = coalescedWrites(tcp({
+    dialOpts: socket,
+    listenOpts: socket,
+    inboundSocketInactivityTimeout: limits.socketInactivityTimeoutMs,
+    outboundSocketInactivityTimeout: limits.socketInactivityTimeoutMs,
+  }));
   const node: TincanNode = await createLibp2p({
     privateKey: options.privateKey,
     ...(logger ? { logger } : {}),

@@ -12,6 +12,7 @@ import type { Connection, Stream } from "@libp2p/interface";
 import * as opaque from "@serenity-kit/opaque";
 import { ProtocolError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { deadline } from "../net/deadline.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
 import { AccountRequest, AccountResponse, Status } from "../proto/services.ts";
 import { type AccountStore, KeyLogConflictError, UsernameTakenError } from "./store/accounts.ts";
@@ -227,12 +228,14 @@ async function login(
  * @throws ProtocolError when it is late, malformed, or the stream ended.
  */
 async function readFinish(framed: AccountStream, what: string): Promise<AccountRequest> {
-  const deadline = AbortSignal.timeout(FINISH_TIMEOUT_MS);
+  const late = deadline(FINISH_TIMEOUT_MS);
   try {
-    return await framed.read(deadline);
+    return await framed.read(late.signal);
   } catch (err: unknown) {
-    if (!deadline.aborted) throw err;
+    if (!late.signal.aborted) throw err;
     throw new ProtocolError(`no ${what} within ${FINISH_TIMEOUT_MS} ms`, { cause: err });
+  } finally {
+    late.clear();
   }
 }
 

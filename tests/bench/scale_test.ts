@@ -20,8 +20,14 @@ Deno.test({
     assert.equal(result.costs.length, 4);
     assert.equal(result.raw.length, 1);
     assert.equal(result.missed, 0);
-    assert.equal(result.online.samples, 4);
-    assert.equal(result.offline.samples, 4);
+    assert.equal(result.deadHeartbeats, 0);
+    assert.deepEqual(
+      result.stageCpu.map((c) => c.stage.split(" ")[0]),
+      ["connect", "register", "log", "REGISTER", "presence"],
+    );
+    for (const c of result.stageCpu) assert.ok(c.msPerPeer > 0, `${c.stage}: ${c.msPerPeer} ms`);
+    assert.equal(result.online?.samples, 4);
+    assert.equal(result.offline?.samples, 4);
     assert.equal(result.pids.length, 4);
     for (const pid of result.pids) {
       const status = await Deno.stat(`/proc/${pid}`).then(() => "running", () => "gone");

@@ -61,3 +61,28 @@ Deno.test("a peer identifies the nodes it connects to, and keeps them after they
     await b.stop();
   }
 });
+
+Deno.test("a connection silent for socketInactivityTimeoutMs is closed", async () => {
+  const server = await createNode({
+    privateKey: await generateKeyPair("Ed25519"),
+    listen: ["/ip4/127.0.0.1/tcp/0"],
+    agent: "test server",
+    server: true,
+    limits: { socketInactivityTimeoutMs: 300 },
+  });
+  const client = await node(false);
+  try {
+    await client.dial(server.getMultiaddrs()[0]!);
+    await until(
+      () => Promise.resolve(server.getConnections(client.peerId).length === 1),
+      "the server has the connection",
+    );
+    await until(
+      () => Promise.resolve(server.getConnections(client.peerId).length === 0),
+      "the silent connection is closed",
+    );
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});
