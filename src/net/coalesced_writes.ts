@@ -22,15 +22,23 @@ export interface SendsData<R> {
 }
 
 /**
- * Makes `connection.sendData` pass a list of several buffers on as one buffer (a copy), so the
- * transport writes it at once. A connection without `sendData` (not libp2p's stream base) is left
- * as it is.
+ * The largest send joined into one buffer. A small send is mostly syscall and packet overhead, so
+ * one copy is cheaper than its writes; a large one (file chunks, up to 1 MiB) is mostly bytes, and
+ * a copy would cost more than the one short write per 64 KiB Noise frame it saves.
+ */
+export const MAX_COALESCED_BYTES = 16 * 1024;
+
+/**
+ * Makes `connection.sendData` pass a list of several buffers of at most MAX_COALESCED_BYTES on as
+ * one buffer (a copy), so the transport writes it at once; larger sends pass as they are. A
+ * connection without `sendData` (not libp2p's stream base) is left as it is.
  */
 export function coalesceSendData(connection: object): void {
   if (!hasSendData(connection)) return;
   const send = connection.sendData.bind(connection);
   // subarray() concatenates several buffers and returns a single one as it is.
-  connection.sendData = (data) => send(new Uint8ArrayList(data.subarray()));
+  connection.sendData = (data) =>
+    data.byteLength <= MAX_COALESCED_BYTES ? send(new Uint8ArrayList(data.subarray())) : send(data);
 }
 
 function hasSendData(connection: object): connection is SendsData<unknown> {

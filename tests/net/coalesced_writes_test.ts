@@ -3,7 +3,11 @@ import net from "node:net";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { MultiaddrConnection } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
-import { coalesceSendData, coalescingUpgrader } from "../../src/net/coalesced_writes.ts";
+import {
+  coalesceSendData,
+  coalescingUpgrader,
+  MAX_COALESCED_BYTES,
+} from "../../src/net/coalesced_writes.ts";
 import { createNode } from "../../src/net/node.ts";
 
 /** A stand-in raw connection that records what its sendData was given. */
@@ -34,6 +38,17 @@ Deno.test("coalesceSendData passes a single buffer on as it is", () => {
   const one = Uint8Array.of(7, 8, 9);
   connection.sendData(new Uint8ArrayList(one));
   assert.equal(connection.sent[0]![0], one);
+});
+
+Deno.test("coalesceSendData passes a large send on as it is, without a copy", () => {
+  const connection = recorder();
+  coalesceSendData(connection);
+  const head = Uint8Array.of(0, 1);
+  const body = new Uint8Array(MAX_COALESCED_BYTES);
+  connection.sendData(new Uint8ArrayList(head, body));
+  assert.equal(connection.sent[0]!.length, 2);
+  assert.equal(connection.sent[0]![0], head);
+  assert.equal(connection.sent[0]![1], body);
 });
 
 Deno.test("coalesceSendData leaves a connection without sendData alone", () => {
