@@ -20,6 +20,7 @@ import {
   stopClients,
 } from "./clients.ts";
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
+import { type ProfileSummary, summarize } from "./cpu_profile.ts";
 import { cpuPercentOver } from "./measure.ts";
 import type { Memory } from "./proc.ts";
 import { type HeapUsage, type ServerProcess, spawnServerProcess } from "./server_process.ts";
@@ -43,9 +44,29 @@ export interface MemoryResult {
   readonly joinSeconds: number;
   /** Server CPU time spent while the peers joined. */
   readonly serverCpuMs: number;
-  /** Server CPU use with every peer connected and nothing happening, % of one core. */
+  /** Server CPU use with every peer connected and heartbeating, % of one core. */
   readonly restCpuPercent: number;
+  /** Heartbeats answered per second in that window. */
+  readonly heartbeatsPerSecond: number;
+  /** The same with every peer connected and silent (no heartbeat for QUIET_MS), % of one core. */
+  readonly quietCpuPercent: number;
+  /** A CPU profile of another heartbeating window: where the rest CPU goes. */
+  readonly restProfile: RestProfile;
 }
+
+/** The rest CPU's profile, per heartbeat answered in the profiled window. */
+export interface RestProfile {
+  readonly heartbeats: number;
+  readonly summary: ProfileSummary;
+  /** A profile of a window with every peer silent (no heartbeat): the cost of being connected. */
+  readonly quiet: ProfileSummary;
+}
+
+/**
+ * Environment variable naming a directory: when set, the memory bench keeps its rest profiles
+ * there (rest.cpuprofile, quiet.cpuprofile) for bench/cpu_profile.ts or a profile viewer.
+ */
+export const REST_PROFILE_ENV = "TINCAN_BENCH_REST_PROFILE_DIR";
 
 /** How the memory measurement runs. */
 export interface MemoryOptions {
@@ -61,7 +82,10 @@ export interface MemoryOptions {
 interface JoinedPeer {
   readonly index: number;
   readonly peer: BenchPeer;
+  feed?: PresenceFeed;
   stopHeartbeat?: () => void;
+  /** Heartbeats sent. */
+  beats: number;
   discovery?: DiscoveryClient;
   /** Online events received on the presence feed. */
   online: number;
@@ -75,6 +99,11 @@ const SETTLE_MS = 2_000;
  * one heartbeat interval, so every peer beats in it at least once.
  */
 const REST_MS = 30_000;
+/**
+ * Time over which the server's CPU use with every peer silent is measured: every peer beats once
+ * just before and once just after, so none reaches the rendezvous' silence limit.
+ */
+const QUIET_MS = 15_000;
 /** Each peer follows this many peers before it and after it in joining order (its contacts). */
 export const FOLLOWED_NEIGHBOURS = 10;
 const PROGRESS_EVERY_PEERS = 200;
@@ -100,7 +129,12 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     const joinSeconds = (performance.now() - start) / 1000;
     const serverCpuMs = await server.cpuMs() - cpuBefore;
     await sleep(SETTLE_MS);
+    const beatsBefore = beatsOf(joined);
     const restCpuPercent = await cpuPercentOver(server, REST_MS);
+    const heartbeatsPerSecond = (beatsOf(joined) - beatsBefore) / (REST_MS / 1000);
+    const rendezvous = server;
+    const quietCpuPercent = await silently(joined, () => cpuPercentOver(rendezvous, QUIET_MS));
+    const restProfile = await profileRest(server, joined, dataDir);
     const loaded = await server.memory();
     const loadedAfterGc = await sample(server);
     return {
@@ -111,6 +145,9 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
       joinSeconds,
       serverCpuMs,
       restCpuPercent,
+      heartbeatsPerSecond,
+      quietCpuPercent,
+      restProfile,
     };
   } finally {
     await server?.stop();
@@ -119,6 +156,67 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     await stopClients(joined.map((j) => j.peer));
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
+}
+
+function beatsOf(joined: readonly JoinedPeer[]): number {
+  return joined.reduce((sum, j) => sum + j.beats, 0);
+}
+
+/**
+ * Runs `work` (at most QUIET_MS long) with every peer connected and silent: the heartbeats stop,
+ * every peer beats once (so the silence limit counts from now), `work` runs, then every peer
+ * beats once more and its heartbeat starts again.
+ */
+async function silently<T>(joined: readonly JoinedPeer[], work: () => Promise<T>): Promise<T> {
+  joined.forEach((j) => j.stopHeartbeat?.());
+  await Promise.all(joined.map((j) => j.feed?.heartbeat()));
+  await sleep(SETTLE_MS / 2);
+  try {
+    return await work();
+  } finally {
+    await Promise.all(joined.map((j) => j.feed?.heartbeat()));
+    joined.forEach(beatOn);
+  }
+}
+
+/** A CPU profile of the server over `ms`, kept in `dir` as `name`.cpuprofile. */
+async function profile(
+  server: ServerProcess,
+  dir: string,
+  name: string,
+  ms: number,
+): Promise<ProfileSummary> {
+  const path = join(Deno.env.get(REST_PROFILE_ENV) ?? dir, `${name}.cpuprofile`);
+  await server.startCpuProfile();
+  await sleep(ms);
+  await server.stopCpuProfile(path);
+  return summarize(JSON.parse(await Deno.readTextFile(path)));
+}
+
+/** CPU profiles of the server at rest: over REST_MS heartbeating, over QUIET_MS silent. */
+async function profileRest(
+  server: ServerProcess,
+  joined: readonly JoinedPeer[],
+  dir: string,
+): Promise<RestProfile> {
+  const beatsBefore = beatsOf(joined);
+  const summary = await profile(server, dir, "rest", REST_MS);
+  const heartbeats = beatsOf(joined) - beatsBefore;
+  const quiet = await silently(joined, () => profile(server, dir, "quiet", QUIET_MS));
+  return { heartbeats, summary, quiet };
+}
+
+/** Starts the peer's presence heartbeat, counting its beats. */
+function beatOn(entry: JoinedPeer): void {
+  const feed = entry.feed;
+  if (feed === undefined) return;
+  entry.stopHeartbeat = startHeartbeat({
+    beat: () => {
+      entry.beats++;
+      return feed.heartbeat();
+    },
+    onDead: (reason) => entry.ended = `heartbeat: ${reason.message}`,
+  });
 }
 
 async function sample(server: ServerProcess): Promise<MemorySample> {
@@ -161,7 +259,7 @@ async function joinOne(
   joined: JoinedPeer[],
 ): Promise<void> {
   const peer = await startClient(`mem-${i}`);
-  const entry: JoinedPeer = { index: i, peer, online: 0 };
+  const entry: JoinedPeer = { index: i, peer, online: 0, beats: 0 };
   joined.push(entry);
   const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
     try {
@@ -182,10 +280,8 @@ async function joinOne(
     "subscribe to presence",
     () => subscribePresence(peer.node, server.address, followedBy(i, peers).map((j) => `mem-${j}`)),
   );
-  entry.stopHeartbeat = startHeartbeat({
-    beat: () => feed.heartbeat(),
-    onDead: (reason) => entry.ended = `heartbeat: ${reason.message}`,
-  });
+  entry.feed = feed;
+  beatOn(entry);
   void countOnlineEvents(entry, feed);
 }
 

@@ -12,7 +12,13 @@ import { benchLoginCapacity, benchLoginsEndToEnd } from "./logins.ts";
 import { benchMailbox, type MailboxResult } from "./mailbox.ts";
 import { type Measurement, perSecond, serverCpuMsPerOp, serverCpuPercent } from "./measure.ts";
 import { MAX_MAIL_PER_FETCH, PRESENCE_HEARTBEAT } from "../src/protocol/limits.ts";
-import { benchRendezvousMemory, FOLLOWED_NEIGHBOURS, type MemoryResult } from "./memory.ts";
+import {
+  benchRendezvousMemory,
+  FOLLOWED_NEIGHBOURS,
+  type MemoryResult,
+  type RestProfile,
+} from "./memory.ts";
+import type { Share } from "./cpu_profile.ts";
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";
 import {
@@ -404,12 +410,23 @@ function memorySection(m: MemoryResult): Section {
         value: m.restCpuPercent,
         unit: "% of a core",
       },
+      { label: "  heartbeats answered", value: m.heartbeatsPerSecond, unit: "/s" },
       {
-        // One heartbeat per peer per PRESENCE_HEARTBEAT.intervalMs (jittered), each answered.
-        label: "  … per heartbeat (rest CPU / heartbeats answered per second)",
-        value: m.restCpuPercent * 10 / (m.peers * (1000 / PRESENCE_HEARTBEAT.intervalMs)),
+        label: `server CPU with ${m.peers} peers silent (no heartbeat for 15 s)`,
+        value: m.quietCpuPercent,
+        unit: "% of a core",
+      },
+      {
+        label: "  … per heartbeat ((rest - silent) / heartbeats answered)",
+        value: (m.restCpuPercent - m.quietCpuPercent) * 10 / m.heartbeatsPerSecond,
         unit: "ms",
       },
+      {
+        label: `  … projected to 10,000 peers (silent + heartbeats × 10,000 / ${m.peers})`,
+        value: m.quietCpuPercent + (m.restCpuPercent - m.quietCpuPercent) * 10_000 / m.peers,
+        unit: "% of a core",
+      },
+      ...restProfileRows(m.restProfile),
     ],
     notes: [
       `every peer sends a presence heartbeat every ${PRESENCE_HEARTBEAT.intervalMs / 1000} s ` +
@@ -421,6 +438,43 @@ function memorySection(m: MemoryResult): Section {
     ],
   };
 }
+
+/**
+ * The rest CPU's profiles: heartbeating, busy time per heartbeat answered by origin and by
+ * function; silent, busy time per second.
+ */
+function restProfileRows({ heartbeats, summary, quiet }: RestProfile): Row[] {
+  const perBeat = (ms: number) => ms * 1000 / Math.max(1, heartbeats);
+  const share = (kind: string) => (s: Share): Row => ({
+    label: `    ${kind} ${s.name} (${s.percentOfBusy.toFixed(0)} % of busy)`,
+    value: perBeat(s.ms),
+    unit: "µs/heartbeat",
+  });
+  return [
+    {
+      label:
+        `profile at rest, ${heartbeats} heartbeats in ${(summary.wallMs / 1000).toFixed(0)} s:` +
+        " busy time / heartbeat",
+      value: perBeat(summary.busyMs),
+      unit: "µs/heartbeat",
+    },
+    ...summary.byOrigin.slice(0, PROFILE_TOP.origins).map(share("self time of")),
+    ...summary.byFunction.slice(0, PROFILE_TOP.functions).map(share("self time in")),
+    {
+      label: `profile silent, ${(quiet.wallMs / 1000).toFixed(0)} s: busy time per second`,
+      value: quiet.busyMs * 1000 / quiet.wallMs,
+      unit: "ms/s",
+    },
+    ...quiet.byFunction.slice(0, PROFILE_TOP.origins).map((s) => ({
+      label: `    self time in ${s.name} (${s.percentOfBusy.toFixed(0)} % of busy)`,
+      value: s.ms * 1000 / quiet.wallMs,
+      unit: "ms/s",
+    })),
+  ];
+}
+
+/** How many origins and functions of the rest profile the report lists. */
+const PROFILE_TOP = { origins: 8, functions: 15 };
 
 function mailboxSection(m: MailboxResult): Section {
   const rows: Row[] = [];

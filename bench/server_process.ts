@@ -25,6 +25,10 @@ export interface ServerProcess {
   collectGarbage(): Promise<HeapUsage>;
   /** Asks it to write a V8 heap snapshot (after a full GC) to `path`; resolves when written. */
   heapSnapshot(path: string): Promise<void>;
+  /** Starts V8's CPU profiler in it; resolves when started. */
+  startCpuProfile(): Promise<void>;
+  /** Stops the profiler and has it write the profile to `path`; resolves when written. */
+  stopCpuProfile(path: string): Promise<void>;
   memory(): Promise<Memory>;
   cpuMs(): Promise<number>;
   /** Closes its stdin, waits for it to exit (SIGKILL after `STOP_TIMEOUT_MS`). */
@@ -96,6 +100,20 @@ export async function spawnServerProcess(
       await stdin.write(encoder.encode(`snapshot ${path}\n`));
       while (
         !(await nextLine("writing a heap snapshot", SNAPSHOT_TIMEOUT_MS)).startsWith("snapshot ")
+      ) {
+        // other output
+      }
+    },
+    startCpuProfile: async () => {
+      await stdin.write(encoder.encode("profile start\n"));
+      while (!(await nextLine("starting its profiler", REPLY_TIMEOUT_MS)).startsWith("profile ")) {
+        // other output
+      }
+    },
+    stopCpuProfile: async (path) => {
+      await stdin.write(encoder.encode(`profile stop ${path}\n`));
+      while (
+        !(await nextLine("writing its CPU profile", REPLY_TIMEOUT_MS)).startsWith("profile ")
       ) {
         // other output
       }

@@ -16,6 +16,9 @@ import { ProtocolError } from "../errors.ts";
  */
 export const READ_AHEAD_BYTES = 1024 * 1024;
 
+/** How long close() waits for the remote when the reads have no deadline (readTimeoutMs ∞). */
+const CLOSE_TIMEOUT_MS = 10_000;
+
 /** A protons-generated message codec. */
 export interface MessageCodec<T> {
   encode(message: NoInfer<T>): Uint8Array;
@@ -26,7 +29,11 @@ export interface MessageCodec<T> {
 export interface FrameLimits {
   /** Largest accepted frame body, in bytes. */
   readonly maxFrameBytes: number;
-  /** How long one read may wait for its frame. */
+  /**
+   * How long one read may wait for its frame. Infinity: no deadline of the stream's own, the
+   * caller bounds each read with its signal (a read without one is refused) — for a long-lived
+   * stream whose liveness one shared timer watches, so that a read arms no timer.
+   */
   readonly readTimeoutMs: number;
   /** How many frames may be read from the stream in all. */
   readonly maxFrames: number;
@@ -60,18 +67,24 @@ export class FramedStream<In, Out> {
    * Reads the next message.
    * @throws ProtocolError when the frame is oversize, malformed, late, over the frame count, or
    * the stream ended first.
+   * @throws RangeError when the reads have no deadline (readTimeoutMs ∞) and `signal` is missing.
    */
   async read(signal?: AbortSignal): Promise<In> {
     if (this.#framesRead >= this.limits.maxFrames) {
       throw new ProtocolError(`more than ${this.limits.maxFrames} frames on one stream`);
     }
     this.#framesRead++;
-    const deadline = AbortSignal.timeout(this.limits.readTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const deadline = Number.isFinite(this.limits.readTimeoutMs)
+      ? AbortSignal.timeout(this.limits.readTimeoutMs)
+      : undefined;
+    const combined = signal && deadline ? AbortSignal.any([signal, deadline]) : signal ?? deadline;
+    if (combined === undefined) {
+      throw new RangeError("an unbounded read: reads without a deadline need a signal");
+    }
     try {
       return await this.#pb.read(this.incoming, { ...this.decodeLimits, signal: combined });
     } catch (err: unknown) {
-      if (deadline.aborted) {
+      if (deadline?.aborted) {
         throw new ProtocolError(`no frame within ${this.limits.readTimeoutMs} ms`, { cause: err });
       }
       if (signal?.aborted) throw err;
@@ -103,7 +116,12 @@ export class FramedStream<In, Out> {
   /** Closes the stream gracefully, or aborts it when that fails. */
   async close(): Promise<void> {
     try {
-      await this.stream.close({ signal: AbortSignal.timeout(this.limits.readTimeoutMs) });
+      const { readTimeoutMs } = this.limits;
+      await this.stream.close({
+        signal: AbortSignal.timeout(
+          Number.isFinite(readTimeoutMs) ? readTimeoutMs : CLOSE_TIMEOUT_MS,
+        ),
+      });
     } catch (err: unknown) {
       this.stream.abort(err instanceof Error ? err : new Error(String(err)));
     }
