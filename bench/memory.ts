@@ -12,6 +12,7 @@ import { sealPeerRecord } from "../src/net/peer_record.ts";
 import { DiscoveryClient } from "../src/peer/clients/discovery.ts";
 import { type PresenceFeed, subscribePresence } from "../src/peer/clients/presence.ts";
 import { startHeartbeat } from "../src/peer/presence_heartbeat.ts";
+import { PRESENCE_HEARTBEAT } from "../src/protocol/limits.ts";
 import {
   type BenchPeer,
   CHEAP_STRETCHING,
@@ -36,6 +37,8 @@ export interface MemoryResult {
   readonly peers: number;
   /** After start-up, a settle and a full GC. */
   readonly idle: MemorySample;
+  /** Server CPU use with no peer connected, % of one core (the process's own floor). */
+  readonly idleCpuPercent: number;
   /** With every peer joined and every presence event delivered, after a settle. */
   readonly loaded: Memory;
   /** The same after a full GC. */
@@ -50,6 +53,10 @@ export interface MemoryResult {
   readonly heartbeatsPerSecond: number;
   /** The same with every peer connected and silent (no heartbeat for QUIET_MS), % of one core. */
   readonly quietCpuPercent: number;
+  /** The same with every peer heartbeating FAST_FACTOR times as often, % of one core. */
+  readonly fastCpuPercent: number;
+  /** Heartbeats answered per second in that window. */
+  readonly fastHeartbeatsPerSecond: number;
   /** A CPU profile of another heartbeating window: where the rest CPU goes. */
   readonly restProfile: RestProfile;
 }
@@ -93,7 +100,7 @@ interface JoinedPeer {
   ended?: string;
 }
 
-const SETTLE_MS = 2_000;
+const SETTLE_MS = 3_000;
 /**
  * Time over which the server's CPU use at rest (presence heartbeats) is measured: longer than
  * one heartbeat interval, so every peer beats in it at least once.
@@ -104,6 +111,11 @@ const REST_MS = 30_000;
  * just before and once just after, so none reaches the rendezvous' silence limit.
  */
 const QUIET_MS = 15_000;
+/**
+ * In one more window every peer beats this many times as often: the growth of the server's CPU
+ * use with the heartbeat rate is the cost of a heartbeat, apart from what being connected costs.
+ */
+const FAST_FACTOR = 4;
 /** Each peer follows this many peers before it and after it in joining order (its contacts). */
 export const FOLLOWED_NEIGHBOURS = 10;
 const PROGRESS_EVERY_PEERS = 200;
@@ -123,6 +135,7 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     ]);
     await sleep(SETTLE_MS);
     const idle = await sample(server);
+    const idleCpuPercent = await cpuPercentOver(server, QUIET_MS);
     const cpuBefore = await server.cpuMs();
     const start = performance.now();
     await joinAll(server, joined, options);
@@ -134,12 +147,18 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     const heartbeatsPerSecond = (beatsOf(joined) - beatsBefore) / (REST_MS / 1000);
     const rendezvous = server;
     const quietCpuPercent = await silently(joined, () => cpuPercentOver(rendezvous, QUIET_MS));
+    const fast = await beatingFaster(joined, async () => {
+      const before = beatsOf(joined);
+      const percent = await cpuPercentOver(rendezvous, REST_MS);
+      return { percent, perSecond: (beatsOf(joined) - before) / (REST_MS / 1000) };
+    });
     const restProfile = await profileRest(server, joined, dataDir);
     const loaded = await server.memory();
     const loadedAfterGc = await sample(server);
     return {
       peers: options.peers,
       idle,
+      idleCpuPercent,
       loaded,
       loadedAfterGc,
       joinSeconds,
@@ -147,6 +166,8 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
       restCpuPercent,
       heartbeatsPerSecond,
       quietCpuPercent,
+      fastCpuPercent: fast.percent,
+      fastHeartbeatsPerSecond: fast.perSecond,
       restProfile,
     };
   } finally {
@@ -170,26 +191,45 @@ function beatsOf(joined: readonly JoinedPeer[]): number {
 async function silently<T>(joined: readonly JoinedPeer[], work: () => Promise<T>): Promise<T> {
   joined.forEach((j) => j.stopHeartbeat?.());
   await Promise.all(joined.map((j) => j.feed?.heartbeat()));
-  await sleep(SETTLE_MS / 2);
+  await sleep(SETTLE_MS); // the burst's answers and their garbage are gone
   try {
     return await work();
   } finally {
     await Promise.all(joined.map((j) => j.feed?.heartbeat()));
-    joined.forEach(beatOn);
+    joined.forEach((j) => beatOn(j));
   }
 }
 
-/** A CPU profile of the server over `ms`, kept in `dir` as `name`.cpuprofile. */
+/** Runs `work` after a settle with every peer beating FAST_FACTOR times as often. */
+async function beatingFaster<T>(joined: readonly JoinedPeer[], work: () => Promise<T>): Promise<T> {
+  const fast = PRESENCE_HEARTBEAT.intervalMs / FAST_FACTOR;
+  joined.forEach((j) => j.stopHeartbeat?.());
+  joined.forEach((j) => beatOn(j, fast));
+  await sleep(fast + SETTLE_MS);
+  try {
+    return await work();
+  } finally {
+    joined.forEach((j) => j.stopHeartbeat?.());
+    joined.forEach((j) => beatOn(j));
+  }
+}
+
+/** Has the server take a CPU profile over `ms` and keep it in `dir`; returns its path. */
 async function profile(
   server: ServerProcess,
   dir: string,
   name: string,
   ms: number,
-): Promise<ProfileSummary> {
+): Promise<string> {
   const path = join(Deno.env.get(REST_PROFILE_ENV) ?? dir, `${name}.cpuprofile`);
   await server.startCpuProfile();
   await sleep(ms);
   await server.stopCpuProfile(path);
+  return path;
+}
+
+/** Reads and summarizes a profile (after the silent window: parsing blocks the bench a while). */
+async function summarizeFile(path: string): Promise<ProfileSummary> {
   return summarize(JSON.parse(await Deno.readTextFile(path)));
 }
 
@@ -200,17 +240,18 @@ async function profileRest(
   dir: string,
 ): Promise<RestProfile> {
   const beatsBefore = beatsOf(joined);
-  const summary = await profile(server, dir, "rest", REST_MS);
+  const rest = await profile(server, dir, "rest", REST_MS);
   const heartbeats = beatsOf(joined) - beatsBefore;
   const quiet = await silently(joined, () => profile(server, dir, "quiet", QUIET_MS));
-  return { heartbeats, summary, quiet };
+  return { heartbeats, summary: await summarizeFile(rest), quiet: await summarizeFile(quiet) };
 }
 
-/** Starts the peer's presence heartbeat, counting its beats. */
-function beatOn(entry: JoinedPeer): void {
+/** Starts the peer's presence heartbeat (every `intervalMs` ± jitter), counting its beats. */
+function beatOn(entry: JoinedPeer, intervalMs: number = PRESENCE_HEARTBEAT.intervalMs): void {
   const feed = entry.feed;
   if (feed === undefined) return;
   entry.stopHeartbeat = startHeartbeat({
+    intervalMs,
     beat: () => {
       entry.beats++;
       return feed.heartbeat();

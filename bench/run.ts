@@ -405,6 +405,7 @@ function memorySection(m: MemoryResult): Section {
         serverCpuMsPerOp: m.serverCpuMs / m.peers,
         serverCpuPercent: m.serverCpuMs / (m.joinSeconds * 10),
       },
+      { label: "server CPU idle, no peer connected", value: m.idleCpuPercent, unit: "% of a core" },
       {
         label: `server CPU at rest with ${m.peers} peers (presence heartbeats)`,
         value: m.restCpuPercent,
@@ -417,13 +418,26 @@ function memorySection(m: MemoryResult): Section {
         unit: "% of a core",
       },
       {
-        label: "  … per heartbeat ((rest - silent) / heartbeats answered)",
-        value: (m.restCpuPercent - m.quietCpuPercent) * 10 / m.heartbeatsPerSecond,
+        label: `server CPU with every peer beating ${
+          (m.fastHeartbeatsPerSecond / m.heartbeatsPerSecond).toFixed(1)
+        }× as often`,
+        value: m.fastCpuPercent,
+        unit: "% of a core",
+      },
+      { label: "  heartbeats answered", value: m.fastHeartbeatsPerSecond, unit: "/s" },
+      {
+        label: "  … per heartbeat ((faster - rest) / (heartbeats faster - heartbeats at rest))",
+        value: perHeartbeatMs(m),
         unit: "ms",
       },
       {
-        label: `  … projected to 10,000 peers (silent + heartbeats × 10,000 / ${m.peers})`,
-        value: m.quietCpuPercent + (m.restCpuPercent - m.quietCpuPercent) * 10_000 / m.peers,
+        label: "  … being connected, heartbeats apart (rest - heartbeats × cost)",
+        value: m.restCpuPercent - m.heartbeatsPerSecond * perHeartbeatMs(m) / 10,
+        unit: "% of a core",
+      },
+      {
+        label: `  … projected to 10,000 peers (that × 10,000 / ${m.peers}, heartbeats too)`,
+        value: m.restCpuPercent * 10_000 / m.peers,
         unit: "% of a core",
       },
       ...restProfileRows(m.restProfile),
@@ -437,6 +451,12 @@ function memorySection(m: MemoryResult): Section {
       "each peer keeps its /rendezvous/1.0.0 stream and its presence stream open",
     ],
   };
+}
+
+/** The server CPU of one heartbeat: the slope of CPU use against the heartbeat rate. */
+function perHeartbeatMs(m: MemoryResult): number {
+  return (m.fastCpuPercent - m.restCpuPercent) * 10 /
+    (m.fastHeartbeatsPerSecond - m.heartbeatsPerSecond);
 }
 
 /**

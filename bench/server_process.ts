@@ -3,9 +3,11 @@
  * address, ask it to collect garbage, read its memory and CPU time, stop it.
  */
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readLines } from "./child_loop.ts";
 import { type Memory, readCpuMs, readMemory } from "./proc.ts";
+import { RENDEZVOUS_V8_FLAGS } from "../src/rendezvous/v8_flags.ts";
 
 /** The server's V8 heap and off-heap (external) memory, in bytes (Deno.memoryUsage). */
 export interface HeapUsage {
@@ -46,6 +48,11 @@ const SNAPSHOT_TIMEOUT_MS = 300_000;
  */
 export const CPU_PROFILE_ENV = "TINCAN_BENCH_CPU_PROF";
 
+/** V8 flags by process script: the rendezvous runs with its role's flags, as in production. */
+const V8_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  "rendezvous_process.ts": RENDEZVOUS_V8_FLAGS,
+};
+
 /**
  * Runs `script` (a bench/*_process.ts module) with `args` in a new Deno process.
  * @throws Error when it exits or stays silent instead of printing its address.
@@ -59,7 +66,7 @@ export async function spawnServerProcess(
   const child = denoCommand([
     "run",
     "-A",
-    "--v8-flags=--expose-gc",
+    `--v8-flags=${["--expose-gc", ...V8_FLAGS[basename(script.pathname)] ?? []].join(",")}`,
     ...profile,
     fileURLToPath(script),
     ...args,

@@ -6,7 +6,8 @@
  * user, so a login costs O(its followers). The stream is also the peer's liveness: a subscriber
  * silent for PRESENCE_HEARTBEAT.silenceMs is taken for dead and its connection dropped (its user
  * goes offline). One sweep timer for all subscribers finds the silent ones (silence_sweep.ts): a
- * request read arms no timer and allocates no signal, so a heartbeat costs one frame in, one out. A subscriber that falls MAX_PRESENCE_BACKLOG events behind is reset; one that
+ * request read arms no timer and allocates no signal, and the stream's Yamux window updates are
+ * sent at half the window (lazy_window_updates.ts), so a heartbeat costs one frame in, one out. A subscriber that falls MAX_PRESENCE_BACKLOG events behind is reset; one that
  * logs out is closed; one whose login a newer login replaced gets a last CHANGE with status
  * E_REPLACED (replaced_logins.ts); mail deposited for it is pushed as MAIL_WAITING. With
  * federation, a peer may follow remote users (`bob@work`) too: the remote-presence manager
@@ -16,6 +17,7 @@
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
+import { lazyWindowUpdates } from "../net/lazy_window_updates.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
 import { checkAwayText } from "../protocol/away_text.ts";
 import {
@@ -126,6 +128,7 @@ export function presenceProtocol(deps: PresenceDeps) {
       feed({ ...deps, interest, own, silenceMs, liveness }, first, username, connection),
   );
   return async (stream: Stream, connection: PresenceCaller): Promise<void> => {
+    lazyWindowUpdates(stream); // a heartbeat draws its answer only, not a window update too
     // The first read has its deadline (frames.readTimeoutMs); the later ones none of their own:
     // the liveness sweep drops a silent subscriber's connection, which ends its pending read.
     const framed: PresenceStream = new FramedStream(stream, PresenceRequest, PresenceEvent, {
