@@ -51,7 +51,7 @@ export interface MemoryResult {
   readonly restCpuPercent: number;
   /** Heartbeats answered per second in that window. */
   readonly heartbeatsPerSecond: number;
-  /** The same with every peer connected and silent (no heartbeat for QUIET_MS), % of one core. */
+  /** The same with every peer connected and silent (no heartbeat in the window), % of one core. */
   readonly quietCpuPercent: number;
   /** The same with every peer heartbeating FAST_FACTOR times as often, % of one core. */
   readonly fastCpuPercent: number;
@@ -107,10 +107,13 @@ const SETTLE_MS = 3_000;
  */
 const REST_MS = 30_000;
 /**
- * Time over which the server's CPU use with every peer silent is measured: every peer beats once
- * just before and once just after, so none reaches the rendezvous' silence limit.
+ * The silent window: every peer beats once at its start, then nothing until QUIET_BUDGET_MS after
+ * that burst began (what is left after the burst's answers and a settle is measured, at least
+ * MIN_QUIET_MS), then once more — well within the rendezvous' silence limit.
  */
-const QUIET_MS = 15_000;
+const QUIET_BUDGET_MS = 20_000;
+const MIN_QUIET_MS = 8_000;
+
 /**
  * In one more window every peer beats this many times as often: the growth of the server's CPU
  * use with the heartbeat rate is the cost of a heartbeat, apart from what being connected costs.
@@ -135,7 +138,7 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     ]);
     await sleep(SETTLE_MS);
     const idle = await sample(server);
-    const idleCpuPercent = await cpuPercentOver(server, QUIET_MS);
+    const idleCpuPercent = await cpuPercentOver(server, MIN_QUIET_MS);
     const cpuBefore = await server.cpuMs();
     const start = performance.now();
     await joinAll(server, joined, options);
@@ -146,7 +149,7 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     const restCpuPercent = await cpuPercentOver(server, REST_MS);
     const heartbeatsPerSecond = (beatsOf(joined) - beatsBefore) / (REST_MS / 1000);
     const rendezvous = server;
-    const quietCpuPercent = await silently(joined, () => cpuPercentOver(rendezvous, QUIET_MS));
+    const quietCpuPercent = await silently(joined, (ms) => cpuPercentOver(rendezvous, ms));
     const fast = await beatingFaster(joined, async () => {
       const before = beatsOf(joined);
       const percent = await cpuPercentOver(rendezvous, REST_MS);
@@ -184,16 +187,29 @@ function beatsOf(joined: readonly JoinedPeer[]): number {
 }
 
 /**
- * Runs `work` (at most QUIET_MS long) with every peer connected and silent: the heartbeats stop,
- * every peer beats once (so the silence limit counts from now), `work` runs, then every peer
- * beats once more and its heartbeat starts again.
+ * Runs `work(ms)` with every peer connected and silent: the heartbeats stop, every peer beats
+ * once (so the silence limit counts from now), `work` gets what is left of QUIET_BUDGET_MS after
+ * those answers and a settle, then every peer beats once more and its heartbeat starts again.
+ * @throws Error when the answers take so long that less than MIN_QUIET_MS would be left.
  */
-async function silently<T>(joined: readonly JoinedPeer[], work: () => Promise<T>): Promise<T> {
+async function silently<T>(
+  joined: readonly JoinedPeer[],
+  work: (ms: number) => Promise<T>,
+): Promise<T> {
   joined.forEach((j) => j.stopHeartbeat?.());
-  await Promise.all(joined.map((j) => j.feed?.heartbeat()));
-  await sleep(SETTLE_MS); // the burst's answers and their garbage are gone
+  const start = performance.now();
   try {
-    return await work();
+    await Promise.all(joined.map((j) => j.feed?.heartbeat()));
+    await sleep(SETTLE_MS); // the burst's answers and their garbage are gone
+    const ms = QUIET_BUDGET_MS - (performance.now() - start);
+    if (ms < MIN_QUIET_MS) {
+      throw new Error(
+        `Rendezvous memory bench: the rendezvous took ${
+          ((performance.now() - start - SETTLE_MS) / 1000).toFixed(1)
+        } s to answer one heartbeat from every peer; no silent window fits in its silence limit`,
+      );
+    }
+    return await work(ms);
   } finally {
     await Promise.all(joined.map((j) => j.feed?.heartbeat()));
     joined.forEach((j) => beatOn(j));
@@ -233,7 +249,7 @@ async function summarizeFile(path: string): Promise<ProfileSummary> {
   return summarize(JSON.parse(await Deno.readTextFile(path)));
 }
 
-/** CPU profiles of the server at rest: over REST_MS heartbeating, over QUIET_MS silent. */
+/** CPU profiles of the server at rest: over REST_MS heartbeating, then silent. */
 async function profileRest(
   server: ServerProcess,
   joined: readonly JoinedPeer[],
@@ -242,7 +258,7 @@ async function profileRest(
   const beatsBefore = beatsOf(joined);
   const rest = await profile(server, dir, "rest", REST_MS);
   const heartbeats = beatsOf(joined) - beatsBefore;
-  const quiet = await silently(joined, () => profile(server, dir, "quiet", QUIET_MS));
+  const quiet = await silently(joined, (ms) => profile(server, dir, "quiet", ms));
   return { heartbeats, summary: await summarizeFile(rest), quiet: await summarizeFile(quiet) };
 }
 

@@ -413,7 +413,7 @@ function memorySection(m: MemoryResult): Section {
       },
       { label: "  heartbeats answered", value: m.heartbeatsPerSecond, unit: "/s" },
       {
-        label: `server CPU with ${m.peers} peers silent (no heartbeat for 15 s)`,
+        label: `server CPU with ${m.peers} peers silent (no heartbeat in the window)`,
         value: m.quietCpuPercent,
         unit: "% of a core",
       },
