@@ -211,23 +211,31 @@ async function silently<T>(
     }
     return await work(ms);
   } finally {
-    await Promise.all(joined.map((j) => j.feed?.heartbeat()));
-    joined.forEach((j) => beatOn(j));
+    await restartHeartbeats(joined, PRESENCE_HEARTBEAT.intervalMs);
   }
 }
 
 /** Runs `work` after a settle with every peer beating FAST_FACTOR times as often. */
 async function beatingFaster<T>(joined: readonly JoinedPeer[], work: () => Promise<T>): Promise<T> {
   const fast = PRESENCE_HEARTBEAT.intervalMs / FAST_FACTOR;
-  joined.forEach((j) => j.stopHeartbeat?.());
-  joined.forEach((j) => beatOn(j, fast));
+  await restartHeartbeats(joined, fast);
   await sleep(fast + SETTLE_MS);
   try {
     return await work();
   } finally {
-    joined.forEach((j) => j.stopHeartbeat?.());
-    joined.forEach((j) => beatOn(j));
+    await restartHeartbeats(joined, PRESENCE_HEARTBEAT.intervalMs);
   }
+}
+
+/**
+ * Stops every peer's heartbeat, has each beat once now, and starts it again every `intervalMs`:
+ * without the beat between, the pause across the change (the last beat at the old interval's
+ * longest, the first at the new one's) could pass the rendezvous' silence limit.
+ */
+async function restartHeartbeats(joined: readonly JoinedPeer[], intervalMs: number) {
+  joined.forEach((j) => j.stopHeartbeat?.());
+  await Promise.all(joined.map((j) => j.feed?.heartbeat()));
+  joined.forEach((j) => beatOn(j, intervalMs));
 }
 
 /** Has the server take a CPU profile over `ms` and keep it in `dir`; returns its path. */
