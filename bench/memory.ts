@@ -12,6 +12,7 @@ import { sealPeerRecord } from "../src/net/peer_record.ts";
 import { DiscoveryClient } from "../src/peer/clients/discovery.ts";
 import { type PresenceFeed, subscribePresence } from "../src/peer/clients/presence.ts";
 import { startHeartbeat } from "../src/peer/presence_heartbeat.ts";
+import { PRESENCE_HEARTBEAT } from "../src/protocol/limits.ts";
 import {
   type BenchPeer,
   CHEAP_STRETCHING,
@@ -20,6 +21,7 @@ import {
   stopClients,
 } from "./clients.ts";
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
+import { type ProfileSummary, summarize } from "./cpu_profile.ts";
 import { cpuPercentOver } from "./measure.ts";
 import type { Memory } from "./proc.ts";
 import { type HeapUsage, type ServerProcess, spawnServerProcess } from "./server_process.ts";
@@ -35,6 +37,8 @@ export interface MemoryResult {
   readonly peers: number;
   /** After start-up, a settle and a full GC. */
   readonly idle: MemorySample;
+  /** Server CPU use with no peer connected, % of one core (the process's own floor). */
+  readonly idleCpuPercent: number;
   /** With every peer joined and every presence event delivered, after a settle. */
   readonly loaded: Memory;
   /** The same after a full GC. */
@@ -43,9 +47,33 @@ export interface MemoryResult {
   readonly joinSeconds: number;
   /** Server CPU time spent while the peers joined. */
   readonly serverCpuMs: number;
-  /** Server CPU use with every peer connected and nothing happening, % of one core. */
+  /** Server CPU use with every peer connected and heartbeating, % of one core. */
   readonly restCpuPercent: number;
+  /** Heartbeats answered per second in that window. */
+  readonly heartbeatsPerSecond: number;
+  /** The same with every peer connected and silent (no heartbeat in the window), % of one core. */
+  readonly quietCpuPercent: number;
+  /** The same with every peer heartbeating FAST_FACTOR times as often, % of one core. */
+  readonly fastCpuPercent: number;
+  /** Heartbeats answered per second in that window. */
+  readonly fastHeartbeatsPerSecond: number;
+  /** A CPU profile of another heartbeating window: where the rest CPU goes. */
+  readonly restProfile: RestProfile;
 }
+
+/** The rest CPU's profile, per heartbeat answered in the profiled window. */
+export interface RestProfile {
+  readonly heartbeats: number;
+  readonly summary: ProfileSummary;
+  /** A profile of a window with every peer silent (no heartbeat): the cost of being connected. */
+  readonly quiet: ProfileSummary;
+}
+
+/**
+ * Environment variable naming a directory: when set, the memory bench keeps its rest profiles
+ * there (rest.cpuprofile, quiet.cpuprofile) for bench/cpu_profile.ts or a profile viewer.
+ */
+export const REST_PROFILE_ENV = "TINCAN_BENCH_REST_PROFILE_DIR";
 
 /** How the memory measurement runs. */
 export interface MemoryOptions {
@@ -61,7 +89,10 @@ export interface MemoryOptions {
 interface JoinedPeer {
   readonly index: number;
   readonly peer: BenchPeer;
+  feed?: PresenceFeed;
   stopHeartbeat?: () => void;
+  /** Heartbeats sent. */
+  beats: number;
   discovery?: DiscoveryClient;
   /** Online events received on the presence feed. */
   online: number;
@@ -69,12 +100,30 @@ interface JoinedPeer {
   ended?: string;
 }
 
-const SETTLE_MS = 2_000;
+const SETTLE_MS = 3_000;
+/**
+ * The pause after the join before the rest windows: V8's collection of what the join allocated
+ * (measured: it raised the first window's CPU use by several % of a core at 1,000 peers).
+ */
+const JOIN_SETTLE_MS = 20_000;
 /**
  * Time over which the server's CPU use at rest (presence heartbeats) is measured: longer than
  * one heartbeat interval, so every peer beats in it at least once.
  */
 const REST_MS = 30_000;
+/**
+ * The silent window: every peer beats once at its start, then nothing until QUIET_BUDGET_MS after
+ * that burst began (what is left after the burst's answers and a settle is measured, at least
+ * MIN_QUIET_MS), then once more — well within the rendezvous' silence limit.
+ */
+const QUIET_BUDGET_MS = 20_000;
+const MIN_QUIET_MS = 8_000;
+
+/**
+ * In one more window every peer beats this many times as often: the growth of the server's CPU
+ * use with the heartbeat rate is the cost of a heartbeat, apart from what being connected costs.
+ */
+const FAST_FACTOR = 4;
 /** Each peer follows this many peers before it and after it in joining order (its contacts). */
 export const FOLLOWED_NEIGHBOURS = 10;
 const PROGRESS_EVERY_PEERS = 200;
@@ -94,23 +143,40 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     ]);
     await sleep(SETTLE_MS);
     const idle = await sample(server);
+    const idleCpuPercent = await cpuPercentOver(server, MIN_QUIET_MS);
     const cpuBefore = await server.cpuMs();
     const start = performance.now();
     await joinAll(server, joined, options);
     const joinSeconds = (performance.now() - start) / 1000;
     const serverCpuMs = await server.cpuMs() - cpuBefore;
-    await sleep(SETTLE_MS);
+    await sleep(JOIN_SETTLE_MS);
+    const beatsBefore = beatsOf(joined);
     const restCpuPercent = await cpuPercentOver(server, REST_MS);
+    const heartbeatsPerSecond = (beatsOf(joined) - beatsBefore) / (REST_MS / 1000);
+    const rendezvous = server;
+    const quietCpuPercent = await silently(joined, (ms) => cpuPercentOver(rendezvous, ms));
+    const fast = await beatingFaster(joined, async () => {
+      const before = beatsOf(joined);
+      const percent = await cpuPercentOver(rendezvous, REST_MS);
+      return { percent, perSecond: (beatsOf(joined) - before) / (REST_MS / 1000) };
+    });
+    const restProfile = await profileRest(server, joined, dataDir);
     const loaded = await server.memory();
     const loadedAfterGc = await sample(server);
     return {
       peers: options.peers,
       idle,
+      idleCpuPercent,
       loaded,
       loadedAfterGc,
       joinSeconds,
       serverCpuMs,
       restCpuPercent,
+      heartbeatsPerSecond,
+      quietCpuPercent,
+      fastCpuPercent: fast.percent,
+      fastHeartbeatsPerSecond: fast.perSecond,
+      restProfile,
     };
   } finally {
     await server?.stop();
@@ -119,6 +185,108 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     await stopClients(joined.map((j) => j.peer));
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
+}
+
+function beatsOf(joined: readonly JoinedPeer[]): number {
+  return joined.reduce((sum, j) => sum + j.beats, 0);
+}
+
+/**
+ * Runs `work(ms)` with every peer connected and silent: the heartbeats stop, every peer beats
+ * once (so the silence limit counts from now), `work` gets what is left of QUIET_BUDGET_MS after
+ * those answers and a settle, then every peer beats once more and its heartbeat starts again.
+ * @throws Error when the answers take so long that less than MIN_QUIET_MS would be left.
+ */
+async function silently<T>(
+  joined: readonly JoinedPeer[],
+  work: (ms: number) => Promise<T>,
+): Promise<T> {
+  joined.forEach((j) => j.stopHeartbeat?.());
+  const start = performance.now();
+  try {
+    await Promise.all(joined.map((j) => j.feed?.heartbeat()));
+    await sleep(SETTLE_MS); // the burst's answers and their garbage are gone
+    const ms = QUIET_BUDGET_MS - (performance.now() - start);
+    if (ms < MIN_QUIET_MS) {
+      throw new Error(
+        `Rendezvous memory bench: the rendezvous took ${
+          ((performance.now() - start - SETTLE_MS) / 1000).toFixed(1)
+        } s to answer one heartbeat from every peer; no silent window fits in its silence limit`,
+      );
+    }
+    return await work(ms);
+  } finally {
+    await restartHeartbeats(joined, PRESENCE_HEARTBEAT.intervalMs);
+  }
+}
+
+/** Runs `work` after a settle with every peer beating FAST_FACTOR times as often. */
+async function beatingFaster<T>(joined: readonly JoinedPeer[], work: () => Promise<T>): Promise<T> {
+  const fast = PRESENCE_HEARTBEAT.intervalMs / FAST_FACTOR;
+  await restartHeartbeats(joined, fast);
+  await sleep(fast + SETTLE_MS);
+  try {
+    return await work();
+  } finally {
+    await restartHeartbeats(joined, PRESENCE_HEARTBEAT.intervalMs);
+  }
+}
+
+/**
+ * Stops every peer's heartbeat, has each beat once now, and starts it again every `intervalMs`:
+ * without the beat between, the pause across the change (the last beat at the old interval's
+ * longest, the first at the new one's) could pass the rendezvous' silence limit.
+ */
+async function restartHeartbeats(joined: readonly JoinedPeer[], intervalMs: number) {
+  joined.forEach((j) => j.stopHeartbeat?.());
+  await Promise.all(joined.map((j) => j.feed?.heartbeat()));
+  joined.forEach((j) => beatOn(j, intervalMs));
+}
+
+/** Has the server take a CPU profile over `ms` and keep it in `dir`; returns its path. */
+async function profile(
+  server: ServerProcess,
+  dir: string,
+  name: string,
+  ms: number,
+): Promise<string> {
+  const path = join(Deno.env.get(REST_PROFILE_ENV) ?? dir, `${name}.cpuprofile`);
+  await server.startCpuProfile();
+  await sleep(ms);
+  await server.stopCpuProfile(path);
+  return path;
+}
+
+/** Reads and summarizes a profile (after the silent window: parsing blocks the bench a while). */
+async function summarizeFile(path: string): Promise<ProfileSummary> {
+  return summarize(JSON.parse(await Deno.readTextFile(path)));
+}
+
+/** CPU profiles of the server at rest: over REST_MS heartbeating, then silent. */
+async function profileRest(
+  server: ServerProcess,
+  joined: readonly JoinedPeer[],
+  dir: string,
+): Promise<RestProfile> {
+  const beatsBefore = beatsOf(joined);
+  const rest = await profile(server, dir, "rest", REST_MS);
+  const heartbeats = beatsOf(joined) - beatsBefore;
+  const quiet = await silently(joined, (ms) => profile(server, dir, "quiet", ms));
+  return { heartbeats, summary: await summarizeFile(rest), quiet: await summarizeFile(quiet) };
+}
+
+/** Starts the peer's presence heartbeat (every `intervalMs` ± jitter), counting its beats. */
+function beatOn(entry: JoinedPeer, intervalMs: number = PRESENCE_HEARTBEAT.intervalMs): void {
+  const feed = entry.feed;
+  if (feed === undefined) return;
+  entry.stopHeartbeat = startHeartbeat({
+    intervalMs,
+    beat: () => {
+      entry.beats++;
+      return feed.heartbeat();
+    },
+    onDead: (reason) => entry.ended = `heartbeat: ${reason.message}`,
+  });
 }
 
 async function sample(server: ServerProcess): Promise<MemorySample> {
@@ -161,7 +329,7 @@ async function joinOne(
   joined: JoinedPeer[],
 ): Promise<void> {
   const peer = await startClient(`mem-${i}`);
-  const entry: JoinedPeer = { index: i, peer, online: 0 };
+  const entry: JoinedPeer = { index: i, peer, online: 0, beats: 0 };
   joined.push(entry);
   const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
     try {
@@ -182,10 +350,8 @@ async function joinOne(
     "subscribe to presence",
     () => subscribePresence(peer.node, server.address, followedBy(i, peers).map((j) => `mem-${j}`)),
   );
-  entry.stopHeartbeat = startHeartbeat({
-    beat: () => feed.heartbeat(),
-    onDead: (reason) => entry.ended = `heartbeat: ${reason.message}`,
-  });
+  entry.feed = feed;
+  beatOn(entry);
   void countOnlineEvents(entry, feed);
 }
 

@@ -12,7 +12,13 @@ import { benchLoginCapacity, benchLoginsEndToEnd } from "./logins.ts";
 import { benchMailbox, type MailboxResult } from "./mailbox.ts";
 import { type Measurement, perSecond, serverCpuMsPerOp, serverCpuPercent } from "./measure.ts";
 import { MAX_MAIL_PER_FETCH, PRESENCE_HEARTBEAT } from "../src/protocol/limits.ts";
-import { benchRendezvousMemory, FOLLOWED_NEIGHBOURS, type MemoryResult } from "./memory.ts";
+import {
+  benchRendezvousMemory,
+  FOLLOWED_NEIGHBOURS,
+  type MemoryResult,
+  type RestProfile,
+} from "./memory.ts";
+import type { Share } from "./cpu_profile.ts";
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";
 import {
@@ -399,17 +405,42 @@ function memorySection(m: MemoryResult): Section {
         serverCpuMsPerOp: m.serverCpuMs / m.peers,
         serverCpuPercent: m.serverCpuMs / (m.joinSeconds * 10),
       },
+      { label: "server CPU idle, no peer connected", value: m.idleCpuPercent, unit: "% of a core" },
       {
         label: `server CPU at rest with ${m.peers} peers (presence heartbeats)`,
         value: m.restCpuPercent,
         unit: "% of a core",
       },
+      { label: "  heartbeats answered", value: m.heartbeatsPerSecond, unit: "/s" },
       {
-        // One heartbeat per peer per PRESENCE_HEARTBEAT.intervalMs (jittered), each answered.
-        label: "  … per heartbeat (rest CPU / heartbeats answered per second)",
-        value: m.restCpuPercent * 10 / (m.peers * (1000 / PRESENCE_HEARTBEAT.intervalMs)),
+        label: `server CPU with ${m.peers} peers silent (no heartbeat in the window)`,
+        value: m.quietCpuPercent,
+        unit: "% of a core",
+      },
+      {
+        label: `server CPU with every peer beating ${
+          (m.fastHeartbeatsPerSecond / m.heartbeatsPerSecond).toFixed(1)
+        }× as often`,
+        value: m.fastCpuPercent,
+        unit: "% of a core",
+      },
+      { label: "  heartbeats answered", value: m.fastHeartbeatsPerSecond, unit: "/s" },
+      {
+        label: "  … per heartbeat ((faster - rest) / (heartbeats faster - heartbeats at rest))",
+        value: perHeartbeatMs(m),
         unit: "ms",
       },
+      {
+        label: "  … being connected, heartbeats apart (rest - heartbeats × cost)",
+        value: m.restCpuPercent - m.heartbeatsPerSecond * perHeartbeatMs(m) / 10,
+        unit: "% of a core",
+      },
+      {
+        label: `  … projected to 10,000 peers (that × 10,000 / ${m.peers}, heartbeats too)`,
+        value: m.restCpuPercent * 10_000 / m.peers,
+        unit: "% of a core",
+      },
+      ...restProfileRows(m.restProfile),
     ],
     notes: [
       `every peer sends a presence heartbeat every ${PRESENCE_HEARTBEAT.intervalMs / 1000} s ` +
@@ -421,6 +452,49 @@ function memorySection(m: MemoryResult): Section {
     ],
   };
 }
+
+/** The server CPU of one heartbeat: the slope of CPU use against the heartbeat rate. */
+function perHeartbeatMs(m: MemoryResult): number {
+  return (m.fastCpuPercent - m.restCpuPercent) * 10 /
+    (m.fastHeartbeatsPerSecond - m.heartbeatsPerSecond);
+}
+
+/**
+ * The rest CPU's profiles: heartbeating, busy time per heartbeat answered by origin and by
+ * function; silent, busy time per second.
+ */
+function restProfileRows({ heartbeats, summary, quiet }: RestProfile): Row[] {
+  const perBeat = (ms: number) => ms * 1000 / Math.max(1, heartbeats);
+  const share = (kind: string) => (s: Share): Row => ({
+    label: `    ${kind} ${s.name} (${s.percentOfBusy.toFixed(0)} % of busy)`,
+    value: perBeat(s.ms),
+    unit: "µs/heartbeat",
+  });
+  return [
+    {
+      label:
+        `profile at rest, ${heartbeats} heartbeats in ${(summary.wallMs / 1000).toFixed(0)} s:` +
+        " busy time / heartbeat",
+      value: perBeat(summary.busyMs),
+      unit: "µs/heartbeat",
+    },
+    ...summary.byOrigin.slice(0, PROFILE_TOP.origins).map(share("self time of")),
+    ...summary.byFunction.slice(0, PROFILE_TOP.functions).map(share("self time in")),
+    {
+      label: `profile silent, ${(quiet.wallMs / 1000).toFixed(0)} s: busy time per second`,
+      value: quiet.busyMs * 1000 / quiet.wallMs,
+      unit: "ms/s",
+    },
+    ...quiet.byFunction.slice(0, PROFILE_TOP.origins).map((s) => ({
+      label: `    self time in ${s.name} (${s.percentOfBusy.toFixed(0)} % of busy)`,
+      value: s.ms * 1000 / quiet.wallMs,
+      unit: "ms/s",
+    })),
+  ];
+}
+
+/** How many origins and functions of the rest profile the report lists. */
+const PROFILE_TOP = { origins: 8, functions: 15 };
 
 function mailboxSection(m: MailboxResult): Section {
   const rows: Row[] = [];

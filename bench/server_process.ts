@@ -3,9 +3,11 @@
  * address, ask it to collect garbage, read its memory and CPU time, stop it.
  */
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readLines } from "./child_loop.ts";
 import { type Memory, readCpuMs, readMemory } from "./proc.ts";
+import { RENDEZVOUS_V8_FLAGS } from "../src/rendezvous/v8_flags.ts";
 
 /** The server's V8 heap and off-heap (external) memory, in bytes (Deno.memoryUsage). */
 export interface HeapUsage {
@@ -25,6 +27,10 @@ export interface ServerProcess {
   collectGarbage(): Promise<HeapUsage>;
   /** Asks it to write a V8 heap snapshot (after a full GC) to `path`; resolves when written. */
   heapSnapshot(path: string): Promise<void>;
+  /** Starts V8's CPU profiler in it; resolves when started. */
+  startCpuProfile(): Promise<void>;
+  /** Stops the profiler and has it write the profile to `path`; resolves when written. */
+  stopCpuProfile(path: string): Promise<void>;
   memory(): Promise<Memory>;
   cpuMs(): Promise<number>;
   /** Sends the command `line`; returns the rest of its reply, the first line after `prefix`. */
@@ -44,6 +50,11 @@ const SNAPSHOT_TIMEOUT_MS = 300_000;
  */
 export const CPU_PROFILE_ENV = "TINCAN_BENCH_CPU_PROF";
 
+/** V8 flags by process script: the rendezvous runs with its role's flags, as in production. */
+const V8_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  "rendezvous_process.ts": RENDEZVOUS_V8_FLAGS,
+};
+
 /**
  * Runs `script` (a bench/*_process.ts module) with `args` in a new Deno process.
  * @throws Error when it exits or stays silent instead of printing its address.
@@ -57,7 +68,7 @@ export async function spawnServerProcess(
   const child = denoCommand([
     "run",
     "-A",
-    "--v8-flags=--expose-gc",
+    `--v8-flags=${["--expose-gc", ...V8_FLAGS[basename(script.pathname)] ?? []].join(",")}`,
     ...profile,
     fileURLToPath(script),
     ...args,
@@ -84,6 +95,13 @@ export async function spawnServerProcess(
     killQuietly(child);
     throw err;
   }
+  const ask = async (line: string, prefix: string): Promise<string> => {
+    await stdin.write(encoder.encode(`${line}\n`));
+    while (true) {
+      const reply = await nextLine(`answering ${line}`, REPLY_TIMEOUT_MS);
+      if (reply.startsWith(prefix)) return reply.slice(prefix.length);
+    }
+  };
   return {
     pid: child.pid,
     address,
@@ -102,12 +120,12 @@ export async function spawnServerProcess(
         // other output
       }
     },
-    ask: async (line, prefix) => {
-      await stdin.write(encoder.encode(`${line}\n`));
-      while (true) {
-        const reply = await nextLine(`answering ${line}`, REPLY_TIMEOUT_MS);
-        if (reply.startsWith(prefix)) return reply.slice(prefix.length);
-      }
+    ask,
+    startCpuProfile: async () => {
+      await ask("profile start", "profile ");
+    },
+    stopCpuProfile: async (path) => {
+      await ask(`profile stop ${path}`, "profile ");
     },
     memory: () => readMemory(child.pid),
     cpuMs: () => readCpuMs(child.pid),

@@ -17,6 +17,9 @@ import { ProtocolError } from "../errors.ts";
  */
 export const READ_AHEAD_BYTES = 1024 * 1024;
 
+/** How long close() waits for the remote when the reads have no deadline (readTimeoutMs ∞). */
+const CLOSE_TIMEOUT_MS = 10_000;
+
 /**
  * A protons-generated message codec, or one of its own (file data frames) whose encoding may be
  * a list of pieces, written as they are.
@@ -30,7 +33,11 @@ export interface MessageCodec<T> {
 export interface FrameLimits {
   /** Largest accepted frame body, in bytes. */
   readonly maxFrameBytes: number;
-  /** How long one read may wait for its frame. */
+  /**
+   * How long one read may wait for its frame. Infinity: no deadline of the stream's own, the
+   * caller bounds each read with its signal (a read without one is refused) — for a long-lived
+   * stream whose liveness one shared timer watches, so that a read arms no timer.
+   */
   readonly readTimeoutMs: number;
   /** How many frames may be read from the stream in all. */
   readonly maxFrames: number;
@@ -64,25 +71,32 @@ export class FramedStream<In, Out> {
    * Reads the next message.
    * @throws ProtocolError when the frame is oversize, malformed, late, over the frame count, or
    * the stream ended first.
+   * @throws RangeError when the reads have no deadline (readTimeoutMs ∞) and `signal` is missing.
    */
   async read(signal?: AbortSignal): Promise<In> {
     if (this.#framesRead >= this.limits.maxFrames) {
       throw new ProtocolError(`more than ${this.limits.maxFrames} frames on one stream`);
     }
     this.#framesRead++;
-    const late = deadline(this.limits.readTimeoutMs);
-    const combined = signal ? AbortSignal.any([signal, late.signal]) : late.signal;
+    const { readTimeoutMs } = this.limits;
+    const late = Number.isFinite(readTimeoutMs) ? deadline(readTimeoutMs) : undefined;
+    const combined = signal && late
+      ? AbortSignal.any([signal, late.signal])
+      : signal ?? late?.signal;
+    if (combined === undefined) {
+      throw new RangeError("an unbounded read: reads without a deadline need a signal");
+    }
     try {
       const frame = await this.#lp.read({ signal: combined });
       return this.incoming.decode(frame, this.decodeLimits);
     } catch (err: unknown) {
-      if (late.signal.aborted) {
+      if (late?.signal.aborted) {
         throw new ProtocolError(`no frame within ${this.limits.readTimeoutMs} ms`, { cause: err });
       }
       if (signal?.aborted) throw err;
       throw new ProtocolError(`bad frame: ${describe(err)}`, { cause: err });
     } finally {
-      late.clear();
+      late?.clear();
     }
   }
 
@@ -109,7 +123,8 @@ export class FramedStream<In, Out> {
 
   /** Closes the stream gracefully, or aborts it when that fails. */
   async close(): Promise<void> {
-    const late = deadline(this.limits.readTimeoutMs);
+    const { readTimeoutMs } = this.limits;
+    const late = deadline(Number.isFinite(readTimeoutMs) ? readTimeoutMs : CLOSE_TIMEOUT_MS);
     try {
       await this.stream.close({ signal: late.signal });
     } catch (err: unknown) {

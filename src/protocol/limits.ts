@@ -125,9 +125,10 @@ export const MAX_AWAY_CHARS = 200;
 /**
  * Liveness on the presence stream (instead of libp2p's ping of every connection every 4 s): the
  * peer sends a request at least every intervalMs ± jitter and expects each answered within
- * replyTimeoutMs; the rendezvous drops a connection that sent nothing for silenceMs, so a
- * silently dropped peer is offline to its watchers between silenceMs − maxIntervalMs and
- * silenceMs after it stopped (5–29 s, plus the rendezvous's own scheduling).
+ * replyTimeoutMs; the rendezvous drops a connection that sent nothing for silenceMs, found by a
+ * sweep every sweepMs, so a silently dropped peer is offline to its watchers between
+ * silenceMs − maxIntervalMs and silenceMs + sweepMs after it stopped (5–30 s, plus the
+ * rendezvous's own scheduling).
  */
 export const PRESENCE_HEARTBEAT = {
   intervalMs: 20_000,
@@ -136,4 +137,6 @@ export const PRESENCE_HEARTBEAT = {
   maxIntervalMs: 24_000,
   replyTimeoutMs: 10_000,
   silenceMs: 29_000,
+  /** How often the rendezvous looks for silent subscribers (one timer for all of them). */
+  sweepMs: 1_000,
 } as const;

@@ -5,7 +5,9 @@
  * change is delivered through the interest index (presence_interest.ts) to the watchers of that
  * user, so a login costs O(its followers). The stream is also the peer's liveness: a subscriber
  * silent for PRESENCE_HEARTBEAT.silenceMs is taken for dead and its connection dropped (its user
- * goes offline). A subscriber that falls MAX_PRESENCE_BACKLOG events behind is reset; one that
+ * goes offline). One sweep timer for all subscribers finds the silent ones (silence_sweep.ts): a
+ * request read arms no timer and allocates no signal, and the stream's Yamux window updates are
+ * sent at half the window (lazy_window_updates.ts), so a heartbeat costs one frame in, one out. A subscriber that falls MAX_PRESENCE_BACKLOG events behind is reset; one that
  * logs out is closed; one whose login a newer login replaced gets a last CHANGE with status
  * E_REPLACED (replaced_logins.ts); mail deposited for it is pushed as MAIL_WAITING. With
  * federation, a peer may follow remote users (`bob@work`) too: the remote-presence manager
@@ -15,6 +17,7 @@
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Logger } from "../log.ts";
 import { FramedStream, type FrameLimits } from "../net/framed.ts";
+import { lazyWindowUpdates } from "../net/lazy_window_updates.ts";
 import { PresenceEvent, PresenceRequest, Status } from "../proto/services.ts";
 import { checkAwayText } from "../protocol/away_text.ts";
 import {
@@ -33,6 +36,7 @@ import { PresenceInterest, type PresenceWatcher } from "./presence_interest.ts";
 import type { ReplacedLogins } from "./replaced_logins.ts";
 import { type Caller, LOG_IN_FIRST, requireLogin } from "./require_login.ts";
 import type { Metrics } from "./metrics.ts";
+import { SilenceSweep } from "./silence_sweep.ts";
 
 /** What the presence protocol works with. */
 export interface PresenceDeps {
@@ -47,7 +51,10 @@ export interface PresenceDeps {
   readonly log: Logger;
   /** Frame limits of the requests; FRAMES.presence unless given (its deadline: the first one). */
   readonly frames?: FrameLimits;
-  /** A subscriber silent this long is dropped; PRESENCE_HEARTBEAT.silenceMs unless given. */
+  /**
+   * A subscriber silent this long is dropped; PRESENCE_HEARTBEAT.silenceMs unless given. The sweep
+   * looks every PRESENCE_HEARTBEAT.sweepMs (or silenceMs / 4, when shorter).
+   */
   readonly silenceMs?: number;
   /** Mail deposits, pushed to the recipient's subscriptions as "mail waiting" events. */
   readonly mailSignal?: MailSignal;
@@ -110,17 +117,23 @@ export function presenceProtocol(deps: PresenceDeps) {
   });
   const frames = deps.frames ?? FRAMES.presence;
   const silenceMs = deps.silenceMs ?? PRESENCE_HEARTBEAT.silenceMs;
+  const liveness = new SilenceSweep<object>({
+    silenceMs,
+    sweepMs: Math.min(PRESENCE_HEARTBEAT.sweepMs, Math.ceil(silenceMs / 4)),
+  });
   const serve = requireLogin(
     deps.loggedIn,
     refuse,
     (first: Subscription, username: string, connection: PresenceCaller) =>
-      feed({ ...deps, interest, own, silenceMs }, first, username, connection),
+      feed({ ...deps, interest, own, silenceMs, liveness }, first, username, connection),
   );
   return async (stream: Stream, connection: PresenceCaller): Promise<void> => {
-    // Each read has its own deadline (the first: frames.readTimeoutMs; then silenceMs).
+    lazyWindowUpdates(stream); // a heartbeat draws its answer only, not a window update too
+    // The first read has its deadline (frames.readTimeoutMs); the later ones none of their own:
+    // the liveness sweep drops a silent subscriber's connection, which ends its pending read.
     const framed: PresenceStream = new FramedStream(stream, PresenceRequest, PresenceEvent, {
       ...frames,
-      readTimeoutMs: Math.max(frames.readTimeoutMs, silenceMs) + 1000,
+      readTimeoutMs: Infinity,
       maxFrames: Infinity,
     });
     const request = await framed.read(AbortSignal.timeout(frames.readTimeoutMs));
@@ -143,6 +156,7 @@ type FeedDeps = PresenceDeps & {
   readonly interest: PresenceInterest<PresenceWatcher>;
   readonly own: Map<string, Set<() => void>>;
   readonly silenceMs: number;
+  readonly liveness: SilenceSweep<object>;
 };
 
 /**
@@ -272,7 +286,8 @@ const NO_CHANGE: PresenceChange = { username: "", peerId: "", online: false, at:
 
 /**
  * Reads requests until the feed ends and answers each through `queue.push`. A subscriber silent
- * for `deps.silenceMs` is taken for dead: its whole connection is dropped, which logs it out.
+ * for `deps.silenceMs` is taken for dead (found by `deps.liveness`): its whole connection is
+ * dropped, which logs it out and ends the pending read.
  */
 async function readRequests(
   deps: FeedDeps,
@@ -286,27 +301,32 @@ async function readRequests(
     readonly stopped: AbortSignal;
   },
 ): Promise<void> {
-  while (!queue.ended()) {
-    const silence = AbortSignal.timeout(deps.silenceMs);
-    let request;
-    try {
-      request = await framed.readOrEnd(AbortSignal.any([silence, queue.stopped]));
-    } catch (err: unknown) {
-      if (queue.ended()) return;
-      if (silence.aborted) {
-        deps.log.info(
-          `presence subscriber ${connection.remotePeer} silent for ${deps.silenceMs} ms; ` +
-            `dropping its connection`,
-        );
-        connection.abort(new Error(`no presence heartbeat within ${deps.silenceMs} ms`));
-      } else {
+  const subscriber = {};
+  deps.liveness.watch(subscriber, () => {
+    deps.log.info(
+      `presence subscriber ${connection.remotePeer} silent for ${deps.silenceMs} ms; ` +
+        `dropping its connection`,
+    );
+    connection.abort(new Error(`no presence heartbeat within ${deps.silenceMs} ms`));
+    queue.end();
+  });
+  try {
+    while (!queue.ended()) {
+      let request;
+      try {
+        request = await framed.readOrEnd(queue.stopped);
+      } catch (err: unknown) {
+        if (queue.ended()) return;
         deps.log.debug(`presence request refused: ${(err as Error).message}`);
         framed.abort(err instanceof Error ? err : new Error(String(err)));
+        return queue.end();
       }
-      return queue.end();
+      if (request === undefined) return queue.end();
+      deps.liveness.heard(subscriber);
+      queue.push(answer(request));
     }
-    if (request === undefined) return queue.end();
-    queue.push(answer(request));
+  } finally {
+    deps.liveness.forget(subscriber);
   }
 }
 

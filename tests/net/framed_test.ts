@@ -244,6 +244,30 @@ Deno.test("the caller's abort signal is passed through, not turned into a Protoc
   }
 });
 
+Deno.test("without a read deadline (readTimeoutMs ∞) a read needs a signal, which alone bounds it", async () => {
+  const { outbound, inbound, client, server } = await accountPair({
+    ...LIMITS,
+    readTimeoutMs: Infinity,
+  });
+  try {
+    await assert.rejects(server.read(), RangeError, "an unbounded read is refused");
+    const controller = new AbortController();
+    const request: AccountRequest = {
+      type: AccountRequest.Type.LOGIN_START,
+      username: "alice",
+      opaqueMessage: "",
+    };
+    await client.write(request);
+    assert.deepEqual(await server.read(controller.signal), request);
+    const reason = new Error("caller gave up");
+    setTimeout(() => controller.abort(reason), 10);
+    await assert.rejects(server.read(controller.signal), (err: unknown) => err === reason);
+    await client.close(); // close() still has a deadline of its own
+  } finally {
+    closeAll(outbound, inbound);
+  }
+});
+
 Deno.test("reading more than maxFrames frames is a ProtocolError", async () => {
   const { outbound, inbound, client, server } = await accountPair({ ...LIMITS, maxFrames: 2 });
   try {

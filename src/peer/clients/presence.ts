@@ -6,6 +6,7 @@
  */
 import { ProtocolError, RemoteError } from "../../errors.ts";
 import { FramedStream } from "../../net/framed.ts";
+import { lazyWindowUpdates } from "../../net/lazy_window_updates.ts";
 import type { TincanNode } from "../../net/node.ts";
 import { PresenceEvent, PresenceRequest } from "../../proto/services.ts";
 import { FRAMES, MAX_FOLLOW_PER_REQUEST } from "../../protocol/limits.ts";
@@ -85,6 +86,7 @@ export async function subscribePresence(
   follow: readonly string[] = [],
 ): Promise<PresenceFeed> {
   const stream = await openStream(node, rendezvous, PROTOCOL.presence);
+  lazyWindowUpdates(stream); // an answer draws no window update of its own
   const framed = new FramedStream<PresenceEvent, PresenceRequest>(
     stream,
     PresenceEvent,
