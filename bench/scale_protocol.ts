@@ -58,3 +58,10 @@ export type ScaleReply =
 export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
 }
+
+/**
+ * Environment variable: when set, the bench's rendezvous process logs at `info` (its "presence
+ * subscriber … silent" drops, logins, logouts) and every scale worker writes to stderr, every
+ * 10 s, how many of its presence heartbeats went unanswered: which side drops a connection.
+ */
+export const SCALE_TRACE_ENV = "TINCAN_BENCH_TRACE";

@@ -5,7 +5,8 @@
  * protocol: one JSON command a line on stdin (ScaleCommand), one JSON reply a line on stdout
  * (ScaleReply) when the command is done; it stops its nodes and exits when stdin closes, even in
  * the middle of a command.
- * Usage: scale_worker_process.ts --prefix P --count N [--slots S]
+ * Usage: scale_worker_process.ts --prefix P --count N [--slots S]; with SCALE_TRACE_ENV set it
+ * reports its dead heartbeats every 10 s on stderr.
  */
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import { parseArgs } from "node:util";
@@ -20,7 +21,12 @@ import { type BenchPeer, CHEAP_STRETCHING, startClient, stopClients } from "./cl
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
 import { BENCH_SOCKET_INACTIVITY_MS } from "./limits.ts";
 import { forEachBatched } from "./measure.ts";
-import { type ScaleCommand, type ScaleReply, wallClockMs } from "./scale_protocol.ts";
+import {
+  SCALE_TRACE_ENV,
+  type ScaleCommand,
+  type ScaleReply,
+  wallClockMs,
+} from "./scale_protocol.ts";
 import { Semaphore } from "./semaphore.ts";
 import { type PresenceWatch, watchPresence } from "./scale_presence.ts";
 
@@ -70,6 +76,7 @@ async function main(): Promise<void> {
   const slots = new Semaphore(Number(values.slots));
   const reply = (r: ScaleReply) => console.log(JSON.stringify(r));
   reply({ done: "start", count: peers.length });
+  if (Deno.env.get(SCALE_TRACE_ENV) !== undefined) traceDead(peers, values.prefix);
   try {
     // Commands run one after another; stdin closing (the bench ended, or died) stops the worker
     // at once, even in the middle of a command.
@@ -175,6 +182,19 @@ async function run(
     case "memory":
       return { done: "memory", usage: Deno.memoryUsage() };
   }
+}
+
+/** Writes to stderr, every 10 s, how many of `peers`' heartbeats have died and the first reason. */
+function traceDead(peers: readonly SimulatedPeer[], prefix: string): void {
+  const timer = setInterval(() => {
+    const dead = peers.filter((p) => p.presence?.dead !== undefined);
+    const subscribed = peers.filter((p) => p.presence !== undefined).length;
+    console.error(
+      `${new Date().toISOString()} ${prefix}: ${dead.length}/${subscribed} heartbeats dead` +
+        (dead.length > 0 ? ` (${dead[0]!.presence!.dead})` : ""),
+    );
+  }, 10_000);
+  Deno.unrefTimer(timer);
 }
 
 /** Attempts at one step of one peer (a dial, a registration + login) before the bench gives up. */
