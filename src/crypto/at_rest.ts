@@ -7,7 +7,8 @@
  * The synchronous forms (for stores that seal inside an SQLite transaction) and the async ones
  * are the same function and make the same bytes.
  */
-import { aesGcmOpenSync, aesGcmSealSync, concat, NONCE_BYTES, randomBytes } from "./primitives.ts";
+import { concat, NONCE_BYTES, randomBytes } from "./primitives.ts";
+import { aesGcmOpenSync, aesGcmSealSync } from "./aead.ts";
 
 const DOMAIN = new TextEncoder().encode("tincan-at-rest-v1");
 

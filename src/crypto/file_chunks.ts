@@ -22,15 +22,13 @@
  * ChaCha20-Poly1305 replaced it because Deno's WebCrypto AES-GCM cost about twice the CPU per
  * MiB on the JS thread (bench/files.ts; README "Figures").
  */
+import { checkLength, hkdfSha256, NONCE_BYTES } from "./primitives.ts";
 import {
   chacha20Poly1305Open,
   chacha20Poly1305OpenPieces,
   chacha20Poly1305Seal,
   chacha20Poly1305SealPieces,
-  checkLength,
-  hkdfSha256,
-  NONCE_BYTES,
-} from "./primitives.ts";
+} from "./aead.ts";
 
 /** The chunk format this version seals and opens (see the module comment). */
 export const CHUNK_FORMAT = 2;

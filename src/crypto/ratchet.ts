@@ -17,8 +17,6 @@
  */
 import { bytesEqual } from "./bytes.ts";
 import {
-  aesGcmOpen,
-  aesGcmSeal,
   checkLength,
   concat,
   copyBytes,
@@ -30,6 +28,7 @@ import {
   X25519_BYTES,
   type X25519KeyPair,
 } from "./primitives.ts";
+import { aesGcmOpen, aesGcmSeal } from "./aead.ts";
 
 /** Most message keys one incoming message may make the receiver skip in one chain. */
 export const MAX_SKIP = 2000;

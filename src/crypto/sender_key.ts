@@ -23,8 +23,6 @@
 import { SenderChainState, SenderKeyMessageBody, SignedSenderKeyMessage } from "../proto/room.ts";
 import { bytesEqual } from "./bytes.ts";
 import {
-  aesGcmOpen,
-  aesGcmSeal,
   checkLength,
   concat,
   copyBytes,
@@ -39,6 +37,7 @@ import {
   type Signer,
   TAG_BYTES,
 } from "./primitives.ts";
+import { aesGcmOpen, aesGcmSeal } from "./aead.ts";
 import { SKIPPED_KEY_MAX_AGE_MS } from "./ratchet.ts";
 
 /** Bytes of a room id. */

@@ -5,13 +5,8 @@ import {
   sealAtRest,
   sealAtRestSync,
 } from "../../src/crypto/at_rest.ts";
-import {
-  aesGcmSeal,
-  concat,
-  DecryptionError,
-  NONCE_BYTES,
-  TAG_BYTES,
-} from "../../src/crypto/primitives.ts";
+import { concat, DecryptionError, NONCE_BYTES, TAG_BYTES } from "../../src/crypto/primitives.ts";
+import { aesGcmSeal } from "../../src/crypto/aead.ts";
 import { flipBit, text } from "./parties.ts";
 
 const KEY = new Uint8Array(32).fill(3);

@@ -11,6 +11,13 @@ import {
   kemKeyPairFromSeed,
 } from "../../src/crypto/kem.ts";
 import {
+  concat,
+  DecryptionError,
+  ed25519Verify,
+  hkdfSha256,
+  x25519,
+} from "../../src/crypto/primitives.ts";
+import {
   aesGcmOpen,
   aesGcmOpenSync,
   aesGcmSeal,
@@ -19,12 +26,7 @@ import {
   chacha20Poly1305OpenPieces,
   chacha20Poly1305Seal,
   chacha20Poly1305SealPieces,
-  concat,
-  DecryptionError,
-  ed25519Verify,
-  hkdfSha256,
-  x25519,
-} from "../../src/crypto/primitives.ts";
+} from "../../src/crypto/aead.ts";
 
 const FOLDER = new URL("../../../shared/vectors/wycheproof/", import.meta.url);
 const present = (() => {
