@@ -9,6 +9,7 @@ import { signerFromPrivateKey } from "../src/crypto/primitives.ts";
 import { HEADER_BYTES } from "../src/crypto/ratchet.ts";
 import { MailboxClient } from "../src/peer/clients/mailbox.ts";
 import { MAX_MAIL_PER_FETCH } from "../src/protocol/limits.ts";
+import { MAILBOX_LIMITS } from "../src/rendezvous/constants.ts";
 import {
   type BenchPeer,
   CHEAP_STRETCHING,
@@ -57,6 +58,11 @@ export async function benchMailbox(options: {
   readonly fill: number;
 }): Promise<MailboxResult> {
   const maxDepositors = Math.max(...options.depositors);
+  // Filling one mailbox takes enough senders to stay within each sender's quota in it.
+  const senderCount = Math.max(
+    maxDepositors,
+    Math.ceil(options.fill / MAILBOX_LIMITS.maxMailPerSender),
+  );
   const echo = await spawnServerProcess(new URL("./echo_process.ts", import.meta.url));
   const rendezvous = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url));
   const peers: BenchPeer[] = [];
@@ -64,7 +70,7 @@ export async function benchMailbox(options: {
     const senders = await loggedInClients(
       rendezvous.address,
       "mbx-s",
-      maxDepositors,
+      senderCount,
       CHEAP_STRETCHING,
     );
     peers.push(...senders);
@@ -124,12 +130,10 @@ export async function benchMailbox(options: {
       );
     }
 
-    // Fetches: fill recipient 0's mailbox, then empty it batch by batch.
+    // Fetches: fill recipient 0's mailbox, each sender its share, then empty it batch by batch.
     const target = recipients[0]!;
-    let filled = 0;
     await runWorkers(clients.length, async (w) => {
-      while (filled < options.fill) {
-        filled++;
+      for (let i = w; i < options.fill; i += clients.length) {
         await clients[w]!.deposit(target.username, await envelopeFor(senders[w]!, target));
       }
     });
