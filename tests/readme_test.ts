@@ -3,7 +3,8 @@
  * its script example runs for real against a throw-away rendezvous.
  */
 import assert from "node:assert/strict";
-import { parseRendezvousConfig, RENDEZVOUS_OPTIONS } from "../src/rendezvous/config.ts";
+import { parseRendezvousConfig } from "../src/rendezvous/config.ts";
+import { RENDEZVOUS_OPTIONS } from "../src/rendezvous/config_options.ts";
 import { COMMANDS } from "../src/cli/dispatch.ts";
 import { childEnv, runTincan, spawnTincan } from "./integration/cli_process.ts";
 import { stopAll, waitFor, within, withRendezvous } from "./integration/harness.ts";

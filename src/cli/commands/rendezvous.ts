@@ -1,9 +1,6 @@
 /** `tincan rendezvous`: run a rendezvous node until interrupted. */
-import {
-  parseRendezvousConfig,
-  RENDEZVOUS_OPTIONS_HELP,
-  type RendezvousConfig,
-} from "../../rendezvous/config.ts";
+import { parseRendezvousConfig, type RendezvousConfig } from "../../rendezvous/config.ts";
+import { RENDEZVOUS_OPTIONS_HELP } from "../../rendezvous/config_options.ts";
 import { startRendezvous } from "../../rendezvous/server.ts";
 import type { Command } from "../command.ts";
 import { EXIT } from "../io.ts";

@@ -1,6 +1,6 @@
 /**
  * The `tincan rendezvous` command as the dispatcher sees it: its parse is parseRendezvousConfig
- * (tests/rendezvous/config_test.ts covers every flag and key) behind the Command shape — a help
+ * (tests/rendezvous/config_*test.ts cover every flag and key) behind the Command shape — a help
  * request, the --config file read through the reader it was made with, and the logging the
  * arguments ask for.
  */
