@@ -1,19 +1,18 @@
 /**
- * The chat REPL: runs input lines through the command registry (registry.ts) and shows peer,
- * room and file events. On a terminal it uses tincan's own line editor (terminal.ts) with a
+ * The chat REPL: runs input lines through the command table (command_table.ts) and shows peer,
+ * room and file events. On a terminal it uses tincan's own line editor (terminal_view.ts) with a
  * status line, unread counts per conversation, notifications and input history; on a pipe it
- * reads plain lines (node:readline without a terminal) and prints plain lines.
+ * reads plain lines (node:readline without a terminal) and prints plain lines (line_view.ts).
  */
-import { createInterface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import type { FileTransfers } from "../../peer/files/file_transfers.ts";
 import type { Rooms } from "../../peer/rooms/rooms.ts";
 import { describeError } from "../explain_error.ts";
 import { MAX_TEXT_BYTES } from "../peer_args.ts";
 import type { AwayReport } from "./away.ts";
-import { CORE_COMMANDS } from "./commands.ts";
+import { REPL_KEYS, replRegistry } from "./command_table.ts";
 import { Conversations } from "./conversations.ts";
-import { FILE_COMMANDS, fileEventLines, shortId } from "./file_commands.ts";
+import { fileEventLines, shortId } from "./file_commands.ts";
 import {
   type ChatLine,
   chatLine,
@@ -25,51 +24,18 @@ import {
   style,
   untrustedMessageLines,
 } from "./format.ts";
-import { loadInputHistory, MAX_INPUT_HISTORY, saveInputLine } from "./input_history.ts";
+import { saveInputLine } from "./input_history.ts";
 import type { EditorAction } from "./line_editor.ts";
+import { lineView } from "./line_view.ts";
 import { notification, type NotifyMode } from "./notify.ts";
 import { QuitGuard } from "./quit_guard.ts";
 import { Receipts } from "./receipts.ts";
-import {
-  type ChatPeer,
-  type CompletionNames,
-  type ReplEntry,
-  type ReplFiles,
-  ReplRegistry,
-  type ReplRuntime,
-} from "./registry.ts";
-import { formatRoomEvent, ROOM_COMMANDS } from "./room_commands.ts";
-import { ROUTE_COMMANDS } from "./route_commands.ts";
-import { presenceCommands } from "./presence_commands.ts";
+import type { ChatPeer, CompletionNames, ReplFiles, ReplRuntime } from "./registry.ts";
+import { formatRoomEvent } from "./room_commands.ts";
 import { statusLine } from "./status_line.ts";
-import { type TerminalPort, TerminalUI } from "./terminal.ts";
-import { TRUST_COMMANDS } from "./trust_commands.ts";
-import { FEDERATION_COMMANDS } from "./federation_commands.ts";
-
-/** The REPL's command registry: the core commands, and those of the features it has. */
-export function replRegistry(features: { rooms: boolean; files: boolean }): ReplRegistry {
-  const entries: ReplEntry[] = [
-    ...CORE_COMMANDS,
-    ...presenceCommands(),
-    ...TRUST_COMMANDS,
-    ...ROUTE_COMMANDS,
-    ...FEDERATION_COMMANDS,
-  ];
-  if (features.rooms) entries.push(...ROOM_COMMANDS);
-  if (features.files) entries.push(...FILE_COMMANDS);
-  return new ReplRegistry(entries);
-}
-
-/** The /help of the full chat (every feature), for `tincan chat --help`. */
-export const REPL_HELP: readonly string[] = replRegistry({ rooms: true, files: true }).help();
-
-/** The keys of the chat's line editor, for /help and `tincan chat --help`. */
-export const REPL_KEYS: readonly string[] = [
-  "Keys (in a terminal):",
-  "  Enter send · Alt-Enter new line · ↑/↓ input history (kept across restarts) · Tab complete",
-  "  Alt-1…9 switch conversation · Ctrl-A/E start/end · Ctrl-W/U/K delete word/to start/to end",
-  "  Ctrl-L clear · Ctrl-C or Ctrl-D (empty line) quit (Ctrl-C twice while a file moves)",
-];
+import type { TerminalPort } from "./terminal.ts";
+import { terminalView } from "./terminal_view.ts";
+import type { View } from "./view.ts";
 
 /** How the REPL talks to the user: a pipe (plain lines), or a terminal (the line editor). */
 export type ReplIO =
@@ -116,17 +82,6 @@ export interface ReplHandle {
 const DRAIN_MS = 5_000;
 /** History lines read at start for the names Tab completes. */
 const NAMES_FROM_HISTORY = 200;
-
-/** What the REPL needs of its screen, terminal or pipe. */
-interface View {
-  print(text: string): void;
-  /** The prompt or the status changed. */
-  refresh(): void;
-  /** Writes a bell or a notification escape. */
-  signal(text: string): void;
-  clear(): void;
-  close(): void;
-}
 
 /** Starts the REPL on `peer`: prints the prompt and handles input until the user quits. */
 export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
@@ -388,81 +343,4 @@ export function startRepl(peer: ChatPeer, options: ReplOptions): ReplHandle {
   if (options.signal?.aborted) queueMicrotask(close);
   else options.signal?.addEventListener("abort", close, { once: true });
   return { print, closed: closedPromise };
-}
-
-/** The REPL on a pipe: one line in, plain lines out, the prompt after each line. */
-function lineView(
-  input: Readable,
-  output: Writable,
-  prompt: () => string,
-  onLine: (line: string) => void,
-  onClose: () => void,
-): View {
-  const rl = createInterface({ input, output, terminal: false });
-  let open = true;
-  const refresh = () => rl.setPrompt(prompt());
-  rl.on("line", (line: string) => {
-    onLine(line);
-    if (open) {
-      refresh();
-      rl.prompt();
-    }
-  });
-  rl.on("close", () => {
-    open = false;
-    onClose();
-  });
-  refresh();
-  rl.prompt();
-  return {
-    print: (text) => void output.write(text + "\n"),
-    refresh,
-    signal: () => {},
-    clear: () => {},
-    close() {
-      if (!open) return;
-      open = false;
-      rl.close();
-    },
-  };
-}
-
-/** What the terminal view needs on top of the editor's handlers. */
-type TerminalViewHandlers = ConstructorParameters<typeof TerminalUI>[1];
-
-/** The REPL on a terminal: the line editor and status line; the input history loaded first. */
-function terminalView(
-  port: TerminalPort,
-  handlers: TerminalViewHandlers,
-  historyFile: string | undefined,
-): View {
-  const pending: string[] = [];
-  let ui: TerminalUI | undefined;
-  let stopped = false;
-  const start = (history: readonly string[]) => {
-    if (stopped) return;
-    ui = new TerminalUI(port, handlers, {
-      maxChars: MAX_TEXT_BYTES,
-      history,
-      maxHistory: MAX_INPUT_HISTORY,
-    });
-    ui.start();
-    for (const text of pending.splice(0)) ui.print(text);
-  };
-  if (historyFile) void loadInputHistory(historyFile).then(start, () => start([]));
-  else start([]);
-  return {
-    print(text) {
-      if (ui) ui.print(text);
-      else pending.push(text);
-    },
-    refresh: () => ui?.redraw(),
-    signal: (text) => ui?.signal(text),
-    clear: () => ui?.clear(),
-    close() {
-      stopped = true;
-      ui?.stop();
-      for (const text of pending.splice(0)) port.write(text.replaceAll("\n", "\r\n") + "\r\n");
-    },
-  };
 }

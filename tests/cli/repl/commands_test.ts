@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CORE_COMMANDS, HISTORY_DEFAULT } from "../../../src/cli/repl/commands.ts";
 import { ReplRegistry } from "../../../src/cli/repl/registry.ts";
-import { REPL_HELP } from "../../../src/cli/repl/repl.ts";
+import { REPL_HELP } from "../../../src/cli/repl/command_table.ts";
 
 const registry = new ReplRegistry(CORE_COMMANDS);
 const me = { self: "alice" };

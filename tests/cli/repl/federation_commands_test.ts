@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { replRegistry } from "../../../src/cli/repl/repl.ts";
+import { replRegistry } from "../../../src/cli/repl/command_table.ts";
 
 Deno.test("repl: /servers and /trust-server are in /help; Tab completes servers for /list", () => {
   const registry = replRegistry({ rooms: false, files: false });

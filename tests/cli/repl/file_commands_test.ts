@@ -9,7 +9,7 @@ import {
 } from "../../../src/cli/repl/file_commands.ts";
 import { style } from "../../../src/cli/repl/format.ts";
 import type { ReplFiles } from "../../../src/cli/repl/registry.ts";
-import { replRegistry } from "../../../src/cli/repl/repl.ts";
+import { replRegistry } from "../../../src/cli/repl/command_table.ts";
 
 const s = style(false);
 const registry = replRegistry({ rooms: true, files: true });

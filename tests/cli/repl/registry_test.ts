@@ -7,7 +7,7 @@ import {
   usageHint,
 } from "../../../src/cli/repl/registry.ts";
 import { style } from "../../../src/cli/repl/format.ts";
-import { REPL_HELP, replRegistry } from "../../../src/cli/repl/repl.ts";
+import { REPL_HELP, replRegistry } from "../../../src/cli/repl/command_table.ts";
 
 const ctx = { self: "alice" };
 

@@ -7,7 +7,7 @@ import {
 } from "../../../src/cli/repl/room_commands.ts";
 import { style } from "../../../src/cli/repl/format.ts";
 import type { Rooms } from "../../../src/peer/rooms/rooms.ts";
-import { replRegistry } from "../../../src/cli/repl/repl.ts";
+import { replRegistry } from "../../../src/cli/repl/command_table.ts";
 
 const registry = replRegistry({ rooms: true, files: false });
 const isRoom = (entry: unknown) => ROOM_COMMANDS.some((e) => e === entry);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ROUTE_COMMANDS } from "../../../src/cli/repl/route_commands.ts";
 import type { ReplRuntime } from "../../../src/cli/repl/registry.ts";
-import { replRegistry } from "../../../src/cli/repl/repl.ts";
+import { replRegistry } from "../../../src/cli/repl/command_table.ts";
 
 const registry = replRegistry({ rooms: true, files: true });
 

@@ -1,7 +1,7 @@
 /** The trust commands: parsing (pure), and each decision bound to the number shown. */
 import assert from "node:assert/strict";
 import { style } from "../../../src/cli/repl/format.ts";
-import { REPL_HELP, replRegistry } from "../../../src/cli/repl/repl.ts";
+import { REPL_HELP, replRegistry } from "../../../src/cli/repl/command_table.ts";
 import { type ChatPeer, ReplRegistry, type ReplRuntime } from "../../../src/cli/repl/registry.ts";
 import { TRUST_COMMANDS, whoisLines } from "../../../src/cli/repl/trust_commands.ts";
 
