@@ -39,6 +39,14 @@ export const CREDIT_FRAMES = {
 export const DATA_READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 /**
+ * The Yamux receive window the recipient grants a data stream (instead of Yamux's 256 KiB, which
+ * never grows in tincan: src/net/lazy_window_updates.ts), with window updates at half of it: the
+ * credit window already bounds what the sender sends ahead to about as much. At 256 KiB the
+ * sender waited for an update every 256 KiB and the recipient sent one per Yamux frame.
+ */
+export const DATA_STREAM_WINDOW_BYTES = DATA_READ_AHEAD_BYTES;
+
+/**
  * Plaintext the recipient gathers before one file write (and one credit frame, and at most one
  * progress update): whole chunks, at least one.
  */
