@@ -150,7 +150,7 @@ export async function writePayload(dir: string, bytes: number): Promise<string> 
 }
 
 /** `bytes` over a raw stream to a sink process, once per receive window in `windows`, in turn. */
-export async function rawSends(
+async function rawSends(
   bytes: number,
   windows: readonly (keyof typeof BULK_PROTOCOLS)[],
 ): Promise<RawSend[]> {
