@@ -21,7 +21,7 @@ export const MAX_NAME_BYTES = 1024;
 
 /**
  * Framing of what the recipient sends on a data stream: the request, then a credit frame per
- * stored chunk (so no frame count limit), each small.
+ * grant of chunks (so no frame count limit), each small.
  */
 export const CREDIT_FRAMES = {
   maxFrameBytes: 256,
@@ -47,8 +47,8 @@ export const DATA_READ_AHEAD_BYTES = 8 * 1024 * 1024;
 export const DATA_STREAM_WINDOW_BYTES = DATA_READ_AHEAD_BYTES;
 
 /**
- * Plaintext the recipient gathers before one file write (and one credit frame, and at most one
- * progress update): whole chunks, at least one.
+ * Plaintext the recipient gathers before one file write (and at most one progress update): whole
+ * chunks, at least one.
  */
 export const WRITE_BATCH_BYTES = 1024 * 1024;
 
