@@ -7,7 +7,9 @@
  *  - data phase: from alice's file-started (bob opened the data stream) to alice's file-complete
  *    (bob verified the SHA-256, kept the file and his COMPLETED reply came back)
  *  - end to end: from offer() (alice hashes the file first) to the same file-complete
- *  - raw: one plain stream, the same bytes in writes of one chunk, until the sink's answer
+ *  - raw: one plain stream, the same bytes in writes of one chunk, until the sink's answer; under
+ *    the receive window a file data stream's recipient grants (the baseline), and under Yamux's
+ *    own 256 KiB (which never grows in tincan, its keep-alive ping being off)
  *
  * CPU time (both processes, from /proc) is taken over the data phase and the raw send: on this
  * shared machine the rates follow the CPU share the bench gets, the CPU per MiB much less so.
@@ -19,39 +21,43 @@ import { files as fileService, type FileTransfers } from "../src/peer/files/file
 import type { ServiceFactory } from "../src/peer/service.ts";
 import { createPeer, type Peer } from "../src/peer/peer.ts";
 import { openProfile } from "../src/peer/profile.ts";
-import { sendBulk } from "./bulk.ts";
+import { BULK_PROTOCOLS, sendBulk } from "./bulk.ts";
 import { benchPeerOptions, startClient, stopClients } from "./clients.ts";
 import { readCpuMs } from "./proc.ts";
 import { spawnServerProcess } from "./server_process.ts";
+
+/** One raw stream's send: seconds, and CPU milliseconds of the writer's and the sink's process. */
+export interface RawSend {
+  readonly seconds: number;
+  readonly writerCpuMs: number;
+  readonly sinkCpuMs: number;
+}
 
 /** What the file bench measured, in seconds for `bytes` bytes. */
 export interface FileResult {
   readonly bytes: number;
   readonly chunkBytes: number;
-  readonly dataSeconds: number;
-  readonly endToEndSeconds: number;
-  readonly rawSeconds: number;
-  /** CPU milliseconds of the sender's and the recipient's process together, data phase. */
-  readonly dataCpuMs: number;
-  /** CPU milliseconds of the raw writer's and the sink's process together. */
-  readonly rawCpuMs: number;
+  /** The file transfer's data phase, with each side's CPU milliseconds over it. */
+  readonly data: DataPhase;
+  /** The raw stream under a file data stream's receive window: the baseline. */
+  readonly raw: RawSend;
+  /** The raw stream under Yamux's own 256 KiB window. */
+  readonly rawYamuxWindow: RawSend;
 }
 
-/** Sends a `bytes`-byte file alice → bob, then the same bytes over a raw stream. */
+/** Sends a `bytes`-byte file alice → bob, then the same bytes over a raw stream (both windows). */
 export async function benchFiles(bytes: number): Promise<FileResult> {
   const dir = await Deno.makeTempDir({ prefix: "tincan-bench-files-" });
   try {
     const source = await writePayload(dir, bytes);
-    const { dataSeconds, endToEndSeconds, dataCpuMs } = await fileTransfer(dir, source);
-    const { rawSeconds, rawCpuMs } = await raw(bytes);
+    const data = await fileTransfer(dir, source);
+    const [raw, rawYamuxWindow] = await rawSends(bytes, ["file", "yamux"]);
     return {
       bytes,
       chunkBytes: DEFAULT_CHUNK_BYTES,
-      dataSeconds,
-      endToEndSeconds,
-      dataCpuMs,
-      rawSeconds,
-      rawCpuMs,
+      data,
+      raw: raw!,
+      rawYamuxWindow: rawYamuxWindow!,
     };
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -143,15 +149,25 @@ export async function writePayload(dir: string, bytes: number): Promise<string> 
   return source;
 }
 
-async function raw(bytes: number): Promise<{ rawSeconds: number; rawCpuMs: number }> {
+/** `bytes` over a raw stream to a sink process, once per receive window in `windows`, in turn. */
+async function rawSends(
+  bytes: number,
+  windows: readonly (keyof typeof BULK_PROTOCOLS)[],
+): Promise<RawSend[]> {
   const server = await spawnServerProcess(new URL("./bulk_process.ts", import.meta.url));
   const client = await startClient("raw-bulk");
+  const chunk = DEFAULT_CHUNK_BYTES;
   try {
-    await sendBulk(client.node, server.address, DEFAULT_CHUNK_BYTES * 8, DEFAULT_CHUNK_BYTES);
-    const cpu = () => Promise.all([readCpuMs(Deno.pid), server.cpuMs()]).then(([a, b]) => a + b);
-    const before = await cpu();
-    const rawSeconds = await sendBulk(client.node, server.address, bytes, DEFAULT_CHUNK_BYTES);
-    return { rawSeconds, rawCpuMs: await cpu() - before };
+    const sends: RawSend[] = [];
+    for (const window of windows) {
+      await sendBulk(client.node, server.address, chunk * 8, chunk, window); // warm up
+      const cpu = () => Promise.all([readCpuMs(Deno.pid), server.cpuMs()]);
+      const [writer, sink] = await cpu();
+      const seconds = await sendBulk(client.node, server.address, bytes, chunk, window);
+      const [writerAfter, sinkAfter] = await cpu();
+      sends.push({ seconds, writerCpuMs: writerAfter! - writer!, sinkCpuMs: sinkAfter! - sink! });
+    }
+    return sends;
   } finally {
     await stopClients([client]);
     await server.stop();

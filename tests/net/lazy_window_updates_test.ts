@@ -2,7 +2,8 @@
  * lazyWindowUpdates on a real Yamux stream between two nodes: small frames draw no window update
  * until half the receive window is used (the sender's credit shrinks instead of being topped up
  * after every frame), more than a whole window still flows (the update comes at half), and a
- * stream left as it is gets its update after every frame.
+ * stream left as it is gets its update after every frame; a stream given a larger window grants
+ * it to the sender at once, and not past the muxer's maximum.
  */
 import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
@@ -14,10 +15,11 @@ const PROTOCOL = "/tincan-test/lazy-window/1.0.0";
 /** Yamux's initial stream window (@chainsafe/libp2p-yamux 8): a stream's credit at the start. */
 const WINDOW = 256 * 1024;
 
-async function node(server: boolean): Promise<TincanNode> {
+/** A node, listening or not; a server's streams have a 256 KiB maximum window. */
+async function node(listen: boolean, server = listen): Promise<TincanNode> {
   return await createNode({
     privateKey: await generateKeyPair("Ed25519"),
-    listen: server ? ["/ip4/127.0.0.1/tcp/0"] : [],
+    listen: listen ? ["/ip4/127.0.0.1/tcp/0"] : [],
     agent: "test",
     server,
   });
@@ -38,17 +40,20 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-/** A stream from a client to a server that counts what it receives, lazy or not. */
-async function pair(lazy: boolean) {
-  const server = await node(true);
+/**
+ * A stream from a client to a listening node that counts what it receives, lazy or not, with a
+ * window or not; the listening node is a server (its windows capped) unless `server` is false.
+ */
+async function pair(lazy: boolean, windowBytes?: number, server = true) {
+  const listener = await node(true, server);
   const client = await node(false);
   let received = 0;
   let changed: boolean | undefined;
-  await server.handle(PROTOCOL, (stream: Stream) => {
-    if (lazy) changed = lazyWindowUpdates(stream);
+  await listener.handle(PROTOCOL, (stream: Stream) => {
+    if (lazy) changed = lazyWindowUpdates(stream, windowBytes);
     stream.addEventListener("message", (event) => received += event.data.byteLength);
   });
-  const stream = await client.dialProtocol(server.getMultiaddrs()[0]!, PROTOCOL);
+  const stream = await client.dialProtocol(listener.getMultiaddrs()[0]!, PROTOCOL);
   const send = async (frames: number, bytes: number) => {
     const before = received;
     for (let i = 0; i < frames; i++) {
@@ -61,7 +66,7 @@ async function pair(lazy: boolean) {
   const stop = async () => {
     stream.abort(new Error("test over"));
     await client.stop();
-    await server.stop();
+    await listener.stop();
   };
   return { stream, send, stop, changed: () => changed };
 }
@@ -89,4 +94,36 @@ Deno.test("lazy window updates: a stream left as it is gets an update after ever
   } finally {
     await p.stop();
   }
+});
+
+Deno.test("lazy window updates: a larger window is granted to the sender at once", async () => {
+  const p = await pair(true, 4 * WINDOW, false);
+  try {
+    await p.send(1, 1);
+    await until(() => sendCredit(p.stream) === 4 * WINDOW - 1, "the credit is four windows");
+    await p.send(6, WINDOW); // the update comes at half the larger window
+    await until(() => sendCredit(p.stream) >= 2 * WINDOW, "the credit is topped up");
+  } finally {
+    await p.stop();
+  }
+});
+
+Deno.test("lazy window updates: a window is capped at the muxer's maximum", async () => {
+  const client = await pair(true, 2 ** 31, false);
+  const server = await pair(true, 4 * WINDOW); // a server's maximum is 256 KiB
+  try {
+    await client.send(1, 1);
+    await until(() => sendCredit(client.stream) === 16 * 1024 * 1024 - 1, "the credit is 16 MiB");
+    await server.send(1, 1);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // an update would be back by now
+    assert.equal(sendCredit(server.stream), WINDOW - 1, "no more than a server's maximum");
+  } finally {
+    await client.stop();
+    await server.stop();
+  }
+});
+
+Deno.test("lazy window updates: a window that is not a whole number is refused", () => {
+  const notAStream = {} as Stream;
+  assert.throws(() => lazyWindowUpdates(notAStream, 1.5), RangeError);
 });

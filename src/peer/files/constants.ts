@@ -21,7 +21,7 @@ export const MAX_NAME_BYTES = 1024;
 
 /**
  * Framing of what the recipient sends on a data stream: the request, then a credit frame per
- * stored chunk (so no frame count limit), each small.
+ * grant of chunks (so no frame count limit), each small.
  */
 export const CREDIT_FRAMES = {
   maxFrameBytes: 256,
@@ -39,8 +39,16 @@ export const CREDIT_FRAMES = {
 export const DATA_READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 /**
- * Plaintext the recipient gathers before one file write (and one credit frame, and at most one
- * progress update): whole chunks, at least one.
+ * The Yamux receive window the recipient grants a data stream (instead of Yamux's 256 KiB, which
+ * never grows in tincan: src/net/lazy_window_updates.ts), with window updates at half of it: the
+ * credit window already bounds what the sender sends ahead to about as much. At 256 KiB the
+ * sender waited for an update every 256 KiB and the recipient sent one per Yamux frame.
+ */
+export const DATA_STREAM_WINDOW_BYTES = DATA_READ_AHEAD_BYTES;
+
+/**
+ * Plaintext the recipient gathers before one file write (and at most one progress update): whole
+ * chunks, at least one.
  */
 export const WRITE_BATCH_BYTES = 1024 * 1024;
 

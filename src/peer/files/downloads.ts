@@ -15,7 +15,14 @@ import { DIAL_TIMEOUT_MS } from "../../net/dial.ts";
 import { fromHex, toHex } from "../../crypto/bytes.ts";
 import { chunkCount } from "../../crypto/file_chunks.ts";
 import { DataFrameCodec } from "./chunk_frame.ts";
-import { dataFrames, RETRY_MAX_MS, RETRY_MIN_MS, SAVE_PROGRESS_BYTES } from "./constants.ts";
+import { lazyWindowUpdates } from "../../net/lazy_window_updates.ts";
+import {
+  DATA_STREAM_WINDOW_BYTES,
+  dataFrames,
+  RETRY_MAX_MS,
+  RETRY_MIN_MS,
+  SAVE_PROGRESS_BYTES,
+} from "./constants.ts";
 import type { TransferContext } from "./transfer_context.ts";
 import { readExactly, receiveChunks, TransferRefusedError } from "./data_transfer.ts";
 import { keepFile } from "./keep_file.ts";
@@ -105,6 +112,7 @@ export class Downloads {
           PROTOCOL.file,
           AbortSignal.any([AbortSignal.timeout(DIAL_TIMEOUT_MS), signal]),
         );
+        lazyWindowUpdates(stream, DATA_STREAM_WINDOW_BYTES);
         const abort = () => stream.abort(new Error("file transfers stopped"));
         signal.addEventListener("abort", abort, { once: true });
         const framed = new FramedStream(

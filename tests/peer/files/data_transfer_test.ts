@@ -16,6 +16,8 @@ import {
 } from "../../../src/peer/files/chunk_frame.ts";
 import { CREDIT_FRAMES, dataFrames } from "../../../src/peer/files/constants.ts";
 import {
+  creditGrant,
+  creditWindow,
   receiveChunks,
   sendChunks,
   TransferRefusedError,
@@ -114,6 +116,22 @@ Deno.test("data stream: many read blocks and write batches (the reused buffers t
   const data = new Uint8Array(size);
   for (let i = 0; i < size; i++) data[i] = (i * 31 + (i >> 10)) & 0xff; // no two blocks alike
   assert.deepEqual(await transferWhole(data, chunkSize), [4, 8, 12, 16, 20, 21]);
+});
+
+Deno.test("data stream: a file longer than the credit window flows on the recipient's grants", async () => {
+  const chunkSize = 1024 * 1024; // a window of 8 chunks, granted back 4 at a time
+  assert.equal(creditWindow(chunkSize), 8);
+  assert.equal(creditGrant(chunkSize), 4);
+  const size = 19 * chunkSize + 7;
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 7 + (i >> 20)) & 0xff;
+  const batches = Array.from({ length: 20 }, (_, i) => i + 1); // 1 MiB chunks: one per batch
+  assert.deepEqual(await transferWhole(data, chunkSize), batches);
+});
+
+Deno.test("data stream: a grant is half the credit window, at least one chunk", () => {
+  assert.equal(creditGrant(1024), Math.floor(creditWindow(1024) / 2));
+  assert.equal(creditGrant(64 * 1024 * 1024), 1); // a window of one chunk
 });
 
 /** Recipient against a hand-written sender that answers with `header` and then `chunks`. */
