@@ -161,11 +161,17 @@ export class SessionManager {
     };
   }
 
+  /** The stored sessions with `peer`, most recently used first (opened: see decrypt's `stored`). */
+  stored(peer: Peer): StoredSession[] {
+    return this.sessions.list(peer.username, peer.identityKey);
+  }
+
   /**
    * Decrypts an envelope from `peer` (whose signature the caller verified): with the session its
    * X3DH/PQXDH header names (creating it as responder if new), else with each session in turn.
    * `unsaved` are sessions advanced by earlier messages of a batch and not committed yet: they
-   * stand in for their stored versions.
+   * stand in for their stored versions. `stored` is what `stored(peer)` returned earlier under
+   * the same hold of `exclusive` (a batch reads and opens them once); read now when not given.
    * @throws UndecryptableError when no session decrypts it; the stored state is untouched.
    */
   async decrypt(
@@ -173,10 +179,11 @@ export class SessionManager {
     envelope: Envelope,
     now: number,
     unsaved: readonly StoredSession[] = [],
+    stored: readonly StoredSession[] = this.stored(peer),
   ): Promise<Decrypted> {
     const message = { header: envelope.ratchetHeader, ciphertext: envelope.ciphertext };
-    const existing = this.sessions.list(peer.username, peer.identityKey).map((stored) =>
-      unsaved.find((s) => bytesEqual(s.sessionId, stored.sessionId)) ?? stored
+    const existing = stored.map((session) =>
+      unsaved.find((s) => bytesEqual(s.sessionId, session.sessionId)) ?? session
     );
     if (envelope.prekey) {
       const sessionId = await sessionIdOf(envelope.prekey.ephemeralKey);
