@@ -14,7 +14,6 @@ import { join } from "node:path";
 import { loadOrCreateNodeKey } from "../net/node_key.ts";
 import { dataHome, dataHomeHint } from "./data_home.ts";
 import { checkpointWal, openPrivateDatabase } from "../store/database.ts";
-import { checkpointWhenIdle, type StopCheckpoints } from "../store/idle_checkpoint.ts";
 import { PEER_MIGRATIONS } from "./store/schema.ts";
 import { sealExistingKeys } from "./store/sealed_keys.ts";
 import {
@@ -79,13 +78,10 @@ export async function openProfileFiles(dir: string): Promise<Profile> {
   const storageKey = await loadOrCreateSecret(join(dir, PROFILE_FILES.storageKey));
   const dbPath = join(dir, PROFILE_FILES.database);
   const db = await openPrivateDatabase(dbPath, PEER_MIGRATIONS);
-  let stopCheckpoints: StopCheckpoints;
   try {
     // A profile from before keys were sealed: seal them now, and leave no plaintext copy in the
     // WAL or in the database file's old pages (secure_delete overwrote those).
     if (sealExistingKeys(db, storageKey) > 0) checkpointWal(db);
-    // A burst of messages is not stalled by checkpoints in its commits (idle_checkpoint.ts).
-    stopCheckpoints = checkpointWhenIdle(db);
   } catch (err: unknown) {
     db.close();
     throw err;
@@ -97,7 +93,6 @@ export async function openProfileFiles(dir: string): Promise<Profile> {
     db,
     storageKey,
     close: () => {
-      stopCheckpoints();
       checkpointWal(db); // nothing deleted stays readable in peer.db-wal
       db.close();
     },

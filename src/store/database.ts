@@ -84,31 +84,14 @@ export async function openPrivateDatabase(
  */
 export function transaction<T>(db: DatabaseSync, work: () => T): T {
   db.exec("BEGIN IMMEDIATE");
-  let result: T;
   try {
-    result = work();
+    const result = work();
     db.exec("COMMIT");
+    return result;
   } catch (err: unknown) {
     if (db.isTransaction) db.exec("ROLLBACK");
     throw err;
   }
-  commitHooks.get(db)?.();
-  return result;
-}
-
-const commitHooks = new WeakMap<DatabaseSync, () => void>();
-
-/**
- * Calls `hook` after each commit of `transaction` on `db` (one hook per database: the idle
- * checkpoints, idle_checkpoint.ts); returns what removes it.
- * @throws TypeError when `db` has a hook already.
- */
-export function afterCommit(db: DatabaseSync, hook: () => void): () => void {
-  if (commitHooks.has(db)) throw new TypeError("this database has a commit hook already");
-  commitHooks.set(db, hook);
-  return () => {
-    if (commitHooks.get(db) === hook) commitHooks.delete(db);
-  };
 }
 
 const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
