@@ -108,7 +108,7 @@ const STEPS = {
     kind: "framing (protobuf)",
   },
   ack: {
-    label: "ack in: one txn per frame (outbox.get + contacts.get + outbox.setStatus)",
+    label: "ack in: one txn per frame (outbox.stateOf + outbox.setStatus each, contacts.get once)",
     side: "sender",
     kind: "SQLite writes",
   },
@@ -123,7 +123,7 @@ const STEPS = {
     kind: "verify",
   },
   lookup: {
-    label: "history.seen + contacts.byKey + sessions.list + deserialize",
+    label: "history.seen + contacts.byKey each, sessions.list + deserialize once per frame",
     side: "receiver",
     kind: "SQLite reads",
   },
@@ -302,8 +302,11 @@ export async function benchMessageCosts(
         const bobSession = await timed(STEPS.lookup, () => {
           if (b.history.seen(opened.sender, opened.messageId)) throw new Error("duplicate");
           b.contacts.byKey(aliceId);
+          // The frame's first message reads and opens the stored sessions; the rest reuse them.
+          const latest = unsaved.at(-1);
+          if (latest) return latest;
           const s = b.sessions.list("alice", aliceId)[0]!;
-          return unsaved.at(-1) ?? { stored: s, state: deserializeRatchetState(s.state) };
+          return { stored: s, state: deserializeRatchetState(s.state) };
         });
         const decrypted = await timed(STEPS.ratchetDecrypt, async () => {
           const result = await ratchetDecrypt(
@@ -351,9 +354,12 @@ export async function benchMessageCosts(
       const acks = await timed(STEPS.ackFrame, () => ChatFrame.decode(ackFrame).acks);
       await timed(STEPS.ack, () =>
         transaction(aliceDb, () => {
+          const contacts = new Map<string, unknown>();
           for (const ack of acks) {
-            const entry = a.outbox.get(ack.messageId);
-            a.contacts.get(entry!.recipient);
+            const entry = a.outbox.stateOf(ack.messageId)!;
+            if (!contacts.has(entry.recipient)) {
+              contacts.set(entry.recipient, a.contacts.get(entry.recipient));
+            }
             a.outbox.setStatus(ack.messageId, "delivered", now);
           }
         }));

@@ -12,7 +12,7 @@ const USED: Readonly<Record<string, "WebCrypto" | "noble" | "node:crypto">> = {
   "X25519 (raw keys)": "node:crypto",
   "X25519 key pair (raw bytes out)": "node:crypto",
   "HMAC-SHA-256 (fresh key)": "noble",
-  "HKDF-SHA-256 -> 64 B (fresh key)": "noble",
+  "HKDF-SHA-256 -> 64 B (fresh key)": "node:crypto",
   "AES-256-GCM seal 100 B (fresh key)": "node:crypto",
   "AES-256-GCM open 100 B (fresh key)": "node:crypto",
 };
@@ -301,7 +301,7 @@ export function primitivesSection(rows: readonly PrimitiveRow[]): Section {
       }]),
     ]),
     notes: [
-      "(used) = what src/crypto/primitives.ts calls; AES-GCM, Ed25519 and X25519 run on " +
+      "(used) = what src/crypto/primitives.ts calls; AES-GCM, Ed25519, X25519 and HKDF run on " +
       "node:crypto (synchronous, no trip through WebCrypto's op queue; constant-time RustCrypto " +
       "AES and dalek curves), never on noble's AES, which uses T-tables (timing leaks)",
     ],

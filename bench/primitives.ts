@@ -6,7 +6,7 @@
  * AES-GCM call, so the WebCrypto side pays its key import each time).
  * Run: `deno run bench/primitives.ts`.
  */
-import { createCipheriv, createDecipheriv } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from "node:crypto";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { ed25519, x25519 as nobleX25519 } from "@noble/curves/ed25519.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -140,6 +140,7 @@ async function pairs(): Promise<Array<[string, Op, Op, Op?]>> {
         return await subtle.sign("HMAC", key, message);
       },
       () => hmac(sha256, key32, message),
+      () => createHmac("sha256", key32).update(message).digest(),
     ],
     [
       "HKDF-SHA-256 -> 64 B (fresh key)",
@@ -152,6 +153,7 @@ async function pairs(): Promise<Array<[string, Op, Op, Op?]>> {
         );
       },
       () => hkdf(sha256, key32, nonce, message, 64),
+      () => hkdfSync("sha256", key32, nonce, message, 64),
     ],
     [
       "AES-256-GCM seal 100 B (fresh key)",

@@ -29,11 +29,14 @@ export class FollowedUsers {
   constructor(private readonly self: string, private readonly max: number = MAX_FOLLOWED) {}
 
   /**
-   * Adds `names` to what `source` follows; returns the users followed by nobody before.
+   * Adds `names` to what `source` follows; returns the users followed by nobody before. Names
+   * `source` follows already change nothing, at no cost proportional to all it follows (every
+   * message we send follows its recipient).
    * @throws RangeError when that would follow more than `max` users (nothing changes then).
    */
   add(source: string, names: readonly string[]): string[] {
     const had = this.#bySource.get(source) ?? new Set<string>();
+    if (names.every((name) => had.has(name) || name === this.self)) return [];
     return [...this.set(source, [...had, ...names]).added];
   }
 

@@ -9,7 +9,7 @@ import type { IncomingPorts } from "./incoming_ports.ts";
 
 /**
  * Applies `acks` from the peer of key `fromKey`. An Ack for a message that is not ours to that
- * peer, or already settled, changes nothing.
+ * peer, or already settled, changes nothing. Each recipient's contact is read once per frame.
  */
 export function applyAcks(
   ports: Pick<IncomingPorts, "stores" | "reports" | "now">,
@@ -18,14 +18,25 @@ export function applyAcks(
 ): void {
   const { stores, reports } = ports;
   const settled: (() => void)[] = [];
+  const fromThem = new Map<string, boolean>();
+  const isFromThem = (recipient: string) => {
+    let known = fromThem.get(recipient);
+    if (known === undefined) {
+      const contact = stores.contacts.get(recipient);
+      fromThem.set(
+        recipient,
+        known = contact !== undefined && bytesEqual(contact.identityKey, fromKey),
+      );
+    }
+    return known;
+  };
   transaction(stores.db, () => {
     for (const ack of acks) {
-      const entry = stores.outbox.get(ack.messageId);
+      const entry = stores.outbox.stateOf(ack.messageId);
       if (entry === undefined || entry.status === "delivered" || entry.status === "failed") {
         continue;
       }
-      const contact = stores.contacts.get(entry.recipient);
-      if (!contact || !bytesEqual(contact.identityKey, fromKey)) continue;
+      if (!isFromThem(entry.recipient)) continue;
       const id = toHex(ack.messageId);
       const to = entry.recipient;
       if (ack.result === Ack.Result.SESSION_RESET) {

@@ -283,13 +283,18 @@ export class Incoming {
     if (batch?.ids.has(toHex(envelope.messageId))) return { result: "duplicate" };
     const now = this.ports.now();
     const known = stores.contacts.byKey(senderKey);
+    const peer = { username: known?.username ?? UNKNOWN_SENDER, identityKey: senderKey };
+    if (batch && batch.stored?.username !== peer.username) {
+      batch.stored = { username: peer.username, sessions: sessions.stored(peer) };
+    }
     let decrypted: Decrypted;
     try {
       decrypted = await sessions.decrypt(
-        { username: known?.username ?? UNKNOWN_SENDER, identityKey: senderKey },
+        peer,
         envelope,
         now,
         batch ? [...batch.unsaved.values()] : [],
+        batch?.stored?.sessions,
       );
     } catch (err: unknown) {
       if (err instanceof UndecryptableError) return { result: "reset", reason: err.message };

@@ -38,4 +38,10 @@ export interface Batch {
   readonly unsaved: Map<string, StoredSession>;
   /** Their ids (hex): a second copy in the same frame is a duplicate. */
   readonly ids: Set<string>;
+  /**
+   * The sender's stored sessions as the batch's first decryption read them, and the username
+   * they were read for: the later messages decrypt from these (and `unsaved`) instead of
+   * reading and opening them again.
+   */
+  stored?: { readonly username: string; readonly sessions: readonly StoredSession[] };
 }

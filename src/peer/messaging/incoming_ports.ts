@@ -55,7 +55,7 @@ export interface IncomingPorts {
   /** Our identity key: the recipient every envelope must name. */
   readonly identityKey: Uint8Array;
   readonly stores: IncomingStores;
-  readonly sessions: Pick<SessionManager, "decrypt" | "exclusive">;
+  readonly sessions: Pick<SessionManager, "decrypt" | "exclusive" | "stored">;
   readonly certifier: SenderCertifier;
   readonly reports: DeliveryReports;
   /**

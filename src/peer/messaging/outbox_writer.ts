@@ -42,7 +42,7 @@ export class OutboxWriter {
     const { messageId, to, content, kind, now } = message;
     if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
     const body = await sealOutgoingBody(stores.storageKey, content, messageId);
-    const held = stores.contacts.get(to)?.pendingKey !== undefined;
+    const held = stores.contacts.hasPendingKey(to);
     transaction(stores.db, () => {
       stores.outbox.add({
         messageId,

@@ -18,7 +18,7 @@ export interface OutgoingStores {
   readonly db: DatabaseSync;
   readonly outbox: OutboxStore;
   readonly history: HistoryStore;
-  readonly contacts: Pick<ContactStore, "get">;
+  readonly contacts: Pick<ContactStore, "get" | "hasPendingKey">;
   /** Seals the outbox and history bodies at rest. */
   readonly storageKey: Uint8Array;
 }

@@ -81,6 +81,13 @@ async function sessionIdOf(ephemeralKey: Uint8Array): Promise<Uint8Array> {
 /** Chooses, creates and advances ratchet sessions. */
 export class SessionManager {
   readonly #locks = new KeyedMutex<string>();
+  /**
+   * The states this manager serialized, by the bytes it made of them: the next message of a
+   * batch, given those bytes (an unsaved session), ratchets on from the state itself instead of
+   * decoding it again. States are never mutated (ratchet.ts), and bytes read from the store are
+   * new objects, so this only ever answers for bytes made here from that very state.
+   */
+  readonly #serialized = new WeakMap<Uint8Array, RatchetState>();
 
   constructor(
     private readonly self: LocalIdentity,
@@ -148,10 +155,10 @@ export class SessionManager {
         updatedAt: now,
       };
     } else {
-      state = deserializeRatchetState(stored.state);
+      state = this.#deserialize(stored.state);
     }
     const result = await ratchetEncrypt(state, plaintext);
-    const session = { ...stored, state: serializeRatchetState(result.state), updatedAt: now };
+    const session = { ...stored, state: this.#serialize(result.state), updatedAt: now };
     const prekey = stored.prekeyHeader ? decodePrekeyHeader(stored.prekeyHeader) : undefined;
     return {
       ...(prekey ? { prekey } : {}),
@@ -161,11 +168,17 @@ export class SessionManager {
     };
   }
 
+  /** The stored sessions with `peer`, most recently used first (opened: see decrypt's `stored`). */
+  stored(peer: Peer): StoredSession[] {
+    return this.sessions.list(peer.username, peer.identityKey);
+  }
+
   /**
    * Decrypts an envelope from `peer` (whose signature the caller verified): with the session its
    * X3DH/PQXDH header names (creating it as responder if new), else with each session in turn.
    * `unsaved` are sessions advanced by earlier messages of a batch and not committed yet: they
-   * stand in for their stored versions.
+   * stand in for their stored versions. `stored` is what `stored(peer)` returned earlier under
+   * the same hold of `exclusive` (a batch reads and opens them once); read now when not given.
    * @throws UndecryptableError when no session decrypts it; the stored state is untouched.
    */
   async decrypt(
@@ -173,10 +186,11 @@ export class SessionManager {
     envelope: Envelope,
     now: number,
     unsaved: readonly StoredSession[] = [],
+    stored: readonly StoredSession[] = this.stored(peer),
   ): Promise<Decrypted> {
     const message = { header: envelope.ratchetHeader, ciphertext: envelope.ciphertext };
-    const existing = this.sessions.list(peer.username, peer.identityKey).map((stored) =>
-      unsaved.find((s) => bytesEqual(s.sessionId, stored.sessionId)) ?? stored
+    const existing = stored.map((session) =>
+      unsaved.find((s) => bytesEqual(s.sessionId, session.sessionId)) ?? session
     );
     if (envelope.prekey) {
       const sessionId = await sessionIdOf(envelope.prekey.ephemeralKey);
@@ -203,7 +217,7 @@ export class SessionManager {
   async #advance(stored: StoredSession, message: RatchetMessage, now: number): Promise<Decrypted> {
     let result;
     try {
-      result = await ratchetDecrypt(deserializeRatchetState(stored.state), message, { now });
+      result = await ratchetDecrypt(this.#deserialize(stored.state), message, { now });
     } catch (err: unknown) {
       throw new UndecryptableError(err instanceof Error ? err.message : String(err), {
         cause: err,
@@ -215,11 +229,21 @@ export class SessionManager {
       plaintext: result.plaintext,
       session: {
         ...rest,
-        state: serializeRatchetState(result.state),
+        state: this.#serialize(result.state),
         updatedAt: now,
         receivedAt: now,
       },
     };
+  }
+
+  #serialize(state: RatchetState): Uint8Array {
+    const bytes = serializeRatchetState(state);
+    this.#serialized.set(bytes, state);
+    return bytes;
+  }
+
+  #deserialize(bytes: Uint8Array): RatchetState {
+    return this.#serialized.get(bytes) ?? deserializeRatchetState(bytes);
   }
 
   async #accept(

@@ -49,6 +49,18 @@ export class ContactStore {
     return row.pending_key ? { ...contact, pendingKey: new Uint8Array(row.pending_key) } : contact;
   }
 
+  /**
+   * Whether `username` has a changed key waiting for /trust (its messages are held): what each
+   * message written needs to know, without reading the keys.
+   */
+  hasPendingKey(username: string): boolean {
+    return selectOne<{ held: number }>(
+      this.db,
+      "SELECT 1 AS held FROM contacts WHERE username = ? AND pending_key IS NOT NULL",
+      username,
+    ) !== undefined;
+  }
+
   /** The contact whose pinned or pending key is `identityKey`, or undefined. */
   byKey(identityKey: Uint8Array): Contact | undefined {
     const row = selectOne<{ username: string }>(

@@ -75,6 +75,19 @@ export class OutboxStore {
     return row && fromRow(row);
   }
 
+  /**
+   * The recipient and status of `messageId`, or undefined: what applying its acknowledgement
+   * needs, without copying its body and envelope.
+   */
+  stateOf(messageId: Uint8Array): { recipient: string; status: OutboxStatus } | undefined {
+    const row = selectOne<{ recipient: string; status: OutboxStatus }>(
+      this.db,
+      "SELECT recipient, status FROM outbox WHERE message_id = ?",
+      messageId,
+    );
+    return row && { recipient: row.recipient, status: row.status };
+  }
+
   /** Messages to `recipient` still to send or resend (pending and sent), oldest first. */
   undelivered(recipient: string): OutboxEntry[] {
     return selectAll<Row>(

@@ -418,6 +418,24 @@ Deno.test("incoming: a frame of chat messages is committed in ONE transaction, a
   );
 });
 
+Deno.test("incoming: a frame of chat messages reads and opens the sender's stored sessions once", async () => {
+  const t = await setup();
+  await t.incoming.onEnvelope((await t.seal("first")).envelope, t.alicePeer);
+  const sealed = [];
+  for (let i = 0; i < 5; i++) sealed.push(await t.seal(`batched ${i}`));
+  const sessions = t.bob.ratchetSessions;
+  const list = sessions.list.bind(sessions);
+  let lists = 0;
+  sessions.list = (username, identityKey) => {
+    lists++;
+    return list(username, identityKey);
+  };
+  const acks = await t.incoming.onEnvelopes(sealed.map((s) => s.envelope), t.alicePeer);
+  assert.deepEqual(acks.map((a) => a.result), sealed.map(() => Ack.Result.DELIVERED));
+  assert.equal(lists, 1, "one read of the stored sessions for the whole batch");
+  assert.deepEqual(texts(t.events), ["first", ...sealed.map((_, i) => `batched ${i}`)]);
+});
+
 Deno.test("incoming: a first message in a frame is committed alone, the rest together", async () => {
   const t = await setup();
   const sealed = [];

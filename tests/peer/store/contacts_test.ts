@@ -29,3 +29,19 @@ Deno.test("ContactStore: acceptPending trusts only the confirmed key and retires
   assert.equal(contacts.isRetired("carol", key(1)), false, "retired for bob's account only");
   db.close();
 });
+
+Deno.test("ContactStore: hasPendingKey tells a contact whose changed key waits for /trust", () => {
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  try {
+    const contacts = new ContactStore(db);
+    assert.equal(contacts.hasPendingKey("bob"), false, "no such contact");
+    contacts.pin("bob", key(1), NOW);
+    assert.equal(contacts.hasPendingKey("bob"), false);
+    contacts.setPending("bob", key(2), NOW + 1);
+    assert.equal(contacts.hasPendingKey("bob"), true);
+    assert.equal(contacts.acceptPending("bob", key(2), NOW + 2), true);
+    assert.equal(contacts.hasPendingKey("bob"), false);
+  } finally {
+    db.close();
+  }
+});

@@ -107,3 +107,18 @@ Deno.test("peer schema v3 rebuilds the outbox keeping its rows, order and constr
     Deno.removeSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   }
 });
+
+Deno.test("stateOf: the recipient and status of a message, undefined for an unknown id", () => {
+  const db = openDatabase(":memory:", PEER_MIGRATIONS);
+  try {
+    const outbox = new OutboxStore(db);
+    const body = Uint8Array.of(1, 2, 3);
+    outbox.add({ messageId: id(1), recipient: "bob", body, status: "pending", createdAt: 1 });
+    assert.deepEqual(outbox.stateOf(id(1)), { recipient: "bob", status: "pending" });
+    outbox.setEnvelope(id(1), Uint8Array.of(9), 2);
+    assert.deepEqual(outbox.stateOf(id(1)), { recipient: "bob", status: "sent" });
+    assert.equal(outbox.stateOf(id(2)), undefined);
+  } finally {
+    db.close();
+  }
+});
