@@ -98,24 +98,25 @@ function roundTripSection(m: MessageResult): Section {
 }
 
 /**
- * The traced round trips' timeline: each step's mean time from alice's send, and the time since
- * the step before it (a row per step, in order; "start … end" pairs bracket a call).
+ * The traced round trips' timeline: each step's median time from alice's send, and the time
+ * since the step before it (a row per step, in order; "start … end" pairs bracket a call).
  */
 function criticalPathSection(m: MessageResult): Section {
   const { rounds, steps } = m.timeline;
   let previous = 0;
   const rows: Row[] = steps.map((s) => {
-    const since = s.meanMs - previous;
-    previous = s.meanMs;
+    const since = s.medianMs - previous;
+    previous = s.medianMs;
     return {
       label: `${s.side.padEnd(5)} ${s.step} (+${since.toFixed(3)})`,
-      value: s.meanMs,
+      value: s.medianMs,
       unit: "ms",
     };
   });
   return {
-    title: `Round trip critical path: ${rounds} traced ping → pong, mean time of each step from ` +
-      "alice's send (+ms since the step before)",
+    title: `Round trip critical path: ${rounds} traced ping → pong, median time of each step ` +
+      "from alice's send (+ms since the step before; medians of different steps come from " +
+      "different rounds, so a step can show before one it follows)",
     rows,
     notes: [
       "both processes stamp with the machine's clock; each traced call's promise adds a microtask, " +

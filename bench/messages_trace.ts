@@ -121,18 +121,30 @@ export function installMessageTrace(): void {
   );
 }
 
-/** One step of the merged timeline: its mean time from the round's start, over `rounds`. */
+/**
+ * One step of the merged timeline: its mean and median time from the round's start, over
+ * `rounds`. The median is the one to read: a round stalled by the machine (a p99 of tens of ms)
+ * moves every later step's mean.
+ */
 export interface TimelineStep {
   readonly side: string;
   readonly step: string;
   readonly meanMs: number;
+  readonly medianMs: number;
   readonly rounds: number;
+}
+
+/** The median of `values` (the mean of the middle two for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /**
  * Merges the stamps of every side, cuts them into rounds, each starting at a stamp of
- * `startSide` whose step is `startStep`, and returns each step's mean time from its round's
- * start, in order of that mean. A step seen twice in a round is numbered ("#2").
+ * `startSide` whose step is `startStep`, and returns each step's mean and median time from its
+ * round's start, in order of the median. A step seen twice in a round is numbered ("#2").
  */
 export function roundTimeline(
   all: readonly Stamp[],
@@ -140,7 +152,7 @@ export function roundTimeline(
   startStep: string,
 ): { rounds: number; steps: TimelineStep[] } {
   const sorted = [...all].sort((a, b) => a.at - b.at);
-  const sums = new Map<string, { side: string; step: string; total: number; rounds: number }>();
+  const sums = new Map<string, { side: string; step: string; offsets: number[] }>();
   let rounds = 0;
   let start: number | undefined;
   let seen = new Map<string, number>();
@@ -156,14 +168,19 @@ export function roundTimeline(
     seen.set(plain, n);
     const step = n === 1 ? s.step : `${s.step} #${n}`;
     const key = `${s.side}\u0000${step}`;
-    const sum = sums.get(key) ?? { side: s.side, step, total: 0, rounds: 0 };
-    sum.total += s.at - start;
-    sum.rounds++;
+    const sum = sums.get(key) ?? { side: s.side, step, offsets: [] };
+    sum.offsets.push(s.at - start);
     sums.set(key, sum);
   }
   const steps = [...sums.values()]
-    .filter((s) => s.rounds * 2 >= rounds) // steps of most rounds, not of a stray one
-    .map((s) => ({ side: s.side, step: s.step, meanMs: s.total / s.rounds, rounds: s.rounds }))
-    .sort((a, b) => a.meanMs - b.meanMs);
+    .filter((s) => s.offsets.length * 2 >= rounds) // steps of most rounds, not of a stray one
+    .map((s) => ({
+      side: s.side,
+      step: s.step,
+      meanMs: s.offsets.reduce((a, b) => a + b, 0) / s.offsets.length,
+      medianMs: median(s.offsets),
+      rounds: s.offsets.length,
+    }))
+    .sort((a, b) => a.medianMs - b.medianMs);
   return { rounds, steps };
 }

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { loadOrCreateNodeKey } from "../net/node_key.ts";
 import { dataHome, dataHomeHint } from "./data_home.ts";
 import { checkpointWal, openPrivateDatabase } from "../store/database.ts";
+import { checkpointWhenIdle } from "../store/idle_checkpoints.ts";
 import { PEER_MIGRATIONS } from "./store/schema.ts";
 import { sealExistingKeys } from "./store/sealed_keys.ts";
 import {
@@ -86,6 +87,8 @@ export async function openProfileFiles(dir: string): Promise<Profile> {
     db.close();
     throw err;
   }
+  // Not inside the commits a message's Ack and reply wait for (idle_checkpoints.ts).
+  const stopCheckpoints = checkpointWhenIdle(db);
   return {
     dir,
     identity,
@@ -93,6 +96,7 @@ export async function openProfileFiles(dir: string): Promise<Profile> {
     db,
     storageKey,
     close: () => {
+      stopCheckpoints();
       checkpointWal(db); // nothing deleted stays readable in peer.db-wal
       db.close();
     },

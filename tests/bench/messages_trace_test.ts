@@ -30,3 +30,16 @@ Deno.test("roundTimeline: both sides' stamps, cut into rounds at alice's sends, 
     ],
   );
 });
+
+Deno.test("roundTimeline: the median offsets, which one stalled round does not move", () => {
+  const stamps: Stamp[] = [];
+  for (const [i, readAfter] of [2, 3, 40].entries()) {
+    stamps.push({ side: "alice", step: "send", at: 100 * (i + 1) });
+    stamps.push({ side: "bob", step: "read", at: 100 * (i + 1) + readAfter });
+  }
+  const { steps } = roundTimeline(stamps, "alice", "send");
+  assert.deepEqual(
+    steps.map((s) => [s.step, s.medianMs, s.meanMs]),
+    [["send", 0, 0], ["read", 3, 15]],
+  );
+});

@@ -9,7 +9,12 @@
 import { bytesEqual } from "../../crypto/bytes.ts";
 import type { Envelope, PrekeyHeader } from "../../crypto/envelope.ts";
 import { PrekeyKind } from "../../crypto/prekeys.ts";
-import { concat, copyBytes, type X25519KeyPair } from "../../crypto/primitives.ts";
+import {
+  concat,
+  copyBytes,
+  type KeyPairSource,
+  type X25519KeyPair,
+} from "../../crypto/primitives.ts";
 import {
   ratchetDecrypt,
   ratchetEncrypt,
@@ -26,6 +31,7 @@ import type { OwnKemKeyStore } from "../store/own_kem_keys.ts";
 import type { RatchetSessionStore, StoredSession } from "../store/ratchet_sessions.ts";
 import { toHex } from "../../crypto/bytes.ts";
 import { KeyedMutex } from "../../net/keyed_mutex.ts";
+import { RatchetKeyStock } from "./ratchet_key_stock.ts";
 import { sendingSession } from "./session_choice.ts";
 
 /** Our long-term keys. */
@@ -94,6 +100,8 @@ export class SessionManager {
     private readonly ownKeys: OwnKeyStore,
     private readonly sessions: RatchetSessionStore,
     private readonly kemKeys: OwnKemKeyStore,
+    /** Our key pairs for DH ratchet steps (made ahead of need: ratchet_key_stock.ts). */
+    private readonly ratchetKeys: KeyPairSource = new RatchetKeyStock().take,
   ) {}
 
   /**
@@ -217,7 +225,10 @@ export class SessionManager {
   async #advance(stored: StoredSession, message: RatchetMessage, now: number): Promise<Decrypted> {
     let result;
     try {
-      result = await ratchetDecrypt(this.#deserialize(stored.state), message, { now });
+      result = await ratchetDecrypt(this.#deserialize(stored.state), message, {
+        now,
+        generateKeyPair: this.ratchetKeys,
+      });
     } catch (err: unknown) {
       throw new UndecryptableError(err instanceof Error ? err.message : String(err), {
         cause: err,

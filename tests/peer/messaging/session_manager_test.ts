@@ -11,6 +11,7 @@ import {
   sealEnvelope,
 } from "../../../src/crypto/envelope.ts";
 import { PrekeyKind } from "../../../src/crypto/prekeys.ts";
+import { generateX25519KeyPair, type KeyPairSource } from "../../../src/crypto/primitives.ts";
 import { toHex } from "../../../src/crypto/bytes.ts";
 import { safetyNumber } from "../../../src/crypto/safety_number.ts";
 import {
@@ -44,7 +45,10 @@ interface Side {
   readonly bundle: PqxdhBundle;
 }
 
-async function side(username: string, { pq = false } = {}): Promise<Side> {
+async function side(
+  username: string,
+  { pq = false, ratchetKeys }: { pq?: boolean; ratchetKeys?: KeyPairSource } = {},
+): Promise<Side> {
   const pqParty = pq ? await makePqParty() : undefined;
   const party = pqParty ?? await makeParty();
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
@@ -75,6 +79,7 @@ async function side(username: string, { pq = false } = {}): Promise<Side> {
     ownKeys,
     sessions,
     kemKeys,
+    ...(ratchetKeys ? [ratchetKeys] : []),
   );
   const bundle = pqParty?.pqBundle({ oneTimeEc: true, oneTimeKem: true }) ?? party.bundle;
   return { username, party, ownKeys, kemKeys, sessions, manager, bundle };
@@ -174,6 +179,29 @@ Deno.test("SessionManager: X3DH from the bundle, then messages both ways, out of
   const a = { username: "alice", identityKey: alice.party.identityKey };
   const b = { username: "bob", identityKey: bob.party.identityKey };
   assert.equal(safetyNumber(a, b), safetyNumber(b, a));
+});
+
+Deno.test("SessionManager: each DH ratchet step takes its new key pair from the ratchet keys, once", async () => {
+  const taken: Uint8Array[] = [];
+  const ratchetKeys: KeyPairSource = async () => {
+    const pair = await generateX25519KeyPair();
+    taken.push(pair.publicKey);
+    return pair;
+  };
+  const alice = await side("alice", { ratchetKeys });
+  const bob = await side("bob", { ratchetKeys });
+  const headerKey = (bytes: Uint8Array) => bytes.subarray(0, 32);
+  await receive(bob, alice, (await send(alice, bob, "1")).bytes);
+  assert.equal(taken.length, 1, "bob's DH step on alice's first message");
+  const reply = await send(bob, alice, "2");
+  assert.deepEqual(headerKey(reply.encrypted.message.header), taken[0], "bob sends under it");
+  await receive(alice, bob, reply.bytes);
+  assert.equal(taken.length, 2, "alice's DH step on bob's reply");
+  const next = await send(alice, bob, "3");
+  assert.deepEqual(headerKey(next.encrypted.message.header), taken[1]);
+  await receive(bob, alice, next.bytes);
+  assert.equal(taken.length, 3);
+  assert.notDeepEqual(taken[2], taken[0], "never the same pair twice");
 });
 
 Deno.test("SessionManager: a duplicate does not decrypt once its message was committed", async () => {
