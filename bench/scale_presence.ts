@@ -39,7 +39,9 @@ export async function watchPresence(
   let heard: (() => void) | undefined;
   let dead: string | undefined;
   const stopHeartbeat = startHeartbeat({
-    beat: () => feed.heartbeat(),
+    ask: () => feed.heartbeat(),
+    send: () => feed.beat(),
+    silentForMs: () => feed.silentForMs(),
     onDead: (reason) => dead = reason.message,
   });
   void (async () => {

@@ -315,7 +315,9 @@ export class RendezvousConnection {
     this.#presence = feed;
     this.#stopHeartbeat?.();
     const stopHeartbeat = this.#stopHeartbeat = startHeartbeat({
-      beat: () => feed.heartbeat(),
+      ask: () => feed.heartbeat(),
+      send: () => feed.beat(),
+      silentForMs: () => feed.silentForMs(),
       onDead: (reason) => {
         ports.log.info(`the rendezvous stopped answering: ${reason.message}; reconnecting`);
         for (const c of ports.node.getConnections(ports.rendezvous.peerId)) c.abort(reason);

@@ -2129,7 +2129,8 @@ export namespace PresenceRequest {
     LIST = 'LIST',
     HEARTBEAT = 'HEARTBEAT',
     AWAY = 'AWAY',
-    WHO = 'WHO'
+    WHO = 'WHO',
+    BEAT = 'BEAT'
   }
 
   enum __TypeValues {
@@ -2138,7 +2139,8 @@ export namespace PresenceRequest {
     LIST = 2,
     HEARTBEAT = 3,
     AWAY = 4,
-    WHO = 5
+    WHO = 5,
+    BEAT = 6
   }
 
   export namespace Type {
