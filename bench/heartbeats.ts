@@ -12,6 +12,9 @@ import type { ServerProcess } from "./server_process.ts";
 /** How one connection beats: as a peer does (asked or one-way), or always asked. */
 export type Beats = Pick<HeartbeatOptions, "ask" | "send" | "silentForMs">;
 
+/** Bytes of each raw baseline heartbeat (an echo round trip) and of its echo: a HEARTBEAT's size. */
+export const RAW_HEARTBEAT_BYTES = 4;
+
 interface Member {
   readonly beats: Beats;
   readonly onDead: (reason: Error) => void;

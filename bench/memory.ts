@@ -22,7 +22,7 @@ import {
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
 import { type ProfileSummary, summarize } from "./cpu_profile.ts";
 import { EchoSession } from "./echo.ts";
-import { type BeatWindow, Heartbeats } from "./heartbeats.ts";
+import { type BeatWindow, Heartbeats, RAW_HEARTBEAT_BYTES } from "./heartbeats.ts";
 import { cpuPercentOver } from "./measure.ts";
 import type { Memory } from "./proc.ts";
 import { type HeapUsage, type ServerProcess, spawnServerProcess } from "./server_process.ts";
@@ -130,8 +130,6 @@ const MIN_QUIET_MS = 8_000;
  * use with the heartbeat rate is the cost of a heartbeat, apart from what being connected costs.
  */
 const FAST_FACTOR = 4;
-/** Bytes of each raw baseline heartbeat and of its echo: about a HEARTBEAT request's. */
-const RAW_HEARTBEAT_BYTES = 4;
 /** Each peer follows this many peers before it and after it in joining order (its contacts). */
 export const FOLLOWED_NEIGHBOURS = 10;
 const PROGRESS_EVERY_PEERS = 200;
