@@ -39,9 +39,7 @@ export async function watchPresence(
   let heard: (() => void) | undefined;
   let dead: string | undefined;
   const stopHeartbeat = startHeartbeat({
-    ask: () => feed.heartbeat(),
-    send: () => feed.beat(),
-    silentForMs: () => feed.silentForMs(),
+    beat: () => feed.heartbeat(),
     onDead: (reason) => dead = reason.message,
   });
   void (async () => {

@@ -315,9 +315,7 @@ export class RendezvousConnection {
     this.#presence = feed;
     this.#stopHeartbeat?.();
     const stopHeartbeat = this.#stopHeartbeat = startHeartbeat({
-      ask: () => feed.heartbeat(),
-      send: () => feed.beat(),
-      silentForMs: () => feed.silentForMs(),
+      beat: () => feed.heartbeat(),
       onDead: (reason) => {
         ports.log.info(`the rendezvous stopped answering: ${reason.message}; reconnecting`);
         for (const c of ports.node.getConnections(ports.rendezvous.peerId)) c.abort(reason);

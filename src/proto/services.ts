@@ -2129,8 +2129,7 @@ export namespace PresenceRequest {
     LIST = 'LIST',
     HEARTBEAT = 'HEARTBEAT',
     AWAY = 'AWAY',
-    WHO = 'WHO',
-    BEAT = 'BEAT'
+    WHO = 'WHO'
   }
 
   enum __TypeValues {
@@ -2139,8 +2138,7 @@ export namespace PresenceRequest {
     LIST = 2,
     HEARTBEAT = 3,
     AWAY = 4,
-    WHO = 5,
-    BEAT = 6
+    WHO = 5
   }
 
   export namespace Type {

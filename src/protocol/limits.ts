@@ -124,13 +124,11 @@ export const MAX_AWAY_CHARS = 200;
 
 /**
  * Liveness on the presence stream (instead of libp2p's ping of every connection every 4 s): the
- * peer sends a request at least every intervalMs ± jitter — a one-way BEAT, or a HEARTBEAT it
- * expects answered within replyTimeoutMs when it has heard nothing from the rendezvous for
- * askAfterMs; the rendezvous drops a connection that sent nothing for silenceMs, found by a
+ * peer sends a request at least every intervalMs ± jitter and expects each answered within
+ * replyTimeoutMs; the rendezvous drops a connection that sent nothing for silenceMs, found by a
  * sweep every sweepMs, so a silently dropped peer is offline to its watchers between
  * silenceMs − maxIntervalMs and silenceMs + sweepMs after it stopped (5–30 s, plus the
- * rendezvous's own scheduling), and a rendezvous gone silent is found by its peers within
- * deadRendezvousMs.
+ * rendezvous's own scheduling).
  */
 export const PRESENCE_HEARTBEAT = {
   intervalMs: 20_000,
@@ -138,10 +136,6 @@ export const PRESENCE_HEARTBEAT = {
   /** intervalMs × (1 + jitter): the longest pause between two requests. */
   maxIntervalMs: 24_000,
   replyTimeoutMs: 10_000,
-  /** Nothing heard from the rendezvous for this long: the next heartbeat asks for an answer. */
-  askAfterMs: 45_000,
-  /** askAfterMs + maxIntervalMs + replyTimeoutMs: a silent rendezvous is taken for gone by then. */
-  deadRendezvousMs: 79_000,
   silenceMs: 29_000,
   /** How often the rendezvous looks for silent subscribers (one timer for all of them). */
   sweepMs: 1_000,

@@ -325,7 +325,6 @@ async function readRequests(
       }
       if (request === undefined) return queue.end();
       deps.liveness.heard(subscriber);
-      if (request.type === RequestType.BEAT) continue; // one-way: being heard is all it asks
       queue.push(answer(request));
     }
   } finally {

@@ -59,10 +59,6 @@ export interface PresenceFeed {
   who(peerId: string): Promise<string | undefined>;
   /** Says we are alive; resolves when the rendezvous answered. */
   heartbeat(): Promise<void>;
-  /** Says we are alive without asking for an answer (a BEAT); resolves once written. */
-  beat(): Promise<void>;
-  /** Milliseconds since the rendezvous last sent anything on this feed (or since it opened). */
-  silentForMs(): number;
   close(): Promise<void>;
 }
 
@@ -102,7 +98,6 @@ export async function subscribePresence(
   let wake: (() => void) | undefined;
   let ended: { err?: unknown } | undefined;
   let writing = Promise.resolve();
-  let heardAt = performance.now();
 
   const finish = (err?: unknown) => {
     if (ended) return;
@@ -111,20 +106,18 @@ export async function subscribePresence(
     pending.splice(0).forEach((p) => p.reject(gone));
     wake?.();
   };
-  const endedError = (action: string) =>
-    ended?.err ?? new RemoteError(`Cannot ${action}: the presence feed ended`, "E_UNAVAILABLE");
-  /** Queues `message` behind the writes before it; resolves once it is written. */
-  const send = (message: Request): Promise<void> => {
-    const written = writing.then(() => framed.write(presenceRequest(message)));
-    writing = written.catch((err: unknown) => finish(err));
-    return written;
-  };
   const request = (message: Request, action: string): Promise<PresenceEvent> => {
-    if (ended) return Promise.reject(endedError(action));
+    if (ended) {
+      return Promise.reject(
+        ended.err ?? new RemoteError(`Cannot ${action}: the presence feed ended`, "E_UNAVAILABLE"),
+      );
+    }
     const answer = new Promise<PresenceEvent>((resolve, reject) => {
       pending.push({ resolve, reject });
     }).then((reply) => expectOk(reply, action));
-    send(message).catch(() => {}); // a failed write ends the feed, which rejects `answer`
+    writing = writing.then(() =>
+      framed.write(presenceRequest(message)).catch((err: unknown) => finish(err))
+    );
     return answer;
   };
   // Reads everything the rendezvous sends: replies to the waiting requests, events to the queue.
@@ -133,7 +126,6 @@ export async function subscribePresence(
       while (true) {
         const event = await framed.readOrEnd();
         if (event === undefined) return finish();
-        heardAt = performance.now();
         if (event.type === PresenceEvent.Type.REPLY) {
           const waiting = pending.shift();
           if (waiting === undefined) throw new ProtocolError("a presence reply nothing asked for");
@@ -210,11 +202,6 @@ export async function subscribePresence(
     heartbeat: async () => {
       await request({ type: PresenceRequest.Type.HEARTBEAT }, "keep the presence feed alive");
     },
-    beat: async () => {
-      if (ended) throw endedError("keep the presence feed alive");
-      await send({ type: PresenceRequest.Type.BEAT });
-    },
-    silentForMs: () => performance.now() - heardAt,
     close: async () => {
       await writing;
       await framed.close();
