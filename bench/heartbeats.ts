@@ -4,13 +4,15 @@
  * interval — for the rendezvous's presence streams and for the raw baseline's echo streams alike,
  * so both are measured with the same schedule.
  */
-import { type HeartbeatOptions, startHeartbeat } from "../src/peer/presence_heartbeat.ts";
+import { startHeartbeat } from "../src/peer/presence_heartbeat.ts";
 import { PRESENCE_HEARTBEAT } from "../src/protocol/limits.ts";
 import { cpuPercentOver } from "./measure.ts";
 import type { ServerProcess } from "./server_process.ts";
 
-/** How one connection beats: as a peer does (asked or one-way), or always asked. */
-export type Beats = Pick<HeartbeatOptions, "ask" | "send" | "silentForMs">;
+/** How one connection beats: one heartbeat, resolved when it is answered. */
+export interface Beats {
+  readonly ask: () => Promise<void>;
+}
 
 /** Bytes of each raw baseline heartbeat (an echo round trip) and of its echo: a HEARTBEAT's size. */
 export const RAW_HEARTBEAT_BYTES = 4;
@@ -26,8 +28,6 @@ export interface BeatWindow {
   /** % of one core. */
   readonly cpuPercent: number;
   readonly heartbeatsPerSecond: number;
-  /** Of them, those asked (answered); the others were one-way. */
-  readonly askedPerSecond: number;
 }
 
 /** Connections beating at one interval (each with its own jitter), their beats counted. */
@@ -36,8 +36,6 @@ export class Heartbeats {
   #intervalMs: number = PRESENCE_HEARTBEAT.intervalMs;
   /** Heartbeats sent so far. */
   sent = 0;
-  /** Of them, those asked (answered). */
-  asked = 0;
 
   /** Adds a connection, beating from now on at the current interval; `onDead` hears it stop. */
   add(beats: Beats, onDead: (reason: Error) => void): void {
@@ -70,14 +68,9 @@ export class Heartbeats {
 
   /** `server`'s CPU use over `ms` and the heartbeats sent meanwhile. */
   async window(server: ServerProcess, ms: number): Promise<BeatWindow> {
-    const before = { sent: this.sent, asked: this.asked };
+    const before = this.sent;
     const cpuPercent = await cpuPercentOver(server, ms);
-    const perSecond = (n: number) => n / (ms / 1000);
-    return {
-      cpuPercent,
-      heartbeatsPerSecond: perSecond(this.sent - before.sent),
-      askedPerSecond: perSecond(this.asked - before.asked),
-    };
+    return { cpuPercent, heartbeatsPerSecond: (this.sent - before) / (ms / 1000) };
   }
 
   /**
@@ -101,23 +94,13 @@ export class Heartbeats {
   }
 
   #start(member: Member): void {
-    const { ask, send, silentForMs } = member.beats;
+    const { ask } = member.beats;
     member.stop = startHeartbeat({
       intervalMs: this.#intervalMs,
-      // At another interval the same share of the beats is asked as at the usual one.
-      askAfterMs: PRESENCE_HEARTBEAT.askAfterMs * this.#intervalMs / PRESENCE_HEARTBEAT.intervalMs,
-      ask: () => {
+      beat: () => {
         this.sent++;
-        this.asked++;
         return ask();
       },
-      ...(send === undefined ? {} : {
-        send: () => {
-          this.sent++;
-          return send();
-        },
-      }),
-      ...(silentForMs === undefined ? {} : { silentForMs }),
       onDead: member.onDead,
     });
   }

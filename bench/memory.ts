@@ -358,7 +358,7 @@ async function joinOne(
   );
   entry.feed = feed;
   heartbeats.add(
-    { ask: () => feed.heartbeat(), send: () => feed.beat(), silentForMs: () => feed.silentForMs() },
+    { ask: () => feed.heartbeat() },
     (reason) => entry.ended = `heartbeat: ${reason.message}`,
   );
   void countOnlineEvents(entry, feed);

@@ -450,12 +450,7 @@ function restRows(m: MemoryResult): Row[] {
       unit: "% of a core",
       baseline: against("raw at rest", raw.rest.cpuPercent),
     },
-    { label: "  heartbeats", value: rest.heartbeatsPerSecond, unit: "/s" },
-    {
-      label: "    of them asked (answered; the others one-way)",
-      value: rest.askedPerSecond,
-      unit: "/s",
-    },
+    { label: "  heartbeats answered", value: rest.heartbeatsPerSecond, unit: "/s" },
     {
       label: "  … CPU per heartbeat (rest / heartbeats)",
       value: perBeat(rest),

@@ -133,7 +133,7 @@ async function run(
       await forEachBatched(peers, CONNECT_CONCURRENCY, async (p) => {
         const session = await EchoSession.open(p.peer.node, to);
         const stop = startHeartbeat({
-          ask: () => session.roundTrip(payload),
+          beat: () => session.roundTrip(payload),
           onDead: (reason) => console.error(`raw echo heartbeat stopped: ${reason.message}`),
         });
         p.echo = { session, stop };
