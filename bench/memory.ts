@@ -11,8 +11,7 @@ import { join } from "node:path";
 import { sealPeerRecord } from "../src/net/peer_record.ts";
 import { DiscoveryClient } from "../src/peer/clients/discovery.ts";
 import { type PresenceFeed, subscribePresence } from "../src/peer/clients/presence.ts";
-import { startHeartbeat } from "../src/peer/presence_heartbeat.ts";
-import { PRESENCE_HEARTBEAT } from "../src/protocol/limits.ts";
+import { RENDEZVOUS_V8_FLAGS } from "../src/rendezvous/v8_flags.ts";
 import {
   type BenchPeer,
   CHEAP_STRETCHING,
@@ -22,6 +21,8 @@ import {
 } from "./clients.ts";
 import { BENCH_NAMESPACE, benchAddress } from "./discover.ts";
 import { type ProfileSummary, summarize } from "./cpu_profile.ts";
+import { EchoSession } from "./echo.ts";
+import { type BeatWindow, Heartbeats, RAW_HEARTBEAT_BYTES } from "./heartbeats.ts";
 import { cpuPercentOver } from "./measure.ts";
 import type { Memory } from "./proc.ts";
 import { type HeapUsage, type ServerProcess, spawnServerProcess } from "./server_process.ts";
@@ -47,18 +48,26 @@ export interface MemoryResult {
   readonly joinSeconds: number;
   /** Server CPU time spent while the peers joined. */
   readonly serverCpuMs: number;
-  /** Server CPU use with every peer connected and heartbeating, % of one core. */
-  readonly restCpuPercent: number;
-  /** Heartbeats answered per second in that window. */
-  readonly heartbeatsPerSecond: number;
+  /** Server CPU use with every peer connected and heartbeating, and the heartbeats sent. */
+  readonly rest: BeatWindow;
   /** The same with every peer connected and silent (no heartbeat in the window), % of one core. */
   readonly quietCpuPercent: number;
-  /** The same with every peer heartbeating FAST_FACTOR times as often, % of one core. */
-  readonly fastCpuPercent: number;
-  /** Heartbeats answered per second in that window. */
-  readonly fastHeartbeatsPerSecond: number;
+  /** The same with every peer heartbeating FAST_FACTOR times as often. */
+  readonly fast: BeatWindow;
   /** A CPU profile of another heartbeating window: where the rest CPU goes. */
   readonly restProfile: RestProfile;
+  /** The raw baseline of `rest` and `fast`. */
+  readonly raw: RawRest;
+}
+
+/**
+ * The rest CPU's raw baseline: a plain libp2p node (the rendezvous's stack, node limits and V8
+ * flags, no tincan protocol) with the same peers connected, each doing one tiny echo round trip
+ * on a long-lived stream at the heartbeat's schedule.
+ */
+export interface RawRest {
+  readonly rest: BeatWindow;
+  readonly fast: BeatWindow;
 }
 
 /** The rest CPU's profile, per heartbeat answered in the profiled window. */
@@ -90,9 +99,6 @@ interface JoinedPeer {
   readonly index: number;
   readonly peer: BenchPeer;
   feed?: PresenceFeed;
-  stopHeartbeat?: () => void;
-  /** Heartbeats sent. */
-  beats: number;
   discovery?: DiscoveryClient;
   /** Online events received on the presence feed. */
   online: number;
@@ -135,6 +141,7 @@ const PROGRESS_EVERY_PEERS = 200;
 export async function benchRendezvousMemory(options: MemoryOptions): Promise<MemoryResult> {
   const dataDir = await Deno.makeTempDir({ prefix: "tincan-bench-memory-" });
   const joined: JoinedPeer[] = [];
+  const heartbeats = new Heartbeats();
   let server: ServerProcess | undefined;
   try {
     server = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url), [
@@ -146,23 +153,21 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
     const idleCpuPercent = await cpuPercentOver(server, MIN_QUIET_MS);
     const cpuBefore = await server.cpuMs();
     const start = performance.now();
-    await joinAll(server, joined, options);
+    await joinAll(server, joined, heartbeats, options);
     const joinSeconds = (performance.now() - start) / 1000;
     const serverCpuMs = await server.cpuMs() - cpuBefore;
     await sleep(JOIN_SETTLE_MS);
-    const beatsBefore = beatsOf(joined);
-    const restCpuPercent = await cpuPercentOver(server, REST_MS);
-    const heartbeatsPerSecond = (beatsOf(joined) - beatsBefore) / (REST_MS / 1000);
+    const rest = await heartbeats.window(server, REST_MS);
     const rendezvous = server;
-    const quietCpuPercent = await silently(joined, (ms) => cpuPercentOver(rendezvous, ms));
-    const fast = await beatingFaster(joined, async () => {
-      const before = beatsOf(joined);
-      const percent = await cpuPercentOver(rendezvous, REST_MS);
-      return { percent, perSecond: (beatsOf(joined) - before) / (REST_MS / 1000) };
-    });
-    const restProfile = await profileRest(server, joined, dataDir);
+    const quietCpuPercent = await silently(heartbeats, (ms) => cpuPercentOver(rendezvous, ms));
+    const fast = await heartbeats.faster(server, REST_MS, FAST_FACTOR, SETTLE_MS);
+    const restProfile = await profileRest(server, heartbeats, dataDir);
     const loaded = await server.memory();
     const loadedAfterGc = await sample(server);
+    heartbeats.stop();
+    await server.stop();
+    server = undefined;
+    const raw = await rawRest(joined.map((j) => j.peer), options.batch);
     return {
       peers: options.peers,
       idle,
@@ -171,24 +176,56 @@ export async function benchRendezvousMemory(options: MemoryOptions): Promise<Mem
       loadedAfterGc,
       joinSeconds,
       serverCpuMs,
-      restCpuPercent,
-      heartbeatsPerSecond,
+      rest,
       quietCpuPercent,
-      fastCpuPercent: fast.percent,
-      fastHeartbeatsPerSecond: fast.perSecond,
+      fast,
       restProfile,
+      raw,
     };
   } finally {
     await server?.stop();
-    joined.forEach((j) => j.stopHeartbeat?.());
+    heartbeats.stop();
     await Promise.all(joined.map((j) => j.discovery?.close().catch(() => {})));
     await stopClients(joined.map((j) => j.peer));
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
 }
 
-function beatsOf(joined: readonly JoinedPeer[]): number {
-  return joined.reduce((sum, j) => sum + j.beats, 0);
+/**
+ * The raw baseline of the rest windows: `peers` connect to a plain libp2p node built as the
+ * rendezvous's is (echo_process.ts --server, the rendezvous's V8 flags), each opens one
+ * long-lived echo stream and makes one RAW_HEARTBEAT_BYTES round trip on it on the heartbeat's
+ * schedule; its CPU use is measured as the rendezvous's was, at that rate and FAST_FACTOR times it.
+ */
+async function rawRest(peers: readonly BenchPeer[], batchSize: number): Promise<RawRest> {
+  const echo = await spawnServerProcess(new URL("./echo_process.ts", import.meta.url), [
+    "--server",
+  ], { v8Flags: RENDEZVOUS_V8_FLAGS });
+  const heartbeats = new Heartbeats();
+  const sessions: EchoSession[] = [];
+  try {
+    const payload = new Uint8Array(RAW_HEARTBEAT_BYTES);
+    let failed: Error | undefined;
+    for (let first = 0; first < peers.length; first += batchSize) {
+      const batch = peers.slice(first, first + batchSize);
+      const opened = await Promise.all(batch.map((p) => EchoSession.open(p.node, echo.address)));
+      for (const session of opened) {
+        sessions.push(session);
+        heartbeats.add({ ask: () => session.roundTrip(payload) }, (reason) => failed ??= reason);
+      }
+    }
+    await sleep(JOIN_SETTLE_MS);
+    const rest = await heartbeats.window(echo, REST_MS);
+    const fast = await heartbeats.faster(echo, REST_MS, FAST_FACTOR, SETTLE_MS);
+    if (failed !== undefined) {
+      throw new Error(`A raw baseline echo stream stopped: ${failed.message}`, { cause: failed });
+    }
+    return { rest, fast };
+  } finally {
+    heartbeats.stop();
+    await Promise.all(sessions.map((s) => s.close()));
+    await echo.stop();
+  }
 }
 
 /**
@@ -198,13 +235,13 @@ function beatsOf(joined: readonly JoinedPeer[]): number {
  * @throws Error when the answers take so long that less than MIN_QUIET_MS would be left.
  */
 async function silently<T>(
-  joined: readonly JoinedPeer[],
+  heartbeats: Heartbeats,
   work: (ms: number) => Promise<T>,
 ): Promise<T> {
-  joined.forEach((j) => j.stopHeartbeat?.());
+  heartbeats.stop();
   const start = performance.now();
   try {
-    await Promise.all(joined.map((j) => j.feed?.heartbeat()));
+    await heartbeats.beatOnce();
     await sleep(SETTLE_MS); // the burst's answers and their garbage are gone
     const ms = QUIET_BUDGET_MS - (performance.now() - start);
     if (ms < MIN_QUIET_MS) {
@@ -216,31 +253,8 @@ async function silently<T>(
     }
     return await work(ms);
   } finally {
-    await restartHeartbeats(joined, PRESENCE_HEARTBEAT.intervalMs);
+    await heartbeats.restart();
   }
-}
-
-/** Runs `work` after a settle with every peer beating FAST_FACTOR times as often. */
-async function beatingFaster<T>(joined: readonly JoinedPeer[], work: () => Promise<T>): Promise<T> {
-  const fast = PRESENCE_HEARTBEAT.intervalMs / FAST_FACTOR;
-  await restartHeartbeats(joined, fast);
-  await sleep(fast + SETTLE_MS);
-  try {
-    return await work();
-  } finally {
-    await restartHeartbeats(joined, PRESENCE_HEARTBEAT.intervalMs);
-  }
-}
-
-/**
- * Stops every peer's heartbeat, has each beat once now, and starts it again every `intervalMs`:
- * without the beat between, the pause across the change (the last beat at the old interval's
- * longest, the first at the new one's) could pass the rendezvous' silence limit.
- */
-async function restartHeartbeats(joined: readonly JoinedPeer[], intervalMs: number) {
-  joined.forEach((j) => j.stopHeartbeat?.());
-  await Promise.all(joined.map((j) => j.feed?.heartbeat()));
-  joined.forEach((j) => beatOn(j, intervalMs));
 }
 
 /** Has the server take a CPU profile over `ms` and keep it in `dir`; returns its path. */
@@ -265,28 +279,18 @@ async function summarizeFile(path: string): Promise<ProfileSummary> {
 /** CPU profiles of the server at rest: over REST_MS heartbeating, then silent. */
 async function profileRest(
   server: ServerProcess,
-  joined: readonly JoinedPeer[],
+  heartbeats: Heartbeats,
   dir: string,
 ): Promise<RestProfile> {
-  const beatsBefore = beatsOf(joined);
+  const beatsBefore = heartbeats.sent;
   const rest = await profile(server, dir, "rest", REST_MS);
-  const heartbeats = beatsOf(joined) - beatsBefore;
-  const quiet = await silently(joined, (ms) => profile(server, dir, "quiet", ms));
-  return { heartbeats, summary: await summarizeFile(rest), quiet: await summarizeFile(quiet) };
-}
-
-/** Starts the peer's presence heartbeat (every `intervalMs` ± jitter), counting its beats. */
-function beatOn(entry: JoinedPeer, intervalMs: number = PRESENCE_HEARTBEAT.intervalMs): void {
-  const feed = entry.feed;
-  if (feed === undefined) return;
-  entry.stopHeartbeat = startHeartbeat({
-    intervalMs,
-    beat: () => {
-      entry.beats++;
-      return feed.heartbeat();
-    },
-    onDead: (reason) => entry.ended = `heartbeat: ${reason.message}`,
-  });
+  const beats = heartbeats.sent - beatsBefore;
+  const quiet = await silently(heartbeats, (ms) => profile(server, dir, "quiet", ms));
+  return {
+    heartbeats: beats,
+    summary: await summarizeFile(rest),
+    quiet: await summarizeFile(quiet),
+  };
 }
 
 async function sample(server: ServerProcess): Promise<MemorySample> {
@@ -298,6 +302,7 @@ async function sample(server: ServerProcess): Promise<MemorySample> {
 async function joinAll(
   server: ServerProcess,
   joined: JoinedPeer[],
+  heartbeats: Heartbeats,
   options: MemoryOptions,
 ): Promise<void> {
   const deadline = AbortSignal.timeout(options.timeoutMs);
@@ -306,7 +311,7 @@ async function joinAll(
     const last = Math.min(first + options.batch, options.peers);
     const batch = Array.from(
       { length: last - first },
-      (_, k) => joinOne(server, first + k, options.peers, joined),
+      (_, k) => joinOne(server, first + k, options.peers, joined, heartbeats),
     );
     await untilDeadline(
       Promise.all(batch),
@@ -327,9 +332,10 @@ async function joinOne(
   i: number,
   peers: number,
   joined: JoinedPeer[],
+  heartbeats: Heartbeats,
 ): Promise<void> {
   const peer = await startClient(`mem-${i}`);
-  const entry: JoinedPeer = { index: i, peer, online: 0, beats: 0 };
+  const entry: JoinedPeer = { index: i, peer, online: 0 };
   joined.push(entry);
   const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
     try {
@@ -351,7 +357,10 @@ async function joinOne(
     () => subscribePresence(peer.node, server.address, followedBy(i, peers).map((j) => `mem-${j}`)),
   );
   entry.feed = feed;
-  beatOn(entry);
+  heartbeats.add(
+    { ask: () => feed.heartbeat() },
+    (reason) => entry.ended = `heartbeat: ${reason.message}`,
+  );
   void countOnlineEvents(entry, feed);
 }
 

@@ -19,6 +19,7 @@ import {
   type RestProfile,
 } from "./memory.ts";
 import type { Share } from "./cpu_profile.ts";
+import { type BeatWindow, perHeartbeatMs } from "./heartbeats.ts";
 import { benchMessageCosts } from "./message_costs.ts";
 import { benchMessages } from "./messages.ts";
 import {
@@ -406,40 +407,7 @@ function memorySection(m: MemoryResult): Section {
         serverCpuPercent: m.serverCpuMs / (m.joinSeconds * 10),
       },
       { label: "server CPU idle, no peer connected", value: m.idleCpuPercent, unit: "% of a core" },
-      {
-        label: `server CPU at rest with ${m.peers} peers (presence heartbeats)`,
-        value: m.restCpuPercent,
-        unit: "% of a core",
-      },
-      { label: "  heartbeats answered", value: m.heartbeatsPerSecond, unit: "/s" },
-      {
-        label: `server CPU with ${m.peers} peers silent (no heartbeat in the window)`,
-        value: m.quietCpuPercent,
-        unit: "% of a core",
-      },
-      {
-        label: `server CPU with every peer beating ${
-          (m.fastHeartbeatsPerSecond / m.heartbeatsPerSecond).toFixed(1)
-        }× as often`,
-        value: m.fastCpuPercent,
-        unit: "% of a core",
-      },
-      { label: "  heartbeats answered", value: m.fastHeartbeatsPerSecond, unit: "/s" },
-      {
-        label: "  … per heartbeat ((faster - rest) / (heartbeats faster - heartbeats at rest))",
-        value: perHeartbeatMs(m),
-        unit: "ms",
-      },
-      {
-        label: "  … being connected, heartbeats apart (rest - heartbeats × cost)",
-        value: m.restCpuPercent - m.heartbeatsPerSecond * perHeartbeatMs(m) / 10,
-        unit: "% of a core",
-      },
-      {
-        label: `  … projected to 10,000 peers (that × 10,000 / ${m.peers}, heartbeats too)`,
-        value: m.restCpuPercent * 10_000 / m.peers,
-        unit: "% of a core",
-      },
+      ...restRows(m),
       ...restProfileRows(m.restProfile),
     ],
     notes: [
@@ -453,10 +421,77 @@ function memorySection(m: MemoryResult): Section {
   };
 }
 
-/** The server CPU of one heartbeat: the slope of CPU use against the heartbeat rate. */
-function perHeartbeatMs(m: MemoryResult): number {
-  return (m.fastCpuPercent - m.restCpuPercent) * 10 /
-    (m.fastHeartbeatsPerSecond - m.heartbeatsPerSecond);
+/**
+ * The CPU at rest: the rendezvous's, each beside the raw baseline's (a plain libp2p node, the same
+ * peers, one echo round trip on a long-lived stream at the heartbeat's schedule).
+ */
+function restRows(m: MemoryResult): Row[] {
+  const { rest, fast, raw } = m;
+  const against = (label: string, value: number) => ({ label, value });
+  const perBeat = (w: BeatWindow) => w.cpuPercent * 10 / w.heartbeatsPerSecond;
+  const slope = perHeartbeatMs(rest, fast);
+  const rawSlope = perHeartbeatMs(raw.rest, raw.fast);
+  return [
+    {
+      label: `raw: plain libp2p node, ${m.peers} peers, an echo round trip per heartbeat, at rest`,
+      value: raw.rest.cpuPercent,
+      unit: "% of a core",
+    },
+    { label: "  round trips", value: raw.rest.heartbeatsPerSecond, unit: "/s" },
+    { label: "  … CPU per round trip (rest / round trips)", value: perBeat(raw.rest), unit: "ms" },
+    {
+      label: `  … per round trip (slope, ${fastLabel(raw)} as often)`,
+      value: rawSlope,
+      unit: "ms",
+    },
+    {
+      label: `server CPU at rest with ${m.peers} peers (presence heartbeats)`,
+      value: rest.cpuPercent,
+      unit: "% of a core",
+      baseline: against("raw at rest", raw.rest.cpuPercent),
+    },
+    { label: "  heartbeats answered", value: rest.heartbeatsPerSecond, unit: "/s" },
+    {
+      label: "  … CPU per heartbeat (rest / heartbeats)",
+      value: perBeat(rest),
+      unit: "ms",
+      baseline: against("raw per round trip", perBeat(raw.rest)),
+    },
+    {
+      label: `server CPU with ${m.peers} peers silent (no heartbeat in the window)`,
+      value: m.quietCpuPercent,
+      unit: "% of a core",
+    },
+    {
+      label: `server CPU with every peer beating ${fastLabel(m)} as often`,
+      value: fast.cpuPercent,
+      unit: "% of a core",
+      baseline: against("raw as often", raw.fast.cpuPercent),
+    },
+    { label: "  heartbeats", value: fast.heartbeatsPerSecond, unit: "/s" },
+    {
+      label: "  … per heartbeat ((faster - rest) / (heartbeats faster - heartbeats at rest))",
+      value: slope,
+      unit: "ms",
+      baseline: against("raw slope", rawSlope),
+    },
+    {
+      label: "  … being connected, heartbeats apart (rest - heartbeats × cost)",
+      value: rest.cpuPercent - rest.heartbeatsPerSecond * slope / 10,
+      unit: "% of a core",
+    },
+    {
+      label: `  … projected to 10,000 peers (that × 10,000 / ${m.peers}, heartbeats too)`,
+      value: rest.cpuPercent * 10_000 / m.peers,
+      unit: "% of a core",
+      baseline: against("raw projected", raw.rest.cpuPercent * 10_000 / m.peers),
+    },
+  ];
+}
+
+/** How many times as often the fast window beat, e.g. "4.0×". */
+function fastLabel({ rest, fast }: { rest: BeatWindow; fast: BeatWindow }): string {
+  return `${(fast.heartbeatsPerSecond / rest.heartbeatsPerSecond).toFixed(1)}×`;
 }
 
 /**

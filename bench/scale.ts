@@ -17,6 +17,7 @@ import {
   stopClients,
 } from "./clients.ts";
 import { cpuPercentOver } from "./measure.ts";
+import { PRESENCE_HEARTBEAT } from "../src/protocol/limits.ts";
 import { type Latency, latency } from "./messages.ts";
 import {
   type JoinStep,
@@ -57,6 +58,11 @@ export interface ScaleResult {
   readonly subscribers: number;
   /** A plain libp2p node: idle, then with every peer connected. */
   readonly raw: readonly StageCost[];
+  /**
+   * That node's CPU with every peer connected and making one echo round trip on a long-lived
+   * stream on the heartbeat's schedule, % of a core: the raw baseline of `restCpuPercent`.
+   */
+  readonly rawRestCpuPercent: number;
   /** The rendezvous: idle, connected, logged in, registered, subscribed. */
   readonly stages: readonly StageMemory[];
   readonly costs: readonly StageCost[];
@@ -128,7 +134,7 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
     });
     progress("raw baseline: the same connections to a plain libp2p node");
     const pids = workers.workers.map((w) => w.pid);
-    const raw = await rawConnections(workers, settleMs, pids);
+    const raw = await rawConnections(workers, settleMs, pids, options.restSeconds);
 
     server = await spawnServerProcess(new URL("./rendezvous_process.ts", import.meta.url), [
       "--data-dir",
@@ -270,7 +276,8 @@ export async function benchScale(options: ScaleOptions): Promise<ScaleResult> {
       processes: options.processes,
       watchers,
       subscribers,
-      raw,
+      raw: raw.costs,
+      rawRestCpuPercent: raw.restCpuPercent,
       stages,
       costs: stageCosts(stages),
       stageCpu,
@@ -311,12 +318,18 @@ async function sample(
   return { stage: name, peers, rssKiB, heapUsed: heap.heapUsed, external: heap.external };
 }
 
-/** Every peer connected to a plain libp2p node (no tincan protocols): what each connection costs. */
+/**
+ * Every peer connected to a plain libp2p node (no tincan protocols): what each connection costs;
+ * then its CPU over `restSeconds` with every peer making one echo round trip on a long-lived
+ * stream on the heartbeat's schedule (after one longest pause, so that every peer has beaten, or
+ * restSeconds when shorter).
+ */
 async function rawConnections(
   workers: ScaleWorkers,
   settleMs: number,
   pids: number[],
-): Promise<StageCost[]> {
+  restSeconds: number,
+): Promise<{ costs: StageCost[]; restCpuPercent: number }> {
   const echo = await spawnServerProcess(new URL("./echo_process.ts", import.meta.url), []);
   pids.push(echo.pid);
   try {
@@ -324,8 +337,11 @@ async function rawConnections(
     const idle = await sample(echo, "idle", 0, settleMs);
     await workers.all({ do: "connect", to });
     const connected = await sample(echo, "raw libp2p connection", workers.peers, settleMs);
+    await workers.all({ do: "echo", to });
+    await sleep(Math.min(PRESENCE_HEARTBEAT.maxIntervalMs, restSeconds * 1000)); // a test: short
+    const restCpuPercent = await cpuPercentOver(echo, restSeconds * 1000);
     await workers.all({ do: "hangup", to });
-    return stageCosts([idle, connected]);
+    return { costs: stageCosts([idle, connected]), restCpuPercent };
   } finally {
     await echo.stop();
   }

@@ -7,8 +7,13 @@
 export type ScaleCommand =
   /** Dial `to` from every peer (no protocol): a raw libp2p connection. */
   | { readonly do: "connect"; readonly to: string }
-  /** Close every peer's connections to `to`. */
+  /** Close every peer's connections to `to` (and stop its echo heartbeat). */
   | { readonly do: "hangup"; readonly to: string }
+  /**
+   * Open an echo stream from every peer to `to` (a plain libp2p node) and make one echo round
+   * trip on it on the presence heartbeat's schedule: the raw baseline of the CPU at rest.
+   */
+  | { readonly do: "echo"; readonly to: string }
   /** Register every peer's account at the rendezvous `to` (OPAQUE registration). */
   | { readonly do: "account"; readonly to: string }
   /** Log every peer in at the rendezvous `to` (its account registered before). */
@@ -41,7 +46,7 @@ export type ScaleCommand =
 /** A scale worker's answer. */
 export type ScaleReply =
   | { readonly done: "start"; readonly count: number }
-  | { readonly done: "hangup" | "arm" }
+  | { readonly done: "hangup" | "arm" | "echo" }
   /** Steps that failed (timed out, or found the peer's connection dropped) and were tried again. */
   | { readonly done: "connect" | "account" | "register" | "presence"; readonly retries: number }
   /** The wall-clock time (wallClockMs) each login completed; attempts that failed and were retried. */

@@ -61,6 +61,12 @@ export function scaleSection(r: ScaleResult): Section {
       label: `rendezvous CPU at rest, ${r.peers} logged in`,
       value: r.restCpuPercent,
       unit: "% of a core",
+      baseline: { label: "raw at rest", value: r.rawRestCpuPercent },
+    },
+    {
+      label: `  raw: a plain libp2p node, ${r.peers} connected, an echo round trip per heartbeat`,
+      value: r.rawRestCpuPercent,
+      unit: "% of a core",
     },
     ...(r.online
       ? [
@@ -97,7 +103,8 @@ export function scaleSection(r: ScaleResult): Section {
       `${r.retries} steps (dials, logins, REGISTERs, subscriptions) timed out or found their ` +
       "connection dropped on the loaded machine and were retried",
       "liveness: no libp2p pings; every subscribed peer sends the presence heartbeat (20 s ± 20 %), " +
-      "which the CPU at rest includes",
+      "which the CPU at rest includes; the raw node at rest gets one echo round trip per " +
+      "heartbeat on a long-lived stream from every peer, on the same schedule",
       `client processes' RSS at the end: ${(r.clientRssKiB / 1024).toFixed(0)} MiB`,
     ],
   };

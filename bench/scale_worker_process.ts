@@ -28,6 +28,9 @@ import {
   wallClockMs,
 } from "./scale_protocol.ts";
 import { Semaphore } from "./semaphore.ts";
+import { EchoSession } from "./echo.ts";
+import { RAW_HEARTBEAT_BYTES } from "./heartbeats.ts";
+import { startHeartbeat } from "../src/peer/presence_heartbeat.ts";
 import { type PresenceWatch, watchPresence } from "./scale_presence.ts";
 
 interface SimulatedPeer {
@@ -36,6 +39,8 @@ interface SimulatedPeer {
   readonly index: number;
   discovery?: DiscoveryClient;
   presence?: PresenceWatch;
+  /** Its raw baseline echo stream and heartbeat, while they run. */
+  echo?: { readonly session: EchoSession; readonly stop: () => void };
 }
 
 /** Dials (and logins, REGISTERs) in flight at once per process: more time out on a loaded machine. */
@@ -114,8 +119,26 @@ async function run(
     }
     case "hangup": {
       const to = multiaddr(command.to);
-      await forEachBatched(peers, CONNECT_CONCURRENCY, ({ peer }) => peer.node.hangUp(to));
+      await forEachBatched(peers, CONNECT_CONCURRENCY, async (p) => {
+        p.echo?.stop();
+        await p.echo?.session.close();
+        delete p.echo;
+        await p.peer.node.hangUp(to);
+      });
       return { done: "hangup" };
+    }
+    case "echo": {
+      const to = multiaddr(command.to);
+      const payload = new Uint8Array(RAW_HEARTBEAT_BYTES);
+      await forEachBatched(peers, CONNECT_CONCURRENCY, async (p) => {
+        const session = await EchoSession.open(p.peer.node, to);
+        const stop = startHeartbeat({
+          beat: () => session.roundTrip(payload),
+          onDead: (reason) => console.error(`raw echo heartbeat stopped: ${reason.message}`),
+        });
+        p.echo = { session, stop };
+      });
+      return { done: "echo" };
     }
     case "account": {
       const to = multiaddr(command.to);

@@ -55,6 +55,12 @@ const V8_FLAGS: Readonly<Record<string, readonly string[]>> = {
   "rendezvous_process.ts": RENDEZVOUS_V8_FLAGS,
 };
 
+/** How a server process runs, beyond its script and arguments. */
+export interface SpawnOptions {
+  /** V8 flags (besides --expose-gc) instead of the script's own (V8_FLAGS). */
+  readonly v8Flags?: readonly string[];
+}
+
 /**
  * Runs `script` (a bench/*_process.ts module) with `args` in a new Deno process.
  * @throws Error when it exits or stays silent instead of printing its address.
@@ -62,13 +68,15 @@ const V8_FLAGS: Readonly<Record<string, readonly string[]>> = {
 export async function spawnServerProcess(
   script: URL,
   args: readonly string[] = [],
+  options: SpawnOptions = {},
 ): Promise<ServerProcess> {
   const profileDir = Deno.env.get(CPU_PROFILE_ENV);
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const v8Flags = options.v8Flags ?? V8_FLAGS[basename(script.pathname)] ?? [];
   const child = denoCommand([
     "run",
     "-A",
-    `--v8-flags=${["--expose-gc", ...V8_FLAGS[basename(script.pathname)] ?? []].join(",")}`,
+    `--v8-flags=${["--expose-gc", ...v8Flags].join(",")}`,
     ...profile,
     fileURLToPath(script),
     ...args,

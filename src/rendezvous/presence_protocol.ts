@@ -7,8 +7,8 @@
  * silent for PRESENCE_HEARTBEAT.silenceMs is taken for dead and its connection dropped (its user
  * goes offline). One sweep timer for all subscribers finds the silent ones (silence_sweep.ts): a
  * request read arms no timer and allocates no signal, and the stream's Yamux window updates are
- * sent at half the window (lazy_window_updates.ts), so a heartbeat costs one frame in, one out. A subscriber that falls MAX_PRESENCE_BACKLOG events behind is reset; one that
- * logs out is closed; one whose login a newer login replaced gets a last CHANGE with status
+ * sent at half the window (lazy_window_updates.ts), so a heartbeat costs one frame in, one out.
+ * A subscriber that falls MAX_PRESENCE_BACKLOG events behind is reset; one that logs out is closed; one whose login a newer login replaced gets a last CHANGE with status
  * E_REPLACED (replaced_logins.ts); mail deposited for it is pushed as MAIL_WAITING. With
  * federation, a peer may follow remote users (`bob@work`) too: the remote-presence manager
  * (federation/remote_presence.ts) subscribes at their nodes and delivers their changes to their

@@ -19,6 +19,7 @@ Deno.test({
     assert.deepEqual(result.stages.map((s) => s.peers), [0, 8, 8, 8, result.subscribers]);
     assert.equal(result.costs.length, 4);
     assert.equal(result.raw.length, 1);
+    assert.ok(result.rawRestCpuPercent >= 0, "the raw node's CPU at rest is measured");
     assert.equal(result.missed, 0);
     assert.equal(result.deadHeartbeats, 0);
     assert.deepEqual(

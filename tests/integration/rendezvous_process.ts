@@ -12,6 +12,8 @@ export function freePort(): number {
 
 /** A running rendezvous process: its first address, and how to stop it. */
 export interface RendezvousProcess {
+  /** Its process id (to freeze it with SIGSTOP, say). */
+  readonly pid: number;
   readonly address: Multiaddr;
   /** Every address line it printed before it was taken as started. */
   readonly addresses: readonly string[];
@@ -68,5 +70,5 @@ export async function spawnRendezvous(
     return status;
   };
   const stderr = async () => options.stderr ? await new Response(child.stderr).text() : "";
-  return { address: multiaddr(addresses[0]!), addresses, kill, stderr };
+  return { pid: child.pid, address: multiaddr(addresses[0]!), addresses, kill, stderr };
 }
