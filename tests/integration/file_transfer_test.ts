@@ -277,23 +277,21 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     const source = await randomFile(dir, "big.bin", 40 * 1024 * 1024);
     await assert.rejects(a.files.cancel(), /no transfer is open/);
     const inInbox = () => [...Deno.readDirSync(inbox)].map((e) => e.name);
-    const cancelMidway = (
-      by: Awaited<ReturnType<typeof withFiles>>,
-      transfer: { id: string },
-    ) => {
+    let cancelFailed: unknown;
+    const cancelMidway = (by: Awaited<ReturnType<typeof withFiles>>) => {
       let done = false;
       b.files.on((event) => {
         if (event.type === "file-progress" && !done && event.doneBytes >= 2 * 1024 * 1024) {
           done = true;
-          void by.files.cancel(transfer.id.slice(0, 8));
+          // By the event's id: 2 MiB may arrive before the sender's offer() has resolved.
+          by.files.cancel(event.transfer.id.slice(0, 8)).catch((err) => cancelFailed ??= err);
         }
       });
     };
 
     // The sender cancels halfway.
-    const first = { id: "" };
-    cancelMidway(a, first);
-    first.id = (await a.files.offer("bob", source)).id;
+    cancelMidway(a);
+    const first = await a.files.offer("bob", source);
     const sent = await a.next("file-failed", (e) => e.transfer.id === first.id);
     assert.equal(sent.reason, "you cancelled it", "alice is not told that alice cancelled it");
     const got = await b.next("file-failed", (e) => e.transfer.id === first.id);
@@ -302,9 +300,8 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     assert.equal(b.files.list().find((t) => t.id === first.id)?.status, "failed");
 
     // The recipient cancels halfway.
-    const second = { id: "" };
-    cancelMidway(b, second);
-    second.id = (await a.files.offer("bob", source)).id;
+    cancelMidway(b);
+    const second = await a.files.offer("bob", source);
     assert.equal(
       (await b.next("file-failed", (e) => e.transfer.id === second.id)).reason,
       "you cancelled it",
@@ -315,6 +312,7 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     );
     assert.deepEqual(inInbox(), []);
     assert.ok(!b.events.some((e) => e.type === "file-complete"));
+    assert.equal(cancelFailed, undefined, "each cancel found its transfer");
 
     // An offer not accepted yet: it leaves the recipient's pending list.
     const third = (await a.files.offer("carol", source)).id;
