@@ -278,10 +278,14 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     await assert.rejects(a.files.cancel(), /no transfer is open/);
     const inInbox = () => [...Deno.readDirSync(inbox)].map((e) => e.name);
     let cancelFailed: unknown;
-    const cancelMidway = (by: Awaited<ReturnType<typeof withFiles>>) => {
+    // `earlier`: a transfer cancelled before, whose chunks in flight may still show progress.
+    const cancelMidway = (by: Awaited<ReturnType<typeof withFiles>>, earlier?: string) => {
       let done = false;
       b.files.on((event) => {
-        if (event.type === "file-progress" && !done && event.doneBytes >= 2 * 1024 * 1024) {
+        if (
+          event.type === "file-progress" && !done && event.transfer.id !== earlier &&
+          event.doneBytes >= 2 * 1024 * 1024
+        ) {
           done = true;
           // By the event's id: 2 MiB may arrive before the sender's offer() has resolved.
           by.files.cancel(event.transfer.id.slice(0, 8)).catch((err) => cancelFailed ??= err);
@@ -300,7 +304,7 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     assert.equal(b.files.list().find((t) => t.id === first.id)?.status, "failed");
 
     // The recipient cancels halfway.
-    cancelMidway(b);
+    cancelMidway(b, first.id);
     const second = await a.files.offer("bob", source);
     assert.equal(
       (await b.next("file-failed", (e) => e.transfer.id === second.id)).reason,
@@ -313,6 +317,15 @@ Deno.test("either side cancels: the data stops, the partial file is deleted, bot
     assert.deepEqual(inInbox(), []);
     assert.ok(!b.events.some((e) => e.type === "file-complete"));
     assert.equal(cancelFailed, undefined, "each cancel found its transfer");
+    for (const [side, events] of [["alice", a.events], ["bob", b.events]] as const) {
+      for (const id of [first.id, second.id]) {
+        const failedAt = events.findIndex((e) => e.type === "file-failed" && e.transfer.id === id);
+        assert.ok(
+          !events.slice(failedAt).some((e) => e.type === "file-progress" && e.transfer.id === id),
+          `${side} shows no progress of ${id} after it failed`,
+        );
+      }
+    }
 
     // An offer not accepted yet: it leaves the recipient's pending list.
     const third = (await a.files.offer("carol", source)).id;

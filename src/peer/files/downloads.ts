@@ -143,7 +143,8 @@ export class Downloads {
                 if ((latest - saved) * row.chunkSize >= SAVE_PROGRESS_BYTES) save();
                 this.#retries.delete(toHex(row.transferId));
                 const doneBytes = Math.min(row.size, chunks * row.chunkSize);
-                ctx.emit({ type: "file-progress", transfer: info, doneBytes });
+                // Chunks already read when the transfer was cancelled show no progress after it.
+                if (ctx.isOpen(row)) ctx.emit({ type: "file-progress", transfer: info, doneBytes });
               },
             }));
         } finally {

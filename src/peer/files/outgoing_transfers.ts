@@ -174,7 +174,10 @@ export class OutgoingTransfers {
         sendChunks(framed, {
           ...await ctx.chunkPlan(row, file, fromChunk),
           credit: request.credit,
-          onChunk: (doneBytes) => ctx.emit({ type: "file-progress", transfer: info, doneBytes }),
+          onChunk: (doneBytes) => {
+            // Chunks written before a cancel show no progress after it.
+            if (ctx.isOpen(row)) ctx.emit({ type: "file-progress", transfer: info, doneBytes });
+          },
         }));
     } catch (err: unknown) {
       if (!ctx.isOpen(row)) return; // cancelled: the stream was reset on purpose
