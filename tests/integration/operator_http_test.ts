@@ -204,6 +204,12 @@ Deno.test("tincan admin: works on the database of a running node, which closes t
       () => rendezvous.loggedIn.byUsername("dave") === undefined,
       2000,
     );
+    // Dave's end too: a login dialled on the connection the rendezvous is closing reads EOF.
+    await waitFor(
+      "dave to see his connection closed",
+      () => dave.getConnections().length === 0,
+      5000,
+    );
     await assertLoginDisabled(dave, address, "dave");
     const keylog = await runTincan(["admin", "--data", dataDir, "keylog", "dave"]);
     assert.equal(keylog.code, 0, keylog.stderr);
