@@ -3,7 +3,7 @@ import { type CostKind, DH_STEP, type PrimitiveCosts, type StepCost } from "./me
 import type { Latency, MessageResult } from "./messages.ts";
 import type { Row as PrimitiveRow } from "./primitives.ts";
 import type { Row, Section } from "./report.ts";
-import type { RoomResult } from "./rooms.ts";
+import type { CpuShares, RoomResult } from "./rooms.ts";
 
 /** Which implementation src/crypto/primitives.ts uses for each measured operation. */
 const USED: Readonly<Record<string, "WebCrypto" | "noble" | "node:crypto">> = {
@@ -311,6 +311,7 @@ export function primitivesSection(rows: readonly PrimitiveRow[]): Section {
 
 /** The room fan-out against a single message's round trip in the same setup. */
 export function roomSection(r: RoomResult): Section {
+  const cores = navigator.hardwareConcurrency;
   const single = (p: "p50" | "p99") => ({
     label: `single message round trip ${p}`,
     value: r.roundTrip[p],
@@ -342,14 +343,40 @@ export function roomSection(r: RoomResult): Section {
         value: r.setupSeconds,
         unit: "s",
       },
+      ...cpuRows("room message", r.cpu.fanout),
+      ...cpuRows("round trip", r.cpu.roundTrip),
+      {
+        label: `room message, all processes' CPU / ${cores} cores (the fan-out's floor here)`,
+        value: total(r.cpu.fanout) / cores,
+        unit: "ms",
+        baseline: single("p50"),
+      },
     ],
     notes: [
       "fan-out: from alice's send until the last member's room-message event (each member " +
       "logs its own time; one machine, one clock); the message is encrypted once with alice's " +
       "sender key and goes to each member over its pairwise session",
       "the round trip is the messages section's ping → pong, here to the first member",
+      "CPU: user + system time of each process over the loop (/proc, 10 ms ticks), divided " +
+      "by its messages; the members' includes their Acks and their peers' heartbeats",
+      `the floor: every process of the bench shares this machine's ${cores} cores, so a room ` +
+      "message takes at least its total CPU divided by them; the round trip is a chain of " +
+      "steps, one side at a time",
     ],
   };
+}
+
+/** The CPU rows of one operation of the room bench. */
+function cpuRows(what: string, cpu: CpuShares): Row[] {
+  return [
+    { label: `CPU per ${what}: alice (the bench process)`, value: cpu.alice, unit: "ms" },
+    { label: `CPU per ${what}: the member processes together`, value: cpu.members, unit: "ms" },
+    { label: `CPU per ${what}: the rendezvous`, value: cpu.rendezvous, unit: "ms" },
+  ];
+}
+
+function total(cpu: CpuShares): number {
+  return cpu.alice + cpu.members + cpu.rendezvous;
 }
 
 /** What is printed when the room bench could not finish. */

@@ -11,6 +11,7 @@
  *    alice — the single message's round trip the fan-out is compared with, same setup, same run
  */
 import { join } from "node:path";
+import { cpuUsage } from "node:process";
 import { configureLogging } from "../src/log.ts";
 import { createPeer, type Peer } from "../src/peer/peer.ts";
 import { openProfile } from "../src/peer/profile.ts";
@@ -42,6 +43,17 @@ export interface RoomResult {
   readonly fanout: Latency;
   /** Send until the first member's reply arrived. */
   readonly roundTrip: Latency;
+  /** CPU time per room message (the fan-outs' loop) and per round trip (the round trips' loop). */
+  readonly cpu: { readonly fanout: CpuShares; readonly roundTrip: CpuShares };
+}
+
+/** CPU time per operation by process, in milliseconds (user + system, all threads). */
+export interface CpuShares {
+  /** The bench process: alice, and the bench's reading of the members' logs. */
+  readonly alice: number;
+  /** The member processes together. */
+  readonly members: number;
+  readonly rendezvous: number;
 }
 
 const ROOM = "#bench";
@@ -101,8 +113,13 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
     await fanout(room, logs, plan, "warm-up");
     const setupSeconds = (performance.now() - setupStart) / 1000;
     const fanouts: number[] = [];
+    const cpu = cpuMeter(processes, rendezvous);
+    const fanoutsStart = await cpu.read();
     for (let i = 0; i < plan.messages; i++) fanouts.push(await fanout(room, logs, plan, `m${i}`));
+    const fanoutCpu = cpu.per(fanoutsStart, await cpu.read(), plan.messages);
     const trips: number[] = [];
+    let tripsStart = await cpu.read();
+    // Three warm-up round trips first, not counted.
     for (let i = -3; i < plan.roundTrips; i++) {
       const start = performance.now();
       await alice.send(names[0]!, `${ECHO_PREFIX}${i}`);
@@ -112,13 +129,16 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
         `${names[0]}'s reply`,
       );
       if (i >= 0) trips.push(arrived - start);
+      if (i === -1) tripsStart = await cpu.read();
     }
+    const roundTripCpu = cpu.per(tripsStart, await cpu.read(), plan.roundTrips);
     return {
       members: plan.members,
       processes: processes.length,
       setupSeconds,
       fanout: latency(fanouts),
       roundTrip: latency(trips),
+      cpu: { fanout: fanoutCpu, roundTrip: roundTripCpu },
     };
   } finally {
     await alice?.stop().catch(() => {});
@@ -128,6 +148,26 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     configureLogging("warn");
   }
+}
+
+/** Reads the CPU time of the bench process, `members` and `rendezvous`, and divides it out. */
+function cpuMeter(members: readonly ServerProcess[], rendezvous: ServerProcess) {
+  return {
+    read: async (): Promise<CpuShares> => {
+      const { user, system } = cpuUsage();
+      const each = await Promise.all(members.map((p) => p.cpuMs()));
+      return {
+        alice: (user + system) / 1000,
+        members: each.reduce((a, b) => a + b, 0),
+        rendezvous: await rendezvous.cpuMs(),
+      };
+    },
+    per: (from: CpuShares, to: CpuShares, ops: number): CpuShares => ({
+      alice: (to.alice - from.alice) / ops,
+      members: (to.members - from.members) / ops,
+      rendezvous: (to.rendezvous - from.rendezvous) / ops,
+    }),
+  };
 }
 
 /** Sends room message `text`; milliseconds until the last member logged it. */

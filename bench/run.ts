@@ -52,8 +52,8 @@ export const PLAN = {
   rooms: {
     members: 50,
     perProcess: 10,
-    messages: 5,
-    roundTrips: 20,
+    messages: 20,
+    roundTrips: 100,
     setupTimeoutMs: 6 * 60_000,
     messageTimeoutMs: 60_000,
   },
