@@ -343,6 +343,11 @@ export function roomSection(r: RoomResult): Section {
         value: r.setupSeconds,
         unit: "s",
       },
+      {
+        label: "room settling: until the members' processes are at rest, before measuring",
+        value: r.settleSeconds,
+        unit: "s",
+      },
       ...cpuRows("room message", r.cpu.fanout),
       ...cpuRows("round trip", r.cpu.roundTrip),
       {

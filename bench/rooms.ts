@@ -39,6 +39,8 @@ export interface RoomResult {
   readonly members: number;
   readonly processes: number;
   readonly setupSeconds: number;
+  /** From the room's forming until the members were at rest (settled). */
+  readonly settleSeconds: number;
   /** Send until the last member had it, one sample per message. */
   readonly fanout: Latency;
   /** Send until the first member's reply arrived. */
@@ -112,8 +114,9 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
     // The first message after the joins also waits for the members' chains to settle.
     await fanout(room, logs, plan, "warm-up");
     const setupSeconds = (performance.now() - setupStart) / 1000;
-    const fanouts: number[] = [];
     const cpu = cpuMeter(processes, rendezvous);
+    const settleSeconds = await settled(cpu, setupEnd);
+    const fanouts: number[] = [];
     const fanoutsStart = await cpu.read();
     for (let i = 0; i < plan.messages; i++) fanouts.push(await fanout(room, logs, plan, `m${i}`));
     const fanoutCpu = cpu.per(fanoutsStart, await cpu.read(), plan.messages);
@@ -136,6 +139,7 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
       members: plan.members,
       processes: processes.length,
       setupSeconds,
+      settleSeconds,
       fanout: latency(fanouts),
       roundTrip: latency(trips),
       cpu: { fanout: fanoutCpu, roundTrip: roundTripCpu },
@@ -148,6 +152,33 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     configureLogging("warn");
   }
+}
+
+/**
+ * The members are at rest once their processes together use less than this share of one core
+ * for SETTLED_SECONDS in a row. After the last join they go on for tens of seconds: each
+ * newcomer gave every member its sender key over a new pairwise session, and those still
+ * arriving and being answered (PQXDH, directory lookups, retries) would be measured along with
+ * the room messages.
+ */
+const SETTLED_CORE_SHARE = 0.1;
+const SETTLED_SECONDS = 2;
+
+/**
+ * Waits until the member processes are at rest; returns the seconds it took.
+ * @throws Error when they are not by `deadline` (performance.now()).
+ */
+async function settled(cpu: ReturnType<typeof cpuMeter>, deadline: number): Promise<number> {
+  const start = performance.now();
+  let quiet = 0;
+  while (quiet < SETTLED_SECONDS) {
+    if (performance.now() > deadline) throw new Error("room bench: the members never came to rest");
+    const before = await cpu.read();
+    await new Promise((r) => setTimeout(r, 1000));
+    const used = cpu.per(before, await cpu.read(), 1).members;
+    quiet = used < SETTLED_CORE_SHARE * 1000 ? quiet + 1 : 0;
+  }
+  return (performance.now() - start) / 1000;
 }
 
 /** Reads the CPU time of the bench process, `members` and `rendezvous`, and divides it out. */
