@@ -24,6 +24,7 @@ import {
 import { ProtocolError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { FramedStream } from "../../net/framed.ts";
+import { lazyWindowUpdates } from "../../net/lazy_window_updates.ts";
 import { guarded } from "../../net/serve.ts";
 import { isRelayed } from "../../net/address_scope.ts";
 import { Ack, ChatFrame } from "../../proto/chat.ts";
@@ -43,8 +44,13 @@ export const CHAT_FRAME_COUNTS = {
   limits: { envelopes: MAX_ENVELOPES_PER_FRAME, acks: MAX_ENVELOPES_PER_FRAME },
 } as const;
 
-/** A chat stream with the chat frame bounds (size, deadline, envelope and Ack counts). */
+/**
+ * A chat stream with the chat frame bounds (size, deadline, envelope and Ack counts), whose
+ * window updates go out only once half its receive window is used: a frame of envelopes and its
+ * Acks are then two frames on the wire, not four (lazy_window_updates.ts).
+ */
 export function chatStream(stream: Stream): FramedStream<ChatFrame, ChatFrame> {
+  lazyWindowUpdates(stream);
   return new FramedStream(stream, ChatFrame, ChatFrame, CHAT_FRAMES, CHAT_FRAME_COUNTS);
 }
 
