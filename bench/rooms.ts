@@ -39,8 +39,8 @@ export interface RoomResult {
   readonly members: number;
   readonly processes: number;
   readonly setupSeconds: number;
-  /** From the room's forming until the members were at rest (settled). */
-  readonly settleSeconds: number;
+  /** From the room's forming until the members were at rest, or until the bench gave up. */
+  readonly settle: { readonly seconds: number; readonly atRest: boolean };
   /** Send until the last member had it, one sample per message. */
   readonly fanout: Latency;
   /** Send until the first member's reply arrived. */
@@ -115,7 +115,7 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
     await fanout(room, logs, plan, "warm-up");
     const setupSeconds = (performance.now() - setupStart) / 1000;
     const cpu = cpuMeter(processes, rendezvous);
-    const settleSeconds = await settled(cpu, setupEnd);
+    const settle = await settled(cpu, processes.length);
     const fanouts: number[] = [];
     const fanoutsStart = await cpu.read();
     for (let i = 0; i < plan.messages; i++) fanouts.push(await fanout(room, logs, plan, `m${i}`));
@@ -139,7 +139,7 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
       members: plan.members,
       processes: processes.length,
       setupSeconds,
-      settleSeconds,
+      settle,
       fanout: latency(fanouts),
       roundTrip: latency(trips),
       cpu: { fanout: fanoutCpu, roundTrip: roundTripCpu },
@@ -155,30 +155,33 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
 }
 
 /**
- * The members are at rest once their processes together use less than this share of one core
- * for SETTLED_SECONDS in a row. After the last join they go on for tens of seconds: each
+ * The members are at rest once each of their processes uses less than this share of one core,
+ * on average, for SETTLED_SECONDS in a row. After the last join they go on for seconds: each
  * newcomer gave every member its sender key over a new pairwise session, and those still
  * arriving and being answered (PQXDH, directory lookups, retries) would be measured along with
- * the room messages.
+ * the room messages. A member process at rest uses 1 % or less (a profiler adds a few %).
  */
-const SETTLED_CORE_SHARE = 0.1;
+const SETTLED_CORE_SHARE = 0.05;
 const SETTLED_SECONDS = 2;
+/** Longest wait for rest: past it the bench measures anyway and says so. */
+const MAX_SETTLE_SECONDS = 60;
 
-/**
- * Waits until the member processes are at rest; returns the seconds it took.
- * @throws Error when they are not by `deadline` (performance.now()).
- */
-async function settled(cpu: ReturnType<typeof cpuMeter>, deadline: number): Promise<number> {
+/** Waits until the member processes are at rest, or MAX_SETTLE_SECONDS. */
+async function settled(
+  cpu: ReturnType<typeof cpuMeter>,
+  processes: number,
+): Promise<{ seconds: number; atRest: boolean }> {
   const start = performance.now();
   let quiet = 0;
   while (quiet < SETTLED_SECONDS) {
-    if (performance.now() > deadline) throw new Error("room bench: the members never came to rest");
+    const seconds = (performance.now() - start) / 1000;
+    if (seconds > MAX_SETTLE_SECONDS) return { seconds, atRest: false };
     const before = await cpu.read();
     await new Promise((r) => setTimeout(r, 1000));
     const used = cpu.per(before, await cpu.read(), 1).members;
-    quiet = used < SETTLED_CORE_SHARE * 1000 ? quiet + 1 : 0;
+    quiet = used < SETTLED_CORE_SHARE * 1000 * processes ? quiet + 1 : 0;
   }
-  return (performance.now() - start) / 1000;
+  return { seconds: (performance.now() - start) / 1000, atRest: true };
 }
 
 /** Reads the CPU time of the bench process, `members` and `rendezvous`, and divides it out. */
