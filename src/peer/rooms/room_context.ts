@@ -2,7 +2,7 @@
  * What the parts of a peer's rooms share: the ports, the room store and history, our signer, the
  * clock and the event sink, with the room look-ups and membership checks each part makes.
  */
-import { bytesEqual } from "../../crypto/bytes.ts";
+import { bytesEqual, toHex } from "../../crypto/bytes.ts";
 import {
   memberKey,
   type MemberList,
@@ -21,8 +21,21 @@ import { RoomHistory } from "../store/room_history.ts";
 import { type RoomRow, RoomStore } from "../store/rooms.ts";
 import type { RoomPorts } from "./ports.ts";
 
+/** Rooms whose stored list is kept decoded (listOf): beyond, the least recently used goes. */
+const MAX_DECODED_LISTS = 64;
+
 /** The collaborators every room part receives, and the checks they share. */
 export class RoomContext {
+  /**
+   * The stored list of each room lately asked for, decoded, by room id: every room message
+   * sent or received asks for it, and decoding 50 members' names and keys cost more than
+   * opening the message itself. Used while the stored bytes and our home name are the same.
+   */
+  readonly #decoded = new Map<
+    string,
+    { readonly bytes: Uint8Array; readonly home: string | undefined; readonly list: MemberList }
+  >();
+
   /** The rooms and chains of the peer's profile. */
   readonly store: RoomStore;
   /** The messages of our rooms, sent and received. */
@@ -85,7 +98,18 @@ export class RoomContext {
 
   /** The stored list of `row` (checked when it was stored), in the names we show. */
   listOf(row: RoomRow): MemberList {
-    return this.peek(row.list).list;
+    const key = toHex(row.roomId);
+    const home = this.home();
+    const known = this.#decoded.get(key);
+    this.#decoded.delete(key);
+    const list = known !== undefined && known.home === home && bytesEqual(known.bytes, row.list)
+      ? known.list
+      : this.peek(row.list).list;
+    this.#decoded.set(key, { bytes: row.list, home, list });
+    if (this.#decoded.size > MAX_DECODED_LISTS) {
+      this.#decoded.delete(this.#decoded.keys().next().value!);
+    }
+    return list;
   }
 
   /**

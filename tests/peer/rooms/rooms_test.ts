@@ -23,7 +23,11 @@ const mallory = signerFromPrivateKey(await generateKeyPair("Ed25519"));
 
 /** Bob's rooms on in-memory SQLite, with recording fakes for the ports. */
 function bobsRooms(
-  options: { pinned?: (username: string) => PeerId; online?: string[]; home?: string } = {},
+  options: {
+    pinned?: (username: string) => PeerId;
+    online?: string[];
+    home?: string | (() => string);
+  } = {},
 ) {
   const db = openDatabase(":memory:", PEER_MIGRATIONS);
   const sent: { to: string; kind: string; text: string | undefined }[] = [];
@@ -46,7 +50,7 @@ function bobsRooms(
       everyone: () => Promise.resolve(options.online ?? []),
       setFollowed: (names) => void followed.splice(0, followed.length, ...names),
     },
-    home: () => options.home,
+    home: () => typeof options.home === "function" ? options.home() : options.home,
   });
   const events: RoomEvent[] = [];
   service.on((event) => events.push(event));
@@ -180,6 +184,28 @@ Deno.test("rooms service: with its home known, a room's list is signed with qual
       "sent to the names the peer keys its contacts by",
     );
     await assert.rejects(service.invite("carol", "#ops"), /carol is already in #ops/);
+  } finally {
+    close();
+  }
+});
+
+Deno.test("rooms service: the members shown follow the stored list as it changes, and our home's name", async () => {
+  let home = "work";
+  const { service, close } = bobsRooms({
+    home: () => home,
+    pinned: () => peerIdOfKey(aliceSigner.publicKey),
+  });
+  try {
+    await service.create("#ops");
+    const shown = () => service.members("#ops").map((m) => m.username);
+    assert.deepEqual(shown(), ["bob"]);
+    assert.deepEqual(shown(), ["bob"], "asked again, the same");
+    await service.invite("carol", "#ops");
+    assert.deepEqual(shown(), ["bob", "carol"], "a new list is read anew");
+    await service.invite("alice@home", "#ops");
+    assert.deepEqual(shown(), ["bob", "carol", "alice@home"]);
+    home = "home";
+    assert.deepEqual(shown(), ["bob@work", "carol@work", "alice"], "shown as seen from home");
   } finally {
     close();
   }
