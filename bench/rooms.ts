@@ -19,6 +19,7 @@ import { type Rooms, rooms } from "../src/peer/rooms/rooms.ts";
 import type { ServiceFactory } from "../src/peer/service.ts";
 import { benchPeerOptions } from "./clients.ts";
 import { type Latency, latency } from "./messages.ts";
+import { LogTails } from "./log_tails.ts";
 import { ECHO_PREFIX, REPLY_PREFIX } from "./peer_process.ts";
 import { memberName } from "./room_members_process.ts";
 import { type ServerProcess, spawnServerProcess } from "./server_process.ts";
@@ -68,13 +69,13 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
   const processes: ServerProcess[] = [];
   let alice: Peer<{ rooms: ServiceFactory<Rooms> }> | undefined;
   const profile = await openProfile(join(dir, "alice"));
-  const logs: string[] = [];
+  const logs: MemberLogs = { tails: new LogTails(), arrivals: new Map() };
   try {
     const setupStart = performance.now();
     // One process after another: the rendezvous throttles registrations in flight per address.
     for (let first = 0; first < plan.members; first += plan.perProcess) {
       const log = join(dir, `members-${first}.log`);
-      logs.push(log);
+      logs.tails.follow(log);
       processes.push(
         await spawnServerProcess(new URL("./room_members_process.ts", import.meta.url), [
           "--rendezvous",
@@ -147,6 +148,7 @@ export async function benchRoomFanout(plan: RoomPlan): Promise<RoomResult> {
   } finally {
     await alice?.stop().catch(() => {});
     profile.close();
+    logs.tails.close();
     await Promise.all(processes.map((p) => p.stop()));
     await rendezvous.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -204,20 +206,26 @@ function cpuMeter(members: readonly ServerProcess[], rendezvous: ServerProcess) 
   };
 }
 
+/** The members' logs being read, and when each room message arrived at each member so far. */
+interface MemberLogs {
+  readonly tails: LogTails;
+  readonly arrivals: Map<string, number[]>;
+}
+
 /** Sends room message `text`; milliseconds until the last member logged it. */
-async function fanout(room: Rooms, logs: readonly string[], plan: RoomPlan, text: string) {
+async function fanout(room: Rooms, logs: MemberLogs, plan: RoomPlan, text: string) {
   const start = performance.timeOrigin + performance.now();
   await room.send(ROOM, text);
   const times = await until(
     async () => {
-      const seen: number[] = [];
-      for (const log of logs) {
-        const lines = (await Deno.readTextFile(log).catch(() => "")).split("\n");
-        for (const line of lines) {
-          const [at, , got] = line.split(" ");
-          if (got === text) seen.push(Number(at));
-        }
+      for (const line of await logs.tails.newLines()) {
+        const [at, , got] = line.split(" ");
+        if (got === undefined) continue;
+        const times = logs.arrivals.get(got) ?? [];
+        times.push(Number(at));
+        logs.arrivals.set(got, times);
       }
+      const seen = logs.arrivals.get(text) ?? [];
       return seen.length >= plan.members ? seen : undefined;
     },
     performance.now() + plan.messageTimeoutMs,

@@ -59,8 +59,10 @@ export function checkpointWhenIdle(
       db.exec("PRAGMA wal_checkpoint(PASSIVE)");
       dirtySince = undefined;
     } catch {
-      // Another process holds the database (SQLITE_BUSY): the next tick tries again, and the
-      // fallback checkpoint inside a commit keeps the WAL bounded meanwhile.
+      // A PASSIVE checkpoint does not wait for another process's readers or writers (it copies
+      // what it can), so what throws is the storage itself: the disk full, the file damaged. The
+      // next tick tries again; the commits, which still go to the WAL, meet the same failure and
+      // report it to the user (src/peer/storage_guard.ts), and the fallback bounds the WAL.
     }
   }, idleMs);
   Deno.unrefTimer(timer);
