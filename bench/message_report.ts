@@ -351,7 +351,7 @@ export function roomSection(r: RoomResult): Section {
       ...cpuRows("room message", r.cpu.fanout),
       ...cpuRows("round trip", r.cpu.roundTrip),
       {
-        label: `room message, all processes' CPU / ${cores} cores (the fan-out's floor here)`,
+        label: `room messages one after another: all processes' CPU / ${cores} cores`,
         value: total(r.cpu.fanout) / cores,
         unit: "ms",
         baseline: single("p50"),
@@ -367,9 +367,10 @@ export function roomSection(r: RoomResult): Section {
       "the round trip is the messages section's ping → pong, here to the first member",
       "CPU: user + system time of each process over the loop (/proc, 10 ms ticks), divided " +
       "by its messages; the members' includes their Acks and their peers' heartbeats",
-      `the floor: every process of the bench shares this machine's ${cores} cores, so a room ` +
-      "message takes at least its total CPU divided by them; the round trip is a chain of " +
-      "steps, one side at a time",
+      `every process of the bench shares this machine's ${cores} cores: room messages sent one ` +
+      "after another cannot go faster than their total CPU divided by them (a single one may " +
+      "finish a little sooner: its Acks are handled after); alice's own CPU is spent in one " +
+      "thread, one member after another",
     ],
   };
 }
