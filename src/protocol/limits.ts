@@ -95,6 +95,19 @@ export const MAX_ONE_TIME_PREKEYS_PER_UPLOAD = 200;
 /** Signed peer records one lookup returns. */
 export const MAX_PEER_RECORDS_PER_LOOKUP = 8;
 
+/**
+ * Directory streams one connection may have open at the rendezvous at once; it resets those
+ * beyond (libp2p's maxInboundStreams).
+ */
+export const DIRECTORY_STREAMS_PER_CONNECTION = 8;
+
+/**
+ * Directory requests a peer has in flight at once; the others wait their turn. Half the
+ * rendezvous's stream limit: a stream a peer has finished with may still count there for a
+ * moment, and a stream over the limit is reset, not queued.
+ */
+export const DIRECTORY_REQUESTS_IN_FLIGHT = DIRECTORY_STREAMS_PER_CONNECTION / 2;
+
 /** Key-log entries one answer carries at most (a peer's lookup, a federated node's KEY_LOG). */
 export const MAX_KEY_LOG_ENTRIES = 10_000;
 

@@ -21,7 +21,7 @@ import { settingOrCreate } from "../store/settings.ts";
 import { VERSION } from "../version.ts";
 import { accountProtocol } from "./account_protocol.ts";
 import { Certifier } from "./certifier.ts";
-import { FRAMES } from "../protocol/limits.ts";
+import { DIRECTORY_STREAMS_PER_CONNECTION, FRAMES } from "../protocol/limits.ts";
 import {
   FEDERATION_LIMITS,
   type FederationLimits,
@@ -120,7 +120,7 @@ export interface Rendezvous {
 const STREAMS_PER_CONNECTION = {
   account: 4,
   rendezvous: 4,
-  directory: 8,
+  directory: DIRECTORY_STREAMS_PER_CONNECTION,
   presence: 2,
   mailbox: 4,
   // A federated node runs lookups for many of its users at once over one connection.

@@ -129,6 +129,23 @@ Deno.test("directory: concurrent lookups never share a one-time prekey", async (
   }
 });
 
+Deno.test("directory: forty lookups at once from one peer all answer: over the rendezvous's stream limit they wait, not fail", async () => {
+  const { rendezvous, address } = await withRendezvous();
+  const alice = await userWithKey(address, "alice");
+  const bob = await loggedInClient(address, "bob");
+  try {
+    await uploadPrekeys(alice.node, address, await prekeys(alice.key, range(100, 1)));
+    const lookups = range(0, 40).map(() =>
+      lookupUser(bob, address, "alice", { withoutOneTimePrekey: true })
+    );
+    const results = await Promise.allSettled(lookups);
+    const failed = results.flatMap((r) => r.status === "rejected" ? [String(r.reason)] : []);
+    assert.deepEqual(failed, [], `${failed.length} of 40 lookups failed`);
+  } finally {
+    await stopAll(alice.node, bob, rendezvous);
+  }
+});
+
 Deno.test("directory: uploads signed by another key are refused", async () => {
   const { rendezvous, address } = await withRendezvous();
   const alice = await userWithKey(address, "alice");

@@ -8,7 +8,9 @@ import {
   type OnlineUser,
   type SignedKey,
 } from "../../proto/services.ts";
+import pLimit, { type LimitFunction } from "p-limit";
 import {
+  DIRECTORY_REQUESTS_IN_FLIGHT,
   FRAMES,
   MAX_KEY_LOG_ENTRIES,
   MAX_ONLINE_PAGE,
@@ -75,7 +77,30 @@ function at(server: string | undefined): { server?: string } {
 /** Most federated nodes a client accepts in one SERVERS answer. */
 const MAX_SERVERS_LISTED = 1_000;
 
-async function ask(
+/**
+ * Each node's directory requests in flight (p-limit: a queue with a concurrency bound). A peer
+ * sending to many members of a room at once looks many of them up at once, and the rendezvous
+ * resets the streams over its limit: those lookups failed and their messages waited for the
+ * next retry, a second later.
+ */
+const inFlight = new WeakMap<TincanNode, LimitFunction>();
+
+/** Sends `request`, at most DIRECTORY_REQUESTS_IN_FLIGHT at once from `node`; the rest wait. */
+function ask(
+  node: TincanNode,
+  rendezvous: Target,
+  request: DirectoryRequest,
+  action: string,
+): Promise<DirectoryResponse> {
+  let limit = inFlight.get(node);
+  if (limit === undefined) {
+    limit = pLimit(DIRECTORY_REQUESTS_IN_FLIGHT);
+    inFlight.set(node, limit);
+  }
+  return limit(() => askNow(node, rendezvous, request, action));
+}
+
+async function askNow(
   node: TincanNode,
   rendezvous: Target,
   request: DirectoryRequest,
