@@ -4,11 +4,11 @@
  * update frame of its own, so on the presence stream (a heartbeat and its answer every 20 s) each
  * side sent two frames for every one it meant, as on a chat stream (a frame of envelopes, then its
  * Acks) — and on loopback each frame is a Noise seal, a socket write and, at the other end, a
- * read, an open and a Yamux dispatch. Go's and Rust's Yamux
- * update at half the window instead; the protocol leaves the timing to the receiver, and the
- * sender still never sends past the credit it has, so nothing else changes. The stream's own
- * `sendWindowUpdate` is wrapped on that one instance; a stream of another muxer (no such method,
- * or not the fields it needs) is left as it is.
+ * read, an open and a Yamux dispatch. Go's and Rust's Yamux update at half the window instead;
+ * the protocol leaves the timing to the receiver, and the sender still never sends past the credit
+ * it has, so nothing else changes. The stream's own `sendWindowUpdate` is wrapped on that one
+ * instance; a stream of another muxer (no such method, or not the fields it needs) is left as it
+ * is.
  *
  * A bulk stream (file data) may also ask for a larger receive window than Yamux's initial 256
  * KiB. Yamux grows a window only when it knows the connection's round trip, which it learns from
