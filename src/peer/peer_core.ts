@@ -90,6 +90,8 @@ export abstract class PeerCore<F extends ServiceFactories> {
       log: this.#log,
       content: {
         sendContent: (to, kind, payload, text) => this.sendContent(to, kind, payload, text),
+        sendContentToAll: (recipients, kind, payload, text) =>
+          this.sendContentToAll(recipients, kind, payload, text),
       },
       users: {
         resolvePeer: (username) => this.resolvePeer(username),
@@ -252,8 +254,23 @@ export abstract class PeerCore<F extends ServiceFactories> {
     payload: Uint8Array,
     text = "",
   ): Promise<MessageIdHex> {
+    return (await this.sendContentToAll([to], kind, payload, text))[0]!;
+  }
+
+  /**
+   * Sends the same `payload` of `kind` to each of `recipients`, like sendContent, all written to
+   * the outbox in one transaction; returns their ids, in order.
+   * @throws RangeError for kind "".
+   */
+  async sendContentToAll(
+    recipients: readonly string[],
+    kind: string,
+    payload: Uint8Array,
+    text = "",
+  ): Promise<MessageIdHex[]> {
     if (kind === "") throw new RangeError('kind "" is a chat message: use send()');
-    return await this.run.outgoing.write(this.names.canonical(to), text, kind, payload);
+    const names = recipients.map((to) => this.names.canonical(to));
+    return await this.run.outgoing.writeAll(names, text, kind, payload);
   }
 
   /**

@@ -41,6 +41,16 @@ export interface ContentSender {
    * The recipient's handler of `kind` receives it; a failed peer event reports a failure.
    */
   sendContent(to: string, kind: string, payload: Uint8Array, text?: string): Promise<MessageIdHex>;
+  /**
+   * Sends the same `payload` to each of `recipients`, as sendContent does, all written to the
+   * outbox in one commit (all or none); returns their message ids, in order.
+   */
+  sendContentToAll(
+    recipients: readonly string[],
+    kind: string,
+    payload: Uint8Array,
+    text?: string,
+  ): Promise<MessageIdHex[]>;
 }
 
 /** Users to PeerIds and back, by the trusted keys. */

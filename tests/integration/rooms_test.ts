@@ -150,9 +150,10 @@ Deno.test("a three-member room: in-order delivery, a kicked member cannot read, 
     const carolsCopy = await heldChain(carol, "alice");
     const captured: Uint8Array[] = [];
     const sendContent = alice.t.peer.sendContent.bind(alice.t.peer);
-    alice.t.peer.sendContent = (to, kind, payload, text) => {
+    const sendContentToAll = alice.t.peer.sendContentToAll.bind(alice.t.peer);
+    alice.t.peer.sendContentToAll = (recipients, kind, payload, text) => {
       if (kind === "room/message") captured.push(payload);
-      return sendContent(to, kind, payload, text);
+      return sendContentToAll(recipients, kind, payload, text);
     };
     await alice.rooms.kick("carol", "#ops");
     await until(
@@ -386,6 +387,12 @@ async function twoAdmins(alice: Member, bob: Member, carol: Member) {
       signed.add(m.t.peer.username);
       await gate;
       return await send(to, kind, payload, text);
+    };
+    const sendToAll = m.t.peer.sendContentToAll.bind(m.t.peer);
+    m.t.peer.sendContentToAll = async (recipients, kind, payload, text) => {
+      signed.add(m.t.peer.username);
+      await gate;
+      return await sendToAll(recipients, kind, payload, text);
     };
   }
   return { open, signed, version: list.version + 2 };

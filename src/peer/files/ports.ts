@@ -10,7 +10,7 @@ export interface FilePorts {
   readonly profile: Pick<Profile, "db" | "storageKey">;
   readonly now: () => number;
   /** Sends offers and replies over the pairwise sessions. */
-  readonly content: ContentSender;
+  readonly content: Pick<ContentSender, "sendContent">;
   /** The sender's PeerId for a download, and who opened a data stream. */
   readonly users: UserResolver;
   /** Opens the data streams of downloads. */

@@ -79,7 +79,7 @@ export class TransferContext {
   /** Our username. */
   readonly me: string;
   /** Sends offers and replies. */
-  readonly content: ContentSender;
+  readonly content: Pick<ContentSender, "sendContent">;
   /** PeerIds of users and back. */
   readonly users: UserResolver;
   /** Opens data streams. */

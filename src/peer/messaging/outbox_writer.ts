@@ -1,6 +1,7 @@
 /**
- * Writing a new outgoing message: its body sealed at rest once, and the same sealed value stored
- * in the outbox and (for a chat message) the history, in one transaction. The content stays in
+ * Writing new outgoing messages: each body sealed at rest once, and the same sealed value stored
+ * in the outbox and (for a chat message) the history; the messages of one write (the copies of a
+ * room message, one per member) in one transaction. The content stays in
  * memory until it is encrypted, so it is not read back and opened again (up to
  * MAX_WRITTEN_IN_MEMORY messages; beyond, or after a restart, it is).
  */
@@ -34,28 +35,37 @@ export class OutboxWriter {
   constructor(private readonly stores: OutgoingStores) {}
 
   /**
-   * Stores `message` in the outbox (held when its recipient's key changed and is not trusted
-   * yet, else pending) and, for a chat message, in the history; returns whether it is held.
+   * Stores each of `messages` in the outbox (held when its recipient's key changed and is not
+   * trusted yet, else pending) and, for a chat message, in the history, all in ONE transaction;
+   * returns, in order, whether each is held. Nothing is stored when one of them fails.
    */
-  async write(message: NewMessage): Promise<{ held: boolean }> {
+  async writeAll(messages: readonly NewMessage[]): Promise<{ held: boolean }[]> {
     const { stores } = this;
-    const { messageId, to, content, kind, now } = message;
-    if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
-    const body = await sealOutgoingBody(stores.storageKey, content, messageId);
-    const held = stores.contacts.hasPendingKey(to);
+    if (messages.length === 0) return [];
+    const rows: { message: NewMessage; body: Uint8Array; held: boolean }[] = [];
+    for (const message of messages) {
+      const { messageId, content, to } = message;
+      const body = await sealOutgoingBody(stores.storageKey, content, messageId);
+      rows.push({ message, body, held: stores.contacts.hasPendingKey(to) });
+    }
     transaction(stores.db, () => {
-      stores.outbox.add({
-        messageId,
-        recipient: to,
-        body,
-        status: held ? "held" : "pending",
-        createdAt: now,
-      });
-      if (keptInHistory(kind)) {
-        stores.history.add({ messageId, peer: to, outgoing: true, sentAt: now, body }, now);
+      for (const { message: { messageId, to, kind, now }, body, held } of rows) {
+        stores.outbox.add({
+          messageId,
+          recipient: to,
+          body,
+          status: held ? "held" : "pending",
+          createdAt: now,
+        });
+        if (keptInHistory(kind)) {
+          stores.history.add({ messageId, peer: to, outgoing: true, sentAt: now, body }, now);
+        }
       }
     });
-    return { held };
+    for (const { message: { messageId, content } } of rows) {
+      if (this.#written.size < MAX_WRITTEN_IN_MEMORY) this.#written.set(toHex(messageId), content);
+    }
+    return rows.map(({ held }) => ({ held }));
   }
 
   /**

@@ -82,20 +82,44 @@ export class Outgoing {
     payload: Uint8Array = new Uint8Array(0),
     quiet = false,
   ): Promise<MessageIdHex> {
+    return (await this.writeAll([to], text, kind, payload, quiet))[0]!;
+  }
+
+  /**
+   * Writes the same message to each of `recipients` (a message of its own, with its own id, to
+   * each) into the outbox in ONE transaction, so that either all of them are written or none;
+   * then starts sending each. Returns their ids, in the order of `recipients`.
+   */
+  async writeAll(
+    recipients: readonly string[],
+    text: string,
+    kind = "",
+    payload: Uint8Array = new Uint8Array(0),
+    quiet = false,
+  ): Promise<MessageIdHex[]> {
     const now = this.ports.now();
-    const messageId = newMessageId();
-    const content = Content.encode({
-      from: this.ports.senderName?.(to) ?? this.ports.username,
-      text,
-      sentAt: BigInt(now),
+    const messages = recipients.map((to) => ({
+      messageId: newMessageId(),
+      to,
+      content: Content.encode({
+        from: this.ports.senderName?.(to) ?? this.ports.username,
+        text,
+        sentAt: BigInt(now),
+        kind,
+        payload,
+      }),
       kind,
-      payload,
-    });
-    if (quiet) this.#quiet.add(toHex(messageId));
-    const { held } = await this.#outbox.write({ messageId, to, content, kind, now });
-    if (held) this.keyChanged(to, this.#blocked(to));
-    else void this.flush(to);
-    return toHex(messageId);
+      now,
+    }));
+    const ids = messages.map((m) => toHex(m.messageId));
+    if (quiet) { for (const id of ids) this.#quiet.add(id); }
+    const written = await this.#outbox.writeAll(messages);
+    for (const [i, { held }] of written.entries()) {
+      const to = recipients[i]!;
+      if (held) this.keyChanged(to, this.#blocked(to));
+      else void this.flush(to);
+    }
+    return ids;
   }
 
   /**

@@ -21,9 +21,7 @@ export class Broadcast {
   async send(text: string): Promise<string[]> {
     checkRoomText(text);
     const online = await this.presence.everyone();
-    for (const to of online) {
-      await this.content.sendContent(to, CONTENT_KINDS.broadcast, new Uint8Array(0), text);
-    }
+    await this.content.sendContentToAll(online, CONTENT_KINDS.broadcast, new Uint8Array(0), text);
     return online;
   }
 

@@ -47,12 +47,9 @@ export class MemberLists {
     const signed = await ctx.sign({ ...next, previous: listHash(row.list) });
     ctx.store.setList(row.roomId, signed, row.list, ctx.now());
     const payload = listUpdate(signed, row.list);
-    for (const name of to) {
-      if (name !== ctx.me) await ctx.content.sendContent(name, CONTENT_KINDS.room.members, payload);
-    }
-    for (const name of invited) {
-      await ctx.content.sendContent(name, CONTENT_KINDS.room.invite, payload);
-    }
+    const members = to.filter((name) => name !== ctx.me);
+    await ctx.content.sendContentToAll(members, CONTENT_KINDS.room.members, payload);
+    await ctx.content.sendContentToAll(invited, CONTENT_KINDS.room.invite, payload);
     return signed;
   }
 

@@ -121,7 +121,7 @@ export class Membership {
       }, others);
     } else {
       const leave = RoomLeave.encode({ roomId: row.roomId });
-      for (const to of others) await ctx.content.sendContent(to, CONTENT_KINDS.room.leave, leave);
+      await ctx.content.sendContentToAll(others, CONTENT_KINDS.room.leave, leave);
     }
     ctx.forget(row);
   }

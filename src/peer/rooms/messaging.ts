@@ -50,11 +50,8 @@ export class RoomMessaging {
       });
       return next;
     });
-    const ids: MessageIdHex[] = [];
-    for (const to of ctx.joinedMembers(row, ctx.listOf(row))) {
-      ids.push(await ctx.content.sendContent(to, CONTENT_KINDS.room.message, sealed.message));
-    }
-    return ids;
+    const to = ctx.joinedMembers(row, ctx.listOf(row));
+    return await ctx.content.sendContentToAll(to, CONTENT_KINDS.room.message, sealed.message);
   }
 
   /**

@@ -71,6 +71,11 @@ export class Rooms implements Service {
         this.#track(id);
         return id;
       },
+      sendContentToAll: async (recipients, kind, payload, text) => {
+        const ids = await ports.content.sendContentToAll(recipients, kind, payload, text);
+        for (const id of ids) this.#track(id);
+        return ids;
+      },
     };
     const ctx = new RoomContext(ports, tracked, (event) => this.#emit(event));
     const keys = new SenderKeys(ctx);

@@ -41,6 +41,11 @@ function bobsRooms(
         sent.push({ to, kind, text });
         return Promise.resolve(`id-${sent.length}`);
       },
+      sendContentToAll: (recipients, kind, _payload, text) =>
+        Promise.resolve(recipients.map((to) => {
+          sent.push({ to, kind, text });
+          return `id-${sent.length}`;
+        })),
     },
     users: {
       resolvePeer: (username) =>
