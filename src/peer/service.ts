@@ -19,10 +19,23 @@ export interface ContentMessage {
 }
 
 /**
- * Handles the messages of one content kind. It runs before the message is acknowledged; throwing
- * rejects it. It must be idempotent by message id (it may see a message again after a crash).
+ * What a content handler leaves for the message's own commit: `write` runs in the transaction
+ * that stores the message as received (its seen id, the advanced session), so that both are
+ * stored or neither, and one commit does it; `committed` runs once that is committed.
  */
-export type ContentHandler = (message: ContentMessage) => void | Promise<void>;
+export interface ContentWrites {
+  readonly write: () => void;
+  readonly committed: () => void;
+}
+
+/**
+ * Handles the messages of one content kind. It runs before the message is acknowledged; throwing
+ * rejects it. It commits its own writes, or returns them to be made in the message's commit. It
+ * must be idempotent by message id (it may see a message again after a crash).
+ */
+export type ContentHandler = (
+  message: ContentMessage,
+) => void | ContentWrites | Promise<void | ContentWrites | undefined>;
 
 /** Serves one protocol on the peer's node, for a stream opened by `remote`. */
 export type StreamHandler = (stream: Stream, remote: PeerId) => Promise<void>;

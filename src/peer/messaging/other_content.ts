@@ -8,11 +8,13 @@ import type { Content } from "../../proto/chat.ts";
 import { bodyContext } from "../store/body_context.ts";
 import { StaleStateError } from "../store/compare_and_set.ts";
 import { keptInHistory } from "../store/history.ts";
+import type { ContentWrites } from "../service.ts";
 import type { IncomingPorts } from "./incoming_ports.ts";
 import type { Received } from "./received_commit.ts";
 
 /**
- * Hands `content` of `received` to its handler, then writes in `commit` (its own commit). A kind
+ * Hands `content` of `received` to its handler, then writes in `commit` (its own commit), with the
+ * writes the handler returned, and tells the handler once committed. A kind
  * with no handler, or a handler that throws, rejects the message: returns why. A handler may run
  * twice for the same id (a crash between it and the commit), so handlers are idempotent by
  * message id.
@@ -27,8 +29,9 @@ export async function deliverOther(
 ): Promise<string | undefined> {
   const handler = ports.handlers.get(content.kind);
   if (handler === undefined) return `this peer does not handle "${content.kind}" messages`;
+  let writes: ContentWrites | void | undefined;
   try {
-    await handler({
+    writes = await handler({
       id: toHex(received.messageId),
       from: received.from,
       sentAt,
@@ -50,9 +53,11 @@ export async function deliverOther(
     )
     : undefined;
   commit(() => {
+    writes?.write();
     if (body) {
       stores.history.add({ messageId, peer: from, outgoing: false, sentAt, body }, received.now);
     }
   });
+  writes?.committed();
   return undefined;
 }

@@ -1,7 +1,8 @@
 /**
  * Room messages: a text is encrypted ONCE with our sender-key chain and the same bytes go to
  * every member who joined; a received one is opened with its sender's chain. Both are kept in
- * the room's history, in the transaction that moves the chain on.
+ * the room's history, in the transaction that moves the chain on (for a received one, the
+ * transaction that stores the pairwise message as received).
  */
 import { CONTENT_KINDS } from "../../protocol/ids.ts";
 import { memberKey } from "../../crypto/member_list.ts";
@@ -11,7 +12,7 @@ import {
   peekRoomMessage,
   sealRoomMessage,
 } from "../../crypto/sender_key.ts";
-import type { ContentMessage } from "../service.ts";
+import type { ContentMessage, ContentWrites } from "../service.ts";
 import { fromHex } from "../../crypto/bytes.ts";
 import { type MessageIdHex } from "../events.ts";
 import type { RoomContext } from "./room_context.ts";
@@ -55,13 +56,15 @@ export class RoomMessaging {
   }
 
   /**
-   * "room/message": decrypts with the sender's chain and shows it. A duplicate is accepted and
-   * not shown.
+   * "room/message": decrypts with the sender's chain; returns the writes (the moved-on chain, the
+   * history line) for the commit that stores the message as received, and, once that is
+   * committed, shows it. A duplicate is accepted and not shown.
    * @throws RoomError when we are not in its room, the sender is not or has given us no chain,
-   * or the text is not UTF-8; SenderKeyError when it does not open; StaleStateError when another
-   * process on this profile moved the sender's chain on meanwhile (the message is redelivered).
+   * or the text is not UTF-8; SenderKeyError when it does not open; StaleStateError (from the
+   * writes) when another process on this profile moved the sender's chain on meanwhile (the
+   * message is redelivered).
    */
-  async receive(message: ContentMessage): Promise<void> {
+  async receive(message: ContentMessage): Promise<ContentWrites | undefined> {
     const { ctx, keys } = this;
     const { from } = message;
     const header = decodeOr(() => peekRoomMessage(message.payload), "room message");
@@ -77,7 +80,7 @@ export class RoomMessaging {
     try {
       opened = await openRoomMessage(state.chain, row.roomId, key, message.payload, ctx.now());
     } catch (err: unknown) {
-      if (err instanceof DuplicateRoomMessageError) return;
+      if (err instanceof DuplicateRoomMessageError) return undefined;
       throw err;
     }
     let text: string;
@@ -88,17 +91,22 @@ export class RoomMessaging {
     }
     const messageId = fromHex(message.id);
     const body = await ctx.history.seal(row.roomId, messageId, text);
-    await keys.save(row.roomId, from, opened.state, state.version, () => {
-      const entry = { roomId: row.roomId, messageId, sender: from, sentAt: message.sentAt, body };
-      ctx.history.add(entry, ctx.now());
-    });
-    ctx.emit({
-      type: "room-message",
-      id: message.id,
-      room: row.localName,
-      from,
-      text,
-      sentAt: message.sentAt,
-    });
+    const saveChain = await keys.saving(row.roomId, from, opened.state, state.version);
+    const entry = { roomId: row.roomId, messageId, sender: from, sentAt: message.sentAt, body };
+    return {
+      write: () => {
+        saveChain();
+        ctx.history.add(entry, ctx.now());
+      },
+      committed: () =>
+        ctx.emit({
+          type: "room-message",
+          id: message.id,
+          room: row.localName,
+          from,
+          text,
+          sentAt: message.sentAt,
+        }),
+    };
   }
 }

@@ -65,11 +65,26 @@ export class SenderKeys {
     derivedFrom: number,
     alongside?: () => void,
   ): Promise<void> {
-    const sealed = await this.#seal(roomId, member, chain);
+    const write = await this.saving(roomId, member, chain, derivedFrom);
     transaction(this.ctx.profile.db, () => {
-      this.ctx.store.setChain(roomId, member, sealed, derivedFrom);
+      write();
       alongside?.();
     });
+  }
+
+  /**
+   * Seals `chain` now and returns the write that stores it, for the caller's own transaction
+   * (save does it in one of its own).
+   * @throws StaleStateError, from the write, as save does.
+   */
+  async saving(
+    roomId: Uint8Array,
+    member: string,
+    chain: SenderChain | ReceiverChain,
+    derivedFrom: number,
+  ): Promise<() => void> {
+    const sealed = await this.#seal(roomId, member, chain);
+    return () => this.ctx.store.setChain(roomId, member, sealed, derivedFrom);
   }
 
   /** Our first chain in the new room `roomId`, sealed for the caller to store. */

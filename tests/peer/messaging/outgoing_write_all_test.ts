@@ -60,6 +60,7 @@ Deno.test("outgoing: writeAll writes all of its messages or none", async () => {
     w.db.exec("DROP TRIGGER refuse");
     await w.outgoing.writeAll(["bob", "carol"], "", "room/message", Uint8Array.of(1));
     assert.deepEqual(recipients(w), ["bob", "carol"]);
+    await Promise.all(["bob", "carol"].map((to) => w.outgoing.flush(to)));
   } finally {
     w.close();
   }
