@@ -100,7 +100,6 @@ export class Incoming {
     for (const [index, bytes] of frames.entries()) {
       const checked = await this.#check(bytes, senderKey);
       if (checked.verdict === "reject") acks[index] = rejected(new Uint8Array(0), checked.reason);
-      else if (checked.verdict === "duplicate") acks[index] = delivered(checked.envelope.messageId);
       else opened.push({ index, envelope: checked.envelope });
     }
     for (let next = 0; next < opened.length;) {
@@ -156,7 +155,6 @@ export class Incoming {
     const { messageId } = envelope;
     const known = this.ports.stores.contacts.byKey(envelope.sender)?.username;
     const from = known === undefined ? {} : { from: known };
-    if (checked.verdict === "duplicate") return { messageId, ...from, delivered: true };
     const outcome = await this.#receive(envelope, envelope.sender, "mailbox");
     if (outcome.result === "duplicate") return { messageId, ...from, delivered: true };
     if (outcome.result === "reset") {
@@ -189,11 +187,10 @@ export class Incoming {
   }
 
   #check(bytes: Uint8Array, sender: Uint8Array | undefined) {
-    const { identityKey, stores } = this.ports;
+    const { identityKey } = this.ports;
     return checkEnvelope(bytes, {
       recipient: identityKey,
       ...(sender === undefined ? {} : { sender }),
-      seen: (senderKey, messageId) => stores.history.seen(senderKey, messageId),
     });
   }
 

@@ -1,6 +1,6 @@
 /**
  * The pure decisions about a received envelope, apart from the I/O around them: whether to open
- * it at all (signature, recipient, duplicate), and whether to trust its sender (a current
+ * it at all (signature, recipient), and whether to trust its sender (a current
  * rendezvous certificate of the username inside, judged against the pinned key) — accept, hold
  * our messages to a changed key, or reject.
  */
@@ -8,11 +8,12 @@ import { bytesEqual } from "../../crypto/bytes.ts";
 import { type Envelope, EnvelopeError, openEnvelope } from "../../crypto/envelope.ts";
 import type { KeyStanding } from "../trust.ts";
 
-/** What to do with a sealed envelope before decrypting it. */
+/**
+ * What to do with a sealed envelope before decrypting it. Whether it is a resend of one stored
+ * already is asked later, under its sender's lock (incoming.ts).
+ */
 export type EnvelopeVerdict =
   | { readonly verdict: "open"; readonly envelope: Envelope }
-  /** We stored it already (a resend): acknowledge it again, store nothing. */
-  | { readonly verdict: "duplicate"; readonly envelope: Envelope }
   | { readonly verdict: "reject"; readonly reason: string };
 
 /** Who an envelope must be from and to. */
@@ -24,13 +25,11 @@ export interface EnvelopeExpectation {
    * for mail, which is checked against the sender key it names.
    */
   readonly sender?: Uint8Array;
-  /** Whether this sender's message id was stored already (ids are unique per sender only). */
-  readonly seen: (senderKey: Uint8Array, messageId: Uint8Array) => boolean;
 }
 
 /**
- * Checks the signature, size and recipient of `bytes`, then whether its sender's id was seen. Computes
- * only (signature checks); touches no network.
+ * Checks the signature, size and recipient of `bytes`. Computes only (signature checks); touches
+ * no network and no store.
  */
 export async function checkEnvelope(
   bytes: Uint8Array,
@@ -43,7 +42,6 @@ export async function checkEnvelope(
     if (err instanceof EnvelopeError) return { verdict: "reject", reason: err.message };
     throw err;
   }
-  if (expect.seen(envelope.sender, envelope.messageId)) return { verdict: "duplicate", envelope };
   return { verdict: "open", envelope };
 }
 

@@ -94,6 +94,11 @@ Deno.test("incoming: mail is judged the same way and reports its sender for the 
   assert.equal(outcome.from, "alice");
   assert.equal(outcome.messageId && toHex(outcome.messageId), id);
   assert.equal(t.events[0]?.type === "message" && t.events[0].via, "mailbox");
+  // Fetched again (its receipt was lost): delivered again, for the receipt, and not shown twice.
+  const again = await t.incoming.onMail(envelope);
+  assert.deepEqual([again.delivered, again.from], [true, "alice"]);
+  assert.equal(again.messageId && toHex(again.messageId), id);
+  assert.equal(t.events.length, 1);
   const garbage = await t.incoming.onMail(Uint8Array.of(1, 2, 3));
   assert.equal(garbage.delivered, false);
 });
