@@ -10,11 +10,11 @@ import type { DatabaseSync } from "node:sqlite";
 import { setup } from "./incoming_world.ts";
 
 /** A handler that notes each message's id in bob's `notes` table, through its returned writes. */
-function noting(db: () => DatabaseSync, committed: string[], failWrites: { left: number }) {
+function noting(bob: { db?: DatabaseSync }, committed: string[], failWrites: { left: number }) {
   return (m: { id: string }): ContentWrites => ({
     write: () => {
       if (failWrites.left-- > 0) throw new Error("database or disk is full");
-      db().prepare("INSERT INTO notes (id) VALUES (?)").run(m.id);
+      bob.db!.prepare("INSERT INTO notes (id) VALUES (?)").run(m.id);
     },
     committed: () => committed.push(m.id),
   });
@@ -26,9 +26,9 @@ function notes(db: DatabaseSync): string[] {
 
 Deno.test("content writes: a handler's writes are committed with the message, then it is told", async () => {
   const committed: string[] = [];
-  let db!: DatabaseSync;
-  const t = await setup({ handlers: [["test/kind", noting(() => db, committed, { left: 0 })]] });
-  db = t.bob.db;
+  const bob: { db?: DatabaseSync } = {};
+  const t = await setup({ handlers: [["test/kind", noting(bob, committed, { left: 0 })]] });
+  const db = bob.db = t.bob.db;
   db.exec("CREATE TABLE notes (id TEXT)");
   const { id, envelope } = await t.seal("", "test/kind", Uint8Array.of(1));
   assert.equal((await t.incoming.onEnvelope(envelope, t.alicePeer)).result, Ack.Result.DELIVERED);
@@ -40,9 +40,9 @@ Deno.test("content writes: a handler's writes are committed with the message, th
 Deno.test("content writes: when they fail, nothing of the message is stored, and its resend is", async () => {
   const committed: string[] = [];
   const failWrites = { left: 1 };
-  let db!: DatabaseSync;
-  const t = await setup({ handlers: [["test/kind", noting(() => db, committed, failWrites)]] });
-  db = t.bob.db;
+  const bob: { db?: DatabaseSync } = {};
+  const t = await setup({ handlers: [["test/kind", noting(bob, committed, failWrites)]] });
+  const db = bob.db = t.bob.db;
   db.exec("CREATE TABLE notes (id TEXT)");
   const { id, envelope } = await t.seal("", "test/kind", Uint8Array.of(1));
   await assert.rejects(t.incoming.onEnvelope(envelope, t.alicePeer), /disk is full/);
