@@ -90,11 +90,6 @@ export class Incoming {
     if (senderKey === undefined || from.type !== "Ed25519") {
       return frames.map(() => rejected(new Uint8Array(0), "the sender has no Ed25519 identity"));
     }
-    const delivered = (messageId: Uint8Array): Ack => ({
-      messageId,
-      result: Ack.Result.DELIVERED,
-      reason: "",
-    });
     const acks: Ack[] = [];
     const opened: { readonly index: number; readonly envelope: Envelope }[] = [];
     for (const [index, bytes] of frames.entries()) {
@@ -116,7 +111,7 @@ export class Incoming {
         } else if (outcome.result === "rejected") {
           acks[index] = rejected(messageId, outcome.reason);
         } else {
-          acks[index] = delivered(messageId);
+          acks[index] = { messageId, result: Ack.Result.DELIVERED, reason: "" };
         }
       }
       next += outcomes.length;
@@ -187,11 +182,8 @@ export class Incoming {
   }
 
   #check(bytes: Uint8Array, sender: Uint8Array | undefined) {
-    const { identityKey } = this.ports;
-    return checkEnvelope(bytes, {
-      recipient: identityKey,
-      ...(sender === undefined ? {} : { sender }),
-    });
+    const recipient = this.ports.identityKey;
+    return checkEnvelope(bytes, sender === undefined ? { recipient } : { recipient, sender });
   }
 
   /**

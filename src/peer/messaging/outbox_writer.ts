@@ -6,6 +6,8 @@
  * MAX_WRITTEN_IN_MEMORY messages; beyond, or after a restart, it is).
  */
 import { toHex } from "../../crypto/bytes.ts";
+import { newMessageId } from "../../crypto/envelope.ts";
+import { Content } from "../../proto/chat.ts";
 import { transaction } from "../../store/database.ts";
 import type { MessageIdHex } from "../events.ts";
 import { keptInHistory } from "../store/history.ts";
@@ -25,6 +27,26 @@ export interface NewMessage {
   /** Its content kind ("" for chat): whether it goes in the history too. */
   readonly kind: string;
   readonly now: number;
+}
+
+/**
+ * One new message to each of `recipients`, each with its own id, the same `text`, `kind` and
+ * `payload`, from the name `from` gives for that recipient, written at `now`.
+ */
+export function newMessages(
+  recipients: readonly string[],
+  from: (to: string) => string,
+  body: { readonly text: string; readonly kind: string; readonly payload: Uint8Array },
+  now: number,
+): NewMessage[] {
+  const { text, kind, payload } = body;
+  return recipients.map((to) => ({
+    messageId: newMessageId(),
+    to,
+    content: Content.encode({ from: from(to), text, sentAt: BigInt(now), kind, payload }),
+    kind,
+    now,
+  }));
 }
 
 /** The outbox side of new messages, and their contents until encrypted. */

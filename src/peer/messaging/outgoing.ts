@@ -11,11 +11,9 @@
  * retry_schedule.ts's pauses, and a mailbox's refusal is judged by mail_refusal.ts.
  */
 import { fromHex, toHex } from "../../crypto/bytes.ts";
-import { newMessageId } from "../../crypto/envelope.ts";
 import { StatementError } from "../../crypto/statements.ts";
 import { RemoteError } from "../../errors.ts";
 import { KeyedMutex } from "../../net/keyed_mutex.ts";
-import { Content } from "../../proto/chat.ts";
 import { MAX_ENVELOPES_PER_FRAME } from "../../protocol/limits.ts";
 import type { ResolvedUser } from "../directory.ts";
 import type { MessageIdHex, PeerEvent } from "../events.ts";
@@ -25,7 +23,7 @@ import type { LinkToken } from "./chat_links.ts";
 import { judgeMailRefusal } from "./mail_refusal.ts";
 import { envelopesOf } from "./chunk_envelopes.ts";
 import type { FlushOutcome, OutgoingPorts } from "./outgoing_ports.ts";
-import { OutboxWriter } from "./outbox_writer.ts";
+import { newMessages, OutboxWriter } from "./outbox_writer.ts";
 import { RecipientCache } from "./recipient_cache.ts";
 import { RetrySchedule } from "./retry_schedule.ts";
 import { ResetTracker } from "./reset_tracker.ts";
@@ -97,20 +95,8 @@ export class Outgoing {
     payload: Uint8Array = new Uint8Array(0),
     quiet = false,
   ): Promise<MessageIdHex[]> {
-    const now = this.ports.now();
-    const messages = recipients.map((to) => ({
-      messageId: newMessageId(),
-      to,
-      content: Content.encode({
-        from: this.ports.senderName?.(to) ?? this.ports.username,
-        text,
-        sentAt: BigInt(now),
-        kind,
-        payload,
-      }),
-      kind,
-      now,
-    }));
+    const from = (to: string) => this.ports.senderName?.(to) ?? this.ports.username;
+    const messages = newMessages(recipients, from, { text, kind, payload }, this.ports.now());
     const ids = messages.map((m) => toHex(m.messageId));
     if (quiet) { for (const id of ids) this.#quiet.add(id); }
     const written = await this.#outbox.writeAll(messages);
